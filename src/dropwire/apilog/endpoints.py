@@ -1,0 +1,47 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy import select
+
+from dropwire.apilog.models import ApiLog
+from dropwire.apilog.schemas import ApiLogRead
+from dropwire.apilog.writer import ApiLogWriter
+from dropwire.http.deps import AdminPrincipal, DbSession
+from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+
+router = APIRouter(tags=["Observability"])
+
+FILTERS = fields_of(
+    ApiLog,
+    "id",
+    "direction",
+    "method",
+    "endpoint",
+    "status",
+    "http_status",
+    "api_user_id",
+    "channel_id",
+    "inventory_feed_id",
+    "external_id",
+    "kind",
+    "created_at",
+)
+
+
+def _flushed_writer(request: Request) -> None:
+    writer: ApiLogWriter = request.app.state.api_log_writer
+    writer.flush()
+
+
+@router.get(
+    "/api-logs.json",
+    response_model=list[ApiLogRead],
+    dependencies=[Depends(_flushed_writer)],
+)
+def list_api_logs(
+    session: DbSession,
+    _: AdminPrincipal,
+    response: Response,
+    query: Annotated[ListQuery, Depends(list_query)],
+) -> list[ApiLog]:
+    return paginate(session, select(ApiLog), query, FILTERS, response, [ApiLog.id.desc()])

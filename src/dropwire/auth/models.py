@@ -1,0 +1,30 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dropwire.core.db import Base, IdMixin
+from dropwire.core.time import utcnow
+
+
+class Scope(StrEnum):
+    admin = "admin"
+    vendor = "vendor"
+
+
+class ApiUser(IdMixin, Base):
+    """Who calls the API. The token itself is never stored, only its SHA-256."""
+
+    __tablename__ = "api_users"
+
+    name: Mapped[str] = mapped_column(String(255))
+    scope: Mapped[Scope] = mapped_column(String(16))
+    dropship_provider_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dropship_providers.id", ondelete="CASCADE"), index=True
+    )
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    token_prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

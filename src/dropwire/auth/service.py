@@ -1,0 +1,93 @@
+"""API users and their tokens.
+
+Tokens are random (256 bits), shown once, and stored as a SHA-256 digest: a fast hash is enough
+for secrets with that much entropy, and lets us find the user by an indexed lookup.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dropwire.auth.models import ApiUser, Scope
+from dropwire.core.errors import NotFound
+from dropwire.core.time import utcnow
+from dropwire.vendors.models import DropshipProvider
+
+TOKEN_PREFIX = "dw_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of one request."""
+
+    api_user_id: int | None
+    name: str
+    scope: Scope
+    dropship_provider_id: int | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.scope is Scope.admin
+
+
+BOOTSTRAP_ADMIN = Principal(api_user_id=None, name="bootstrap-admin", scope=Scope.admin)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_user(
+    session: Session, *, name: str, dropship_provider_id: int | None = None
+) -> tuple[ApiUser, str]:
+    """Create an API user; returns it with the plain token, which is never retrievable again."""
+    if (
+        dropship_provider_id is not None
+        and session.get(DropshipProvider, dropship_provider_id) is None
+    ):
+        raise NotFound("Dropship provider", dropship_provider_id)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    user = ApiUser(
+        name=name,
+        scope=Scope.vendor if dropship_provider_id is not None else Scope.admin,
+        dropship_provider_id=dropship_provider_id,
+        token_digest=digest(token),
+        token_prefix=token[:10],
+    )
+    session.add(user)
+    session.flush()
+    return user, token
+
+
+def list_api_users(session: Session) -> list[ApiUser]:
+    return list(session.scalars(select(ApiUser).order_by(ApiUser.id)))
+
+
+def revoke_api_user(session: Session, api_user_id: int) -> ApiUser:
+    user = session.get(ApiUser, api_user_id)
+    if user is None:
+        raise NotFound("API user", api_user_id)
+    if user.revoked_at is None:
+        user.revoked_at = utcnow()
+    return user
+
+
+def authenticate(session: Session, token: str, bootstrap_token: str | None) -> Principal | None:
+    """The principal a bearer token stands for, or None when it is unknown or revoked."""
+    if bootstrap_token and hmac.compare_digest(token.encode(), bootstrap_token.encode()):
+        return BOOTSTRAP_ADMIN
+    user = session.scalar(
+        select(ApiUser).where(ApiUser.token_digest == digest(token), ApiUser.revoked_at.is_(None))
+    )
+    if user is None:
+        return None
+    return Principal(
+        api_user_id=user.id,
+        name=user.name,
+        scope=Scope(user.scope),
+        dropship_provider_id=user.dropship_provider_id,
+    )

@@ -1,0 +1,105 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from sqlalchemy import select
+
+from dropwire.channels import service
+from dropwire.channels.models import Channel, CustomChannel
+from dropwire.channels.schemas import (
+    ChannelCreate,
+    ChannelRead,
+    ChannelUpdate,
+    CustomChannelCreate,
+    CustomChannelRead,
+    CustomChannelUpdate,
+)
+from dropwire.http.deps import AdminPrincipal, DbSession
+from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+
+router = APIRouter(tags=["Channels"])
+
+CHANNEL_FILTERS = fields_of(
+    Channel,
+    "id",
+    "name",
+    "parent_channel",
+    "inventory_sync",
+    "warehouse_id",
+    "external_id",
+    "created_at",
+)
+CUSTOM_CHANNEL_FILTERS = fields_of(
+    CustomChannel, "id", "channel_id", "name", "enabled", "created_at"
+)
+
+
+@router.get("/channels.json", response_model=list[ChannelRead])
+def list_channels(
+    session: DbSession,
+    _: AdminPrincipal,
+    response: Response,
+    query: Annotated[ListQuery, Depends(list_query)],
+) -> list[Channel]:
+    return paginate(session, select(Channel), query, CHANNEL_FILTERS, response, [Channel.id])
+
+
+@router.post("/channels.json", response_model=ChannelRead, status_code=201)
+def create_channel(data: ChannelCreate, session: DbSession, _: AdminPrincipal) -> Channel:
+    return service.create_channel(session, data)
+
+
+@router.get("/channels/{channel_id}.json", response_model=ChannelRead)
+def get_channel(channel_id: int, session: DbSession, _: AdminPrincipal) -> Channel:
+    return service.get_channel(session, channel_id)
+
+
+@router.put("/channels/{channel_id}.json", response_model=ChannelRead)
+def update_channel(
+    channel_id: int, data: ChannelUpdate, session: DbSession, _: AdminPrincipal
+) -> Channel:
+    return service.update_channel(session, service.get_channel(session, channel_id), data)
+
+
+@router.get("/custom-channels.json", response_model=list[CustomChannelRead])
+def list_custom_channels(
+    session: DbSession,
+    _: AdminPrincipal,
+    response: Response,
+    query: Annotated[ListQuery, Depends(list_query)],
+) -> list[CustomChannel]:
+    return paginate(
+        session, select(CustomChannel), query, CUSTOM_CHANNEL_FILTERS, response, [CustomChannel.id]
+    )
+
+
+@router.post("/custom-channels.json", response_model=CustomChannelRead, status_code=201)
+def create_custom_channel(
+    data: CustomChannelCreate, session: DbSession, _: AdminPrincipal
+) -> CustomChannel:
+    return service.create_custom_channel(session, data)
+
+
+@router.get("/custom-channels/{custom_channel_id}.json", response_model=CustomChannelRead)
+def get_custom_channel(
+    custom_channel_id: int, session: DbSession, _: AdminPrincipal
+) -> CustomChannel:
+    return service.get_custom_channel(session, custom_channel_id)
+
+
+@router.put("/custom-channels/{custom_channel_id}.json", response_model=CustomChannelRead)
+def update_custom_channel(
+    custom_channel_id: int, data: CustomChannelUpdate, session: DbSession, _: AdminPrincipal
+) -> CustomChannel:
+    custom = service.get_custom_channel(session, custom_channel_id)
+    return service.update_custom_channel(session, custom, data)
+
+
+@router.post(
+    "/custom-channels/{custom_channel_id}/rotate-hash.json", response_model=CustomChannelRead
+)
+def rotate_custom_channel_hash(
+    custom_channel_id: int, session: DbSession, _: AdminPrincipal
+) -> CustomChannel:
+    return service.rotate_webhook_hash(
+        session, service.get_custom_channel(session, custom_channel_id)
+    )

@@ -1,0 +1,49 @@
+"""Typed settings read from `DROPWIRE_*` environment variables (and a `.env` file if present)."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DROPWIRE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./dropwire.db",
+        description="SQLAlchemy URL: sqlite:///path.db or postgresql+psycopg://user@host/db",
+    )
+    database_pool_size: int = Field(
+        default=10, ge=1, description="PostgreSQL pool size per process"
+    )
+    host: str = Field(default="127.0.0.1", description="Address `dropwire serve` binds to")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `dropwire serve` binds to")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest accepted body")
+    rate_limit_read: str = Field(default="50/second", description="Per token, GET on /api")
+    rate_limit_write: str = Field(default="25/second", description="Per token, writes on /api")
+    rate_limit_inbound_factor: int = Field(
+        default=10, ge=1, description="The async /webhooks limit is this many times the sync one"
+    )
+    rate_limit_storage: str = Field(
+        default="memory://", description="limits storage URI, e.g. redis://127.0.0.1:6379"
+    )
+    rate_limit_enabled: bool = Field(default=True, description="Turn throttling off entirely")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    admin_token: SecretStr | None = Field(
+        default=None, description="Bootstrap admin token, accepted as valid when set"
+    )
+    api_log_body_bytes: int = Field(
+        default=4096, ge=0, description="Request bodies kept in the API log are cut to this size"
+    )
+    daily_sku_limit: int = Field(
+        default=0, ge=0, description="Feed variants updatable per UTC day (0 = unlimited)"
+    )
+    allow_private_targets: bool = Field(
+        default=False, description="Allow outbound webhooks to private/loopback addresses"
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,89 @@
+"""Writes one API-log row per `/api` request, with the caller, status and duration.
+
+For errors it keeps the redacted, truncated request body and the error message we answered.
+"""
+
+import json
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dropwire.apilog.models import Direction, LogStatus
+from dropwire.apilog.redaction import loggable_body
+from dropwire.apilog.writer import ApiLogWriter
+from dropwire.core.time import utcnow
+from dropwire.http.request_body import BODY_KEY
+
+_ERROR_EXCERPT = 2000
+
+
+class ApiLogMiddleware:
+    def __init__(
+        self, app: ASGIApp, writer: ApiLogWriter, body_limit: int, prefix: str = "/api"
+    ) -> None:
+        self.app = app
+        self.writer = writer
+        self.body_limit = body_limit
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix + "/"):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        error_chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                if status >= 400:
+                    error_chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    self._record(scope, status, started, b"".join(error_chunks))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+
+    def _record(self, scope: Scope, status: int, started: float, error_body: bytes) -> None:
+        principal = scope.get("state", {}).get("principal")
+        row: dict[str, Any] = {
+            "direction": Direction.inbound_sync,
+            "method": scope["method"],
+            "endpoint": scope["path"][:512],
+            "status": LogStatus.success if status < 400 else LogStatus.error,
+            "http_status": status,
+            "problem": None,
+            "payload": None,
+            "api_user_id": getattr(principal, "api_user_id", None),
+            "api_user_name": getattr(principal, "name", None),
+            "channel_id": None,
+            "inventory_feed_id": None,
+            "external_id": None,
+            "kind": None,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            "created_at": utcnow(),
+        }
+        if status >= 400:
+            row["problem"] = scope.get("dropwire.problem") or _error_message(error_body)
+            row["payload"] = loggable_body(scope.get(BODY_KEY, b""), self.body_limit)
+        self.writer.add(row)
+
+
+def _error_message(body: bytes) -> str:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return body[:_ERROR_EXCERPT].decode("utf-8", errors="replace")
+    if isinstance(parsed, dict) and "message" in parsed:
+        details = "; ".join(
+            f"{e.get('field')}: {e.get('message')}"
+            for e in parsed.get("errors", [])
+            if isinstance(e, dict)
+        )
+        text = str(parsed["message"]) + (f" ({details})" if details else "")
+        return text[:_ERROR_EXCERPT]
+    return json.dumps(parsed)[:_ERROR_EXCERPT]

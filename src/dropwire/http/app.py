@@ -1,0 +1,68 @@
+"""The application factory: routers, middleware, error handlers, lifecycle."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from dropwire import __version__
+from dropwire.apilog.endpoints import router as api_log_router
+from dropwire.apilog.writer import ApiLogWriter
+from dropwire.channels.endpoints import router as channels_router
+from dropwire.core.db import Database
+from dropwire.core.settings import Settings, get_settings
+from dropwire.http.api_log_middleware import ApiLogMiddleware
+from dropwire.http.errors import install_error_handlers
+from dropwire.http.health import router as health_router
+from dropwire.http.idempotency import IdempotencyMiddleware
+from dropwire.http.metrics import MetricsMiddleware, metrics_endpoint
+from dropwire.http.request_body import RequestBodyMiddleware
+from dropwire.inventory.endpoints import router as inventory_router
+from dropwire.inventory.warehouses import ensure_default_warehouse
+from dropwire.vendors.endpoints import router as vendors_router
+
+API_ROUTERS: tuple[APIRouter, ...] = (
+    vendors_router,
+    inventory_router,
+    channels_router,
+    api_log_router,
+)
+
+
+def create_app(database: Database | None = None, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = database or Database(settings.database_url)
+    writer = ApiLogWriter(database)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        with database.transaction() as session:
+            ensure_default_warehouse(session)
+        writer.start()
+        try:
+            yield
+        finally:
+            writer.stop()
+
+    app = FastAPI(
+        title="Dropwire",
+        version=__version__,
+        summary="Dropship and marketplace hub speaking Onport's public API",
+        lifespan=lifespan,
+    )
+    app.state.database = database
+    app.state.settings = settings
+    app.state.api_log_writer = writer
+
+    for router in API_ROUTERS:
+        app.include_router(router, prefix="/api")
+    app.include_router(health_router)
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    install_error_handlers(app)
+
+    # Added innermost first: metrics → API log → body limit → idempotency → routes.
+    app.add_middleware(IdempotencyMiddleware, database=database)
+    app.add_middleware(RequestBodyMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ApiLogMiddleware, writer=writer, body_limit=settings.api_log_body_bytes)
+    app.add_middleware(MetricsMiddleware)
+    return app

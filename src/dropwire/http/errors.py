@@ -1,0 +1,100 @@
+"""Every error leaves as `{"message": ..., "errors": [{"field": ..., "message": ...}]}`."""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dropwire.core.errors import DomainError, FieldProblem, TooManyRequests
+
+log = logging.getLogger("dropwire.http")
+
+_LOCATION_ROOTS = {"body", "query", "path", "header", "cookie"}
+
+
+def field_path(loc: Sequence[Any]) -> str:
+    """('body', 'lineItems', 0, 'quantity') -> 'lineItems[0].quantity'."""
+    parts = list(loc)
+    if parts and parts[0] in _LOCATION_ROOTS:
+        root = parts.pop(0)
+        if not parts:
+            return str(root)
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif str(part).startswith(("function-", "json-or-python", "lax-or-strict")):
+            continue  # pydantic's internal validator steps, meaningless to a caller
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "body"
+
+
+def error_body(message: str, problems: Sequence[FieldProblem] = ()) -> dict[str, Any]:
+    return {
+        "message": message,
+        "errors": [{"field": p.field, "message": p.message} for p in problems],
+    }
+
+
+def error_response(
+    status: int,
+    message: str,
+    problems: Sequence[FieldProblem] = (),
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(error_body(message, problems), status_code=status, headers=headers)
+
+
+def _problem_message(error: dict[str, Any]) -> str:
+    if error.get("type") == "extra_forbidden":
+        return "unknown field"
+    message = str(error.get("msg", "invalid value"))
+    return message.removeprefix("Value error, ")
+
+
+async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(error.get("type") == "json_invalid" for error in errors):
+        detail = next(e for e in errors if e.get("type") == "json_invalid")
+        reason = (detail.get("ctx") or {}).get("error", "")
+        return error_response(
+            400,
+            f"Malformed JSON body{': ' + reason if reason else ''}",
+            [FieldProblem("body", "not valid JSON")],
+        )
+    problems = [FieldProblem(field_path(e.get("loc", ())), _problem_message(e)) for e in errors]
+    summary = "; ".join(f"{p.field}: {p.message}" for p in problems[:3])
+    return error_response(422, f"Invalid request: {summary}", problems)
+
+
+async def _on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+    return error_response(exc.status_code, exc.message, exc.errors, headers)
+
+
+async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    messages = {404: "Not found", 405: "Method not allowed"}
+    message = exc.detail if isinstance(exc.detail, str) else messages.get(exc.status_code, "Error")
+    if exc.status_code == 404 and message == "Not Found":
+        message = "No such endpoint"
+    return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+
+
+async def _on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "Internal server error; the problem has been logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,158 @@
+"""`Idempotency-Key` on POST and PUT: the same key and body within 24 h replays the first answer.
+
+A key is claimed by inserting its row before the request runs (the unique constraint settles
+races); the answer is stored when the request completes. A different body under a used key, or a
+key whose first request is still running, gets 409. Server errors and throttled requests are not
+remembered, so the client may retry them with the same key.
+"""
+
+import hashlib
+from datetime import datetime, timedelta
+
+from anyio import to_thread
+from sqlalchemy import LargeBinary, String, UniqueConstraint, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dropwire.core.db import Base, Database, IdMixin
+from dropwire.core.time import utcnow
+from dropwire.http.errors import error_response
+from dropwire.http.request_body import BODY_KEY
+
+KEY_LIFETIME = timedelta(hours=24)
+_NOT_REMEMBERED = {401, 409, 429}
+
+
+class IdempotencyKey(IdMixin, Base):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("owner_digest", "key"),)
+
+    owner_digest: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    request_digest: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None]
+    content_type: Mapped[str | None] = mapped_column(String(128))
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+def _sha256(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, database: Database) -> None:
+        self.app = app
+        self.database = database
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers", []))
+        raw_key = headers.get(b"idempotency-key")
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT") or raw_key is None:
+            await self.app(scope, receive, send)
+            return
+        key = raw_key.decode("latin-1").strip()
+        if not key or len(key) > 255:
+            response = error_response(400, "Idempotency-Key must be 1 to 255 characters")
+            await response(scope, receive, send)
+            return
+        owner = _sha256(headers.get(b"authorization", b""))
+        fingerprint = _sha256(
+            scope["method"].encode(), scope["path"].encode(), scope.get(BODY_KEY, b"")
+        )
+        outcome = await to_thread.run_sync(self._claim, owner, key, fingerprint)
+        if isinstance(outcome, IdempotencyKey):
+            await self._replay(outcome, scope, receive, send)
+            return
+        if outcome is not None:
+            await error_response(409, outcome, headers={"Idempotency-Key": key})(
+                scope, receive, send
+            )
+            return
+
+        status = 500
+        content_type: str | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status, content_type
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                content_type = (
+                    dict(message.get("headers", [])).get(b"content-type", b"").decode() or None
+                )
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            await to_thread.run_sync(
+                self._settle, owner, key, status, content_type, b"".join(chunks)
+            )
+
+    def _claim(self, owner: str, key: str, fingerprint: str) -> IdempotencyKey | str | None:
+        """None: we own the key now. A row: replay it. A string: refuse with that message."""
+        with self.database.transaction() as session:
+            row = session.scalar(
+                select(IdempotencyKey).where(
+                    IdempotencyKey.owner_digest == owner, IdempotencyKey.key == key
+                )
+            )
+            if row is not None and row.created_at < utcnow() - KEY_LIFETIME:
+                session.delete(row)
+                session.flush()
+                row = None
+            if row is None:
+                try:
+                    with session.begin_nested():
+                        session.add(
+                            IdempotencyKey(owner_digest=owner, key=key, request_digest=fingerprint)
+                        )
+                    return None
+                except IntegrityError:
+                    return "A request with this Idempotency-Key is in progress"
+            if row.request_digest != fingerprint:
+                return "This Idempotency-Key was used with a different request"
+            if row.status_code is None:
+                return "A request with this Idempotency-Key is in progress"
+            session.expunge(row)
+            return row
+
+    def _settle(
+        self, owner: str, key: str, status: int, content_type: str | None, body: bytes
+    ) -> None:
+        with self.database.transaction() as session:
+            match = (IdempotencyKey.owner_digest == owner, IdempotencyKey.key == key)
+            if status >= 500 or status in _NOT_REMEMBERED:
+                session.execute(delete(IdempotencyKey).where(*match))
+                return
+            row = session.scalar(select(IdempotencyKey).where(*match))
+            if row is not None:
+                row.status_code = status
+                row.content_type = content_type
+                row.response_body = body
+
+    async def _replay(
+        self, row: IdempotencyKey, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        headers = [(b"idempotent-replayed", b"true")]
+        if row.content_type:
+            headers.append((b"content-type", row.content_type.encode()))
+        body = row.response_body or b""
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": row.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def prune_idempotency_keys(database: Database) -> int:
+    with database.transaction() as session:
+        result = session.execute(
+            delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - KEY_LIFETIME)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

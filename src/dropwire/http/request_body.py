@@ -1,0 +1,64 @@
+"""Reads each request body once, up front, refusing anything over the size limit with 413.
+
+The body is kept in the scope (`dropwire.body`) for the API log and idempotency keys and replayed
+to the application unchanged.
+"""
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dropwire.http.errors import error_response
+
+BODY_KEY = "dropwire.body"
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class RequestBodyMiddleware:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        scope[BODY_KEY] = body
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[BODY_KEY] = b""
+        scope["dropwire.problem"] = f"body larger than {self.max_bytes} bytes"
+        response = error_response(
+            413, f"Request body too large: the limit is {self.max_bytes} bytes"
+        )
+        await response(scope, receive, send)

@@ -1,0 +1,19 @@
+"""Imports every domain's tables so the metadata is complete (for Alembic and the tests)."""
+
+from dropwire.apilog import models as apilog_models
+from dropwire.auth import models as auth_models
+from dropwire.channels import models as channels_models
+from dropwire.core.db import Base
+from dropwire.http import idempotency
+from dropwire.inventory import models as inventory_models
+from dropwire.vendors import models as vendors_models
+
+__all__ = [
+    "Base",
+    "apilog_models",
+    "auth_models",
+    "channels_models",
+    "idempotency",
+    "inventory_models",
+    "vendors_models",
+]

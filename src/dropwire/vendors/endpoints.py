@@ -1,0 +1,73 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from sqlalchemy import select
+
+from dropwire.core.errors import Forbidden
+from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+from dropwire.vendors import service
+from dropwire.vendors.models import DropshipProvider
+from dropwire.vendors.schemas import (
+    DropshipProviderCreate,
+    DropshipProviderRead,
+    DropshipProviderUpdate,
+)
+
+router = APIRouter(tags=["Dropship providers"])
+
+FILTERS = fields_of(
+    DropshipProvider,
+    "id",
+    "name",
+    "external_id",
+    "status",
+    "priority",
+    "country_filter",
+    "order_splitting",
+    "created_at",
+    "updated_at",
+)
+
+
+@router.get("/dropship-providers.json", response_model=list[DropshipProviderRead])
+def list_dropship_providers(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    response: Response,
+    query: Annotated[ListQuery, Depends(list_query)],
+) -> list[DropshipProvider]:
+    stmt = select(DropshipProvider)
+    if not principal.is_admin:
+        stmt = stmt.where(DropshipProvider.id == principal.dropship_provider_id)
+    return paginate(session, stmt, query, FILTERS, response, [DropshipProvider.id])
+
+
+@router.post("/dropship-providers.json", response_model=DropshipProviderRead, status_code=201)
+def create_dropship_provider(
+    data: DropshipProviderCreate, session: DbSession, _: AdminPrincipal
+) -> DropshipProvider:
+    return service.create(session, data)
+
+
+@router.get("/dropship-providers/{vendor_id}.json", response_model=DropshipProviderRead)
+def get_dropship_provider(
+    vendor_id: int, session: DbSession, principal: CurrentPrincipal
+) -> DropshipProvider:
+    return service.get(session, vendor_id, principal)
+
+
+@router.put("/dropship-providers/{vendor_id}.json", response_model=DropshipProviderRead)
+def update_dropship_provider(
+    vendor_id: int, data: DropshipProviderUpdate, session: DbSession, principal: CurrentPrincipal
+) -> DropshipProvider:
+    vendor = service.get(session, vendor_id, principal)
+    if not principal.is_admin and data.model_fields_set & {"status", "priority"}:
+        raise Forbidden("A vendor token may not change its own status or routing priority")
+    return service.update(session, vendor, data)
+
+
+@router.delete("/dropship-providers/{vendor_id}.json", status_code=204)
+def delete_dropship_provider(vendor_id: int, session: DbSession, _: AdminPrincipal) -> Response:
+    service.delete(session, service.get(session, vendor_id))
+    return Response(status_code=204)

@@ -1,0 +1,83 @@
+"""Dropship providers (vendors): the partial-create with defaults, updates, removal."""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dropwire.auth.service import Principal
+from dropwire.core.errors import Conflict, NotFound
+from dropwire.vendors.models import DropshipProvider
+from dropwire.vendors.schemas import DropshipProviderCreate, DropshipProviderUpdate
+
+
+def _ensure_external_id_free(session: Session, external_id: str | None, own_id: int | None) -> None:
+    if external_id is None:
+        return
+    other = session.scalar(
+        select(DropshipProvider.id).where(DropshipProvider.external_id == external_id)
+    )
+    if other is not None and other != own_id:
+        raise Conflict(
+            f"externalId '{external_id}' is already used by another vendor", "externalId"
+        )
+
+
+def create(session: Session, data: DropshipProviderCreate) -> DropshipProvider:
+    _ensure_external_id_free(session, data.external_id, None)
+    vendor = DropshipProvider(**data.model_dump(exclude_none=True))
+    session.add(vendor)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent create took the externalId first
+        raise Conflict("externalId is already used by another vendor", "externalId") from exc
+    return vendor
+
+
+def get(session: Session, vendor_id: int, principal: Principal | None = None) -> DropshipProvider:
+    """A vendor by id; a vendor-scoped caller only ever finds its own."""
+    vendor = session.get(DropshipProvider, vendor_id)
+    if vendor is None or (
+        principal is not None
+        and not principal.is_admin
+        and principal.dropship_provider_id != vendor.id
+    ):
+        raise NotFound("Dropship provider", vendor_id)
+    return vendor
+
+
+def get_by_external_id(session: Session, external_id: str) -> DropshipProvider | None:
+    return session.scalar(
+        select(DropshipProvider).where(DropshipProvider.external_id == external_id)
+    )
+
+
+def update(
+    session: Session, vendor: DropshipProvider, data: DropshipProviderUpdate
+) -> DropshipProvider:
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    if "external_id" in changes:
+        _ensure_external_id_free(session, changes["external_id"], vendor.id)
+    for name, value in changes.items():
+        if value is None and name in (
+            "name",
+            "status",
+            "priority",
+            "country_filter",
+            "order_splitting",
+        ):
+            continue  # required columns: null means "leave as is"
+        setattr(vendor, name, [] if name == "countries" and value is None else value)
+    session.flush()
+    return vendor
+
+
+def delete(session: Session, vendor: DropshipProvider) -> None:
+    session.delete(vendor)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "This vendor still has records (feeds or purchase orders) that use it"
+        ) from exc
