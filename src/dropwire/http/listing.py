@@ -16,6 +16,7 @@ from fastapi import Query, Request, Response
 from pydantic.alias_generators import to_camel
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.types import TypeDecorator
 
 from dropwire.core.errors import DomainError, FieldProblem, Invalid
 
@@ -74,8 +75,11 @@ def fields_of(model: type[Any], *names: str) -> dict[str, InstrumentedAttribute[
 def _coerce(column: InstrumentedAttribute[Any], raw: str, label: str) -> Any:
     if raw == "null":
         return None
+    column_type = column.type
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
     try:
-        python_type = column.type.python_type
+        python_type = column_type.python_type
     except NotImplementedError:
         python_type = str
     try:
