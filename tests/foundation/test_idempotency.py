@@ -1,0 +1,83 @@
+"""Idempotency-Key on POST and PUT."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from tests.conftest import make_token
+
+
+def test_same_key_same_body_replays_the_first_answer(client):
+    headers = {"Idempotency-Key": "order-1"}
+    first = client.post("/api/channels.json", json={"name": "Store"}, headers=headers)
+    second = client.post("/api/channels.json", json={"name": "Store"}, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert client.get("/api/channels.json").headers["X-Total-Count"] == "1"
+
+
+def test_same_key_different_body_is_409(client):
+    headers = {"Idempotency-Key": "order-2"}
+    client.post("/api/channels.json", json={"name": "Store"}, headers=headers)
+    response = client.post("/api/channels.json", json={"name": "Other"}, headers=headers)
+    assert response.status_code == 409
+    assert "different request" in response.json()["message"]
+    assert client.get("/api/channels.json").headers["X-Total-Count"] == "1"
+
+
+def test_same_key_on_another_path_is_409(client):
+    headers = {"Idempotency-Key": "k"}
+    client.post("/api/channels.json", json={"name": "Store"}, headers=headers)
+    response = client.post("/api/dropship-providers.json", json={"name": "Store"}, headers=headers)
+    assert response.status_code == 409
+
+
+def test_keys_are_scoped_per_token(client, database):
+    headers = {"Idempotency-Key": "shared"}
+    client.post("/api/channels.json", json={"name": "Store"}, headers=headers)
+    other = {"Authorization": f"Bearer {make_token(database, 'other')}", **headers}
+    response = client.post("/api/channels.json", json={"name": "Store"}, headers=other)
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response.headers
+    assert client.get("/api/channels.json").headers["X-Total-Count"] == "2"
+
+
+def test_validation_errors_are_replayed_too(client):
+    headers = {"Idempotency-Key": "bad"}
+    first = client.post("/api/channels.json", json={"nam": "x"}, headers=headers)
+    second = client.post("/api/channels.json", json={"nam": "x"}, headers=headers)
+    assert first.status_code == second.status_code == 422
+    assert second.headers["Idempotent-Replayed"] == "true"
+
+
+def test_put_is_covered(client):
+    channel = client.post("/api/channels.json", json={"name": "S"}).json()
+    headers = {"Idempotency-Key": "put-1"}
+    url = f"/api/channels/{channel['id']}.json"
+    assert client.put(url, json={"name": "T"}, headers=headers).status_code == 200
+    assert client.put(url, json={"name": "U"}, headers=headers).status_code == 409
+
+
+def test_unauthorised_answers_are_not_remembered(anonymous, admin_token):
+    headers = {"Idempotency-Key": "auth"}
+    assert anonymous.post("/api/channels.json", json={"name": "S"}, headers=headers).status_code == 401
+    authed = {**headers, "Authorization": f"Bearer {admin_token}"}
+    assert anonymous.post("/api/channels.json", json={"name": "S"}, headers=authed).status_code == 201
+
+
+def test_overlong_key_is_400(client):
+    response = client.post("/api/channels.json", json={"name": "S"}, headers={"Idempotency-Key": "k" * 300})
+    assert response.status_code == 400
+    assert client.get("/api/channels.json").json() == []
+
+
+def test_concurrent_requests_with_one_key_create_one_record(client):
+    headers = {"Idempotency-Key": "race"}
+
+    def post() -> int:
+        return client.post("/api/channels.json", json={"name": "Race"}, headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda _: post(), range(8)))
+    assert set(statuses) <= {201, 409}
+    assert 201 in statuses
+    assert client.get("/api/channels.json").headers["X-Total-Count"] == "1"
