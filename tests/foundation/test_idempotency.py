@@ -59,13 +59,19 @@ def test_put_is_covered(client):
 
 def test_unauthorised_answers_are_not_remembered(anonymous, admin_token):
     headers = {"Idempotency-Key": "auth"}
-    assert anonymous.post("/api/channels.json", json={"name": "S"}, headers=headers).status_code == 401
+    assert (
+        anonymous.post("/api/channels.json", json={"name": "S"}, headers=headers).status_code == 401
+    )
     authed = {**headers, "Authorization": f"Bearer {admin_token}"}
-    assert anonymous.post("/api/channels.json", json={"name": "S"}, headers=authed).status_code == 201
+    assert (
+        anonymous.post("/api/channels.json", json={"name": "S"}, headers=authed).status_code == 201
+    )
 
 
 def test_overlong_key_is_400(client):
-    response = client.post("/api/channels.json", json={"name": "S"}, headers={"Idempotency-Key": "k" * 300})
+    response = client.post(
+        "/api/channels.json", json={"name": "S"}, headers={"Idempotency-Key": "k" * 300}
+    )
     assert response.status_code == 400
     assert client.get("/api/channels.json").json() == []
 

@@ -25,7 +25,9 @@ def test_limit_offset_and_total(client, vendors):
 def test_equality_filters_are_anded(client, vendors):
     response = client.get("/api/dropship-providers.json?where[name]=Bravo&where[priority]=10")
     assert names(response) == ["Bravo"]
-    assert client.get("/api/dropship-providers.json?where[name]=Bravo&where[priority]=0").json() == []
+    assert (
+        client.get("/api/dropship-providers.json?where[name]=Bravo&where[priority]=0").json() == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -51,7 +53,9 @@ def test_order_ascending_and_descending(client, vendors):
 
 
 def test_filter_on_timestamps(client, vendors):
-    everything = client.get("/api/dropship-providers.json?where[createdAt][gte]=2000-01-01T00:00:00Z")
+    everything = client.get(
+        "/api/dropship-providers.json?where[createdAt][gte]=2000-01-01T00:00:00Z"
+    )
     assert len(everything.json()) == 5
     bad = client.get("/api/dropship-providers.json?where[createdAt][gte]=yesterday")
     assert bad.status_code == 422

@@ -116,7 +116,12 @@ def test_custom_channel_hash_is_read_only_and_rotatable(client):
 
 
 def test_custom_channel_urls_must_be_http(client):
-    for field in ("inventoryEndpoint", "publishingEndpoint", "fulfillmentEndpoint", "priceEndpoint"):
+    for field in (
+        "inventoryEndpoint",
+        "publishingEndpoint",
+        "fulfillmentEndpoint",
+        "priceEndpoint",
+    ):
         response = client.post(
             "/api/custom-channels.json", json={"name": "S", field: "javascript:alert(1)"}
         )
@@ -130,7 +135,9 @@ def test_one_custom_channel_per_channel(client):
     channel = client.post("/api/channels.json", json={"name": "S"}).json()
     first = client.post("/api/custom-channels.json", json={"name": "S", "channelId": channel["id"]})
     assert first.status_code == 201
-    second = client.post("/api/custom-channels.json", json={"name": "S", "channelId": channel["id"]})
+    second = client.post(
+        "/api/custom-channels.json", json={"name": "S", "channelId": channel["id"]}
+    )
     assert second.status_code == 409
     missing = client.post("/api/custom-channels.json", json={"name": "S", "channelId": 999})
     assert missing.status_code == 422

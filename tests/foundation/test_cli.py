@@ -1,0 +1,110 @@
+"""The `dropwire` command against a real database."""
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from dropwire.cli import app, ensure_migrated
+from dropwire.core.db import Database, get_database
+from dropwire.core.settings import get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(database: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("DROPWIRE_DATABASE_URL", database.url)
+    get_settings.cache_clear()
+    get_database.cache_clear()
+    yield
+    get_database().dispose()
+    get_settings.cache_clear()
+    get_database.cache_clear()
+
+
+def invoke(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_token_create_prints_a_working_token(cli_env, anonymous):
+    token = invoke("token", "create", "--name", "ops").strip().splitlines()[0]
+    assert token.startswith("dw_")
+    response = anonymous.get("/api/channels.json", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+
+
+def test_token_create_for_a_vendor_is_scoped(cli_env, client, anonymous):
+    vendor = client.post("/api/dropship-providers.json", json={"name": "V"}).json()
+    created = json.loads(
+        invoke("token", "create", "--name", "v", "--vendor", str(vendor["id"]), "--json")
+    )
+    assert created["scope"] == "vendor"
+    headers = {"Authorization": f"Bearer {created['token']}"}
+    assert anonymous.get("/api/channels.json", headers=headers).status_code == 403
+
+
+def test_token_for_missing_vendor_fails_cleanly(cli_env):
+    result = runner.invoke(app, ["token", "create", "--name", "v", "--vendor", "999"])
+    assert result.exit_code == 1
+    assert "999" in result.output
+
+
+def test_token_list_never_prints_tokens_and_revoke_works(cli_env, anonymous):
+    created = json.loads(invoke("token", "create", "--name", "ops", "--json"))
+    listing = invoke("token", "list", "--json")
+    assert created["token"] not in listing
+    assert json.loads(listing)[0]["name"] == "ops"
+    assert created["token"] not in invoke("token", "list")
+    invoke("token", "revoke", str(created["id"]))
+    headers = {"Authorization": f"Bearer {created['token']}"}
+    assert anonymous.get("/api/channels.json", headers=headers).status_code == 401
+
+
+def test_migrate_reports_current(cli_env):
+    assert "current" in invoke("migrate")
+
+
+def test_demo_loads_once(cli_env, client):
+    summary = json.loads(invoke("demo", "--json"))
+    assert summary["loaded"] is True
+    assert len(summary["vendors"]) == 3
+    assert len(summary["warehouses"]) == 2
+    assert client.get("/api/custom-channels.json").headers["X-Total-Count"] == "1"
+    assert json.loads(invoke("demo", "--json"))["loaded"] is False
+    assert client.get("/api/dropship-providers.json").headers["X-Total-Count"] == "3"
+
+
+def test_unmigrated_sqlite_migrates_itself(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    ensure_migrated(database)
+    from dropwire.core.migrations import pending
+
+    assert pending(database) == set()
+    database.dispose()
+
+
+def test_unmigrated_postgres_is_refused(database, postgres_only):
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database.url)
+    scratch = "dropwire_unmigrated_check"
+    admin = Database(url.set(database="postgres").render_as_string(hide_password=False))
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {scratch}"))
+        connection.execute(text(f"CREATE DATABASE {scratch}"))
+    empty = Database(url.set(database=scratch).render_as_string(hide_password=False))
+    try:
+        import typer
+
+        with pytest.raises(typer.Exit):
+            ensure_migrated(empty)
+    finally:
+        empty.dispose()
+        with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {scratch}"))
+        admin.dispose()
