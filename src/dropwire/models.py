@@ -2,6 +2,7 @@
 
 from dropwire.apilog import models as apilog_models
 from dropwire.auth import models as auth_models
+from dropwire.catalog import models as catalog_models
 from dropwire.channels import models as channels_models
 from dropwire.core.db import Base
 from dropwire.http import idempotency
@@ -12,6 +13,7 @@ __all__ = [
     "Base",
     "apilog_models",
     "auth_models",
+    "catalog_models",
     "channels_models",
     "idempotency",
     "inventory_models",

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     api_log_body_bytes: int = Field(
         default=4096, ge=0, description="Request bodies kept in the API log are cut to this size"
     )
+    case_insensitive_skus: bool = Field(
+        default=False, description="Match catalog SKUs ignoring case (ABC-1 = abc-1)"
+    )
     daily_sku_limit: int = Field(
         default=0, ge=0, description="Feed variants updatable per UTC day (0 = unlimited)"
     )

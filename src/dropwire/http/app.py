@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 from dropwire import __version__
 from dropwire.apilog.endpoints import router as api_log_router
 from dropwire.apilog.writer import ApiLogWriter
+from dropwire.catalog.endpoints import router as catalog_router
 from dropwire.channels.endpoints import router as channels_router
 from dropwire.core.db import Database
 from dropwire.core.settings import Settings, get_settings
@@ -23,6 +24,7 @@ from dropwire.vendors.endpoints import router as vendors_router
 
 API_ROUTERS: tuple[APIRouter, ...] = (
     vendors_router,
+    catalog_router,
     inventory_router,
     channels_router,
     api_log_router,

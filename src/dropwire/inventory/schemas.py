@@ -1,9 +1,10 @@
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Name
+from dropwire.inventory.models import LocationKind, MovementCause
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
@@ -30,3 +31,84 @@ class WarehouseRead(ApiModel):
     country: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class InventoryAdjustmentCreate(ApiInput):
+    variant_id: int = Field(ge=1)
+    warehouse_id: int | None = Field(default=None, ge=1, description="Default warehouse if omitted")
+    quantity: int | None = Field(default=None, description="Change of stocked (+/-)")
+    set_stocked: int | None = Field(default=None, ge=0, description="New stocked value")
+    reason: Annotated[str, Field(max_length=500)] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "InventoryAdjustmentCreate":
+        if (self.quantity is None) == (self.set_stocked is None):
+            raise ValueError("give exactly one of quantity (a delta) or setStocked")
+        if self.quantity == 0:
+            raise ValueError("quantity must not be zero")
+        return self
+
+
+class LevelRead(ApiModel):
+    location_id: int
+    location_kind: LocationKind
+    location_name: str
+    warehouse_id: int | None
+    inventory_feed_id: int | None
+    stocked: int
+    allocated: int
+    available: int
+    buffer: int
+    updated_at: datetime
+
+
+class InventoryMovementRead(ApiModel):
+    id: int
+    variant_id: int
+    location_id: int
+    delta_stocked: int
+    delta_allocated: int
+    stocked_after: int
+    allocated_after: int
+    cause: MovementCause
+    reference_type: str | None
+    reference_id: int | None
+    reason: str | None
+    actor: str | None
+    created_at: datetime
+
+
+class InventoryAdjustmentRead(ApiModel):
+    variant_id: int
+    warehouse_id: int
+    movement: InventoryMovementRead | None = Field(
+        description="The ledger row written; null when the adjustment changed nothing"
+    )
+    level: LevelRead
+
+
+class AllocationRead(ApiModel):
+    id: int
+    location_id: int
+    sale_id: int | None
+    sale_item_id: int | None
+    quantity: int
+    shipped: int
+    released: int
+    open_quantity: int
+    created_at: datetime
+
+
+class VariantInventoryRead(ApiModel):
+    variant_id: int
+    sku: str
+    inventory_policy: str
+    stocked: int
+    allocated: int
+    available: int
+    locations: list[LevelRead]
+    allocations: list[AllocationRead]
+    feed_variants: list[dict[str, Any]] = Field(
+        description="Connected vendor feed variants: vendor, vendor SKU, quantity, last update"
+    )
+    recent_sales: list[dict[str, Any]]

@@ -68,3 +68,11 @@ def update_warehouse(session: Session, warehouse: Warehouse, data: WarehouseUpda
         _make_default(session, warehouse)
         _flush(session)
     return warehouse
+
+
+def get_or_invalid(session: Session, warehouse_id: int) -> Warehouse:
+    """A warehouse named in a request body: a missing one is the body's fault (422), not a 404."""
+    warehouse = session.get(Warehouse, warehouse_id)
+    if warehouse is None:
+        raise Invalid("warehouseId", f"warehouse {warehouse_id} does not exist")
+    return warehouse

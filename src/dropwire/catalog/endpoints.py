@@ -1,0 +1,92 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from sqlalchemy import select
+
+from dropwire.catalog import service
+from dropwire.catalog.models import ChannelVariant, Product, Variant
+from dropwire.catalog.schemas import (
+    ChannelVariantRead,
+    ProductRead,
+    VariantCreate,
+    VariantRead,
+    VariantUpdate,
+)
+from dropwire.http.deps import AdminPrincipal, DbSession
+from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+
+router = APIRouter(tags=["Catalog"])
+
+VARIANT_FILTERS = fields_of(
+    Variant,
+    "id",
+    "product_id",
+    "sku",
+    "barcode",
+    "name",
+    "inventory_policy",
+    "cost_price",
+    "price",
+    "created_at",
+    "updated_at",
+)
+PRODUCT_FILTERS = fields_of(Product, "id", "name", "handle", "external_group_id", "created_at")
+CHANNEL_VARIANT_FILTERS = fields_of(
+    ChannelVariant,
+    "id",
+    "channel_id",
+    "variant_id",
+    "external_id",
+    "external_sku",
+    "status",
+    "created_at",
+    "updated_at",
+)
+Listing = Annotated[ListQuery, Depends(list_query)]
+
+
+@router.get("/variants.json", response_model=list[VariantRead])
+def list_variants(
+    session: DbSession, _: AdminPrincipal, response: Response, query: Listing
+) -> list[VariantRead]:
+    variants = paginate(session, select(Variant), query, VARIANT_FILTERS, response, [Variant.id])
+    return service.variant_reads(session, variants)
+
+
+@router.post("/variants.json", response_model=VariantRead, status_code=201)
+def create_variant(data: VariantCreate, session: DbSession, _: AdminPrincipal) -> VariantRead:
+    return service.variant_reads(session, [service.create_variant(session, data)])[0]
+
+
+@router.get("/variants/{variant_id}.json", response_model=VariantRead)
+def get_variant(variant_id: int, session: DbSession, _: AdminPrincipal) -> VariantRead:
+    return service.variant_reads(session, [service.get_variant(session, variant_id)])[0]
+
+
+@router.put("/variants/{variant_id}.json", response_model=VariantRead)
+def update_variant(
+    variant_id: int, data: VariantUpdate, session: DbSession, _: AdminPrincipal
+) -> VariantRead:
+    variant = service.update_variant(session, service.get_variant(session, variant_id), data)
+    return service.variant_reads(session, [variant])[0]
+
+
+@router.get("/products.json", response_model=list[ProductRead])
+def list_products(
+    session: DbSession, _: AdminPrincipal, response: Response, query: Listing
+) -> list[ProductRead]:
+    products = paginate(session, select(Product), query, PRODUCT_FILTERS, response, [Product.id])
+    reads = []
+    for product in products:
+        read = ProductRead.model_validate(product)
+        read.variants = service.variant_reads(session, product.variants)
+        reads.append(read)
+    return reads
+
+
+@router.get("/channel-variants.json", response_model=list[ChannelVariantRead])
+def list_channel_variants(
+    session: DbSession, _: AdminPrincipal, response: Response, query: Listing
+) -> list[ChannelVariant]:
+    stmt = select(ChannelVariant)
+    return paginate(session, stmt, query, CHANNEL_VARIANT_FILTERS, response, [ChannelVariant.id])

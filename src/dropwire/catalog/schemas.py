@@ -1,0 +1,84 @@
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from dropwire.catalog.models import ChannelVariantStatus, InventoryPolicy
+from dropwire.core.schemas import ApiInput, ApiModel, Money, Name
+
+Sku = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class VariantOption(ApiInput):
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    value: Annotated[str, Field(max_length=255)]
+    position: int | None = Field(default=None, ge=0)
+
+
+class VariantFields(ApiInput):
+    barcode: Annotated[str, Field(max_length=64)] | None = None
+    cost_price: Money | None = None
+    price: Money | None = None
+    inventory_policy: InventoryPolicy | None = None
+    options: list[VariantOption] | None = Field(default=None, max_length=50)
+    tags: list[Annotated[str, Field(max_length=255)]] | None = Field(default=None, max_length=250)
+    images: list[Annotated[str, Field(max_length=2048)]] | None = Field(default=None, max_length=50)
+
+
+class VariantCreate(VariantFields):
+    sku: Sku
+    name: Name
+    product_id: int | None = Field(
+        default=None, ge=1, description="Omit to create a product named after the variant"
+    )
+
+
+class VariantUpdate(VariantFields):
+    sku: Sku | None = None
+    name: Name | None = None
+    product_id: int | None = Field(default=None, ge=1)
+
+
+class VariantRead(ApiModel):
+    id: int
+    product_id: int
+    sku: str
+    barcode: str | None
+    name: str
+    cost_price: Money | None
+    price: Money | None
+    inventory_policy: InventoryPolicy
+    options: list[dict[str, Any]]
+    tags: list[str]
+    images: list[str]
+    inventory_quantity: int = Field(0, description="Stocked units over all locations")
+    inventory_allocated: int = Field(0, description="Allocated units over all locations")
+    inventory_available: int = Field(0, description="inventoryQuantity - inventoryAllocated")
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProductRead(ApiModel):
+    id: int
+    name: str
+    handle: str | None
+    external_group_id: str | None
+    product_type: str | None
+    variants: list[VariantRead]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChannelVariantRead(ApiModel):
+    id: int
+    channel_id: int
+    variant_id: int
+    external_id: str | None
+    external_group_id: str | None
+    external_sku: str | None
+    status: ChannelVariantStatus
+    error_message: str | None
+    pushed_quantity: int | None
+    pushed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime

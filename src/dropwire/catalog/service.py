@@ -1,0 +1,120 @@
+"""Products and variants. SKUs are unique; matching may ignore case (a setting)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dropwire.catalog.models import Product, Variant
+from dropwire.catalog.schemas import VariantCreate, VariantRead, VariantUpdate
+from dropwire.core.errors import Conflict, Invalid, NotFound
+from dropwire.core.settings import get_settings
+from dropwire.inventory.models import InventoryLevel
+
+
+def sku_key(sku: str) -> str:
+    return sku.strip().lower()
+
+
+def find_variant_by_sku(
+    session: Session, sku: str, *, case_insensitive: bool | None = None
+) -> Variant | None:
+    """The variant with this SKU; ignoring case when asked (or when the setting says so)."""
+    if case_insensitive is None:
+        case_insensitive = get_settings().case_insensitive_skus
+    exact = session.scalar(select(Variant).where(Variant.sku == sku))
+    if exact is not None or not case_insensitive:
+        return exact
+    return session.scalars(
+        select(Variant).where(Variant.sku_key == sku_key(sku)).order_by(Variant.id).limit(1)
+    ).first()
+
+
+def get_variant(session: Session, variant_id: int) -> Variant:
+    variant = session.get(Variant, variant_id)
+    if variant is None:
+        raise NotFound("Variant", variant_id)
+    return variant
+
+
+def _ensure_sku_free(session: Session, sku: str, own_id: int | None) -> None:
+    clash = find_variant_by_sku(session, sku)
+    if clash is not None and clash.id != own_id:
+        raise Conflict(f"SKU '{sku}' is already used by variant {clash.id}", "sku")
+
+
+def _product_for(session: Session, product_id: int | None, name: str) -> Product:
+    if product_id is None:
+        product = Product(name=name)
+        session.add(product)
+        session.flush()
+        return product
+    existing = session.get(Product, product_id)
+    if existing is None:
+        raise Invalid("productId", f"product {product_id} does not exist")
+    return existing
+
+
+def _flush(session: Session, sku: str) -> None:
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:  # a concurrent writer took the SKU first
+        raise Conflict(f"SKU '{sku}' is already used by another variant", "sku") from exc
+
+
+def create_variant(session: Session, data: VariantCreate) -> Variant:
+    _ensure_sku_free(session, data.sku, None)
+    product = _product_for(session, data.product_id, data.name)
+    fields: dict[str, Any] = data.model_dump(exclude_none=True, exclude={"product_id"})
+    variant = Variant(product_id=product.id, sku_key=sku_key(data.sku), **fields)
+    session.add(variant)
+    _flush(session, data.sku)
+    return variant
+
+
+def update_variant(session: Session, variant: Variant, data: VariantUpdate) -> Variant:
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    if changes.get("sku") is not None and changes["sku"] != variant.sku:
+        _ensure_sku_free(session, changes["sku"], variant.id)
+        variant.sku_key = sku_key(changes["sku"])
+    if changes.get("product_id") is not None:
+        _product_for(session, changes["product_id"], variant.name)
+    for name, value in changes.items():
+        if value is None and name in ("sku", "name", "product_id", "inventory_policy"):
+            continue
+        setattr(variant, name, value)
+    _flush(session, variant.sku)
+    return variant
+
+
+def stock_totals(session: Session, variant_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """{variant_id: (stocked, allocated)} summed over every location."""
+    if not variant_ids:
+        return {}
+    rows = session.execute(
+        select(
+            InventoryLevel.variant_id,
+            func.sum(InventoryLevel.stocked),
+            func.sum(InventoryLevel.allocated),
+        )
+        .where(InventoryLevel.variant_id.in_(set(variant_ids)))
+        .group_by(InventoryLevel.variant_id)
+    ).tuples()
+    return {variant_id: (int(s or 0), int(a or 0)) for variant_id, s, a in rows}
+
+
+def variant_reads(session: Session, variants: Sequence[Variant]) -> list[VariantRead]:
+    """Variants with their stock totals, in one query for the whole page."""
+    totals = stock_totals(session, [v.id for v in variants])
+    reads = []
+    for variant in variants:
+        stocked, allocated = totals.get(variant.id, (0, 0))
+        read = VariantRead.model_validate(variant)
+        read.inventory_quantity = stocked
+        read.inventory_allocated = allocated
+        read.inventory_available = stocked - allocated
+        reads.append(read)
+    return reads

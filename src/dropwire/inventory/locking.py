@@ -1,0 +1,103 @@
+"""Every statement that guards inventory against races lives here.
+
+Rules: levels are touched in ascending id order (no deadlocks between two multi-line
+allocations); an allocation is a guarded UPDATE that only succeeds while enough is available, so
+PostgreSQL re-checks the condition against the newest row version when two writers race
+(READ COMMITTED re-evaluates the WHERE of a blocked UPDATE). On SQLite every writer already holds
+the database lock (BEGIN IMMEDIATE), so the same statements are simply serial.
+"""
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from dropwire.core.time import utcnow
+from dropwire.inventory.models import InventoryLevel
+
+
+def insert_ignoring_conflict(
+    session: Session, model: type[Any], values: dict[str, Any], conflict_columns: list[str]
+) -> None:
+    """INSERT that quietly does nothing when a concurrent writer inserted the same key first."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+    session.execute(stmt)
+
+
+def ensure_level(session: Session, variant_id: int, location_id: int) -> int:
+    """The id of the level for (variant, location), creating an empty one if needed."""
+    level_id = session.scalar(
+        select(InventoryLevel.id).where(
+            InventoryLevel.variant_id == variant_id, InventoryLevel.location_id == location_id
+        )
+    )
+    if level_id is not None:
+        return level_id
+    insert_ignoring_conflict(
+        session,
+        InventoryLevel,
+        {
+            "variant_id": variant_id,
+            "location_id": location_id,
+            "stocked": 0,
+            "allocated": 0,
+            "buffer": 0,
+            "updated_at": utcnow(),
+        },
+        ["variant_id", "location_id"],
+    )
+    return session.scalars(
+        select(InventoryLevel.id).where(
+            InventoryLevel.variant_id == variant_id, InventoryLevel.location_id == location_id
+        )
+    ).one()
+
+
+def lock_levels(session: Session, level_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Lock levels in id order; returns {id: (stocked, allocated)} as of the lock."""
+    stmt = (
+        select(InventoryLevel.id, InventoryLevel.stocked, InventoryLevel.allocated)
+        .where(InventoryLevel.id.in_(sorted(set(level_ids))))
+        .order_by(InventoryLevel.id)
+        .with_for_update()
+    )
+    return {row.id: (row.stocked, row.allocated) for row in session.execute(stmt)}
+
+
+def change_level(
+    session: Session,
+    level_id: int,
+    *,
+    delta_stocked: int = 0,
+    delta_allocated: int = 0,
+    require_available: int | None = None,
+) -> tuple[int, int] | None:
+    """Apply deltas in one guarded UPDATE; returns (stocked, allocated) after, or None if refused.
+
+    Refused when the result would break `stocked >= 0` / `allocated >= 0`, or when
+    `require_available` is given and `stocked - allocated` is below it before the change.
+    """
+    conditions = [
+        InventoryLevel.id == level_id,
+        InventoryLevel.stocked + delta_stocked >= 0,
+        InventoryLevel.allocated + delta_allocated >= 0,
+    ]
+    if require_available is not None:
+        conditions.append(InventoryLevel.available >= require_available)
+    stmt = (
+        update(InventoryLevel)
+        .where(*conditions)
+        .values(
+            stocked=InventoryLevel.stocked + delta_stocked,
+            allocated=InventoryLevel.allocated + delta_allocated,
+            updated_at=utcnow(),
+        )
+        .returning(InventoryLevel.stocked, InventoryLevel.allocated)
+        .execution_options(synchronize_session=False)
+    )
+    row = session.execute(stmt).first()
+    return None if row is None else (row.stocked, row.allocated)

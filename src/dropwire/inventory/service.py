@@ -1,0 +1,373 @@
+"""The rules of stock: every change of stocked or allocated goes through here and the ledger.
+
+Levels are running sums of the ledger (`rebuild_levels` proves it). Allocation never oversells
+for `track` and `deny` variants; `continue` variants may go below zero available (backorders).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from dropwire.catalog.models import InventoryPolicy, Variant
+from dropwire.core.errors import Invalid, NotFound
+from dropwire.inventory import locking
+from dropwire.inventory.errors import InsufficientStock
+from dropwire.inventory.models import (
+    Allocation,
+    InventoryLevel,
+    InventoryMovement,
+    Location,
+    MovementCause,
+)
+
+TOUCHED_KEY = "inventory.touched_variants"
+
+
+@dataclass(frozen=True)
+class StockChange:
+    level: InventoryLevel
+    movement: InventoryMovement | None  # None when nothing changed
+
+
+def available(level: InventoryLevel) -> int:
+    """Available = stocked - allocated (the hybrid property is the single definition)."""
+    return level.available
+
+
+def touched_variants(session: Session) -> set[int]:
+    """Variant ids whose stock changed in this session's current unit of work."""
+    touched: set[int] = session.info.setdefault(TOUCHED_KEY, set())
+    return touched
+
+
+def _after_change(session: Session, level_id: int, variant_id: int) -> None:
+    touched_variants(session).add(variant_id)
+    stale = session.identity_map.get(identity_key(InventoryLevel, level_id))
+    if stale is not None:
+        session.expire(stale)
+
+
+def _record(
+    session: Session,
+    *,
+    level_id: int,
+    variant_id: int,
+    location_id: int,
+    delta_stocked: int,
+    delta_allocated: int,
+    after: tuple[int, int],
+    cause: MovementCause | str,
+    reference_type: str | None,
+    reference_id: int | None,
+    reason: str | None = None,
+    actor: str | None = None,
+) -> InventoryMovement:
+    movement = InventoryMovement(
+        variant_id=variant_id,
+        location_id=location_id,
+        delta_stocked=delta_stocked,
+        delta_allocated=delta_allocated,
+        stocked_after=after[0],
+        allocated_after=after[1],
+        cause=MovementCause(cause),
+        reference_type=reference_type,
+        reference_id=reference_id,
+        reason=reason,
+        actor=actor,
+    )
+    session.add(movement)
+    _after_change(session, level_id, variant_id)
+    return movement
+
+
+def _check_refs(session: Session, variant_id: int, location_id: int) -> None:
+    if session.get(Variant, variant_id) is None:
+        raise Invalid("variantId", f"variant {variant_id} does not exist")
+    if session.get(Location, location_id) is None:
+        raise Invalid("locationId", f"location {location_id} does not exist")
+
+
+def adjust_stocked(
+    session: Session,
+    *,
+    variant_id: int,
+    location_id: int,
+    delta: int | None = None,
+    set_to: int | None = None,
+    cause: MovementCause | str = MovementCause.adjustment,
+    reference_type: str | None = None,
+    reference_id: int | None = None,
+    reason: str | None = None,
+    actor: str | None = None,
+) -> StockChange:
+    """Change STOCKED by a delta or to a value; never below zero. Writes nothing if unchanged."""
+    if (delta is None) == (set_to is None):
+        raise Invalid("quantity", "give exactly one of a delta (quantity) or setStocked")
+    if set_to is not None and set_to < 0:
+        raise Invalid("setStocked", "stocked cannot be negative")
+    _check_refs(session, variant_id, location_id)
+    level_id = locking.ensure_level(session, variant_id, location_id)
+    stocked, _allocated = locking.lock_levels(session, [level_id])[level_id]
+    change = delta if delta is not None else (set_to or 0) - stocked
+    movement = None
+    if change != 0:
+        after = locking.change_level(session, level_id, delta_stocked=change)
+        if after is None:
+            raise Invalid(
+                "quantity", f"stocked would become {stocked + change}; it cannot go below zero"
+            )
+        movement = _record(
+            session,
+            level_id=level_id,
+            variant_id=variant_id,
+            location_id=location_id,
+            delta_stocked=change,
+            delta_allocated=0,
+            after=after,
+            cause=cause,
+            reference_type=reference_type,
+            reference_id=reference_id,
+            reason=reason,
+            actor=actor,
+        )
+    session.flush()
+    level = session.get(InventoryLevel, level_id)
+    assert level is not None
+    return StockChange(level=level, movement=movement)
+
+
+def set_buffer(session: Session, *, variant_id: int, location_id: int, buffer: int) -> None:
+    """Units of this level held back from channels (not stock: no ledger row)."""
+    if buffer < 0:
+        raise Invalid("allocationBuffer", "cannot be negative")
+    level_id = locking.ensure_level(session, variant_id, location_id)
+    session.execute(
+        update(InventoryLevel)
+        .where(InventoryLevel.id == level_id, InventoryLevel.buffer != buffer)
+        .values(buffer=buffer)
+        .execution_options(synchronize_session=False)
+    )
+    _after_change(session, level_id, variant_id)
+
+
+@dataclass(frozen=True)
+class AllocationRequest:
+    variant_id: int
+    location_id: int
+    quantity: int
+    sale_id: int | None = None
+    sale_item_id: int | None = None
+    field: str = "quantity"  # names the request in an error (e.g. "lineItems[2].quantity")
+
+
+def allocate(
+    session: Session, requests: Sequence[AllocationRequest], actor: str | None = None
+) -> list[Allocation]:
+    """Reserve stock for several lines, all or nothing; raises InsufficientStock."""
+    for request in requests:
+        if request.quantity <= 0:
+            raise Invalid(request.field, "quantity to allocate must be positive")
+        _check_refs(session, request.variant_id, request.location_id)
+    policies = dict(
+        session.execute(
+            select(Variant.id, Variant.inventory_policy).where(
+                Variant.id.in_({r.variant_id for r in requests})
+            )
+        ).tuples()
+    )
+    level_ids = {
+        (r.variant_id, r.location_id): locking.ensure_level(session, r.variant_id, r.location_id)
+        for r in requests
+    }
+    order = sorted(
+        range(len(requests)),
+        key=lambda i: level_ids[(requests[i].variant_id, requests[i].location_id)],
+    )
+    allocations: dict[int, Allocation] = {}
+    with session.begin_nested():
+        for index in order:
+            request = requests[index]
+            level_id = level_ids[(request.variant_id, request.location_id)]
+            backorder = policies.get(request.variant_id) == InventoryPolicy.continue_
+            after = locking.change_level(
+                session,
+                level_id,
+                delta_allocated=request.quantity,
+                require_available=None if backorder else request.quantity,
+            )
+            if after is None:
+                raise InsufficientStock(
+                    request.variant_id, request.location_id, request.quantity, request.field
+                )
+            allocation = Allocation(
+                variant_id=request.variant_id,
+                location_id=request.location_id,
+                level_id=level_id,
+                sale_id=request.sale_id,
+                sale_item_id=request.sale_item_id,
+                quantity=request.quantity,
+            )
+            session.add(allocation)
+            session.flush()
+            _record(
+                session,
+                level_id=level_id,
+                variant_id=request.variant_id,
+                location_id=request.location_id,
+                delta_stocked=0,
+                delta_allocated=request.quantity,
+                after=after,
+                cause=MovementCause.allocation,
+                reference_type="allocation",
+                reference_id=allocation.id,
+                actor=actor,
+            )
+            allocations[index] = allocation
+    return [allocations[i] for i in range(len(requests))]
+
+
+def _open_allocation(session: Session, allocation_id: int, quantity: int, field: str) -> Allocation:
+    allocation = session.get(Allocation, allocation_id, with_for_update=True)
+    if allocation is None:
+        raise NotFound("Allocation", allocation_id)
+    session.refresh(allocation)
+    if quantity <= 0:
+        raise Invalid(field, "quantity must be positive")
+    if quantity > allocation.open_quantity:
+        raise Invalid(field, f"only {allocation.open_quantity} of this allocation are still open")
+    return allocation
+
+
+def release(
+    session: Session,
+    *,
+    allocation_id: int,
+    quantity: int,
+    cause: MovementCause | str = MovementCause.release,
+    actor: str | None = None,
+) -> Allocation:
+    """Give back reserved units (a cancelled or re-routed line): allocated goes down."""
+    allocation = _open_allocation(session, allocation_id, quantity, "quantity")
+    after = locking.change_level(session, allocation.level_id, delta_allocated=-quantity)
+    if after is None:  # only possible if the ledger was edited by hand
+        raise Invalid("quantity", "the level has less allocated than this allocation")
+    allocation.released += quantity
+    allocation.is_open = allocation.open_quantity > 0
+    _record(
+        session,
+        level_id=allocation.level_id,
+        variant_id=allocation.variant_id,
+        location_id=allocation.location_id,
+        delta_stocked=0,
+        delta_allocated=-quantity,
+        after=after,
+        cause=cause,
+        reference_type="allocation",
+        reference_id=allocation.id,
+        actor=actor,
+    )
+    session.flush()
+    return allocation
+
+
+def ship(
+    session: Session, *, allocation_id: int, quantity: int, actor: str | None = None
+) -> Allocation:
+    """Units left the building: stocked and allocated both go down."""
+    allocation = _open_allocation(session, allocation_id, quantity, "quantity")
+    after = locking.change_level(
+        session, allocation.level_id, delta_stocked=-quantity, delta_allocated=-quantity
+    )
+    if after is None:
+        raise Invalid(
+            "quantity",
+            f"not enough stocked units of variant {allocation.variant_id} to ship {quantity} "
+            "(a backorder must be received into stock first)",
+        )
+    allocation.shipped += quantity
+    allocation.is_open = allocation.open_quantity > 0
+    _record(
+        session,
+        level_id=allocation.level_id,
+        variant_id=allocation.variant_id,
+        location_id=allocation.location_id,
+        delta_stocked=-quantity,
+        delta_allocated=-quantity,
+        after=after,
+        cause=MovementCause.shipment,
+        reference_type="allocation",
+        reference_id=allocation.id,
+        actor=actor,
+    )
+    session.flush()
+    return allocation
+
+
+def rebuild_levels(session: Session) -> int:
+    """Recompute every level's stocked and allocated from the ledger; returns levels rewritten.
+
+    Levels without movements are reset to zero. Buffers are settings, not stock, and are kept.
+    """
+    sums = (
+        select(
+            InventoryMovement.variant_id,
+            InventoryMovement.location_id,
+            func.coalesce(func.sum(InventoryMovement.delta_stocked), 0).label("stocked"),
+            func.coalesce(func.sum(InventoryMovement.delta_allocated), 0).label("allocated"),
+        )
+        .group_by(InventoryMovement.variant_id, InventoryMovement.location_id)
+        .subquery()
+    )
+    stocked = (
+        select(sums.c.stocked)
+        .where(
+            sums.c.variant_id == InventoryLevel.variant_id,
+            sums.c.location_id == InventoryLevel.location_id,
+        )
+        .scalar_subquery()
+    )
+    allocated = (
+        select(sums.c.allocated)
+        .where(
+            sums.c.variant_id == InventoryLevel.variant_id,
+            sums.c.location_id == InventoryLevel.location_id,
+        )
+        .scalar_subquery()
+    )
+    result = session.execute(
+        update(InventoryLevel)
+        .values(stocked=func.coalesce(stocked, 0), allocated=func.coalesce(allocated, 0))
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def ledger_mismatches(session: Session) -> list[tuple[int, int]]:
+    """(variant_id, location_id) of levels that differ from their ledger sums (should be none)."""
+    sums = (
+        select(
+            InventoryMovement.variant_id,
+            InventoryMovement.location_id,
+            func.sum(InventoryMovement.delta_stocked).label("stocked"),
+            func.sum(InventoryMovement.delta_allocated).label("allocated"),
+        )
+        .group_by(InventoryMovement.variant_id, InventoryMovement.location_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(InventoryLevel.variant_id, InventoryLevel.location_id)
+        .outerjoin(
+            sums,
+            (sums.c.variant_id == InventoryLevel.variant_id)
+            & (sums.c.location_id == InventoryLevel.location_id),
+        )
+        .where(
+            (func.coalesce(sums.c.stocked, 0) != InventoryLevel.stocked)
+            | (func.coalesce(sums.c.allocated, 0) != InventoryLevel.allocated)
+        )
+    )
+    return [(r.variant_id, r.location_id) for r in rows]
