@@ -102,7 +102,7 @@ def stock_totals(session: Session, variant_ids: Sequence[int]) -> dict[int, tupl
         )
         .where(InventoryLevel.variant_id.in_(set(variant_ids)))
         .group_by(InventoryLevel.variant_id)
-    ).tuples()
+    ).all()
     return {variant_id: (int(s or 0), int(a or 0)) for variant_id, s, a in rows}
 
 

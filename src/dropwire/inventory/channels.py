@@ -34,7 +34,7 @@ def _levels_by_variant(
         select(InventoryLevel, Location.kind)
         .join(Location, Location.id == InventoryLevel.location_id)
         .where(InventoryLevel.variant_id.in_(set(variant_ids)))
-    ).tuples()
+    ).all()
     grouped: dict[int, list[tuple[InventoryLevel, LocationKind]]] = defaultdict(list)
     for level, kind in rows:
         grouped[level.variant_id].append((level, LocationKind(kind)))
@@ -60,7 +60,7 @@ def changed_channel_quantities(
         .join(Channel, Channel.id == ChannelVariant.channel_id)
         .where(ChannelVariant.variant_id.in_(ids), ChannelVariant.status.not_in(_SILENT_STATUSES))
         .order_by(ChannelVariant.id)
-    ).tuples()
+    ).all()
     changed: list[tuple[ChannelVariant, int]] = []
     for channel_variant, sync in rows:
         quantity = _quantity(InventorySync(sync), levels.get(channel_variant.variant_id, []))

@@ -33,7 +33,7 @@ def level_reads(session: Session, variant_id: int) -> list[LevelRead]:
         .join(Location, Location.id == InventoryLevel.location_id)
         .where(InventoryLevel.variant_id == variant_id)
         .order_by(Location.kind.desc(), Location.id)
-    ).tuples()
+    ).all()
     return [
         LevelRead(
             location_id=location.id,

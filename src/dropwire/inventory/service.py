@@ -171,12 +171,12 @@ def allocate(
         if request.quantity <= 0:
             raise Invalid(request.field, "quantity to allocate must be positive")
         _check_refs(session, request.variant_id, request.location_id)
-    policies = dict(
+    policies: dict[int, str] = dict(
         session.execute(
             select(Variant.id, Variant.inventory_policy).where(
                 Variant.id.in_({r.variant_id for r in requests})
             )
-        ).tuples()
+        ).all()
     )
     level_ids = {
         (r.variant_id, r.location_id): locking.ensure_level(session, r.variant_id, r.location_id)
