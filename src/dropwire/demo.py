@@ -3,15 +3,19 @@
 Each domain adds its part in its own function; `load_demo` runs them in order, once.
 """
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dropwire.catalog.models import InventoryPolicy, Product, Variant
 from dropwire.channels.models import Channel, CustomChannel
 from dropwire.channels.schemas import CustomChannelCreate
 from dropwire.channels.service import create_custom_channel
+from dropwire.inventory.locations import location_for_warehouse
 from dropwire.inventory.models import Warehouse
+from dropwire.inventory.service import adjust_stocked
 from dropwire.inventory.warehouses import ensure_default_warehouse
 from dropwire.vendors.models import CountryFilter, DropshipProvider, OrderSplitting
 
@@ -65,6 +69,52 @@ def _channel(session: Session) -> CustomChannel:
     )
 
 
+DEMO_CATALOG = [
+    # product, sku, price, cost, policy, stock in the main warehouse, stock in the 3PL
+    ("Ridge 2P Tent", "NW-TENT-2P", "249.00", "151.20", InventoryPolicy.track, 4, 0),
+    ("Ridge 2P Tent", "NW-TENT-2P-GRN", "249.00", "151.20", InventoryPolicy.track, 0, 2),
+    ("Trail Stove", "NW-STOVE", "89.50", "48.00", InventoryPolicy.deny, 12, 0),
+    ("Linen Duvet Cover", "BL-DUVET-KING", "139.00", "61.75", InventoryPolicy.track, 0, 0),
+    ("Linen Pillowcase Pair", "BL-PILLOW-2", "45.00", "18.40", InventoryPolicy.continue_, 3, 0),
+    ("Stoneware Mug", "KK-MUG-SAGE", "28.00", "9.10", InventoryPolicy.track, 24, 10),
+    ("Pour-over Kettle", "KK-KETTLE", "79.00", "35.00", InventoryPolicy.track, 1, 0),
+]
+
+
+def _catalog(session: Session, warehouses: list[Warehouse]) -> list[Variant]:
+    main, third_party = (location_for_warehouse(session, w.id) for w in warehouses)
+    products: dict[str, Product] = {}
+    variants = []
+    for product_name, sku, price, cost, policy, main_stock, tpl_stock in DEMO_CATALOG:
+        if product_name not in products:
+            products[product_name] = Product(name=product_name)
+            session.add(products[product_name])
+            session.flush()
+        variant = Variant(
+            product_id=products[product_name].id,
+            sku=sku,
+            sku_key=sku.lower(),
+            name=f"{product_name} ({sku})",
+            price=Decimal(price),
+            cost_price=Decimal(cost),
+            inventory_policy=policy,
+        )
+        session.add(variant)
+        session.flush()
+        for location, stock in ((main, main_stock), (third_party, tpl_stock)):
+            if stock:
+                adjust_stocked(
+                    session,
+                    variant_id=variant.id,
+                    location_id=location.id,
+                    delta=stock,
+                    reason="demo opening stock",
+                    actor="demo",
+                )
+        variants.append(variant)
+    return variants
+
+
 def load_demo(session: Session) -> dict[str, Any]:
     already = session.scalar(
         select(DropshipProvider.id).where(DropshipProvider.external_id == "demo-northwind")
@@ -73,6 +123,8 @@ def load_demo(session: Session) -> dict[str, Any]:
         return {"loaded": False, "reason": "demo data is already present"}
     vendors = _vendors(session)
     warehouses = _warehouses(session)
+    session.flush()
+    variants = _catalog(session, warehouses)
     custom = _channel(session)
     session.flush()
     channel = session.get(Channel, custom.channel_id)
@@ -80,6 +132,7 @@ def load_demo(session: Session) -> dict[str, Any]:
         "loaded": True,
         "vendors": [v.id for v in vendors],
         "warehouses": [w.id for w in warehouses],
+        "variants": [v.id for v in variants],
         "channelId": channel.id if channel else None,
         "customChannelId": custom.id,
         "webhookHash": custom.webhook_hash,

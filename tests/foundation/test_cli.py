@@ -73,6 +73,7 @@ def test_demo_loads_once(cli_env, client):
     assert summary["loaded"] is True
     assert len(summary["vendors"]) == 3
     assert len(summary["warehouses"]) == 2
+    assert len(summary["variants"]) == 7
     assert client.get("/api/custom-channels.json").headers["X-Total-Count"] == "1"
     assert json.loads(invoke("demo", "--json"))["loaded"] is False
     assert client.get("/api/dropship-providers.json").headers["X-Total-Count"] == "3"
