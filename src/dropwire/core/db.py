@@ -79,7 +79,12 @@ def build_engine(url: str | None = None) -> Engine:
     settings = get_settings()
     url = url or settings.database_url
     if is_sqlite(url):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=settings.database_pool_size * 4,  # cheap connections; never wait for one
+            max_overflow=settings.database_pool_size * 4,
+        )
         _configure_sqlite(engine)
         return engine
     return create_engine(

@@ -42,7 +42,7 @@ class ListQuery:
     filters: tuple[Filter, ...]
 
 
-def list_query(
+async def list_query(
     request: Request,
     limit: int = Query(50, ge=1, le=1000, description="Page size (1-1000)"),
     offset: int = Query(0, ge=0, le=MAX_OFFSET, description="Rows to skip"),

@@ -1,0 +1,211 @@
+"""Shared bench plumbing: run a server in a subprocess, drive load from another process.
+
+The load process runs N threads, each with one keep-alive connection, for a fixed time and
+reports every latency, so the figures include the full HTTP round trip on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, timeout: float = 30.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server at {url} did not start")
+
+
+@contextmanager
+def server(
+    app_spec: str,
+    port: int,
+    env: dict[str, str] | None = None,
+    factory: bool = True,
+    workers: int = 1,
+) -> Iterator[str]:
+    """Run `uvicorn app_spec` on 127.0.0.1:port; yields the base URL."""
+    args = [
+        PYTHON,
+        "-m",
+        "uvicorn",
+        app_spec,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--workers",
+        str(workers),
+    ]
+    if factory:
+        args.append("--factory")
+    process = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or {})})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/health" if factory else base + "/")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
+
+    def line(self, label: str) -> str:
+        return (
+            f"{label:<44} {self.rps:>9.0f} req/s   p50 {self.percentile(50):7.2f} ms   "
+            f"p99 {self.percentile(99):7.2f} ms   errors {self.errors}"
+        )
+
+
+def run_load(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    bodies: list[str] | None = None,
+    concurrency: int = 16,
+    seconds: float = 5.0,
+    max_requests: int = 200_000,
+) -> LoadResult:
+    """Drive load from a separate Python process (so the server's process is not shared)."""
+    spec = {
+        "url": url,
+        "method": method,
+        "headers": headers or {},
+        "bodies": bodies or [],
+        "concurrency": concurrency,
+        "seconds": seconds,
+        "max_requests": max_requests,
+    }
+    out = subprocess.run(
+        [PYTHON, "-m", "bench.common", json.dumps(spec)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data = json.loads(out.stdout)
+    return LoadResult(data["requests"], data["errors"], data["seconds"], data["latencies"])
+
+
+def _drive(spec: dict[str, object]) -> dict[str, object]:
+    """Threads with one keep-alive connection each (http.client: little client-side overhead)."""
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(spec["url"]))
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    method = str(spec["method"])
+    headers = {str(k): str(v) for k, v in dict(spec["headers"]).items()}  # type: ignore[call-overload]
+    bodies = [str(b) for b in list(spec["bodies"])]  # type: ignore[call-overload]
+    concurrency = int(spec["concurrency"])  # type: ignore[call-overload]
+    deadline = time.perf_counter() + float(spec["seconds"])  # type: ignore[arg-type]
+    budget = int(spec["max_requests"])  # type: ignore[call-overload]
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    counter = [0]
+
+    def one_client() -> None:
+        connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80)
+        local: list[float] = []
+        while time.perf_counter() < deadline:
+            with lock:
+                counter[0] += 1
+                n = counter[0]
+            if n > budget:
+                break
+            body = bodies[n % len(bodies)].replace("{n}", str(n)).encode() if bodies else None
+            request_headers = dict(headers)
+            if body is not None:
+                request_headers.setdefault("Content-Type", "application/json")
+            t0 = time.perf_counter()
+            try:
+                connection.request(method, path, body=body, headers=request_headers)
+                response = connection.getresponse()
+                response.read()
+                failed = response.status >= 400
+            except (OSError, http.client.HTTPException):
+                failed = True
+                connection.close()
+                connection = http.client.HTTPConnection(
+                    parts.hostname or "127.0.0.1", parts.port or 80
+                )
+            local.append((time.perf_counter() - t0) * 1000)
+            if failed:
+                with lock:
+                    errors[0] += 1
+        with lock:
+            latencies.extend(local)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=one_client) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return {
+        "requests": len(latencies),
+        "errors": errors[0],
+        "seconds": elapsed,
+        "latencies": latencies,
+    }
+
+
+def summary(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    ordered = sorted(values)
+    p50 = statistics.median(ordered)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return f"p50 {p50:.2f} ms, p99 {p99:.2f} ms"
+
+
+if __name__ == "__main__":
+    print(json.dumps(_drive(json.loads(sys.argv[1]))))
