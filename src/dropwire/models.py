@@ -5,6 +5,7 @@ from dropwire.auth import models as auth_models
 from dropwire.catalog import models as catalog_models
 from dropwire.channels import models as channels_models
 from dropwire.core.db import Base
+from dropwire.feeds import models as feeds_models
 from dropwire.http import idempotency
 from dropwire.inventory import models as inventory_models
 from dropwire.vendors import models as vendors_models
@@ -15,6 +16,7 @@ __all__ = [
     "auth_models",
     "catalog_models",
     "channels_models",
+    "feeds_models",
     "idempotency",
     "inventory_models",
     "vendors_models",

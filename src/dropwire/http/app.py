@@ -9,9 +9,11 @@ from dropwire import __version__
 from dropwire.apilog.endpoints import router as api_log_router
 from dropwire.apilog.writer import ApiLogWriter
 from dropwire.catalog.endpoints import router as catalog_router
+from dropwire.channels.catalog_endpoints import router as channel_catalog_router
 from dropwire.channels.endpoints import router as channels_router
 from dropwire.core.db import Database
 from dropwire.core.settings import Settings, get_settings
+from dropwire.feeds.endpoints import router as feeds_router
 from dropwire.http.api_log_middleware import ApiLogMiddleware
 from dropwire.http.errors import install_error_handlers
 from dropwire.http.health import router as health_router
@@ -27,6 +29,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     catalog_router,
     inventory_router,
     channels_router,
+    channel_catalog_router,
+    feeds_router,
     api_log_router,
 )
 

@@ -1,0 +1,90 @@
+"""The channel's catalog calls: product imports and acknowledging/disconnecting vendor SKUs."""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+from sqlalchemy.orm import Session
+
+from dropwire.channels import catalog_sync as sync
+from dropwire.channels.models import Channel
+from dropwire.channels.service import get_channel
+from dropwire.http.deps import AdminPrincipal, DbSession
+
+router = APIRouter(tags=["Channels"])
+
+Variants = Annotated[list[sync.ConnectorVariant], Body()]
+Links = Annotated[list[sync.SkuLink], Body()]
+
+
+def _batch(
+    session: Session,
+    channel_id: int,
+    items: list[sync.SkuLink],
+    actor: str,
+    apply: Callable[[Session, Channel, sync.SkuLink, str | None], sync.ItemResult],
+) -> list[sync.ItemResult]:
+    sync.check_batch_size(items)
+    channel = get_channel(session, channel_id)
+    return sync.each_item(session, items, lambda item: apply(session, channel, item, actor))
+
+
+@router.post(
+    "/channels/{channel_id}/import-connector-variant-batches.json",
+    response_model=list[sync.ItemResult],
+)
+@router.post(
+    "/channels/{channel_id}/import-connector-variant-batch.json",
+    response_model=list[sync.ItemResult],
+    include_in_schema=False,
+)
+def import_connector_variants(
+    channel_id: int, items: Variants, session: DbSession, _: AdminPrincipal
+) -> list[sync.ItemResult]:
+    """Upsert the channel's variants by SKU; results per item."""
+    sync.check_batch_size(items)
+    channel = get_channel(session, channel_id)
+    return sync.each_item(session, items, lambda item: sync.import_variant(session, channel, item))
+
+
+@router.put(
+    "/channels/{channel_id}/acknowledge-inventory-feed-variants.json",
+    response_model=sync.ItemResult,
+)
+def acknowledge_feed_variants(
+    channel_id: int, item: sync.SkuLink, session: DbSession, principal: AdminPrincipal
+) -> sync.ItemResult:
+    return sync.acknowledge(session, get_channel(session, channel_id), item, principal.name)
+
+
+@router.put(
+    "/channels/{channel_id}/acknowledge-variant-batches.json", response_model=list[sync.ItemResult]
+)
+def acknowledge_variant_batches(
+    channel_id: int, items: Links, session: DbSession, principal: AdminPrincipal
+) -> list[sync.ItemResult]:
+    return _batch(session, channel_id, items, principal.name, sync.acknowledge)
+
+
+@router.put(
+    "/channels/{channel_id}/disconnect-inventory-feed-variants.json", response_model=sync.ItemResult
+)
+def disconnect_feed_variants(
+    channel_id: int, item: sync.SkuLink, session: DbSession, principal: AdminPrincipal
+) -> sync.ItemResult:
+    return sync.disconnect(session, get_channel(session, channel_id), item, principal.name)
+
+
+@router.put(
+    "/channels/{channel_id}/disconnect-inventory-feed-variant-batches.json",
+    response_model=list[sync.ItemResult],
+)
+@router.put(
+    "/channels/{channel_id}/disconnect-variant-batches.json",
+    response_model=list[sync.ItemResult],
+    include_in_schema=False,
+)
+def disconnect_variant_batches(
+    channel_id: int, items: Links, session: DbSession, principal: AdminPrincipal
+) -> list[sync.ItemResult]:
+    return _batch(session, channel_id, items, principal.name, sync.disconnect)

@@ -1,0 +1,134 @@
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dropwire.core.db import Base, IdMixin, TimestampMixin
+from dropwire.vendors.models import DropshipProvider
+
+
+class ResourceType(StrEnum):
+    webhook = "webhook"  # pushed to us (parse-webhook, async batches)
+    csv = "csv"
+    xml = "xml"
+    json = "json"
+
+
+class FetchFrequency(StrEnum):
+    never = "never"
+    hourly = "hourly"
+    daily = "daily"
+    custom = "custom"
+    webhook = "webhook"
+
+
+class QuantityOverride(StrEnum):
+    none = "none"  # the vendor's number
+    manual = "manual"  # the merchant's number instead
+    maximum = "maximum"  # the vendor's number, capped at the merchant's
+
+
+class InventoryFeed(IdMixin, TimestampMixin, Base):
+    """A vendor's stock list; each feed is one inventory location of that vendor."""
+
+    __tablename__ = "inventory_feeds"
+
+    dropship_provider_id: Mapped[int] = mapped_column(
+        ForeignKey("dropship_providers.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    resource_type: Mapped[ResourceType] = mapped_column(String(16), default=ResourceType.webhook)
+    resource_location: Mapped[str | None] = mapped_column(String(2048))
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    fetch_frequency: Mapped[FetchFrequency] = mapped_column(
+        String(16), default=FetchFrequency.webhook
+    )
+    fetch_interval_minutes: Mapped[int | None]
+    diff_previous: Mapped[bool] = mapped_column(default=True)
+    fetch_cleanup: Mapped[bool] = mapped_column(default=True)
+    automatically_connect: Mapped[bool] = mapped_column(default=True)
+    automatically_connect_by_barcode: Mapped[bool] = mapped_column(default=False)
+    case_insensitive_skus: Mapped[bool] = mapped_column(default=False)
+    allocation_buffer: Mapped[int] = mapped_column(default=0)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    hash_digest: Mapped[str] = mapped_column(String(64), unique=True)
+
+    dropship_provider: Mapped[DropshipProvider] = relationship(lazy="joined")
+
+
+class InventoryFeedVariant(IdMixin, TimestampMixin, Base):
+    """One item of a vendor's feed, keyed by the vendor's `externalId`; may connect to a variant."""
+
+    __tablename__ = "inventory_feed_variants"
+    __table_args__ = (
+        UniqueConstraint("inventory_feed_id", "external_id"),
+        Index("ix_feed_variants_feed_sku_key", "inventory_feed_id", "vendor_sku_key"),
+    )
+
+    inventory_feed_id: Mapped[int] = mapped_column(
+        ForeignKey("inventory_feeds.id", ondelete="CASCADE")
+    )
+    external_id: Mapped[str] = mapped_column(String(255))
+    vendor_sku: Mapped[str | None] = mapped_column(String(255))
+    vendor_sku_key: Mapped[str | None] = mapped_column(String(255), index=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    barcode: Mapped[str | None] = mapped_column(String(64), index=True)
+    cost_price: Mapped[Decimal | None]
+    price: Mapped[Decimal | None]
+    compare_at_price: Mapped[Decimal | None]
+    external_group_id: Mapped[str | None] = mapped_column(String(255))
+    options: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    images: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    inventory_policy: Mapped[str | None] = mapped_column(String(16))
+    locations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    inventory_quantity: Mapped[int] = mapped_column(default=0)
+    inventory_quantity_override: Mapped[QuantityOverride] = mapped_column(
+        String(16), default=QuantityOverride.none
+    )
+    manual_inventory_quantity: Mapped[int | None]
+    allocation_buffer_override: Mapped[int | None]
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("variants.id", ondelete="SET NULL"), index=True
+    )
+    connected_at: Mapped[datetime | None]
+    inventory_updated_at: Mapped[datetime | None]
+    problem: Mapped[str | None] = mapped_column(Text)
+
+    feed: Mapped[InventoryFeed] = relationship(lazy="joined")
+
+    @property
+    def connected(self) -> bool:
+        return self.variant_id is not None
+
+    @property
+    def effective_quantity(self) -> int:
+        """The quantity the feed location is stocked with, after the merchant's override."""
+        manual = self.manual_inventory_quantity
+        if self.inventory_quantity_override == QuantityOverride.manual and manual is not None:
+            return manual
+        if self.inventory_quantity_override == QuantityOverride.maximum and manual is not None:
+            return min(self.inventory_quantity, manual)
+        return self.inventory_quantity
+
+
+class FeedDailyCount(Base):
+    """How many distinct feed variants changed on a UTC day (the daily SKU limit's counter)."""
+
+    __tablename__ = "feed_daily_counts"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class FeedDailyUpdate(Base):
+    """Which feed variants already counted today (a variant counts once per day)."""
+
+    __tablename__ = "feed_daily_updates"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(300), primary_key=True)

@@ -1,0 +1,161 @@
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import AfterValidator, Field, field_serializer
+
+from dropwire.catalog.schemas import VariantOption
+from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Money, Name
+from dropwire.feeds.models import FetchFrequency, QuantityOverride, ResourceType
+
+FEED_SCHEMES = ("http", "https", "ftp", "ftps")
+
+
+def _feed_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in FEED_SCHEMES or not parts.hostname:
+        raise ValueError(
+            f"must be a URL with a host and one of the schemes {', '.join(FEED_SCHEMES)}"
+        )
+    return value
+
+
+def masked_url(value: str | None) -> str | None:
+    """The URL with any password replaced, fit to show or log."""
+    if not value:
+        return value
+    parts = urlsplit(value)
+    if parts.password is None:
+        return value
+    user = parts.username or ""
+    host = parts.hostname or ""
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+FeedUrl = Annotated[str, Field(max_length=2048), AfterValidator(_feed_url)]
+Quantity = Annotated[int, Field(ge=0, le=100_000_000, strict=True)]
+
+
+class FeedFields(ApiInput):
+    resource_type: ResourceType | None = None
+    resource_location: FeedUrl | None = Field(
+        default=None, description="http(s) or ftp(s) URL; credentials may sit in it (RFC 1738)"
+    )
+    mapping: dict[str, Any] | None = None
+    fetch_frequency: FetchFrequency | None = None
+    fetch_interval_minutes: int | None = Field(default=None, ge=5, le=10_080)
+    diff_previous: bool | None = None
+    fetch_cleanup: bool | None = None
+    automatically_connect: bool | None = None
+    automatically_connect_by_barcode: bool | None = None
+    case_insensitive_skus: bool | None = None
+    allocation_buffer: int | None = Field(default=None, ge=0, le=1_000_000)
+    enabled: bool | None = None
+
+
+class FeedCreate(FeedFields):
+    dropship_provider_id: int = Field(ge=1)
+    name: Name | None = None
+
+
+class FeedUpdate(FeedFields):
+    name: Name | None = None
+
+
+class FeedRead(ApiModel):
+    id: int
+    dropship_provider_id: int
+    name: str
+    resource_type: ResourceType
+    resource_location: str | None
+    mapping: dict[str, Any]
+    fetch_frequency: FetchFrequency
+    fetch_interval_minutes: int | None
+    diff_previous: bool
+    fetch_cleanup: bool
+    automatically_connect: bool
+    automatically_connect_by_barcode: bool
+    case_insensitive_skus: bool
+    allocation_buffer: int
+    enabled: bool
+    hash: str = Field(description="Read-only: the inbound secret (jetti-webhook-hash)")
+    created_at: datetime
+    updated_at: datetime
+
+    @field_serializer("resource_location")
+    def _hide_password(self, value: str | None) -> str | None:
+        return masked_url(value)
+
+
+class LocationQuantity(ApiInput):
+    external_location_id: Annotated[str, Field(max_length=255)] | None = None
+    name: Annotated[str, Field(max_length=255)] | None = None
+    inventory_quantity: Quantity
+
+
+class FeedVariantData(ApiInput):
+    """What a vendor sends about one item (parse-webhook and the async batch)."""
+
+    external_id: ExternalId
+    vendor_sku: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    inventory_quantity: Quantity | None = None
+    name: Annotated[str, Field(max_length=255)] | None = None
+    barcode: Annotated[str, Field(max_length=64)] | None = None
+    cost_price: Money | None = None
+    price: Money | None = None
+    compare_at_price: Money | None = None
+    external_group_id: Annotated[str, Field(max_length=255)] | None = None
+    options: list[VariantOption] | None = Field(default=None, max_length=50)
+    images: list[Annotated[str, Field(max_length=2048)]] | None = Field(default=None, max_length=50)
+    tags: list[Annotated[str, Field(max_length=255)]] | None = Field(default=None, max_length=250)
+    inventory_policy: Annotated[str, Field(pattern="^(track|continue|deny)$")] | None = None
+    locations: list[LocationQuantity] | None = Field(default=None, max_length=100)
+
+
+class FeedVariantCreate(FeedVariantData):
+    inventory_feed_id: int = Field(ge=1)
+
+
+class FeedVariantUpdate(ApiInput):
+    """Merchant-side edits of a feed variant (a quantity change goes through parse-webhook)."""
+
+    vendor_sku: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    inventory_quantity: Quantity | None = None
+    name: Annotated[str, Field(max_length=255)] | None = None
+    barcode: Annotated[str, Field(max_length=64)] | None = None
+    cost_price: Money | None = None
+    price: Money | None = None
+    inventory_quantity_override: QuantityOverride | None = None
+    manual_inventory_quantity: Quantity | None = None
+    allocation_buffer_override: Annotated[int, Field(ge=0)] | None = None
+    variant_id: int | None = Field(default=None, ge=1, description="Connect to this variant")
+
+
+class FeedVariantRead(ApiModel):
+    id: int
+    inventory_feed_id: int
+    external_id: str
+    vendor_sku: str | None
+    name: str | None
+    barcode: str | None
+    cost_price: Money | None
+    price: Money | None
+    compare_at_price: Money | None
+    external_group_id: str | None
+    options: list[dict[str, Any]]
+    images: list[str]
+    tags: list[str]
+    inventory_policy: str | None
+    locations: list[dict[str, Any]]
+    inventory_quantity: int
+    inventory_quantity_override: QuantityOverride
+    manual_inventory_quantity: int | None
+    allocation_buffer_override: int | None
+    variant_id: int | None
+    connected: bool
+    connected_at: datetime | None
+    inventory_updated_at: datetime | None
+    problem: str | None
+    created_at: datetime
+    updated_at: datetime
