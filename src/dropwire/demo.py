@@ -13,6 +13,8 @@ from dropwire.catalog.models import InventoryPolicy, Product, Variant
 from dropwire.channels.models import Channel, CustomChannel
 from dropwire.channels.schemas import CustomChannelCreate
 from dropwire.channels.service import create_custom_channel
+from dropwire.feeds.schemas import FeedCreate, FeedVariantData
+from dropwire.feeds.service import create_feed, upsert_feed_variant
 from dropwire.inventory.locations import location_for_warehouse
 from dropwire.inventory.models import Warehouse
 from dropwire.inventory.service import adjust_stocked
@@ -115,6 +117,38 @@ def _catalog(session: Session, warehouses: list[Warehouse]) -> list[Variant]:
     return variants
 
 
+DEMO_FEED_ITEMS = {
+    # vendor external id -> (external id, vendor SKU, quantity, cost)
+    "demo-northwind": [("nw-1", "NW-TENT-2P", 7, "150.00"), ("nw-2", "NW-STOVE", 30, "47.00")],
+    "demo-baltic": [("bl-1", "BL-DUVET-KING", 12, "60.00"), ("bl-2", "BL-PILLOW-2", 40, "18.00")],
+    "demo-kettle": [
+        ("kk-1", "KK-MUG-SAGE", 100, "9.00"),
+        ("kk-2", "KK-KETTLE", 0, "34.00"),
+        ("kk-3", "KK-TEAPOT", 5, "22.00"),
+    ],
+}
+
+
+def _feeds(session: Session, vendors: list[DropshipProvider]) -> list[int]:
+    feed_ids = []
+    for vendor in vendors:
+        feed = create_feed(session, FeedCreate(dropship_provider_id=vendor.id, allocation_buffer=1))
+        for external_id, sku, quantity, cost in DEMO_FEED_ITEMS[vendor.external_id or ""]:
+            upsert_feed_variant(
+                session,
+                feed,
+                FeedVariantData(
+                    external_id=external_id,
+                    vendor_sku=sku,
+                    inventory_quantity=quantity,
+                    cost_price=Decimal(cost),
+                ),
+                actor="demo",
+            )
+        feed_ids.append(feed.id)
+    return feed_ids
+
+
 def load_demo(session: Session) -> dict[str, Any]:
     already = session.scalar(
         select(DropshipProvider.id).where(DropshipProvider.external_id == "demo-northwind")
@@ -125,6 +159,7 @@ def load_demo(session: Session) -> dict[str, Any]:
     warehouses = _warehouses(session)
     session.flush()
     variants = _catalog(session, warehouses)
+    feed_ids = _feeds(session, vendors)
     custom = _channel(session)
     session.flush()
     channel = session.get(Channel, custom.channel_id)
@@ -133,6 +168,7 @@ def load_demo(session: Session) -> dict[str, Any]:
         "vendors": [v.id for v in vendors],
         "warehouses": [w.id for w in warehouses],
         "variants": [v.id for v in variants],
+        "inventoryFeeds": feed_ids,
         "channelId": channel.id if channel else None,
         "customChannelId": custom.id,
         "webhookHash": custom.webhook_hash,
