@@ -80,6 +80,7 @@ def settings(database: Database) -> Settings:
         admin_token=None,
         rate_limit_enabled=False,
         allow_private_targets=True,
+        worker_in_process=False,
         _env_file=None,  # type: ignore[call-arg]
     )
 

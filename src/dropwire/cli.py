@@ -14,6 +14,8 @@ from dropwire.core.settings import get_settings
 app = typer.Typer(help="Dropwire: dropship and marketplace hub.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+jobs_app = typer.Typer(help="The job queue: list, retry, purge.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 
@@ -42,12 +44,19 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
     workers: Annotated[int, typer.Option(help="API processes")] = 1,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Don't run a job worker inside the API processes")
+    ] = False,
 ) -> None:
     """Run the HTTP API (and, unless told otherwise, an in-process job worker)."""
+    import os
+
     import uvicorn
 
     settings = get_settings()
     ensure_migrated(get_database())
+    if no_worker:
+        os.environ["DROPWIRE_WORKER_IN_PROCESS"] = "false"  # read by every API process
     uvicorn.run(
         "dropwire.http.app:create_app",
         factory=True,
@@ -56,6 +65,95 @@ def serve(
         workers=workers,
         log_level=settings.log_level.lower(),
     )
+
+
+@app.command()
+def worker(
+    threads: Annotated[int | None, typer.Option(help="Concurrent jobs in this process")] = None,
+) -> None:
+    """Run a job worker until SIGTERM/SIGINT (finishing the jobs in hand)."""
+    import signal
+    import threading
+
+    from dropwire import tasks  # noqa: F401  (registers job handlers)
+    from dropwire.jobs.worker import Worker
+
+    database = get_database()
+    ensure_migrated(database)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    loop = Worker(database, threads=threads or get_settings().worker_threads)
+    loop.start()
+    typer.echo(f"worker running with {loop.threads} threads; Ctrl-C to stop", err=True)
+    stop.wait()
+    loop.stop()
+
+
+@jobs_app.command("list")
+def jobs_list(
+    state: Annotated[str | None, typer.Option(help="queued|running|succeeded|failed|dead")] = None,
+    limit: Annotated[int, typer.Option(help="Newest N")] = 50,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show jobs, newest first."""
+    from sqlalchemy import select
+
+    from dropwire.jobs.models import Job
+
+    database = get_database()
+    ensure_migrated(database)
+    with database.session(write=False) as session:
+        stmt = select(Job).order_by(Job.id.desc()).limit(limit)
+        if state:
+            stmt = stmt.where(Job.state == state)
+        rows = [
+            {
+                "id": j.id,
+                "kind": j.kind,
+                "state": j.state,
+                "attempts": j.attempts,
+                "runAt": j.run_at.isoformat(),
+                "lastError": j.last_error,
+            }
+            for j in session.scalars(stmt)
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    for row in rows:
+        error = f"  {str(row['lastError'])[:60]}" if row["lastError"] else ""
+        typer.echo(f"{row['id']:>7}  {row['state']:<9} {row['attempts']:>2}x  {row['kind']}{error}")
+
+
+@jobs_app.command("retry")
+def jobs_retry(job_id: Annotated[int, typer.Argument(help="Job id (see `jobs list`)")]) -> None:
+    """Queue a dead or failed job again."""
+    from dropwire.core.errors import DomainError
+    from dropwire.jobs import service as jobs
+
+    try:
+        with get_database().transaction() as session:
+            jobs.retry(session, jobs.get(session, job_id))
+    except DomainError as exc:
+        _fail(exc.message)
+    typer.echo(f"Job {job_id} queued again.")
+
+
+@jobs_app.command("purge")
+def jobs_purge(
+    days: Annotated[
+        int, typer.Option(help="Remove succeeded jobs finished this many days ago")
+    ] = 7,
+) -> None:
+    """Delete old succeeded jobs."""
+    from datetime import timedelta
+
+    from dropwire.jobs import service as jobs
+
+    with get_database().transaction() as session:
+        removed = jobs.prune(session, timedelta(days=days))
+    typer.echo(f"Removed {removed} succeeded jobs.")
 
 
 @app.command()

@@ -8,6 +8,7 @@ from dropwire.core.db import Base
 from dropwire.feeds import models as feeds_models
 from dropwire.http import idempotency
 from dropwire.inventory import models as inventory_models
+from dropwire.jobs import models as jobs_models
 from dropwire.vendors import models as vendors_models
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "feeds_models",
     "idempotency",
     "inventory_models",
+    "jobs_models",
     "vendors_models",
 ]

@@ -75,7 +75,10 @@ def test_demo_loads_once(cli_env, client):
     assert len(summary["warehouses"]) == 2
     assert len(summary["variants"]) == 7
     assert len(summary["inventoryFeeds"]) == 3
-    assert client.get("/api/inventory-feed-variants.json?connected=true").headers["X-Total-Count"] == "6"
+    assert (
+        client.get("/api/inventory-feed-variants.json?connected=true").headers["X-Total-Count"]
+        == "6"
+    )
     assert client.get("/api/custom-channels.json").headers["X-Total-Count"] == "1"
     assert json.loads(invoke("demo", "--json"))["loaded"] is False
     assert client.get("/api/dropship-providers.json").headers["X-Total-Count"] == "3"

@@ -45,3 +45,19 @@ def list_api_logs(
     query: Annotated[ListQuery, Depends(list_query)],
 ) -> list[ApiLog]:
     return paginate(session, select(ApiLog), query, FILTERS, response, [ApiLog.id.desc()])
+
+
+@router.get(
+    "/sale-imports.json",
+    response_model=list[ApiLogRead],
+    dependencies=[Depends(_flushed_writer)],
+)
+def list_sale_imports(
+    session: DbSession,
+    _: AdminPrincipal,
+    response: Response,
+    query: Annotated[ListQuery, Depends(list_query)],
+) -> list[ApiLog]:
+    """The async manual-sale items and what became of each (Onport's sale-imports view)."""
+    stmt = select(ApiLog).where(ApiLog.kind == "inbound.manual_sale")
+    return paginate(session, stmt, query, FILTERS, response, [ApiLog.id.desc()])

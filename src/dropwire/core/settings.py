@@ -29,6 +29,10 @@ class Settings(BaseSettings):
         default="memory://", description="limits storage URI, e.g. redis://127.0.0.1:6379"
     )
     rate_limit_enabled: bool = Field(default=True, description="Turn throttling off entirely")
+    worker_in_process: bool = Field(
+        default=True, description="`dropwire serve` also runs a job worker in its process"
+    )
+    worker_threads: int = Field(default=2, ge=1, le=64, description="Threads per job worker")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     admin_token: SecretStr | None = Field(
         default=None, description="Bootstrap admin token, accepted as valid when set"

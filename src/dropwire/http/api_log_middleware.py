@@ -1,4 +1,4 @@
-"""Writes one API-log row per `/api` request, with the caller, status and duration.
+"""Writes one API-log row per `/api` request (and per refused `/webhooks` request).
 
 For errors it keeps the redacted, truncated request body and the error message we answered.
 """
@@ -49,9 +49,12 @@ class ApiLogMiddleware:
         await self.app(scope, receive, capture)
 
     def _record(self, scope: Scope, status: int, started: float, error_body: bytes) -> None:
+        asynchronous = scope["path"].startswith("/webhooks/")
+        if asynchronous and status < 400:
+            return  # accepted async items are logged one by one as they are applied
         principal = scope.get("state", {}).get("principal")
         row: dict[str, Any] = {
-            "direction": Direction.inbound_sync,
+            "direction": Direction.inbound_async if asynchronous else Direction.inbound_sync,
             "method": scope["method"],
             "endpoint": scope["path"][:512],
             "status": LogStatus.success if status < 400 else LogStatus.error,

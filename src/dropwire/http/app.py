@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from dropwire import __version__
+from dropwire import __version__, tasks  # noqa: F401  (registers job handlers)
 from dropwire.apilog.endpoints import router as api_log_router
 from dropwire.apilog.writer import ApiLogWriter
 from dropwire.catalog.endpoints import router as catalog_router
@@ -20,8 +20,12 @@ from dropwire.http.health import router as health_router
 from dropwire.http.idempotency import IdempotencyMiddleware
 from dropwire.http.metrics import MetricsMiddleware, metrics_endpoint
 from dropwire.http.request_body import RequestBodyMiddleware
+from dropwire.http.throttle import ThrottleMiddleware
+from dropwire.inbound.endpoints import router as inbound_router
 from dropwire.inventory.endpoints import router as inventory_router
 from dropwire.inventory.warehouses import ensure_default_warehouse
+from dropwire.jobs.endpoints import router as jobs_router
+from dropwire.jobs.worker import Worker
 from dropwire.vendors.endpoints import router as vendors_router
 
 API_ROUTERS: tuple[APIRouter, ...] = (
@@ -32,6 +36,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     channel_catalog_router,
     feeds_router,
     api_log_router,
+    jobs_router,
 )
 
 
@@ -45,9 +50,19 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
         with database.transaction() as session:
             ensure_default_warehouse(session)
         writer.start()
+        worker = (
+            Worker(database, threads=settings.worker_threads)
+            if settings.worker_in_process
+            else None
+        )
+        app.state.worker = worker
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
             writer.stop()
 
     app = FastAPI(
@@ -62,13 +77,16 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
 
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api")
+    app.include_router(inbound_router)
     app.include_router(health_router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     install_error_handlers(app)
 
-    # Added innermost first: metrics → API log → body limit → idempotency → routes.
+    # Added innermost first: metrics → API log → throttle → body limit → idempotency → routes.
     app.add_middleware(IdempotencyMiddleware, database=database)
     app.add_middleware(RequestBodyMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit_enabled:
+        app.add_middleware(ThrottleMiddleware, settings=settings)
     app.add_middleware(ApiLogMiddleware, writer=writer, body_limit=settings.api_log_body_bytes)
     app.add_middleware(MetricsMiddleware)
     return app

@@ -1,0 +1,87 @@
+"""Per-token throttling (the `limits` library): reads and writes on /api, 10x that on /webhooks.
+
+Counters live in memory by default, or in Redis (`DROPWIRE_RATE_LIMIT_STORAGE=redis://...`) so
+that several API processes share them. The identity is a digest of the presented secret, so
+nothing secret is kept in the counter store.
+"""
+
+import hashlib
+import math
+import time
+
+import limits
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dropwire.core.settings import Settings
+from dropwire.http.errors import error_response
+
+_READ = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _scaled(item: limits.RateLimitItem, factor: int) -> limits.RateLimitItem:
+    return type(item)(item.amount * factor, item.multiples, item.namespace)
+
+
+class ThrottleMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.limiter = FixedWindowRateLimiter(storage_from_string(settings.rate_limit_storage))
+        read = limits.parse(settings.rate_limit_read)
+        write = limits.parse(settings.rate_limit_write)
+        factor = settings.rate_limit_inbound_factor
+        self.limits = {
+            ("api", True): read,
+            ("api", False): write,
+            ("webhooks", True): _scaled(read, factor),
+            ("webhooks", False): _scaled(write, factor),
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        area = (
+            "api"
+            if path.startswith("/api/")
+            else "webhooks"
+            if path.startswith("/webhooks/")
+            else None
+        )
+        headers = dict(scope["headers"])
+        secret = (
+            headers.get(b"authorization")
+            if area == "api"
+            else headers.get(b"jetti-webhook-hash") or headers.get(b"onport-hash")
+        )
+        if area is None or not secret:
+            await self.app(scope, receive, send)  # unauthenticated requests are refused anyway
+            return
+        identity = hashlib.sha256(secret).hexdigest()[:32]
+        item = self.limits[(area, scope["method"] in _READ)]
+        allowed = self.limiter.hit(item, area, identity)
+        stats = self.limiter.get_window_stats(item, area, identity)
+        reset = max(0, math.ceil(stats.reset_time - time.time()))
+        extra = [
+            (b"x-ratelimit-limit", str(item.amount).encode()),
+            (b"x-ratelimit-remaining", str(max(0, stats.remaining)).encode()),
+            (b"x-ratelimit-reset", str(reset).encode()),
+        ]
+        if not allowed:
+            response = error_response(
+                429,
+                f"Too many requests: the limit is {item.amount} per {item.GRANULARITY.name}",
+                headers={"Retry-After": str(max(1, reset))},
+            )
+            response.raw_headers.extend(extra)
+            await response(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -1,0 +1,62 @@
+"""How a domain plugs an async inbound item kind into the queue.
+
+A kind says which secret authenticates it (a custom channel's or an inventory feed's hash),
+whether its body is one object or a batch, and for each item: the ordering key of the record it
+touches (updates to one record never overtake each other), whether it would create that record
+(creates go first), and how to apply it (the sync twin's service). Applying raises DomainError or
+pydantic's ValidationError for bad items: those are logged, not retried.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+
+class Owner(StrEnum):
+    custom_channel = "custom_channel"
+    inventory_feed = "inventory_feed"
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What became of one item: `skipped` when it changed nothing."""
+
+    external_id: str | None = None
+    skipped: bool = False
+
+
+Apply = Callable[[Session, int, dict[str, Any]], Applied]
+RecordKey = Callable[[int, dict[str, Any]], str | None]
+Creates = Callable[[Session, int, dict[str, Any]], bool]
+
+
+@dataclass(frozen=True)
+class InboundKind:
+    name: str  # the job kind, e.g. "inbound.parse_webhook"
+    owner: Owner
+    apply: Apply  # (session, owner id: channel id or feed id, item) -> Applied
+    record_key: RecordKey  # a key naming the record, e.g. "sale:{channel}:{externalId}"
+    creates: Creates
+    batch: bool = True  # body is an array (≤ 50); else one object (an array is accepted too)
+
+
+KINDS: dict[str, InboundKind] = {}
+
+
+def register(kind: InboundKind) -> InboundKind:
+    KINDS[kind.name] = kind
+    from dropwire.inbound.service import register_job_handler
+
+    register_job_handler(kind)
+    return kind
+
+
+def external_id_of(item: dict[str, Any], *names: str) -> str | None:
+    for name in names or ("externalId",):
+        value = item.get(name)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            return str(value)
+    return None

@@ -1,0 +1,123 @@
+"""Accept async items durably, then apply each one as a job and log what became of it."""
+
+import hmac
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from dropwire.apilog.models import ApiLog, Direction, LogStatus
+from dropwire.apilog.redaction import redact
+from dropwire.channels.service import custom_channel_by_hash
+from dropwire.core.errors import DomainError
+from dropwire.feeds.service import feed_by_hash
+from dropwire.inbound.registry import InboundKind, Owner, external_id_of
+from dropwire.jobs import service as jobs
+from dropwire.jobs.registry import handler
+
+MAX_ITEMS = 50
+
+
+def authenticate(session: Session, owner: Owner, presented: str) -> tuple[int, int | None] | None:
+    """(owner id, channel id) for a valid hash of the right kind of owner, else None."""
+    if not presented:
+        return None
+    if owner is Owner.custom_channel:
+        custom = custom_channel_by_hash(session, presented)
+        if custom is None or not hmac.compare_digest(
+            custom.webhook_hash.encode(), presented.encode()
+        ):
+            return None
+        return custom.channel_id, custom.channel_id
+    feed = feed_by_hash(session, presented)
+    if feed is None or not hmac.compare_digest(feed.hash.encode(), presented.encode()):
+        return None
+    return feed.id, None
+
+
+def accept(
+    session: Session, kind: InboundKind, owner_id: int, items: list[dict[str, Any]], endpoint: str
+) -> int:
+    """Queue one job per item in the caller's transaction (so a 200 means it is stored)."""
+    for index, item in enumerate(items):
+        record = kind.record_key(owner_id, item) if isinstance(item, dict) else None
+        creates = (
+            isinstance(item, dict) and record is not None and kind.creates(session, owner_id, item)
+        )
+        jobs.enqueue(
+            session,
+            kind.name,
+            {"ownerId": owner_id, "item": item, "endpoint": endpoint, "index": index},
+            priority=jobs.PRIORITY_CREATE if creates else jobs.PRIORITY_UPDATE,
+            ordering_key=record,
+            max_attempts=5,
+        )
+    return len(items)
+
+
+def _log(
+    session: Session,
+    kind: InboundKind,
+    payload: dict[str, Any],
+    status: LogStatus,
+    problem: str | None,
+    external_id: str | None,
+) -> None:
+    owner_id = int(payload["ownerId"])
+    item = payload.get("item")
+    body = redact(item)
+    session.add(
+        ApiLog(
+            direction=Direction.inbound_async,
+            method="POST",
+            endpoint=str(payload.get("endpoint", ""))[:512],
+            status=status,
+            http_status=None,
+            problem=problem,
+            payload=body if status is not LogStatus.success else None,
+            channel_id=owner_id if kind.owner is Owner.custom_channel else None,
+            inventory_feed_id=owner_id if kind.owner is Owner.inventory_feed else None,
+            external_id=external_id,
+            kind=kind.name,
+        )
+    )
+
+
+def _problem(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors()[:5]:
+            field = ".".join(str(p) for p in error.get("loc", ()))
+            message = (
+                "unknown field" if error.get("type") == "extra_forbidden" else error.get("msg")
+            )
+            parts.append(f"{field}: {message}")
+        return "Invalid item: " + "; ".join(parts)
+    if isinstance(exc, DomainError):
+        details = "; ".join(f"{p.field}: {p.message}" for p in exc.errors)
+        return exc.message + (f" ({details})" if details and details not in exc.message else "")
+    return str(exc)
+
+
+def register_job_handler(kind: InboundKind) -> None:
+    def on_dead(session: Session, payload: dict[str, Any], error: str) -> None:
+        item = payload.get("item")
+        external = external_id_of(item) if isinstance(item, dict) else None
+        _log(session, kind, payload, LogStatus.error, f"gave up after retries: {error}", external)
+
+    @handler(kind.name, on_dead=on_dead)
+    def run(session: Session, payload: dict[str, Any]) -> None:
+        item = payload.get("item")
+        if not isinstance(item, dict):
+            _log(session, kind, payload, LogStatus.error, "each item must be a JSON object", None)
+            return
+        external = external_id_of(item)
+        try:
+            with session.begin_nested():
+                applied = kind.apply(session, int(payload["ownerId"]), item)
+        except (DomainError, ValidationError) as exc:
+            _log(session, kind, payload, LogStatus.error, _problem(exc), external)
+            return
+        status = LogStatus.skipped if applied.skipped else LogStatus.success
+        problem = "unchanged: nothing to apply" if applied.skipped else None
+        _log(session, kind, payload, status, problem, applied.external_id or external)

@@ -1,0 +1,6 @@
+"""Imports every module that registers job handlers or inbound kinds (app and workers use it)."""
+
+from dropwire.feeds import tasks as feeds_tasks
+from dropwire.jobs import worker
+
+__all__ = ["feeds_tasks", "worker"]
