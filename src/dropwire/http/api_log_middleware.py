@@ -19,16 +19,13 @@ _ERROR_EXCERPT = 2000
 
 
 class ApiLogMiddleware:
-    def __init__(
-        self, app: ASGIApp, writer: ApiLogWriter, body_limit: int, prefix: str = "/api"
-    ) -> None:
+    def __init__(self, app: ASGIApp, writer: ApiLogWriter, body_limit: int) -> None:
         self.app = app
         self.writer = writer
         self.body_limit = body_limit
-        self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix + "/"):
+        if scope["type"] != "http" or not scope["path"].startswith(("/api/", "/webhooks/")):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()

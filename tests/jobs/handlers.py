@@ -1,0 +1,46 @@
+"""Job kinds used only by the tests (importable by worker subprocesses too)."""
+
+import os
+import time
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dropwire.apilog.models import ApiLog, Direction, LogStatus
+from dropwire.inventory.models import Warehouse
+from dropwire.jobs.registry import handler
+
+
+@handler("test.make_warehouse")
+def make_warehouse(session: Session, payload: dict[str, Any]) -> None:
+    """An effect that must happen exactly once; slow when the test asks it to be."""
+    session.add(Warehouse(name=payload["name"]))
+    session.flush()
+    if os.environ.get("DROPWIRE_TEST_SLOW_JOBS"):
+        time.sleep(60)
+
+
+@handler("test.count")
+def count(session: Session, payload: dict[str, Any]) -> None:
+    session.add(
+        ApiLog(
+            direction=Direction.inbound_async,
+            method="JOB",
+            endpoint="test",
+            status=LogStatus.success,
+            kind="test.count",
+            external_id=str(payload["n"]),
+        )
+    )
+
+
+FAILURES: dict[str, int] = {}
+
+
+@handler("test.flaky")
+def flaky(session: Session, payload: dict[str, Any]) -> None:
+    key = payload["key"]
+    FAILURES[key] = FAILURES.get(key, 0) + 1
+    if FAILURES[key] <= payload["fail_times"]:
+        raise RuntimeError(f"boom {FAILURES[key]}")
+    session.add(Warehouse(name=key))

@@ -1,0 +1,139 @@
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from dropwire.core.time import utcnow
+from dropwire.inventory.models import Warehouse
+from dropwire.jobs import service
+from dropwire.jobs.models import Job, JobState
+from tests.jobs import handlers
+
+
+def enqueue(database, kind, payload, **options):
+    with database.transaction() as session:
+        job = service.enqueue(session, kind, payload, **options)
+        return job.id if job else None
+
+
+def warehouses(database, name):
+    with database.session(write=False) as session:
+        return session.scalar(
+            select(func.count()).select_from(Warehouse).where(Warehouse.name == name)
+        )
+
+
+def state(database, job_id):
+    with database.session(write=False) as session:
+        return session.get(Job, job_id)
+
+
+def test_handler_and_completion_commit_together(database):
+    job_id = enqueue(database, "test.make_warehouse", {"name": "J1"})
+    assert service.run_pending(database) == 1
+    assert warehouses(database, "J1") == 1
+    job = state(database, job_id)
+    assert job.state == JobState.succeeded
+    assert job.attempts == 1
+
+
+def test_priority_then_run_at_then_id(database):
+    late = enqueue(database, "test.make_warehouse", {"name": "late"}, priority=50)
+    first = enqueue(database, "test.make_warehouse", {"name": "first"}, priority=10)
+    future = enqueue(
+        database, "test.make_warehouse", {"name": "future"}, run_at=utcnow() + timedelta(hours=1)
+    )
+    assert service.claim(database, "w", limit=5) == [first, late]
+    assert future not in service.claim(database, "w", limit=5)
+
+
+def test_ordering_key_keeps_updates_in_order(database):
+    a1 = enqueue(database, "test.make_warehouse", {"name": "a1"}, ordering_key="rec:a", priority=50)
+    a2 = enqueue(database, "test.make_warehouse", {"name": "a2"}, ordering_key="rec:a", priority=1)
+    b1 = enqueue(database, "test.make_warehouse", {"name": "b1"}, ordering_key="rec:b", priority=60)
+    claimed = service.claim(database, "w", limit=10)
+    assert claimed == [a1, b1]  # a2 waits for a1 despite its better priority
+    for job_id in claimed:
+        service.run(database, job_id, "w")
+    assert service.claim(database, "w", limit=10) == [a2]
+
+
+def test_dedupe_key_keeps_one_pending_job(database):
+    first = enqueue(database, "test.make_warehouse", {"name": "d"}, dedupe_key="once")
+    assert enqueue(database, "test.make_warehouse", {"name": "d"}, dedupe_key="once") is None
+    service.run_pending(database)
+    assert state(database, first).state == JobState.succeeded
+    assert enqueue(database, "test.make_warehouse", {"name": "d"}, dedupe_key="once") is not None
+
+
+def test_failures_back_off_then_die_and_retry_reruns(database):
+    handlers.FAILURES.clear()
+    job_id = enqueue(database, "test.flaky", {"key": "F", "fail_times": 3}, max_attempts=2)
+    service.run_pending(database)
+    job = state(database, job_id)
+    assert job.state == JobState.queued
+    assert job.run_at > utcnow()
+    assert "boom 1" in job.last_error
+    with database.transaction() as session:
+        session.execute(update(Job).values(run_at=utcnow()))
+    service.run_pending(database)
+    job = state(database, job_id)
+    assert job.state == JobState.dead
+    assert "boom 2" in job.last_error
+    assert warehouses(database, "F") == 0
+    with database.transaction() as session:
+        service.retry(session, session.get(Job, job_id))
+    service.run_pending(database)  # third failure
+    with database.transaction() as session:
+        session.execute(update(Job).values(run_at=utcnow()))
+    service.run_pending(database)
+    assert state(database, job_id).state == JobState.succeeded
+    assert warehouses(database, "F") == 1
+
+
+def test_backoff_grows_with_jitter():
+    early = [service.backoff(1).total_seconds() for _ in range(20)]
+    later = [service.backoff(6).total_seconds() for _ in range(20)]
+    assert max(early) <= 2
+    assert min(later) >= 32
+    assert len(set(later)) > 1
+    assert service.backoff(100).total_seconds() <= 6 * 3600
+
+
+def test_unknown_kind_fails_the_job(database):
+    job_id = enqueue(database, "nobody.handles.this", {}, max_attempts=1)
+    service.run_pending(database)
+    job = state(database, job_id)
+    assert job.state == JobState.dead
+    assert "no handler" in job.last_error
+
+
+def test_expired_lease_returns_the_job(database):
+    job_id = enqueue(database, "test.make_warehouse", {"name": "lease"})
+    assert service.claim(database, "dead-worker") == [job_id]
+    assert service.claim(database, "other") == []
+    with database.transaction() as session:
+        session.execute(update(Job).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+    assert service.claim(database, "other") == [job_id]
+    assert service.run(database, job_id, "dead-worker") is None  # the old owner may not finish it
+    assert service.run(database, job_id, "other") == JobState.succeeded
+    assert warehouses(database, "lease") == 1
+
+
+def test_jobs_api_and_retry(client, database):
+    job_id = enqueue(database, "nobody.handles.this", {}, max_attempts=1)
+    service.run_pending(database)
+    listing = client.get("/api/jobs.json?where[state]=dead").json()
+    assert [j["id"] for j in listing] == [job_id]
+    retried = client.post(f"/api/jobs/{job_id}/retry.json")
+    assert retried.status_code == 200
+    assert retried.json()["state"] == "queued"
+    assert client.post("/api/jobs/999/retry.json").status_code == 404
+
+
+def test_prune_removes_old_succeeded_jobs(database):
+    job_id = enqueue(database, "test.make_warehouse", {"name": "old"})
+    service.run_pending(database)
+    with database.transaction() as session:
+        session.execute(update(Job).values(finished_at=utcnow() - timedelta(days=8)))
+        assert service.prune(session) == 1
+    assert state(database, job_id) is None

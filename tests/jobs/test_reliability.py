@@ -1,0 +1,112 @@
+"""A killed worker's job runs again exactly once; many workers never share a job."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, insert, select, update
+
+from dropwire.apilog.models import ApiLog
+from dropwire.core.time import utcnow
+from dropwire.jobs import service
+from dropwire.jobs.models import Job, JobState
+from tests.jobs import handlers  # noqa: F401
+from tests.jobs.test_queue import enqueue, state, warehouses
+
+ROOT = Path(__file__).resolve().parents[2]
+
+WORKER = """
+import sys
+import tests.jobs.handlers
+from dropwire.core.db import Database
+from dropwire.jobs import service
+database = Database(sys.argv[1])
+service.run_pending(database, worker_id="doomed", max_jobs=1)
+"""
+
+
+def test_sigkilled_worker_job_runs_again_exactly_once(database):
+    job_id = enqueue(database, "test.make_warehouse", {"name": "once"})
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER, database.url],
+        cwd=ROOT,
+        env={**os.environ, "DROPWIRE_TEST_SLOW_JOBS": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while state(database, job_id).state != JobState.running:
+            assert time.monotonic() < deadline, "the worker never claimed the job"
+            time.sleep(0.05)
+        time.sleep(0.5)  # the handler has written its effect and is sleeping inside the transaction
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    assert warehouses(database, "once") == 0  # the killed transaction left nothing behind
+    assert service.run_pending(database) == 0  # still leased to the dead worker
+    with database.transaction() as session:
+        session.execute(update(Job).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+    assert service.run_pending(database) == 1
+    assert warehouses(database, "once") == 1
+    job = state(database, job_id)
+    assert job.state == JobState.succeeded
+    assert job.attempts == 2
+
+
+def test_many_workers_drain_10000_jobs_each_once(database, postgres_only):
+    total = 10_000
+    with database.transaction() as session:
+        session.execute(
+            insert(Job),
+            [
+                {
+                    "kind": "test.count",
+                    "payload": {"n": n},
+                    "priority": 100,
+                    "state": "queued",
+                    "attempts": 0,
+                    "max_attempts": 3,
+                    "run_at": utcnow(),
+                    "created_at": utcnow(),
+                    "updated_at": utcnow(),
+                }
+                for n in range(total)
+            ],
+        )
+    claimed_by: dict[int, str] = {}
+    lock = threading.Lock()
+    duplicates: list[int] = []
+
+    def drain(name: str) -> None:
+        while True:
+            ids = service.claim(database, name, limit=50)
+            if not ids:
+                return
+            with lock:
+                for job_id in ids:
+                    if job_id in claimed_by:
+                        duplicates.append(job_id)
+                    claimed_by[job_id] = name
+            for job_id in ids:
+                service.run(database, job_id, name)
+
+    threads = [threading.Thread(target=drain, args=(f"w{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert duplicates == []
+    assert len(set(claimed_by.values())) == 4
+    with database.session(write=False) as session:
+        runs = session.scalar(
+            select(func.count()).select_from(ApiLog).where(ApiLog.kind == "test.count")
+        )
+        distinct = session.scalar(select(func.count(func.distinct(ApiLog.external_id))))
+        left = session.scalar(select(func.count()).select_from(Job).where(Job.state != "succeeded"))
+    assert runs == total
+    assert distinct == total
+    assert left == 0
