@@ -9,6 +9,7 @@ from dropwire.feeds import models as feeds_models
 from dropwire.http import idempotency
 from dropwire.inventory import models as inventory_models
 from dropwire.jobs import models as jobs_models
+from dropwire.sales import models as sales_models
 from dropwire.vendors import models as vendors_models
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "idempotency",
     "inventory_models",
     "jobs_models",
+    "sales_models",
     "vendors_models",
 ]

@@ -2,5 +2,6 @@
 
 from dropwire.feeds import tasks as feeds_tasks
 from dropwire.jobs import worker
+from dropwire.sales import tasks as sales_tasks
 
-__all__ = ["feeds_tasks", "worker"]
+__all__ = ["feeds_tasks", "sales_tasks", "worker"]

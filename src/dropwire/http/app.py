@@ -26,6 +26,7 @@ from dropwire.inventory.endpoints import router as inventory_router
 from dropwire.inventory.warehouses import ensure_default_warehouse
 from dropwire.jobs.endpoints import router as jobs_router
 from dropwire.jobs.worker import Worker
+from dropwire.sales.endpoints import router as sales_router
 from dropwire.vendors.endpoints import router as vendors_router
 
 API_ROUTERS: tuple[APIRouter, ...] = (
@@ -35,6 +36,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     channels_router,
     channel_catalog_router,
     feeds_router,
+    sales_router,
     api_log_router,
     jobs_router,
 )

@@ -1,0 +1,47 @@
+"""What happened to purchase orders and fulfillments in this unit of work.
+
+Sales records events here; the outbound delivery package turns them into webhook deliveries in
+the same transaction (so sales never imports delivery).
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+EVENTS_KEY = "sales.events"
+PurchaseEvent = Literal["created", "updated", "cancelled"]
+
+
+@dataclass(frozen=True)
+class SalesEvent:
+    subject: Literal["purchase", "fulfillment"]
+    id: int
+    event: str
+    vendor_id: int | None = None  # set when the event is for one vendor (a re-routed order)
+
+
+def pending(session: Session) -> list[SalesEvent]:
+    events: list[SalesEvent] = session.info.setdefault(EVENTS_KEY, [])
+    return events
+
+
+def purchase_changed(
+    session: Session, purchase_id: int, event: PurchaseEvent, vendor_id: int | None = None
+) -> None:
+    """Record once per purchase (and vendor) per unit of work; created/cancelled beat updated."""
+    events = pending(session)
+    for index, existing in enumerate(events):
+        if (existing.subject, existing.id, existing.vendor_id) == (
+            "purchase",
+            purchase_id,
+            vendor_id,
+        ):
+            if existing.event == "updated" and event != "updated":
+                events[index] = SalesEvent("purchase", purchase_id, event, vendor_id)
+            return
+    events.append(SalesEvent("purchase", purchase_id, event, vendor_id))
+
+
+def fulfillment_created(session: Session, fulfillment_id: int) -> None:
+    pending(session).append(SalesEvent("fulfillment", fulfillment_id, "created"))

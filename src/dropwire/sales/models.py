@@ -1,0 +1,225 @@
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dropwire.core.db import Base, IdMixin, TimestampMixin
+
+
+class SaleInventoryStatus(StrEnum):
+    not_fulfilled = "notFulfilled"
+    partially_fulfilled = "partiallyFulfilled"
+    fulfilled = "fulfilled"
+
+
+class PaymentStatus(StrEnum):
+    not_paid = "notPaid"
+    partially_paid = "partiallyPaid"
+    paid = "paid"
+
+
+class CancellationStatus(StrEnum):
+    none = "none"
+    partial = "partial"
+    full = "full"
+
+
+class CancelReason(StrEnum):
+    customer = "customer"
+    fraud = "fraud"
+    inventory = "inventory"
+    declined = "declined"
+    other = "other"
+
+
+class PurchaseInventoryStatus(StrEnum):
+    not_received = "notReceived"
+    partially_received = "partiallyReceived"
+    received = "received"
+
+
+class Counter(Base):
+    """Named sequences (sale references) advanced by a guarded UPDATE: safe under concurrency."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int]
+
+
+class Sale(IdMixin, TimestampMixin, Base):
+    """A customer's order from a channel; upserted by (channel, externalId)."""
+
+    __tablename__ = "sales"
+    __table_args__ = (UniqueConstraint("channel_id", "external_id"),)
+
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="RESTRICT"), index=True
+    )
+    external_id: Mapped[str] = mapped_column(String(255))
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    date_ordered: Mapped[datetime | None]
+    customer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sale_defaults: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    receiver_country: Mapped[str | None] = mapped_column(String(2))
+    shipping: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dropship_problems: Mapped[list[str]] = mapped_column(JSON, default=list)
+    inventory_status: Mapped[SaleInventoryStatus] = mapped_column(
+        String(24), default=SaleInventoryStatus.not_fulfilled, index=True
+    )
+    payment_status: Mapped[PaymentStatus] = mapped_column(
+        String(16), default=PaymentStatus.not_paid
+    )
+    cancellation_status: Mapped[CancellationStatus] = mapped_column(
+        String(8), default=CancellationStatus.none, index=True
+    )
+    cancel_reason: Mapped[CancelReason | None] = mapped_column(String(16))
+    cancelled_at: Mapped[datetime | None]
+    last_purchase_number: Mapped[int] = mapped_column(default=0)
+
+    items: Mapped[list["SaleItem"]] = relationship(
+        back_populates="sale", order_by="SaleItem.id", lazy="selectin"
+    )
+    purchases: Mapped[list["Purchase"]] = relationship(
+        back_populates="sale", order_by="Purchase.id", lazy="selectin"
+    )
+    fulfillments: Mapped[list["Fulfillment"]] = relationship(
+        order_by="Fulfillment.id", lazy="selectin"
+    )
+
+
+class SaleItem(IdMixin, TimestampMixin, Base):
+    """A line of a sale: ordered = shipped + cancelled + open, always."""
+
+    __tablename__ = "sale_items"
+    __table_args__ = (
+        UniqueConstraint("sale_id", "external_id"),
+        CheckConstraint(
+            "quantity_shipped + quantity_cancelled <= quantity", name="ck_sale_items_consumed"
+        ),
+    )
+
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(255))
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("variants.id", ondelete="SET NULL"), index=True
+    )
+    sku: Mapped[str | None] = mapped_column(String(255))
+    external_variant_id: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    quantity: Mapped[int]
+    price: Mapped[Decimal | None]
+    taxable: Mapped[bool] = mapped_column(default=True)
+    properties: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    quantity_shipped: Mapped[int] = mapped_column(default=0)
+    quantity_cancelled: Mapped[int] = mapped_column(default=0)
+    problem: Mapped[str | None] = mapped_column(Text)
+
+    sale: Mapped[Sale] = relationship(back_populates="items")
+
+    @property
+    def quantity_open(self) -> int:
+        return self.quantity - self.quantity_shipped - self.quantity_cancelled
+
+
+class Purchase(IdMixin, TimestampMixin, Base):
+    """A purchase order: the lines one source (a vendor, or an in-house warehouse) fulfils."""
+
+    __tablename__ = "purchases"
+
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id", ondelete="CASCADE"), index=True)
+    dropship_provider_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dropship_providers.id", ondelete="RESTRICT"), index=True
+    )
+    warehouse_id: Mapped[int | None] = mapped_column(
+        ForeignKey("warehouses.id", ondelete="RESTRICT")
+    )
+    external_reference: Mapped[str] = mapped_column(String(80), unique=True)
+    inventory_status: Mapped[PurchaseInventoryStatus] = mapped_column(
+        String(24), default=PurchaseInventoryStatus.not_received, index=True
+    )
+    cancellation_status: Mapped[CancellationStatus] = mapped_column(
+        String(8), default=CancellationStatus.none
+    )
+    cancelled_at: Mapped[datetime | None]
+    order_splitting: Mapped[str] = mapped_column(String(16), default="group")
+    order_splitting_key: Mapped[str | None] = mapped_column(String(64))
+    last_fulfillment_number: Mapped[int] = mapped_column(default=0)
+
+    sale: Mapped[Sale] = relationship(back_populates="purchases")
+    items: Mapped[list["PurchaseItem"]] = relationship(
+        back_populates="purchase", order_by="PurchaseItem.id", lazy="selectin"
+    )
+
+    @property
+    def is_dropship(self) -> bool:
+        return self.dropship_provider_id is not None
+
+
+class PurchaseItem(IdMixin, TimestampMixin, Base):
+    __tablename__ = "purchase_items"
+    __table_args__ = (
+        CheckConstraint(
+            "quantity_shipped + quantity_cancelled <= quantity", name="ck_purchase_items_consumed"
+        ),
+    )
+
+    purchase_id: Mapped[int] = mapped_column(
+        ForeignKey("purchases.id", ondelete="CASCADE"), index=True
+    )
+    sale_item_id: Mapped[int] = mapped_column(
+        ForeignKey("sale_items.id", ondelete="CASCADE"), index=True
+    )
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variants.id", ondelete="SET NULL"))
+    allocation_id: Mapped[int] = mapped_column(
+        ForeignKey("inventory_allocations.id", ondelete="RESTRICT")
+    )
+    name: Mapped[str | None] = mapped_column(String(255))
+    quantity: Mapped[int]
+    quantity_shipped: Mapped[int] = mapped_column(default=0)
+    quantity_cancelled: Mapped[int] = mapped_column(default=0)
+    cost_price: Mapped[Decimal | None]
+
+    purchase: Mapped[Purchase] = relationship(back_populates="items")
+
+    @property
+    def quantity_open(self) -> int:
+        return self.quantity - self.quantity_shipped - self.quantity_cancelled
+
+
+class Fulfillment(IdMixin, TimestampMixin, Base):
+    """A shipment of some of a purchase order's items."""
+
+    __tablename__ = "fulfillments"
+
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id", ondelete="CASCADE"), index=True)
+    purchase_id: Mapped[int] = mapped_column(
+        ForeignKey("purchases.id", ondelete="CASCADE"), index=True
+    )
+    reference: Mapped[str] = mapped_column(String(96), unique=True)
+    tracking_number: Mapped[str | None] = mapped_column(String(255))
+    tracking_company: Mapped[str | None] = mapped_column(String(255))
+    tracking_url: Mapped[str | None] = mapped_column(String(2048))
+    service_level: Mapped[str | None] = mapped_column(String(255))
+    shipped_at: Mapped[datetime]
+
+    items: Mapped[list["FulfillmentItem"]] = relationship(
+        order_by="FulfillmentItem.id", lazy="selectin"
+    )
+
+
+class FulfillmentItem(IdMixin, Base):
+    __tablename__ = "fulfillment_items"
+
+    fulfillment_id: Mapped[int] = mapped_column(
+        ForeignKey("fulfillments.id", ondelete="CASCADE"), index=True
+    )
+    purchase_item_id: Mapped[int] = mapped_column(
+        ForeignKey("purchase_items.id", ondelete="CASCADE")
+    )
+    sale_item_id: Mapped[int] = mapped_column(ForeignKey("sale_items.id", ondelete="CASCADE"))
+    quantity: Mapped[int]

@@ -1,0 +1,625 @@
+"""Sales: manual-sale upserts applied as differences, routing, purchase orders, shipments.
+
+Invariant, per line: ordered = shipped + cancelled + open, and every open routed unit is held by
+an allocation (the inventory core's guarded allocate, so two sales never take the last unit).
+"""
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dropwire.auth.service import Principal
+from dropwire.catalog.models import ChannelVariant, InventoryPolicy, Variant
+from dropwire.catalog.service import find_variant_by_sku
+from dropwire.channels.models import Channel
+from dropwire.core.errors import Conflict, Invalid, NotFound
+from dropwire.core.time import utcnow
+from dropwire.inventory import service as inventory
+from dropwire.inventory.errors import InsufficientStock
+from dropwire.inventory.locations import location_for_feed
+from dropwire.inventory.locking import insert_ignoring_conflict
+from dropwire.inventory.models import Allocation, MovementCause
+from dropwire.inventory.service import AllocationRequest
+from dropwire.sales import events
+from dropwire.sales.models import (
+    CancellationStatus,
+    CancelReason,
+    Counter,
+    Fulfillment,
+    FulfillmentItem,
+    Purchase,
+    PurchaseInventoryStatus,
+    PurchaseItem,
+    Sale,
+    SaleInventoryStatus,
+    SaleItem,
+)
+from dropwire.sales.routing import Source, candidate_sources, default_strategy
+from dropwire.sales.schemas import (
+    CancelRequest,
+    LineItem,
+    ManualSale,
+    ShipRequest,
+)
+from dropwire.sales.splitting import strategy_for
+from dropwire.vendors.models import DropshipProvider, VendorStatus
+
+FIRST_REFERENCE = 10001
+
+# --- references ----------------------------------------------------------------------------
+
+
+def next_reference(session: Session) -> str:
+    """The next sale reference (10001, 10002, ...): a guarded counter row, safe when racing."""
+    insert_ignoring_conflict(
+        session, Counter, {"name": "sale_reference", "value": FIRST_REFERENCE - 1}, ["name"]
+    )
+    value = session.execute(
+        update(Counter)
+        .where(Counter.name == "sale_reference")
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    return str(value)
+
+
+# --- manual sale ---------------------------------------------------------------------------
+
+
+def _assign(target: Any, **values: Any) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(target, name) != value:
+            setattr(target, name, value)
+            changed = True
+    return changed
+
+
+def _variant_for(session: Session, channel: Channel, line: LineItem) -> Variant | None:
+    if line.variant.sku:
+        variant = find_variant_by_sku(session, line.variant.sku)
+        if variant is not None:
+            return variant
+    if line.variant.external_id:
+        return session.scalar(
+            select(Variant)
+            .join(ChannelVariant, ChannelVariant.variant_id == Variant.id)
+            .where(
+                ChannelVariant.channel_id == channel.id,
+                ChannelVariant.external_id == line.variant.external_id,
+            )
+        )
+    return None
+
+
+def upsert_manual_sale(
+    session: Session, channel: Channel, data: ManualSale, actor: str | None = None
+) -> tuple[Sale, bool]:
+    """Create or update the sale keyed by (channel, externalId); returns (sale, changed)."""
+    sale = session.scalar(
+        select(Sale)
+        .where(Sale.channel_id == channel.id, Sale.external_id == data.external_id)
+        .with_for_update(of=Sale)
+    )
+    defaults = data.sale_defaults.model_dump(mode="json", exclude_none=True)
+    header = {
+        "date_ordered": data.sale_defaults.date_ordered,
+        "customer": data.customer.model_dump(mode="json", exclude_none=True),
+        "sale_defaults": defaults,
+        "receiver_country": (data.sale_defaults.receiver_country or "").upper() or None,
+        "shipping": [s.model_dump(mode="json", exclude_none=True) for s in data.shipping],
+        "options": data.options,
+    }
+    if data.sale_defaults.payment_status is not None:
+        header["payment_status"] = data.sale_defaults.payment_status
+    created = sale is None
+    if sale is None:
+        sale = _create_sale(session, channel, data, header)
+        changed = True
+    else:
+        changed = _assign(sale, **header)
+        requested = data.sale_defaults.reference
+        if requested and requested != sale.reference:
+            changed |= _assign(sale, reference=requested)
+    changed |= _apply_lines(session, channel, sale, data.line_items, created, actor)
+    if (
+        data.sale_defaults.cancelled
+        and channel.automatically_cancel_sales
+        and sale.cancellation_status != CancellationStatus.full
+    ):
+        reason = data.sale_defaults.cancel_reason or CancelReason.customer
+        cancel(session, sale, CancelRequest(cancel_reason=reason), actor)
+        changed = True
+    if changed:
+        refresh_statuses(sale)
+        session.flush()
+    return sale, changed
+
+
+def _create_sale(
+    session: Session, channel: Channel, data: ManualSale, header: dict[str, Any]
+) -> Sale:
+    reference = data.sale_defaults.reference or next_reference(session)
+    if session.scalar(select(Sale.id).where(Sale.reference == reference)) is not None:
+        raise Conflict(f"sale reference '{reference}' is already used", "saleDefaults.reference")
+    sale = Sale(channel_id=channel.id, external_id=data.external_id, reference=reference, **header)
+    session.add(sale)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "this sale is being created by another request; send it again", "externalId"
+        ) from exc
+    return sale
+
+
+def _apply_lines(
+    session: Session,
+    channel: Channel,
+    sale: Sale,
+    lines: list[LineItem],
+    created: bool,
+    actor: str | None,
+) -> bool:
+    existing = {item.external_id: item for item in sale.items}
+    changed = False
+    for index, line in enumerate(lines):
+        item = existing.pop(line.external_id, None)
+        fields = {
+            "name": line.name,
+            "price": line.price,
+            "taxable": line.taxable,
+            "properties": [p.model_dump(exclude_none=True) for p in line.properties],
+            "sku": line.variant.sku,
+            "external_variant_id": line.variant.external_id,
+        }
+        if item is None:
+            variant = _variant_for(session, channel, line)
+            item = SaleItem(
+                sale_id=sale.id,
+                external_id=line.external_id,
+                quantity=line.quantity,
+                variant_id=variant.id if variant else None,
+                **fields,
+            )
+            session.add(item)
+            session.flush()
+            sale.items.append(item)
+            if variant is None:
+                item.problem = (
+                    f"no variant with SKU '{line.variant.sku or line.variant.external_id}'"
+                )
+            else:
+                _route(
+                    session,
+                    sale,
+                    item,
+                    variant,
+                    line.quantity,
+                    f"lineItems[{index}].quantity",
+                    actor,
+                )
+            changed = True
+            continue
+        changed |= _assign(item, **fields)
+        if line.quantity > item.quantity:
+            added = line.quantity - item.quantity
+            item.quantity = line.quantity
+            variant = session.get(Variant, item.variant_id) if item.variant_id else None
+            if variant is not None:
+                _route(session, sale, item, variant, added, f"lineItems[{index}].quantity", actor)
+            changed = True
+        elif line.quantity < item.quantity:
+            removed = item.quantity - line.quantity
+            if removed > item.quantity_open:
+                floor = item.quantity_shipped + item.quantity_cancelled
+                raise Invalid(
+                    f"lineItems[{index}].quantity",
+                    f"{item.quantity_shipped} shipped and {item.quantity_cancelled} cancelled;"
+                    f" the quantity can't go below {floor}",
+                )
+            _take_back(session, item, removed, cancel_units=False, actor=actor)
+            item.quantity = line.quantity
+            changed = True
+    for item in existing.values():  # lines the channel no longer sends: cancel what's open
+        if item.quantity_open > 0:
+            _take_back(session, item, item.quantity_open, cancel_units=True, actor=actor)
+            changed = True
+    if changed or created:
+        sale.dropship_problems = [
+            f"{item.external_id}: {item.problem}" for item in sale.items if item.problem
+        ]
+    return changed
+
+
+# --- routing and purchase orders -----------------------------------------------------------
+
+
+def _route(
+    session: Session,
+    sale: Sale,
+    item: SaleItem,
+    variant: Variant,
+    quantity: int,
+    field: str,
+    actor: str | None,
+) -> None:
+    """Allocate `quantity` units of the line at the best source and put them on a purchase order."""
+    sources = default_strategy().rank(
+        candidate_sources(session, variant, sale.receiver_country), quantity
+    )
+    backorder = variant.inventory_policy == InventoryPolicy.continue_
+    for source in sources:
+        if source.available < quantity and not backorder:
+            continue
+        splitting = strategy_for(source.vendor.order_splitting if source.vendor else None)
+        parcels = splitting.parcels(quantity)
+        requests = [
+            AllocationRequest(
+                variant.id,
+                source.location_id,
+                units,
+                sale_id=sale.id,
+                sale_item_id=item.id,
+                field=field,
+            )
+            for units in parcels
+        ]
+        try:
+            allocations = inventory.allocate(session, requests, actor=actor)
+        except InsufficientStock:
+            continue  # another sale took it meanwhile: try the next source
+        for allocation in allocations:
+            purchase = _purchase_for(session, sale, source, joins=splitting.joins_open_purchase())
+            session.add(
+                PurchaseItem(
+                    purchase_id=purchase.id,
+                    sale_item_id=item.id,
+                    variant_id=variant.id,
+                    allocation_id=allocation.id,
+                    name=item.name or variant.name,
+                    quantity=allocation.quantity,
+                    cost_price=source.cost_price,
+                )
+            )
+            session.flush()
+            session.refresh(purchase)
+            refresh_purchase(purchase)
+        item.problem = None
+        return
+    item.problem = f"no source can supply {quantity} of {variant.sku}"
+
+
+def _purchase_for(session: Session, sale: Sale, source: Source, *, joins: bool) -> Purchase:
+    vendor_id = source.vendor.id if source.vendor else None
+    if joins:
+        for purchase in sale.purchases:
+            if (
+                purchase.dropship_provider_id == vendor_id
+                and purchase.warehouse_id == source.warehouse_id
+                and purchase.inventory_status == PurchaseInventoryStatus.not_received
+                and purchase.cancellation_status != CancellationStatus.full
+            ):
+                if purchase.is_dropship:
+                    events.purchase_changed(session, purchase.id, "updated")
+                return purchase
+    sale.last_purchase_number += 1
+    purchase = Purchase(
+        sale_id=sale.id,
+        dropship_provider_id=vendor_id,
+        warehouse_id=source.warehouse_id,
+        external_reference=f"{sale.reference}-{sale.last_purchase_number:02d}",
+        order_splitting=str(source.vendor.order_splitting) if source.vendor else "group",
+    )
+    session.add(purchase)
+    session.flush()
+    sale.purchases.append(purchase)
+    if purchase.is_dropship:
+        events.purchase_changed(session, purchase.id, "created")
+    return purchase
+
+
+def _take_back(
+    session: Session, item: SaleItem, quantity: int, *, cancel_units: bool, actor: str | None
+) -> None:
+    """Release `quantity` open units of a line: unrouted ones first, then newest PO items."""
+    routed_open = sum(pi.quantity_open for pi in _purchase_items(session, item))
+    unrouted = item.quantity_open - routed_open
+    remaining = quantity - min(unrouted, quantity)
+    for purchase_item in reversed(_purchase_items(session, item)):
+        if remaining == 0:
+            break
+        take = min(purchase_item.quantity_open, remaining)
+        if take == 0:
+            continue
+        inventory.release(
+            session,
+            allocation_id=purchase_item.allocation_id,
+            quantity=take,
+            cause=MovementCause.cancellation,
+            actor=actor,
+        )
+        purchase_item.quantity_cancelled += take
+        remaining -= take
+        purchase = session.get(Purchase, purchase_item.purchase_id)
+        assert purchase is not None
+        session.flush()
+        session.refresh(purchase)
+        refresh_purchase(purchase)
+        if purchase.is_dropship:
+            full = purchase.cancellation_status == CancellationStatus.full
+            events.purchase_changed(session, purchase.id, "cancelled" if full else "updated")
+    if cancel_units:
+        item.quantity_cancelled += quantity
+    if item.quantity_open - (0 if cancel_units else quantity) <= 0:
+        item.problem = None
+
+
+def _purchase_items(session: Session, item: SaleItem) -> list[PurchaseItem]:
+    return list(
+        session.scalars(
+            select(PurchaseItem)
+            .where(PurchaseItem.sale_item_id == item.id)
+            .order_by(PurchaseItem.id)
+        )
+    )
+
+
+def _consumed_status(total: int, done: int) -> tuple[bool, bool]:
+    return done == 0, total > 0 and done >= total
+
+
+def refresh_purchase(purchase: Purchase) -> None:
+    ordered = sum(i.quantity for i in purchase.items)
+    cancelled = sum(i.quantity_cancelled for i in purchase.items)
+    shipped = sum(i.quantity_shipped for i in purchase.items)
+    needed = ordered - cancelled
+    purchase.inventory_status = (
+        PurchaseInventoryStatus.not_received
+        if shipped == 0
+        else PurchaseInventoryStatus.received
+        if shipped >= needed
+        else PurchaseInventoryStatus.partially_received
+    )
+    status = (
+        CancellationStatus.none
+        if cancelled == 0
+        else CancellationStatus.full
+        if cancelled >= ordered
+        else CancellationStatus.partial
+    )
+    if status != purchase.cancellation_status:
+        purchase.cancellation_status = status
+        purchase.cancelled_at = utcnow() if status == CancellationStatus.full else None
+
+
+def refresh_statuses(sale: Sale) -> None:
+    ordered = sum(i.quantity for i in sale.items)
+    cancelled = sum(i.quantity_cancelled for i in sale.items)
+    shipped = sum(i.quantity_shipped for i in sale.items)
+    needed = ordered - cancelled
+    _assign(
+        sale,
+        inventory_status=(
+            SaleInventoryStatus.not_fulfilled
+            if shipped == 0
+            else SaleInventoryStatus.fulfilled
+            if shipped >= needed
+            else SaleInventoryStatus.partially_fulfilled
+        ),
+    )
+    status = (
+        CancellationStatus.none
+        if cancelled == 0
+        else CancellationStatus.full
+        if cancelled >= ordered
+        else CancellationStatus.partial
+    )
+    if status != sale.cancellation_status:
+        sale.cancellation_status = status
+        sale.cancelled_at = utcnow() if status == CancellationStatus.full else None
+
+
+# --- reads with scope ----------------------------------------------------------------------
+
+
+def get_sale(session: Session, sale_id: int) -> Sale:
+    sale = session.get(Sale, sale_id)
+    if sale is None:
+        raise NotFound("Sale", sale_id)
+    return sale
+
+
+def get_purchase(
+    session: Session, purchase_id: int, principal: Principal | None = None
+) -> Purchase:
+    """A purchase order; a vendor-scoped caller only finds its own vendor's."""
+    purchase = session.get(Purchase, purchase_id)
+    if purchase is None or (
+        principal is not None
+        and not principal.is_admin
+        and purchase.dropship_provider_id != principal.dropship_provider_id
+    ):
+        raise NotFound("Purchase", purchase_id)
+    return purchase
+
+
+def get_fulfillment(
+    session: Session, fulfillment_id: int, principal: Principal | None = None
+) -> Fulfillment:
+    fulfillment = session.get(Fulfillment, fulfillment_id)
+    if fulfillment is None:
+        raise NotFound("Fulfillment", fulfillment_id)
+    get_purchase(session, fulfillment.purchase_id, principal)
+    return fulfillment
+
+
+# --- cancelling ----------------------------------------------------------------------------
+
+
+def cancel(session: Session, sale: Sale, request: CancelRequest, actor: str | None = None) -> Sale:
+    """Cancel open units of given lines (or of every line); shipped units can't be cancelled."""
+    items = {item.id: item for item in sale.items}
+    if request.sale_items is None:
+        wanted = [(item, item.quantity_open) for item in sale.items if item.quantity_open > 0]
+        if not wanted:
+            raise Invalid("saleItems", "nothing left to cancel: every unit is shipped or cancelled")
+    else:
+        wanted = []
+        for index, entry in enumerate(request.sale_items):
+            item = items.get(entry.id)
+            if item is None:
+                raise Invalid(
+                    f"saleItems[{index}].id", f"sale item {entry.id} is not part of this sale"
+                )
+            if entry.quantity > item.quantity_open:
+                raise Invalid(
+                    f"saleItems[{index}].quantity",
+                    f"only {item.quantity_open} of this line can be cancelled "
+                    f"({item.quantity_shipped} shipped, {item.quantity_cancelled} cancelled)",
+                )
+            wanted.append((item, entry.quantity))
+    for item, quantity in wanted:
+        _take_back(session, item, quantity, cancel_units=True, actor=actor)
+    sale.cancel_reason = request.cancel_reason
+    refresh_statuses(sale)
+    session.flush()
+    return sale
+
+
+# --- shipping ------------------------------------------------------------------------------
+
+
+def ship(
+    session: Session, purchase: Purchase, request: ShipRequest, actor: str | None = None
+) -> Fulfillment:
+    """The source shipped: a fulfillment `{PO ref}-{NN}`; stocked and allocated go down."""
+    if purchase.cancellation_status == CancellationStatus.full:
+        raise Invalid("purchaseItems", "this purchase order is cancelled")
+    items = {item.id: item for item in purchase.items}
+    if request.purchase_items is None:
+        wanted = [(item, item.quantity_open) for item in purchase.items if item.quantity_open > 0]
+        if not wanted:
+            raise Invalid("purchaseItems", "nothing left to ship on this purchase order")
+    else:
+        wanted = []
+        for index, entry in enumerate(request.purchase_items):
+            item = items.get(entry.id)
+            if item is None:
+                raise Invalid(
+                    f"purchaseItems[{index}].id", f"item {entry.id} is not on this purchase order"
+                )
+            if entry.quantity > item.quantity_open:
+                raise Invalid(
+                    f"purchaseItems[{index}].quantity",
+                    f"only {item.quantity_open} left to ship on this item; {entry.quantity} given",
+                )
+            wanted.append((item, entry.quantity))
+    purchase.last_fulfillment_number += 1
+    fulfillment = Fulfillment(
+        sale_id=purchase.sale_id,
+        purchase_id=purchase.id,
+        reference=f"{purchase.external_reference}-{purchase.last_fulfillment_number:02d}",
+        tracking_number=request.tracking_number,
+        tracking_company=request.tracking_company,
+        tracking_url=request.tracking_url,
+        service_level=request.service_level,
+        shipped_at=utcnow(),
+    )
+    session.add(fulfillment)
+    session.flush()
+    for item, quantity in wanted:
+        inventory.ship(session, allocation_id=item.allocation_id, quantity=quantity, actor=actor)
+        item.quantity_shipped += quantity
+        sale_item = session.get(SaleItem, item.sale_item_id)
+        assert sale_item is not None
+        sale_item.quantity_shipped += quantity
+        session.add(
+            FulfillmentItem(
+                fulfillment_id=fulfillment.id,
+                purchase_item_id=item.id,
+                sale_item_id=item.sale_item_id,
+                quantity=quantity,
+            )
+        )
+    session.flush()
+    session.refresh(purchase)
+    session.refresh(fulfillment)
+    refresh_purchase(purchase)
+    sale = get_sale(session, purchase.sale_id)
+    session.refresh(sale)
+    refresh_statuses(sale)
+    events.fulfillment_created(session, fulfillment.id)
+    session.flush()
+    return fulfillment
+
+
+# --- re-routing ----------------------------------------------------------------------------
+
+
+def move_to_vendor(
+    session: Session, purchase: Purchase, vendor_id: int, actor: str | None = None
+) -> Purchase:
+    """Re-route an unshipped purchase order: release at the old source, allocate at the new one."""
+    vendor = session.get(DropshipProvider, vendor_id)
+    if vendor is None or vendor.status != VendorStatus.accepted:
+        raise Invalid(
+            "dropshipProviderId", f"dropship provider {vendor_id} does not exist or is not accepted"
+        )
+    if vendor.id == purchase.dropship_provider_id:
+        return purchase
+    if any(item.quantity_shipped for item in purchase.items):
+        raise Invalid("dropshipProviderId", "part of this purchase order is already shipped")
+    if purchase.cancellation_status == CancellationStatus.full:
+        raise Invalid("dropshipProviderId", "this purchase order is cancelled")
+    from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
+
+    for index, item in enumerate(purchase.items):
+        if item.quantity_open == 0:
+            continue
+        feed_id = session.scalar(
+            select(InventoryFeed.id)
+            .join(InventoryFeedVariant, InventoryFeedVariant.inventory_feed_id == InventoryFeed.id)
+            .where(
+                InventoryFeed.dropship_provider_id == vendor.id,
+                InventoryFeedVariant.variant_id == item.variant_id,
+            )
+            .order_by(InventoryFeed.id)
+        )
+        if feed_id is None:
+            raise Invalid(
+                f"purchaseItems[{index}]", f"vendor {vendor.id} has no feed item for this variant"
+            )
+        location = location_for_feed(session, feed_id)
+        (allocation,) = inventory.allocate(
+            session,
+            [
+                AllocationRequest(
+                    item.variant_id or 0,
+                    location.id,
+                    item.quantity_open,
+                    sale_id=purchase.sale_id,
+                    sale_item_id=item.sale_item_id,
+                    field=f"purchaseItems[{index}].quantity",
+                )
+            ],
+            actor=actor,
+        )
+        old = session.get(Allocation, item.allocation_id)
+        assert old is not None
+        if old.open_quantity:
+            inventory.release(
+                session, allocation_id=old.id, quantity=old.open_quantity, actor=actor
+            )
+        item.allocation_id = allocation.id
+    if purchase.dropship_provider_id is not None:
+        events.purchase_changed(session, purchase.id, "cancelled", purchase.dropship_provider_id)
+    purchase.dropship_provider_id = vendor.id
+    purchase.warehouse_id = None
+    events.purchase_changed(session, purchase.id, "created", vendor.id)
+    session.flush()
+    return purchase

@@ -1,0 +1,70 @@
+"""The async twin of manual-sale, and the sales part of a variant's inventory pop-up."""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dropwire.channels.service import get_channel
+from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of, register
+from dropwire.inventory.detail import register_section
+from dropwire.sales import service
+from dropwire.sales.models import Sale, SaleItem
+from dropwire.sales.schemas import ManualSale
+
+
+def _manual_sale(session: Session, channel_id: int, item: dict[str, Any]) -> Applied:
+    data = ManualSale.model_validate(item)
+    sale, changed = service.upsert_manual_sale(
+        session, get_channel(session, channel_id), data, "inbound"
+    )
+    return Applied(external_id=data.external_id, skipped=not changed)
+
+
+def _sale_exists(session: Session, channel_id: int, item: dict[str, Any]) -> bool:
+    return (
+        session.scalar(
+            select(Sale.id).where(
+                Sale.channel_id == channel_id, Sale.external_id == external_id_of(item)
+            )
+        )
+        is not None
+    )
+
+
+register(
+    InboundKind(
+        name="inbound.manual_sale",
+        owner=Owner.custom_channel,
+        apply=_manual_sale,
+        record_key=lambda channel_id, item: (
+            f"sale:{channel_id}:{external_id_of(item)}" if external_id_of(item) else None
+        ),
+        creates=lambda session, channel_id, item: not _sale_exists(session, channel_id, item),
+        batch=False,
+    )
+)
+
+
+@register_section("recent_sales")
+def recent_sales(session: Session, variant_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(SaleItem, Sale)
+        .join(Sale, Sale.id == SaleItem.sale_id)
+        .where(SaleItem.variant_id == variant_id)
+        .order_by(SaleItem.id.desc())
+        .limit(10)
+    ).all()
+    return [
+        {
+            "saleId": sale.id,
+            "reference": sale.reference,
+            "saleItemId": item.id,
+            "quantity": item.quantity,
+            "quantityShipped": item.quantity_shipped,
+            "quantityCancelled": item.quantity_cancelled,
+            "inventoryStatus": sale.inventory_status,
+            "createdAt": sale.created_at.isoformat(),
+        }
+        for item, sale in rows
+    ]
