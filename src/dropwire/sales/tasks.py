@@ -15,7 +15,7 @@ from dropwire.sales.schemas import ManualSale
 
 def _manual_sale(session: Session, channel_id: int, item: dict[str, Any]) -> Applied:
     data = ManualSale.model_validate(item)
-    sale, changed = service.upsert_manual_sale(
+    _sale, changed = service.upsert_manual_sale(
         session, get_channel(session, channel_id), data, "inbound"
     )
     return Applied(external_id=data.external_id, skipped=not changed)
