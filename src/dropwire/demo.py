@@ -19,6 +19,9 @@ from dropwire.inventory.locations import location_for_warehouse
 from dropwire.inventory.models import Warehouse
 from dropwire.inventory.service import adjust_stocked
 from dropwire.inventory.warehouses import ensure_default_warehouse
+from dropwire.sales.models import CancelReason
+from dropwire.sales.schemas import CancelRequest, ManualSale, ShipRequest
+from dropwire.sales.service import cancel, ship, upsert_manual_sale
 from dropwire.vendors.models import CountryFilter, DropshipProvider, OrderSplitting
 
 DEMO_MARKER = "demo-"
@@ -149,6 +152,51 @@ def _feeds(session: Session, vendors: list[DropshipProvider]) -> list[int]:
     return feed_ids
 
 
+def _sales(session: Session, channel: Channel) -> list[int]:
+    """Three orders: one open, one partly shipped, one cancelled by the customer."""
+    orders = [
+        ("demo-order-1", "US", [("1", "NW-TENT-2P", 1), ("2", "KK-MUG-SAGE", 2)]),
+        ("demo-order-2", "CA", [("1", "NW-STOVE", 2), ("2", "BL-DUVET-KING", 1)]),
+        ("demo-order-3", "GB", [("1", "KK-KETTLE", 1)]),
+    ]
+    sales = []
+    for external_id, country, lines in orders:
+        body = ManualSale.model_validate(
+            {
+                "externalId": external_id,
+                "saleDefaults": {"receiverCountry": country, "receiverFirstName": "Demo"},
+                "customer": {
+                    "firstName": "Demo",
+                    "lastName": "Customer",
+                    "email": "demo@example.com",
+                },
+                "lineItems": [
+                    {"externalId": line, "quantity": quantity, "price": 25, "variant": {"sku": sku}}
+                    for line, sku, quantity in lines
+                ],
+            }
+        )
+        sale, _ = upsert_manual_sale(session, channel, body, actor="demo")
+        sales.append(sale)
+    if sales[1].purchases:
+        purchase = sales[1].purchases[0]
+        first = purchase.items[0]
+        ship(
+            session,
+            purchase,
+            ShipRequest.model_validate(
+                {
+                    "trackingNumber": "1ZDEMO",
+                    "trackingCompany": "UPS",
+                    "purchaseItems": [{"id": first.id, "quantity": 1}],
+                }
+            ),
+            actor="demo",
+        )
+    cancel(session, sales[2], CancelRequest(cancel_reason=CancelReason.customer), actor="demo")
+    return [sale.id for sale in sales]
+
+
 def load_demo(session: Session) -> dict[str, Any]:
     already = session.scalar(
         select(DropshipProvider.id).where(DropshipProvider.external_id == "demo-northwind")
@@ -163,12 +211,14 @@ def load_demo(session: Session) -> dict[str, Any]:
     custom = _channel(session)
     session.flush()
     channel = session.get(Channel, custom.channel_id)
+    sale_ids = _sales(session, channel) if channel else []
     return {
         "loaded": True,
         "vendors": [v.id for v in vendors],
         "warehouses": [w.id for w in warehouses],
         "variants": [v.id for v in variants],
         "inventoryFeeds": feed_ids,
+        "sales": sale_ids,
         "channelId": channel.id if channel else None,
         "customChannelId": custom.id,
         "webhookHash": custom.webhook_hash,

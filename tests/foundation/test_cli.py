@@ -75,6 +75,13 @@ def test_demo_loads_once(cli_env, client):
     assert len(summary["warehouses"]) == 2
     assert len(summary["variants"]) == 7
     assert len(summary["inventoryFeeds"]) == 3
+    assert len(summary["sales"]) == 3
+    statuses = {
+        s["externalId"]: (s["inventoryStatus"], s["cancellationStatus"])
+        for s in client.get("/api/sales.json").json()
+    }
+    assert statuses["demo-order-2"][0] == "partiallyFulfilled"
+    assert statuses["demo-order-3"][1] == "full"
     assert (
         client.get("/api/inventory-feed-variants.json?connected=true").headers["X-Total-Count"]
         == "6"
