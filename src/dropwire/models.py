@@ -5,6 +5,8 @@ from dropwire.auth import models as auth_models
 from dropwire.catalog import models as catalog_models
 from dropwire.channels import models as channels_models
 from dropwire.core.db import Base
+from dropwire.delivery import models as delivery_models
+from dropwire.delivery import outbox as delivery_outbox  # registers the before-commit hook
 from dropwire.feeds import models as feeds_models
 from dropwire.http import idempotency
 from dropwire.inventory import models as inventory_models
@@ -18,6 +20,8 @@ __all__ = [
     "auth_models",
     "catalog_models",
     "channels_models",
+    "delivery_models",
+    "delivery_outbox",
     "feeds_models",
     "idempotency",
     "inventory_models",

@@ -13,6 +13,13 @@ from dropwire.core.errors import Conflict, Invalid, NotFound
 from dropwire.core.settings import get_settings
 from dropwire.inventory.models import InventoryLevel
 
+PUBLISH_KEY = "catalog.publish_variants"
+
+
+def mark_for_publishing(session: Session, variant_id: int) -> None:
+    """A connected variant is new or changed: the channels' publishing endpoints hear of it."""
+    session.info.setdefault(PUBLISH_KEY, set()).add(variant_id)
+
 
 def sku_key(sku: str) -> str:
     return sku.strip().lower()
@@ -72,6 +79,7 @@ def create_variant(session: Session, data: VariantCreate) -> Variant:
     variant = Variant(product_id=product.id, sku_key=sku_key(data.sku), **fields)
     session.add(variant)
     _flush(session, data.sku)
+    mark_for_publishing(session, variant.id)
     return variant
 
 
@@ -86,6 +94,8 @@ def update_variant(session: Session, variant: Variant, data: VariantUpdate) -> V
         if value is None and name in ("sku", "name", "product_id", "inventory_policy"):
             continue
         setattr(variant, name, value)
+    if session.is_modified(variant):
+        mark_for_publishing(session, variant.id)
     _flush(session, variant.sku)
     return variant
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from dropwire.auth.service import Principal, digest
 from dropwire.catalog.models import Variant
-from dropwire.catalog.service import find_variant_by_sku
+from dropwire.catalog.service import find_variant_by_sku, mark_for_publishing
 from dropwire.core.errors import Conflict, Invalid, NotFound, TooManyRequests
 from dropwire.core.settings import get_settings
 from dropwire.core.time import utcnow
@@ -378,6 +378,7 @@ def auto_connect(session: Session, feed: InventoryFeed, feed_variant: InventoryF
     feed_variant.connected_at = utcnow()
     feed_variant.problem = None
     session.flush()
+    mark_for_publishing(session, variant.id)
     return True
 
 
@@ -397,6 +398,7 @@ def connect(
     feed_variant.connected_at = utcnow()
     feed_variant.problem = None
     session.flush()
+    mark_for_publishing(session, variant_id)
     _sync_level(session, feed_variant, actor)
 
 

@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from dropwire import __version__, tasks  # noqa: F401  (registers job handlers)
+from dropwire import __version__, models, tasks  # noqa: F401  (tables, hooks, job handlers)
 from dropwire.apilog.endpoints import router as api_log_router
 from dropwire.apilog.writer import ApiLogWriter
 from dropwire.catalog.endpoints import router as catalog_router
@@ -13,6 +13,7 @@ from dropwire.channels.catalog_endpoints import router as channel_catalog_router
 from dropwire.channels.endpoints import router as channels_router
 from dropwire.core.db import Database
 from dropwire.core.settings import Settings, get_settings
+from dropwire.delivery.endpoints import router as delivery_router
 from dropwire.feeds.endpoints import router as feeds_router
 from dropwire.http.api_log_middleware import ApiLogMiddleware
 from dropwire.http.errors import install_error_handlers
@@ -39,6 +40,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     sales_router,
     api_log_router,
     jobs_router,
+    delivery_router,
 )
 
 

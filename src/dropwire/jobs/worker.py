@@ -5,6 +5,7 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from dropwire.core.db import Database
@@ -15,6 +16,17 @@ from dropwire.jobs.registry import handler
 log = logging.getLogger("dropwire.worker")
 
 MAINTENANCE = "maintenance.prune"
+
+Poller = Callable[[Database], int]
+POLLERS: list[Poller] = []
+
+
+def register_poller(poller: Poller) -> Poller:
+    """Other queues a worker serves (the outbound relay): called each round, return work done."""
+    POLLERS.append(poller)
+    return poller
+
+
 MAINTENANCE_EVERY = timedelta(hours=1)
 
 
@@ -78,7 +90,13 @@ class Worker:
                 ids = []
             for job_id in ids:
                 service.run(self.database, job_id, me)
-            if not ids:
+            done = len(ids)
+            for poller in POLLERS:
+                try:
+                    done += poller(self.database)
+                except Exception:
+                    log.exception("poller %s failed", getattr(poller, "__name__", poller))
+            if not done:
                 self._wake.wait(self.poll_interval)
                 self._wake.clear()
 

@@ -1,0 +1,66 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from sqlalchemy import select
+
+from dropwire.delivery import service
+from dropwire.delivery.models import Delivery, WebhookEndpoint
+from dropwire.delivery.schemas import DeliveryRead, EndpointRead
+from dropwire.http.deps import AdminPrincipal, DbSession
+from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+
+router = APIRouter(tags=["Webhook deliveries"])
+Listing = Annotated[ListQuery, Depends(list_query)]
+
+DELIVERY_FILTERS = fields_of(
+    Delivery,
+    "id",
+    "event",
+    "state",
+    "channel_id",
+    "dropship_provider_id",
+    "subject_type",
+    "subject_id",
+    "endpoint_id",
+    "attempts",
+    "created_at",
+    "delivered_at",
+)
+ENDPOINT_FILTERS = fields_of(WebhookEndpoint, "id", "url", "disabled_at")
+
+
+@router.get("/webhook-deliveries.json", response_model=list[DeliveryRead])
+def list_deliveries(
+    session: DbSession, _: AdminPrincipal, response: Response, query: Listing
+) -> list[Delivery]:
+    return paginate(session, select(Delivery), query, DELIVERY_FILTERS, response, [Delivery.id])
+
+
+@router.get("/webhook-deliveries/{delivery_id}.json", response_model=DeliveryRead)
+def get_delivery(delivery_id: int, session: DbSession, _: AdminPrincipal) -> Delivery:
+    return service.get_delivery(session, delivery_id)
+
+
+@router.post("/webhook-deliveries/{delivery_id}/retry.json", response_model=DeliveryRead)
+def retry_delivery(delivery_id: int, session: DbSession, _: AdminPrincipal) -> Delivery:
+    return service.retry(session, service.get_delivery(session, delivery_id))
+
+
+@router.get("/webhook-endpoints.json", response_model=list[EndpointRead])
+def list_endpoints(
+    session: DbSession, _: AdminPrincipal, response: Response, query: Listing
+) -> list[WebhookEndpoint]:
+    stmt = select(WebhookEndpoint)
+    return paginate(session, stmt, query, ENDPOINT_FILTERS, response, [WebhookEndpoint.id])
+
+
+@router.post("/webhook-endpoints/{endpoint_id}/enable.json", response_model=EndpointRead)
+def enable_endpoint(endpoint_id: int, session: DbSession, _: AdminPrincipal) -> WebhookEndpoint:
+    return service.enable(session, service.get_endpoint(session, endpoint_id))
+
+
+@router.post("/webhook-endpoints/{endpoint_id}/rotate-secret.json", response_model=EndpointRead)
+def rotate_endpoint_secret(
+    endpoint_id: int, session: DbSession, _: AdminPrincipal
+) -> WebhookEndpoint:
+    return service.rotate_secret(session, service.get_endpoint(session, endpoint_id))

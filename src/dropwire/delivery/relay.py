@@ -1,0 +1,264 @@
+"""Sends due deliveries after commit: one place makes outbound requests.
+
+A claim marks deliveries `delivering` (with a lease) and commits; the HTTP call happens outside
+any transaction; the outcome is recorded in a new one. A delivery never overtakes an earlier
+unfinished one with the same coalesce key (one channel variant's updates arrive in order).
+"""
+
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+import httpx
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.orm import Session, aliased
+
+from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus
+from dropwire.core.db import Database
+from dropwire.core.settings import get_settings
+from dropwire.core.time import utcnow
+from dropwire.delivery.models import (
+    UNFINISHED,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryState,
+    EventKind,
+    WebhookEndpoint,
+)
+from dropwire.delivery.signing import signature
+from dropwire.delivery.targets import TargetRefused, check_target
+from dropwire.jobs.worker import register_poller
+
+log = logging.getLogger("dropwire.delivery")
+
+# Wait before attempt n+1 after attempt n failed (the first attempt is immediate).
+RETRY_SCHEDULE = (
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=10),
+)
+MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
+TIMEOUTS = {EventKind.inventory: 5.0}
+DEFAULT_TIMEOUT = 10.0
+EXCERPT = 500
+
+
+def timeout_for(event: str) -> float:
+    return TIMEOUTS.get(EventKind(event), DEFAULT_TIMEOUT)
+
+
+def claim(database: Database, limit: int = 20) -> list[int]:
+    now = utcnow()
+    with database.transaction() as session:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.state == DeliveryState.delivering, Delivery.lease_expires_at < now)
+            .values(state=DeliveryState.pending, lease_expires_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        earlier = aliased(Delivery)
+        blocked = exists().where(
+            and_(
+                earlier.coalesce_key == Delivery.coalesce_key,
+                earlier.id < Delivery.id,
+                earlier.state.in_(UNFINISHED),
+            )
+        )
+        stmt = (
+            select(Delivery.id)
+            .where(Delivery.state == DeliveryState.pending, Delivery.next_attempt_at <= now)
+            .where(Delivery.coalesce_key.is_(None) | ~blocked)
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        ids = list(session.scalars(stmt))
+        if ids:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids))
+                .values(
+                    state=DeliveryState.delivering,
+                    attempts=Delivery.attempts + 1,
+                    lease_expires_at=now + timedelta(seconds=DEFAULT_TIMEOUT * 3),
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return ids
+
+
+def _retry_after(response: httpx.Response) -> timedelta | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        return max(timedelta(0), parsedate_to_datetime(value) - utcnow())
+    except (TypeError, ValueError):
+        return None
+
+
+def _next_attempt(attempts: int, at_least: timedelta | None) -> datetime:
+    wait = RETRY_SCHEDULE[min(attempts - 1, len(RETRY_SCHEDULE) - 1)]
+    wait = wait * random.uniform(0.9, 1.1)  # jitter: don't let failed deliveries retry in lockstep
+    if at_least is not None:
+        wait = max(wait, at_least)
+    return utcnow() + wait
+
+
+@dataclass
+class Outcome:
+    status: int | None = None
+    error: str | None = None
+    excerpt: str | None = None
+    latency_ms: float = 0.0
+    retry_after: timedelta | None = None
+    reply: object = None
+    disabled: bool = False  # the endpoint is switched off
+    refused: bool = False  # the target address is not allowed
+
+
+def send(
+    database: Database, delivery_id: int, client: httpx.Client, allow_private: bool
+) -> DeliveryState:
+    with database.session(write=False) as session:
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery is not None
+        endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
+        assert endpoint is not None
+        body = json.dumps(delivery.body, separators=(",", ":")).encode()
+        message_id = f"msg_{delivery.id}_{delivery.version}"
+        url, event, hash_header = delivery.url, EventKind(delivery.event), delivery.hash_header
+        outcome = Outcome(disabled=endpoint.disabled_at is not None)
+        secret = endpoint.secret
+    started = time.perf_counter()
+    if outcome.disabled:
+        outcome.error = "endpoint disabled after a 410 answer; re-enable it to resume"
+    else:
+        timestamp = int(time.time())
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signature(secret, message_id, timestamp, body),
+        }
+        if hash_header:
+            headers["onport-hash"] = hash_header
+            headers["jetti-hash"] = hash_header
+        try:
+            check_target(url, allow_private)
+            response = client.post(url, content=body, headers=headers, timeout=timeout_for(event))
+            outcome.status = response.status_code
+            outcome.excerpt = response.text[:EXCERPT]
+            if response.status_code == 429:
+                outcome.retry_after = _retry_after(response)
+            if response.is_success and event == EventKind.publishing:
+                try:
+                    outcome.reply = response.json()
+                except ValueError:
+                    outcome.reply = None
+        except TargetRefused as exc:
+            outcome.error, outcome.refused = str(exc), True
+        except httpx.TimeoutException:
+            outcome.error = f"timed out after {timeout_for(event):.0f} s"
+        except httpx.HTTPError as exc:
+            outcome.error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
+    outcome.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+    return _record(database, delivery_id, outcome)
+
+
+def _record(database: Database, delivery_id: int, outcome: Outcome) -> DeliveryState:
+    status = outcome.status
+    with database.transaction() as session:
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery is not None
+        session.add(
+            DeliveryAttempt(
+                delivery_id=delivery.id,
+                http_status=status,
+                latency_ms=outcome.latency_ms,
+                response_excerpt=outcome.excerpt,
+                error=outcome.error,
+            )
+        )
+        delivery.last_status = status
+        delivery.last_error = outcome.error
+        delivery.lease_expires_at = None
+        if status is not None and 200 <= status < 300:
+            delivery.state = DeliveryState.delivered
+            delivery.delivered_at = utcnow()
+            if isinstance(outcome.reply, dict) and delivery.event == EventKind.publishing:
+                _acknowledge(session, delivery.subject_id, outcome.reply)
+        elif outcome.disabled or status == 410:
+            delivery.state = DeliveryState.disabled
+            if status == 410:
+                endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
+                assert endpoint is not None
+                endpoint.disabled_at = utcnow()
+                endpoint.disabled_reason = "the receiver answered 410 Gone"
+        elif outcome.refused or (status is not None and 400 <= status < 500 and status != 429):
+            delivery.state = DeliveryState.failed  # waiting won't change the answer
+        elif delivery.attempts >= MAX_ATTEMPTS:
+            delivery.state = DeliveryState.dead
+        else:
+            delivery.state = DeliveryState.pending
+            delivery.next_attempt_at = _next_attempt(delivery.attempts, outcome.retry_after)
+        return DeliveryState(delivery.state)
+
+
+def _acknowledge(session: Session, channel_variant_id: int, reply: dict[str, object]) -> None:
+    """A synchronous publishing reply names the listing it created: connect the channel variant."""
+    link = session.get(ChannelVariant, channel_variant_id)
+    if link is None or not reply.get("externalId"):
+        return
+    link.external_id = str(reply["externalId"])
+    for key, attribute in (
+        ("externalGroupId", "external_group_id"),
+        ("externalSku", "external_sku"),
+    ):
+        if reply.get(key):
+            setattr(link, attribute, str(reply[key]))
+    link.status = ChannelVariantStatus.connected
+
+
+class Relay:
+    """Sends due deliveries; used by the worker loop and by tests (`send_due`)."""
+
+    def __init__(self, database: Database, allow_private: bool) -> None:
+        self.database = database
+        self.allow_private = allow_private
+        self.client = httpx.Client(follow_redirects=False)
+
+    def send_due(self, limit: int = 20) -> int:
+        ids = claim(self.database, limit)
+        for delivery_id in ids:
+            try:
+                send(self.database, delivery_id, self.client, self.allow_private)
+            except Exception:
+                log.exception("delivery %s could not be sent", delivery_id)
+        return len(ids)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+_RELAYS: dict[int, Relay] = {}
+
+
+@register_poller
+def send_due_deliveries(database: Database) -> int:
+    """The worker's round: one relay (and HTTP connection pool) per database per process."""
+    relay = _RELAYS.get(id(database))
+    if relay is None:
+        relay = _RELAYS[id(database)] = Relay(database, get_settings().allow_private_targets)
+    return relay.send_due()
