@@ -16,6 +16,8 @@ token_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_hel
 app.add_typer(token_app, name="token")
 jobs_app = typer.Typer(help="The job queue: list, retry, purge.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
+deliveries_app = typer.Typer(help="Outbound webhook deliveries: list, retry.", no_args_is_help=True)
+app.add_typer(deliveries_app, name="deliveries")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 
@@ -154,6 +156,62 @@ def jobs_purge(
     with get_database().transaction() as session:
         removed = jobs.prune(session, timedelta(days=days))
     typer.echo(f"Removed {removed} succeeded jobs.")
+
+
+@deliveries_app.command("list")
+def deliveries_list(
+    state: Annotated[
+        str | None, typer.Option(help="pending|delivering|delivered|failed|dead")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Newest N")] = 50,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show outbound deliveries, newest first."""
+    from sqlalchemy import select
+
+    from dropwire.delivery.models import Delivery
+
+    database = get_database()
+    ensure_migrated(database)
+    with database.session(write=False) as session:
+        stmt = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
+        if state:
+            stmt = stmt.where(Delivery.state == state)
+        rows = [
+            {
+                "id": d.id,
+                "event": d.event,
+                "state": d.state,
+                "attempts": d.attempts,
+                "url": d.url,
+                "lastStatus": d.last_status,
+                "lastError": d.last_error,
+            }
+            for d in session.scalars(stmt)
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    for row in rows:
+        status = row["lastStatus"] or row["lastError"] or ""
+        typer.echo(
+            f"{row['id']:>7}  {row['state']:<10} {row['attempts']:>2}x  {row['event']:<18} "
+            f"{row['url']}  {str(status)[:50]}"
+        )
+
+
+@deliveries_app.command("retry")
+def deliveries_retry(delivery_id: Annotated[int, typer.Argument(help="Delivery id")]) -> None:
+    """Send a delivery again from now."""
+    from dropwire.core.errors import DomainError
+    from dropwire.delivery import service as deliveries
+
+    try:
+        with get_database().transaction() as session:
+            deliveries.retry(session, deliveries.get_delivery(session, delivery_id))
+    except DomainError as exc:
+        _fail(exc.message)
+    typer.echo(f"Delivery {delivery_id} queued again.")
 
 
 @app.command()
