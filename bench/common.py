@@ -146,6 +146,8 @@ def _drive(spec: dict[str, object]) -> dict[str, object]:
     concurrency = int(spec["concurrency"])  # type: ignore[call-overload]
     deadline = time.perf_counter() + float(spec["seconds"])  # type: ignore[arg-type]
     budget = int(spec["max_requests"])  # type: ignore[call-overload]
+    rate = float(spec.get("rate") or 0)  # type: ignore[arg-type]
+    interval = concurrency / rate if rate else 0.0  # each thread's share of a paced load
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -154,7 +156,11 @@ def _drive(spec: dict[str, object]) -> dict[str, object]:
     def one_client() -> None:
         connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80)
         local: list[float] = []
+        next_at = time.perf_counter()
         while time.perf_counter() < deadline:
+            if interval:
+                next_at += interval
+                time.sleep(max(0.0, next_at - time.perf_counter()))
             with lock:
                 counter[0] += 1
                 n = counter[0]
@@ -209,3 +215,40 @@ def summary(values: list[float]) -> str:
 
 if __name__ == "__main__":
     print(json.dumps(_drive(json.loads(sys.argv[1]))))
+
+
+def fresh_database(url: str) -> None:
+    """Empty the bench database and migrate it (PostgreSQL: drop the schema; SQLite: new file)."""
+    from sqlalchemy import text
+
+    from dropwire.core.db import Database
+    from dropwire.core.migrations import upgrade
+
+    database = Database(url)
+    if database.dialect == "postgresql":
+        with database.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    upgrade(database)
+    database.dispose()
+
+
+def ensure_pg_database(name: str) -> str:
+    """A PostgreSQL database of that name on 127.0.0.1 (created if missing); returns its URL."""
+    import psycopg
+
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def admin_token(url: str) -> str:
+    from dropwire.auth.service import create_api_user
+    from dropwire.core.db import Database
+
+    database = Database(url)
+    with database.transaction() as session:
+        _, token = create_api_user(session, name="bench")
+    database.dispose()
+    return token

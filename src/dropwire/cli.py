@@ -1,7 +1,6 @@
 """The `dropwire` command: run the server, migrate, manage tokens, load demo data."""
 
 import json
-import sys
 from typing import Annotated
 
 import typer
@@ -313,5 +312,5 @@ def demo(as_json: JsonFlag = False) -> None:
             typer.echo(f"{key}: {value}")
 
 
-def main() -> None:  # pragma: no cover
-    sys.exit(app())
+if __name__ == "__main__":  # `python -m dropwire.cli ...`
+    app()

@@ -21,10 +21,13 @@ from dropwire.delivery.signing import new_secret
 from dropwire.inventory.channels import changed_channel_quantities, record_pushed
 from dropwire.inventory.locking import insert_ignoring_conflict
 from dropwire.inventory.service import TOUCHED_KEY
+from dropwire.jobs.worker import notify
 from dropwire.sales import events as sales_events
 from dropwire.sales.models import Fulfillment, Purchase, Sale
 from dropwire.sales.schemas import FulfillmentRead, PurchaseItemRead, PurchaseRead, SaleItemRead
 from dropwire.vendors.models import DropshipProvider
+
+WRITTEN_KEY = "delivery.written"
 
 
 def dump(model: Any) -> dict[str, Any]:
@@ -56,6 +59,7 @@ def emit(
     hash_header: str | None = None,
 ) -> Delivery:
     """Write (or, with a coalesce key, refresh the pending) delivery in the caller's transaction."""
+    session.info[WRITTEN_KEY] = True  # wake this process's senders once it commits
     if coalesce_key is not None:
         pending = session.scalar(
             select(Delivery)
@@ -297,7 +301,13 @@ def _write_deliveries(session: Session) -> None:
         emit_inventory_changes(session, touched)
 
 
+@event.listens_for(Session, "after_commit")
+def _wake_senders(session: Session) -> None:
+    if session.info.pop(WRITTEN_KEY, False):
+        notify()
+
+
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
-    for key in (TOUCHED_KEY, sales_events.EVENTS_KEY, PUBLISH_KEY):
+    for key in (TOUCHED_KEY, sales_events.EVENTS_KEY, PUBLISH_KEY, WRITTEN_KEY):
         session.info.pop(key, None)

@@ -41,6 +41,15 @@ def schedule_maintenance(database: Database) -> None:
         )
 
 
+_RUNNING: "set[Worker]" = set()
+
+
+def notify() -> None:
+    """New work was committed in this process: wake its workers now instead of at the next poll."""
+    for worker in list(_RUNNING):
+        worker.wake()
+
+
 class Worker:
     """`threads` loops sharing the queue; `stop()` lets running jobs finish, then returns."""
 
@@ -57,6 +66,7 @@ class Worker:
 
     def start(self) -> None:
         self._stop.clear()
+        _RUNNING.add(self)
         schedule_maintenance(self.database)
         for index in range(self.threads):
             thread = threading.Thread(
@@ -70,6 +80,7 @@ class Worker:
         self._wake.set()
 
     def stop(self, timeout: float = 30.0) -> None:
+        _RUNNING.discard(self)
         self._stop.set()
         self._wake.set()
         for thread in self._threads:
