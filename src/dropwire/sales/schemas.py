@@ -107,19 +107,16 @@ class ManualSale(ApiInput):
         return self
 
 
-class CancelItem(ApiInput):
+class LineQuantity(ApiInput):
+    """A line (sale item or purchase item) by id, and how many of its units."""
+
     id: int = Field(ge=1)
     quantity: Positive
 
 
 class CancelRequest(ApiInput):
-    sale_items: list[CancelItem] | None = Field(default=None, max_length=250)
+    sale_items: list[LineQuantity] | None = Field(default=None, max_length=250)
     cancel_reason: CancelReason = CancelReason.other
-
-
-class ShipItem(ApiInput):
-    id: int = Field(ge=1)
-    quantity: Positive
 
 
 class ShipRequest(ApiInput):
@@ -127,7 +124,7 @@ class ShipRequest(ApiInput):
     tracking_company: Text255 | None = None
     tracking_url: Annotated[str, Field(max_length=2048)] | None = None
     service_level: Text255 | None = None
-    purchase_items: list[ShipItem] | None = Field(default=None, max_length=250)
+    purchase_items: list[LineQuantity] | None = Field(default=None, max_length=250)
 
 
 class PurchaseUpdate(ApiInput):

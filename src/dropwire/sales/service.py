@@ -4,7 +4,8 @@ Invariant, per line: ordered = shipped + cancelled + open, and every open routed
 an allocation (the inventory core's guarded allocate, so two sales never take the last unit).
 """
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +41,7 @@ from dropwire.sales.routing import Source, candidate_sources, default_strategy
 from dropwire.sales.schemas import (
     CancelRequest,
     LineItem,
+    LineQuantity,
     ManualSale,
     ShipRequest,
 )
@@ -369,59 +371,45 @@ def _purchase_items(session: Session, item: SaleItem) -> list[PurchaseItem]:
     )
 
 
-def _consumed_status(total: int, done: int) -> tuple[bool, bool]:
-    return done == 0, total > 0 and done >= total
+def _tally(items: Sequence[SaleItem] | Sequence[PurchaseItem]) -> tuple[str, CancellationStatus]:
+    """How far shipping got ("none" | "partial" | "all") and the cancellation status of lines."""
+    ordered = sum(i.quantity for i in items)
+    cancelled = sum(i.quantity_cancelled for i in items)
+    shipped = sum(i.quantity_shipped for i in items)
+    shipping = "none" if shipped == 0 else "all" if shipped >= ordered - cancelled else "partial"
+    if cancelled == 0:
+        return shipping, CancellationStatus.none
+    return shipping, CancellationStatus.full if cancelled >= ordered else CancellationStatus.partial
+
+
+_PURCHASE_SHIPPING = {
+    "none": PurchaseInventoryStatus.not_received,
+    "partial": PurchaseInventoryStatus.partially_received,
+    "all": PurchaseInventoryStatus.received,
+}
+_SALE_SHIPPING = {
+    "none": SaleInventoryStatus.not_fulfilled,
+    "partial": SaleInventoryStatus.partially_fulfilled,
+    "all": SaleInventoryStatus.fulfilled,
+}
+
+
+def _set_cancellation(target: Sale | Purchase, status: CancellationStatus) -> None:
+    if status != target.cancellation_status:
+        target.cancellation_status = status
+        target.cancelled_at = utcnow() if status == CancellationStatus.full else None
 
 
 def refresh_purchase(purchase: Purchase) -> None:
-    ordered = sum(i.quantity for i in purchase.items)
-    cancelled = sum(i.quantity_cancelled for i in purchase.items)
-    shipped = sum(i.quantity_shipped for i in purchase.items)
-    needed = ordered - cancelled
-    purchase.inventory_status = (
-        PurchaseInventoryStatus.not_received
-        if shipped == 0
-        else PurchaseInventoryStatus.received
-        if shipped >= needed
-        else PurchaseInventoryStatus.partially_received
-    )
-    status = (
-        CancellationStatus.none
-        if cancelled == 0
-        else CancellationStatus.full
-        if cancelled >= ordered
-        else CancellationStatus.partial
-    )
-    if status != purchase.cancellation_status:
-        purchase.cancellation_status = status
-        purchase.cancelled_at = utcnow() if status == CancellationStatus.full else None
+    shipping, cancellation = _tally(purchase.items)
+    _assign(purchase, inventory_status=_PURCHASE_SHIPPING[shipping])
+    _set_cancellation(purchase, cancellation)
 
 
 def refresh_statuses(sale: Sale) -> None:
-    ordered = sum(i.quantity for i in sale.items)
-    cancelled = sum(i.quantity_cancelled for i in sale.items)
-    shipped = sum(i.quantity_shipped for i in sale.items)
-    needed = ordered - cancelled
-    _assign(
-        sale,
-        inventory_status=(
-            SaleInventoryStatus.not_fulfilled
-            if shipped == 0
-            else SaleInventoryStatus.fulfilled
-            if shipped >= needed
-            else SaleInventoryStatus.partially_fulfilled
-        ),
-    )
-    status = (
-        CancellationStatus.none
-        if cancelled == 0
-        else CancellationStatus.full
-        if cancelled >= ordered
-        else CancellationStatus.partial
-    )
-    if status != sale.cancellation_status:
-        sale.cancellation_status = status
-        sale.cancelled_at = utcnow() if status == CancellationStatus.full else None
+    shipping, cancellation = _tally(sale.items)
+    _assign(sale, inventory_status=_SALE_SHIPPING[shipping])
+    _set_cancellation(sale, cancellation)
 
 
 # --- reads with scope ----------------------------------------------------------------------
@@ -461,29 +449,40 @@ def get_fulfillment(
 # --- cancelling ----------------------------------------------------------------------------
 
 
+Line = TypeVar("Line", SaleItem, PurchaseItem)
+
+
+def _requested(
+    lines: Sequence[Line],
+    requested: Sequence[LineQuantity] | None,
+    field: str,
+    doing: str,
+) -> list[tuple[Line, int]]:
+    """(line, quantity) pairs for a cancel or ship request; none given = everything still open."""
+    if requested is None:
+        wanted = [(line, line.quantity_open) for line in lines if line.quantity_open > 0]
+        if not wanted:
+            raise Invalid(field, f"nothing left to {doing}")
+        return wanted
+    by_id = {line.id: line for line in lines}
+    wanted = []
+    for index, entry in enumerate(requested):
+        line = by_id.get(entry.id)
+        if line is None:
+            raise Invalid(f"{field}[{index}].id", f"{entry.id} is not one of these lines")
+        if entry.quantity > line.quantity_open:
+            raise Invalid(
+                f"{field}[{index}].quantity",
+                f"only {line.quantity_open} left to {doing} ({line.quantity_shipped} shipped, "
+                f"{line.quantity_cancelled} cancelled); {entry.quantity} given",
+            )
+        wanted.append((line, entry.quantity))
+    return wanted
+
+
 def cancel(session: Session, sale: Sale, request: CancelRequest, actor: str | None = None) -> Sale:
     """Cancel open units of given lines (or of every line); shipped units can't be cancelled."""
-    items = {item.id: item for item in sale.items}
-    if request.sale_items is None:
-        wanted = [(item, item.quantity_open) for item in sale.items if item.quantity_open > 0]
-        if not wanted:
-            raise Invalid("saleItems", "nothing left to cancel: every unit is shipped or cancelled")
-    else:
-        wanted = []
-        for index, entry in enumerate(request.sale_items):
-            item = items.get(entry.id)
-            if item is None:
-                raise Invalid(
-                    f"saleItems[{index}].id", f"sale item {entry.id} is not part of this sale"
-                )
-            if entry.quantity > item.quantity_open:
-                raise Invalid(
-                    f"saleItems[{index}].quantity",
-                    f"only {item.quantity_open} of this line can be cancelled "
-                    f"({item.quantity_shipped} shipped, {item.quantity_cancelled} cancelled)",
-                )
-            wanted.append((item, entry.quantity))
-    for item, quantity in wanted:
+    for item, quantity in _requested(sale.items, request.sale_items, "saleItems", "cancel"):
         _take_back(session, item, quantity, cancel_units=True, actor=actor)
     sale.cancel_reason = request.cancel_reason
     refresh_statuses(sale)
@@ -500,25 +499,7 @@ def ship(
     """The source shipped: a fulfillment `{PO ref}-{NN}`; stocked and allocated go down."""
     if purchase.cancellation_status == CancellationStatus.full:
         raise Invalid("purchaseItems", "this purchase order is cancelled")
-    items = {item.id: item for item in purchase.items}
-    if request.purchase_items is None:
-        wanted = [(item, item.quantity_open) for item in purchase.items if item.quantity_open > 0]
-        if not wanted:
-            raise Invalid("purchaseItems", "nothing left to ship on this purchase order")
-    else:
-        wanted = []
-        for index, entry in enumerate(request.purchase_items):
-            item = items.get(entry.id)
-            if item is None:
-                raise Invalid(
-                    f"purchaseItems[{index}].id", f"item {entry.id} is not on this purchase order"
-                )
-            if entry.quantity > item.quantity_open:
-                raise Invalid(
-                    f"purchaseItems[{index}].quantity",
-                    f"only {item.quantity_open} left to ship on this item; {entry.quantity} given",
-                )
-            wanted.append((item, entry.quantity))
+    wanted = _requested(purchase.items, request.purchase_items, "purchaseItems", "ship")
     purchase.last_fulfillment_number += 1
     fulfillment = Fulfillment(
         sale_id=purchase.sale_id,
