@@ -16,30 +16,15 @@ from bench.common import (
     free_port,
     fresh_database,
     run_load,
+    seed_feed,
     server,
 )
-
-
-def seed_feed(url: str) -> int:
-    from dropwire.core.db import Database
-    from dropwire.feeds.schemas import FeedCreate
-    from dropwire.feeds.service import create_feed
-    from dropwire.vendors.models import DropshipProvider
-
-    database = Database(url)
-    with database.transaction() as session:
-        vendor = DropshipProvider(name="Bench vendor")
-        session.add(vendor)
-        session.flush()
-        feed_id = create_feed(session, FeedCreate(dropship_provider_id=vendor.id)).id
-    database.dispose()
-    return feed_id
 
 
 def run(url: str, seconds: float) -> None:
     fresh_database(url)
     token = admin_token(url)
-    feed_id = seed_feed(url)
+    feed_id, _ = seed_feed(url)
     env = {
         "DROPWIRE_DATABASE_URL": url,
         "DROPWIRE_RATE_LIMIT_ENABLED": "false",

@@ -17,23 +17,15 @@ import time
 
 from sqlalchemy import func, select
 
-from bench.common import ROOT, ensure_pg_database, free_port, fresh_database, run_load, server
-
-
-def seed_feed(url: str) -> str:
-    from dropwire.core.db import Database
-    from dropwire.feeds.schemas import FeedCreate
-    from dropwire.feeds.service import create_feed
-    from dropwire.vendors.models import DropshipProvider
-
-    database = Database(url)
-    with database.transaction() as session:
-        vendor = DropshipProvider(name="Bench vendor")
-        session.add(vendor)
-        session.flush()
-        feed_hash = create_feed(session, FeedCreate(dropship_provider_id=vendor.id)).hash
-    database.dispose()
-    return feed_hash
+from bench.common import (
+    ROOT,
+    ensure_pg_database,
+    free_port,
+    fresh_database,
+    run_load,
+    seed_feed,
+    server,
+)
 
 
 def item_body(prefix: str) -> list[str]:
@@ -170,7 +162,7 @@ def main() -> None:
     args = parser.parse_args()
     url = ensure_pg_database("dropwire_bench")
     fresh_database(url)
-    feed_hash = seed_feed(url)
+    _, feed_hash = seed_feed(url)
     print("accepting (PostgreSQL, 16 concurrent clients):")
     accept_rates(url, feed_hash, args.seconds)
     print("draining (PostgreSQL):")

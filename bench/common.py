@@ -252,3 +252,21 @@ def admin_token(url: str) -> str:
         _, token = create_api_user(session, name="bench")
     database.dispose()
     return token
+
+
+def seed_feed(url: str) -> tuple[int, str]:
+    """A vendor with one push feed; returns the feed's id and inbound hash."""
+    from dropwire.core.db import Database
+    from dropwire.feeds.schemas import FeedCreate
+    from dropwire.feeds.service import create_feed
+    from dropwire.vendors.models import DropshipProvider
+
+    database = Database(url)
+    with database.transaction() as session:
+        vendor = DropshipProvider(name="Bench vendor")
+        session.add(vendor)
+        session.flush()
+        feed = create_feed(session, FeedCreate(dropship_provider_id=vendor.id))
+        result = feed.id, feed.hash
+    database.dispose()
+    return result

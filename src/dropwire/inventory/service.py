@@ -321,22 +321,11 @@ def rebuild_levels(session: Session) -> int:
         .group_by(InventoryMovement.variant_id, InventoryMovement.location_id)
         .subquery()
     )
-    stocked = (
-        select(sums.c.stocked)
-        .where(
-            sums.c.variant_id == InventoryLevel.variant_id,
-            sums.c.location_id == InventoryLevel.location_id,
-        )
-        .scalar_subquery()
+    own = (sums.c.variant_id == InventoryLevel.variant_id) & (
+        sums.c.location_id == InventoryLevel.location_id
     )
-    allocated = (
-        select(sums.c.allocated)
-        .where(
-            sums.c.variant_id == InventoryLevel.variant_id,
-            sums.c.location_id == InventoryLevel.location_id,
-        )
-        .scalar_subquery()
-    )
+    stocked = select(sums.c.stocked).where(own).scalar_subquery()
+    allocated = select(sums.c.allocated).where(own).scalar_subquery()
     result = session.execute(
         update(InventoryLevel)
         .values(stocked=func.coalesce(stocked, 0), allocated=func.coalesce(allocated, 0))
