@@ -110,8 +110,12 @@ def run_load(
     concurrency: int = 16,
     seconds: float = 5.0,
     max_requests: int = 200_000,
+    rate: float = 0.0,
 ) -> LoadResult:
-    """Drive load from a separate Python process (so the server's process is not shared)."""
+    """Drive load from a separate Python process (so the server's process is not shared).
+
+    With `rate`, the load is paced to that many requests per second in total.
+    """
     spec = {
         "url": url,
         "method": method,
@@ -120,6 +124,7 @@ def run_load(
         "concurrency": concurrency,
         "seconds": seconds,
         "max_requests": max_requests,
+        "rate": rate,
     }
     out = subprocess.run(
         [PYTHON, "-m", "bench.common", json.dumps(spec)],

@@ -290,6 +290,8 @@ def emit_sales_events(session: Session, recorded: list[sales_events.SalesEvent])
 
 @event.listens_for(Session, "before_commit")
 def _write_deliveries(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the events wait for the real commit
     touched: set[int] | None = session.info.pop(TOUCHED_KEY, None)
     recorded: list[sales_events.SalesEvent] | None = session.info.pop(sales_events.EVENTS_KEY, None)
     published: set[int] | None = session.info.pop(PUBLISH_KEY, None)

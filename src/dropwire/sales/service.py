@@ -180,7 +180,8 @@ def _apply_lines(
             "external_variant_id": line.variant.external_id,
         }
         if item is None:
-            variant = _variant_for(session, channel, line)
+            with session.no_autoflush:  # the catalog is not what this unit of work changes
+                variant = _variant_for(session, channel, line)
             item = SaleItem(
                 sale_id=sale.id,
                 external_id=line.external_id,
@@ -251,9 +252,9 @@ def _route(
     actor: str | None,
 ) -> None:
     """Allocate `quantity` units of the line at the best source and put them on a purchase order."""
-    sources = default_strategy().rank(
-        candidate_sources(session, variant, sale.receiver_country), quantity
-    )
+    with session.no_autoflush:  # reads stock levels, which only change through Core updates
+        sources = candidate_sources(session, variant, sale.receiver_country)
+    sources = default_strategy().rank(sources, quantity)
     backorder = variant.inventory_policy == InventoryPolicy.continue_
     for source in sources:
         if source.available < quantity and not backorder:
@@ -277,7 +278,7 @@ def _route(
             continue  # another sale took it meanwhile: try the next source
         for allocation in allocations:
             purchase = _purchase_for(session, sale, source, joins=splitting.joins_open_purchase())
-            session.add(
+            purchase.items.append(
                 PurchaseItem(
                     purchase_id=purchase.id,
                     sale_item_id=item.id,
@@ -285,11 +286,11 @@ def _route(
                     allocation_id=allocation.id,
                     name=item.name or variant.name,
                     quantity=allocation.quantity,
+                    quantity_shipped=0,
+                    quantity_cancelled=0,
                     cost_price=source.cost_price,
                 )
             )
-            session.flush()
-            session.refresh(purchase)
             refresh_purchase(purchase)
         item.problem = None
         return
@@ -347,10 +348,7 @@ def _take_back(
         )
         purchase_item.quantity_cancelled += take
         remaining -= take
-        purchase = session.get(Purchase, purchase_item.purchase_id)
-        assert purchase is not None
-        session.flush()
-        session.refresh(purchase)
+        purchase = purchase_item.purchase
         refresh_purchase(purchase)
         if purchase.is_dropship:
             full = purchase.cancellation_status == CancellationStatus.full
@@ -519,7 +517,7 @@ def ship(
         sale_item = session.get(SaleItem, item.sale_item_id)
         assert sale_item is not None
         sale_item.quantity_shipped += quantity
-        session.add(
+        fulfillment.items.append(
             FulfillmentItem(
                 fulfillment_id=fulfillment.id,
                 purchase_item_id=item.id,
@@ -527,12 +525,9 @@ def ship(
                 quantity=quantity,
             )
         )
-    session.flush()
-    session.refresh(purchase)
-    session.refresh(fulfillment)
     refresh_purchase(purchase)
-    sale = get_sale(session, purchase.sale_id)
-    session.refresh(sale)
+    sale = purchase.sale
+    sale.fulfillments.append(fulfillment)
     refresh_statuses(sale)
     events.fulfillment_created(session, fulfillment.id)
     session.flush()
