@@ -99,7 +99,9 @@ def drain(relay: Relay, database: Database, rounds: int = 50) -> int:
     for _ in range(rounds):
         with database.transaction() as session:
             session.execute(
-                update(Delivery).where(Delivery.state == DeliveryState.pending).values(next_attempt_at=utcnow())
+                update(Delivery)
+                .where(Delivery.state == DeliveryState.pending)
+                .values(next_attempt_at=utcnow())
             )
         done = relay.send_due(limit=200)
         sent += done

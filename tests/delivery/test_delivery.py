@@ -20,12 +20,14 @@ def verify_standard_webhook(secret: str, headers: dict[str, str], raw: bytes) ->
 
 @pytest.fixture
 def store(client, receiver):
-    custom = client.post(
+    return client.post(
         "/api/custom-channels.json",
-        json={"name": "Shop", "inventoryEndpoint": receiver.url + "/inventory",
-              "fulfillmentEndpoint": receiver.url + "/fulfillment"},
+        json={
+            "name": "Shop",
+            "inventoryEndpoint": receiver.url + "/inventory",
+            "fulfillmentEndpoint": receiver.url + "/fulfillment",
+        },
     ).json()
-    return custom
 
 
 def listed_variant(client, store, sku):
@@ -38,7 +40,9 @@ def listed_variant(client, store, sku):
 
 
 def adjust(client, variant_id, quantity):
-    response = client.post("/api/inventory-adjustments.json", json={"variantId": variant_id, "quantity": quantity})
+    response = client.post(
+        "/api/inventory-adjustments.json", json={"variantId": variant_id, "quantity": quantity}
+    )
     assert response.status_code == 201
 
 
@@ -70,7 +74,9 @@ def test_no_endpoint_no_delivery(client, database, relay):
     assert client.get("/api/webhook-deliveries.json").json() == []
 
 
-def test_receiver_down_then_up_everything_arrives_in_order_once(client, database, receiver, relay, store):
+def test_receiver_down_then_up_everything_arrives_in_order_once(
+    client, database, receiver, relay, store
+):
     variants = [listed_variant(client, store, sku) for sku in ("A", "B", "C")]
     port = receiver.port
     receiver.stop()
@@ -84,16 +90,24 @@ def test_receiver_down_then_up_everything_arrives_in_order_once(client, database
     drain(relay, database)
     by_sku = {}
     for message in receiver.received:
-        by_sku.setdefault(message.body["variant"]["sku"], []).append(message.body["inventory"]["available"])
+        by_sku.setdefault(message.body["variant"]["sku"], []).append(
+            message.body["inventory"]["available"]
+        )
     assert by_sku == {"A": [2], "B": [5], "C": [2]}
     ids = [m.headers["webhook-id"] for m in receiver.received]
     assert len(ids) == len(set(ids))
     adjust(client, variants[0], 1)
     drain(relay, database)
-    assert [m.body["inventory"]["available"] for m in receiver.received if m.body["variant"]["sku"] == "A"] == [2, 3]
+    assert [
+        m.body["inventory"]["available"]
+        for m in receiver.received
+        if m.body["variant"]["sku"] == "A"
+    ] == [2, 3]
 
 
-def test_500_then_200_is_retried_and_400_fails_without_retry(client, database, receiver, relay, store):
+def test_500_then_200_is_retried_and_400_fails_without_retry(
+    client, database, receiver, relay, store
+):
     variant_id = listed_variant(client, store, "A")
     receiver.statuses = [500, 503]
     adjust(client, variant_id, 1)
@@ -110,7 +124,9 @@ def test_500_then_200_is_retried_and_400_fails_without_retry(client, database, r
     retried = client.post(f"/api/webhook-deliveries/{failed[0]['id']}/retry.json")
     assert retried.json()["state"] == "pending"
     drain(relay, database)
-    assert client.get(f"/api/webhook-deliveries/{failed[0]['id']}.json").json()["state"] == "delivered"
+    assert (
+        client.get(f"/api/webhook-deliveries/{failed[0]['id']}.json").json()["state"] == "delivered"
+    )
 
 
 def test_429_honours_retry_after(client, database, receiver, relay, store):
@@ -144,7 +160,9 @@ def test_410_disables_the_endpoint_until_enabled(client, database, receiver, rel
     assert len(receiver.received) == 1
 
 
-def test_hanging_receiver_is_a_failed_attempt_and_does_not_block(client, database, receiver, relay, store, monkeypatch):
+def test_hanging_receiver_is_a_failed_attempt_and_does_not_block(
+    client, database, receiver, relay, store, monkeypatch
+):
     monkeypatch.setitem(relay_module.TIMEOUTS, relay_module.EventKind.inventory, 0.5)
     variant_id = listed_variant(client, store, "A")
     receiver.hang_seconds = 2
@@ -159,7 +177,9 @@ def test_hanging_receiver_is_a_failed_attempt_and_does_not_block(client, databas
     assert client.get("/api/webhook-deliveries.json").json()[0]["state"] == "delivered"
 
 
-def test_ten_thousand_changes_while_down_send_at_most_one_per_variant(client, database, receiver, relay, store):
+def test_ten_thousand_changes_while_down_send_at_most_one_per_variant(
+    client, database, receiver, relay, store
+):
     from dropwire.inventory import service as inventory
     from dropwire.inventory.locations import location_for_warehouse
     from dropwire.inventory.warehouses import ensure_default_warehouse
@@ -172,7 +192,9 @@ def test_ten_thousand_changes_while_down_send_at_most_one_per_variant(client, da
     for round_number in range(100):
         with database.transaction() as session:
             for variant_id in variants:
-                inventory.adjust_stocked(session, variant_id=variant_id, location_id=location_id, delta=1)
+                inventory.adjust_stocked(
+                    session, variant_id=variant_id, location_id=location_id, delta=1
+                )
         if round_number in (0, 50):
             relay.send_due(limit=200)  # attempts while the receiver is down
     receiver.port = port
@@ -201,26 +223,46 @@ def test_private_targets_are_refused_by_default(client, database, store):
     assert "private or local address" in delivery["lastError"]
 
 
-def test_purchase_orders_and_fulfillments_reach_vendor_and_store(client, database, receiver, relay, store):
+def test_purchase_orders_and_fulfillments_reach_vendor_and_store(
+    client, database, receiver, relay, store
+):
     vendor = client.post(
         "/api/dropship-providers.json",
-        json={"name": "V", "orderEndpoint": receiver.url + "/orders", "webhookSecret": "vendor-secret"},
+        json={
+            "name": "V",
+            "orderEndpoint": receiver.url + "/orders",
+            "webhookSecret": "vendor-secret",
+        },
     ).json()
-    feed = client.post("/api/inventory-feeds.json", json={"dropshipProviderId": vendor["id"]}).json()
+    feed = client.post(
+        "/api/inventory-feeds.json", json={"dropshipProviderId": vendor["id"]}
+    ).json()
     listed_variant(client, store, "TENT")
-    client.put(f"/api/inventory-feeds/{feed['id']}/parse-webhook.json",
-               json={"externalId": "t", "vendorSku": "TENT", "inventoryQuantity": 5})
+    client.put(
+        f"/api/inventory-feeds/{feed['id']}/parse-webhook.json",
+        json={"externalId": "t", "vendorSku": "TENT", "inventoryQuantity": 5},
+    )
     sale = client.post(
         f"/api/channels/{store['channelId']}/manual-sale.json",
-        json={"externalId": "o1", "lineItems": [{"externalId": "l1", "quantity": 2, "variant": {"sku": "TENT"}}]},
+        json={
+            "externalId": "o1",
+            "lineItems": [{"externalId": "l1", "quantity": 2, "variant": {"sku": "TENT"}}],
+        },
     ).json()
     purchase = sale["purchases"][0]
-    client.post(f"/api/purchases/{purchase['id']}/ship.json", json={"trackingNumber": "TRK", "purchaseItems": [
-        {"id": purchase["purchaseItems"][0]["id"], "quantity": 1}]})
+    client.post(
+        f"/api/purchases/{purchase['id']}/ship.json",
+        json={
+            "trackingNumber": "TRK",
+            "purchaseItems": [{"id": purchase["purchaseItems"][0]["id"], "quantity": 1}],
+        },
+    )
     client.post(f"/api/sales/{sale['id']}/cancel.json", json={})
     drain(relay, database)
     orders = [m for m in receiver.received if m.path == "/orders"]
-    assert [m.body["event"] for m in orders] == ["created", "cancelled"] or [m.body["event"] for m in orders] == ["created", "updated"]
+    assert [m.body["event"] for m in orders] == ["created", "cancelled"] or [
+        m.body["event"] for m in orders
+    ] == ["created", "updated"]
     assert orders[0].body["purchase"]["externalReference"] == "10001-01"
     assert orders[0].body["sale"]["reference"] == "10001"
     assert orders[0].headers["onport-hash"] == "vendor-secret"
@@ -228,28 +270,45 @@ def test_purchase_orders_and_fulfillments_reach_vendor_and_store(client, databas
     assert fulfillment.body["instance"]["reference"] == "10001-01-01"
     assert fulfillment.body["instance"]["trackingNumber"] == "TRK"
     assert fulfillment.body["instance"]["purchase"]["id"] == purchase["id"]
-    inventory_values = [m.body["inventory"]["available"] for m in receiver.received if m.path == "/inventory"]
+    inventory_values = [
+        m.body["inventory"]["available"] for m in receiver.received if m.path == "/inventory"
+    ]
     assert inventory_values[-1] == 4  # 5 stocked, 1 shipped, the rest released
 
 
 def test_publishing_sync_acknowledgement_connects_the_listing(client, database, receiver, relay):
-    custom = client.post("/api/custom-channels.json", json={"name": "Pub", "publishingEndpoint": receiver.url + "/publish"}).json()
+    custom = client.post(
+        "/api/custom-channels.json",
+        json={"name": "Pub", "publishingEndpoint": receiver.url + "/publish"},
+    ).json()
     receiver.reply = {"externalId": "gid://product/77", "externalSku": "EXT-SKU"}
     client.post("/api/variants.json", json={"sku": "NEW-1", "name": "New"})
     drain(relay, database)
     (message,) = receiver.received
     assert message.body["variant"]["sku"] == "NEW-1"
     assert message.body["product"]["name"] == "New"
-    link = client.get(f"/api/channel-variants.json?where[channelId]={custom['channelId']}").json()[0]
-    assert (link["externalId"], link["externalSku"], link["status"]) == ("gid://product/77", "EXT-SKU", "connected")
+    link = client.get(f"/api/channel-variants.json?where[channelId]={custom['channelId']}").json()[
+        0
+    ]
+    assert (link["externalId"], link["externalSku"], link["status"]) == (
+        "gid://product/77",
+        "EXT-SKU",
+        "connected",
+    )
 
 
 def test_publishing_async_waits_for_acknowledgement(client, database, receiver, relay):
     custom = client.post(
         "/api/custom-channels.json",
-        json={"name": "Pub", "publishingEndpoint": receiver.url + "/publish", "publishingAcknowledgement": "async"},
+        json={
+            "name": "Pub",
+            "publishingEndpoint": receiver.url + "/publish",
+            "publishingAcknowledgement": "async",
+        },
     ).json()
     client.post("/api/variants.json", json={"sku": "NEW-2", "name": "New"})
     drain(relay, database)
-    link = client.get(f"/api/channel-variants.json?where[channelId]={custom['channelId']}").json()[0]
+    link = client.get(f"/api/channel-variants.json?where[channelId]={custom['channelId']}").json()[
+        0
+    ]
     assert link["status"] == "acknowledging"
