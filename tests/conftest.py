@@ -41,6 +41,7 @@ def empty_all_tables(db: Database) -> None:
     with db.transaction() as session:
         if db.dialect == "postgresql":
             session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            session.execute(text("ALTER SEQUENCE sale_reference_seq RESTART WITH 10001"))
         else:
             for name in tables:
                 session.execute(text(f"DELETE FROM {name}"))

@@ -7,7 +7,7 @@ an allocation (the inventory core's guarded allocate, so two sales never take th
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,7 +54,13 @@ FIRST_REFERENCE = 10001
 
 
 def next_reference(session: Session) -> str:
-    """The next sale reference (10001, 10002, ...): a guarded counter row, safe when racing."""
+    """The next sale reference (10001, 10002, ...), unique however many sales race.
+
+    PostgreSQL uses a sequence (it never makes concurrent sales wait on each other); SQLite, whose
+    writers are serial anyway, a guarded counter row.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return str(session.execute(text("SELECT nextval('sale_reference_seq')")).scalar_one())
     insert_ignoring_conflict(
         session, Counter, {"name": "sale_reference", "value": FIRST_REFERENCE - 1}, ["name"]
     )
