@@ -312,3 +312,38 @@ def test_publishing_async_waits_for_acknowledgement(client, database, receiver, 
         0
     ]
     assert link["status"] == "acknowledging"
+
+
+def test_a_failed_item_in_a_batch_does_not_lose_the_others_deliveries(
+    client, database, receiver, relay, store
+):
+    vendor = client.post(
+        "/api/dropship-providers.json", json={"name": "V", "externalId": "V"}
+    ).json()
+    feed = client.post(
+        "/api/inventory-feeds.json",
+        json={"dropshipProviderId": vendor["id"], "automaticallyConnect": False},
+    ).json()
+    listed_variant(client, store, "GOOD")
+    client.put(
+        f"/api/inventory-feeds/{feed['id']}/parse-webhook.json",
+        json={"externalId": "g", "vendorSku": "V-GOOD", "inventoryQuantity": 4},
+    )
+    drain(relay, database)
+    receiver.received.clear()
+    results = client.put(
+        f"/api/channels/{store['channelId']}/acknowledge-variant-batches.json",
+        json=[
+            {
+                "sku": "GOOD",
+                "vendorSkus": [{"vendorSku": "V-GOOD", "dropshipProviderId": vendor["id"]}],
+            },
+            {
+                "sku": "MISSING",
+                "vendorSkus": [{"vendorSku": "X", "dropshipProviderId": vendor["id"]}],
+            },
+        ],
+    ).json()
+    assert [r["status"] for r in results] == ["success", "error"]
+    drain(relay, database)
+    assert [m.body["inventory"]["available"] for m in receiver.received] == [4]

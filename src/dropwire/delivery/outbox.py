@@ -9,7 +9,7 @@ always carrying the newest quantity.
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus, Variant
 from dropwire.catalog.schemas import ChannelVariantRead
@@ -309,7 +309,9 @@ def _wake_senders(session: Session) -> None:
         notify()
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.parent is not None:
+        return  # a savepoint rolled back: what the outer transaction recorded still stands
     for key in (TOUCHED_KEY, sales_events.EVENTS_KEY, PUBLISH_KEY, WRITTEN_KEY):
         session.info.pop(key, None)
