@@ -1,7 +1,8 @@
 """The `dropwire` command: run the server, migrate, manage tokens, load demo data."""
 
 import json
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -91,6 +92,29 @@ def worker(
     loop.stop()
 
 
+def _newest(
+    model: Any, state: str | None, limit: int, to_row: Callable[[Any], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The newest rows of a queue table (jobs, deliveries), optionally in one state."""
+    from sqlalchemy import select
+
+    database = get_database()
+    ensure_migrated(database)
+    with database.session(write=False) as session:
+        stmt = select(model).order_by(model.id.desc()).limit(limit)
+        if state:
+            stmt = stmt.where(model.state == state)
+        return [to_row(row) for row in session.scalars(stmt)]
+
+
+def _show(rows: list[dict[str, Any]], as_json: bool, line: Callable[[dict[str, Any]], str]) -> None:
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    for row in rows:
+        typer.echo(line(row))
+
+
 @jobs_app.command("list")
 def jobs_list(
     state: Annotated[str | None, typer.Option(help="queued|running|succeeded|failed|dead")] = None,
@@ -98,33 +122,29 @@ def jobs_list(
     as_json: JsonFlag = False,
 ) -> None:
     """Show jobs, newest first."""
-    from sqlalchemy import select
-
     from dropwire.jobs.models import Job
 
-    database = get_database()
-    ensure_migrated(database)
-    with database.session(write=False) as session:
-        stmt = select(Job).order_by(Job.id.desc()).limit(limit)
-        if state:
-            stmt = stmt.where(Job.state == state)
-        rows = [
-            {
-                "id": j.id,
-                "kind": j.kind,
-                "state": j.state,
-                "attempts": j.attempts,
-                "runAt": j.run_at.isoformat(),
-                "lastError": j.last_error,
-            }
-            for j in session.scalars(stmt)
-        ]
-    if as_json:
-        typer.echo(json.dumps(rows))
-        return
-    for row in rows:
-        error = f"  {str(row['lastError'])[:60]}" if row["lastError"] else ""
-        typer.echo(f"{row['id']:>7}  {row['state']:<9} {row['attempts']:>2}x  {row['kind']}{error}")
+    rows = _newest(
+        Job,
+        state,
+        limit,
+        lambda j: {
+            "id": j.id,
+            "kind": j.kind,
+            "state": j.state,
+            "attempts": j.attempts,
+            "runAt": j.run_at.isoformat(),
+            "lastError": j.last_error,
+        },
+    )
+    _show(
+        rows,
+        as_json,
+        lambda r: (
+            f"{r['id']:>7}  {r['state']:<9} {r['attempts']:>2}x  {r['kind']}"
+            + (f"  {str(r['lastError'])[:60]}" if r["lastError"] else "")
+        ),
+    )
 
 
 @jobs_app.command("retry")
@@ -166,37 +186,30 @@ def deliveries_list(
     as_json: JsonFlag = False,
 ) -> None:
     """Show outbound deliveries, newest first."""
-    from sqlalchemy import select
-
     from dropwire.delivery.models import Delivery
 
-    database = get_database()
-    ensure_migrated(database)
-    with database.session(write=False) as session:
-        stmt = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
-        if state:
-            stmt = stmt.where(Delivery.state == state)
-        rows = [
-            {
-                "id": d.id,
-                "event": d.event,
-                "state": d.state,
-                "attempts": d.attempts,
-                "url": d.url,
-                "lastStatus": d.last_status,
-                "lastError": d.last_error,
-            }
-            for d in session.scalars(stmt)
-        ]
-    if as_json:
-        typer.echo(json.dumps(rows))
-        return
-    for row in rows:
-        status = row["lastStatus"] or row["lastError"] or ""
-        typer.echo(
-            f"{row['id']:>7}  {row['state']:<10} {row['attempts']:>2}x  {row['event']:<18} "
-            f"{row['url']}  {str(status)[:50]}"
-        )
+    rows = _newest(
+        Delivery,
+        state,
+        limit,
+        lambda d: {
+            "id": d.id,
+            "event": d.event,
+            "state": d.state,
+            "attempts": d.attempts,
+            "url": d.url,
+            "lastStatus": d.last_status,
+            "lastError": d.last_error,
+        },
+    )
+    _show(
+        rows,
+        as_json,
+        lambda r: (
+            f"{r['id']:>7}  {r['state']:<10} {r['attempts']:>2}x  {r['event']:<18} "
+            f"{r['url']}  {str(r['lastStatus'] or r['lastError'] or '')[:50]}"
+        ),
+    )
 
 
 @deliveries_app.command("retry")

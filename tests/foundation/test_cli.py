@@ -121,3 +121,15 @@ def test_unmigrated_postgres_is_refused(database, postgres_only):
         with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text(f"DROP DATABASE IF EXISTS {scratch}"))
         admin.dispose()
+
+
+def test_jobs_and_deliveries_lists(cli_env, database):
+    from dropwire.jobs.service import enqueue
+
+    with database.transaction() as session:
+        enqueue(session, "nobody.handles.this", {})
+    rows = json.loads(invoke("jobs", "list", "--json"))
+    assert rows[0]["kind"] == "nobody.handles.this"
+    assert "nobody.handles.this" in invoke("jobs", "list", "--state", "queued")
+    assert json.loads(invoke("deliveries", "list", "--json")) == []
+    assert "queued again" in invoke("jobs", "retry", str(rows[0]["id"]))
