@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
-from sqlalchemy import and_, exists, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus
 from dropwire.core.db import Database
+from dropwire.core.queueing import first_in_line, skipping_locked
 from dropwire.core.settings import get_settings
 from dropwire.core.time import utcnow
 from dropwire.delivery.models import (
@@ -64,24 +65,14 @@ def claim(database: Database, limit: int = 20) -> list[int]:
             .values(state=DeliveryState.pending, lease_expires_at=None)
             .execution_options(synchronize_session=False)
         )
-        earlier = aliased(Delivery)
-        blocked = exists().where(
-            and_(
-                earlier.coalesce_key == Delivery.coalesce_key,
-                earlier.id < Delivery.id,
-                earlier.state.in_(UNFINISHED),
-            )
-        )
         stmt = (
             select(Delivery.id)
             .where(Delivery.state == DeliveryState.pending, Delivery.next_attempt_at <= now)
-            .where(Delivery.coalesce_key.is_(None) | ~blocked)
+            .where(first_in_line(Delivery, "coalesce_key", UNFINISHED))
             .order_by(Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
         )
-        if session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        ids = list(session.scalars(stmt))
+        ids = list(session.scalars(skipping_locked(session, stmt)))
         if ids:
             session.execute(
                 update(Delivery)

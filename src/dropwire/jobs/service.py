@@ -13,12 +13,13 @@ import traceback
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from dropwire.core.db import Database
 from dropwire.core.errors import NotFound
+from dropwire.core.queueing import first_in_line, skipping_locked
 from dropwire.core.time import utcnow
 from dropwire.jobs import registry
 from dropwire.jobs.models import UNFINISHED, Job, JobState
@@ -89,24 +90,14 @@ def claim(database: Database, worker_id: str, limit: int = 10) -> list[int]:
             .values(state=JobState.queued, locked_by=None, lease_expires_at=None)
             .execution_options(synchronize_session=False)
         )
-        earlier = aliased(Job)
-        blocked = exists().where(
-            and_(
-                earlier.ordering_key == Job.ordering_key,
-                earlier.id < Job.id,
-                earlier.state.in_(UNFINISHED),
-            )
-        )
         stmt = (
             select(Job.id)
             .where(Job.state == JobState.queued, Job.run_at <= now)
-            .where((Job.ordering_key.is_(None)) | ~blocked)
+            .where(first_in_line(Job, "ordering_key", UNFINISHED))
             .order_by(Job.priority, Job.run_at, Job.id)
             .limit(limit)
         )
-        if session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        ids = list(session.scalars(stmt))
+        ids = list(session.scalars(skipping_locked(session, stmt)))
         if ids:
             session.execute(
                 update(Job)
