@@ -4,6 +4,7 @@ SQLite runs in WAL mode with foreign keys on. Writers take the lock up front (`B
 so two writers never deadlock upgrading shared locks; readers use a deferred `BEGIN`.
 """
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -58,6 +59,9 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+WRITE_WAIT_SECONDS = 30
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -69,10 +73,29 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # SQLite has one writer at a time. Writers of this process queue on a lock instead of
+    # SQLite's busy handler, which sleeps in growing steps and makes tail latency seconds long.
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "IMMEDIATE":
+            if not writers.acquire(timeout=WRITE_WAIT_SECONDS):
+                raise TimeoutError("the SQLite database is busy: no write slot in 30 s")
+            connection.info["holds_write_slot"] = True
+        try:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            _release(connection)
+            raise
+
+    def _release(connection: Any) -> None:
+        if connection.info.pop("holds_write_slot", False):
+            writers.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
 
 
 def build_engine(url: str | None = None) -> Engine:
