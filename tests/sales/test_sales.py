@@ -347,3 +347,14 @@ def test_async_manual_sale(world: World, anonymous, database):
     ]
     assert "quantity" in imports[1]["problem"]
     assert world.client.get("/api/sales.json?where[externalId]=a-1").json()[0]["purchases"]
+
+
+def test_channel_cancellation_of_a_shipped_sale_changes_nothing(world: World):
+    world.variant("TENT")
+    world.stock("north", "TENT", 10)
+    sale = world.post("o-1", [("l1", "TENT", 1)]).json()
+    world.client.post(f"/api/purchases/{sale['purchases'][0]['id']}/ship.json", json={})
+    response = world.post("o-1", [("l1", "TENT", 1)], cancelled=True)
+    assert response.status_code == 200
+    assert response.json()["cancellationStatus"] == "none"
+    assert response.json()["inventoryStatus"] == "fulfilled"

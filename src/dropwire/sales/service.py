@@ -136,7 +136,7 @@ def upsert_manual_sale(
     if (
         data.sale_defaults.cancelled
         and channel.automatically_cancel_sales
-        and sale.cancellation_status != CancellationStatus.full
+        and any(item.quantity_open > 0 for item in sale.items)  # shipped units stay shipped
     ):
         reason = data.sale_defaults.cancel_reason or CancelReason.customer
         cancel(session, sale, CancelRequest(cancel_reason=reason), actor)
