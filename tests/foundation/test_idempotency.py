@@ -87,3 +87,16 @@ def test_concurrent_requests_with_one_key_create_one_record(client):
     assert set(statuses) <= {201, 409}
     assert 201 in statuses
     assert client.get("/api/channels.json").headers["X-Total-Count"] == "1"
+
+
+def test_a_revoked_token_replays_nothing(client, database):
+    from dropwire.auth.models import ApiUser
+    from dropwire.core.time import utcnow
+
+    headers = {"Idempotency-Key": "revoked"}
+    assert client.post("/api/channels.json", json={"name": "S"}, headers=headers).status_code == 201
+    with database.transaction() as session:
+        session.query(ApiUser).update({ApiUser.revoked_at: utcnow()})
+    replay = client.post("/api/channels.json", json={"name": "S"}, headers=headers)
+    assert replay.status_code == 401
+    assert "Idempotent-Replayed" not in replay.headers

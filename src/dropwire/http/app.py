@@ -87,7 +87,8 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     install_error_handlers(app)
 
     # Added innermost first: metrics → API log → throttle → body limit → idempotency → routes.
-    app.add_middleware(IdempotencyMiddleware, database=database)
+    bootstrap = settings.admin_token.get_secret_value() if settings.admin_token else None
+    app.add_middleware(IdempotencyMiddleware, database=database, bootstrap_token=bootstrap)
     app.add_middleware(RequestBodyMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_enabled:
         app.add_middleware(ThrottleMiddleware, settings=settings)

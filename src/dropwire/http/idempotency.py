@@ -15,12 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dropwire.auth.service import authenticate
 from dropwire.core.db import Base, Database, IdMixin
 from dropwire.core.time import utcnow
 from dropwire.http.errors import error_response
 from dropwire.http.request_body import BODY_KEY
 
 KEY_LIFETIME = timedelta(hours=24)
+_UNAUTHENTICATED = object()
 _NOT_REMEMBERED = {401, 409, 429}
 
 
@@ -45,9 +47,10 @@ def _sha256(*parts: bytes) -> str:
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, database: Database) -> None:
+    def __init__(self, app: ASGIApp, database: Database, bootstrap_token: str | None) -> None:
         self.app = app
         self.database = database
+        self.bootstrap_token = bootstrap_token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", []))
@@ -64,11 +67,15 @@ class IdempotencyMiddleware:
         fingerprint = _sha256(
             scope["method"].encode(), scope["path"].encode(), scope.get(BODY_KEY, b"")
         )
-        outcome = await to_thread.run_sync(self._claim, owner, key, fingerprint)
+        token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")[2].strip()
+        outcome = await to_thread.run_sync(self._claim, owner, key, fingerprint, token)
+        if outcome is _UNAUTHENTICATED:
+            await self.app(scope, receive, send)  # the route answers 401 as usual
+            return
         if isinstance(outcome, IdempotencyKey):
             await self._replay(outcome, scope, receive, send)
             return
-        if outcome is not None:
+        if isinstance(outcome, str):
             await error_response(409, outcome, headers={"Idempotency-Key": key})(
                 scope, receive, send
             )
@@ -96,9 +103,13 @@ class IdempotencyMiddleware:
                 self._settle, owner, key, status, content_type, b"".join(chunks)
             )
 
-    def _claim(self, owner: str, key: str, fingerprint: str) -> IdempotencyKey | str | None:
+    def _claim(
+        self, owner: str, key: str, fingerprint: str, token: str
+    ) -> IdempotencyKey | str | object | None:
         """None: we own the key now. A row: replay it. A string: refuse with that message."""
         with self.database.transaction() as session:
+            if authenticate(session, token, self.bootstrap_token) is None:
+                return _UNAUTHENTICATED  # a revoked token replays nothing
             row = session.scalar(
                 select(IdempotencyKey).where(
                     IdempotencyKey.owner_digest == owner, IdempotencyKey.key == key
