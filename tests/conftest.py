@@ -82,6 +82,7 @@ def settings(database: Database) -> Settings:
         rate_limit_enabled=False,
         allow_private_targets=True,
         worker_in_process=False,
+        auth_cache_seconds=0,
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -84,3 +84,19 @@ def test_vendor_token_for_missing_vendor_is_refused(database):
 
     with pytest.raises(NotFound):
         make_token(database, "ghost", vendor_id=999)
+
+
+def test_revocation_takes_effect_within_the_auth_cache_lifetime(database, settings, admin_token):
+    import time
+
+    from fastapi.testclient import TestClient
+
+    cached = settings.model_copy(update={"auth_cache_seconds": 0.3})
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    with TestClient(create_app(database, cached)) as client:
+        assert client.get("/api/channels.json", headers=headers).status_code == 200
+        with database.transaction() as session:
+            session.query(ApiUser).update({ApiUser.revoked_at: utcnow()})
+        assert client.get("/api/channels.json", headers=headers).status_code == 200  # cached
+        time.sleep(0.35)
+        assert client.get("/api/channels.json", headers=headers).status_code == 401

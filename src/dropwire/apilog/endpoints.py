@@ -8,8 +8,9 @@ from dropwire.apilog.schemas import ApiLogRead
 from dropwire.apilog.writer import ApiLogWriter
 from dropwire.http.deps import AdminPrincipal, DbSession
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+from dropwire.http.routing import OneHopRoute
 
-router = APIRouter(tags=["Observability"])
+router = APIRouter(route_class=OneHopRoute, tags=["Observability"])
 
 FILTERS = fields_of(
     ApiLog,

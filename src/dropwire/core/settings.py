@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         default=None, description="Bootstrap admin token, accepted as valid when set"
     )
+    auth_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long a checked token is trusted without a lookup"
+    )
     api_log_body_bytes: int = Field(
         default=4096, ge=0, description="Request bodies kept in the API log are cut to this size"
     )

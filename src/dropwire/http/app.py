@@ -16,6 +16,7 @@ from dropwire.core.settings import Settings, get_settings
 from dropwire.delivery.endpoints import router as delivery_router
 from dropwire.feeds.endpoints import router as feeds_router
 from dropwire.http.api_log_middleware import ApiLogMiddleware
+from dropwire.http.deps import PrincipalCache
 from dropwire.http.errors import install_error_handlers
 from dropwire.http.health import router as health_router
 from dropwire.http.idempotency import IdempotencyMiddleware
@@ -78,6 +79,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.state.database = database
     app.state.settings = settings
     app.state.api_log_writer = writer
+    app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
 
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api")

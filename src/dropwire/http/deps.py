@@ -1,5 +1,6 @@
 """Request-scoped dependencies: the database session and the authenticated principal."""
 
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -7,7 +8,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from dropwire.auth.service import Principal, authenticate
+from dropwire.auth.service import Principal, authenticate, digest
 from dropwire.core.db import Database
 from dropwire.core.errors import DomainError, Forbidden
 from dropwire.core.settings import Settings
@@ -66,14 +67,42 @@ def _bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def get_principal(request: Request, session: DbSession) -> Principal:
-    """The caller, looked up on the request's own session (one connection per request)."""
+class PrincipalCache:
+    """Recently authenticated tokens (by digest), so most requests skip the lookup.
+
+    A revoked token stops working within `auth_cache_seconds` (0 turns the cache off).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, token_digest: str) -> Principal | None:
+        entry = self._entries.get(token_digest)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, token_digest: str, principal: Principal) -> None:
+        if self.seconds > 0:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[token_digest] = (time.monotonic() + self.seconds, principal)
+
+
+async def get_principal(request: Request, session: DbSession) -> Principal:
+    """The caller: from the short-lived cache, else looked up on the request's own session."""
     token = _bearer_token(request)
-    settings = get_settings(request)
-    bootstrap = settings.admin_token.get_secret_value() if settings.admin_token else None
-    principal = authenticate(session, token, bootstrap)
+    cache: PrincipalCache = request.app.state.principal_cache
+    key = digest(token)
+    principal = cache.get(key)
     if principal is None:
-        raise Unauthorized("Unknown or revoked API token")
+        settings = get_settings(request)
+        bootstrap = settings.admin_token.get_secret_value() if settings.admin_token else None
+        principal = await run_in_threadpool(authenticate, session, token, bootstrap)
+        if principal is None:
+            raise Unauthorized("Unknown or revoked API token")
+        cache.put(key, principal)
     request.state.principal = principal
     return principal
 

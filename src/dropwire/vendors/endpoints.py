@@ -6,6 +6,7 @@ from sqlalchemy import select
 from dropwire.core.errors import Forbidden
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+from dropwire.http.routing import OneHopRoute
 from dropwire.vendors import service
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.schemas import (
@@ -14,7 +15,7 @@ from dropwire.vendors.schemas import (
     DropshipProviderUpdate,
 )
 
-router = APIRouter(tags=["Dropship providers"])
+router = APIRouter(route_class=OneHopRoute, tags=["Dropship providers"])
 
 FILTERS = fields_of(
     DropshipProvider,
