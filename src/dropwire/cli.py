@@ -18,6 +18,8 @@ jobs_app = typer.Typer(help="The job queue: list, retry, purge.", no_args_is_hel
 app.add_typer(jobs_app, name="jobs")
 deliveries_app = typer.Typer(help="Outbound webhook deliveries: list, retry.", no_args_is_help=True)
 app.add_typer(deliveries_app, name="deliveries")
+user_app = typer.Typer(help="People who sign in: create.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 
@@ -307,6 +309,40 @@ def token_revoke(
     except DomainError as exc:
         _fail(exc.message)
     typer.echo(f"Revoked API user {api_user_id}.")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Argument(help="The user's email (their sign-in name)")],
+    vendor: Annotated[int | None, typer.Option(help="Make it a vendor user of this id")] = None,
+    name: Annotated[str, typer.Option(help="Display name")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a user; the password is read from stdin when piped, else prompted for."""
+    import sys
+
+    from dropwire.auth import users
+    from dropwire.core.errors import DomainError
+
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    database = get_database()
+    ensure_migrated(database)
+    try:
+        with database.transaction() as session:
+            user = users.create_user(
+                session, email=email, password=password, name=name, dropship_provider_id=vendor
+            )
+            user_id, scope = user.id, user.scope
+    except DomainError as exc:
+        _fail(exc.message + "".join(f" ({p.field}: {p.message})" for p in exc.errors))
+        return
+    if as_json:
+        typer.echo(json.dumps({"id": user_id, "email": email, "scope": scope}))
+    else:
+        typer.echo(f"User {user_id} ({scope}) created: {users.normalize_email(email)}")
 
 
 @app.command()

@@ -28,3 +28,23 @@ class ApiUser(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class User(IdMixin, Base):
+    """A person who signs in (web pages, `/auth/login`). A vendor user sees only its vendor."""
+
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    dropship_provider_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dropship_providers.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sign_in_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+
+    @property
+    def scope(self) -> Scope:
+        return Scope.vendor if self.dropship_provider_id is not None else Scope.admin

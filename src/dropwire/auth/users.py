@@ -1,0 +1,84 @@
+"""People who sign in with an email and a password (argon2id hashes).
+
+The same users serve the web pages and Onport's `POST /auth/login`; a user with a
+`dropship_provider_id` is a vendor user and gets the same scope as a vendor token.
+"""
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dropwire.auth.models import User
+from dropwire.core.errors import Conflict, Invalid, NotFound
+from dropwire.core.time import utcnow
+from dropwire.vendors.models import DropshipProvider
+
+MIN_PASSWORD_LENGTH = 10
+_hasher = PasswordHasher()
+# Verifying against this when the email is unknown keeps both answers equally slow.
+_DECOY_HASH = _hasher.hash("decoy password that matches nothing")
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    name: str = "",
+    dropship_provider_id: int | None = None,
+) -> User:
+    address = normalize_email(email)
+    if "@" not in address or len(address) > 320:
+        raise Invalid("email", "must be an email address")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    if (
+        dropship_provider_id is not None
+        and session.get(DropshipProvider, dropship_provider_id) is None
+    ):
+        raise NotFound("Dropship provider", dropship_provider_id)
+    if find_user(session, email=address) is not None:
+        raise Conflict(f"A user with the email {address} exists")
+    user = User(
+        email=address,
+        name=name or address,
+        password_hash=_hasher.hash(password),
+        dropship_provider_id=dropship_provider_id,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def find_user(session: Session, *, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+
+
+def verify_password(session: Session, *, email: str, password: str) -> User | None:
+    """The active user with these credentials, else None (same cost either way)."""
+    user = find_user(session, email=email)
+    try:
+        _hasher.verify(user.password_hash if user else _DECOY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or user.disabled_at is not None:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_sign_in_at = utcnow()
+    return user
+
+
+def set_password(session: Session, *, user_id: int, password: str) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("User", user_id)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = _hasher.hash(password)
+    return user
