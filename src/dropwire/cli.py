@@ -87,7 +87,12 @@ def worker(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    loop = Worker(database, threads=threads or get_settings().worker_threads)
+    settings = get_settings()
+    loop = Worker(
+        database,
+        threads=threads or settings.worker_threads,
+        lease_seconds=settings.job_lease_seconds,
+    )
     loop.start()
     typer.echo(f"worker running with {loop.threads} threads; Ctrl-C to stop", err=True)
     stop.wait()

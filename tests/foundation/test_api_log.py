@@ -10,7 +10,7 @@ from dropwire.apilog.models import ApiLog
 def all_rows(client, database):
     client.app.state.api_log_writer.flush()
     with database.session(write=False) as session:
-        return list(session.scalars(select(ApiLog).order_by(ApiLog.id)))
+        return list(session.scalars(select(ApiLog).order_by(ApiLog.created_at, ApiLog.id)))
 
 
 def test_each_request_is_logged_with_caller_status_and_duration(client, database):

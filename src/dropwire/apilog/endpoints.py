@@ -8,9 +8,9 @@ from dropwire.apilog.schemas import ApiLogRead
 from dropwire.apilog.writer import ApiLogWriter
 from dropwire.http.deps import AdminPrincipal, DbSession
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
-from dropwire.http.routing import OneHopRoute
+from dropwire.http.routing import UnitOfWorkRoute
 
-router = APIRouter(route_class=OneHopRoute, tags=["Observability"])
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["Observability"])
 
 FILTERS = fields_of(
     ApiLog,
@@ -45,7 +45,7 @@ def list_api_logs(
     response: Response,
     query: Annotated[ListQuery, Depends(list_query)],
 ) -> list[ApiLog]:
-    return paginate(session, select(ApiLog), query, FILTERS, response, [ApiLog.id.desc()])
+    return paginate(session, select(ApiLog), query, FILTERS, response, [ApiLog.created_at.desc(), ApiLog.id.desc()])
 
 
 @router.get(
@@ -61,4 +61,4 @@ def list_sale_imports(
 ) -> list[ApiLog]:
     """The async manual-sale items and what became of each (Onport's sale-imports view)."""
     stmt = select(ApiLog).where(ApiLog.kind == "inbound.manual_sale")
-    return paginate(session, stmt, query, FILTERS, response, [ApiLog.id.desc()])
+    return paginate(session, stmt, query, FILTERS, response, [ApiLog.created_at.desc(), ApiLog.id.desc()])

@@ -14,9 +14,9 @@ from dropwire.catalog.schemas import (
 )
 from dropwire.http.deps import AdminPrincipal, DbSession
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
-from dropwire.http.routing import OneHopRoute
+from dropwire.http.routing import UnitOfWorkRoute
 
-router = APIRouter(route_class=OneHopRoute, tags=["Catalog"])
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["Catalog"])
 
 VARIANT_FILTERS = fields_of(
     Variant,

@@ -10,9 +10,9 @@ from dropwire.channels import catalog_sync as sync
 from dropwire.channels.models import Channel
 from dropwire.channels.service import get_channel
 from dropwire.http.deps import AdminPrincipal, DbSession
-from dropwire.http.routing import OneHopRoute
+from dropwire.http.routing import UnitOfWorkRoute
 
-router = APIRouter(route_class=OneHopRoute, tags=["Channels"])
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["Channels"])
 
 Variants = Annotated[list[sync.ConnectorVariant], Body()]
 Links = Annotated[list[sync.SkuLink], Body()]

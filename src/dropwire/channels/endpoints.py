@@ -15,9 +15,9 @@ from dropwire.channels.schemas import (
 )
 from dropwire.http.deps import AdminPrincipal, DbSession
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
-from dropwire.http.routing import OneHopRoute
+from dropwire.http.routing import UnitOfWorkRoute
 
-router = APIRouter(route_class=OneHopRoute, tags=["Channels"])
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["Channels"])
 
 CHANNEL_FILTERS = fields_of(
     Channel,

@@ -5,7 +5,7 @@ so two writers never deadlock upgrading shared locks; readers use a deferred `BE
 """
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -118,6 +118,23 @@ def build_engine(url: str | None = None) -> Engine:
     )
 
 
+AFTER_COMMIT_KEY = "dropwire.after_commit"
+
+
+def call_after_commit(session: Session, key: str, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's transaction commits (once per key); never on rollback."""
+    session.info.setdefault(AFTER_COMMIT_KEY, {})[key] = callback
+
+
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(AFTER_COMMIT_KEY, {}).values():
+        callback()
+
+
+def _forget_after_commit(session: Session, _transaction: object = None) -> None:
+    session.info.pop(AFTER_COMMIT_KEY, None)
+
+
 class Database:
     """The process's engine and its two session factories (read and write)."""
 
@@ -131,6 +148,9 @@ class Database:
         )
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(write_engine, expire_on_commit=False)
+        for factory in (self._read, self._write):
+            event.listen(factory, "after_commit", _run_after_commit)
+            event.listen(factory, "after_rollback", _forget_after_commit)
 
     @property
     def dialect(self) -> str:

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
         default=True, description="`dropwire serve` also runs a job worker in its process"
     )
     worker_threads: int = Field(default=2, ge=1, le=64, description="Threads per job worker")
+    job_lease_seconds: float = Field(
+        default=10.0,
+        ge=1,
+        le=3600,
+        description="A worker that stops heartbeating this long loses its jobs to the others",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     admin_token: SecretStr | None = Field(
         default=None, description="Bootstrap admin token, accepted as valid when set"

@@ -8,9 +8,9 @@ from dropwire.delivery.models import Delivery, WebhookEndpoint
 from dropwire.delivery.schemas import DeliveryRead, EndpointRead
 from dropwire.http.deps import AdminPrincipal, DbSession
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
-from dropwire.http.routing import OneHopRoute
+from dropwire.http.routing import UnitOfWorkRoute
 
-router = APIRouter(route_class=OneHopRoute, tags=["Webhook deliveries"])
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["Webhook deliveries"])
 Listing = Annotated[ListQuery, Depends(list_query)]
 
 DELIVERY_FILTERS = fields_of(

@@ -16,18 +16,17 @@ from dropwire.catalog.schemas import ChannelVariantRead
 from dropwire.catalog.service import PUBLISH_KEY
 from dropwire.channels.models import CustomChannel, PublishingAcknowledgement
 from dropwire.channels.schemas import ChannelRead
+from dropwire.core.db import call_after_commit
 from dropwire.delivery.models import Delivery, DeliveryState, EventKind, WebhookEndpoint
 from dropwire.delivery.signing import new_secret
 from dropwire.inventory.channels import changed_channel_quantities, record_pushed
 from dropwire.inventory.locking import insert_ignoring_conflict
 from dropwire.inventory.service import TOUCHED_KEY
-from dropwire.jobs.worker import notify
+from dropwire.jobs.wakeup import notify
 from dropwire.sales import events as sales_events
 from dropwire.sales.models import Fulfillment, Purchase, Sale
 from dropwire.sales.schemas import FulfillmentRead, PurchaseItemRead, PurchaseRead, SaleItemRead
 from dropwire.vendors.models import DropshipProvider
-
-WRITTEN_KEY = "delivery.written"
 
 
 def dump(model: Any) -> dict[str, Any]:
@@ -59,7 +58,7 @@ def emit(
     hash_header: str | None = None,
 ) -> Delivery:
     """Write (or, with a coalesce key, refresh the pending) delivery in the caller's transaction."""
-    session.info[WRITTEN_KEY] = True  # wake this process's senders once it commits
+    call_after_commit(session, "delivery.wake", notify)  # senders look as soon as it commits
     if coalesce_key is not None:
         pending = session.scalar(
             select(Delivery)
@@ -303,15 +302,9 @@ def _write_deliveries(session: Session) -> None:
         emit_inventory_changes(session, touched)
 
 
-@event.listens_for(Session, "after_commit")
-def _wake_senders(session: Session) -> None:
-    if session.info.pop(WRITTEN_KEY, False):
-        notify()
-
-
 @event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, previous_transaction: SessionTransaction) -> None:
     if previous_transaction.parent is not None:
         return  # a savepoint rolled back: what the outer transaction recorded still stands
-    for key in (TOUCHED_KEY, sales_events.EVENTS_KEY, PUBLISH_KEY, WRITTEN_KEY):
+    for key in (TOUCHED_KEY, sales_events.EVENTS_KEY, PUBLISH_KEY):
         session.info.pop(key, None)

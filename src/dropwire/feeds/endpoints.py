@@ -17,9 +17,9 @@ from dropwire.feeds.schemas import (
 )
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
-from dropwire.http.routing import OneHopRoute
+from dropwire.http.routing import UnitOfWorkRoute
 
-router = APIRouter(route_class=OneHopRoute, tags=["Inventory feeds"])
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["Inventory feeds"])
 Listing = Annotated[ListQuery, Depends(list_query)]
 
 FEED_FILTERS = fields_of(

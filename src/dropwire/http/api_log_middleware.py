@@ -18,6 +18,39 @@ from dropwire.http.request_body import BODY_KEY
 _ERROR_EXCERPT = 2000
 
 
+LOGGED_KEY = "dropwire.logged"  # set once the request's row is in its own transaction
+STARTED_KEY = "dropwire.started"
+
+
+def log_row(
+    scope: Scope, status: int, *, error_body: bytes = b"", body_limit: int = 0
+) -> dict[str, Any]:
+    """The API-log row of one request; errors keep the redacted body and the answer's message."""
+    asynchronous = scope["path"].startswith("/webhooks/")
+    principal = scope.get("state", {}).get("principal")
+    started = scope.get(STARTED_KEY, time.perf_counter())
+    failed = status >= 400
+    return {
+        "direction": Direction.inbound_async if asynchronous else Direction.inbound_sync,
+        "method": scope["method"],
+        "endpoint": scope["path"][:512],
+        "status": LogStatus.error if failed else LogStatus.success,
+        "http_status": status,
+        "problem": (scope.get("dropwire.problem") or _error_message(error_body))
+        if failed
+        else None,
+        "payload": loggable_body(scope.get(BODY_KEY, b""), body_limit) if failed else None,
+        "api_user_id": getattr(principal, "api_user_id", None),
+        "api_user_name": getattr(principal, "name", None),
+        "channel_id": None,
+        "inventory_feed_id": None,
+        "external_id": None,
+        "kind": None,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+        "created_at": utcnow(),
+    }
+
+
 class ApiLogMiddleware:
     def __init__(self, app: ASGIApp, writer: ApiLogWriter, body_limit: int) -> None:
         self.app = app
@@ -28,7 +61,7 @@ class ApiLogMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(("/api/", "/webhooks/")):
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
+        scope[STARTED_KEY] = time.perf_counter()
         status = 500
         error_chunks: list[bytes] = []
 
@@ -40,37 +73,17 @@ class ApiLogMiddleware:
                 if status >= 400:
                     error_chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    self._record(scope, status, started, b"".join(error_chunks))
+                    self._record(scope, status, b"".join(error_chunks))
             await send(message)
 
         await self.app(scope, receive, capture)
 
-    def _record(self, scope: Scope, status: int, started: float, error_body: bytes) -> None:
-        asynchronous = scope["path"].startswith("/webhooks/")
-        if asynchronous and status < 400:
+    def _record(self, scope: Scope, status: int, error_body: bytes) -> None:
+        if scope.get(LOGGED_KEY):
+            return
+        if scope["path"].startswith("/webhooks/") and status < 400:
             return  # accepted async items are logged one by one as they are applied
-        principal = scope.get("state", {}).get("principal")
-        row: dict[str, Any] = {
-            "direction": Direction.inbound_async if asynchronous else Direction.inbound_sync,
-            "method": scope["method"],
-            "endpoint": scope["path"][:512],
-            "status": LogStatus.success if status < 400 else LogStatus.error,
-            "http_status": status,
-            "problem": None,
-            "payload": None,
-            "api_user_id": getattr(principal, "api_user_id", None),
-            "api_user_name": getattr(principal, "name", None),
-            "channel_id": None,
-            "inventory_feed_id": None,
-            "external_id": None,
-            "kind": None,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-            "created_at": utcnow(),
-        }
-        if status >= 400:
-            row["problem"] = scope.get("dropwire.problem") or _error_message(error_body)
-            row["payload"] = loggable_body(scope.get(BODY_KEY, b""), self.body_limit)
-        self.writer.add(row)
+        self.writer.add(log_row(scope, status, error_body=error_body, body_limit=self.body_limit))
 
 
 def _error_message(body: bytes) -> str:

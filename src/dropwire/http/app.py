@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from dropwire import __version__, models, tasks  # noqa: F401  (tables, hooks, job handlers)
 from dropwire.apilog.endpoints import router as api_log_router
@@ -22,6 +23,7 @@ from dropwire.http.health import router as health_router
 from dropwire.http.idempotency import IdempotencyMiddleware
 from dropwire.http.metrics import MetricsMiddleware, metrics_endpoint
 from dropwire.http.request_body import RequestBodyMiddleware
+from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.http.throttle import ThrottleMiddleware
 from dropwire.inbound.endpoints import router as inbound_router
 from dropwire.inventory.endpoints import router as inventory_router
@@ -45,6 +47,17 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 )
 
 
+def _require_unit_of_work(app: FastAPI) -> None:
+    """Every endpoint commits through `UnitOfWorkRoute`, so none can answer before its commit."""
+    stray = [
+        route.path
+        for route in app.routes
+        if isinstance(route, APIRoute) and not isinstance(route, UnitOfWorkRoute)
+    ]
+    if stray:
+        raise RuntimeError(f"routes without UnitOfWorkRoute: {', '.join(stray)}")
+
+
 def create_app(database: Database | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = database or Database(settings.database_url)
@@ -56,7 +69,11 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
             ensure_default_warehouse(session)
         writer.start()
         worker = (
-            Worker(database, threads=settings.worker_threads)
+            Worker(
+                database,
+                threads=settings.worker_threads,
+                lease_seconds=settings.job_lease_seconds,
+            )
             if settings.worker_in_process
             else None
         )
@@ -85,6 +102,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
         app.include_router(router, prefix="/api")
     app.include_router(inbound_router)
     app.include_router(health_router)
+    _require_unit_of_work(app)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     install_error_handlers(app)
 

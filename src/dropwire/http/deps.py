@@ -1,7 +1,6 @@
 """Request-scoped dependencies: the database session and the authenticated principal."""
 
 import time
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,8 +11,7 @@ from dropwire.auth.service import Principal, authenticate, digest
 from dropwire.core.db import Database
 from dropwire.core.errors import DomainError, Forbidden
 from dropwire.core.settings import Settings
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+from dropwire.http.routing import request_session
 
 
 def get_database(request: Request) -> Database:
@@ -26,27 +24,9 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One session per request; writes commit when the endpoint returns without error.
-
-    Async on purpose: opening a session does no I/O, and FastAPI runs the exit of a sync
-    generator dependency through a single-slot limiter, which serialises every request.
-    """
-    database = get_database(request)
-    write = request.method not in SAFE_METHODS
-    session = database.session(write=write)
-    try:
-        yield session
-        if write:
-            await run_in_threadpool(session.commit)
-    except BaseException:
-        await run_in_threadpool(session.rollback)
-        raise
-    finally:
-        if write:
-            await run_in_threadpool(session.close)
-        else:
-            session.close()  # ends a read transaction: no waiting on locks, one quick round trip
+async def get_session(request: Request) -> Session:
+    """The request's session; its route (`UnitOfWorkRoute`) commits it before answering."""
+    return request_session(request)
 
 
 DbSession = Annotated[Session, Depends(get_session)]

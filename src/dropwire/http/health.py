@@ -4,9 +4,9 @@ from sqlalchemy import text
 
 from dropwire.core.db import Database
 from dropwire.core.migrations import pending
-from dropwire.http.routing import OneHopRoute
+from dropwire.http.routing import UnitOfWorkRoute
 
-router = APIRouter(route_class=OneHopRoute, tags=["Observability"])
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["Observability"])
 
 
 @router.get("/health")

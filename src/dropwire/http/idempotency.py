@@ -1,18 +1,22 @@
 """`Idempotency-Key` on POST and PUT: the same key and body within 24 h replays the first answer.
 
 A key is claimed by inserting its row before the request runs (the unique constraint settles
-races); the answer is stored when the request completes. A different body under a used key, or a
-key whose first request is still running, gets 409. Server errors and throttled requests are not
-remembered, so the client may retry them with the same key.
+races). A successful write stores its answer in its own transaction (`remember_in`, called by the
+unit of work), so the record and the write commit together; other answers are settled here, and
+in every case before the answer leaves, so a retry sent right after it replays. A different body
+under a used key, or a key whose first request is still running, gets 409. Server errors, commit
+failures and throttled requests are not remembered, so the client may retry them with the same
+key. A claim left by a process killed mid-request is taken over after `ABANDONED_AFTER`.
 """
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import LargeBinary, String, UniqueConstraint, delete, select
+from sqlalchemy import LargeBinary, String, UniqueConstraint, delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dropwire.auth.service import authenticate
@@ -22,6 +26,8 @@ from dropwire.http.errors import error_response
 from dropwire.http.request_body import BODY_KEY
 
 KEY_LIFETIME = timedelta(hours=24)
+ABANDONED_AFTER = timedelta(seconds=60)
+CLAIM_KEY = "dropwire.idempotency_claim"
 _UNAUTHENTICATED = object()
 _NOT_REMEMBERED = {401, 409, 429}
 
@@ -37,6 +43,24 @@ class IdempotencyKey(IdMixin, Base):
     content_type: Mapped[str | None] = mapped_column(String(128))
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    return next((v.decode("latin-1") for k, v in headers if k.lower() == name), None)
+
+
+def remember_in(session: Session, claim: tuple[str, str], response: Any) -> None:
+    """Store a successful answer under its claimed key, in the write's own transaction."""
+    owner, key = claim
+    session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.owner_digest == owner, IdempotencyKey.key == key)
+        .values(
+            status_code=response.status_code,
+            content_type=response.headers.get("content-type"),
+            response_body=bytes(getattr(response, "body", b"")),
+        )
+    )
 
 
 def _sha256(*parts: bytes) -> str:
@@ -81,27 +105,23 @@ class IdempotencyMiddleware:
             )
             return
 
+        scope[CLAIM_KEY] = (owner, key)
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
         status = 500
-        content_type: str | None = None
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            nonlocal status, content_type
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                content_type = (
-                    dict(message.get("headers", [])).get(b"content-type", b"").decode() or None
-                )
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
-
         try:
-            await self.app(scope, receive, capture)
+            await self.app(scope, receive, hold)
         finally:
-            await to_thread.run_sync(
-                self._settle, owner, key, status, content_type, b"".join(chunks)
-            )
+            start = next((m for m in held if m["type"] == "http.response.start"), None)
+            status = start["status"] if start else 500
+            content_type = _header(start.get("headers", []), b"content-type") if start else None
+            body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+            await to_thread.run_sync(self._settle, owner, key, status, content_type, body)
+        for message in held:
+            await send(message)
 
     def _claim(
         self, owner: str, key: str, fingerprint: str, token: str
@@ -115,7 +135,11 @@ class IdempotencyMiddleware:
                     IdempotencyKey.owner_digest == owner, IdempotencyKey.key == key
                 )
             )
-            if row is not None and row.created_at < utcnow() - KEY_LIFETIME:
+            now = utcnow()
+            if row is not None and (
+                row.created_at < now - KEY_LIFETIME
+                or (row.status_code is None and row.created_at < now - ABANDONED_AFTER)
+            ):
                 session.delete(row)
                 session.flush()
                 row = None
@@ -144,7 +168,7 @@ class IdempotencyMiddleware:
                 session.execute(delete(IdempotencyKey).where(*match))
                 return
             row = session.scalar(select(IdempotencyKey).where(*match))
-            if row is not None:
+            if row is not None and row.status_code is None:
                 row.status_code = status
                 row.content_type = content_type
                 row.response_body = body

@@ -7,14 +7,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from dropwire.core.db import Database
 from dropwire.core.errors import DomainError, FieldProblem
 from dropwire.http.errors import error_response
 from dropwire.http.request_body import BODY_KEY
+from dropwire.http.routing import UnitOfWorkRoute, request_session
 from dropwire.inbound import service
 from dropwire.inbound.registry import KINDS, InboundKind
 
-router = APIRouter(prefix="/webhooks", tags=["Async inbound API"])
+router = APIRouter(prefix="/webhooks", tags=["Async inbound API"], route_class=UnitOfWorkRoute)
 
 HASH_HEADERS = ("jetti-webhook-hash", "onport-hash")
 
@@ -52,22 +52,18 @@ async def _accept(request: Request, kind_name: str) -> JSONResponse:
         return error_response(404, f"{kind_name} is not available on this server")
     presented = next((request.headers[h] for h in HASH_HEADERS if h in request.headers), "")
     raw: bytes = request.scope.get(BODY_KEY, b"") or await request.body()
-    database: Database = request.app.state.database
+    session = request_session(request)  # its route commits before the 200 leaves
 
     def store() -> int:
-        with database.transaction() as session:
-            owner = service.authenticate(session, kind.owner, presented)
-            if owner is None:
-                raise Unauthorized
-            items = _items(raw, kind)
-            return service.accept(session, kind, owner[0], items, request.url.path)
+        owner = service.authenticate(session, kind.owner, presented)
+        if owner is None:
+            raise Unauthorized
+        items = _items(raw, kind)
+        return service.accept(session, kind, owner[0], items, request.url.path)
 
     if not presented:
         raise Unauthorized
     queued = await run_in_threadpool(store)
-    worker = getattr(request.app.state, "worker", None)
-    if worker is not None:
-        worker.wake()
     return JSONResponse({"queued": queued})
 
 

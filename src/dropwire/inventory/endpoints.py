@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from dropwire.http.deps import AdminPrincipal, DbSession
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
-from dropwire.http.routing import OneHopRoute
+from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.inventory import detail, warehouses
 from dropwire.inventory.locations import location_for_warehouse
 from dropwire.inventory.models import InventoryMovement, MovementCause, Warehouse
@@ -20,7 +20,7 @@ from dropwire.inventory.schemas import (
 )
 from dropwire.inventory.service import adjust_stocked
 
-router = APIRouter(route_class=OneHopRoute, tags=["Inventory"])
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["Inventory"])
 
 WAREHOUSE_FILTERS = fields_of(Warehouse, "id", "name", "external_id", "is_default", "country")
 MOVEMENT_FILTERS = fields_of(

@@ -5,12 +5,12 @@ from sqlalchemy import select
 
 from dropwire.http.deps import AdminPrincipal, DbSession
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
-from dropwire.http.routing import OneHopRoute
+from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.jobs import service
 from dropwire.jobs.models import Job
 from dropwire.jobs.schemas import JobRead
 
-router = APIRouter(route_class=OneHopRoute, tags=["Jobs"])
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["Jobs"])
 
 FILTERS = fields_of(
     Job,

@@ -3,12 +3,16 @@
 Claiming skips a job while an earlier job with the same ordering key is unfinished, so two
 updates of one record apply in the order they were accepted. On PostgreSQL, claims take rows
 with `FOR UPDATE SKIP LOCKED`, so any number of workers share the queue. A job's effects and its
-completion commit together: a worker killed mid-job leaves nothing half-done, and the job runs
-again once its lease expires.
+completion commit together: a worker killed mid-job leaves nothing half-done. Workers heartbeat
+by renewing the short leases of the jobs they hold, so a killed worker's jobs return to the queue
+within one lease (seconds), and at once when a process on the same host sees that the holder's
+process is gone.
 """
 
 import logging
+import os
 import random
+import socket
 import traceback
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,11 +21,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dropwire.core.db import Database
+from dropwire.core.db import Database, call_after_commit
 from dropwire.core.errors import NotFound
 from dropwire.core.queueing import first_in_line, skipping_locked
 from dropwire.core.time import utcnow
-from dropwire.jobs import registry
+from dropwire.jobs import registry, wakeup
 from dropwire.jobs.models import UNFINISHED, Job, JobState
 
 log = logging.getLogger("dropwire.jobs")
@@ -30,7 +34,7 @@ PRIORITY_CREATE = 10  # new records first
 PRIORITY_UPDATE = 50
 PRIORITY_DEFAULT = 100
 PRIORITY_MAINTENANCE = 1000
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(seconds=10)
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 6 * 3600.0
 
@@ -53,6 +57,7 @@ def enqueue(
         )
         if pending is not None:
             return None
+    call_after_commit(session, "jobs.wake", wakeup.notify)
     job = Job(
         kind=kind,
         payload=payload,
@@ -80,7 +85,9 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))
 
 
-def claim(database: Database, worker_id: str, limit: int = 10) -> list[int]:
+def claim(
+    database: Database, worker_id: str, limit: int = 10, lease: timedelta = LEASE
+) -> list[int]:
     """Mark up to `limit` runnable jobs as running for this worker; returns their ids."""
     now = utcnow()
     with database.transaction() as session:
@@ -105,7 +112,7 @@ def claim(database: Database, worker_id: str, limit: int = 10) -> list[int]:
                 .values(
                     state=JobState.running,
                     locked_by=worker_id,
-                    lease_expires_at=now + LEASE,
+                    lease_expires_at=now + lease,
                     attempts=Job.attempts + 1,
                 )
                 .execution_options(synchronize_session=False)
@@ -134,6 +141,52 @@ def run(database: Database, job_id: int, worker_id: str) -> JobState | None:
         error = "".join(traceback.format_exception_only(exc)).strip()[:4000]
         log.warning("job %s failed: %s", job_id, error)
     return _record_failure(database, job_id, error or "failed")
+
+
+def heartbeat(database: Database, worker_prefix: str, lease: timedelta = LEASE) -> int:
+    """Renew the leases of every job held by this worker's threads; returns how many."""
+    with database.transaction() as session:
+        result = session.execute(
+            update(Job)
+            .where(Job.state == JobState.running, Job.locked_by.startswith(worker_prefix))
+            .values(lease_expires_at=utcnow() + lease)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _holder_is_gone(locked_by: str, host: str) -> bool:
+    """A worker name is `host:pid:...`; on this host, a pid that no longer runs is gone."""
+    holder_host, _, rest = locked_by.partition(":")
+    pid_text = rest.partition(":")[0]
+    if holder_host != host or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def reclaim_orphans(database: Database) -> int:
+    """Requeue jobs held by processes of this host that died (a restart reclaims them at once)."""
+    host = socket.gethostname()
+    with database.transaction() as session:
+        holders = session.scalars(
+            select(Job.locked_by).where(Job.state == JobState.running).distinct()
+        ).all()
+        gone = [h for h in holders if h and _holder_is_gone(h, host)]
+        if not gone:
+            return 0
+        result = session.execute(
+            update(Job)
+            .where(Job.state == JobState.running, Job.locked_by.in_(gone))
+            .values(state=JobState.queued, locked_by=None, lease_expires_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _record_failure(database: Database, job_id: int, error: str) -> JobState | None:

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from dropwire.core.db import Database
 from dropwire.core.time import utcnow
-from dropwire.jobs import service
+from dropwire.jobs import service, wakeup
 from dropwire.jobs.registry import handler
 
 log = logging.getLogger("dropwire.worker")
@@ -41,37 +41,40 @@ def schedule_maintenance(database: Database) -> None:
         )
 
 
-_RUNNING: "set[Worker]" = set()
-
-
-def notify() -> None:
-    """New work was committed in this process: wake its workers now instead of at the next poll."""
-    for worker in list(_RUNNING):
-        worker.wake()
-
-
 class Worker:
     """`threads` loops sharing the queue; `stop()` lets running jobs finish, then returns."""
 
     def __init__(
-        self, database: Database, threads: int = 1, poll_interval: float = 0.5, batch: int = 10
+        self,
+        database: Database,
+        threads: int = 1,
+        poll_interval: float = 0.5,
+        batch: int = 10,
+        lease_seconds: float = service.LEASE.total_seconds(),
     ) -> None:
         self.database = database
         self.threads = threads
         self.poll_interval = poll_interval
         self.batch = batch
+        self.lease = timedelta(seconds=lease_seconds)
+        self.name = worker_name()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         self._stop.clear()
-        _RUNNING.add(self)
+        wakeup.register(self)
+        reclaimed = service.reclaim_orphans(self.database)
+        if reclaimed:
+            log.warning("requeued %d jobs of dead workers on this host", reclaimed)
         schedule_maintenance(self.database)
-        for index in range(self.threads):
-            thread = threading.Thread(
-                target=self._loop, name=f"dropwire-worker-{index}", daemon=True
-            )
+        loops: list[tuple[str, Callable[..., None], tuple[object, ...]]] = [
+            (f"dropwire-worker-{i}", self._loop, (f"{self.name}/{i}",)) for i in range(self.threads)
+        ]
+        loops.append(("dropwire-heartbeat", self._heartbeat, ()))
+        for name, target, args in loops:
+            thread = threading.Thread(target=target, args=args, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
 
@@ -80,7 +83,7 @@ class Worker:
         self._wake.set()
 
     def stop(self, timeout: float = 30.0) -> None:
-        _RUNNING.discard(self)
+        wakeup.unregister(self)
         self._stop.set()
         self._wake.set()
         for thread in self._threads:
@@ -91,11 +94,18 @@ class Worker:
         for thread in self._threads:
             thread.join()
 
-    def _loop(self) -> None:
-        me = worker_name()
+    def _heartbeat(self) -> None:
+        """Renew our leases several times per lease, so only a dead worker's jobs expire."""
+        while not self._stop.wait(self.lease.total_seconds() / 4):
+            try:
+                service.heartbeat(self.database, f"{self.name}/", self.lease)
+            except Exception:
+                log.exception("heartbeat failed")
+
+    def _loop(self, me: str) -> None:
         while not self._stop.is_set():
             try:
-                ids = service.claim(self.database, me, self.batch)
+                ids = service.claim(self.database, me, self.batch, self.lease)
             except Exception:
                 log.exception("claiming jobs failed")
                 ids = []

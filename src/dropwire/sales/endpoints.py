@@ -6,7 +6,7 @@ from sqlalchemy import select
 from dropwire.channels.service import get_channel
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
-from dropwire.http.routing import OneHopRoute
+from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.sales import service
 from dropwire.sales.models import Fulfillment, Purchase, Sale, SaleItem
 from dropwire.sales.schemas import (
@@ -21,7 +21,7 @@ from dropwire.sales.schemas import (
     ShipRequest,
 )
 
-router = APIRouter(route_class=OneHopRoute, tags=["Sales"])
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["Sales"])
 Listing = Annotated[ListQuery, Depends(list_query)]
 
 SALE_FILTERS = fields_of(

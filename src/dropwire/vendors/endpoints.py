@@ -6,7 +6,7 @@ from sqlalchemy import select
 from dropwire.core.errors import Forbidden
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
-from dropwire.http.routing import OneHopRoute
+from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.vendors import service
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.schemas import (
@@ -15,7 +15,7 @@ from dropwire.vendors.schemas import (
     DropshipProviderUpdate,
 )
 
-router = APIRouter(route_class=OneHopRoute, tags=["Dropship providers"])
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["Dropship providers"])
 
 FILTERS = fields_of(
     DropshipProvider,
