@@ -2,9 +2,12 @@
 DROPWIRE_TEST_DATABASE_URL), migrated once, emptied after every test."""
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -129,3 +132,44 @@ def vendor_client(app: FastAPI, database: Database) -> Iterator[TestClient]:
         test_client.headers["Authorization"] = f"Bearer {token}"
         test_client.vendor_id = vendor_id  # type: ignore[attr-defined]
         yield test_client
+
+
+class LiveServer:
+    """The app under uvicorn on a real socket, in a thread: answers reach the client exactly
+    when uvicorn sends them, unlike `TestClient`, which waits for the whole ASGI call."""
+
+    def __init__(self, app: FastAPI) -> None:
+        import uvicorn
+
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the live server did not start")
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[str]:
+    """Base URL of the app served by uvicorn on 127.0.0.1 (a free port)."""
+    with LiveServer(app) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def live_client(live_server: str, admin_token: str) -> Iterator[httpx.Client]:
+    """An admin HTTP client talking to `live_server` over a real socket."""
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    with httpx.Client(base_url=live_server, headers=headers, timeout=30) as http:
+        yield http
