@@ -10,6 +10,7 @@ from dropwire.http.deps import AdminPrincipal, DbSession
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
 from dropwire.http.routing import UnitOfWorkRoute
 
+NEWEST_FIRST = (ApiLog.created_at.desc(), ApiLog.id.desc())
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Observability"])
 
 FILTERS = fields_of(
@@ -45,7 +46,14 @@ def list_api_logs(
     response: Response,
     query: Annotated[ListQuery, Depends(list_query)],
 ) -> list[ApiLog]:
-    return paginate(session, select(ApiLog), query, FILTERS, response, [ApiLog.created_at.desc(), ApiLog.id.desc()])
+    return paginate(
+        session,
+        select(ApiLog),
+        query,
+        FILTERS,
+        response,
+        NEWEST_FIRST,
+    )
 
 
 @router.get(
@@ -61,4 +69,4 @@ def list_sale_imports(
 ) -> list[ApiLog]:
     """The async manual-sale items and what became of each (Onport's sale-imports view)."""
     stmt = select(ApiLog).where(ApiLog.kind == "inbound.manual_sale")
-    return paginate(session, stmt, query, FILTERS, response, [ApiLog.created_at.desc(), ApiLog.id.desc()])
+    return paginate(session, stmt, query, FILTERS, response, NEWEST_FIRST)

@@ -12,7 +12,7 @@ from dropwire.catalog.schemas import (
     VariantRead,
     VariantUpdate,
 )
-from dropwire.http.deps import AdminPrincipal, DbSession
+from dropwire.http.deps import AdminPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
 from dropwire.http.routing import UnitOfWorkRoute
 
@@ -60,13 +60,13 @@ def create_variant(data: VariantCreate, session: DbSession, _: AdminPrincipal) -
 
 
 @router.get("/variants/{variant_id}.json", response_model=VariantRead)
-def get_variant(variant_id: int, session: DbSession, _: AdminPrincipal) -> VariantRead:
+def get_variant(variant_id: PathId, session: DbSession, _: AdminPrincipal) -> VariantRead:
     return service.variant_reads(session, [service.get_variant(session, variant_id)])[0]
 
 
 @router.put("/variants/{variant_id}.json", response_model=VariantRead)
 def update_variant(
-    variant_id: int, data: VariantUpdate, session: DbSession, _: AdminPrincipal
+    variant_id: PathId, data: VariantUpdate, session: DbSession, _: AdminPrincipal
 ) -> VariantRead:
     variant = service.update_variant(session, service.get_variant(session, variant_id), data)
     return service.variant_reads(session, [variant])[0]

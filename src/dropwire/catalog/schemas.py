@@ -4,7 +4,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from dropwire.catalog.models import ChannelVariantStatus, InventoryPolicy
-from dropwire.core.schemas import ApiInput, ApiModel, Money, Name
+from dropwire.core.schemas import ApiInput, ApiModel, Id, Money, Name
 
 Sku = Annotated[str, Field(min_length=1, max_length=255)]
 
@@ -28,15 +28,15 @@ class VariantFields(ApiInput):
 class VariantCreate(VariantFields):
     sku: Sku
     name: Name
-    product_id: int | None = Field(
-        default=None, ge=1, description="Omit to create a product named after the variant"
+    product_id: Id | None = Field(
+        default=None, description="Omit to create a product named after the variant"
     )
 
 
 class VariantUpdate(VariantFields):
     sku: Sku | None = None
     name: Name | None = None
-    product_id: int | None = Field(default=None, ge=1)
+    product_id: Id | None = None
 
 
 class VariantRead(ApiModel):

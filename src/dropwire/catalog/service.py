@@ -84,7 +84,7 @@ def create_variant(session: Session, data: VariantCreate) -> Variant:
 
 
 def update_variant(session: Session, variant: Variant, data: VariantUpdate) -> Variant:
-    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    changes: dict[str, Any] = data.changes()
     if changes.get("sku") is not None and changes["sku"] != variant.sku:
         _ensure_sku_free(session, changes["sku"], variant.id)
         variant.sku_key = sku_key(changes["sku"])

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from dropwire.channels import catalog_sync as sync
 from dropwire.channels.models import Channel
 from dropwire.channels.service import get_channel
-from dropwire.http.deps import AdminPrincipal, DbSession
+from dropwire.http.deps import AdminPrincipal, DbSession, PathId
 from dropwire.http.routing import UnitOfWorkRoute
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Channels"])
@@ -20,7 +20,7 @@ Links = Annotated[list[sync.SkuLink], Body()]
 
 def _batch(
     session: Session,
-    channel_id: int,
+    channel_id: PathId,
     items: list[sync.SkuLink],
     actor: str,
     apply: Callable[[Session, Channel, sync.SkuLink, str | None], sync.ItemResult],
@@ -40,7 +40,7 @@ def _batch(
     include_in_schema=False,
 )
 def import_connector_variants(
-    channel_id: int, items: Variants, session: DbSession, _: AdminPrincipal
+    channel_id: PathId, items: Variants, session: DbSession, _: AdminPrincipal
 ) -> list[sync.ItemResult]:
     """Upsert the channel's variants by SKU; results per item."""
     sync.check_batch_size(items)
@@ -53,7 +53,7 @@ def import_connector_variants(
     response_model=sync.ItemResult,
 )
 def acknowledge_feed_variants(
-    channel_id: int, item: sync.SkuLink, session: DbSession, principal: AdminPrincipal
+    channel_id: PathId, item: sync.SkuLink, session: DbSession, principal: AdminPrincipal
 ) -> sync.ItemResult:
     return sync.acknowledge(session, get_channel(session, channel_id), item, principal.name)
 
@@ -62,7 +62,7 @@ def acknowledge_feed_variants(
     "/channels/{channel_id}/acknowledge-variant-batches.json", response_model=list[sync.ItemResult]
 )
 def acknowledge_variant_batches(
-    channel_id: int, items: Links, session: DbSession, principal: AdminPrincipal
+    channel_id: PathId, items: Links, session: DbSession, principal: AdminPrincipal
 ) -> list[sync.ItemResult]:
     return _batch(session, channel_id, items, principal.name, sync.acknowledge)
 
@@ -71,7 +71,7 @@ def acknowledge_variant_batches(
     "/channels/{channel_id}/disconnect-inventory-feed-variants.json", response_model=sync.ItemResult
 )
 def disconnect_feed_variants(
-    channel_id: int, item: sync.SkuLink, session: DbSession, principal: AdminPrincipal
+    channel_id: PathId, item: sync.SkuLink, session: DbSession, principal: AdminPrincipal
 ) -> sync.ItemResult:
     return sync.disconnect(session, get_channel(session, channel_id), item, principal.name)
 
@@ -86,6 +86,6 @@ def disconnect_feed_variants(
     include_in_schema=False,
 )
 def disconnect_variant_batches(
-    channel_id: int, items: Links, session: DbSession, principal: AdminPrincipal
+    channel_id: PathId, items: Links, session: DbSession, principal: AdminPrincipal
 ) -> list[sync.ItemResult]:
     return _batch(session, channel_id, items, principal.name, sync.disconnect)

@@ -13,7 +13,7 @@ from dropwire.channels.schemas import (
     CustomChannelRead,
     CustomChannelUpdate,
 )
-from dropwire.http.deps import AdminPrincipal, DbSession
+from dropwire.http.deps import AdminPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
 from dropwire.http.routing import UnitOfWorkRoute
 
@@ -50,13 +50,13 @@ def create_channel(data: ChannelCreate, session: DbSession, _: AdminPrincipal) -
 
 
 @router.get("/channels/{channel_id}.json", response_model=ChannelRead)
-def get_channel(channel_id: int, session: DbSession, _: AdminPrincipal) -> Channel:
+def get_channel(channel_id: PathId, session: DbSession, _: AdminPrincipal) -> Channel:
     return service.get_channel(session, channel_id)
 
 
 @router.put("/channels/{channel_id}.json", response_model=ChannelRead)
 def update_channel(
-    channel_id: int, data: ChannelUpdate, session: DbSession, _: AdminPrincipal
+    channel_id: PathId, data: ChannelUpdate, session: DbSession, _: AdminPrincipal
 ) -> Channel:
     return service.update_channel(session, service.get_channel(session, channel_id), data)
 
@@ -82,14 +82,14 @@ def create_custom_channel(
 
 @router.get("/custom-channels/{custom_channel_id}.json", response_model=CustomChannelRead)
 def get_custom_channel(
-    custom_channel_id: int, session: DbSession, _: AdminPrincipal
+    custom_channel_id: PathId, session: DbSession, _: AdminPrincipal
 ) -> CustomChannel:
     return service.get_custom_channel(session, custom_channel_id)
 
 
 @router.put("/custom-channels/{custom_channel_id}.json", response_model=CustomChannelRead)
 def update_custom_channel(
-    custom_channel_id: int, data: CustomChannelUpdate, session: DbSession, _: AdminPrincipal
+    custom_channel_id: PathId, data: CustomChannelUpdate, session: DbSession, _: AdminPrincipal
 ) -> CustomChannel:
     custom = service.get_custom_channel(session, custom_channel_id)
     return service.update_custom_channel(session, custom, data)
@@ -99,7 +99,7 @@ def update_custom_channel(
     "/custom-channels/{custom_channel_id}/rotate-hash.json", response_model=CustomChannelRead
 )
 def rotate_custom_channel_hash(
-    custom_channel_id: int, session: DbSession, _: AdminPrincipal
+    custom_channel_id: PathId, session: DbSession, _: AdminPrincipal
 ) -> CustomChannel:
     return service.rotate_webhook_hash(
         session, service.get_custom_channel(session, custom_channel_id)

@@ -3,7 +3,7 @@ from datetime import datetime
 from pydantic import Field
 
 from dropwire.channels.models import InventorySync, ParentChannel, PublishingAcknowledgement
-from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, HttpUrl, Name
+from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, HttpUrl, Id, Name
 
 
 class ChannelFields(ApiInput):
@@ -13,7 +13,7 @@ class ChannelFields(ApiInput):
     )
     automatically_cancel_sales: bool | None = None
     connect_to_feed: bool | None = None
-    warehouse_id: int | None = Field(default=None, ge=1)
+    warehouse_id: Id | None = None
     external_id: ExternalId | None = None
 
 
@@ -22,6 +22,8 @@ class ChannelCreate(ChannelFields):
 
 
 class ChannelUpdate(ChannelFields):
+    clearable = frozenset({"warehouse_id", "external_id"})
+
     name: Name | None = None
 
 
@@ -49,12 +51,16 @@ class CustomChannelFields(ApiInput):
 
 class CustomChannelCreate(CustomChannelFields):
     name: Name
-    channel_id: int | None = Field(
-        default=None, ge=1, description="Omit to create a custom channel of the same name"
+    channel_id: Id | None = Field(
+        default=None, description="Omit to create a custom channel of the same name"
     )
 
 
 class CustomChannelUpdate(CustomChannelFields):
+    clearable = frozenset(
+        {"inventory_endpoint", "publishing_endpoint", "fulfillment_endpoint", "price_endpoint"}
+    )
+
     name: Name | None = None
 
 

@@ -58,7 +58,7 @@ def create_channel(session: Session, data: ChannelCreate) -> Channel:
 
 
 def update_channel(session: Session, channel: Channel, data: ChannelUpdate) -> Channel:
-    changes = data.model_dump(exclude_unset=True)
+    changes = data.changes()
     _check_warehouse(session, changes.get("warehouse_id"))
     _apply(channel, changes)
     session.flush()
@@ -110,7 +110,7 @@ def _missing_channel(channel_id: int) -> Channel:
 def update_custom_channel(
     session: Session, custom: CustomChannel, data: CustomChannelUpdate
 ) -> CustomChannel:
-    _apply(custom, data.model_dump(exclude_unset=True))
+    _apply(custom, data.changes())
     session.flush()
     return custom
 

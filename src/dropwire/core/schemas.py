@@ -2,11 +2,17 @@
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
+
+MAX_ID = 2**63 - 1
+"""Ids are 64-bit signed integers in both databases."""
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+"""A record id in a request body: outside 1..2^63-1 it is a 422 naming the field."""
 
 
 class ApiModel(BaseModel):
@@ -21,6 +27,14 @@ class ApiInput(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
     )
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
+    """Fields an update may set to null to clear them; null on any other field changes nothing."""
+
+    def changes(self, *, exclude: set[str] | None = None) -> dict[str, Any]:
+        """What an update sent: fields present in the body, null only where it means 'clear'."""
+        sent: dict[str, Any] = self.model_dump(exclude_unset=True, exclude=exclude)
+        return {k: v for k, v in sent.items() if v is not None or k in self.clearable}
 
 
 def _two_places(value: Decimal) -> Decimal:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from dropwire.delivery import service
 from dropwire.delivery.models import Delivery, WebhookEndpoint
 from dropwire.delivery.schemas import DeliveryRead, EndpointRead
-from dropwire.http.deps import AdminPrincipal, DbSession
+from dropwire.http.deps import AdminPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
 from dropwire.http.routing import UnitOfWorkRoute
 
@@ -38,12 +38,12 @@ def list_deliveries(
 
 
 @router.get("/webhook-deliveries/{delivery_id}.json", response_model=DeliveryRead)
-def get_delivery(delivery_id: int, session: DbSession, _: AdminPrincipal) -> Delivery:
+def get_delivery(delivery_id: PathId, session: DbSession, _: AdminPrincipal) -> Delivery:
     return service.get_delivery(session, delivery_id)
 
 
 @router.post("/webhook-deliveries/{delivery_id}/retry.json", response_model=DeliveryRead)
-def retry_delivery(delivery_id: int, session: DbSession, _: AdminPrincipal) -> Delivery:
+def retry_delivery(delivery_id: PathId, session: DbSession, _: AdminPrincipal) -> Delivery:
     return service.retry(session, service.get_delivery(session, delivery_id))
 
 
@@ -56,12 +56,12 @@ def list_endpoints(
 
 
 @router.post("/webhook-endpoints/{endpoint_id}/enable.json", response_model=EndpointRead)
-def enable_endpoint(endpoint_id: int, session: DbSession, _: AdminPrincipal) -> WebhookEndpoint:
+def enable_endpoint(endpoint_id: PathId, session: DbSession, _: AdminPrincipal) -> WebhookEndpoint:
     return service.enable(session, service.get_endpoint(session, endpoint_id))
 
 
 @router.post("/webhook-endpoints/{endpoint_id}/rotate-secret.json", response_model=EndpointRead)
 def rotate_endpoint_secret(
-    endpoint_id: int, session: DbSession, _: AdminPrincipal
+    endpoint_id: PathId, session: DbSession, _: AdminPrincipal
 ) -> WebhookEndpoint:
     return service.rotate_secret(session, service.get_endpoint(session, endpoint_id))

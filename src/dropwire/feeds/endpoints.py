@@ -15,7 +15,7 @@ from dropwire.feeds.schemas import (
     FeedVariantRead,
     FeedVariantUpdate,
 )
-from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
 from dropwire.http.routing import UnitOfWorkRoute
 
@@ -72,31 +72,31 @@ def create_feed(data: FeedCreate, session: DbSession, _: AdminPrincipal) -> Inve
 
 
 @router.get("/inventory-feeds/{feed_id}.json", response_model=FeedRead)
-def get_feed(feed_id: int, session: DbSession, principal: CurrentPrincipal) -> InventoryFeed:
+def get_feed(feed_id: PathId, session: DbSession, principal: CurrentPrincipal) -> InventoryFeed:
     return service.get_feed(session, feed_id, principal)
 
 
 @router.put("/inventory-feeds/{feed_id}.json", response_model=FeedRead)
 def update_feed(
-    feed_id: int, data: FeedUpdate, session: DbSession, _: AdminPrincipal
+    feed_id: PathId, data: FeedUpdate, session: DbSession, _: AdminPrincipal
 ) -> InventoryFeed:
     return service.update_feed(session, service.get_feed(session, feed_id), data)
 
 
 @router.delete("/inventory-feeds/{feed_id}.json", status_code=204)
-def delete_feed(feed_id: int, session: DbSession, principal: AdminPrincipal) -> Response:
+def delete_feed(feed_id: PathId, session: DbSession, principal: AdminPrincipal) -> Response:
     service.delete_feed(session, service.get_feed(session, feed_id), principal.name)
     return Response(status_code=204)
 
 
 @router.post("/inventory-feeds/{feed_id}/rotate-hash.json", response_model=FeedRead)
-def rotate_feed_hash(feed_id: int, session: DbSession, _: AdminPrincipal) -> InventoryFeed:
+def rotate_feed_hash(feed_id: PathId, session: DbSession, _: AdminPrincipal) -> InventoryFeed:
     return service.rotate_hash(session, service.get_feed(session, feed_id))
 
 
 @router.put("/inventory-feeds/{feed_id}/parse-webhook.json", response_model=FeedVariantRead)
 def parse_webhook(
-    feed_id: int, data: FeedVariantData, session: DbSession, principal: CurrentPrincipal
+    feed_id: PathId, data: FeedVariantData, session: DbSession, principal: CurrentPrincipal
 ) -> InventoryFeedVariant:
     """Upsert ONE feed variant by externalId, with validation and auto-connect."""
     feed = service.get_feed(session, feed_id, principal)
@@ -125,22 +125,23 @@ def create_feed_variant(
     data: FeedVariantCreate, session: DbSession, principal: CurrentPrincipal
 ) -> InventoryFeedVariant:
     feed = service.get_feed(session, data.inventory_feed_id, principal)
-    payload = FeedVariantData.model_validate(
-        data.model_dump(exclude={"inventory_feed_id"}, exclude_unset=True)
-    )
+    payload = FeedVariantData.model_validate(data.changes(exclude={"inventory_feed_id"}))
     return service.upsert_feed_variant(session, feed, payload, principal.name).feed_variant
 
 
 @router.get("/inventory-feed-variants/{feed_variant_id}.json", response_model=FeedVariantRead)
 def get_feed_variant(
-    feed_variant_id: int, session: DbSession, principal: CurrentPrincipal
+    feed_variant_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> InventoryFeedVariant:
     return service.get_feed_variant(session, feed_variant_id, principal)
 
 
 @router.put("/inventory-feed-variants/{feed_variant_id}.json", response_model=FeedVariantRead)
 def update_feed_variant(
-    feed_variant_id: int, data: FeedVariantUpdate, session: DbSession, principal: CurrentPrincipal
+    feed_variant_id: PathId,
+    data: FeedVariantUpdate,
+    session: DbSession,
+    principal: CurrentPrincipal,
 ) -> InventoryFeedVariant:
     feed_variant = service.get_feed_variant(session, feed_variant_id, principal)
     return service.update_feed_variant(session, feed_variant, data, principal.name)

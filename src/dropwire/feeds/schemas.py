@@ -5,7 +5,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import AfterValidator, Field, field_serializer
 
 from dropwire.catalog.schemas import VariantOption
-from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Money, Name
+from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Id, Money, Name
 from dropwire.feeds.models import FetchFrequency, QuantityOverride, ResourceType
 
 FEED_SCHEMES = ("http", "https", "ftp", "ftps")
@@ -55,7 +55,7 @@ class FeedFields(ApiInput):
 
 
 class FeedCreate(FeedFields):
-    dropship_provider_id: int = Field(ge=1)
+    dropship_provider_id: Id
     name: Name | None = None
 
 
@@ -114,11 +114,13 @@ class FeedVariantData(ApiInput):
 
 
 class FeedVariantCreate(FeedVariantData):
-    inventory_feed_id: int = Field(ge=1)
+    inventory_feed_id: Id
 
 
 class FeedVariantUpdate(ApiInput):
     """Merchant-side edits of a feed variant (a quantity change goes through parse-webhook)."""
+
+    clearable = frozenset({"manual_inventory_quantity", "allocation_buffer_override"})
 
     vendor_sku: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     inventory_quantity: Quantity | None = None
@@ -129,7 +131,7 @@ class FeedVariantUpdate(ApiInput):
     inventory_quantity_override: QuantityOverride | None = None
     manual_inventory_quantity: Quantity | None = None
     allocation_buffer_override: Annotated[int, Field(ge=0)] | None = None
-    variant_id: int | None = Field(default=None, ge=1, description="Connect to this variant")
+    variant_id: Id | None = Field(default=None, description="Connect to this variant")
 
 
 class FeedVariantRead(ApiModel):

@@ -96,7 +96,7 @@ _REQUIRED = frozenset(
 
 
 def update_feed(session: Session, feed: InventoryFeed, data: FeedUpdate) -> InventoryFeed:
-    changes = data.model_dump(exclude_unset=True)
+    changes = data.changes()
     buffer_before = feed.allocation_buffer
     for name, value in changes.items():
         if value is None and name in _REQUIRED:
@@ -213,7 +213,7 @@ def _check_sku_collision(
 
 
 def _incoming(data: FeedVariantData | FeedVariantUpdate) -> dict[str, Any]:
-    values = data.model_dump(exclude_unset=True, exclude={"external_id", "inventory_feed_id"})
+    values = data.changes(exclude={"external_id", "inventory_feed_id"})
     for name in ("options", "locations"):
         if values.get(name) is not None:
             values[name] = [

@@ -3,13 +3,14 @@
 import time
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from dropwire.auth.service import Principal, authenticate, digest
 from dropwire.core.db import Database
 from dropwire.core.errors import DomainError, Forbidden
+from dropwire.core.schemas import MAX_ID
 from dropwire.core.settings import Settings
 from dropwire.http.routing import request_session
 
@@ -30,6 +31,9 @@ async def get_session(request: Request) -> Session:
 
 
 DbSession = Annotated[Session, Depends(get_session)]
+
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+"""A record id in the path: outside 1..2^63-1 nothing can match it, so the answer is 404."""
 
 
 class Unauthorized(DomainError):

@@ -57,6 +57,11 @@ def _problem_message(error: dict[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+def _out_of_range_path_id(error: dict[str, Any]) -> bool:
+    in_path = tuple(error.get("loc", ()))[:1] == ("path",)
+    return in_path and error.get("type") in ("greater_than_equal", "less_than_equal")
+
+
 async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
@@ -68,6 +73,8 @@ async def _on_validation_error(_request: Request, exc: Exception) -> JSONRespons
             f"Malformed JSON body{': ' + reason if reason else ''}",
             [FieldProblem("body", "not valid JSON")],
         )
+    if errors and all(_out_of_range_path_id(e) for e in errors):
+        return error_response(404, "Not found")  # no record can have such an id
     problems = [FieldProblem(field_path(e.get("loc", ())), _problem_message(e)) for e in errors]
     summary = "; ".join(f"{p.field}: {p.message}" for p in problems[:3])
     return error_response(422, f"Invalid request: {summary}", problems)

@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 
-from dropwire.http.deps import AdminPrincipal, DbSession
+from dropwire.http.deps import AdminPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.inventory import detail, warehouses
@@ -50,13 +50,13 @@ def create_warehouse(data: WarehouseCreate, session: DbSession, _: AdminPrincipa
 
 
 @router.get("/warehouses/{warehouse_id}.json", response_model=WarehouseRead)
-def get_warehouse(warehouse_id: int, session: DbSession, _: AdminPrincipal) -> Warehouse:
+def get_warehouse(warehouse_id: PathId, session: DbSession, _: AdminPrincipal) -> Warehouse:
     return warehouses.get(session, warehouse_id)
 
 
 @router.put("/warehouses/{warehouse_id}.json", response_model=WarehouseRead)
 def update_warehouse(
-    warehouse_id: int, data: WarehouseUpdate, session: DbSession, _: AdminPrincipal
+    warehouse_id: PathId, data: WarehouseUpdate, session: DbSession, _: AdminPrincipal
 ) -> Warehouse:
     return warehouses.update_warehouse(session, warehouses.get(session, warehouse_id), data)
 
@@ -104,6 +104,6 @@ def list_inventory_movements(
 
 @router.get("/variants/{variant_id}/inventory.json", response_model=VariantInventoryRead)
 def get_variant_inventory(
-    variant_id: int, session: DbSession, _: AdminPrincipal
+    variant_id: PathId, session: DbSession, _: AdminPrincipal
 ) -> VariantInventoryRead:
     return detail.variant_inventory(session, variant_id)

@@ -3,7 +3,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Name
+from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Id, Name
 from dropwire.inventory.models import LocationKind, MovementCause
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
@@ -34,8 +34,8 @@ class WarehouseRead(ApiModel):
 
 
 class InventoryAdjustmentCreate(ApiInput):
-    variant_id: int = Field(ge=1)
-    warehouse_id: int | None = Field(default=None, ge=1, description="Default warehouse if omitted")
+    variant_id: Id
+    warehouse_id: Id | None = Field(default=None, description="Default warehouse if omitted")
     quantity: int | None = Field(default=None, description="Change of stocked (+/-)")
     set_stocked: int | None = Field(default=None, ge=0, description="New stocked value")
     reason: Annotated[str, Field(max_length=500)] | None = None

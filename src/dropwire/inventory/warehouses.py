@@ -55,7 +55,7 @@ def create(session: Session, data: WarehouseCreate) -> Warehouse:
 
 
 def update_warehouse(session: Session, warehouse: Warehouse, data: WarehouseUpdate) -> Warehouse:
-    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    changes: dict[str, Any] = data.changes()
     wants_default = changes.pop("is_default", None)
     if wants_default is False and warehouse.is_default:
         raise Invalid("isDefault", "make another warehouse the default instead")

@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 
-from dropwire.http.deps import AdminPrincipal, DbSession
+from dropwire.http.deps import AdminPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.jobs import service
@@ -37,5 +37,5 @@ def list_jobs(
 
 
 @router.post("/jobs/{job_id}/retry.json", response_model=JobRead)
-def retry_job(job_id: int, session: DbSession, _: AdminPrincipal) -> Job:
+def retry_job(job_id: PathId, session: DbSession, _: AdminPrincipal) -> Job:
     return service.retry(session, service.get(session, job_id))

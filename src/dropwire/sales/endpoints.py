@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 
 from dropwire.channels.service import get_channel
-from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.sales import service
@@ -73,7 +73,7 @@ FULFILLMENT_FILTERS = fields_of(
 
 @router.post("/channels/{channel_id}/manual-sale.json", response_model=SaleRead)
 def manual_sale(
-    channel_id: int, data: ManualSale, session: DbSession, principal: AdminPrincipal
+    channel_id: PathId, data: ManualSale, session: DbSession, principal: AdminPrincipal
 ) -> Sale:
     """Create or update a sale from this channel, keyed by externalId."""
     sale, _ = service.upsert_manual_sale(
@@ -91,13 +91,16 @@ def list_sales(
 
 
 @router.get("/sales/{sale_id}.json", response_model=SaleRead)
-def get_sale(sale_id: int, session: DbSession, _: AdminPrincipal) -> Sale:
+def get_sale(sale_id: PathId, session: DbSession, _: AdminPrincipal) -> Sale:
     return service.get_sale(session, sale_id)
 
 
 @router.post("/sales/{sale_id}/cancel.json", response_model=SaleRead)
 def cancel_sale(
-    sale_id: int, session: DbSession, principal: AdminPrincipal, data: CancelRequest | None = None
+    sale_id: PathId,
+    session: DbSession,
+    principal: AdminPrincipal,
+    data: CancelRequest | None = None,
 ) -> Sale:
     sale = service.cancel(
         session, service.get_sale(session, sale_id), data or CancelRequest(), principal.name
@@ -124,13 +127,13 @@ def list_purchases(
 
 
 @router.get("/purchases/{purchase_id}.json", response_model=PurchaseRead)
-def get_purchase(purchase_id: int, session: DbSession, principal: CurrentPrincipal) -> Purchase:
+def get_purchase(purchase_id: PathId, session: DbSession, principal: CurrentPrincipal) -> Purchase:
     return service.get_purchase(session, purchase_id, principal)
 
 
 @router.put("/purchases/{purchase_id}.json", response_model=PurchaseRead)
 def update_purchase(
-    purchase_id: int, data: PurchaseUpdate, session: DbSession, principal: AdminPrincipal
+    purchase_id: PathId, data: PurchaseUpdate, session: DbSession, principal: AdminPrincipal
 ) -> Purchase:
     purchase = service.get_purchase(session, purchase_id, principal)
     if "order_splitting_key" in data.model_fields_set:
@@ -141,7 +144,7 @@ def update_purchase(
 
 @router.post("/purchases/{purchase_id}/ship.json", response_model=FulfillmentRead, status_code=201)
 def ship_purchase(
-    purchase_id: int, data: ShipRequest, session: DbSession, principal: CurrentPrincipal
+    purchase_id: PathId, data: ShipRequest, session: DbSession, principal: CurrentPrincipal
 ) -> Fulfillment:
     """The vendor reports a shipment (no items = everything left)."""
     purchase = service.get_purchase(session, purchase_id, principal)
@@ -150,7 +153,7 @@ def ship_purchase(
 
 @router.put("/purchases/{purchase_id}/move-dropship-provider.json", response_model=PurchaseRead)
 def move_purchase(
-    purchase_id: int, data: MoveDropshipProvider, session: DbSession, principal: AdminPrincipal
+    purchase_id: PathId, data: MoveDropshipProvider, session: DbSession, principal: AdminPrincipal
 ) -> Purchase:
     purchase = service.get_purchase(session, purchase_id)
     moved = service.move_to_vendor(session, purchase, data.dropship_provider_id, principal.name)
@@ -172,6 +175,6 @@ def list_fulfillments(
 
 @router.get("/fulfillments/{fulfillment_id}.json", response_model=FulfillmentRead)
 def get_fulfillment(
-    fulfillment_id: int, session: DbSession, principal: CurrentPrincipal
+    fulfillment_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> Fulfillment:
     return service.get_fulfillment(session, fulfillment_id, principal)

@@ -3,7 +3,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Money
+from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Id, Money
 from dropwire.sales.models import (
     CancellationStatus,
     CancelReason,
@@ -110,7 +110,7 @@ class ManualSale(ApiInput):
 class LineQuantity(ApiInput):
     """A line (sale item or purchase item) by id, and how many of its units."""
 
-    id: int = Field(ge=1)
+    id: Id
     quantity: Positive
 
 
@@ -132,7 +132,7 @@ class PurchaseUpdate(ApiInput):
 
 
 class MoveDropshipProvider(ApiInput):
-    dropship_provider_id: int = Field(ge=1)
+    dropship_provider_id: Id
 
 
 class SaleItemRead(ApiModel):

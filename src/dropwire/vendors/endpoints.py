@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 
 from dropwire.core.errors import Forbidden
-from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.vendors import service
@@ -53,14 +53,14 @@ def create_dropship_provider(
 
 @router.get("/dropship-providers/{vendor_id}.json", response_model=DropshipProviderRead)
 def get_dropship_provider(
-    vendor_id: int, session: DbSession, principal: CurrentPrincipal
+    vendor_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> DropshipProvider:
     return service.get(session, vendor_id, principal)
 
 
 @router.put("/dropship-providers/{vendor_id}.json", response_model=DropshipProviderRead)
 def update_dropship_provider(
-    vendor_id: int, data: DropshipProviderUpdate, session: DbSession, principal: CurrentPrincipal
+    vendor_id: PathId, data: DropshipProviderUpdate, session: DbSession, principal: CurrentPrincipal
 ) -> DropshipProvider:
     vendor = service.get(session, vendor_id, principal)
     if not principal.is_admin and data.model_fields_set & {"status", "priority"}:
@@ -69,6 +69,6 @@ def update_dropship_provider(
 
 
 @router.delete("/dropship-providers/{vendor_id}.json", status_code=204)
-def delete_dropship_provider(vendor_id: int, session: DbSession, _: AdminPrincipal) -> Response:
+def delete_dropship_provider(vendor_id: PathId, session: DbSession, _: AdminPrincipal) -> Response:
     service.delete(session, service.get(session, vendor_id))
     return Response(status_code=204)

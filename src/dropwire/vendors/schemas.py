@@ -32,6 +32,10 @@ class DropshipProviderCreate(DropshipProviderFields):
 
 
 class DropshipProviderUpdate(DropshipProviderFields):
+    clearable = frozenset(
+        {"external_id", "order_endpoint", "webhook_secret", "email", "website_url"}
+    )
+
     name: Name | None = None
 
 

@@ -56,7 +56,7 @@ def get_by_external_id(session: Session, external_id: str) -> DropshipProvider |
 def update(
     session: Session, vendor: DropshipProvider, data: DropshipProviderUpdate
 ) -> DropshipProvider:
-    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    changes: dict[str, Any] = data.changes()
     if "external_id" in changes:
         _ensure_external_id_free(session, changes["external_id"], vendor.id)
     for name, value in changes.items():
