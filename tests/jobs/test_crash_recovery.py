@@ -1,0 +1,186 @@
+"""SIGKILL `dropwire serve` and `dropwire worker` under load, restart them, and check that every
+acknowledged write is there and every acknowledged async item is applied within 10 s, once."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from dropwire.apilog.models import ApiLog, LogStatus
+from dropwire.jobs.models import Job, JobState
+from dropwire.sales.models import Sale
+from dropwire.vendors.models import DropshipProvider
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN = "crash-test-admin-token-0123456789abcdef"
+SALE_CLIENTS = 3
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Processes:
+    """A `dropwire serve` (API + in-process worker) and a separate `dropwire worker`."""
+
+    def __init__(self, database_url: str) -> None:
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "DROPWIRE_DATABASE_URL": database_url,
+            "DROPWIRE_ADMIN_TOKEN": ADMIN,
+            "DROPWIRE_RATE_LIMIT_ENABLED": "false",
+            "DROPWIRE_JOB_LEASE_SECONDS": "2",
+            "DROPWIRE_LOG_LEVEL": "ERROR",
+            "DROPWIRE_AUTH_CACHE_SECONDS": "60",
+        }
+        self.running: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "dropwire.cli"]
+        self.running = [
+            subprocess.Popen([*command, "serve", "--port", str(self.port)], cwd=ROOT, env=self.env),
+            subprocess.Popen([*command, "worker", "--threads", "2"], cwd=ROOT, env=self.env),
+        ]
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "dropwire serve did not come up"
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        for process in self.running:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+
+    def stop(self) -> None:
+        for process in self.running:
+            process.terminate()
+            process.wait(timeout=30)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def test_killed_processes_lose_nothing_acknowledged_and_apply_it_once(database, client):
+    vendor = client.post("/api/dropship-providers.json", json={"name": "Stock"}).json()
+    feed = client.post("/api/inventory-feeds.json", json={"dropshipProviderId": vendor["id"]})
+    client.post("/api/variants.json", json={"sku": "CRASH-1", "name": "Crash"})
+    stocked = client.put(
+        f"/api/inventory-feeds/{feed.json()['id']}/parse-webhook.json",
+        json={"externalId": "c1", "vendorSku": "CRASH-1", "inventoryQuantity": 1_000_000},
+    )
+    assert stocked.status_code == 200, stocked.text
+    custom = client.post("/api/custom-channels.json", json={"name": "Shop"}).json()
+
+    processes = Processes(database.url)
+    processes.start()
+    acknowledged_sales: list[str] = []
+    created_vendors: list[int] = []
+    stop = threading.Event()
+
+    def post_sales(worker: int) -> None:
+        n = 0
+        with httpx.Client(timeout=5) as http:
+            while not stop.is_set():
+                n += 1
+                external_id = f"s{worker}-{n}"
+                body = {
+                    "externalId": external_id,
+                    "lineItems": [
+                        {
+                            "externalId": "1",
+                            "quantity": 1,
+                            "price": 9,
+                            "variant": {"sku": "CRASH-1"},
+                        }
+                    ],
+                }
+                try:
+                    answer = http.post(
+                        f"{processes.base_url}/webhooks/custom-channels/manual-sale.json",
+                        json=body,
+                        headers={"jetti-webhook-hash": custom["webhookHash"]},
+                    )
+                except httpx.HTTPError:
+                    time.sleep(0.05)  # the server is down: not acknowledged
+                    continue
+                if answer.status_code == 200:
+                    acknowledged_sales.append(external_id)
+                time.sleep(0.1)  # a steady load the workers keep up with: recovery is the subject
+
+    def create_vendors(worker: int) -> None:
+        n = 0
+        with httpx.Client(timeout=5, headers={"Authorization": f"Bearer {ADMIN}"}) as http:
+            while not stop.is_set():
+                n += 1
+                try:
+                    answer = http.post(
+                        f"{processes.base_url}/api/dropship-providers.json",
+                        json={"name": f"v{worker}-{n}"},
+                    )
+                except httpx.HTTPError:
+                    time.sleep(0.05)
+                    continue
+                if answer.status_code == 201:
+                    created_vendors.append(answer.json()["id"])
+
+    clients = [threading.Thread(target=post_sales, args=(i,)) for i in range(SALE_CLIENTS)]
+    clients += [threading.Thread(target=create_vendors, args=(i,)) for i in range(3)]
+    for thread in clients:
+        thread.start()
+    try:
+        for _ in range(2):
+            time.sleep(1.5)
+            processes.kill()
+            processes.start()
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join()
+    last_acknowledged = time.monotonic()
+    try:
+        expected = set(acknowledged_sales)
+        assert len(expected) > 50, "the load never got going"
+        while True:
+            with database.session(write=False) as session:
+                applied = set(session.scalars(select(Sale.external_id)))
+            if expected <= applied or time.monotonic() - last_acknowledged > 10:
+                break
+            time.sleep(0.2)
+        assert expected - applied == set(), "acknowledged sales not applied within 10 s"
+    finally:
+        processes.stop()
+
+    with database.session(write=False) as session:
+        vendors = set(session.scalars(select(DropshipProvider.id)))
+        outcomes = Counter(
+            session.scalars(
+                select(ApiLog.external_id).where(
+                    ApiLog.kind == "inbound.manual_sale", ApiLog.status == LogStatus.success
+                )
+            )
+        )
+        unfinished = session.scalars(select(Job).where(Job.state == JobState.running)).all()
+    assert set(created_vendors) <= vendors, "a vendor answered 201 is gone"
+    assert {k: n for k, n in outcomes.items() if n > 1} == {}, "an item was applied twice"
+    assert expected <= set(outcomes)
+    assert [job.kind for job in unfinished if job.kind.startswith("inbound.")] == []
