@@ -10,7 +10,7 @@ $BIN/ruff format --check src tests bench
 $BIN/mypy
 
 echo "== tests on SQLite"
-$BIN/pytest -q -p no:cacheprovider "$@"
+$BIN/pytest -q -p no:cacheprovider -n 2 "$@"
 
 echo "== tests on PostgreSQL"
 PGHOST=${PGHOST:-127.0.0.1}
@@ -30,6 +30,11 @@ if ! pg_isready -q -h "$PGHOST" -p "$PGPORT" 2>/dev/null; then
 fi
 DB="dropwire_test_$$"
 psql -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-trap 'psql -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+drop_test_databases() {
+  for name in $DB ${DB}_gw0 ${DB}_gw1; do
+    psql -q -d postgres -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null 2>&1 || true
+  done
+}
+trap drop_test_databases EXIT
 DROPWIRE_TEST_DATABASE_URL="postgresql+psycopg://$PGUSER@$PGHOST:$PGPORT/$DB" \
-  $BIN/pytest -q -p no:cacheprovider "$@"
+  $BIN/pytest -q -p no:cacheprovider -n 2 "$@"

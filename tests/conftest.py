@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 import dropwire.models  # noqa: F401  (every table registered)
 from dropwire.auth.service import create_api_user
@@ -24,7 +24,25 @@ from dropwire.vendors.models import DropshipProvider
 
 
 def _test_url(tmp_dir: Path) -> str:
-    return os.environ.get("DROPWIRE_TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.db'}"
+    """SQLite in a temporary folder, or DROPWIRE_TEST_DATABASE_URL; under pytest-xdist each
+    worker gets its own PostgreSQL database (`<name>_gw0`, ...), created on first use."""
+    url = os.environ.get("DROPWIRE_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_dir / 'test.db'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None or not url.startswith("postgresql"):
+        return url
+    base = make_url(url)
+    own = base.set(database=f"{base.database}_{worker}")
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+        )
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{own.database}"'))
+    admin.dispose()
+    return own.render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

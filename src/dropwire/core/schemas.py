@@ -63,7 +63,10 @@ def _http_url(value: str) -> str:
     return value
 
 
-HttpUrl = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
+HTTP_URL_PATTERN = r"^https?://[^\s/?#@]+(@[^\s/?#@]+)?([/?#][^\s]*)?$"
+HttpUrl = Annotated[
+    str, Field(max_length=2048, pattern=HTTP_URL_PATTERN), AfterValidator(_http_url)
+]
 """An http(s) URL kept exactly as given (pydantic's URL type would rewrite it)."""
 
 Name = Annotated[str, Field(min_length=1, max_length=255)]
