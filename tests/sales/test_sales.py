@@ -358,3 +358,17 @@ def test_channel_cancellation_of_a_shipped_sale_changes_nothing(world: World):
     assert response.status_code == 200
     assert response.json()["cancellationStatus"] == "none"
     assert response.json()["inventoryStatus"] == "fulfilled"
+
+
+def test_a_reference_chosen_by_a_channel_is_never_generated_again(world):
+    world.variant("REF-1")
+    world.stock("north", "REF-1", 10)
+    first = world.post("ext-1", [("1", "REF-1", 1)])
+    taken = str(int(first.json()["reference"]) + 1)
+    assert world.post("ext-2", [("1", "REF-1", 1)], reference=taken).status_code in (200, 201)
+    third = world.post("ext-3", [("1", "REF-1", 1)])
+    assert third.status_code in (200, 201), third.text
+    assert third.json()["reference"] not in (first.json()["reference"], taken)
+    renamed = world.post("ext-3", [("1", "REF-1", 1)], reference=taken)
+    assert renamed.status_code == 409
+    assert renamed.json()["errors"][0]["field"] == "saleDefaults.reference"

@@ -7,7 +7,7 @@ disconnecting undoes it. Every batch item is applied on its own: one bad item fa
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ from dropwire.catalog.schemas import VariantOption
 from dropwire.catalog.service import find_variant_by_sku, sku_key
 from dropwire.channels.models import Channel
 from dropwire.core.errors import DomainError, Invalid
-from dropwire.core.schemas import ApiInput, ApiModel, Money
+from dropwire.core.schemas import ApiInput, ApiModel, Id, Money, requires_one_of
 from dropwire.feeds import service as feeds
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
 from dropwire.vendors.models import DropshipProvider
@@ -42,9 +42,13 @@ class ConnectorVariant(ApiInput):
 
 
 class VendorSkuRef(ApiInput):
+    model_config = ConfigDict(
+        json_schema_extra=requires_one_of("dropshipProviderId", "dropshipProviderExternalId")
+    )
+
     vendor_sku: Annotated[str, Field(min_length=1, max_length=255)]
     dropship_provider_external_id: Annotated[str, Field(max_length=255)] | None = None
-    dropship_provider_id: int | None = Field(default=None, ge=1)
+    dropship_provider_id: Id | None = None
 
     @model_validator(mode="after")
     def _vendor_named(self) -> "VendorSkuRef":

@@ -12,6 +12,8 @@ MAX_ID = 2**63 - 1
 """Ids are 64-bit signed integers in both databases."""
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+MAX_UNITS = 1_000_000_000
+"""The largest quantity of units a request may state."""
 """A record id in a request body: outside 1..2^63-1 it is a 422 naming the field."""
 
 
@@ -35,6 +37,13 @@ class ApiInput(BaseModel):
         """What an update sent: fields present in the body, null only where it means 'clear'."""
         sent: dict[str, Any] = self.model_dump(exclude_unset=True, exclude=exclude)
         return {k: v for k, v in sent.items() if v is not None or k in self.clearable}
+
+
+def requires_one_of(*names: str, exactly: bool = False) -> dict[str, Any]:
+    """JSON schema for a model rule "give (exactly) one of these fields", so the OpenAPI
+    document states the rule its validator enforces."""
+    branches = [{"required": [name]} for name in names]
+    return {"oneOf" if exactly else "anyOf": branches}
 
 
 def _two_places(value: Decimal) -> Decimal:
@@ -63,7 +72,8 @@ def _http_url(value: str) -> str:
     return value
 
 
-HTTP_URL_PATTERN = r"^https?://[^\s/?#@]+(@[^\s/?#@]+)?([/?#][^\s]*)?$"
+URL_REST = r"://[^\s/?#@]+(@[^\s/?#@]+)?([/?#][^\s]*)?$"
+HTTP_URL_PATTERN = r"^https?" + URL_REST
 HttpUrl = Annotated[
     str, Field(max_length=2048, pattern=HTTP_URL_PATTERN), AfterValidator(_http_url)
 ]

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import AfterValidator, Field, field_serializer
 
 from dropwire.catalog.schemas import VariantOption
-from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Id, Money, Name
+from dropwire.core.schemas import URL_REST, ApiInput, ApiModel, ExternalId, Id, Money, Name
 from dropwire.feeds.models import FetchFrequency, QuantityOverride, ResourceType
 
 FEED_SCHEMES = ("http", "https", "ftp", "ftps")
@@ -33,7 +33,9 @@ def masked_url(value: str | None) -> str | None:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-FeedUrl = Annotated[str, Field(max_length=2048), AfterValidator(_feed_url)]
+FeedUrl = Annotated[
+    str, Field(max_length=2048, pattern=r"^(https?|ftps?)" + URL_REST), AfterValidator(_feed_url)
+]
 Quantity = Annotated[int, Field(ge=0, le=100_000_000, strict=True)]
 
 

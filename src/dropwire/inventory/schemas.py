@@ -1,9 +1,17 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Id, Name
+from dropwire.core.schemas import (
+    MAX_UNITS,
+    ApiInput,
+    ApiModel,
+    ExternalId,
+    Id,
+    Name,
+    requires_one_of,
+)
 from dropwire.inventory.models import LocationKind, MovementCause
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
@@ -34,10 +42,21 @@ class WarehouseRead(ApiModel):
 
 
 class InventoryAdjustmentCreate(ApiInput):
+    model_config = ConfigDict(
+        json_schema_extra=requires_one_of("quantity", "setStocked", exactly=True)
+    )
+
     variant_id: Id
     warehouse_id: Id | None = Field(default=None, description="Default warehouse if omitted")
-    quantity: int | None = Field(default=None, description="Change of stocked (+/-)")
-    set_stocked: int | None = Field(default=None, ge=0, description="New stocked value")
+    quantity: int | None = Field(
+        default=None,
+        ge=-MAX_UNITS,
+        le=MAX_UNITS,
+        description="Change of stocked (+/-), never 0",
+    )
+    set_stocked: int | None = Field(
+        default=None, ge=0, le=MAX_UNITS, description="New stocked value"
+    )
     reason: Annotated[str, Field(max_length=500)] | None = None
 
     @model_validator(mode="after")

@@ -1,9 +1,9 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Id, Money
+from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Id, Money, requires_one_of
 from dropwire.sales.models import (
     CancellationStatus,
     CancelReason,
@@ -57,6 +57,8 @@ class Customer(ApiInput):
 
 
 class VariantRef(ApiInput):
+    model_config = ConfigDict(json_schema_extra=requires_one_of("sku", "externalId"))
+
     sku: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     external_id: Annotated[str, Field(min_length=1, max_length=255)] | None = None
 

@@ -53,6 +53,15 @@ FIRST_REFERENCE = 10001
 # --- references ----------------------------------------------------------------------------
 
 
+def _reference_used(session: Session, reference: str) -> bool:
+    return session.scalar(select(Sale.id).where(Sale.reference == reference)) is not None
+
+
+def _require_unused_reference(session: Session, reference: str) -> None:
+    if _reference_used(session, reference):
+        raise Conflict(f"sale reference '{reference}' is already used", "saleDefaults.reference")
+
+
 def next_reference(session: Session) -> str:
     """The next sale reference (10001, 10002, ...), unique however many sales race.
 
@@ -131,6 +140,7 @@ def upsert_manual_sale(
         changed = _assign(sale, **header)
         requested = data.sale_defaults.reference
         if requested and requested != sale.reference:
+            _require_unused_reference(session, requested)
             changed |= _assign(sale, reference=requested)
     changed |= _apply_lines(session, channel, sale, data.line_items, created, actor)
     if (
@@ -150,9 +160,13 @@ def upsert_manual_sale(
 def _create_sale(
     session: Session, channel: Channel, data: ManualSale, header: dict[str, Any]
 ) -> Sale:
-    reference = data.sale_defaults.reference or next_reference(session)
-    if session.scalar(select(Sale.id).where(Sale.reference == reference)) is not None:
-        raise Conflict(f"sale reference '{reference}' is already used", "saleDefaults.reference")
+    reference = data.sale_defaults.reference
+    if reference:
+        _require_unused_reference(session, reference)
+    else:
+        reference = next_reference(session)
+        while _reference_used(session, reference):  # a channel chose this number itself
+            reference = next_reference(session)
     sale = Sale(channel_id=channel.id, external_id=data.external_id, reference=reference, **header)
     session.add(sale)
     try:
