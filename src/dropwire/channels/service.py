@@ -50,7 +50,7 @@ def _save_parent_settings(
         if channel.parent_channel == parent:
             writer(session, channel, value, creating)  # None: keep, or complain if missing
         elif value is not None:
-            camel = data.model_fields[field].alias or field
+            camel = type(data).model_fields[field].alias or field
             raise Invalid(camel, f"only for channels with parentChannel {parent.value}")
 
 

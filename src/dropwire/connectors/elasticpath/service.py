@@ -391,7 +391,9 @@ def sync_order(
         )
     pushed["items"] = sent_items
 
-    told: dict[str, Any] = dict(pushed.get("order", {}))
+    # a new order is neither partially fulfilled nor cancelled: nothing to say until that changes
+    told: dict[str, Any] = {"partially_fulfilled": False, "partially_cancelled": False}
+    told.update(pushed.get("order", {}))
     wanted = order_fields(list(items.values()), paid=record.payment == "paid")
     if record.shipping == "fulfilled":
         wanted.pop("shipping", None)  # the store got there itself
