@@ -9,7 +9,7 @@ the database lock (BEGIN IMMEDIATE), so the same statements are simply serial.
 
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -28,8 +28,8 @@ def insert_ignoring_conflict(
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-    result: CursorResult[Any] = session.execute(stmt)  # type: ignore[assignment]
-    return bool(result.rowcount)
+    # RETURNING, not rowcount: psycopg reports a row count for a skipped row too
+    return session.execute(stmt.returning(literal_column("1"))).first() is not None
 
 
 def ensure_level(session: Session, variant_id: int, location_id: int) -> int:
