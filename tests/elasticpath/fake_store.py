@@ -494,3 +494,13 @@ def delivery(
         if secret
         else {"url": "x"},
     }
+
+
+if __name__ == "__main__":  # `python -m tests.elasticpath.fake_store`: serve until killed (bench)
+    import sys
+
+    served = FakeStore()
+    served.start()
+    print(served.port, flush=True)
+    sys.stdin.read()  # until the parent closes our stdin
+    served.stop()
