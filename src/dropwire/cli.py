@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from dropwire.auth import service as auth_service
+from dropwire.connectors.elasticpath import cli as elasticpath_cli
 from dropwire.core.db import Database, get_database
 from dropwire.core.migrations import pending, upgrade
 from dropwire.core.settings import get_settings
@@ -20,6 +21,7 @@ deliveries_app = typer.Typer(help="Outbound webhook deliveries: list, retry.", n
 app.add_typer(deliveries_app, name="deliveries")
 user_app = typer.Typer(help="People who sign in: create.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+app.add_typer(elasticpath_cli.app, name="elasticpath")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 

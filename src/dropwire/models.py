@@ -4,6 +4,8 @@ from dropwire.apilog import models as apilog_models
 from dropwire.auth import models as auth_models
 from dropwire.catalog import models as catalog_models
 from dropwire.channels import models as channels_models
+from dropwire.connectors.elasticpath import models as elasticpath_models
+from dropwire.connectors.elasticpath import outbound as elasticpath_outbound  # its commit step
 from dropwire.core.db import Base
 from dropwire.delivery import models as delivery_models
 from dropwire.delivery import outbox as delivery_outbox  # registers the before-commit hook
@@ -22,6 +24,8 @@ __all__ = [
     "channels_models",
     "delivery_models",
     "delivery_outbox",
+    "elasticpath_models",
+    "elasticpath_outbound",
     "feeds_models",
     "idempotency",
     "inventory_models",

@@ -1,9 +1,54 @@
 from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field
 
 from dropwire.channels.models import InventorySync, ParentChannel, PublishingAcknowledgement
 from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, HttpUrl, Id, Name
+
+
+class StockMode(StrEnum):
+    transactions = "transactions"  # classic inventory: increment/decrement by the difference
+    locations = "locations"  # multi-location inventory: `set` at one location
+
+
+Sku = Annotated[str, Field(min_length=1, max_length=255)]
+OrderEvent = Annotated[str, Field(pattern=r"^order\.[a-z_]+$")]
+
+
+class ElasticPathFields(ApiInput):
+    """An Elastic Path store's settings (`parentChannel: elasticPath`); secrets are write-only."""
+
+    base_url: HttpUrl | None = Field(
+        default=None, description="https://useast.api.elasticpath.com, euwest, or custom"
+    )
+    client_id: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    client_secret: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+    webhook_secret: Annotated[str, Field(min_length=8, max_length=1000)] | None = None
+    shipping_skus: list[Sku] | None = Field(default=None, max_length=50)
+    inventory: StockMode | None = None
+    location: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(
+        default=None, description="Multi-location inventory: the location slug to set"
+    )
+    observes: list[OrderEvent] | None = Field(default=None, max_length=20)
+    publish_products: bool | None = Field(
+        default=None, description="Create/update PCM products (by SKU) for published variants"
+    )
+
+
+class ElasticPathRead(ApiModel):
+    base_url: str
+    client_id: str
+    client_secret_set: bool
+    webhook_secret_set: bool
+    shipping_skus: list[str]
+    inventory: StockMode
+    location: str | None
+    observes: list[str]
+    publish_products: bool
+    integration_id: str | None
+    webhook_path: str = Field(description="Where the store's integration delivers order events")
 
 
 class ChannelFields(ApiInput):
@@ -15,6 +60,7 @@ class ChannelFields(ApiInput):
     connect_to_feed: bool | None = None
     warehouse_id: Id | None = None
     external_id: ExternalId | None = None
+    elastic_path: ElasticPathFields | None = None
 
 
 class ChannelCreate(ChannelFields):
@@ -36,6 +82,7 @@ class ChannelRead(ApiModel):
     connect_to_feed: bool
     warehouse_id: int | None
     external_id: str | None
+    elastic_path: ElasticPathRead | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -1,6 +1,7 @@
 """Channels and custom channels."""
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from dropwire.auth.service import digest
 from dropwire.channels.models import Channel, CustomChannel, ParentChannel
 from dropwire.channels.schemas import (
     ChannelCreate,
+    ChannelFields,
     ChannelUpdate,
     CustomChannelCreate,
     CustomChannelUpdate,
@@ -28,6 +30,28 @@ _REQUIRED = frozenset(
         "publishing_acknowledgement",
     }
 )
+
+
+# A connector keeps its store settings in its own tables: it registers who saves them.
+SettingsWriter = Callable[[Session, Channel, Any, bool], None]
+_SETTINGS_WRITERS: dict[ParentChannel, tuple[str, SettingsWriter]] = {}
+
+
+def register_settings_writer(parent: ParentChannel, field: str, writer: SettingsWriter) -> None:
+    """`writer(session, channel, value or None, creating)` for channels of `parent`."""
+    _SETTINGS_WRITERS[parent] = (field, writer)
+
+
+def _save_parent_settings(
+    session: Session, channel: Channel, data: ChannelFields, creating: bool
+) -> None:
+    for parent, (field, writer) in _SETTINGS_WRITERS.items():
+        value = getattr(data, field, None)
+        if channel.parent_channel == parent:
+            writer(session, channel, value, creating)  # None: keep, or complain if missing
+        elif value is not None:
+            camel = type(data).model_fields[field].alias or field
+            raise Invalid(camel, f"only for channels with parentChannel {parent.value}")
 
 
 def _apply(target: Any, changes: dict[str, Any]) -> None:
@@ -51,17 +75,23 @@ def get_channel(session: Session, channel_id: int) -> Channel:
 
 def create_channel(session: Session, data: ChannelCreate) -> Channel:
     _check_warehouse(session, data.warehouse_id)
-    channel = Channel(**data.model_dump(exclude_none=True))
+    channel = Channel(**data.model_dump(exclude_none=True, exclude=set(_settings_fields())))
     session.add(channel)
     session.flush()
+    _save_parent_settings(session, channel, data, creating=True)
     return channel
 
 
+def _settings_fields() -> list[str]:
+    return [field for field, _ in _SETTINGS_WRITERS.values()]
+
+
 def update_channel(session: Session, channel: Channel, data: ChannelUpdate) -> Channel:
-    changes = data.changes()
+    changes = data.changes(exclude=set(_settings_fields()))
     _check_warehouse(session, changes.get("warehouse_id"))
     _apply(channel, changes)
     session.flush()
+    _save_parent_settings(session, channel, data, creating=False)
     return channel
 
 

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     allow_private_targets: bool = Field(
         default=False, description="Allow outbound webhooks to private/loopback addresses"
     )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Encrypts stored third-party secrets (Elastic Path client and webhook"
+        " secrets); comma-separated to rotate: the first encrypts, all decrypt",
+    )
 
 
 @lru_cache

@@ -50,7 +50,8 @@ class Delivery(IdMixin, TimestampMixin, Base):
         Index("ix_deliveries_coalesce", "coalesce_key", "id"),
     )
 
-    event: Mapped[EventKind] = mapped_column(String(32), index=True)
+    event: Mapped[str] = mapped_column(String(32), index=True)  # an EventKind, or a transport's
+    transport: Mapped[str] = mapped_column(String(32), default="webhook", server_default="webhook")
     endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
     url: Mapped[str] = mapped_column(String(2048))
     channel_id: Mapped[int | None] = mapped_column(index=True)

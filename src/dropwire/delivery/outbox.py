@@ -19,6 +19,7 @@ from dropwire.channels.schemas import ChannelRead
 from dropwire.core.db import call_after_commit
 from dropwire.delivery.models import Delivery, DeliveryState, EventKind, WebhookEndpoint
 from dropwire.delivery.signing import new_secret
+from dropwire.delivery.transports import WEBHOOK
 from dropwire.inventory.channels import changed_channel_quantities, record_pushed
 from dropwire.inventory.locking import insert_ignoring_conflict
 from dropwire.inventory.service import TOUCHED_KEY
@@ -47,7 +48,7 @@ def endpoint_for(session: Session, url: str) -> WebhookEndpoint:
 def emit(
     session: Session,
     *,
-    event: EventKind,
+    event: EventKind | str,
     url: str,
     body: dict[str, Any],
     subject_type: str,
@@ -56,8 +57,12 @@ def emit(
     dropship_provider_id: int | None = None,
     coalesce_key: str | None = None,
     hash_header: str | None = None,
+    transport: str = WEBHOOK,
 ) -> Delivery:
-    """Write (or, with a coalesce key, refresh the pending) delivery in the caller's transaction."""
+    """Write (or, with a coalesce key, refresh the pending) delivery in the caller's transaction.
+
+    `transport` names who sends it: the relay's signed webhook POST, or a registered transport.
+    """
     call_after_commit(session, "delivery.wake", notify)  # senders look as soon as it commits
     if coalesce_key is not None:
         pending = session.scalar(
@@ -84,6 +89,7 @@ def emit(
         coalesce_key=coalesce_key,
         body=body,
         hash_header=hash_header,
+        transport=transport,
     )
     session.add(delivery)
     session.flush()

@@ -9,6 +9,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -22,6 +23,7 @@ from dropwire.core.db import Database
 from dropwire.core.queueing import first_in_line, skipping_locked
 from dropwire.core.settings import get_settings
 from dropwire.core.time import utcnow
+from dropwire.delivery import transports
 from dropwire.delivery.models import (
     UNFINISHED,
     Delivery,
@@ -47,13 +49,13 @@ RETRY_SCHEDULE = (
     timedelta(hours=10),
 )
 MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
-TIMEOUTS = {EventKind.inventory: 5.0}
+TIMEOUTS: dict[str, float] = {EventKind.inventory: 5.0}
 DEFAULT_TIMEOUT = 10.0
 EXCERPT = 500
 
 
 def timeout_for(event: str) -> float:
-    return TIMEOUTS.get(EventKind(event), DEFAULT_TIMEOUT)
+    return TIMEOUTS.get(event, DEFAULT_TIMEOUT)
 
 
 def claim(database: Database, limit: int = 20) -> list[int]:
@@ -117,6 +119,29 @@ class Outcome:
     reply: object = None
     disabled: bool = False  # the endpoint is switched off
     refused: bool = False  # the target address is not allowed
+    on_delivered: Callable[[Session], None] | None = None  # a transport's follow-up on success
+
+
+def _by_transport(
+    database: Database,
+    transport: transports.Transport,
+    message: transports.Message,
+    client: httpx.Client,
+    allow_private: bool,
+    outcome: Outcome,
+) -> None:
+    try:
+        check_target(message.url, allow_private)
+        sent = transport(database, message, client)
+    except TargetRefused as exc:
+        outcome.error, outcome.refused = str(exc), True
+        return
+    except Exception as exc:  # a transport's bug must not leave the delivery leased forever
+        log.exception("transport for delivery %s failed", message.id)
+        outcome.error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
+        return
+    outcome.status, outcome.excerpt, outcome.error = sent.status, sent.excerpt, sent.error
+    outcome.retry_after, outcome.on_delivered = sent.retry_after, sent.on_delivered
 
 
 def send(
@@ -127,15 +152,29 @@ def send(
         assert delivery is not None
         endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
         assert endpoint is not None
-        body = json.dumps(delivery.body, separators=(",", ":")).encode()
-        message_id = f"msg_{delivery.id}_{delivery.version}"
-        url, event, hash_header = delivery.url, EventKind(delivery.event), delivery.hash_header
+        transport = transports.get(delivery.transport)
+        message = transports.Message(
+            id=delivery.id,
+            version=delivery.version,
+            event=delivery.event,
+            url=delivery.url,
+            body=delivery.body,
+            channel_id=delivery.channel_id,
+            subject_type=delivery.subject_type,
+            subject_id=delivery.subject_id,
+            attempts=delivery.attempts,
+        )
         outcome = Outcome(disabled=endpoint.disabled_at is not None)
-        secret = endpoint.secret
+        secret, hash_header = endpoint.secret, delivery.hash_header
     started = time.perf_counter()
     if outcome.disabled:
         outcome.error = "endpoint disabled after a 410 answer; re-enable it to resume"
+    elif transport is not None:
+        _by_transport(database, transport, message, client, allow_private, outcome)
     else:
+        body = json.dumps(message.body, separators=(",", ":")).encode()
+        message_id = f"msg_{message.id}_{message.version}"
+        url, event = message.url, EventKind(message.event)
         timestamp = int(time.time())
         headers = {
             "content-type": "application/json",
@@ -188,6 +227,8 @@ def _record(database: Database, delivery_id: int, outcome: Outcome) -> DeliveryS
         if status is not None and 200 <= status < 300:
             delivery.state = DeliveryState.delivered
             delivery.delivered_at = utcnow()
+            if outcome.on_delivered is not None:
+                outcome.on_delivered(session)
             if isinstance(outcome.reply, dict) and delivery.event == EventKind.publishing:
                 _acknowledge(session, delivery.subject_id, outcome.reply)
         elif outcome.disabled or status == 410:

@@ -4,7 +4,7 @@ from typing import Any
 from pydantic import Field
 
 from dropwire.core.schemas import ApiModel
-from dropwire.delivery.models import DeliveryState, EventKind
+from dropwire.delivery.models import DeliveryState
 
 
 class AttemptRead(ApiModel):
@@ -18,7 +18,10 @@ class AttemptRead(ApiModel):
 
 class DeliveryRead(ApiModel):
     id: int
-    event: EventKind
+    event: str = Field(
+        description="inventory, publishing, fulfillment, purchase.* or a transport's"
+    )
+    transport: str = Field(description="webhook (signed POST) or a registered transport")
     endpoint_id: int
     url: str
     channel_id: int | None

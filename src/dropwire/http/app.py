@@ -12,6 +12,7 @@ from dropwire.apilog.writer import ApiLogWriter
 from dropwire.catalog.endpoints import router as catalog_router
 from dropwire.channels.catalog_endpoints import router as channel_catalog_router
 from dropwire.channels.endpoints import router as channels_router
+from dropwire.connectors.elasticpath.endpoints import router as elasticpath_router
 from dropwire.core.db import Database
 from dropwire.core.settings import Settings, get_settings
 from dropwire.delivery.endpoints import router as delivery_router
@@ -101,6 +102,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api")
     app.include_router(inbound_router)
+    app.include_router(elasticpath_router)
     app.include_router(health_router)
     _require_unit_of_work(app)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)

@@ -1,0 +1,1 @@
+"""Elastic Path Commerce: order events in; stock, products and order states out."""

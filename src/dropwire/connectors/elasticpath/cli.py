@@ -1,0 +1,43 @@
+"""`dropwire elasticpath setup CHANNEL_ID --public-url URL`."""
+
+from typing import Annotated
+
+import typer
+
+from dropwire.connectors.elasticpath import service
+from dropwire.connectors.elasticpath.client import ElasticPathError
+from dropwire.core.db import get_database
+from dropwire.core.errors import DomainError
+
+app = typer.Typer(help="Elastic Path Commerce stores.", no_args_is_help=True)
+
+
+@app.command()
+def setup(
+    channel_id: Annotated[int, typer.Argument(help="An Elastic Path channel's id")],
+    public_url: Annotated[
+        str,
+        typer.Option(
+            "--public-url",
+            help="Dropwire's base URL as the store reaches it, e.g. https://dropwire.example.com",
+        ),
+    ],
+) -> None:
+    """Create or update the store's integration that delivers order events to Dropwire."""
+    from dropwire import models  # noqa: F401  (every table, for the relationships)
+
+    database = get_database()
+    try:
+        with database.transaction() as session:
+            integration = service.setup_integration(
+                session, channel_id=channel_id, public_url=public_url
+            )
+    except ElasticPathError as exc:
+        typer.secho(f"Elastic Path refused: {exc} {exc.text}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from exc
+    except DomainError as exc:
+        typer.secho(exc.message, fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from exc
+    url = (integration.get("configuration") or {}).get("url")
+    observes = ", ".join(integration.get("observes", []))
+    typer.echo(f"integration {integration['id']} delivers {observes} to {url}")

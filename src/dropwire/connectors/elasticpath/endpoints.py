@@ -1,0 +1,49 @@
+"""`POST /webhooks/elasticpath/{channelId}`: the store's integration deliveries.
+
+Answers 200 once the event is stored and its job queued (the store gives up after 10 s and
+delivers at least once); the sale is upserted by the worker.
+"""
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from dropwire.connectors.elasticpath import service
+from dropwire.core.db import Database
+from dropwire.core.errors import DomainError, FieldProblem
+from dropwire.http.request_body import BODY_KEY
+
+router = APIRouter(prefix="/webhooks/elasticpath", tags=["Elastic Path"])
+
+SECRET_HEADER = "x-moltin-secret-key"
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise DomainError(
+            "Malformed JSON body", [FieldProblem("body", "not valid JSON")], 400
+        ) from None
+
+
+@router.post("/{channel_id}")
+async def receive(channel_id: int, request: Request) -> JSONResponse:
+    raw: bytes = request.scope.get(BODY_KEY, b"") or await request.body()
+    header = request.headers.get(SECRET_HEADER)
+    database: Database = request.app.state.database
+
+    def store() -> bool:
+        body = _parse(raw)
+        secret = service.presented_secret(header, body)
+        with database.transaction() as session:
+            return service.accept_event(session, channel_id=channel_id, secret=secret, body=body)
+
+    accepted = await run_in_threadpool(store)
+    worker = getattr(request.app.state, "worker", None)
+    if accepted and worker is not None:
+        worker.wake()
+    return JSONResponse({"queued": 1 if accepted else 0, "duplicate": not accepted})

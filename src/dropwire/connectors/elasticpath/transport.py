@@ -1,0 +1,116 @@
+"""Sends this connector's deliveries to the store's API (registered as a delivery transport).
+
+Each delivery is one logical change: a plain call (`{method, path, json}`), a stock level to
+reach, a product to create or update by SKU, or flow entries to add and relate to the order.
+The store's settings are read fresh for every attempt, so a rotated secret takes effect at once.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session
+
+from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus
+from dropwire.connectors.elasticpath import service
+from dropwire.connectors.elasticpath.client import ElasticPathClient, ElasticPathError
+from dropwire.core.db import Database
+from dropwire.delivery import transports
+from dropwire.delivery.transports import Message, Sent
+
+EXCERPT = 500
+
+
+def _stock(client: ElasticPathClient, body: dict[str, Any]) -> str:
+    """Reach `available` units: MLI `set`, or classic increment/decrement by the difference.
+
+    The difference is taken against the store's current `available`, which already counts the
+    store's own allocations for paid orders, so a sale is never subtracted twice.
+    """
+    product_id, target = str(body["productId"]), int(body["available"])
+    if body.get("mode") == "locations":
+        client.set_stock_at(product_id, body.get("location"), target)
+        return f"set {target}"
+    stock = client.get_stock(product_id)
+    if stock is None:
+        client.create_stock(product_id, target)
+        return f"created with {target}"
+    current = stock.get("available")
+    if current is None:
+        current = (stock.get("attributes") or {}).get("available", 0)
+    delta = target - int(current)
+    if delta:
+        action = "increment" if delta > 0 else "decrement"
+        client.stock_transaction(product_id, action, abs(delta))
+        return f"{action} {abs(delta)}"
+    return "unchanged"
+
+
+def _product(client: ElasticPathClient, body: dict[str, Any]) -> tuple[str, str]:
+    attributes: dict[str, Any] = dict(body["attributes"])
+    found = client.find_product(str(attributes["sku"]))
+    if found is None:
+        return str(client.create_product(attributes)["id"]), "created"
+    attributes.pop("status", None)  # never flip a live product back to draft
+    return str(client.update_product(str(found["id"]), attributes)["id"]), "updated"
+
+
+def _entries(client: ElasticPathClient, body: dict[str, Any]) -> str:
+    ids = []
+    for entry in body["entries"]:
+        created = client.call(
+            "POST",
+            f"/v2/flows/{body['flow']}/entries",
+            json={"data": {"type": "entry", **entry}},
+        )
+        ids.append(str(created["data"]["id"]))
+    client.call(
+        "POST",
+        str(body["relationship"]),
+        json={"data": [{"type": body["flow"], "id": entry_id} for entry_id in ids]},
+    )
+    return f"{len(ids)} {body['flow']} entries"
+
+
+def _connect(channel_variant_id: int, product_id: str) -> Any:
+    def connect(session: Session) -> None:
+        link = session.get(ChannelVariant, channel_variant_id)
+        if link is not None:
+            link.external_id = product_id
+            link.status = ChannelVariantStatus.connected
+            link.error_message = None
+
+    return connect
+
+
+def send(database: Database, message: Message, http: httpx.Client) -> Sent:
+    with database.session(write=False) as session:
+        store = service.find_store(session, message.channel_id or 0)
+        if store is None:
+            return Sent(status=410, error="the channel no longer has Elastic Path settings")
+        client = service.client_for(store, http=http)
+    body = message.body
+    try:
+        if message.event == "elasticpath.stock":
+            return Sent(status=200, excerpt=_stock(client, body))
+        if message.event == "elasticpath.product":
+            product_id, done = _product(client, body)
+            return Sent(
+                status=200,
+                excerpt=f"product {product_id} {done}",
+                on_delivered=_connect(message.subject_id, product_id),
+            )
+        if message.event == "elasticpath.entries":
+            return Sent(status=201, excerpt=_entries(client, body))
+        response = client.request(str(body["method"]), str(body["path"]), json=body.get("json"))
+        sent = Sent(status=response.status_code, excerpt=response.text[:EXCERPT])
+        if response.status_code == 429:
+            wait = response.headers.get("retry-after", "")
+            sent.retry_after = timedelta(seconds=float(wait)) if wait.isdigit() else None
+        return sent
+    except ElasticPathError as exc:
+        wait = timedelta(seconds=exc.retry_after) if exc.retry_after else None
+        return Sent(status=exc.status, excerpt=f"{exc}: {exc.text}"[:EXCERPT], retry_after=wait)
+
+
+transports.register(service.TRANSPORT, send)

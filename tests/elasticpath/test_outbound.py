@@ -1,0 +1,238 @@
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from dropwire.cli import app as cli_app
+from dropwire.connectors.elasticpath.client import (
+    ElasticPathClient,
+    ElasticPathError,
+    TokenCache,
+)
+from dropwire.connectors.elasticpath.models import ElasticPathStore
+from dropwire.delivery.models import Delivery
+from tests.elasticpath.conftest import WEBHOOK_SECRET
+from tests.elasticpath.fake_store import CLIENT_ID, CLIENT_SECRET, order_document
+
+
+def ep_deliveries(database, event=None):
+    with database.transaction() as session:
+        query = select(Delivery).where(Delivery.transport == "elasticpath").order_by(Delivery.id)
+        rows = [d for d in session.scalars(query) if event is None or d.event == event]
+        return [(d.event, d.state, d.attempts, d.last_status) for d in rows]
+
+
+def test_client_caches_the_token_refreshes_on_401_and_retries_429(fake):
+    fake.stock["p1"] = {"total": 5, "available": 5, "allocated": 0}
+    naps: list[float] = []
+    client = ElasticPathClient(
+        fake.url, CLIENT_ID, CLIENT_SECRET, tokens=TokenCache(), sleep=naps.append
+    )
+    for _ in range(5):
+        assert client.get_stock("p1")["available"] == 5
+    assert fake.token_fetches == 1
+    fake.expire_tokens()  # the store now answers 401 to the cached token
+    assert client.get_stock("p1")["available"] == 5
+    assert fake.token_fetches == 2
+    fake.fail_next("GET", "/v2/inventories/p1", 429)
+    assert client.get_stock("p1")["available"] == 5
+    assert naps == [0.0]  # Retry-After: 0 was honoured once
+    fake.fail_next("POST", "/v2/inventories/p1/transactions", 503)
+    client.stock_transaction("p1", "decrement", 2)
+    assert fake.stock["p1"]["available"] == 3
+    with pytest.raises(ElasticPathError) as refused:
+        client.stock_transaction("p1", "decrement", 9)
+    assert refused.value.status == 422 and "insufficient" in refused.value.text
+    bad = ElasticPathClient(fake.url, CLIENT_ID, "wrong", tokens=TokenCache())
+    with pytest.raises(ElasticPathError) as unauthorized:
+        bad.get_stock("p1")
+    assert unauthorized.value.status == 401
+    client.close()
+
+
+def test_stock_changes_become_transactions_by_the_difference(shop, fake, database):
+    shop.product("TENT", vendor_stock=10, store_stock=10)
+    shop.drain()
+    assert fake.transactions == []  # 10 in both places: nothing to say
+    shop.set_vendor_stock("TENT", 7)
+    shop.set_vendor_stock("TENT", 6)  # coalesced with the previous change
+    assert shop.drain() == 1
+    assert fake.transactions == [{"product_id": "prod-tent", "action": "decrement", "quantity": 4}]
+    assert fake.stock["prod-tent"]["available"] == 6
+    shop.set_vendor_stock("TENT", 9)
+    shop.drain()
+    assert fake.transactions[-1] == {
+        "product_id": "prod-tent",
+        "action": "increment",
+        "quantity": 3,
+    }
+    assert fake.stock["prod-tent"] == {"total": 9, "available": 9, "allocated": 0}
+    shop.product("MUG", vendor_stock=4)  # the store doesn't manage its stock yet: created
+    shop.drain()
+    assert fake.stock["prod-mug"]["available"] == 4
+    assert all(state == "delivered" for _, state, _, _ in ep_deliveries(database))
+    assert fake.token_fetches == 1
+
+
+def test_multi_location_inventory_sets_the_level(shop, fake):
+    response = shop.client.put(
+        f"/api/channels/{shop.channel_id}.json",
+        json={"elasticPath": {"inventory": "locations", "location": "main-wh"}},
+    )
+    assert response.status_code == 200, response.text
+    shop.product("TENT", vendor_stock=8)
+    shop.drain()
+    assert fake.mli_stock == {"prod-tent": {"main-wh": 8}}
+
+
+def test_products_are_created_then_updated_by_sku(shop, fake, database):
+    shop.client.put(
+        f"/api/channels/{shop.channel_id}.json", json={"elasticPath": {"publishProducts": True}}
+    )
+    variant = shop.client.post(
+        "/api/variants.json", json={"sku": "LAMP-1", "name": "Desk lamp", "barcode": "123"}
+    ).json()
+    shop.drain()
+    (product,) = fake.products.values()
+    assert product["attributes"]["sku"] == "LAMP-1"
+    assert product["attributes"]["status"] == "draft"
+    assert product["attributes"]["upc_ean"] == "123"
+    links = shop.client.get(
+        "/api/channel-variants.json", params={"where[channelId]": shop.channel_id}
+    ).json()
+    assert [(link["externalId"], link["status"]) for link in links] == [
+        (product["id"], "connected")
+    ]
+    product["attributes"]["status"] = "live"
+    shop.client.put(f"/api/variants/{variant['id']}.json", json={"name": "Floor lamp"})
+    shop.drain()
+    assert len(fake.products) == 1
+    assert "Floor lamp" in product["attributes"]["name"]
+    assert product["attributes"]["status"] == "live"  # an update never unpublishes
+    assert ("PUT", f"/pcm/products/{product['id']}") in [(m, p) for m, p, _ in fake.calls]
+
+
+def _paid_order(shop, order_id, lines):
+    """The store has taken payment: it allocated the units, then told Dropwire."""
+    items = [
+        {
+            "id": f"item-{sku}",
+            "sku": sku,
+            "product_id": shop.products[sku],
+            "quantity": q,
+            "amount": 2500,
+        }
+        for sku, q in lines
+    ]
+    order = order_document(order_id, items)
+    shop.fake.add_order(order)
+    for item in items:
+        level = shop.fake.stock[item["product_id"]]
+        level["allocated"] += item["quantity"]
+        level["available"] -= item["quantity"]
+    shop.deliver(order, "order.paid")
+    return shop.sale(order_id)
+
+
+def _ship(shop, purchase, items=None, tracking="TRK-1"):
+    body = {"trackingNumber": tracking, "trackingUrl": f"https://track.example/{tracking}"}
+    if items is not None:
+        body["purchaseItems"] = items
+    response = shop.client.post(f"/api/purchases/{purchase['id']}/ship.json", json=body)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def test_end_to_end_paid_order_shipped_by_the_vendor_is_fulfilled_in_the_store(shop, fake):
+    shop.product("TENT", vendor_stock=10, store_stock=10)
+    shop.drain()
+    sale = _paid_order(shop, "order-1", [("TENT", 2)])
+    (purchase,) = sale["purchases"]
+    assert purchase["dropshipProviderId"] == shop.vendor_id
+    assert sale["saleItems"][0]["externalId"] == "order-1_item-TENT"
+    shop.drain()
+    assert fake.stock["prod-tent"] == {"total": 10, "available": 8, "allocated": 2}
+    assert fake.transactions == []  # the store's own allocation already counts the sale
+    fake.fail_next("PUT", "/v2/orders/order-1", 429)  # the store throttles once
+    _ship(shop, purchase)
+    shop.drain()
+    order = fake.orders["order-1"]["data"]
+    assert order["shipping"] == "fulfilled"
+    assert order["partially_fulfilled"] is False and order["partially_cancelled"] is False
+    assert fake.stock["prod-tent"] == {"total": 8, "available": 8, "allocated": 0}
+    (entry,) = fake.entries["fulfilment_items"]
+    assert entry["orderitem_id"] == "item-TENT" and entry["fulfilled_quantity"] == 2
+    assert entry["tracking_number"] == "TRK-1" and entry["instance_id"] == "10001-01-01"
+    assert fake.relationships[("order-1", "fulfilments")] == [entry["id"]]
+    assert fake.item_fields["item-TENT"]["fulfilment_status"] == "fulfilled"
+    assert fake.token_fetches == 1
+    puts = [p for m, p, _ in fake.calls if m == "PUT" and p == "/v2/orders/order-1"]
+    assert len(puts) == 2  # the 429, then the retry
+
+
+def test_partial_shipments_and_cancellations_follow_the_onport_rules(shop, fake, database):
+    shop.product("TENT", vendor_stock=10, store_stock=10)
+    shop.product("MUG", vendor_stock=10, store_stock=10)
+    sale = _paid_order(shop, "order-2", [("TENT", 2), ("MUG", 1)])
+    (purchase,) = sale["purchases"]
+    tent = next(i for i in purchase["purchaseItems"] if i["quantity"] == 2)
+    _ship(shop, purchase, [{"id": tent["id"], "quantity": 1}])
+    shop.drain()
+    order = fake.orders["order-2"]["data"]
+    assert order["shipping"] == "unfulfilled"
+    assert order["partially_fulfilled"] is True and order["partially_cancelled"] is False
+    assert fake.item_fields["item-TENT"]["fulfilled_quantity"] == 1
+    assert fake.item_fields["item-TENT"]["fulfilment_status"] == "partially_fulfilled"
+    mug_line = next(i for i in sale["saleItems"] if i["sku"] == "MUG")
+    shop.client.post(
+        f"/api/sales/{sale['id']}/cancel.json",
+        json={"saleItems": [{"id": mug_line["id"], "quantity": 1}]},
+    )
+    shop.drain()
+    assert order["partially_fulfilled"] is True and order["partially_cancelled"] is True
+    assert order["shipping"] == "unfulfilled"
+    (cancelled,) = fake.entries["cancelled_items"]
+    assert cancelled["orderitem_id"] == "item-MUG" and cancelled["cancelled_quantity"] == 1
+    assert fake.item_fields["item-MUG"]["cancellation_status"] == "cancelled"
+    _ship(shop, purchase, tracking="TRK-2")  # the rest: shipped + cancelled, nothing pending
+    shop.drain()
+    assert order["shipping"] == "fulfilled"
+    assert order["partially_cancelled"] is True and order["partially_fulfilled"] is False
+    assert len(fake.entries["fulfilment_items"]) == 2
+    assert all(state == "delivered" for _, state, _, _ in ep_deliveries(database))
+
+
+def test_an_impossible_transition_fails_without_retrying(shop, fake, database):
+    shop.product("TENT", vendor_stock=10, store_stock=10)
+    sale = _paid_order(shop, "order-3", [("TENT", 1)])
+    fake.orders["order-3"]["data"]["shipping"] = "fulfilled"  # fulfilled in the store meanwhile
+    shop.client.post(f"/api/sales/{sale['id']}/cancel.json", json={})
+    shop.drain()
+    (order_call,) = ep_deliveries(database, "elasticpath.order")
+    assert order_call == ("elasticpath.order", "failed", 1, 422)
+    assert fake.orders["order-3"]["data"]["status"] == "complete"
+
+
+def test_setup_command_creates_then_updates_the_integration(shop, fake, database, monkeypatch):
+    monkeypatch.setenv("DROPWIRE_DATABASE_URL", database.url)
+    from dropwire.core.settings import get_settings
+
+    get_settings.cache_clear()
+    runner = CliRunner()
+    args = ["elasticpath", "setup", str(shop.channel_id), "--public-url", "https://dw.example.com/"]
+    first = runner.invoke(cli_app, args)
+    assert first.exit_code == 0, first.output
+    (integration,) = fake.integrations.values()
+    assert integration["configuration"] == {
+        "url": f"https://dw.example.com/webhooks/elasticpath/{shop.channel_id}",
+        "secret_key": WEBHOOK_SECRET,
+    }
+    assert "order.paid" in integration["observes"]
+    assert integration["integration_type"] == "webhook" and integration["enabled"] is True
+    second = runner.invoke(cli_app, args)
+    assert second.exit_code == 0, second.output
+    assert len(fake.integrations) == 1
+    assert ("PUT", f"/v2/integrations/{integration['id']}") in [(m, p) for m, p, _ in fake.calls]
+    with database.transaction() as session:
+        assert session.scalars(select(ElasticPathStore)).one().integration_id == integration["id"]
+    missing = runner.invoke(cli_app, ["elasticpath", "setup", "999", "--public-url", "https://x"])
+    assert missing.exit_code == 1
