@@ -90,6 +90,10 @@ class InventoryFeed(IdMixin, TimestampMixin, Base):
 
     dropship_provider: Mapped[DropshipProvider] = relationship(lazy="joined")
 
+    @property
+    def authentication_token_set(self) -> bool:
+        return bool(self.authentication_token)
+
 
 class InventoryFeedVariant(IdMixin, TimestampMixin, Base):
     """One item of a vendor's feed, keyed by the vendor's `externalId`; may connect to a variant."""

@@ -8,6 +8,7 @@ nothing at all.
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +19,9 @@ from dropwire.catalog.models import Variant
 from dropwire.catalog.service import mark_for_publishing
 from dropwire.core.errors import Conflict, Invalid, NotFound
 from dropwire.core.time import utcnow
-from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
+from dropwire.feeds.models import FetchFrequency, InventoryFeed, InventoryFeedVariant, ResourceType
+from dropwire.feeds.pull.mapping import parse_mapping
+from dropwire.feeds.pull.schedule import schedule_feed, schedule_key
 from dropwire.feeds.schemas import FeedCreate, FeedUpdate, FeedVariantData, FeedVariantUpdate
 from dropwire.feeds.upsert import (
     FeedItem,
@@ -71,10 +74,23 @@ def create_feed(session: Session, data: FeedCreate) -> InventoryFeed:
     fields: dict[str, Any] = data.model_dump(exclude_none=True)
     fields.setdefault("name", f"{vendor.name} inventory")
     feed = InventoryFeed(hash=value, hash_digest=value_digest, **fields)
+    _check_pull_settings(feed)
     session.add(feed)
     session.flush()
     location_for_feed(session, feed.id, feed.name)
+    schedule_feed(session, feed, first_in=timedelta(0))
     return feed
+
+
+def _check_pull_settings(feed: InventoryFeed) -> None:
+    """A pull feed must be runnable as saved: its mapping and schedule are checked here (422)."""
+    parse_mapping(
+        feed.resource_type or ResourceType.webhook,
+        feed.mapping,
+        True if feed.csv_has_header is None else feed.csv_has_header,
+    )
+    if feed.fetch_frequency == FetchFrequency.custom and not feed.fetch_interval_minutes:
+        raise Invalid("fetchIntervalMinutes", "required when fetchFrequency is custom")
 
 
 _REQUIRED = frozenset(
@@ -90,6 +106,10 @@ _REQUIRED = frozenset(
         "case_insensitive_skus",
         "allocation_buffer",
         "enabled",
+        "delimiter",
+        "csv_has_header",
+        "decimal_notation",
+        "cleanup_guard_percent",
     }
 )
 
@@ -97,11 +117,15 @@ _REQUIRED = frozenset(
 def update_feed(session: Session, feed: InventoryFeed, data: FeedUpdate) -> InventoryFeed:
     changes = data.model_dump(exclude_unset=True)
     buffer_before = feed.allocation_buffer
+    schedule_before = schedule_key(feed)
     for name, value in changes.items():
         if value is None and name in _REQUIRED:
             continue
         setattr(feed, name, value)
+    _check_pull_settings(feed)
     session.flush()
+    if schedule_key(feed) != schedule_before or "enabled" in changes:
+        schedule_feed(session, feed, first_in=timedelta(0))
     if feed.allocation_buffer != buffer_before:
         connected = session.scalars(
             select(InventoryFeedVariant.id).where(

@@ -12,6 +12,7 @@ from dropwire.channels.service import get_channel
 from dropwire.core.errors import NotFound
 from dropwire.feeds import service
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
+from dropwire.feeds.pull import tasks as pull_tasks  # noqa: F401  (schedule handler, run poller)
 from dropwire.feeds.schemas import FeedVariantData
 from dropwire.feeds.upsert import Outcome
 from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of, register
