@@ -85,6 +85,7 @@ class InventoryFeed(IdMixin, TimestampMixin, Base):
     # sent as `Authorization: Bearer ...` to REST sources; never shown back
     authentication_token: Mapped[str | None] = mapped_column(String(2048))
     cleanup_guard_percent: Mapped[int] = mapped_column(default=20, server_default="20")
+    next_fetch_at: Mapped[datetime | None]  # the schedule's next firing (None: no schedule)
     hash: Mapped[str] = mapped_column(String(64))
     hash_digest: Mapped[str] = mapped_column(String(64), unique=True)
 

@@ -102,6 +102,7 @@ class FeedRead(ApiModel):
     csv_has_header: bool
     decimal_notation: DecimalNotation
     cleanup_guard_percent: int
+    next_fetch_at: datetime | None = Field(description="When the schedule fetches next")
     authentication_token_set: bool = Field(
         default=False, description="Whether a bearer token is stored (it is never shown)"
     )

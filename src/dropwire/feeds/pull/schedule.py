@@ -1,7 +1,8 @@
 """When a pull feed fetches by itself: a job on the queue per feed, re-queued after each firing.
 
-The job's dedupe key names the schedule it belongs to (feed, frequency, interval), so changing a
-feed's schedule queues a new job and the old one, when it fires, sees it is stale and stops.
+A job names the schedule it belongs to (feed, frequency, interval): changing a feed's schedule
+queues a new job, and the old one, when it fires, sees it is stale and stops. The feed's
+`next_fetch_at` says which firing is due, so two jobs of one schedule never both carry on.
 """
 
 from datetime import timedelta
@@ -38,15 +39,26 @@ def schedule_key(feed: InventoryFeed) -> str:
 def schedule_feed(
     session: Session, feed: InventoryFeed, *, first_in: timedelta | None = None
 ) -> None:
-    """Queue the feed's next scheduled fetch (no-op if it has no schedule or one is queued)."""
+    """Queue the feed's next scheduled fetch (none when the feed has no schedule)."""
     every = interval(feed)
     if every is None:
+        feed.next_fetch_at = None
         return
+    feed.next_fetch_at = utcnow() + (every if first_in is None else first_in)
     jobs.enqueue(
         session,
         SCHEDULE_KIND,
         {"feedId": feed.id, "key": schedule_key(feed)},
         priority=jobs.PRIORITY_DEFAULT,
-        dedupe_key=schedule_key(feed),
-        run_at=utcnow() + (every if first_in is None else first_in),
+        run_at=feed.next_fetch_at,
     )
+
+
+def is_due(feed: InventoryFeed, key: str) -> bool:
+    """Whether a firing job of schedule `key` is the feed's current, due one."""
+    if key != schedule_key(feed) or feed.next_fetch_at is None:
+        return False
+    return feed.next_fetch_at <= utcnow() + SLACK
+
+
+SLACK = timedelta(seconds=30)

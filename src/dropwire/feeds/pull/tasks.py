@@ -13,7 +13,7 @@ from dropwire.core.db import Database
 from dropwire.core.errors import DomainError
 from dropwire.feeds.models import InventoryFeed
 from dropwire.feeds.pull import runs
-from dropwire.feeds.pull.schedule import SCHEDULE_KIND, schedule_feed, schedule_key
+from dropwire.feeds.pull.schedule import SCHEDULE_KIND, is_due, schedule_feed
 from dropwire.jobs.registry import handler
 from dropwire.jobs.worker import register_poller, worker_name
 
@@ -22,8 +22,8 @@ from dropwire.jobs.worker import register_poller, worker_name
 def scheduled_fetch(session: Session, payload: dict[str, Any]) -> None:
     """Queue a run (unless one is still going) and the next firing of the same schedule."""
     feed = session.get(InventoryFeed, int(payload["feedId"]))
-    if feed is None or payload.get("key") != schedule_key(feed):
-        return  # deleted, or its schedule changed: the new schedule has its own job
+    if feed is None or not is_due(feed, str(payload.get("key"))):
+        return  # deleted, its schedule changed, or another job of it already fired
     try:
         with session.begin_nested():
             runs.request_run(session, feed, trigger="schedule")
