@@ -18,9 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, Table, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -44,6 +44,7 @@ from dropwire.inventory.locking import insert_ignoring_conflict
 from dropwire.inventory.models import MovementCause
 
 FV = InventoryFeedVariant
+FV_TABLE = cast(Table, InventoryFeedVariant.__table__)
 
 # What the stored row must hold for the rules (compared, copied and written back).
 VENDOR_FIELDS = (
@@ -412,10 +413,10 @@ def _write_rows(
                     "updated_at": now,
                 }
             )
-        inserted = session.execute(
-            insert_(FV)
+        inserted = session.execute(  # Core, not ORM bulk: a third of the cost per row
+            insert_(FV_TABLE)
             .on_conflict_do_nothing(index_elements=["inventory_feed_id", "external_id"])
-            .returning(FV.id, FV.external_id),
+            .returning(FV_TABLE.c.id, FV_TABLE.c.external_id),
             rows,
         ).all()
         ids = {row.external_id: row.id for row in inserted}
