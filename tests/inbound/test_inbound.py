@@ -147,6 +147,11 @@ def test_invalid_items_fail_alone_into_the_log(anonymous, client, database, feed
 def test_new_records_go_before_updates_and_updates_keep_their_order(
     anonymous, client, database, feed
 ):
+    """A feed's requests are one batch job each, applied in the order accepted; a request that
+    creates records goes before other feeds' pending updates."""
+    vendor = client.post("/api/dropship-providers.json", json={"name": "W"}).json()
+    other = client.post("/api/inventory-feeds.json", json={"dropshipProviderId": vendor["id"]})
+    other = other.json()
     post_items(anonymous, PARSE, [{"externalId": "old", "inventoryQuantity": 1}], feed["hash"])
     jobs.run_pending(database)
     post_items(
@@ -158,19 +163,23 @@ def test_new_records_go_before_updates_and_updates_keep_their_order(
         ],
         feed["hash"],
     )
-    post_items(anonymous, PARSE, [{"externalId": "new", "inventoryQuantity": 9}], feed["hash"])
+    post_items(anonymous, PARSE, [{"externalId": "new", "inventoryQuantity": 9}], other["hash"])
+    post_items(anonymous, PARSE, [{"externalId": "old", "inventoryQuantity": 4}], feed["hash"])
     order = []
     while ids := jobs.claim(database, "t", limit=1):
         with database.session(write=False) as session:
-            order.append(session.get(Job, ids[0]).payload["item"])
+            order.append(
+                [
+                    (i["externalId"], i["inventoryQuantity"])
+                    for i in session.get(Job, ids[0]).payload["items"]
+                ]
+            )
         jobs.run(database, ids[0], "t")
-    assert [(i["externalId"], i["inventoryQuantity"]) for i in order] == [
-        ("new", 9),
-        ("old", 2),
-        ("old", 3),
-    ]
-    old = client.get("/api/inventory-feed-variants.json?where[externalId]=old").json()[0]
-    assert old["inventoryQuantity"] == 3
+    assert order == [[("new", 9)], [("old", 2), ("old", 3)], [("old", 4)]]
+    old = client.get(
+        f"/api/inventory-feed-variants.json?where[externalId]=old&where[inventoryFeedId]={feed['id']}"
+    ).json()[0]
+    assert old["inventoryQuantity"] == 4
 
 
 def test_product_and_acknowledge_batches(anonymous, client, database, feed, custom):

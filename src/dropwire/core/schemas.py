@@ -8,13 +8,13 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
-MAX_ID = 2**63 - 1
-"""Ids are 64-bit signed integers in both databases."""
+MAX_ID = 2**31 - 1
+"""Ids are INTEGER columns (32-bit signed on PostgreSQL): no record can have a larger id."""
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 MAX_UNITS = 1_000_000_000
 """The largest quantity of units a request may state."""
-"""A record id in a request body: outside 1..2^63-1 it is a 422 naming the field."""
+"""A record id in a request body: outside 1..MAX_ID it is a 422 naming the field."""
 
 
 class ApiModel(BaseModel):

@@ -55,6 +55,21 @@ class Settings(BaseSettings):
     daily_sku_limit: int = Field(
         default=0, ge=0, description="Feed variants updatable per UTC day (0 = unlimited)"
     )
+    feed_max_bytes: int = Field(
+        default=1_073_741_824, ge=1024, description="Largest pull-feed download (bytes)"
+    )
+    feed_connect_timeout: float = Field(
+        default=15.0, gt=0, description="Seconds to connect to a pull-feed server"
+    )
+    feed_read_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds a pull-feed server may stay silent mid-download"
+    )
+    feed_batch_size: int = Field(
+        default=2000, ge=1, le=20_000, description="Pull-feed rows applied per transaction"
+    )
+    feed_spool_dir: str | None = Field(
+        default=None, description="Where downloads are spooled (default: the system temp dir)"
+    )
     allow_private_targets: bool = Field(
         default=False, description="Allow outbound webhooks to private/loopback addresses"
     )

@@ -1,14 +1,16 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy import ColumnElement, select
 
 from dropwire.auth.service import Principal
 from dropwire.feeds import service
-from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
+from dropwire.feeds.models import InventoryFeed, InventoryFeedRun, InventoryFeedVariant
+from dropwire.feeds.pull import runs
 from dropwire.feeds.schemas import (
     FeedCreate,
     FeedRead,
+    FeedRunRead,
     FeedUpdate,
     FeedVariantCreate,
     FeedVariantData,
@@ -145,3 +147,58 @@ def update_feed_variant(
 ) -> InventoryFeedVariant:
     feed_variant = service.get_feed_variant(session, feed_variant_id, principal)
     return service.update_feed_variant(session, feed_variant, data, principal.name)
+
+
+# --- pull runs -----------------------------------------------------------------------------
+
+RUN_FILTERS = fields_of(InventoryFeedRun, "id", "status", "trigger", "created_at")
+
+
+@router.post(
+    "/inventory-feeds/{feed_id}/fetch.json",
+    response_model=FeedRunRead,
+    status_code=status.HTTP_202_ACCEPTED,
+)
+def fetch_feed(feed_id: int, session: DbSession, principal: CurrentPrincipal) -> InventoryFeedRun:
+    """Run a pull feed now: the run is queued for a worker (409 while one is going)."""
+    feed = service.get_feed(session, feed_id, principal)
+    return runs.request_run(session, feed, trigger="manual")
+
+
+@router.get("/inventory-feeds/{feed_id}/runs.json", response_model=list[FeedRunRead])
+def list_feed_runs(
+    feed_id: int,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    response: Response,
+    query: Listing,
+) -> list[InventoryFeedRun]:
+    feed = service.get_feed(session, feed_id, principal)
+    stmt = select(InventoryFeedRun).where(InventoryFeedRun.inventory_feed_id == feed.id)
+    return paginate(session, stmt, query, RUN_FILTERS, response, [InventoryFeedRun.id.desc()])
+
+
+def _run(session: DbSession, run_id: int, principal: Principal) -> InventoryFeedRun:
+    run = runs.get_run(session, run_id)
+    service.get_feed(session, run.inventory_feed_id, principal)  # scope check
+    return run
+
+
+@router.get("/inventory-feed-runs/{run_id}.json", response_model=FeedRunRead)
+def get_feed_run(run_id: int, session: DbSession, principal: CurrentPrincipal) -> InventoryFeedRun:
+    return _run(session, run_id, principal)
+
+
+@router.post("/inventory-feed-runs/{run_id}/approve.json", response_model=FeedRunRead)
+def approve_feed_run(
+    run_id: int, session: DbSession, principal: AdminPrincipal
+) -> InventoryFeedRun:
+    """Apply a held run's file after all (it is fetched and read again, without the guard)."""
+    return runs.approve_run(session, _run(session, run_id, principal))
+
+
+@router.post("/inventory-feed-runs/{run_id}/discard.json", response_model=FeedRunRead)
+def discard_feed_run(
+    run_id: int, session: DbSession, principal: AdminPrincipal
+) -> InventoryFeedRun:
+    return runs.discard_run(session, _run(session, run_id, principal))

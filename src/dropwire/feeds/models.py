@@ -3,10 +3,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dropwire.core.db import Base, IdMixin, TimestampMixin
+from dropwire.core.time import utcnow
 from dropwire.vendors.models import DropshipProvider
 
 
@@ -23,6 +24,26 @@ class FetchFrequency(StrEnum):
     daily = "daily"
     custom = "custom"
     webhook = "webhook"
+
+
+class Delimiter(StrEnum):
+    comma = "comma"
+    tab = "tab"
+    semicolon = "semicolon"
+    pipe = "pipe"
+
+
+DELIMITER_CHARS = {
+    Delimiter.comma: ",",
+    Delimiter.tab: "\t",
+    Delimiter.semicolon: ";",
+    Delimiter.pipe: "|",
+}
+
+
+class DecimalNotation(StrEnum):
+    decimal = "decimal"  # 1234.50
+    comma = "comma"  # 1.234,50
 
 
 class QuantityOverride(StrEnum):
@@ -54,10 +75,25 @@ class InventoryFeed(IdMixin, TimestampMixin, Base):
     case_insensitive_skus: Mapped[bool] = mapped_column(default=False)
     allocation_buffer: Mapped[int] = mapped_column(default=0)
     enabled: Mapped[bool] = mapped_column(default=True)
+    delimiter: Mapped[Delimiter] = mapped_column(
+        String(16), default=Delimiter.comma, server_default="comma"
+    )
+    csv_has_header: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    decimal_notation: Mapped[DecimalNotation] = mapped_column(
+        String(16), default=DecimalNotation.decimal, server_default="decimal"
+    )
+    # sent as `Authorization: Bearer ...` to REST sources; never shown back
+    authentication_token: Mapped[str | None] = mapped_column(String(2048))
+    cleanup_guard_percent: Mapped[int] = mapped_column(default=20, server_default="20")
+    next_fetch_at: Mapped[datetime | None]  # the schedule's next firing (None: no schedule)
     hash: Mapped[str] = mapped_column(String(64))
     hash_digest: Mapped[str] = mapped_column(String(64), unique=True)
 
     dropship_provider: Mapped[DropshipProvider] = relationship(lazy="joined")
+
+    @property
+    def authentication_token_set(self) -> bool:
+        return bool(self.authentication_token)
 
 
 class InventoryFeedVariant(IdMixin, TimestampMixin, Base):
@@ -98,6 +134,8 @@ class InventoryFeedVariant(IdMixin, TimestampMixin, Base):
     connected_at: Mapped[datetime | None]
     inventory_updated_at: Mapped[datetime | None]
     problem: Mapped[str | None] = mapped_column(Text)
+    # digest of the item as last received; equal next time = unchanged, nothing to write
+    content_hash: Mapped[str | None] = mapped_column(String(32))
 
     feed: Mapped[InventoryFeed] = relationship(lazy="joined")
 
@@ -107,13 +145,20 @@ class InventoryFeedVariant(IdMixin, TimestampMixin, Base):
 
     @property
     def effective_quantity(self) -> int:
-        """The quantity the feed location is stocked with, after the merchant's override."""
-        manual = self.manual_inventory_quantity
-        if self.inventory_quantity_override == QuantityOverride.manual and manual is not None:
-            return manual
-        if self.inventory_quantity_override == QuantityOverride.maximum and manual is not None:
-            return min(self.inventory_quantity, manual)
-        return self.inventory_quantity
+        return effective_quantity(
+            self.inventory_quantity,
+            self.inventory_quantity_override,
+            self.manual_inventory_quantity,
+        )
+
+
+def effective_quantity(quantity: int, override: str, manual: int | None) -> int:
+    """The quantity the feed location is stocked with, after the merchant's override."""
+    if override == QuantityOverride.manual and manual is not None:
+        return manual
+    if override == QuantityOverride.maximum and manual is not None:
+        return min(quantity, manual)
+    return quantity
 
 
 class FeedDailyCount(Base):
@@ -132,3 +177,58 @@ class FeedDailyUpdate(Base):
 
     day: Mapped[date] = mapped_column(primary_key=True)
     item_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+
+
+class RunStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"  # every row applied
+    partial = "partial"  # the whole file was read; some rows failed
+    failed = "failed"  # stopped early (download, parse or database error); see `problem`
+    held = "held"  # the guard stopped it before anything was applied: approve or discard
+    discarded = "discarded"
+
+
+ACTIVE_RUN_STATUSES = (RunStatus.queued, RunStatus.running)
+
+
+class InventoryFeedRun(IdMixin, Base):
+    """One fetch of a pull feed: what was downloaded, read and applied, batch by batch."""
+
+    __tablename__ = "inventory_feed_runs"
+    __table_args__ = (
+        # one run per feed at a time, kept by the database even between two workers
+        Index(
+            "uq_inventory_feed_runs_active",
+            "inventory_feed_id",
+            unique=True,
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+        Index("ix_inventory_feed_runs_feed", "inventory_feed_id", "id"),
+    )
+
+    inventory_feed_id: Mapped[int] = mapped_column(
+        ForeignKey("inventory_feeds.id", ondelete="CASCADE")
+    )
+    status: Mapped[RunStatus] = mapped_column(String(16), default=RunStatus.queued, index=True)
+    trigger: Mapped[str] = mapped_column(String(16), default="manual")  # manual|schedule|cli
+    approved: Mapped[bool] = mapped_column(default=False)  # the guard was overruled
+    bytes: Mapped[int] = mapped_column(default=0)
+    rows_read: Mapped[int] = mapped_column(default=0)
+    rows_created: Mapped[int] = mapped_column(default=0)
+    rows_updated: Mapped[int] = mapped_column(default=0)
+    rows_unchanged: Mapped[int] = mapped_column(default=0)
+    rows_failed: Mapped[int] = mapped_column(default=0)
+    rows_zero: Mapped[int] = mapped_column(default=0)  # rows whose quantity is 0 (the guard)
+    rows_cleaned: Mapped[int] = mapped_column(default=0)  # items zeroed as missing from the file
+    batches_applied: Mapped[int] = mapped_column(default=0)
+    rows_applied_through: Mapped[int] = mapped_column(default=0)  # last row of the last batch
+    encoding: Mapped[str | None] = mapped_column(String(32))
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    problem: Mapped[str | None] = mapped_column(Text)
+    locked_by: Mapped[str | None] = mapped_column(String(255))
+    lease_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

@@ -6,7 +6,14 @@ from pydantic import AfterValidator, Field, field_serializer
 
 from dropwire.catalog.schemas import VariantOption
 from dropwire.core.schemas import URL_REST, ApiInput, ApiModel, ExternalId, Id, Money, Name
-from dropwire.feeds.models import FetchFrequency, QuantityOverride, ResourceType
+from dropwire.feeds.models import (
+    DecimalNotation,
+    Delimiter,
+    FetchFrequency,
+    QuantityOverride,
+    ResourceType,
+    RunStatus,
+)
 
 FEED_SCHEMES = ("http", "https", "ftp", "ftps")
 
@@ -54,6 +61,18 @@ class FeedFields(ApiInput):
     case_insensitive_skus: bool | None = None
     allocation_buffer: int | None = Field(default=None, ge=0, le=1_000_000)
     enabled: bool | None = None
+    delimiter: Delimiter | None = None
+    csv_has_header: bool | None = None
+    decimal_notation: DecimalNotation | None = None
+    authentication_token: Annotated[str, Field(max_length=2048)] | None = Field(
+        default=None, description="Sent as a bearer token to REST sources; never shown back"
+    )
+    cleanup_guard_percent: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="Hold a run that would drop or zero more than this share of items (0: off)",
+    )
 
 
 class FeedCreate(FeedFields):
@@ -81,6 +100,14 @@ class FeedRead(ApiModel):
     case_insensitive_skus: bool
     allocation_buffer: int
     enabled: bool
+    delimiter: Delimiter
+    csv_has_header: bool
+    decimal_notation: DecimalNotation
+    cleanup_guard_percent: int
+    next_fetch_at: datetime | None = Field(description="When the schedule fetches next")
+    authentication_token_set: bool = Field(
+        default=False, description="Whether a bearer token is stored (it is never shown)"
+    )
     hash: str = Field(description="Read-only: the inbound secret (jetti-webhook-hash)")
     created_at: datetime
     updated_at: datetime
@@ -163,3 +190,33 @@ class FeedVariantRead(ApiModel):
     problem: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class RowProblem(ApiModel):
+    row: int
+    field: str
+    message: str
+
+
+class FeedRunRead(ApiModel):
+    id: int
+    inventory_feed_id: int
+    status: RunStatus
+    trigger: str
+    approved: bool
+    bytes: int
+    rows_read: int
+    rows_created: int
+    rows_updated: int
+    rows_unchanged: int
+    rows_failed: int
+    rows_zero: int
+    rows_cleaned: int
+    batches_applied: int
+    rows_applied_through: int
+    encoding: str | None
+    errors: list[RowProblem]
+    problem: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None

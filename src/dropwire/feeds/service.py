@@ -8,30 +8,32 @@ nothing at all.
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.auth.service import Principal, digest
 from dropwire.catalog.models import Variant
-from dropwire.catalog.service import find_variant_by_sku, mark_for_publishing
-from dropwire.core.errors import Conflict, Invalid, NotFound, TooManyRequests
-from dropwire.core.settings import get_settings
+from dropwire.catalog.service import mark_for_publishing
+from dropwire.core.errors import Conflict, Invalid, NotFound
 from dropwire.core.time import utcnow
-from dropwire.feeds.models import (
-    FeedDailyCount,
-    FeedDailyUpdate,
-    InventoryFeed,
-    InventoryFeedVariant,
-)
+from dropwire.feeds.models import FetchFrequency, InventoryFeed, InventoryFeedVariant, ResourceType
+from dropwire.feeds.pull.mapping import parse_mapping
+from dropwire.feeds.pull.schedule import schedule_feed, schedule_key
 from dropwire.feeds.schemas import FeedCreate, FeedUpdate, FeedVariantData, FeedVariantUpdate
+from dropwire.feeds.upsert import (
+    FeedItem,
+    ItemResult,
+    Outcome,
+    apply_items,
+    content_digest,
+    sync_stored_levels,
+)
 from dropwire.inventory import service as inventory
 from dropwire.inventory.detail import register_section
 from dropwire.inventory.locations import location_for_feed
-from dropwire.inventory.locking import insert_ignoring_conflict
 from dropwire.inventory.models import InventoryLevel, MovementCause
 from dropwire.vendors.models import DropshipProvider
 
@@ -72,10 +74,23 @@ def create_feed(session: Session, data: FeedCreate) -> InventoryFeed:
     fields: dict[str, Any] = data.model_dump(exclude_none=True)
     fields.setdefault("name", f"{vendor.name} inventory")
     feed = InventoryFeed(hash=value, hash_digest=value_digest, **fields)
+    _check_pull_settings(feed)
     session.add(feed)
     session.flush()
     location_for_feed(session, feed.id, feed.name)
+    schedule_feed(session, feed, first_in=timedelta(0))
     return feed
+
+
+def _check_pull_settings(feed: InventoryFeed) -> None:
+    """A pull feed must be runnable as saved: its mapping and schedule are checked here (422)."""
+    parse_mapping(
+        feed.resource_type or ResourceType.webhook,
+        feed.mapping,
+        True if feed.csv_has_header is None else feed.csv_has_header,
+    )
+    if feed.fetch_frequency == FetchFrequency.custom and not feed.fetch_interval_minutes:
+        raise Invalid("fetchIntervalMinutes", "required when fetchFrequency is custom")
 
 
 _REQUIRED = frozenset(
@@ -91,6 +106,10 @@ _REQUIRED = frozenset(
         "case_insensitive_skus",
         "allocation_buffer",
         "enabled",
+        "delimiter",
+        "csv_has_header",
+        "decimal_notation",
+        "cleanup_guard_percent",
     }
 )
 
@@ -98,19 +117,23 @@ _REQUIRED = frozenset(
 def update_feed(session: Session, feed: InventoryFeed, data: FeedUpdate) -> InventoryFeed:
     changes = data.changes()
     buffer_before = feed.allocation_buffer
+    schedule_before = schedule_key(feed)
     for name, value in changes.items():
         if value is None and name in _REQUIRED:
             continue
         setattr(feed, name, value)
+    _check_pull_settings(feed)
     session.flush()
+    if schedule_key(feed) != schedule_before or "enabled" in changes:
+        schedule_feed(session, feed, first_in=timedelta(0))
     if feed.allocation_buffer != buffer_before:
-        for feed_variant in session.scalars(
-            select(InventoryFeedVariant).where(
+        connected = session.scalars(
+            select(InventoryFeedVariant.id).where(
                 InventoryFeedVariant.inventory_feed_id == feed.id,
                 InventoryFeedVariant.variant_id.is_not(None),
             )
-        ):
-            _sync_level(session, feed_variant)
+        )
+        sync_stored_levels(session, feed, list(connected))
     return feed
 
 
@@ -144,37 +167,6 @@ def delete_feed(session: Session, feed: InventoryFeed, actor: str | None = None)
     session.flush()
 
 
-# --- the daily SKU limit -------------------------------------------------------------------
-
-
-def _count_daily_update(session: Session, item_key: str) -> None:
-    """Count a feed variant against today's limit once; raises 429 past the limit."""
-    limit = get_settings().daily_sku_limit
-    if limit <= 0:
-        return
-    now = utcnow()
-    today = now.date()
-    already = session.get(FeedDailyUpdate, (today, item_key))
-    if already is not None:
-        return
-    insert_ignoring_conflict(session, FeedDailyCount, {"day": today, "count": 0}, ["day"])
-    counted = session.execute(
-        update(FeedDailyCount)
-        .where(FeedDailyCount.day == today, FeedDailyCount.count < limit)
-        .values(count=FeedDailyCount.count + 1)
-        .returning(FeedDailyCount.count)
-        .execution_options(synchronize_session=False)
-    ).first()
-    if counted is None:
-        reset = datetime.combine(today + timedelta(days=1), time(0), tzinfo=UTC)
-        raise TooManyRequests(
-            f"Daily SKU limit of {limit} feed variants reached; it resets at {reset.isoformat()}",
-            retry_after=max(1, int((reset - now).total_seconds())),
-        )
-    session.add(FeedDailyUpdate(day=today, item_key=item_key))
-    session.flush()
-
-
 # --- feed variants -------------------------------------------------------------------------
 
 
@@ -194,25 +186,8 @@ def _sku_key(feed: InventoryFeed, sku: str | None) -> str | None:
     return sku.lower() if feed.case_insensitive_skus else sku
 
 
-def _check_sku_collision(
-    session: Session, feed: InventoryFeed, sku: str | None, own_id: int | None
-) -> None:
-    if sku is None or not feed.case_insensitive_skus:
-        return
-    clash = session.scalar(
-        select(InventoryFeedVariant.external_id).where(
-            InventoryFeedVariant.inventory_feed_id == feed.id,
-            InventoryFeedVariant.vendor_sku_key == sku.lower(),
-            InventoryFeedVariant.id != (own_id or 0),
-        )
-    )
-    if clash is not None:
-        raise Conflict(
-            f"vendorSku '{sku}' matches item '{clash}' of this case-insensitive feed", "vendorSku"
-        )
-
-
-def _incoming(data: FeedVariantData | FeedVariantUpdate) -> dict[str, Any]:
+def incoming(data: FeedVariantData | FeedVariantUpdate) -> dict[str, Any]:
+    """The fields an item sets, as stored (unset fields keep what is stored)."""
     values = data.changes(exclude={"external_id", "inventory_feed_id"})
     for name in ("options", "locations"):
         if values.get(name) is not None:
@@ -222,6 +197,17 @@ def _incoming(data: FeedVariantData | FeedVariantUpdate) -> dict[str, Any]:
     return values
 
 
+def feed_item(data: FeedVariantData, row: int = 0) -> FeedItem:
+    """A pushed item (parse-webhook, async batch) as the batch upsert takes it."""
+    payload = data.model_dump(mode="json", exclude_unset=True)
+    return FeedItem(
+        external_id=data.external_id,
+        values=incoming(data),
+        content_hash=content_digest("push:", payload),
+        row=row,
+    )
+
+
 @dataclass(frozen=True)
 class UpsertResult:
     feed_variant: InventoryFeedVariant
@@ -229,96 +215,44 @@ class UpsertResult:
     changed: bool
 
 
+def _one(session: Session, feed: InventoryFeed, item: FeedItem, actor: str | None) -> UpsertResult:
+    """A batch of one: the item's own error is raised (a 4xx for the caller)."""
+    result = apply_items(session, feed, [item], actor=actor)[0]
+    if result.error is not None:
+        raise result.error
+    feed_variant = session.scalars(
+        select(InventoryFeedVariant)
+        .where(InventoryFeedVariant.id == result.feed_variant_id)
+        .execution_options(populate_existing=True)
+    ).one()
+    return UpsertResult(
+        feed_variant,
+        created=result.outcome is Outcome.created,
+        changed=result.outcome in (Outcome.created, Outcome.updated),
+    )
+
+
 def upsert_feed_variant(
     session: Session, feed: InventoryFeed, data: FeedVariantData, actor: str | None = None
 ) -> UpsertResult:
     """parse-webhook: create or update ONE feed variant keyed by (feed, externalId)."""
-    existing = session.scalar(
-        select(InventoryFeedVariant)
-        .where(
-            InventoryFeedVariant.inventory_feed_id == feed.id,
-            InventoryFeedVariant.external_id == data.external_id,
-        )
-        .with_for_update(of=InventoryFeedVariant)
+    return _one(session, feed, feed_item(data), actor)
+
+
+def upsert_feed_variants(
+    session: Session, feed: InventoryFeed, items: list[FeedVariantData], actor: str | None = None
+) -> list[ItemResult]:
+    """The async parse-webhooks batch: every item applied or failed on its own."""
+    return apply_items(
+        session, feed, [feed_item(data, index) for index, data in enumerate(items)], actor=actor
     )
-    values = _incoming(data)
-    if existing is None:
-        return _create_feed_variant(session, feed, data.external_id, values, actor)
-    changes = {k: v for k, v in values.items() if getattr(existing, k) != v}
-    if not changes:
-        return UpsertResult(existing, created=False, changed=False)
-    _apply_changes(session, feed, existing, changes, actor)
-    return UpsertResult(existing, created=False, changed=True)
-
-
-def _create_feed_variant(
-    session: Session,
-    feed: InventoryFeed,
-    external_id: str,
-    values: dict[str, Any],
-    actor: str | None,
-) -> UpsertResult:
-    vendor_sku = values.get("vendor_sku") or external_id
-    _check_sku_collision(session, feed, vendor_sku, None)
-    _count_daily_update(session, f"{feed.id}:{external_id}")
-    values["vendor_sku"] = vendor_sku
-    feed_variant = InventoryFeedVariant(
-        inventory_feed_id=feed.id,
-        external_id=external_id,
-        vendor_sku_key=_sku_key(feed, vendor_sku),
-        inventory_updated_at=utcnow(),
-        **{k: v for k, v in values.items() if v is not None},
-    )
-    session.add(feed_variant)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:  # the same item arrived twice at once: apply ours as an update
-        existing = session.scalars(
-            select(InventoryFeedVariant).where(
-                InventoryFeedVariant.inventory_feed_id == feed.id,
-                InventoryFeedVariant.external_id == external_id,
-            )
-        ).one()
-        changes = {k: v for k, v in values.items() if getattr(existing, k) != v}
-        if changes:
-            _apply_changes(session, feed, existing, changes, actor)
-        return UpsertResult(existing, created=False, changed=bool(changes))
-    if feed.automatically_connect:
-        auto_connect(session, feed, feed_variant)
-    _sync_level(session, feed_variant, actor)
-    return UpsertResult(feed_variant, created=True, changed=True)
-
-
-def _apply_changes(
-    session: Session,
-    feed: InventoryFeed,
-    feed_variant: InventoryFeedVariant,
-    changes: dict[str, Any],
-    actor: str | None,
-) -> None:
-    if "vendor_sku" in changes:
-        if changes["vendor_sku"] is None:
-            raise Invalid("vendorSku", "cannot be emptied")
-        _check_sku_collision(session, feed, changes["vendor_sku"], feed_variant.id)
-    _count_daily_update(session, f"{feed.id}:{feed_variant.external_id}")
-    for name, value in changes.items():
-        setattr(feed_variant, name, value)
-    if "vendor_sku" in changes:
-        feed_variant.vendor_sku_key = _sku_key(feed, feed_variant.vendor_sku)
-    if "inventory_quantity" in changes:
-        feed_variant.inventory_updated_at = utcnow()
-    session.flush()
-    if not feed_variant.connected and feed.automatically_connect:
-        auto_connect(session, feed, feed_variant)
-    _sync_level(session, feed_variant, actor)
 
 
 def update_feed_variant(
     session: Session, feed_variant: InventoryFeedVariant, data: FeedVariantUpdate, actor: str | None
 ) -> InventoryFeedVariant:
     """A merchant's edit: overrides, quantity or a connection; same path as parse-webhook."""
-    values = _incoming(data)
+    values = incoming(data)
     target = values.pop("variant_id", None)
     if "manual_inventory_quantity" in values or "inventory_quantity_override" in values:
         override = values.get(
@@ -327,12 +261,12 @@ def update_feed_variant(
         manual = values.get("manual_inventory_quantity", feed_variant.manual_inventory_quantity)
         if override != "none" and manual is None:
             raise Invalid("manualInventoryQuantity", f"required when the override is '{override}'")
-    changes = {k: v for k, v in values.items() if getattr(feed_variant, k) != v}
     feed = feed_variant.feed
     if target is not None and target != feed_variant.variant_id:
         connect(session, feed_variant, target, actor)
-    if changes:
-        _apply_changes(session, feed, feed_variant, changes, actor)
+    if values:
+        item = FeedItem(external_id=feed_variant.external_id, values=values, content_hash=None)
+        return _one(session, feed, item, actor).feed_variant
     return feed_variant
 
 
@@ -353,35 +287,6 @@ def _variant_taken(session: Session, feed_id: int, variant_id: int, own_id: int)
     )
 
 
-def auto_connect(session: Session, feed: InventoryFeed, feed_variant: InventoryFeedVariant) -> bool:
-    """Connect to the catalog variant with the same SKU (or barcode, if the feed says so)."""
-    if feed_variant.connected:
-        return True
-    variant = None
-    if feed_variant.vendor_sku:
-        variant = find_variant_by_sku(
-            session, feed_variant.vendor_sku, case_insensitive=feed.case_insensitive_skus
-        )
-    if variant is None and feed.automatically_connect_by_barcode and feed_variant.barcode:
-        variant = session.scalars(
-            select(Variant)
-            .where(Variant.barcode == feed_variant.barcode)
-            .order_by(Variant.id)
-            .limit(1)
-        ).first()
-    if variant is None:
-        return False
-    if _variant_taken(session, feed.id, variant.id, feed_variant.id):
-        feed_variant.problem = f"another item of this feed already stocks {variant.sku}"
-        return False
-    feed_variant.variant_id = variant.id
-    feed_variant.connected_at = utcnow()
-    feed_variant.problem = None
-    session.flush()
-    mark_for_publishing(session, variant.id)
-    return True
-
-
 def connect(
     session: Session, feed_variant: InventoryFeedVariant, variant_id: int, actor: str | None = None
 ) -> None:
@@ -399,7 +304,9 @@ def connect(
     feed_variant.problem = None
     session.flush()
     mark_for_publishing(session, variant_id)
-    _sync_level(session, feed_variant, actor)
+    feed_variant.content_hash = None  # the next copy from the vendor is compared field by field
+    session.flush()
+    sync_stored_levels(session, feed_variant.feed, [feed_variant.id], actor)
 
 
 def disconnect(
@@ -432,32 +339,6 @@ def disconnect(
     feed_variant.variant_id = None
     feed_variant.connected_at = None
     session.flush()
-
-
-def _sync_level(
-    session: Session, feed_variant: InventoryFeedVariant, actor: str | None = None
-) -> None:
-    if feed_variant.variant_id is None:
-        return
-    feed = feed_variant.feed
-    location = location_for_feed(session, feed.id, feed.name)
-    inventory.adjust_stocked(
-        session,
-        variant_id=feed_variant.variant_id,
-        location_id=location.id,
-        set_to=feed_variant.effective_quantity,
-        cause=MovementCause.feed,
-        reference_type="feed_variant",
-        reference_id=feed_variant.id,
-        actor=actor,
-    )
-    buffer = feed_variant.allocation_buffer_override
-    inventory.set_buffer(
-        session,
-        variant_id=feed_variant.variant_id,
-        location_id=location.id,
-        buffer=feed.allocation_buffer if buffer is None else buffer,
-    )
 
 
 def feed_variants_supplying(session: Session, variant_id: int) -> list[InventoryFeedVariant]:

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,7 +12,9 @@ from dropwire.channels.service import get_channel
 from dropwire.core.errors import NotFound
 from dropwire.feeds import service
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
+from dropwire.feeds.pull import tasks as pull_tasks  # noqa: F401  (schedule handler, run poller)
 from dropwire.feeds.schemas import FeedVariantData
+from dropwire.feeds.upsert import Outcome
 from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of, register
 
 
@@ -26,6 +29,27 @@ def _parse_webhook(session: Session, feed_id: int, item: dict[str, Any]) -> Appl
     data = FeedVariantData.model_validate(item)
     result = service.upsert_feed_variant(session, _feed(session, feed_id), data, "inbound")
     return Applied(external_id=data.external_id, skipped=not result.changed)
+
+
+def _parse_webhooks(
+    session: Session, feed_id: int, items: list[dict[str, Any]]
+) -> list[Applied | Exception]:
+    """An async request's items through the one batch upsert; a bad item fails alone."""
+    feed = _feed(session, feed_id)
+    outcomes: list[Applied | Exception] = []
+    valid: list[tuple[int, FeedVariantData]] = []
+    for index, item in enumerate(items):
+        try:
+            valid.append((index, FeedVariantData.model_validate(item)))
+            outcomes.append(Applied())
+        except ValidationError as exc:
+            outcomes.append(exc)
+    results = service.upsert_feed_variants(session, feed, [data for _, data in valid], "inbound")
+    for (index, data), result in zip(valid, results, strict=True):
+        outcomes[index] = result.error or Applied(
+            external_id=data.external_id, skipped=result.outcome is Outcome.unchanged
+        )
+    return outcomes
 
 
 def _feed_variant_exists(session: Session, feed_id: int, item: dict[str, Any]) -> bool:
@@ -80,6 +104,8 @@ register(
             f"feed-variant:{feed_id}:{external_id_of(item)}" if external_id_of(item) else None
         ),
         creates=lambda session, feed_id, item: not _feed_variant_exists(session, feed_id, item),
+        apply_batch=_parse_webhooks,
+        owner_key=lambda feed_id: f"feed-batch:{feed_id}",
     )
 )
 register(

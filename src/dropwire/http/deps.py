@@ -33,7 +33,7 @@ async def get_session(request: Request) -> Session:
 DbSession = Annotated[Session, Depends(get_session)]
 
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
-"""A record id in the path: outside 1..2^63-1 nothing can match it, so the answer is 404."""
+"""A record id in the path: outside 1..MAX_ID nothing can match it, so the answer is 404."""
 
 
 class Unauthorized(DomainError):

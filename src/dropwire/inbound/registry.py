@@ -31,6 +31,8 @@ class Applied:
 Apply = Callable[[Session, int, dict[str, Any]], Applied]
 RecordKey = Callable[[int, dict[str, Any]], str | None]
 Creates = Callable[[Session, int, dict[str, Any]], bool]
+# A whole request at once (one job): per item, what became of it or the error that stopped it.
+ApplyBatch = Callable[[Session, int, list[dict[str, Any]]], list[Applied | Exception]]
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ class InboundKind:
     record_key: RecordKey  # a key naming the record, e.g. "sale:{channel}:{externalId}"
     creates: Creates
     batch: bool = True  # body is an array (≤ 50); else one object (an array is accepted too)
+    # set-based twin of `apply`: the request becomes ONE job applied as a batch, ordered behind
+    # the owner's earlier batches (`owner_key`) so updates of one record keep their order
+    apply_batch: ApplyBatch | None = None
+    owner_key: Callable[[int], str] | None = None
 
 
 KINDS: dict[str, InboundKind] = {}

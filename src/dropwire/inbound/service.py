@@ -11,7 +11,7 @@ from dropwire.apilog.redaction import redact
 from dropwire.channels.service import custom_channel_by_hash
 from dropwire.core.errors import DomainError
 from dropwire.feeds.service import feed_by_hash
-from dropwire.inbound.registry import InboundKind, Owner, external_id_of
+from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of
 from dropwire.jobs import service as jobs
 from dropwire.jobs.registry import handler
 
@@ -38,7 +38,26 @@ def authenticate(session: Session, owner: Owner, presented: str) -> tuple[int, i
 def accept(
     session: Session, kind: InboundKind, owner_id: int, items: list[dict[str, Any]], endpoint: str
 ) -> int:
-    """Queue one job per item in the caller's transaction (so a 200 means it is stored)."""
+    """Queue the items in the caller's transaction (so a 200 means it is stored).
+
+    A kind with a batch twin gets one job for the request; others one job per item.
+    """
+    if kind.apply_batch is not None and kind.owner_key is not None:
+        creates = any(
+            isinstance(item, dict)
+            and kind.record_key(owner_id, item) is not None
+            and kind.creates(session, owner_id, item)
+            for item in items
+        )
+        jobs.enqueue(
+            session,
+            kind.name,
+            {"ownerId": owner_id, "items": items, "endpoint": endpoint},
+            priority=jobs.PRIORITY_CREATE if creates else jobs.PRIORITY_UPDATE,
+            ordering_key=kind.owner_key(owner_id),
+            max_attempts=5,
+        )
+        return len(items)
     for index, item in enumerate(items):
         record = kind.record_key(owner_id, item) if isinstance(item, dict) else None
         creates = (
@@ -62,9 +81,11 @@ def _log(
     status: LogStatus,
     problem: str | None,
     external_id: str | None,
+    item: Any = None,
 ) -> None:
     owner_id = int(payload["ownerId"])
-    item = payload.get("item")
+    if item is None:
+        item = payload.get("item")
     body = redact(item)
     session.add(
         ApiLog(
@@ -101,12 +122,16 @@ def _problem(exc: Exception) -> str:
 
 def register_job_handler(kind: InboundKind) -> None:
     def on_dead(session: Session, payload: dict[str, Any], error: str) -> None:
-        item = payload.get("item")
-        external = external_id_of(item) if isinstance(item, dict) else None
-        _log(session, kind, payload, LogStatus.error, f"gave up after retries: {error}", external)
+        for item in payload["items"] if "items" in payload else [payload.get("item")]:
+            external = external_id_of(item) if isinstance(item, dict) else None
+            problem = f"gave up after retries: {error}"
+            _log(session, kind, payload, LogStatus.error, problem, external, item)
 
     @handler(kind.name, on_dead=on_dead)
     def run(session: Session, payload: dict[str, Any]) -> None:
+        if "items" in payload:
+            _run_batch(session, kind, payload)
+            return
         item = payload.get("item")
         if not isinstance(item, dict):
             _log(session, kind, payload, LogStatus.error, "each item must be a JSON object", None)
@@ -121,3 +146,31 @@ def register_job_handler(kind: InboundKind) -> None:
         status = LogStatus.skipped if applied.skipped else LogStatus.success
         problem = "unchanged: nothing to apply" if applied.skipped else None
         _log(session, kind, payload, status, problem, applied.external_id or external)
+
+
+def _run_batch(session: Session, kind: InboundKind, payload: dict[str, Any]) -> None:
+    """Apply a request's items as one batch; every item gets its own API-log row."""
+    assert kind.apply_batch is not None
+    items: list[Any] = list(payload["items"])
+    objects = [item for item in items if isinstance(item, dict)]
+    try:
+        with session.begin_nested():
+            outcomes: list[Applied | Exception] = kind.apply_batch(
+                session, int(payload["ownerId"]), objects
+            )
+    except DomainError as exc:  # the owner itself is unusable (e.g. the feed was deleted)
+        outcomes = [exc] * len(objects)
+    by_position = iter(outcomes)
+    for item in items:
+        if not isinstance(item, dict):
+            not_object = "each item must be a JSON object"
+            _log(session, kind, payload, LogStatus.error, not_object, None, item)
+            continue
+        outcome = next(by_position)
+        external = external_id_of(item)
+        if isinstance(outcome, Exception):
+            _log(session, kind, payload, LogStatus.error, _problem(outcome), external, item)
+            continue
+        status = LogStatus.skipped if outcome.skipped else LogStatus.success
+        problem = "unchanged: nothing to apply" if outcome.skipped else None
+        _log(session, kind, payload, status, problem, outcome.external_id or external, item)

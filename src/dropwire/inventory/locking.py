@@ -7,9 +7,10 @@ PostgreSQL re-checks the condition against the newest row version when two write
 the database lock (BEGIN IMMEDIATE), so the same statements are simply serial.
 """
 
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import literal_column, select, update
+from sqlalchemy import Row, literal_column, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -59,6 +60,66 @@ def ensure_level(session: Session, variant_id: int, location_id: int) -> int:
             InventoryLevel.variant_id == variant_id, InventoryLevel.location_id == location_id
         )
     ).one()
+
+
+def ensure_levels(
+    session: Session, pairs: Collection[tuple[int, int]]
+) -> dict[tuple[int, int], int]:
+    """Level ids for many (variant, location) pairs, creating the missing ones in one statement."""
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    found = _level_ids(session, wanted)
+    missing = wanted - found.keys()
+    if missing:
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        now = utcnow()
+        session.execute(
+            insert(InventoryLevel).on_conflict_do_nothing(
+                index_elements=["variant_id", "location_id"]
+            ),
+            [
+                {
+                    "variant_id": variant_id,
+                    "location_id": location_id,
+                    "stocked": 0,
+                    "allocated": 0,
+                    "buffer": 0,
+                    "updated_at": now,
+                }
+                for variant_id, location_id in sorted(missing)
+            ],
+        )
+        found.update(_level_ids(session, missing))
+    return found
+
+
+def _level_ids(session: Session, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    rows = session.execute(
+        select(InventoryLevel.id, InventoryLevel.variant_id, InventoryLevel.location_id).where(
+            tuple_(InventoryLevel.variant_id, InventoryLevel.location_id).in_(sorted(pairs))
+        )
+    )
+    return {(row.variant_id, row.location_id): row.id for row in rows}
+
+
+def lock_levels_for_update(session: Session, level_ids: Collection[int]) -> list[Row[Any]]:
+    """Lock levels in id order; rows of id, variant_id, location_id, stocked, allocated, buffer."""
+    stmt = (
+        select(
+            InventoryLevel.id,
+            InventoryLevel.variant_id,
+            InventoryLevel.location_id,
+            InventoryLevel.stocked,
+            InventoryLevel.allocated,
+            InventoryLevel.buffer,
+        )
+        .where(InventoryLevel.id.in_(sorted(set(level_ids))))
+        .order_by(InventoryLevel.id)
+        .with_for_update()
+    )
+    return list(session.execute(stmt))
 
 
 def lock_levels(session: Session, level_ids: list[int]) -> dict[int, tuple[int, int]]:

@@ -6,13 +6,15 @@ for `track` and `deny` variants; `continue` variants may go below zero available
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from dropwire.catalog.models import InventoryPolicy, Variant
 from dropwire.core.errors import Invalid, NotFound
+from dropwire.core.time import utcnow
 from dropwire.inventory import locking
 from dropwire.inventory.errors import InsufficientStock
 from dropwire.inventory.models import (
@@ -151,6 +153,79 @@ def set_buffer(session: Session, *, variant_id: int, location_id: int, buffer: i
         .execution_options(synchronize_session=False)
     )
     _after_change(session, level_id, variant_id)
+
+
+@dataclass(frozen=True)
+class LevelTarget:
+    """Where one level should stand: stocked (the ledger records the difference) and buffer."""
+
+    variant_id: int
+    location_id: int
+    stocked: int
+    buffer: int | None = None  # None: leave the buffer as it is
+    reference_id: int | None = None
+
+
+def set_levels(
+    session: Session,
+    targets: Sequence[LevelTarget],
+    *,
+    cause: MovementCause | str,
+    reference_type: str | None = None,
+    actor: str | None = None,
+) -> int:
+    """Set stocked (and buffers) of many levels with a constant number of statements.
+
+    The set-based twin of `adjust_stocked(set_to=...)` + `set_buffer`: levels are created if
+    missing, locked in id order, and every change of stocked writes its ledger row. Returns the
+    number of levels whose stocked changed.
+    """
+    if not targets:
+        return 0
+    for target in targets:
+        if target.stocked < 0:
+            raise Invalid("setStocked", "stocked cannot be negative")
+        if target.buffer is not None and target.buffer < 0:
+            raise Invalid("allocationBuffer", "cannot be negative")
+    level_ids = locking.ensure_levels(session, [(t.variant_id, t.location_id) for t in targets])
+    current = {row.id: row for row in locking.lock_levels_for_update(session, level_ids.values())}
+    now = utcnow()
+    stocked_rows: list[dict[str, Any]] = []
+    buffer_rows: list[dict[str, Any]] = []
+    movements: list[dict[str, Any]] = []
+    for target in targets:
+        level_id = level_ids[(target.variant_id, target.location_id)]
+        row = current[level_id]
+        if target.stocked != row.stocked:
+            stocked_rows.append({"id": level_id, "stocked": target.stocked, "updated_at": now})
+            movements.append(
+                {
+                    "variant_id": target.variant_id,
+                    "location_id": target.location_id,
+                    "delta_stocked": target.stocked - row.stocked,
+                    "delta_allocated": 0,
+                    "stocked_after": target.stocked,
+                    "allocated_after": row.allocated,
+                    "cause": MovementCause(cause).value,
+                    "reference_type": reference_type,
+                    "reference_id": target.reference_id,
+                    "actor": actor,
+                    "created_at": now,
+                }
+            )
+        if target.buffer is not None and target.buffer != row.buffer:
+            buffer_rows.append({"id": level_id, "buffer": target.buffer})
+        if target.stocked != row.stocked or (
+            target.buffer is not None and target.buffer != row.buffer
+        ):
+            _after_change(session, level_id, target.variant_id)
+    if stocked_rows:
+        session.execute(update(InventoryLevel), stocked_rows)
+    if buffer_rows:
+        session.execute(update(InventoryLevel), buffer_rows)
+    if movements:
+        session.execute(insert(InventoryMovement), movements)
+    return len(stocked_rows)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,229 @@
+"""A pull feed's `mapping`: which part of the file is an item and which part each field.
+
+`{"items": <selector of each item>, "fields": {<feed-variant field>: <selector>}}`. CSV: no
+`items`, selectors are column names (0-based indexes without a header row). XML: `items` is a
+path of element names (`//product`, `/catalog/product`), fields are XPath relative to the item.
+JSON: JMESPath; without a mapping each item is a parse-webhook object. Checked when a feed is
+saved, so a run never starts with a mapping it cannot use.
+"""
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import jmespath
+from jmespath.exceptions import JMESPathError
+from lxml import etree
+from pydantic import ValidationError
+
+from dropwire.core.errors import Invalid
+from dropwire.feeds.models import DecimalNotation, ResourceType
+from dropwire.feeds.schemas import FeedVariantData
+
+FIELDS = (
+    "externalId",
+    "vendorSku",
+    "inventoryQuantity",
+    "name",
+    "barcode",
+    "costPrice",
+    "price",
+    "compareAtPrice",
+    "externalGroupId",
+    "images",
+    "tags",
+    "inventoryPolicy",
+    "options",
+)
+REQUIRED = ("vendorSku", "inventoryQuantity")
+PRICES = ("costPrice", "price", "compareAtPrice")
+LISTS = ("images", "tags")
+ITEM_PATH = re.compile(r"^(//|/)?[\w.-]+(:[\w.-]+)?(/[\w.-]+(:[\w.-]+)?)*$")
+SIMPLE_JSON_PATH = re.compile(r"^([A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?(\[\*?\])?$")
+
+
+@dataclass(frozen=True)
+class FeedMapping:
+    items: str | None
+    fields: dict[str, str | int]  # feed-variant field (camelCase) -> selector
+    default_json: bool = False  # no mapping: each JSON item is a parse-webhook object
+
+
+def parse_mapping(
+    resource_type: ResourceType | str, mapping: dict[str, Any] | None, csv_has_header: bool
+) -> FeedMapping | None:
+    """The feed's mapping, checked; raises Invalid("mapping", ...) naming what is wrong."""
+    kind = ResourceType(resource_type)
+    if kind is ResourceType.webhook:
+        return None
+    mapping = mapping or {}
+    unknown = set(mapping) - {"items", "fields"}
+    if unknown:
+        raise Invalid("mapping", f"unknown keys {sorted(unknown)}; expected items and fields")
+    if not mapping:
+        if kind is ResourceType.json:
+            return FeedMapping(items=None, fields={}, default_json=True)
+        if kind is ResourceType.csv and csv_has_header:  # columns named like the fields
+            return FeedMapping(items=None, fields={name: name for name in FIELDS[:-1]})
+        raise Invalid(
+            "mapping",
+            f"a {kind.value} feed needs a mapping: "
+            + ("items, " if kind is ResourceType.xml else "")
+            + "fields.vendorSku and fields.inventoryQuantity",
+        )
+    fields = mapping.get("fields")
+    if not isinstance(fields, dict):
+        raise Invalid("mapping", "fields is missing: it must map feed-variant fields to selectors")
+    missing = [name for name in REQUIRED if name not in fields]
+    if missing:
+        raise Invalid("mapping", "fields." + " and fields.".join(missing) + " missing")
+    unknown_fields = sorted(set(fields) - set(FIELDS))
+    if unknown_fields:
+        raise Invalid("mapping", f"unknown fields {unknown_fields}; known: {', '.join(FIELDS)}")
+    items = mapping.get("items")
+    if kind is ResourceType.csv:
+        if items is not None:
+            raise Invalid("mapping", "items is not used for CSV feeds (each row is an item)")
+        return FeedMapping(
+            None, {k: _csv_selector(k, v, csv_has_header) for k, v in fields.items()}
+        )
+    if not isinstance(items, str) or not items.strip():
+        raise Invalid("mapping", f"items is missing: the {kind.value} selector of each item")
+    checked: dict[str, str | int] = {}
+    for name, selector in fields.items():
+        if not isinstance(selector, str) or not selector.strip():
+            raise Invalid("mapping", f"fields.{name} must be a non-empty selector")
+        checked[name] = selector.strip()
+    if kind is ResourceType.xml:
+        if not ITEM_PATH.match(items.strip()):
+            raise Invalid("mapping", "items must be a path of element names, e.g. //product")
+        for name, selector in checked.items():
+            try:
+                etree.XPath(str(selector))
+            except etree.XPathSyntaxError as exc:
+                raise Invalid("mapping", f"fields.{name}: not an XPath ({exc})") from exc
+        if "options" in checked:
+            raise Invalid("mapping", "fields.options is only available for JSON feeds")
+        return FeedMapping(items.strip(), checked)
+    for name, selector in [("items", items), *checked.items()]:
+        try:
+            jmespath.compile(str(selector))
+        except JMESPathError as exc:
+            raise Invalid("mapping", f"{name}: not a JMESPath expression ({exc})") from exc
+    return FeedMapping(items.strip(), checked)
+
+
+def _csv_selector(name: str, selector: Any, has_header: bool) -> str | int:
+    if has_header:
+        if not isinstance(selector, str) or not selector.strip():
+            raise Invalid("mapping", f"fields.{name} must be a column name")
+        return selector.strip()
+    if isinstance(selector, str) and selector.strip().isdigit():
+        return int(selector)
+    if not isinstance(selector, int) or isinstance(selector, bool) or selector < 0:
+        raise Invalid(
+            "mapping", f"fields.{name} must be a 0-based column index (the file has no header)"
+        )
+    return selector
+
+
+# --- values ------------------------------------------------------------------------------
+
+
+class RowError(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def number(text: str, notation: DecimalNotation | str) -> Decimal:
+    """'1.234,50' (comma notation) or '1,234.50' (decimal notation) as a Decimal."""
+    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
+    if notation == DecimalNotation.comma:
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    else:
+        cleaned = cleaned.replace(",", "")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"'{text}' is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"'{text}' is not a number")
+    return value
+
+
+def external_id_of(raw: dict[str, Any]) -> str | None:
+    """The item's key: externalId, or vendorSku when the file has no separate id."""
+    for name in ("externalId", "vendorSku"):
+        value = raw.get(name)
+        if value is None or isinstance(value, (dict, list, bool)):
+            continue
+        text = str(value).strip()
+        if text:
+            return text
+    return None
+
+
+def quantity_of(raw: dict[str, Any], notation: DecimalNotation | str) -> int | None:
+    """The row's quantity if it reads as a whole number (the guard's count of zeros)."""
+    value = raw.get("inventoryQuantity")
+    try:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, (str, Decimal, float)):
+            parsed = number(str(value), notation)
+            return int(parsed) if parsed == parsed.to_integral_value() else None
+    except ValueError:
+        return None
+    return None
+
+
+def to_feed_variant(raw: dict[str, Any], notation: DecimalNotation | str) -> FeedVariantData:
+    """A mapped row as a validated feed variant; raises RowError naming the bad field."""
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        try:
+            values[name] = _coerce(name, value, notation)
+        except ValueError as exc:
+            raise RowError(name, str(exc)) from None
+    for name in REQUIRED:
+        if name not in values:
+            raise RowError(name, "missing")
+    values.setdefault("externalId", values["vendorSku"])
+    try:
+        return FeedVariantData.model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error.get("loc", ())) or "item"
+        raise RowError(field, str(error.get("msg", "invalid"))) from None
+
+
+def _coerce(name: str, value: Any, notation: DecimalNotation | str) -> Any:
+    if name not in FIELDS:  # a parse-webhook object's other fields: the schema judges them
+        return value
+    if name == "inventoryQuantity":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        parsed = number(str(value), notation)
+        if parsed != parsed.to_integral_value():
+            raise ValueError(f"'{value}' is not a whole number")
+        return int(parsed)
+    if name in PRICES:
+        if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float):
+            return Decimal(str(value))
+        return number(str(value), notation)
+    if name in LISTS:
+        if isinstance(value, list):
+            return [str(v).strip() for v in value if str(v).strip()]
+        return [part.strip() for part in re.split(r"[|,;]", str(value)) if part.strip()]
+    if name == "options":
+        return value
+    if isinstance(value, (dict, list)):
+        raise ValueError("expected a single value, got a structure")
+    return str(value).strip()

@@ -1,0 +1,549 @@
+"""Pull-feed runs: queue one, claim it, download, guard, apply batch by batch, clean up.
+
+A run downloads the feed's file to a temporary file, reads it with a streaming parser and sends
+each batch of rows through the feed's one upsert path (`feeds.upsert.apply_items`), each batch in
+its own transaction together with the run's counters, so a run that stops part-way says exactly
+which batches were applied. Rows whose content digest equals the stored one are counted as
+unchanged without being validated or written (`diffPrevious`). Items missing from the file go to
+0 (`fetchCleanup`) only after a complete run in which every row could be identified. Before
+anything is applied, a file that would drop or zero more than `cleanupGuardPercent` of the feed's
+items is held for a person to approve or discard.
+"""
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dropwire.core.db import Database
+from dropwire.core.errors import Conflict, DomainError, Invalid, NotFound
+from dropwire.core.queueing import skipping_locked
+from dropwire.core.settings import get_settings
+from dropwire.core.time import utcnow
+from dropwire.feeds.models import (
+    ACTIVE_RUN_STATUSES,
+    InventoryFeed,
+    InventoryFeedRun,
+    InventoryFeedVariant,
+    ResourceType,
+    RunStatus,
+)
+from dropwire.feeds.pull.mapping import (
+    FeedMapping,
+    RowError,
+    external_id_of,
+    parse_mapping,
+    quantity_of,
+    to_feed_variant,
+)
+from dropwire.feeds.pull.parsers import FileProblem, detect_encoding, records
+from dropwire.feeds.pull.sources import Limits, SourceError, download
+from dropwire.feeds.service import incoming
+from dropwire.feeds.upsert import FeedItem, Outcome, apply_items, content_digest, count_items
+
+Run = InventoryFeedRun
+FV = InventoryFeedVariant
+LEASE = timedelta(minutes=5)
+ERROR_LIMIT = 100
+GOOD = (RunStatus.succeeded, RunStatus.partial)
+
+
+class RunProgress(Protocol):
+    """What a foreground run (the CLI's progress bar) hears as it goes."""
+
+    def downloaded(self, size: int) -> None: ...
+
+    def read(self, rows: int) -> None: ...
+
+
+# --- asking for runs ---------------------------------------------------------------------
+
+
+def request_run(session: Session, feed: InventoryFeed, *, trigger: str = "manual") -> Run:
+    """Queue a run of a pull feed; refused while another run of the feed is queued or running."""
+    if feed.resource_type == ResourceType.webhook or not feed.resource_location:
+        raise Invalid(
+            "resourceLocation", "this feed is not a pull feed (resourceType csv|xml|json + URL)"
+        )
+    active = session.scalar(
+        select(Run).where(Run.inventory_feed_id == feed.id, Run.status.in_(ACTIVE_RUN_STATUSES))
+    )
+    if active is not None:
+        raise Conflict(f"run {active.id} of this feed is still {active.status}")
+    run = Run(inventory_feed_id=feed.id, status=RunStatus.queued, trigger=trigger, errors=[])
+    session.add(run)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # another request queued one a moment ago
+        raise Conflict("another run of this feed was just queued") from None
+    return run
+
+
+def get_run(session: Session, run_id: int, feed_ids: Iterable[int] | None = None) -> Run:
+    run = session.get(Run, run_id)
+    if run is None or (feed_ids is not None and run.inventory_feed_id not in set(feed_ids)):
+        raise NotFound("Inventory feed run", run_id)
+    return run
+
+
+def approve_run(session: Session, run: Run) -> Run:
+    """A person vouches for a held file: the run is queued again and the guard stands aside."""
+    if run.status != RunStatus.held:
+        raise Conflict(f"only a held run can be approved; run {run.id} is {run.status}")
+    run.status = RunStatus.queued
+    run.approved = True
+    run.finished_at = None
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict("another run of this feed is queued or running") from None
+    return run
+
+
+def discard_run(session: Session, run: Run) -> Run:
+    if run.status != RunStatus.held:
+        raise Conflict(f"only a held run can be discarded; run {run.id} is {run.status}")
+    run.status = RunStatus.discarded
+    run.finished_at = utcnow()
+    session.flush()
+    return run
+
+
+def claim_next_run(database: Database, worker: str) -> int | None:
+    """Take the oldest queued run (any worker, any machine); fail runs whose worker vanished."""
+    now = utcnow()
+    with database.transaction() as session:
+        for stale in session.scalars(
+            select(Run).where(Run.status == RunStatus.running, Run.lease_expires_at < now)
+        ):
+            stale.status = RunStatus.failed
+            stale.finished_at = now
+            stale.problem = (
+                f"the worker running it stopped; {_applied(stale.batches_applied, stale)}"
+            )
+        stmt = select(Run.id).where(Run.status == RunStatus.queued).order_by(Run.id).limit(1)
+        run_id = session.scalars(skipping_locked(session, stmt)).first()
+        if run_id is None:
+            return None
+        session.execute(
+            update(Run)
+            .where(Run.id == run_id)
+            .values(
+                status=RunStatus.running,
+                locked_by=worker,
+                lease_expires_at=now + LEASE,
+                started_at=now,
+            )
+        )
+        return run_id
+
+
+def _applied(batches: int, run: Run) -> str:
+    if not batches:
+        return "no batch was applied"
+    return f"batches 1-{batches} were applied (rows up to {run.rows_applied_through})"
+
+
+# --- running -----------------------------------------------------------------------------
+
+
+class _IdSet:
+    """Feed-variant ids seen in the file, as a bitmap: 1,000,000 items cost ~1 MB."""
+
+    def __init__(self) -> None:
+        self.bits = bytearray()
+
+    def add(self, value: int) -> None:
+        index = value >> 3
+        if index >= len(self.bits):
+            self.bits.extend(bytes(index - len(self.bits) + 1 + (1 << 16)))
+        self.bits[index] |= 1 << (value & 7)
+
+    def __contains__(self, value: int) -> bool:
+        index = value >> 3
+        return index < len(self.bits) and bool(self.bits[index] & (1 << (value & 7)))
+
+
+@dataclass
+class _Tally:
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    zero: int = 0
+    batches: int = 0
+    through: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    seen: _IdSet = field(default_factory=_IdSet)
+    failed_keys: set[str] = field(default_factory=set)
+    unidentified: int = 0  # failed rows without a key: cleanup would zero them wrongly
+
+    def error(self, row: int, field_name: str, message: str) -> None:
+        self.failed += 1
+        if len(self.errors) < ERROR_LIMIT:
+            self.errors.append({"row": row, "field": field_name, "message": message[:500]})
+
+
+class _Stop(Exception):
+    def __init__(self, status: RunStatus, problem: str) -> None:
+        super().__init__(problem)
+        self.status = status
+        self.problem = problem
+
+
+def execute_run(database: Database, run_id: int, progress: RunProgress | None = None) -> Run:
+    """Carry out a claimed (running) run to its end; returns the finished run."""
+    settings = get_settings()
+    with database.session(write=False) as session:
+        run = get_run(session, run_id)
+        feed = session.get(InventoryFeed, run.inventory_feed_id)
+        approved = run.approved
+    tally = _Tally()
+    spool = Path(settings.feed_spool_dir or tempfile.gettempdir())
+    handle, name = tempfile.mkstemp(prefix=f"dropwire-feed-{run_id}-", dir=spool)
+    os.close(handle)
+    path = Path(name)
+    try:
+        if feed is None:
+            raise _Stop(RunStatus.failed, "the feed was deleted")
+        mapping = _mapping(feed)
+        limits = Limits(
+            max_bytes=settings.feed_max_bytes,
+            connect_timeout=settings.feed_connect_timeout,
+            read_timeout=settings.feed_read_timeout,
+            allow_private=settings.allow_private_targets,
+        )
+        try:
+            size = download(
+                feed.resource_location or "",
+                path,
+                limits,
+                token=feed.authentication_token,
+                progress=progress.downloaded if progress else None,
+            )
+        except SourceError as exc:
+            raise _Stop(RunStatus.failed, str(exc)) from exc
+        encoding = detect_encoding(path) if feed.resource_type == ResourceType.csv else "utf-8"
+        _save(database, run_id, bytes=size, encoding=encoding)
+        if not approved:
+            reasons = _guard(database, feed, mapping, path, encoding, tally)
+            if reasons:
+                raise _Stop(RunStatus.held, "; ".join(reasons) + "; nothing was applied")
+        _apply_file(database, run_id, feed, mapping, path, encoding, tally, progress)
+        complete_problem = _cleanup(database, run_id, feed, tally)
+        status = RunStatus.partial if tally.failed else RunStatus.succeeded
+        return _finish(database, run_id, tally, status, complete_problem)
+    except _Stop as stop:
+        problem = stop.problem
+        if stop.status is RunStatus.failed and tally.batches:
+            problem += f"; {_applied_text(tally)}"
+        elif stop.status is RunStatus.failed:
+            problem += "; nothing was applied"
+        return _finish(database, run_id, tally, stop.status, problem)
+    except Exception as exc:
+        problem = f"{type(exc).__name__}: {exc}"[:2000] + f"; {_applied_text(tally)}"
+        return _finish(database, run_id, tally, RunStatus.failed, problem)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _applied_text(tally: _Tally) -> str:
+    if not tally.batches:
+        return "nothing was applied"
+    return f"batches 1-{tally.batches} were applied (rows up to {tally.through})"
+
+
+def _mapping(feed: InventoryFeed) -> FeedMapping:
+    try:
+        mapping = parse_mapping(feed.resource_type, feed.mapping, feed.csv_has_header)
+    except DomainError as exc:
+        detail = "; ".join(p.message for p in exc.errors) or exc.message
+        raise _Stop(RunStatus.failed, f"mapping: {detail}") from exc
+    if mapping is None:
+        raise _Stop(RunStatus.failed, "this feed is not a pull feed")
+    return mapping
+
+
+def _rows(feed: InventoryFeed, mapping: FeedMapping, path: Path, encoding: str) -> Any:
+    try:
+        yield from records(feed, mapping, path, encoding)
+    except FileProblem as exc:
+        raise _Stop(RunStatus.failed, str(exc)) from exc
+
+
+def _guard(
+    database: Database,
+    feed: InventoryFeed,
+    mapping: FeedMapping,
+    path: Path,
+    encoding: str,
+    tally: _Tally,
+) -> list[str]:
+    """Why this file should wait for a person (empty: go ahead). Reads it once, applies nothing."""
+    percent = feed.cleanup_guard_percent
+    if percent <= 0:
+        return []
+    with database.session(write=False) as session:
+        existing = count_items(session, feed.id)
+        if not existing:
+            return []
+        last_good = session.scalars(
+            select(Run)
+            .where(Run.inventory_feed_id == feed.id, Run.status.in_(GOOD))
+            .order_by(Run.id.desc())
+            .limit(1)
+        ).first()
+        zero_now = session.scalar(
+            select(func.count())
+            .select_from(FV)
+            .where(FV.inventory_feed_id == feed.id, FV.inventory_quantity == 0)
+        )
+    rows = zero = 0
+    for _row, raw in _rows(feed, mapping, path, encoding):
+        rows += 1
+        if quantity_of(raw, feed.decimal_notation) == 0:
+            zero += 1
+    allowed = existing * percent / 100
+    reasons: list[str] = []
+    if last_good is not None and rows < last_good.rows_read * (1 - percent / 100):
+        reasons.append(
+            f"the file has {rows} rows against {last_good.rows_read} in run {last_good.id} "
+            f"(down more than {percent}%)"
+        )
+    if feed.fetch_cleanup and existing - rows > allowed:
+        reasons.append(
+            f"{existing - rows} of the feed's {existing} items are missing from the file and "
+            "would go to 0"
+        )
+    zero_before = last_good.rows_zero if last_good is not None else (zero_now or 0)
+    if zero - zero_before > allowed:
+        reasons.append(
+            f"{zero} rows have quantity 0 against {zero_before} before: "
+            f"more than {percent}% of the feed's {existing} items would go to 0"
+        )
+    if reasons:
+        tally.rows_read, tally.zero = rows, zero  # shown on the held run
+    return reasons
+
+
+def _apply_file(
+    database: Database,
+    run_id: int,
+    feed: InventoryFeed,
+    mapping: FeedMapping,
+    path: Path,
+    encoding: str,
+    tally: _Tally,
+    progress: RunProgress | None,
+) -> None:
+    size = get_settings().feed_batch_size
+    batch: list[tuple[int, dict[str, Any]]] = []
+    for row, raw in _rows(feed, mapping, path, encoding):
+        tally.rows_read += 1
+        if quantity_of(raw, feed.decimal_notation) == 0:
+            tally.zero += 1
+        batch.append((row, raw))
+        if len(batch) >= size:
+            _apply_batch(database, run_id, feed.id, batch, tally)
+            batch = []
+            if progress:
+                progress.read(tally.rows_read)
+    if batch:
+        _apply_batch(database, run_id, feed.id, batch, tally)
+    if progress:
+        progress.read(tally.rows_read)
+
+
+def _salt(feed: InventoryFeed) -> str:
+    """What shapes a row besides its text: a changed mapping or notation re-reads every row."""
+    shape = [feed.resource_type, feed.decimal_notation, feed.delimiter, feed.mapping]
+    return json.dumps(shape, sort_keys=True, default=str) + "|"
+
+
+def _apply_batch(
+    database: Database,
+    run_id: int,
+    feed_id: int,
+    batch: list[tuple[int, dict[str, Any]]],
+    tally: _Tally,
+) -> None:
+    """One transaction: the batch's rows through the upsert, and the run's counters with them."""
+    with database.transaction() as session:
+        feed = session.get(InventoryFeed, feed_id)
+        if feed is None:
+            raise _Stop(RunStatus.failed, "the feed was deleted during the run")
+        salt = _salt(feed)
+        keyed: list[tuple[int, str, dict[str, Any], str]] = []
+        failed: list[tuple[int, str | None, str, str]] = []
+        for row, raw in batch:
+            key = external_id_of(raw)
+            if key is None:
+                failed.append((row, None, "vendorSku" if "vendorSku" in raw else "item", "missing"))
+                continue
+            keyed.append((row, key, raw, content_digest(salt, raw)))
+        stored: dict[str, tuple[int, str | None]] = {}
+        if feed.diff_previous and keyed:
+            stored = {
+                row.external_id: (row.id, row.content_hash)
+                for row in session.execute(
+                    select(FV.external_id, FV.id, FV.content_hash).where(
+                        FV.inventory_feed_id == feed.id,
+                        FV.external_id.in_({key for _, key, _, _ in keyed}),
+                    )
+                )
+            }
+        items: list[FeedItem] = []
+        unchanged = 0
+        for row, key, raw, digest in keyed:
+            known = stored.get(key)
+            if known is not None and known[1] == digest:
+                unchanged += 1
+                tally.seen.add(known[0])
+                continue
+            try:
+                data = to_feed_variant(raw, feed.decimal_notation)
+            except RowError as exc:
+                failed.append((row, key, exc.field, exc.message))
+                continue
+            items.append(FeedItem(data.external_id, incoming(data), digest, row))
+        results = apply_items(
+            session, feed, items, actor=f"feed run {run_id}", reassert=not feed.diff_previous
+        )
+        created = updated = 0
+        for result in results:
+            if result.outcome is Outcome.failed:
+                error = result.error
+                assert error is not None
+                name = error.errors[0].field if error.errors else "item"
+                failed.append((result.row, result.external_id, name, error.message))
+                continue
+            assert result.feed_variant_id is not None
+            tally.seen.add(result.feed_variant_id)
+            if result.outcome is Outcome.created:
+                created += 1
+            elif result.outcome is Outcome.updated:
+                updated += 1
+            else:
+                unchanged += 1
+        for row, key, name, message in sorted(failed):
+            tally.error(row, name, message)
+            if key is None:
+                tally.unidentified += 1
+            else:
+                tally.failed_keys.add(key)
+        tally.created += created
+        tally.updated += updated
+        tally.unchanged += unchanged
+        tally.batches += 1
+        tally.through = batch[-1][0]
+        _write_tally(session, run_id, tally)
+
+
+def _write_tally(session: Session, run_id: int, tally: _Tally, **extra: Any) -> None:
+    session.execute(
+        update(Run)
+        .where(Run.id == run_id)
+        .values(
+            rows_read=tally.rows_read,
+            rows_created=tally.created,
+            rows_updated=tally.updated,
+            rows_unchanged=tally.unchanged,
+            rows_failed=tally.failed,
+            rows_zero=tally.zero,
+            batches_applied=tally.batches,
+            rows_applied_through=tally.through,
+            errors=list(tally.errors),
+            lease_expires_at=utcnow() + LEASE,
+            **extra,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _cleanup(database: Database, run_id: int, feed: InventoryFeed, tally: _Tally) -> str | None:
+    """After a complete run: items not in the file go to 0. Returns why it was skipped, if so."""
+    if not feed.fetch_cleanup:
+        return None
+    if tally.unidentified:
+        return (
+            f"cleanup skipped: {tally.unidentified} rows had no externalId/vendorSku, so missing "
+            "items cannot be told apart"
+        )
+    after = 0
+    cleaned = 0
+    size = get_settings().feed_batch_size
+    while True:
+        with database.transaction() as session:
+            rows = session.execute(
+                select(FV.id, FV.external_id)
+                .where(FV.inventory_feed_id == feed.id, FV.id > after, FV.inventory_quantity != 0)
+                .order_by(FV.id)
+                .limit(size)
+            ).all()
+            if not rows:
+                break
+            after = rows[-1].id
+            missing = [
+                FeedItem(row.external_id, {"inventory_quantity": 0})
+                for row in rows
+                if row.id not in tally.seen and row.external_id not in tally.failed_keys
+            ]
+            if missing:
+                current = session.get(InventoryFeed, feed.id)
+                assert current is not None
+                results = apply_items(session, current, missing, actor=f"feed run {run_id} cleanup")
+                cleaned += sum(1 for r in results if r.outcome is Outcome.updated)
+                session.execute(update(Run).where(Run.id == run_id).values(rows_cleaned=cleaned))
+    return None
+
+
+def _save(database: Database, run_id: int, **values: Any) -> None:
+    with database.transaction() as session:
+        session.execute(update(Run).where(Run.id == run_id).values(**values))
+
+
+def _finish(
+    database: Database, run_id: int, tally: _Tally, status: RunStatus, problem: str | None
+) -> Run:
+    with database.transaction() as session:
+        values: dict[str, Any] = {
+            "status": status,
+            "problem": problem,
+            "finished_at": utcnow(),
+            "locked_by": None,
+            "lease_expires_at": None,
+        }
+        _write_tally(session, run_id, tally)
+        session.execute(update(Run).where(Run.id == run_id).values(**values))
+        run = session.get(Run, run_id)
+        assert run is not None
+        session.refresh(run)
+        return run
+
+
+def run_now(
+    database: Database, feed_id: int, *, trigger: str = "cli", progress: RunProgress | None = None
+) -> Run:
+    """Queue and carry out a run in the caller's thread (the CLI)."""
+    with database.transaction() as session:
+        feed = session.get(InventoryFeed, feed_id)
+        if feed is None:
+            raise NotFound("Inventory feed", feed_id)
+        run = request_run(session, feed, trigger=trigger)
+        run_id = run.id
+        run.status = RunStatus.running
+        run.locked_by = f"cli:{os.getpid()}"
+        run.started_at = utcnow()
+        run.lease_expires_at = utcnow() + LEASE
+    return execute_run(database, run_id, progress)
