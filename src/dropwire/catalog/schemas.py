@@ -58,6 +58,26 @@ class VariantRead(ApiModel):
     updated_at: datetime
 
 
+class VariantSummaryRead(ApiModel):
+    """A variant without its stock totals (embedded in other records)."""
+
+    id: int
+    product_id: int
+    sku: str
+    barcode: str | None
+    name: str
+    price: Money | None
+    inventory_policy: InventoryPolicy
+
+
+class ProductSummaryRead(ApiModel):
+    id: int
+    name: str
+    handle: str | None
+    external_group_id: str | None
+    product_type: str | None
+
+
 class ProductRead(ApiModel):
     id: int
     name: str

@@ -1,10 +1,10 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 
 from dropwire.http.deps import AdminPrincipal, DbSession
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
 from dropwire.http.routing import OneHopRoute
 from dropwire.inventory import detail, warehouses
 from dropwire.inventory.locations import location_for_warehouse
@@ -40,8 +40,9 @@ Listing = Annotated[ListQuery, Depends(list_query)]
 @router.get("/warehouses.json", response_model=list[WarehouseRead])
 def list_warehouses(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
-) -> list[Warehouse]:
-    return paginate(session, select(Warehouse), query, WAREHOUSE_FILTERS, response, [Warehouse.id])
+) -> Any:
+    rows = paginate(session, select(Warehouse), query, WAREHOUSE_FILTERS, response, [Warehouse.id])
+    return respond(session, query, response, rows, WarehouseRead)
 
 
 @router.post("/warehouses.json", response_model=WarehouseRead, status_code=201)
@@ -97,9 +98,10 @@ def create_inventory_adjustment(
 @router.get("/inventory-movements.json", response_model=list[InventoryMovementRead])
 def list_inventory_movements(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
-) -> list[InventoryMovement]:
+) -> Any:
     stmt = select(InventoryMovement)
-    return paginate(session, stmt, query, MOVEMENT_FILTERS, response, [InventoryMovement.id])
+    rows = paginate(session, stmt, query, MOVEMENT_FILTERS, response, [InventoryMovement.id])
+    return respond(session, query, response, rows, InventoryMovementRead)
 
 
 @router.get("/variants/{variant_id}/inventory.json", response_model=VariantInventoryRead)
