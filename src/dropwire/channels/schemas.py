@@ -3,7 +3,7 @@ from datetime import datetime
 from pydantic import Field
 
 from dropwire.channels.models import InventorySync, ParentChannel, PublishingAcknowledgement
-from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, HttpUrl, Name
+from dropwire.core.schemas import ApiInput, CompanyRecord, ExternalId, HttpUrl, Name
 
 
 class ChannelFields(ApiInput):
@@ -25,7 +25,7 @@ class ChannelUpdate(ChannelFields):
     name: Name | None = None
 
 
-class ChannelRead(ApiModel):
+class ChannelRead(CompanyRecord):
     id: int
     name: str
     parent_channel: ParentChannel
@@ -58,7 +58,7 @@ class CustomChannelUpdate(CustomChannelFields):
     name: Name | None = None
 
 
-class CustomChannelRead(ApiModel):
+class CustomChannelRead(CompanyRecord):
     id: int
     channel_id: int
     name: str

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     daily_sku_limit: int = Field(
         default=0, ge=0, description="Feed variants updatable per UTC day (0 = unlimited)"
     )
+    strict_input: bool = Field(
+        default=False,
+        description="Refuse unknown body fields with 422 instead of ignoring and naming them",
+    )
     allow_private_targets: bool = Field(
         default=False, description="Allow outbound webhooks to private/loopback addresses"
     )

@@ -5,7 +5,14 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import AfterValidator, Field, field_serializer
 
 from dropwire.catalog.schemas import VariantOption
-from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Money, Name
+from dropwire.core.schemas import (
+    ApiInput,
+    CompanyRecord,
+    ExternalId,
+    Money,
+    Name,
+    NumberAsText,
+)
 from dropwire.feeds.models import FetchFrequency, QuantityOverride, ResourceType
 
 FEED_SCHEMES = ("http", "https", "ftp", "ftps")
@@ -63,7 +70,7 @@ class FeedUpdate(FeedFields):
     name: Name | None = None
 
 
-class FeedRead(ApiModel):
+class FeedRead(CompanyRecord):
     id: int
     dropship_provider_id: int
     name: str
@@ -98,14 +105,14 @@ class FeedVariantData(ApiInput):
     """What a vendor sends about one item (parse-webhook and the async batch)."""
 
     external_id: ExternalId
-    vendor_sku: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    vendor_sku: Annotated[str, NumberAsText, Field(min_length=1, max_length=255)] | None = None
     inventory_quantity: Quantity | None = None
     name: Annotated[str, Field(max_length=255)] | None = None
-    barcode: Annotated[str, Field(max_length=64)] | None = None
+    barcode: Annotated[str, NumberAsText, Field(max_length=64)] | None = None
     cost_price: Money | None = None
     price: Money | None = None
     compare_at_price: Money | None = None
-    external_group_id: Annotated[str, Field(max_length=255)] | None = None
+    external_group_id: Annotated[str, NumberAsText, Field(max_length=255)] | None = None
     options: list[VariantOption] | None = Field(default=None, max_length=50)
     images: list[Annotated[str, Field(max_length=2048)]] | None = Field(default=None, max_length=50)
     tags: list[Annotated[str, Field(max_length=255)]] | None = Field(default=None, max_length=250)
@@ -120,10 +127,10 @@ class FeedVariantCreate(FeedVariantData):
 class FeedVariantUpdate(ApiInput):
     """Merchant-side edits of a feed variant (a quantity change goes through parse-webhook)."""
 
-    vendor_sku: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    vendor_sku: Annotated[str, NumberAsText, Field(min_length=1, max_length=255)] | None = None
     inventory_quantity: Quantity | None = None
     name: Annotated[str, Field(max_length=255)] | None = None
-    barcode: Annotated[str, Field(max_length=64)] | None = None
+    barcode: Annotated[str, NumberAsText, Field(max_length=64)] | None = None
     cost_price: Money | None = None
     price: Money | None = None
     inventory_quantity_override: QuantityOverride | None = None
@@ -132,7 +139,7 @@ class FeedVariantUpdate(ApiInput):
     variant_id: int | None = Field(default=None, ge=1, description="Connect to this variant")
 
 
-class FeedVariantRead(ApiModel):
+class FeedVariantRead(CompanyRecord):
     id: int
     inventory_feed_id: int
     external_id: str

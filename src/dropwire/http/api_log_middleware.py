@@ -13,6 +13,7 @@ from dropwire.apilog.models import Direction, LogStatus
 from dropwire.apilog.redaction import loggable_body
 from dropwire.apilog.writer import ApiLogWriter
 from dropwire.core.time import utcnow
+from dropwire.http.input_policy import ignored_note
 from dropwire.http.request_body import BODY_KEY
 
 _ERROR_EXCERPT = 2000
@@ -56,7 +57,7 @@ class ApiLogMiddleware:
             "endpoint": scope["path"][:512],
             "status": LogStatus.success if status < 400 else LogStatus.error,
             "http_status": status,
-            "problem": None,
+            "problem": ignored_note(scope),
             "payload": None,
             "api_user_id": getattr(principal, "api_user_id", None),
             "api_user_name": getattr(principal, "name", None),

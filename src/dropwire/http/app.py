@@ -20,6 +20,7 @@ from dropwire.http.deps import PrincipalCache
 from dropwire.http.errors import install_error_handlers
 from dropwire.http.health import router as health_router
 from dropwire.http.idempotency import IdempotencyMiddleware
+from dropwire.http.input_policy import InputPolicyMiddleware
 from dropwire.http.metrics import MetricsMiddleware, metrics_endpoint
 from dropwire.http.request_body import RequestBodyMiddleware
 from dropwire.http.throttle import ThrottleMiddleware
@@ -88,8 +89,10 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     install_error_handlers(app)
 
-    # Added innermost first: metrics → API log → throttle → body limit → idempotency → routes.
+    # Added innermost first: metrics → API log → throttle → body limit → idempotency →
+    # input policy → routes.
     bootstrap = settings.admin_token.get_secret_value() if settings.admin_token else None
+    app.add_middleware(InputPolicyMiddleware, strict=settings.strict_input)
     app.add_middleware(IdempotencyMiddleware, database=database, bootstrap_token=bootstrap)
     app.add_middleware(RequestBodyMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_enabled:

@@ -530,9 +530,12 @@ NO_RELATIONS: Mapping[str, Relation] = {}
 
 
 def _wire_names(read: type[BaseModel]) -> list[str]:
-    return [
+    """The names a read shape writes: its fields' and computed fields' aliases."""
+    names = [
         info.serialization_alias or info.alias or name for name, info in read.model_fields.items()
     ]
+    names += [info.alias or to_camel(name) for name, info in read.model_computed_fields.items()]
+    return names
 
 
 def _trim(

@@ -3,7 +3,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Name
+from dropwire.core.schemas import ApiInput, ApiModel, CompanyRecord, ExternalId, Name
 from dropwire.inventory.models import LocationKind, MovementCause
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
@@ -23,7 +23,7 @@ class WarehouseUpdate(ApiInput):
     country: CountryCode | None = None
 
 
-class WarehouseRead(ApiModel):
+class WarehouseRead(CompanyRecord):
     id: int
     name: str
     external_id: str | None
