@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 from dropwire import __version__, models, tasks  # noqa: F401  (tables, hooks, job handlers)
 from dropwire.apilog.endpoints import router as api_log_router
 from dropwire.apilog.writer import ApiLogWriter
+from dropwire.auth.endpoints import router as auth_router
 from dropwire.catalog.endpoints import router as catalog_router
 from dropwire.channels.catalog_endpoints import router as channel_catalog_router
 from dropwire.channels.endpoints import router as channels_router
@@ -84,6 +85,8 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
 
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api")
+    app.include_router(auth_router)  # Onport serves it beside /api, not under it
+    app.include_router(auth_router, prefix="/api", include_in_schema=False)
     app.include_router(inbound_router)
     app.include_router(health_router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)

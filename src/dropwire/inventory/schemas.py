@@ -1,9 +1,16 @@
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, model_validator
 
-from dropwire.core.schemas import ApiInput, ApiModel, CompanyRecord, ExternalId, Name
+from dropwire.core.schemas import (
+    ApiInput,
+    ApiModel,
+    CompanyRecord,
+    ExternalId,
+    Name,
+    NumberAsText,
+)
 from dropwire.inventory.models import LocationKind, MovementCause
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
@@ -46,6 +53,29 @@ class InventoryAdjustmentCreate(ApiInput):
             raise ValueError("give exactly one of quantity (a delta) or setStocked")
         if self.quantity == 0:
             raise ValueError("quantity must not be zero")
+        return self
+
+
+class SetLevel(ApiInput):
+    """Onport's `set-level`: stocked becomes `quantity` at a warehouse (the default if omitted)."""
+
+    ONPORT_ALIASES: ClassVar[dict[str, str]] = {"inventoryQuantity": "quantity"}
+
+    quantity: int = Field(ge=0, le=100_000_000, strict=True)
+    warehouse_id: int | None = Field(default=None, ge=1)
+    notes: Annotated[str, Field(max_length=500)] | None = None
+
+
+class ChannelSetLevel(SetLevel):
+    """`set-variant-level`: the variant named by the channel's listing id, or by SKU."""
+
+    external_id: ExternalId | None = None
+    sku: Annotated[str, NumberAsText, Field(min_length=1, max_length=255)] | None = None
+
+    @model_validator(mode="after")
+    def _named(self) -> "ChannelSetLevel":
+        if self.external_id is None and self.sku is None:
+            raise ValueError("give externalId (the channel's id of the variant) or sku")
         return self
 
 

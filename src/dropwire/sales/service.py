@@ -660,7 +660,8 @@ def move_to_vendor(
 def cancel_purchase(
     session: Session, purchase: Purchase, request: PurchaseCancel, actor: str | None = None
 ) -> Purchase:
-    """Take open units off this purchase order and route them again, never back to its source.
+    """Take open units off this purchase order and route them again, never back to a source
+    that gave units of the line back before.
 
     Units no other source can supply stay open on their sale line with a dropship problem.
     """
@@ -671,8 +672,6 @@ def cancel_purchase(
     )
     sale = purchase.sale
     for item, quantity in wanted:
-        allocation = session.get(Allocation, item.allocation_id)
-        assert allocation is not None
         inventory.release(
             session,
             allocation_id=item.allocation_id,
@@ -693,7 +692,7 @@ def cancel_purchase(
             quantity,
             f"purchaseItems[{item.id}]",
             actor,
-            exclude_locations=frozenset({allocation.location_id}),
+            exclude_locations=_rejected_locations(session, sale_item.id),
         )
     refresh_purchase(purchase)
     _announce_cancellation(session, purchase)
@@ -701,6 +700,16 @@ def cancel_purchase(
     refresh_statuses(sale)
     session.flush()
     return purchase
+
+
+def _rejected_locations(session: Session, sale_item_id: int) -> frozenset[int]:
+    """Locations that released units of this line: they are not asked again."""
+    rows = session.scalars(
+        select(Allocation.location_id).where(
+            Allocation.sale_item_id == sale_item_id, Allocation.released > 0
+        )
+    )
+    return frozenset(rows)
 
 
 # --- editing a sale ------------------------------------------------------------------------
