@@ -20,6 +20,7 @@ from dropwire.core.migrations import upgrade
 from dropwire.core.settings import Settings
 from dropwire.http.app import create_app
 from dropwire.inventory.warehouses import ensure_default_warehouse
+from dropwire.sales.statuses import seed_defaults as seed_purchase_statuses
 from dropwire.vendors.models import DropshipProvider
 
 
@@ -68,6 +69,7 @@ def empty_all_tables(db: Database) -> None:
                 session.execute(text(f"DELETE FROM {name}"))
             session.execute(text("DELETE FROM sqlite_sequence")) if _has_sequence(session) else None
         ensure_default_warehouse(session)
+        seed_purchase_statuses(session)  # what the migration seeds
 
 
 def _has_sequence(session: object) -> bool:

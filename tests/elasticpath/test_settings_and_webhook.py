@@ -118,17 +118,17 @@ def test_order_paid_becomes_a_sale_per_the_order_template(shop):
     assert line["price"] == 129.99 and line["taxable"] is False
     (shipping,) = sale["shipping"]
     assert shipping["code"] == "shipping-fee"
-    assert shipping["service_level"] == "STANDARD-DELIVERY"
+    assert shipping["serviceLevel"] == "STANDARD-DELIVERY"
     assert float(sale["shipping"][0]["price"]) == 4.95
     assert sale["paymentStatus"] == "paid"
     assert sale["customer"] == {
-        "first_name": "Ron",
-        "last_name": "Swanson",
+        "firstName": "Ron",
+        "lastName": "Swanson",
         "email": "ron@example.com",
     }
-    assert sale["saleDefaults"]["receiver_city"] == "Newcastle"
-    assert sale["saleDefaults"]["receiver_zip"] == "NE1 6UF"
-    assert sale["saleDefaults"]["receiver_country"] == "GB"
+    assert sale["saleDefaults"]["receiverCity"] == "Newcastle"
+    assert sale["saleDefaults"]["receiverZip"] == "NE1 6UF"
+    assert sale["saleDefaults"]["receiverCountry"] == "GB"
     assert sale["purchases"][0]["dropshipProviderId"] == shop.vendor_id
 
 

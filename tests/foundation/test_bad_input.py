@@ -32,11 +32,12 @@ def test_wrong_types_name_each_field(client):
     assert count(client) == 0
 
 
-def test_unknown_fields_are_422(client):
+def test_unknown_fields_are_ignored_and_named(client):
     response = client.post("/api/dropship-providers.json", json={"name": "A", "colour": "red"})
-    assert response.status_code == 422
-    assert response.json()["errors"] == [{"field": "colour", "message": "unknown field"}]
-    assert count(client) == 0
+    assert response.status_code == 201
+    assert response.headers["Dropwire-Ignored-Fields"] == "colour"
+    assert "colour" not in response.json()
+    assert count(client) == 1
 
 
 def test_nested_paths_are_named(client):

@@ -109,8 +109,9 @@ def test_custom_channel_creates_its_channel_and_hash(client):
 def test_custom_channel_hash_is_read_only_and_rotatable(client):
     custom = client.post("/api/custom-channels.json", json={"name": "Shop"}).json()
     response = client.put(f"/api/custom-channels/{custom['id']}.json", json={"webhookHash": "mine"})
-    assert response.status_code == 422
-    assert response.json()["errors"][0] == {"field": "webhookHash", "message": "unknown field"}
+    assert response.status_code == 200  # read-only fields sent back are ignored, and named
+    assert response.headers["Dropwire-Ignored-Fields"] == "webhookHash"
+    assert response.json()["webhookHash"] == custom["webhookHash"]
     rotated = client.post(f"/api/custom-channels/{custom['id']}/rotate-hash.json").json()
     assert rotated["webhookHash"] != custom["webhookHash"]
 

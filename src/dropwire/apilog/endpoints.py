@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
@@ -7,7 +7,7 @@ from dropwire.apilog.models import ApiLog
 from dropwire.apilog.schemas import ApiLogRead
 from dropwire.apilog.writer import ApiLogWriter
 from dropwire.http.deps import AdminPrincipal, DbSession
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
 
 NEWEST_FIRST = (ApiLog.created_at.desc(), ApiLog.id.desc())
@@ -45,15 +45,9 @@ def list_api_logs(
     _: AdminPrincipal,
     response: Response,
     query: Annotated[ListQuery, Depends(list_query)],
-) -> list[ApiLog]:
-    return paginate(
-        session,
-        select(ApiLog),
-        query,
-        FILTERS,
-        response,
-        NEWEST_FIRST,
-    )
+) -> Any:
+    rows = paginate(session, select(ApiLog), query, FILTERS, response, NEWEST_FIRST)
+    return respond(session, query, response, rows, ApiLogRead)
 
 
 @router.get(
@@ -66,7 +60,8 @@ def list_sale_imports(
     _: AdminPrincipal,
     response: Response,
     query: Annotated[ListQuery, Depends(list_query)],
-) -> list[ApiLog]:
+) -> Any:
     """The async manual-sale items and what became of each (Onport's sale-imports view)."""
     stmt = select(ApiLog).where(ApiLog.kind == "inbound.manual_sale")
-    return paginate(session, stmt, query, FILTERS, response, NEWEST_FIRST)
+    rows = paginate(session, stmt, query, FILTERS, response, NEWEST_FIRST)
+    return respond(session, query, response, rows, ApiLogRead)

@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
@@ -8,12 +8,14 @@ from dropwire.catalog.models import ChannelVariant, Product, Variant
 from dropwire.catalog.schemas import (
     ChannelVariantRead,
     ProductRead,
+    ProductSummaryRead,
     VariantCreate,
     VariantRead,
+    VariantSummaryRead,
     VariantUpdate,
 )
 from dropwire.http.deps import AdminPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+from dropwire.http.listing import ListQuery, Relation, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Catalog"])
@@ -45,13 +47,23 @@ CHANNEL_VARIANT_FILTERS = fields_of(
 )
 Listing = Annotated[ListQuery, Depends(list_query)]
 
+VARIANT_RELATIONS = {
+    "Product": Relation("product", ProductSummaryRead, Product, local="product_id"),
+    "ChannelVariant": Relation(
+        "channelVariants", ChannelVariantRead, ChannelVariant, remote="variant_id", many=True
+    ),
+}
+PRODUCT_RELATIONS = {"Variant": Relation("variants", VariantRead)}
+CHANNEL_VARIANT_RELATIONS = {
+    "Variant": Relation("variant", VariantSummaryRead, Variant, local="variant_id"),
+}
+
 
 @router.get("/variants.json", response_model=list[VariantRead])
-def list_variants(
-    session: DbSession, _: AdminPrincipal, response: Response, query: Listing
-) -> list[VariantRead]:
+def list_variants(session: DbSession, _: AdminPrincipal, response: Response, query: Listing) -> Any:
     variants = paginate(session, select(Variant), query, VARIANT_FILTERS, response, [Variant.id])
-    return service.variant_reads(session, variants)
+    reads = service.variant_reads(session, variants)
+    return respond(session, query, response, reads, VariantRead, VARIANT_RELATIONS)
 
 
 @router.post("/variants.json", response_model=VariantRead, status_code=201)
@@ -73,21 +85,20 @@ def update_variant(
 
 
 @router.get("/products.json", response_model=list[ProductRead])
-def list_products(
-    session: DbSession, _: AdminPrincipal, response: Response, query: Listing
-) -> list[ProductRead]:
+def list_products(session: DbSession, _: AdminPrincipal, response: Response, query: Listing) -> Any:
     products = paginate(session, select(Product), query, PRODUCT_FILTERS, response, [Product.id])
     reads = []
     for product in products:
         read = ProductRead.model_validate(product)
         read.variants = service.variant_reads(session, product.variants)
         reads.append(read)
-    return reads
+    return respond(session, query, response, reads, ProductRead, PRODUCT_RELATIONS)
 
 
 @router.get("/channel-variants.json", response_model=list[ChannelVariantRead])
 def list_channel_variants(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
-) -> list[ChannelVariant]:
+) -> Any:
     stmt = select(ChannelVariant)
-    return paginate(session, stmt, query, CHANNEL_VARIANT_FILTERS, response, [ChannelVariant.id])
+    rows = paginate(session, stmt, query, CHANNEL_VARIANT_FILTERS, response, [ChannelVariant.id])
+    return respond(session, query, response, rows, ChannelVariantRead, CHANNEL_VARIANT_RELATIONS)

@@ -4,9 +4,9 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from dropwire.catalog.models import ChannelVariantStatus, InventoryPolicy
-from dropwire.core.schemas import ApiInput, ApiModel, Id, Money, Name
+from dropwire.core.schemas import ApiInput, CompanyRecord, Id, Money, Name, NumberAsText
 
-Sku = Annotated[str, Field(min_length=1, max_length=255)]
+Sku = Annotated[str, NumberAsText, Field(min_length=1, max_length=255)]
 
 
 class VariantOption(ApiInput):
@@ -16,7 +16,7 @@ class VariantOption(ApiInput):
 
 
 class VariantFields(ApiInput):
-    barcode: Annotated[str, Field(max_length=64)] | None = None
+    barcode: Annotated[str, NumberAsText, Field(max_length=64)] | None = None
     cost_price: Money | None = None
     price: Money | None = None
     inventory_policy: InventoryPolicy | None = None
@@ -39,7 +39,7 @@ class VariantUpdate(VariantFields):
     product_id: Id | None = None
 
 
-class VariantRead(ApiModel):
+class VariantRead(CompanyRecord):
     id: int
     product_id: int
     sku: str
@@ -58,7 +58,27 @@ class VariantRead(ApiModel):
     updated_at: datetime
 
 
-class ProductRead(ApiModel):
+class VariantSummaryRead(CompanyRecord):
+    """A variant without its stock totals (embedded in other records)."""
+
+    id: int
+    product_id: int
+    sku: str
+    barcode: str | None
+    name: str
+    price: Money | None
+    inventory_policy: InventoryPolicy
+
+
+class ProductSummaryRead(CompanyRecord):
+    id: int
+    name: str
+    handle: str | None
+    external_group_id: str | None
+    product_type: str | None
+
+
+class ProductRead(CompanyRecord):
     id: int
     name: str
     handle: str | None
@@ -69,7 +89,7 @@ class ProductRead(ApiModel):
     updated_at: datetime
 
 
-class ChannelVariantRead(ApiModel):
+class ChannelVariantRead(CompanyRecord):
     id: int
     channel_id: int
     variant_id: int

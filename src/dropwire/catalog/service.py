@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dropwire.catalog.models import Product, Variant
+from dropwire.catalog.models import ChannelVariant, Product, Variant
 from dropwire.catalog.schemas import VariantCreate, VariantRead, VariantUpdate
 from dropwire.core.errors import Conflict, Invalid, NotFound
 from dropwire.core.settings import get_settings
@@ -37,6 +37,28 @@ def find_variant_by_sku(
     return session.scalars(
         select(Variant).where(Variant.sku_key == sku_key(sku)).order_by(Variant.id).limit(1)
     ).first()
+
+
+def channel_variant_id(
+    session: Session, channel_id: int, external_id: str | None, sku: str | None
+) -> int:
+    """The variant a channel names by its listing's id (else by SKU); 422 when none matches."""
+    if external_id is not None:
+        found = session.scalar(
+            select(ChannelVariant.variant_id)
+            .where(
+                ChannelVariant.channel_id == channel_id, ChannelVariant.external_id == external_id
+            )
+            .order_by(ChannelVariant.id)
+            .limit(1)
+        )
+        if found is None:
+            raise Invalid("externalId", f"channel {channel_id} has no variant '{external_id}'")
+        return found
+    variant = find_variant_by_sku(session, sku or "")
+    if variant is None:
+        raise Invalid("sku", f"no variant with SKU '{sku}'")
+    return variant.id
 
 
 def get_variant(session: Session, variant_id: int) -> Variant:

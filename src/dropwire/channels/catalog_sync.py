@@ -16,7 +16,7 @@ from dropwire.catalog.schemas import VariantOption
 from dropwire.catalog.service import find_variant_by_sku, sku_key
 from dropwire.channels.models import Channel
 from dropwire.core.errors import DomainError, Invalid
-from dropwire.core.schemas import ApiInput, ApiModel, Id, Money, requires_one_of
+from dropwire.core.schemas import ApiInput, ApiModel, Id, Money, NumberAsText, requires_one_of
 from dropwire.feeds import service as feeds
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
 from dropwire.vendors.models import DropshipProvider
@@ -28,13 +28,13 @@ Item = TypeVar("Item")
 class ConnectorVariant(ApiInput):
     """A store's variant as the channel imports it."""
 
-    sku: Annotated[str, Field(min_length=1, max_length=255)]
+    sku: Annotated[str, NumberAsText, Field(min_length=1, max_length=255)]
     name: Annotated[str, Field(min_length=1, max_length=255)] | None = None
-    barcode: Annotated[str, Field(max_length=64)] | None = None
+    barcode: Annotated[str, NumberAsText, Field(max_length=64)] | None = None
     price: Money | None = None
     cost_price: Money | None = None
-    external_id: Annotated[str, Field(max_length=255)] | None = None
-    external_group_id: Annotated[str, Field(max_length=255)] | None = None
+    external_id: Annotated[str, NumberAsText, Field(max_length=255)] | None = None
+    external_group_id: Annotated[str, NumberAsText, Field(max_length=255)] | None = None
     product_name: Annotated[str, Field(max_length=255)] | None = None
     options: list[VariantOption] | None = Field(default=None, max_length=50)
     tags: list[Annotated[str, Field(max_length=255)]] | None = None
@@ -46,8 +46,8 @@ class VendorSkuRef(ApiInput):
         json_schema_extra=requires_one_of("dropshipProviderId", "dropshipProviderExternalId")
     )
 
-    vendor_sku: Annotated[str, Field(min_length=1, max_length=255)]
-    dropship_provider_external_id: Annotated[str, Field(max_length=255)] | None = None
+    vendor_sku: Annotated[str, NumberAsText, Field(min_length=1, max_length=255)]
+    dropship_provider_external_id: Annotated[str, NumberAsText, Field(max_length=255)] | None = None
     dropship_provider_id: Id | None = None
 
     @model_validator(mode="after")
@@ -58,7 +58,7 @@ class VendorSkuRef(ApiInput):
 
 
 class SkuLink(ApiInput):
-    sku: Annotated[str, Field(min_length=1, max_length=255)]
+    sku: Annotated[str, NumberAsText, Field(min_length=1, max_length=255)]
     vendor_skus: list[VendorSkuRef] = Field(min_length=1, max_length=50)
 
 

@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from dropwire.channels.schemas import (
     CustomChannelUpdate,
 )
 from dropwire.http.deps import AdminPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+from dropwire.http.listing import ListQuery, Relation, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Channels"])
@@ -32,6 +32,14 @@ CHANNEL_FILTERS = fields_of(
 CUSTOM_CHANNEL_FILTERS = fields_of(
     CustomChannel, "id", "channel_id", "name", "enabled", "created_at"
 )
+CHANNEL_RELATIONS = {
+    "CustomChannel": Relation(
+        "customChannel", CustomChannelRead, CustomChannel, remote="channel_id"
+    ),
+}
+CUSTOM_CHANNEL_RELATIONS = {
+    "Channel": Relation("channel", ChannelRead, Channel, local="channel_id"),
+}
 
 
 @router.get("/channels.json", response_model=list[ChannelRead])
@@ -40,8 +48,9 @@ def list_channels(
     _: AdminPrincipal,
     response: Response,
     query: Annotated[ListQuery, Depends(list_query)],
-) -> list[Channel]:
-    return paginate(session, select(Channel), query, CHANNEL_FILTERS, response, [Channel.id])
+) -> Any:
+    rows = paginate(session, select(Channel), query, CHANNEL_FILTERS, response, [Channel.id])
+    return respond(session, query, response, rows, ChannelRead, CHANNEL_RELATIONS)
 
 
 @router.post("/channels.json", response_model=ChannelRead, status_code=201)
@@ -67,10 +76,11 @@ def list_custom_channels(
     _: AdminPrincipal,
     response: Response,
     query: Annotated[ListQuery, Depends(list_query)],
-) -> list[CustomChannel]:
-    return paginate(
+) -> Any:
+    rows = paginate(
         session, select(CustomChannel), query, CUSTOM_CHANNEL_FILTERS, response, [CustomChannel.id]
     )
+    return respond(session, query, response, rows, CustomChannelRead, CUSTOM_CHANNEL_RELATIONS)
 
 
 @router.post("/custom-channels.json", response_model=CustomChannelRead, status_code=201)

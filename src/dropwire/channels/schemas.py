@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import Field
 
 from dropwire.channels.models import InventorySync, ParentChannel, PublishingAcknowledgement
-from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, HttpUrl, Id, Name
+from dropwire.core.schemas import ApiInput, ApiModel, CompanyRecord, ExternalId, HttpUrl, Id, Name
 
 
 class StockMode(StrEnum):
@@ -73,7 +73,7 @@ class ChannelUpdate(ChannelFields):
     name: Name | None = None
 
 
-class ChannelRead(ApiModel):
+class ChannelRead(CompanyRecord):
     id: int
     name: str
     parent_channel: ParentChannel
@@ -111,7 +111,7 @@ class CustomChannelUpdate(CustomChannelFields):
     name: Name | None = None
 
 
-class CustomChannelRead(ApiModel):
+class CustomChannelRead(CompanyRecord):
     id: int
     channel_id: int
     name: str

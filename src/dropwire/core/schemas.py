@@ -1,12 +1,34 @@
-"""Pydantic bases for the API: camelCase on the wire, strict about unknown fields on input."""
+"""Pydantic bases for the API: camelCase on the wire, lenient about unknown fields on input.
 
+Onport's clients send fields Dropwire does not use. An input model ignores them and remembers
+their paths (`lineItems[0].variant.externalSku`) so the caller can be told; with a strict
+`InputReport` active they are refused as before (422 "unknown field"). Each input model may
+declare `ONPORT_ALIASES`: Onport's names for its fields, renamed before validation.
+"""
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, ClassVar
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PlainSerializer,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import InitErrorDetails
 
 MAX_ID = 2**31 - 1
 """Ids are INTEGER columns (32-bit signed on PostgreSQL): no record can have a larger id."""
@@ -23,12 +45,106 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
 
 
+@dataclass
+class InputReport:
+    """What the input models of one request (or one async item) ignored."""
+
+    strict: bool = False
+    ignored: list[str] = field(default_factory=list)
+
+
+_REPORT: ContextVar[InputReport | None] = ContextVar("dropwire_input_report", default=None)
+_DEPTH: ContextVar[int] = ContextVar("dropwire_input_depth", default=0)
+_KNOWN: dict[type[BaseModel], frozenset[str]] = {}
+
+
+@contextmanager
+def input_report(*, strict: bool) -> Iterator[InputReport]:
+    """Collect (or, when strict, refuse) unknown fields of the input models validated inside."""
+    report = InputReport(strict=strict)
+    token = _REPORT.set(report)
+    try:
+        yield report
+    finally:
+        _REPORT.reset(token)
+
+
+def _known_keys(model: type[BaseModel]) -> frozenset[str]:
+    known = _KNOWN.get(model)
+    if known is None:
+        names = set(model.model_fields)
+        names.update(info.alias for info in model.model_fields.values() if info.alias)
+        known = _KNOWN[model] = frozenset(names)
+    return known
+
+
+COMPANY_ID = 1
+"""Onport scopes every record to a company; a Dropwire installation is one company."""
+
+
+class CompanyRecord(ApiModel):
+    """A response record that carries Onport's `companyId`."""
+
+    company_id: int = Field(default=COMPANY_ID, description="Always 1: one company per server")
+
+
 class ApiInput(BaseModel):
-    """Request shape: camelCase names, unknown fields rejected."""
+    """Request shape: camelCase names; unknown fields ignored and reported (see the module)."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", str_strip_whitespace=True
     )
+    ONPORT_ALIASES: ClassVar[Mapping[str, str]] = {}
+    """Onport's field name → ours (camelCase); ours wins when both are sent."""
+
+    _ignored: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _input_policy(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        if not isinstance(data, dict):
+            return handler(data)
+        known = _known_keys(cls)
+        kept: dict[str, Any] = {}
+        unknown: list[str] = []
+        for key, value in data.items():
+            if key in known:
+                kept[key] = value
+            elif key in cls.ONPORT_ALIASES:  # ours wins when both are sent
+                kept.setdefault(cls.ONPORT_ALIASES[key], value)
+            else:
+                unknown.append(key)
+        report = _REPORT.get()
+        depth = _DEPTH.get()
+        token = _DEPTH.set(depth + 1)
+        try:
+            if report is not None and report.strict and unknown:
+                _refuse(cls, kept, handler, unknown, data)
+            model = handler(kept)
+        finally:
+            _DEPTH.reset(token)
+        model._ignored = tuple(unknown) + model._nested_ignored()
+        if depth == 0 and report is not None:
+            report.ignored.extend(model._ignored)
+        return model
+
+    def _nested_ignored(self) -> tuple[str, ...]:
+        paths: list[str] = []
+        fields = type(self).model_fields
+        for name, value in self.__dict__.items():
+            wire = fields[name].alias or name if name in fields else name
+            if isinstance(value, ApiInput):
+                paths.extend(f"{wire}.{path}" for path in value._ignored)
+            elif isinstance(value, list):
+                for index, item in enumerate(value):
+                    if isinstance(item, ApiInput):
+                        paths.extend(f"{wire}[{index}].{path}" for path in item._ignored)
+        return tuple(paths)
+
+    @property
+    def ignored_fields(self) -> tuple[str, ...]:
+        """Paths of the fields this input (and its nested inputs) ignored."""
+        return self._ignored
 
     clearable: ClassVar[frozenset[str]] = frozenset()
     """Fields an update may set to null to clear them; null on any other field changes nothing."""
@@ -37,6 +153,25 @@ class ApiInput(BaseModel):
         """What an update sent: fields present in the body, null only where it means 'clear'."""
         sent: dict[str, Any] = self.model_dump(exclude_unset=True, exclude=exclude)
         return {k: v for k, v in sent.items() if v is not None or k in self.clearable}
+
+
+def _refuse(
+    model: type[BaseModel],
+    kept: dict[str, Any],
+    handler: ModelWrapValidatorHandler[Any],
+    unknown: list[str],
+    data: dict[str, Any],
+) -> None:
+    """Strict input: unknown fields are errors, reported with the other problems of the model."""
+    errors: list[Any] = []
+    try:
+        handler(kept)
+    except ValidationError as exc:
+        errors.extend(exc.errors())
+    errors.extend(
+        InitErrorDetails(type="extra_forbidden", loc=(key,), input=data[key]) for key in unknown
+    )
+    raise ValidationError.from_exception_data(model.__name__, errors)
 
 
 def requires_one_of(*names: str, exactly: bool = False) -> dict[str, Any]:
@@ -79,5 +214,16 @@ HttpUrl = Annotated[
 ]
 """An http(s) URL kept exactly as given (pydantic's URL type would rewrite it)."""
 
+
+def _number_as_text(value: Any) -> Any:
+    """Onport's clients send ids as numbers where Dropwire stores text (`externalId: 1234`)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+NumberAsText = BeforeValidator(_number_as_text)
+"""Accept an integer for a text identifier (an external id, a SKU, a barcode, a reference)."""
+
 Name = Annotated[str, Field(min_length=1, max_length=255)]
-ExternalId = Annotated[str, Field(min_length=1, max_length=255)]
+ExternalId = Annotated[str, NumberAsText, Field(min_length=1, max_length=255)]

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     feed_spool_dir: str | None = Field(
         default=None, description="Where downloads are spooled (default: the system temp dir)"
     )
+    strict_input: bool = Field(
+        default=False,
+        description="Refuse unknown body fields with 422 instead of ignoring and naming them",
+    )
     allow_private_targets: bool = Field(
         default=False, description="Allow outbound webhooks to private/loopback addresses"
     )

@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
@@ -7,7 +7,7 @@ from dropwire.delivery import service
 from dropwire.delivery.models import Delivery, WebhookEndpoint
 from dropwire.delivery.schemas import DeliveryRead, EndpointRead
 from dropwire.http.deps import AdminPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Webhook deliveries"])
@@ -33,8 +33,9 @@ ENDPOINT_FILTERS = fields_of(WebhookEndpoint, "id", "url", "disabled_at")
 @router.get("/webhook-deliveries.json", response_model=list[DeliveryRead])
 def list_deliveries(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
-) -> list[Delivery]:
-    return paginate(session, select(Delivery), query, DELIVERY_FILTERS, response, [Delivery.id])
+) -> Any:
+    rows = paginate(session, select(Delivery), query, DELIVERY_FILTERS, response, [Delivery.id])
+    return respond(session, query, response, rows, DeliveryRead)
 
 
 @router.get("/webhook-deliveries/{delivery_id}.json", response_model=DeliveryRead)
@@ -50,9 +51,10 @@ def retry_delivery(delivery_id: PathId, session: DbSession, _: AdminPrincipal) -
 @router.get("/webhook-endpoints.json", response_model=list[EndpointRead])
 def list_endpoints(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
-) -> list[WebhookEndpoint]:
+) -> Any:
     stmt = select(WebhookEndpoint)
-    return paginate(session, stmt, query, ENDPOINT_FILTERS, response, [WebhookEndpoint.id])
+    rows = paginate(session, stmt, query, ENDPOINT_FILTERS, response, [WebhookEndpoint.id])
+    return respond(session, query, response, rows, EndpointRead)
 
 
 @router.post("/webhook-endpoints/{endpoint_id}/enable.json", response_model=EndpointRead)

@@ -28,6 +28,7 @@ class EventKind(StrEnum):
     purchase_created = "purchase.created"
     purchase_updated = "purchase.updated"
     purchase_cancelled = "purchase.cancelled"
+    return_created = "return.created"
 
 
 class WebhookEndpoint(IdMixin, TimestampMixin, Base):

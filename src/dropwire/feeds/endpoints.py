@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy import ColumnElement, select
@@ -18,8 +18,10 @@ from dropwire.feeds.schemas import (
     FeedVariantUpdate,
 )
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+from dropwire.http.listing import ListQuery, Relation, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
+from dropwire.vendors.models import DropshipProvider
+from dropwire.vendors.schemas import DropshipProviderRead
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Inventory feeds"])
 Listing = Annotated[ListQuery, Depends(list_query)]
@@ -51,6 +53,16 @@ FEED_VARIANT_FILTERS = {
 }
 
 
+FEED_RELATIONS = {
+    "DropshipProvider": Relation(
+        "dropshipProvider", DropshipProviderRead, DropshipProvider, local="dropship_provider_id"
+    ),
+}
+FEED_VARIANT_RELATIONS = {
+    "InventoryFeed": Relation("inventoryFeed", FeedRead, InventoryFeed, local="inventory_feed_id"),
+}
+
+
 def _own_feeds(principal: Principal) -> list[ColumnElement[bool]]:
     if principal.is_admin:
         return []
@@ -60,9 +72,10 @@ def _own_feeds(principal: Principal) -> list[ColumnElement[bool]]:
 @router.get("/inventory-feeds.json", response_model=list[FeedRead])
 def list_feeds(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
-) -> list[InventoryFeed]:
+) -> Any:
     stmt = select(InventoryFeed).where(*_own_feeds(principal))
-    return paginate(session, stmt, query, FEED_FILTERS, response, [InventoryFeed.id])
+    rows = paginate(session, stmt, query, FEED_FILTERS, response, [InventoryFeed.id])
+    return respond(session, query, response, rows, FeedRead, FEED_RELATIONS)
 
 
 @router.post("/inventory-feeds.json", response_model=FeedRead, status_code=201)
@@ -112,14 +125,16 @@ def list_feed_variants(
     response: Response,
     query: Listing,
     connected: bool | None = None,
-) -> list[InventoryFeedVariant]:
+) -> Any:
     stmt = select(InventoryFeedVariant)
     if not principal.is_admin:
         stmt = stmt.join(InventoryFeed).where(*_own_feeds(principal))
     if connected is not None:
         column = InventoryFeedVariant.variant_id
         stmt = stmt.where(column.is_not(None) if connected else column.is_(None))
-    return paginate(session, stmt, query, FEED_VARIANT_FILTERS, response, [InventoryFeedVariant.id])
+    order = [InventoryFeedVariant.id]
+    rows = paginate(session, stmt, query, FEED_VARIANT_FILTERS, response, order)
+    return respond(session, query, response, rows, FeedVariantRead, FEED_VARIANT_RELATIONS)
 
 
 @router.post("/inventory-feed-variants.json", response_model=FeedVariantRead, status_code=201)

@@ -5,7 +5,17 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import AfterValidator, Field, field_serializer
 
 from dropwire.catalog.schemas import VariantOption
-from dropwire.core.schemas import URL_REST, ApiInput, ApiModel, ExternalId, Id, Money, Name
+from dropwire.core.schemas import (
+    URL_REST,
+    ApiInput,
+    ApiModel,
+    CompanyRecord,
+    ExternalId,
+    Id,
+    Money,
+    Name,
+    NumberAsText,
+)
 from dropwire.feeds.models import (
     DecimalNotation,
     Delimiter,
@@ -84,7 +94,7 @@ class FeedUpdate(FeedFields):
     name: Name | None = None
 
 
-class FeedRead(ApiModel):
+class FeedRead(CompanyRecord):
     id: int
     dropship_provider_id: int
     name: str
@@ -127,14 +137,14 @@ class FeedVariantData(ApiInput):
     """What a vendor sends about one item (parse-webhook and the async batch)."""
 
     external_id: ExternalId
-    vendor_sku: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    vendor_sku: Annotated[str, NumberAsText, Field(min_length=1, max_length=255)] | None = None
     inventory_quantity: Quantity | None = None
     name: Annotated[str, Field(max_length=255)] | None = None
-    barcode: Annotated[str, Field(max_length=64)] | None = None
+    barcode: Annotated[str, NumberAsText, Field(max_length=64)] | None = None
     cost_price: Money | None = None
     price: Money | None = None
     compare_at_price: Money | None = None
-    external_group_id: Annotated[str, Field(max_length=255)] | None = None
+    external_group_id: Annotated[str, NumberAsText, Field(max_length=255)] | None = None
     options: list[VariantOption] | None = Field(default=None, max_length=50)
     images: list[Annotated[str, Field(max_length=2048)]] | None = Field(default=None, max_length=50)
     tags: list[Annotated[str, Field(max_length=255)]] | None = Field(default=None, max_length=250)
@@ -151,10 +161,10 @@ class FeedVariantUpdate(ApiInput):
 
     clearable = frozenset({"manual_inventory_quantity", "allocation_buffer_override"})
 
-    vendor_sku: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    vendor_sku: Annotated[str, NumberAsText, Field(min_length=1, max_length=255)] | None = None
     inventory_quantity: Quantity | None = None
     name: Annotated[str, Field(max_length=255)] | None = None
-    barcode: Annotated[str, Field(max_length=64)] | None = None
+    barcode: Annotated[str, NumberAsText, Field(max_length=64)] | None = None
     cost_price: Money | None = None
     price: Money | None = None
     inventory_quantity_override: QuantityOverride | None = None
@@ -163,7 +173,7 @@ class FeedVariantUpdate(ApiInput):
     variant_id: Id | None = Field(default=None, description="Connect to this variant")
 
 
-class FeedVariantRead(ApiModel):
+class FeedVariantRead(CompanyRecord):
     id: int
     inventory_feed_id: int
     external_id: str

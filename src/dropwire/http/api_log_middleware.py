@@ -13,6 +13,7 @@ from dropwire.apilog.models import Direction, LogStatus
 from dropwire.apilog.redaction import loggable_body
 from dropwire.apilog.writer import ApiLogWriter
 from dropwire.core.time import utcnow
+from dropwire.http.input_policy import ignored_note
 from dropwire.http.request_body import BODY_KEY
 
 _ERROR_EXCERPT = 2000
@@ -38,7 +39,7 @@ def log_row(
         "http_status": status,
         "problem": (scope.get("dropwire.problem") or _error_message(error_body))
         if failed
-        else None,
+        else ignored_note(scope),
         "payload": loggable_body(scope.get(BODY_KEY, b""), body_limit) if failed else None,
         "api_user_id": getattr(principal, "api_user_id", None),
         "api_user_name": getattr(principal, "name", None),

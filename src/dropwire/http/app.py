@@ -9,6 +9,7 @@ from fastapi.routing import APIRoute
 from dropwire import __version__, models, tasks  # noqa: F401  (tables, hooks, job handlers)
 from dropwire.apilog.endpoints import router as api_log_router
 from dropwire.apilog.writer import ApiLogWriter
+from dropwire.auth.endpoints import router as auth_router
 from dropwire.catalog.endpoints import router as catalog_router
 from dropwire.channels.catalog_endpoints import router as channel_catalog_router
 from dropwire.channels.endpoints import router as channels_router
@@ -22,6 +23,7 @@ from dropwire.http.deps import PrincipalCache
 from dropwire.http.errors import install_error_handlers
 from dropwire.http.health import router as health_router
 from dropwire.http.idempotency import IdempotencyMiddleware
+from dropwire.http.input_policy import InputPolicyMiddleware
 from dropwire.http.metrics import MetricsMiddleware, metrics_endpoint
 from dropwire.http.request_body import RequestBodyMiddleware
 from dropwire.http.routing import UnitOfWorkRoute
@@ -101,6 +103,8 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
 
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api")
+    app.include_router(auth_router)  # Onport serves it beside /api, not under it
+    app.include_router(auth_router, prefix="/api", include_in_schema=False)
     app.include_router(inbound_router)
     app.include_router(elasticpath_router)
     app.include_router(health_router)
@@ -108,8 +112,10 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     install_error_handlers(app)
 
-    # Added innermost first: metrics → API log → throttle → body limit → idempotency → routes.
+    # Added innermost first: metrics → API log → throttle → body limit → idempotency →
+    # input policy → routes.
     bootstrap = settings.admin_token.get_secret_value() if settings.admin_token else None
+    app.add_middleware(InputPolicyMiddleware, strict=settings.strict_input)
     app.add_middleware(IdempotencyMiddleware, database=database, bootstrap_token=bootstrap)
     app.add_middleware(RequestBodyMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_enabled:

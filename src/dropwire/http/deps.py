@@ -41,9 +41,17 @@ class Unauthorized(DomainError):
         super().__init__(message, [], 401)
 
 
+def _query_token(request: Request) -> str | None:
+    """Onport's alternative to the header: `?access_token=<token>` (used only without one)."""
+    token = request.query_params.get("access_token", "").strip()
+    return token or None
+
+
 def _bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
+    if not header and (query_token := _query_token(request)) is not None:
+        return query_token
     if not header:
         raise Unauthorized("Missing Authorization header; send 'Authorization: Bearer <token>'")
     if scheme.lower() != "bearer" or not token.strip():

@@ -10,6 +10,8 @@ from dropwire.apilog.models import ApiLog, Direction, LogStatus
 from dropwire.apilog.redaction import redact
 from dropwire.channels.service import custom_channel_by_hash
 from dropwire.core.errors import DomainError
+from dropwire.core.schemas import input_report
+from dropwire.core.settings import get_settings
 from dropwire.feeds.service import feed_by_hash
 from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of
 from dropwire.jobs import service as jobs
@@ -138,13 +140,19 @@ def register_job_handler(kind: InboundKind) -> None:
             return
         external = external_id_of(item)
         try:
-            with session.begin_nested():
+            with (
+                input_report(strict=get_settings().strict_input) as report,
+                session.begin_nested(),
+            ):
                 applied = kind.apply(session, int(payload["ownerId"]), item)
         except (DomainError, ValidationError) as exc:
             _log(session, kind, payload, LogStatus.error, _problem(exc), external)
             return
         status = LogStatus.skipped if applied.skipped else LogStatus.success
-        problem = "unchanged: nothing to apply" if applied.skipped else None
+        notes = ["unchanged: nothing to apply"] if applied.skipped else []
+        if report.ignored:
+            notes.append(f"ignored fields: {', '.join(report.ignored)}")
+        problem = "; ".join(notes) or None
         _log(session, kind, payload, status, problem, applied.external_id or external)
 
 

@@ -1,18 +1,23 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from dropwire.catalog.service import channel_variant_id, get_variant
+from dropwire.channels.service import get_channel
 from dropwire.http.deps import AdminPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.inventory import detail, warehouses
 from dropwire.inventory.locations import location_for_warehouse
 from dropwire.inventory.models import InventoryMovement, MovementCause, Warehouse
 from dropwire.inventory.schemas import (
+    ChannelSetLevel,
     InventoryAdjustmentCreate,
     InventoryAdjustmentRead,
     InventoryMovementRead,
+    SetLevel,
     VariantInventoryRead,
     WarehouseCreate,
     WarehouseRead,
@@ -40,8 +45,9 @@ Listing = Annotated[ListQuery, Depends(list_query)]
 @router.get("/warehouses.json", response_model=list[WarehouseRead])
 def list_warehouses(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
-) -> list[Warehouse]:
-    return paginate(session, select(Warehouse), query, WAREHOUSE_FILTERS, response, [Warehouse.id])
+) -> Any:
+    rows = paginate(session, select(Warehouse), query, WAREHOUSE_FILTERS, response, [Warehouse.id])
+    return respond(session, query, response, rows, WarehouseRead)
 
 
 @router.post("/warehouses.json", response_model=WarehouseRead, status_code=201)
@@ -61,45 +67,101 @@ def update_warehouse(
     return warehouses.update_warehouse(session, warehouses.get(session, warehouse_id), data)
 
 
-@router.post("/inventory-adjustments.json", response_model=InventoryAdjustmentRead, status_code=201)
-def create_inventory_adjustment(
-    data: InventoryAdjustmentCreate, session: DbSession, principal: AdminPrincipal
+def _adjust(
+    session: Session,
+    *,
+    variant_id: int,
+    warehouse_id: int | None,
+    delta: int | None,
+    set_to: int | None,
+    reason: str | None,
+    actor: str,
 ) -> InventoryAdjustmentRead:
     """Change STOCKED at a warehouse (available follows); never available directly."""
     warehouse = (
-        warehouses.get_or_invalid(session, data.warehouse_id)
-        if data.warehouse_id is not None
+        warehouses.get_or_invalid(session, warehouse_id)
+        if warehouse_id is not None
         else warehouses.ensure_default_warehouse(session)
     )
     location = location_for_warehouse(session, warehouse.id)
     change = adjust_stocked(
         session,
-        variant_id=data.variant_id,
+        variant_id=variant_id,
         location_id=location.id,
-        delta=data.quantity,
-        set_to=data.set_stocked,
+        delta=delta,
+        set_to=set_to,
         cause=MovementCause.adjustment,
-        reason=data.reason,
-        actor=principal.name,
+        reason=reason,
+        actor=actor,
     )
     movement = change.movement
-    level = next(
-        r for r in detail.level_reads(session, data.variant_id) if r.location_id == location.id
-    )
+    level = next(r for r in detail.level_reads(session, variant_id) if r.location_id == location.id)
     return InventoryAdjustmentRead(
-        variant_id=data.variant_id,
+        variant_id=variant_id,
         warehouse_id=warehouse.id,
         movement=InventoryMovementRead.model_validate(movement) if movement else None,
         level=level,
     )
 
 
+@router.post("/inventory-adjustments.json", response_model=InventoryAdjustmentRead, status_code=201)
+def create_inventory_adjustment(
+    data: InventoryAdjustmentCreate, session: DbSession, principal: AdminPrincipal
+) -> InventoryAdjustmentRead:
+    """Change STOCKED at a warehouse (available follows); never available directly."""
+    return _adjust(
+        session,
+        variant_id=data.variant_id,
+        warehouse_id=data.warehouse_id,
+        delta=data.quantity,
+        set_to=data.set_stocked,
+        reason=data.reason,
+        actor=principal.name,
+    )
+
+
+@router.put("/variants/{variant_id}/set-level.json", response_model=InventoryAdjustmentRead)
+def set_variant_level(
+    variant_id: int, data: SetLevel, session: DbSession, principal: AdminPrincipal
+) -> InventoryAdjustmentRead:
+    """Onport's way to set a variant's stocked units at a warehouse."""
+    get_variant(session, variant_id)
+    return _adjust(
+        session,
+        variant_id=variant_id,
+        warehouse_id=data.warehouse_id,
+        delta=None,
+        set_to=data.quantity,
+        reason=data.notes,
+        actor=principal.name,
+    )
+
+
+@router.put("/channels/{channel_id}/set-variant-level.json", response_model=InventoryAdjustmentRead)
+def set_channel_variant_level(
+    channel_id: int, data: ChannelSetLevel, session: DbSession, principal: AdminPrincipal
+) -> InventoryAdjustmentRead:
+    """Set-level by the channel's own id of the variant (its listing), or by SKU."""
+    get_channel(session, channel_id)
+    variant_id = channel_variant_id(session, channel_id, data.external_id, data.sku)
+    return _adjust(
+        session,
+        variant_id=variant_id,
+        warehouse_id=data.warehouse_id,
+        delta=None,
+        set_to=data.quantity,
+        reason=data.notes,
+        actor=principal.name,
+    )
+
+
 @router.get("/inventory-movements.json", response_model=list[InventoryMovementRead])
 def list_inventory_movements(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
-) -> list[InventoryMovement]:
+) -> Any:
     stmt = select(InventoryMovement)
-    return paginate(session, stmt, query, MOVEMENT_FILTERS, response, [InventoryMovement.id])
+    rows = paginate(session, stmt, query, MOVEMENT_FILTERS, response, [InventoryMovement.id])
+    return respond(session, query, response, rows, InventoryMovementRead)
 
 
 @router.get("/variants/{variant_id}/inventory.json", response_model=VariantInventoryRead)

@@ -88,6 +88,7 @@ class MovementCause(StrEnum):
     shipment = "shipment"
     cancellation = "cancellation"
     correction = "correction"
+    return_ = "return"  # units a customer sent back, restocked
 
 
 class InventoryMovement(IdMixin, Base):

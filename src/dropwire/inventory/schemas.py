@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -7,9 +7,11 @@ from dropwire.core.schemas import (
     MAX_UNITS,
     ApiInput,
     ApiModel,
+    CompanyRecord,
     ExternalId,
     Id,
     Name,
+    NumberAsText,
     requires_one_of,
 )
 from dropwire.inventory.models import LocationKind, MovementCause
@@ -31,7 +33,7 @@ class WarehouseUpdate(ApiInput):
     country: CountryCode | None = None
 
 
-class WarehouseRead(ApiModel):
+class WarehouseRead(CompanyRecord):
     id: int
     name: str
     external_id: str | None
@@ -65,6 +67,29 @@ class InventoryAdjustmentCreate(ApiInput):
             raise ValueError("give exactly one of quantity (a delta) or setStocked")
         if self.quantity == 0:
             raise ValueError("quantity must not be zero")
+        return self
+
+
+class SetLevel(ApiInput):
+    """Onport's `set-level`: stocked becomes `quantity` at a warehouse (the default if omitted)."""
+
+    ONPORT_ALIASES: ClassVar[dict[str, str]] = {"inventoryQuantity": "quantity"}
+
+    quantity: int = Field(ge=0, le=100_000_000, strict=True)
+    warehouse_id: int | None = Field(default=None, ge=1)
+    notes: Annotated[str, Field(max_length=500)] | None = None
+
+
+class ChannelSetLevel(SetLevel):
+    """`set-variant-level`: the variant named by the channel's listing id, or by SKU."""
+
+    external_id: ExternalId | None = None
+    sku: Annotated[str, NumberAsText, Field(min_length=1, max_length=255)] | None = None
+
+    @model_validator(mode="after")
+    def _named(self) -> "ChannelSetLevel":
+        if self.external_id is None and self.sku is None:
+            raise ValueError("give externalId (the channel's id of the variant) or sku")
         return self
 
 

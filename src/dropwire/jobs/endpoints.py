@@ -1,10 +1,10 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 
 from dropwire.http.deps import AdminPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.jobs import service
 from dropwire.jobs.models import Job
@@ -32,8 +32,9 @@ def list_jobs(
     _: AdminPrincipal,
     response: Response,
     query: Annotated[ListQuery, Depends(list_query)],
-) -> list[Job]:
-    return paginate(session, select(Job), query, FILTERS, response, [Job.id])
+) -> Any:
+    rows = paginate(session, select(Job), query, FILTERS, response, [Job.id])
+    return respond(session, query, response, rows, JobRead)
 
 
 @router.post("/jobs/{job_id}/retry.json", response_model=JobRead)

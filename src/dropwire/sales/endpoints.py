@@ -1,25 +1,52 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 
+from dropwire.catalog.models import Variant
+from dropwire.catalog.schemas import VariantSummaryRead
+from dropwire.channels.models import Channel
+from dropwire.channels.schemas import ChannelRead
 from dropwire.channels.service import get_channel
+from dropwire.core.errors import Forbidden, NotFound
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+from dropwire.http.listing import ListQuery, Relation, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
-from dropwire.sales import service
-from dropwire.sales.models import Fulfillment, Purchase, Sale, SaleItem
+from dropwire.sales import returns, service, statuses
+from dropwire.sales.models import (
+    Fulfillment,
+    Purchase,
+    PurchaseItem,
+    PurchaseStatus,
+    Sale,
+    SaleItem,
+    SaleReturn,
+    SaleReturnItem,
+)
 from dropwire.sales.schemas import (
     CancelRequest,
+    FulfillmentCreate,
     FulfillmentRead,
     ManualSale,
     MoveDropshipProvider,
+    PurchaseCancel,
+    PurchaseItemRead,
     PurchaseRead,
+    PurchaseStatusCreate,
+    PurchaseStatusRead,
+    PurchaseStatusUpdate,
     PurchaseUpdate,
     SaleItemRead,
     SaleRead,
+    SaleReturnCreate,
+    SaleReturnItemRead,
+    SaleReturnRead,
+    SaleSummaryRead,
+    SaleUpdate,
     ShipRequest,
 )
+from dropwire.vendors.models import DropshipProvider
+from dropwire.vendors.schemas import DropshipProviderRead
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Sales"])
 Listing = Annotated[ListQuery, Depends(list_query)]
@@ -32,6 +59,7 @@ SALE_FILTERS = fields_of(
     "reference",
     "inventory_status",
     "payment_status",
+    "return_status",
     "cancellation_status",
     "receiver_country",
     "date_ordered",
@@ -46,6 +74,9 @@ SALE_ITEM_FILTERS = fields_of(
     "variant_id",
     "sku",
     "quantity",
+    "quantity_shipped",
+    "quantity_cancelled",
+    "quantity_returned",
     "created_at",
 )
 PURCHASE_FILTERS = fields_of(
@@ -57,9 +88,11 @@ PURCHASE_FILTERS = fields_of(
     "external_reference",
     "inventory_status",
     "cancellation_status",
+    "purchase_status_id",
     "created_at",
     "updated_at",
 )
+PURCHASE_FILTERS["reference"] = Purchase.external_reference
 FULFILLMENT_FILTERS = fields_of(
     Fulfillment,
     "id",
@@ -69,6 +102,58 @@ FULFILLMENT_FILTERS = fields_of(
     "tracking_number",
     "shipped_at",
 )
+
+
+SALE_RETURN_FILTERS = fields_of(
+    SaleReturn, "id", "sale_id", "reference", "restock", "location_id", "created_at"
+)
+SALE_RETURN_ITEM_FILTERS = fields_of(
+    SaleReturnItem, "id", "sale_return_id", "sale_item_id", "variant_id", "quantity"
+)
+PURCHASE_STATUS_FILTERS = fields_of(PurchaseStatus, "id", "name", "level", "position")
+
+_VENDOR = Relation(
+    "dropshipProvider", DropshipProviderRead, DropshipProvider, local="dropship_provider_id"
+)
+_SALE_SUMMARY = Relation("sale", SaleSummaryRead, Sale, local="sale_id")
+SALE_RELATIONS = {
+    "Customer": Relation("customer"),
+    "SaleItem": Relation("saleItems", SaleItemRead),
+    "Purchase": Relation("purchases", PurchaseRead),
+    "Fulfillment": Relation("fulfillments", FulfillmentRead),
+    "Channel": Relation("channel", ChannelRead, Channel, local="channel_id"),
+    "SaleReturn": Relation("saleReturns", SaleReturnRead, SaleReturn, remote="sale_id", many=True),
+}
+SALE_ITEM_RELATIONS = {
+    "Sale": _SALE_SUMMARY,
+    "Variant": Relation("variant", VariantSummaryRead, Variant, local="variant_id"),
+    "PurchaseItem": Relation(
+        "purchaseItems", PurchaseItemRead, PurchaseItem, remote="sale_item_id", many=True
+    ),
+}
+PURCHASE_RELATIONS = {
+    "DropshipProvider": _VENDOR,
+    "PurchaseItem": Relation("purchaseItems", PurchaseItemRead),
+    "Sale": _SALE_SUMMARY,
+    "Fulfillment": Relation(
+        "fulfillments", FulfillmentRead, Fulfillment, remote="purchase_id", many=True
+    ),
+    "PurchaseStatus": Relation(
+        "purchaseStatus", PurchaseStatusRead, PurchaseStatus, local="purchase_status_id"
+    ),
+}
+FULFILLMENT_RELATIONS = {
+    "Purchase": Relation("purchase", PurchaseRead, Purchase, local="purchase_id"),
+    "Sale": _SALE_SUMMARY,
+}
+SALE_RETURN_RELATIONS = {
+    "SaleReturnItem": Relation("saleReturnItems", SaleReturnItemRead),
+    "Sale": _SALE_SUMMARY,
+}
+SALE_RETURN_ITEM_RELATIONS = {
+    "SaleReturn": Relation("saleReturn", SaleReturnRead, SaleReturn, local="sale_return_id"),
+    "SaleItem": Relation("saleItem", SaleItemRead, SaleItem, local="sale_item_id"),
+}
 
 
 @router.post("/channels/{channel_id}/manual-sale.json", response_model=SaleRead)
@@ -84,15 +169,24 @@ def manual_sale(
 
 
 @router.get("/sales.json", response_model=list[SaleRead])
-def list_sales(
-    session: DbSession, _: AdminPrincipal, response: Response, query: Listing
-) -> list[Sale]:
-    return paginate(session, select(Sale), query, SALE_FILTERS, response, [Sale.id])
+def list_sales(session: DbSession, _: AdminPrincipal, response: Response, query: Listing) -> Any:
+    rows = paginate(session, select(Sale), query, SALE_FILTERS, response, [Sale.id])
+    return respond(session, query, response, rows, SaleRead, SALE_RELATIONS)
 
 
 @router.get("/sales/{sale_id}.json", response_model=SaleRead)
 def get_sale(sale_id: PathId, session: DbSession, _: AdminPrincipal) -> Sale:
     return service.get_sale(session, sale_id)
+
+
+@router.put("/sales/{sale_id}.json", response_model=SaleRead)
+def update_sale(
+    sale_id: int, data: SaleUpdate, session: DbSession, principal: AdminPrincipal
+) -> Sale:
+    """Change a sale's header: Onport's sale fields at the top level, or ours nested."""
+    sale = service.update_sale(session, service.get_sale(session, sale_id), data, principal.name)
+    session.refresh(sale)
+    return sale
 
 
 @router.post("/sales/{sale_id}/cancel.json", response_model=SaleRead)
@@ -109,21 +203,60 @@ def cancel_sale(
     return sale
 
 
+@router.post("/sales/{sale_id}/returns.json", response_model=SaleReturnRead, status_code=201)
+def create_sale_return(
+    sale_id: int, data: SaleReturnCreate, session: DbSession, principal: AdminPrincipal
+) -> SaleReturn:
+    """Record items coming back; `restock` puts them into stocked at a warehouse."""
+    sale = service.get_sale(session, sale_id)
+    return returns.create_return(session, sale, data, principal.name)
+
+
+@router.get("/sale-returns.json", response_model=list[SaleReturnRead])
+def list_sale_returns(
+    session: DbSession, _: AdminPrincipal, response: Response, query: Listing
+) -> Any:
+    rows = paginate(
+        session, select(SaleReturn), query, SALE_RETURN_FILTERS, response, [SaleReturn.id]
+    )
+    return respond(session, query, response, rows, SaleReturnRead, SALE_RETURN_RELATIONS)
+
+
+@router.get("/sale-returns/{sale_return_id}.json", response_model=SaleReturnRead)
+def get_sale_return(sale_return_id: int, session: DbSession, _: AdminPrincipal) -> SaleReturn:
+    sale_return = session.get(SaleReturn, sale_return_id)
+    if sale_return is None:
+        raise NotFound("Sale return", sale_return_id)
+    return sale_return
+
+
+@router.get("/sale-return-items.json", response_model=list[SaleReturnItemRead])
+def list_sale_return_items(
+    session: DbSession, _: AdminPrincipal, response: Response, query: Listing
+) -> Any:
+    stmt = select(SaleReturnItem)
+    order = [SaleReturnItem.id]
+    rows = paginate(session, stmt, query, SALE_RETURN_ITEM_FILTERS, response, order)
+    return respond(session, query, response, rows, SaleReturnItemRead, SALE_RETURN_ITEM_RELATIONS)
+
+
 @router.get("/sale-items.json", response_model=list[SaleItemRead])
 def list_sale_items(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
-) -> list[SaleItem]:
-    return paginate(session, select(SaleItem), query, SALE_ITEM_FILTERS, response, [SaleItem.id])
+) -> Any:
+    rows = paginate(session, select(SaleItem), query, SALE_ITEM_FILTERS, response, [SaleItem.id])
+    return respond(session, query, response, rows, SaleItemRead, SALE_ITEM_RELATIONS)
 
 
 @router.get("/purchases.json", response_model=list[PurchaseRead])
 def list_purchases(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
-) -> list[Purchase]:
+) -> Any:
     stmt = select(Purchase)
     if not principal.is_admin:
         stmt = stmt.where(Purchase.dropship_provider_id == principal.dropship_provider_id)
-    return paginate(session, stmt, query, PURCHASE_FILTERS, response, [Purchase.id])
+    rows = paginate(session, stmt, query, PURCHASE_FILTERS, response, [Purchase.id])
+    return respond(session, query, response, rows, PurchaseRead, PURCHASE_RELATIONS)
 
 
 @router.get("/purchases/{purchase_id}.json", response_model=PurchaseRead)
@@ -133,12 +266,33 @@ def get_purchase(purchase_id: PathId, session: DbSession, principal: CurrentPrin
 
 @router.put("/purchases/{purchase_id}.json", response_model=PurchaseRead)
 def update_purchase(
-    purchase_id: PathId, data: PurchaseUpdate, session: DbSession, principal: AdminPrincipal
+    purchase_id: PathId, data: PurchaseUpdate, session: DbSession, principal: CurrentPrincipal
 ) -> Purchase:
+    """Admins and the purchase order's vendor set its status; only admins its splitting key."""
     purchase = service.get_purchase(session, purchase_id, principal)
-    if "order_splitting_key" in data.model_fields_set:
+    fields = data.model_fields_set
+    if "order_splitting_key" in fields:
+        if not principal.is_admin:
+            raise Forbidden("A vendor token may not change orderSplittingKey")
         purchase.order_splitting_key = data.order_splitting_key
-        session.flush()
+    if "purchase_status_id" in fields:
+        statuses.check_exists(session, data.purchase_status_id)
+        purchase.purchase_status_id = data.purchase_status_id
+    session.flush()
+    return purchase
+
+
+@router.put("/purchases/{purchase_id}/cancel.json", response_model=PurchaseRead)
+def cancel_purchase(
+    purchase_id: int,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    data: PurchaseCancel | None = None,
+) -> Purchase:
+    """The vendor rejects the order (or some lines): they go back to routing elsewhere."""
+    purchase = service.get_purchase(session, purchase_id, principal)
+    service.cancel_purchase(session, purchase, data or PurchaseCancel(), principal.name)
+    session.refresh(purchase)
     return purchase
 
 
@@ -161,16 +315,61 @@ def move_purchase(
     return moved
 
 
+@router.get("/purchase-statuses.json", response_model=list[PurchaseStatusRead])
+def list_purchase_statuses(
+    session: DbSession, _: CurrentPrincipal, response: Response, query: Listing
+) -> Any:
+    order = [PurchaseStatus.position, PurchaseStatus.id]
+    stmt = select(PurchaseStatus)
+    rows = paginate(session, stmt, query, PURCHASE_STATUS_FILTERS, response, order)
+    return respond(session, query, response, rows, PurchaseStatusRead)
+
+
+@router.post("/purchase-statuses.json", response_model=PurchaseStatusRead, status_code=201)
+def create_purchase_status(
+    data: PurchaseStatusCreate, session: DbSession, _: AdminPrincipal
+) -> PurchaseStatus:
+    return statuses.create(session, data)
+
+
+@router.get("/purchase-statuses/{status_id}.json", response_model=PurchaseStatusRead)
+def get_purchase_status(status_id: int, session: DbSession, _: CurrentPrincipal) -> PurchaseStatus:
+    return statuses.get(session, status_id)
+
+
+@router.put("/purchase-statuses/{status_id}.json", response_model=PurchaseStatusRead)
+def update_purchase_status(
+    status_id: int, data: PurchaseStatusUpdate, session: DbSession, _: AdminPrincipal
+) -> PurchaseStatus:
+    return statuses.update(session, statuses.get(session, status_id), data)
+
+
+@router.delete("/purchase-statuses/{status_id}.json", status_code=204)
+def delete_purchase_status(status_id: int, session: DbSession, _: AdminPrincipal) -> Response:
+    statuses.delete(session, statuses.get(session, status_id))
+    return Response(status_code=204)
+
+
 @router.get("/fulfillments.json", response_model=list[FulfillmentRead])
 def list_fulfillments(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
-) -> list[Fulfillment]:
+) -> Any:
     stmt = select(Fulfillment)
     if not principal.is_admin:
         stmt = stmt.join(Purchase, Purchase.id == Fulfillment.purchase_id).where(
             Purchase.dropship_provider_id == principal.dropship_provider_id
         )
-    return paginate(session, stmt, query, FULFILLMENT_FILTERS, response, [Fulfillment.id])
+    rows = paginate(session, stmt, query, FULFILLMENT_FILTERS, response, [Fulfillment.id])
+    return respond(session, query, response, rows, FulfillmentRead, FULFILLMENT_RELATIONS)
+
+
+@router.post("/fulfillments.json", response_model=FulfillmentRead, status_code=201)
+def create_fulfillment(
+    data: FulfillmentCreate, session: DbSession, principal: CurrentPrincipal
+) -> Fulfillment:
+    """Onport's way to record a shipment: the same as the purchase order's ship.json."""
+    purchase = service.get_purchase(session, data.purchase_id, principal)
+    return service.ship(session, purchase, data.ship_request(), principal.name)
 
 
 @router.get("/fulfillments/{fulfillment_id}.json", response_model=FulfillmentRead)

@@ -35,6 +35,18 @@ class CancelReason(StrEnum):
     other = "other"
 
 
+class ReturnStatus(StrEnum):
+    not_returned = "notReturned"
+    partially_returned = "partiallyReturned"
+    returned = "returned"
+
+
+class PurchaseStatusLevel(StrEnum):
+    default = "default"
+    warning = "warning"
+    danger = "danger"
+
+
 class PurchaseInventoryStatus(StrEnum):
     not_received = "notReceived"
     partially_received = "partiallyReceived"
@@ -79,7 +91,11 @@ class Sale(IdMixin, TimestampMixin, Base):
     )
     cancel_reason: Mapped[CancelReason | None] = mapped_column(String(16))
     cancelled_at: Mapped[datetime | None]
+    return_status: Mapped[ReturnStatus] = mapped_column(
+        String(24), default=ReturnStatus.not_returned
+    )
     last_purchase_number: Mapped[int] = mapped_column(default=0)
+    last_return_number: Mapped[int] = mapped_column(default=0)
 
     items: Mapped[list["SaleItem"]] = relationship(
         back_populates="sale", order_by="SaleItem.id", lazy="selectin"
@@ -117,6 +133,7 @@ class SaleItem(IdMixin, TimestampMixin, Base):
     properties: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     quantity_shipped: Mapped[int] = mapped_column(default=0)
     quantity_cancelled: Mapped[int] = mapped_column(default=0)
+    quantity_returned: Mapped[int] = mapped_column(default=0)  # of the shipped units
     problem: Mapped[str | None] = mapped_column(Text)
 
     sale: Mapped[Sale] = relationship(back_populates="items")
@@ -124,6 +141,18 @@ class SaleItem(IdMixin, TimestampMixin, Base):
     @property
     def quantity_open(self) -> int:
         return self.quantity - self.quantity_shipped - self.quantity_cancelled
+
+
+class PurchaseStatus(IdMixin, TimestampMixin, Base):
+    """A merchant-defined status a vendor sets on its purchase orders (e.g. Acknowledged)."""
+
+    __tablename__ = "purchase_statuses"
+
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    level: Mapped[PurchaseStatusLevel] = mapped_column(
+        String(16), default=PurchaseStatusLevel.default
+    )
+    position: Mapped[int] = mapped_column(default=0)
 
 
 class Purchase(IdMixin, TimestampMixin, Base):
@@ -146,6 +175,9 @@ class Purchase(IdMixin, TimestampMixin, Base):
         String(8), default=CancellationStatus.none
     )
     cancelled_at: Mapped[datetime | None]
+    purchase_status_id: Mapped[int | None] = mapped_column(
+        ForeignKey("purchase_statuses.id", ondelete="SET NULL"), index=True
+    )
     order_splitting: Mapped[str] = mapped_column(String(16), default="group")
     order_splitting_key: Mapped[str | None] = mapped_column(String(64))
     last_fulfillment_number: Mapped[int] = mapped_column(default=0)
@@ -223,3 +255,38 @@ class FulfillmentItem(IdMixin, Base):
     )
     sale_item_id: Mapped[int] = mapped_column(ForeignKey("sale_items.id", ondelete="CASCADE"))
     quantity: Mapped[int]
+
+
+class SaleReturn(IdMixin, TimestampMixin, Base):
+    """Units of a sale coming back (restocked or not), or unshipped units cancelled with it."""
+
+    __tablename__ = "sale_returns"
+
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id", ondelete="CASCADE"), index=True)
+    reference: Mapped[str] = mapped_column(String(96), unique=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    restock: Mapped[bool] = mapped_column(default=False)
+    location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inventory_locations.id", ondelete="SET NULL")
+    )
+    refund_amount: Mapped[Decimal | None]
+
+    items: Mapped[list["SaleReturnItem"]] = relationship(
+        order_by="SaleReturnItem.id", lazy="selectin"
+    )
+
+
+class SaleReturnItem(IdMixin, Base):
+    __tablename__ = "sale_return_items"
+
+    sale_return_id: Mapped[int] = mapped_column(
+        ForeignKey("sale_returns.id", ondelete="CASCADE"), index=True
+    )
+    sale_item_id: Mapped[int] = mapped_column(
+        ForeignKey("sale_items.id", ondelete="CASCADE"), index=True
+    )
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variants.id", ondelete="SET NULL"))
+    quantity: Mapped[int]  # shipped units coming back plus unshipped units cancelled
+    quantity_returned: Mapped[int] = mapped_column(default=0)
+    quantity_cancelled: Mapped[int] = mapped_column(default=0)
+    quantity_restocked: Mapped[int] = mapped_column(default=0)

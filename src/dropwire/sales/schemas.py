@@ -1,14 +1,26 @@
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, computed_field, model_validator
 
-from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Id, Money, requires_one_of
+from dropwire.core.schemas import (
+    ApiInput,
+    ApiModel,
+    CompanyRecord,
+    ExternalId,
+    Id,
+    Money,
+    Name,
+    NumberAsText,
+    requires_one_of,
+)
 from dropwire.sales.models import (
     CancellationStatus,
     CancelReason,
     PaymentStatus,
     PurchaseInventoryStatus,
+    PurchaseStatusLevel,
+    ReturnStatus,
     SaleInventoryStatus,
 )
 
@@ -19,7 +31,26 @@ Positive = Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
 class SaleDefaults(ApiInput):
     """Sale fields a channel may set (Onport's `saleDefaults`)."""
 
-    reference: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    ONPORT_ALIASES: ClassVar[dict[str, str]] = {
+        "shippingFirstName": "receiverFirstName",
+        "shippingLastName": "receiverLastName",
+        "shippingCompany": "receiverCompany",
+        "shippingAddressLineOne": "receiverAddress1",
+        "shippingAddressLineTwo": "receiverAddress2",
+        "shippingCity": "receiverCity",
+        "shippingState": "receiverProvince",
+        "shippingZip": "receiverZip",
+        "shippingCountry": "receiverCountry",
+        "shippingPhone": "receiverPhone",
+        "receiverAddressLineOne": "receiverAddress1",
+        "receiverAddressLineTwo": "receiverAddress2",
+        "receiverState": "receiverProvince",
+        "billingAddressLineOne": "billingAddress1",
+        "billingAddressLineTwo": "billingAddress2",
+        "billingState": "billingProvince",
+    }
+
+    reference: Annotated[str, NumberAsText, Field(min_length=1, max_length=64)] | None = None
     date_ordered: datetime | None = None
     payment_status: PaymentStatus | None = None
     cancelled: bool | None = Field(
@@ -50,6 +81,8 @@ class SaleDefaults(ApiInput):
 
 
 class Customer(ApiInput):
+    ONPORT_ALIASES: ClassVar[dict[str, str]] = {"phoneNumber": "phone"}
+
     first_name: Text255 | None = None
     last_name: Text255 | None = None
     email: Text255 | None = None
@@ -59,8 +92,8 @@ class Customer(ApiInput):
 class VariantRef(ApiInput):
     model_config = ConfigDict(json_schema_extra=requires_one_of("sku", "externalId"))
 
-    sku: Annotated[str, Field(min_length=1, max_length=255)] | None = None
-    external_id: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    sku: Annotated[str, NumberAsText, Field(min_length=1, max_length=255)] | None = None
+    external_id: Annotated[str, NumberAsText, Field(min_length=1, max_length=255)] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> "VariantRef":
@@ -122,22 +155,117 @@ class CancelRequest(ApiInput):
 
 
 class ShipRequest(ApiInput):
+    """A shipment; Onport's body names purchase items by `ids` (all their open units)."""
+
     tracking_number: Text255 | None = None
     tracking_company: Text255 | None = None
     tracking_url: Annotated[str, Field(max_length=2048)] | None = None
     service_level: Text255 | None = None
     purchase_items: list[LineQuantity] | None = Field(default=None, max_length=250)
+    ids: list[Annotated[int, Field(ge=1)]] | None = Field(
+        default=None, max_length=250, description="Purchase item ids; empty or omitted = all"
+    )
+    inventory_status: Literal["shipped"] | None = Field(
+        default=None, description="Onport's ship body sends 'shipped'; it is the only value"
+    )
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> "ShipRequest":
+        if self.ids and self.purchase_items is not None:
+            raise ValueError("give purchaseItems or ids, not both")
+        return self
+
+
+class FulfillmentItemInput(ApiInput):
+    purchase_item_id: int = Field(ge=1)
+    quantity: Positive
+
+
+class FulfillmentCreate(ShipRequest):
+    """`POST /fulfillments.json`: a shipment of one purchase order."""
+
+    purchase_id: int = Field(ge=1)
+    fulfillment_items: list[FulfillmentItemInput] | None = Field(default=None, max_length=250)
+
+    def ship_request(self) -> ShipRequest:
+        items = self.purchase_items
+        if self.fulfillment_items is not None:
+            items = [
+                LineQuantity(id=i.purchase_item_id, quantity=i.quantity)
+                for i in self.fulfillment_items
+            ]
+        return ShipRequest.model_validate(
+            self.model_dump(include=set(ShipRequest.model_fields)) | {"purchase_items": items}
+        )
 
 
 class PurchaseUpdate(ApiInput):
     order_splitting_key: Annotated[str, Field(max_length=64)] | None = None
+    purchase_status_id: int | None = Field(default=None, ge=1)
+
+
+class PurchaseCancel(ApiInput):
+    """A vendor rejects (part of) a purchase order: its lines go back to routing."""
+
+    purchase_items: list[LineQuantity] | None = Field(default=None, max_length=250)
+    ids: list[Annotated[int, Field(ge=1)]] | None = Field(default=None, max_length=250)
+    reason: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class SaleUpdate(SaleDefaults):
+    """`PUT /sales/{id}.json`: Onport sends sale fields at the top level; ours nest them too."""
+
+    customer: Customer | None = None
+    sale_defaults: SaleDefaults | None = None
+    options: dict[str, Any] | None = None
+
+
+class PurchaseStatusFields(ApiInput):
+    level: PurchaseStatusLevel | None = None
+    position: int | None = Field(default=None, ge=0, le=1_000_000)
+
+
+class PurchaseStatusCreate(PurchaseStatusFields):
+    name: Name
+
+
+class PurchaseStatusUpdate(PurchaseStatusFields):
+    name: Name | None = None
+
+
+class PurchaseStatusRead(CompanyRecord):
+    id: int
+    name: str
+    level: PurchaseStatusLevel
+    position: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReturnLine(ApiInput):
+    sale_item_id: int = Field(ge=1)
+    quantity: Positive
+
+
+class SaleReturnCreate(ApiInput):
+    """Items coming back (shipped units first; beyond those, open units are cancelled)."""
+
+    ONPORT_ALIASES: ClassVar[dict[str, str]] = {"saleReturnItems": "items", "notes": "reason"}
+
+    items: list[ReturnLine] = Field(min_length=1, max_length=250)
+    reason: Annotated[str, Field(max_length=2000)] | None = None
+    restock: bool = False
+    warehouse_id: int | None = Field(
+        default=None, ge=1, description="Where restocked units go; the default warehouse if omitted"
+    )
+    refund_amount: Money | None = None
 
 
 class MoveDropshipProvider(ApiInput):
     dropship_provider_id: Id
 
 
-class SaleItemRead(ApiModel):
+class SaleItemRead(CompanyRecord):
     id: int
     sale_id: int
     external_id: str
@@ -150,11 +278,12 @@ class SaleItemRead(ApiModel):
     properties: list[dict[str, Any]]
     quantity_shipped: int
     quantity_cancelled: int
+    quantity_returned: int
     quantity_open: int
     problem: str | None
 
 
-class PurchaseItemRead(ApiModel):
+class PurchaseItemRead(CompanyRecord):
     id: int
     purchase_id: int
     sale_item_id: int
@@ -167,16 +296,19 @@ class PurchaseItemRead(ApiModel):
     cost_price: Money | None
 
 
-class PurchaseRead(ApiModel):
+class PurchaseRead(CompanyRecord):
     id: int
     sale_id: int
     dropship_provider_id: int | None
     warehouse_id: int | None
     is_dropship: bool
     external_reference: str
+    reference: str = Field(validation_alias="external_reference", description="Onport's name")
     inventory_status: PurchaseInventoryStatus
+    invoice_status: str = "notInvoiced"
     cancellation_status: CancellationStatus
     cancelled_at: datetime | None
+    purchase_status_id: int | None
     order_splitting: str
     order_splitting_key: str | None
     purchase_items: list[PurchaseItemRead] = Field(validation_alias="items")
@@ -191,7 +323,7 @@ class FulfillmentItemRead(ApiModel):
     quantity: int
 
 
-class FulfillmentRead(ApiModel):
+class FulfillmentRead(CompanyRecord):
     id: int
     sale_id: int
     purchase_id: int
@@ -205,7 +337,22 @@ class FulfillmentRead(ApiModel):
     created_at: datetime
 
 
-class SaleRead(ApiModel):
+class SaleSummaryRead(CompanyRecord):
+    """A sale without its lines and orders (embedded in a vendor's purchase order)."""
+
+    id: int
+    channel_id: int
+    external_id: str
+    reference: str
+    date_ordered: datetime | None
+    customer: dict[str, Any]
+    sale_defaults: dict[str, Any]
+    receiver_country: str | None
+    shipping: list[dict[str, Any]]
+    created_at: datetime
+
+
+class SaleRead(CompanyRecord):
     id: int
     channel_id: int
     external_id: str
@@ -219,11 +366,43 @@ class SaleRead(ApiModel):
     dropship_problems: list[str]
     inventory_status: SaleInventoryStatus
     payment_status: PaymentStatus
+    invoice_status: str = Field("notInvoiced", description="Dropwire does not invoice")
+    return_status: ReturnStatus
     cancellation_status: CancellationStatus
     cancel_reason: CancelReason | None
     cancelled_at: datetime | None
     sale_items: list[SaleItemRead] = Field(validation_alias="items")
     purchases: list[PurchaseRead]
     fulfillments: list[FulfillmentRead]
+    created_at: datetime
+    updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> str:
+        """Onport's sale status: `cancelled` once every unit is cancelled, else `finalized`."""
+        return "cancelled" if self.cancellation_status == CancellationStatus.full else "finalized"
+
+
+class SaleReturnItemRead(CompanyRecord):
+    id: int
+    sale_return_id: int
+    sale_item_id: int
+    variant_id: int | None
+    quantity: int
+    quantity_returned: int
+    quantity_cancelled: int
+    quantity_restocked: int
+
+
+class SaleReturnRead(CompanyRecord):
+    id: int
+    sale_id: int
+    reference: str
+    reason: str | None
+    restock: bool
+    location_id: int | None
+    refund_amount: Money | None
+    sale_return_items: list[SaleReturnItemRead] = Field(validation_alias="items")
     created_at: datetime
     updated_at: datetime

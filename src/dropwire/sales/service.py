@@ -33,6 +33,7 @@ from dropwire.sales.models import (
     Purchase,
     PurchaseInventoryStatus,
     PurchaseItem,
+    ReturnStatus,
     Sale,
     SaleInventoryStatus,
     SaleItem,
@@ -43,6 +44,9 @@ from dropwire.sales.schemas import (
     LineItem,
     LineQuantity,
     ManualSale,
+    PurchaseCancel,
+    SaleDefaults,
+    SaleUpdate,
     ShipRequest,
 )
 from dropwire.sales.splitting import strategy_for
@@ -121,13 +125,15 @@ def upsert_manual_sale(
         .where(Sale.channel_id == channel.id, Sale.external_id == data.external_id)
         .with_for_update(of=Sale)
     )
-    defaults = data.sale_defaults.model_dump(mode="json", exclude_none=True)
+    defaults = data.sale_defaults.model_dump(mode="json", exclude_none=True, by_alias=True)
     header = {
         "date_ordered": data.sale_defaults.date_ordered,
-        "customer": data.customer.model_dump(mode="json", exclude_none=True),
+        "customer": data.customer.model_dump(mode="json", exclude_none=True, by_alias=True),
         "sale_defaults": defaults,
         "receiver_country": (data.sale_defaults.receiver_country or "").upper() or None,
-        "shipping": [s.model_dump(mode="json", exclude_none=True) for s in data.shipping],
+        "shipping": [
+            s.model_dump(mode="json", exclude_none=True, by_alias=True) for s in data.shipping
+        ],
         "options": data.options,
     }
     if data.sale_defaults.payment_status is not None:
@@ -253,10 +259,14 @@ def _apply_lines(
             _take_back(session, item, item.quantity_open, cancel_units=True, actor=actor)
             changed = True
     if changed or created:
-        sale.dropship_problems = [
-            f"{item.external_id}: {item.problem}" for item in sale.items if item.problem
-        ]
+        _note_problems(sale)
     return changed
+
+
+def _note_problems(sale: Sale) -> None:
+    sale.dropship_problems = [
+        f"{item.external_id}: {item.problem}" for item in sale.items if item.problem
+    ]
 
 
 # --- routing and purchase orders -----------------------------------------------------------
@@ -270,10 +280,12 @@ def _route(
     quantity: int,
     field: str,
     actor: str | None,
+    exclude_locations: frozenset[int] = frozenset(),
 ) -> None:
     """Allocate `quantity` units of the line at the best source and put them on a purchase order."""
     with session.no_autoflush:  # reads stock levels, which only change through Core updates
         sources = candidate_sources(session, variant, sale.receiver_country)
+    sources = [s for s in sources if s.location_id not in exclude_locations]
     sources = default_strategy().rank(sources, quantity)
     backorder = variant.inventory_policy == InventoryPolicy.continue_
     for source in sources:
@@ -370,13 +382,18 @@ def _take_back(
         remaining -= take
         purchase = purchase_item.purchase
         refresh_purchase(purchase)
-        if purchase.is_dropship:
-            full = purchase.cancellation_status == CancellationStatus.full
-            events.purchase_changed(session, purchase.id, "cancelled" if full else "updated")
+        _announce_cancellation(session, purchase)
     if cancel_units:
         item.quantity_cancelled += quantity
     if item.quantity_open - (0 if cancel_units else quantity) <= 0:
         item.problem = None
+
+
+def _announce_cancellation(session: Session, purchase: Purchase) -> None:
+    """Tell the vendor its purchase order lost units (`cancelled` once none are left)."""
+    if purchase.is_dropship:
+        full = purchase.cancellation_status == CancellationStatus.full
+        events.purchase_changed(session, purchase.id, "cancelled" if full else "updated")
 
 
 def _purchase_items(session: Session, item: SaleItem) -> list[PurchaseItem]:
@@ -428,6 +445,16 @@ def refresh_statuses(sale: Sale) -> None:
     shipping, cancellation = _tally(sale.items)
     _assign(sale, inventory_status=_SALE_SHIPPING[shipping])
     _set_cancellation(sale, cancellation)
+    returned = sum(item.quantity_returned for item in sale.items)
+    kept = sum(item.quantity - item.quantity_cancelled for item in sale.items)
+    status = (
+        ReturnStatus.not_returned
+        if returned == 0
+        else ReturnStatus.returned
+        if returned >= kept
+        else ReturnStatus.partially_returned
+    )
+    _assign(sale, return_status=status)
 
 
 # --- reads with scope ----------------------------------------------------------------------
@@ -475,8 +502,21 @@ def _requested(
     requested: Sequence[LineQuantity] | None,
     field: str,
     doing: str,
+    ids: Sequence[int] | None = None,
 ) -> list[tuple[Line, int]]:
-    """(line, quantity) pairs for a cancel or ship request; none given = everything still open."""
+    """(line, quantity) pairs for a cancel or ship request; none given = everything still open.
+
+    `ids` (Onport's form) names lines by id, each with all its open units.
+    """
+    if ids:
+        open_units = {line.id: line.quantity_open for line in lines}
+        requested = []
+        for index, line_id in enumerate(ids):
+            if not open_units.get(line_id):
+                raise Invalid(
+                    f"ids[{index}]", f"{line_id} is not one of these lines with units open"
+                )
+            requested.append(LineQuantity(id=line_id, quantity=open_units[line_id]))
     if requested is None:
         wanted = [(line, line.quantity_open) for line in lines if line.quantity_open > 0]
         if not wanted:
@@ -498,6 +538,11 @@ def _requested(
     return wanted
 
 
+def take_back(session: Session, item: SaleItem, quantity: int, actor: str | None = None) -> None:
+    """Cancel `quantity` open units of a line (a return of units that never shipped)."""
+    _take_back(session, item, quantity, cancel_units=True, actor=actor)
+
+
 def cancel(session: Session, sale: Sale, request: CancelRequest, actor: str | None = None) -> Sale:
     """Cancel open units of given lines (or of every line); shipped units can't be cancelled."""
     for item, quantity in _requested(sale.items, request.sale_items, "saleItems", "cancel"):
@@ -517,7 +562,9 @@ def ship(
     """The source shipped: a fulfillment `{PO ref}-{NN}`; stocked and allocated go down."""
     if purchase.cancellation_status == CancellationStatus.full:
         raise Invalid("purchaseItems", "this purchase order is cancelled")
-    wanted = _requested(purchase.items, request.purchase_items, "purchaseItems", "ship")
+    wanted = _requested(
+        purchase.items, request.purchase_items, "purchaseItems", "ship", request.ids
+    )
     purchase.last_fulfillment_number += 1
     fulfillment = Fulfillment(
         sale_id=purchase.sale_id,
@@ -619,3 +666,100 @@ def move_to_vendor(
     events.purchase_changed(session, purchase.id, "created", vendor.id)
     session.flush()
     return purchase
+
+
+# --- a vendor rejects a purchase order -----------------------------------------------------
+
+
+def cancel_purchase(
+    session: Session, purchase: Purchase, request: PurchaseCancel, actor: str | None = None
+) -> Purchase:
+    """Take open units off this purchase order and route them again, never back to a source
+    that gave units of the line back before.
+
+    Units no other source can supply stay open on their sale line with a dropship problem.
+    """
+    if purchase.cancellation_status == CancellationStatus.full:
+        raise Invalid("purchaseItems", "this purchase order is already cancelled")
+    wanted = _requested(
+        purchase.items, request.purchase_items, "purchaseItems", "cancel", request.ids
+    )
+    sale = purchase.sale
+    for item, quantity in wanted:
+        inventory.release(
+            session,
+            allocation_id=item.allocation_id,
+            quantity=quantity,
+            cause=MovementCause.cancellation,
+            actor=actor,
+        )
+        item.quantity_cancelled += quantity
+        sale_item = session.get(SaleItem, item.sale_item_id)
+        variant = session.get(Variant, item.variant_id) if item.variant_id else None
+        if sale_item is None or variant is None:
+            continue
+        _route(
+            session,
+            sale,
+            sale_item,
+            variant,
+            quantity,
+            f"purchaseItems[{item.id}]",
+            actor,
+            exclude_locations=_rejected_locations(session, sale_item.id),
+        )
+    refresh_purchase(purchase)
+    _announce_cancellation(session, purchase)
+    _note_problems(sale)
+    refresh_statuses(sale)
+    session.flush()
+    return purchase
+
+
+def _rejected_locations(session: Session, sale_item_id: int) -> frozenset[int]:
+    """Locations that released units of this line: they are not asked again."""
+    rows = session.scalars(
+        select(Allocation.location_id).where(
+            Allocation.sale_item_id == sale_item_id, Allocation.released > 0
+        )
+    )
+    return frozenset(rows)
+
+
+# --- editing a sale ------------------------------------------------------------------------
+
+_SALE_COLUMNS = {"payment_status", "date_ordered", "reference"}
+_NOT_STORED = {"customer", "sale_defaults", "options", "cancelled", "cancel_reason"}
+
+
+def update_sale(session: Session, sale: Sale, data: SaleUpdate, actor: str | None = None) -> Sale:
+    """`PUT /sales/{id}.json`: change the header (addresses, customer, payment status, notes)."""
+    nested = data.sale_defaults
+    changes = data.model_dump(exclude_unset=True, exclude=_NOT_STORED)
+    if nested is not None:
+        changes = nested.model_dump(exclude_unset=True, exclude=_NOT_STORED) | changes
+    reference = changes.get("reference")
+    if reference and reference != sale.reference:
+        taken = session.scalar(select(Sale.id).where(Sale.reference == reference))
+        if taken is not None:
+            raise Conflict(f"sale reference '{reference}' is already used", "reference")
+    for name in _SALE_COLUMNS & set(changes):
+        if changes[name] is not None:
+            setattr(sale, name, changes[name])
+    if "receiver_country" in changes:
+        sale.receiver_country = (changes["receiver_country"] or "").upper() or None
+    wire = SaleDefaults.model_validate(changes).model_dump(
+        mode="json", by_alias=True, include=set(changes)
+    )
+    sale.sale_defaults = {**sale.sale_defaults, **wire}
+    if data.customer is not None:
+        customer = data.customer.model_dump(mode="json", exclude_unset=True, by_alias=True)
+        sale.customer = {**sale.customer, **customer}
+    if data.options is not None:
+        sale.options = data.options
+    cancelled = data.cancelled if data.cancelled is not None else (nested and nested.cancelled)
+    if cancelled and any(item.quantity_open > 0 for item in sale.items):
+        reason = data.cancel_reason or (nested and nested.cancel_reason) or CancelReason.customer
+        cancel(session, sale, CancelRequest(cancel_reason=reason), actor)
+    session.flush()
+    return sale

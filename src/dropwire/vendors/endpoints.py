@@ -1,11 +1,11 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 
 from dropwire.core.errors import Forbidden
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
+from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.vendors import service
 from dropwire.vendors.models import DropshipProvider
@@ -26,6 +26,7 @@ FILTERS = fields_of(
     "priority",
     "country_filter",
     "order_splitting",
+    "email",
     "created_at",
     "updated_at",
 )
@@ -37,11 +38,12 @@ def list_dropship_providers(
     principal: CurrentPrincipal,
     response: Response,
     query: Annotated[ListQuery, Depends(list_query)],
-) -> list[DropshipProvider]:
+) -> Any:
     stmt = select(DropshipProvider)
     if not principal.is_admin:
         stmt = stmt.where(DropshipProvider.id == principal.dropship_provider_id)
-    return paginate(session, stmt, query, FILTERS, response, [DropshipProvider.id])
+    rows = paginate(session, stmt, query, FILTERS, response, [DropshipProvider.id])
+    return respond(session, query, response, rows, DropshipProviderRead)
 
 
 @router.post("/dropship-providers.json", response_model=DropshipProviderRead, status_code=201)

@@ -3,7 +3,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, HttpUrl, Name
+from dropwire.core.schemas import ApiInput, CompanyRecord, ExternalId, HttpUrl, Name
 from dropwire.vendors.models import CountryFilter, OrderSplitting, VendorStatus
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")]
@@ -39,7 +39,7 @@ class DropshipProviderUpdate(DropshipProviderFields):
     name: Name | None = None
 
 
-class DropshipProviderRead(ApiModel):
+class DropshipProviderRead(CompanyRecord):
     id: int
     name: str
     external_id: str | None

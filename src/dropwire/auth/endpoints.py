@@ -1,0 +1,34 @@
+"""`POST /auth/login`: a user's email and password for a bearer token scoped like the user."""
+
+from fastapi import APIRouter
+
+from dropwire.auth.schemas import LoginRequest, LoginResponse
+from dropwire.auth.service import create_api_user
+from dropwire.auth.users import verify_password
+from dropwire.http.deps import DbSession, Unauthorized
+from dropwire.http.routing import UnitOfWorkRoute
+
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["Auth"])
+
+
+@router.post("/auth/login", response_model=LoginResponse)
+def login(data: LoginRequest, session: DbSession) -> LoginResponse:
+    """A new API token for this user: admin scope for `api`, the vendor's for `dropship_provider`.
+
+    A wrong password, an unknown or disabled user and a role the user does not have all get
+    the same 401, so the answer reveals nothing.
+    """
+    user = verify_password(session, email=data.email, password=data.password)
+    vendor_user = user is not None and user.dropship_provider_id is not None
+    if user is None or vendor_user != (data.role == "dropship_provider"):
+        raise Unauthorized("Wrong email, password or role")
+    api_user, token = create_api_user(
+        session, name=f"login: {user.email}", dropship_provider_id=user.dropship_provider_id
+    )
+    return LoginResponse(
+        token=token,
+        id=api_user.id,
+        role=data.role,
+        dropship_provider_id=user.dropship_provider_id,
+        email=user.email,
+    )
