@@ -1,12 +1,48 @@
-"""Pydantic bases for the API: camelCase on the wire, strict about unknown fields on input."""
+"""Pydantic bases for the API: camelCase on the wire, strict about unknown fields on input.
 
+Every input string passes one check here: control characters (NUL first of all, which PostgreSQL
+cannot store) and lone surrogates (which no database can encode) are refused with a 422 naming the
+field, so both databases see the same, storable text.
+"""
+
+import unicodedata
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 from pydantic.alias_generators import to_camel
+
+_TEXT_WHITESPACE = frozenset("\t\n\r")
+
+
+def unstorable_character(text: str) -> str | None:
+    """A description of the first character we refuse to store in free text, if any."""
+    for position, char in enumerate(text):
+        if char in _TEXT_WHITESPACE:
+            continue
+        category = unicodedata.category(char)
+        if category == "Cc":
+            return f"control character U+{ord(char):04X} at position {position}"
+        if category == "Cs":
+            return f"unpaired surrogate U+{ord(char):04X} at position {position}"
+    return None
+
+
+def _check_text(value: Any, where: str = "") -> None:
+    """Walks strings, dict keys and nested containers; raises naming the position inside."""
+    if isinstance(value, str):
+        problem = unstorable_character(value)
+        if problem:
+            raise ValueError(f"{where + ': ' if where else ''}contains a {problem}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, f"{where}.{key}" if where else str(key))
+            _check_text(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list | tuple | set | frozenset):
+        for index, item in enumerate(value):
+            _check_text(item, f"{where}[{index}]")
 
 
 class ApiModel(BaseModel):
@@ -21,6 +57,14 @@ class ApiInput(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        """No control characters or lone surrogates in any string of any field (422 naming it)."""
+        if not isinstance(value, BaseModel):  # nested inputs check their own fields
+            _check_text(value)
+        return value
 
 
 def _two_places(value: Decimal) -> Decimal:
@@ -42,11 +86,27 @@ Money = Annotated[
 Timestamp = datetime
 
 
-def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http(s) URL with a host")
+def check_url(value: str, schemes: tuple[str, ...]) -> str:
+    """A URL we may later connect to: known scheme, a host, a port in 1..65535, no whitespace or
+    control characters anywhere (they split or smuggle requests). Returned exactly as given."""
+    if any(char.isspace() or unicodedata.category(char) in ("Cc", "Cs") for char in value):
+        raise ValueError("must not contain whitespace or control characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:  # urlsplit refuses bad ports and brackets
+        raise ValueError(f"is not a valid URL: {exc}") from exc
+    if parts.scheme.lower() not in schemes:
+        raise ValueError(f"must be a URL with one of the schemes {', '.join(schemes)}")
+    if not parts.hostname:
+        raise ValueError("must name a host")
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError("port must be between 1 and 65535")
     return value
+
+
+def _http_url(value: str) -> str:
+    return check_url(value, ("http", "https"))
 
 
 HttpUrl = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]

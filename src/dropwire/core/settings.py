@@ -1,9 +1,10 @@
 """Typed settings read from `DROPWIRE_*` environment variables (and a `.env` file if present)."""
 
+import ipaddress
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -50,8 +51,21 @@ class Settings(BaseSettings):
         default=0, ge=0, description="Feed variants updatable per UTC day (0 = unlimited)"
     )
     allow_private_targets: bool = Field(
-        default=False, description="Allow outbound webhooks to private/loopback addresses"
+        default=False,
+        description="Allow outbound calls to any address (private, loopback, link-local ...)",
     )
+    allowed_target_networks: str = Field(
+        default="",
+        description="Comma-separated CIDRs outbound calls may reach although not public",
+    )
+
+    @field_validator("allowed_target_networks")
+    @classmethod
+    def _cidrs(cls, value: str) -> str:
+        for item in value.split(","):
+            if item.strip():
+                ipaddress.ip_network(item.strip(), strict=False)  # ValueError names the bad one
+        return value
 
 
 @lru_cache

@@ -27,7 +27,7 @@ DELIVERY_FILTERS = fields_of(
     "created_at",
     "delivered_at",
 )
-ENDPOINT_FILTERS = fields_of(WebhookEndpoint, "id", "url", "disabled_at")
+ENDPOINT_FILTERS = fields_of(WebhookEndpoint, "id", "owner_type", "owner_id", "url", "disabled_at")
 
 
 @router.get("/webhook-deliveries.json", response_model=list[DeliveryRead])

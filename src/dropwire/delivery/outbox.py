@@ -16,15 +16,21 @@ from dropwire.catalog.schemas import ChannelVariantRead
 from dropwire.catalog.service import PUBLISH_KEY
 from dropwire.channels.models import CustomChannel, PublishingAcknowledgement
 from dropwire.channels.schemas import ChannelRead
-from dropwire.delivery.models import Delivery, DeliveryState, EventKind, WebhookEndpoint
+from dropwire.delivery.models import (
+    Delivery,
+    DeliveryState,
+    EndpointOwner,
+    EventKind,
+    WebhookEndpoint,
+)
 from dropwire.delivery.signing import new_secret
 from dropwire.inventory.channels import changed_channel_quantities, record_pushed
 from dropwire.inventory.locking import insert_ignoring_conflict
 from dropwire.inventory.service import TOUCHED_KEY
 from dropwire.jobs.worker import notify
 from dropwire.sales import events as sales_events
-from dropwire.sales.models import Fulfillment, Purchase, Sale
-from dropwire.sales.schemas import FulfillmentRead, PurchaseItemRead, PurchaseRead, SaleItemRead
+from dropwire.sales.models import Fulfillment, Purchase
+from dropwire.sales.webhooks import fulfillment_body, purchase_body
 from dropwire.vendors.models import DropshipProvider
 
 WRITTEN_KEY = "delivery.written"
@@ -35,13 +41,22 @@ def dump(model: Any) -> dict[str, Any]:
     return result
 
 
-def endpoint_for(session: Session, url: str) -> WebhookEndpoint:
-    endpoint = session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.url == url))
+def endpoint_for(
+    session: Session, owner_type: EndpointOwner, owner_id: int, url: str
+) -> WebhookEndpoint:
+    """The owner's endpoint for `url` (created with its own secret on first use)."""
+    key = (
+        WebhookEndpoint.owner_type == owner_type,
+        WebhookEndpoint.owner_id == owner_id,
+        WebhookEndpoint.url == url,
+    )
+    endpoint = session.scalar(select(WebhookEndpoint).where(*key))
     if endpoint is None:
+        values = {"owner_type": owner_type, "owner_id": owner_id, "url": url}
         insert_ignoring_conflict(
-            session, WebhookEndpoint, {"url": url, "secret": new_secret()}, ["url"]
+            session, WebhookEndpoint, {**values, "secret": new_secret()}, list(values)
         )
-        endpoint = session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.url == url)).one()
+        endpoint = session.scalars(select(WebhookEndpoint).where(*key)).one()
     return endpoint
 
 
@@ -58,7 +73,17 @@ def emit(
     coalesce_key: str | None = None,
     hash_header: str | None = None,
 ) -> Delivery:
-    """Write (or, with a coalesce key, refresh the pending) delivery in the caller's transaction."""
+    """Write (or, with a coalesce key, refresh the pending) delivery in the caller's transaction.
+
+    The endpoint (and so the signing secret) belongs to the vendor when `dropship_provider_id`
+    is given, else to the channel.
+    """
+    if dropship_provider_id is not None:
+        owner: tuple[EndpointOwner, int] = (EndpointOwner.vendor, dropship_provider_id)
+    elif channel_id is not None:
+        owner = (EndpointOwner.channel, channel_id)
+    else:
+        raise ValueError("a delivery needs an owner: a channel or a dropship provider")
     session.info[WRITTEN_KEY] = True  # wake this process's senders once it commits
     if coalesce_key is not None:
         pending = session.scalar(
@@ -73,7 +98,7 @@ def emit(
                 pending.body = body
                 pending.version += 1
             return pending
-    endpoint = endpoint_for(session, url)
+    endpoint = endpoint_for(session, *owner, url)
     delivery = Delivery(
         event=event,
         endpoint_id=endpoint.id,
@@ -205,39 +230,6 @@ def emit_publishing(session: Session, variant_ids: set[int]) -> None:
 
 
 # --- purchase orders and fulfillments ------------------------------------------------------
-
-
-def _sale_summary(sale: Sale) -> dict[str, Any]:
-    return {
-        "id": sale.id,
-        "reference": sale.reference,
-        "externalId": sale.external_id,
-        "channelId": sale.channel_id,
-        "dateOrdered": sale.date_ordered.isoformat() if sale.date_ordered else None,
-        "customer": sale.customer,
-        "saleDefaults": sale.sale_defaults,
-        "shipping": sale.shipping,
-        "saleItems": [dump(SaleItemRead.model_validate(item)) for item in sale.items],
-    }
-
-
-def purchase_body(purchase: Purchase, event_name: str) -> dict[str, Any]:
-    return {
-        "purchase": dump(PurchaseRead.model_validate(purchase)),
-        "purchaseItems": [dump(PurchaseItemRead.model_validate(i)) for i in purchase.items],
-        "sale": _sale_summary(purchase.sale),
-        "event": event_name,
-    }
-
-
-def fulfillment_body(fulfillment: Fulfillment, purchase: Purchase) -> dict[str, Any]:
-    return {
-        "instance": {
-            **dump(FulfillmentRead.model_validate(fulfillment)),
-            "purchase": dump(PurchaseRead.model_validate(purchase)),
-            "sale": _sale_summary(purchase.sale),
-        }
-    }
 
 
 def emit_sales_events(session: Session, recorded: list[sales_events.SalesEvent]) -> None:

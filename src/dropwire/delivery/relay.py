@@ -19,6 +19,13 @@ from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus
 from dropwire.core.db import Database
+from dropwire.core.outbound import (
+    AddressPolicy,
+    Resolver,
+    TargetRefused,
+    guarded_client,
+    system_resolver,
+)
 from dropwire.core.queueing import first_in_line, skipping_locked
 from dropwire.core.settings import get_settings
 from dropwire.core.time import utcnow
@@ -31,7 +38,6 @@ from dropwire.delivery.models import (
     WebhookEndpoint,
 )
 from dropwire.delivery.signing import signature
-from dropwire.delivery.targets import TargetRefused, check_target
 from dropwire.jobs.worker import register_poller
 
 log = logging.getLogger("dropwire.delivery")
@@ -59,9 +65,20 @@ def timeout_for(event: str) -> float:
 def claim(database: Database, limit: int = 20) -> list[int]:
     now = utcnow()
     with database.transaction() as session:
+        expired = (Delivery.state == DeliveryState.delivering, Delivery.lease_expires_at < now)
+        session.execute(  # a sender died mid-attempt; that attempt counts against the cap
+            update(Delivery)
+            .where(*expired, Delivery.attempts >= MAX_ATTEMPTS)
+            .values(
+                state=DeliveryState.dead,
+                lease_expires_at=None,
+                last_error="gave up: the last attempt never reported back",
+            )
+            .execution_options(synchronize_session=False)
+        )
         session.execute(
             update(Delivery)
-            .where(Delivery.state == DeliveryState.delivering, Delivery.lease_expires_at < now)
+            .where(*expired)
             .values(state=DeliveryState.pending, lease_expires_at=None)
             .execution_options(synchronize_session=False)
         )
@@ -116,12 +133,15 @@ class Outcome:
     retry_after: timedelta | None = None
     reply: object = None
     disabled: bool = False  # the endpoint is switched off
-    refused: bool = False  # the target address is not allowed
+    unsendable: bool = False  # the URL can't be called at all (bad URL, forbidden address)
 
 
-def send(
-    database: Database, delivery_id: int, client: httpx.Client, allow_private: bool
-) -> DeliveryState:
+# Errors that no retry can cure: the URL is malformed, uses another protocol, or carries
+# something no HTTP request may (a header value with a line break).
+_UNSENDABLE = (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+
+def send(database: Database, delivery_id: int, client: httpx.Client) -> DeliveryState:
     with database.session(write=False) as session:
         delivery = session.get(Delivery, delivery_id)
         assert delivery is not None
@@ -147,7 +167,6 @@ def send(
             headers["onport-hash"] = hash_header
             headers["jetti-hash"] = hash_header
         try:
-            check_target(url, allow_private)
             response = client.post(url, content=body, headers=headers, timeout=timeout_for(event))
             outcome.status = response.status_code
             outcome.excerpt = response.text[:EXCERPT]
@@ -159,11 +178,16 @@ def send(
                 except ValueError:
                     outcome.reply = None
         except TargetRefused as exc:
-            outcome.error, outcome.refused = str(exc), True
+            outcome.error, outcome.unsendable = str(exc)[:EXCERPT], True
+        except _UNSENDABLE as exc:
+            outcome.error = f"cannot be sent: {type(exc).__name__}: {exc}"[:EXCERPT]
+            outcome.unsendable = True
         except httpx.TimeoutException:
             outcome.error = f"timed out after {timeout_for(event):.0f} s"
         except httpx.HTTPError as exc:
             outcome.error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
+        if outcome.unsendable:
+            log.warning("delivery %s given up at once: %s", delivery_id, outcome.error)
     outcome.latency_ms = round((time.perf_counter() - started) * 1000, 2)
     return _record(database, delivery_id, outcome)
 
@@ -197,7 +221,9 @@ def _record(database: Database, delivery_id: int, outcome: Outcome) -> DeliveryS
                 assert endpoint is not None
                 endpoint.disabled_at = utcnow()
                 endpoint.disabled_reason = "the receiver answered 410 Gone"
-        elif outcome.refused or (status is not None and 400 <= status < 500 and status != 429):
+        elif outcome.unsendable:
+            delivery.state = DeliveryState.dead  # no attempt will ever reach anyone
+        elif status is not None and 400 <= status < 500 and status != 429:
             delivery.state = DeliveryState.failed  # waiting won't change the answer
         elif delivery.attempts >= MAX_ATTEMPTS:
             delivery.state = DeliveryState.dead
@@ -225,18 +251,25 @@ def _acknowledge(session: Session, channel_variant_id: int, reply: dict[str, obj
 class Relay:
     """Sends due deliveries; used by the worker loop and by tests (`send_due`)."""
 
-    def __init__(self, database: Database, allow_private: bool) -> None:
+    def __init__(
+        self,
+        database: Database,
+        allow_private: bool = False,
+        *,
+        policy: AddressPolicy | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
         self.database = database
-        self.allow_private = allow_private
-        self.client = httpx.Client(follow_redirects=False)
+        self.policy = policy or AddressPolicy(allow_private=allow_private)
+        self.client = guarded_client(self.policy, resolver or system_resolver)
 
     def send_due(self, limit: int = 20) -> int:
         ids = claim(self.database, limit)
         for delivery_id in ids:
             try:
-                send(self.database, delivery_id, self.client, self.allow_private)
-            except Exception:
-                log.exception("delivery %s could not be sent", delivery_id)
+                send(self.database, delivery_id, self.client)
+            except Exception as exc:  # the lease returns it; the attempt cap still holds
+                log.error("delivery %s could not be sent: %s", delivery_id, type(exc).__name__)
         return len(ids)
 
     def close(self) -> None:
@@ -251,5 +284,6 @@ def send_due_deliveries(database: Database) -> int:
     """The worker's round: one relay (and HTTP connection pool) per database per process."""
     relay = _RELAYS.get(id(database))
     if relay is None:
-        relay = _RELAYS[id(database)] = Relay(database, get_settings().allow_private_targets)
+        policy = AddressPolicy.from_settings(get_settings())
+        relay = _RELAYS[id(database)] = Relay(database, policy=policy)
     return relay.send_due()

@@ -4,7 +4,7 @@ from typing import Any
 from pydantic import Field
 
 from dropwire.core.schemas import ApiModel
-from dropwire.delivery.models import DeliveryState, EventKind
+from dropwire.delivery.models import DeliveryState, EndpointOwner, EventKind
 
 
 class AttemptRead(ApiModel):
@@ -39,6 +39,8 @@ class DeliveryRead(ApiModel):
 
 class EndpointRead(ApiModel):
     id: int
+    owner_type: EndpointOwner = Field(description="channel | vendor: whose URL this is")
+    owner_id: int
     url: str
     secret: str = Field(description="whsec_… key for the webhook-signature header")
     disabled_at: datetime | None

@@ -5,19 +5,14 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import AfterValidator, Field, field_serializer
 
 from dropwire.catalog.schemas import VariantOption
-from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Money, Name
+from dropwire.core.schemas import ApiInput, ApiModel, ExternalId, Money, Name, check_url
 from dropwire.feeds.models import FetchFrequency, QuantityOverride, ResourceType
 
 FEED_SCHEMES = ("http", "https", "ftp", "ftps")
 
 
 def _feed_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in FEED_SCHEMES or not parts.hostname:
-        raise ValueError(
-            f"must be a URL with a host and one of the schemes {', '.join(FEED_SCHEMES)}"
-        )
-    return value
+    return check_url(value, FEED_SCHEMES)
 
 
 def masked_url(value: str | None) -> str | None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.types import TypeDecorator
 
 from dropwire.core.errors import DomainError, FieldProblem, Invalid
+from dropwire.core.schemas import unstorable_character
 
 T = TypeVar("T")
 
@@ -60,6 +61,10 @@ async def list_query(
         operator = match.group(2) or "eq"
         if operator not in _OPERATORS:
             problems.append(FieldProblem(key, f"unknown operator; use one of {sorted(_OPERATORS)}"))
+            continue
+        unstorable = unstorable_character(value)
+        if unstorable:
+            problems.append(FieldProblem(key, f"contains a {unstorable}"))
             continue
         filters.append(Filter(match.group(1), operator, value))
     if problems:
