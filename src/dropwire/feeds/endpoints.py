@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import ColumnElement, select
 
+from dropwire.auth.permissions import Resource, check_vendor_fields
 from dropwire.auth.service import Principal
 from dropwire.feeds import service
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
@@ -78,9 +79,11 @@ def get_feed(feed_id: int, session: DbSession, principal: CurrentPrincipal) -> I
 
 @router.put("/inventory-feeds/{feed_id}.json", response_model=FeedRead)
 def update_feed(
-    feed_id: int, data: FeedUpdate, session: DbSession, _: AdminPrincipal
+    feed_id: int, data: FeedUpdate, session: DbSession, principal: CurrentPrincipal
 ) -> InventoryFeed:
-    return service.update_feed(session, service.get_feed(session, feed_id), data)
+    feed = service.get_feed(session, feed_id, principal)
+    check_vendor_fields(principal, Resource.inventory_feed, data)
+    return service.update_feed(session, feed, data)
 
 
 @router.delete("/inventory-feeds/{feed_id}.json", status_code=204)
@@ -100,6 +103,7 @@ def parse_webhook(
 ) -> InventoryFeedVariant:
     """Upsert ONE feed variant by externalId, with validation and auto-connect."""
     feed = service.get_feed(session, feed_id, principal)
+    check_vendor_fields(principal, Resource.inventory_feed_variant, data)
     return service.upsert_feed_variant(session, feed, data, principal.name).feed_variant
 
 
@@ -125,6 +129,7 @@ def create_feed_variant(
     data: FeedVariantCreate, session: DbSession, principal: CurrentPrincipal
 ) -> InventoryFeedVariant:
     feed = service.get_feed(session, data.inventory_feed_id, principal)
+    check_vendor_fields(principal, Resource.inventory_feed_variant, data)
     payload = FeedVariantData.model_validate(
         data.model_dump(exclude={"inventory_feed_id"}, exclude_unset=True)
     )
@@ -143,4 +148,5 @@ def update_feed_variant(
     feed_variant_id: int, data: FeedVariantUpdate, session: DbSession, principal: CurrentPrincipal
 ) -> InventoryFeedVariant:
     feed_variant = service.get_feed_variant(session, feed_variant_id, principal)
+    check_vendor_fields(principal, Resource.inventory_feed_variant, data)
     return service.update_feed_variant(session, feed_variant, data, principal.name)

@@ -3,7 +3,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 
-from dropwire.http.deps import AdminPrincipal, DbSession
+from dropwire.core.settings import Settings
+from dropwire.http.deps import AdminPrincipal, DbSession, get_settings
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate
 from dropwire.http.routing import OneHopRoute
 from dropwire.jobs import service
@@ -26,16 +27,22 @@ FILTERS = fields_of(
 )
 
 
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
 @router.get("/jobs.json", response_model=list[JobRead])
 def list_jobs(
     session: DbSession,
     _: AdminPrincipal,
+    settings: AppSettings,
     response: Response,
     query: Annotated[ListQuery, Depends(list_query)],
-) -> list[Job]:
-    return paginate(session, select(Job), query, FILTERS, response, [Job.id])
+) -> list[JobRead]:
+    jobs = paginate(session, select(Job), query, FILTERS, response, [Job.id])
+    return [JobRead.model_validate(job).shown(settings.api_log_body_bytes) for job in jobs]
 
 
 @router.post("/jobs/{job_id}/retry.json", response_model=JobRead)
-def retry_job(job_id: int, session: DbSession, _: AdminPrincipal) -> Job:
-    return service.retry(session, service.get(session, job_id))
+def retry_job(job_id: int, session: DbSession, _: AdminPrincipal, settings: AppSettings) -> JobRead:
+    job = service.retry(session, service.get(session, job_id))
+    return JobRead.model_validate(job).shown(settings.api_log_body_bytes)
