@@ -100,9 +100,14 @@ _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def redact_text(text: str) -> str:
     """Masks secrets found by value (URL userinfo, bearer tokens, whsec_ ...) and by key in
-    free text (`password=...`, `"token": "..."`)."""
+    free text (`password=...`, `"token": "..."`); NULs and lone surrogates, which no log
+    column can store, become U+FFFD."""
+    text = _UNSTORABLE.sub("\ufffd", text)
     for pattern, replacement in _VALUE_PATTERNS:
         text = pattern.sub(replacement, text)
     return text
@@ -112,7 +117,7 @@ def redact(value: Any) -> Any:
     """A copy of a JSON-like value with secrets masked by key and by value, at any depth."""
     if isinstance(value, dict):
         return {
-            k: MASK if is_secret_key(k) and v not in (None, "") else redact(v)
+            redact_text(str(k)): MASK if is_secret_key(k) and v not in (None, "") else redact(v)
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):

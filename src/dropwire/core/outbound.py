@@ -14,6 +14,7 @@ call `resolve_checked` and connect to the address it returns.
 """
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ Resolver = Callable[[str, int], list[str]]
 _SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
 _NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
 DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ftps": 21}
+_HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")  # a DNS name, IPv4 or (unbracketed) IPv6
 
 
 class TargetRefused(Exception):
@@ -149,6 +151,8 @@ class GuardedTransport(httpx.HTTPTransport):
             raise TargetRefused(f"not an http(s) URL: scheme {url.scheme!r}")
         host = url.host
         port = url.port or DEFAULT_PORTS[url.scheme]
+        if not 1 <= port <= 65535 or not _HOST.fullmatch(host):
+            raise httpx.InvalidURL(f"not a host and port one can connect to: {url.netloc!r}")
         address = resolve_checked(host, port, self.policy, self.resolver)
         if _literal(host) is None:
             request.headers.setdefault("host", url.netloc.decode("ascii").rsplit("@", 1)[-1])

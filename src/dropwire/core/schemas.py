@@ -30,19 +30,23 @@ def unstorable_character(text: str) -> str | None:
     return None
 
 
-def _check_text(value: Any, where: str = "") -> None:
-    """Walks strings, dict keys and nested containers; raises naming the position inside."""
+def unstorable_in(value: Any, where: str = "") -> tuple[str, str] | None:
+    """(path inside `value`, problem) for the first string or dict key we refuse to store."""
     if isinstance(value, str):
         problem = unstorable_character(value)
-        if problem:
-            raise ValueError(f"{where + ': ' if where else ''}contains a {problem}")
-    elif isinstance(value, dict):
+        return (where, f"contains a {problem}") if problem else None
+    if isinstance(value, dict):
         for key, item in value.items():
-            _check_text(key, f"{where}.{key}" if where else str(key))
-            _check_text(item, f"{where}.{key}" if where else str(key))
+            inner = f"{where}.{key}" if where else str(key)
+            found = unstorable_in(key, inner) or unstorable_in(item, inner)
+            if found:
+                return found
     elif isinstance(value, list | tuple | set | frozenset):
         for index, item in enumerate(value):
-            _check_text(item, f"{where}[{index}]")
+            found = unstorable_in(item, f"{where}[{index}]")
+            if found:
+                return found
+    return None
 
 
 class ApiModel(BaseModel):
@@ -63,7 +67,9 @@ class ApiInput(BaseModel):
     def _storable_text(cls, value: Any) -> Any:
         """No control characters or lone surrogates in any string of any field (422 naming it)."""
         if not isinstance(value, BaseModel):  # nested inputs check their own fields
-            _check_text(value)
+            found = unstorable_in(value)
+            if found:
+                raise ValueError(f"{found[0]}: {found[1]}" if found[0] else found[1])
         return value
 
 

@@ -27,6 +27,7 @@ from dropwire.core.outbound import (
     system_resolver,
 )
 from dropwire.core.queueing import first_in_line, skipping_locked
+from dropwire.core.schemas import check_url
 from dropwire.core.settings import get_settings
 from dropwire.core.time import utcnow
 from dropwire.delivery.models import (
@@ -167,6 +168,7 @@ def send(database: Database, delivery_id: int, client: httpx.Client) -> Delivery
             headers["onport-hash"] = hash_header
             headers["jetti-hash"] = hash_header
         try:
+            check_url(url, ("http", "https"))  # stored before validation, or edited by hand
             response = client.post(url, content=body, headers=headers, timeout=timeout_for(event))
             outcome.status = response.status_code
             outcome.excerpt = response.text[:EXCERPT]
@@ -179,6 +181,8 @@ def send(database: Database, delivery_id: int, client: httpx.Client) -> Delivery
                     outcome.reply = None
         except TargetRefused as exc:
             outcome.error, outcome.unsendable = str(exc)[:EXCERPT], True
+        except ValueError as exc:
+            outcome.error, outcome.unsendable = f"cannot be sent: the URL {exc}", True
         except _UNSENDABLE as exc:
             outcome.error = f"cannot be sent: {type(exc).__name__}: {exc}"[:EXCERPT]
             outcome.unsendable = True
