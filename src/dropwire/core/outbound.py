@@ -162,6 +162,16 @@ class GuardedTransport(httpx.HTTPTransport):
         return super().handle_request(request)
 
 
+def without_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
+    """The URL without its userinfo, and that userinfo as basic auth: the same request, but no
+    password in the URL that clients log (httpx logs every request line at INFO)."""
+    parsed = httpx.URL(url)
+    if not parsed.userinfo:
+        return url, None
+    auth = httpx.BasicAuth(parsed.username, parsed.password)
+    return str(parsed.copy_with(username=None, password=None)), auth
+
+
 def guarded_client(
     policy: AddressPolicy, resolver: Resolver = system_resolver, **kwargs: object
 ) -> httpx.Client:

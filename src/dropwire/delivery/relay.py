@@ -25,6 +25,7 @@ from dropwire.core.outbound import (
     TargetRefused,
     guarded_client,
     system_resolver,
+    without_credentials,
 )
 from dropwire.core.queueing import first_in_line, skipping_locked
 from dropwire.core.schemas import check_url
@@ -169,7 +170,10 @@ def send(database: Database, delivery_id: int, client: httpx.Client) -> Delivery
             headers["jetti-hash"] = hash_header
         try:
             check_url(url, ("http", "https"))  # stored before validation, or edited by hand
-            response = client.post(url, content=body, headers=headers, timeout=timeout_for(event))
+            target, auth = without_credentials(url)
+            response = client.post(
+                target, content=body, headers=headers, timeout=timeout_for(event), auth=auth
+            )
             outcome.status = response.status_code
             outcome.excerpt = response.text[:EXCERPT]
             if response.status_code == 429:
