@@ -172,7 +172,11 @@ def send(database: Database, delivery_id: int, client: httpx.Client) -> Delivery
             check_url(url, ("http", "https"))  # stored before validation, or edited by hand
             target, auth = without_credentials(url)
             response = client.post(
-                target, content=body, headers=headers, timeout=timeout_for(event), auth=auth
+                target,
+                content=body,
+                headers=headers,
+                timeout=timeout_for(event),
+                auth=auth or httpx.USE_CLIENT_DEFAULT,
             )
             outcome.status = response.status_code
             outcome.excerpt = response.text[:EXCERPT]
