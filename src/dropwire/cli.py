@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from dropwire.apilog.redaction import redact_text
 from dropwire.auth import service as auth_service
 from dropwire.core.db import Database, get_database
 from dropwire.core.migrations import pending, upgrade
@@ -136,7 +137,7 @@ def jobs_list(
             "state": j.state,
             "attempts": j.attempts,
             "runAt": j.run_at.isoformat(),
-            "lastError": j.last_error,
+            "lastError": redact_text(j.last_error) if j.last_error else None,
         },
     )
     _show(
@@ -199,9 +200,9 @@ def deliveries_list(
             "event": d.event,
             "state": d.state,
             "attempts": d.attempts,
-            "url": d.url,
+            "url": redact_text(d.url),
             "lastStatus": d.last_status,
-            "lastError": d.last_error,
+            "lastError": redact_text(d.last_error) if d.last_error else None,
         },
     )
     _show(
