@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from dropwire.apilog.redaction import redact_text
 from dropwire.auth import service as auth_service
 from dropwire.connectors.elasticpath import cli as elasticpath_cli
 from dropwire.core.db import Database, get_database
@@ -145,7 +146,7 @@ def jobs_list(
             "state": j.state,
             "attempts": j.attempts,
             "runAt": j.run_at.isoformat(),
-            "lastError": j.last_error,
+            "lastError": redact_text(j.last_error) if j.last_error else None,
         },
     )
     _show(
@@ -208,9 +209,9 @@ def deliveries_list(
             "event": d.event,
             "state": d.state,
             "attempts": d.attempts,
-            "url": d.url,
+            "url": redact_text(d.url),
             "lastStatus": d.last_status,
-            "lastError": d.last_error,
+            "lastError": redact_text(d.last_error) if d.last_error else None,
         },
     )
     _show(

@@ -219,8 +219,9 @@ def test_private_targets_are_refused_by_default(client, database, store):
     finally:
         strict.close()
     delivery = client.get("/api/webhook-deliveries.json").json()[0]
-    assert delivery["state"] == "failed"
-    assert "private or local address" in delivery["lastError"]
+    assert delivery["state"] == "dead"
+    assert "not a public address" in delivery["lastError"]
+    assert delivery["attempts"] == 1
 
 
 def test_purchase_orders_and_fulfillments_reach_vendor_and_store(

@@ -107,6 +107,7 @@ def build_engine(url: str | None = None) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=settings.database_pool_size * 4,  # cheap connections; never wait for one
             max_overflow=settings.database_pool_size * 4,
+            hide_parameters=True,  # statement parameters carry secrets: never into a log
         )
         _configure_sqlite(engine)
         return engine
@@ -115,6 +116,7 @@ def build_engine(url: str | None = None) -> Engine:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size * 2,
         pool_pre_ping=True,
+        hide_parameters=True,
     )
 
 

@@ -41,8 +41,10 @@ class Invalid(DomainError):
 
 
 class Forbidden(DomainError):
-    def __init__(self, message: str = "This token may not do that") -> None:
-        super().__init__(message, [], 403)
+    def __init__(
+        self, message: str = "This token may not do that", field: str | None = None
+    ) -> None:
+        super().__init__(message, [FieldProblem(field, message)] if field else [], 403)
 
 
 class TooManyRequests(DomainError):

@@ -4,8 +4,13 @@ Onport's clients send fields Dropwire does not use. An input model ignores them 
 their paths (`lineItems[0].variant.externalSku`) so the caller can be told; with a strict
 `InputReport` active they are refused as before (422 "unknown field"). Each input model may
 declare `ONPORT_ALIASES`: Onport's names for its fields, renamed before validation.
+
+Every input string passes one check here: control characters (NUL first of all, which PostgreSQL
+cannot store) and lone surrogates (which no database can encode) are refused with a 422 naming the
+field, so both databases see the same, storable text.
 """
 
+import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -25,6 +30,7 @@ from pydantic import (
     PlainSerializer,
     PrivateAttr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -34,9 +40,44 @@ MAX_ID = 2**31 - 1
 """Ids are INTEGER columns (32-bit signed on PostgreSQL): no record can have a larger id."""
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+"""A record id in a request body: outside 1..MAX_ID it is a 422 naming the field."""
+
 MAX_UNITS = 1_000_000_000
 """The largest quantity of units a request may state."""
-"""A record id in a request body: outside 1..MAX_ID it is a 422 naming the field."""
+
+_TEXT_WHITESPACE = frozenset("\t\n\r")
+
+
+def unstorable_character(text: str) -> str | None:
+    """A description of the first character we refuse to store in free text, if any."""
+    for position, char in enumerate(text):
+        if char in _TEXT_WHITESPACE:
+            continue
+        category = unicodedata.category(char)
+        if category == "Cc":
+            return f"control character U+{ord(char):04X} at position {position}"
+        if category == "Cs":
+            return f"unpaired surrogate U+{ord(char):04X} at position {position}"
+    return None
+
+
+def unstorable_in(value: Any, where: str = "") -> tuple[str, str] | None:
+    """(path inside `value`, problem) for the first string or dict key we refuse to store."""
+    if isinstance(value, str):
+        problem = unstorable_character(value)
+        return (where, f"contains a {problem}") if problem else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{where}.{key}" if where else str(key)
+            found = unstorable_in(key, inner) or unstorable_in(item, inner)
+            if found:
+                return found
+    elif isinstance(value, list | tuple | set | frozenset):
+        for index, item in enumerate(value):
+            found = unstorable_in(item, f"{where}[{index}]")
+            if found:
+                return found
+    return None
 
 
 class ApiModel(BaseModel):
@@ -154,6 +195,16 @@ class ApiInput(BaseModel):
         sent: dict[str, Any] = self.model_dump(exclude_unset=True, exclude=exclude)
         return {k: v for k, v in sent.items() if v is not None or k in self.clearable}
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        """No control characters or lone surrogates in any string of any field (422 naming it)."""
+        if not isinstance(value, BaseModel):  # nested inputs check their own fields
+            found = unstorable_in(value)
+            if found:
+                raise ValueError(f"{found[0]}: {found[1]}" if found[0] else found[1])
+        return value
+
 
 def _refuse(
     model: type[BaseModel],
@@ -200,11 +251,27 @@ Money = Annotated[
 Timestamp = datetime
 
 
-def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http(s) URL with a host")
+def check_url(value: str, schemes: tuple[str, ...]) -> str:
+    """A URL we may later connect to: known scheme, a host, a port in 1..65535, no whitespace or
+    control characters anywhere (they split or smuggle requests). Returned exactly as given."""
+    if any(char.isspace() or unicodedata.category(char) in ("Cc", "Cs") for char in value):
+        raise ValueError("must not contain whitespace or control characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:  # urlsplit refuses bad ports and brackets
+        raise ValueError(f"is not a valid URL: {exc}") from exc
+    if parts.scheme.lower() not in schemes:
+        raise ValueError(f"must be a URL with one of the schemes {', '.join(schemes)}")
+    if not parts.hostname:
+        raise ValueError("must name a host")
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError("port must be between 1 and 65535")
     return value
+
+
+def _http_url(value: str) -> str:
+    return check_url(value, ("http", "https"))
 
 
 URL_REST = r"://[^\s/?#@]+(@[^\s/?#@]+)?([/?#][^\s]*)?$"

@@ -1,9 +1,10 @@
 """Typed settings read from `DROPWIRE_*` environment variables (and a `.env` file if present)."""
 
+import ipaddress
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -75,13 +76,26 @@ class Settings(BaseSettings):
         description="Refuse unknown body fields with 422 instead of ignoring and naming them",
     )
     allow_private_targets: bool = Field(
-        default=False, description="Allow outbound webhooks to private/loopback addresses"
+        default=False,
+        description="Allow outbound calls to any address (private, loopback, link-local ...)",
     )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Encrypts stored third-party secrets (Elastic Path client and webhook"
         " secrets); comma-separated to rotate: the first encrypts, all decrypt",
     )
+    allowed_target_networks: str = Field(
+        default="",
+        description="Comma-separated CIDRs outbound calls may reach although not public",
+    )
+
+    @field_validator("allowed_target_networks")
+    @classmethod
+    def _cidrs(cls, value: str) -> str:
+        for item in value.split(","):
+            if item.strip():
+                ipaddress.ip_network(item.strip(), strict=False)  # ValueError names the bad one
+        return value
 
 
 @lru_cache

@@ -3,10 +3,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 
+from dropwire.core.settings import Settings
 from dropwire.delivery import service
 from dropwire.delivery.models import Delivery, WebhookEndpoint
 from dropwire.delivery.schemas import DeliveryRead, EndpointRead
-from dropwire.http.deps import AdminPrincipal, DbSession, PathId
+from dropwire.http.deps import AdminPrincipal, DbSession, PathId, get_settings
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
 
@@ -27,25 +28,39 @@ DELIVERY_FILTERS = fields_of(
     "created_at",
     "delivered_at",
 )
-ENDPOINT_FILTERS = fields_of(WebhookEndpoint, "id", "url", "disabled_at")
+ENDPOINT_FILTERS = fields_of(WebhookEndpoint, "id", "owner_type", "owner_id", "url", "disabled_at")
+
+
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def _shown(delivery: Delivery, settings: Settings) -> DeliveryRead:
+    return DeliveryRead.model_validate(delivery).shown(settings.api_log_body_bytes)
 
 
 @router.get("/webhook-deliveries.json", response_model=list[DeliveryRead])
 def list_deliveries(
-    session: DbSession, _: AdminPrincipal, response: Response, query: Listing
+    session: DbSession, _: AdminPrincipal, settings: AppSettings, response: Response, query: Listing
 ) -> Any:
-    rows = paginate(session, select(Delivery), query, DELIVERY_FILTERS, response, [Delivery.id])
-    return respond(session, query, response, rows, DeliveryRead)
+    deliveries = paginate(
+        session, select(Delivery), query, DELIVERY_FILTERS, response, [Delivery.id]
+    )
+    shown = [_shown(delivery, settings) for delivery in deliveries]
+    return respond(session, query, response, shown, DeliveryRead)
 
 
 @router.get("/webhook-deliveries/{delivery_id}.json", response_model=DeliveryRead)
-def get_delivery(delivery_id: PathId, session: DbSession, _: AdminPrincipal) -> Delivery:
-    return service.get_delivery(session, delivery_id)
+def get_delivery(
+    delivery_id: PathId, session: DbSession, _: AdminPrincipal, settings: AppSettings
+) -> DeliveryRead:
+    return _shown(service.get_delivery(session, delivery_id), settings)
 
 
 @router.post("/webhook-deliveries/{delivery_id}/retry.json", response_model=DeliveryRead)
-def retry_delivery(delivery_id: PathId, session: DbSession, _: AdminPrincipal) -> Delivery:
-    return service.retry(session, service.get_delivery(session, delivery_id))
+def retry_delivery(
+    delivery_id: PathId, session: DbSession, _: AdminPrincipal, settings: AppSettings
+) -> DeliveryRead:
+    return _shown(service.retry(session, service.get_delivery(session, delivery_id)), settings)
 
 
 @router.get("/webhook-endpoints.json", response_model=list[EndpointRead])

@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dropwire.core.db import Base, IdMixin, TimestampMixin
@@ -31,12 +31,26 @@ class EventKind(StrEnum):
     return_created = "return.created"
 
 
+class EndpointOwner(StrEnum):
+    channel = "channel"  # a store: its custom channel's endpoints
+    vendor = "vendor"  # a dropship provider's orderEndpoint
+
+
 class WebhookEndpoint(IdMixin, TimestampMixin, Base):
-    """A receiving URL, with the secret deliveries to it are signed with."""
+    """A receiving URL of one owner, with the secret deliveries to it are signed with.
+
+    Per owner AND url: two owners naming the same URL get two endpoints and two secrets, so
+    nobody receives messages signed with a secret someone else was given.
+    """
 
     __tablename__ = "webhook_endpoints"
+    __table_args__ = (
+        UniqueConstraint("owner_type", "owner_id", "url", name="uq_webhook_endpoints_owner_url"),
+    )
 
-    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    owner_type: Mapped[EndpointOwner] = mapped_column(String(16))
+    owner_id: Mapped[int]
+    url: Mapped[str] = mapped_column(String(2048))
     secret: Mapped[str] = mapped_column(String(128))
     disabled_at: Mapped[datetime | None]
     disabled_reason: Mapped[str | None] = mapped_column(String(500))

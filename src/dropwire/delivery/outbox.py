@@ -17,7 +17,13 @@ from dropwire.catalog.service import PUBLISH_KEY
 from dropwire.channels.models import CustomChannel, PublishingAcknowledgement
 from dropwire.channels.schemas import ChannelRead
 from dropwire.core.db import call_after_commit
-from dropwire.delivery.models import Delivery, DeliveryState, EventKind, WebhookEndpoint
+from dropwire.delivery.models import (
+    Delivery,
+    DeliveryState,
+    EndpointOwner,
+    EventKind,
+    WebhookEndpoint,
+)
 from dropwire.delivery.signing import new_secret
 from dropwire.delivery.transports import WEBHOOK
 from dropwire.inventory.channels import changed_channel_quantities, record_pushed
@@ -25,8 +31,8 @@ from dropwire.inventory.locking import insert_ignoring_conflict
 from dropwire.inventory.service import TOUCHED_KEY
 from dropwire.jobs.wakeup import notify
 from dropwire.sales import events as sales_events
-from dropwire.sales.models import Fulfillment, Purchase, Sale
-from dropwire.sales.schemas import FulfillmentRead, PurchaseItemRead, PurchaseRead, SaleItemRead
+from dropwire.sales.models import Fulfillment, Purchase
+from dropwire.sales.payloads import fulfillment_body, purchase_body
 from dropwire.vendors.models import DropshipProvider
 
 
@@ -35,13 +41,22 @@ def dump(model: Any) -> dict[str, Any]:
     return result
 
 
-def endpoint_for(session: Session, url: str) -> WebhookEndpoint:
-    endpoint = session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.url == url))
+def endpoint_for(
+    session: Session, owner_type: EndpointOwner, owner_id: int, url: str
+) -> WebhookEndpoint:
+    """The owner's endpoint for `url` (created with its own secret on first use)."""
+    key = (
+        WebhookEndpoint.owner_type == owner_type,
+        WebhookEndpoint.owner_id == owner_id,
+        WebhookEndpoint.url == url,
+    )
+    endpoint = session.scalar(select(WebhookEndpoint).where(*key))
     if endpoint is None:
+        values = {"owner_type": owner_type, "owner_id": owner_id, "url": url}
         insert_ignoring_conflict(
-            session, WebhookEndpoint, {"url": url, "secret": new_secret()}, ["url"]
+            session, WebhookEndpoint, {**values, "secret": new_secret()}, list(values)
         )
-        endpoint = session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.url == url)).one()
+        endpoint = session.scalars(select(WebhookEndpoint).where(*key)).one()
     return endpoint
 
 
@@ -62,7 +77,15 @@ def emit(
     """Write (or, with a coalesce key, refresh the pending) delivery in the caller's transaction.
 
     `transport` names who sends it: the relay's signed webhook POST, or a registered transport.
+    The endpoint (and so the signing secret) belongs to the vendor when `dropship_provider_id`
+    is given, else to the channel.
     """
+    if dropship_provider_id is not None:
+        owner: tuple[EndpointOwner, int] = (EndpointOwner.vendor, dropship_provider_id)
+    elif channel_id is not None:
+        owner = (EndpointOwner.channel, channel_id)
+    else:
+        raise ValueError("a delivery needs an owner: a channel or a dropship provider")
     call_after_commit(session, "delivery.wake", notify)  # senders look as soon as it commits
     if coalesce_key is not None:
         pending = session.scalar(
@@ -77,7 +100,7 @@ def emit(
                 pending.body = body
                 pending.version += 1
             return pending
-    endpoint = endpoint_for(session, url)
+    endpoint = endpoint_for(session, *owner, url)
     delivery = Delivery(
         event=event,
         endpoint_id=endpoint.id,
@@ -210,39 +233,6 @@ def emit_publishing(session: Session, variant_ids: set[int]) -> None:
 
 
 # --- purchase orders and fulfillments ------------------------------------------------------
-
-
-def _sale_summary(sale: Sale) -> dict[str, Any]:
-    return {
-        "id": sale.id,
-        "reference": sale.reference,
-        "externalId": sale.external_id,
-        "channelId": sale.channel_id,
-        "dateOrdered": sale.date_ordered.isoformat() if sale.date_ordered else None,
-        "customer": sale.customer,
-        "saleDefaults": sale.sale_defaults,
-        "shipping": sale.shipping,
-        "saleItems": [dump(SaleItemRead.model_validate(item)) for item in sale.items],
-    }
-
-
-def purchase_body(purchase: Purchase, event_name: str) -> dict[str, Any]:
-    return {
-        "purchase": dump(PurchaseRead.model_validate(purchase)),
-        "purchaseItems": [dump(PurchaseItemRead.model_validate(i)) for i in purchase.items],
-        "sale": _sale_summary(purchase.sale),
-        "event": event_name,
-    }
-
-
-def fulfillment_body(fulfillment: Fulfillment, purchase: Purchase) -> dict[str, Any]:
-    return {
-        "instance": {
-            **dump(FulfillmentRead.model_validate(fulfillment)),
-            "purchase": dump(PurchaseRead.model_validate(purchase)),
-            "sale": _sale_summary(purchase.sale),
-        }
-    }
 
 
 def emit_sales_events(session: Session, recorded: list[sales_events.SalesEvent]) -> None:

@@ -20,7 +20,16 @@ from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus
 from dropwire.core.db import Database
+from dropwire.core.outbound import (
+    AddressPolicy,
+    Resolver,
+    TargetRefused,
+    guarded_client,
+    system_resolver,
+    without_credentials,
+)
 from dropwire.core.queueing import first_in_line, skipping_locked
+from dropwire.core.schemas import check_url
 from dropwire.core.settings import get_settings
 from dropwire.core.time import utcnow
 from dropwire.delivery import transports
@@ -33,7 +42,6 @@ from dropwire.delivery.models import (
     WebhookEndpoint,
 )
 from dropwire.delivery.signing import signature
-from dropwire.delivery.targets import TargetRefused, check_target
 from dropwire.jobs.worker import register_poller
 
 log = logging.getLogger("dropwire.delivery")
@@ -61,9 +69,20 @@ def timeout_for(event: str) -> float:
 def claim(database: Database, limit: int = 20) -> list[int]:
     now = utcnow()
     with database.transaction() as session:
+        expired = (Delivery.state == DeliveryState.delivering, Delivery.lease_expires_at < now)
+        session.execute(  # a sender died mid-attempt; that attempt counts against the cap
+            update(Delivery)
+            .where(*expired, Delivery.attempts >= MAX_ATTEMPTS)
+            .values(
+                state=DeliveryState.dead,
+                lease_expires_at=None,
+                last_error="gave up: the last attempt never reported back",
+            )
+            .execution_options(synchronize_session=False)
+        )
         session.execute(
             update(Delivery)
-            .where(Delivery.state == DeliveryState.delivering, Delivery.lease_expires_at < now)
+            .where(*expired)
             .values(state=DeliveryState.pending, lease_expires_at=None)
             .execution_options(synchronize_session=False)
         )
@@ -118,8 +137,13 @@ class Outcome:
     retry_after: timedelta | None = None
     reply: object = None
     disabled: bool = False  # the endpoint is switched off
-    refused: bool = False  # the target address is not allowed
+    unsendable: bool = False  # the URL can't be called at all (bad URL, forbidden address)
     on_delivered: Callable[[Session], None] | None = None  # a transport's follow-up on success
+
+
+# Errors that no retry can cure: the URL is malformed, uses another protocol, or carries
+# something no HTTP request may (a header value with a line break).
+_UNSENDABLE = (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
 
 def _by_transport(
@@ -127,26 +151,27 @@ def _by_transport(
     transport: transports.Transport,
     message: transports.Message,
     client: httpx.Client,
-    allow_private: bool,
     outcome: Outcome,
 ) -> None:
+    """A registered transport sends through the relay's guarded client."""
     try:
-        check_target(message.url, allow_private)
         sent = transport(database, message, client)
     except TargetRefused as exc:
-        outcome.error, outcome.refused = str(exc), True
+        outcome.error, outcome.unsendable = str(exc)[:EXCERPT], True
+        return
+    except _UNSENDABLE as exc:
+        outcome.error = f"cannot be sent: {type(exc).__name__}: {exc}"[:EXCERPT]
+        outcome.unsendable = True
         return
     except Exception as exc:  # a transport's bug must not leave the delivery leased forever
-        log.exception("transport for delivery %s failed", message.id)
+        log.error("transport for delivery %s failed: %s", message.id, type(exc).__name__)
         outcome.error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
         return
     outcome.status, outcome.excerpt, outcome.error = sent.status, sent.excerpt, sent.error
     outcome.retry_after, outcome.on_delivered = sent.retry_after, sent.on_delivered
 
 
-def send(
-    database: Database, delivery_id: int, client: httpx.Client, allow_private: bool
-) -> DeliveryState:
+def send(database: Database, delivery_id: int, client: httpx.Client) -> DeliveryState:
     with database.session(write=False) as session:
         delivery = session.get(Delivery, delivery_id)
         assert delivery is not None
@@ -170,7 +195,7 @@ def send(
     if outcome.disabled:
         outcome.error = "endpoint disabled after a 410 answer; re-enable it to resume"
     elif transport is not None:
-        _by_transport(database, transport, message, client, allow_private, outcome)
+        _by_transport(database, transport, message, client, outcome)
     else:
         body = json.dumps(message.body, separators=(",", ":")).encode()
         message_id = f"msg_{message.id}_{message.version}"
@@ -186,8 +211,15 @@ def send(
             headers["onport-hash"] = hash_header
             headers["jetti-hash"] = hash_header
         try:
-            check_target(url, allow_private)
-            response = client.post(url, content=body, headers=headers, timeout=timeout_for(event))
+            check_url(url, ("http", "https"))  # stored before validation, or edited by hand
+            target, auth = without_credentials(url)
+            response = client.post(
+                target,
+                content=body,
+                headers=headers,
+                timeout=timeout_for(event),
+                auth=auth or httpx.USE_CLIENT_DEFAULT,
+            )
             outcome.status = response.status_code
             outcome.excerpt = response.text[:EXCERPT]
             if response.status_code == 429:
@@ -198,11 +230,18 @@ def send(
                 except ValueError:
                     outcome.reply = None
         except TargetRefused as exc:
-            outcome.error, outcome.refused = str(exc), True
+            outcome.error, outcome.unsendable = str(exc)[:EXCERPT], True
+        except ValueError as exc:
+            outcome.error, outcome.unsendable = f"cannot be sent: the URL {exc}", True
+        except _UNSENDABLE as exc:
+            outcome.error = f"cannot be sent: {type(exc).__name__}: {exc}"[:EXCERPT]
+            outcome.unsendable = True
         except httpx.TimeoutException:
             outcome.error = f"timed out after {timeout_for(event):.0f} s"
         except httpx.HTTPError as exc:
             outcome.error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
+        if outcome.unsendable:
+            log.warning("delivery %s given up at once: %s", delivery_id, outcome.error)
     outcome.latency_ms = round((time.perf_counter() - started) * 1000, 2)
     return _record(database, delivery_id, outcome)
 
@@ -238,7 +277,9 @@ def _record(database: Database, delivery_id: int, outcome: Outcome) -> DeliveryS
                 assert endpoint is not None
                 endpoint.disabled_at = utcnow()
                 endpoint.disabled_reason = "the receiver answered 410 Gone"
-        elif outcome.refused or (status is not None and 400 <= status < 500 and status != 429):
+        elif outcome.unsendable:
+            delivery.state = DeliveryState.dead  # no attempt will ever reach anyone
+        elif status is not None and 400 <= status < 500 and status != 429:
             delivery.state = DeliveryState.failed  # waiting won't change the answer
         elif delivery.attempts >= MAX_ATTEMPTS:
             delivery.state = DeliveryState.dead
@@ -266,18 +307,25 @@ def _acknowledge(session: Session, channel_variant_id: int, reply: dict[str, obj
 class Relay:
     """Sends due deliveries; used by the worker loop and by tests (`send_due`)."""
 
-    def __init__(self, database: Database, allow_private: bool) -> None:
+    def __init__(
+        self,
+        database: Database,
+        allow_private: bool = False,
+        *,
+        policy: AddressPolicy | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
         self.database = database
-        self.allow_private = allow_private
-        self.client = httpx.Client(follow_redirects=False)
+        self.policy = policy or AddressPolicy(allow_private=allow_private)
+        self.client = guarded_client(self.policy, resolver or system_resolver)
 
     def send_due(self, limit: int = 20) -> int:
         ids = claim(self.database, limit)
         for delivery_id in ids:
             try:
-                send(self.database, delivery_id, self.client, self.allow_private)
-            except Exception:
-                log.exception("delivery %s could not be sent", delivery_id)
+                send(self.database, delivery_id, self.client)
+            except Exception as exc:  # the lease returns it; the attempt cap still holds
+                log.error("delivery %s could not be sent: %s", delivery_id, type(exc).__name__)
         return len(ids)
 
     def close(self) -> None:
@@ -292,5 +340,6 @@ def send_due_deliveries(database: Database) -> int:
     """The worker's round: one relay (and HTTP connection pool) per database per process."""
     relay = _RELAYS.get(id(database))
     if relay is None:
-        relay = _RELAYS[id(database)] = Relay(database, get_settings().allow_private_targets)
+        policy = AddressPolicy.from_settings(get_settings())
+        relay = _RELAYS[id(database)] = Relay(database, policy=policy)
     return relay.send_due()

@@ -1,10 +1,11 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_serializer
 
+from dropwire.apilog.redaction import loggable, redact_text
 from dropwire.core.schemas import ApiModel
-from dropwire.delivery.models import DeliveryState
+from dropwire.delivery.models import DeliveryState, EndpointOwner
 
 
 class AttemptRead(ApiModel):
@@ -28,7 +29,7 @@ class DeliveryRead(ApiModel):
     dropship_provider_id: int | None
     subject_type: str
     subject_id: int
-    body: dict[str, Any]
+    body: Any = Field(description="Redacted; cut to DROPWIRE_API_LOG_BODY_BYTES")
     state: DeliveryState
     attempts: int
     next_attempt_at: datetime
@@ -39,11 +40,42 @@ class DeliveryRead(ApiModel):
     created_at: datetime
     updated_at: datetime
 
+    def shown(self, limit: int) -> "DeliveryRead":
+        """As the listing shows it: secrets masked (URL userinfo, keys, tokens in receivers'
+        answers), the body within the log size limit."""
+        attempts = [
+            attempt.model_copy(
+                update={
+                    "response_excerpt": _masked(attempt.response_excerpt),
+                    "error": _masked(attempt.error),
+                }
+            )
+            for attempt in self.attempt_log
+        ]
+        return self.model_copy(
+            update={
+                "url": redact_text(self.url),
+                "body": loggable(self.body, limit),
+                "last_error": _masked(self.last_error),
+                "attempt_log": attempts,
+            }
+        )
+
+
+def _masked(text: str | None) -> str | None:
+    return redact_text(text) if text else text
+
 
 class EndpointRead(ApiModel):
     id: int
-    url: str
+    owner_type: EndpointOwner = Field(description="channel | vendor: whose URL this is")
+    owner_id: int
+    url: str = Field(description="Any credentials in the URL are masked")
     secret: str = Field(description="whsec_… key for the webhook-signature header")
     disabled_at: datetime | None
     disabled_reason: str | None
     created_at: datetime
+
+    @field_serializer("url")
+    def _mask_url(self, value: str) -> str:
+        return redact_text(value)

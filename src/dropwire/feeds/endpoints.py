@@ -3,6 +3,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy import ColumnElement, select
 
+from dropwire.auth.permissions import Resource, check_vendor_fields
 from dropwire.auth.service import Principal
 from dropwire.feeds import service
 from dropwire.feeds.models import InventoryFeed, InventoryFeedRun, InventoryFeedVariant
@@ -93,9 +94,11 @@ def get_feed(feed_id: PathId, session: DbSession, principal: CurrentPrincipal) -
 
 @router.put("/inventory-feeds/{feed_id}.json", response_model=FeedRead)
 def update_feed(
-    feed_id: PathId, data: FeedUpdate, session: DbSession, _: AdminPrincipal
+    feed_id: PathId, data: FeedUpdate, session: DbSession, principal: CurrentPrincipal
 ) -> InventoryFeed:
-    return service.update_feed(session, service.get_feed(session, feed_id), data)
+    feed = service.get_feed(session, feed_id, principal)
+    check_vendor_fields(principal, Resource.inventory_feed, data)
+    return service.update_feed(session, feed, data)
 
 
 @router.delete("/inventory-feeds/{feed_id}.json", status_code=204)
@@ -115,6 +118,7 @@ def parse_webhook(
 ) -> InventoryFeedVariant:
     """Upsert ONE feed variant by externalId, with validation and auto-connect."""
     feed = service.get_feed(session, feed_id, principal)
+    check_vendor_fields(principal, Resource.inventory_feed_variant, data)
     return service.upsert_feed_variant(session, feed, data, principal.name).feed_variant
 
 
@@ -142,6 +146,7 @@ def create_feed_variant(
     data: FeedVariantCreate, session: DbSession, principal: CurrentPrincipal
 ) -> InventoryFeedVariant:
     feed = service.get_feed(session, data.inventory_feed_id, principal)
+    check_vendor_fields(principal, Resource.inventory_feed_variant, data)
     payload = FeedVariantData.model_validate(data.changes(exclude={"inventory_feed_id"}))
     return service.upsert_feed_variant(session, feed, payload, principal.name).feed_variant
 
@@ -161,6 +166,7 @@ def update_feed_variant(
     principal: CurrentPrincipal,
 ) -> InventoryFeedVariant:
     feed_variant = service.get_feed_variant(session, feed_variant_id, principal)
+    check_vendor_fields(principal, Resource.inventory_feed_variant, data)
     return service.update_feed_variant(session, feed_variant, data, principal.name)
 
 

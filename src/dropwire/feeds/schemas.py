@@ -15,6 +15,7 @@ from dropwire.core.schemas import (
     Money,
     Name,
     NumberAsText,
+    check_url,
 )
 from dropwire.feeds.models import (
     DecimalNotation,
@@ -29,12 +30,7 @@ FEED_SCHEMES = ("http", "https", "ftp", "ftps")
 
 
 def _feed_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in FEED_SCHEMES or not parts.hostname:
-        raise ValueError(
-            f"must be a URL with a host and one of the schemes {', '.join(FEED_SCHEMES)}"
-        )
-    return value
+    return check_url(value, FEED_SCHEMES)
 
 
 def masked_url(value: str | None) -> str | None:

@@ -173,10 +173,15 @@ def delete_feed(session: Session, feed: InventoryFeed, actor: str | None = None)
 def get_feed_variant(
     session: Session, feed_variant_id: int, principal: Principal | None = None
 ) -> InventoryFeedVariant:
+    """A feed variant by id; a vendor-scoped caller only finds those of its own feeds (and the
+    answer names only the id asked for, never the feed behind it)."""
     feed_variant = session.get(InventoryFeedVariant, feed_variant_id)
-    if feed_variant is None:
+    if feed_variant is None or (
+        principal is not None
+        and not principal.is_admin
+        and feed_variant.feed.dropship_provider_id != principal.dropship_provider_id
+    ):
         raise NotFound("Inventory feed variant", feed_variant_id)
-    get_feed(session, feed_variant.inventory_feed_id, principal)  # scope check
     return feed_variant
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.types import TypeDecorator
 
 from dropwire.core.errors import DomainError, FieldProblem, Invalid
+from dropwire.core.schemas import unstorable_character
 
 T = TypeVar("T")
 
@@ -348,7 +349,15 @@ async def list_query(
     ),
 ) -> ListQuery:
     del order  # documented here; read with the nested forms from the raw parameters
-    return parse_list_query(request.query_params.multi_items(), limit, offset)
+    params = request.query_params.multi_items()
+    unstorable = [
+        FieldProblem(key, f"contains a {found}")
+        for key, value in params
+        if (found := unstorable_character(value))
+    ]
+    if unstorable:
+        raise DomainError("Invalid list parameters", unstorable, 422)
+    return parse_list_query(params, limit, offset)
 
 
 # --- applying it to a statement -----------------------------------------------------------

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from dropwire.core.errors import DomainError, FieldProblem
+from dropwire.core.schemas import unstorable_in
 from dropwire.http.errors import error_response
 from dropwire.http.request_body import BODY_KEY
 from dropwire.http.routing import UnitOfWorkRoute, request_session
@@ -32,7 +33,7 @@ def _items(raw: bytes, kind: InboundKind) -> list[Any]:
             "Malformed JSON body", [FieldProblem("body", "not valid JSON")], 400
         ) from None
     if isinstance(body, dict) and not kind.batch:
-        return [body]
+        body = [body]
     if not isinstance(body, list):
         expected = "an array of items" if kind.batch else "an object or an array of objects"
         raise DomainError(
@@ -43,6 +44,13 @@ def _items(raw: bytes, kind: InboundKind) -> list[Any]:
         raise DomainError(message, [FieldProblem("body", message)], 422)
     if not body:
         raise DomainError("No items", [FieldProblem("body", "must hold at least one item")], 422)
+    problems = [
+        FieldProblem(f"[{index}]{'.' if found[0][:1] not in ('', '[') else ''}{found[0]}", found[1])
+        for index, item in enumerate(body)
+        if (found := unstorable_in(item))
+    ]
+    if problems:  # what no database can store can't be queued: refused like a bad envelope
+        raise DomainError(f"Unstorable text in {len(problems)} item(s)", problems, 422)
     return body
 
 

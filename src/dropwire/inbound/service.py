@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from dropwire.apilog.models import ApiLog, Direction, LogStatus
-from dropwire.apilog.redaction import redact
+from dropwire.apilog.redaction import loggable, redact_text
 from dropwire.channels.service import custom_channel_by_hash
 from dropwire.core.errors import DomainError
 from dropwire.core.schemas import input_report
@@ -88,7 +88,7 @@ def _log(
     owner_id = int(payload["ownerId"])
     if item is None:
         item = payload.get("item")
-    body = redact(item)
+    limit = get_settings().api_log_body_bytes
     session.add(
         ApiLog(
             direction=Direction.inbound_async,
@@ -96,8 +96,8 @@ def _log(
             endpoint=str(payload.get("endpoint", ""))[:512],
             status=status,
             http_status=None,
-            problem=problem,
-            payload=body if status is not LogStatus.success else None,
+            problem=redact_text(problem) if problem else None,
+            payload=loggable(item, limit) if status is not LogStatus.success else None,
             channel_id=owner_id if kind.owner is Owner.custom_channel else None,
             inventory_feed_id=owner_id if kind.owner is Owner.inventory_feed else None,
             external_id=external_id,

@@ -3,7 +3,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 
-from dropwire.http.deps import AdminPrincipal, DbSession, PathId
+from dropwire.core.settings import Settings
+from dropwire.http.deps import AdminPrincipal, DbSession, PathId, get_settings
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.jobs import service
@@ -26,17 +27,25 @@ FILTERS = fields_of(
 )
 
 
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
 @router.get("/jobs.json", response_model=list[JobRead])
 def list_jobs(
     session: DbSession,
     _: AdminPrincipal,
+    settings: AppSettings,
     response: Response,
     query: Annotated[ListQuery, Depends(list_query)],
 ) -> Any:
-    rows = paginate(session, select(Job), query, FILTERS, response, [Job.id])
-    return respond(session, query, response, rows, JobRead)
+    jobs = paginate(session, select(Job), query, FILTERS, response, [Job.id])
+    shown = [JobRead.model_validate(job).shown(settings.api_log_body_bytes) for job in jobs]
+    return respond(session, query, response, shown, JobRead)
 
 
 @router.post("/jobs/{job_id}/retry.json", response_model=JobRead)
-def retry_job(job_id: PathId, session: DbSession, _: AdminPrincipal) -> Job:
-    return service.retry(session, service.get(session, job_id))
+def retry_job(
+    job_id: PathId, session: DbSession, _: AdminPrincipal, settings: AppSettings
+) -> JobRead:
+    job = service.retry(session, service.get(session, job_id))
+    return JobRead.model_validate(job).shown(settings.api_log_body_bytes)

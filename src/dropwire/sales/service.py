@@ -484,10 +484,18 @@ def get_purchase(
 def get_fulfillment(
     session: Session, fulfillment_id: int, principal: Principal | None = None
 ) -> Fulfillment:
+    """A fulfillment; a vendor-scoped caller only finds those of its own purchase orders (and the
+    answer names only the id asked for, never the purchase order behind it)."""
     fulfillment = session.get(Fulfillment, fulfillment_id)
     if fulfillment is None:
         raise NotFound("Fulfillment", fulfillment_id)
-    get_purchase(session, fulfillment.purchase_id, principal)
+    purchase = session.get(Purchase, fulfillment.purchase_id)
+    if purchase is None or (
+        principal is not None
+        and not principal.is_admin
+        and purchase.dropship_provider_id != principal.dropship_provider_id
+    ):
+        raise NotFound("Fulfillment", fulfillment_id)
     return fulfillment
 
 

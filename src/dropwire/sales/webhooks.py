@@ -1,6 +1,4 @@
-"""Outbound messages sales sends itself (the lead generalises the outbox; until then, `emit`)."""
-
-from typing import Any
+"""Outbound messages the sales domain records itself."""
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -9,13 +7,7 @@ from dropwire.channels.models import CustomChannel
 from dropwire.delivery.models import EventKind
 from dropwire.delivery.outbox import emit
 from dropwire.sales.models import Sale, SaleReturn
-from dropwire.sales.schemas import SaleReturnRead, SaleSummaryRead
-
-
-def return_body(sale_return: SaleReturn, sale: Sale) -> dict[str, Any]:
-    instance = SaleReturnRead.model_validate(sale_return).model_dump(mode="json", by_alias=True)
-    instance["sale"] = SaleSummaryRead.model_validate(sale).model_dump(mode="json", by_alias=True)
-    return {"event": "return.created", "instance": instance}
+from dropwire.sales.payloads import return_body
 
 
 def return_created(session: Session, sale_return: SaleReturn, sale: Sale) -> None:

@@ -3,7 +3,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 
-from dropwire.core.errors import Forbidden
+from dropwire.auth.permissions import Resource, check_vendor_fields
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
@@ -65,8 +65,7 @@ def update_dropship_provider(
     vendor_id: PathId, data: DropshipProviderUpdate, session: DbSession, principal: CurrentPrincipal
 ) -> DropshipProvider:
     vendor = service.get(session, vendor_id, principal)
-    if not principal.is_admin and data.model_fields_set & {"status", "priority"}:
-        raise Forbidden("A vendor token may not change its own status or routing priority")
+    check_vendor_fields(principal, Resource.dropship_provider, data)
     return service.update(session, vendor, data)
 
 

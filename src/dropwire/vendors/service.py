@@ -19,9 +19,7 @@ def _ensure_external_id_free(session: Session, external_id: str | None, own_id: 
         select(DropshipProvider.id).where(DropshipProvider.external_id == external_id)
     )
     if other is not None and other != own_id:
-        raise Conflict(
-            f"externalId '{external_id}' is already used by another vendor", "externalId"
-        )
+        raise Conflict(f"externalId '{external_id}' is already taken", "externalId")
 
 
 def create(session: Session, data: DropshipProviderCreate) -> DropshipProvider:
@@ -31,7 +29,7 @@ def create(session: Session, data: DropshipProviderCreate) -> DropshipProvider:
     try:
         session.flush()
     except IntegrityError as exc:  # a concurrent create took the externalId first
-        raise Conflict("externalId is already used by another vendor", "externalId") from exc
+        raise Conflict("externalId is already taken", "externalId") from exc
     return vendor
 
 

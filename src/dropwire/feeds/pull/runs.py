@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from dropwire.core.db import Database
 from dropwire.core.errors import Conflict, DomainError, Invalid, NotFound
+from dropwire.core.outbound import AddressPolicy
 from dropwire.core.queueing import skipping_locked
 from dropwire.core.settings import get_settings
 from dropwire.core.time import utcnow
@@ -222,7 +223,7 @@ def execute_run(database: Database, run_id: int, progress: RunProgress | None = 
             max_bytes=settings.feed_max_bytes,
             connect_timeout=settings.feed_connect_timeout,
             read_timeout=settings.feed_read_timeout,
-            allow_private=settings.allow_private_targets,
+            policy=AddressPolicy.from_settings(settings),
         )
         try:
             size = download(

@@ -2,8 +2,8 @@
 
 Always a GET / RETR, with connect and read timeouts and a size limit, straight into a file (never
 whole in memory). Credentials come from the URL (RFC 1738, percent-decoded) or, for REST
-sources, the feed's bearer token. The outbound SSRF guard applies to every host, including each
-redirect's.
+sources, the feed's bearer token. The outbound guard applies to every host, including each
+redirect's, and the connection goes to the address it checked (no DNS rebinding).
 """
 
 import contextlib
@@ -17,7 +17,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
-from dropwire.delivery.targets import TargetRefused, check_target
+from dropwire.core.outbound import AddressPolicy, TargetRefused, guarded_client, resolve_checked
 from dropwire.feeds.schemas import masked_url
 
 Progress = Callable[[int], None]  # called with the bytes downloaded so far
@@ -34,7 +34,7 @@ class Limits:
     max_bytes: int
     connect_timeout: float
     read_timeout: float
-    allow_private: bool
+    policy: AddressPolicy
 
 
 class _Sink:
@@ -57,15 +57,10 @@ class _Sink:
             self.progress(self.size)
 
 
-def _guard(scheme: str, host: str, port: int | None, limits: Limits) -> None:
-    """The outbound guard speaks http(s) URLs: ask it about the same host and port."""
-    probe_scheme = "https" if scheme in ("https", "ftps") else "http"
-    netloc = host if ":" not in host else f"[{host}]"
-    if port is not None:
-        netloc += f":{port}"
+def _checked_address(host: str, port: int, limits: Limits) -> str:
     try:
-        check_target(f"{probe_scheme}://{netloc}/", limits.allow_private)
-    except TargetRefused as exc:
+        return resolve_checked(host, port, limits.policy)
+    except (TargetRefused, httpx.HTTPError, OSError) as exc:
         raise SourceError(f"refused: {exc}") from exc
 
 
@@ -102,12 +97,11 @@ def _http(url: str, sink: _Sink, limits: Limits, token: str | None) -> None:
         headers["Authorization"] = f"Bearer {token}"
     timeout = httpx.Timeout(limits.read_timeout, connect=limits.connect_timeout)
     current = _without_userinfo(url)
-    with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers) as client:
+    with guarded_client(limits.policy, timeout=timeout, headers=headers) as client:
         for _ in range(MAX_REDIRECTS + 1):
             target = urlsplit(current)
             if target.scheme not in ("http", "https"):
                 raise SourceError(f"redirected to a non-http URL: {masked_url(current)}")
-            _guard(target.scheme, target.hostname or "", target.port, limits)
             same_host = target.netloc == urlsplit(_without_userinfo(url)).netloc
             try:
                 with client.stream("GET", current, auth=auth if same_host else None) as response:
@@ -125,6 +119,8 @@ def _http(url: str, sink: _Sink, limits: Limits, token: str | None) -> None:
                     for chunk in response.iter_bytes(CHUNK):
                         sink.write(chunk)
                     return
+            except TargetRefused as exc:
+                raise SourceError(f"refused: {exc}") from exc
             except httpx.HTTPError as exc:
                 raise SourceError(
                     f"download from {masked_url(url)} broke off after {sink.size} bytes: "
@@ -146,7 +142,7 @@ def _ftp(url: str, sink: _Sink, limits: Limits) -> None:
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or 21
-    _guard(parts.scheme, host, port, limits)
+    address = _checked_address(host, port, limits)
     user = unquote(parts.username) if parts.username is not None else "anonymous"
     password = unquote(parts.password) if parts.password is not None else ""
     path = unquote(parts.path)
@@ -157,7 +153,8 @@ def _ftp(url: str, sink: _Sink, limits: Limits) -> None:
         else ftplib.FTP(timeout=limits.read_timeout)  # noqa: S321
     )
     try:
-        ftp.connect(host, port, timeout=limits.connect_timeout)
+        ftp.connect(address, port, timeout=limits.connect_timeout)
+        ftp.host = host  # TLS checks the certificate against the name, not the address
         ftp.login(user, password)
         if isinstance(ftp, ftplib.FTP_TLS):
             ftp.prot_p()
