@@ -30,6 +30,7 @@ from dropwire.jobs.endpoints import router as jobs_router
 from dropwire.jobs.worker import Worker
 from dropwire.sales.endpoints import router as sales_router
 from dropwire.vendors.endpoints import router as vendors_router
+from dropwire.web.routes import install_web
 
 API_ROUTERS: tuple[APIRouter, ...] = (
     vendors_router,
@@ -75,6 +76,8 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
         version=__version__,
         summary="Dropship and marketplace hub speaking Onport's public API",
         lifespan=lifespan,
+        docs_url=None,  # served offline by dropwire.web.docs
+        redoc_url=None,
     )
     app.state.database = database
     app.state.settings = settings
@@ -85,6 +88,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
         app.include_router(router, prefix="/api")
     app.include_router(inbound_router)
     app.include_router(health_router)
+    install_web(app, settings)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     install_error_handlers(app)
 
