@@ -1,15 +1,16 @@
-"""`/docs` (Swagger UI) and `/redoc`, with every asset served from the `fastapi-offline` package.
+"""`/docs` (Swagger UI), every asset served from the `fastapi-offline` package.
 
-No CDN, no external font: the pages work on a machine without internet. The package ships the
-upstream Swagger UI 5 and ReDoc bundles (Swagger UI 5 is the first to render OpenAPI 3.1, which
-FastAPI produces); we serve its files, we do not copy them into this repository.
+No CDN, no external font: the page works on a machine without internet. The package ships the
+upstream Swagger UI 5 bundle (5 is the first to render OpenAPI 3.1, which FastAPI produces); we
+serve its files, we do not copy them into this repository. There is no `/redoc`: ReDoc's bundle
+loads its logo from a CDN.
 """
 
 from importlib.resources import files
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -31,18 +32,6 @@ async def swagger_ui(request: Request) -> HTMLResponse:
         swagger_css_url=f"{ASSETS}/swagger-ui.css",
         swagger_favicon_url="/static/web/favicon.svg",
         swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": True},
-    )
-
-
-@router.get("/redoc", response_class=HTMLResponse)
-async def redoc(request: Request) -> HTMLResponse:
-    app: FastAPI = request.app
-    return get_redoc_html(
-        openapi_url=app.openapi_url or "/openapi.json",
-        title=f"{app.title} API",
-        redoc_js_url=f"{ASSETS}/redoc.standalone.js",
-        redoc_favicon_url="/static/web/favicon.svg",
-        with_google_fonts=False,
     )
 
 

@@ -190,10 +190,11 @@ def _problem_text(exc: DomainError | ValidationError) -> str:
 def perform(session: Session, action: Callable[[], str], back: str) -> RedirectResponse:
     """Run a form's service call; success or the domain's refusal is flashed on `back`.
 
-    On refusal the session is rolled back, so nothing half-done commits with the request.
+    Success commits before answering; a refusal rolls back, so nothing half-done commits.
     """
     try:
         kind, message = "ok", action()
+        session.commit()  # before the redirect: the next page must see the change
     except (DomainError, ValidationError) as exc:
         session.rollback()
         kind, message = "error", _problem_text(exc)

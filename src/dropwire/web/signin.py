@@ -114,6 +114,7 @@ def sign_in_submit(
             status=401,
             next_path=safe_next(next, "/"),
         )
+    session.commit()  # the page this redirect leads to must find the new session
     visitor = visitor_for(session, token)
     landing = "/" if visitor is None or visitor.is_admin else "/vendor"
     target = safe_next(next, landing)
@@ -140,6 +141,7 @@ def sign_out_submit(
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         sign_out(session, token)
+        session.commit()
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
