@@ -345,7 +345,6 @@ def user_create(
         typer.echo(f"User {user_id} ({scope}) created: {users.normalize_email(email)}")
 
 
-
 @user_app.command("ensure")
 def user_ensure(
     email: Annotated[str, typer.Argument(help="The admin's email")] = "admin@dropwire.local",
@@ -395,6 +394,7 @@ def user_password(email: Annotated[str, typer.Argument(help="The user's email")]
     except DomainError as exc:
         _fail(exc.message)
     typer.echo(f"Password changed for {users.normalize_email(email)}.")
+
 
 @app.command()
 def demo(as_json: JsonFlag = False) -> None:

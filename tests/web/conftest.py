@@ -45,7 +45,9 @@ def seed_demo(database: Database) -> Demo:
             session.execute(select(DropshipProvider.external_id, DropshipProvider.id)).all()
         )
         create_user(session, email=ADMIN, password=PASSWORD)
-        create_user(session, email=VENDOR, password=PASSWORD, dropship_provider_id=vendors["demo-baltic"])
+        create_user(
+            session, email=VENDOR, password=PASSWORD, dropship_provider_id=vendors["demo-baltic"]
+        )
         create_user(
             session,
             email=OTHER_VENDOR,
@@ -84,7 +86,9 @@ def live_server(database: Database) -> Iterator[str]:
         _env_file=None,  # type: ignore[call-arg]
     )
     server = uvicorn.Server(
-        uvicorn.Config(create_app(database, settings), host="127.0.0.1", port=0, log_level="warning")
+        uvicorn.Config(
+            create_app(database, settings), host="127.0.0.1", port=0, log_level="warning"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

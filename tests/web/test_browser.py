@@ -91,8 +91,9 @@ def test_cancel_a_sale_line(new_page: NewPage, demo: Demo, database: Database) -
     sign_in(page, ADMIN, path=f"/sales/{demo.sale_ids[0]}")
     with database.transaction() as session:
         item = session.scalars(
-            select(SaleItem)
-            .where(SaleItem.sale_id == demo.sale_ids[0], SaleItem.sku == "KK-MUG-SAGE")
+            select(SaleItem).where(
+                SaleItem.sale_id == demo.sale_ids[0], SaleItem.sku == "KK-MUG-SAGE"
+            )
         ).one()
         item_id, variant_id = item.id, item.variant_id
         assert variant_id is not None

@@ -51,10 +51,18 @@ class Redirect(Exception):
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     titles = {403: "Not allowed", 404: "Not found", 429: "Too many attempts"}
+    visitor = getattr(request.state, "visitor", None)
     response = TEMPLATES.TemplateResponse(
         request,
         "error.html",
-        {"title": titles.get(status, "Something is wrong"), "message": message, "status": status},
+        {
+            "title": titles.get(status, "Something is wrong"),
+            "message": message,
+            "status": status,
+            "visitor": visitor,
+            "csrf_token": visitor.csrf_token if visitor else "",
+            "path": request.url.path,
+        },
         status_code=status,
     )
     response.headers.update(SECURITY_HEADERS)
