@@ -90,7 +90,7 @@ def signed_in(base: str, email: str) -> httpx.Client:
         "/sign-in",
         data={"email": email, "password": PASSWORD, "csrf_token": token.group(1), "next": "/"},
     )
-    answer.raise_for_status()
+    assert answer.status_code == 303, answer.text[:200]
     return client
 
 
@@ -111,11 +111,12 @@ def measure(base: str, requests: int) -> None:
         print(f"  {target:<42} p50 {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms")
 
 
-def run(url: str, sales: int, requests: int, label: str) -> None:
-    fresh_database(url)
-    started = time.perf_counter()
-    seed_sales(url, sales)
-    print(f"{label}: {sales} sales seeded in {time.perf_counter() - started:.0f} s")
+def run(url: str, sales: int, requests: int, label: str, seed_it: bool = True) -> None:
+    if seed_it:
+        fresh_database(url)
+        started = time.perf_counter()
+        seed_sales(url, sales)
+        print(f"{label}: {sales} sales seeded in {time.perf_counter() - started:.0f} s")
     env = {"DROPWIRE_DATABASE_URL": url, "DROPWIRE_WORKER_IN_PROCESS": "false"}
     with server("dropwire.http.app:create_app", free_port(), env=env) as base:
         measure(base, requests)
@@ -126,9 +127,16 @@ def main() -> None:
     parser.add_argument("--sales", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument(
+        "--keep", type=Path, help="SQLite file to seed once and reuse on later runs (time pages only)"
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{Path(tmp) / 'web.db'}", args.sales, args.requests, "SQLite")
+    if args.keep:
+        fresh = not args.keep.exists()
+        run(f"sqlite:///{args.keep.resolve()}", args.sales, args.requests, "SQLite", fresh)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(f"sqlite:///{Path(tmp) / 'web.db'}", args.sales, args.requests, "SQLite")
     if not args.sqlite_only:
         url = ensure_pg_database("dropwire_bench_web")
         run(url, args.sales, args.requests, "PostgreSQL")
