@@ -128,7 +128,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument(
-        "--keep", type=Path, help="SQLite file to seed once and reuse on later runs (time pages only)"
+        "--keep",
+        type=Path,
+        help="SQLite file to seed once and reuse on later runs (time pages only)",
     )
     args = parser.parse_args()
     if args.keep:
