@@ -19,6 +19,8 @@ run: install
 	$(BIN)/dropwire demo
 	@echo "Admin token (shown once):"
 	@$(BIN)/dropwire token create --name quickstart
+	@echo "Web sign-in (admin dashboard at /, API docs at /docs):"
+	@$(BIN)/dropwire user ensure admin@dropwire.local
 	$(BIN)/dropwire serve
 
 lint: install

@@ -9,6 +9,12 @@ $BIN/ruff check src tests bench
 $BIN/ruff format --check src tests bench
 $BIN/mypy
 
+# The browser tests drive Debian's chromium (Playwright cannot download its own browser here).
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "installing chromium for the browser tests"
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+
 echo "== tests on SQLite"
 $BIN/pytest -q -p no:cacheprovider -n 2 "$@"
 

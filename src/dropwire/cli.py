@@ -355,6 +355,57 @@ def user_create(
         typer.echo(f"User {user_id} ({scope}) created: {users.normalize_email(email)}")
 
 
+@user_app.command("ensure")
+def user_ensure(
+    email: Annotated[str, typer.Argument(help="The admin's email")] = "admin@dropwire.local",
+) -> None:
+    """Make sure an admin user exists; a new one gets a generated password, printed once."""
+    import secrets
+
+    from dropwire.auth import users
+
+    database = get_database()
+    ensure_migrated(database)
+    settings = get_settings()
+    url = f"http://{settings.host}:{settings.port}/"
+    with database.transaction() as session:
+        if users.find_user(session, email=email) is not None:
+            typer.echo(
+                f"Sign in at {url} as {users.normalize_email(email)} (password set earlier; "
+                f"choose a new one with `dropwire user password {users.normalize_email(email)}`)."
+            )
+            return
+        password = secrets.token_urlsafe(12)
+        users.create_user(session, email=email, password=password, name="Admin")
+    typer.echo(f"Sign in at {url} as {users.normalize_email(email)} with password: {password}")
+
+
+@user_app.command("password")
+def user_password(email: Annotated[str, typer.Argument(help="The user's email")]) -> None:
+    """Set a user's password (read from stdin when piped, else prompted for)."""
+    import sys
+
+    from dropwire.auth import users
+    from dropwire.core.errors import DomainError
+
+    if sys.stdin.isatty():
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    database = get_database()
+    ensure_migrated(database)
+    try:
+        with database.transaction() as session:
+            user = users.find_user(session, email=email)
+            if user is None:
+                _fail(f"No user with the email {users.normalize_email(email)}")
+                return
+            users.set_password(session, user_id=user.id, password=password)
+    except DomainError as exc:
+        _fail(exc.message)
+    typer.echo(f"Password changed for {users.normalize_email(email)}.")
+
+
 @app.command()
 def demo(as_json: JsonFlag = False) -> None:
     """Load a small, realistic data set (safe to run twice: it loads once)."""

@@ -15,6 +15,7 @@ from dropwire.inventory import models as inventory_models
 from dropwire.jobs import models as jobs_models
 from dropwire.sales import models as sales_models
 from dropwire.vendors import models as vendors_models
+from dropwire.web import models as web_models
 
 __all__ = [
     "Base",
@@ -32,4 +33,5 @@ __all__ = [
     "jobs_models",
     "sales_models",
     "vendors_models",
+    "web_models",
 ]

@@ -35,6 +35,7 @@ from dropwire.jobs.endpoints import router as jobs_router
 from dropwire.jobs.worker import Worker
 from dropwire.sales.endpoints import router as sales_router
 from dropwire.vendors.endpoints import router as vendors_router
+from dropwire.web.routes import install_web
 
 API_ROUTERS: tuple[APIRouter, ...] = (
     vendors_router,
@@ -95,6 +96,8 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
         version=__version__,
         summary="Dropship and marketplace hub speaking Onport's public API",
         lifespan=lifespan,
+        docs_url=None,  # served offline by dropwire.web.docs
+        redoc_url=None,
     )
     app.state.database = database
     app.state.settings = settings
@@ -108,6 +111,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.include_router(inbound_router)
     app.include_router(elasticpath_router)
     app.include_router(health_router)
+    install_web(app, settings)
     _require_unit_of_work(app)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     install_error_handlers(app)

@@ -1,0 +1,1 @@
+"""The admin dashboard and the vendor portal: server-rendered pages over the domain services."""

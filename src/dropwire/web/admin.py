@@ -1,0 +1,379 @@
+"""Admin pages. Each action parses its form and calls the one domain service the API calls too."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+
+from dropwire.catalog.service import get_variant, stock_totals
+from dropwire.channels.models import Channel, CustomChannel
+from dropwire.core.time import utcnow
+from dropwire.delivery import service as delivery_service
+from dropwire.delivery.models import DeliveryState, EventKind
+from dropwire.feeds.service import get_feed
+from dropwire.http.deps import DbSession
+from dropwire.inventory import detail, warehouses
+from dropwire.inventory.locations import location_for_warehouse
+from dropwire.inventory.models import MovementCause, Warehouse
+from dropwire.inventory.service import adjust_stocked
+from dropwire.jobs import service as jobs_service
+from dropwire.jobs.models import JobState
+from dropwire.sales import service as sales_service
+from dropwire.sales.models import (
+    CancellationStatus,
+    CancelReason,
+    PurchaseInventoryStatus,
+    SaleInventoryStatus,
+)
+from dropwire.sales.schemas import CancelRequest, LineQuantity
+from dropwire.vendors.service import get as get_vendor
+from dropwire.web import queries
+from dropwire.web.pages import (
+    AdminVisitor,
+    CheckedForm,
+    WebRoute,
+    int_field,
+    perform,
+    render,
+    text_field,
+)
+from dropwire.web.tables import table
+
+router = APIRouter(route_class=WebRoute)
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _text_param(request: Request, name: str) -> str | None:
+    return (request.query_params.get(name) or "").strip() or None
+
+
+@router.get("/")
+def overview(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
+    return render(request, "overview.html", data=queries.overview(session, utcnow()))
+
+
+# --- inventory -------------------------------------------------------------------------------
+
+
+@router.get("/inventory")
+def inventory(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
+    search = _text_param(request, "q")
+    rows = table(
+        session,
+        queries.variants(search),
+        request.query_params,
+        columns=queries.VARIANT_SORT,
+        default="sku",
+        tiebreak=queries.VARIANT_SORT["id"],
+    )
+    totals = stock_totals(session, [row.id for row in rows.rows])
+    return render(request, "inventory.html", table=rows, totals=totals, q=search or "")
+
+
+@router.get("/inventory/{variant_id}")
+def variant_detail(
+    variant_id: int, request: Request, session: DbSession, _: AdminVisitor
+) -> HTMLResponse:
+    variant = get_variant(session, variant_id)
+    return render(
+        request,
+        "variant.html",
+        variant=variant,
+        inventory=detail.variant_inventory(session, variant_id),
+        movements=queries.movements(session, variant_id),
+        warehouses=list(session.scalars(select(Warehouse).order_by(Warehouse.id))),
+    )
+
+
+@router.post("/inventory/{variant_id}/adjust")
+def adjust(
+    variant_id: int, session: DbSession, visitor: AdminVisitor, form: CheckedForm
+) -> RedirectResponse:
+    def act() -> str:
+        warehouse = warehouses.get_or_invalid(session, int_field(form, "warehouse_id"))
+        quantity = int_field(form, "quantity")
+        setting = form.get("mode") == "set"
+        change = adjust_stocked(
+            session,
+            variant_id=variant_id,
+            location_id=location_for_warehouse(session, warehouse.id).id,
+            delta=None if setting else quantity,
+            set_to=quantity if setting else None,
+            cause=MovementCause.adjustment,
+            reason=text_field(form, "reason"),
+            actor=visitor.email,
+        )
+        if change.movement is None:
+            return "Nothing changed: stocked was already that."
+        return f"Stocked at {warehouse.name} is now {change.level.stocked}."
+
+    return perform(session, act, f"/inventory/{variant_id}")
+
+
+# --- sales and purchase orders ---------------------------------------------------------------
+
+
+@router.get("/sales")
+def sales(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
+    rows = table(
+        session,
+        queries.sales(
+            search=_text_param(request, "q"),
+            status=_text_param(request, "status"),
+            cancellation=_text_param(request, "cancellation"),
+            channel_id=_int_param(request, "channel"),
+        ),
+        request.query_params,
+        columns=queries.SALE_SORT,
+        default="id",
+        tiebreak=queries.SALE_SORT["id"],
+    )
+    channels = session.execute(select(Channel.id, Channel.name).order_by(Channel.name)).all()
+    return render(
+        request,
+        "sales.html",
+        table=rows,
+        channels=channels,
+        statuses=list(SaleInventoryStatus),
+        cancellations=list(CancellationStatus),
+    )
+
+
+@router.get("/sales/{sale_id}")
+def sale_detail(
+    sale_id: int, request: Request, session: DbSession, _: AdminVisitor
+) -> HTMLResponse:
+    sale = sales_service.get_sale(session, sale_id)
+    channel = session.get(Channel, sale.channel_id)
+    vendors = dict(queries.vendor_names(session))
+    return render(
+        request,
+        "sale.html",
+        sale=sale,
+        channel=channel,
+        vendors=vendors,
+        reasons=list(CancelReason),
+    )
+
+
+@router.post("/sales/{sale_id}/cancel")
+def cancel_line(
+    sale_id: int, session: DbSession, visitor: AdminVisitor, form: CheckedForm
+) -> RedirectResponse:
+    def act() -> str:
+        sale = sales_service.get_sale(session, sale_id)
+        line = LineQuantity(id=int_field(form, "item_id"), quantity=int_field(form, "quantity"))
+        reason = CancelReason(text_field(form, "reason") or CancelReason.other)
+        request = CancelRequest(sale_items=[line], cancel_reason=reason)
+        sales_service.cancel(session, sale, request, visitor.email)
+        return f"Cancelled {line.quantity} unit(s) of line {line.id}."
+
+    return perform(session, act, f"/sales/{sale_id}")
+
+
+@router.get("/purchases")
+def purchases(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
+    rows = table(
+        session,
+        queries.purchases(
+            vendor_id=_int_param(request, "vendor"),
+            status=_text_param(request, "status"),
+            waiting_only=request.query_params.get("waiting") == "1",
+            search=_text_param(request, "q"),
+        ),
+        request.query_params,
+        columns=queries.PURCHASE_SORT,
+        default="id",
+        tiebreak=queries.PURCHASE_SORT["id"],
+    )
+    return render(
+        request,
+        "purchases.html",
+        table=rows,
+        vendors=queries.vendor_names(session),
+        statuses=list(PurchaseInventoryStatus),
+    )
+
+
+@router.get("/purchases/{purchase_id}")
+def purchase_detail(
+    purchase_id: int, request: Request, session: DbSession, visitor: AdminVisitor
+) -> HTMLResponse:
+    purchase = sales_service.get_purchase(session, purchase_id, visitor.principal)
+    return render(
+        request,
+        "purchase.html",
+        purchase=purchase,
+        fulfillments=queries.fulfillments_of(session, purchase.id),
+        vendors=dict(queries.vendor_names(session)),
+        accepted=queries.vendor_names(session, accepted_only=True),
+        portal=False,
+    )
+
+
+@router.post("/purchases/{purchase_id}/move")
+def move_purchase(
+    purchase_id: int, session: DbSession, visitor: AdminVisitor, form: CheckedForm
+) -> RedirectResponse:
+    def act() -> str:
+        purchase = sales_service.get_purchase(session, purchase_id)
+        vendor_id = int_field(form, "vendor_id")
+        sales_service.move_to_vendor(session, purchase, vendor_id, visitor.email)
+        return f"Moved to {get_vendor(session, vendor_id).name}."
+
+    return perform(session, act, f"/purchases/{purchase_id}")
+
+
+# --- vendors, feeds, channels ----------------------------------------------------------------
+
+
+@router.get("/vendors")
+def vendors(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
+    rows = table(
+        session,
+        queries.vendors(),
+        request.query_params,
+        columns=queries.VENDOR_SORT,
+        default="name",
+        tiebreak=queries.VENDOR_SORT["id"],
+    )
+    return render(request, "vendors.html", table=rows)
+
+
+@router.get("/feeds")
+def feeds(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
+    rows = table(
+        session,
+        queries.feeds(_int_param(request, "vendor")),
+        request.query_params,
+        columns=queries.FEED_SORT,
+        default="name",
+        tiebreak=queries.FEED_SORT["id"],
+    )
+    return render(request, "feeds.html", table=rows, base="/feeds")
+
+
+@router.get("/feeds/{feed_id}")
+def feed_detail(
+    feed_id: int, request: Request, session: DbSession, visitor: AdminVisitor
+) -> HTMLResponse:
+    feed = get_feed(session, feed_id, visitor.principal)
+    rows = table(
+        session,
+        queries.feed_items(
+            feed_id=feed.id,
+            search=_text_param(request, "q"),
+            problems_only=request.query_params.get("problems") == "1",
+        ),
+        request.query_params,
+        columns=queries.FEED_ITEM_SORT,
+        default="sku",
+        tiebreak=queries.FEED_ITEM_SORT["id"],
+    )
+    return render(request, "feed.html", feed=feed, table=rows, base="/feeds")
+
+
+@router.get("/channels")
+def channels(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
+    reveal = _int_param(request, "reveal")
+    rows = session.execute(
+        select(Channel, CustomChannel)
+        .outerjoin(CustomChannel, CustomChannel.channel_id == Channel.id)
+        .order_by(Channel.name, Channel.id)
+    ).all()
+    return render(request, "channels.html", rows=rows, reveal=reveal)
+
+
+# --- operations: API logs, deliveries, jobs ---------------------------------------------------
+
+
+@router.get("/api-logs")
+def api_logs(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
+    stmt, errors_first = queries.api_logs(
+        status=_text_param(request, "status"), direction=_text_param(request, "direction")
+    )
+    rows = table(
+        session,
+        stmt,
+        request.query_params,
+        columns=queries.API_LOG_SORT,
+        default="id",
+        tiebreak=queries.API_LOG_SORT["id"],
+        first=errors_first,
+    )
+    return render(request, "api_logs.html", table=rows)
+
+
+@router.get("/deliveries")
+def deliveries(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
+    rows = table(
+        session,
+        queries.deliveries(
+            state=_text_param(request, "state"), event=_text_param(request, "event")
+        ),
+        request.query_params,
+        columns=queries.DELIVERY_SORT,
+        default="id",
+        tiebreak=queries.DELIVERY_SORT["id"],
+    )
+    return render(
+        request,
+        "deliveries.html",
+        table=rows,
+        states=list(DeliveryState),
+        events=list(EventKind),
+        retryable={DeliveryState.dead, DeliveryState.failed, DeliveryState.disabled},
+    )
+
+
+@router.post("/deliveries/{delivery_id}/retry")
+def retry_delivery(
+    delivery_id: int, request: Request, session: DbSession, _: AdminVisitor, _form: CheckedForm
+) -> RedirectResponse:
+    def act() -> str:
+        delivery_service.retry(session, delivery_service.get_delivery(session, delivery_id))
+        return f"Delivery {delivery_id} will be sent again now."
+
+    return perform(session, act, _back(request, "/deliveries"))
+
+
+@router.get("/jobs")
+def jobs(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
+    rows = table(
+        session,
+        queries.jobs(state=_text_param(request, "state"), kind=_text_param(request, "kind")),
+        request.query_params,
+        columns=queries.JOB_SORT,
+        default="id",
+        tiebreak=queries.JOB_SORT["id"],
+    )
+    return render(
+        request,
+        "jobs.html",
+        table=rows,
+        states=list(JobState),
+        retryable={JobState.dead, JobState.failed},
+    )
+
+
+@router.post("/jobs/{job_id}/retry")
+def retry_job(
+    job_id: int, request: Request, session: DbSession, _: AdminVisitor, _form: CheckedForm
+) -> RedirectResponse:
+    def act() -> str:
+        jobs_service.retry(session, jobs_service.get(session, job_id))
+        return f"Job {job_id} is queued again."
+
+    return perform(session, act, _back(request, "/jobs"))
+
+
+def _back(request: Request, fallback: str) -> str:
+    """The list page the form was on (same site only), so filters survive an action."""
+    referer = request.headers.get("referer", "")
+    base = str(request.base_url).rstrip("/")
+    if referer.startswith(base + fallback):
+        return referer[len(base) :]
+    return fallback

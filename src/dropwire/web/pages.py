@@ -1,0 +1,217 @@
+"""What every page shares: templates, the signed-in visitor, CSRF-checked forms, flash messages.
+
+Pages call the domain services like the API does; a domain error becomes an HTML page (reads) or a
+flash message on the page the form came from (actions), never a rule of its own.
+"""
+
+import base64
+import json
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from dropwire.core.errors import DomainError, Forbidden, Invalid, NotFound
+from dropwire.http.deps import DbSession
+from dropwire.http.routing import UnitOfWorkRoute
+from dropwire.web.sessions import Visitor, visitor_for
+
+HERE = Path(__file__).parent
+TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+SESSION_COOKIE = "dw_session"
+FLASH_COOKIE = "dw_flash"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class Redirect(Exception):
+    """Leave this page for another (e.g. not signed in → the sign-in page)."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    titles = {403: "Not allowed", 404: "Not found", 429: "Too many attempts"}
+    visitor = getattr(request.state, "visitor", None)
+    response = TEMPLATES.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "title": titles.get(status, "Something is wrong"),
+            "message": message,
+            "status": status,
+            "visitor": visitor,
+            "csrf_token": visitor.csrf_token if visitor else "",
+            "path": request.url.path,
+        },
+        status_code=status,
+    )
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+class WebRoute(UnitOfWorkRoute):
+    """A page: the API's unit of work (committed before the answer), errors answered in HTML."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        kwargs.setdefault("include_in_schema", False)
+        kwargs.setdefault("response_class", HTMLResponse)
+        super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Redirect as exc:
+                return RedirectResponse(exc.location, status_code=303)
+            except DomainError as exc:
+                return error_page(request, exc.status_code, exc.message)
+            except RequestValidationError as exc:
+                fields = ", ".join(str(e.get("loc", ["?"])[-1]) for e in exc.errors())
+                return error_page(request, 422, f"Invalid values for: {fields}")
+
+        return run
+
+
+def _visitor(request: Request, session: DbSession) -> Visitor:
+    token = request.cookies.get(SESSION_COOKIE)
+    visitor = visitor_for(session, token) if token else None
+    if visitor is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise Redirect(f"/sign-in?next={quote(target, safe='')}")
+    request.state.visitor = visitor
+    return visitor
+
+
+def _admin(visitor: Annotated[Visitor, Depends(_visitor)]) -> Visitor:
+    if not visitor.is_admin:
+        raise NotFound("Page")  # vendor users see nothing outside /vendor
+    return visitor
+
+
+def _vendor(visitor: Annotated[Visitor, Depends(_visitor)]) -> Visitor:
+    if visitor.is_admin:
+        raise Redirect("/")
+    return visitor
+
+
+AnyVisitor = Annotated[Visitor, Depends(_visitor)]
+AdminVisitor = Annotated[Visitor, Depends(_admin)]
+VendorVisitor = Annotated[Visitor, Depends(_vendor)]
+
+
+async def _checked_form(request: Request, visitor: AnyVisitor) -> FormData:
+    """The posted form, only when it carries this session's CSRF token."""
+    form = await request.form()
+    presented = form.get("csrf_token")
+    if not visitor.csrf_matches(presented if isinstance(presented, str) else None):
+        raise Forbidden(
+            "This form was not sent from a page of this site (its security token is missing or "
+            "stale). Reload the page and try again."
+        )
+    return form
+
+
+CheckedForm = Annotated[FormData, Depends(_checked_form)]
+
+
+def text_field(form: FormData, name: str, *, required: bool = False) -> str | None:
+    value = form.get(name)
+    text = value.strip() if isinstance(value, str) else ""
+    if required and not text:
+        raise Invalid(name, f"{name.replace('_', ' ')} is required")
+    return text or None
+
+
+def int_field(form: FormData, name: str) -> int:
+    text = text_field(form, name, required=True) or ""
+    try:
+        return int(text)
+    except ValueError:
+        raise Invalid(name, f"{name.replace('_', ' ')} must be a whole number") from None
+
+
+def set_flash(response: Response, kind: str, message: str) -> None:
+    value = base64.urlsafe_b64encode(json.dumps([kind, message[:500]]).encode()).decode()
+    response.set_cookie(FLASH_COOKIE, value, httponly=True, samesite="lax", max_age=60)
+
+
+def _take_flash(request: Request) -> tuple[str, str] | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    try:
+        kind, message = json.loads(base64.urlsafe_b64decode(raw.encode()))
+    except (ValueError, TypeError):
+        return None
+    return str(kind), str(message)
+
+
+def render(request: Request, template: str, **context: Any) -> HTMLResponse:
+    flash = _take_flash(request)
+    visitor = getattr(request.state, "visitor", None)
+    response = TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "visitor": visitor,
+            "csrf_token": visitor.csrf_token if visitor else "",
+            "flash": flash,
+            "path": request.url.path,
+            **context,
+        },
+    )
+    if flash is not None:
+        response.delete_cookie(FLASH_COOKIE)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def _problem_text(exc: DomainError | ValidationError) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(str(e.get("msg", "invalid")) for e in exc.errors())
+    details = [p.message for p in exc.errors if p.message != exc.message]
+    return exc.message + (f" ({'; '.join(details)})" if details else "")
+
+
+def perform(session: Session, action: Callable[[], str], back: str) -> RedirectResponse:
+    """Run a form's service call; success or the domain's refusal is flashed on `back`.
+
+    The route commits a success before the redirect leaves; a refusal is rolled back here, so
+    nothing half-done commits.
+    """
+    try:
+        kind, message = "ok", action()
+    except (DomainError, ValidationError) as exc:
+        session.rollback()
+        kind, message = "error", _problem_text(exc)
+    response = RedirectResponse(back, status_code=303)
+    set_flash(response, kind, message)
+    return response
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only same-site paths: never an open redirect to another host."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return fallback

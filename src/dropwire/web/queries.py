@@ -1,0 +1,455 @@
+"""Read-only queries the pages show: lists as column rows (no object loading), dashboard tallies.
+
+Nothing here changes data; every change goes through a domain's service.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from dropwire.apilog.models import ApiLog, LogStatus
+from dropwire.catalog.models import Variant
+from dropwire.channels.models import Channel
+from dropwire.delivery.models import Delivery, DeliveryState
+from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
+from dropwire.inventory.models import InventoryMovement, Location
+from dropwire.jobs.models import Job, JobState
+from dropwire.sales.models import (
+    CancellationStatus,
+    Fulfillment,
+    Purchase,
+    PurchaseInventoryStatus,
+    Sale,
+    SaleItem,
+)
+from dropwire.vendors.models import DropshipProvider
+from dropwire.web.charts import Chart, hourly_chart
+from dropwire.web.tables import AnySelect, Sortable
+
+
+def _hour(session: Session, column: Any) -> ColumnElement[str]:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM-DD HH24")
+    return func.strftime("%Y-%m-%d %H", column)
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass(frozen=True)
+class Overview:
+    sales_today: int
+    value_today: Decimal
+    waiting_by_vendor: list[Any]
+    failing_feeds: list[Any]
+    dead_deliveries: int
+    dead_jobs: int
+    api_errors: int
+    chart: Chart
+
+
+def _waiting_purchases() -> ColumnElement[bool]:
+    return and_(
+        Purchase.inventory_status != PurchaseInventoryStatus.received,
+        Purchase.cancellation_status != CancellationStatus.full,
+    )
+
+
+def overview(session: Session, now: datetime) -> Overview:
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    since = now - timedelta(hours=24)
+    sales_today = session.scalar(select(func.count(Sale.id)).where(Sale.created_at >= day_start))
+    value_today = session.scalar(
+        select(func.coalesce(func.sum(SaleItem.price * SaleItem.quantity), 0))
+        .join(Sale, Sale.id == SaleItem.sale_id)
+        .where(Sale.created_at >= day_start)
+    )
+    waiting = session.execute(
+        select(DropshipProvider.id, DropshipProvider.name, func.count(Purchase.id).label("count"))
+        .join(Purchase, Purchase.dropship_provider_id == DropshipProvider.id)
+        .where(_waiting_purchases())
+        .group_by(DropshipProvider.id, DropshipProvider.name)
+        .order_by(func.count(Purchase.id).desc())
+    ).all()
+    failing = session.execute(
+        select(InventoryFeed.id, InventoryFeed.name, func.count(InventoryFeedVariant.id).label("n"))
+        .join(InventoryFeedVariant, InventoryFeedVariant.inventory_feed_id == InventoryFeed.id)
+        .where(InventoryFeedVariant.problem.is_not(None))
+        .group_by(InventoryFeed.id, InventoryFeed.name)
+        .order_by(func.count(InventoryFeedVariant.id).desc())
+    ).all()
+    dead_deliveries = session.scalar(
+        select(func.count(Delivery.id)).where(Delivery.state == DeliveryState.dead)
+    )
+    dead_jobs = session.scalar(select(func.count(Job.id)).where(Job.state == JobState.dead))
+    errors_24h = session.scalar(
+        select(func.count(ApiLog.id)).where(
+            ApiLog.status == LogStatus.error, ApiLog.created_at >= since
+        )
+    )
+    sale_hour = _hour(session, Sale.created_at)
+    sales_hourly = session.execute(
+        select(sale_hour, func.count(Sale.id)).where(Sale.created_at >= since).group_by(sale_hour)
+    ).all()
+    log_hour = _hour(session, ApiLog.created_at)
+    errors_hourly = session.execute(
+        select(log_hour, func.count(ApiLog.id))
+        .where(ApiLog.status == LogStatus.error, ApiLog.created_at >= since)
+        .group_by(log_hour)
+    ).all()
+    chart = hourly_chart(
+        now,
+        {
+            "sales": {str(k): int(v) for k, v in sales_hourly},
+            "api errors": {str(k): int(v) for k, v in errors_hourly},
+        },
+    )
+    return Overview(
+        sales_today=int(sales_today or 0),
+        value_today=Decimal(value_today or 0),
+        waiting_by_vendor=list(waiting),
+        failing_feeds=list(failing),
+        dead_deliveries=int(dead_deliveries or 0),
+        dead_jobs=int(dead_jobs or 0),
+        api_errors=int(errors_24h or 0),
+        chart=chart,
+    )
+
+
+# --- lists (statements; `tables.table` sorts, counts and pages them) -------------------------
+
+
+VARIANT_SORT: dict[str, Sortable] = {"sku": Variant.sku, "name": Variant.name, "id": Variant.id}
+
+
+def variants(search: str | None) -> AnySelect:
+    stmt: AnySelect = select(Variant.id, Variant.sku, Variant.name, Variant.barcode, Variant.price)
+    if search:
+        pattern = _like(search)
+        stmt = stmt.where(
+            or_(
+                Variant.sku_key.like(pattern, escape="\\"),
+                func.lower(Variant.name).like(pattern, escape="\\"),
+                Variant.barcode == search.strip(),
+            )
+        )
+    return stmt
+
+
+def movements(session: Session, variant_id: int, limit: int = 15) -> list[Any]:
+    return list(
+        session.execute(
+            select(InventoryMovement, Location.name.label("location"))
+            .join(Location, Location.id == InventoryMovement.location_id)
+            .where(InventoryMovement.variant_id == variant_id)
+            .order_by(InventoryMovement.id.desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+SALE_SORT: dict[str, Sortable] = {
+    "id": Sale.id,
+    "reference": Sale.reference,
+    "created": Sale.created_at,
+    "status": Sale.inventory_status,
+    "channel": Channel.name,
+}
+
+
+def sales(
+    *,
+    search: str | None,
+    status: str | None,
+    cancellation: str | None,
+    channel_id: int | None,
+) -> AnySelect:
+    stmt: AnySelect = select(
+        Sale.id,
+        Sale.reference,
+        Sale.external_id,
+        Sale.inventory_status,
+        Sale.cancellation_status,
+        Sale.payment_status,
+        Sale.created_at,
+        Channel.name.label("channel"),
+    ).join(Channel, Channel.id == Sale.channel_id)
+    if search:
+        stmt = stmt.where(or_(Sale.reference == search.strip(), Sale.external_id == search.strip()))
+    if status:
+        stmt = stmt.where(Sale.inventory_status == status)
+    if cancellation:
+        stmt = stmt.where(Sale.cancellation_status == cancellation)
+    if channel_id:
+        stmt = stmt.where(Sale.channel_id == channel_id)
+    return stmt
+
+
+PURCHASE_SORT: dict[str, Sortable] = {
+    "id": Purchase.id,
+    "reference": Purchase.external_reference,
+    "created": Purchase.created_at,
+    "status": Purchase.inventory_status,
+    "vendor": DropshipProvider.name,
+}
+
+
+def purchases(
+    *,
+    vendor_id: int | None,
+    status: str | None,
+    waiting_only: bool = False,
+    search: str | None = None,
+) -> AnySelect:
+    stmt: AnySelect = (
+        select(
+            Purchase.id,
+            Purchase.external_reference,
+            Purchase.inventory_status,
+            Purchase.cancellation_status,
+            Purchase.created_at,
+            Purchase.sale_id,
+            Purchase.warehouse_id,
+            DropshipProvider.name.label("vendor"),
+            Sale.reference.label("sale_reference"),
+        )
+        .join(Sale, Sale.id == Purchase.sale_id)
+        .outerjoin(DropshipProvider, DropshipProvider.id == Purchase.dropship_provider_id)
+    )
+    if vendor_id:
+        stmt = stmt.where(Purchase.dropship_provider_id == vendor_id)
+    if status:
+        stmt = stmt.where(Purchase.inventory_status == status)
+    if waiting_only:
+        stmt = stmt.where(_waiting_purchases())
+    if search:
+        stmt = stmt.where(Purchase.external_reference == search.strip())
+    return stmt
+
+
+def fulfillments_of(session: Session, purchase_id: int) -> list[Fulfillment]:
+    return list(
+        session.scalars(
+            select(Fulfillment)
+            .where(Fulfillment.purchase_id == purchase_id)
+            .order_by(Fulfillment.id)
+        )
+    )
+
+
+def vendor_names(session: Session, *, accepted_only: bool = False) -> list[Any]:
+    from dropwire.vendors.models import VendorStatus
+
+    stmt: AnySelect = select(DropshipProvider.id, DropshipProvider.name).order_by(
+        DropshipProvider.name
+    )
+    if accepted_only:
+        stmt = stmt.where(DropshipProvider.status == VendorStatus.accepted)
+    return list(session.execute(stmt).all())
+
+
+VENDOR_SORT: dict[str, Sortable] = {
+    "name": DropshipProvider.name,
+    "id": DropshipProvider.id,
+    "priority": DropshipProvider.priority,
+}
+
+
+def vendors() -> AnySelect:
+    feeds = (
+        select(func.count(InventoryFeed.id))
+        .where(InventoryFeed.dropship_provider_id == DropshipProvider.id)
+        .scalar_subquery()
+    )
+    waiting = (
+        select(func.count(Purchase.id))
+        .where(Purchase.dropship_provider_id == DropshipProvider.id, _waiting_purchases())
+        .scalar_subquery()
+    )
+    return select(
+        DropshipProvider.id,
+        DropshipProvider.name,
+        DropshipProvider.status,
+        DropshipProvider.priority,
+        DropshipProvider.email,
+        DropshipProvider.country_filter,
+        DropshipProvider.countries,
+        DropshipProvider.order_splitting,
+        feeds.label("feeds"),
+        waiting.label("waiting"),
+    )
+
+
+FEED_SORT: dict[str, Sortable] = {
+    "name": InventoryFeed.name,
+    "id": InventoryFeed.id,
+    "vendor": DropshipProvider.name,
+}
+
+
+def feeds(vendor_id: int | None = None) -> AnySelect:
+    items = (
+        select(func.count(InventoryFeedVariant.id))
+        .where(InventoryFeedVariant.inventory_feed_id == InventoryFeed.id)
+        .scalar_subquery()
+    )
+    problems = (
+        select(func.count(InventoryFeedVariant.id))
+        .where(
+            InventoryFeedVariant.inventory_feed_id == InventoryFeed.id,
+            InventoryFeedVariant.problem.is_not(None),
+        )
+        .scalar_subquery()
+    )
+    stmt: AnySelect = select(
+        InventoryFeed.id,
+        InventoryFeed.name,
+        InventoryFeed.resource_type,
+        InventoryFeed.fetch_frequency,
+        InventoryFeed.enabled,
+        DropshipProvider.name.label("vendor"),
+        items.label("items"),
+        problems.label("problems"),
+    ).join(DropshipProvider, DropshipProvider.id == InventoryFeed.dropship_provider_id)
+    if vendor_id is not None:
+        stmt = stmt.where(InventoryFeed.dropship_provider_id == vendor_id)
+    return stmt
+
+
+FEED_ITEM_SORT: dict[str, Sortable] = {
+    "sku": InventoryFeedVariant.vendor_sku,
+    "quantity": InventoryFeedVariant.inventory_quantity,
+    "updated": InventoryFeedVariant.inventory_updated_at,
+    "id": InventoryFeedVariant.id,
+}
+
+
+def feed_items(
+    *,
+    feed_id: int | None = None,
+    vendor_id: int | None = None,
+    search: str | None = None,
+    problems_only: bool = False,
+) -> AnySelect:
+    stmt: AnySelect = (
+        select(
+            InventoryFeedVariant.id,
+            InventoryFeedVariant.inventory_feed_id,
+            InventoryFeedVariant.external_id,
+            InventoryFeedVariant.vendor_sku,
+            InventoryFeedVariant.name,
+            InventoryFeedVariant.inventory_quantity,
+            InventoryFeedVariant.cost_price,
+            InventoryFeedVariant.inventory_updated_at,
+            InventoryFeedVariant.problem,
+            InventoryFeedVariant.variant_id,
+            Variant.sku.label("variant_sku"),
+            InventoryFeed.name.label("feed"),
+        )
+        .join(InventoryFeed, InventoryFeed.id == InventoryFeedVariant.inventory_feed_id)
+        .outerjoin(Variant, Variant.id == InventoryFeedVariant.variant_id)
+    )
+    if feed_id is not None:
+        stmt = stmt.where(InventoryFeedVariant.inventory_feed_id == feed_id)
+    if vendor_id is not None:
+        stmt = stmt.where(InventoryFeed.dropship_provider_id == vendor_id)
+    if search:
+        pattern = _like(search)
+        stmt = stmt.where(
+            or_(
+                func.lower(InventoryFeedVariant.vendor_sku).like(pattern, escape="\\"),
+                func.lower(InventoryFeedVariant.name).like(pattern, escape="\\"),
+            )
+        )
+    if problems_only:
+        stmt = stmt.where(InventoryFeedVariant.problem.is_not(None))
+    return stmt
+
+
+API_LOG_SORT: dict[str, Sortable] = {
+    "id": ApiLog.id,
+    "created": ApiLog.created_at,
+    "status": ApiLog.http_status,
+}
+
+
+def api_logs(*, status: str | None, direction: str | None) -> tuple[AnySelect, list[Any]]:
+    """The log, errors first unless the visitor sorts otherwise."""
+    stmt: AnySelect = select(
+        ApiLog.id,
+        ApiLog.direction,
+        ApiLog.method,
+        ApiLog.endpoint,
+        ApiLog.status,
+        ApiLog.http_status,
+        ApiLog.problem,
+        ApiLog.api_user_name,
+        ApiLog.kind,
+        ApiLog.duration_ms,
+        ApiLog.created_at,
+    )
+    if status:
+        stmt = stmt.where(ApiLog.status == status)
+    if direction:
+        stmt = stmt.where(ApiLog.direction == direction)
+    return stmt, [case((ApiLog.status == LogStatus.error, 0), else_=1)]
+
+
+DELIVERY_SORT: dict[str, Sortable] = {
+    "id": Delivery.id,
+    "next": Delivery.next_attempt_at,
+    "state": Delivery.state,
+}
+
+
+def deliveries(*, state: str | None, event: str | None) -> AnySelect:
+    stmt: AnySelect = select(
+        Delivery.id,
+        Delivery.event,
+        Delivery.url,
+        Delivery.state,
+        Delivery.attempts,
+        Delivery.last_status,
+        Delivery.last_error,
+        Delivery.next_attempt_at,
+        Delivery.subject_type,
+        Delivery.subject_id,
+    )
+    if state:
+        stmt = stmt.where(Delivery.state == state)
+    if event:
+        stmt = stmt.where(Delivery.event == event)
+    return stmt
+
+
+JOB_SORT: dict[str, Sortable] = {
+    "id": Job.id,
+    "run_at": Job.run_at,
+    "kind": Job.kind,
+    "state": Job.state,
+}
+
+
+def jobs(*, state: str | None, kind: str | None) -> AnySelect:
+    stmt: AnySelect = select(
+        Job.id,
+        Job.kind,
+        Job.state,
+        Job.attempts,
+        Job.max_attempts,
+        Job.run_at,
+        Job.last_error,
+        Job.finished_at,
+    )
+    if state:
+        stmt = stmt.where(Job.state == state)
+    if kind:
+        stmt = stmt.where(Job.kind == kind)
+    return stmt

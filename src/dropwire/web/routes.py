@@ -1,0 +1,22 @@
+"""Adds the pages, their static files and the offline API docs to the application."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from dropwire.core.settings import Settings
+from dropwire.web import admin, docs, signin, vendor
+from dropwire.web.throttle import SignInThrottle
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install_web(app: FastAPI, settings: Settings) -> None:
+    app.state.sign_in_throttle = SignInThrottle(settings)
+    app.mount("/static/web", StaticFiles(directory=STATIC), name="web-static")
+    docs.mount_assets(app)
+    app.include_router(docs.router)
+    app.include_router(signin.router)
+    app.include_router(vendor.router)
+    app.include_router(admin.router)

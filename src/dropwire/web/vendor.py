@@ -1,0 +1,126 @@
+"""The vendor portal: a vendor user's purchase orders, feeds and inventory, and nothing else.
+
+Every lookup passes the visitor's vendor scope to the domain service, which answers 404 for
+anything of another vendor, exactly as it does for a vendor-scoped API token.
+"""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from dropwire.feeds.service import get_feed
+from dropwire.http.deps import DbSession
+from dropwire.sales import service as sales_service
+from dropwire.sales.models import PurchaseInventoryStatus
+from dropwire.sales.schemas import ShipRequest
+from dropwire.vendors.service import get as get_vendor
+from dropwire.web import queries
+from dropwire.web.pages import CheckedForm, VendorVisitor, WebRoute, perform, render, text_field
+from dropwire.web.tables import table
+
+router = APIRouter(route_class=WebRoute, prefix="/vendor")
+
+
+@router.get("")
+def purchases(request: Request, session: DbSession, visitor: VendorVisitor) -> HTMLResponse:
+    status = (request.query_params.get("status") or "").strip() or None
+    rows = table(
+        session,
+        queries.purchases(
+            vendor_id=visitor.dropship_provider_id,
+            status=status,
+            search=(request.query_params.get("q") or "").strip() or None,
+        ),
+        request.query_params,
+        columns=queries.PURCHASE_SORT,
+        default="id",
+        tiebreak=queries.PURCHASE_SORT["id"],
+    )
+    vendor = get_vendor(session, visitor.dropship_provider_id or 0, visitor.principal)
+    return render(
+        request,
+        "vendor/purchases.html",
+        table=rows,
+        vendor=vendor,
+        statuses=list(PurchaseInventoryStatus),
+    )
+
+
+@router.get("/purchases/{purchase_id}")
+def purchase_detail(
+    purchase_id: int, request: Request, session: DbSession, visitor: VendorVisitor
+) -> HTMLResponse:
+    purchase = sales_service.get_purchase(session, purchase_id, visitor.principal)
+    return render(
+        request,
+        "purchase.html",
+        purchase=purchase,
+        fulfillments=queries.fulfillments_of(session, purchase.id),
+        vendors={},
+        accepted=[],
+        portal=True,
+    )
+
+
+@router.post("/purchases/{purchase_id}/ship")
+def ship(
+    purchase_id: int, session: DbSession, visitor: VendorVisitor, form: CheckedForm
+) -> RedirectResponse:
+    purchase = sales_service.get_purchase(session, purchase_id, visitor.principal)
+
+    def act() -> str:
+        request = ShipRequest(
+            tracking_company=text_field(form, "carrier", required=True),
+            tracking_number=text_field(form, "tracking_number", required=True),
+            tracking_url=text_field(form, "tracking_url"),
+        )
+        fulfillment = sales_service.ship(session, purchase, request, visitor.email)
+        return f"Shipment {fulfillment.reference} recorded."
+
+    return perform(session, act, f"/vendor/purchases/{purchase_id}")
+
+
+@router.get("/feeds")
+def feeds(request: Request, session: DbSession, visitor: VendorVisitor) -> HTMLResponse:
+    rows = table(
+        session,
+        queries.feeds(visitor.dropship_provider_id),
+        request.query_params,
+        columns=queries.FEED_SORT,
+        default="name",
+        tiebreak=queries.FEED_SORT["id"],
+    )
+    return render(request, "feeds.html", table=rows, base="/vendor/feeds")
+
+
+@router.get("/feeds/{feed_id}")
+def feed_detail(
+    feed_id: int, request: Request, session: DbSession, visitor: VendorVisitor
+) -> HTMLResponse:
+    feed = get_feed(session, feed_id, visitor.principal)
+    rows = table(
+        session,
+        queries.feed_items(
+            feed_id=feed.id,
+            search=(request.query_params.get("q") or "").strip() or None,
+            problems_only=request.query_params.get("problems") == "1",
+        ),
+        request.query_params,
+        columns=queries.FEED_ITEM_SORT,
+        default="sku",
+        tiebreak=queries.FEED_ITEM_SORT["id"],
+    )
+    return render(request, "feed.html", feed=feed, table=rows, base="/vendor/feeds")
+
+
+@router.get("/inventory")
+def inventory(request: Request, session: DbSession, visitor: VendorVisitor) -> HTMLResponse:
+    search = (request.query_params.get("q") or "").strip() or None
+    rows = table(
+        session,
+        queries.feed_items(vendor_id=visitor.dropship_provider_id, search=search),
+        request.query_params,
+        columns=queries.FEED_ITEM_SORT,
+        default="sku",
+        tiebreak=queries.FEED_ITEM_SORT["id"],
+    )
+    return render(request, "vendor/inventory.html", table=rows, q=search or "")

@@ -1,0 +1,273 @@
+"""The dashboard and the vendor portal driven in a real headless chromium against a real server."""
+
+import re
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Page, Route, expect
+from sqlalchemy import select
+
+from dropwire.catalog.models import Variant
+from dropwire.core.db import Database
+from dropwire.delivery.models import (
+    Delivery,
+    DeliveryState,
+    EndpointOwner,
+    EventKind,
+    WebhookEndpoint,
+)
+from dropwire.inventory.detail import variant_inventory
+from dropwire.inventory.models import InventoryMovement, MovementCause
+from dropwire.jobs.models import Job, JobState
+from dropwire.sales.models import Fulfillment, Sale, SaleItem
+from tests.web.conftest import ADMIN, OTHER_VENDOR, VENDOR, Demo, shot, sign_in
+
+NewPage = Callable[..., Page]
+
+
+def test_sign_in_overview_and_sign_out(new_page: NewPage, demo: Demo) -> None:
+    page = new_page()
+    page.goto("/")
+    assert "/sign-in" in page.url
+    page.fill("input[name=email]", ADMIN)
+    page.fill("input[name=password]", "wrong password!!")
+    page.click("form.stack button[type=submit]")
+    expect(page.locator(".flash-error")).to_contain_text("Wrong email or password")
+    sign_in(page, ADMIN)
+    assert urlsplit(page.url).path == "/"
+    expect(page.locator("h1")).to_have_text("Overview")
+    expect(page.get_by_test_id("sales-today")).to_have_text("3")
+    assert page.locator("svg.chart rect.bar-sales").count() == 24
+    shot(page, "overview")
+    page.click("text=Sign out")
+    assert "/sign-in" in page.url
+    page.goto("/sales")
+    assert "/sign-in" in page.url
+
+
+def test_find_a_sku_read_its_detail_and_adjust_stocked(
+    new_page: NewPage, demo: Demo, database: Database
+) -> None:
+    page = new_page()
+    sign_in(page, ADMIN, path="/inventory")
+    page.fill("input[name=q]", "nw-tent")
+    page.click("form.filters button")
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(2)  # NW-TENT-2P and NW-TENT-2P-GRN
+    page.get_by_role("link", name="NW-TENT-2P", exact=True).first.click()
+    expect(page.locator("h1")).to_contain_text("NW-TENT-2P")
+    with database.transaction() as session:
+        variant_id = session.scalar(select(Variant.id).where(Variant.sku == "NW-TENT-2P"))
+        assert variant_id is not None
+        before = variant_inventory(session, variant_id)
+    assert before.allocated > 0  # the demo's open sale holds one tent
+    expect(page.get_by_test_id("stocked")).to_have_text(str(before.stocked))
+    expect(page.get_by_test_id("allocated")).to_have_text(str(before.allocated))
+    expect(page.get_by_test_id("available")).to_have_text(str(before.available))
+    expect(page.locator("#levels tbody tr")).to_have_count(len(before.locations))
+    expect(page.locator("text=Northwind Outdoor").first).to_be_visible()  # the vendor feed
+    expect(page.locator("text=10001").first).to_be_visible()  # the recent sale
+    shot(page, "variant-detail")
+
+    page.fill("#adjust input[name=quantity]", "5")
+    page.fill("#adjust input[name=reason]", "recount after delivery")
+    page.click("#adjust button")
+    expect(page.locator(".flash-ok")).to_contain_text("Stocked at")
+    expect(page.get_by_test_id("stocked")).to_have_text(str(before.stocked + 5))
+    expect(page.get_by_test_id("allocated")).to_have_text(str(before.allocated))
+    expect(page.get_by_test_id("available")).to_have_text(str(before.available + 5))
+    newest = page.locator("#ledger tbody tr").first
+    expect(newest).to_contain_text("recount after delivery")
+    expect(newest).to_contain_text("+5")
+    expect(newest).to_contain_text(ADMIN)
+    with database.transaction() as session:
+        movement = session.scalars(
+            select(InventoryMovement).order_by(InventoryMovement.id.desc())
+        ).first()
+        assert movement is not None
+        assert (movement.cause, movement.delta_stocked, movement.delta_allocated) == (
+            MovementCause.adjustment,
+            5,
+            0,
+        )
+
+
+def test_cancel_a_sale_line(new_page: NewPage, demo: Demo, database: Database) -> None:
+    page = new_page()
+    sign_in(page, ADMIN, path=f"/sales/{demo.sale_ids[0]}")
+    with database.transaction() as session:
+        item = session.scalars(
+            select(SaleItem).where(
+                SaleItem.sale_id == demo.sale_ids[0], SaleItem.sku == "KK-MUG-SAGE"
+            )
+        ).one()
+        item_id, variant_id = item.id, item.variant_id
+        assert variant_id is not None
+        allocated_before = variant_inventory(session, variant_id).allocated
+    row = page.locator(f"tr[data-line='{item_id}']")
+    row.locator("input[name=quantity]").fill("1")
+    row.locator("select[name=reason]").select_option("customer")
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("button").click()
+    expect(page.locator(".flash-ok")).to_contain_text("Cancelled 1 unit")
+    expect(row.get_by_test_id("cancelled")).to_have_text("1")
+    with database.transaction() as session:
+        assert variant_inventory(session, variant_id).allocated == allocated_before - 1
+        sale = session.get(Sale, demo.sale_ids[0])
+        assert sale is not None and sale.cancellation_status == "partial"
+    shot(page, "sale-detail")
+
+
+def test_retry_a_dead_delivery_and_a_dead_job(
+    new_page: NewPage, demo: Demo, database: Database
+) -> None:
+    with database.transaction() as session:
+        endpoint = WebhookEndpoint(
+            owner_type=EndpointOwner.channel,
+            owner_id=1,
+            url="http://127.0.0.1:9/hook",
+            secret="s" * 32,
+        )
+        session.add(endpoint)
+        session.flush()
+        delivery = Delivery(
+            event=EventKind.fulfillment,
+            endpoint_id=endpoint.id,
+            url=endpoint.url,
+            subject_type="fulfillment",
+            subject_id=1,
+            body={"ok": True},
+            state=DeliveryState.dead,
+            attempts=12,
+            last_error="connection refused",
+        )
+        job = Job(kind="demo.never", payload={}, state=JobState.dead, attempts=8, last_error="boom")
+        session.add_all([delivery, job])
+        session.flush()
+        delivery_id, job_id = delivery.id, job.id
+    page = new_page()
+    sign_in(page, ADMIN, path="/deliveries?state=dead")
+    row = page.locator(f"tr[data-delivery='{delivery_id}']")
+    expect(row).to_contain_text("connection refused")
+    shot(page, "deliveries")
+    row.locator("button", has_text="Retry").click()
+    expect(page.locator(".flash-ok")).to_contain_text(f"Delivery {delivery_id} will be sent again")
+    with database.transaction() as session:
+        stored = session.get(Delivery, delivery_id)
+        assert stored is not None
+        assert (stored.state, stored.attempts) == (DeliveryState.pending, 0)
+
+    page.goto("/jobs?state=dead")
+    page.locator(f"tr[data-job='{job_id}'] button").click()
+    expect(page.locator(".flash-ok")).to_contain_text(f"Job {job_id} is queued again")
+    with database.transaction() as session:
+        stored_job = session.get(Job, job_id)
+        assert stored_job is not None and stored_job.state == JobState.queued
+
+
+def test_vendor_marks_shipped_and_admin_sees_the_fulfillment(
+    new_page: NewPage, demo: Demo, database: Database
+) -> None:
+    vendor = new_page(390, 844)  # a phone
+    sign_in(vendor, VENDOR)
+    assert urlsplit(vendor.url).path == "/vendor"
+    vendor.locator("table tbody a").first.click()
+    shot(vendor, "vendor-purchase-phone")
+    vendor.fill("#ship input[name=carrier]", "DHL")
+    vendor.fill("#ship input[name=tracking_number]", "JD0140099")
+    vendor.click("#ship button")
+    expect(vendor.locator(".flash-ok")).to_contain_text("Shipment")
+    expect(vendor.locator("#fulfillments")).to_contain_text("JD0140099")
+    with database.transaction() as session:
+        fulfillment = session.scalars(
+            select(Fulfillment).where(Fulfillment.purchase_id == demo.baltic_purchase_id)
+        ).one()
+        assert (fulfillment.tracking_company, fulfillment.tracking_number) == ("DHL", "JD0140099")
+
+    admin = new_page()
+    sign_in(admin, ADMIN, path=f"/purchases/{demo.baltic_purchase_id}")
+    expect(admin.locator("#fulfillments")).to_contain_text("DHL")
+    expect(admin.locator("#fulfillments")).to_contain_text("JD0140099")
+    expect(admin.locator("p .badge").first).to_have_text("received")
+
+
+def test_vendor_opening_another_vendors_purchase_order_gets_404(
+    new_page: NewPage, demo: Demo
+) -> None:
+    page = new_page()
+    sign_in(page, OTHER_VENDOR)
+    response = page.goto(f"/vendor/purchases/{demo.baltic_purchase_id}")
+    assert response is not None and response.status == 404
+    expect(page.locator("h1")).to_have_text("Not found")
+    response = page.goto(f"/purchases/{demo.baltic_purchase_id}")  # the admin page
+    assert response is not None and response.status == 404
+    response = page.goto(f"/vendor/feeds/{demo.baltic_id}")
+    assert response is not None and response.status == 404
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(
+    new_page: NewPage, demo: Demo, database: Database
+) -> None:
+    variant_id = demo.variant_ids[0]
+    page = new_page()
+    sign_in(page, ADMIN, path=f"/inventory/{variant_id}")
+    with database.transaction() as session:
+        stocked = variant_inventory(session, variant_id).stocked
+    page.evaluate("document.querySelector('#adjust input[name=csrf_token]').remove()")
+    page.fill("#adjust input[name=quantity]", "50")
+    with page.expect_response(re.compile(r"/adjust$")) as answer:
+        page.click("#adjust button")
+    assert answer.value.status == 403
+    expect(page.locator("main")).to_contain_text("security token")
+    with database.transaction() as session:
+        assert variant_inventory(session, variant_id).stocked == stocked
+
+
+def test_docs_render_with_the_network_blocked(new_page: NewPage, live_server: str) -> None:
+    page = new_page()
+    outside: list[str] = []
+
+    def only_loopback(route: Route) -> None:
+        host = urlsplit(route.request.url).hostname
+        if host in ("127.0.0.1", "localhost", "::1"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    page.context.route("**/*", only_loopback)
+    page.goto("/docs")
+    operations = page.locator(".opblock")
+    expect(operations.first).to_be_visible()
+    assert operations.count() > 20
+    expect(page.locator(".opblock-summary-path", has_text="/api/sales.json").first).to_be_visible()
+    assert outside == []
+    shot(page, "api-docs", full_page=False)
+
+
+def test_every_admin_page_renders(new_page: NewPage, demo: Demo) -> None:
+    page = new_page()
+    sign_in(page, ADMIN)
+    pages = {
+        "sales": "/sales",
+        "purchases": "/purchases?waiting=1",
+        "vendors": "/vendors",
+        "feeds": "/feeds",
+        "feed-detail": "/feeds/1",
+        "channels": "/channels",
+        "api-logs": "/api-logs",
+        "jobs": "/jobs",
+        "inventory": "/inventory",
+    }
+    for name, path in pages.items():
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        expect(page.locator("h1")).to_be_visible()
+        shot(page, name)
+    page.goto("/channels")
+    page.get_by_role("link", name="reveal").click()
+    expect(page.get_by_test_id("hash")).to_have_text(re.compile(r"\S{16,}"))
+    page.goto("/sales?sort=reference&dir=asc")
+    expect(page.locator("table tbody tr").first).to_contain_text("10001")
+    page.goto("/sales?sort=reference&dir=desc")
+    expect(page.locator("table tbody tr").first).to_contain_text("10003")
