@@ -126,3 +126,12 @@ def test_async_items_log_what_they_ignored(client, store, database):
     assert row["problem"] == (
         "ignored fields: source, saleDefaults.resellerId, lineItems[0].variant.externalSku"
     )
+
+
+def test_unknown_fields_with_any_characters_are_named_safely(client):
+    body = {"name": "S", "\u00e9t\u00e9\u0000": 1, "\U000c41f4": 2, "plain": 3}
+    answer = client.post("/api/channels.json", json=body)
+    assert answer.status_code == 201, answer.text
+    named = answer.headers["Dropwire-Ignored-Fields"]
+    assert named.isascii() and named.isprintable()
+    assert "plain" in named.split(", ") and "%C3%A9t%C3%A9%00" in named

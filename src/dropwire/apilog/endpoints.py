@@ -2,13 +2,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from dropwire.apilog.models import ApiLog
 from dropwire.apilog.schemas import ApiLogRead
 from dropwire.apilog.writer import ApiLogWriter
 from dropwire.http.deps import AdminPrincipal, DbSession
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
-from dropwire.http.routing import UnitOfWorkRoute
+from dropwire.http.routing import UnitOfWorkRoute, before_the_body
 
 NEWEST_FIRST = (ApiLog.created_at.desc(), ApiLog.id.desc())
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Observability"])
@@ -26,13 +27,16 @@ FILTERS = fields_of(
     "inventory_feed_id",
     "external_id",
     "kind",
+    "request_id",
     "created_at",
 )
 
 
-def _flushed_writer(request: Request) -> None:
+@before_the_body
+async def _flushed_writer(request: Request, _session: DbSession) -> None:
+    """Rows still buffered are written before the reading transaction takes its snapshot."""
     writer: ApiLogWriter = request.app.state.api_log_writer
-    writer.flush()
+    await run_in_threadpool(writer.flush)
 
 
 @router.get(

@@ -43,3 +43,4 @@ class ApiLog(IdMixin, Base):
     kind: Mapped[str | None] = mapped_column(String(64), index=True)
     duration_ms: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    request_id: Mapped[str | None] = mapped_column(String(32), index=True)

@@ -1,6 +1,8 @@
 from datetime import datetime
 from typing import Any
 
+from pydantic import Field
+
 from dropwire.apilog.models import Direction, LogStatus
 from dropwire.core.schemas import ApiModel
 
@@ -22,3 +24,6 @@ class ApiLogRead(ApiModel):
     kind: str | None
     duration_ms: float | None
     created_at: datetime
+    request_id: str | None = Field(
+        default=None, description="The X-Request-Id (errorId) the client received"
+    )

@@ -12,7 +12,7 @@ Sku = Annotated[str, NumberAsText, Field(min_length=1, max_length=255)]
 class VariantOption(ApiInput):
     name: Annotated[str, Field(min_length=1, max_length=255)]
     value: Annotated[str, Field(max_length=255)]
-    position: int | None = Field(default=None, ge=0)
+    position: int | None = Field(default=None, ge=0, le=1_000_000)
 
 
 class VariantFields(ApiInput):

@@ -165,7 +165,7 @@ class FeedVariantUpdate(ApiInput):
     price: Money | None = None
     inventory_quantity_override: QuantityOverride | None = None
     manual_inventory_quantity: Quantity | None = None
-    allocation_buffer_override: Annotated[int, Field(ge=0)] | None = None
+    allocation_buffer_override: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
     variant_id: Id | None = Field(default=None, description="Connect to this variant")
 
 

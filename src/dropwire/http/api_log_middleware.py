@@ -1,9 +1,14 @@
 """Writes one API-log row per `/api` request (and per refused `/webhooks` request).
 
-For errors it keeps the redacted, truncated request body and the error message we answered.
+Every answer carries `X-Request-Id`, the id of its log row, so a client can quote it. For errors
+the row keeps the redacted, truncated request body and the error message we answered. An
+unexpected exception becomes a 500 here, inside the log (Starlette's own handler would answer it
+outside every middleware), with the request id as `errorId` and one log record.
 """
 
 import json
+import logging
+import secrets
 import time
 from typing import Any
 
@@ -13,6 +18,7 @@ from dropwire.apilog.models import Direction, LogStatus
 from dropwire.apilog.redaction import loggable_body
 from dropwire.apilog.writer import ApiLogWriter
 from dropwire.core.time import utcnow
+from dropwire.http.errors import error_response
 from dropwire.http.input_policy import ignored_note
 from dropwire.http.request_body import BODY_KEY
 
@@ -21,6 +27,10 @@ _ERROR_EXCERPT = 2000
 
 LOGGED_KEY = "dropwire.logged"  # set once the request's row is in its own transaction
 STARTED_KEY = "dropwire.started"
+REQUEST_ID_KEY = "dropwire.request_id"
+REQUEST_ID_HEADER = b"x-request-id"
+
+log = logging.getLogger("dropwire.http")
 
 
 def log_row(
@@ -49,6 +59,7 @@ def log_row(
         "kind": None,
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
         "created_at": utcnow(),
+        "request_id": scope.get(REQUEST_ID_KEY),
     }
 
 
@@ -63,13 +74,17 @@ class ApiLogMiddleware:
             await self.app(scope, receive, send)
             return
         scope[STARTED_KEY] = time.perf_counter()
+        request_id = scope[REQUEST_ID_KEY] = secrets.token_hex(8)
         status = 500
+        started = False
         error_chunks: list[bytes] = []
 
         async def capture(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
+                headers = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+                message = {**message, "headers": headers}
             elif message["type"] == "http.response.body":
                 if status >= 400:
                     error_chunks.append(message.get("body", b""))
@@ -77,7 +92,27 @@ class ApiLogMiddleware:
                     self._record(scope, status, b"".join(error_chunks))
             await send(message)
 
-        await self.app(scope, receive, capture)
+        try:
+            await self.app(scope, receive, capture)
+        except Exception as exc:
+            log.error(
+                "request %s %s failed: %s: %s (errorId %s)",
+                scope["method"],
+                scope["path"],
+                type(exc).__name__,
+                str(exc)[:300],
+                request_id,
+                exc_info=exc,
+            )
+            if started:
+                raise  # the answer is under way; nothing better can be sent
+            scope["dropwire.problem"] = (
+                f"internal error {type(exc).__name__} (errorId {request_id})"
+            )
+            answer = error_response(
+                500, f"Internal server error; quote errorId {request_id}", error_id=request_id
+            )
+            await answer(scope, receive, capture)
 
     def _record(self, scope: Scope, status: int, error_body: bytes) -> None:
         if scope.get(LOGGED_KEY):

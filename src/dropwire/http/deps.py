@@ -12,7 +12,7 @@ from dropwire.core.db import Database
 from dropwire.core.errors import DomainError, Forbidden
 from dropwire.core.schemas import MAX_ID
 from dropwire.core.settings import Settings
-from dropwire.http.routing import request_session
+from dropwire.http.routing import before_the_body, request_session
 
 
 def get_database(request: Request) -> Database:
@@ -82,8 +82,16 @@ class PrincipalCache:
             self._entries[token_digest] = (time.monotonic() + self.seconds, principal)
 
 
+@before_the_body
 async def get_principal(request: Request, session: DbSession) -> Principal:
-    """The caller: from the short-lived cache, else looked up on the request's own session."""
+    """The caller: from the short-lived cache, else looked up on the request's own session.
+
+    It runs before the request body is read (`before_the_body`), so a request without a valid
+    token is a 401 whatever its body; the route's later call finds the principal already set.
+    """
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
     token = _bearer_token(request)
     cache: PrincipalCache = request.app.state.principal_cache
     key = digest(token)

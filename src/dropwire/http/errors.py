@@ -34,11 +34,16 @@ def field_path(loc: Sequence[Any]) -> str:
     return path or "body"
 
 
-def error_body(message: str, problems: Sequence[FieldProblem] = ()) -> dict[str, Any]:
-    return {
+def error_body(
+    message: str, problems: Sequence[FieldProblem] = (), error_id: str | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "message": message,
         "errors": [{"field": p.field, "message": p.message} for p in problems],
     }
+    if error_id is not None:
+        body["errorId"] = error_id
+    return body
 
 
 def error_response(
@@ -46,8 +51,11 @@ def error_response(
     message: str,
     problems: Sequence[FieldProblem] = (),
     headers: dict[str, str] | None = None,
+    error_id: str | None = None,
 ) -> JSONResponse:
-    return JSONResponse(error_body(message, problems), status_code=status, headers=headers)
+    return JSONResponse(
+        error_body(message, problems, error_id), status_code=status, headers=headers
+    )
 
 
 def _problem_message(error: dict[str, Any]) -> str:

@@ -5,6 +5,8 @@ Each request gets an `InputReport` that its input models fill while FastAPI vali
 `DROPWIRE_STRICT_INPUT=true` makes them refuse unknown fields with a 422 instead.
 """
 
+from urllib.parse import quote
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,13 +32,20 @@ class InputPolicyMiddleware:
             async def named(message: Message) -> None:
                 if message["type"] == "http.response.start" and report.ignored:
                     headers = MutableHeaders(scope=message)
-                    headers.append(HEADER, ", ".join(report.ignored)[:_MAX_HEADER])
+                    headers.append(HEADER, header_value(report.ignored))
                 await send(message)
 
             await self.app(scope, receive, named)
 
 
+def header_value(paths: list[str]) -> str:
+    """The field paths as one header line: anything but printable ASCII percent-encoded (a
+    header carries no control characters and no text outside Latin-1)."""
+    encoded = (quote(path, safe="[]._-$:@!*'()+~") for path in paths)
+    return ", ".join(encoded)[:_MAX_HEADER]
+
+
 def ignored_note(scope: Scope) -> str | None:
     """The API log's note for a request whose body had fields Dropwire ignored."""
     ignored = scope.get(IGNORED_KEY)
-    return f"ignored fields: {', '.join(ignored)}" if ignored else None
+    return f"ignored fields: {header_value(ignored)}" if ignored else None

@@ -4,11 +4,32 @@ The body is kept in the scope (`dropwire.body`) for the API log and idempotency 
 to the application unchanged.
 """
 
+import re
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dropwire.http.errors import error_response
 
 BODY_KEY = "dropwire.body"
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_nested_deeper_than(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a JSON body nests arrays/objects deeper than `limit`, found without parsing it
+    (a parser would recurse once per level and run out of stack)."""
+    if not raw.lstrip().startswith((b"[", b"{")) or raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    for bracket in _BRACKET.finditer(_JSON_STRING.sub(b'""', raw)):
+        if bracket.group() in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 class BodyTooLarge(Exception):

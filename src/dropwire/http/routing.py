@@ -12,10 +12,11 @@ validate its response); each hop costs about a millisecond on small machines.
 import functools
 import inspect
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -24,14 +25,38 @@ from starlette.concurrency import run_in_threadpool
 
 from dropwire.apilog.models import ApiLog
 from dropwire.core.db import Database
-from dropwire.core.errors import DomainError
+from dropwire.core.errors import DomainError, FieldProblem
 from dropwire.http.api_log_middleware import LOGGED_KEY, log_row
 from dropwire.http.errors import error_response
 from dropwire.http.idempotency import CLAIM_KEY, remember_in
+from dropwire.http.request_body import BODY_KEY, MAX_JSON_DEPTH, json_nested_deeper_than
 
 log = logging.getLogger("dropwire.http")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+EarlyCheck = Callable[[Request, Session], Awaitable[object]]
+_EARLY: set[Callable[..., Any]] = set()
+
+
+def before_the_body(check: EarlyCheck) -> EarlyCheck:
+    """Mark a dependency (taking the request and its session) that must run before the body is
+    read: authentication, so a caller without a valid token learns nothing about its body."""
+    _EARLY.add(check)
+    return check
+
+
+def _early_checks(dependant: Dependant) -> list[EarlyCheck]:
+    """The marked dependencies of a route, in the order FastAPI would run them."""
+    found: list[EarlyCheck] = []
+    for dependency in dependant.dependencies:
+        for check in _early_checks(dependency):
+            if check not in found:
+                found.append(check)
+        if dependency.call in _EARLY and dependency.call not in found:
+            found.append(dependency.call)
+    return found
+
+
 SESSION_STATE = "db_session"
 RETRY_AFTER_SECONDS = 1
 # SQLSTATEs of transient PostgreSQL failures: serialization, deadlock, lock timeout, shutdown.
@@ -94,6 +119,7 @@ class UnitOfWorkRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
+        early = _early_checks(self.dependant)
 
         async def run(request: Request) -> Response:
             database: Database = request.app.state.database
@@ -101,6 +127,11 @@ class UnitOfWorkRoute(APIRoute):
             session = database.session(write=write)
             setattr(request.state, SESSION_STATE, session)
             try:
+                for check in early:
+                    await check(request, session)
+                if json_nested_deeper_than(request.scope.get(BODY_KEY, b"")):
+                    message = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
+                    raise DomainError(message, [FieldProblem("body", message)], 422)
                 response = await handle(request)
                 if not write:
                     return response

@@ -76,7 +76,7 @@ class SetLevel(ApiInput):
     ONPORT_ALIASES: ClassVar[dict[str, str]] = {"inventoryQuantity": "quantity"}
 
     quantity: int = Field(ge=0, le=100_000_000, strict=True)
-    warehouse_id: int | None = Field(default=None, ge=1)
+    warehouse_id: Id | None = None
     notes: Annotated[str, Field(max_length=500)] | None = None
 
 

@@ -162,7 +162,7 @@ class ShipRequest(ApiInput):
     tracking_url: Annotated[str, Field(max_length=2048)] | None = None
     service_level: Text255 | None = None
     purchase_items: list[LineQuantity] | None = Field(default=None, max_length=250)
-    ids: list[Annotated[int, Field(ge=1)]] | None = Field(
+    ids: list[Id] | None = Field(
         default=None, max_length=250, description="Purchase item ids; empty or omitted = all"
     )
     inventory_status: Literal["shipped"] | None = Field(
@@ -177,14 +177,14 @@ class ShipRequest(ApiInput):
 
 
 class FulfillmentItemInput(ApiInput):
-    purchase_item_id: int = Field(ge=1)
+    purchase_item_id: Id
     quantity: Positive
 
 
 class FulfillmentCreate(ShipRequest):
     """`POST /fulfillments.json`: a shipment of one purchase order."""
 
-    purchase_id: int = Field(ge=1)
+    purchase_id: Id
     fulfillment_items: list[FulfillmentItemInput] | None = Field(default=None, max_length=250)
 
     def ship_request(self) -> ShipRequest:
@@ -201,14 +201,14 @@ class FulfillmentCreate(ShipRequest):
 
 class PurchaseUpdate(ApiInput):
     order_splitting_key: Annotated[str, Field(max_length=64)] | None = None
-    purchase_status_id: int | None = Field(default=None, ge=1)
+    purchase_status_id: Id | None = None
 
 
 class PurchaseCancel(ApiInput):
     """A vendor rejects (part of) a purchase order: its lines go back to routing."""
 
     purchase_items: list[LineQuantity] | None = Field(default=None, max_length=250)
-    ids: list[Annotated[int, Field(ge=1)]] | None = Field(default=None, max_length=250)
+    ids: list[Id] | None = Field(default=None, max_length=250)
     reason: Annotated[str, Field(max_length=2000)] | None = None
 
 
@@ -243,7 +243,7 @@ class PurchaseStatusRead(CompanyRecord):
 
 
 class ReturnLine(ApiInput):
-    sale_item_id: int = Field(ge=1)
+    sale_item_id: Id
     quantity: Positive
 
 
@@ -255,8 +255,8 @@ class SaleReturnCreate(ApiInput):
     items: list[ReturnLine] = Field(min_length=1, max_length=250)
     reason: Annotated[str, Field(max_length=2000)] | None = None
     restock: bool = False
-    warehouse_id: int | None = Field(
-        default=None, ge=1, description="Where restocked units go; the default warehouse if omitted"
+    warehouse_id: Id | None = Field(
+        default=None, description="Where restocked units go; the default warehouse if omitted"
     )
     refund_amount: Money | None = None
 

@@ -10,7 +10,7 @@ from dropwire.core.time import utcnow
 from dropwire.delivery import service as delivery_service
 from dropwire.delivery.models import DeliveryState, EventKind
 from dropwire.feeds.service import get_feed
-from dropwire.http.deps import DbSession
+from dropwire.http.deps import DbSession, PathId
 from dropwire.inventory import detail, warehouses
 from dropwire.inventory.locations import location_for_warehouse
 from dropwire.inventory.models import MovementCause, Warehouse
@@ -75,7 +75,7 @@ def inventory(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResp
 
 @router.get("/inventory/{variant_id}")
 def variant_detail(
-    variant_id: int, request: Request, session: DbSession, _: AdminVisitor
+    variant_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
     variant = get_variant(session, variant_id)
     return render(
@@ -90,7 +90,7 @@ def variant_detail(
 
 @router.post("/inventory/{variant_id}/adjust")
 def adjust(
-    variant_id: int, session: DbSession, visitor: AdminVisitor, form: CheckedForm
+    variant_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
         warehouse = warehouses.get_or_invalid(session, int_field(form, "warehouse_id"))
@@ -144,7 +144,7 @@ def sales(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse
 
 @router.get("/sales/{sale_id}")
 def sale_detail(
-    sale_id: int, request: Request, session: DbSession, _: AdminVisitor
+    sale_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
     sale = sales_service.get_sale(session, sale_id)
     channel = session.get(Channel, sale.channel_id)
@@ -161,7 +161,7 @@ def sale_detail(
 
 @router.post("/sales/{sale_id}/cancel")
 def cancel_line(
-    sale_id: int, session: DbSession, visitor: AdminVisitor, form: CheckedForm
+    sale_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
         sale = sales_service.get_sale(session, sale_id)
@@ -200,7 +200,7 @@ def purchases(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResp
 
 @router.get("/purchases/{purchase_id}")
 def purchase_detail(
-    purchase_id: int, request: Request, session: DbSession, visitor: AdminVisitor
+    purchase_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
 ) -> HTMLResponse:
     purchase = sales_service.get_purchase(session, purchase_id, visitor.principal)
     return render(
@@ -216,7 +216,7 @@ def purchase_detail(
 
 @router.post("/purchases/{purchase_id}/move")
 def move_purchase(
-    purchase_id: int, session: DbSession, visitor: AdminVisitor, form: CheckedForm
+    purchase_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
         purchase = sales_service.get_purchase(session, purchase_id)
@@ -258,7 +258,7 @@ def feeds(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse
 
 @router.get("/feeds/{feed_id}")
 def feed_detail(
-    feed_id: int, request: Request, session: DbSession, visitor: AdminVisitor
+    feed_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
 ) -> HTMLResponse:
     feed = get_feed(session, feed_id, visitor.principal)
     rows = table(
@@ -331,7 +331,7 @@ def deliveries(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRes
 
 @router.post("/deliveries/{delivery_id}/retry")
 def retry_delivery(
-    delivery_id: int, request: Request, session: DbSession, _: AdminVisitor, _form: CheckedForm
+    delivery_id: PathId, request: Request, session: DbSession, _: AdminVisitor, _form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
         delivery_service.retry(session, delivery_service.get_delivery(session, delivery_id))
@@ -361,7 +361,7 @@ def jobs(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
 
 @router.post("/jobs/{job_id}/retry")
 def retry_job(
-    job_id: int, request: Request, session: DbSession, _: AdminVisitor, _form: CheckedForm
+    job_id: PathId, request: Request, session: DbSession, _: AdminVisitor, _form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
         jobs_service.retry(session, jobs_service.get(session, job_id))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dropwire.feeds.service import get_feed
-from dropwire.http.deps import DbSession
+from dropwire.http.deps import DbSession, PathId
 from dropwire.sales import service as sales_service
 from dropwire.sales.models import PurchaseInventoryStatus
 from dropwire.sales.schemas import ShipRequest
@@ -47,7 +47,7 @@ def purchases(request: Request, session: DbSession, visitor: VendorVisitor) -> H
 
 @router.get("/purchases/{purchase_id}")
 def purchase_detail(
-    purchase_id: int, request: Request, session: DbSession, visitor: VendorVisitor
+    purchase_id: PathId, request: Request, session: DbSession, visitor: VendorVisitor
 ) -> HTMLResponse:
     purchase = sales_service.get_purchase(session, purchase_id, visitor.principal)
     return render(
@@ -63,7 +63,7 @@ def purchase_detail(
 
 @router.post("/purchases/{purchase_id}/ship")
 def ship(
-    purchase_id: int, session: DbSession, visitor: VendorVisitor, form: CheckedForm
+    purchase_id: PathId, session: DbSession, visitor: VendorVisitor, form: CheckedForm
 ) -> RedirectResponse:
     purchase = sales_service.get_purchase(session, purchase_id, visitor.principal)
 
@@ -94,7 +94,7 @@ def feeds(request: Request, session: DbSession, visitor: VendorVisitor) -> HTMLR
 
 @router.get("/feeds/{feed_id}")
 def feed_detail(
-    feed_id: int, request: Request, session: DbSession, visitor: VendorVisitor
+    feed_id: PathId, request: Request, session: DbSession, visitor: VendorVisitor
 ) -> HTMLResponse:
     feed = get_feed(session, feed_id, visitor.principal)
     rows = table(

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from dropwire.connectors.elasticpath import service
 from dropwire.core.db import Database
 from dropwire.core.errors import DomainError, FieldProblem
+from dropwire.http.deps import PathId
 from dropwire.http.request_body import BODY_KEY
 
 router = APIRouter(prefix="/webhooks/elasticpath", tags=["Elastic Path"])
@@ -31,7 +32,7 @@ def _parse(raw: bytes) -> Any:
 
 
 @router.post("/{channel_id}")
-async def receive(channel_id: int, request: Request) -> JSONResponse:
+async def receive(channel_id: PathId, request: Request) -> JSONResponse:
     raw: bytes = request.scope.get(BODY_KEY, b"") or await request.body()
     header = request.headers.get(SECRET_HEADER)
     database: Database = request.app.state.database
