@@ -503,3 +503,13 @@ def test_cli_fetch_prints_the_run(client, database, vendor, http_files, monkeypa
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert '"status": "succeeded"' in result.output and '"rowsCreated": 2' in result.output
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/stock.csv", "ftp://bob:pw@127.0.0.1:9/s.csv"])
+def test_sources_refuse_non_public_hosts_before_connecting(tmp_path, url):
+    from dropwire.core.outbound import AddressPolicy
+    from dropwire.feeds.pull.sources import Limits, SourceError, download
+
+    limits = Limits(max_bytes=1024, connect_timeout=1, read_timeout=1, policy=AddressPolicy())
+    with pytest.raises(SourceError, match="refused"):
+        download(url, tmp_path / "file", limits)
