@@ -11,7 +11,7 @@ field, so both databases see the same, storable text.
 """
 
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -133,7 +133,11 @@ class ApiInput(BaseModel):
     """Request shape: camelCase names; unknown fields ignored and reported (see the module)."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="ignore", str_strip_whitespace=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        str_strip_whitespace=True,
+        json_schema_extra=lambda schema: state_storable_text(schema),
     )
     ONPORT_ALIASES: ClassVar[Mapping[str, str]] = {}
     """Onport's field name → ours (camelCase); ours wins when both are sent."""
@@ -225,11 +229,36 @@ def _refuse(
     raise ValidationError.from_exception_data(model.__name__, errors)
 
 
-def requires_one_of(*names: str, exactly: bool = False) -> dict[str, Any]:
+STORABLE_TEXT = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
+"""The OpenAPI pattern of every free-text input: what `unstorable_character` refuses, stated."""
+
+
+def state_storable_text(schema: dict[str, Any]) -> None:
+    """Give each string property of an input schema the control-character rule as a pattern
+    (unless it has a stricter pattern or format of its own)."""
+
+    def visit(node: dict[str, Any]) -> None:
+        if node.get("type") == "string" and "pattern" not in node and "format" not in node:
+            node["pattern"] = STORABLE_TEXT
+        for branch in node.get("anyOf", []):
+            visit(branch)
+        if isinstance(node.get("items"), dict):
+            visit(node["items"])
+
+    for prop in schema.get("properties", {}).values():
+        visit(prop)
+
+
+def requires_one_of(*names: str, exactly: bool = False) -> Callable[[dict[str, Any]], None]:
     """JSON schema for a model rule "give (exactly) one of these fields", so the OpenAPI
     document states the rule its validator enforces."""
     branches = [{"required": [name]} for name in names]
-    return {"oneOf" if exactly else "anyOf": branches}
+
+    def extend(schema: dict[str, Any]) -> None:
+        state_storable_text(schema)
+        schema["oneOf" if exactly else "anyOf"] = branches
+
+    return extend
 
 
 def _two_places(value: Decimal) -> Decimal:
