@@ -2,7 +2,8 @@
 
 Strict: every admin call needs a live client-credentials token (401 otherwise, also after
 `expire_tokens()`), bodies must have the documented envelope (400 otherwise), impossible order
-transitions answer 422, and `fail_next(method, path_prefix, 429)` answers once with that status.
+transitions answer 422, and `fail_next(method, path_prefix, 429)` answers once with that status
+(status 0: the connection is dropped without an answer, before the call has any effect).
 """
 
 import json
@@ -293,6 +294,12 @@ class FakeStore:
     # flows (custom data)
     def post_entry(self, flow: str, body: Any, **_: Any) -> tuple[int, Any]:
         data = self._data(body, "entry")
+        fields = FLOW_FIELDS.get(flow)
+        if fields is None:
+            raise _error(404, "Not Found", f"flow {flow}")
+        unknown = set(data) - fields - {"type"}
+        if unknown:
+            raise _error(400, "Bad Request", f"unknown fields {sorted(unknown)}")
         entry = {**data, "id": uuid.uuid4().hex}
         self.entries.setdefault(flow, []).append(entry)
         return 201, {"data": entry}
@@ -330,6 +337,9 @@ class FakeStore:
                     status, body = store.handle(method, self.path, headers, raw)
                 except Reply as reply:
                     status, body, extra = reply.status, reply.body, reply.headers
+                    if status == 0:  # injected: hang up without answering
+                        self.close_connection = True
+                        return
                 except ValueError:
                     status, body = 400, {"errors": [{"status": "400", "title": "Bad JSON"}]}
                 payload = json.dumps(body).encode()
@@ -364,6 +374,29 @@ class FakeStore:
             self.server.server_close()
             self.server = None
 
+
+# The custom flows the Onport integration creates (reference notes, "Fulfilment back into EPCC").
+FLOW_FIELDS = {
+    "fulfilment_items": {
+        "orderitem_id",
+        "fulfilled_quantity",
+        "fulfilled_sku",
+        "total_quantity",
+        "tracking_url",
+        "label_url",
+        "tracking_number",
+        "instance_id",
+        "fulfilment_id",
+    },
+    "cancelled_items": {
+        "orderitem_id",
+        "cancelled_quantity",
+        "total_quantity",
+        "instance_id",
+        "sale_return_id",
+        "refund_amount",
+    },
+}
 
 ROUTES = [
     (r"/v2/orders/([^/]+)", "get_order"),

@@ -314,6 +314,7 @@ def sync_order(
                 continue
             entries.append(
                 {
+                    "key": f"fulfilment:{fulfillment.id}:{item_id}",
                     "orderitem_id": item_id,
                     "fulfilled_quantity": line.quantity,
                     "fulfilled_sku": sale_item.sku,
@@ -347,6 +348,7 @@ def sync_order(
         if newly > 0:
             cancellations.append(
                 {
+                    "key": f"cancellation:{sale.id}:{item_id}:{item.quantity_cancelled}",
                     "orderitem_id": item_id,
                     "cancelled_quantity": newly,
                     "total_quantity": item.quantity,
