@@ -279,3 +279,42 @@ def test_cancellation_entries_survive_a_failed_link_once(shop, fake, database):
     assert fake.orders["order-6"]["data"]["status"] == "cancelled"
     states = ep_deliveries(database, "elasticpath.entries")
     assert states == [("elasticpath.entries", "delivered", 2, 201)] * 2
+
+
+def test_cancelling_unrouted_and_in_house_lines_reaches_the_store(shop, fake, database):
+    shop.product("TENT", vendor_stock=10, store_stock=10)
+    shop.product("LAMP", vendor_stock=10, store_stock=10)
+    lamp_variant = shop.client.get("/api/variants.json", params={"where[sku]": "LAMP"}).json()
+    adjusted = shop.client.post(
+        "/api/inventory-adjustments.json",
+        json={"variantId": lamp_variant[0]["id"], "quantity": 5},  # in-house stock goes first
+    )
+    assert adjusted.status_code in (200, 201), adjusted.text
+    shop.products["GHOST"] = "prod-ghost"  # sold by the store, unknown here: never routed
+    fake.stock["prod-ghost"] = {"total": 3, "available": 3, "allocated": 0}
+    sale = _paid_order(shop, "order-7", [("TENT", 1), ("LAMP", 1), ("GHOST", 1)])
+    shop.drain()
+    lines = {item["sku"]: item for item in sale["saleItems"]}
+    (in_house,) = [p for p in sale["purchases"] if not p["isDropship"]]
+    assert [i["saleItemId"] for i in in_house["purchaseItems"]] == [lines["LAMP"]["id"]]
+    assert not any(
+        i["saleItemId"] == lines["GHOST"]["id"]
+        for p in sale["purchases"]
+        for i in p["purchaseItems"]
+    )
+    for sku in ("GHOST", "LAMP"):
+        response = shop.client.post(
+            f"/api/sales/{sale['id']}/cancel.json",
+            json={"saleItems": [{"id": lines[sku]["id"], "quantity": 1}]},
+        )
+        assert response.status_code in (200, 201), response.text
+        shop.drain()
+        assert fake.entries["cancelled_items"][-1]["orderitem_id"] == f"item-{sku}"
+        assert fake.item_fields[f"item-{sku}"]["cancellation_status"] == "cancelled"
+    assert [e["orderitem_id"] for e in fake.entries["cancelled_items"]] == [
+        "item-GHOST",
+        "item-LAMP",
+    ]
+    order = fake.orders["order-7"]["data"]
+    assert order["partially_cancelled"] is True and order["status"] == "complete"
+    assert all(state == "delivered" for _, state, _, _ in ep_deliveries(database))

@@ -61,12 +61,12 @@ def _product(client: ElasticPathClient, body: dict[str, Any]) -> tuple[str, str]
 
 def _known_entries(database: Database, channel_id: int, keys: list[str]) -> dict[str, str]:
     with database.session(write=False) as session:
-        rows = session.execute(
-            select(ElasticPathEntry.key, ElasticPathEntry.entry_id).where(
+        rows = session.scalars(
+            select(ElasticPathEntry).where(
                 ElasticPathEntry.channel_id == channel_id, ElasticPathEntry.key.in_(keys)
             )
         )
-        return {str(key): str(entry_id) for key, entry_id in rows.tuples()}
+        return {row.key: row.entry_id for row in rows}
 
 
 def _remember_entry(
