@@ -3,13 +3,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from bench.fake_elasticpath import CLIENT_ID, CLIENT_SECRET, FakeStore, delivery
 
 from dropwire.core.db import Database
 from dropwire.core.settings import get_settings
 from dropwire.delivery.relay import Relay
 from dropwire.jobs.service import run_pending
 from tests.delivery.conftest import drain
-from tests.elasticpath.fake_store import CLIENT_ID, CLIENT_SECRET, FakeStore, delivery
 
 WEBHOOK_SECRET = "hook-secret-123"
 

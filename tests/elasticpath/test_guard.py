@@ -3,6 +3,7 @@ deliveries, reading an order and `dropwire elasticpath setup`. The fake store is
 which the guard refuses unless private targets or its network are allowed."""
 
 import pytest
+from bench.fake_elasticpath import CLIENT_ID, CLIENT_SECRET, order_document
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -18,7 +19,6 @@ from dropwire.jobs.models import Job
 from dropwire.jobs.service import run_pending
 from tests.delivery.conftest import drain
 from tests.elasticpath.conftest import WEBHOOK_SECRET
-from tests.elasticpath.fake_store import CLIENT_ID, CLIENT_SECRET, order_document
 
 
 def _deny_private(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,5 @@
 import pytest
+from bench.fake_elasticpath import CLIENT_ID, CLIENT_SECRET, order_document
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -11,7 +12,6 @@ from dropwire.connectors.elasticpath.client import (
 from dropwire.connectors.elasticpath.models import ElasticPathStore
 from dropwire.delivery.models import Delivery
 from tests.elasticpath.conftest import WEBHOOK_SECRET
-from tests.elasticpath.fake_store import CLIENT_ID, CLIENT_SECRET, order_document
 
 
 def ep_deliveries(database, event=None):

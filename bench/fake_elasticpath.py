@@ -1,5 +1,9 @@
 """A fake Elastic Path Commerce store on 127.0.0.1, built from the documented shapes.
 
+Shared by the connector's tests (in-process) and `bench.bench_elasticpath` (its own process,
+`python -m bench.fake_elasticpath`); it lives here so the bench never imports the test suite.
+`GET /__fake/stats` (no token, not recorded) reports calls and token fetches to the bench.
+
 Strict: every admin call needs a live client-credentials token (401 otherwise, also after
 `expire_tokens()`), bodies must have the documented envelope (400 otherwise), impossible order
 transitions answer 422, and `fail_next(method, path_prefix, 429)` answers once with that status
@@ -99,6 +103,8 @@ class FakeStore:
     def handle(self, method: str, target: str, headers: Any, raw: bytes) -> tuple[int, Any]:
         parts = urlsplit(target)
         path, query = parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if path == "/__fake/stats" and method == "GET":
+            return 200, {"calls": len(self.calls), "tokenFetches": self.token_fetches}
         body = None if path == "/oauth/access_token" or not raw else json.loads(raw)
         self.calls.append((method, path, body))
         for index, (m, prefix, status) in enumerate(self.failures):
@@ -529,7 +535,7 @@ def delivery(
     }
 
 
-if __name__ == "__main__":  # `python -m tests.elasticpath.fake_store`: serve until killed (bench)
+if __name__ == "__main__":  # `python -m bench.fake_elasticpath`: serve until killed (bench)
     import sys
 
     served = FakeStore()
