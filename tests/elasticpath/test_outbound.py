@@ -1,4 +1,5 @@
 import pytest
+from bench.fake_elasticpath import CLIENT_ID, CLIENT_SECRET, order_document
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -11,7 +12,6 @@ from dropwire.connectors.elasticpath.client import (
 from dropwire.connectors.elasticpath.models import ElasticPathStore
 from dropwire.delivery.models import Delivery
 from tests.elasticpath.conftest import WEBHOOK_SECRET
-from tests.elasticpath.fake_store import CLIENT_ID, CLIENT_SECRET, order_document
 
 
 def ep_deliveries(database, event=None):
@@ -236,3 +236,85 @@ def test_setup_command_creates_then_updates_the_integration(shop, fake, database
         assert session.scalars(select(ElasticPathStore)).one().integration_id == integration["id"]
     missing = runner.invoke(cli_app, ["elasticpath", "setup", "999", "--public-url", "https://x"])
     assert missing.exit_code == 1
+
+
+def test_entries_created_before_a_failed_link_are_not_created_again(shop, fake, database):
+    shop.product("TENT", vendor_stock=10, store_stock=10)
+    shop.product("MUG", vendor_stock=10, store_stock=10)
+    sale = _paid_order(shop, "order-5", [("TENT", 2), ("MUG", 1)])
+    shop.drain()
+    (purchase,) = sale["purchases"]
+    links = "/v2/flows/orders/entries/order-5/relationships"
+    fake.fail_next("POST", f"{links}/fulfilments", 0)  # entries made, then the link is lost
+    _ship(shop, purchase)
+    shop.drain()
+    made = fake.entries["fulfilment_items"]
+    assert sorted(e["orderitem_id"] for e in made) == ["item-MUG", "item-TENT"]
+    assert fake.paths("POST").count("/v2/flows/fulfilment_items/entries") == 2
+    assert fake.paths("POST").count(f"{links}/fulfilments") == 2  # the lost one, the retry
+    assert sorted(fake.relationships[("order-5", "fulfilments")]) == sorted(e["id"] for e in made)
+    assert ep_deliveries(database, "elasticpath.entries") == [
+        ("elasticpath.entries", "delivered", 2, 201)
+    ]
+    assert fake.orders["order-5"]["data"]["shipping"] == "fulfilled"
+
+
+def test_cancellation_entries_survive_a_failed_link_once(shop, fake, database):
+    shop.product("TENT", vendor_stock=10, store_stock=10)
+    sale = _paid_order(shop, "order-6", [("TENT", 3)])
+    shop.drain()
+    line = sale["saleItems"][0]
+    cancellations = "/v2/flows/orders/entries/order-6/relationships/cancellations"
+    for quantity in (1, 2):  # two separate cancellations: two entries, each made once
+        fake.fail_next("POST", cancellations, 0)
+        response = shop.client.post(
+            f"/api/sales/{sale['id']}/cancel.json",
+            json={"saleItems": [{"id": line["id"], "quantity": quantity}]},
+        )
+        assert response.status_code in (200, 201), response.text
+        shop.drain()
+    made = fake.entries["cancelled_items"]
+    assert [e["cancelled_quantity"] for e in made] == [1, 2]
+    assert fake.relationships[("order-6", "cancellations")] == [e["id"] for e in made]
+    assert fake.orders["order-6"]["data"]["status"] == "cancelled"
+    states = ep_deliveries(database, "elasticpath.entries")
+    assert states == [("elasticpath.entries", "delivered", 2, 201)] * 2
+
+
+def test_cancelling_unrouted_and_in_house_lines_reaches_the_store(shop, fake, database):
+    shop.product("TENT", vendor_stock=10, store_stock=10)
+    shop.product("LAMP", vendor_stock=10, store_stock=10)
+    lamp_variant = shop.client.get("/api/variants.json", params={"where[sku]": "LAMP"}).json()
+    adjusted = shop.client.post(
+        "/api/inventory-adjustments.json",
+        json={"variantId": lamp_variant[0]["id"], "quantity": 5},  # in-house stock goes first
+    )
+    assert adjusted.status_code in (200, 201), adjusted.text
+    shop.products["GHOST"] = "prod-ghost"  # sold by the store, unknown here: never routed
+    fake.stock["prod-ghost"] = {"total": 3, "available": 3, "allocated": 0}
+    sale = _paid_order(shop, "order-7", [("TENT", 1), ("LAMP", 1), ("GHOST", 1)])
+    shop.drain()
+    lines = {item["sku"]: item for item in sale["saleItems"]}
+    (in_house,) = [p for p in sale["purchases"] if not p["isDropship"]]
+    assert [i["saleItemId"] for i in in_house["purchaseItems"]] == [lines["LAMP"]["id"]]
+    assert not any(
+        i["saleItemId"] == lines["GHOST"]["id"]
+        for p in sale["purchases"]
+        for i in p["purchaseItems"]
+    )
+    for sku in ("GHOST", "LAMP"):
+        response = shop.client.post(
+            f"/api/sales/{sale['id']}/cancel.json",
+            json={"saleItems": [{"id": lines[sku]["id"], "quantity": 1}]},
+        )
+        assert response.status_code in (200, 201), response.text
+        shop.drain()
+        assert fake.entries["cancelled_items"][-1]["orderitem_id"] == f"item-{sku}"
+        assert fake.item_fields[f"item-{sku}"]["cancellation_status"] == "cancelled"
+    assert [e["orderitem_id"] for e in fake.entries["cancelled_items"]] == [
+        "item-GHOST",
+        "item-LAMP",
+    ]
+    order = fake.orders["order-7"]["data"]
+    assert order["partially_cancelled"] is True and order["status"] == "complete"
+    assert all(state == "delivered" for _, state, _, _ in ep_deliveries(database))

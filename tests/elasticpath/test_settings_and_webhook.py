@@ -1,5 +1,6 @@
 import json
 
+from bench.fake_elasticpath import CLIENT_SECRET, delivery, order_document
 from sqlalchemy import func, select
 
 from dropwire.apilog.models import ApiLog
@@ -9,7 +10,6 @@ from dropwire.core.encryption import unseal
 from dropwire.jobs.models import Job
 from dropwire.jobs.service import run_pending
 from tests.elasticpath.conftest import WEBHOOK_SECRET, ep_settings
-from tests.elasticpath.fake_store import CLIENT_SECRET, delivery, order_document
 
 ITEMS = [
     {"id": "item-1", "sku": "TENT", "product_id": "prod-tent", "quantity": 2, "amount": 12999},

@@ -7,9 +7,11 @@ the same transaction (so sales never imports delivery).
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 EVENTS_KEY = "sales.events"
+SALES_KEY = "sales.changed_sales"  # sales whose lines changed with no purchase/fulfilment event
 PurchaseEvent = Literal["created", "updated", "cancelled"]
 
 
@@ -45,3 +47,26 @@ def purchase_changed(
 
 def fulfillment_created(session: Session, fulfillment_id: int) -> None:
     pending(session).append(SalesEvent("fulfillment", fulfillment_id, "created"))
+
+
+def lines_cancelled(session: Session, sale_id: int) -> None:
+    """A sale's lines lost units, possibly with no purchase order to tell (never routed, or
+    in-house): channels that mirror line states (Elastic Path) read these sale ids."""
+    changed: set[int] = session.info.setdefault(SALES_KEY, set())
+    changed.add(sale_id)
+
+
+def changed_sales(session: Session) -> set[int]:
+    changed: set[int] = session.info.get(SALES_KEY) or set()
+    return changed
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(session: Session) -> None:
+    session.info.pop(SALES_KEY, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.parent is None:  # a savepoint's rollback keeps the outer's record
+        session.info.pop(SALES_KEY, None)

@@ -385,6 +385,7 @@ def _take_back(
         _announce_cancellation(session, purchase)
     if cancel_units:
         item.quantity_cancelled += quantity
+        events.lines_cancelled(session, item.sale_id)
     if item.quantity_open - (0 if cancel_units else quantity) <= 0:
         item.problem = None
 

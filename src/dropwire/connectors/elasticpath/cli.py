@@ -2,6 +2,7 @@
 
 from typing import Annotated
 
+import httpx
 import typer
 
 from dropwire.connectors.elasticpath import service
@@ -23,7 +24,11 @@ def setup(
         ),
     ],
 ) -> None:
-    """Create or update the store's integration that delivers order events to Dropwire."""
+    """Create or update the store's integration that delivers order events to Dropwire.
+
+    Calls the store through the outbound guard: a private base URL needs
+    DROPWIRE_ALLOW_PRIVATE_TARGETS or DROPWIRE_ALLOWED_TARGET_NETWORKS.
+    """
     from dropwire import models  # noqa: F401  (every table, for the relationships)
 
     database = get_database()
@@ -35,8 +40,12 @@ def setup(
     except ElasticPathError as exc:
         typer.secho(f"Elastic Path refused: {exc} {exc.text}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from exc
-    except DomainError as exc:
-        typer.secho(exc.message, fg=typer.colors.RED, err=True)
+    except DomainError as exc:  # includes a store address the outbound guard refuses
+        named = "; ".join(f"{problem.field}: {problem.message}" for problem in exc.errors)
+        typer.secho(named or exc.message, fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from exc
+    except httpx.HTTPError as exc:
+        typer.secho(f"cannot reach the store: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from exc
     url = (integration.get("configuration") or {}).get("url")
     observes = ", ".join(integration.get("observes", []))

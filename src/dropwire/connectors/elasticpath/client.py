@@ -4,6 +4,11 @@ A token is fetched once and shared by every client of the same store in the proc
 minute before it expires (about an hour); a 401 drops it and retries once with a fresh one.
 429 and 5xx answers are retried a few times, honouring a short `Retry-After`; longer waits are
 left to the caller (the delivery relay reschedules).
+
+Every call, the token fetch included, goes through the outbound guard: a store's base URL is
+chosen by whoever configures the channel, so it is checked like any other user-chosen URL.
+Callers either hand in an already guarded client (the relay's) or an `AddressPolicy`; without
+either, the policy comes from the settings.
 """
 
 import threading
@@ -14,6 +19,9 @@ from hashlib import sha256
 from typing import Any
 
 import httpx
+
+from dropwire.core.outbound import AddressPolicy, guarded_client
+from dropwire.core.settings import get_settings
 
 TOKEN_MARGIN_SECONDS = 60.0
 MAX_INLINE_WAIT_SECONDS = 5.0
@@ -85,6 +93,7 @@ class ElasticPathClient:
         client_secret: str,
         *,
         http: httpx.Client | None = None,
+        policy: AddressPolicy | None = None,
         tokens: TokenCache = TOKENS,
         retries: int = 3,
         timeout: float = 10.0,
@@ -94,7 +103,9 @@ class ElasticPathClient:
         self.client_id = client_id
         self._secret = client_secret
         self._own_http = http is None
-        self.http = http or httpx.Client(follow_redirects=False)
+        if http is None:
+            http = guarded_client(policy or AddressPolicy.from_settings(get_settings()))
+        self.http = http
         self.tokens = tokens
         self.retries = retries
         self.timeout = timeout

@@ -87,3 +87,22 @@ class ElasticPathOrder(IdMixin, TimestampMixin, Base):
     # {"order": {...last order fields sent}, "items": {itemId: [fulfilled, cancelled]},
     #  "fulfillments": [fulfillment ids sent], "cancelled": {itemId: units sent as entries}}
     pushed: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ElasticPathEntry(IdMixin, Base):
+    """A flow entry created in the store, by our stable key for it.
+
+    Written as soon as the store answers, in its own transaction, so a delivery that created its
+    entries but failed to relate them to the order reuses them on the retry instead of creating
+    them again. Keys: `fulfilment:{fulfillmentId}:{itemId}`, `cancellation:{saleId}:{itemId}:{n}`
+    (n = units cancelled so far).
+    """
+
+    __tablename__ = "elasticpath_entries"
+    __table_args__ = (UniqueConstraint("channel_id", "key"),)
+
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(128))
+    flow: Mapped[str] = mapped_column(String(64))
+    entry_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,10 +1,11 @@
 """What Elastic Path stores must hear, decided just before a transaction commits.
 
 The same signals the outbox reads: touched variants (stock), sales events (order states) and
-variants marked for publishing (products). This listener runs ahead of the outbox's and only
-reads them. Stock pushes are recorded as pushed here, so the outbox's own pass finds nothing left
-for these channel variants. Deliveries are written in the same transaction; the relay sends them
-through this connector's transport after commit.
+variants marked for publishing (products), plus the sales whose lines were cancelled (lines never
+routed or in-house included, which no purchase-order event mentions). This listener runs ahead
+of the outbox's and only reads them. Stock pushes are recorded as pushed here, so the outbox's
+own pass finds nothing left for these channel variants. Deliveries are written in the same
+transaction; the relay sends them through this connector's transport after commit.
 """
 
 from typing import Any
@@ -147,13 +148,15 @@ def _queue_store_calls(session: Session) -> None:
     touched: set[int] | None = session.info.get(TOUCHED_KEY)
     recorded: list[sales_events.SalesEvent] | None = session.info.get(sales_events.EVENTS_KEY)
     published: set[int] | None = session.info.get(PUBLISH_KEY)
-    if not (touched or recorded or published):
+    cancelled = sales_events.changed_sales(session)  # lines cancelled with no PO to tell
+    if not (touched or recorded or published or cancelled):
         return
     stores = {store.channel_id: store for store in session.scalars(select(ElasticPathStore))}
     if not stores:
         return
-    if recorded:
-        queue_order_states(session, stores, _sale_ids(session, recorded))
+    if recorded or cancelled:
+        sale_ids = set(cancelled) | (_sale_ids(session, recorded) if recorded else set())
+        queue_order_states(session, stores, sale_ids)
     if published:
         queue_products(session, stores, set(published))
     if touched:

@@ -2,6 +2,8 @@
 
 import hmac
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +22,7 @@ from dropwire.connectors.elasticpath.models import (
 )
 from dropwire.core.encryption import EncryptionUnavailable, seal, unseal
 from dropwire.core.errors import DomainError, Invalid, NotFound
+from dropwire.core.outbound import TargetRefused
 from dropwire.core.time import utcnow
 from dropwire.delivery.outbox import emit
 from dropwire.inbound import service as inbound
@@ -94,11 +97,22 @@ def get_store(session: Session, channel_id: int) -> ElasticPathStore:
 
 
 def client_for(store: ElasticPathStore, **options: Any) -> ElasticPathClient:
+    """A client for the store; without `http`, a guarded one with the settings' policy."""
     if store.client_secret_sealed is None:
         raise Invalid("elasticPath.clientSecret", "no client secret is stored")
     return ElasticPathClient(
         store.base_url, store.client_id, unseal(store.client_secret_sealed), **options
     )
+
+
+@contextmanager
+def refused_as_invalid() -> Iterator[None]:
+    """A forbidden store address is the channel's configuration at fault, not a passing error:
+    say so (a 422-style problem on `elasticPath.baseUrl`) instead of retrying."""
+    try:
+        yield
+    except TargetRefused as exc:
+        raise Invalid("elasticPath.baseUrl", str(exc)) from exc
 
 
 # --- order events in -----------------------------------------------------------------------
@@ -186,7 +200,8 @@ def apply_event(session: Session, channel_id: int, item: dict[str, Any]) -> Appl
     if not isinstance(order, dict):  # only `{type, id}` came: read the order itself
         client = client_for(store)
         try:
-            order = client.get_order(order_id)
+            with refused_as_invalid():
+                order = client.get_order(order_id)
         finally:
             client.close()
     record = _order_record(session, channel_id, order_id)
@@ -299,6 +314,7 @@ def sync_order(
                 continue
             entries.append(
                 {
+                    "key": f"fulfilment:{fulfillment.id}:{item_id}",
                     "orderitem_id": item_id,
                     "fulfilled_quantity": line.quantity,
                     "fulfilled_sku": sale_item.sku,
@@ -332,6 +348,7 @@ def sync_order(
         if newly > 0:
             cancellations.append(
                 {
+                    "key": f"cancellation:{sale.id}:{item_id}:{item.quantity_cancelled}",
                     "orderitem_id": item_id,
                     "cancelled_quantity": newly,
                     "total_quantity": item.quantity,
@@ -463,16 +480,17 @@ def setup_integration(
     own = client is None
     client = client or client_for(store)
     try:
-        integration_id = store.integration_id
-        if integration_id is None:
-            for existing in client.list_integrations():
-                if (existing.get("configuration") or {}).get("url") == url:
-                    integration_id = str(existing["id"])
-                    break
-        if integration_id is None:
-            integration = client.create_integration(fields)
-        else:
-            integration = client.update_integration(integration_id, fields)
+        with refused_as_invalid():
+            integration_id = store.integration_id
+            if integration_id is None:
+                for existing in client.list_integrations():
+                    if (existing.get("configuration") or {}).get("url") == url:
+                        integration_id = str(existing["id"])
+                        break
+            if integration_id is None:
+                integration = client.create_integration(fields)
+            else:
+                integration = client.update_integration(integration_id, fields)
     finally:
         if own:
             client.close()

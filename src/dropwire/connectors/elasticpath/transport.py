@@ -9,14 +9,18 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus
 from dropwire.connectors.elasticpath import service
 from dropwire.connectors.elasticpath.client import ElasticPathClient, ElasticPathError
+from dropwire.connectors.elasticpath.models import ElasticPathEntry
 from dropwire.core.db import Database
+from dropwire.core.time import utcnow
 from dropwire.delivery import transports
 from dropwire.delivery.transports import Message, Sent
+from dropwire.inventory.locking import insert_ignoring_conflict
 
 EXCERPT = 500
 
@@ -55,21 +59,67 @@ def _product(client: ElasticPathClient, body: dict[str, Any]) -> tuple[str, str]
     return str(client.update_product(str(found["id"]), attributes)["id"]), "updated"
 
 
-def _entries(client: ElasticPathClient, body: dict[str, Any]) -> str:
-    ids = []
-    for entry in body["entries"]:
-        created = client.call(
-            "POST",
-            f"/v2/flows/{body['flow']}/entries",
-            json={"data": {"type": "entry", **entry}},
+def _known_entries(database: Database, channel_id: int, keys: list[str]) -> dict[str, str]:
+    with database.session(write=False) as session:
+        rows = session.scalars(
+            select(ElasticPathEntry).where(
+                ElasticPathEntry.channel_id == channel_id, ElasticPathEntry.key.in_(keys)
+            )
         )
-        ids.append(str(created["data"]["id"]))
+        return {row.key: row.entry_id for row in rows}
+
+
+def _remember_entry(
+    database: Database, channel_id: int, key: str, flow: str, entry_id: str
+) -> None:
+    """Committed at once: if relating the entries fails next, the retry finds this one."""
+    with database.transaction() as session:
+        insert_ignoring_conflict(
+            session,
+            ElasticPathEntry,
+            {
+                "channel_id": channel_id,
+                "key": key,
+                "flow": flow,
+                "entry_id": entry_id,
+                "created_at": utcnow(),
+            },
+            ["channel_id", "key"],
+        )
+
+
+def _entries(
+    database: Database, message: Message, client: ElasticPathClient, body: dict[str, Any]
+) -> str:
+    """Create the flow entries not created by an earlier attempt, then relate all of them.
+
+    Each entry carries a stable `key` (not sent to the store); deliveries queued before keys
+    existed fall back to the delivery id and the entry's position.
+    """
+    channel_id, flow = message.channel_id or 0, str(body["flow"])
+    keyed = [
+        (str(entry.get("key") or f"delivery:{message.id}:{index}"), entry)
+        for index, entry in enumerate(body["entries"])
+    ]
+    known = _known_entries(database, channel_id, [key for key, _ in keyed])
+    ids = []
+    for key, entry in keyed:
+        entry_id = known.get(key)
+        if entry_id is None:
+            fields = {name: value for name, value in entry.items() if name != "key"}
+            created = client.call(
+                "POST", f"/v2/flows/{flow}/entries", json={"data": {"type": "entry", **fields}}
+            )
+            entry_id = str(created["data"]["id"])
+            _remember_entry(database, channel_id, key, flow, entry_id)
+        ids.append(entry_id)
     client.call(
         "POST",
         str(body["relationship"]),
-        json={"data": [{"type": body["flow"], "id": entry_id} for entry_id in ids]},
+        json={"data": [{"type": flow, "id": entry_id} for entry_id in ids]},
     )
-    return f"{len(ids)} {body['flow']} entries"
+    reused = len(known)
+    return f"{len(ids)} {flow} entries" + (f" ({reused} from an earlier attempt)" if reused else "")
 
 
 def _connect(channel_variant_id: int, product_id: str) -> Any:
@@ -101,7 +151,7 @@ def send(database: Database, message: Message, http: httpx.Client) -> Sent:
                 on_delivered=_connect(message.subject_id, product_id),
             )
         if message.event == "elasticpath.entries":
-            return Sent(status=201, excerpt=_entries(client, body))
+            return Sent(status=201, excerpt=_entries(database, message, client, body))
         response = client.request(str(body["method"]), str(body["path"]), json=body.get("json"))
         sent = Sent(status=response.status_code, excerpt=response.text[:EXCERPT])
         if response.status_code == 429:
@@ -111,6 +161,9 @@ def send(database: Database, message: Message, http: httpx.Client) -> Sent:
     except ElasticPathError as exc:
         wait = timedelta(seconds=exc.retry_after) if exc.retry_after else None
         return Sent(status=exc.status, excerpt=f"{exc}: {exc.text}"[:EXCERPT], retry_after=wait)
+    except (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError) as exc:
+        # the store is unreachable or hung up: an ordinary failed attempt, retried later
+        return Sent(error=f"{type(exc).__name__}: {exc}"[:EXCERPT])
 
 
 transports.register(service.TRANSPORT, send)

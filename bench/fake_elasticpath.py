@@ -1,8 +1,13 @@
 """A fake Elastic Path Commerce store on 127.0.0.1, built from the documented shapes.
 
+Shared by the connector's tests (in-process) and `bench.bench_elasticpath` (its own process,
+`python -m bench.fake_elasticpath`); it lives here so the bench never imports the test suite.
+`GET /__fake/stats` (no token, not recorded) reports calls and token fetches to the bench.
+
 Strict: every admin call needs a live client-credentials token (401 otherwise, also after
 `expire_tokens()`), bodies must have the documented envelope (400 otherwise), impossible order
-transitions answer 422, and `fail_next(method, path_prefix, 429)` answers once with that status.
+transitions answer 422, and `fail_next(method, path_prefix, 429)` answers once with that status
+(status 0: the connection is dropped without an answer, before the call has any effect).
 """
 
 import json
@@ -98,6 +103,8 @@ class FakeStore:
     def handle(self, method: str, target: str, headers: Any, raw: bytes) -> tuple[int, Any]:
         parts = urlsplit(target)
         path, query = parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if path == "/__fake/stats" and method == "GET":
+            return 200, {"calls": len(self.calls), "tokenFetches": self.token_fetches}
         body = None if path == "/oauth/access_token" or not raw else json.loads(raw)
         self.calls.append((method, path, body))
         for index, (m, prefix, status) in enumerate(self.failures):
@@ -293,6 +300,12 @@ class FakeStore:
     # flows (custom data)
     def post_entry(self, flow: str, body: Any, **_: Any) -> tuple[int, Any]:
         data = self._data(body, "entry")
+        fields = FLOW_FIELDS.get(flow)
+        if fields is None:
+            raise _error(404, "Not Found", f"flow {flow}")
+        unknown = set(data) - fields - {"type"}
+        if unknown:
+            raise _error(400, "Bad Request", f"unknown fields {sorted(unknown)}")
         entry = {**data, "id": uuid.uuid4().hex}
         self.entries.setdefault(flow, []).append(entry)
         return 201, {"data": entry}
@@ -330,6 +343,9 @@ class FakeStore:
                     status, body = store.handle(method, self.path, headers, raw)
                 except Reply as reply:
                     status, body, extra = reply.status, reply.body, reply.headers
+                    if status == 0:  # injected: hang up without answering
+                        self.close_connection = True
+                        return
                 except ValueError:
                     status, body = 400, {"errors": [{"status": "400", "title": "Bad JSON"}]}
                 payload = json.dumps(body).encode()
@@ -364,6 +380,29 @@ class FakeStore:
             self.server.server_close()
             self.server = None
 
+
+# The custom flows the Onport integration creates (reference notes, "Fulfilment back into EPCC").
+FLOW_FIELDS = {
+    "fulfilment_items": {
+        "orderitem_id",
+        "fulfilled_quantity",
+        "fulfilled_sku",
+        "total_quantity",
+        "tracking_url",
+        "label_url",
+        "tracking_number",
+        "instance_id",
+        "fulfilment_id",
+    },
+    "cancelled_items": {
+        "orderitem_id",
+        "cancelled_quantity",
+        "total_quantity",
+        "instance_id",
+        "sale_return_id",
+        "refund_amount",
+    },
+}
 
 ROUTES = [
     (r"/v2/orders/([^/]+)", "get_order"),
@@ -496,7 +535,7 @@ def delivery(
     }
 
 
-if __name__ == "__main__":  # `python -m tests.elasticpath.fake_store`: serve until killed (bench)
+if __name__ == "__main__":  # `python -m bench.fake_elasticpath`: serve until killed (bench)
     import sys
 
     served = FakeStore()
