@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from dropwire.apilog.models import ApiLog
 from dropwire.core.db import Database
 from dropwire.core.errors import DomainError
-from dropwire.http.api_log_middleware import LOGGED_KEY, log_row
+from dropwire.http.api_log_middleware import LOGGED_KEY, SYNC_API, log_row
 from dropwire.http.errors import error_response
 from dropwire.http.idempotency import CLAIM_KEY, remember_in
 
@@ -81,7 +81,7 @@ def _finish_write(session: Session, request: Request, response: Response) -> Non
     claim = request.scope.get(CLAIM_KEY)
     if claim is not None:
         remember_in(session, claim, response)
-    logged = request.url.path.startswith("/api/")  # async items are logged as they are applied
+    logged = request.url.path.startswith(SYNC_API)  # async items are logged as they are applied
     if logged:
         session.execute(insert(ApiLog), [log_row(request.scope, response.status_code)])
     session.commit()
