@@ -7,7 +7,8 @@ from dropwire.auth.service import Principal, create_api_user
 from dropwire.auth.throttle import SignInThrottle
 from dropwire.auth.users import verify_password
 from dropwire.core.errors import TooManyRequests
-from dropwire.http.deps import DbSession, Unauthorized
+from dropwire.http.credentials import Unauthorized
+from dropwire.http.deps import DbSession
 from dropwire.http.routing import UnitOfWorkRoute
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Auth"])

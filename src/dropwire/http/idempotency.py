@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dropwire.auth.service import authenticate
 from dropwire.core.db import Base, Database, IdMixin
 from dropwire.core.time import utcnow
+from dropwire.http.credentials import presented_token
 from dropwire.http.errors import error_response
 from dropwire.http.request_body import BODY_KEY
 
@@ -87,11 +88,14 @@ class IdempotencyMiddleware:
             response = error_response(400, "Idempotency-Key must be 1 to 255 characters")
             await response(scope, receive, send)
             return
-        owner = _sha256(headers.get(b"authorization", b""))
+        token = presented_token(scope)
+        if token is None:
+            await self.app(scope, receive, send)  # the route answers 401 as usual
+            return
+        owner = _sha256(token.encode())  # the same caller whether header or ?access_token=
         fingerprint = _sha256(
             scope["method"].encode(), scope["path"].encode(), scope.get(BODY_KEY, b"")
         )
-        token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")[2].strip()
         outcome = await to_thread.run_sync(self._claim, owner, key, fingerprint, token)
         if outcome is _UNAUTHENTICATED:
             await self.app(scope, receive, send)  # the route answers 401 as usual
