@@ -134,3 +134,23 @@ def test_access_token_keys_are_scoped_per_token(anonymous, admin_token, database
         assert "Idempotent-Replayed" not in response.headers
     listed = anonymous.get(f"/api/channels.json?access_token={admin_token}")
     assert listed.headers["X-Total-Count"] == "2"
+
+
+def test_a_replayed_answer_names_the_ignored_fields_like_the_first(client):
+    headers = {"Idempotency-Key": "extra-fields"}
+    body = {"name": "Store", "onportOnly": 1, "legacyFlag": True}
+    first = client.post("/api/channels.json", json=body, headers=headers)
+    second = client.post("/api/channels.json", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.headers["Dropwire-Ignored-Fields"] == "onportOnly, legacyFlag"
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert second.headers["Dropwire-Ignored-Fields"] == first.headers["Dropwire-Ignored-Fields"]
+    assert second.json() == first.json()
+
+
+def test_a_replay_without_ignored_fields_names_none(client):
+    headers = {"Idempotency-Key": "clean"}
+    client.post("/api/channels.json", json={"name": "Store"}, headers=headers)
+    second = client.post("/api/channels.json", json={"name": "Store"}, headers=headers)
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert "Dropwire-Ignored-Fields" not in second.headers

@@ -126,3 +126,11 @@ def test_async_items_log_what_they_ignored(client, store, database):
     assert row["problem"] == (
         "ignored fields: source, saleDefaults.resellerId, lineItems[0].variant.externalSku"
     )
+
+
+def test_ignored_field_names_outside_ascii_are_escaped_in_the_header(client):
+    response = client.post(
+        "/api/channels.json", json={"name": "Store", "prénom€": 1, "a\nb": 2, "ok": 3}
+    )
+    assert response.status_code == 201  # was a 500: a header value must be latin-1
+    assert response.headers["Dropwire-Ignored-Fields"] == "pr\\xe9nom\\u20ac, a\\nb, ok"

@@ -28,12 +28,24 @@ class InputPolicyMiddleware:
             scope[IGNORED_KEY] = report.ignored
 
             async def named(message: Message) -> None:
-                if message["type"] == "http.response.start" and report.ignored:
-                    headers = MutableHeaders(scope=message)
-                    headers.append(HEADER, ", ".join(report.ignored)[:_MAX_HEADER])
+                if message["type"] == "http.response.start" and (value := ignored_header(scope)):
+                    MutableHeaders(scope=message).append(HEADER, value)
                 await send(message)
 
             await self.app(scope, receive, named)
+
+
+def ignored_header(scope: Scope) -> str | None:
+    """The `Dropwire-Ignored-Fields` value of a request (also kept to replay an idempotent one).
+
+    Field names are any JSON strings; a header carries printable ASCII only, so others are
+    escaped (`\\xe9`, `\\u20ac`, `\\n`) rather than failing the answer.
+    """
+    ignored = scope.get(IGNORED_KEY)
+    if not ignored:
+        return None
+    names = (name.encode("unicode_escape").decode("ascii") for name in ignored)
+    return ", ".join(names)[:_MAX_HEADER]
 
 
 def ignored_note(scope: Scope) -> str | None:

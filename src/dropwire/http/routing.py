@@ -28,6 +28,7 @@ from dropwire.core.errors import DomainError
 from dropwire.http.api_log_middleware import LOGGED_KEY, SYNC_API, log_row
 from dropwire.http.errors import error_response
 from dropwire.http.idempotency import CLAIM_KEY, remember_in
+from dropwire.http.input_policy import ignored_header
 
 log = logging.getLogger("dropwire.http")
 
@@ -80,7 +81,7 @@ def _finish_write(session: Session, request: Request, response: Response) -> Non
     """Add the idempotency record and the API-log row to the transaction, then commit."""
     claim = request.scope.get(CLAIM_KEY)
     if claim is not None:
-        remember_in(session, claim, response)
+        remember_in(session, claim, response, ignored_fields=ignored_header(request.scope))
     logged = request.url.path.startswith(SYNC_API)  # async items are logged as they are applied
     if logged:
         session.execute(insert(ApiLog), [log_row(request.scope, response.status_code)])
