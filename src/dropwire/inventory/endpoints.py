@@ -122,7 +122,7 @@ def create_inventory_adjustment(
 
 @router.put("/variants/{variant_id}/set-level.json", response_model=InventoryAdjustmentRead)
 def set_variant_level(
-    variant_id: int, data: SetLevel, session: DbSession, principal: AdminPrincipal
+    variant_id: PathId, data: SetLevel, session: DbSession, principal: AdminPrincipal
 ) -> InventoryAdjustmentRead:
     """Onport's way to set a variant's stocked units at a warehouse."""
     get_variant(session, variant_id)
@@ -139,7 +139,7 @@ def set_variant_level(
 
 @router.put("/channels/{channel_id}/set-variant-level.json", response_model=InventoryAdjustmentRead)
 def set_channel_variant_level(
-    channel_id: int, data: ChannelSetLevel, session: DbSession, principal: AdminPrincipal
+    channel_id: PathId, data: ChannelSetLevel, session: DbSession, principal: AdminPrincipal
 ) -> InventoryAdjustmentRead:
     """Set-level by the channel's own id of the variant (its listing), or by SKU."""
     get_channel(session, channel_id)

@@ -181,7 +181,7 @@ def get_sale(sale_id: PathId, session: DbSession, _: AdminPrincipal) -> Sale:
 
 @router.put("/sales/{sale_id}.json", response_model=SaleRead)
 def update_sale(
-    sale_id: int, data: SaleUpdate, session: DbSession, principal: AdminPrincipal
+    sale_id: PathId, data: SaleUpdate, session: DbSession, principal: AdminPrincipal
 ) -> Sale:
     """Change a sale's header: Onport's sale fields at the top level, or ours nested."""
     sale = service.update_sale(session, service.get_sale(session, sale_id), data, principal.name)
@@ -205,7 +205,7 @@ def cancel_sale(
 
 @router.post("/sales/{sale_id}/returns.json", response_model=SaleReturnRead, status_code=201)
 def create_sale_return(
-    sale_id: int, data: SaleReturnCreate, session: DbSession, principal: AdminPrincipal
+    sale_id: PathId, data: SaleReturnCreate, session: DbSession, principal: AdminPrincipal
 ) -> SaleReturn:
     """Record items coming back; `restock` puts them into stocked at a warehouse."""
     sale = service.get_sale(session, sale_id)
@@ -223,7 +223,7 @@ def list_sale_returns(
 
 
 @router.get("/sale-returns/{sale_return_id}.json", response_model=SaleReturnRead)
-def get_sale_return(sale_return_id: int, session: DbSession, _: AdminPrincipal) -> SaleReturn:
+def get_sale_return(sale_return_id: PathId, session: DbSession, _: AdminPrincipal) -> SaleReturn:
     sale_return = session.get(SaleReturn, sale_return_id)
     if sale_return is None:
         raise NotFound("Sale return", sale_return_id)
@@ -284,7 +284,7 @@ def update_purchase(
 
 @router.put("/purchases/{purchase_id}/cancel.json", response_model=PurchaseRead)
 def cancel_purchase(
-    purchase_id: int,
+    purchase_id: PathId,
     session: DbSession,
     principal: CurrentPrincipal,
     data: PurchaseCancel | None = None,
@@ -333,19 +333,21 @@ def create_purchase_status(
 
 
 @router.get("/purchase-statuses/{status_id}.json", response_model=PurchaseStatusRead)
-def get_purchase_status(status_id: int, session: DbSession, _: CurrentPrincipal) -> PurchaseStatus:
+def get_purchase_status(
+    status_id: PathId, session: DbSession, _: CurrentPrincipal
+) -> PurchaseStatus:
     return statuses.get(session, status_id)
 
 
 @router.put("/purchase-statuses/{status_id}.json", response_model=PurchaseStatusRead)
 def update_purchase_status(
-    status_id: int, data: PurchaseStatusUpdate, session: DbSession, _: AdminPrincipal
+    status_id: PathId, data: PurchaseStatusUpdate, session: DbSession, _: AdminPrincipal
 ) -> PurchaseStatus:
     return statuses.update(session, statuses.get(session, status_id), data)
 
 
 @router.delete("/purchase-statuses/{status_id}.json", status_code=204)
-def delete_purchase_status(status_id: int, session: DbSession, _: AdminPrincipal) -> Response:
+def delete_purchase_status(status_id: PathId, session: DbSession, _: AdminPrincipal) -> Response:
     statuses.delete(session, statuses.get(session, status_id))
     return Response(status_code=204)
 
