@@ -1,8 +1,15 @@
 """Onport's token login (`POST /auth/login`) and `?access_token=`."""
 
-import pytest
+import json
+import re
 
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from dropwire.apilog.models import ApiLog
 from dropwire.auth.users import create_user
+from dropwire.http.app import create_app
 from dropwire.vendors.models import DropshipProvider
 
 PASSWORD = "correct horse battery"
@@ -71,3 +78,58 @@ def test_login_is_also_under_api(anonymous, people):
         "/api/auth/login", json={"role": "api", "email": "admin@example.com", "password": PASSWORD}
     )
     assert response.status_code == 200
+
+
+def test_failed_logins_are_throttled_per_account(anonymous, people):
+    for _ in range(5):  # DROPWIRE_SIGN_IN_LIMIT_ACCOUNT: 5/minute
+        assert login(anonymous, email="admin@example.com", password="wrong!").status_code == 401
+    refused = login(anonymous, role="api", email="ADMIN@example.com", password=PASSWORD)
+    assert refused.status_code == 429  # even the right password waits, in any letter case
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert "Too many failed logins" in refused.json()["message"]
+    other = login(anonymous, role="dropship_provider", email="kiln@example.com", password=PASSWORD)
+    assert other.status_code == 200
+
+
+def test_failed_logins_are_throttled_per_address_at_both_paths(database, settings, people):
+    tight = settings.model_copy(update={"sign_in_limit_ip": "3/minute"})
+    with TestClient(create_app(database, tight)) as client:
+        for n, path in enumerate(["/auth/login", "/api/auth/login", "/auth/login"]):
+            body = {"email": f"nobody{n}@example.com", "password": "wrong"}
+            assert client.post(path, json=body).status_code == 401
+        good = {"role": "api", "email": "admin@example.com", "password": PASSWORD}
+        assert client.post("/api/auth/login", json=good).status_code == 429
+        assert client.post("/auth/login", json=good).status_code == 429
+
+
+def test_login_failures_count_against_web_sign_in_too(anonymous, people):
+    """One set of counters: the API login and the web form check the same passwords."""
+    for _ in range(5):
+        login(anonymous, email="admin@example.com", password="wrong!")
+    form = anonymous.get("/sign-in")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert csrf is not None
+    answer = anonymous.post(
+        "/sign-in",
+        data={"email": "admin@example.com", "password": PASSWORD, "csrf_token": csrf.group(1)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 429
+
+
+def test_logins_are_in_the_api_log_at_both_paths(anonymous, database, people):
+    ok = login(anonymous, role="api", email="admin@example.com", password=PASSWORD)
+    anonymous.post("/api/auth/login", json={"email": "admin@example.com", "password": "nope!"})
+    anonymous.app.state.api_log_writer.flush()
+    with database.session(write=False) as session:
+        rows = list(session.scalars(select(ApiLog).order_by(ApiLog.id)))
+    assert [(r.method, r.endpoint, r.http_status) for r in rows] == [
+        ("POST", "/auth/login", 200),
+        ("POST", "/api/auth/login", 401),
+    ]
+    assert rows[0].api_user_id == ok.json()["id"]
+    assert rows[0].api_user_name == "login: admin@example.com"
+    assert rows[0].payload is None  # a success keeps no body (and the token is never logged)
+    assert rows[1].problem == "Wrong email, password or role"
+    assert "nope!" not in json.dumps(rows[1].payload)  # the password is redacted
+    assert rows[1].payload["email"] == "admin@example.com"

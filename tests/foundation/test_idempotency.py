@@ -100,3 +100,57 @@ def test_a_revoked_token_replays_nothing(client, database):
     replay = client.post("/api/channels.json", json={"name": "S"}, headers=headers)
     assert replay.status_code == 401
     assert "Idempotent-Replayed" not in replay.headers
+
+
+def test_access_token_callers_get_idempotency_like_header_callers(anonymous, admin_token):
+    """The key belongs to the token, wherever the token is sent."""
+    key = {"Idempotency-Key": "either-place"}
+    by_header = {"Authorization": f"Bearer {admin_token}", **key}
+    first = anonymous.post(
+        f"/api/channels.json?access_token={admin_token}", json={"name": "S"}, headers=key
+    )
+    second = anonymous.post("/api/channels.json", json={"name": "S"}, headers=by_header)
+    third = anonymous.post(
+        f"/api/channels.json?access_token={admin_token}", json={"name": "S"}, headers=key
+    )
+    assert first.status_code == second.status_code == third.status_code == 201
+    assert "Idempotent-Replayed" not in first.headers
+    assert second.headers["Idempotent-Replayed"] == third.headers["Idempotent-Replayed"] == "true"
+    assert second.json() == third.json() == first.json()
+    listed = anonymous.get(
+        "/api/channels.json", headers={"Authorization": by_header["Authorization"]}
+    )
+    assert listed.headers["X-Total-Count"] == "1"
+
+
+def test_access_token_keys_are_scoped_per_token(anonymous, admin_token, database):
+    other = make_token(database, "other")
+    key = {"Idempotency-Key": "shared"}
+    for token in (admin_token, other):
+        response = anonymous.post(
+            f"/api/channels.json?access_token={token}", json={"name": "S"}, headers=key
+        )
+        assert response.status_code == 201
+        assert "Idempotent-Replayed" not in response.headers
+    listed = anonymous.get(f"/api/channels.json?access_token={admin_token}")
+    assert listed.headers["X-Total-Count"] == "2"
+
+
+def test_a_replayed_answer_names_the_ignored_fields_like_the_first(client):
+    headers = {"Idempotency-Key": "extra-fields"}
+    body = {"name": "Store", "onportOnly": 1, "legacyFlag": True}
+    first = client.post("/api/channels.json", json=body, headers=headers)
+    second = client.post("/api/channels.json", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.headers["Dropwire-Ignored-Fields"] == "onportOnly, legacyFlag"
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert second.headers["Dropwire-Ignored-Fields"] == first.headers["Dropwire-Ignored-Fields"]
+    assert second.json() == first.json()
+
+
+def test_a_replay_without_ignored_fields_names_none(client):
+    headers = {"Idempotency-Key": "clean"}
+    client.post("/api/channels.json", json={"name": "Store"}, headers=headers)
+    second = client.post("/api/channels.json", json={"name": "Store"}, headers=headers)
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert "Dropwire-Ignored-Fields" not in second.headers

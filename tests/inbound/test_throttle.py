@@ -92,3 +92,13 @@ def test_redis_storage_is_shared_between_apps(database, settings, admin_token):
         assert one.get("/api/channels.json", headers=token_headers).status_code == 200
         assert two.get("/api/channels.json", headers=token_headers).status_code == 200
         assert one.get("/api/channels.json", headers=token_headers).status_code == 429
+
+
+def test_access_token_callers_are_throttled_as_one_identity_with_the_header(throttled, admin_token):
+    by_query = f"/api/channels.json?access_token={admin_token}"
+    by_header = {"Authorization": f"Bearer {admin_token}"}
+    assert throttled.get(by_query).status_code == 200
+    assert throttled.get("/api/channels.json", headers=by_header).status_code == 200
+    assert throttled.get(by_query).headers["X-RateLimit-Remaining"] == "0"
+    assert throttled.get("/api/channels.json", headers=by_header).status_code == 429
+    assert throttled.get(by_query).status_code == 429

@@ -1,52 +1,93 @@
-"""0010_onport rewrites sales stored in snake_case and seeds the purchase statuses."""
+"""0010_onport rewrites sales stored in snake_case and seeds the purchase statuses.
+
+It runs on the test database's engine: a temporary SQLite file, or, when
+DROPWIRE_TEST_DATABASE_URL is PostgreSQL, a scratch database on that server (created and dropped
+here, since the shared test database is already migrated).
+"""
 
 import json
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from dropwire.core.db import Database
 from dropwire.core.migrations import alembic_config
 
 
-def test_existing_sales_become_camel_case(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'old.db'}")
-    config = alembic_config(database)
+@pytest.fixture
+def unmigrated(tmp_path: Path) -> Iterator[Database]:
+    """An empty database of the kind the tests run on."""
+    url = os.environ.get("DROPWIRE_TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        database = Database(f"sqlite:///{tmp_path / 'old.db'}")
+        yield database
+        database.dispose()
+        return
+    base = make_url(url)
+    scratch = base.set(database=f"{base.database}_migration_{uuid.uuid4().hex[:8]}")
+    server = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{scratch.database}"'))
+    database = Database(scratch.render_as_string(hide_password=False))
+    try:
+        yield database
+    finally:
+        database.dispose()
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}" WITH (FORCE)'))
+        server.dispose()
+
+
+def _json(value: Any) -> Any:
+    """JSON columns come back as text from SQLite and already parsed from PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def test_existing_sales_become_camel_case(unmigrated: Database) -> None:
+    config = alembic_config(unmigrated)
     command.upgrade(config, "0007_users")
-    now = "2026-01-01 00:00:00"
-    with database.transaction() as session:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with unmigrated.transaction() as session:
         session.execute(
             text(
                 "INSERT INTO channels (id, name, parent_channel, inventory_sync,"
                 " automatically_cancel_sales, connect_to_feed, created_at, updated_at)"
-                " VALUES (1, 'Store', 'custom', 'all', 1, 1, :now, :now)"
+                " VALUES (1, 'Store', 'custom', 'all', :yes, :yes, :now, :now)"
             ),
-            {"now": now},
+            {"yes": True, "now": now},
         )
         session.execute(
             text(
                 "INSERT INTO sales (id, channel_id, external_id, reference, customer,"
                 " sale_defaults, shipping, options, dropship_problems, inventory_status,"
                 " payment_status, cancellation_status, last_purchase_number, created_at,"
-                " updated_at) VALUES (1, 1, 'x', '10001', :customer, :defaults, :shipping, '{}',"
-                " '[]', 'notFulfilled', 'notPaid', 'none', 0, :now, :now)"
+                " updated_at) VALUES (1, 1, 'x', '10001', :customer, :defaults, :shipping,"
+                " :options, :problems, 'notFulfilled', 'notPaid', 'none', 0, :now, :now)"
             ),
             {
                 "customer": json.dumps({"first_name": "Ada"}),
                 "defaults": json.dumps({"receiver_first_name": "Ada", "receiver_zip": "1"}),
                 "shipping": json.dumps([{"service_level": "ground"}]),
+                "options": "{}",
+                "problems": "[]",
                 "now": now,
             },
         )
     command.upgrade(config, "heads")
-    with database.transaction() as session:
+    with unmigrated.transaction() as session:
         row = session.execute(
             text("SELECT customer, sale_defaults, shipping, return_status FROM sales")
         ).one()
         names = [r[0] for r in session.execute(text("SELECT name FROM purchase_statuses"))]
-    assert json.loads(row.customer) == {"firstName": "Ada"}
-    assert json.loads(row.sale_defaults) == {"receiverFirstName": "Ada", "receiverZip": "1"}
-    assert json.loads(row.shipping) == [{"serviceLevel": "ground"}]
+    assert _json(row.customer) == {"firstName": "Ada"}
+    assert _json(row.sale_defaults) == {"receiverFirstName": "Ada", "receiverZip": "1"}
+    assert _json(row.shipping) == [{"serviceLevel": "ground"}]
     assert row.return_status == "notReturned"
     assert sorted(names) == ["Acknowledged", "Rejected", "Unacknowledged"]
-    database.dispose()

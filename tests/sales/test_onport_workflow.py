@@ -242,3 +242,27 @@ def test_set_level_endpoints(world):
     )
     assert missing.status_code == 422
     assert missing.json()["errors"][0]["field"] == "externalId"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/api/sale-returns/{id}.json", {}),
+        ("GET", "/api/purchase-statuses/{id}.json", {}),
+        ("PUT", "/api/purchase-statuses/{id}.json", {}),
+        ("DELETE", "/api/purchase-statuses/{id}.json", {}),
+        ("PUT", "/api/sales/{id}.json", {}),
+        ("POST", "/api/sales/{id}/returns.json", {"items": [{"saleItemId": 1, "quantity": 1}]}),
+        ("PUT", "/api/purchases/{id}/cancel.json", {}),
+        ("PUT", "/api/variants/{id}/set-level.json", {"quantity": 1}),
+        ("PUT", "/api/channels/{id}/set-variant-level.json", {"quantity": 1, "sku": "A"}),
+        ("GET", "/api/inventory-feeds/{id}/runs.json", {}),
+        ("GET", "/api/inventory-feed-runs/{id}.json", {}),
+        ("POST", "/api/inventory-feed-runs/{id}/approve.json", {}),
+    ],
+)
+def test_ids_beyond_the_integer_columns_are_404_not_500(client, method, path, body):
+    """Schemathesis found these answering 500 (SQLite overflows, PostgreSQL refuses the int)."""
+    for record_id in (2**31, 10**22):
+        response = client.request(method, path.format(id=record_id), json=body)
+        assert response.status_code == 404, (path, response.text)

@@ -57,10 +57,11 @@ class Settings(BaseSettings):
         default=0, ge=0, description="Feed variants updatable per UTC day (0 = unlimited)"
     )
     sign_in_limit_account: str = Field(
-        default="5/minute", description="Failed web sign-ins allowed per account (limits syntax)"
+        default="5/minute",
+        description="Failed sign-ins (web, /auth/login) allowed per account (limits syntax)",
     )
     sign_in_limit_ip: str = Field(
-        default="20/minute", description="Failed web sign-ins allowed per client address"
+        default="20/minute", description="Failed sign-ins (web, /auth/login) per client address"
     )
     web_session_hours: float = Field(
         default=12, gt=0, description="How long a web sign-in lasts before signing in again"

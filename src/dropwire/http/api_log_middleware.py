@@ -1,4 +1,4 @@
-"""Writes one API-log row per `/api` request (and per refused `/webhooks` request).
+"""Writes one API-log row per `/api` and `/auth` request (and per refused `/webhooks` request).
 
 Every answer carries `X-Request-Id`, the id of its log row, so a client can quote it. For errors
 the row keeps the redacted, truncated request body and the error message we answered. An
@@ -25,6 +25,8 @@ from dropwire.http.request_body import BODY_KEY
 _ERROR_EXCERPT = 2000
 
 
+SYNC_API = ("/api/", "/auth/")
+"""The synchronous API: `/api/...` and Onport's `/auth/login` beside it (served at both places)."""
 LOGGED_KEY = "dropwire.logged"  # set once the request's row is in its own transaction
 STARTED_KEY = "dropwire.started"
 REQUEST_ID_KEY = "dropwire.request_id"
@@ -70,7 +72,7 @@ class ApiLogMiddleware:
         self.body_limit = body_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(("/api/", "/webhooks/")):
+        if scope["type"] != "http" or not scope["path"].startswith((*SYNC_API, "/webhooks/")):
             await self.app(scope, receive, send)
             return
         scope[STARTED_KEY] = time.perf_counter()

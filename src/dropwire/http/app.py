@@ -10,6 +10,7 @@ from dropwire import __version__, models, tasks  # noqa: F401  (tables, hooks, j
 from dropwire.apilog.endpoints import router as api_log_router
 from dropwire.apilog.writer import ApiLogWriter
 from dropwire.auth.endpoints import router as auth_router
+from dropwire.auth.throttle import SignInThrottle
 from dropwire.catalog.endpoints import router as catalog_router
 from dropwire.channels.catalog_endpoints import router as channel_catalog_router
 from dropwire.channels.endpoints import router as channels_router
@@ -103,6 +104,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.state.settings = settings
     app.state.api_log_writer = writer
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
+    app.state.sign_in_throttle = SignInThrottle(settings)  # web sign-in and /auth/login
 
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api")
@@ -111,7 +113,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.include_router(inbound_router)
     app.include_router(elasticpath_router)
     app.include_router(health_router)
-    install_web(app, settings)
+    install_web(app)
     _require_unit_of_work(app)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     install_error_handlers(app)

@@ -9,9 +9,10 @@ from starlette.concurrency import run_in_threadpool
 
 from dropwire.auth.service import Principal, authenticate, digest
 from dropwire.core.db import Database
-from dropwire.core.errors import DomainError, Forbidden
+from dropwire.core.errors import Forbidden
 from dropwire.core.schemas import MAX_ID
 from dropwire.core.settings import Settings
+from dropwire.http.credentials import Unauthorized, bearer_token
 from dropwire.http.routing import before_the_body, request_session
 
 
@@ -34,29 +35,6 @@ DbSession = Annotated[Session, Depends(get_session)]
 
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 """A record id in the path: outside 1..MAX_ID nothing can match it, so the answer is 404."""
-
-
-class Unauthorized(DomainError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, [], 401)
-
-
-def _query_token(request: Request) -> str | None:
-    """Onport's alternative to the header: `?access_token=<token>` (used only without one)."""
-    token = request.query_params.get("access_token", "").strip()
-    return token or None
-
-
-def _bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if not header and (query_token := _query_token(request)) is not None:
-        return query_token
-    if not header:
-        raise Unauthorized("Missing Authorization header; send 'Authorization: Bearer <token>'")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Authorization header must be 'Bearer <token>'")
-    return token.strip()
 
 
 class PrincipalCache:
@@ -92,7 +70,7 @@ async def get_principal(request: Request, session: DbSession) -> Principal:
     known: Principal | None = getattr(request.state, "principal", None)
     if known is not None:
         return known
-    token = _bearer_token(request)
+    token = bearer_token(request.scope)
     cache: PrincipalCache = request.app.state.principal_cache
     key = digest(token)
     principal = cache.get(key)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import LargeBinary, String, UniqueConstraint, delete, select, update
+from sqlalchemy import LargeBinary, String, Text, UniqueConstraint, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,7 +22,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dropwire.auth.service import authenticate
 from dropwire.core.db import Base, Database, IdMixin
 from dropwire.core.time import utcnow
+from dropwire.http.credentials import presented_token
 from dropwire.http.errors import error_response
+from dropwire.http.input_policy import HEADER
 from dropwire.http.request_body import BODY_KEY
 
 KEY_LIFETIME = timedelta(hours=24)
@@ -30,6 +32,7 @@ ABANDONED_AFTER = timedelta(seconds=60)
 CLAIM_KEY = "dropwire.idempotency_claim"
 _UNAUTHENTICATED = object()
 _NOT_REMEMBERED = {401, 409, 429}
+IGNORED_HEADER = HEADER.lower().encode()
 
 
 class IdempotencyKey(IdMixin, Base):
@@ -42,6 +45,7 @@ class IdempotencyKey(IdMixin, Base):
     status_code: Mapped[int | None]
     content_type: Mapped[str | None] = mapped_column(String(128))
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    ignored_fields: Mapped[str | None] = mapped_column(Text)  # Dropwire-Ignored-Fields, replayed
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
@@ -49,8 +53,14 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
     return next((v.decode("latin-1") for k, v in headers if k.lower() == name), None)
 
 
-def remember_in(session: Session, claim: tuple[str, str], response: Any) -> None:
-    """Store a successful answer under its claimed key, in the write's own transaction."""
+def remember_in(
+    session: Session, claim: tuple[str, str], response: Any, *, ignored_fields: str | None
+) -> None:
+    """Store a successful answer under its claimed key, in the write's own transaction.
+
+    `ignored_fields` is the `Dropwire-Ignored-Fields` header the input policy adds to the answer
+    after the route, so a replay names the same ignored fields as the first answer.
+    """
     owner, key = claim
     session.execute(
         update(IdempotencyKey)
@@ -59,6 +69,7 @@ def remember_in(session: Session, claim: tuple[str, str], response: Any) -> None
             status_code=response.status_code,
             content_type=response.headers.get("content-type"),
             response_body=bytes(getattr(response, "body", b"")),
+            ignored_fields=ignored_fields,
         )
     )
 
@@ -87,11 +98,14 @@ class IdempotencyMiddleware:
             response = error_response(400, "Idempotency-Key must be 1 to 255 characters")
             await response(scope, receive, send)
             return
-        owner = _sha256(headers.get(b"authorization", b""))
+        token = presented_token(scope)
+        if token is None:
+            await self.app(scope, receive, send)  # the route answers 401 as usual
+            return
+        owner = _sha256(token.encode())  # the same caller whether header or ?access_token=
         fingerprint = _sha256(
             scope["method"].encode(), scope["path"].encode(), scope.get(BODY_KEY, b"")
         )
-        token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")[2].strip()
         outcome = await to_thread.run_sync(self._claim, owner, key, fingerprint, token)
         if outcome is _UNAUTHENTICATED:
             await self.app(scope, receive, send)  # the route answers 401 as usual
@@ -117,9 +131,11 @@ class IdempotencyMiddleware:
         finally:
             start = next((m for m in held if m["type"] == "http.response.start"), None)
             status = start["status"] if start else 500
-            content_type = _header(start.get("headers", []), b"content-type") if start else None
+            headers = start.get("headers", []) if start else []
+            content_type = _header(headers, b"content-type")
+            ignored = _header(headers, IGNORED_HEADER)
             body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
-            await to_thread.run_sync(self._settle, owner, key, status, content_type, body)
+            await to_thread.run_sync(self._settle, owner, key, status, content_type, ignored, body)
         for message in held:
             await send(message)
 
@@ -160,8 +176,15 @@ class IdempotencyMiddleware:
             return row
 
     def _settle(
-        self, owner: str, key: str, status: int, content_type: str | None, body: bytes
+        self,
+        owner: str,
+        key: str,
+        status: int,
+        content_type: str | None,
+        ignored_fields: str | None,
+        body: bytes,
     ) -> None:
+        """Remember an answer the unit of work did not (errors, non-API routes), or forget it."""
         with self.database.transaction() as session:
             match = (IdempotencyKey.owner_digest == owner, IdempotencyKey.key == key)
             if status >= 500 or status in _NOT_REMEMBERED:
@@ -171,6 +194,7 @@ class IdempotencyMiddleware:
             if row is not None and row.status_code is None:
                 row.status_code = status
                 row.content_type = content_type
+                row.ignored_fields = ignored_fields
                 row.response_body = body
 
     async def _replay(
@@ -179,6 +203,8 @@ class IdempotencyMiddleware:
         headers = [(b"idempotent-replayed", b"true")]
         if row.content_type:
             headers.append((b"content-type", row.content_type.encode()))
+        if row.ignored_fields:
+            headers.append((IGNORED_HEADER, row.ignored_fields.encode("latin-1")))
         body = row.response_body or b""
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": row.status_code, "headers": headers})

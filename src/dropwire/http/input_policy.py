@@ -5,8 +5,6 @@ Each request gets an `InputReport` that its input models fill while FastAPI vali
 `DROPWIRE_STRICT_INPUT=true` makes them refuse unknown fields with a 422 instead.
 """
 
-from urllib.parse import quote
-
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,22 +28,27 @@ class InputPolicyMiddleware:
             scope[IGNORED_KEY] = report.ignored
 
             async def named(message: Message) -> None:
-                if message["type"] == "http.response.start" and report.ignored:
-                    headers = MutableHeaders(scope=message)
-                    headers.append(HEADER, header_value(report.ignored))
+                if message["type"] == "http.response.start" and (value := ignored_header(scope)):
+                    MutableHeaders(scope=message).append(HEADER, value)
                 await send(message)
 
             await self.app(scope, receive, named)
 
 
-def header_value(paths: list[str]) -> str:
-    """The field paths as one header line: anything but printable ASCII percent-encoded (a
-    header carries no control characters and no text outside Latin-1)."""
-    encoded = (quote(path, safe="[]._-$:@!*'()+~") for path in paths)
-    return ", ".join(encoded)[:_MAX_HEADER]
+def ignored_header(scope: Scope) -> str | None:
+    """The `Dropwire-Ignored-Fields` value of a request (also kept to replay an idempotent one).
+
+    Field names are any JSON strings; a header carries printable ASCII only, so others are
+    escaped (`\\xe9`, `\\u20ac`, `\\n`) rather than failing the answer.
+    """
+    ignored = scope.get(IGNORED_KEY)
+    if not ignored:
+        return None
+    names = (name.encode("unicode_escape").decode("ascii") for name in ignored)
+    return ", ".join(names)[:_MAX_HEADER]
 
 
 def ignored_note(scope: Scope) -> str | None:
     """The API log's note for a request whose body had fields Dropwire ignored."""
-    ignored = scope.get(IGNORED_KEY)
-    return f"ignored fields: {header_value(ignored)}" if ignored else None
+    names = ignored_header(scope)  # escaped: PostgreSQL stores no NUL, logs stay one line
+    return f"ignored fields: {names}" if names else None

@@ -26,9 +26,10 @@ from starlette.concurrency import run_in_threadpool
 from dropwire.apilog.models import ApiLog
 from dropwire.core.db import Database
 from dropwire.core.errors import DomainError, FieldProblem
-from dropwire.http.api_log_middleware import LOGGED_KEY, log_row
+from dropwire.http.api_log_middleware import LOGGED_KEY, SYNC_API, log_row
 from dropwire.http.errors import error_response
 from dropwire.http.idempotency import CLAIM_KEY, remember_in
+from dropwire.http.input_policy import ignored_header
 from dropwire.http.request_body import BODY_KEY, MAX_JSON_DEPTH, json_nested_deeper_than
 
 log = logging.getLogger("dropwire.http")
@@ -105,8 +106,8 @@ def _finish_write(session: Session, request: Request, response: Response) -> Non
     """Add the idempotency record and the API-log row to the transaction, then commit."""
     claim = request.scope.get(CLAIM_KEY)
     if claim is not None:
-        remember_in(session, claim, response)
-    logged = request.url.path.startswith("/api/")  # async items are logged as they are applied
+        remember_in(session, claim, response, ignored_fields=ignored_header(request.scope))
+    logged = request.url.path.startswith(SYNC_API)  # async items are logged as they are applied
     if logged:
         session.execute(insert(ApiLog), [log_row(request.scope, response.status_code)])
     session.commit()

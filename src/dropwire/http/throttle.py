@@ -1,8 +1,9 @@
 """Per-token throttling (the `limits` library): reads and writes on /api, 10x that on /webhooks.
 
 Counters live in memory by default, or in Redis (`DROPWIRE_RATE_LIMIT_STORAGE=redis://...`) so
-that several API processes share them. The identity is a digest of the presented secret, so
-nothing secret is kept in the counter store.
+that several API processes share them. The identity is a digest of the presented secret (an API
+token from the header or `?access_token=`, one identity either way), so nothing secret is kept in
+the counter store.
 """
 
 import hashlib
@@ -15,6 +16,7 @@ from limits.strategies import FixedWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dropwire.core.settings import Settings
+from dropwire.http.credentials import presented_token
 from dropwire.http.errors import error_response
 
 _READ = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -52,7 +54,7 @@ class ThrottleMiddleware:
         )
         headers = dict(scope["headers"])
         secret = (
-            headers.get(b"authorization")
+            (presented_token(scope) or "").encode()
             if area == "api"
             else headers.get(b"jetti-webhook-hash") or headers.get(b"onport-hash")
         )

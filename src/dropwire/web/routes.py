@@ -5,15 +5,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from dropwire.core.settings import Settings
 from dropwire.web import admin, docs, signin, vendor
-from dropwire.web.throttle import SignInThrottle
 
 STATIC = Path(__file__).parent / "static"
 
 
-def install_web(app: FastAPI, settings: Settings) -> None:
-    app.state.sign_in_throttle = SignInThrottle(settings)
+def install_web(app: FastAPI) -> None:
     app.mount("/static/web", StaticFiles(directory=STATIC), name="web-static")
     docs.mount_assets(app)
     app.include_router(docs.router)

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from dropwire.auth.throttle import SignInThrottle
 from dropwire.core.settings import Settings
 from dropwire.http.deps import DbSession
 from dropwire.web.pages import (
@@ -25,7 +26,6 @@ from dropwire.web.pages import (
     safe_next,
 )
 from dropwire.web.sessions import sign_in, sign_out, visitor_for
-from dropwire.web.throttle import SignInThrottle
 
 router = APIRouter(route_class=WebRoute)
 LOGIN_CSRF_COOKIE = "dw_signin"

@@ -1,6 +1,8 @@
 """Failed sign-ins are counted per account and per client address (the `limits` library).
 
-Only failures count, so a person signing in often is never locked out by their own successes;
+Web sign-in and the API's `POST /auth/login` share one throttle and one set of counters: they
+check the same users' passwords, so alternating between them buys a guesser nothing. Only
+failures count, so a person signing in often is never locked out by their own successes;
 a throttled attempt is refused before the password is checked, so guessing costs no hashing.
 Counters share the API throttle's storage (memory, or Redis for several processes).
 """
