@@ -513,3 +513,113 @@ def test_sources_refuse_non_public_hosts_before_connecting(tmp_path, url):
     limits = Limits(max_bytes=1024, connect_timeout=1, read_timeout=1, policy=AddressPolicy())
     with pytest.raises(SourceError, match="refused"):
         download(url, tmp_path / "file", limits)
+
+
+def _held_run(client, database, vendor, http_files):
+    """A feed of 10 items, then a file with 5 of them: held by the guard."""
+    files, base = http_files
+    full = "vendorSku,inventoryQuantity\n" + "".join(f"S{n},{n + 1}\n" for n in range(10))
+    files.bodies["s.csv"] = (200, full.encode())
+    feed = make_feed(
+        client, vendor, resourceType="csv", resourceLocation=f"{base}/s.csv", fetchCleanup=True
+    )
+    assert fetch(client, database, feed["id"])["status"] == "succeeded"
+    half = "vendorSku,inventoryQuantity\n" + "".join(f"S{n},77\n" for n in range(5))
+    files.bodies["s.csv"] = (200, half.encode())
+    held = fetch(client, database, feed["id"])
+    assert held["status"] == "held", held
+    return feed, held
+
+
+def test_approving_applies_the_file_that_was_held(client, database, vendor, http_files):
+    from dropwire.feeds.pull.runs import held_file
+
+    files, _ = http_files
+    feed, held = _held_run(client, database, vendor, http_files)
+    kept = held_file(held["id"])
+    assert kept.exists() and kept.stat().st_size == held["bytes"]
+    # the vendor has since put yet another file up: approving must not fetch it
+    files.bodies["s.csv"] = (200, b"vendorSku,inventoryQuantity\nS0,5000\n")
+    requests_before = len(files.seen_auth)
+    assert client.post(f"/api/inventory-feed-runs/{held['id']}/approve.json").status_code == 200
+    run_pull(database)
+    done = client.get(f"/api/inventory-feed-runs/{held['id']}.json").json()
+    assert (done["status"], done["rowsRead"], done["rowsCleaned"]) == ("succeeded", 5, 5)
+    assert len(files.seen_auth) == requests_before  # no second download
+    stored = items(client, feed["id"])
+    assert stored["S0"]["inventoryQuantity"] == 77 and stored["S9"]["inventoryQuantity"] == 0
+    assert not kept.exists()
+    again = client.post(f"/api/inventory-feed-runs/{held['id']}/approve.json")
+    assert again.status_code == 409
+
+
+def test_discarding_or_expiry_deletes_the_held_file(client, database, vendor, http_files):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from dropwire.core.time import utcnow
+    from dropwire.feeds.models import InventoryFeedRun
+    from dropwire.feeds.pull.runs import claim_next_run, held_file
+
+    feed, held = _held_run(client, database, vendor, http_files)
+    assert held_file(held["id"]).exists()
+    client.post(f"/api/inventory-feed-runs/{held['id']}/discard.json")
+    assert not held_file(held["id"]).exists()
+    assert items(client, feed["id"])["S0"]["inventoryQuantity"] == 1
+
+    second = fetch(client, database, feed["id"])
+    assert second["status"] == "held" and held_file(second["id"]).exists()
+    with database.transaction() as session:
+        session.execute(
+            update(InventoryFeedRun)
+            .where(InventoryFeedRun.id == second["id"])
+            .values(finished_at=utcnow() - timedelta(days=8))
+        )
+    assert claim_next_run(database, "test") is None
+    expired = client.get(f"/api/inventory-feed-runs/{second['id']}.json").json()
+    assert expired["status"] == "discarded" and "nobody approved it" in expired["problem"]
+    assert not held_file(second["id"]).exists()
+
+
+def test_a_held_file_older_than_a_good_run_cannot_be_approved(client, database, vendor, http_files):
+    files, _ = http_files
+    feed, held = _held_run(client, database, vendor, http_files)
+    full = "vendorSku,inventoryQuantity\n" + "".join(f"S{n},3\n" for n in range(10))
+    files.bodies["s.csv"] = (200, full.encode())
+    assert fetch(client, database, feed["id"])["status"] == "succeeded"
+    refused = client.post(f"/api/inventory-feed-runs/{held['id']}/approve.json")
+    assert refused.status_code == 409 and "newer file" in refused.text
+    assert items(client, feed["id"])["S9"]["inventoryQuantity"] == 3
+
+
+def test_a_run_whose_worker_died_fails_and_the_feed_runs_again(
+    client, database, vendor, http_files
+):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from dropwire.core.time import utcnow
+    from dropwire.feeds.models import InventoryFeedRun
+    from dropwire.feeds.pull.runs import claim_next_run
+
+    files, base = http_files
+    files.bodies["s.csv"] = (200, b"vendorSku,inventoryQuantity\nA,1\n")
+    feed = make_feed(client, vendor, resourceType="csv", resourceLocation=f"{base}/s.csv")
+    first = client.post(f"/api/inventory-feeds/{feed['id']}/fetch.json").json()
+    assert claim_next_run(database, "doomed-worker") == first["id"]  # claimed, then it dies
+    # its lease still runs: one run per feed holds
+    assert client.post(f"/api/inventory-feeds/{feed['id']}/fetch.json").status_code == 409
+    with database.transaction() as session:
+        session.execute(
+            update(InventoryFeedRun)
+            .where(InventoryFeedRun.id == first["id"])
+            .values(lease_expires_at=utcnow() - timedelta(seconds=1))
+        )
+    run = fetch(client, database, feed["id"])  # the lease ran out: the feed may run again
+    assert run["status"] == "succeeded" and run["id"] != first["id"]
+    dead = client.get(f"/api/inventory-feed-runs/{first['id']}.json").json()
+    assert dead["status"] == "failed"
+    assert dead["problem"] == "the worker running it stopped; no batch was applied"
+    assert items(client, feed["id"])["A"]["inventoryQuantity"] == 1
