@@ -1,6 +1,6 @@
 """Any sequence of stock operations keeps levels equal to the ledger and the invariants true."""
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -41,6 +41,7 @@ def apply(session, op, variants, locations, allocation_ids):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(operations=st.lists(operation, min_size=1, max_size=25))
+@example(operations=[("adjust", 0, 0, 4), ("allocate", 0, 0, 1), ("adjust", 0, 0, -4)])
 def test_levels_always_equal_the_ledger(database, operations):
     empty_all_tables(database)
     variants = [

@@ -186,3 +186,29 @@ def test_rebuild_reproduces_levels(database, variant_factory, main_location):
         service.rebuild_levels(session)
         assert service.ledger_mismatches(session) == []
     assert (level(database, a, main_location), level(database, b, main_location)) == before
+
+
+def test_an_adjustment_never_takes_stocked_below_what_sales_hold(database):
+    from dropwire.catalog.models import InventoryPolicy
+    from dropwire.core.errors import Invalid
+    from dropwire.inventory import service
+    from tests.inventory.conftest import new_variant, warehouse_location
+
+    tracked = new_variant(database, "T", InventoryPolicy.track)
+    backorderable = new_variant(database, "C", InventoryPolicy.continue_)
+    location = warehouse_location(database)
+    for variant in (tracked, backorderable):
+        with database.transaction() as session:
+            service.adjust_stocked(session, variant_id=variant, location_id=location, delta=4)
+            service.allocate(session, [service.AllocationRequest(variant, location, 1)])
+    with database.transaction() as session, pytest.raises(Invalid) as refused:
+        service.adjust_stocked(session, variant_id=tracked, location_id=location, delta=-4)
+    assert refused.value.errors[0].field == "quantity"
+    assert "1 units allocated" in refused.value.message
+    with database.transaction() as session:
+        done = service.adjust_stocked(session, variant_id=tracked, location_id=location, set_to=1)
+        assert (done.level.stocked, done.level.available) == (1, 0)
+        back = service.adjust_stocked(
+            session, variant_id=backorderable, location_id=location, delta=-4
+        )
+        assert back.level.available == -1  # `continue` variants may be sold short by design

@@ -112,14 +112,27 @@ def adjust_stocked(
         raise Invalid("setStocked", "stocked cannot be negative")
     _check_refs(session, variant_id, location_id)
     level_id = locking.ensure_level(session, variant_id, location_id)
-    stocked, _allocated = locking.lock_levels(session, [level_id])[level_id]
+    stocked, allocated = locking.lock_levels(session, [level_id])[level_id]
     change = delta if delta is not None else (set_to or 0) - stocked
     movement = None
     if change != 0:
-        after = locking.change_level(session, level_id, delta_stocked=change)
+        # A tracked variant never oversells: stocked may not fall below what sales hold.
+        variant = session.get(Variant, variant_id)
+        tracked = variant is not None and variant.inventory_policy != InventoryPolicy.continue_
+        guard = -change if change < 0 and tracked else None
+        after = locking.change_level(
+            session, level_id, delta_stocked=change, require_available=guard
+        )
         if after is None:
+            field = "quantity" if delta is not None else "setStocked"
+            if stocked + change < 0:
+                raise Invalid(
+                    field, f"stocked would become {stocked + change}; it cannot go below zero"
+                )
             raise Invalid(
-                "quantity", f"stocked would become {stocked + change}; it cannot go below zero"
+                field,
+                f"stocked would become {stocked + change}, below the {allocated} units allocated "
+                "to sales; release or cancel those first",
             )
         movement = _record(
             session,
