@@ -372,3 +372,19 @@ def test_a_reference_chosen_by_a_channel_is_never_generated_again(world):
     renamed = world.post("ext-3", [("1", "REF-1", 1)], reference=taken)
     assert renamed.status_code == 409
     assert renamed.json()["errors"][0]["field"] == "saleDefaults.reference"
+
+
+def test_an_empty_line_list_is_refused_never_an_empty_fulfillment(world: World):
+    world.variant("TARP")
+    world.stock("north", "TARP", 10)
+    sale = world.post("o-empty", [("l1", "TARP", 3)]).json()
+    purchase = sale["purchases"][0]
+    empty = world.client.post(
+        f"/api/purchases/{purchase['id']}/ship.json", json={"purchaseItems": []}
+    )
+    assert empty.status_code == 422
+    assert empty.json()["errors"][0]["field"] == "purchaseItems"
+    nothing = world.client.post(f"/api/sales/{sale['id']}/cancel.json", json={"saleItems": []})
+    assert nothing.status_code == 422
+    everything = world.client.post(f"/api/purchases/{purchase['id']}/ship.json", json={"ids": []})
+    assert [item["quantity"] for item in everything.json()["fulfillmentItems"]] == [3]

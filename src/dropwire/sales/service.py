@@ -526,6 +526,8 @@ def _requested(
                     f"ids[{index}]", f"{line_id} is not one of these lines with units open"
                 )
             requested.append(LineQuantity(id=line_id, quantity=open_units[line_id]))
+    if requested is not None and not requested:
+        raise Invalid(field, f"name at least one line, or leave {field} out to {doing} all")
     if requested is None:
         wanted = [(line, line.quantity_open) for line in lines if line.quantity_open > 0]
         if not wanted:
