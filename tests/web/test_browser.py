@@ -1,14 +1,18 @@
 """The dashboard and the vendor portal driven in a real headless chromium against a real server."""
 
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+import pytest
 from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select
 
 from dropwire.catalog.models import Variant
 from dropwire.core.db import Database
+from dropwire.core.settings import get_settings
 from dropwire.delivery.models import (
     Delivery,
     DeliveryState,
@@ -16,6 +20,10 @@ from dropwire.delivery.models import (
     EventKind,
     WebhookEndpoint,
 )
+from dropwire.feeds.models import FetchFrequency, InventoryFeedVariant, ResourceType
+from dropwire.feeds.pull.tasks import run_queued_feeds
+from dropwire.feeds.schemas import FeedCreate
+from dropwire.feeds.service import create_feed
 from dropwire.inventory.detail import variant_inventory
 from dropwire.inventory.models import InventoryMovement, MovementCause
 from dropwire.jobs.models import Job, JobState
@@ -271,3 +279,141 @@ def test_every_admin_page_renders(new_page: NewPage, demo: Demo) -> None:
     expect(page.locator("table tbody tr").first).to_contain_text("10001")
     page.goto("/sales?sort=reference&dir=desc")
     expect(page.locator("table tbody tr").first).to_contain_text("10003")
+
+
+class _FeedFile(BaseHTTPRequestHandler):
+    """Serves `body` at any path: the vendor's stock file."""
+
+    body = b""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/csv")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+
+@pytest.fixture
+def feed_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_FeedFile]]:
+    """A vendor's file server on 127.0.0.1; the outbound guard is told loopback is allowed."""
+    monkeypatch.setenv("DROPWIRE_ALLOW_PRIVATE_TARGETS", "true")
+    get_settings.cache_clear()
+    handler = type("FeedFile", (_FeedFile,), {"body": b""})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    handler.url = f"http://127.0.0.1:{server.server_address[1]}/stock.csv"  # type: ignore[attr-defined]
+    yield handler
+    server.shutdown()
+    server.server_close()
+    monkeypatch.delenv("DROPWIRE_ALLOW_PRIVATE_TARGETS")
+    get_settings.cache_clear()
+
+
+def _stock_csv(quantities: dict[str, int]) -> bytes:
+    return (
+        "vendorSku,inventoryQuantity\n" + "".join(f"{k},{v}\n" for k, v in quantities.items())
+    ).encode()
+
+
+def test_run_a_pull_feed_now_and_approve_a_held_run(
+    new_page: NewPage, demo: Demo, database: Database, feed_server: type[_FeedFile]
+) -> None:
+    with database.transaction() as session:
+        feed = create_feed(
+            session,
+            FeedCreate(
+                dropship_provider_id=demo.baltic_id,
+                name="Baltic stock file",
+                resource_type=ResourceType.csv,
+                resource_location=feed_server.url,  # type: ignore[attr-defined]
+                fetch_frequency=FetchFrequency.never,
+                fetch_cleanup=True,
+                cleanup_guard_percent=20,
+            ),
+        )
+        feed_id = feed.id
+    skus = {f"BL-{n}": n + 1 for n in range(10)}
+    feed_server.body = _stock_csv(skus) + b",oops\n"  # one row without a SKU fails
+
+    # the vendor runs its feed now from the portal; a worker carries the run out
+    vendor = new_page(390, 844)
+    sign_in(vendor, VENDOR, path=f"/vendor/feeds/{feed_id}")
+    vendor.click("#run-now button")
+    expect(vendor.locator(".flash-ok")).to_contain_text("is queued")
+    expect(vendor.get_by_test_id("run-status")).to_have_text("queued")
+    assert run_queued_feeds(database) == 1
+    vendor.reload()
+    expect(vendor.get_by_test_id("run-status")).to_have_text("partial")
+    expect(vendor.get_by_test_id("rows-read")).to_have_text("11")
+    expect(vendor.get_by_test_id("rows-created")).to_have_text("10")
+    expect(vendor.get_by_test_id("rows-failed")).to_have_text("1")
+    expect(vendor.locator("#row-errors tbody tr")).to_have_count(1)
+    expect(vendor.locator("#row-errors tbody tr")).to_contain_text("12vendorSku")  # file line
+    expect(vendor.get_by_test_id("bytes")).to_contain_text("B")
+    expect(vendor.locator("#decide")).to_have_count(0)
+    shot(vendor, "vendor-feed-run-phone")
+
+    # the admin sees it on the overview (last run partial), runs it again: all rows succeed
+    admin = new_page()
+    sign_in(admin, ADMIN)
+    expect(admin.get_by_test_id("failing-runs")).to_have_text("1")
+    expect(admin.locator("#failing-runs")).to_contain_text("Baltic stock file")
+    feed_server.body = _stock_csv(skus)
+    admin.goto(f"/feeds/{feed_id}")
+    admin.click("#run-now button")
+    assert run_queued_feeds(database) == 1
+    admin.reload()
+    expect(admin.get_by_test_id("run-status")).to_have_text("succeeded")
+    expect(admin.get_by_test_id("rows-unchanged")).to_have_text("10")
+    admin.goto("/")
+    expect(admin.get_by_test_id("failing-runs")).to_have_text("0")
+
+    # half the file goes missing: the guard holds the run, the admin approves it
+    feed_server.body = _stock_csv(dict.fromkeys(list(skus)[:5], 99))
+    admin.goto(f"/feeds/{feed_id}")
+    admin.click("#run-now button")
+    assert run_queued_feeds(database) == 1
+    admin.reload()
+    expect(admin.get_by_test_id("run-status")).to_have_text("held")
+    expect(admin.get_by_test_id("run-problem")).to_contain_text("missing from the file")
+    held_url = admin.url
+    admin.goto("/")
+    expect(admin.get_by_test_id("failing-runs")).to_have_text("1")
+    admin.goto(held_url)
+    shot(admin, "feed-run-held")
+    admin.once("dialog", lambda dialog: dialog.accept())
+    admin.click("#approve button")
+    expect(admin.locator(".flash-ok")).to_contain_text("approved")
+    expect(admin.get_by_test_id("run-status")).to_have_text("queued")
+    assert run_queued_feeds(database) == 1
+    admin.reload()
+    expect(admin.get_by_test_id("run-status")).to_have_text("succeeded")
+    expect(admin.get_by_test_id("rows-cleaned")).to_have_text("5")
+    with database.transaction() as session:
+        stock = dict(
+            session.execute(
+                select(
+                    InventoryFeedVariant.vendor_sku, InventoryFeedVariant.inventory_quantity
+                ).where(InventoryFeedVariant.inventory_feed_id == feed_id)
+            ).all()
+        )
+    assert stock == {k: (99 if i < 5 else 0) for i, k in enumerate(skus)}
+    admin.goto(f"/feeds/{feed_id}")
+    expect(admin.locator("#runs tbody tr")).to_have_count(3)
+    admin.goto(f"/feeds/{feed_id}/runs?sort=id&dir=asc")
+    expect(admin.locator("tbody tr").first).to_contain_text("partial")
+    shot(admin, "feed-runs")
+
+    # the other vendor reaches none of it
+    other = new_page()
+    sign_in(other, OTHER_VENDOR)
+    response = other.goto(f"/vendor/feeds/{feed_id}/runs")
+    assert response is not None and response.status == 404
+    csrf = other.locator("input[name=csrf_token]").first.get_attribute("value")
+    answer = other.request.post(f"/vendor/feeds/{feed_id}/run", form={"csrf_token": csrf or ""})
+    assert answer.status == 404

@@ -16,7 +16,13 @@ from dropwire.apilog.models import ApiLog, LogStatus
 from dropwire.catalog.models import Variant
 from dropwire.channels.models import Channel
 from dropwire.delivery.models import Delivery, DeliveryState
-from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
+from dropwire.feeds.models import (
+    ACTIVE_RUN_STATUSES,
+    InventoryFeed,
+    InventoryFeedRun,
+    InventoryFeedVariant,
+    RunStatus,
+)
 from dropwire.inventory.models import InventoryMovement, Location
 from dropwire.jobs.models import Job, JobState
 from dropwire.sales.models import (
@@ -48,7 +54,8 @@ class Overview:
     sales_today: int
     value_today: Decimal
     waiting_by_vendor: list[Any]
-    failing_feeds: list[Any]
+    failing_runs: list[Any]
+    failing_rows: list[Any]
     dead_deliveries: int
     dead_jobs: int
     api_errors: int
@@ -115,11 +122,42 @@ def overview(session: Session, now: datetime) -> Overview:
         sales_today=int(sales_today or 0),
         value_today=Decimal(value_today or 0),
         waiting_by_vendor=list(waiting),
-        failing_feeds=list(failing),
+        failing_runs=failing_runs(session),
+        failing_rows=list(failing),
         dead_deliveries=int(dead_deliveries or 0),
         dead_jobs=int(dead_jobs or 0),
         api_errors=int(errors_24h or 0),
         chart=chart,
+    )
+
+
+FAILING_RUN_STATUSES = (RunStatus.failed, RunStatus.partial, RunStatus.held)
+
+
+def failing_runs(session: Session) -> list[Any]:
+    """Each feed whose latest finished run failed, skipped rows or waits for a person."""
+    latest = (
+        select(func.max(InventoryFeedRun.id).label("id"))
+        .where(InventoryFeedRun.status.not_in(ACTIVE_RUN_STATUSES))
+        .group_by(InventoryFeedRun.inventory_feed_id)
+        .subquery()
+    )
+    return list(
+        session.execute(
+            select(
+                InventoryFeed.id,
+                InventoryFeed.name,
+                InventoryFeedRun.id.label("run_id"),
+                InventoryFeedRun.status,
+                InventoryFeedRun.rows_failed,
+                InventoryFeedRun.problem,
+                InventoryFeedRun.finished_at,
+            )
+            .join(latest, latest.c.id == InventoryFeedRun.id)
+            .join(InventoryFeed, InventoryFeed.id == InventoryFeedRun.inventory_feed_id)
+            .where(InventoryFeedRun.status.in_(FAILING_RUN_STATUSES))
+            .order_by(InventoryFeedRun.id.desc())
+        ).all()
     )
 
 
@@ -308,6 +346,13 @@ def feeds(vendor_id: int | None = None) -> AnySelect:
         )
         .scalar_subquery()
     )
+    last_run = (
+        select(InventoryFeedRun.status)
+        .where(InventoryFeedRun.inventory_feed_id == InventoryFeed.id)
+        .order_by(InventoryFeedRun.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     stmt: AnySelect = select(
         InventoryFeed.id,
         InventoryFeed.name,
@@ -317,10 +362,40 @@ def feeds(vendor_id: int | None = None) -> AnySelect:
         DropshipProvider.name.label("vendor"),
         items.label("items"),
         problems.label("problems"),
+        last_run.label("last_run"),
     ).join(DropshipProvider, DropshipProvider.id == InventoryFeed.dropship_provider_id)
     if vendor_id is not None:
         stmt = stmt.where(InventoryFeed.dropship_provider_id == vendor_id)
     return stmt
+
+
+RUN_SORT: dict[str, Sortable] = {
+    "id": InventoryFeedRun.id,
+    "status": InventoryFeedRun.status,
+    "read": InventoryFeedRun.rows_read,
+    "failed": InventoryFeedRun.rows_failed,
+}
+
+
+def feed_runs(feed_id: int) -> AnySelect:
+    """A feed's runs without their row errors (those are read on the run's own page)."""
+    return select(
+        InventoryFeedRun.id,
+        InventoryFeedRun.status,
+        InventoryFeedRun.trigger,
+        InventoryFeedRun.approved,
+        InventoryFeedRun.bytes,
+        InventoryFeedRun.rows_read,
+        InventoryFeedRun.rows_created,
+        InventoryFeedRun.rows_updated,
+        InventoryFeedRun.rows_unchanged,
+        InventoryFeedRun.rows_failed,
+        InventoryFeedRun.rows_cleaned,
+        InventoryFeedRun.problem,
+        InventoryFeedRun.created_at,
+        InventoryFeedRun.started_at,
+        InventoryFeedRun.finished_at,
+    ).where(InventoryFeedRun.inventory_feed_id == feed_id)
 
 
 FEED_ITEM_SORT: dict[str, Sortable] = {

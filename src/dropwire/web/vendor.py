@@ -7,17 +7,17 @@ anything of another vendor, exactly as it does for a vendor-scoped API token.
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from dropwire.feeds.service import get_feed
 from dropwire.http.deps import DbSession
 from dropwire.sales import service as sales_service
 from dropwire.sales.models import PurchaseInventoryStatus
 from dropwire.sales.schemas import ShipRequest
 from dropwire.vendors.service import get as get_vendor
-from dropwire.web import queries
+from dropwire.web import feedpages, queries
 from dropwire.web.pages import CheckedForm, VendorVisitor, WebRoute, perform, render, text_field
 from dropwire.web.tables import table
 
 router = APIRouter(route_class=WebRoute, prefix="/vendor")
+BASE = "/vendor/feeds"
 
 
 @router.get("")
@@ -89,27 +89,35 @@ def feeds(request: Request, session: DbSession, visitor: VendorVisitor) -> HTMLR
         default="name",
         tiebreak=queries.FEED_SORT["id"],
     )
-    return render(request, "feeds.html", table=rows, base="/vendor/feeds")
+    return render(request, "feeds.html", table=rows, base=BASE)
 
 
 @router.get("/feeds/{feed_id}")
 def feed_detail(
     feed_id: int, request: Request, session: DbSession, visitor: VendorVisitor
 ) -> HTMLResponse:
-    feed = get_feed(session, feed_id, visitor.principal)
-    rows = table(
-        session,
-        queries.feed_items(
-            feed_id=feed.id,
-            search=(request.query_params.get("q") or "").strip() or None,
-            problems_only=request.query_params.get("problems") == "1",
-        ),
-        request.query_params,
-        columns=queries.FEED_ITEM_SORT,
-        default="sku",
-        tiebreak=queries.FEED_ITEM_SORT["id"],
-    )
-    return render(request, "feed.html", feed=feed, table=rows, base="/vendor/feeds")
+    return feedpages.feed_page(request, session, visitor, feed_id, BASE)
+
+
+@router.get("/feeds/{feed_id}/runs")
+def feed_runs(
+    feed_id: int, request: Request, session: DbSession, visitor: VendorVisitor
+) -> HTMLResponse:
+    return feedpages.runs_page(request, session, visitor, feed_id, BASE)
+
+
+@router.get("/feeds/{feed_id}/runs/{run_id}")
+def feed_run(
+    feed_id: int, run_id: int, request: Request, session: DbSession, visitor: VendorVisitor
+) -> HTMLResponse:
+    return feedpages.run_page(request, session, visitor, feed_id, run_id, BASE)
+
+
+@router.post("/feeds/{feed_id}/run")
+def run_feed_now(
+    feed_id: int, session: DbSession, visitor: VendorVisitor, _form: CheckedForm
+) -> RedirectResponse:
+    return feedpages.run_now(session, visitor, feed_id, BASE)
 
 
 @router.get("/inventory")
