@@ -11,6 +11,7 @@ from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select
 
 from dropwire.catalog.models import Variant
+from dropwire.channels.models import Channel
 from dropwire.core.db import Database
 from dropwire.core.settings import get_settings
 from dropwire.delivery.models import (
@@ -27,7 +28,9 @@ from dropwire.feeds.service import create_feed
 from dropwire.inventory.detail import variant_inventory
 from dropwire.inventory.models import InventoryMovement, MovementCause
 from dropwire.jobs.models import Job, JobState
-from dropwire.sales.models import Fulfillment, Sale, SaleItem
+from dropwire.sales.models import Fulfillment, FulfillmentItem, Purchase, Sale, SaleItem
+from dropwire.sales.schemas import ManualSale
+from dropwire.sales.service import upsert_manual_sale
 from tests.web.conftest import ADMIN, OTHER_VENDOR, VENDOR, Demo, shot, sign_in
 
 NewPage = Callable[..., Page]
@@ -417,3 +420,113 @@ def test_run_a_pull_feed_now_and_approve_a_held_run(
     csrf = other.locator("input[name=csrf_token]").first.get_attribute("value")
     answer = other.request.post(f"/vendor/feeds/{feed_id}/run", form={"csrf_token": csrf or ""})
     assert answer.status == 404
+
+
+def _baltic_order(database: Database, demo: Demo) -> int:
+    """A new order of two lines of duvet covers (2 and 3; the second a gift), from Baltic Linen
+    (no warehouse stocks them)."""
+    with database.transaction() as session:
+        channel = session.scalars(select(Channel).order_by(Channel.id)).first()
+        assert channel is not None
+        body = ManualSale.model_validate(
+            {
+                "externalId": "web-partial-ship",
+                "saleDefaults": {"receiverCountry": "US", "receiverFirstName": "Ada"},
+                "lineItems": [
+                    {
+                        "externalId": "1",
+                        "quantity": 2,
+                        "price": 90,
+                        "variant": {"sku": "BL-DUVET-KING"},
+                    },
+                    {
+                        "externalId": "2",
+                        "quantity": 3,
+                        "price": 30,
+                        "variant": {"sku": "BL-DUVET-KING"},
+                    },
+                ],
+            }
+        )
+        sale, _ = upsert_manual_sale(session, channel, body, actor="test")
+        (purchase,) = sale.purchases
+        assert purchase.dropship_provider_id == demo.baltic_id
+        return purchase.id
+
+
+def test_vendor_ships_part_of_a_purchase_order_line_by_line(
+    new_page: NewPage, demo: Demo, database: Database
+) -> None:
+    purchase_id = _baltic_order(database, demo)
+    with database.transaction() as session:
+        purchase = session.get(Purchase, purchase_id)
+        assert purchase is not None
+        lines = {item.quantity: item.id for item in purchase.items}
+    duvets, pillows = lines[2], lines[3]  # the two lines
+    page = new_page(390, 844)
+    sign_in(page, VENDOR, path=f"/vendor/purchases/{purchase_id}")
+    expect(page.locator(f"#ship input[name=ship_{duvets}]")).to_have_value("2")
+    expect(page.locator(f"#ship input[name=ship_{pillows}]")).to_have_value("3")
+
+    # asking for more than is open is the service's refusal, flashed; nothing ships
+    page.evaluate(f"document.querySelector('#ship-{duvets}').removeAttribute('max')")
+    page.fill(f"#ship-{duvets}", "5")
+    page.fill("#ship input[name=carrier]", "DHL")
+    page.fill("#ship input[name=tracking_number]", "JD-TOO-MANY")
+    page.click("#ship button")
+    expect(page.locator(".flash-error")).to_contain_text("only 2 left to ship")
+
+    # first parcel: 1 unit of the first line, 2 of the second
+    page.fill(f"#ship-{duvets}", "1")
+    page.fill(f"#ship-{pillows}", "2")
+    page.fill("#ship input[name=carrier]", "DHL")
+    page.fill("#ship input[name=tracking_number]", "JD-PART-1")
+    page.click("#ship button")
+    expect(page.locator(".flash-ok")).to_contain_text("Shipment")
+    expect(page.locator("#fulfillments tbody tr")).to_have_count(1)
+    expect(page.locator("p .badge").first).to_have_text("partiallyReceived")
+    expect(page.locator(f"#ship input[name=ship_{duvets}]")).to_have_value("1")
+    expect(page.locator(f"#ship input[name=ship_{pillows}]")).to_have_value("1")
+    shot(page, "vendor-partial-ship-phone")
+
+    # a parcel of nothing is refused before the service is asked
+    page.fill(f"#ship-{duvets}", "0")
+    page.fill(f"#ship-{pillows}", "0")
+    page.fill("#ship input[name=carrier]", "DHL")
+    page.fill("#ship input[name=tracking_number]", "JD-EMPTY")
+    page.click("#ship button")
+    expect(page.locator(".flash-error")).to_contain_text("at least one line")
+
+    # second parcel: the rest, as filled in
+    page.fill("#ship input[name=carrier]", "UPS")
+    page.fill("#ship input[name=tracking_number]", "1Z-PART-2")
+    page.click("#ship button")
+    expect(page.locator("#fulfillments tbody tr")).to_have_count(2)
+    expect(page.locator("#ship")).to_have_count(0)
+    expect(page.locator("p .badge").first).to_have_text("received")
+    with database.transaction() as session:
+        shipped = session.execute(
+            select(
+                Fulfillment.tracking_number,
+                FulfillmentItem.purchase_item_id,
+                FulfillmentItem.quantity,
+            )
+            .join(FulfillmentItem, FulfillmentItem.fulfillment_id == Fulfillment.id)
+            .where(Fulfillment.purchase_id == purchase_id)
+            .order_by(Fulfillment.id, FulfillmentItem.purchase_item_id)
+        ).all()
+    assert sorted(shipped) == sorted(
+        [
+            ("JD-PART-1", duvets, 1),
+            ("JD-PART-1", pillows, 2),
+            ("1Z-PART-2", duvets, 1),
+            ("1Z-PART-2", pillows, 1),
+        ]
+    )
+
+    admin = new_page()
+    sign_in(admin, ADMIN, path=f"/purchases/{purchase_id}")
+    expect(admin.locator("#fulfillments")).to_contain_text("JD-PART-1")
+    expect(admin.locator("#fulfillments tbody tr").first).to_contain_text(
+        "2 \N{MULTIPLICATION SIGN}"
+    )
