@@ -7,11 +7,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select
 
 from dropwire.catalog.models import Variant
 from dropwire.channels.models import Channel
+from dropwire.connectors.elasticpath.models import ElasticPathStore
 from dropwire.core.db import Database
 from dropwire.core.settings import get_settings
 from dropwire.delivery.models import (
@@ -530,3 +532,84 @@ def test_vendor_ships_part_of_a_purchase_order_line_by_line(
     expect(admin.locator("#fulfillments tbody tr").first).to_contain_text(
         "2 \N{MULTIPLICATION SIGN}"
     )
+
+
+CLIENT_SECRET = "ep-client-secret-7c1f0a"
+HOOK_SECRET = "ep-hook-secret-93bd55"
+
+
+def test_channels_show_elastic_path_settings_never_secrets_and_a_sale_its_returns(
+    new_page: NewPage,
+    demo: Demo,
+    database: Database,
+    client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DROPWIRE_SECRET_KEY", "web-test-key-0123456789abcdef")
+    get_settings.cache_clear()
+    try:
+        created = client.post(
+            "/api/channels.json",
+            json={
+                "name": "EP Store",
+                "parentChannel": "elasticPath",
+                "elasticPath": {
+                    "baseUrl": "http://127.0.0.1:9",
+                    "clientId": "client-abc",
+                    "clientSecret": CLIENT_SECRET,
+                    "webhookSecret": HOOK_SECRET,
+                    "shippingSkus": ["STANDARD-DELIVERY"],
+                },
+            },
+        )
+    finally:
+        get_settings.cache_clear()
+    assert created.status_code == 201, created.text
+    channel_id = created.json()["id"]
+    # a purchase status set the API's way, and a return of the demo's one shipped unit
+    statuses = {s["name"]: s["id"] for s in client.get("/api/purchase-statuses.json").json()}
+    sale = client.get(f"/api/sales/{demo.sale_ids[1]}.json").json()
+    baltic = next(p for p in sale["purchases"] if p["dropshipProviderId"] == demo.baltic_id)
+    assert client.put(
+        f"/api/purchases/{baltic['id']}.json", json={"purchaseStatusId": statuses["Rejected"]}
+    ).is_success
+    shipped = next(i for i in sale["saleItems"] if i["quantityShipped"] > 0)
+    returned = client.post(
+        f"/api/sales/{sale['id']}/returns.json",
+        json={
+            "items": [{"saleItemId": shipped["id"], "quantity": 1}],
+            "reason": "wrong colour",
+            "refundAmount": 25,
+        },
+    )
+    assert returned.status_code == 201, returned.text
+
+    page = new_page()
+    sign_in(page, ADMIN, path="/channels")
+    card = page.locator(f"section[data-channel='{channel_id}']")
+    expect(card.get_by_test_id("ep-base-url")).to_have_text("http://127.0.0.1:9")
+    expect(card.get_by_test_id("ep-client-secret")).to_have_text("set (never shown)")
+    expect(card.get_by_test_id("ep-webhook-secret")).to_have_text("set (never shown)")
+    expect(card).to_contain_text(f"/webhooks/elasticpath/{channel_id}")
+    expect(card).to_contain_text("STANDARD-DELIVERY")
+    html = page.content()
+    assert CLIENT_SECRET not in html and HOOK_SECRET not in html
+    with database.transaction() as session:
+        sealed = session.scalars(select(ElasticPathStore.client_secret_sealed)).one()
+    assert sealed is not None and sealed not in html
+    shot(page, "channels")
+
+    page.goto(f"/sales/{sale['id']}")
+    expect(page.locator("#purchases").get_by_test_id("purchase-status")).to_have_text("Rejected")
+    returns = page.locator("#returns tbody tr")
+    expect(returns).to_have_count(1)
+    expect(returns.first).to_contain_text(returned.json()["reference"])
+    expect(returns.first).to_contain_text(f"{shipped['sku']}: 1 returned")
+    expect(returns.first).to_contain_text("wrong colour")
+    expect(
+        page.locator(f"tr[data-line='{shipped['id']}']").get_by_test_id("returned")
+    ).to_have_text("1")
+    expect(page.locator("h1 + p")).to_contain_text("partiallyReturned")
+    shot(page, "sale-returns")
+    page.goto(f"/purchases/{baltic['id']}")
+    expect(page.get_by_test_id("purchase-status")).to_have_text("Rejected")

@@ -155,6 +155,8 @@ def sale_detail(
         channel=channel,
         vendors=vendors,
         reasons=list(CancelReason),
+        statuses=queries.purchase_statuses(session),
+        returns=queries.returns_of(session, sale.id),
     )
 
 
@@ -209,6 +211,7 @@ def purchase_detail(
         fulfillments=queries.fulfillments_of(session, purchase.id),
         vendors=dict(queries.vendor_names(session)),
         accepted=queries.vendor_names(session, accepted_only=True),
+        statuses=queries.purchase_statuses(session),
         portal=False,
     )
 
@@ -305,7 +308,8 @@ def channels(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRespo
         .outerjoin(CustomChannel, CustomChannel.channel_id == Channel.id)
         .order_by(Channel.name, Channel.id)
     ).all()
-    return render(request, "channels.html", rows=rows, reveal=reveal)
+    stores = queries.elastic_path_settings(session, [channel.id for channel, _ in rows])
+    return render(request, "channels.html", rows=rows, reveal=reveal, stores=stores)
 
 
 # --- operations: API logs, deliveries, jobs ---------------------------------------------------

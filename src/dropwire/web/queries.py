@@ -15,6 +15,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from dropwire.apilog.models import ApiLog, LogStatus
 from dropwire.catalog.models import Variant
 from dropwire.channels.models import Channel
+from dropwire.channels.schemas import ElasticPathRead
+from dropwire.connectors.elasticpath.models import ElasticPathStore
 from dropwire.delivery.models import Delivery, DeliveryState
 from dropwire.feeds.models import (
     ACTIVE_RUN_STATUSES,
@@ -23,6 +25,7 @@ from dropwire.feeds.models import (
     InventoryFeedVariant,
     RunStatus,
 )
+from dropwire.feeds.schemas import masked_url
 from dropwire.inventory.models import InventoryMovement, Location
 from dropwire.jobs.models import Job, JobState
 from dropwire.sales.models import (
@@ -30,8 +33,10 @@ from dropwire.sales.models import (
     Fulfillment,
     Purchase,
     PurchaseInventoryStatus,
+    PurchaseStatus,
     Sale,
     SaleItem,
+    SaleReturn,
 )
 from dropwire.vendors.models import DropshipProvider
 from dropwire.web.charts import Chart, hourly_chart
@@ -280,6 +285,34 @@ def fulfillments_of(session: Session, purchase_id: int) -> list[Fulfillment]:
             .order_by(Fulfillment.id)
         )
     )
+
+
+def purchase_statuses(session: Session) -> dict[int, PurchaseStatus]:
+    """The merchant's purchase statuses by id (a handful), to name each order's status."""
+    return {row.id: row for row in session.scalars(select(PurchaseStatus))}
+
+
+def returns_of(session: Session, sale_id: int) -> list[SaleReturn]:
+    return list(
+        session.scalars(
+            select(SaleReturn).where(SaleReturn.sale_id == sale_id).order_by(SaleReturn.id)
+        )
+    )
+
+
+def elastic_path_settings(session: Session, channel_ids: list[int]) -> dict[int, ElasticPathRead]:
+    """Each Elastic Path channel's store settings in the API's read shape: secrets appear only
+    as `client_secret_set` / `webhook_secret_set`, never their values."""
+    stores = session.scalars(
+        select(ElasticPathStore).where(ElasticPathStore.channel_id.in_(channel_ids))
+    )
+    shown = {}
+    for store in stores:
+        read = ElasticPathRead.model_validate(store)
+        shown[store.channel_id] = read.model_copy(
+            update={"base_url": masked_url(read.base_url) or ""}
+        )
+    return shown
 
 
 def vendor_names(session: Session, *, accepted_only: bool = False) -> list[Any]:

@@ -67,6 +67,7 @@ def purchase_detail(
         fulfillments=queries.fulfillments_of(session, purchase.id),
         vendors={},
         accepted=[],
+        statuses=queries.purchase_statuses(session),
         portal=True,
     )
 
