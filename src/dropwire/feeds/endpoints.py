@@ -180,7 +180,9 @@ RUN_FILTERS = fields_of(InventoryFeedRun, "id", "status", "trigger", "created_at
     response_model=FeedRunRead,
     status_code=status.HTTP_202_ACCEPTED,
 )
-def fetch_feed(feed_id: int, session: DbSession, principal: CurrentPrincipal) -> InventoryFeedRun:
+def fetch_feed(
+    feed_id: PathId, session: DbSession, principal: CurrentPrincipal
+) -> InventoryFeedRun:
     """Run a pull feed now: the run is queued for a worker (409 while one is going)."""
     feed = service.get_feed(session, feed_id, principal)
     return runs.request_run(session, feed, trigger="manual")
@@ -188,7 +190,7 @@ def fetch_feed(feed_id: int, session: DbSession, principal: CurrentPrincipal) ->
 
 @router.get("/inventory-feeds/{feed_id}/runs.json", response_model=list[FeedRunRead])
 def list_feed_runs(
-    feed_id: int,
+    feed_id: PathId,
     session: DbSession,
     principal: CurrentPrincipal,
     response: Response,
@@ -199,20 +201,22 @@ def list_feed_runs(
     return paginate(session, stmt, query, RUN_FILTERS, response, [InventoryFeedRun.id.desc()])
 
 
-def _run(session: DbSession, run_id: int, principal: Principal) -> InventoryFeedRun:
+def _run(session: DbSession, run_id: PathId, principal: Principal) -> InventoryFeedRun:
     run = runs.get_run(session, run_id)
     service.get_feed(session, run.inventory_feed_id, principal)  # scope check
     return run
 
 
 @router.get("/inventory-feed-runs/{run_id}.json", response_model=FeedRunRead)
-def get_feed_run(run_id: int, session: DbSession, principal: CurrentPrincipal) -> InventoryFeedRun:
+def get_feed_run(
+    run_id: PathId, session: DbSession, principal: CurrentPrincipal
+) -> InventoryFeedRun:
     return _run(session, run_id, principal)
 
 
 @router.post("/inventory-feed-runs/{run_id}/approve.json", response_model=FeedRunRead)
 def approve_feed_run(
-    run_id: int, session: DbSession, principal: AdminPrincipal
+    run_id: PathId, session: DbSession, principal: AdminPrincipal
 ) -> InventoryFeedRun:
     """Apply a held run's file after all (it is fetched and read again, without the guard)."""
     return runs.approve_run(session, _run(session, run_id, principal))
@@ -220,6 +224,6 @@ def approve_feed_run(
 
 @router.post("/inventory-feed-runs/{run_id}/discard.json", response_model=FeedRunRead)
 def discard_feed_run(
-    run_id: int, session: DbSession, principal: AdminPrincipal
+    run_id: PathId, session: DbSession, principal: AdminPrincipal
 ) -> InventoryFeedRun:
     return runs.discard_run(session, _run(session, run_id, principal))

@@ -9,7 +9,7 @@ from dropwire.channels.models import Channel, CustomChannel
 from dropwire.core.time import utcnow
 from dropwire.delivery import service as delivery_service
 from dropwire.delivery.models import DeliveryState, EventKind
-from dropwire.http.deps import DbSession
+from dropwire.http.deps import DbSession, PathId
 from dropwire.inventory import detail, warehouses
 from dropwire.inventory.locations import location_for_warehouse
 from dropwire.inventory.models import MovementCause, Warehouse
@@ -74,7 +74,7 @@ def inventory(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResp
 
 @router.get("/inventory/{variant_id}")
 def variant_detail(
-    variant_id: int, request: Request, session: DbSession, _: AdminVisitor
+    variant_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
     variant = get_variant(session, variant_id)
     return render(
@@ -89,7 +89,7 @@ def variant_detail(
 
 @router.post("/inventory/{variant_id}/adjust")
 def adjust(
-    variant_id: int, session: DbSession, visitor: AdminVisitor, form: CheckedForm
+    variant_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
         warehouse = warehouses.get_or_invalid(session, int_field(form, "warehouse_id"))
@@ -143,7 +143,7 @@ def sales(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse
 
 @router.get("/sales/{sale_id}")
 def sale_detail(
-    sale_id: int, request: Request, session: DbSession, _: AdminVisitor
+    sale_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
     sale = sales_service.get_sale(session, sale_id)
     channel = session.get(Channel, sale.channel_id)
@@ -162,7 +162,7 @@ def sale_detail(
 
 @router.post("/sales/{sale_id}/cancel")
 def cancel_line(
-    sale_id: int, session: DbSession, visitor: AdminVisitor, form: CheckedForm
+    sale_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
         sale = sales_service.get_sale(session, sale_id)
@@ -201,7 +201,7 @@ def purchases(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResp
 
 @router.get("/purchases/{purchase_id}")
 def purchase_detail(
-    purchase_id: int, request: Request, session: DbSession, visitor: AdminVisitor
+    purchase_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
 ) -> HTMLResponse:
     purchase = sales_service.get_purchase(session, purchase_id, visitor.principal)
     return render(
@@ -218,7 +218,7 @@ def purchase_detail(
 
 @router.post("/purchases/{purchase_id}/move")
 def move_purchase(
-    purchase_id: int, session: DbSession, visitor: AdminVisitor, form: CheckedForm
+    purchase_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
         purchase = sales_service.get_purchase(session, purchase_id)
@@ -260,42 +260,42 @@ def feeds(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse
 
 @router.get("/feeds/{feed_id}")
 def feed_detail(
-    feed_id: int, request: Request, session: DbSession, visitor: AdminVisitor
+    feed_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
 ) -> HTMLResponse:
     return feedpages.feed_page(request, session, visitor, feed_id, "/feeds")
 
 
 @router.get("/feeds/{feed_id}/runs")
 def feed_runs(
-    feed_id: int, request: Request, session: DbSession, visitor: AdminVisitor
+    feed_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
 ) -> HTMLResponse:
     return feedpages.runs_page(request, session, visitor, feed_id, "/feeds")
 
 
 @router.get("/feeds/{feed_id}/runs/{run_id}")
 def feed_run(
-    feed_id: int, run_id: int, request: Request, session: DbSession, visitor: AdminVisitor
+    feed_id: PathId, run_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
 ) -> HTMLResponse:
     return feedpages.run_page(request, session, visitor, feed_id, run_id, "/feeds")
 
 
 @router.post("/feeds/{feed_id}/run")
 def run_feed_now(
-    feed_id: int, session: DbSession, visitor: AdminVisitor, _form: CheckedForm
+    feed_id: PathId, session: DbSession, visitor: AdminVisitor, _form: CheckedForm
 ) -> RedirectResponse:
     return feedpages.run_now(session, visitor, feed_id, "/feeds")
 
 
 @router.post("/feeds/{feed_id}/runs/{run_id}/approve")
 def approve_run(
-    feed_id: int, run_id: int, session: DbSession, visitor: AdminVisitor, _form: CheckedForm
+    feed_id: PathId, run_id: PathId, session: DbSession, visitor: AdminVisitor, _form: CheckedForm
 ) -> RedirectResponse:
     return feedpages.decide(session, visitor, feed_id, run_id, "/feeds", approve=True)
 
 
 @router.post("/feeds/{feed_id}/runs/{run_id}/discard")
 def discard_run(
-    feed_id: int, run_id: int, session: DbSession, visitor: AdminVisitor, _form: CheckedForm
+    feed_id: PathId, run_id: PathId, session: DbSession, visitor: AdminVisitor, _form: CheckedForm
 ) -> RedirectResponse:
     return feedpages.decide(session, visitor, feed_id, run_id, "/feeds", approve=False)
 
@@ -356,7 +356,7 @@ def deliveries(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRes
 
 @router.post("/deliveries/{delivery_id}/retry")
 def retry_delivery(
-    delivery_id: int, request: Request, session: DbSession, _: AdminVisitor, _form: CheckedForm
+    delivery_id: PathId, request: Request, session: DbSession, _: AdminVisitor, _form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
         delivery_service.retry(session, delivery_service.get_delivery(session, delivery_id))
@@ -386,7 +386,7 @@ def jobs(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
 
 @router.post("/jobs/{job_id}/retry")
 def retry_job(
-    job_id: int, request: Request, session: DbSession, _: AdminVisitor, _form: CheckedForm
+    job_id: PathId, request: Request, session: DbSession, _: AdminVisitor, _form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
         jobs_service.retry(session, jobs_service.get(session, job_id))

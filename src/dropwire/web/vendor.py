@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
 from dropwire.core.errors import Invalid
-from dropwire.http.deps import DbSession
+from dropwire.http.deps import DbSession, PathId
 from dropwire.sales import service as sales_service
 from dropwire.sales.models import PurchaseInventoryStatus
 from dropwire.sales.schemas import LineQuantity, ShipRequest
@@ -57,7 +57,7 @@ def purchases(request: Request, session: DbSession, visitor: VendorVisitor) -> H
 
 @router.get("/purchases/{purchase_id}")
 def purchase_detail(
-    purchase_id: int, request: Request, session: DbSession, visitor: VendorVisitor
+    purchase_id: PathId, request: Request, session: DbSession, visitor: VendorVisitor
 ) -> HTMLResponse:
     purchase = sales_service.get_purchase(session, purchase_id, visitor.principal)
     return render(
@@ -74,7 +74,7 @@ def purchase_detail(
 
 @router.post("/purchases/{purchase_id}/ship")
 def ship(
-    purchase_id: int, session: DbSession, visitor: VendorVisitor, form: CheckedForm
+    purchase_id: PathId, session: DbSession, visitor: VendorVisitor, form: CheckedForm
 ) -> RedirectResponse:
     purchase = sales_service.get_purchase(session, purchase_id, visitor.principal)
 
@@ -127,28 +127,28 @@ def feeds(request: Request, session: DbSession, visitor: VendorVisitor) -> HTMLR
 
 @router.get("/feeds/{feed_id}")
 def feed_detail(
-    feed_id: int, request: Request, session: DbSession, visitor: VendorVisitor
+    feed_id: PathId, request: Request, session: DbSession, visitor: VendorVisitor
 ) -> HTMLResponse:
     return feedpages.feed_page(request, session, visitor, feed_id, BASE)
 
 
 @router.get("/feeds/{feed_id}/runs")
 def feed_runs(
-    feed_id: int, request: Request, session: DbSession, visitor: VendorVisitor
+    feed_id: PathId, request: Request, session: DbSession, visitor: VendorVisitor
 ) -> HTMLResponse:
     return feedpages.runs_page(request, session, visitor, feed_id, BASE)
 
 
 @router.get("/feeds/{feed_id}/runs/{run_id}")
 def feed_run(
-    feed_id: int, run_id: int, request: Request, session: DbSession, visitor: VendorVisitor
+    feed_id: PathId, run_id: PathId, request: Request, session: DbSession, visitor: VendorVisitor
 ) -> HTMLResponse:
     return feedpages.run_page(request, session, visitor, feed_id, run_id, BASE)
 
 
 @router.post("/feeds/{feed_id}/run")
 def run_feed_now(
-    feed_id: int, session: DbSession, visitor: VendorVisitor, _form: CheckedForm
+    feed_id: PathId, session: DbSession, visitor: VendorVisitor, _form: CheckedForm
 ) -> RedirectResponse:
     return feedpages.run_now(session, visitor, feed_id, BASE)
 
