@@ -1,6 +1,7 @@
 """Page load times of the admin dashboard with 10,000 sales in the database.
 
-.venv/bin/python -m bench.bench_web [--sales 10000] [--requests 20] [--sqlite-only]
+.venv/bin/python -m bench.bench_web [--sales 10000] [--requests 20]
+    [--sqlite-only | --postgres-only] [--pg-database NAME]
 
 Seeds sales through the real service (3 vendors, 2 lines each), serves the app with uvicorn,
 signs in like a browser and times each page over loopback (the whole HTTP round trip).
@@ -32,6 +33,7 @@ PAGES = [
     "/vendors",
     "/feeds",
     "/feeds/1",
+    "/feeds/1/runs",
     "/api-logs",
     "/deliveries",
     "/jobs",
@@ -126,21 +128,30 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sales", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=20)
-    parser.add_argument("--sqlite-only", action="store_true")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--sqlite-only", action="store_true")
+    only.add_argument("--postgres-only", action="store_true")
+    parser.add_argument(
+        "--pg-database",
+        default="dropwire_bench_web",
+        help="PostgreSQL database on 127.0.0.1 to empty and seed (its schema is dropped)",
+    )
     parser.add_argument(
         "--keep",
         type=Path,
         help="SQLite file to seed once and reuse on later runs (time pages only)",
     )
     args = parser.parse_args()
-    if args.keep:
+    if args.postgres_only:
+        pass
+    elif args.keep:
         fresh = not args.keep.exists()
         run(f"sqlite:///{args.keep.resolve()}", args.sales, args.requests, "SQLite", fresh)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             run(f"sqlite:///{Path(tmp) / 'web.db'}", args.sales, args.requests, "SQLite")
     if not args.sqlite_only:
-        url = ensure_pg_database("dropwire_bench_web")
+        url = ensure_pg_database(args.pg_database)
         run(url, args.sales, args.requests, "PostgreSQL")
 
 

@@ -1,14 +1,21 @@
 """The dashboard and the vendor portal driven in a real headless chromium against a real server."""
 
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select
 
 from dropwire.catalog.models import Variant
+from dropwire.channels.models import Channel
+from dropwire.connectors.elasticpath.models import ElasticPathStore
 from dropwire.core.db import Database
+from dropwire.core.settings import get_settings
 from dropwire.delivery.models import (
     Delivery,
     DeliveryState,
@@ -16,10 +23,16 @@ from dropwire.delivery.models import (
     EventKind,
     WebhookEndpoint,
 )
+from dropwire.feeds.models import FetchFrequency, InventoryFeedVariant, ResourceType
+from dropwire.feeds.pull.tasks import run_queued_feeds
+from dropwire.feeds.schemas import FeedCreate
+from dropwire.feeds.service import create_feed
 from dropwire.inventory.detail import variant_inventory
 from dropwire.inventory.models import InventoryMovement, MovementCause
 from dropwire.jobs.models import Job, JobState
-from dropwire.sales.models import Fulfillment, Sale, SaleItem
+from dropwire.sales.models import Fulfillment, FulfillmentItem, Purchase, Sale, SaleItem
+from dropwire.sales.schemas import ManualSale
+from dropwire.sales.service import upsert_manual_sale
 from tests.web.conftest import ADMIN, OTHER_VENDOR, VENDOR, Demo, shot, sign_in
 
 NewPage = Callable[..., Page]
@@ -238,7 +251,7 @@ def test_docs_render_with_the_network_blocked(new_page: NewPage, live_server: st
     page.context.route("**/*", only_loopback)
     page.goto("/docs")
     operations = page.locator(".opblock")
-    expect(operations.first).to_be_visible()
+    expect(operations.first).to_be_visible(timeout=30_000)  # a big schema on a busy CI box
     assert operations.count() > 20
     expect(page.locator(".opblock-summary-path", has_text="/api/sales.json").first).to_be_visible()
     assert outside == []
@@ -271,3 +284,332 @@ def test_every_admin_page_renders(new_page: NewPage, demo: Demo) -> None:
     expect(page.locator("table tbody tr").first).to_contain_text("10001")
     page.goto("/sales?sort=reference&dir=desc")
     expect(page.locator("table tbody tr").first).to_contain_text("10003")
+
+
+class _FeedFile(BaseHTTPRequestHandler):
+    """Serves `body` at any path: the vendor's stock file."""
+
+    body = b""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/csv")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+
+@pytest.fixture
+def feed_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_FeedFile]]:
+    """A vendor's file server on 127.0.0.1; the outbound guard is told loopback is allowed."""
+    monkeypatch.setenv("DROPWIRE_ALLOW_PRIVATE_TARGETS", "true")
+    get_settings.cache_clear()
+    handler = type("FeedFile", (_FeedFile,), {"body": b""})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    handler.url = f"http://127.0.0.1:{server.server_address[1]}/stock.csv"  # type: ignore[attr-defined]
+    yield handler
+    server.shutdown()
+    server.server_close()
+    monkeypatch.delenv("DROPWIRE_ALLOW_PRIVATE_TARGETS")
+    get_settings.cache_clear()
+
+
+def _stock_csv(quantities: dict[str, int]) -> bytes:
+    return (
+        "vendorSku,inventoryQuantity\n" + "".join(f"{k},{v}\n" for k, v in quantities.items())
+    ).encode()
+
+
+def test_run_a_pull_feed_now_and_approve_a_held_run(
+    new_page: NewPage, demo: Demo, database: Database, feed_server: type[_FeedFile]
+) -> None:
+    with database.transaction() as session:
+        feed = create_feed(
+            session,
+            FeedCreate(
+                dropship_provider_id=demo.baltic_id,
+                name="Baltic stock file",
+                resource_type=ResourceType.csv,
+                resource_location=feed_server.url,  # type: ignore[attr-defined]
+                fetch_frequency=FetchFrequency.never,
+                fetch_cleanup=True,
+                cleanup_guard_percent=20,
+            ),
+        )
+        feed_id = feed.id
+    skus = {f"BL-{n}": n + 1 for n in range(10)}
+    feed_server.body = _stock_csv(skus) + b",oops\n"  # one row without a SKU fails
+
+    # the vendor runs its feed now from the portal; a worker carries the run out
+    vendor = new_page(390, 844)
+    sign_in(vendor, VENDOR, path=f"/vendor/feeds/{feed_id}")
+    vendor.click("#run-now button")
+    expect(vendor.locator(".flash-ok")).to_contain_text("is queued")
+    expect(vendor.get_by_test_id("run-status")).to_have_text("queued")
+    assert run_queued_feeds(database) == 1
+    vendor.reload()
+    expect(vendor.get_by_test_id("run-status")).to_have_text("partial")
+    expect(vendor.get_by_test_id("rows-read")).to_have_text("11")
+    expect(vendor.get_by_test_id("rows-created")).to_have_text("10")
+    expect(vendor.get_by_test_id("rows-failed")).to_have_text("1")
+    expect(vendor.locator("#row-errors tbody tr")).to_have_count(1)
+    expect(vendor.locator("#row-errors tbody tr")).to_contain_text("12vendorSku")  # file line
+    expect(vendor.get_by_test_id("bytes")).to_contain_text("B")
+    expect(vendor.locator("#decide")).to_have_count(0)
+    shot(vendor, "vendor-feed-run-phone")
+
+    # the admin sees it on the overview (last run partial), runs it again: all rows succeed
+    admin = new_page()
+    sign_in(admin, ADMIN)
+    expect(admin.get_by_test_id("failing-runs")).to_have_text("1")
+    expect(admin.locator("#failing-runs")).to_contain_text("Baltic stock file")
+    feed_server.body = _stock_csv(skus)
+    admin.goto(f"/feeds/{feed_id}")
+    admin.click("#run-now button")
+    assert run_queued_feeds(database) == 1
+    admin.reload()
+    expect(admin.get_by_test_id("run-status")).to_have_text("succeeded")
+    expect(admin.get_by_test_id("rows-unchanged")).to_have_text("10")
+    admin.goto("/")
+    expect(admin.get_by_test_id("failing-runs")).to_have_text("0")
+
+    # half the file goes missing: the guard holds the run, the admin approves it
+    feed_server.body = _stock_csv(dict.fromkeys(list(skus)[:5], 99))
+    admin.goto(f"/feeds/{feed_id}")
+    admin.click("#run-now button")
+    assert run_queued_feeds(database) == 1
+    admin.reload()
+    expect(admin.get_by_test_id("run-status")).to_have_text("held")
+    expect(admin.get_by_test_id("run-problem")).to_contain_text("missing from the file")
+    held_url = admin.url
+    admin.goto("/")
+    expect(admin.get_by_test_id("failing-runs")).to_have_text("1")
+    admin.goto(held_url)
+    shot(admin, "feed-run-held")
+    admin.once("dialog", lambda dialog: dialog.accept())
+    admin.click("#approve button")
+    expect(admin.locator(".flash-ok")).to_contain_text("approved")
+    expect(admin.get_by_test_id("run-status")).to_have_text("queued")
+    assert run_queued_feeds(database) == 1
+    admin.reload()
+    expect(admin.get_by_test_id("run-status")).to_have_text("succeeded")
+    expect(admin.get_by_test_id("rows-cleaned")).to_have_text("5")
+    with database.transaction() as session:
+        stock = dict(
+            session.execute(
+                select(
+                    InventoryFeedVariant.vendor_sku, InventoryFeedVariant.inventory_quantity
+                ).where(InventoryFeedVariant.inventory_feed_id == feed_id)
+            ).all()
+        )
+    assert stock == {k: (99 if i < 5 else 0) for i, k in enumerate(skus)}
+    admin.goto(f"/feeds/{feed_id}")
+    expect(admin.locator("#runs tbody tr")).to_have_count(3)
+    admin.goto(f"/feeds/{feed_id}/runs?sort=id&dir=asc")
+    expect(admin.locator("tbody tr").first).to_contain_text("partial")
+    shot(admin, "feed-runs")
+
+    # the other vendor reaches none of it
+    other = new_page()
+    sign_in(other, OTHER_VENDOR)
+    response = other.goto(f"/vendor/feeds/{feed_id}/runs")
+    assert response is not None and response.status == 404
+    csrf = other.locator("input[name=csrf_token]").first.get_attribute("value")
+    answer = other.request.post(f"/vendor/feeds/{feed_id}/run", form={"csrf_token": csrf or ""})
+    assert answer.status == 404
+
+
+def _baltic_order(database: Database, demo: Demo) -> int:
+    """A new order of two lines of duvet covers (2 and 3; the second a gift), from Baltic Linen
+    (no warehouse stocks them)."""
+    with database.transaction() as session:
+        channel = session.scalars(select(Channel).order_by(Channel.id)).first()
+        assert channel is not None
+        body = ManualSale.model_validate(
+            {
+                "externalId": "web-partial-ship",
+                "saleDefaults": {"receiverCountry": "US", "receiverFirstName": "Ada"},
+                "lineItems": [
+                    {
+                        "externalId": "1",
+                        "quantity": 2,
+                        "price": 90,
+                        "variant": {"sku": "BL-DUVET-KING"},
+                    },
+                    {
+                        "externalId": "2",
+                        "quantity": 3,
+                        "price": 30,
+                        "variant": {"sku": "BL-DUVET-KING"},
+                    },
+                ],
+            }
+        )
+        sale, _ = upsert_manual_sale(session, channel, body, actor="test")
+        (purchase,) = sale.purchases
+        assert purchase.dropship_provider_id == demo.baltic_id
+        return purchase.id
+
+
+def test_vendor_ships_part_of_a_purchase_order_line_by_line(
+    new_page: NewPage, demo: Demo, database: Database
+) -> None:
+    purchase_id = _baltic_order(database, demo)
+    with database.transaction() as session:
+        purchase = session.get(Purchase, purchase_id)
+        assert purchase is not None
+        lines = {item.quantity: item.id for item in purchase.items}
+    duvets, pillows = lines[2], lines[3]  # the two lines
+    page = new_page(390, 844)
+    sign_in(page, VENDOR, path=f"/vendor/purchases/{purchase_id}")
+    expect(page.locator(f"#ship input[name=ship_{duvets}]")).to_have_value("2")
+    expect(page.locator(f"#ship input[name=ship_{pillows}]")).to_have_value("3")
+
+    # asking for more than is open is the service's refusal, flashed; nothing ships
+    page.evaluate(f"document.querySelector('#ship-{duvets}').removeAttribute('max')")
+    page.fill(f"#ship-{duvets}", "5")
+    page.fill("#ship input[name=carrier]", "DHL")
+    page.fill("#ship input[name=tracking_number]", "JD-TOO-MANY")
+    page.click("#ship button")
+    expect(page.locator(".flash-error")).to_contain_text("only 2 left to ship")
+
+    # first parcel: 1 unit of the first line, 2 of the second
+    page.fill(f"#ship-{duvets}", "1")
+    page.fill(f"#ship-{pillows}", "2")
+    page.fill("#ship input[name=carrier]", "DHL")
+    page.fill("#ship input[name=tracking_number]", "JD-PART-1")
+    page.click("#ship button")
+    expect(page.locator(".flash-ok")).to_contain_text("Shipment")
+    expect(page.locator("#fulfillments tbody tr")).to_have_count(1)
+    expect(page.locator("p .badge").first).to_have_text("partiallyReceived")
+    expect(page.locator(f"#ship input[name=ship_{duvets}]")).to_have_value("1")
+    expect(page.locator(f"#ship input[name=ship_{pillows}]")).to_have_value("1")
+    shot(page, "vendor-partial-ship-phone")
+
+    # a parcel of nothing is refused before the service is asked
+    page.fill(f"#ship-{duvets}", "0")
+    page.fill(f"#ship-{pillows}", "0")
+    page.fill("#ship input[name=carrier]", "DHL")
+    page.fill("#ship input[name=tracking_number]", "JD-EMPTY")
+    page.click("#ship button")
+    expect(page.locator(".flash-error")).to_contain_text("at least one line")
+
+    # second parcel: the rest, as filled in
+    page.fill("#ship input[name=carrier]", "UPS")
+    page.fill("#ship input[name=tracking_number]", "1Z-PART-2")
+    page.click("#ship button")
+    expect(page.locator("#fulfillments tbody tr")).to_have_count(2)
+    expect(page.locator("#ship")).to_have_count(0)
+    expect(page.locator("p .badge").first).to_have_text("received")
+    with database.transaction() as session:
+        shipped = session.execute(
+            select(
+                Fulfillment.tracking_number,
+                FulfillmentItem.purchase_item_id,
+                FulfillmentItem.quantity,
+            )
+            .join(FulfillmentItem, FulfillmentItem.fulfillment_id == Fulfillment.id)
+            .where(Fulfillment.purchase_id == purchase_id)
+            .order_by(Fulfillment.id, FulfillmentItem.purchase_item_id)
+        ).all()
+    assert sorted(shipped) == sorted(
+        [
+            ("JD-PART-1", duvets, 1),
+            ("JD-PART-1", pillows, 2),
+            ("1Z-PART-2", duvets, 1),
+            ("1Z-PART-2", pillows, 1),
+        ]
+    )
+
+    admin = new_page()
+    sign_in(admin, ADMIN, path=f"/purchases/{purchase_id}")
+    expect(admin.locator("#fulfillments")).to_contain_text("JD-PART-1")
+    expect(admin.locator("#fulfillments tbody tr").first).to_contain_text(
+        "2 \N{MULTIPLICATION SIGN}"
+    )
+
+
+CLIENT_SECRET = "ep-client-secret-7c1f0a"
+HOOK_SECRET = "ep-hook-secret-93bd55"
+
+
+def test_channels_show_elastic_path_settings_never_secrets_and_a_sale_its_returns(
+    new_page: NewPage,
+    demo: Demo,
+    database: Database,
+    client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DROPWIRE_SECRET_KEY", "web-test-key-0123456789abcdef")
+    get_settings.cache_clear()
+    try:
+        created = client.post(
+            "/api/channels.json",
+            json={
+                "name": "EP Store",
+                "parentChannel": "elasticPath",
+                "elasticPath": {
+                    "baseUrl": "http://127.0.0.1:9",
+                    "clientId": "client-abc",
+                    "clientSecret": CLIENT_SECRET,
+                    "webhookSecret": HOOK_SECRET,
+                    "shippingSkus": ["STANDARD-DELIVERY"],
+                },
+            },
+        )
+    finally:
+        get_settings.cache_clear()
+    assert created.status_code == 201, created.text
+    channel_id = created.json()["id"]
+    # a purchase status set the API's way, and a return of the demo's one shipped unit
+    statuses = {s["name"]: s["id"] for s in client.get("/api/purchase-statuses.json").json()}
+    sale = client.get(f"/api/sales/{demo.sale_ids[1]}.json").json()
+    baltic = next(p for p in sale["purchases"] if p["dropshipProviderId"] == demo.baltic_id)
+    assert client.put(
+        f"/api/purchases/{baltic['id']}.json", json={"purchaseStatusId": statuses["Rejected"]}
+    ).is_success
+    shipped = next(i for i in sale["saleItems"] if i["quantityShipped"] > 0)
+    returned = client.post(
+        f"/api/sales/{sale['id']}/returns.json",
+        json={
+            "items": [{"saleItemId": shipped["id"], "quantity": 1}],
+            "reason": "wrong colour",
+            "refundAmount": 25,
+        },
+    )
+    assert returned.status_code == 201, returned.text
+
+    page = new_page()
+    sign_in(page, ADMIN, path="/channels")
+    card = page.locator(f"section[data-channel='{channel_id}']")
+    expect(card.get_by_test_id("ep-base-url")).to_have_text("http://127.0.0.1:9")
+    expect(card.get_by_test_id("ep-client-secret")).to_have_text("set (never shown)")
+    expect(card.get_by_test_id("ep-webhook-secret")).to_have_text("set (never shown)")
+    expect(card).to_contain_text(f"/webhooks/elasticpath/{channel_id}")
+    expect(card).to_contain_text("STANDARD-DELIVERY")
+    html = page.content()
+    assert CLIENT_SECRET not in html and HOOK_SECRET not in html
+    with database.transaction() as session:
+        sealed = session.scalars(select(ElasticPathStore.client_secret_sealed)).one()
+    assert sealed is not None and sealed not in html
+    shot(page, "channels")
+
+    page.goto(f"/sales/{sale['id']}")
+    expect(page.locator("#purchases").get_by_test_id("purchase-status")).to_have_text("Rejected")
+    returns = page.locator("#returns tbody tr")
+    expect(returns).to_have_count(1)
+    expect(returns.first).to_contain_text(returned.json()["reference"])
+    expect(returns.first).to_contain_text(f"{shipped['sku']}: 1 returned")
+    expect(returns.first).to_contain_text("wrong colour")
+    expect(
+        page.locator(f"tr[data-line='{shipped['id']}']").get_by_test_id("returned")
+    ).to_have_text("1")
+    expect(page.locator("h1 + p")).to_contain_text("partiallyReturned")
+    shot(page, "sale-returns")
+    page.goto(f"/purchases/{baltic['id']}")
+    expect(page.get_by_test_id("purchase-status")).to_have_text("Rejected")

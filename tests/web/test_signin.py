@@ -1,16 +1,19 @@
 """Sign-in rules over HTTP: cookie flags, throttling per account and address, sign-out, scope."""
 
+import base64
 import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from dropwire.core.db import Database
 from dropwire.core.settings import Settings
+from dropwire.feeds.models import InventoryFeed, InventoryFeedRun, RunStatus
 from dropwire.http.app import create_app
-from tests.web.conftest import ADMIN, OTHER_VENDOR, PASSWORD, Demo
+from tests.web.conftest import ADMIN, OTHER_VENDOR, PASSWORD, VENDOR, Demo
 
 
 def _post_sign_in(client: TestClient, email: str, password: str, next_path: str = "/"):  # type: ignore[no-untyped-def]
@@ -119,3 +122,80 @@ def test_pages_send_security_headers_and_docs_assets_are_local(
     docs = browser_client.get("/docs").text
     assert "cdn" not in docs.lower() and "/static/api-docs/swagger-ui-bundle.js" in docs
     assert browser_client.get("/static/api-docs/swagger-ui-bundle.js").status_code == 200
+
+
+def _csrf(client: TestClient, path: str) -> str:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert token is not None
+    return token.group(1)
+
+
+def _flash(answer) -> str:  # type: ignore[no-untyped-def]
+    raw = answer.cookies.get("dw_flash") or ""
+    return base64.urlsafe_b64decode(raw.encode()).decode() if raw else ""
+
+
+def test_feed_runs_are_scoped_and_only_admins_decide_held_runs(
+    app: FastAPI, database: Database, demo: Demo
+) -> None:
+    with database.transaction() as session:
+        feeds = dict(
+            session.execute(select(InventoryFeed.dropship_provider_id, InventoryFeed.id)).all()
+        )
+        held = InventoryFeedRun(inventory_feed_id=feeds[demo.baltic_id], status=RunStatus.held)
+        done = InventoryFeedRun(inventory_feed_id=feeds[demo.baltic_id], status=RunStatus.succeeded)
+        session.add_all([held, done])
+        session.flush()
+        held_id, done_id = held.id, done.id
+    baltic_feed, northwind_feed = feeds[demo.baltic_id], feeds[demo.northwind_id]
+
+    with TestClient(app, raise_server_exceptions=False) as other:
+        _post_sign_in(other, OTHER_VENDOR, PASSWORD)
+        assert other.get(f"/vendor/feeds/{baltic_feed}/runs/{held_id}").status_code == 404
+        assert other.get(f"/vendor/feeds/{northwind_feed}/runs/{held_id}").status_code == 404
+        assert other.get(f"/vendor/feeds/{baltic_feed}/runs").status_code == 404
+
+    with TestClient(app, raise_server_exceptions=False) as vendor:
+        _post_sign_in(vendor, VENDOR, PASSWORD)
+        page = vendor.get(f"/vendor/feeds/{baltic_feed}/runs/{held_id}")
+        assert page.status_code == 200 and 'id="approve"' not in page.text
+        assert "The merchant approves or discards it" in page.text
+        csrf = _csrf(vendor, f"/vendor/feeds/{baltic_feed}")
+        refused = vendor.post(
+            f"/vendor/feeds/{baltic_feed}/runs/{held_id}/approve",
+            data={"csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert refused.status_code in (404, 405)
+        # the demo feeds take pushes: Run now is the service's refusal, shown as a flash
+        answer = vendor.post(
+            f"/vendor/feeds/{baltic_feed}/run", data={"csrf_token": csrf}, follow_redirects=False
+        )
+        assert answer.status_code == 303 and "not a pull feed" in _flash(answer)
+
+    with TestClient(app, raise_server_exceptions=False) as admin:
+        _post_sign_in(admin, ADMIN, PASSWORD)
+        csrf = _csrf(admin, f"/feeds/{baltic_feed}")
+        wrong = admin.post(
+            f"/feeds/{baltic_feed}/runs/{done_id}/approve",
+            data={"csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert "only a held run can be approved" in _flash(wrong)
+        other_feed = admin.post(
+            f"/feeds/{northwind_feed}/runs/{held_id}/discard",
+            data={"csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert other_feed.status_code == 404
+        discarded = admin.post(
+            f"/feeds/{baltic_feed}/runs/{held_id}/discard",
+            data={"csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert "is discarded" in _flash(discarded)
+    with database.transaction() as session:
+        statuses = session.scalars(
+            select(InventoryFeedRun.status).order_by(InventoryFeedRun.id)
+        ).all()
+    assert statuses == [RunStatus.discarded, RunStatus.succeeded]

@@ -9,7 +9,6 @@ from dropwire.channels.models import Channel, CustomChannel
 from dropwire.core.time import utcnow
 from dropwire.delivery import service as delivery_service
 from dropwire.delivery.models import DeliveryState, EventKind
-from dropwire.feeds.service import get_feed
 from dropwire.http.deps import DbSession, PathId
 from dropwire.inventory import detail, warehouses
 from dropwire.inventory.locations import location_for_warehouse
@@ -26,7 +25,7 @@ from dropwire.sales.models import (
 )
 from dropwire.sales.schemas import CancelRequest, LineQuantity
 from dropwire.vendors.service import get as get_vendor
-from dropwire.web import queries
+from dropwire.web import feedpages, queries
 from dropwire.web.pages import (
     AdminVisitor,
     CheckedForm,
@@ -156,6 +155,8 @@ def sale_detail(
         channel=channel,
         vendors=vendors,
         reasons=list(CancelReason),
+        statuses=queries.purchase_statuses(session),
+        returns=queries.returns_of(session, sale.id),
     )
 
 
@@ -210,6 +211,7 @@ def purchase_detail(
         fulfillments=queries.fulfillments_of(session, purchase.id),
         vendors=dict(queries.vendor_names(session)),
         accepted=queries.vendor_names(session, accepted_only=True),
+        statuses=queries.purchase_statuses(session),
         portal=False,
     )
 
@@ -260,20 +262,42 @@ def feeds(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse
 def feed_detail(
     feed_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
 ) -> HTMLResponse:
-    feed = get_feed(session, feed_id, visitor.principal)
-    rows = table(
-        session,
-        queries.feed_items(
-            feed_id=feed.id,
-            search=_text_param(request, "q"),
-            problems_only=request.query_params.get("problems") == "1",
-        ),
-        request.query_params,
-        columns=queries.FEED_ITEM_SORT,
-        default="sku",
-        tiebreak=queries.FEED_ITEM_SORT["id"],
-    )
-    return render(request, "feed.html", feed=feed, table=rows, base="/feeds")
+    return feedpages.feed_page(request, session, visitor, feed_id, "/feeds")
+
+
+@router.get("/feeds/{feed_id}/runs")
+def feed_runs(
+    feed_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
+) -> HTMLResponse:
+    return feedpages.runs_page(request, session, visitor, feed_id, "/feeds")
+
+
+@router.get("/feeds/{feed_id}/runs/{run_id}")
+def feed_run(
+    feed_id: PathId, run_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
+) -> HTMLResponse:
+    return feedpages.run_page(request, session, visitor, feed_id, run_id, "/feeds")
+
+
+@router.post("/feeds/{feed_id}/run")
+def run_feed_now(
+    feed_id: PathId, session: DbSession, visitor: AdminVisitor, _form: CheckedForm
+) -> RedirectResponse:
+    return feedpages.run_now(session, visitor, feed_id, "/feeds")
+
+
+@router.post("/feeds/{feed_id}/runs/{run_id}/approve")
+def approve_run(
+    feed_id: PathId, run_id: PathId, session: DbSession, visitor: AdminVisitor, _form: CheckedForm
+) -> RedirectResponse:
+    return feedpages.decide(session, visitor, feed_id, run_id, "/feeds", approve=True)
+
+
+@router.post("/feeds/{feed_id}/runs/{run_id}/discard")
+def discard_run(
+    feed_id: PathId, run_id: PathId, session: DbSession, visitor: AdminVisitor, _form: CheckedForm
+) -> RedirectResponse:
+    return feedpages.decide(session, visitor, feed_id, run_id, "/feeds", approve=False)
 
 
 @router.get("/channels")
@@ -284,7 +308,8 @@ def channels(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRespo
         .outerjoin(CustomChannel, CustomChannel.channel_id == Channel.id)
         .order_by(Channel.name, Channel.id)
     ).all()
-    return render(request, "channels.html", rows=rows, reveal=reveal)
+    stores = queries.elastic_path_settings(session, [channel.id for channel, _ in rows])
+    return render(request, "channels.html", rows=rows, reveal=reveal, stores=stores)
 
 
 # --- operations: API logs, deliveries, jobs ---------------------------------------------------

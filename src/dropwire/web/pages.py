@@ -72,7 +72,9 @@ class WebRoute(UnitOfWorkRoute):
     """A page: the API's unit of work (committed before the answer), errors answered in HTML."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        kwargs.setdefault("include_in_schema", False)
+        # forced, not defaulted: APIRouter always passes include_in_schema (True), and a page in
+        # the API's OpenAPI schema is an operation API clients (and schemathesis) would call
+        kwargs["include_in_schema"] = False
         kwargs.setdefault("response_class", HTMLResponse)
         super().__init__(path, endpoint, **kwargs)
 

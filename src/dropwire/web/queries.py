@@ -15,8 +15,17 @@ from sqlalchemy.sql.elements import ColumnElement
 from dropwire.apilog.models import ApiLog, LogStatus
 from dropwire.catalog.models import Variant
 from dropwire.channels.models import Channel
+from dropwire.channels.schemas import ElasticPathRead
+from dropwire.connectors.elasticpath.models import ElasticPathStore
 from dropwire.delivery.models import Delivery, DeliveryState
-from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
+from dropwire.feeds.models import (
+    ACTIVE_RUN_STATUSES,
+    InventoryFeed,
+    InventoryFeedRun,
+    InventoryFeedVariant,
+    RunStatus,
+)
+from dropwire.feeds.schemas import masked_url
 from dropwire.inventory.models import InventoryMovement, Location
 from dropwire.jobs.models import Job, JobState
 from dropwire.sales.models import (
@@ -24,8 +33,10 @@ from dropwire.sales.models import (
     Fulfillment,
     Purchase,
     PurchaseInventoryStatus,
+    PurchaseStatus,
     Sale,
     SaleItem,
+    SaleReturn,
 )
 from dropwire.vendors.models import DropshipProvider
 from dropwire.web.charts import Chart, hourly_chart
@@ -48,7 +59,8 @@ class Overview:
     sales_today: int
     value_today: Decimal
     waiting_by_vendor: list[Any]
-    failing_feeds: list[Any]
+    failing_runs: list[Any]
+    failing_rows: list[Any]
     dead_deliveries: int
     dead_jobs: int
     api_errors: int
@@ -115,11 +127,42 @@ def overview(session: Session, now: datetime) -> Overview:
         sales_today=int(sales_today or 0),
         value_today=Decimal(value_today or 0),
         waiting_by_vendor=list(waiting),
-        failing_feeds=list(failing),
+        failing_runs=failing_runs(session),
+        failing_rows=list(failing),
         dead_deliveries=int(dead_deliveries or 0),
         dead_jobs=int(dead_jobs or 0),
         api_errors=int(errors_24h or 0),
         chart=chart,
+    )
+
+
+FAILING_RUN_STATUSES = (RunStatus.failed, RunStatus.partial, RunStatus.held)
+
+
+def failing_runs(session: Session) -> list[Any]:
+    """Each feed whose latest finished run failed, skipped rows or waits for a person."""
+    latest = (
+        select(func.max(InventoryFeedRun.id).label("id"))
+        .where(InventoryFeedRun.status.not_in(ACTIVE_RUN_STATUSES))
+        .group_by(InventoryFeedRun.inventory_feed_id)
+        .subquery()
+    )
+    return list(
+        session.execute(
+            select(
+                InventoryFeed.id,
+                InventoryFeed.name,
+                InventoryFeedRun.id.label("run_id"),
+                InventoryFeedRun.status,
+                InventoryFeedRun.rows_failed,
+                InventoryFeedRun.problem,
+                InventoryFeedRun.finished_at,
+            )
+            .join(latest, latest.c.id == InventoryFeedRun.id)
+            .join(InventoryFeed, InventoryFeed.id == InventoryFeedRun.inventory_feed_id)
+            .where(InventoryFeedRun.status.in_(FAILING_RUN_STATUSES))
+            .order_by(InventoryFeedRun.id.desc())
+        ).all()
     )
 
 
@@ -244,6 +287,34 @@ def fulfillments_of(session: Session, purchase_id: int) -> list[Fulfillment]:
     )
 
 
+def purchase_statuses(session: Session) -> dict[int, PurchaseStatus]:
+    """The merchant's purchase statuses by id (a handful), to name each order's status."""
+    return {row.id: row for row in session.scalars(select(PurchaseStatus))}
+
+
+def returns_of(session: Session, sale_id: int) -> list[SaleReturn]:
+    return list(
+        session.scalars(
+            select(SaleReturn).where(SaleReturn.sale_id == sale_id).order_by(SaleReturn.id)
+        )
+    )
+
+
+def elastic_path_settings(session: Session, channel_ids: list[int]) -> dict[int, ElasticPathRead]:
+    """Each Elastic Path channel's store settings in the API's read shape: secrets appear only
+    as `client_secret_set` / `webhook_secret_set`, never their values."""
+    stores = session.scalars(
+        select(ElasticPathStore).where(ElasticPathStore.channel_id.in_(channel_ids))
+    )
+    shown = {}
+    for store in stores:
+        read = ElasticPathRead.model_validate(store)
+        shown[store.channel_id] = read.model_copy(
+            update={"base_url": masked_url(read.base_url) or ""}
+        )
+    return shown
+
+
 def vendor_names(session: Session, *, accepted_only: bool = False) -> list[Any]:
     from dropwire.vendors.models import VendorStatus
 
@@ -308,6 +379,13 @@ def feeds(vendor_id: int | None = None) -> AnySelect:
         )
         .scalar_subquery()
     )
+    last_run = (
+        select(InventoryFeedRun.status)
+        .where(InventoryFeedRun.inventory_feed_id == InventoryFeed.id)
+        .order_by(InventoryFeedRun.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     stmt: AnySelect = select(
         InventoryFeed.id,
         InventoryFeed.name,
@@ -317,10 +395,40 @@ def feeds(vendor_id: int | None = None) -> AnySelect:
         DropshipProvider.name.label("vendor"),
         items.label("items"),
         problems.label("problems"),
+        last_run.label("last_run"),
     ).join(DropshipProvider, DropshipProvider.id == InventoryFeed.dropship_provider_id)
     if vendor_id is not None:
         stmt = stmt.where(InventoryFeed.dropship_provider_id == vendor_id)
     return stmt
+
+
+RUN_SORT: dict[str, Sortable] = {
+    "id": InventoryFeedRun.id,
+    "status": InventoryFeedRun.status,
+    "read": InventoryFeedRun.rows_read,
+    "failed": InventoryFeedRun.rows_failed,
+}
+
+
+def feed_runs(feed_id: int) -> AnySelect:
+    """A feed's runs without their row errors (those are read on the run's own page)."""
+    return select(
+        InventoryFeedRun.id,
+        InventoryFeedRun.status,
+        InventoryFeedRun.trigger,
+        InventoryFeedRun.approved,
+        InventoryFeedRun.bytes,
+        InventoryFeedRun.rows_read,
+        InventoryFeedRun.rows_created,
+        InventoryFeedRun.rows_updated,
+        InventoryFeedRun.rows_unchanged,
+        InventoryFeedRun.rows_failed,
+        InventoryFeedRun.rows_cleaned,
+        InventoryFeedRun.problem,
+        InventoryFeedRun.created_at,
+        InventoryFeedRun.started_at,
+        InventoryFeedRun.finished_at,
+    ).where(InventoryFeedRun.inventory_feed_id == feed_id)
 
 
 FEED_ITEM_SORT: dict[str, Sortable] = {

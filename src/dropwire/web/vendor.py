@@ -6,18 +6,28 @@ anything of another vendor, exactly as it does for a vendor-scoped API token.
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import FormData
 
-from dropwire.feeds.service import get_feed
+from dropwire.core.errors import Invalid
 from dropwire.http.deps import DbSession, PathId
 from dropwire.sales import service as sales_service
 from dropwire.sales.models import PurchaseInventoryStatus
-from dropwire.sales.schemas import ShipRequest
+from dropwire.sales.schemas import LineQuantity, ShipRequest
 from dropwire.vendors.service import get as get_vendor
-from dropwire.web import queries
-from dropwire.web.pages import CheckedForm, VendorVisitor, WebRoute, perform, render, text_field
+from dropwire.web import feedpages, queries
+from dropwire.web.pages import (
+    CheckedForm,
+    VendorVisitor,
+    WebRoute,
+    int_field,
+    perform,
+    render,
+    text_field,
+)
 from dropwire.web.tables import table
 
 router = APIRouter(route_class=WebRoute, prefix="/vendor")
+BASE = "/vendor/feeds"
 
 
 @router.get("")
@@ -57,6 +67,7 @@ def purchase_detail(
         fulfillments=queries.fulfillments_of(session, purchase.id),
         vendors={},
         accepted=[],
+        statuses=queries.purchase_statuses(session),
         portal=True,
     )
 
@@ -68,15 +79,37 @@ def ship(
     purchase = sales_service.get_purchase(session, purchase_id, visitor.principal)
 
     def act() -> str:
+        lines = _ship_quantities(form)
+        if not lines:
+            raise Invalid("purchaseItems", "Enter how many units of at least one line you shipped.")
         request = ShipRequest(
             tracking_company=text_field(form, "carrier", required=True),
             tracking_number=text_field(form, "tracking_number", required=True),
             tracking_url=text_field(form, "tracking_url"),
+            purchase_items=lines,
         )
         fulfillment = sales_service.ship(session, purchase, request, visitor.email)
         return f"Shipment {fulfillment.reference} recorded."
 
     return perform(session, act, f"/vendor/purchases/{purchase_id}")
+
+
+def _ship_quantities(form: FormData) -> list[LineQuantity]:
+    """The form's `ship_<purchase item id>` numbers above 0, as the API's `purchaseItems`.
+
+    Whether each line has that many units open is the service's rule (it names the line).
+    """
+    lines = []
+    for key, value in form.multi_items():
+        if not key.startswith("ship_") or not isinstance(value, str) or not value.strip():
+            continue
+        quantity = int_field(form, key)
+        line_id = key.removeprefix("ship_")
+        if quantity < 0 or not line_id.isdigit():
+            raise Invalid(key, "quantities shipped are whole numbers, 0 or more")
+        if quantity:
+            lines.append(LineQuantity(id=int(line_id), quantity=quantity))
+    return lines
 
 
 @router.get("/feeds")
@@ -89,27 +122,35 @@ def feeds(request: Request, session: DbSession, visitor: VendorVisitor) -> HTMLR
         default="name",
         tiebreak=queries.FEED_SORT["id"],
     )
-    return render(request, "feeds.html", table=rows, base="/vendor/feeds")
+    return render(request, "feeds.html", table=rows, base=BASE)
 
 
 @router.get("/feeds/{feed_id}")
 def feed_detail(
     feed_id: PathId, request: Request, session: DbSession, visitor: VendorVisitor
 ) -> HTMLResponse:
-    feed = get_feed(session, feed_id, visitor.principal)
-    rows = table(
-        session,
-        queries.feed_items(
-            feed_id=feed.id,
-            search=(request.query_params.get("q") or "").strip() or None,
-            problems_only=request.query_params.get("problems") == "1",
-        ),
-        request.query_params,
-        columns=queries.FEED_ITEM_SORT,
-        default="sku",
-        tiebreak=queries.FEED_ITEM_SORT["id"],
-    )
-    return render(request, "feed.html", feed=feed, table=rows, base="/vendor/feeds")
+    return feedpages.feed_page(request, session, visitor, feed_id, BASE)
+
+
+@router.get("/feeds/{feed_id}/runs")
+def feed_runs(
+    feed_id: PathId, request: Request, session: DbSession, visitor: VendorVisitor
+) -> HTMLResponse:
+    return feedpages.runs_page(request, session, visitor, feed_id, BASE)
+
+
+@router.get("/feeds/{feed_id}/runs/{run_id}")
+def feed_run(
+    feed_id: PathId, run_id: PathId, request: Request, session: DbSession, visitor: VendorVisitor
+) -> HTMLResponse:
+    return feedpages.run_page(request, session, visitor, feed_id, run_id, BASE)
+
+
+@router.post("/feeds/{feed_id}/run")
+def run_feed_now(
+    feed_id: PathId, session: DbSession, visitor: VendorVisitor, _form: CheckedForm
+) -> RedirectResponse:
+    return feedpages.run_now(session, visitor, feed_id, BASE)
 
 
 @router.get("/inventory")
