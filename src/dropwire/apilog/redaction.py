@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 MASK = "[redacted]"
+URL_USER_MASK = "redacted"
+"""Stands for a URL's userinfo: brackets there would read as an IPv6 host and break URL parsers."""
 
 # Words that mark a secret when they are one word of a key ("authToken", "x-api-key", "pwd").
 _SECRET_WORDS = frozenset(
@@ -78,7 +80,7 @@ _KEY_NAMES = (
 )
 _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # userinfo of any URL: scheme://user:password@host or scheme://token@host
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#\"'<>]+@"), rf"\1{MASK}@"),
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#\"'<>]+@"), rf"\1{URL_USER_MASK}@"),
     # Authorization header values, wherever they were pasted
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"), rf"\1 {MASK}"),
     # Standard Webhooks signing secrets and Dropwire API tokens
