@@ -125,7 +125,6 @@ class IdempotencyMiddleware:
         async def hold(message: Message) -> None:
             held.append(message)
 
-        status = 500
         try:
             await self.app(scope, receive, hold)
         finally:

@@ -35,6 +35,10 @@ from dropwire.http.request_body import BODY_KEY, MAX_JSON_DEPTH, json_nested_dee
 log = logging.getLogger("dropwire.http")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION_STATE = "db_session"
+RETRY_AFTER_SECONDS = 1
+# SQLSTATEs of transient PostgreSQL failures: serialization, deadlock, lock timeout, shutdown.
+_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03"}
 EarlyCheck = Callable[[Request, Session], Awaitable[object]]
 _EARLY: set[Callable[..., Any]] = set()
 
@@ -56,12 +60,6 @@ def _early_checks(dependant: Dependant) -> list[EarlyCheck]:
         if dependency.call in _EARLY and dependency.call not in found:
             found.append(dependency.call)
     return found
-
-
-SESSION_STATE = "db_session"
-RETRY_AFTER_SECONDS = 1
-# SQLSTATEs of transient PostgreSQL failures: serialization, deadlock, lock timeout, shutdown.
-_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03"}
 
 
 def one_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
