@@ -143,9 +143,11 @@ def lag(url: str, feed_hash: str, seconds: float) -> None:
             ).all()
         )
         accepted = {
-            job.payload["item"]["externalId"]: job.created_at
+            str(item.get("externalId")): job.created_at
             for job in session.scalars(select(Job).where(Job.kind == "inbound.parse_webhook"))
-            if str(job.payload["item"].get("externalId", "")).startswith("lag-")
+            # one job per request holds its `items` (older jobs: one `item` each)
+            for item in job.payload.get("items") or [job.payload.get("item") or {}]
+            if str(item.get("externalId", "")).startswith("lag-")
         }
     database.dispose()
     lags = sorted((logged[k] - accepted[k]).total_seconds() * 1000 for k in accepted if k in logged)
