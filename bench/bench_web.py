@@ -45,8 +45,8 @@ def seed_sales(url: str, sales: int) -> None:
     from dropwire.auth.users import create_user
     from dropwire.channels.models import Channel
     from dropwire.core.db import Database
+    from dropwire.sales.manual import upsert_manual_sale
     from dropwire.sales.schemas import ManualSale
-    from dropwire.sales.service import upsert_manual_sale
 
     channel_id = seed(url)
     database = Database(url)
@@ -78,7 +78,7 @@ def seed_sales(url: str, sales: int) -> None:
                         ],
                     }
                 )
-                upsert_manual_sale(session, channel, data, actor="bench")
+                upsert_manual_sale(session, channel=channel, data=data, actor="bench")
         done = min(sales, done + 500)
     database.dispose()
 

@@ -19,9 +19,11 @@ from dropwire.inventory.locations import location_for_warehouse
 from dropwire.inventory.models import Warehouse
 from dropwire.inventory.service import adjust_stocked
 from dropwire.inventory.warehouses import ensure_default_warehouse
+from dropwire.sales.cancelling import cancel
+from dropwire.sales.manual import upsert_manual_sale
 from dropwire.sales.models import CancelReason
 from dropwire.sales.schemas import CancelRequest, ManualSale, ShipRequest
-from dropwire.sales.service import cancel, ship, upsert_manual_sale
+from dropwire.sales.shipping import ship
 from dropwire.vendors.models import CountryFilter, DropshipProvider, OrderSplitting
 
 DEMO_MARKER = "demo-"
@@ -176,15 +178,15 @@ def _sales(session: Session, channel: Channel) -> list[int]:
                 ],
             }
         )
-        sale, _ = upsert_manual_sale(session, channel, body, actor="demo")
+        sale, _ = upsert_manual_sale(session, channel=channel, data=body, actor="demo")
         sales.append(sale)
     if sales[1].purchases:
         purchase = sales[1].purchases[0]
         first = purchase.items[0]
         ship(
             session,
-            purchase,
-            ShipRequest.model_validate(
+            purchase=purchase,
+            request=ShipRequest.model_validate(
                 {
                     "trackingNumber": "1ZDEMO",
                     "trackingCompany": "UPS",
@@ -193,7 +195,12 @@ def _sales(session: Session, channel: Channel) -> list[int]:
             ),
             actor="demo",
         )
-    cancel(session, sales[2], CancelRequest(cancel_reason=CancelReason.customer), actor="demo")
+    cancel(
+        session,
+        sale=sales[2],
+        request=CancelRequest(cancel_reason=CancelReason.customer),
+        actor="demo",
+    )
     return [sale.id for sale in sales]
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from dropwire.channels.models import Channel
 from dropwire.core.errors import DomainError
 from dropwire.inventory import service as inventory
-from dropwire.sales import service
+from dropwire.sales import cancelling, manual, shipping
 from dropwire.sales.models import PurchaseItem, Sale, SaleItem
 from dropwire.sales.schemas import CancelRequest, ManualSale, ShipRequest
 from tests.conftest import empty_all_tables, make_token
@@ -78,26 +78,26 @@ def test_quantities_and_ledger_stay_consistent(client, database, ops):
                 channel = session.get(Channel, channel_id)
                 sale = session.scalar(select(Sale).where(Sale.external_id == f"s{sale_index}"))
                 if kind == "post":
-                    service.upsert_manual_sale(
+                    manual.upsert_manual_sale(
                         session,
-                        channel,
-                        ManualSale.model_validate(sale_body(f"s{sale_index}", quantity)),
+                        channel=channel,
+                        data=ManualSale.model_validate(sale_body(f"s{sale_index}", quantity)),
                     )
                 elif sale is not None and kind == "ship" and sale.purchases:
                     purchase = sale.purchases[0]
                     item = purchase.items[0]
-                    service.ship(
+                    shipping.ship(
                         session,
-                        purchase,
-                        ShipRequest.model_validate(
+                        purchase=purchase,
+                        request=ShipRequest.model_validate(
                             {"purchaseItems": [{"id": item.id, "quantity": quantity}]}
                         ),
                     )
                 elif sale is not None and kind == "cancel":
-                    service.cancel(
+                    cancelling.cancel(
                         session,
-                        sale,
-                        CancelRequest.model_validate(
+                        sale=sale,
+                        request=CancelRequest.model_validate(
                             {"saleItems": [{"id": sale.items[0].id, "quantity": quantity}]}
                         ),
                     )

@@ -30,9 +30,9 @@ from dropwire.feeds.service import create_feed
 from dropwire.inventory.detail import variant_inventory
 from dropwire.inventory.models import InventoryMovement, MovementCause
 from dropwire.jobs.models import Job, JobState
+from dropwire.sales.manual import upsert_manual_sale
 from dropwire.sales.models import Fulfillment, FulfillmentItem, Purchase, Sale, SaleItem
 from dropwire.sales.schemas import ManualSale
-from dropwire.sales.service import upsert_manual_sale
 from tests.web.conftest import ADMIN, OTHER_VENDOR, VENDOR, Demo, shot, sign_in
 
 NewPage = Callable[..., Page]
@@ -450,7 +450,7 @@ def _baltic_order(database: Database, demo: Demo) -> int:
                 ],
             }
         )
-        sale, _ = upsert_manual_sale(session, channel, body, actor="test")
+        sale, _ = upsert_manual_sale(session, channel=channel, data=body, actor="test")
         (purchase,) = sale.purchases
         assert purchase.dropship_provider_id == demo.baltic_id
         return purchase.id

@@ -12,7 +12,16 @@ from dropwire.core.errors import Forbidden, NotFound
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, Relation, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
-from dropwire.sales import returns, service, statuses
+from dropwire.sales import (
+    cancelling,
+    editing,
+    manual,
+    queries,
+    rerouting,
+    returns,
+    shipping,
+    statuses,
+)
 from dropwire.sales.models import (
     Fulfillment,
     Purchase,
@@ -161,8 +170,8 @@ def manual_sale(
     channel_id: PathId, data: ManualSale, session: DbSession, principal: AdminPrincipal
 ) -> Sale:
     """Create or update a sale from this channel, keyed by externalId."""
-    sale, _ = service.upsert_manual_sale(
-        session, get_channel(session, channel_id), data, principal.name
+    sale, _ = manual.upsert_manual_sale(
+        session, channel=get_channel(session, channel_id), data=data, actor=principal.name
     )
     session.refresh(sale)
     return sale
@@ -176,7 +185,7 @@ def list_sales(session: DbSession, _: AdminPrincipal, response: Response, query:
 
 @router.get("/sales/{sale_id}.json", response_model=SaleRead)
 def get_sale(sale_id: PathId, session: DbSession, _: AdminPrincipal) -> Sale:
-    return service.get_sale(session, sale_id)
+    return queries.get_sale(session, sale_id=sale_id)
 
 
 @router.put("/sales/{sale_id}.json", response_model=SaleRead)
@@ -184,7 +193,8 @@ def update_sale(
     sale_id: PathId, data: SaleUpdate, session: DbSession, principal: AdminPrincipal
 ) -> Sale:
     """Change a sale's header: Onport's sale fields at the top level, or ours nested."""
-    sale = service.update_sale(session, service.get_sale(session, sale_id), data, principal.name)
+    sale = queries.get_sale(session, sale_id=sale_id)
+    editing.update_sale(session, sale=sale, data=data, actor=principal.name)
     session.refresh(sale)
     return sale
 
@@ -196,8 +206,11 @@ def cancel_sale(
     principal: AdminPrincipal,
     data: CancelRequest | None = None,
 ) -> Sale:
-    sale = service.cancel(
-        session, service.get_sale(session, sale_id), data or CancelRequest(), principal.name
+    sale = cancelling.cancel(
+        session,
+        sale=queries.get_sale(session, sale_id=sale_id),
+        request=data or CancelRequest(),
+        actor=principal.name,
     )
     session.refresh(sale)
     return sale
@@ -208,7 +221,7 @@ def create_sale_return(
     sale_id: PathId, data: SaleReturnCreate, session: DbSession, principal: AdminPrincipal
 ) -> SaleReturn:
     """Record items coming back; `restock` puts them into stocked at a warehouse."""
-    sale = service.get_sale(session, sale_id)
+    sale = queries.get_sale(session, sale_id=sale_id)
     return returns.create_return(session, sale, data, principal.name)
 
 
@@ -252,16 +265,14 @@ def list_sale_items(
 def list_purchases(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
 ) -> Any:
-    stmt = select(Purchase)
-    if not principal.is_admin:
-        stmt = stmt.where(Purchase.dropship_provider_id == principal.dropship_provider_id)
+    stmt = queries.purchases_visible(principal)
     rows = paginate(session, stmt, query, PURCHASE_FILTERS, response, [Purchase.id])
     return respond(session, query, response, rows, PurchaseRead, PURCHASE_RELATIONS)
 
 
 @router.get("/purchases/{purchase_id}.json", response_model=PurchaseRead)
 def get_purchase(purchase_id: PathId, session: DbSession, principal: CurrentPrincipal) -> Purchase:
-    return service.get_purchase(session, purchase_id, principal)
+    return queries.get_purchase(session, purchase_id=purchase_id, principal=principal)
 
 
 @router.put("/purchases/{purchase_id}.json", response_model=PurchaseRead)
@@ -269,7 +280,7 @@ def update_purchase(
     purchase_id: PathId, data: PurchaseUpdate, session: DbSession, principal: CurrentPrincipal
 ) -> Purchase:
     """Admins and the purchase order's vendor set its status; only admins its splitting key."""
-    purchase = service.get_purchase(session, purchase_id, principal)
+    purchase = queries.get_purchase(session, purchase_id=purchase_id, principal=principal)
     fields = data.model_fields_set
     if "order_splitting_key" in fields:
         if not principal.is_admin:
@@ -290,8 +301,10 @@ def cancel_purchase(
     data: PurchaseCancel | None = None,
 ) -> Purchase:
     """The vendor rejects the order (or some lines): they go back to routing elsewhere."""
-    purchase = service.get_purchase(session, purchase_id, principal)
-    service.cancel_purchase(session, purchase, data or PurchaseCancel(), principal.name)
+    purchase = queries.get_purchase(session, purchase_id=purchase_id, principal=principal)
+    cancelling.cancel_purchase(
+        session, purchase=purchase, request=data or PurchaseCancel(), actor=principal.name
+    )
     session.refresh(purchase)
     return purchase
 
@@ -301,16 +314,18 @@ def ship_purchase(
     purchase_id: PathId, data: ShipRequest, session: DbSession, principal: CurrentPrincipal
 ) -> Fulfillment:
     """The vendor reports a shipment (no items = everything left)."""
-    purchase = service.get_purchase(session, purchase_id, principal)
-    return service.ship(session, purchase, data, principal.name)
+    purchase = queries.get_purchase(session, purchase_id=purchase_id, principal=principal)
+    return shipping.ship(session, purchase=purchase, request=data, actor=principal.name)
 
 
 @router.put("/purchases/{purchase_id}/move-dropship-provider.json", response_model=PurchaseRead)
 def move_purchase(
     purchase_id: PathId, data: MoveDropshipProvider, session: DbSession, principal: AdminPrincipal
 ) -> Purchase:
-    purchase = service.get_purchase(session, purchase_id)
-    moved = service.move_to_vendor(session, purchase, data.dropship_provider_id, principal.name)
+    purchase = queries.get_purchase(session, purchase_id=purchase_id)
+    moved = rerouting.move_to_vendor(
+        session, purchase=purchase, vendor_id=data.dropship_provider_id, actor=principal.name
+    )
     session.refresh(moved)
     return moved
 
@@ -356,11 +371,7 @@ def delete_purchase_status(status_id: PathId, session: DbSession, _: AdminPrinci
 def list_fulfillments(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
 ) -> Any:
-    stmt = select(Fulfillment)
-    if not principal.is_admin:
-        stmt = stmt.join(Purchase, Purchase.id == Fulfillment.purchase_id).where(
-            Purchase.dropship_provider_id == principal.dropship_provider_id
-        )
+    stmt = queries.fulfillments_visible(principal)
     rows = paginate(session, stmt, query, FULFILLMENT_FILTERS, response, [Fulfillment.id])
     return respond(session, query, response, rows, FulfillmentRead, FULFILLMENT_RELATIONS)
 
@@ -370,12 +381,14 @@ def create_fulfillment(
     data: FulfillmentCreate, session: DbSession, principal: CurrentPrincipal
 ) -> Fulfillment:
     """Onport's way to record a shipment: the same as the purchase order's ship.json."""
-    purchase = service.get_purchase(session, data.purchase_id, principal)
-    return service.ship(session, purchase, data.ship_request(), principal.name)
+    purchase = queries.get_purchase(session, purchase_id=data.purchase_id, principal=principal)
+    return shipping.ship(
+        session, purchase=purchase, request=data.ship_request(), actor=principal.name
+    )
 
 
 @router.get("/fulfillments/{fulfillment_id}.json", response_model=FulfillmentRead)
 def get_fulfillment(
     fulfillment_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> Fulfillment:
-    return service.get_fulfillment(session, fulfillment_id, principal)
+    return queries.get_fulfillment(session, fulfillment_id=fulfillment_id, principal=principal)

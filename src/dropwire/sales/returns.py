@@ -12,7 +12,7 @@ from dropwire.inventory import service as inventory
 from dropwire.inventory.locations import location_for_warehouse
 from dropwire.inventory.models import MovementCause
 from dropwire.inventory.warehouses import ensure_default_warehouse, get_or_invalid
-from dropwire.sales import service, webhooks
+from dropwire.sales import cancelling, tallies, webhooks
 from dropwire.sales.models import Sale, SaleItem, SaleReturn, SaleReturnItem
 from dropwire.sales.schemas import SaleReturnCreate
 
@@ -74,7 +74,7 @@ def create_return(
             )
             restocked = back
         if cancelled:
-            service.take_back(session, item, cancelled, actor=actor)
+            cancelling.take_back(session, item=item, quantity=cancelled, actor=actor)
         item.quantity_returned += back
         sale_return.items.append(
             SaleReturnItem(
@@ -87,7 +87,7 @@ def create_return(
                 quantity_restocked=restocked,
             )
         )
-    service.refresh_statuses(sale)
+    tallies.refresh_statuses(sale)
     session.flush()
     webhooks.return_created(session, sale_return, sale)
     return sale_return

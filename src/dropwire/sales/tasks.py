@@ -8,15 +8,15 @@ from sqlalchemy.orm import Session
 from dropwire.channels.service import get_channel
 from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of, register
 from dropwire.inventory.detail import register_section
-from dropwire.sales import service
+from dropwire.sales import manual
 from dropwire.sales.models import Sale, SaleItem
 from dropwire.sales.schemas import ManualSale
 
 
 def _manual_sale(session: Session, channel_id: int, item: dict[str, Any]) -> Applied:
     data = ManualSale.model_validate(item)
-    _sale, changed = service.upsert_manual_sale(
-        session, get_channel(session, channel_id), data, "inbound"
+    _sale, changed = manual.upsert_manual_sale(
+        session, channel=get_channel(session, channel_id), data=data, actor="inbound"
     )
     return Applied(external_id=data.external_id, skipped=not changed)
 

@@ -16,7 +16,8 @@ from dropwire.inventory.models import MovementCause, Warehouse
 from dropwire.inventory.service import adjust_stocked
 from dropwire.jobs import service as jobs_service
 from dropwire.jobs.models import JobState
-from dropwire.sales import service as sales_service
+from dropwire.sales import cancelling, rerouting
+from dropwire.sales import queries as sales_queries
 from dropwire.sales.models import (
     CancellationStatus,
     CancelReason,
@@ -145,7 +146,7 @@ def sales(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse
 def sale_detail(
     sale_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    sale = sales_service.get_sale(session, sale_id)
+    sale = sales_queries.get_sale(session, sale_id=sale_id)
     channel = session.get(Channel, sale.channel_id)
     vendors = dict(queries.vendor_names(session))
     return render(
@@ -165,11 +166,11 @@ def cancel_line(
     sale_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
-        sale = sales_service.get_sale(session, sale_id)
+        sale = sales_queries.get_sale(session, sale_id=sale_id)
         line = LineQuantity(id=int_field(form, "item_id"), quantity=int_field(form, "quantity"))
         reason = CancelReason(text_field(form, "reason") or CancelReason.other)
         request = CancelRequest(sale_items=[line], cancel_reason=reason)
-        sales_service.cancel(session, sale, request, visitor.email)
+        cancelling.cancel(session, sale=sale, request=request, actor=visitor.email)
         return f"Cancelled {line.quantity} unit(s) of line {line.id}."
 
     return perform(session, act, f"/sales/{sale_id}")
@@ -203,7 +204,9 @@ def purchases(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResp
 def purchase_detail(
     purchase_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
 ) -> HTMLResponse:
-    purchase = sales_service.get_purchase(session, purchase_id, visitor.principal)
+    purchase = sales_queries.get_purchase(
+        session, purchase_id=purchase_id, principal=visitor.principal
+    )
     return render(
         request,
         "purchase.html",
@@ -221,9 +224,11 @@ def move_purchase(
     purchase_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
-        purchase = sales_service.get_purchase(session, purchase_id)
+        purchase = sales_queries.get_purchase(session, purchase_id=purchase_id)
         vendor_id = int_field(form, "vendor_id")
-        sales_service.move_to_vendor(session, purchase, vendor_id, visitor.email)
+        rerouting.move_to_vendor(
+            session, purchase=purchase, vendor_id=vendor_id, actor=visitor.email
+        )
         return f"Moved to {get_vendor(session, vendor_id).name}."
 
     return perform(session, act, f"/purchases/{purchase_id}")

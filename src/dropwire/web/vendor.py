@@ -10,7 +10,8 @@ from starlette.datastructures import FormData
 
 from dropwire.core.errors import Invalid
 from dropwire.http.deps import DbSession, PathId
-from dropwire.sales import service as sales_service
+from dropwire.sales import queries as sales_queries
+from dropwire.sales import shipping
 from dropwire.sales.models import PurchaseInventoryStatus
 from dropwire.sales.schemas import LineQuantity, ShipRequest
 from dropwire.vendors.service import get as get_vendor
@@ -59,7 +60,9 @@ def purchases(request: Request, session: DbSession, visitor: VendorVisitor) -> H
 def purchase_detail(
     purchase_id: PathId, request: Request, session: DbSession, visitor: VendorVisitor
 ) -> HTMLResponse:
-    purchase = sales_service.get_purchase(session, purchase_id, visitor.principal)
+    purchase = sales_queries.get_purchase(
+        session, purchase_id=purchase_id, principal=visitor.principal
+    )
     return render(
         request,
         "purchase.html",
@@ -76,7 +79,9 @@ def purchase_detail(
 def ship(
     purchase_id: PathId, session: DbSession, visitor: VendorVisitor, form: CheckedForm
 ) -> RedirectResponse:
-    purchase = sales_service.get_purchase(session, purchase_id, visitor.principal)
+    purchase = sales_queries.get_purchase(
+        session, purchase_id=purchase_id, principal=visitor.principal
+    )
 
     def act() -> str:
         lines = _ship_quantities(form)
@@ -88,7 +93,9 @@ def ship(
             tracking_url=text_field(form, "tracking_url"),
             purchase_items=lines,
         )
-        fulfillment = sales_service.ship(session, purchase, request, visitor.email)
+        fulfillment = shipping.ship(
+            session, purchase=purchase, request=request, actor=visitor.email
+        )
         return f"Shipment {fulfillment.reference} recorded."
 
     return perform(session, act, f"/vendor/purchases/{purchase_id}")

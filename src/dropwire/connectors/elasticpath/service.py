@@ -28,9 +28,9 @@ from dropwire.delivery.outbox import emit
 from dropwire.inbound import service as inbound
 from dropwire.inbound.registry import KINDS, Applied
 from dropwire.inventory.locking import insert_ignoring_conflict
+from dropwire.sales.manual import upsert_manual_sale
 from dropwire.sales.models import Sale, SaleItem
 from dropwire.sales.schemas import ManualSale
-from dropwire.sales.service import upsert_manual_sale
 
 EVENT_JOB = "elasticpath.order_event"
 TRANSPORT = "elasticpath"  # deliveries sent by `transport.send`, not as signed webhooks
@@ -224,9 +224,9 @@ def apply_event(session: Session, channel_id: int, item: dict[str, Any]) -> Appl
         raise Invalid("lineItems", "the order has no items to sell (only shipping or discounts)")
     sale, changed = upsert_manual_sale(
         session,
-        channels.get_channel(session, channel_id),
-        ManualSale.model_validate(body),
-        "elasticpath",
+        channel=channels.get_channel(session, channel_id),
+        data=ManualSale.model_validate(body),
+        actor="elasticpath",
     )
     record.sale_id = sale.id
     sync_order(session, store, sale, record)
