@@ -40,7 +40,7 @@ def main() -> None:
         with server("bench.bare_app:app", free_port(), factory=False) as base:
             run_load(base + "/list", seconds=1, concurrency=args.concurrency)  # warm-up
             bare = run_load(base + "/list", seconds=args.seconds, concurrency=args.concurrency)
-        with server("dropwire.http.app:create_app", free_port(), env=env) as base:
+        with server("dropwire.app:create_app", free_port(), env=env) as base:
             headers = {"Authorization": f"Bearer {token}"}
             target = base + "/api/dropship-providers.json"
             run_load(target, headers=headers, seconds=1, concurrency=args.concurrency)

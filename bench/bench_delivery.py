@@ -41,8 +41,8 @@ def throughput(url: str, receiver: str, deliveries: int) -> None:
     from sqlalchemy import update
 
     from dropwire.core.db import Database
-    from dropwire.delivery.models import Delivery, DeliveryState, EventKind
-    from dropwire.delivery.outbox import emit
+    from dropwire.delivery.models import Delivery, DeliveryState
+    from dropwire.delivery.outbox import record as emit
     from dropwire.delivery.relay import Relay
 
     database = Database(url)
@@ -52,7 +52,7 @@ def throughput(url: str, receiver: str, deliveries: int) -> None:
             for n in range(deliveries):
                 emit(
                     session,
-                    event=EventKind.inventory,
+                    event="inventory",
                     url=receiver,
                     body={"n": n},
                     subject_type="bench",
@@ -110,7 +110,7 @@ def end_to_end(url: str, receiver: str, updates: int) -> None:
         feed_id = create_feed(session, FeedCreate(dropship_provider_id=vendor.id)).id
     database.dispose()
     latencies = []
-    with server("dropwire.http.app:create_app", free_port(), env=env) as base:
+    with server("dropwire.app:create_app", free_port(), env=env) as base:
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=base, headers=headers) as client:
             custom = client.post(

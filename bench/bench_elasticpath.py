@@ -38,9 +38,9 @@ def seed(url: str, store_url: str) -> int:
     from fastapi.testclient import TestClient
 
     from bench.common import admin_token
+    from dropwire.app import create_app
     from dropwire.core.db import Database
     from dropwire.core.settings import Settings
-    from dropwire.http.app import create_app
 
     database = Database(url)
     settings = Settings(
@@ -113,7 +113,7 @@ def _env(url: str) -> dict[str, str]:
 
 
 def accepted_per_second(url: str, channel_id: int, seconds: float) -> None:
-    with server("dropwire.http.app:create_app", free_port(), env=_env(url)) as base:
+    with server("dropwire.app:create_app", free_port(), env=_env(url)) as base:
         result = run_load(
             f"{base}/webhooks/elasticpath/{channel_id}",
             method="POST",
@@ -162,7 +162,7 @@ def event_to_sale(url: str, channel_id: int, seconds: float) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        with server("dropwire.http.app:create_app", free_port(), env=_env(url)) as base:
+        with server("dropwire.app:create_app", free_port(), env=_env(url)) as base:
             sent = run_load(
                 f"{base}/webhooks/elasticpath/{channel_id}",
                 method="POST",
@@ -267,7 +267,7 @@ def _queue_stock(url: str, channel_id: int, store_url: str, products: int, level
     from dropwire.connectors.elasticpath.service import TRANSPORT
     from dropwire.core.db import Database
     from dropwire.delivery.models import Delivery, DeliveryState
-    from dropwire.delivery.outbox import emit
+    from dropwire.delivery.outbox import record as emit
 
     database = Database(url)
     with database.transaction() as session:

@@ -39,7 +39,7 @@ def run(url: str, seconds: float) -> None:
         json.dumps({"externalId": "steady", "vendorSku": "STEADY", "inventoryQuantity": 5})
     ]
     print(f"database: {url.split(':')[0]}")
-    with server("dropwire.http.app:create_app", free_port(), env=env) as base:
+    with server("dropwire.app:create_app", free_port(), env=env) as base:
         target = f"{base}/api/inventory-feeds/{feed_id}/parse-webhook.json"
         for clients in (1, 8):
             result = run_load(

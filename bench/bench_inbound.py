@@ -42,7 +42,7 @@ def accept_rates(url: str, feed_hash: str, seconds: float) -> None:
         bare = run_load(
             base + "/accept", method="POST", bodies=['{"a": 1}'], concurrency=16, seconds=seconds
         )
-    with server("dropwire.http.app:create_app", free_port(), env=env) as base:
+    with server("dropwire.app:create_app", free_port(), env=env) as base:
         target = base + "/webhooks/inventory-feeds/parse-webhooks.json"
         ours = run_load(
             target,
@@ -58,7 +58,9 @@ def accept_rates(url: str, feed_hash: str, seconds: float) -> None:
 
 
 def drain_rates(url: str, jobs: int) -> None:
-    from dropwire import tasks  # noqa: F401
+    from dropwire import domains
+
+    domains.load()
     from dropwire.core.db import Database
     from dropwire.feeds.models import InventoryFeed
     from dropwire.jobs import service
@@ -118,7 +120,7 @@ def lag(url: str, feed_hash: str, seconds: float) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        with server("dropwire.http.app:create_app", free_port(), env=env) as base:
+        with server("dropwire.app:create_app", free_port(), env=env) as base:
             target = base + "/webhooks/inventory-feeds/parse-webhooks.json"
             sent = run_load(
                 target,

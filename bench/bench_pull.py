@@ -60,7 +60,9 @@ def child_run(url: str, feed_id: int) -> None:
     """One run in this process: prints the run's figures and this process's peak RSS."""
     import resource
 
-    from dropwire import tasks  # noqa: F401
+    from dropwire import domains
+
+    domains.load()
     from dropwire.core.db import Database
     from dropwire.feeds.pull import runs
 
@@ -166,7 +168,9 @@ def bench_file(url: str, serve_dir: Path, base: str, kind: str, count: int) -> N
 
 
 def bench_async(url: str, batches: int) -> None:
-    from dropwire import tasks  # noqa: F401
+    from dropwire import domains
+
+    domains.load()
     from dropwire.core.db import Database
     from dropwire.feeds.models import InventoryFeed
     from dropwire.inbound import service

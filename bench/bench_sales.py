@@ -77,7 +77,7 @@ def run(url: str, seconds: float) -> None:
         "DROPWIRE_WORKER_IN_PROCESS": "false",
     }
     print(f"database: {url.split(':')[0]}")
-    with server("dropwire.http.app:create_app", free_port(), env=env) as base:
+    with server("dropwire.app:create_app", free_port(), env=env) as base:
         target = f"{base}/api/channels/{channel_id}/manual-sale.json"
         headers = {"Authorization": f"Bearer {token}"}
         for lines in (1, 5, 20):

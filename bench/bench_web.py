@@ -120,7 +120,7 @@ def run(url: str, sales: int, requests: int, label: str, seed_it: bool = True) -
         seed_sales(url, sales)
         print(f"{label}: {sales} sales seeded in {time.perf_counter() - started:.0f} s")
     env = {"DROPWIRE_DATABASE_URL": url, "DROPWIRE_WORKER_IN_PROCESS": "false"}
-    with server("dropwire.http.app:create_app", free_port(), env=env) as base:
+    with server("dropwire.app:create_app", free_port(), env=env) as base:
         measure(base, requests)
 
 

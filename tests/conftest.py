@@ -4,8 +4,9 @@ DROPWIRE_TEST_DATABASE_URL), migrated once, emptied after every test."""
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,15 +14,17 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url, text
 
-import dropwire.models  # noqa: F401  (every table registered)
+from dropwire import domains, runtime
+from dropwire.app import create_app
 from dropwire.auth.service import create_api_user
 from dropwire.core.db import Base, Database
 from dropwire.core.migrations import upgrade
 from dropwire.core.settings import Settings
-from dropwire.http.app import create_app
 from dropwire.inventory.warehouses import ensure_default_warehouse
 from dropwire.sales.statuses import seed_defaults as seed_purchase_statuses
 from dropwire.vendors.models import DropshipProvider
+
+domains.load()  # every table, job kind and commit step, as in the app and the workers
 
 
 def _test_url(tmp_dir: Path) -> str:
@@ -46,9 +49,23 @@ def _test_url(tmp_dir: Path) -> str:
     return own.render_as_string(hide_password=False)
 
 
+def baseline_settings(url: str) -> Settings:
+    """What every test starts from (no environment, no .env file)."""
+    return Settings(
+        database_url=url,
+        admin_token=None,
+        rate_limit_enabled=False,
+        allow_private_targets=True,
+        worker_in_process=False,
+        auth_cache_seconds=0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
 @pytest.fixture(scope="session")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    db = Database(_test_url(tmp_path_factory.mktemp("db")))
+    url = _test_url(tmp_path_factory.mktemp("db"))
+    db = Database(url, settings=baseline_settings(url))
     if db.dialect == "postgresql":
         with db.engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
@@ -82,6 +99,7 @@ def _has_sequence(session: object) -> bool:
 
 @pytest.fixture(autouse=True)
 def _clean_database(database: Database) -> Iterator[None]:
+    database.settings = baseline_settings(database.url)
     empty_all_tables(database)
     yield
 
@@ -99,15 +117,27 @@ def postgres_only(database: Database) -> None:
 
 @pytest.fixture
 def settings(database: Database) -> Settings:
-    return Settings(
-        database_url=database.url,
-        admin_token=None,
-        rate_limit_enabled=False,
-        allow_private_targets=True,
-        worker_in_process=False,
-        auth_cache_seconds=0,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return database.settings
+
+
+@pytest.fixture
+def configure(database: Database) -> Callable[..., Settings]:
+    """Change settings for one test, as an operator would in the environment (the next test
+    starts from the baseline again)."""
+
+    def change(**values: Any) -> Settings:
+        database.settings = Settings.model_validate(database.settings.model_dump() | values)
+        return database.settings
+
+    return change
+
+
+@pytest.fixture
+def cli_in_this_process(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dropwire ...` commands invoked here use the test database and its (configured)
+    settings, as a real process reads them from its environment."""
+    monkeypatch.setattr(runtime, "settings", lambda: database.settings)
+    monkeypatch.setattr(runtime, "database", lambda: database)
 
 
 @pytest.fixture

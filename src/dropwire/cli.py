@@ -6,14 +6,22 @@ from typing import Annotated, Any
 
 import typer
 
+from dropwire import runtime
 from dropwire.apilog.redaction import redact_text
 from dropwire.auth import service as auth_service
 from dropwire.connectors.elasticpath import cli as elasticpath_cli
-from dropwire.core.db import Database, get_database
+from dropwire.core.db import Database
 from dropwire.core.migrations import pending, upgrade
-from dropwire.core.settings import get_settings
 
 app = typer.Typer(help="Dropwire: dropship and marketplace hub.", no_args_is_help=True)
+
+
+@app.callback()
+def _main(context: typer.Context) -> None:
+    """Commands of plugged-in packages open the process's database through the context."""
+    context.obj = runtime.database
+
+
 token_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 jobs_app = typer.Typer(help="The job queue: list, retry, purge.", no_args_is_help=True)
@@ -62,12 +70,12 @@ def serve(
 
     import uvicorn
 
-    settings = get_settings()
-    ensure_migrated(get_database())
+    settings = runtime.settings()
+    ensure_migrated(runtime.database())
     if no_worker:
         os.environ["DROPWIRE_WORKER_IN_PROCESS"] = "false"  # read by every API process
     uvicorn.run(
-        "dropwire.http.app:create_app",
+        "dropwire.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
@@ -84,15 +92,14 @@ def worker(
     import signal
     import threading
 
-    from dropwire import tasks  # noqa: F401  (registers job handlers)
     from dropwire.jobs.worker import Worker
 
-    database = get_database()
+    database = runtime.database()
     ensure_migrated(database)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    settings = get_settings()
+    settings = runtime.settings()
     loop = Worker(
         database,
         threads=threads or settings.worker_threads,
@@ -110,7 +117,7 @@ def _newest(
     """The newest rows of a queue table (jobs, deliveries), optionally in one state."""
     from sqlalchemy import select
 
-    database = get_database()
+    database = runtime.database()
     ensure_migrated(database)
     with database.session(write=False) as session:
         stmt = select(model).order_by(model.id.desc()).limit(limit)
@@ -166,7 +173,7 @@ def jobs_retry(job_id: Annotated[int, typer.Argument(help="Job id (see `jobs lis
     from dropwire.jobs import service as jobs
 
     try:
-        with get_database().transaction() as session:
+        with runtime.database().transaction() as session:
             jobs.retry(session, jobs.get(session, job_id))
     except DomainError as exc:
         _fail(exc.message)
@@ -184,7 +191,7 @@ def jobs_purge(
 
     from dropwire.jobs import service as jobs
 
-    with get_database().transaction() as session:
+    with runtime.database().transaction() as session:
         removed = jobs.prune(session, timedelta(days=days))
     typer.echo(f"Removed {removed} succeeded jobs.")
 
@@ -231,7 +238,7 @@ def deliveries_retry(delivery_id: Annotated[int, typer.Argument(help="Delivery i
     from dropwire.delivery import service as deliveries
 
     try:
-        with get_database().transaction() as session:
+        with runtime.database().transaction() as session:
             deliveries.retry(session, deliveries.get_delivery(session, delivery_id))
     except DomainError as exc:
         _fail(exc.message)
@@ -241,7 +248,7 @@ def deliveries_retry(delivery_id: Annotated[int, typer.Argument(help="Delivery i
 @app.command()
 def migrate() -> None:
     """Apply every pending database migration."""
-    database = get_database()
+    database = runtime.database()
     missing = pending(database)
     upgrade(database)
     typer.echo(f"Database is current ({len(missing)} migrations applied).")
@@ -254,7 +261,7 @@ def token_create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create an API token and print it (it is shown this once only)."""
-    database = get_database()
+    database = runtime.database()
     ensure_migrated(database)
     from dropwire.core.errors import DomainError
 
@@ -279,7 +286,7 @@ def token_create(
 @token_app.command("list")
 def token_list(as_json: JsonFlag = False) -> None:
     """List API users (never their tokens)."""
-    database = get_database()
+    database = runtime.database()
     ensure_migrated(database)
     with database.session(write=False) as session:
         rows = [
@@ -312,7 +319,7 @@ def token_revoke(
     """Revoke a token: it stops working at once."""
     from dropwire.core.errors import DomainError
 
-    database = get_database()
+    database = runtime.database()
     try:
         with database.transaction() as session:
             auth_service.revoke_api_user(session, api_user_id)
@@ -338,7 +345,7 @@ def user_create(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    database = get_database()
+    database = runtime.database()
     ensure_migrated(database)
     try:
         with database.transaction() as session:
@@ -364,9 +371,9 @@ def user_ensure(
 
     from dropwire.auth import users
 
-    database = get_database()
+    database = runtime.database()
     ensure_migrated(database)
-    settings = get_settings()
+    settings = runtime.settings()
     url = f"http://{settings.host}:{settings.port}/"
     with database.transaction() as session:
         if users.find_user(session, email=email) is not None:
@@ -392,7 +399,7 @@ def user_password(email: Annotated[str, typer.Argument(help="The user's email")]
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    database = get_database()
+    database = runtime.database()
     ensure_migrated(database)
     try:
         with database.transaction() as session:
@@ -411,7 +418,7 @@ def demo(as_json: JsonFlag = False) -> None:
     """Load a small, realistic data set (safe to run twice: it loads once)."""
     from dropwire.demo import load_demo
 
-    database = get_database()
+    database = runtime.database()
     ensure_migrated(database)
     with database.transaction() as session:
         summary = load_demo(session)
@@ -445,12 +452,11 @@ def feed_fetch(
     """Fetch and apply a pull feed now, in the foreground, with a progress bar."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from dropwire import tasks  # noqa: F401  (every handler registered)
     from dropwire.core.errors import DomainError
     from dropwire.feeds.pull import runs
     from dropwire.feeds.schemas import FeedRunRead
 
-    database = get_database()
+    database = runtime.database()
     ensure_migrated(database)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     try:

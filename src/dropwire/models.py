@@ -5,10 +5,8 @@ from dropwire.auth import models as auth_models
 from dropwire.catalog import models as catalog_models
 from dropwire.channels import models as channels_models
 from dropwire.connectors.elasticpath import models as elasticpath_models
-from dropwire.connectors.elasticpath import outbound as elasticpath_outbound  # its commit step
 from dropwire.core.db import Base
 from dropwire.delivery import models as delivery_models
-from dropwire.delivery import outbox as delivery_outbox  # registers the before-commit hook
 from dropwire.feeds import models as feeds_models
 from dropwire.http import idempotency
 from dropwire.inventory import models as inventory_models
@@ -24,9 +22,7 @@ __all__ = [
     "catalog_models",
     "channels_models",
     "delivery_models",
-    "delivery_outbox",
     "elasticpath_models",
-    "elasticpath_outbound",
     "feeds_models",
     "idempotency",
     "inventory_models",

@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from dropwire.apilog.models import ApiLog
+from dropwire.app import create_app
 from dropwire.auth.users import create_user
-from dropwire.http.app import create_app
 from dropwire.vendors.models import DropshipProvider
 
 PASSWORD = "correct horse battery"

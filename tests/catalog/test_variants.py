@@ -41,18 +41,12 @@ def test_duplicate_sku_is_409_naming_sku(client):
     assert client.get("/api/products.json").headers["X-Total-Count"] == "1"
 
 
-def test_case_insensitive_skus_setting(client, monkeypatch):
-    from dropwire.core.settings import get_settings
+def test_case_insensitive_skus_setting(client, configure):
 
     client.post("/api/variants.json", json={"sku": "abc-1", "name": "A"})
     assert client.post("/api/variants.json", json={"sku": "ABC-1", "name": "B"}).status_code == 201
-    monkeypatch.setenv("DROPWIRE_CASE_INSENSITIVE_SKUS", "true")
-    get_settings.cache_clear()
-    try:
-        response = client.post("/api/variants.json", json={"sku": "Abc-1", "name": "C"})
-    finally:
-        monkeypatch.delenv("DROPWIRE_CASE_INSENSITIVE_SKUS")
-        get_settings.cache_clear()
+    configure(case_insensitive_skus="true")
+    response = client.post("/api/variants.json", json={"sku": "Abc-1", "name": "C"})
     assert response.status_code == 409
 
 

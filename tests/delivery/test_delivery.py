@@ -5,7 +5,7 @@ import hmac
 import pytest
 from sqlalchemy import func, select
 
-from dropwire.delivery import relay as relay_module
+from dropwire.delivery import kinds
 from dropwire.delivery.models import Delivery, DeliveryState
 from tests.delivery.conftest import drain
 
@@ -163,7 +163,7 @@ def test_410_disables_the_endpoint_until_enabled(client, database, receiver, rel
 def test_hanging_receiver_is_a_failed_attempt_and_does_not_block(
     client, database, receiver, relay, store, monkeypatch
 ):
-    monkeypatch.setitem(relay_module.TIMEOUTS, relay_module.EventKind.inventory, 0.5)
+    monkeypatch.setitem(kinds._KINDS, "inventory", kinds.EventKind("inventory", timeout=0.5))
     variant_id = listed_variant(client, store, "A")
     receiver.hang_seconds = 2
     adjust(client, variant_id, 1)

@@ -1,4 +1,4 @@
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -6,7 +6,7 @@ import pytest
 from bench.fake_elasticpath import CLIENT_ID, CLIENT_SECRET, FakeStore, delivery
 
 from dropwire.core.db import Database
-from dropwire.core.settings import get_settings
+from dropwire.core.settings import Settings
 from dropwire.delivery.relay import Relay
 from dropwire.jobs.service import run_pending
 from tests.delivery.conftest import drain
@@ -15,15 +15,10 @@ WEBHOOK_SECRET = "hook-secret-123"
 
 
 @pytest.fixture(autouse=True)
-def secret_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def secret_key(configure: Callable[..., Settings]) -> None:
     """The sealing key, and loopback allowed (the fake store) for calls made with the
     settings' policy (reading an order, `dropwire elasticpath setup`)."""
-    monkeypatch.setenv("DROPWIRE_SECRET_KEY", "test-key-0123456789abcdef")
-    monkeypatch.setenv("DROPWIRE_ALLOW_PRIVATE_TARGETS", "true")
-    monkeypatch.delenv("DROPWIRE_ALLOWED_TARGET_NETWORKS", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+    configure(secret_key="test-key-0123456789abcdef", allow_private_targets=True)
 
 
 @pytest.fixture

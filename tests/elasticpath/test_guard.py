@@ -12,7 +12,6 @@ from dropwire.cli import app as cli_app
 from dropwire.connectors.elasticpath.client import ElasticPathClient, TokenCache
 from dropwire.connectors.elasticpath.models import ElasticPathStore
 from dropwire.core.outbound import AddressPolicy, TargetRefused, parse_networks
-from dropwire.core.settings import get_settings
 from dropwire.delivery.models import Delivery
 from dropwire.delivery.relay import Relay
 from dropwire.jobs.models import Job
@@ -21,12 +20,7 @@ from tests.delivery.conftest import drain
 from tests.elasticpath.conftest import WEBHOOK_SECRET
 
 
-def _deny_private(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DROPWIRE_ALLOW_PRIVATE_TARGETS", "false")
-    get_settings.cache_clear()
-
-
-def test_the_client_refuses_a_private_store_unless_allowed(fake, monkeypatch):
+def test_the_client_refuses_a_private_store_unless_allowed(fake, configure):
     fake.stock["p1"] = {"total": 5, "available": 5, "allocated": 0}
     by_name = fake.url.replace("127.0.0.1", "localhost")
     for url in (fake.url, by_name):
@@ -36,8 +30,10 @@ def test_the_client_refuses_a_private_store_unless_allowed(fake, monkeypatch):
         with pytest.raises(TargetRefused, match="not a public address"):
             refused.get_stock("p1")
         refused.close()
-    _deny_private(monkeypatch)
-    from_settings = ElasticPathClient(fake.url, CLIENT_ID, CLIENT_SECRET, tokens=TokenCache())
+    denied = AddressPolicy.from_settings(configure(allow_private_targets=False))
+    from_settings = ElasticPathClient(
+        fake.url, CLIENT_ID, CLIENT_SECRET, policy=denied, tokens=TokenCache()
+    )
     with pytest.raises(TargetRefused):
         from_settings.get_stock("p1")
     from_settings.close()
@@ -74,8 +70,8 @@ def test_the_relay_gives_up_on_a_private_store_and_sends_once_allowed(shop, fake
     assert fake.stock["prod-tent"]["available"] == 7
 
 
-def test_reading_an_order_from_a_private_store_is_refused(shop, fake, database, monkeypatch):
-    _deny_private(monkeypatch)
+def test_reading_an_order_from_a_private_store_is_refused(shop, fake, database, configure):
+    configure(allow_private_targets=False)
     fake.add_order(
         order_document(
             "o-9", [{"id": "i", "sku": "X", "product_id": "p", "quantity": 1, "amount": 100}]
@@ -98,9 +94,10 @@ def test_reading_an_order_from_a_private_store_is_refused(shop, fake, database, 
     assert job.state == "succeeded"  # a configuration fault: logged, not retried
 
 
-def test_setup_command_refuses_a_private_store_unless_allowed(shop, fake, database, monkeypatch):
-    monkeypatch.setenv("DROPWIRE_DATABASE_URL", database.url)
-    _deny_private(monkeypatch)
+def test_setup_command_refuses_a_private_store_unless_allowed(
+    shop, fake, database, configure, cli_in_this_process
+):
+    configure(allow_private_targets=False)
     args = ["elasticpath", "setup", str(shop.channel_id), "--public-url", "https://dw.example.com"]
     refused = CliRunner().invoke(cli_app, args)
     assert refused.exit_code == 1
@@ -109,8 +106,7 @@ def test_setup_command_refuses_a_private_store_unless_allowed(shop, fake, databa
     with database.transaction() as session:
         store = session.scalars(select(ElasticPathStore)).one()
         assert store.integration_id is None
-    monkeypatch.setenv("DROPWIRE_ALLOWED_TARGET_NETWORKS", "127.0.0.0/8")
-    get_settings.cache_clear()
+    configure(allowed_target_networks="127.0.0.0/8")
     allowed = CliRunner().invoke(cli_app, args)
     assert allowed.exit_code == 0, allowed.output
     assert len(fake.integrations) == 1

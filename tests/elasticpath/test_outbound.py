@@ -10,6 +10,7 @@ from dropwire.connectors.elasticpath.client import (
     TokenCache,
 )
 from dropwire.connectors.elasticpath.models import ElasticPathStore
+from dropwire.core.outbound import AddressPolicy
 from dropwire.delivery.models import Delivery
 from tests.elasticpath.conftest import WEBHOOK_SECRET
 
@@ -21,11 +22,14 @@ def ep_deliveries(database, event=None):
         return [(d.event, d.state, d.attempts, d.last_status) for d in rows]
 
 
+LOOPBACK = AddressPolicy(allow_private=True)  # the fake store listens on 127.0.0.1
+
+
 def test_client_caches_the_token_refreshes_on_401_and_retries_429(fake):
     fake.stock["p1"] = {"total": 5, "available": 5, "allocated": 0}
     naps: list[float] = []
     client = ElasticPathClient(
-        fake.url, CLIENT_ID, CLIENT_SECRET, tokens=TokenCache(), sleep=naps.append
+        fake.url, CLIENT_ID, CLIENT_SECRET, policy=LOOPBACK, tokens=TokenCache(), sleep=naps.append
     )
     for _ in range(5):
         assert client.get_stock("p1")["available"] == 5
@@ -42,7 +46,7 @@ def test_client_caches_the_token_refreshes_on_401_and_retries_429(fake):
     with pytest.raises(ElasticPathError) as refused:
         client.stock_transaction("p1", "decrement", 9)
     assert refused.value.status == 422 and "insufficient" in refused.value.text
-    bad = ElasticPathClient(fake.url, CLIENT_ID, "wrong", tokens=TokenCache())
+    bad = ElasticPathClient(fake.url, CLIENT_ID, "wrong", policy=LOOPBACK, tokens=TokenCache())
     with pytest.raises(ElasticPathError) as unauthorized:
         bad.get_stock("p1")
     assert unauthorized.value.status == 401
@@ -212,11 +216,9 @@ def test_an_impossible_transition_fails_without_retrying(shop, fake, database):
     assert fake.orders["order-3"]["data"]["status"] == "complete"
 
 
-def test_setup_command_creates_then_updates_the_integration(shop, fake, database, monkeypatch):
-    monkeypatch.setenv("DROPWIRE_DATABASE_URL", database.url)
-    from dropwire.core.settings import get_settings
-
-    get_settings.cache_clear()
+def test_setup_command_creates_then_updates_the_integration(
+    shop, fake, database, cli_in_this_process
+):
     runner = CliRunner()
     args = ["elasticpath", "setup", str(shop.channel_id), "--public-url", "https://dw.example.com/"]
     first = runner.invoke(cli_app, args)

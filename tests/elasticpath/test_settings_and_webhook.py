@@ -44,7 +44,8 @@ def test_secrets_are_sealed_and_never_returned(client, database, fake):
     with database.transaction() as session:
         store = session.scalars(select(ElasticPathStore)).one()
         assert CLIENT_SECRET not in store.client_secret_sealed
-        assert unseal(store.client_secret_sealed) == CLIENT_SECRET
+        key = database.settings.secret_key
+        assert unseal(store.client_secret_sealed, key=key) == CLIENT_SECRET
         sealed_before = store.client_secret_sealed
     updated = client.put(
         f"/api/channels/{body['id']}.json",
@@ -61,7 +62,7 @@ def test_secrets_are_sealed_and_never_returned(client, database, fake):
     assert CLIENT_SECRET not in listed.text and listed.json()[0]["elasticPath"]["clientId"]
 
 
-def test_settings_are_validated(client, fake, monkeypatch):
+def test_settings_are_validated(client, fake, configure):
     missing = client.post(
         "/api/channels.json",
         json={
@@ -79,10 +80,8 @@ def test_settings_are_validated(client, fake, monkeypatch):
     )
     assert wrong_parent.status_code == 422
     assert wrong_parent.json()["errors"][0]["field"] == "elasticPath"
-    from dropwire.core.settings import get_settings
 
-    monkeypatch.delenv("DROPWIRE_SECRET_KEY")
-    get_settings.cache_clear()
+    configure(secret_key=None)
     no_key = client.post(
         "/api/channels.json",
         json={"name": "EP", "parentChannel": "elasticPath", "elasticPath": ep_settings(fake)},

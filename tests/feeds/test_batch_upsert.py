@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from dropwire.catalog.schemas import VariantCreate
 from dropwire.catalog.service import create_variant
 from dropwire.core.errors import DomainError
-from dropwire.core.settings import get_settings
 from dropwire.feeds import service
 from dropwire.feeds.models import InventoryFeedVariant
 from dropwire.feeds.schemas import FeedCreate, FeedVariantData
@@ -156,29 +155,22 @@ def test_batch_counts_and_one_statement_set(database, catalog):
         assert state["ledger"] == {v: lvl[0] for v, lvl in state["levels"].items()}
 
 
-def test_daily_sku_limit_fails_the_items_past_it(database, monkeypatch):
-    monkeypatch.setenv("DROPWIRE_DAILY_SKU_LIMIT", "2")
-    get_settings.cache_clear()
-    try:
-        with database.transaction() as session:
-            feed = _new_feed(session, {})
-            data = [
-                FeedVariantData(external_id=k, inventory_quantity=1) for k in ("a", "b", "c", "a")
-            ]
-            results = service.upsert_feed_variants(session, feed, data)
-            assert [r.outcome for r in results] == [
-                Outcome.created,
-                Outcome.created,
-                Outcome.failed,
-                Outcome.unchanged,
-            ]
-            assert results[2].error is not None and results[2].error.status_code == 429
-            total = session.scalar(
-                select(func.count())
-                .select_from(InventoryFeedVariant)
-                .where(InventoryFeedVariant.inventory_feed_id == feed.id)
-            )
-            assert total == 2
-    finally:
-        monkeypatch.delenv("DROPWIRE_DAILY_SKU_LIMIT")
-        get_settings.cache_clear()
+def test_daily_sku_limit_fails_the_items_past_it(database, configure):
+    configure(daily_sku_limit="2")
+    with database.transaction() as session:
+        feed = _new_feed(session, {})
+        data = [FeedVariantData(external_id=k, inventory_quantity=1) for k in ("a", "b", "c", "a")]
+        results = service.upsert_feed_variants(session, feed, data)
+        assert [r.outcome for r in results] == [
+            Outcome.created,
+            Outcome.created,
+            Outcome.failed,
+            Outcome.unchanged,
+        ]
+        assert results[2].error is not None and results[2].error.status_code == 429
+        total = session.scalar(
+            select(func.count())
+            .select_from(InventoryFeedVariant)
+            .where(InventoryFeedVariant.inventory_feed_id == feed.id)
+        )
+        assert total == 2

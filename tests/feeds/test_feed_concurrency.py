@@ -3,16 +3,14 @@
 from concurrent.futures import ThreadPoolExecutor
 
 from dropwire.core.errors import TooManyRequests
-from dropwire.core.settings import get_settings
 from dropwire.feeds import service
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
 from dropwire.feeds.schemas import FeedCreate, FeedVariantData
 from dropwire.vendors.models import DropshipProvider
 
 
-def test_limit_is_exact_under_concurrency(database, postgres_only, monkeypatch):
-    monkeypatch.setenv("DROPWIRE_DAILY_SKU_LIMIT", "10")
-    get_settings.cache_clear()
+def test_limit_is_exact_under_concurrency(database, postgres_only, configure):
+    configure(daily_sku_limit="10")
     with database.transaction() as session:
         vendor = DropshipProvider(name="V")
         session.add(vendor)
@@ -33,12 +31,8 @@ def test_limit_is_exact_under_concurrency(database, postgres_only, monkeypatch):
         except TooManyRequests:
             return "limited"
 
-    try:
-        with ThreadPoolExecutor(max_workers=12) as pool:
-            outcomes = list(pool.map(push, range(60)))
-    finally:
-        monkeypatch.delenv("DROPWIRE_DAILY_SKU_LIMIT")
-        get_settings.cache_clear()
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = list(pool.map(push, range(60)))
     with database.session(write=False) as session:
         stored = session.query(InventoryFeedVariant).count()
     assert stored == 10

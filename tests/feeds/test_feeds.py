@@ -205,23 +205,17 @@ def test_vendor_token_only_reaches_its_own_feeds(client, feed, vendor_client):
     assert vendor_client.get(f"/api/inventory-feed-variants/{theirs['id']}.json").status_code == 404
 
 
-def test_daily_sku_limit(client, feed, monkeypatch):
-    from dropwire.core.settings import get_settings
+def test_daily_sku_limit(client, feed, configure):
 
-    monkeypatch.setenv("DROPWIRE_DAILY_SKU_LIMIT", "2")
-    get_settings.cache_clear()
-    try:
-        assert parse(client, feed["id"], externalId="1", inventoryQuantity=1).status_code == 200
-        assert parse(client, feed["id"], externalId="2", inventoryQuantity=1).status_code == 200
-        assert parse(client, feed["id"], externalId="1", inventoryQuantity=5).status_code == 200
-        refused = parse(client, feed["id"], externalId="3", inventoryQuantity=1)
-        assert refused.status_code == 429
-        assert "limit of 2" in refused.json()["message"]
-        assert "resets at" in refused.json()["message"]
-        assert int(refused.headers["Retry-After"]) > 0
-    finally:
-        monkeypatch.delenv("DROPWIRE_DAILY_SKU_LIMIT")
-        get_settings.cache_clear()
+    configure(daily_sku_limit="2")
+    assert parse(client, feed["id"], externalId="1", inventoryQuantity=1).status_code == 200
+    assert parse(client, feed["id"], externalId="2", inventoryQuantity=1).status_code == 200
+    assert parse(client, feed["id"], externalId="1", inventoryQuantity=5).status_code == 200
+    refused = parse(client, feed["id"], externalId="3", inventoryQuantity=1)
+    assert refused.status_code == 429
+    assert "limit of 2" in refused.json()["message"]
+    assert "resets at" in refused.json()["message"]
+    assert int(refused.headers["Retry-After"]) > 0
     assert client.get("/api/inventory-feed-variants.json").headers["X-Total-Count"] == "2"
 
 

@@ -20,15 +20,9 @@ USER, PASSWORD = "vendor", "p@ss:word"
 
 
 @pytest.fixture(autouse=True)
-def _local_servers_allowed(monkeypatch):
+def _local_servers_allowed(configure):
     """The servers are on 127.0.0.1, which the outbound guard refuses unless allowed."""
-    from dropwire.core.settings import get_settings
-
-    monkeypatch.setenv("DROPWIRE_ALLOW_PRIVATE_TARGETS", "true")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.delenv("DROPWIRE_ALLOW_PRIVATE_TARGETS")
-    get_settings.cache_clear()
+    configure(allow_private_targets="true")
 
 
 class Files:
@@ -350,19 +344,12 @@ def test_json_mapping_default_shape_and_bearer_token(client, database, vendor, h
     assert items(client, default["id"])["d1"]["options"][0]["value"] == "M"
 
 
-def test_file_over_the_size_limit_fails(client, database, vendor, http_files, monkeypatch):
-    from dropwire.core.settings import get_settings
-
+def test_file_over_the_size_limit_fails(client, database, vendor, http_files, configure):
     files, base = http_files
     files.bodies["big.csv"] = (200, b"vendorSku,inventoryQuantity\n" + b"S,1\n" * 1000)
     feed = make_feed(client, vendor, resourceType="csv", resourceLocation=f"{base}/big.csv")
-    monkeypatch.setenv("DROPWIRE_FEED_MAX_BYTES", "2048")
-    get_settings.cache_clear()
-    try:
-        run = fetch(client, database, feed["id"])
-    finally:
-        monkeypatch.delenv("DROPWIRE_FEED_MAX_BYTES")
-        get_settings.cache_clear()
+    configure(feed_max_bytes="2048")
+    run = fetch(client, database, feed["id"])
     assert run["status"] == "failed" and "DROPWIRE_FEED_MAX_BYTES" in run["problem"]
 
 
@@ -483,24 +470,13 @@ def test_mapping_is_checked_when_saved(client, vendor):
         assert named in response.text, response.text
 
 
-def test_cli_fetch_prints_the_run(client, database, vendor, http_files, monkeypatch):
+def test_cli_fetch_prints_the_run(client, database, vendor, http_files, cli_in_this_process):
     from dropwire.cli import app
-    from dropwire.core.db import get_database
 
     files, base = http_files
     files.bodies["s.csv"] = (200, b"vendorSku,inventoryQuantity\nA,1\nB,2\n")
     feed = make_feed(client, vendor, resourceType="csv", resourceLocation=f"{base}/s.csv")
-    monkeypatch.setenv("DROPWIRE_DATABASE_URL", database.url)
-    monkeypatch.setenv("DROPWIRE_ALLOW_PRIVATE_TARGETS", "true")
-    from dropwire.core.settings import get_settings
-
-    get_settings.cache_clear()
-    get_database.cache_clear()
-    try:
-        result = CliRunner().invoke(app, ["feed", "fetch", str(feed["id"]), "--json"])
-    finally:
-        get_database.cache_clear()
-        get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["feed", "fetch", str(feed["id"]), "--json"])
     assert result.exit_code == 0, result.output
     assert '"status": "succeeded"' in result.output and '"rowsCreated": 2' in result.output
 
@@ -536,7 +512,7 @@ def test_approving_applies_the_file_that_was_held(client, database, vendor, http
 
     files, _ = http_files
     feed, held = _held_run(client, database, vendor, http_files)
-    kept = held_file(held["id"])
+    kept = held_file(database.settings, held["id"])
     assert kept.exists() and kept.stat().st_size == held["bytes"]
     # the vendor has since put yet another file up: approving must not fetch it
     files.bodies["s.csv"] = (200, b"vendorSku,inventoryQuantity\nS0,5000\n")
@@ -563,13 +539,13 @@ def test_discarding_or_expiry_deletes_the_held_file(client, database, vendor, ht
     from dropwire.feeds.pull.runs import claim_next_run, held_file
 
     feed, held = _held_run(client, database, vendor, http_files)
-    assert held_file(held["id"]).exists()
+    assert held_file(database.settings, held["id"]).exists()
     client.post(f"/api/inventory-feed-runs/{held['id']}/discard.json")
-    assert not held_file(held["id"]).exists()
+    assert not held_file(database.settings, held["id"]).exists()
     assert items(client, feed["id"])["S0"]["inventoryQuantity"] == 1
 
     second = fetch(client, database, feed["id"])
-    assert second["status"] == "held" and held_file(second["id"]).exists()
+    assert second["status"] == "held" and held_file(database.settings, second["id"]).exists()
     with database.transaction() as session:
         session.execute(
             update(InventoryFeedRun)
@@ -579,7 +555,7 @@ def test_discarding_or_expiry_deletes_the_held_file(client, database, vendor, ht
     assert claim_next_run(database, "test") is None
     expired = client.get(f"/api/inventory-feed-runs/{second['id']}.json").json()
     assert expired["status"] == "discarded" and "nobody approved it" in expired["problem"]
-    assert not held_file(second["id"]).exists()
+    assert not held_file(database.settings, second["id"]).exists()
 
 
 def test_a_held_file_older_than_a_good_run_cannot_be_approved(client, database, vendor, http_files):

@@ -1,9 +1,9 @@
 from datetime import timedelta
 
+from dropwire.app import create_app
 from dropwire.auth.models import ApiUser
 from dropwire.core.settings import Settings
 from dropwire.core.time import utcnow
-from dropwire.http.app import create_app
 from tests.conftest import make_token
 
 

@@ -7,21 +7,14 @@ import pytest
 from typer.testing import CliRunner
 
 from dropwire.cli import app, ensure_migrated
-from dropwire.core.db import Database, get_database
-from dropwire.core.settings import get_settings
+from dropwire.core.db import Database
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def cli_env(database: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("DROPWIRE_DATABASE_URL", database.url)
-    get_settings.cache_clear()
-    get_database.cache_clear()
+def cli_env(cli_in_this_process: None) -> Iterator[None]:
     yield
-    get_database().dispose()
-    get_settings.cache_clear()
-    get_database.cache_clear()
 
 
 def invoke(*args: str) -> str:

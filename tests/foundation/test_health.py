@@ -1,8 +1,8 @@
 from sqlalchemy import text
 
+from dropwire.app import create_app
 from dropwire.core.db import Database
 from dropwire.core.settings import Settings
-from dropwire.http.app import create_app
 
 
 def test_health_answers(anonymous):

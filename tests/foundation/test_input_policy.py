@@ -3,7 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from dropwire.http.app import create_app
+from dropwire.app import create_app
 from dropwire.jobs.service import run_pending
 
 

@@ -240,7 +240,7 @@ def test_the_in_process_worker_applies_items_within_seconds(database, settings, 
 
     from fastapi.testclient import TestClient
 
-    from dropwire.http.app import create_app
+    from dropwire.app import create_app
 
     with TestClient(
         create_app(database, settings.model_copy(update={"worker_in_process": True}))

@@ -1,7 +1,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from dropwire.http.app import create_app
+from dropwire.app import create_app
 
 
 @pytest.fixture

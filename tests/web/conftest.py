@@ -13,11 +13,11 @@ import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import select
 
+from dropwire.app import create_app
 from dropwire.auth.users import create_user
 from dropwire.core.db import Database
 from dropwire.core.settings import Settings
 from dropwire.demo import load_demo
-from dropwire.http.app import create_app
 from dropwire.sales.models import Purchase, PurchaseInventoryStatus
 from dropwire.vendors.models import DropshipProvider
 

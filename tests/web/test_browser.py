@@ -15,12 +15,11 @@ from dropwire.catalog.models import Variant
 from dropwire.channels.models import Channel
 from dropwire.connectors.elasticpath.models import ElasticPathStore
 from dropwire.core.db import Database
-from dropwire.core.settings import get_settings
+from dropwire.core.settings import Settings
 from dropwire.delivery.models import (
     Delivery,
     DeliveryState,
     EndpointOwner,
-    EventKind,
     WebhookEndpoint,
 )
 from dropwire.feeds.models import FetchFrequency, InventoryFeedVariant, ResourceType
@@ -144,7 +143,7 @@ def test_retry_a_dead_delivery_and_a_dead_job(
         session.add(endpoint)
         session.flush()
         delivery = Delivery(
-            event=EventKind.fulfillment,
+            event="fulfillment",
             endpoint_id=endpoint.id,
             url=endpoint.url,
             subject_type="fulfillment",
@@ -303,10 +302,9 @@ class _FeedFile(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def feed_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_FeedFile]]:
+def feed_server(configure: Callable[..., Settings]) -> Iterator[type[_FeedFile]]:
     """A vendor's file server on 127.0.0.1; the outbound guard is told loopback is allowed."""
-    monkeypatch.setenv("DROPWIRE_ALLOW_PRIVATE_TARGETS", "true")
-    get_settings.cache_clear()
+    configure(allow_private_targets="true")
     handler = type("FeedFile", (_FeedFile,), {"body": b""})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -315,8 +313,6 @@ def feed_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_FeedFile]]:
     yield handler
     server.shutdown()
     server.server_close()
-    monkeypatch.delenv("DROPWIRE_ALLOW_PRIVATE_TARGETS")
-    get_settings.cache_clear()
 
 
 def _stock_csv(quantities: dict[str, int]) -> bytes:
@@ -543,27 +539,23 @@ def test_channels_show_elastic_path_settings_never_secrets_and_a_sale_its_return
     demo: Demo,
     database: Database,
     client: TestClient,
-    monkeypatch: pytest.MonkeyPatch,
+    configure: Callable[..., Settings],
 ) -> None:
-    monkeypatch.setenv("DROPWIRE_SECRET_KEY", "web-test-key-0123456789abcdef")
-    get_settings.cache_clear()
-    try:
-        created = client.post(
-            "/api/channels.json",
-            json={
-                "name": "EP Store",
-                "parentChannel": "elasticPath",
-                "elasticPath": {
-                    "baseUrl": "http://127.0.0.1:9",
-                    "clientId": "client-abc",
-                    "clientSecret": CLIENT_SECRET,
-                    "webhookSecret": HOOK_SECRET,
-                    "shippingSkus": ["STANDARD-DELIVERY"],
-                },
+    configure(secret_key="web-test-key-0123456789abcdef")
+    created = client.post(
+        "/api/channels.json",
+        json={
+            "name": "EP Store",
+            "parentChannel": "elasticPath",
+            "elasticPath": {
+                "baseUrl": "http://127.0.0.1:9",
+                "clientId": "client-abc",
+                "clientSecret": CLIENT_SECRET,
+                "webhookSecret": HOOK_SECRET,
+                "shippingSkus": ["STANDARD-DELIVERY"],
             },
-        )
-    finally:
-        get_settings.cache_clear()
+        },
+    )
     assert created.status_code == 201, created.text
     channel_id = created.json()["id"]
     # a purchase status set the API's way, and a return of the demo's one shipped unit

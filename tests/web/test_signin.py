@@ -9,10 +9,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from dropwire.app import create_app
 from dropwire.core.db import Database
 from dropwire.core.settings import Settings
 from dropwire.feeds.models import InventoryFeed, InventoryFeedRun, RunStatus
-from dropwire.http.app import create_app
 from tests.web.conftest import ADMIN, OTHER_VENDOR, PASSWORD, VENDOR, Demo
 
 

@@ -10,12 +10,12 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dropwire.auth.models import ApiUser, Scope
 from dropwire.core.errors import NotFound
 from dropwire.core.time import utcnow
-from dropwire.vendors.models import DropshipProvider
 
 TOKEN_PREFIX = "dw_"
 
@@ -45,11 +45,6 @@ def create_api_user(
     session: Session, *, name: str, dropship_provider_id: int | None = None
 ) -> tuple[ApiUser, str]:
     """Create an API user; returns it with the plain token, which is never retrievable again."""
-    if (
-        dropship_provider_id is not None
-        and session.get(DropshipProvider, dropship_provider_id) is None
-    ):
-        raise NotFound("Dropship provider", dropship_provider_id)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     user = ApiUser(
         name=name,
@@ -58,9 +53,21 @@ def create_api_user(
         token_digest=digest(token),
         token_prefix=token[:10],
     )
-    session.add(user)
-    session.flush()
+    add_naming_vendor(session, user, dropship_provider_id)
     return user, token
+
+
+def add_naming_vendor(session: Session, record: object, vendor_id: int | None) -> None:
+    """Store a user or token that may belong to a vendor. The foreign key tells a vendor that
+    does not exist (a 404): auth sits below vendors and never reads their table."""
+    session.add(record)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        if vendor_id is None:
+            raise
+        raise NotFound("Dropship provider", vendor_id) from exc
 
 
 def list_api_users(session: Session) -> list[ApiUser]:

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dropwire.auth.models import User
+from dropwire.auth.service import add_naming_vendor
 from dropwire.core.errors import Conflict, Invalid, NotFound
 from dropwire.core.time import utcnow
-from dropwire.vendors.models import DropshipProvider
 
 MIN_PASSWORD_LENGTH = 10
 _hasher = PasswordHasher()
@@ -37,11 +37,6 @@ def create_user(
         raise Invalid("email", "must be an email address")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
-    if (
-        dropship_provider_id is not None
-        and session.get(DropshipProvider, dropship_provider_id) is None
-    ):
-        raise NotFound("Dropship provider", dropship_provider_id)
     if find_user(session, email=address) is not None:
         raise Conflict(f"A user with the email {address} exists")
     user = User(
@@ -50,8 +45,7 @@ def create_user(
         password_hash=_hasher.hash(password),
         dropship_provider_id=dropship_provider_id,
     )
-    session.add(user)
-    session.flush()
+    add_naming_vendor(session, user, dropship_provider_id)
     return user
 
 

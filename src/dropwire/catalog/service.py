@@ -1,24 +1,25 @@
 """Products and variants. SKUs are unique; matching may ignore case (a setting)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import ChannelVariant, Product, Variant
 from dropwire.catalog.schemas import VariantCreate, VariantRead, VariantUpdate
+from dropwire.core.db import settings_of
 from dropwire.core.errors import Conflict, Invalid, NotFound
-from dropwire.core.settings import get_settings
-from dropwire.inventory.models import InventoryLevel
+from dropwire.core.unit_of_work import changes
 
 PUBLISH_KEY = "catalog.publish_variants"
 
 
 def mark_for_publishing(session: Session, variant_id: int) -> None:
     """A connected variant is new or changed: the channels' publishing endpoints hear of it."""
-    session.info.setdefault(PUBLISH_KEY, set()).add(variant_id)
+    marked: set[int] = changes(session, PUBLISH_KEY, set)
+    marked.add(variant_id)
 
 
 def sku_key(sku: str) -> str:
@@ -30,7 +31,7 @@ def find_variant_by_sku(
 ) -> Variant | None:
     """The variant with this SKU; ignoring case when asked (or when the setting says so)."""
     if case_insensitive is None:
-        case_insensitive = get_settings().case_insensitive_skus
+        case_insensitive = settings_of(session).case_insensitive_skus
     exact = session.scalar(select(Variant).where(Variant.sku == sku))
     if exact is not None or not case_insensitive:
         return exact
@@ -122,20 +123,21 @@ def update_variant(session: Session, variant: Variant, data: VariantUpdate) -> V
     return variant
 
 
+StockTotals = Callable[[Session, Sequence[int]], dict[int, tuple[int, int]]]
+_STOCK_TOTALS: list[StockTotals] = []
+
+
+def stock_totals_from(source: StockTotals) -> StockTotals:
+    """The inventory core, which sits above the catalog, says what is stocked and allocated."""
+    _STOCK_TOTALS[:] = [source]
+    return source
+
+
 def stock_totals(session: Session, variant_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
     """{variant_id: (stocked, allocated)} summed over every location."""
-    if not variant_ids:
+    if not variant_ids or not _STOCK_TOTALS:
         return {}
-    rows = session.execute(
-        select(
-            InventoryLevel.variant_id,
-            func.sum(InventoryLevel.stocked),
-            func.sum(InventoryLevel.allocated),
-        )
-        .where(InventoryLevel.variant_id.in_(set(variant_ids)))
-        .group_by(InventoryLevel.variant_id)
-    ).all()
-    return {variant_id: (int(s or 0), int(a or 0)) for variant_id, s, a in rows}
+    return _STOCK_TOTALS[0](session, variant_ids)
 
 
 def variant_reads(session: Session, variants: Sequence[Variant]) -> list[VariantRead]:

@@ -6,11 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 from sqlalchemy.orm import Session
 
+from dropwire.catalog.service import channel_variant_id
 from dropwire.channels import catalog_sync as sync
 from dropwire.channels.models import Channel
 from dropwire.channels.service import get_channel
 from dropwire.http.deps import AdminPrincipal, DbSession, PathId
 from dropwire.http.routing import UnitOfWorkRoute
+from dropwire.inventory.adjustments import adjust_at_warehouse
+from dropwire.inventory.schemas import ChannelSetLevel, InventoryAdjustmentRead
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Channels"])
 
@@ -89,3 +92,21 @@ def disconnect_variant_batches(
     channel_id: PathId, items: Links, session: DbSession, principal: AdminPrincipal
 ) -> list[sync.ItemResult]:
     return _batch(session, channel_id, items, principal.name, sync.disconnect)
+
+
+@router.put("/channels/{channel_id}/set-variant-level.json", response_model=InventoryAdjustmentRead)
+def set_channel_variant_level(
+    channel_id: PathId, data: ChannelSetLevel, session: DbSession, principal: AdminPrincipal
+) -> InventoryAdjustmentRead:
+    """Set-level by the channel's own id of the variant (its listing), or by SKU."""
+    get_channel(session, channel_id)
+    variant_id = channel_variant_id(session, channel_id, data.external_id, data.sku)
+    return adjust_at_warehouse(
+        session,
+        variant_id=variant_id,
+        warehouse_id=data.warehouse_id,
+        delta=None,
+        set_to=data.quantity,
+        reason=data.notes,
+        actor=principal.name,
+    )

@@ -5,11 +5,10 @@ so two writers never deadlock upgrading shared locks; readers use a deferred `BE
 """
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, Numeric, create_engine, event
@@ -18,7 +17,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
-from dropwire.core.settings import get_settings
+from dropwire.core import unit_of_work
+from dropwire.core.settings import Settings
 from dropwire.core.time import utcnow
 
 
@@ -98,9 +98,7 @@ def _configure_sqlite(engine: Engine) -> None:
     event.listen(engine, "rollback", _release)
 
 
-def build_engine(url: str | None = None) -> Engine:
-    settings = get_settings()
-    url = url or settings.database_url
+def build_engine(url: str, settings: Settings) -> Engine:
     if is_sqlite(url):
         engine = create_engine(
             url,
@@ -120,28 +118,21 @@ def build_engine(url: str | None = None) -> Engine:
     )
 
 
-AFTER_COMMIT_KEY = "dropwire.after_commit"
-
-
-def call_after_commit(session: Session, key: str, callback: Callable[[], None]) -> None:
-    """Run `callback` once the session's transaction commits (once per key); never on rollback."""
-    session.info.setdefault(AFTER_COMMIT_KEY, {})[key] = callback
-
-
-def _run_after_commit(session: Session) -> None:
-    for callback in session.info.pop(AFTER_COMMIT_KEY, {}).values():
-        callback()
-
-
-def _forget_after_commit(session: Session, _transaction: object = None) -> None:
-    session.info.pop(AFTER_COMMIT_KEY, None)
+SETTINGS_KEY = "dropwire.settings"
 
 
 class Database:
-    """The process's engine and its two session factories (read and write)."""
+    """The process's engine, its two session factories (read and write) and its settings.
 
-    def __init__(self, url: str | None = None) -> None:
-        self.engine = build_engine(url)
+    The entry points (app factory, CLI, worker) build one `Settings` and hand it here; every
+    session carries it (`settings_of`), so services never read the environment themselves.
+    """
+
+    def __init__(self, url: str | None = None, *, settings: Settings | None = None) -> None:
+        if settings is None:  # tests and benchmarks: the defaults, with this URL
+            settings = Settings(database_url=url) if url else Settings()
+        self.settings = settings
+        self.engine = build_engine(url or settings.database_url, settings)
         self.url = self.engine.url.render_as_string(hide_password=False)
         write_engine = (
             self.engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -151,15 +142,16 @@ class Database:
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(write_engine, expire_on_commit=False)
         for factory in (self._read, self._write):
-            event.listen(factory, "after_commit", _run_after_commit)
-            event.listen(factory, "after_rollback", _forget_after_commit)
+            unit_of_work.install(factory)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def session(self, *, write: bool = True) -> Session:
-        return (self._write if write else self._read)()
+        session = (self._write if write else self._read)()
+        session.info[SETTINGS_KEY] = self.settings
+        return session
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -171,6 +163,7 @@ class Database:
         self.engine.dispose()
 
 
-@lru_cache
-def get_database() -> Database:
-    return Database()
+def settings_of(session: Session) -> Settings:
+    """The settings of the `Database` this session came from."""
+    settings: Settings = session.info[SETTINGS_KEY]
+    return settings

@@ -11,8 +11,7 @@ from functools import lru_cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-from dropwire.core.settings import get_settings
+from pydantic import SecretStr
 
 MIN_KEY_LENGTH = 16
 
@@ -38,20 +37,19 @@ def _box(keys: str) -> MultiFernet:
     return MultiFernet([Fernet(_fernet_key(part)) for part in parts])
 
 
-def _configured() -> MultiFernet:
-    key = get_settings().secret_key
+def _configured(key: SecretStr | None) -> MultiFernet:
     if key is None:
         raise EncryptionUnavailable("DROPWIRE_SECRET_KEY is not set; it encrypts stored secrets")
     return _box(key.get_secret_value())
 
 
-def seal(plain: str) -> str:
-    return _configured().encrypt(plain.encode()).decode()
+def seal(plain: str, *, key: SecretStr | None) -> str:
+    return _configured(key).encrypt(plain.encode()).decode()
 
 
-def unseal(sealed: str) -> str:
+def unseal(sealed: str, *, key: SecretStr | None) -> str:
     try:
-        return _configured().decrypt(sealed.encode()).decode()
+        return _configured(key).decrypt(sealed.encode()).decode()
     except InvalidToken as exc:
         raise EncryptionUnavailable(
             "a stored secret cannot be decrypted with DROPWIRE_SECRET_KEY (was the key changed"

@@ -21,16 +21,6 @@ class DeliveryState(StrEnum):
 UNFINISHED = (DeliveryState.pending, DeliveryState.delivering)
 
 
-class EventKind(StrEnum):
-    inventory = "inventory"
-    publishing = "publishing"
-    fulfillment = "fulfillment"
-    purchase_created = "purchase.created"
-    purchase_updated = "purchase.updated"
-    purchase_cancelled = "purchase.cancelled"
-    return_created = "return.created"
-
-
 class EndpointOwner(StrEnum):
     channel = "channel"  # a store: its custom channel's endpoints
     vendor = "vendor"  # a dropship provider's orderEndpoint
@@ -65,7 +55,8 @@ class Delivery(IdMixin, TimestampMixin, Base):
         Index("ix_deliveries_coalesce", "coalesce_key", "id"),
     )
 
-    event: Mapped[str] = mapped_column(String(32), index=True)  # an EventKind, or a transport's
+    # a kind registered in delivery/kinds.py
+    event: Mapped[str] = mapped_column(String(32), index=True)
     transport: Mapped[str] = mapped_column(String(32), default="webhook", server_default="webhook")
     endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
     url: Mapped[str] = mapped_column(String(2048))

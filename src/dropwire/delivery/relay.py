@@ -18,7 +18,6 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus
 from dropwire.core.db import Database
 from dropwire.core.outbound import (
     AddressPolicy,
@@ -30,15 +29,14 @@ from dropwire.core.outbound import (
 )
 from dropwire.core.queueing import first_in_line, skipping_locked
 from dropwire.core.schemas import check_url
-from dropwire.core.settings import get_settings
 from dropwire.core.time import utcnow
 from dropwire.delivery import transports
+from dropwire.delivery.kinds import DEFAULT_TIMEOUT, event_kind
 from dropwire.delivery.models import (
     UNFINISHED,
     Delivery,
     DeliveryAttempt,
     DeliveryState,
-    EventKind,
     WebhookEndpoint,
 )
 from dropwire.delivery.signing import signature
@@ -57,13 +55,11 @@ RETRY_SCHEDULE = (
     timedelta(hours=10),
 )
 MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
-TIMEOUTS: dict[str, float] = {EventKind.inventory: 5.0}
-DEFAULT_TIMEOUT = 10.0
 EXCERPT = 500
 
 
 def timeout_for(event: str) -> float:
-    return TIMEOUTS.get(event, DEFAULT_TIMEOUT)
+    return event_kind(event).timeout
 
 
 def claim(database: Database, limit: int = 20) -> list[int]:
@@ -199,7 +195,7 @@ def send(database: Database, delivery_id: int, client: httpx.Client) -> Delivery
     else:
         body = json.dumps(message.body, separators=(",", ":")).encode()
         message_id = f"msg_{message.id}_{message.version}"
-        url, event = message.url, EventKind(message.event)
+        url, event = message.url, message.event
         timestamp = int(time.time())
         headers = {
             "content-type": "application/json",
@@ -224,7 +220,7 @@ def send(database: Database, delivery_id: int, client: httpx.Client) -> Delivery
             outcome.excerpt = response.text[:EXCERPT]
             if response.status_code == 429:
                 outcome.retry_after = _retry_after(response)
-            if response.is_success and event == EventKind.publishing:
+            if response.is_success and event_kind(event).on_delivered is not None:
                 try:
                     outcome.reply = response.json()
                 except ValueError:
@@ -268,8 +264,9 @@ def _record(database: Database, delivery_id: int, outcome: Outcome) -> DeliveryS
             delivery.delivered_at = utcnow()
             if outcome.on_delivered is not None:
                 outcome.on_delivered(session)
-            if isinstance(outcome.reply, dict) and delivery.event == EventKind.publishing:
-                _acknowledge(session, delivery.subject_id, outcome.reply)
+            delivered = event_kind(delivery.event).on_delivered
+            if delivered is not None and outcome.reply is not None:
+                delivered(session, delivery.subject_id, outcome.reply)
         elif outcome.disabled or status == 410:
             delivery.state = DeliveryState.disabled
             if status == 410:
@@ -287,21 +284,6 @@ def _record(database: Database, delivery_id: int, outcome: Outcome) -> DeliveryS
             delivery.state = DeliveryState.pending
             delivery.next_attempt_at = _next_attempt(delivery.attempts, outcome.retry_after)
         return DeliveryState(delivery.state)
-
-
-def _acknowledge(session: Session, channel_variant_id: int, reply: dict[str, object]) -> None:
-    """A synchronous publishing reply names the listing it created: connect the channel variant."""
-    link = session.get(ChannelVariant, channel_variant_id)
-    if link is None or not reply.get("externalId"):
-        return
-    link.external_id = str(reply["externalId"])
-    for key, attribute in (
-        ("externalGroupId", "external_group_id"),
-        ("externalSku", "external_sku"),
-    ):
-        if reply.get(key):
-            setattr(link, attribute, str(reply[key]))
-    link.status = ChannelVariantStatus.connected
 
 
 class Relay:
@@ -340,6 +322,6 @@ def send_due_deliveries(database: Database) -> int:
     """The worker's round: one relay (and HTTP connection pool) per database per process."""
     relay = _RELAYS.get(id(database))
     if relay is None:
-        policy = AddressPolicy.from_settings(get_settings())
+        policy = AddressPolicy.from_settings(database.settings)
         relay = _RELAYS[id(database)] = Relay(database, policy=policy)
     return relay.send_due()

@@ -1,4 +1,4 @@
-"""The async twins of the feed and channel-catalog endpoints, as inbound item kinds."""
+"""The async twin of the feed endpoints (`parse-webhooks`), as an inbound item kind."""
 
 from typing import Any
 
@@ -6,16 +6,14 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dropwire.catalog.models import Variant
-from dropwire.channels import catalog_sync
-from dropwire.channels.service import get_channel
 from dropwire.core.errors import NotFound
 from dropwire.feeds import service
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
 from dropwire.feeds.pull import tasks as pull_tasks  # noqa: F401  (schedule handler, run poller)
 from dropwire.feeds.schemas import FeedVariantData
 from dropwire.feeds.upsert import Outcome
-from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of, register
+from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of, register_owner
+from dropwire.inbound.service import register, same_secret
 
 
 def _feed(session: Session, feed_id: int) -> InventoryFeed:
@@ -64,37 +62,6 @@ def _feed_variant_exists(session: Session, feed_id: int, item: dict[str, Any]) -
     )
 
 
-def _import_product(session: Session, channel_id: int, item: dict[str, Any]) -> Applied:
-    data = catalog_sync.ConnectorVariant.model_validate(item)
-    catalog_sync.import_variant(session, get_channel(session, channel_id), data)
-    return Applied(external_id=data.sku)
-
-
-def _sku_exists(session: Session, _channel_id: int, item: dict[str, Any]) -> bool:
-    return session.scalar(select(Variant.id).where(Variant.sku == item.get("sku"))) is not None
-
-
-def _acknowledge(session: Session, channel_id: int, item: dict[str, Any]) -> Applied:
-    data = catalog_sync.SkuLink.model_validate(item)
-    catalog_sync.acknowledge(session, get_channel(session, channel_id), data, "inbound")
-    return Applied(external_id=data.sku)
-
-
-def _disconnect(session: Session, channel_id: int, item: dict[str, Any]) -> Applied:
-    data = catalog_sync.SkuLink.model_validate(item)
-    catalog_sync.disconnect(session, get_channel(session, channel_id), data, "inbound")
-    return Applied(external_id=data.sku)
-
-
-def _sku_key(owner_id: int, item: dict[str, Any]) -> str | None:
-    sku = external_id_of(item, "sku")
-    return f"channel-sku:{owner_id}:{sku}" if sku else None
-
-
-def _never_creates(_session: Session, _owner_id: int, _item: dict[str, Any]) -> bool:
-    return False
-
-
 register(
     InboundKind(
         name="inbound.parse_webhook",
@@ -108,30 +75,13 @@ register(
         owner_key=lambda feed_id: f"feed-batch:{feed_id}",
     )
 )
-register(
-    InboundKind(
-        name="inbound.products",
-        owner=Owner.custom_channel,
-        apply=_import_product,
-        record_key=_sku_key,
-        creates=lambda session, channel_id, item: not _sku_exists(session, channel_id, item),
-    )
-)
-register(
-    InboundKind(
-        name="inbound.acknowledge",
-        owner=Owner.custom_channel,
-        apply=_acknowledge,
-        record_key=_sku_key,
-        creates=_never_creates,
-    )
-)
-register(
-    InboundKind(
-        name="inbound.disconnect",
-        owner=Owner.custom_channel,
-        apply=_disconnect,
-        record_key=_sku_key,
-        creates=_never_creates,
-    )
-)
+
+
+def _feed_by_hash(session: Session, presented: str) -> tuple[int, int | None] | None:
+    feed = service.feed_by_hash(session, presented)
+    if feed is None or not same_secret(feed.hash, presented):
+        return None
+    return feed.id, None
+
+
+register_owner(Owner.inventory_feed, _feed_by_hash)

@@ -42,8 +42,9 @@ from sqlalchemy.orm.util import identity_key
 
 from dropwire.catalog.models import Variant
 from dropwire.catalog.service import mark_for_publishing, sku_key
+from dropwire.core.db import settings_of
 from dropwire.core.errors import Conflict, DomainError, Invalid, TooManyRequests
-from dropwire.core.settings import get_settings
+from dropwire.core.inserts import insert_ignoring_conflict
 from dropwire.core.time import utcnow
 from dropwire.feeds.models import (
     FeedDailyCount,
@@ -54,7 +55,6 @@ from dropwire.feeds.models import (
 )
 from dropwire.inventory import service as inventory
 from dropwire.inventory.locations import location_for_feed
-from dropwire.inventory.locking import insert_ignoring_conflict
 from dropwire.inventory.models import MovementCause
 
 FV = InventoryFeedVariant
@@ -355,7 +355,7 @@ class _DailyLimit:
     ) -> None:
         self.session = session
         self.feed_id = feed.id
-        self.limit = get_settings().daily_sku_limit
+        self.limit = settings_of(session).daily_sku_limit
         self.now = utcnow()
         self.today = self.now.date()
         self.counted: set[str] = set()

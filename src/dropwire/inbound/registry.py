@@ -51,13 +51,15 @@ class InboundKind:
 
 KINDS: dict[str, InboundKind] = {}
 
+# The owner a presented hash belongs to: (owner id, channel id or None), or None if it is unknown.
+OwnerLookup = Callable[[Session, str], tuple[int, int | None] | None]
+OWNERS: dict[Owner, OwnerLookup] = {}
 
-def register(kind: InboundKind) -> InboundKind:
-    KINDS[kind.name] = kind
-    from dropwire.inbound.service import register_job_handler
 
-    register_job_handler(kind)
-    return kind
+def register_owner(owner: Owner, lookup: OwnerLookup) -> OwnerLookup:
+    """The package that owns the secret (a channel's or a feed's hash) says how to find it."""
+    OWNERS[owner] = lookup
+    return lookup
 
 
 def external_id_of(item: dict[str, Any], *names: str) -> str | None:

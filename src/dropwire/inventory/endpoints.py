@@ -2,18 +2,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from dropwire.catalog.service import channel_variant_id, get_variant
-from dropwire.channels.service import get_channel
+from dropwire.catalog.service import get_variant
 from dropwire.http.deps import AdminPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.inventory import detail, warehouses
-from dropwire.inventory.locations import location_for_warehouse
-from dropwire.inventory.models import InventoryMovement, MovementCause, Warehouse
+from dropwire.inventory.adjustments import adjust_at_warehouse
+from dropwire.inventory.models import InventoryMovement, Warehouse
 from dropwire.inventory.schemas import (
-    ChannelSetLevel,
     InventoryAdjustmentCreate,
     InventoryAdjustmentRead,
     InventoryMovementRead,
@@ -23,7 +20,6 @@ from dropwire.inventory.schemas import (
     WarehouseRead,
     WarehouseUpdate,
 )
-from dropwire.inventory.service import adjust_stocked
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Inventory"])
 
@@ -67,49 +63,12 @@ def update_warehouse(
     return warehouses.update_warehouse(session, warehouses.get(session, warehouse_id), data)
 
 
-def _adjust(
-    session: Session,
-    *,
-    variant_id: PathId,
-    warehouse_id: int | None,
-    delta: int | None,
-    set_to: int | None,
-    reason: str | None,
-    actor: str,
-) -> InventoryAdjustmentRead:
-    """Change STOCKED at a warehouse (available follows); never available directly."""
-    warehouse = (
-        warehouses.get_or_invalid(session, warehouse_id)
-        if warehouse_id is not None
-        else warehouses.ensure_default_warehouse(session)
-    )
-    location = location_for_warehouse(session, warehouse.id)
-    change = adjust_stocked(
-        session,
-        variant_id=variant_id,
-        location_id=location.id,
-        delta=delta,
-        set_to=set_to,
-        cause=MovementCause.adjustment,
-        reason=reason,
-        actor=actor,
-    )
-    movement = change.movement
-    level = next(r for r in detail.level_reads(session, variant_id) if r.location_id == location.id)
-    return InventoryAdjustmentRead(
-        variant_id=variant_id,
-        warehouse_id=warehouse.id,
-        movement=InventoryMovementRead.model_validate(movement) if movement else None,
-        level=level,
-    )
-
-
 @router.post("/inventory-adjustments.json", response_model=InventoryAdjustmentRead, status_code=201)
 def create_inventory_adjustment(
     data: InventoryAdjustmentCreate, session: DbSession, principal: AdminPrincipal
 ) -> InventoryAdjustmentRead:
     """Change STOCKED at a warehouse (available follows); never available directly."""
-    return _adjust(
+    return adjust_at_warehouse(
         session,
         variant_id=data.variant_id,
         warehouse_id=data.warehouse_id,
@@ -126,25 +85,7 @@ def set_variant_level(
 ) -> InventoryAdjustmentRead:
     """Onport's way to set a variant's stocked units at a warehouse."""
     get_variant(session, variant_id)
-    return _adjust(
-        session,
-        variant_id=variant_id,
-        warehouse_id=data.warehouse_id,
-        delta=None,
-        set_to=data.quantity,
-        reason=data.notes,
-        actor=principal.name,
-    )
-
-
-@router.put("/channels/{channel_id}/set-variant-level.json", response_model=InventoryAdjustmentRead)
-def set_channel_variant_level(
-    channel_id: PathId, data: ChannelSetLevel, session: DbSession, principal: AdminPrincipal
-) -> InventoryAdjustmentRead:
-    """Set-level by the channel's own id of the variant (its listing), or by SKU."""
-    get_channel(session, channel_id)
-    variant_id = channel_variant_id(session, channel_id, data.external_id, data.sku)
-    return _adjust(
+    return adjust_at_warehouse(
         session,
         variant_id=variant_id,
         warehouse_id=data.warehouse_id,

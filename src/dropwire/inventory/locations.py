@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.core.errors import NotFound
-from dropwire.inventory.locking import insert_ignoring_conflict
+from dropwire.core.inserts import insert_ignoring_conflict
 from dropwire.inventory.models import Location, LocationKind, Warehouse
 
 

@@ -10,27 +10,14 @@ the database lock (BEGIN IMMEDIATE), so the same statements are simply serial.
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Row, literal_column, select, tuple_, update
+from sqlalchemy import Row, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from dropwire.core.inserts import insert_ignoring_conflict
 from dropwire.core.time import utcnow
 from dropwire.inventory.models import InventoryLevel
-
-
-def insert_ignoring_conflict(
-    session: Session, model: type[Any], values: dict[str, Any], conflict_columns: list[str]
-) -> bool:
-    """INSERT that quietly does nothing when a concurrent writer inserted the same key first.
-
-    True when this call inserted the row.
-    """
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-    # RETURNING, not rowcount: psycopg reports a row count for a skipped row too
-    return session.execute(stmt.returning(literal_column("1"))).first() is not None
 
 
 def ensure_level(session: Session, variant_id: int, location_id: int) -> int:

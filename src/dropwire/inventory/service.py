@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from dropwire.catalog.models import InventoryPolicy, Variant
+from dropwire.catalog.service import stock_totals_from
 from dropwire.core.errors import Invalid, NotFound
 from dropwire.core.time import utcnow
+from dropwire.core.unit_of_work import changes
 from dropwire.inventory import locking
 from dropwire.inventory.errors import InsufficientStock
 from dropwire.inventory.models import (
@@ -41,7 +43,7 @@ def available(level: InventoryLevel) -> int:
 
 def touched_variants(session: Session) -> set[int]:
     """Variant ids whose stock changed in this session's current unit of work."""
-    touched: set[int] = session.info.setdefault(TOUCHED_KEY, set())
+    touched: set[int] = changes(session, TOUCHED_KEY, set)
     return touched
 
 
@@ -448,3 +450,22 @@ def ledger_mismatches(session: Session) -> list[tuple[int, int]]:
         )
     )
     return [(r.variant_id, r.location_id) for r in rows]
+
+
+@stock_totals_from
+def variant_stock_totals(
+    session: Session, variant_ids: Sequence[int]
+) -> dict[int, tuple[int, int]]:
+    """{variant_id: (stocked, allocated)} summed over every location."""
+    if not variant_ids:
+        return {}
+    rows = session.execute(
+        select(
+            InventoryLevel.variant_id,
+            func.sum(InventoryLevel.stocked),
+            func.sum(InventoryLevel.allocated),
+        )
+        .where(InventoryLevel.variant_id.in_(set(variant_ids)))
+        .group_by(InventoryLevel.variant_id)
+    ).all()
+    return {variant_id: (int(s or 0), int(a or 0)) for variant_id, s, a in rows}

@@ -21,10 +21,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dropwire.core.db import Database, call_after_commit
+from dropwire.core.db import Database
 from dropwire.core.errors import NotFound
 from dropwire.core.queueing import first_in_line, skipping_locked
 from dropwire.core.time import utcnow
+from dropwire.core.unit_of_work import call_after_commit
 from dropwire.jobs import registry, wakeup
 from dropwire.jobs.models import UNFINISHED, Job, JobState
 

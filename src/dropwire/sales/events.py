@@ -1,14 +1,15 @@
 """What happened to purchase orders and fulfillments in this unit of work.
 
-Sales records events here; the outbound delivery package turns them into webhook deliveries in
-the same transaction (so sales never imports delivery).
+Recorded as unit-of-work changes: just before the commit, `sales/webhooks.py` turns them into
+messages to vendors and channels, and connectors that mirror orders (Elastic Path) read them.
 """
 
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
+
+from dropwire.core.unit_of_work import changes
 
 EVENTS_KEY = "sales.events"
 SALES_KEY = "sales.changed_sales"  # sales whose lines changed with no purchase/fulfilment event
@@ -24,8 +25,7 @@ class SalesEvent:
 
 
 def pending(session: Session) -> list[SalesEvent]:
-    events: list[SalesEvent] = session.info.setdefault(EVENTS_KEY, [])
-    return events
+    return changes(session, EVENTS_KEY, list)
 
 
 def purchase_changed(
@@ -52,21 +52,5 @@ def fulfillment_created(session: Session, fulfillment_id: int) -> None:
 def lines_cancelled(session: Session, sale_id: int) -> None:
     """A sale's lines lost units, possibly with no purchase order to tell (never routed, or
     in-house): channels that mirror line states (Elastic Path) read these sale ids."""
-    changed: set[int] = session.info.setdefault(SALES_KEY, set())
+    changed: set[int] = changes(session, SALES_KEY, set)
     changed.add(sale_id)
-
-
-def changed_sales(session: Session) -> set[int]:
-    changed: set[int] = session.info.get(SALES_KEY) or set()
-    return changed
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_after_commit(session: Session) -> None:
-    session.info.pop(SALES_KEY, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
-    if previous_transaction.parent is None:  # a savepoint's rollback keeps the outer's record
-        session.info.pop(SALES_KEY, None)

@@ -4,7 +4,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from dropwire.core.errors import Conflict
-from dropwire.inventory.locking import insert_ignoring_conflict
+from dropwire.core.inserts import insert_ignoring_conflict
 from dropwire.sales.models import (
     Counter,
     Sale,

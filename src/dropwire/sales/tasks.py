@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.channels.service import get_channel
-from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of, register
+from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of
+from dropwire.inbound.service import register
 from dropwire.inventory.detail import register_section
 from dropwire.sales import manual
 from dropwire.sales.models import Sale, SaleItem

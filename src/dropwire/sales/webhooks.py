@@ -1,25 +1,42 @@
-"""Outbound messages the sales domain records itself."""
+"""Outbound messages of the sales domain: purchase orders to their vendor, fulfillments and
+returns to the selling channel. Sales records events while it works (`sales/events.py`); they
+become messages just before the commit, so a message exists exactly when its change does."""
+
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.channels.models import CustomChannel
-from dropwire.delivery.models import EventKind
-from dropwire.delivery.outbox import emit
-from dropwire.sales.models import Sale, SaleReturn
-from dropwire.sales.payloads import return_body
+from dropwire.core.unit_of_work import before_commit
+from dropwire.delivery import outbox
+from dropwire.delivery.kinds import register_event
+from dropwire.sales import events
+from dropwire.sales.models import Fulfillment, Purchase, Sale, SaleReturn
+from dropwire.sales.payloads import fulfillment_body, purchase_body, return_body
+from dropwire.vendors.models import DropshipProvider
+
+FULFILLMENT = register_event("fulfillment").name
+RETURN_CREATED = register_event("return.created").name
+for _change in ("created", "updated", "cancelled"):
+    register_event(f"purchase.{_change}")
+
+
+def _selling_channel(session: Session, channel_id: int) -> CustomChannel | None:
+    return session.scalar(
+        select(CustomChannel).where(CustomChannel.channel_id == channel_id, CustomChannel.enabled)
+    )
 
 
 def return_created(session: Session, sale_return: SaleReturn, sale: Sale) -> None:
     """`return.created` to the channel's fulfillment endpoint, written with the return."""
-    custom = session.scalar(
-        select(CustomChannel).where(CustomChannel.channel_id == sale.channel_id)
-    )
-    if custom is None or not custom.enabled or not custom.fulfillment_endpoint:
+    custom = _selling_channel(session, sale.channel_id)
+    if custom is None or not custom.fulfillment_endpoint:
         return
-    emit(
+    outbox.record(
         session,
-        event=EventKind.return_created,
+        event=RETURN_CREATED,
         url=custom.fulfillment_endpoint,
         body=return_body(sale_return, sale),
         subject_type="sale_return",
@@ -27,3 +44,56 @@ def return_created(session: Session, sale_return: SaleReturn, sale: Sale) -> Non
         channel_id=sale.channel_id,
         hash_header=custom.webhook_hash,
     )
+
+
+def _purchase_changed(session: Session, event: events.SalesEvent) -> None:
+    """To the vendor named by the event (a re-routed order's old vendor), else the PO's."""
+    purchase = session.get(Purchase, event.id)
+    if purchase is None:
+        return
+    session.refresh(purchase)
+    vendor_id = event.vendor_id or purchase.dropship_provider_id
+    vendor = session.get(DropshipProvider, vendor_id) if vendor_id else None
+    if vendor is None or not vendor.order_endpoint:
+        return
+    outbox.record(
+        session,
+        event=f"purchase.{event.event}",
+        url=vendor.order_endpoint,
+        body=purchase_body(purchase, event.event),
+        subject_type="purchase",
+        subject_id=purchase.id,
+        dropship_provider_id=vendor.id,
+        channel_id=purchase.sale.channel_id,
+        hash_header=vendor.webhook_secret,
+    )
+
+
+def _fulfillment_created(session: Session, event: events.SalesEvent) -> None:
+    fulfillment = session.get(Fulfillment, event.id)
+    if fulfillment is None:
+        return
+    purchase = session.get(Purchase, fulfillment.purchase_id)
+    assert purchase is not None
+    custom = _selling_channel(session, purchase.sale.channel_id)
+    if custom is None or not custom.fulfillment_endpoint:
+        return
+    outbox.record(
+        session,
+        event=FULFILLMENT,
+        url=custom.fulfillment_endpoint,
+        body=fulfillment_body(fulfillment, purchase),
+        subject_type="fulfillment",
+        subject_id=fulfillment.id,
+        channel_id=purchase.sale.channel_id,
+        hash_header=custom.webhook_hash,
+    )
+
+
+@before_commit(events.EVENTS_KEY, order=20)
+def send_sales_events(session: Session, changes: Mapping[str, Any]) -> None:
+    for event in changes[events.EVENTS_KEY]:
+        if event.subject == "purchase":
+            _purchase_changed(session, event)
+        else:
+            _fulfillment_created(session, event)

@@ -8,7 +8,8 @@ from dropwire.catalog.service import get_variant, stock_totals
 from dropwire.channels.models import Channel, CustomChannel
 from dropwire.core.time import utcnow
 from dropwire.delivery import service as delivery_service
-from dropwire.delivery.models import DeliveryState, EventKind
+from dropwire.delivery.kinds import event_names
+from dropwire.delivery.models import DeliveryState
 from dropwire.http.deps import DbSession, PathId
 from dropwire.inventory import detail, warehouses
 from dropwire.inventory.locations import location_for_warehouse
@@ -354,7 +355,7 @@ def deliveries(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRes
         "deliveries.html",
         table=rows,
         states=list(DeliveryState),
-        events=list(EventKind),
+        events=event_names(),
         retryable={DeliveryState.dead, DeliveryState.failed, DeliveryState.disabled},
     )
 

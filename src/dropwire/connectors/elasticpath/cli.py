@@ -1,5 +1,6 @@
 """`dropwire elasticpath setup CHANNEL_ID --public-url URL`."""
 
+from collections.abc import Callable
 from typing import Annotated
 
 import httpx
@@ -7,7 +8,7 @@ import typer
 
 from dropwire.connectors.elasticpath import service
 from dropwire.connectors.elasticpath.client import ElasticPathError
-from dropwire.core.db import get_database
+from dropwire.core.db import Database
 from dropwire.core.errors import DomainError
 
 app = typer.Typer(help="Elastic Path Commerce stores.", no_args_is_help=True)
@@ -15,6 +16,7 @@ app = typer.Typer(help="Elastic Path Commerce stores.", no_args_is_help=True)
 
 @app.command()
 def setup(
+    context: typer.Context,
     channel_id: Annotated[int, typer.Argument(help="An Elastic Path channel's id")],
     public_url: Annotated[
         str,
@@ -29,9 +31,8 @@ def setup(
     Calls the store through the outbound guard: a private base URL needs
     DROPWIRE_ALLOW_PRIVATE_TARGETS or DROPWIRE_ALLOWED_TARGET_NETWORKS.
     """
-    from dropwire import models  # noqa: F401  (every table, for the relationships)
-
-    database = get_database()
+    open_database: Callable[[], Database] = context.obj  # the CLI's, from its settings
+    database = open_database()
     try:
         with database.transaction() as session:
             integration = service.setup_integration(

@@ -21,7 +21,6 @@ from typing import Any
 import httpx
 
 from dropwire.core.outbound import AddressPolicy, guarded_client
-from dropwire.core.settings import get_settings
 
 TOKEN_MARGIN_SECONDS = 60.0
 MAX_INLINE_WAIT_SECONDS = 5.0
@@ -104,7 +103,7 @@ class ElasticPathClient:
         self._secret = client_secret
         self._own_http = http is None
         if http is None:
-            http = guarded_client(policy or AddressPolicy.from_settings(get_settings()))
+            http = guarded_client(policy or AddressPolicy())  # strict unless told otherwise
         self.http = http
         self.tokens = tokens
         self.retries = retries

@@ -1,25 +1,28 @@
 """What Elastic Path stores must hear, decided just before a transaction commits.
 
-The same signals the outbox reads: touched variants (stock), sales events (order states) and
+The changes the unit of work gathered: touched variants (stock), sales events (order states) and
 variants marked for publishing (products), plus the sales whose lines were cancelled (lines never
-routed or in-house included, which no purchase-order event mentions). This listener runs ahead
-of the outbox's and only reads them. Stock pushes are recorded as pushed here, so the outbox's
-own pass finds nothing left for these channel variants. Deliveries are written in the same
-transaction; the relay sends them through this connector's transport after commit.
+routed or in-house included, which no purchase-order event mentions). This step runs ahead of
+the custom channels' steps (core/unit_of_work.py orders them). Stock pushes are recorded as
+pushed here, so the custom channels' pass finds nothing left for these channel variants.
+Deliveries are written in the same transaction; the relay sends them through this connector's
+transport after commit.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus, Variant
 from dropwire.catalog.service import PUBLISH_KEY
+from dropwire.channels.quantities import changed_channel_quantities, record_pushed
 from dropwire.connectors.elasticpath import service
 from dropwire.connectors.elasticpath import transport as _transport  # noqa: F401 (registers)
 from dropwire.connectors.elasticpath.models import ElasticPathOrder, ElasticPathStore
-from dropwire.delivery.outbox import emit
-from dropwire.inventory.channels import changed_channel_quantities, record_pushed
+from dropwire.core.unit_of_work import before_commit
+from dropwire.delivery import outbox
 from dropwire.inventory.service import TOUCHED_KEY
 from dropwire.sales import events as sales_events
 from dropwire.sales.models import Fulfillment, Purchase, Sale
@@ -33,7 +36,7 @@ def queue_stock(
         store = stores.get(channel_variant.channel_id)
         if store is None or not channel_variant.external_id:
             continue  # not an Elastic Path listing, or not connected to a store product yet
-        emit(
+        outbox.record(
             session,
             event="elasticpath.stock",
             url=store.base_url,
@@ -126,7 +129,7 @@ def queue_products(
                 session.flush()
             if link.status == ChannelVariantStatus.ignore:
                 continue
-            emit(
+            outbox.record(
                 session,
                 event="elasticpath.product",
                 url=store.base_url,
@@ -141,16 +144,13 @@ def queue_products(
     return queued
 
 
-@event.listens_for(Session, "before_commit", insert=True)  # ahead of the outbox's listener
-def _queue_store_calls(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    touched: set[int] | None = session.info.get(TOUCHED_KEY)
-    recorded: list[sales_events.SalesEvent] | None = session.info.get(sales_events.EVENTS_KEY)
-    published: set[int] | None = session.info.get(PUBLISH_KEY)
-    cancelled = sales_events.changed_sales(session)  # lines cancelled with no PO to tell
-    if not (touched or recorded or published or cancelled):
-        return
+@before_commit(TOUCHED_KEY, sales_events.EVENTS_KEY, sales_events.SALES_KEY, PUBLISH_KEY, order=10)
+def queue_store_calls(session: Session, changes: Mapping[str, Any]) -> None:
+    """Ahead of the custom channels' steps: stock pushed here is recorded as pushed."""
+    touched: set[int] | None = changes.get(TOUCHED_KEY)
+    recorded: list[sales_events.SalesEvent] | None = changes.get(sales_events.EVENTS_KEY)
+    published: set[int] | None = changes.get(PUBLISH_KEY)
+    cancelled: set[int] = changes.get(sales_events.SALES_KEY) or set()  # no PO to tell
     stores = {store.channel_id: store for store in session.scalars(select(ElasticPathStore))}
     if not stores:
         return

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from dropwire.channels import service as channels
 from dropwire.channels.models import Channel, ParentChannel
@@ -20,14 +20,16 @@ from dropwire.connectors.elasticpath.models import (
     ElasticPathOrder,
     ElasticPathStore,
 )
+from dropwire.core.db import settings_of
 from dropwire.core.encryption import EncryptionUnavailable, seal, unseal
 from dropwire.core.errors import DomainError, Invalid, NotFound
-from dropwire.core.outbound import TargetRefused
+from dropwire.core.inserts import insert_ignoring_conflict
+from dropwire.core.outbound import AddressPolicy, TargetRefused
+from dropwire.core.settings import Settings
 from dropwire.core.time import utcnow
-from dropwire.delivery.outbox import emit
+from dropwire.delivery import outbox
 from dropwire.inbound import service as inbound
 from dropwire.inbound.registry import KINDS, Applied
-from dropwire.inventory.locking import insert_ignoring_conflict
 from dropwire.sales.manual import upsert_manual_sale
 from dropwire.sales.models import Sale, SaleItem
 from dropwire.sales.schemas import ManualSale
@@ -38,9 +40,9 @@ TRANSPORT = "elasticpath"  # deliveries sent by `transport.send`, not as signed 
 # --- settings ------------------------------------------------------------------------------
 
 
-def _sealed(field: str, value: str) -> str:
+def _sealed(session: Session, field: str, value: str) -> str:
     try:
-        return seal(value)
+        return seal(value, key=settings_of(session).secret_key)
     except EncryptionUnavailable as exc:
         raise Invalid(f"elasticPath.{field}", str(exc)) from exc
 
@@ -65,9 +67,11 @@ def save_settings(
         store = ElasticPathStore(channel_id=channel.id, observes=list(DEFAULT_OBSERVES))
         session.add(store)
     if "client_secret" in changes:
-        store.client_secret_sealed = _sealed("clientSecret", changes.pop("client_secret"))
+        store.client_secret_sealed = _sealed(session, "clientSecret", changes.pop("client_secret"))
     if "webhook_secret" in changes:
-        store.webhook_secret_sealed = _sealed("webhookSecret", changes.pop("webhook_secret"))
+        store.webhook_secret_sealed = _sealed(
+            session, "webhookSecret", changes.pop("webhook_secret")
+        )
     if "base_url" in changes:
         changes["base_url"] = str(changes["base_url"]).rstrip("/")
     for name, value in changes.items():
@@ -100,9 +104,17 @@ def client_for(store: ElasticPathStore, **options: Any) -> ElasticPathClient:
     """A client for the store; without `http`, a guarded one with the settings' policy."""
     if store.client_secret_sealed is None:
         raise Invalid("elasticPath.clientSecret", "no client secret is stored")
-    return ElasticPathClient(
-        store.base_url, store.client_id, unseal(store.client_secret_sealed), **options
-    )
+    settings = _settings_of(store)
+    if "http" not in options:
+        options["policy"] = AddressPolicy.from_settings(settings)
+    secret = unseal(store.client_secret_sealed, key=settings.secret_key)
+    return ElasticPathClient(store.base_url, store.client_id, secret, **options)
+
+
+def _settings_of(store: ElasticPathStore) -> Settings:
+    session = object_session(store)
+    assert session is not None, "a store read in a session"
+    return settings_of(session)
 
 
 @contextmanager
@@ -125,7 +137,11 @@ class Unauthorized(DomainError):
 
 def check_secret(store: ElasticPathStore | None, presented: str) -> None:
     """Constant-time comparison with the stored webhook secret; no secret stored = no entry."""
-    expected = unseal(store.webhook_secret_sealed) if store and store.webhook_secret_sealed else ""
+    expected = (
+        unseal(store.webhook_secret_sealed, key=_settings_of(store).secret_key)
+        if store and store.webhook_secret_sealed
+        else ""
+    )
     # compare even when nothing is expected, so timing says nothing about which case it was
     matches = hmac.compare_digest(expected.encode(), presented.encode())
     if not (expected and presented and matches):
@@ -441,7 +457,7 @@ def _queue(
     body: dict[str, Any],
     coalesce: str | None = None,
 ) -> int:
-    emit(
+    outbox.record(
         session,
         event=event,
         url=store.base_url,
@@ -467,7 +483,7 @@ def setup_integration(
     """
     store = get_store(session, channel_id)
     if store.webhook_secret_sealed is None:
-        store.webhook_secret_sealed = _sealed("webhookSecret", secrets.token_urlsafe(32))
+        store.webhook_secret_sealed = _sealed(session, "webhookSecret", secrets.token_urlsafe(32))
     url = public_url.rstrip("/") + store.webhook_path
     fields = {
         "name": f"Dropwire channel {channel_id}",
@@ -475,7 +491,10 @@ def setup_integration(
         "enabled": True,
         "integration_type": "webhook",
         "observes": list(store.observes or DEFAULT_OBSERVES),
-        "configuration": {"url": url, "secret_key": unseal(store.webhook_secret_sealed)},
+        "configuration": {
+            "url": url,
+            "secret_key": unseal(store.webhook_secret_sealed, key=settings_of(session).secret_key),
+        },
     }
     own = client is None
     client = client or client_for(store)

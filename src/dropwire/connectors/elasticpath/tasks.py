@@ -1,7 +1,8 @@
 """Order events are applied as jobs of the inbound queue (ordered per order, logged per item)."""
 
 from dropwire.connectors.elasticpath import service
-from dropwire.inbound.registry import InboundKind, Owner, register
+from dropwire.inbound.registry import InboundKind, Owner
+from dropwire.inbound.service import register
 
 register(
     InboundKind(

@@ -17,10 +17,11 @@ from dropwire.connectors.elasticpath import service
 from dropwire.connectors.elasticpath.client import ElasticPathClient, ElasticPathError
 from dropwire.connectors.elasticpath.models import ElasticPathEntry
 from dropwire.core.db import Database
+from dropwire.core.inserts import insert_ignoring_conflict
 from dropwire.core.time import utcnow
 from dropwire.delivery import transports
+from dropwire.delivery.kinds import register_event
 from dropwire.delivery.transports import Message, Sent
-from dropwire.inventory.locking import insert_ignoring_conflict
 
 EXCERPT = 500
 
@@ -167,3 +168,11 @@ def send(database: Database, message: Message, http: httpx.Client) -> Sent:
 
 
 transports.register(service.TRANSPORT, send)
+for _event in (
+    "elasticpath.stock",
+    "elasticpath.product",
+    "elasticpath.entries",
+    "elasticpath.item",
+    "elasticpath.order",
+):
+    register_event(_event)

@@ -23,12 +23,13 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dropwire.core.db import Database, call_after_commit
+from dropwire.core.db import Database, settings_of
 from dropwire.core.errors import Conflict, DomainError, Invalid, NotFound
 from dropwire.core.outbound import AddressPolicy
 from dropwire.core.queueing import skipping_locked
-from dropwire.core.settings import get_settings
+from dropwire.core.settings import Settings
 from dropwire.core.time import utcnow
+from dropwire.core.unit_of_work import call_after_commit
 from dropwire.feeds.models import (
     ACTIVE_RUN_STATUSES,
     InventoryFeed,
@@ -137,23 +138,22 @@ def discard_run(session: Session, run: Run) -> Run:
     return run
 
 
-def held_file(run_id: int) -> Path:
+def held_file(settings: Settings, run_id: int) -> Path:
     """Where a held run keeps its file until it is approved (and applied), discarded or expires.
 
     The spool directory must be shared by the workers of every machine
     (`DROPWIRE_FEED_SPOOL_DIR`) for an approved run to find the file wherever it is claimed.
     """
-    return _spool_dir() / f"dropwire-feed-run-{run_id}.held"
+    return _spool_dir(settings) / f"dropwire-feed-run-{run_id}.held"
 
 
-def _spool_dir() -> Path:
-    return Path(get_settings().feed_spool_dir or tempfile.gettempdir())
+def _spool_dir(settings: Settings) -> Path:
+    return Path(settings.feed_spool_dir or tempfile.gettempdir())
 
 
 def _drop_held_file_after_commit(session: Session, run_id: int) -> None:
-    call_after_commit(
-        session, f"feeds.held-file:{run_id}", lambda: held_file(run_id).unlink(missing_ok=True)
-    )
+    held = held_file(settings_of(session), run_id)
+    call_after_commit(session, f"feeds.held-file:{run_id}", lambda: held.unlink(missing_ok=True))
 
 
 def _expire_held(session: Session, now: datetime) -> None:
@@ -263,16 +263,16 @@ class _Stop(Exception):
 
 def execute_run(database: Database, run_id: int, progress: RunProgress | None = None) -> Run:
     """Carry out a claimed (running) run to its end; returns the finished run."""
-    settings = get_settings()
+    settings = database.settings
     with database.session(write=False) as session:
         run = get_run(session, run_id)
         feed = session.get(InventoryFeed, run.inventory_feed_id)
         approved, held_bytes = run.approved, run.bytes
     tally = _Tally()
-    handle, name = tempfile.mkstemp(prefix=f"dropwire-feed-{run_id}-", dir=_spool_dir())
+    handle, name = tempfile.mkstemp(prefix=f"dropwire-feed-{run_id}-", dir=_spool_dir(settings))
     os.close(handle)
     path = Path(name)
-    kept = held_file(run_id)
+    kept = held_file(settings, run_id)
     try:
         if feed is None:
             raise _Stop(RunStatus.failed, "the feed was deleted")
@@ -421,7 +421,7 @@ def _apply_file(
     tally: _Tally,
     progress: RunProgress | None,
 ) -> None:
-    size = get_settings().feed_batch_size
+    size = database.settings.feed_batch_size
     batch: list[tuple[int, dict[str, Any]]] = []
     for row, raw in _rows(feed, mapping, path, encoding):
         tally.rows_read += 1
@@ -449,7 +449,7 @@ def _renew_statistics(database: Database, tally: _Tally) -> None:
     """
     if database.engine.dialect.name != "postgresql":
         return
-    if tally.created < max(2 * get_settings().feed_batch_size, 2 * tally.analyzed_at):
+    if tally.created < max(2 * database.settings.feed_batch_size, 2 * tally.analyzed_at):
         return
     with database.transaction() as session:
         session.execute(text(f"ANALYZE {FV.__tablename__}"))
@@ -573,7 +573,7 @@ def _cleanup(database: Database, run_id: int, feed: InventoryFeed, tally: _Tally
         )
     after = 0
     cleaned = 0
-    size = get_settings().feed_batch_size
+    size = database.settings.feed_batch_size
     while True:
         with database.transaction() as session:
             rows = session.execute(

@@ -1,4 +1,7 @@
-"""The application factory: routers, middleware, error handlers, lifecycle."""
+"""The application factory: routers, middleware, error handlers, lifecycle.
+
+It sits above every domain (it mounts their routers); no domain imports it.
+"""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -6,19 +9,19 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
-from dropwire import __version__, models, tasks  # noqa: F401  (tables, hooks, job handlers)
-from dropwire.apilog.endpoints import router as api_log_router
+from dropwire import __version__, domains
 from dropwire.apilog.writer import ApiLogWriter
-from dropwire.auth.endpoints import router as auth_router
+from dropwire.http.auth_endpoints import router as auth_router
 from dropwire.auth.throttle import SignInThrottle
 from dropwire.catalog.endpoints import router as catalog_router
 from dropwire.channels.catalog_endpoints import router as channel_catalog_router
 from dropwire.channels.endpoints import router as channels_router
 from dropwire.connectors.elasticpath.endpoints import router as elasticpath_router
 from dropwire.core.db import Database
-from dropwire.core.settings import Settings, get_settings
+from dropwire.core.settings import Settings
 from dropwire.delivery.endpoints import router as delivery_router
 from dropwire.feeds.endpoints import router as feeds_router
+from dropwire.http.api_log_endpoints import router as api_log_router
 from dropwire.http.api_log_middleware import ApiLogMiddleware
 from dropwire.http.deps import PrincipalCache
 from dropwire.http.errors import install_error_handlers
@@ -64,8 +67,14 @@ def _require_unit_of_work(app: FastAPI) -> None:
 
 
 def create_app(database: Database | None = None, settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    database = database or Database(settings.database_url)
+    """The API. `dropwire serve` calls it with neither (settings from the environment); tests
+    pass both, and the settings given become the database's, so every session sees them."""
+    domains.load()
+    if settings is None:
+        settings = database.settings if database is not None else Settings()
+    if database is None:
+        database = Database(settings=settings)
+    database.settings = settings
     writer = ApiLogWriter(database)
 
     @asynccontextmanager
