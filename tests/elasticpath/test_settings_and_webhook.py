@@ -57,7 +57,7 @@ def test_secrets_are_sealed_and_never_returned(client, database, fake):
     with database.transaction() as session:
         store = session.scalars(select(ElasticPathStore)).one()
         assert store.client_secret_sealed == sealed_before  # untouched by a partial update
-        assert unseal(store.webhook_secret_sealed) == "another-secret"
+        assert unseal(store.webhook_secret_sealed, key=key) == "another-secret"
     listed = client.get("/api/channels.json")
     assert CLIENT_SECRET not in listed.text and listed.json()[0]["elasticPath"]["clientId"]
 
