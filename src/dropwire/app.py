@@ -11,7 +11,6 @@ from fastapi.routing import APIRoute
 
 from dropwire import __version__, domains
 from dropwire.apilog.writer import ApiLogWriter
-from dropwire.http.auth_endpoints import router as auth_router
 from dropwire.auth.throttle import SignInThrottle
 from dropwire.catalog.endpoints import router as catalog_router
 from dropwire.channels.catalog_endpoints import router as channel_catalog_router
@@ -23,6 +22,7 @@ from dropwire.delivery.endpoints import router as delivery_router
 from dropwire.feeds.endpoints import router as feeds_router
 from dropwire.http.api_log_endpoints import router as api_log_router
 from dropwire.http.api_log_middleware import ApiLogMiddleware
+from dropwire.http.auth_endpoints import router as auth_router
 from dropwire.http.deps import PrincipalCache
 from dropwire.http.errors import install_error_handlers
 from dropwire.http.health import router as health_router

@@ -17,8 +17,9 @@ from dropwire.catalog.service import find_variant_by_sku, sku_key
 from dropwire.channels.models import Channel
 from dropwire.core.errors import DomainError, Invalid
 from dropwire.core.schemas import ApiInput, ApiModel, Id, Money, NumberAsText, requires_one_of
-from dropwire.feeds import service as feeds
+from dropwire.feeds import connecting as feeds
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
+from dropwire.feeds.upsert import feed_sku_key
 from dropwire.vendors.models import DropshipProvider
 
 MAX_BATCH = 50
@@ -172,7 +173,7 @@ def _connect_matching_feed_variants(session: Session, variant: Variant) -> list[
     )
     connected = []
     for feed_variant in candidates:
-        if feed_variant.vendor_sku_key == feeds._sku_key(feed_variant.feed, variant.sku):
+        if feed_variant.vendor_sku_key == feed_sku_key(feed_variant.feed, variant.sku):
             feeds.connect(session, feed_variant, variant.id)
             connected.append(feed_variant.id)
     return connected

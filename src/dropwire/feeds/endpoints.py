@@ -1,11 +1,11 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 
 from dropwire.auth.permissions import Resource, check_vendor_fields
 from dropwire.auth.service import Principal
-from dropwire.feeds import service
+from dropwire.feeds import queries, service
 from dropwire.feeds.models import InventoryFeed, InventoryFeedRun, InventoryFeedVariant
 from dropwire.feeds.pull import runs
 from dropwire.feeds.schemas import (
@@ -64,17 +64,11 @@ FEED_VARIANT_RELATIONS = {
 }
 
 
-def _own_feeds(principal: Principal) -> list[ColumnElement[bool]]:
-    if principal.is_admin:
-        return []
-    return [InventoryFeed.dropship_provider_id == principal.dropship_provider_id]
-
-
 @router.get("/inventory-feeds.json", response_model=list[FeedRead])
 def list_feeds(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
 ) -> Any:
-    stmt = select(InventoryFeed).where(*_own_feeds(principal))
+    stmt = queries.feeds_visible(principal)
     rows = paginate(session, stmt, query, FEED_FILTERS, response, [InventoryFeed.id])
     return respond(session, query, response, rows, FeedRead, FEED_RELATIONS)
 
@@ -89,27 +83,27 @@ def create_feed(data: FeedCreate, session: DbSession, _: AdminPrincipal) -> Inve
 
 @router.get("/inventory-feeds/{feed_id}.json", response_model=FeedRead)
 def get_feed(feed_id: PathId, session: DbSession, principal: CurrentPrincipal) -> InventoryFeed:
-    return service.get_feed(session, feed_id, principal)
+    return queries.get_feed(session, feed_id=feed_id, principal=principal)
 
 
 @router.put("/inventory-feeds/{feed_id}.json", response_model=FeedRead)
 def update_feed(
     feed_id: PathId, data: FeedUpdate, session: DbSession, principal: CurrentPrincipal
 ) -> InventoryFeed:
-    feed = service.get_feed(session, feed_id, principal)
+    feed = queries.get_feed(session, feed_id=feed_id, principal=principal)
     check_vendor_fields(principal, Resource.inventory_feed, data)
     return service.update_feed(session, feed, data)
 
 
 @router.delete("/inventory-feeds/{feed_id}.json", status_code=204)
 def delete_feed(feed_id: PathId, session: DbSession, principal: AdminPrincipal) -> Response:
-    service.delete_feed(session, service.get_feed(session, feed_id), principal.name)
+    service.delete_feed(session, queries.get_feed(session, feed_id=feed_id), principal.name)
     return Response(status_code=204)
 
 
 @router.post("/inventory-feeds/{feed_id}/rotate-hash.json", response_model=FeedRead)
 def rotate_feed_hash(feed_id: PathId, session: DbSession, _: AdminPrincipal) -> InventoryFeed:
-    return service.rotate_hash(session, service.get_feed(session, feed_id))
+    return service.rotate_hash(session, queries.get_feed(session, feed_id=feed_id))
 
 
 @router.put("/inventory-feeds/{feed_id}/parse-webhook.json", response_model=FeedVariantRead)
@@ -117,7 +111,7 @@ def parse_webhook(
     feed_id: PathId, data: FeedVariantData, session: DbSession, principal: CurrentPrincipal
 ) -> InventoryFeedVariant:
     """Upsert ONE feed variant by externalId, with validation and auto-connect."""
-    feed = service.get_feed(session, feed_id, principal)
+    feed = queries.get_feed(session, feed_id=feed_id, principal=principal)
     check_vendor_fields(principal, Resource.inventory_feed_variant, data)
     return service.upsert_feed_variant(session, feed, data, principal.name).feed_variant
 
@@ -130,9 +124,7 @@ def list_feed_variants(
     query: Listing,
     connected: bool | None = None,
 ) -> Any:
-    stmt = select(InventoryFeedVariant)
-    if not principal.is_admin:
-        stmt = stmt.join(InventoryFeed).where(*_own_feeds(principal))
+    stmt = queries.feed_variants_visible(principal)
     if connected is not None:
         column = InventoryFeedVariant.variant_id
         stmt = stmt.where(column.is_not(None) if connected else column.is_(None))
@@ -145,7 +137,7 @@ def list_feed_variants(
 def create_feed_variant(
     data: FeedVariantCreate, session: DbSession, principal: CurrentPrincipal
 ) -> InventoryFeedVariant:
-    feed = service.get_feed(session, data.inventory_feed_id, principal)
+    feed = queries.get_feed(session, feed_id=data.inventory_feed_id, principal=principal)
     check_vendor_fields(principal, Resource.inventory_feed_variant, data)
     payload = FeedVariantData.model_validate(data.changes(exclude={"inventory_feed_id"}))
     return service.upsert_feed_variant(session, feed, payload, principal.name).feed_variant
@@ -155,7 +147,7 @@ def create_feed_variant(
 def get_feed_variant(
     feed_variant_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> InventoryFeedVariant:
-    return service.get_feed_variant(session, feed_variant_id, principal)
+    return queries.get_feed_variant(session, feed_variant_id=feed_variant_id, principal=principal)
 
 
 @router.put("/inventory-feed-variants/{feed_variant_id}.json", response_model=FeedVariantRead)
@@ -165,7 +157,9 @@ def update_feed_variant(
     session: DbSession,
     principal: CurrentPrincipal,
 ) -> InventoryFeedVariant:
-    feed_variant = service.get_feed_variant(session, feed_variant_id, principal)
+    feed_variant = queries.get_feed_variant(
+        session, feed_variant_id=feed_variant_id, principal=principal
+    )
     check_vendor_fields(principal, Resource.inventory_feed_variant, data)
     return service.update_feed_variant(session, feed_variant, data, principal.name)
 
@@ -184,7 +178,7 @@ def fetch_feed(
     feed_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> InventoryFeedRun:
     """Run a pull feed now: the run is queued for a worker (409 while one is going)."""
-    feed = service.get_feed(session, feed_id, principal)
+    feed = queries.get_feed(session, feed_id=feed_id, principal=principal)
     return runs.request_run(session, feed, trigger="manual")
 
 
@@ -196,14 +190,14 @@ def list_feed_runs(
     response: Response,
     query: Listing,
 ) -> list[InventoryFeedRun]:
-    feed = service.get_feed(session, feed_id, principal)
+    feed = queries.get_feed(session, feed_id=feed_id, principal=principal)
     stmt = select(InventoryFeedRun).where(InventoryFeedRun.inventory_feed_id == feed.id)
     return paginate(session, stmt, query, RUN_FILTERS, response, [InventoryFeedRun.id.desc()])
 
 
 def _run(session: DbSession, run_id: PathId, principal: Principal) -> InventoryFeedRun:
     run = runs.get_run(session, run_id)
-    service.get_feed(session, run.inventory_feed_id, principal)  # scope check
+    queries.get_feed(session, feed_id=run.inventory_feed_id, principal=principal)  # scope check
     return run
 
 

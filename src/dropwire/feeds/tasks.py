@@ -10,6 +10,7 @@ from dropwire.core.errors import NotFound
 from dropwire.feeds import service
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
 from dropwire.feeds.pull import tasks as pull_tasks  # noqa: F401  (schedule handler, run poller)
+from dropwire.feeds.queries import feed_by_hash
 from dropwire.feeds.schemas import FeedVariantData
 from dropwire.feeds.upsert import Outcome
 from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of, register_owner
@@ -78,7 +79,7 @@ register(
 
 
 def _feed_by_hash(session: Session, presented: str) -> tuple[int, int | None] | None:
-    feed = service.feed_by_hash(session, presented)
+    feed = feed_by_hash(session, presented)
     if feed is None or not same_secret(feed.hash, presented):
         return None
     return feed.id, None

@@ -427,7 +427,7 @@ def _write_rows(
                 {
                     **{name: state[name] for name in VENDOR_FIELDS + MERCHANT_FIELDS},
                     "external_id": state["external_id"],
-                    "vendor_sku_key": _sku_key(feed, state["vendor_sku"]),
+                    "vendor_sku_key": feed_sku_key(feed, state["vendor_sku"]),
                     "content_hash": state["content_hash"],
                 }
             )
@@ -457,7 +457,7 @@ def _write_rows(
             continue
         values = dict(plan.changes)
         if "vendor_sku" in values:
-            values["vendor_sku_key"] = _sku_key(feed, values["vendor_sku"])
+            values["vendor_sku_key"] = feed_sku_key(feed, values["vendor_sku"])
         values["updated_at"] = now
         groups.setdefault(tuple(sorted(values)), []).append({"id": plan.state["id"], **values})
     for rows in groups.values():
@@ -516,7 +516,7 @@ def _forget(session: Session, ids: Iterable[int]) -> None:
             session.expire(stale)
 
 
-def _sku_key(feed: InventoryFeed, sku: str | None) -> str | None:
+def feed_sku_key(feed: InventoryFeed, sku: str | None) -> str | None:
     if sku is None:
         return None
     return sku.lower() if feed.case_insensitive_skus else sku

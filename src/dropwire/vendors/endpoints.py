@@ -1,7 +1,6 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
-from sqlalchemy import select
 
 from dropwire.auth.permissions import Resource, check_vendor_fields
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
@@ -39,9 +38,7 @@ def list_dropship_providers(
     response: Response,
     query: Annotated[ListQuery, Depends(list_query)],
 ) -> Any:
-    stmt = select(DropshipProvider)
-    if not principal.is_admin:
-        stmt = stmt.where(DropshipProvider.id == principal.dropship_provider_id)
+    stmt = service.vendors_visible(principal)
     rows = paginate(session, stmt, query, FILTERS, response, [DropshipProvider.id])
     return respond(session, query, response, rows, DropshipProviderRead)
 

@@ -2,12 +2,13 @@
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dropwire.auth.scope import one_visible, visible_to
 from dropwire.auth.service import Principal
-from dropwire.core.errors import Conflict, NotFound
+from dropwire.core.errors import Conflict
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.schemas import DropshipProviderCreate, DropshipProviderUpdate
 
@@ -33,16 +34,14 @@ def create(session: Session, data: DropshipProviderCreate) -> DropshipProvider:
     return vendor
 
 
+def vendors_visible(principal: Principal | None) -> Select[DropshipProvider]:
+    """A vendor-scoped caller only ever finds its own vendor."""
+    return visible_to(select(DropshipProvider), principal, DropshipProvider.id)
+
+
 def get(session: Session, vendor_id: int, principal: Principal | None = None) -> DropshipProvider:
-    """A vendor by id; a vendor-scoped caller only ever finds its own."""
-    vendor = session.get(DropshipProvider, vendor_id)
-    if vendor is None or (
-        principal is not None
-        and not principal.is_admin
-        and principal.dropship_provider_id != vendor.id
-    ):
-        raise NotFound("Dropship provider", vendor_id)
-    return vendor
+    statement = vendors_visible(principal).where(DropshipProvider.id == vendor_id)
+    return one_visible(session, statement, what="Dropship provider", record_id=vendor_id)
 
 
 def get_by_external_id(session: Session, external_id: str) -> DropshipProvider | None:

@@ -1,6 +1,6 @@
 """Feed pages shared by the admin and the vendor portal: a feed, its runs, one run, "Run now".
 
-The visitor's principal goes to `feeds.service.get_feed`, which answers 404 for another vendor's
+The visitor's principal goes to `feeds.queries.get_feed`, which answers 404 for another vendor's
 feed, and a run is looked up only among the runs of that feed; so the two portals differ only in
 their base path and in who may approve or discard a held run (admins, as in the API).
 """
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from dropwire.feeds.models import InventoryFeed, InventoryFeedRun, ResourceType
 from dropwire.feeds.pull import runs
-from dropwire.feeds.service import get_feed
+from dropwire.feeds.queries import get_feed
 from dropwire.web import queries
 from dropwire.web.pages import perform, render
 from dropwire.web.sessions import Visitor
@@ -28,7 +28,7 @@ def is_pull(feed: InventoryFeed) -> bool:
 def feed_page(
     request: Request, session: Session, visitor: Visitor, feed_id: int, base: str
 ) -> HTMLResponse:
-    feed = get_feed(session, feed_id, visitor.principal)
+    feed = get_feed(session, feed_id=feed_id, principal=visitor.principal)
     rows = table(
         session,
         queries.feed_items(
@@ -62,7 +62,7 @@ def feed_page(
 def runs_page(
     request: Request, session: Session, visitor: Visitor, feed_id: int, base: str
 ) -> HTMLResponse:
-    feed = get_feed(session, feed_id, visitor.principal)
+    feed = get_feed(session, feed_id=feed_id, principal=visitor.principal)
     rows = table(
         session,
         queries.feed_runs(feed.id),
@@ -77,7 +77,7 @@ def runs_page(
 def run_page(
     request: Request, session: Session, visitor: Visitor, feed_id: int, run_id: int, base: str
 ) -> HTMLResponse:
-    feed = get_feed(session, feed_id, visitor.principal)
+    feed = get_feed(session, feed_id=feed_id, principal=visitor.principal)
     run = runs.get_run(session, run_id, [feed.id])
     return render(
         request,
@@ -91,7 +91,7 @@ def run_page(
 
 def run_now(session: Session, visitor: Visitor, feed_id: int, base: str) -> RedirectResponse:
     """Queue a run: the service behind POST /api/inventory-feeds/{id}/fetch.json."""
-    feed = get_feed(session, feed_id, visitor.principal)
+    feed = get_feed(session, feed_id=feed_id, principal=visitor.principal)
     queued: list[int] = []
 
     def act() -> str:
@@ -109,7 +109,7 @@ def decide(
     session: Session, visitor: Visitor, feed_id: int, run_id: int, base: str, *, approve: bool
 ) -> RedirectResponse:
     """Approve (apply after all) or discard a held run, as the API's approve/discard do."""
-    feed = get_feed(session, feed_id, visitor.principal)
+    feed = get_feed(session, feed_id=feed_id, principal=visitor.principal)
     run = runs.get_run(session, run_id, [feed.id])
 
     def act() -> str:

@@ -30,6 +30,7 @@ from dropwire.core.queueing import skipping_locked
 from dropwire.core.settings import Settings
 from dropwire.core.time import utcnow
 from dropwire.core.unit_of_work import call_after_commit
+from dropwire.feeds.items import incoming
 from dropwire.feeds.models import (
     ACTIVE_RUN_STATUSES,
     InventoryFeed,
@@ -48,7 +49,6 @@ from dropwire.feeds.pull.mapping import (
 )
 from dropwire.feeds.pull.parsers import FileProblem, detect_encoding, records
 from dropwire.feeds.pull.sources import Limits, SourceError, download
-from dropwire.feeds.service import incoming
 from dropwire.feeds.upsert import (
     FeedItem,
     Outcome,
