@@ -2,8 +2,8 @@ from sqlalchemy import update
 
 from dropwire.catalog.models import ChannelVariant
 from dropwire.channels.models import Channel, InventorySync
-from dropwire.inventory import service
 from dropwire.channels.quantities import changed_channel_quantities, channel_quantity, record_pushed
+from dropwire.inventory import service
 from dropwire.inventory.locations import location_for_feed
 from tests.inventory.conftest import warehouse_location
 
