@@ -3,16 +3,43 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# Hashed pins for Python 3.11 on x86_64 Linux, written by `make lock`: dev.txt is the runtime set
+# plus the dev extra (what `make run` and `make test` install), runtime.txt the same pins without it.
+LOCK         := requirements/dev.txt
+RUNTIME_LOCK := requirements/runtime.txt
+UV_VERSION   := 0.13.9
+UV           := build/lock-tools/bin/uv
+COMPILE      := $(UV) pip compile pyproject.toml --no-config --generate-hashes --python-version 3.11 \
+                --python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" --quiet
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint lock lock-upgrade bench clean
 
-$(BIN)/dropwire: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
-	touch $(BIN)/dropwire
+# A new lock means a new venv: cleared and filled with exactly the locked set (hash-checked, no
+# resolving), so nothing left from an earlier lock survives. Only pip is needed.
+$(VENV)/.locked: $(LOCK)
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	touch $@
+
+$(BIN)/dropwire: $(VENV)/.locked pyproject.toml
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
+	touch $@
 
 install: $(BIN)/dropwire
+
+# `make lock` adds or changes only what pyproject.toml asks for and keeps every other pin;
+# `make lock-upgrade` moves every pin to the newest release the ranges allow.
+$(UV):
+	$(PYTHON) -m venv build/lock-tools
+	build/lock-tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+lock: $(UV)
+	$(COMPILE) --extra dev $(LOCK_FLAGS) -o $(LOCK)
+	$(COMPILE) --constraint $(LOCK) -o $(RUNTIME_LOCK)
+
+lock-upgrade:
+	$(MAKE) lock LOCK_FLAGS=--upgrade
 
 run: install
 	$(BIN)/dropwire migrate
