@@ -29,6 +29,7 @@ from dropwire.http.health import router as health_router
 from dropwire.http.idempotency import IdempotencyMiddleware
 from dropwire.http.input_policy import InputPolicyMiddleware
 from dropwire.http.metrics import MetricsMiddleware, metrics_endpoint
+from dropwire.http.openapi import install_links
 from dropwire.http.request_body import RequestBodyMiddleware
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.http.throttle import ThrottleMiddleware
@@ -124,6 +125,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.include_router(health_router)
     install_web(app)
     _require_unit_of_work(app)
+    install_links(app)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     install_error_handlers(app)
 

@@ -48,7 +48,9 @@ class VendorSkuRef(ApiInput):
     )
 
     vendor_sku: Annotated[str, NumberAsText, Field(min_length=1, max_length=255)]
-    dropship_provider_external_id: Annotated[str, NumberAsText, Field(max_length=255)] | None = None
+    dropship_provider_external_id: (
+        Annotated[str, NumberAsText, Field(min_length=1, max_length=255)] | None
+    ) = None  # a vendor's externalId is never empty, so "" names none
     dropship_provider_id: Id | None = None
 
     @model_validator(mode="after")

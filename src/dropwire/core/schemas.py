@@ -30,6 +30,7 @@ from pydantic import (
     PlainSerializer,
     PrivateAttr,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -252,7 +253,10 @@ def state_storable_text(schema: dict[str, Any]) -> None:
 def requires_one_of(*names: str, exactly: bool = False) -> Callable[[dict[str, Any]], None]:
     """JSON schema for a model rule "give (exactly) one of these fields", so the OpenAPI
     document states the rule its validator enforces."""
-    branches = [{"required": [name]} for name in names]
+    # The validators treat null as absent, so a branch is satisfied only by a non-null value.
+    branches = [
+        {"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in names
+    ]
 
     def extend(schema: dict[str, Any]) -> None:
         state_storable_text(schema)
@@ -269,13 +273,25 @@ def _money_json(value: Decimal) -> float:
     return float(value)
 
 
+MONEY_MAX = Decimal("999999999999.99")
+
 Money = Annotated[
     Decimal,
-    Field(allow_inf_nan=False, ge=0, le=Decimal("999999999999.99")),
+    Field(allow_inf_nan=False, ge=0, le=MONEY_MAX),
     AfterValidator(_two_places),
     PlainSerializer(_money_json, return_type=float, when_used="json"),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": float(MONEY_MAX)},
+                {"type": "string", "pattern": r"^\+?[0-9]{1,12}(\.[0-9]{1,2})?$"},
+            ]
+        },
+        mode="validation",
+    ),
 ]
-"""Exact in storage and in Python, a JSON number on the wire."""
+"""Exact in storage and in Python, a JSON number on the wire. Input may also be a decimal string
+(`"12.50"`); the schema states that form as a pattern, since any other string is refused."""
 
 Timestamp = datetime
 

@@ -344,8 +344,12 @@ async def list_query(
     offset: int = Query(0, ge=0, le=MAX_OFFSET, description="Rows to skip"),
     order: str | None = Query(
         None,
-        description="field or -field; also order[attribute]=f&order[descending]=true",
+        description=(
+            "field or -field (a field the list filters on; every list has `id`), several "
+            "comma-separated; also order[attribute]=f&order[descending]=true"
+        ),
         max_length=256,
+        examples=["-id"],
     ),
 ) -> ListQuery:
     del order  # documented here; read with the nested forms from the raw parameters

@@ -55,6 +55,7 @@ class InventoryAdjustmentCreate(ApiInput):
         ge=-MAX_UNITS,
         le=MAX_UNITS,
         description="Change of stocked (+/-), never 0",
+        json_schema_extra={"not": {"const": 0}},
     )
     set_stocked: int | None = Field(
         default=None, ge=0, le=MAX_UNITS, description="New stocked value"

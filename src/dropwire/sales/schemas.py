@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import ConfigDict, Field, computed_field, model_validator
+from pydantic import ConfigDict, Field, computed_field, field_validator, model_validator
 
 from dropwire.core.schemas import (
     ApiInput,
@@ -148,10 +148,33 @@ class LineQuantity(ApiInput):
     id: Id
     quantity: Positive
 
+    @property
+    def line_id(self) -> int:
+        return self.id
+
+
+def each_line_once(lines: list[Any] | None) -> list[Any] | None:
+    """A line named twice would be counted twice against its open units: refuse it (422)."""
+    seen: set[int] = set()
+    for line in lines or ():
+        line_id = line if isinstance(line, int) else line.line_id
+        if line_id in seen:
+            raise ValueError(f"line {line_id} is named more than once")
+        seen.add(line_id)
+    return lines
+
+
+AT_LEAST_ONE: dict[str, Any] = {"minItems": 1}
+"""Schema of a line selection: an empty list is refused (leave it out to mean every open line)."""
+
 
 class CancelRequest(ApiInput):
-    sale_items: list[LineQuantity] | None = Field(default=None, max_length=250)
+    sale_items: list[LineQuantity] | None = Field(
+        default=None, max_length=250, json_schema_extra=AT_LEAST_ONE
+    )
     cancel_reason: CancelReason = CancelReason.other
+
+    _each_line_once = field_validator("sale_items")(each_line_once)
 
 
 class ShipRequest(ApiInput):
@@ -161,13 +184,17 @@ class ShipRequest(ApiInput):
     tracking_company: Text255 | None = None
     tracking_url: Annotated[str, Field(max_length=2048)] | None = None
     service_level: Text255 | None = None
-    purchase_items: list[LineQuantity] | None = Field(default=None, max_length=250)
+    purchase_items: list[LineQuantity] | None = Field(
+        default=None, max_length=250, json_schema_extra=AT_LEAST_ONE
+    )
     ids: list[Id] | None = Field(
         default=None, max_length=250, description="Purchase item ids; empty or omitted = all"
     )
     inventory_status: Literal["shipped"] | None = Field(
         default=None, description="Onport's ship body sends 'shipped'; it is the only value"
     )
+
+    _each_line_once = field_validator("purchase_items", "ids")(each_line_once)
 
     @model_validator(mode="after")
     def _one_selection(self) -> "ShipRequest":
@@ -180,12 +207,20 @@ class FulfillmentItemInput(ApiInput):
     purchase_item_id: Id
     quantity: Positive
 
+    @property
+    def line_id(self) -> int:
+        return self.purchase_item_id
+
 
 class FulfillmentCreate(ShipRequest):
     """`POST /fulfillments.json`: a shipment of one purchase order."""
 
     purchase_id: Id
-    fulfillment_items: list[FulfillmentItemInput] | None = Field(default=None, max_length=250)
+    fulfillment_items: list[FulfillmentItemInput] | None = Field(
+        default=None, max_length=250, json_schema_extra=AT_LEAST_ONE
+    )
+
+    _fulfillment_lines_once = field_validator("fulfillment_items")(each_line_once)
 
     def ship_request(self) -> ShipRequest:
         items = self.purchase_items
@@ -210,6 +245,8 @@ class PurchaseCancel(ApiInput):
     purchase_items: list[LineQuantity] | None = Field(default=None, max_length=250)
     ids: list[Id] | None = Field(default=None, max_length=250)
     reason: Annotated[str, Field(max_length=2000)] | None = None
+
+    _each_line_once = field_validator("purchase_items", "ids")(each_line_once)
 
 
 class SaleUpdate(SaleDefaults):

@@ -31,7 +31,42 @@ def _parse(raw: bytes) -> Any:
         ) from None
 
 
-@router.post("/{channel_id}")
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": (
+        "An Elastic Path integration delivery, current (`triggered_by`, `payload`) or legacy "
+        "(`trigger`, `resources`) format; the secret comes in the header or in "
+        "`configuration.secret_key`"
+    ),
+    "properties": {
+        "id": {"type": "string", "minLength": 1, "maxLength": 128},
+        "triggered_by": {"type": "string", "minLength": 1},
+        "trigger": {"type": "string", "minLength": 1},
+        "configuration": {
+            "type": "object",
+            "properties": {"secret_key": {"type": "string"}},
+        },
+        "payload": {"type": "object"},
+        "resources": {},
+    },
+    "required": ["id"],
+    "anyOf": [{"required": ["triggered_by"]}, {"required": ["trigger"]}],
+}
+"""The body, read raw (the secret may be inside it), stated here for the OpenAPI document."""
+
+
+@router.post(
+    "/{channel_id}",
+    openapi_extra={
+        "parameters": [
+            {"name": SECRET_HEADER, "in": "header", "required": False, "schema": {"type": "string"}}
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": EVENT_SCHEMA}},
+        },
+    },
+)
 async def receive(channel_id: PathId, request: Request) -> JSONResponse:
     raw: bytes = request.scope.get(BODY_KEY, b"") or await request.body()
     header = request.headers.get(SECRET_HEADER)
