@@ -60,9 +60,9 @@ def create_api_user(
 def add_naming_vendor(session: Session, record: object, vendor_id: int | None) -> None:
     """Store a user or token that may belong to a vendor. The foreign key tells a vendor that
     does not exist (a 404): auth sits below vendors and never reads their table."""
-    session.add(record)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # its rollback also takes the refused record back out
+            session.add(record)
             session.flush()
     except IntegrityError as exc:
         if vendor_id is None:
