@@ -42,6 +42,7 @@ from dropwire.feeds.pull.mapping import (
     RowError,
     external_id_of,
     parse_mapping,
+    plain_feed_variant,
     quantity_of,
     to_feed_variant,
 )
@@ -501,6 +502,10 @@ def _apply_batch(
             if known is not None and known[1] == digest:
                 unchanged += 1
                 tally.seen.add(known[0])
+                continue
+            plain = plain_feed_variant(raw, feed.decimal_notation)
+            if plain is not None:
+                items.append(FeedItem(plain[0], plain[1], digest, row))
                 continue
             try:
                 data = to_feed_variant(raw, feed.decimal_notation)
