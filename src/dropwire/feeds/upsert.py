@@ -23,6 +23,7 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     Row,
+    Select,
     String,
     Table,
     any_,
@@ -147,7 +148,7 @@ def among(session: Session, column: Any, values: Iterable[Any]) -> ColumnElement
         return cast(ColumnElement[bool], column == any_(literal(list(values), ARRAY(column.type))))
     # SQLite: one JSON array read by json_each (the index is still probed per value); an IN
     # list of 2,000 parameters costs SQLAlchemy more to expand than SQLite to run
-    listed = select(literal_column("value")).select_from(
+    listed: Select[Any] = select(literal_column("value")).select_from(
         func.json_each(literal(json.dumps(list(values), default=str)))
     )
     return cast(ColumnElement[bool], column.in_(listed))

@@ -8,6 +8,7 @@ that fails the run. Memory stays flat whatever the file's size.
 
 import codecs
 import csv
+import operator
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -91,10 +92,18 @@ def _csv(feed: InventoryFeed, mapping: FeedMapping, path: Path, encoding: str) -
             (name, columns[str(sel)] if feed.csv_has_header else int(sel))
             for name, sel in fields.items()
         ]
+        names = [name for name, _ in positions]
+        pick = operator.itemgetter(*(index for _, index in positions))
+        # the common case in one call (two fields at least: vendorSku and inventoryQuantity;
+        # itemgetter of one index would not return a tuple)
+        width = max(index for _, index in positions) + 1 if len(positions) > 1 else 1 << 30
         for cells in reader:
             row += 1
-            if not cells or (len(cells) == 1 and not cells[0].strip()):
+            if len(cells) <= 1 and (not cells or not cells[0].strip()):
                 continue  # a blank line
+            if len(cells) >= width:
+                yield row, dict(zip(names, pick(cells), strict=True))
+                continue
             yield (
                 row,
                 {name: cells[index] if index < len(cells) else None for name, index in positions},

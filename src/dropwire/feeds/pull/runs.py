@@ -10,9 +10,11 @@ anything is applied, a file that would drop or zero more than `cleanupGuardPerce
 items is held for a person to approve or discard.
 """
 
+import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,6 +53,7 @@ from dropwire.feeds.pull.sources import Limits, SourceError, download
 from dropwire.feeds.service import incoming
 from dropwire.feeds.upsert import (
     FeedItem,
+    ItemResult,
     Outcome,
     among,
     apply_items,
@@ -64,6 +67,9 @@ LEASE = timedelta(minutes=5)
 HELD_FOR = timedelta(days=7)
 ERROR_LIMIT = 100
 GOOD = (RunStatus.succeeded, RunStatus.partial)
+_SEP = "\x1f"  # between a row's values in its digest
+_CLEANUP_PAGE = 20_000  # feed-variant ids read at a time to find those missing from the file
+_TALLY_EVERY = 2.0  # seconds: batches with nothing to write save the counters at most this often
 
 
 class RunProgress(Protocol):
@@ -248,6 +254,7 @@ class _Tally:
     failed_keys: set[str] = field(default_factory=set)
     unidentified: int = 0  # failed rows without a key: cleanup would zero them wrongly
     analyzed_at: int = 0  # rows this run had created when the table's statistics were renewed
+    written_at: float = 0.0  # when the counters were last saved (time.monotonic)
 
     def error(self, row: int, field_name: str, message: str) -> None:
         self.failed += 1
@@ -430,13 +437,13 @@ def _apply_file(
             tally.zero += 1
         batch.append((row, raw))
         if len(batch) >= size:
-            _apply_batch(database, run_id, feed.id, batch, tally)
+            _apply_batch(database, run_id, feed, batch, tally)
             _renew_statistics(database, tally)
             batch = []
             if progress:
                 progress.read(tally.rows_read)
     if batch:
-        _apply_batch(database, run_id, feed.id, batch, tally)
+        _apply_batch(database, run_id, feed, batch, tally)
     if progress:
         progress.read(tally.rows_read)
 
@@ -463,87 +470,120 @@ def _salt(feed: InventoryFeed) -> str:
     return json.dumps(shape, sort_keys=True, default=str) + "|"
 
 
+def _digest(salt: str, raw: dict[str, Any]) -> str:
+    """The row's content digest. A row of plain text (CSV, XML) is digested as its joined
+    names and values, several times cheaper than as JSON; a value holding the separator, a
+    missing value or a JSON row takes the JSON form (another prefix: the two never meet)."""
+    try:
+        values = _SEP.join(raw.values())
+    except TypeError:  # None (a short CSV row) or a JSON value
+        return content_digest(salt, raw)
+    if values.count(_SEP) != len(raw) - 1:
+        return content_digest(salt, raw)
+    text = f"{salt}text:{_SEP.join(raw)}\x1e{values}"
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 def _apply_batch(
     database: Database,
     run_id: int,
-    feed_id: int,
+    feed: InventoryFeed,
     batch: list[tuple[int, dict[str, Any]]],
     tally: _Tally,
 ) -> None:
-    """One transaction: the batch's rows through the upsert, and the run's counters with them."""
-    with database.transaction() as session:
-        feed = session.get(InventoryFeed, feed_id)
-        if feed is None:
-            raise _Stop(RunStatus.failed, "the feed was deleted during the run")
-        salt = _salt(feed)
-        keyed: list[tuple[int, str, dict[str, Any], str]] = []
-        failed: list[tuple[int, str | None, str, str]] = []
-        for row, raw in batch:
-            key = external_id_of(raw)
-            if key is None:
-                failed.append((row, None, "vendorSku" if "vendorSku" in raw else "item", "missing"))
-                continue
-            keyed.append((row, key, raw, content_digest(salt, raw)))
-        stored: dict[str, tuple[int, str | None]] = {}
-        if feed.diff_previous and keyed:
+    """The batch's rows through the upsert in one transaction, with the run's counters.
+
+    Rows whose digest equals the stored one are set aside first, read without a lock (as a
+    concurrent push would be ordered after this run); a batch left with nothing to write opens
+    no write transaction, and its counters go with the next one (at most `_TALLY_EVERY` later).
+    """
+    salt = _salt(feed)
+    keyed: list[tuple[int, str, dict[str, Any], str]] = []
+    failed: list[tuple[int, str | None, str, str]] = []
+    for row, raw in batch:
+        key = external_id_of(raw)
+        if key is None:
+            failed.append((row, None, "vendorSku" if "vendorSku" in raw else "item", "missing"))
+            continue
+        keyed.append((row, key, raw, _digest(salt, raw)))
+    stored: dict[str, tuple[int, str | None]] = {}
+    if feed.diff_previous and keyed:
+        with database.session(write=False) as session:
             stored = {
-                row.external_id: (row.id, row.content_hash)
-                for row in session.execute(
+                external_id: (feed_variant_id, content_hash)
+                for external_id, feed_variant_id, content_hash in session.connection().execute(
                     select(FV.external_id, FV.id, FV.content_hash).where(
                         FV.inventory_feed_id == feed.id,
                         among(session, FV.external_id, {key for _, key, _, _ in keyed}),
                     )
                 )
             }
-        items: list[FeedItem] = []
-        unchanged = 0
-        for row, key, raw, digest in keyed:
-            known = stored.get(key)
-            if known is not None and known[1] == digest:
-                unchanged += 1
-                tally.seen.add(known[0])
-                continue
-            plain = plain_feed_variant(raw, feed.decimal_notation)
-            if plain is not None:
-                items.append(FeedItem(plain[0], plain[1], digest, row))
-                continue
-            try:
-                data = to_feed_variant(raw, feed.decimal_notation)
-            except RowError as exc:
-                failed.append((row, key, exc.field, exc.message))
-                continue
-            items.append(FeedItem(data.external_id, incoming(data), digest, row))
-        results = apply_items(
-            session, feed, items, actor=f"feed run {run_id}", reassert=not feed.diff_previous
-        )
-        created = updated = 0
-        for result in results:
-            if result.outcome is Outcome.failed:
-                error = result.error
-                assert error is not None
-                name = error.errors[0].field if error.errors else "item"
-                failed.append((result.row, result.external_id, name, error.message))
-                continue
-            assert result.feed_variant_id is not None
-            tally.seen.add(result.feed_variant_id)
-            if result.outcome is Outcome.created:
-                created += 1
-            elif result.outcome is Outcome.updated:
-                updated += 1
-            else:
-                unchanged += 1
-        for row, key, name, message in sorted(failed):
-            tally.error(row, name, message)
-            if key is None:
-                tally.unidentified += 1
-            else:
-                tally.failed_keys.add(key)
-        tally.created += created
-        tally.updated += updated
-        tally.unchanged += unchanged
+    items: list[FeedItem] = []
+    unchanged = 0
+    for row, key, raw, digest in keyed:
+        known = stored.get(key)
+        if known is not None and known[1] == digest:
+            unchanged += 1
+            tally.seen.add(known[0])
+            continue
+        plain = plain_feed_variant(raw, feed.decimal_notation)
+        if plain is not None:
+            items.append(FeedItem(plain[0], plain[1], digest, row))
+            continue
+        try:
+            data = to_feed_variant(raw, feed.decimal_notation)
+        except RowError as exc:
+            failed.append((row, key, exc.field, exc.message))
+            continue
+        items.append(FeedItem(data.external_id, incoming(data), digest, row))
+    tally.unchanged += unchanged
+    if items or time.monotonic() - tally.written_at >= _TALLY_EVERY:
+        with database.transaction() as session:
+            current = session.get(InventoryFeed, feed.id)
+            if current is None:
+                raise _Stop(RunStatus.failed, "the feed was deleted during the run")
+            results = apply_items(
+                session,
+                current,
+                items,
+                actor=f"feed run {run_id}",
+                reassert=not feed.diff_previous,
+            )
+            _count(results, failed, tally)
+            tally.batches += 1
+            tally.through = batch[-1][0]
+            _write_tally(session, run_id, tally)
+        tally.written_at = time.monotonic()
+    else:
+        _count([], failed, tally)
         tally.batches += 1
         tally.through = batch[-1][0]
-        _write_tally(session, run_id, tally)
+
+
+def _count(
+    results: list[ItemResult], failed: list[tuple[int, str | None, str, str]], tally: _Tally
+) -> None:
+    for result in results:
+        if result.outcome is Outcome.failed:
+            error = result.error
+            assert error is not None
+            name = error.errors[0].field if error.errors else "item"
+            failed.append((result.row, result.external_id, name, error.message))
+            continue
+        assert result.feed_variant_id is not None
+        tally.seen.add(result.feed_variant_id)
+        if result.outcome is Outcome.created:
+            tally.created += 1
+        elif result.outcome is Outcome.updated:
+            tally.updated += 1
+        else:
+            tally.unchanged += 1
+    for row, key, name, message in sorted(failed, key=lambda f: f[0]):
+        tally.error(row, name, message)
+        if key is None:
+            tally.unidentified += 1
+        else:
+            tally.failed_keys.add(key)
 
 
 def _write_tally(session: Session, run_id: int, tally: _Tally, **extra: Any) -> None:
@@ -579,26 +619,43 @@ def _cleanup(database: Database, run_id: int, feed: InventoryFeed, tally: _Tally
     after = 0
     cleaned = 0
     size = get_settings().feed_batch_size
-    while True:
-        with database.transaction() as session:
-            rows = session.execute(
-                select(FV.id, FV.external_id)
-                .where(FV.inventory_feed_id == feed.id, FV.id > after, FV.inventory_quantity != 0)
-                .order_by(FV.id)
-                .limit(size)
-            ).all()
-            if not rows:
-                break
-            after = rows[-1].id
-            missing = [
-                FeedItem(row.external_id, {"inventory_quantity": 0})
-                for row in rows
-                if row.id not in tally.seen and row.external_id not in tally.failed_keys
-            ]
-            if missing:
+    while True:  # the feed's ids read plainly, in long pages: most were in the file
+        with database.session(write=False) as session:
+            ids = (
+                session.connection()
+                .execute(
+                    select(FV.id)
+                    .where(
+                        FV.inventory_feed_id == feed.id,
+                        FV.id > after,
+                        FV.inventory_quantity != 0,
+                    )
+                    .order_by(FV.id)
+                    .limit(_CLEANUP_PAGE)
+                )
+                .scalars()
+                .all()
+            )
+        if not ids:
+            break
+        after = ids[-1]
+        missing = [feed_variant_id for feed_variant_id in ids if feed_variant_id not in tally.seen]
+        for start in range(0, len(missing), size):
+            with database.transaction() as session:
+                items = [
+                    FeedItem(external_id, {"inventory_quantity": 0})
+                    for external_id in session.scalars(
+                        select(FV.external_id)
+                        .where(among(session, FV.id, missing[start : start + size]))
+                        .order_by(FV.id)
+                    )
+                    if external_id not in tally.failed_keys
+                ]
+                if not items:
+                    continue
                 current = session.get(InventoryFeed, feed.id)
                 assert current is not None
-                results = apply_items(session, current, missing, actor=f"feed run {run_id} cleanup")
+                results = apply_items(session, current, items, actor=f"feed run {run_id} cleanup")
                 cleaned += sum(1 for r in results if r.outcome is Outcome.updated)
                 session.execute(update(Run).where(Run.id == run_id).values(rows_cleaned=cleaned))
     return None
