@@ -36,7 +36,10 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import (
+    cast as sql_cast,
+)
+from sqlalchemy.dialects.postgresql import JSON as PG_JSON
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -100,6 +103,12 @@ _NOT_NULL_DEFAULTS: dict[str, Any] = {
 }
 
 
+_NEW_STATE = {
+    **dict.fromkeys(("id", "variant_id", "problem", *VENDOR_FIELDS, *MERCHANT_FIELDS)),
+    **_NOT_NULL_DEFAULTS,
+}
+
+
 class Outcome(StrEnum):
     created = "created"
     updated = "updated"
@@ -141,11 +150,19 @@ class _Plan:
 
 
 def among(session: Session, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
-    """`column IN values`. On PostgreSQL one array parameter (`= ANY(...)`): the statement's
-    text, its binding and its plan stay the same size whatever the count (a 2,000-value IN list
-    costs more to send and plan than to run)."""
+    """`column IN values`, with the values in one parameter whatever their count (a 2,000-value
+    IN list costs more to send and plan than to run). PostgreSQL: `= ANY(array)`, which probes
+    the index once per value."""
     if session.get_bind().dialect.name == "postgresql":
-        return cast(ColumnElement[bool], column == any_(literal(list(values), ARRAY(column.type))))
+        # the values as one JSON text unpacked by the server: psycopg quotes a list of strings
+        # for an array parameter in Python, at a few microseconds a value
+        elements: ColumnElement[Any] = func.json_array_elements_text(
+            sql_cast(literal(json.dumps(list(values), default=str)), PG_JSON)
+        )
+        if not isinstance(column.type, String):
+            elements = sql_cast(elements, column.type)
+        listed_pg = func.array(select(elements).scalar_subquery())
+        return cast(ColumnElement[bool], column == any_(listed_pg))
     # SQLite: one JSON array read by json_each (the index is still probed per value); an IN
     # list of 2,000 parameters costs SQLAlchemy more to expand than SQLite to run
     listed: Select[Any] = select(literal_column("value")).select_from(
@@ -266,8 +283,7 @@ def _decide(
         if keys is not None:
             keys.claim(item.external_id, None, vendor_sku)
         daily.take(item.external_id)
-        state = dict.fromkeys(("id", "variant_id", "problem", *VENDOR_FIELDS, *MERCHANT_FIELDS))
-        state.update(_NOT_NULL_DEFAULTS)
+        state = _NEW_STATE.copy()
         state.update({k: v for k, v in values.items() if v is not None})
         state.update(
             external_id=item.external_id,
@@ -494,15 +510,46 @@ _UNNEST_INSERT = text(_unnest_insert()).bindparams(
 def _insert_pg(
     session: Session, feed_id: int, columns: dict[str, list[Any]], now: datetime
 ) -> list[tuple[str, int]]:
-    """PostgreSQL: the new rows as one array per column in one short statement (a multi-row
-    VALUES of 20 columns by 1,000 rows costs the driver more to build than the server to run)."""
-    params: dict[str, Any] = {"feed_id": feed_id, "now": now}
-    for name, values in columns.items():
-        if name in _JSON_COLUMNS:
-            params[name] = [_json_text(value) for value in values]
-        else:  # every array goes as text, cast by the server: no guessing of element types
-            params[name] = [None if value is None else str(value) for value in values]
-    return [(row[0], row[1]) for row in session.execute(_UNNEST_INSERT, params)]
+    """PostgreSQL: a few rows as one array per column in one short statement; many through
+    COPY into a temporary table, then one INSERT ... SELECT (psycopg writes COPY rows in C, while
+    it quotes array elements in Python)."""
+    if len(columns["external_id"]) < _COPY_FROM:
+        params: dict[str, Any] = {"feed_id": feed_id, "now": now}
+        for name, values in columns.items():
+            if name in _JSON_COLUMNS:
+                params[name] = [_json_text(value) for value in values]
+            else:  # every array goes as text, cast by the server: no guessing of element types
+                params[name] = [None if value is None else str(value) for value in values]
+        return [(row[0], row[1]) for row in session.execute(_UNNEST_INSERT, params)]
+    names = list(columns)
+    for name in _JSON_COLUMNS & set(names):
+        columns[name] = [_json_text(value) for value in columns[name]]
+    session.execute(_CREATE_INCOMING)
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    statement = f"COPY {_INCOMING} ({', '.join(names)}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in zip(*(columns[name] for name in names), strict=True):
+            copy.write_row(row)
+    inserted = session.execute(_COPIED_INSERT, {"feed_id": feed_id, "now": now})
+    pairs = [(row[0], row[1]) for row in inserted]
+    session.execute(text(f"DELETE FROM {_INCOMING}"))  # a later round of this transaction
+    return pairs
+
+
+_COPY_FROM = 200  # rows: below this the three extra round trips of COPY cost more than it saves
+_INCOMING = "dropwire_incoming_feed_variants"
+# one per connection, emptied at each commit; its columns copied from the table (no constraints)
+_CREATE_INCOMING = text(
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {_INCOMING} ON COMMIT DELETE ROWS AS "
+    f"SELECT {', '.join(_INSERTED)} FROM {FV_TABLE.name} WITH NO DATA"
+)
+_COPIED_INSERT = text(
+    f"INSERT INTO {FV_TABLE.name} ({', '.join(_INSERTED)}, inventory_feed_id, "
+    "inventory_updated_at, created_at, updated_at) "
+    f"SELECT {', '.join(_INSERTED)}, :feed_id, :now, :now, :now FROM {_INCOMING} "
+    "ON CONFLICT (inventory_feed_id, external_id) DO NOTHING RETURNING external_id, id"
+).bindparams(bindparam("now", type_=FV_TABLE.c.created_at.type))
 
 
 def _json_text(value: Any) -> str:
