@@ -69,6 +69,7 @@ ERROR_LIMIT = 100
 GOOD = (RunStatus.succeeded, RunStatus.partial)
 _SEP = "\x1f"  # between a row's values in its digest
 _CLEANUP_PAGE = 20_000  # feed-variant ids read at a time to find those missing from the file
+_QUANTITY = frozenset({"inventoryQuantity"})  # all the guard reads of a row
 _TALLY_EVERY = 2.0  # seconds: batches with nothing to write save the counters at most this often
 
 
@@ -415,9 +416,15 @@ def _mapping(feed: InventoryFeed) -> FeedMapping:
     return mapping
 
 
-def _rows(feed: InventoryFeed, mapping: FeedMapping, path: Path, encoding: str) -> Any:
+def _rows(
+    feed: InventoryFeed,
+    mapping: FeedMapping,
+    path: Path,
+    encoding: str,
+    only: frozenset[str] | None = None,
+) -> Any:
     try:
-        yield from records(feed, mapping, path, encoding)
+        yield from records(feed, mapping, path, encoding, only)
     except FileProblem as exc:
         raise _Stop(RunStatus.failed, str(exc)) from exc
 
@@ -450,7 +457,7 @@ def _guard(
             .where(FV.inventory_feed_id == feed.id, FV.inventory_quantity == 0)
         )
     rows = zero = 0
-    for _row, raw in _rows(feed, mapping, path, encoding):
+    for _row, raw in _rows(feed, mapping, path, encoding, only=_QUANTITY):
         rows += 1
         if quantity_of(raw, feed.decimal_notation) == 0:
             zero += 1
