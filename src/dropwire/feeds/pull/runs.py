@@ -70,7 +70,7 @@ GOOD = (RunStatus.succeeded, RunStatus.partial)
 _SEP = "\x1f"  # between a row's values in its digest
 _CLEANUP_PAGE = 20_000  # feed-variant ids read at a time to find those missing from the file
 _QUANTITY = frozenset({"inventoryQuantity"})  # all the guard reads of a row
-_TALLY_EVERY = 2.0  # seconds: batches with nothing to write save the counters at most this often
+_TALLY_EVERY = 2.0  # seconds: the run's counters (and lease) are saved at least this often
 
 
 class RunProgress(Protocol):
@@ -314,6 +314,12 @@ class _Tally:
     analyzed_at: int = 0  # rows this run had created when the table's statistics were renewed
     written_at: float = 0.0  # when the counters were last saved (time.monotonic)
     stored: _StoredReader = field(default_factory=_StoredReader)
+    # read, not yet written: rows to apply, rows that failed, batches they end, their last row
+    pending: list[FeedItem] = field(default_factory=list)
+    pending_keys: set[str] = field(default_factory=set)
+    pending_failed: list[tuple[int, str | None, str, str]] = field(default_factory=list)
+    pending_batches: int = 0
+    pending_through: int = 0
 
     def error(self, row: int, field_name: str, message: str) -> None:
         self.failed += 1
@@ -504,13 +510,16 @@ def _apply_file(
             tally.zero += 1
         batch.append((row, raw))
         if len(batch) >= size:
-            _apply_batch(database, run_id, feed, batch, tally)
-            _renew_statistics(database, tally)
+            _read_batch(database, feed, batch, tally)
+            if len(tally.pending) >= size or time.monotonic() - tally.written_at >= _TALLY_EVERY:
+                _write_pending(database, run_id, feed, tally)
+                _renew_statistics(database, tally)
             batch = []
             if progress:
                 progress.read(tally.rows_read)
     if batch:
-        _apply_batch(database, run_id, feed, batch, tally)
+        _read_batch(database, feed, batch, tally)
+    _write_pending(database, run_id, feed, tally)
     if progress:
         progress.read(tally.rows_read)
 
@@ -551,22 +560,22 @@ def _digest(salt: str, raw: dict[str, Any]) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def _apply_batch(
+def _read_batch(
     database: Database,
-    run_id: int,
     feed: InventoryFeed,
     batch: list[tuple[int, dict[str, Any]]],
     tally: _Tally,
 ) -> None:
-    """The batch's rows through the upsert in one transaction, with the run's counters.
+    """Sort a batch's rows: unchanged (counted), failed, or pending for the next write.
 
     Rows whose digest equals the stored one are set aside first, read without a lock (as a
-    concurrent push would be ordered after this run); a batch left with nothing to write opens
-    no write transaction, and its counters go with the next one (at most `_TALLY_EVERY` later).
+    concurrent push would be ordered after this run). The rows to write gather across batches
+    until a batch's worth is pending (or `_TALLY_EVERY` passed): a re-run that changes 1% of a
+    file costs a few write transactions, not one per batch read.
     """
     salt = _salt(feed)
     keyed: list[tuple[int, str, dict[str, Any], str]] = []
-    failed: list[tuple[int, str | None, str, str]] = []
+    failed = tally.pending_failed
     for row, raw in batch:
         key = external_id_of(raw)
         if key is None:
@@ -577,46 +586,55 @@ def _apply_batch(
     if feed.diff_previous and keyed:
         with database.session(write=False) as session:
             stored = tally.stored.read(session, feed.id, [key for _, key, _, _ in keyed])
-    items: list[FeedItem] = []
-    unchanged = 0
+    items = tally.pending
     for row, key, raw, digest in keyed:
         known = stored.get(key)
-        if known is not None and known[1] == digest:
-            unchanged += 1
+        if known is not None and known[1] == digest and key not in tally.pending_keys:
+            tally.unchanged += 1
             tally.seen.add(known[0])
             continue
         plain = plain_feed_variant(raw, feed.decimal_notation)
         if plain is not None:
             items.append(FeedItem(plain[0], plain[1], digest, row))
-            continue
-        try:
-            data = to_feed_variant(raw, feed.decimal_notation)
-        except RowError as exc:
-            failed.append((row, key, exc.field, exc.message))
-            continue
-        items.append(FeedItem(data.external_id, incoming(data), digest, row))
-    tally.unchanged += unchanged
-    if items or time.monotonic() - tally.written_at >= _TALLY_EVERY:
-        with database.transaction() as session:
-            current = session.get(InventoryFeed, feed.id)
-            if current is None:
-                raise _Stop(RunStatus.failed, "the feed was deleted during the run")
-            results = apply_items(
-                session,
-                current,
-                items,
-                actor=f"feed run {run_id}",
-                reassert=not feed.diff_previous,
-            )
-            _count(results, failed, tally)
-            tally.batches += 1
-            tally.through = batch[-1][0]
-            _write_tally(session, run_id, tally)
-        tally.written_at = time.monotonic()
-    else:
-        _count([], failed, tally)
-        tally.batches += 1
-        tally.through = batch[-1][0]
+        else:
+            try:
+                data = to_feed_variant(raw, feed.decimal_notation)
+            except RowError as exc:
+                failed.append((row, key, exc.field, exc.message))
+                continue
+            items.append(FeedItem(data.external_id, incoming(data), digest, row))
+        # stored digests read before this item is written must not judge a later row with it
+        tally.pending_keys.add(key)
+    tally.pending_batches += 1
+    tally.pending_through = batch[-1][0]
+
+
+def _write_pending(database: Database, run_id: int, feed: InventoryFeed, tally: _Tally) -> None:
+    """One transaction: the pending rows through the upsert, and the run's counters with them.
+
+    Afterwards every row up to `tally.through` is applied, unchanged or failed."""
+    if not tally.pending_batches:
+        return
+    with database.transaction() as session:
+        current = session.get(InventoryFeed, feed.id)
+        if current is None:
+            raise _Stop(RunStatus.failed, "the feed was deleted during the run")
+        results = apply_items(
+            session,
+            current,
+            tally.pending,
+            actor=f"feed run {run_id}",
+            reassert=not feed.diff_previous,
+        )
+        _count(results, tally.pending_failed, tally)
+        tally.batches += tally.pending_batches
+        tally.through = tally.pending_through
+        _write_tally(session, run_id, tally)
+    tally.pending = []
+    tally.pending_keys = set()
+    tally.pending_failed = []
+    tally.pending_batches = 0
+    tally.written_at = time.monotonic()
 
 
 def _count(
