@@ -6,8 +6,8 @@
 For each database: the first run (wall time, rows/s), an unchanged re-run, a re-run with 1% of the
 rows changed, each run's worker CPU time (user + system: on a shared, loaded machine wall time
 partly measures the queue for a core) and peak RSS (every run is its own process, as a worker
-would be), and async parse-webhooks batches of 50 applied per second by a worker. PostgreSQL uses a fresh database
-`dropwire_bench_pull_<pid>` on DROPWIRE_BENCH_PG (default postgresql+psycopg://postgres@127.0.0.1:5432).
+would be), and async parse-webhooks batches of 50 applied per second by a worker. PostgreSQL
+uses a fresh database `dropwire_bench_pull_<pid>` on DROPWIRE_BENCH_PG (default postgresql+psycopg://postgres@127.0.0.1:5432).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 parse-webhook (a batch of one), the async parse-webhooks batches, merchants' edits and pull runs
 all come through `apply_items`. A batch costs a constant number of statements whatever its size:
-one locked read of the stored items, one insert, one update per set of changed columns, one
+one locked read of the stored items, one insert (on PostgreSQL, a large batch goes by COPY into a
+temporary table first), one update per set of changed columns, one
 auto-connect lookup by SKU (and one by barcode), one read of the daily SKU counter, and the
 set-based level update of `inventory.service.set_levels` (levels, ledger rows, buffers).
 

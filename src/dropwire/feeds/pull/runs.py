@@ -1,13 +1,14 @@
 """Pull-feed runs: queue one, claim it, download, guard, apply batch by batch, clean up.
 
 A run downloads the feed's file to a temporary file, reads it with a streaming parser and sends
-each batch of rows through the feed's one upsert path (`feeds.upsert.apply_items`), each batch in
-its own transaction together with the run's counters, so a run that stops part-way says exactly
-which batches were applied. Rows whose content digest equals the stored one are counted as
-unchanged without being validated or written (`diffPrevious`). Items missing from the file go to
-0 (`fetchCleanup`) only after a complete run in which every row could be identified. Before
-anything is applied, a file that would drop or zero more than `cleanupGuardPercent` of the feed's
-items is held for a person to approve or discard.
+the rows to write through the feed's one upsert path (`feeds.upsert.apply_items`), a batch's
+worth per transaction together with the run's counters, so a run that stops part-way says exactly
+which batches (and rows) were applied. Rows whose content digest equals the stored one are counted
+as unchanged without being validated or written (`diffPrevious`); plainly valid rows skip the
+schema (`mapping.plain_feed_variant`), the others are validated by it. Items missing from the
+file go to 0 (`fetchCleanup`) only after a complete run in which every row could be identified.
+Before anything is applied, a file that would drop or zero more than `cleanupGuardPercent` of the
+feed's items is held for a person to approve or discard.
 """
 
 import hashlib
