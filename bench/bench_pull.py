@@ -4,9 +4,10 @@
         [--batches 200]
 
 For each database: the first run (wall time, rows/s), an unchanged re-run, a re-run with 1% of the
-rows changed, each run's peak RSS (every run is its own process, as a worker would be), and async
-parse-webhooks batches of 50 applied per second by a worker. PostgreSQL uses a fresh database
-`dropwire_bench_pull_<pid>` on DROPWIRE_BENCH_PG (default postgresql+psycopg://postgres@127.0.0.1:5432).
+rows changed, each run's worker CPU time (user + system: on a shared, loaded machine wall time
+partly measures the queue for a core) and peak RSS (every run is its own process, as a worker
+would be), and async parse-webhooks batches of 50 applied per second by a worker. PostgreSQL
+uses a fresh database `dropwire_bench_pull_<pid>` on DROPWIRE_BENCH_PG (default postgresql+psycopg://postgres@127.0.0.1:5432).
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def child_run(url: str, feed_id: int) -> None:
     started = time.perf_counter()
     run = runs.run_now(database, feed_id, trigger="bench")
     seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_kb = usage.ru_maxrss
     print(
         json.dumps(
             {
@@ -82,6 +84,7 @@ def child_run(url: str, feed_id: int) -> None:
                 "unchanged": run.rows_unchanged,
                 "failed": run.rows_failed,
                 "seconds": seconds,
+                "cpu": usage.ru_utime + usage.ru_stime,
                 "peak_mb": peak_kb / 1024,
             }
         )
@@ -132,8 +135,9 @@ def make_feed(url: str, kind: str, location: str, mapping: dict[str, object]) ->
 def report(label: str, figures: dict[str, object]) -> None:
     rows = int(figures["rows"])  # type: ignore[call-overload]
     seconds = float(figures["seconds"])  # type: ignore[arg-type]
+    cpu = float(figures["cpu"])  # type: ignore[arg-type]
     print(
-        f"  {label:<22} {seconds:7.1f} s  {rows / seconds:9.0f} rows/s  "
+        f"  {label:<22} {seconds:7.1f} s  {rows / seconds:9.0f} rows/s  worker CPU {cpu:6.1f} s  "
         f"peak RSS {float(figures['peak_mb']):6.0f} MB  "  # type: ignore[arg-type]
         f"[{figures['status']}: +{figures['created']} ~{figures['updated']} "
         f"={figures['unchanged']} !{figures['failed']}]"

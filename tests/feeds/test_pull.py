@@ -399,6 +399,33 @@ def test_diff_cleanup_and_the_guard(client, database, vendor, http_files):
     assert items(client, feed["id"])["S0"]["inventoryQuantity"] == 99
 
 
+def test_rows_read_ahead_of_the_writes_keep_the_file_order(
+    client, database, vendor, http_files, monkeypatch
+):
+    """Rows to write gather across batches; a key seen again later in the file still ends as the
+    file's last row says, even when that row equals what was stored before the run."""
+    from dropwire.core.settings import get_settings
+    from dropwire.feeds.pull import runs
+
+    monkeypatch.setenv("DROPWIRE_FEED_BATCH_SIZE", "2")
+    monkeypatch.setattr(runs, "_TALLY_EVERY", 3600.0)  # writes by size alone: deterministic
+    get_settings.cache_clear()
+    files, base = http_files
+    first = "vendorSku,inventoryQuantity\n" + "".join(f"S{n},{n + 1}\n" for n in range(6))
+    files.bodies["o.csv"] = (200, first.encode())
+    feed = make_feed(client, vendor, resourceType="csv", resourceLocation=f"{base}/o.csv")
+    assert fetch(client, database, feed["id"])["rowsCreated"] == 6
+    # batches: [S0 S1] written; [S2 S3] S2 waits; [S2 S4]: S2 back to its stored value
+    again = "vendorSku,inventoryQuantity\nS0,10\nS1,20\nS2,30\nS3,4\nS2,3\nS4,5\nS5,6\n"
+    files.bodies["o.csv"] = (200, again.encode())
+    run = fetch(client, database, feed["id"])
+    assert (run["status"], run["rowsUpdated"], run["rowsUnchanged"]) == ("succeeded", 4, 3)
+    assert (run["batchesApplied"], run["rowsAppliedThrough"]) == (4, 8)
+    stored = {k: v["inventoryQuantity"] for k, v in items(client, feed["id"]).items()}
+    assert stored == {"S0": 10, "S1": 20, "S2": 3, "S3": 4, "S4": 5, "S5": 6}
+    get_settings.cache_clear()
+
+
 def test_no_cleanup_after_a_failed_download(client, database, vendor, http_files):
     files, base = http_files
     files.bodies["s.csv"] = (200, b"vendorSku,inventoryQuantity\nA,1\nB,2\n")

@@ -2,7 +2,8 @@
 
 parse-webhook (a batch of one), the async parse-webhooks batches, merchants' edits and pull runs
 all come through `apply_items`. A batch costs a constant number of statements whatever its size:
-one locked read of the stored items, one insert, one update per set of changed columns, one
+one locked read of the stored items, one insert (on PostgreSQL, a large batch goes by COPY into a
+temporary table first), one update per set of changed columns, one
 auto-connect lookup by SKU (and one by barcode), one read of the daily SKU counter, and the
 set-based level update of `inventory.service.set_levels` (levels, ledger rows, buffers).
 
@@ -23,6 +24,7 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     Row,
+    Select,
     String,
     Table,
     any_,
@@ -30,13 +32,16 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     select,
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import (
+    cast as sql_cast,
+)
+from sqlalchemy.dialects.postgresql import JSON as PG_JSON
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -99,6 +104,12 @@ _NOT_NULL_DEFAULTS: dict[str, Any] = {
 }
 
 
+_NEW_STATE = {
+    **dict.fromkeys(("id", "variant_id", "problem", *VENDOR_FIELDS, *MERCHANT_FIELDS)),
+    **_NOT_NULL_DEFAULTS,
+}
+
+
 class Outcome(StrEnum):
     created = "created"
     updated = "updated"
@@ -140,17 +151,35 @@ class _Plan:
 
 
 def among(session: Session, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
-    """`column IN values`. On PostgreSQL one array parameter (`= ANY(...)`): the statement's
-    text, its binding and its plan stay the same size whatever the count (a 2,000-value IN list
-    costs more to send and plan than to run)."""
+    """`column IN values`, with the values in one parameter whatever their count (a 2,000-value
+    IN list costs more to send and plan than to run). PostgreSQL: `= ANY(array)`, which probes
+    the index once per value."""
     if session.get_bind().dialect.name == "postgresql":
-        return cast(ColumnElement[bool], column == any_(literal(list(values), ARRAY(column.type))))
-    return cast(ColumnElement[bool], column.in_(list(values)))
+        # the values as one JSON text unpacked by the server: psycopg quotes a list of strings
+        # for an array parameter in Python, at a few microseconds a value
+        elements: ColumnElement[Any] = func.json_array_elements_text(
+            sql_cast(literal(json.dumps(list(values), default=str)), PG_JSON)
+        )
+        if not isinstance(column.type, String):
+            elements = sql_cast(elements, column.type)
+        listed_pg = func.array(select(elements).scalar_subquery())
+        return cast(ColumnElement[bool], column == any_(listed_pg))
+    # SQLite: one JSON array read by json_each (the index is still probed per value); an IN
+    # list of 2,000 parameters costs SQLAlchemy more to expand than SQLite to run
+    listed: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(literal(json.dumps(list(values), default=str)))
+    )
+    return cast(ColumnElement[bool], column.in_(listed))
+
+
+# built once: `json.dumps` with these options builds an encoder per call, which costs more than
+# encoding a row (the text is the same, so stored digests stay valid)
+_DIGEST_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
 
 
 def content_digest(salt: str, payload: Any) -> str:
     """A short stable digest of an item as received (plus what shaped it, e.g. the mapping)."""
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    text = _DIGEST_JSON.encode(payload)
     return hashlib.blake2b((salt + text).encode(), digest_size=16).hexdigest()
 
 
@@ -255,8 +284,7 @@ def _decide(
         if keys is not None:
             keys.claim(item.external_id, None, vendor_sku)
         daily.take(item.external_id)
-        state = dict.fromkeys(("id", "variant_id", "problem", *VENDOR_FIELDS, *MERCHANT_FIELDS))
-        state.update(_NOT_NULL_DEFAULTS)
+        state = _NEW_STATE.copy()
         state.update({k: v for k, v in values.items() if v is not None})
         state.update(
             external_id=item.external_id,
@@ -420,35 +448,20 @@ def _write_rows(
     creates = [plan for plan in plans if plan.created]
     taken: set[str] = set()
     if creates:
-        rows = []
-        for plan in creates:
-            state = plan.state
-            rows.append(
-                {
-                    **{name: state[name] for name in VENDOR_FIELDS + MERCHANT_FIELDS},
-                    "external_id": state["external_id"],
-                    "vendor_sku_key": feed_sku_key(feed, state["vendor_sku"]),
-                    "content_hash": state["content_hash"],
-                }
-            )
+        states = [plan.state for plan in creates]
+        columns = {name: [state[name] for state in states] for name in _STORED}
+        columns["vendor_sku_key"] = [feed_sku_key(feed, sku) for sku in columns["vendor_sku"]]
         if session.get_bind().dialect.name == "postgresql":
-            inserted = _insert_pg(session, feed.id, rows, now)
+            inserted = _insert_pg(session, feed.id, columns, now)
         else:
-            stamps = {"inventory_updated_at": now, "created_at": now, "updated_at": now}
-            inserted = list(  # Core, not ORM bulk: a third of the cost per row
-                session.execute(
-                    sqlite_insert(FV_TABLE)
-                    .on_conflict_do_nothing(index_elements=["inventory_feed_id", "external_id"])
-                    .returning(FV_TABLE.c.id, FV_TABLE.c.external_id),
-                    [{**row, "inventory_feed_id": feed.id, **stamps} for row in rows],
-                ).all()
-            )
-        ids = {row.external_id: row.id for row in inserted}
-        for plan in creates:
-            if plan.state["external_id"] in ids:
-                plan.state["id"] = ids[plan.state["external_id"]]
+            inserted = _insert_sqlite(session, feed.id, columns, now)
+        ids = dict(inserted)
+        for state in states:
+            feed_variant_id = ids.get(state["external_id"])
+            if feed_variant_id is not None:
+                state["id"] = feed_variant_id
             else:
-                taken.add(plan.state["external_id"])
+                taken.add(state["external_id"])
         if taken:
             plans[:] = [p for p in plans if p.state["external_id"] not in taken]
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -466,7 +479,8 @@ def _write_rows(
     return taken
 
 
-_INSERTED = VENDOR_FIELDS + MERCHANT_FIELDS + ("external_id", "vendor_sku_key", "content_hash")
+_STORED = VENDOR_FIELDS + MERCHANT_FIELDS + ("external_id", "content_hash")
+_INSERTED = (*_STORED, "vendor_sku_key")
 _JSON_COLUMNS = frozenset(("options", "images", "tags", "locations"))
 
 
@@ -481,11 +495,11 @@ def _unnest_insert() -> str:
         sql_type = "TEXT" if isinstance(type_, String) else type_.compile(dialect=dialect)
         casts.append(f"CAST(:{name} AS {sql_type}[])")
     arrays = ", ".join(casts)
-    columns = ", ".join(_INSERTED)
+    names = ", ".join(_INSERTED)
     return (
-        f"INSERT INTO {FV_TABLE.name} ({columns}, inventory_feed_id, inventory_updated_at, "
+        f"INSERT INTO {FV_TABLE.name} ({names}, inventory_feed_id, inventory_updated_at, "
         f"created_at, updated_at) SELECT u.*, :feed_id, :now, :now, :now FROM unnest({arrays}) "
-        "AS u ON CONFLICT (inventory_feed_id, external_id) DO NOTHING RETURNING id, external_id"
+        "AS u ON CONFLICT (inventory_feed_id, external_id) DO NOTHING RETURNING external_id, id"
     )
 
 
@@ -495,17 +509,93 @@ _UNNEST_INSERT = text(_unnest_insert()).bindparams(
 
 
 def _insert_pg(
-    session: Session, feed_id: int, rows: list[dict[str, Any]], now: datetime
-) -> list[Row[Any]]:
-    """PostgreSQL: the new rows as one array per column in one short statement (a multi-row
-    VALUES of 20 columns by 1,000 rows costs the driver more to build than the server to run)."""
-    params: dict[str, Any] = {"feed_id": feed_id, "now": now}
-    for name in _INSERTED:
-        if name in _JSON_COLUMNS:
-            params[name] = [json.dumps(row[name], default=str) for row in rows]
-        else:  # every array goes as text, cast by the server: no guessing of element types
-            params[name] = [None if row[name] is None else str(row[name]) for row in rows]
-    return list(session.execute(_UNNEST_INSERT, params).all())
+    session: Session, feed_id: int, columns: dict[str, list[Any]], now: datetime
+) -> list[tuple[str, int]]:
+    """PostgreSQL: a few rows as one array per column in one short statement; many through
+    COPY into a temporary table, then one INSERT ... SELECT (psycopg writes COPY rows in C, while
+    it quotes array elements in Python)."""
+    if len(columns["external_id"]) < _COPY_FROM:
+        params: dict[str, Any] = {"feed_id": feed_id, "now": now}
+        for name, values in columns.items():
+            if name in _JSON_COLUMNS:
+                params[name] = [_json_text(value) for value in values]
+            else:  # every array goes as text, cast by the server: no guessing of element types
+                params[name] = [None if value is None else str(value) for value in values]
+        return [(row[0], row[1]) for row in session.execute(_UNNEST_INSERT, params)]
+    names = list(columns)
+    for name in _JSON_COLUMNS & set(names):
+        columns[name] = [_json_text(value) for value in columns[name]]
+    session.execute(_CREATE_INCOMING)
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    statement = f"COPY {_INCOMING} ({', '.join(names)}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in zip(*(columns[name] for name in names), strict=True):
+            copy.write_row(row)
+    inserted = session.execute(_COPIED_INSERT, {"feed_id": feed_id, "now": now})
+    pairs = [(row[0], row[1]) for row in inserted]
+    session.execute(text(f"DELETE FROM {_INCOMING}"))  # a later round of this transaction
+    return pairs
+
+
+_COPY_FROM = 200  # rows: below this the three extra round trips of COPY cost more than it saves
+_INCOMING = "dropwire_incoming_feed_variants"
+# one per connection, emptied at each commit; its columns copied from the table (no constraints)
+_CREATE_INCOMING = text(
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {_INCOMING} ON COMMIT DELETE ROWS AS "
+    f"SELECT {', '.join(_INSERTED)} FROM {FV_TABLE.name} WITH NO DATA"
+)
+_COPIED_INSERT = text(
+    f"INSERT INTO {FV_TABLE.name} ({', '.join(_INSERTED)}, inventory_feed_id, "
+    "inventory_updated_at, created_at, updated_at) "
+    f"SELECT {', '.join(_INSERTED)}, :feed_id, :now, :now, :now FROM {_INCOMING} "
+    "ON CONFLICT (inventory_feed_id, external_id) DO NOTHING RETURNING external_id, id"
+).bindparams(bindparam("now", type_=FV_TABLE.c.created_at.type))
+
+
+def _json_text(value: Any) -> str:
+    return "[]" if value == [] else json.dumps(value, default=str)
+
+
+def _insert_sqlite(
+    session: Session, feed_id: int, columns: dict[str, list[Any]], now: datetime
+) -> list[tuple[str, int]]:
+    """SQLite: one executemany of plain tuples, converted column by column as SQLAlchemy would
+    (its per-row parameter handling cost more than the insert), then the new ids read back.
+
+    The write transaction holds SQLite's lock from its start (`BEGIN IMMEDIATE`), so nobody
+    else inserts meanwhile: the rows of this feed above the highest id before are ours.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(columns)
+    converted: list[list[Any]] = []
+    for name in names:
+        values = columns[name]
+        process = FV_TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is None:
+            converted.append(values)
+        elif name in _JSON_COLUMNS:
+            converted.append(["[]" if value == [] else process(value) for value in values])
+        else:
+            converted.append([None if value is None else process(value) for value in values])
+    stamp = FV_TABLE.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+    at = stamp(now) if stamp else now
+    before = connection.exec_driver_sql(f"SELECT max(id) FROM {FV_TABLE.name}").scalar() or 0
+    placeholders = ", ".join("?" * (len(names) + 4))
+    connection.exec_driver_sql(
+        f"INSERT INTO {FV_TABLE.name} ({', '.join(names)}, inventory_feed_id, "
+        f"inventory_updated_at, created_at, updated_at) VALUES ({placeholders}) "
+        "ON CONFLICT (inventory_feed_id, external_id) DO NOTHING",
+        [(*row, feed_id, at, at, at) for row in zip(*converted, strict=True)],
+    )
+    return [
+        (external_id, feed_variant_id)
+        for feed_variant_id, external_id in connection.exec_driver_sql(
+            f"SELECT id, external_id FROM {FV_TABLE.name} WHERE id > ? AND inventory_feed_id = ?",
+            (before, feed_id),
+        )
+    ]
 
 
 def _forget(session: Session, ids: Iterable[int]) -> None:

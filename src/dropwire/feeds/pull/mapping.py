@@ -9,7 +9,7 @@ saved, so a run never starts with a mapping it cannot use.
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import jmespath
@@ -169,6 +169,8 @@ def external_id_of(raw: dict[str, Any]) -> str | None:
 def quantity_of(raw: dict[str, Any], notation: DecimalNotation | str) -> int | None:
     """The row's quantity if it reads as a whole number (the guard's count of zeros)."""
     value = raw.get("inventoryQuantity")
+    if value.__class__ is str and value.isascii() and value.isdigit():
+        return int(value)  # the common case, as `number` would read it
     try:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
@@ -227,3 +229,97 @@ def _coerce(name: str, value: Any, notation: DecimalNotation | str) -> Any:
     if isinstance(value, (dict, list)):
         raise ValueError("expected a single value, got a structure")
     return str(value).strip()
+
+
+# --- the fast path -----------------------------------------------------------------------
+
+_TEXT_LIMITS = {
+    "externalId": 255,
+    "vendorSku": 255,
+    "name": 255,
+    "barcode": 64,
+    "externalGroupId": 255,
+}
+_LIST_LIMITS = {"images": (50, 2048), "tags": (250, 255)}  # (items, characters per item)
+_SNAKE = {
+    "externalId": "external_id",
+    "vendorSku": "vendor_sku",
+    "inventoryQuantity": "inventory_quantity",
+    "name": "name",
+    "barcode": "barcode",
+    "costPrice": "cost_price",
+    "price": "price",
+    "compareAtPrice": "compare_at_price",
+    "externalGroupId": "external_group_id",
+    "images": "images",
+    "tags": "tags",
+    "inventoryPolicy": "inventory_policy",
+}
+_POLICIES = frozenset(("track", "continue", "deny"))
+_MAX_QUANTITY = 100_000_000
+_MAX_MONEY = Decimal("999999999999.99")
+_CENT = Decimal("0.01")
+_LIST_SPLIT = re.compile(r"[|,;]")
+
+
+def plain_feed_variant(
+    raw: dict[str, Any], notation: DecimalNotation | str
+) -> tuple[str, dict[str, Any]] | None:
+    """(externalId, the fields as stored) for a row of plain text that is plainly valid.
+
+    The pull runs' fast path: most rows of a vendor's file are short text, well inside every
+    limit, and validating each through the schema would cost more than the rest of the run.
+    This accepts only what `to_feed_variant` would accept unchanged and gives the same values
+    (`incoming` of it); on any doubt (a control or unusual character, a number with separators,
+    a limit reached, a missing field) it returns None and the row takes the full validation,
+    which names the problem exactly.
+    """
+    values: dict[str, Any] = {}
+    comma = notation == DecimalNotation.comma
+    for name, value in raw.items():
+        if value is None:
+            continue
+        if value.__class__ is not str:
+            return None
+        text = value.strip()
+        if not text:
+            continue
+        if not text.isprintable():
+            return None
+        if name == "inventoryQuantity":
+            if not (text.isascii() and text.isdigit()):
+                return None
+            quantity = int(text)
+            if quantity > _MAX_QUANTITY:
+                return None
+            values["inventory_quantity"] = quantity
+        elif name in _TEXT_LIMITS:
+            if len(text) > _TEXT_LIMITS[name]:
+                return None
+            values[_SNAKE[name]] = text
+        elif name in PRICES:
+            if comma:  # '12,50'; a '.' there groups thousands: the full path reads it
+                if "." in text:
+                    return None
+                digits = text.replace(",", ".", 1)
+            else:
+                digits = text
+            if not (digits.isascii() and digits.replace(".", "", 1).isdigit()):
+                return None
+            amount = Decimal(digits)
+            if amount > _MAX_MONEY:
+                return None
+            values[_SNAKE[name]] = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+        elif name in _LIST_LIMITS:
+            most, longest = _LIST_LIMITS[name]
+            parts = [part.strip() for part in _LIST_SPLIT.split(text) if part.strip()]
+            if len(parts) > most or any(len(part) > longest for part in parts):
+                return None
+            values[name] = parts
+        elif name == "inventoryPolicy" and text in _POLICIES:
+            values["inventory_policy"] = text
+        else:
+            return None
+    if "vendor_sku" not in values or "inventory_quantity" not in values:
+        return None
+    return values.pop("external_id", values["vendor_sku"]), values

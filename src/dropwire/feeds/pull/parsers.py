@@ -8,8 +8,10 @@ that fails the run. Memory stays flat whatever the file's size.
 
 import codecs
 import csv
+import operator
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -46,11 +48,18 @@ def detect_encoding(path: Path) -> str:
 
 
 def records(
-    feed: InventoryFeed, mapping: FeedMapping, path: Path, encoding: str
+    feed: InventoryFeed,
+    mapping: FeedMapping,
+    path: Path,
+    encoding: str,
+    only: frozenset[str] | None = None,
 ) -> Iterator[Record]:
+    """The file's items; `only` limits the fields read (a pass that needs the quantity alone)."""
     kind = ResourceType(feed.resource_type)
     if kind is ResourceType.csv:
-        return _csv(feed, mapping, path, encoding)
+        return _csv(feed, mapping, path, encoding, only)
+    if only is not None and not mapping.default_json:
+        mapping = replace(mapping, fields={k: v for k, v in mapping.fields.items() if k in only})
     if kind is ResourceType.xml:
         return _xml(mapping, path)
     return _json(mapping, path)
@@ -59,7 +68,13 @@ def records(
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def _csv(feed: InventoryFeed, mapping: FeedMapping, path: Path, encoding: str) -> Iterator[Record]:
+def _csv(
+    feed: InventoryFeed,
+    mapping: FeedMapping,
+    path: Path,
+    encoding: str,
+    only: frozenset[str] | None = None,
+) -> Iterator[Record]:
     delimiter = DELIMITER_CHARS[Delimiter(feed.delimiter)]
     with path.open("r", encoding=encoding, newline="") as file:
         reader = csv.reader(file, delimiter=delimiter)
@@ -91,10 +106,20 @@ def _csv(feed: InventoryFeed, mapping: FeedMapping, path: Path, encoding: str) -
             (name, columns[str(sel)] if feed.csv_has_header else int(sel))
             for name, sel in fields.items()
         ]
+        if only is not None:
+            positions = [(name, index) for name, index in positions if name in only]
+        if len(positions) == 1:  # itemgetter of one index would not return a tuple
+            positions.append(positions[0])
+        names = [name for name, _ in positions]
+        pick = operator.itemgetter(*(index for _, index in positions))
+        width = max(index for _, index in positions) + 1
         for cells in reader:
             row += 1
-            if not cells or (len(cells) == 1 and not cells[0].strip()):
+            if len(cells) <= 1 and (not cells or not cells[0].strip()):
                 continue  # a blank line
+            if len(cells) >= width:
+                yield row, dict(zip(names, pick(cells), strict=True))
+                continue
             yield (
                 row,
                 {name: cells[index] if index < len(cells) else None for name, index in positions},
@@ -108,15 +133,52 @@ def _local(tag: Any) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 
+_CHILD_PATH = re.compile(r"^[A-Za-z_][\w.-]*(/[A-Za-z_][\w.-]*)*$")
+_ATTRIBUTE = re.compile(r"^@([A-Za-z_][\w.-]*)$")
+
+
+def _extractor(selector: str) -> Any:
+    """The value a field's selector picks from an item. The two common shapes (a path of child
+    elements, an attribute) are read directly, several times cheaper than by XPath and with the
+    same result; anything else is evaluated as XPath."""
+    attribute = _ATTRIBUTE.match(selector)
+    if attribute:
+        name = attribute.group(1)
+        return lambda element: _plain_text(element.get(name))
+    if _CHILD_PATH.match(selector):
+        return lambda element: _element_text(element.find(selector))
+    xpath = etree.XPath(selector)
+    return lambda element: _xpath_value(xpath(element))
+
+
+def _plain_text(value: str | None) -> str | None:
+    return None if value is None else value.strip()
+
+
+def _element_text(element: Any) -> str | None:
+    if element is None:
+        return None
+    if len(element) == 0:  # a leaf: its own text (the string value XPath would give)
+        return (element.text or "").strip()
+    return "".join(element.itertext()).strip()
+
+
+def _refuse_dtd(element: Any) -> None:
+    docinfo = element.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise FileProblem("the file declares a DTD (<!DOCTYPE ...>); DTDs and entities are refused")
+
+
 def _xml(mapping: FeedMapping, path: Path) -> Iterator[Record]:
     assert mapping.items is not None
     selector = mapping.items
     anchored = selector.startswith("/") and not selector.startswith("//")
     steps = [step.split(":")[-1] for step in selector.strip("/").split("/")]
-    extractors = {name: etree.XPath(str(sel)) for name, sel in mapping.fields.items()}
+    extractors = [(name, _extractor(str(sel))) for name, sel in mapping.fields.items()]
     context = etree.iterparse(
         str(path),
-        events=("start", "end"),
+        events=("end",),
+        tag=f"{{*}}{steps[-1]}",  # the parser reports only elements named like an item
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -126,25 +188,22 @@ def _xml(mapping: FeedMapping, path: Path) -> Iterator[Record]:
     )
     row = 0
     checked = False
+    check_path = anchored or len(steps) > 1  # //product: every element so named is an item
     try:
-        for event, element in context:
-            if not checked:
+        for _event, element in context:
+            if not checked:  # before the first item is handed out
                 checked = True
-                docinfo = element.getroottree().docinfo
-                if docinfo.doctype or docinfo.internalDTD is not None:
-                    raise FileProblem(
-                        "the file declares a DTD (<!DOCTYPE ...>); DTDs and entities are refused"
-                    )
-            if event != "end" or _local(element.tag) != steps[-1]:
-                continue
-            if not _path_matches(element, steps, anchored):
+                _refuse_dtd(element)
+            if check_path and not _path_matches(element, steps, anchored):
                 continue
             row += 1
-            yield row, {name: _xpath_value(xpath(element)) for name, xpath in extractors.items()}
+            yield row, {name: extract(element) for name, extract in extractors}
             element.clear(keep_tail=True)
             parent = element.getparent()
             while parent is not None and element.getprevious() is not None:
                 del parent[0]
+        if not checked and context.root is not None:  # a file without items
+            _refuse_dtd(context.root)
     except etree.XMLSyntaxError as exc:
         raise FileProblem(f"not well-formed XML after item {row}: {exc}") from exc
 

@@ -1,25 +1,28 @@
 """Pull-feed runs: queue one, claim it, download, guard, apply batch by batch, clean up.
 
 A run downloads the feed's file to a temporary file, reads it with a streaming parser and sends
-each batch of rows through the feed's one upsert path (`feeds.upsert.apply_items`), each batch in
-its own transaction together with the run's counters, so a run that stops part-way says exactly
-which batches were applied. Rows whose content digest equals the stored one are counted as
-unchanged without being validated or written (`diffPrevious`). Items missing from the file go to
-0 (`fetchCleanup`) only after a complete run in which every row could be identified. Before
-anything is applied, a file that would drop or zero more than `cleanupGuardPercent` of the feed's
-items is held for a person to approve or discard.
+the rows to write through the feed's one upsert path (`feeds.upsert.apply_items`), a batch's
+worth per transaction together with the run's counters, so a run that stops part-way says exactly
+which batches (and rows) were applied. Rows whose content digest equals the stored one are counted
+as unchanged without being validated or written (`diffPrevious`); plainly valid rows skip the
+schema (`mapping.plain_feed_variant`), the others are validated by it. Items missing from the
+file go to 0 (`fetchCleanup`) only after a complete run in which every row could be identified.
+Before anything is applied, a file that would drop or zero more than `cleanupGuardPercent` of the
+feed's items is held for a person to approve or discard.
 """
 
+import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,6 +47,7 @@ from dropwire.feeds.pull.mapping import (
     RowError,
     external_id_of,
     parse_mapping,
+    plain_feed_variant,
     quantity_of,
     to_feed_variant,
 )
@@ -51,6 +55,7 @@ from dropwire.feeds.pull.parsers import FileProblem, detect_encoding, records
 from dropwire.feeds.pull.sources import Limits, SourceError, download
 from dropwire.feeds.upsert import (
     FeedItem,
+    ItemResult,
     Outcome,
     among,
     apply_items,
@@ -64,6 +69,10 @@ LEASE = timedelta(minutes=5)
 HELD_FOR = timedelta(days=7)
 ERROR_LIMIT = 100
 GOOD = (RunStatus.succeeded, RunStatus.partial)
+_SEP = "\x1f"  # between a row's values in its digest
+_CLEANUP_PAGE = 20_000  # feed-variant ids read at a time to find those missing from the file
+_QUANTITY = frozenset({"inventoryQuantity"})  # all the guard reads of a row
+_TALLY_EVERY = 2.0  # seconds: the run's counters (and lease) are saved at least this often
 
 
 class RunProgress(Protocol):
@@ -232,6 +241,69 @@ class _IdSet:
         return index < len(self.bits) and bool(self.bits[index] & (1 << (value & 7)))
 
 
+def _same_feed(feed_id: int) -> ColumnElement[bool]:
+    """The feed's rows, for a read in id order: written so that no index on the feed id can
+    serve it (SQLite would otherwise walk the feed's whole index and sort it, for every page)."""
+    return FV.inventory_feed_id + 0 == feed_id
+
+
+class _StoredReader:
+    """The stored (id, digest) of a batch's keys, read the cheap way when the file allows.
+
+    A feed's rows were created in the order of its file, and vendors keep that order from one
+    file to the next: the rows a batch needs then follow the last one the previous batch found,
+    and one range read by id (sequential) finds them, several times cheaper than looking each key
+    up in the index. Keys the range misses (new items, a reordered file) are looked up by key;
+    a file whose batches mostly miss the range stops using it.
+    """
+
+    def __init__(self) -> None:
+        self.after = 0  # the id the next range starts after
+        self.ranged = True
+        self.first = False  # the feed had no items when the run began: nothing to read
+
+    def start(self, session: Session, feed_id: int) -> None:
+        self.first = (
+            session.scalar(select(FV.id).where(FV.inventory_feed_id == feed_id).limit(1)) is None
+        )
+
+    def read(
+        self, session: Session, feed_id: int, keys: list[str]
+    ) -> dict[str, tuple[int, str | None]]:
+        found: dict[str, tuple[int, str | None]] = {}
+        if self.first:  # a row pushed meanwhile is still compared by the upsert
+            return found
+        wanted = set(keys)
+        connection = session.connection()
+        if self.ranged:
+            window = connection.execute(
+                select(FV.external_id, FV.id, FV.content_hash)
+                .where(_same_feed(feed_id), FV.id > self.after)
+                .order_by(FV.id)
+                .limit(len(keys) + len(keys) // 10 + 10)
+            ).all()
+            for external_id, feed_variant_id, content_hash in window:
+                if external_id in wanted:
+                    found[external_id] = (feed_variant_id, content_hash)
+            if found:
+                self.after = max(feed_variant_id for feed_variant_id, _ in found.values())
+            if window and len(found) < len(keys) // 4:
+                self.ranged = False  # this file is not in the stored order
+        missing = wanted - found.keys()
+        if missing:
+            looked_up = connection.execute(
+                select(FV.external_id, FV.id, FV.content_hash).where(
+                    FV.inventory_feed_id == feed_id, among(session, FV.external_id, missing)
+                )
+            ).all()
+            for external_id, feed_variant_id, content_hash in looked_up:
+                found[external_id] = (feed_variant_id, content_hash)
+            if self.ranged and looked_up and len(missing) == len(wanted):
+                # nothing in the range (a block of items left the file): resume at these
+                self.after = min(row[1] for row in looked_up) - 1
+        return found
+
+
 @dataclass
 class _Tally:
     rows_read: int = 0
@@ -247,6 +319,14 @@ class _Tally:
     failed_keys: set[str] = field(default_factory=set)
     unidentified: int = 0  # failed rows without a key: cleanup would zero them wrongly
     analyzed_at: int = 0  # rows this run had created when the table's statistics were renewed
+    written_at: float = 0.0  # when the counters were last saved (time.monotonic)
+    stored: _StoredReader = field(default_factory=_StoredReader)
+    # read, not yet written: rows to apply, rows that failed, batches they end, their last row
+    pending: list[FeedItem] = field(default_factory=list)
+    pending_keys: set[str] = field(default_factory=set)
+    pending_failed: list[tuple[int, str | None, str, str]] = field(default_factory=list)
+    pending_batches: int = 0
+    pending_through: int = 0
 
     def error(self, row: int, field_name: str, message: str) -> None:
         self.failed += 1
@@ -349,9 +429,15 @@ def _mapping(feed: InventoryFeed) -> FeedMapping:
     return mapping
 
 
-def _rows(feed: InventoryFeed, mapping: FeedMapping, path: Path, encoding: str) -> Any:
+def _rows(
+    feed: InventoryFeed,
+    mapping: FeedMapping,
+    path: Path,
+    encoding: str,
+    only: frozenset[str] | None = None,
+) -> Any:
     try:
-        yield from records(feed, mapping, path, encoding)
+        yield from records(feed, mapping, path, encoding, only)
     except FileProblem as exc:
         raise _Stop(RunStatus.failed, str(exc)) from exc
 
@@ -384,7 +470,7 @@ def _guard(
             .where(FV.inventory_feed_id == feed.id, FV.inventory_quantity == 0)
         )
     rows = zero = 0
-    for _row, raw in _rows(feed, mapping, path, encoding):
+    for _row, raw in _rows(feed, mapping, path, encoding, only=_QUANTITY):
         rows += 1
         if quantity_of(raw, feed.decimal_notation) == 0:
             zero += 1
@@ -422,6 +508,8 @@ def _apply_file(
     progress: RunProgress | None,
 ) -> None:
     size = database.settings.feed_batch_size
+    with database.session(write=False) as session:
+        tally.stored.start(session, feed.id)
     batch: list[tuple[int, dict[str, Any]]] = []
     for row, raw in _rows(feed, mapping, path, encoding):
         tally.rows_read += 1
@@ -429,13 +517,16 @@ def _apply_file(
             tally.zero += 1
         batch.append((row, raw))
         if len(batch) >= size:
-            _apply_batch(database, run_id, feed.id, batch, tally)
-            _renew_statistics(database, tally)
+            _read_batch(database, feed, batch, tally)
+            if len(tally.pending) >= size or time.monotonic() - tally.written_at >= _TALLY_EVERY:
+                _write_pending(database, run_id, feed, tally)
+                _renew_statistics(database, tally)
             batch = []
             if progress:
                 progress.read(tally.rows_read)
     if batch:
-        _apply_batch(database, run_id, feed.id, batch, tally)
+        _read_batch(database, feed, batch, tally)
+    _write_pending(database, run_id, feed, tally)
     if progress:
         progress.read(tally.rows_read)
 
@@ -462,83 +553,121 @@ def _salt(feed: InventoryFeed) -> str:
     return json.dumps(shape, sort_keys=True, default=str) + "|"
 
 
-def _apply_batch(
+def _digest(salt: str, raw: dict[str, Any]) -> str:
+    """The row's content digest. A row of plain text (CSV, XML) is digested as its joined
+    names and values, several times cheaper than as JSON; a value holding the separator, a
+    missing value or a JSON row takes the JSON form (another prefix: the two never meet)."""
+    try:
+        values = _SEP.join(raw.values())
+    except TypeError:  # None (a short CSV row) or a JSON value
+        return content_digest(salt, raw)
+    if values.count(_SEP) != len(raw) - 1:
+        return content_digest(salt, raw)
+    text = f"{salt}text:{_SEP.join(raw)}\x1e{values}"
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _read_batch(
     database: Database,
-    run_id: int,
-    feed_id: int,
+    feed: InventoryFeed,
     batch: list[tuple[int, dict[str, Any]]],
     tally: _Tally,
 ) -> None:
-    """One transaction: the batch's rows through the upsert, and the run's counters with them."""
-    with database.transaction() as session:
-        feed = session.get(InventoryFeed, feed_id)
-        if feed is None:
-            raise _Stop(RunStatus.failed, "the feed was deleted during the run")
-        salt = _salt(feed)
-        keyed: list[tuple[int, str, dict[str, Any], str]] = []
-        failed: list[tuple[int, str | None, str, str]] = []
-        for row, raw in batch:
-            key = external_id_of(raw)
-            if key is None:
-                failed.append((row, None, "vendorSku" if "vendorSku" in raw else "item", "missing"))
-                continue
-            keyed.append((row, key, raw, content_digest(salt, raw)))
-        stored: dict[str, tuple[int, str | None]] = {}
-        if feed.diff_previous and keyed:
-            stored = {
-                row.external_id: (row.id, row.content_hash)
-                for row in session.execute(
-                    select(FV.external_id, FV.id, FV.content_hash).where(
-                        FV.inventory_feed_id == feed.id,
-                        among(session, FV.external_id, {key for _, key, _, _ in keyed}),
-                    )
-                )
-            }
-        items: list[FeedItem] = []
-        unchanged = 0
-        for row, key, raw, digest in keyed:
-            known = stored.get(key)
-            if known is not None and known[1] == digest:
-                unchanged += 1
-                tally.seen.add(known[0])
-                continue
+    """Sort a batch's rows: unchanged (counted), failed, or pending for the next write.
+
+    Rows whose digest equals the stored one are set aside first, read without a lock (as a
+    concurrent push would be ordered after this run). The rows to write gather across batches
+    until a batch's worth is pending (or `_TALLY_EVERY` passed): a re-run that changes 1% of a
+    file costs a few write transactions, not one per batch read.
+    """
+    salt = _salt(feed)
+    keyed: list[tuple[int, str, dict[str, Any], str]] = []
+    failed = tally.pending_failed
+    for row, raw in batch:
+        key = external_id_of(raw)
+        if key is None:
+            failed.append((row, None, "vendorSku" if "vendorSku" in raw else "item", "missing"))
+            continue
+        keyed.append((row, key, raw, _digest(salt, raw)))
+    stored: dict[str, tuple[int, str | None]] = {}
+    if feed.diff_previous and keyed:
+        with database.session(write=False) as session:
+            stored = tally.stored.read(session, feed.id, [key for _, key, _, _ in keyed])
+    items = tally.pending
+    for row, key, raw, digest in keyed:
+        known = stored.get(key)
+        if known is not None and known[1] == digest and key not in tally.pending_keys:
+            tally.unchanged += 1
+            tally.seen.add(known[0])
+            continue
+        plain = plain_feed_variant(raw, feed.decimal_notation)
+        if plain is not None:
+            items.append(FeedItem(plain[0], plain[1], digest, row))
+        else:
             try:
                 data = to_feed_variant(raw, feed.decimal_notation)
             except RowError as exc:
                 failed.append((row, key, exc.field, exc.message))
                 continue
             items.append(FeedItem(data.external_id, incoming(data), digest, row))
+        # stored digests read before this item is written must not judge a later row with it
+        tally.pending_keys.add(key)
+    tally.pending_batches += 1
+    tally.pending_through = batch[-1][0]
+
+
+def _write_pending(database: Database, run_id: int, feed: InventoryFeed, tally: _Tally) -> None:
+    """One transaction: the pending rows through the upsert, and the run's counters with them.
+
+    Afterwards every row up to `tally.through` is applied, unchanged or failed."""
+    if not tally.pending_batches:
+        return
+    with database.transaction() as session:
+        current = session.get(InventoryFeed, feed.id)
+        if current is None:
+            raise _Stop(RunStatus.failed, "the feed was deleted during the run")
         results = apply_items(
-            session, feed, items, actor=f"feed run {run_id}", reassert=not feed.diff_previous
+            session,
+            current,
+            tally.pending,
+            actor=f"feed run {run_id}",
+            reassert=not feed.diff_previous,
         )
-        created = updated = 0
-        for result in results:
-            if result.outcome is Outcome.failed:
-                error = result.error
-                assert error is not None
-                name = error.errors[0].field if error.errors else "item"
-                failed.append((result.row, result.external_id, name, error.message))
-                continue
-            assert result.feed_variant_id is not None
-            tally.seen.add(result.feed_variant_id)
-            if result.outcome is Outcome.created:
-                created += 1
-            elif result.outcome is Outcome.updated:
-                updated += 1
-            else:
-                unchanged += 1
-        for row, key, name, message in sorted(failed):
-            tally.error(row, name, message)
-            if key is None:
-                tally.unidentified += 1
-            else:
-                tally.failed_keys.add(key)
-        tally.created += created
-        tally.updated += updated
-        tally.unchanged += unchanged
-        tally.batches += 1
-        tally.through = batch[-1][0]
+        _count(results, tally.pending_failed, tally)
+        tally.batches += tally.pending_batches
+        tally.through = tally.pending_through
         _write_tally(session, run_id, tally)
+    tally.pending = []
+    tally.pending_keys = set()
+    tally.pending_failed = []
+    tally.pending_batches = 0
+    tally.written_at = time.monotonic()
+
+
+def _count(
+    results: list[ItemResult], failed: list[tuple[int, str | None, str, str]], tally: _Tally
+) -> None:
+    for result in results:
+        if result.outcome is Outcome.failed:
+            error = result.error
+            assert error is not None
+            name = error.errors[0].field if error.errors else "item"
+            failed.append((result.row, result.external_id, name, error.message))
+            continue
+        assert result.feed_variant_id is not None
+        tally.seen.add(result.feed_variant_id)
+        if result.outcome is Outcome.created:
+            tally.created += 1
+        elif result.outcome is Outcome.updated:
+            tally.updated += 1
+        else:
+            tally.unchanged += 1
+    for row, key, name, message in sorted(failed, key=lambda f: f[0]):
+        tally.error(row, name, message)
+        if key is None:
+            tally.unidentified += 1
+        else:
+            tally.failed_keys.add(key)
 
 
 def _write_tally(session: Session, run_id: int, tally: _Tally, **extra: Any) -> None:
@@ -574,26 +703,39 @@ def _cleanup(database: Database, run_id: int, feed: InventoryFeed, tally: _Tally
     after = 0
     cleaned = 0
     size = database.settings.feed_batch_size
-    while True:
-        with database.transaction() as session:
-            rows = session.execute(
-                select(FV.id, FV.external_id)
-                .where(FV.inventory_feed_id == feed.id, FV.id > after, FV.inventory_quantity != 0)
-                .order_by(FV.id)
-                .limit(size)
-            ).all()
-            if not rows:
-                break
-            after = rows[-1].id
-            missing = [
-                FeedItem(row.external_id, {"inventory_quantity": 0})
-                for row in rows
-                if row.id not in tally.seen and row.external_id not in tally.failed_keys
-            ]
-            if missing:
+    while True:  # the feed's ids read plainly, in long pages: most were in the file
+        with database.session(write=False) as session:
+            ids = (
+                session.connection()
+                .execute(
+                    select(FV.id)
+                    .where(_same_feed(feed.id), FV.id > after, FV.inventory_quantity != 0)
+                    .order_by(FV.id)
+                    .limit(_CLEANUP_PAGE)
+                )
+                .scalars()
+                .all()
+            )
+        if not ids:
+            break
+        after = ids[-1]
+        missing = [feed_variant_id for feed_variant_id in ids if feed_variant_id not in tally.seen]
+        for start in range(0, len(missing), size):
+            with database.transaction() as session:
+                items = [
+                    FeedItem(external_id, {"inventory_quantity": 0})
+                    for external_id in session.scalars(
+                        select(FV.external_id)
+                        .where(among(session, FV.id, missing[start : start + size]))
+                        .order_by(FV.id)
+                    )
+                    if external_id not in tally.failed_keys
+                ]
+                if not items:
+                    continue
                 current = session.get(InventoryFeed, feed.id)
                 assert current is not None
-                results = apply_items(session, current, missing, actor=f"feed run {run_id} cleanup")
+                results = apply_items(session, current, items, actor=f"feed run {run_id} cleanup")
                 cleaned += sum(1 for r in results if r.outcome is Outcome.updated)
                 session.execute(update(Run).where(Run.id == run_id).values(rows_cleaned=cleaned))
     return None
