@@ -107,7 +107,7 @@ def end_to_end(url: str, receiver: str, updates: int) -> None:
         vendor = DropshipProvider(name="V")
         session.add(vendor)
         session.flush()
-        feed_id = create_feed(session, FeedCreate(dropship_provider_id=vendor.id)).id
+        feed_id = create_feed(session, data=FeedCreate(dropship_provider_id=vendor.id)).id
     database.dispose()
     latencies = []
     with server("dropwire.app:create_app", free_port(), env=env) as base:

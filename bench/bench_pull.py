@@ -116,7 +116,7 @@ def make_feed(url: str, kind: str, location: str, mapping: dict[str, object]) ->
         session.flush()
         feed = create_feed(
             session,
-            FeedCreate.model_validate(
+            data=FeedCreate.model_validate(
                 {
                     "dropshipProviderId": vendor.id,
                     "resourceType": kind,

@@ -39,12 +39,12 @@ def seed(url: str) -> int:
             vendor = DropshipProvider(name=f"Vendor {index}", priority=index)
             session.add(vendor)
             session.flush()
-            feed = create_feed(session, FeedCreate(dropship_provider_id=vendor.id))
+            feed = create_feed(session, data=FeedCreate(dropship_provider_id=vendor.id))
             for n in range(index, 60, 3):  # each vendor stocks a third of the SKUs
                 upsert_feed_variant(
                     session,
-                    feed,
-                    FeedVariantData(
+                    feed=feed,
+                    data=FeedVariantData(
                         external_id=f"S-{n}", vendor_sku=f"S-{n}", inventory_quantity=10_000_000
                     ),
                 )

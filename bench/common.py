@@ -271,7 +271,7 @@ def seed_feed(url: str) -> tuple[int, str]:
         vendor = DropshipProvider(name="Bench vendor")
         session.add(vendor)
         session.flush()
-        feed = create_feed(session, FeedCreate(dropship_provider_id=vendor.id))
+        feed = create_feed(session, data=FeedCreate(dropship_provider_id=vendor.id))
         result = feed.id, feed.hash
     database.dispose()
     return result

@@ -239,7 +239,7 @@ def deliveries_retry(delivery_id: Annotated[int, typer.Argument(help="Delivery i
 
     try:
         with runtime.database().transaction() as session:
-            deliveries.retry(session, deliveries.get_delivery(session, delivery_id))
+            deliveries.retry(session, delivery=deliveries.get_delivery(session, delivery_id))
     except DomainError as exc:
         _fail(exc.message)
     typer.echo(f"Delivery {delivery_id} queued again.")

@@ -70,7 +70,7 @@ def _warehouses(session: Session) -> list[Warehouse]:
 def _channel(session: Session) -> CustomChannel:
     return create_custom_channel(
         session,
-        CustomChannelCreate(
+        data=CustomChannelCreate(
             name="Demo Storefront", publishing_endpoint=None, inventory_endpoint=None
         ),
     )
@@ -137,12 +137,14 @@ DEMO_FEED_ITEMS = {
 def _feeds(session: Session, vendors: list[DropshipProvider]) -> list[int]:
     feed_ids = []
     for vendor in vendors:
-        feed = create_feed(session, FeedCreate(dropship_provider_id=vendor.id, allocation_buffer=1))
+        feed = create_feed(
+            session, data=FeedCreate(dropship_provider_id=vendor.id, allocation_buffer=1)
+        )
         for external_id, sku, quantity, cost in DEMO_FEED_ITEMS[vendor.external_id or ""]:
             upsert_feed_variant(
                 session,
-                feed,
-                FeedVariantData(
+                feed=feed,
+                data=FeedVariantData(
                     external_id=external_id,
                     vendor_sku=sku,
                     inventory_quantity=quantity,

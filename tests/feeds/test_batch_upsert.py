@@ -48,7 +48,7 @@ feed_flags = st.fixed_dictionaries(
 def catalog(database):
     with database.transaction() as session:
         for sku, barcode in CATALOG:
-            create_variant(session, VariantCreate(sku=sku, name=sku, barcode=barcode))
+            create_variant(session, data=VariantCreate(sku=sku, name=sku, barcode=barcode))
 
 
 def _state(session, feed_id: int) -> dict[str, Any]:
@@ -93,7 +93,7 @@ def _new_feed(session, flags: dict[str, Any]):
     vendor = DropshipProvider(name="V")
     session.add(vendor)
     session.flush()
-    return service.create_feed(session, FeedCreate(dropship_provider_id=vendor.id, **flags))
+    return service.create_feed(session, data=FeedCreate(dropship_provider_id=vendor.id, **flags))
 
 
 @settings(
@@ -118,10 +118,10 @@ def test_a_batch_ends_where_the_same_singles_end(database, catalog, batch, flags
             for index, data in enumerate(valid):
                 try:
                     with session.begin_nested():
-                        service.upsert_feed_variant(session, singles_feed, data)
+                        service.upsert_feed_variant(session, feed=singles_feed, data=data)
                 except DomainError:
                     single_failures.add(index)
-            results = service.upsert_feed_variants(session, batch_feed, valid)
+            results = service.upsert_feed_variants(session, feed=batch_feed, items=valid)
             assert single_failures == {r.row for r in results if r.outcome is Outcome.failed}
             assert _state(session, singles_feed.id) == _state(session, batch_feed.id)
             session.rollback()
@@ -136,12 +136,12 @@ def test_batch_counts_and_one_statement_set(database, catalog):
             FeedVariantData(external_id=f"e{n}", vendor_sku=f"S{n}", inventory_quantity=n)
             for n in range(1, 4)
         ]
-        first = service.upsert_feed_variants(session, feed, data)
+        first = service.upsert_feed_variants(session, feed=feed, items=data)
         assert [r.outcome for r in first] == [Outcome.created] * 3
-        again = service.upsert_feed_variants(session, feed, data)
+        again = service.upsert_feed_variants(session, feed=feed, items=data)
         assert [r.outcome for r in again] == [Outcome.unchanged] * 3
         data[1] = FeedVariantData(external_id="e2", vendor_sku="S2", inventory_quantity=7)
-        third = service.upsert_feed_variants(session, feed, data)
+        third = service.upsert_feed_variants(session, feed=feed, items=data)
         assert [r.outcome for r in third] == [
             Outcome.unchanged,
             Outcome.updated,
@@ -160,7 +160,7 @@ def test_daily_sku_limit_fails_the_items_past_it(database, configure):
     with database.transaction() as session:
         feed = _new_feed(session, {})
         data = [FeedVariantData(external_id=k, inventory_quantity=1) for k in ("a", "b", "c", "a")]
-        results = service.upsert_feed_variants(session, feed, data)
+        results = service.upsert_feed_variants(session, feed=feed, items=data)
         assert [r.outcome for r in results] == [
             Outcome.created,
             Outcome.created,

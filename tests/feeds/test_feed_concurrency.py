@@ -15,7 +15,7 @@ def test_limit_is_exact_under_concurrency(database, postgres_only, configure):
         vendor = DropshipProvider(name="V")
         session.add(vendor)
         session.flush()
-        feed_id = service.create_feed(session, FeedCreate(dropship_provider_id=vendor.id)).id
+        feed_id = service.create_feed(session, data=FeedCreate(dropship_provider_id=vendor.id)).id
 
     def push(n: int) -> str:
         try:
@@ -24,8 +24,8 @@ def test_limit_is_exact_under_concurrency(database, postgres_only, configure):
                 assert feed is not None
                 service.upsert_feed_variant(
                     session,
-                    feed,
-                    FeedVariantData(external_id=f"item-{n % 25}", inventory_quantity=n),
+                    feed=feed,
+                    data=FeedVariantData(external_id=f"item-{n % 25}", inventory_quantity=n),
                 )
             return "ok"
         except TooManyRequests:

@@ -327,7 +327,7 @@ def test_run_a_pull_feed_now_and_approve_a_held_run(
     with database.transaction() as session:
         feed = create_feed(
             session,
-            FeedCreate(
+            data=FeedCreate(
                 dropship_provider_id=demo.baltic_id,
                 name="Baltic stock file",
                 resource_type=ResourceType.csv,

@@ -68,7 +68,7 @@ def list_variants(session: DbSession, _: AdminPrincipal, response: Response, que
 
 @router.post("/variants.json", response_model=VariantRead, status_code=201)
 def create_variant(data: VariantCreate, session: DbSession, _: AdminPrincipal) -> VariantRead:
-    return service.variant_reads(session, [service.create_variant(session, data)])[0]
+    return service.variant_reads(session, [service.create_variant(session, data=data)])[0]
 
 
 @router.get("/variants/{variant_id}.json", response_model=VariantRead)
@@ -80,7 +80,9 @@ def get_variant(variant_id: PathId, session: DbSession, _: AdminPrincipal) -> Va
 def update_variant(
     variant_id: PathId, data: VariantUpdate, session: DbSession, _: AdminPrincipal
 ) -> VariantRead:
-    variant = service.update_variant(session, service.get_variant(session, variant_id), data)
+    variant = service.update_variant(
+        session, variant=service.get_variant(session, variant_id), data=data
+    )
     return service.variant_reads(session, [variant])[0]
 
 

@@ -95,7 +95,7 @@ def _flush(session: Session, sku: str) -> None:
         raise Conflict(f"SKU '{sku}' is already used by another variant", "sku") from exc
 
 
-def create_variant(session: Session, data: VariantCreate) -> Variant:
+def create_variant(session: Session, *, data: VariantCreate) -> Variant:
     _ensure_sku_free(session, data.sku, None)
     product = _product_for(session, data.product_id, data.name)
     fields: dict[str, Any] = data.model_dump(exclude_none=True, exclude={"product_id"})
@@ -106,7 +106,7 @@ def create_variant(session: Session, data: VariantCreate) -> Variant:
     return variant
 
 
-def update_variant(session: Session, variant: Variant, data: VariantUpdate) -> Variant:
+def update_variant(session: Session, *, variant: Variant, data: VariantUpdate) -> Variant:
     changes: dict[str, Any] = data.changes()
     if changes.get("sku") is not None and changes["sku"] != variant.sku:
         _ensure_sku_free(session, changes["sku"], variant.id)

@@ -1,7 +1,6 @@
 """The channel's catalog calls: product imports and acknowledging/disconnecting vendor SKUs."""
 
-from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Body
 from sqlalchemy.orm import Session
@@ -21,16 +20,24 @@ Variants = Annotated[list[sync.ConnectorVariant], Body()]
 Links = Annotated[list[sync.SkuLink], Body()]
 
 
+class LinkChange(Protocol):
+    def __call__(
+        self, session: Session, *, channel: Channel, item: sync.SkuLink, actor: str | None
+    ) -> sync.ItemResult: ...
+
+
 def _batch(
     session: Session,
     channel_id: PathId,
     items: list[sync.SkuLink],
     actor: str,
-    apply: Callable[[Session, Channel, sync.SkuLink, str | None], sync.ItemResult],
+    apply: LinkChange,
 ) -> list[sync.ItemResult]:
     sync.check_batch_size(items)
     channel = get_channel(session, channel_id)
-    return sync.each_item(session, items, lambda item: apply(session, channel, item, actor))
+    return sync.each_item(
+        session, items, lambda item: apply(session, channel=channel, item=item, actor=actor)
+    )
 
 
 @router.post(
@@ -48,7 +55,9 @@ def import_connector_variants(
     """Upsert the channel's variants by SKU; results per item."""
     sync.check_batch_size(items)
     channel = get_channel(session, channel_id)
-    return sync.each_item(session, items, lambda item: sync.import_variant(session, channel, item))
+    return sync.each_item(
+        session, items, lambda item: sync.import_variant(session, channel=channel, item=item)
+    )
 
 
 @router.put(
@@ -58,7 +67,9 @@ def import_connector_variants(
 def acknowledge_feed_variants(
     channel_id: PathId, item: sync.SkuLink, session: DbSession, principal: AdminPrincipal
 ) -> sync.ItemResult:
-    return sync.acknowledge(session, get_channel(session, channel_id), item, principal.name)
+    return sync.acknowledge(
+        session, channel=get_channel(session, channel_id), item=item, actor=principal.name
+    )
 
 
 @router.put(
@@ -76,7 +87,9 @@ def acknowledge_variant_batches(
 def disconnect_feed_variants(
     channel_id: PathId, item: sync.SkuLink, session: DbSession, principal: AdminPrincipal
 ) -> sync.ItemResult:
-    return sync.disconnect(session, get_channel(session, channel_id), item, principal.name)
+    return sync.disconnect(
+        session, channel=get_channel(session, channel_id), item=item, actor=principal.name
+    )
 
 
 @router.put(

@@ -101,7 +101,7 @@ def check_batch_size(items: Sequence[Any]) -> None:
 # --- product import ------------------------------------------------------------------------
 
 
-def import_variant(session: Session, channel: Channel, item: ConnectorVariant) -> ItemResult:
+def import_variant(session: Session, *, channel: Channel, item: ConnectorVariant) -> ItemResult:
     variant = find_variant_by_sku(session, item.sku)
     created = variant is None
     if variant is None:
@@ -176,7 +176,7 @@ def _connect_matching_feed_variants(session: Session, variant: Variant) -> list[
     connected = []
     for feed_variant in candidates:
         if feed_variant.vendor_sku_key == feed_sku_key(feed_variant.feed, variant.sku):
-            feeds.connect(session, feed_variant, variant.id)
+            feeds.connect(session, feed_variant=feed_variant, variant_id=variant.id)
             connected.append(feed_variant.id)
     return connected
 
@@ -241,12 +241,14 @@ def _channel_variant(
     return variant, link
 
 
-def acknowledge(session: Session, channel: Channel, item: SkuLink, actor: str | None) -> ItemResult:
+def acknowledge(
+    session: Session, *, channel: Channel, item: SkuLink, actor: str | None
+) -> ItemResult:
     variant, link = _channel_variant(session, channel, item.sku)
     connected = []
     for ref in item.vendor_skus:
         for feed_variant in _feed_variants_for(session, ref):
-            feeds.connect(session, feed_variant, variant.id, actor)
+            feeds.connect(session, feed_variant=feed_variant, variant_id=variant.id, actor=actor)
             connected.append(feed_variant.id)
     link.status = ChannelVariantStatus.connected
     session.flush()
@@ -260,13 +262,15 @@ def acknowledge(session: Session, channel: Channel, item: SkuLink, actor: str | 
     )
 
 
-def disconnect(session: Session, channel: Channel, item: SkuLink, actor: str | None) -> ItemResult:
+def disconnect(
+    session: Session, *, channel: Channel, item: SkuLink, actor: str | None
+) -> ItemResult:
     variant, link = _channel_variant(session, channel, item.sku)
     released = []
     for ref in item.vendor_skus:
         for feed_variant in _feed_variants_for(session, ref):
             if feed_variant.variant_id == variant.id:
-                feeds.disconnect(session, feed_variant, actor)
+                feeds.disconnect(session, feed_variant=feed_variant, actor=actor)
                 released.append(feed_variant.id)
     return ItemResult(
         index=0,

@@ -55,7 +55,7 @@ def list_channels(
 
 @router.post("/channels.json", response_model=ChannelRead, status_code=201)
 def create_channel(data: ChannelCreate, session: DbSession, _: AdminPrincipal) -> Channel:
-    return service.create_channel(session, data)
+    return service.create_channel(session, data=data)
 
 
 @router.get("/channels/{channel_id}.json", response_model=ChannelRead)
@@ -67,7 +67,9 @@ def get_channel(channel_id: PathId, session: DbSession, _: AdminPrincipal) -> Ch
 def update_channel(
     channel_id: PathId, data: ChannelUpdate, session: DbSession, _: AdminPrincipal
 ) -> Channel:
-    return service.update_channel(session, service.get_channel(session, channel_id), data)
+    return service.update_channel(
+        session, channel=service.get_channel(session, channel_id), data=data
+    )
 
 
 @router.get("/custom-channels.json", response_model=list[CustomChannelRead])
@@ -87,7 +89,7 @@ def list_custom_channels(
 def create_custom_channel(
     data: CustomChannelCreate, session: DbSession, _: AdminPrincipal
 ) -> CustomChannel:
-    return service.create_custom_channel(session, data)
+    return service.create_custom_channel(session, data=data)
 
 
 @router.get("/custom-channels/{custom_channel_id}.json", response_model=CustomChannelRead)
@@ -102,7 +104,7 @@ def update_custom_channel(
     custom_channel_id: PathId, data: CustomChannelUpdate, session: DbSession, _: AdminPrincipal
 ) -> CustomChannel:
     custom = service.get_custom_channel(session, custom_channel_id)
-    return service.update_custom_channel(session, custom, data)
+    return service.update_custom_channel(session, custom=custom, data=data)
 
 
 @router.post(
@@ -112,5 +114,5 @@ def rotate_custom_channel_hash(
     custom_channel_id: PathId, session: DbSession, _: AdminPrincipal
 ) -> CustomChannel:
     return service.rotate_webhook_hash(
-        session, service.get_custom_channel(session, custom_channel_id)
+        session, custom=service.get_custom_channel(session, custom_channel_id)
     )

@@ -1,8 +1,7 @@
 """Channels and custom channels."""
 
 import secrets
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +32,14 @@ _REQUIRED = frozenset(
 
 
 # A connector keeps its store settings in its own tables: it registers who saves them.
-SettingsWriter = Callable[[Session, Channel, Any, bool], None]
+class SettingsWriter(Protocol):
+    """Saves a parent channel's own settings block (`None`: keep, or complain if required)."""
+
+    def __call__(
+        self, session: Session, *, channel: Channel, data: Any, creating: bool
+    ) -> None: ...
+
+
 _SETTINGS_WRITERS: dict[ParentChannel, tuple[str, SettingsWriter]] = {}
 
 
@@ -48,7 +54,9 @@ def _save_parent_settings(
     for parent, (field, writer) in _SETTINGS_WRITERS.items():
         value = getattr(data, field, None)
         if channel.parent_channel == parent:
-            writer(session, channel, value, creating)  # None: keep, or complain if missing
+            writer(
+                session, channel=channel, data=value, creating=creating
+            )  # None: keep, or complain if missing
         elif value is not None:
             camel = type(data).model_fields[field].alias or field
             raise Invalid(camel, f"only for channels with parentChannel {parent.value}")
@@ -73,7 +81,7 @@ def get_channel(session: Session, channel_id: int) -> Channel:
     return channel
 
 
-def create_channel(session: Session, data: ChannelCreate) -> Channel:
+def create_channel(session: Session, *, data: ChannelCreate) -> Channel:
     _check_warehouse(session, data.warehouse_id)
     channel = Channel(**data.model_dump(exclude_none=True, exclude=set(_settings_fields())))
     session.add(channel)
@@ -86,7 +94,7 @@ def _settings_fields() -> list[str]:
     return [field for field, _ in _SETTINGS_WRITERS.values()]
 
 
-def update_channel(session: Session, channel: Channel, data: ChannelUpdate) -> Channel:
+def update_channel(session: Session, *, channel: Channel, data: ChannelUpdate) -> Channel:
     changes = data.changes(exclude=set(_settings_fields()))
     _check_warehouse(session, changes.get("warehouse_id"))
     _apply(channel, changes)
@@ -114,7 +122,7 @@ def custom_channel_by_hash(session: Session, presented: str) -> CustomChannel | 
     )
 
 
-def create_custom_channel(session: Session, data: CustomChannelCreate) -> CustomChannel:
+def create_custom_channel(session: Session, *, data: CustomChannelCreate) -> CustomChannel:
     if data.channel_id is None:
         channel = Channel(name=data.name, parent_channel=ParentChannel.custom)
         session.add(channel)
@@ -138,14 +146,14 @@ def _missing_channel(channel_id: int) -> Channel:
 
 
 def update_custom_channel(
-    session: Session, custom: CustomChannel, data: CustomChannelUpdate
+    session: Session, *, custom: CustomChannel, data: CustomChannelUpdate
 ) -> CustomChannel:
     _apply(custom, data.changes())
     session.flush()
     return custom
 
 
-def rotate_webhook_hash(session: Session, custom: CustomChannel) -> CustomChannel:
+def rotate_webhook_hash(session: Session, *, custom: CustomChannel) -> CustomChannel:
     custom.webhook_hash, custom.webhook_hash_digest = new_webhook_hash()
     session.flush()
     return custom

@@ -14,7 +14,7 @@ from dropwire.inbound.service import register, same_secret
 
 def _import_product(session: Session, channel_id: int, item: dict[str, Any]) -> Applied:
     data = catalog_sync.ConnectorVariant.model_validate(item)
-    catalog_sync.import_variant(session, get_channel(session, channel_id), data)
+    catalog_sync.import_variant(session, channel=get_channel(session, channel_id), item=data)
     return Applied(external_id=data.sku)
 
 
@@ -24,13 +24,17 @@ def _sku_exists(session: Session, _channel_id: int, item: dict[str, Any]) -> boo
 
 def _acknowledge(session: Session, channel_id: int, item: dict[str, Any]) -> Applied:
     data = catalog_sync.SkuLink.model_validate(item)
-    catalog_sync.acknowledge(session, get_channel(session, channel_id), data, "inbound")
+    catalog_sync.acknowledge(
+        session, channel=get_channel(session, channel_id), item=data, actor="inbound"
+    )
     return Applied(external_id=data.sku)
 
 
 def _disconnect(session: Session, channel_id: int, item: dict[str, Any]) -> Applied:
     data = catalog_sync.SkuLink.model_validate(item)
-    catalog_sync.disconnect(session, get_channel(session, channel_id), data, "inbound")
+    catalog_sync.disconnect(
+        session, channel=get_channel(session, channel_id), item=data, actor="inbound"
+    )
     return Applied(external_id=data.sku)
 
 

@@ -60,7 +60,9 @@ def get_delivery(
 def retry_delivery(
     delivery_id: PathId, session: DbSession, _: AdminPrincipal, settings: AppSettings
 ) -> DeliveryRead:
-    return _shown(service.retry(session, service.get_delivery(session, delivery_id)), settings)
+    return _shown(
+        service.retry(session, delivery=service.get_delivery(session, delivery_id)), settings
+    )
 
 
 @router.get("/webhook-endpoints.json", response_model=list[EndpointRead])
@@ -74,11 +76,11 @@ def list_endpoints(
 
 @router.post("/webhook-endpoints/{endpoint_id}/enable.json", response_model=EndpointRead)
 def enable_endpoint(endpoint_id: PathId, session: DbSession, _: AdminPrincipal) -> WebhookEndpoint:
-    return service.enable(session, service.get_endpoint(session, endpoint_id))
+    return service.enable(session, endpoint=service.get_endpoint(session, endpoint_id))
 
 
 @router.post("/webhook-endpoints/{endpoint_id}/rotate-secret.json", response_model=EndpointRead)
 def rotate_endpoint_secret(
     endpoint_id: PathId, session: DbSession, _: AdminPrincipal
 ) -> WebhookEndpoint:
-    return service.rotate_secret(session, service.get_endpoint(session, endpoint_id))
+    return service.rotate_secret(session, endpoint=service.get_endpoint(session, endpoint_id))

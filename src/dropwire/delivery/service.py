@@ -15,7 +15,7 @@ def get_delivery(session: Session, delivery_id: int) -> Delivery:
     return delivery
 
 
-def retry(session: Session, delivery: Delivery) -> Delivery:
+def retry(session: Session, *, delivery: Delivery) -> Delivery:
     """Send again from now with a fresh set of attempts (not while one is in flight)."""
     if delivery.state == DeliveryState.delivering:
         raise Invalid("state", "this delivery is being sent right now")
@@ -33,14 +33,14 @@ def get_endpoint(session: Session, endpoint_id: int) -> WebhookEndpoint:
     return endpoint
 
 
-def enable(session: Session, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+def enable(session: Session, *, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     endpoint.disabled_at = None
     endpoint.disabled_reason = None
     session.flush()
     return endpoint
 
 
-def rotate_secret(session: Session, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+def rotate_secret(session: Session, *, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     endpoint.secret = new_secret()
     session.flush()
     return endpoint

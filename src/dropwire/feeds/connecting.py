@@ -34,7 +34,11 @@ def _variant_taken(session: Session, feed_id: int, variant_id: int, own_id: int)
 
 
 def connect(
-    session: Session, feed_variant: InventoryFeedVariant, variant_id: int, actor: str | None = None
+    session: Session,
+    *,
+    feed_variant: InventoryFeedVariant,
+    variant_id: int,
+    actor: str | None = None,
 ) -> None:
     """Connect by hand (acknowledge, or a merchant's edit): stock moves with it."""
     if session.get(Variant, variant_id) is None:
@@ -44,7 +48,7 @@ def connect(
     if _variant_taken(session, feed_variant.inventory_feed_id, variant_id, feed_variant.id):
         raise Conflict("another item of this feed already stocks that variant", "variantId")
     if feed_variant.variant_id is not None:
-        disconnect(session, feed_variant, actor)
+        disconnect(session, feed_variant=feed_variant, actor=actor)
     feed_variant.variant_id = variant_id
     feed_variant.connected_at = utcnow()
     feed_variant.problem = None
@@ -56,7 +60,7 @@ def connect(
 
 
 def disconnect(
-    session: Session, feed_variant: InventoryFeedVariant, actor: str | None = None
+    session: Session, *, feed_variant: InventoryFeedVariant, actor: str | None = None
 ) -> None:
     """The variant no longer counts this feed's stock (zeroed at the feed location)."""
     if feed_variant.variant_id is None:

@@ -78,7 +78,7 @@ def list_feeds(
     "/inventory-feed.json", response_model=FeedRead, status_code=201, include_in_schema=False
 )
 def create_feed(data: FeedCreate, session: DbSession, _: AdminPrincipal) -> InventoryFeed:
-    return service.create_feed(session, data)
+    return service.create_feed(session, data=data)
 
 
 @router.get("/inventory-feeds/{feed_id}.json", response_model=FeedRead)
@@ -92,18 +92,20 @@ def update_feed(
 ) -> InventoryFeed:
     feed = queries.get_feed(session, feed_id=feed_id, principal=principal)
     check_vendor_fields(principal, Resource.inventory_feed, data)
-    return service.update_feed(session, feed, data)
+    return service.update_feed(session, feed=feed, data=data)
 
 
 @router.delete("/inventory-feeds/{feed_id}.json", status_code=204)
 def delete_feed(feed_id: PathId, session: DbSession, principal: AdminPrincipal) -> Response:
-    service.delete_feed(session, queries.get_feed(session, feed_id=feed_id), principal.name)
+    service.delete_feed(
+        session, feed=queries.get_feed(session, feed_id=feed_id), actor=principal.name
+    )
     return Response(status_code=204)
 
 
 @router.post("/inventory-feeds/{feed_id}/rotate-hash.json", response_model=FeedRead)
 def rotate_feed_hash(feed_id: PathId, session: DbSession, _: AdminPrincipal) -> InventoryFeed:
-    return service.rotate_hash(session, queries.get_feed(session, feed_id=feed_id))
+    return service.rotate_hash(session, feed=queries.get_feed(session, feed_id=feed_id))
 
 
 @router.put("/inventory-feeds/{feed_id}/parse-webhook.json", response_model=FeedVariantRead)
@@ -113,7 +115,9 @@ def parse_webhook(
     """Upsert ONE feed variant by externalId, with validation and auto-connect."""
     feed = queries.get_feed(session, feed_id=feed_id, principal=principal)
     check_vendor_fields(principal, Resource.inventory_feed_variant, data)
-    return service.upsert_feed_variant(session, feed, data, principal.name).feed_variant
+    return service.upsert_feed_variant(
+        session, feed=feed, data=data, actor=principal.name
+    ).feed_variant
 
 
 @router.get("/inventory-feed-variants.json", response_model=list[FeedVariantRead])
@@ -140,7 +144,9 @@ def create_feed_variant(
     feed = queries.get_feed(session, feed_id=data.inventory_feed_id, principal=principal)
     check_vendor_fields(principal, Resource.inventory_feed_variant, data)
     payload = FeedVariantData.model_validate(data.changes(exclude={"inventory_feed_id"}))
-    return service.upsert_feed_variant(session, feed, payload, principal.name).feed_variant
+    return service.upsert_feed_variant(
+        session, feed=feed, data=payload, actor=principal.name
+    ).feed_variant
 
 
 @router.get("/inventory-feed-variants/{feed_variant_id}.json", response_model=FeedVariantRead)
@@ -161,7 +167,9 @@ def update_feed_variant(
         session, feed_variant_id=feed_variant_id, principal=principal
     )
     check_vendor_fields(principal, Resource.inventory_feed_variant, data)
-    return service.update_feed_variant(session, feed_variant, data, principal.name)
+    return service.update_feed_variant(
+        session, feed_variant=feed_variant, data=data, actor=principal.name
+    )
 
 
 # --- pull runs -----------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def _new_hash() -> tuple[str, str]:
     return value, digest(value)
 
 
-def create_feed(session: Session, data: FeedCreate) -> InventoryFeed:
+def create_feed(session: Session, *, data: FeedCreate) -> InventoryFeed:
     vendor = session.get(DropshipProvider, data.dropship_provider_id)
     if vendor is None:
         raise Invalid(
@@ -92,7 +92,7 @@ _REQUIRED = frozenset(
 )
 
 
-def update_feed(session: Session, feed: InventoryFeed, data: FeedUpdate) -> InventoryFeed:
+def update_feed(session: Session, *, feed: InventoryFeed, data: FeedUpdate) -> InventoryFeed:
     changes = data.changes()
     buffer_before = feed.allocation_buffer
     schedule_before = schedule_key(feed)
@@ -115,13 +115,13 @@ def update_feed(session: Session, feed: InventoryFeed, data: FeedUpdate) -> Inve
     return feed
 
 
-def rotate_hash(session: Session, feed: InventoryFeed) -> InventoryFeed:
+def rotate_hash(session: Session, *, feed: InventoryFeed) -> InventoryFeed:
     feed.hash, feed.hash_digest = _new_hash()
     session.flush()
     return feed
 
 
-def delete_feed(session: Session, feed: InventoryFeed, actor: str | None = None) -> None:
+def delete_feed(session: Session, *, feed: InventoryFeed, actor: str | None = None) -> None:
     """Remove a feed; its stock leaves the channels (zeroed through the ledger) first."""
     location = location_for_feed(session, feed.id, feed.name)
     levels = list(
@@ -173,14 +173,14 @@ def _one(session: Session, feed: InventoryFeed, item: FeedItem, actor: str | Non
 
 
 def upsert_feed_variant(
-    session: Session, feed: InventoryFeed, data: FeedVariantData, actor: str | None = None
+    session: Session, *, feed: InventoryFeed, data: FeedVariantData, actor: str | None = None
 ) -> UpsertResult:
     """parse-webhook: create or update ONE feed variant keyed by (feed, externalId)."""
     return _one(session, feed, feed_item(data), actor)
 
 
 def upsert_feed_variants(
-    session: Session, feed: InventoryFeed, items: list[FeedVariantData], actor: str | None = None
+    session: Session, *, feed: InventoryFeed, items: list[FeedVariantData], actor: str | None = None
 ) -> list[ItemResult]:
     """The async parse-webhooks batch: every item applied or failed on its own."""
     return apply_items(
@@ -189,7 +189,11 @@ def upsert_feed_variants(
 
 
 def update_feed_variant(
-    session: Session, feed_variant: InventoryFeedVariant, data: FeedVariantUpdate, actor: str | None
+    session: Session,
+    *,
+    feed_variant: InventoryFeedVariant,
+    data: FeedVariantUpdate,
+    actor: str | None,
 ) -> InventoryFeedVariant:
     """A merchant's edit: overrides, quantity or a connection; same path as parse-webhook."""
     values = incoming(data)
@@ -203,7 +207,7 @@ def update_feed_variant(
             raise Invalid("manualInventoryQuantity", f"required when the override is '{override}'")
     feed = feed_variant.feed
     if target is not None and target != feed_variant.variant_id:
-        connect(session, feed_variant, target, actor)
+        connect(session, feed_variant=feed_variant, variant_id=target, actor=actor)
     if values:
         item = FeedItem(external_id=feed_variant.external_id, values=values, content_hash=None)
         return _one(session, feed, item, actor).feed_variant

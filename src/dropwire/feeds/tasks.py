@@ -26,7 +26,9 @@ def _feed(session: Session, feed_id: int) -> InventoryFeed:
 
 def _parse_webhook(session: Session, feed_id: int, item: dict[str, Any]) -> Applied:
     data = FeedVariantData.model_validate(item)
-    result = service.upsert_feed_variant(session, _feed(session, feed_id), data, "inbound")
+    result = service.upsert_feed_variant(
+        session, feed=_feed(session, feed_id), data=data, actor="inbound"
+    )
     return Applied(external_id=data.external_id, skipped=not result.changed)
 
 
@@ -43,7 +45,9 @@ def _parse_webhooks(
             outcomes.append(Applied())
         except ValidationError as exc:
             outcomes.append(exc)
-    results = service.upsert_feed_variants(session, feed, [data for _, data in valid], "inbound")
+    results = service.upsert_feed_variants(
+        session, feed=feed, items=[data for _, data in valid], actor="inbound"
+    )
     for (index, data), result in zip(valid, results, strict=True):
         outcomes[index] = result.error or Applied(
             external_id=data.external_id, skipped=result.outcome is Outcome.unchanged

@@ -48,7 +48,7 @@ def list_warehouses(
 
 @router.post("/warehouses.json", response_model=WarehouseRead, status_code=201)
 def create_warehouse(data: WarehouseCreate, session: DbSession, _: AdminPrincipal) -> Warehouse:
-    return warehouses.create(session, data)
+    return warehouses.create(session, data=data)
 
 
 @router.get("/warehouses/{warehouse_id}.json", response_model=WarehouseRead)
@@ -60,7 +60,9 @@ def get_warehouse(warehouse_id: PathId, session: DbSession, _: AdminPrincipal) -
 def update_warehouse(
     warehouse_id: PathId, data: WarehouseUpdate, session: DbSession, _: AdminPrincipal
 ) -> Warehouse:
-    return warehouses.update_warehouse(session, warehouses.get(session, warehouse_id), data)
+    return warehouses.update_warehouse(
+        session, warehouse=warehouses.get(session, warehouse_id), data=data
+    )
 
 
 @router.post("/inventory-adjustments.json", response_model=InventoryAdjustmentRead, status_code=201)

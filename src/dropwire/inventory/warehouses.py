@@ -43,7 +43,7 @@ def _flush(session: Session) -> None:
         raise Conflict("externalId is already used by another warehouse", "externalId") from exc
 
 
-def create(session: Session, data: WarehouseCreate) -> Warehouse:
+def create(session: Session, *, data: WarehouseCreate) -> Warehouse:
     fields: dict[str, Any] = data.model_dump(exclude_none=True, exclude={"is_default"})
     warehouse = Warehouse(**fields)
     session.add(warehouse)
@@ -54,7 +54,7 @@ def create(session: Session, data: WarehouseCreate) -> Warehouse:
     return warehouse
 
 
-def update_warehouse(session: Session, warehouse: Warehouse, data: WarehouseUpdate) -> Warehouse:
+def update_warehouse(session: Session, *, warehouse: Warehouse, data: WarehouseUpdate) -> Warehouse:
     changes: dict[str, Any] = data.changes()
     wants_default = changes.pop("is_default", None)
     if wants_default is False and warehouse.is_default:

@@ -222,7 +222,7 @@ def create_sale_return(
 ) -> SaleReturn:
     """Record items coming back; `restock` puts them into stocked at a warehouse."""
     sale = queries.get_sale(session, sale_id=sale_id)
-    return returns.create_return(session, sale, data, principal.name)
+    return returns.create_return(session, sale=sale, data=data, actor=principal.name)
 
 
 @router.get("/sale-returns.json", response_model=list[SaleReturnRead])
@@ -344,7 +344,7 @@ def list_purchase_statuses(
 def create_purchase_status(
     data: PurchaseStatusCreate, session: DbSession, _: AdminPrincipal
 ) -> PurchaseStatus:
-    return statuses.create(session, data)
+    return statuses.create(session, data=data)
 
 
 @router.get("/purchase-statuses/{status_id}.json", response_model=PurchaseStatusRead)
@@ -358,12 +358,12 @@ def get_purchase_status(
 def update_purchase_status(
     status_id: PathId, data: PurchaseStatusUpdate, session: DbSession, _: AdminPrincipal
 ) -> PurchaseStatus:
-    return statuses.update(session, statuses.get(session, status_id), data)
+    return statuses.update(session, status=statuses.get(session, status_id), data=data)
 
 
 @router.delete("/purchase-statuses/{status_id}.json", status_code=204)
 def delete_purchase_status(status_id: PathId, session: DbSession, _: AdminPrincipal) -> Response:
-    statuses.delete(session, statuses.get(session, status_id))
+    statuses.delete(session, status=statuses.get(session, status_id))
     return Response(status_code=204)
 
 

@@ -18,7 +18,7 @@ from dropwire.sales.schemas import SaleReturnCreate
 
 
 def create_return(
-    session: Session, sale: Sale, data: SaleReturnCreate, actor: str | None = None
+    session: Session, *, sale: Sale, data: SaleReturnCreate, actor: str | None = None
 ) -> SaleReturn:
     items = {item.id: item for item in sale.items}
     plan: list[tuple[SaleItem, int, int]] = []  # (line, shipped units back, open units cancelled)

@@ -51,14 +51,16 @@ def _flush(session: Session, name: str | None) -> None:
         raise Conflict(f"a purchase status named '{name}' exists", "name") from exc
 
 
-def create(session: Session, data: PurchaseStatusCreate) -> PurchaseStatus:
+def create(session: Session, *, data: PurchaseStatusCreate) -> PurchaseStatus:
     status = PurchaseStatus(**data.model_dump(exclude_none=True))
     session.add(status)
     _flush(session, data.name)
     return status
 
 
-def update(session: Session, status: PurchaseStatus, data: PurchaseStatusUpdate) -> PurchaseStatus:
+def update(
+    session: Session, *, status: PurchaseStatus, data: PurchaseStatusUpdate
+) -> PurchaseStatus:
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     for name, value in changes.items():
         if value is not None:  # every column is required: null leaves it as is
@@ -67,6 +69,6 @@ def update(session: Session, status: PurchaseStatus, data: PurchaseStatusUpdate)
     return status
 
 
-def delete(session: Session, status: PurchaseStatus) -> None:
+def delete(session: Session, *, status: PurchaseStatus) -> None:
     session.delete(status)
     session.flush()

@@ -47,7 +47,7 @@ def list_dropship_providers(
 def create_dropship_provider(
     data: DropshipProviderCreate, session: DbSession, _: AdminPrincipal
 ) -> DropshipProvider:
-    return service.create(session, data)
+    return service.create(session, data=data)
 
 
 @router.get("/dropship-providers/{vendor_id}.json", response_model=DropshipProviderRead)
@@ -63,10 +63,10 @@ def update_dropship_provider(
 ) -> DropshipProvider:
     vendor = service.get(session, vendor_id, principal)
     check_vendor_fields(principal, Resource.dropship_provider, data)
-    return service.update(session, vendor, data)
+    return service.update(session, vendor=vendor, data=data)
 
 
 @router.delete("/dropship-providers/{vendor_id}.json", status_code=204)
 def delete_dropship_provider(vendor_id: PathId, session: DbSession, _: AdminPrincipal) -> Response:
-    service.delete(session, service.get(session, vendor_id))
+    service.delete(session, vendor=service.get(session, vendor_id))
     return Response(status_code=204)

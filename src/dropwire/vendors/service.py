@@ -23,7 +23,7 @@ def _ensure_external_id_free(session: Session, external_id: str | None, own_id: 
         raise Conflict(f"externalId '{external_id}' is already taken", "externalId")
 
 
-def create(session: Session, data: DropshipProviderCreate) -> DropshipProvider:
+def create(session: Session, *, data: DropshipProviderCreate) -> DropshipProvider:
     _ensure_external_id_free(session, data.external_id, None)
     vendor = DropshipProvider(**data.model_dump(exclude_none=True))
     session.add(vendor)
@@ -51,7 +51,7 @@ def get_by_external_id(session: Session, external_id: str) -> DropshipProvider |
 
 
 def update(
-    session: Session, vendor: DropshipProvider, data: DropshipProviderUpdate
+    session: Session, *, vendor: DropshipProvider, data: DropshipProviderUpdate
 ) -> DropshipProvider:
     changes: dict[str, Any] = data.changes()
     if "external_id" in changes:
@@ -70,7 +70,7 @@ def update(
     return vendor
 
 
-def delete(session: Session, vendor: DropshipProvider) -> None:
+def delete(session: Session, *, vendor: DropshipProvider) -> None:
     session.delete(vendor)
     try:
         session.flush()

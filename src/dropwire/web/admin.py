@@ -365,7 +365,9 @@ def retry_delivery(
     delivery_id: PathId, request: Request, session: DbSession, _: AdminVisitor, _form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
-        delivery_service.retry(session, delivery_service.get_delivery(session, delivery_id))
+        delivery_service.retry(
+            session, delivery=delivery_service.get_delivery(session, delivery_id)
+        )
         return f"Delivery {delivery_id} will be sent again now."
 
     return perform(session, act, _back(request, "/deliveries"))

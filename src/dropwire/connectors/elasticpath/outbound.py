@@ -85,7 +85,9 @@ def queue_order_states(
             )
         )
         if record is not None:
-            queued += service.sync_order(session, stores[sale.channel_id], sale, record)
+            queued += service.sync_order(
+                session, store=stores[sale.channel_id], sale=sale, record=record
+            )
     return queued
 
 

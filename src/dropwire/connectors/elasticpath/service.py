@@ -48,7 +48,7 @@ def _sealed(session: Session, field: str, value: str) -> str:
 
 
 def save_settings(
-    session: Session, channel: Channel, data: ElasticPathFields | None, creating: bool
+    session: Session, *, channel: Channel, data: ElasticPathFields | None, creating: bool
 ) -> None:
     """Create or partly update a channel's store settings (the channels service calls this)."""
     store = session.scalar(
@@ -245,7 +245,7 @@ def apply_event(session: Session, channel_id: int, item: dict[str, Any]) -> Appl
         actor="elasticpath",
     )
     record.sale_id = sale.id
-    sync_order(session, store, sale, record)
+    sync_order(session, store=store, sale=sale, record=record)
     return Applied(external_id=order_id, skipped=not changed)
 
 
@@ -306,7 +306,7 @@ def order_fields(sale_items: list[SaleItem], paid: bool) -> dict[str, Any]:
 
 
 def sync_order(
-    session: Session, store: ElasticPathStore, sale: Sale, record: ElasticPathOrder
+    session: Session, *, store: ElasticPathStore, sale: Sale, record: ElasticPathOrder
 ) -> int:
     """Queue the calls that bring the store's order up to date; returns how many."""
     if record.status == "cancelled":
