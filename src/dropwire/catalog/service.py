@@ -62,6 +62,19 @@ def channel_variant_id(
     return variant.id
 
 
+def channel_link(session: Session, *, channel_id: int, variant_id: int) -> ChannelVariant:
+    """The variant's listing on the channel, made (status pending) when there is none yet."""
+    link = session.scalar(
+        select(ChannelVariant).where(
+            ChannelVariant.channel_id == channel_id, ChannelVariant.variant_id == variant_id
+        )
+    )
+    if link is None:
+        link = ChannelVariant(channel_id=channel_id, variant_id=variant_id)
+        session.add(link)
+    return link
+
+
 def get_variant(session: Session, variant_id: int) -> Variant:
     variant = session.get(Variant, variant_id)
     if variant is None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus, Product, Variant
 from dropwire.catalog.schemas import VariantOption
-from dropwire.catalog.service import find_variant_by_sku, sku_key
+from dropwire.catalog.service import channel_link, find_variant_by_sku, sku_key
 from dropwire.channels.models import Channel
 from dropwire.core.errors import DomainError, Invalid
 from dropwire.core.schemas import ApiInput, ApiModel, Id, Money, NumberAsText, requires_one_of
@@ -120,14 +120,7 @@ def import_variant(session: Session, *, channel: Channel, item: ConnectorVariant
     if item.options is not None:
         variant.options = [o.model_dump(exclude_none=True) for o in item.options]
     session.flush()
-    link = session.scalar(
-        select(ChannelVariant).where(
-            ChannelVariant.channel_id == channel.id, ChannelVariant.variant_id == variant.id
-        )
-    )
-    if link is None:
-        link = ChannelVariant(channel_id=channel.id, variant_id=variant.id)
-        session.add(link)
+    link = channel_link(session, channel_id=channel.id, variant_id=variant.id)
     link.external_id = item.external_id or link.external_id
     link.external_group_id = item.external_group_id or link.external_group_id
     link.external_sku = item.sku
@@ -229,14 +222,9 @@ def _channel_variant(
     variant = find_variant_by_sku(session, sku)
     if variant is None:
         raise Invalid("sku", f"no variant with SKU '{sku}'")
-    link = session.scalar(
-        select(ChannelVariant).where(
-            ChannelVariant.channel_id == channel.id, ChannelVariant.variant_id == variant.id
-        )
-    )
-    if link is None:
-        link = ChannelVariant(channel_id=channel.id, variant_id=variant.id, external_sku=sku)
-        session.add(link)
+    link = channel_link(session, channel_id=channel.id, variant_id=variant.id)
+    if link.id is None:
+        link.external_sku = sku
         session.flush()
     return variant, link
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus, Variant
-from dropwire.catalog.service import PUBLISH_KEY, variant_reads
+from dropwire.catalog.service import PUBLISH_KEY, channel_link, variant_reads
 from dropwire.channels.models import CustomChannel, PublishingAcknowledgement
 from dropwire.core.unit_of_work import before_commit
 from dropwire.delivery import outbox
@@ -76,15 +76,7 @@ def publish_changed_variants(session: Session, changes: Mapping[str, Any]) -> No
             else None,
         }
         for custom in customs:
-            link = session.scalar(
-                select(ChannelVariant).where(
-                    ChannelVariant.channel_id == custom.channel_id,
-                    ChannelVariant.variant_id == variant.id,
-                )
-            )
-            if link is None:
-                link = ChannelVariant(channel_id=custom.channel_id, variant_id=variant.id)
-                session.add(link)
+            link = channel_link(session, channel_id=custom.channel_id, variant_id=variant.id)
             if custom.publishing_acknowledgement == PublishingAcknowledgement.async_:
                 link.status = ChannelVariantStatus.acknowledging
             session.flush()

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus, Variant
-from dropwire.catalog.service import PUBLISH_KEY
+from dropwire.catalog.models import ChannelVariantStatus, Variant
+from dropwire.catalog.service import PUBLISH_KEY, channel_link
 from dropwire.channels.quantities import changed_channel_quantities, record_pushed
 from dropwire.connectors.elasticpath import service
 from dropwire.connectors.elasticpath import transport as _transport  # noqa: F401 (registers)
@@ -119,15 +119,8 @@ def queue_products(
     queued = 0
     for variant in session.scalars(select(Variant).where(Variant.id.in_(variant_ids))):
         for store in publishing:
-            link = session.scalar(
-                select(ChannelVariant).where(
-                    ChannelVariant.channel_id == store.channel_id,
-                    ChannelVariant.variant_id == variant.id,
-                )
-            )
-            if link is None:
-                link = ChannelVariant(channel_id=store.channel_id, variant_id=variant.id)
-                session.add(link)
+            link = channel_link(session, channel_id=store.channel_id, variant_id=variant.id)
+            if link.id is None:
                 session.flush()
             if link.status == ChannelVariantStatus.ignore:
                 continue
