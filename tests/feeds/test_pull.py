@@ -400,16 +400,14 @@ def test_diff_cleanup_and_the_guard(client, database, vendor, http_files):
 
 
 def test_rows_read_ahead_of_the_writes_keep_the_file_order(
-    client, database, vendor, http_files, monkeypatch
+    client, database, vendor, http_files, monkeypatch, configure
 ):
     """Rows to write gather across batches; a key seen again later in the file still ends as the
     file's last row says, even when that row equals what was stored before the run."""
-    from dropwire.core.settings import get_settings
     from dropwire.feeds.pull import runs
 
-    monkeypatch.setenv("DROPWIRE_FEED_BATCH_SIZE", "2")
+    configure(feed_batch_size=2)
     monkeypatch.setattr(runs, "_TALLY_EVERY", 3600.0)  # writes by size alone: deterministic
-    get_settings.cache_clear()
     files, base = http_files
     first = "vendorSku,inventoryQuantity\n" + "".join(f"S{n},{n + 1}\n" for n in range(6))
     files.bodies["o.csv"] = (200, first.encode())
@@ -423,7 +421,6 @@ def test_rows_read_ahead_of_the_writes_keep_the_file_order(
     assert (run["batchesApplied"], run["rowsAppliedThrough"]) == (4, 8)
     stored = {k: v["inventoryQuantity"] for k, v in items(client, feed["id"]).items()}
     assert stored == {"S0": 10, "S1": 20, "S2": 3, "S3": 4, "S4": 5, "S5": 6}
-    get_settings.cache_clear()
 
 
 def test_no_cleanup_after_a_failed_download(client, database, vendor, http_files):

@@ -1,7 +1,6 @@
 """Typed settings read from `DROPWIRE_*` environment variables (and a `.env` file if present)."""
 
 import ipaddress
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -106,8 +105,3 @@ class Settings(BaseSettings):
             if item.strip():
                 ipaddress.ip_network(item.strip(), strict=False)  # ValueError names the bad one
         return value
-
-
-@lru_cache
-def get_settings() -> Settings:
-    return Settings()
