@@ -96,11 +96,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--pg-database", default="dropwire_bench")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.seconds)
     if not args.sqlite_only:
-        run(ensure_pg_database("dropwire_bench"), args.seconds)
+        run(ensure_pg_database(args.pg_database), args.seconds)
 
 
 if __name__ == "__main__":

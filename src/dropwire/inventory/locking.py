@@ -10,11 +10,12 @@ the database lock (BEGIN IMMEDIATE), so the same statements are simply serial.
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Row, literal_column, select, tuple_, update
+from sqlalchemy import Row, case, literal_column, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from dropwire.catalog.models import Variant
 from dropwire.core.time import utcnow
 from dropwire.inventory.models import InventoryLevel
 
@@ -166,3 +167,80 @@ def change_level(
     )
     row = session.execute(stmt).first()
     return None if row is None else (row.stocked, row.allocated)
+
+
+def allocate_levels(
+    session: Session, wanted: dict[int, int], unguarded: Collection[int] = ()
+) -> dict[int, tuple[int, int]]:
+    """Add `wanted[level_id]` to allocated of many levels in ONE guarded UPDATE.
+
+    A level is changed only while it has at least that many available (levels in `unguarded`,
+    backorder variants, always are); returns {level_id: (stocked, allocated) after} for the
+    levels changed. Levels missing from the answer were refused and left as they were. On
+    PostgreSQL the rows are locked in ascending id order first (a sub-select FOR UPDATE), so two
+    multi-level allocations never deadlock, and the guard is re-checked against the newest row
+    version after waiting for a lock.
+    """
+    if not wanted:
+        return {}
+    ids = sorted(wanted)
+    amount = case(wanted, value=InventoryLevel.id)
+    free = set(unguarded)
+    guard = InventoryLevel.available >= amount
+    if free:
+        guard = or_(InventoryLevel.id.in_(sorted(free)), guard)
+    target: Any = InventoryLevel.id.in_(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        target = InventoryLevel.id.in_(
+            select(InventoryLevel.id)
+            .where(InventoryLevel.id.in_(ids))
+            .order_by(InventoryLevel.id)
+            .with_for_update()
+            .scalar_subquery()
+        )
+    stmt = (
+        update(InventoryLevel)
+        .where(target, guard)
+        .values(allocated=InventoryLevel.allocated + amount, updated_at=utcnow())
+        .returning(InventoryLevel.id, InventoryLevel.stocked, InventoryLevel.allocated)
+        .execution_options(synchronize_session=False)
+    )
+    return {row.id: (row.stocked, row.allocated) for row in session.execute(stmt)}
+
+
+def unallocate_levels(session: Session, amounts: dict[int, int]) -> dict[int, tuple[int, int]]:
+    """Take back what `allocate_levels` just added to levels this transaction holds locked.
+
+    Used only to undo part of a batch that failed elsewhere, before any ledger row is written,
+    so the ledger never sees it. Returns {level_id: (stocked, allocated) after}.
+    """
+    if not amounts:
+        return {}
+    amount = case(amounts, value=InventoryLevel.id)
+    stmt = (
+        update(InventoryLevel)
+        .where(InventoryLevel.id.in_(sorted(amounts)))
+        .values(allocated=InventoryLevel.allocated - amount)
+        .returning(InventoryLevel.id, InventoryLevel.stocked, InventoryLevel.allocated)
+        .execution_options(synchronize_session=False)
+    )
+    return {row.id: (row.stocked, row.allocated) for row in session.execute(stmt)}
+
+
+def levels_with_policies(
+    session: Session, pairs: Collection[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[int, str]]:
+    """{(variant, location): (level id, variant's inventory policy)} of the levels that exist."""
+    if not pairs:
+        return {}
+    rows = session.execute(
+        select(
+            InventoryLevel.id,
+            InventoryLevel.variant_id,
+            InventoryLevel.location_id,
+            Variant.inventory_policy,
+        )
+        .join(Variant, Variant.id == InventoryLevel.variant_id)
+        .where(tuple_(InventoryLevel.variant_id, InventoryLevel.location_id).in_(sorted(pairs)))
+    )
+    return {(r.variant_id, r.location_id): (r.id, r.inventory_policy) for r in rows}
