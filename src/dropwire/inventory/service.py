@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from dropwire.catalog.models import InventoryPolicy, Variant
+from dropwire.core.bulk import insert_all
 from dropwire.core.errors import Invalid, NotFound
 from dropwire.core.time import utcnow
 from dropwire.inventory import locking
@@ -285,9 +286,7 @@ def allocate_each(
     levels = _levels_for(session, flat)
     level_of = {pair: level_id for pair, (level_id, _) in levels.items()}
     backorder = {
-        level_id
-        for level_id, policy in levels.values()
-        if policy == InventoryPolicy.continue_
+        level_id for level_id, policy in levels.values() if policy == InventoryPolicy.continue_
     }
 
     def wanted_by(group: Sequence[AllocationRequest]) -> dict[int, int]:
@@ -407,8 +406,7 @@ def _record_allocations(
             rows.append((index, position, request, allocation))
     if not rows:
         return {}
-    session.add_all([allocation for *_, allocation in rows])
-    session.flush()  # one INSERT ... RETURNING for all of them
+    insert_all(session, [allocation for *_, allocation in rows])
     running = {level_id: after[level_id][1] - total for level_id, total in applied.items()}
     now = utcnow()
     movements: list[dict[str, Any]] = []
