@@ -83,16 +83,16 @@ def test_a_twenty_line_sale_costs_at_most_five_statements_a_line(database, world
         assert len(references) == 2 + kiln_units  # north, baltic grouped; kiln one per unit
         assert references == [f"{sale.reference}-{k:02d}" for k in range(1, len(references) + 1)]
         purchase_items = list(
-            session.scalars(
-                select(PurchaseItem).join(Purchase).where(Purchase.sale_id == sale.id)
-            )
+            session.scalars(select(PurchaseItem).join(Purchase).where(Purchase.sale_id == sale.id))
         )
         allocations = {a.id: a for a in session.scalars(select(Allocation))}
         assert {pi.allocation_id for pi in purchase_items} == set(allocations)
         assert sum(pi.quantity for pi in purchase_items) == sum(1 + n % 2 for n in range(18))
-        ledger = list(session.scalars(select(InventoryMovement).where(
-            InventoryMovement.cause == "allocation"
-        )))
+        ledger = list(
+            session.scalars(
+                select(InventoryMovement).where(InventoryMovement.cause == "allocation")
+            )
+        )
         assert {m.reference_id for m in ledger} == set(allocations)
         assert inventory.ledger_mismatches(session) == []
 

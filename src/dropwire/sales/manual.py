@@ -49,7 +49,7 @@ def _variants_for(
             )
             .order_by(ChannelVariant.id)
         ):
-            by_listing.setdefault(external_id, variant)
+            by_listing.setdefault(external_id or "", variant)
     return [
         by_sku.get(line.variant.sku or "") or by_listing.get(line.variant.external_id or "")
         for line in lines

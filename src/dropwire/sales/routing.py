@@ -83,7 +83,7 @@ def candidate_sources_for(
         .where(InventoryLevel.variant_id.in_(ids))
         .order_by(InventoryLevel.id)
     ).all()
-    costs: dict[tuple[int, int], Decimal | None] = {}
+    costs: dict[tuple[int | None, int], Decimal | None] = {}
     if any(row.kind != LocationKind.warehouse for row in rows):
         for variant_id, feed_id, cost in session.execute(
             select(
