@@ -3,8 +3,10 @@
 Rules: levels are touched in ascending id order (no deadlocks between two multi-line
 allocations); an allocation is a guarded UPDATE that only succeeds while enough is available, so
 PostgreSQL re-checks the condition against the newest row version when two writers race
-(READ COMMITTED re-evaluates the WHERE of a blocked UPDATE). On SQLite every writer already holds
-the database lock (BEGIN IMMEDIATE), so the same statements are simply serial.
+(READ COMMITTED re-evaluates the WHERE of a blocked UPDATE). Level locks are FOR NO KEY UPDATE,
+the strength an UPDATE of the counts takes itself: it serialises level writers but never waits on
+the key-share locks that inserting an allocation (a foreign key to its level) takes. On SQLite
+every writer already holds the database lock (BEGIN IMMEDIATE), so the statements are serial.
 """
 
 from collections.abc import Collection
@@ -118,7 +120,7 @@ def lock_levels_for_update(session: Session, level_ids: Collection[int]) -> list
         )
         .where(InventoryLevel.id.in_(sorted(set(level_ids))))
         .order_by(InventoryLevel.id)
-        .with_for_update()
+        .with_for_update(key_share=True)  # NO KEY UPDATE: what an UPDATE of counts takes
     )
     return list(session.execute(stmt))
 
@@ -129,7 +131,7 @@ def lock_levels(session: Session, level_ids: list[int]) -> dict[int, tuple[int, 
         select(InventoryLevel.id, InventoryLevel.stocked, InventoryLevel.allocated)
         .where(InventoryLevel.id.in_(sorted(set(level_ids))))
         .order_by(InventoryLevel.id)
-        .with_for_update()
+        .with_for_update(key_share=True)  # NO KEY UPDATE: what an UPDATE of counts takes
     )
     return {row.id: (row.stocked, row.allocated) for row in session.execute(stmt)}
 
@@ -177,9 +179,10 @@ def allocate_levels(
     A level is changed only while it has at least that many available (levels in `unguarded`,
     backorder variants, always are); returns {level_id: (stocked, allocated) after} for the
     levels changed. Levels missing from the answer were refused and left as they were. On
-    PostgreSQL the rows are locked in ascending id order first (a sub-select FOR UPDATE), so two
-    multi-level allocations never deadlock, and the guard is re-checked against the newest row
-    version after waiting for a lock.
+    PostgreSQL the rows are locked in ascending id order first (a sub-select FOR NO KEY UPDATE,
+    the lock the UPDATE itself takes, so it never waits on the key-share locks that inserting
+    allocation rows puts on their level), two multi-level allocations never deadlock, and the
+    guard is re-checked against the newest row version after waiting for a lock.
     """
     if not wanted:
         return {}
@@ -195,7 +198,7 @@ def allocate_levels(
             select(InventoryLevel.id)
             .where(InventoryLevel.id.in_(ids))
             .order_by(InventoryLevel.id)
-            .with_for_update()
+            .with_for_update(key_share=True)  # NO KEY UPDATE: allocation rows' FKs don't block
             .scalar_subquery()
         )
     stmt = (

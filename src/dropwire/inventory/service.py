@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -295,6 +295,9 @@ def allocate_each(
             wanted[level_of[(request.variant_id, request.location_id)]] += request.quantity
         return wanted
 
+    # The allocation rows go in before the guarded UPDATE takes the level locks, so a hot
+    # level stays locked only for the UPDATE, its ledger rows and the commit.
+    rows = _insert_allocations(session, groups, level_of)
     wanted = wanted_by(flat)
     after = locking.allocate_levels(session, wanted, backorder & wanted.keys())
     refused = wanted.keys() - after.keys()
@@ -305,22 +308,28 @@ def allocate_each(
             if level_id in after:
                 undo[level_id] += quantity
     after.update(locking.unallocate_levels(session, undo))
-    granted = sorted(set(range(len(groups))) - set(retry))
-    outcomes: dict[int, list[Allocation] | InsufficientStock] = {}
+    failed: dict[int, InsufficientStock] = {}
     for index in retry:  # one at a time, in order: exactly what a call of its own would do
         mine = wanted_by(groups[index])
         got = locking.allocate_levels(session, mine, backorder & mine.keys())
         if got.keys() == mine.keys():
             after.update(got)
-            granted.append(index)
         else:
             after.update(locking.unallocate_levels(session, {k: mine[k] for k in got}))
-            outcomes[index] = _shortage(session, groups[index], level_of, mine.keys() - got)
-    granted.sort()
-    made = _record_allocations(
-        session, [(i, groups[i]) for i in granted], level_of, after, actor=actor
-    )
-    outcomes.update(made)
+            failed[index] = _shortage(session, groups[index], level_of, mine.keys() - got)
+    if failed:
+        dropped = [allocation for index in failed for _, allocation in rows.pop(index)]
+        session.execute(
+            delete(Allocation)
+            .where(Allocation.id.in_([a.id for a in dropped]))
+            .execution_options(synchronize_session=False)
+        )
+        for allocation in dropped:
+            session.expunge(allocation)
+    _write_ledger(session, rows, after, actor=actor)
+    outcomes: dict[int, list[Allocation] | InsufficientStock] = dict(failed)
+    for index, made in rows.items():
+        outcomes[index] = [allocation for _, allocation in sorted(made, key=lambda m: m[0])]
     return [outcomes[i] for i in range(len(groups))]
 
 
@@ -368,60 +377,73 @@ def _shortage(
     return InsufficientStock(first.variant_id, first.location_id, first.quantity, first.field)
 
 
-def _record_allocations(
+def _insert_allocations(
     session: Session,
-    groups: list[tuple[int, Sequence[AllocationRequest]]],
+    groups: Sequence[Sequence[AllocationRequest]],
     level_of: dict[tuple[int, int], int],
-    after: dict[int, tuple[int, int]],
-    *,
-    actor: str | None,
-) -> dict[int, list[Allocation]]:
-    """Insert the allocations of granted groups and their ledger rows, each in one statement.
-
-    Ledger rows carry the running level after each allocation, as if made one by one: a
-    level's final state (from the guarded UPDATE) minus what this call still adds after it.
-    """
-    rows: list[tuple[int, int, AllocationRequest, Allocation]] = []
-    applied: dict[int, int] = defaultdict(int)
-    for index, group in groups:
+) -> dict[int, list[tuple[int, Allocation]]]:
+    """One INSERT for every group's allocations, in group order and level order within a group
+    (the order one call per group would have made them): {group: [(request position, row)]}."""
+    rows: dict[int, list[tuple[int, Allocation]]] = {}
+    for index, group in enumerate(groups):
         order = sorted(
             range(len(group)),
             key=lambda i: level_of[(group[i].variant_id, group[i].location_id)],
         )
-        for position in order:
-            request = group[position]
-            level_id = level_of[(request.variant_id, request.location_id)]
-            applied[level_id] += request.quantity
-            allocation = Allocation(
-                variant_id=request.variant_id,
-                location_id=request.location_id,
-                level_id=level_id,
-                sale_id=request.sale_id,
-                sale_item_id=request.sale_item_id,
-                quantity=request.quantity,
-                shipped=0,
-                released=0,
-                is_open=True,
+        rows[index] = [
+            (
+                position,
+                Allocation(
+                    variant_id=group[position].variant_id,
+                    location_id=group[position].location_id,
+                    level_id=level_of[(group[position].variant_id, group[position].location_id)],
+                    sale_id=group[position].sale_id,
+                    sale_item_id=group[position].sale_item_id,
+                    quantity=group[position].quantity,
+                    shipped=0,
+                    released=0,
+                    is_open=True,
+                ),
             )
-            rows.append((index, position, request, allocation))
-    if not rows:
-        return {}
-    insert_all(session, [allocation for *_, allocation in rows])
+            for position in order
+        ]
+    insert_all(session, [allocation for made in rows.values() for _, allocation in made])
+    return rows
+
+
+def _write_ledger(
+    session: Session,
+    rows: dict[int, list[tuple[int, Allocation]]],
+    after: dict[int, tuple[int, int]],
+    *,
+    actor: str | None,
+) -> None:
+    """One INSERT of the ledger rows of the allocations kept.
+
+    Each row carries the running level after its allocation, as if they were made one by one:
+    the level's final state (from the guarded UPDATE) minus what this call adds after it.
+    """
+    kept = sorted(
+        (allocation for made in rows.values() for _, allocation in made), key=lambda a: a.id
+    )
+    if not kept:
+        return
+    applied: dict[int, int] = defaultdict(int)
+    for allocation in kept:
+        applied[allocation.level_id] += allocation.quantity
     running = {level_id: after[level_id][1] - total for level_id, total in applied.items()}
     now = utcnow()
     movements: list[dict[str, Any]] = []
-    made: dict[int, dict[int, Allocation]] = defaultdict(dict)
-    for index, position, request, allocation in rows:
-        level_id = allocation.level_id
-        running[level_id] += request.quantity
+    for allocation in kept:
+        running[allocation.level_id] += allocation.quantity
         movements.append(
             {
-                "variant_id": request.variant_id,
-                "location_id": request.location_id,
+                "variant_id": allocation.variant_id,
+                "location_id": allocation.location_id,
                 "delta_stocked": 0,
-                "delta_allocated": request.quantity,
-                "stocked_after": after[level_id][0],
-                "allocated_after": running[level_id],
+                "delta_allocated": allocation.quantity,
+                "stocked_after": after[allocation.level_id][0],
+                "allocated_after": running[allocation.level_id],
                 "cause": MovementCause.allocation.value,
                 "reference_type": "allocation",
                 "reference_id": allocation.id,
@@ -429,12 +451,9 @@ def _record_allocations(
                 "created_at": now,
             }
         )
-        made[index][position] = allocation
     session.execute(insert(InventoryMovement), movements)
-    variant_of = {level_id: variant_id for (variant_id, _), level_id in level_of.items()}
-    for level_id in applied:
-        _after_change(session, level_id, variant_of[level_id])
-    return {index: [made[index][p] for p in sorted(made[index])] for index in made}
+    for allocation in kept:
+        _after_change(session, allocation.level_id, allocation.variant_id)
 
 
 def _open_allocation(session: Session, allocation_id: int, quantity: int, field: str) -> Allocation:
