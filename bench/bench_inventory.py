@@ -84,6 +84,25 @@ def allocations_per_second(
     return done[0] / (time.perf_counter() - started), refused[0], cpu_ms
 
 
+def batched_per_second(
+    database: Database, variants: list[int], location: int, batch: int, seconds: float
+) -> tuple[float, float]:
+    """One client, `batch` independent allocations per transaction (`allocate_each`): what
+    units of work that share a transaction (a worker's batch of sales) reach on hot SKUs."""
+    rng = random.Random()
+    done = 0
+    started, cpu = time.perf_counter(), time.process_time()
+    while time.perf_counter() < started + seconds:
+        groups = [
+            [service.AllocationRequest(rng.choice(variants), location, 1)] for _ in range(batch)
+        ]
+        with database.transaction() as session:
+            outcomes = service.allocate_each(session, groups)
+        done += sum(1 for outcome in outcomes if isinstance(outcome, list))
+    cpu_ms = (time.process_time() - cpu) * 1000 / max(1, done)
+    return done / (time.perf_counter() - started), cpu_ms
+
+
 def race_for_the_last_units(database: Database, clients: int, units: int) -> None:
     """Clients allocate until all of `units` per SKU are gone; asserts nothing was oversold."""
     variants, location = setup(database, 10, units, prefix="LAST")
@@ -207,6 +226,13 @@ def run(url: str, args: argparse.Namespace) -> None:
         print(
             f"  {clients:>2} concurrent clients: {rate:8.0f} allocations/s (refused {refused}), "
             f"{cpu_ms:.2f} ms CPU per allocation in this process"
+        )
+        assert_not_oversold(database)
+    for batch in (16, 100):
+        rate, cpu_ms = batched_per_second(database, variants, location, batch, args.seconds)
+        print(
+            f"  1 client, {batch:>3} per transaction: {rate:8.0f} allocations/s, "
+            f"{cpu_ms:.2f} ms CPU per allocation"
         )
         assert_not_oversold(database)
     race_for_the_last_units(database, 16, 50)

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, inspect
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 
@@ -26,36 +28,62 @@ def _default(column: Any) -> Any:
     raise ValueError(f"{column} has a default this helper can't evaluate")
 
 
-def insert_all(session: Session, objects: Sequence[Any]) -> None:
-    """INSERT transient objects of one mapped class in one statement; they become persistent.
-
-    Attributes left unset get their column's Python default. The objects must not be attached
-    to a relationship of a session object yet (the cascade would insert them a second time);
-    attach them afterwards with `set_committed_value`.
-    """
-    if not objects:
-        return
+def _rows(objects: Sequence[Any]) -> tuple[Any, Any, list[dict[str, Any]]]:
     mapper = inspect(type(objects[0]))
-    table = mapper.local_table
     (pk,) = mapper.primary_key
     rows: list[dict[str, Any]] = []
     for obj in objects:
-        state = obj.__dict__
         row: dict[str, Any] = {}
         for prop in mapper.column_attrs:
             column = prop.columns[0]
             if column is pk:
                 continue
-            if prop.key not in state:
+            if prop.key not in obj.__dict__:
                 setattr(obj, prop.key, _default(column))
             row[column.key] = getattr(obj, prop.key)
         rows.append(row)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = insert(table).returning(pk, sort_by_parameter_order=True)
-        ids = list(session.execute(stmt, rows).scalars())
-    else:
-        ids = sorted(session.execute(insert(table).returning(pk), rows).scalars())
+    return mapper.local_table, pk, rows
+
+
+def _persist(session: Session, obj: Any, pk: Any, new_id: int) -> None:
+    setattr(obj, pk.key, new_id)
+    make_transient_to_detached(obj)
+    session.add(obj)
+
+
+def insert_all(session: Session, objects: Sequence[Any]) -> None:
+    """INSERT transient objects of one mapped class in one statement; they become persistent.
+
+    Attributes left unset get their column's Python default. Rows they reference must already
+    be written: pending changes of other objects are left for the next flush (no autoflush, so
+    they go out together). The objects must not be attached to a relationship of a session
+    object yet (the cascade would insert them a second time); attach them afterwards with
+    `set_committed_value`.
+    """
+    if not objects:
+        return
+    table, pk, rows = _rows(objects)
+    with session.no_autoflush:
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = insert(table).returning(pk, sort_by_parameter_order=True)
+            ids = list(session.execute(stmt, rows).scalars())
+        else:
+            ids = sorted(session.execute(insert(table).returning(pk), rows).scalars())
     for obj, new_id in zip(objects, ids, strict=True):
-        setattr(obj, pk.key, new_id)
-        make_transient_to_detached(obj)
-        session.add(obj)
+        _persist(session, obj, pk, new_id)
+
+
+def insert_unless_taken(session: Session, obj: Any) -> bool:
+    """INSERT one transient object unless a unique key is already taken (ON CONFLICT DO
+    NOTHING: no savepoint needed to survive the clash); True when it was inserted."""
+    table, pk, (row,) = _rows([obj])
+    dialect = session.get_bind().dialect.name
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    with session.no_autoflush:
+        new_id = session.execute(
+            insert_(table).values(row).on_conflict_do_nothing().returning(pk)
+        ).scalar()
+    if new_id is None:
+        return False
+    _persist(session, obj, pk, new_id)
+    return True

@@ -3,14 +3,13 @@
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from dropwire.catalog.models import ChannelVariant, Variant
 from dropwire.catalog.service import find_variants_by_sku
 from dropwire.channels.models import Channel
-from dropwire.core.bulk import insert_all
+from dropwire.core.bulk import insert_all, insert_unless_taken
 from dropwire.core.errors import Conflict, Invalid
 from dropwire.sales.cancelling import cancel
 from dropwire.sales.models import (
@@ -122,14 +121,8 @@ def _create_sale(
         fulfillments=[],
         **header,
     )
-    session.add(sale)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            "this sale is being created by another request; send it again", "externalId"
-        ) from exc
+    if not insert_unless_taken(session, sale):
+        raise Conflict("this sale is being created by another request; send it again", "externalId")
     return sale
 
 

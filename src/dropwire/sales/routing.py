@@ -60,12 +60,22 @@ def candidate_sources(session: Session, variant: Variant, country: str | None) -
 def candidate_sources_for(
     session: Session, variants: Collection[Variant], country: str | None
 ) -> dict[int, list[Source]]:
-    """`candidate_sources` of many variants in two statements: {variant id: sources}."""
+    """`candidate_sources` of many variants in one statement: {variant id: sources}."""
     by_id = {variant.id: variant for variant in variants}
     found: dict[int, list[Source]] = {variant_id: [] for variant_id in by_id}
     if not by_id:
         return found
     ids = sorted(by_id)
+    cost = (  # the feed item's cost; several items of one feed: the newest counts
+        select(InventoryFeedVariant.cost_price)
+        .where(
+            InventoryFeedVariant.inventory_feed_id == Location.inventory_feed_id,
+            InventoryFeedVariant.variant_id == InventoryLevel.variant_id,
+        )
+        .order_by(InventoryFeedVariant.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     rows = session.execute(
         select(
             InventoryLevel.variant_id,
@@ -76,6 +86,7 @@ def candidate_sources_for(
             Location.inventory_feed_id,
             InventoryFeed.enabled,
             DropshipProvider,
+            cost.label("cost_price"),
         )
         .join(Location, Location.id == InventoryLevel.location_id)
         .outerjoin(InventoryFeed, InventoryFeed.id == Location.inventory_feed_id)
@@ -83,18 +94,6 @@ def candidate_sources_for(
         .where(InventoryLevel.variant_id.in_(ids))
         .order_by(InventoryLevel.id)
     ).all()
-    costs: dict[tuple[int | None, int], Decimal | None] = {}
-    if any(row.kind != LocationKind.warehouse for row in rows):
-        for variant_id, feed_id, cost in session.execute(
-            select(
-                InventoryFeedVariant.variant_id,
-                InventoryFeedVariant.inventory_feed_id,
-                InventoryFeedVariant.cost_price,
-            )
-            .where(InventoryFeedVariant.variant_id.in_(ids))
-            .order_by(InventoryFeedVariant.id)  # several items of one feed: the newest counts
-        ):
-            costs[(variant_id, feed_id)] = cost
     for row in rows:
         variant = by_id[row.variant_id]
         if row.kind == LocationKind.warehouse:
@@ -117,7 +116,7 @@ def candidate_sources_for(
                 row.location_id,
                 row.available,
                 vendor=vendor,
-                cost_price=costs.get((variant.id, row.inventory_feed_id)),
+                cost_price=row.cost_price,
             )
         )
     return found
