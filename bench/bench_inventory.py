@@ -228,6 +228,12 @@ def run(url: str, args: argparse.Namespace) -> None:
             f"{cpu_ms:.2f} ms CPU per allocation in this process"
         )
         assert_not_oversold(database)
+    race_for_the_last_units(database, 16, 50)
+    load, seconds = rebuild(database, args.movements)
+    print(
+        f"  ledger rebuild: {args.movements:,} movements inserted in {load:.1f} s, "
+        f"levels rebuilt in {seconds:.2f} s"
+    )
     for batch in (16, 100):
         rate, cpu_ms = batched_per_second(database, variants, location, batch, args.seconds)
         print(
@@ -235,12 +241,6 @@ def run(url: str, args: argparse.Namespace) -> None:
             f"{cpu_ms:.2f} ms CPU per allocation"
         )
         assert_not_oversold(database)
-    race_for_the_last_units(database, 16, 50)
-    load, seconds = rebuild(database, args.movements)
-    print(
-        f"  ledger rebuild: {args.movements:,} movements inserted in {load:.1f} s, "
-        f"levels rebuilt in {seconds:.2f} s"
-    )
     database.dispose()
 
 
