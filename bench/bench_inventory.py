@@ -1,12 +1,20 @@
-"""Allocations per second on PostgreSQL (1, 4, 16 clients on 10 hot SKUs) and ledger rebuild time.
+"""Allocations per second (1, 4, 16 clients on 10 hot SKUs) and ledger rebuild time.
 
-.venv/bin/python -m bench.bench_inventory [--seconds 5] [--movements 1000000]
+Each allocation is its own transaction (`inventory.allocate`, committed). After the timed runs,
+16 clients race for the last units of the 10 SKUs (50 each) until every request is refused:
+zero oversell is asserted (allocated never above stocked, the successes equal the stock, the
+levels equal the ledger). PostgreSQL by default; `--sqlite` runs the same on a SQLite file.
+
+.venv/bin/python -m bench.bench_inventory [--seconds 5] [--movements 1000000] [--sqlite]
+    [--pg-database NAME | --database-url URL]
 """
 
 import argparse
 import random
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 from sqlalchemy import insert, select
 
@@ -21,7 +29,7 @@ from dropwire.inventory.models import InventoryLevel, InventoryMovement
 from dropwire.inventory.warehouses import ensure_default_warehouse
 
 
-def setup(database: Database, skus: int, stock: int) -> tuple[list[int], int]:
+def setup(database: Database, skus: int, stock: int, prefix: str = "HOT") -> tuple[list[int], int]:
     with database.transaction() as session:
         location = location_for_warehouse(session, ensure_default_warehouse(session).id).id
         product = Product(name="bench")
@@ -29,7 +37,8 @@ def setup(database: Database, skus: int, stock: int) -> tuple[list[int], int]:
         session.flush()
         ids = []
         for n in range(skus):
-            variant = Variant(product_id=product.id, sku=f"HOT-{n}", sku_key=f"hot-{n}", name="hot")
+            sku = f"{prefix}-{n}"
+            variant = Variant(product_id=product.id, sku=sku, sku_key=sku.lower(), name="hot")
             session.add(variant)
             session.flush()
             service.adjust_stocked(
@@ -41,7 +50,9 @@ def setup(database: Database, skus: int, stock: int) -> tuple[list[int], int]:
 
 def allocations_per_second(
     database: Database, variants: list[int], location: int, clients: int, seconds: float
-) -> tuple[float, int]:
+) -> tuple[float, int, float]:
+    """Committed allocations per second, refusals, and this process's CPU ms per allocation
+    (the client side: Python, SQLAlchemy, psycopg; 1000 / it bounds one process's rate)."""
     done = [0]
     refused = [0]
     lock = threading.Lock()
@@ -63,12 +74,79 @@ def allocations_per_second(
             refused[0] += refused_here
 
     started = time.perf_counter()
+    cpu = time.process_time()
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return done[0] / (time.perf_counter() - started), refused[0]
+    cpu_ms = (time.process_time() - cpu) * 1000 / max(1, done[0])
+    return done[0] / (time.perf_counter() - started), refused[0], cpu_ms
+
+
+def batched_per_second(
+    database: Database, variants: list[int], location: int, batch: int, seconds: float
+) -> tuple[float, float]:
+    """One client, `batch` independent allocations per transaction (`allocate_each`): what
+    units of work that share a transaction (a worker's batch of sales) reach on hot SKUs."""
+    rng = random.Random()
+    done = 0
+    started, cpu = time.perf_counter(), time.process_time()
+    while time.perf_counter() < started + seconds:
+        groups = [
+            [service.AllocationRequest(rng.choice(variants), location, 1)] for _ in range(batch)
+        ]
+        with database.transaction() as session:
+            outcomes = service.allocate_each(session, groups)
+        done += sum(1 for outcome in outcomes if isinstance(outcome, list))
+    cpu_ms = (time.process_time() - cpu) * 1000 / max(1, done)
+    return done / (time.perf_counter() - started), cpu_ms
+
+
+def race_for_the_last_units(database: Database, clients: int, units: int) -> None:
+    """Clients allocate until all of `units` per SKU are gone; asserts nothing was oversold."""
+    variants, location = setup(database, 10, units, prefix="LAST")
+    done, refused = [0], [0]
+    lock = threading.Lock()
+
+    def client() -> None:
+        rng = random.Random()
+        left = list(variants)
+        while left:
+            variant = rng.choice(left)
+            try:
+                with database.transaction() as session:
+                    service.allocate(session, [service.AllocationRequest(variant, location, 1)])
+                with lock:
+                    done[0] += 1
+            except InsufficientStock:
+                left.remove(variant)  # refused once: this client stops asking for it
+                with lock:
+                    refused[0] += 1
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with database.transaction() as session:
+        levels = list(
+            session.scalars(select(InventoryLevel).where(InventoryLevel.variant_id.in_(variants)))
+        )
+        assert all(level.allocated <= level.stocked for level in levels), "oversold"
+        assert sum(level.allocated for level in levels) == done[0] == 10 * units, done[0]
+        assert service.ledger_mismatches(session) == []
+    print(
+        f"  race for the last {units} units of 10 SKUs, {clients} clients: {done[0]} allocated, "
+        f"{refused[0]} refused, oversold 0 (asserted)"
+    )
+
+
+def assert_not_oversold(database: Database) -> None:
+    with database.transaction() as session:
+        levels = list(session.scalars(select(InventoryLevel)))
+        assert all(level.allocated <= level.stocked for level in levels), "oversold"
+        assert service.ledger_mismatches(session) == []
 
 
 def rebuild(database: Database, movements: int) -> tuple[float, float]:
@@ -126,22 +204,43 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--movements", type=int, default=1_000_000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--pg-database", default="dropwire_bench")
+    parser.add_argument("--sqlite", action="store_true")
     args = parser.parse_args()
-    url = args.database_url or ensure_pg_database("dropwire_bench")
+    if args.sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(f"sqlite:///{Path(tmp) / 'bench.db'}", args)
+    else:
+        run(args.database_url or ensure_pg_database(args.pg_database), args)
+
+
+def run(url: str, args: argparse.Namespace) -> None:
     fresh_database(url)
     database = Database(url)
     variants, location = setup(database, 10, 1_000_000)
     print(f"database: {database.dialect}; 10 hot SKUs, {args.seconds:.0f} s per run")
     for clients in (1, 4, 16):
-        rate, refused = allocations_per_second(database, variants, location, clients, args.seconds)
-        print(f"  {clients:>2} concurrent clients: {rate:8.0f} allocations/s (refused {refused})")
-    with database.transaction() as session:
-        assert service.ledger_mismatches(session) == []
+        rate, refused, cpu_ms = allocations_per_second(
+            database, variants, location, clients, args.seconds
+        )
+        print(
+            f"  {clients:>2} concurrent clients: {rate:8.0f} allocations/s (refused {refused}), "
+            f"{cpu_ms:.2f} ms CPU per allocation in this process"
+        )
+        assert_not_oversold(database)
+    race_for_the_last_units(database, 16, 50)
     load, seconds = rebuild(database, args.movements)
     print(
         f"  ledger rebuild: {args.movements:,} movements inserted in {load:.1f} s, "
         f"levels rebuilt in {seconds:.2f} s"
     )
+    for batch in (16, 100):
+        rate, cpu_ms = batched_per_second(database, variants, location, batch, args.seconds)
+        print(
+            f"  1 client, {batch:>3} per transaction: {rate:8.0f} allocations/s, "
+            f"{cpu_ms:.2f} ms CPU per allocation"
+        )
+        assert_not_oversold(database)
     database.dispose()
 
 

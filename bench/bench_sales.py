@@ -1,6 +1,10 @@
 """manual-sale requests per second and p99 for sales of 1, 5 and 20 lines across 3 vendors.
 
-.venv/bin/python -m bench.bench_sales [--seconds 5] [--sqlite-only]
+Also, in this process: SQL statements per sale and per line (a `before_cursor_execute` count),
+and the CPU milliseconds one sale costs; `--profile` prints a cProfile of 20-line sales.
+
+.venv/bin/python -m bench.bench_sales [--seconds 5] [--sqlite-only] [--pg-database NAME]
+    [--profile]
 """
 
 import argparse
@@ -67,7 +71,54 @@ def body(lines: int) -> str:
     )
 
 
-def run(url: str, seconds: float) -> None:
+def in_process(url: str, channel_id: int, profile: bool) -> None:
+    """Statements and CPU time per sale, without HTTP: what the sale path itself costs."""
+    import cProfile
+    import pstats
+    import time
+
+    from sqlalchemy import event
+
+    from dropwire.channels.models import Channel
+    from dropwire.core.db import Database
+    from dropwire.sales import manual
+    from dropwire.sales.schemas import ManualSale
+
+    database = Database(url)
+    statements = [0]
+
+    def count(*_args: object) -> None:
+        statements[0] += 1
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    for lines in (1, 5, 20):
+        template = body(lines)
+        sales = 30
+        statements[0] = 0
+        profiler = cProfile.Profile() if profile and lines == 20 else None
+        started = time.process_time()
+        for n in range(sales):
+            data = ManualSale.model_validate_json(template.replace("{n}", f"cpu-{n}"))
+            if profiler:
+                profiler.enable()
+            with database.transaction() as session:
+                channel = session.get(Channel, channel_id)
+                manual.upsert_manual_sale(session, channel=channel, data=data)
+            if profiler:
+                profiler.disable()
+        cpu_ms = (time.process_time() - started) * 1000 / sales
+        per_sale = statements[0] / sales
+        print(
+            f"  {lines:>2}-line sale, in process: {per_sale:5.1f} statements "
+            f"({per_sale / lines:4.1f} per line), {cpu_ms:6.2f} ms CPU"
+        )
+        if profiler:
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("cumulative").print_stats(25)
+    database.dispose()
+
+
+def run(url: str, seconds: float, profile: bool = False) -> None:
     fresh_database(url)
     token = admin_token(url)
     channel_id = seed(url)
@@ -90,17 +141,20 @@ def run(url: str, seconds: float) -> None:
                 seconds=seconds,
             )
             print(result.line(f"  {lines:>2}-line sales, 4 clients"))
+    in_process(url, channel_id, profile)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--pg-database", default="dropwire_bench")
+    parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.seconds)
+        run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.seconds, args.profile)
     if not args.sqlite_only:
-        run(ensure_pg_database("dropwire_bench"), args.seconds)
+        run(ensure_pg_database(args.pg_database), args.seconds, args.profile)
 
 
 if __name__ == "__main__":

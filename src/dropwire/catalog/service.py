@@ -1,6 +1,6 @@
 """Products and variants. SKUs are unique; matching may ignore case (a setting)."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -38,6 +38,30 @@ def find_variant_by_sku(
     return session.scalars(
         select(Variant).where(Variant.sku_key == sku_key(sku)).order_by(Variant.id).limit(1)
     ).first()
+
+
+def find_variants_by_sku(
+    session: Session, skus: Collection[str], *, case_insensitive: bool | None = None
+) -> dict[str, Variant]:
+    """`find_variant_by_sku` for many SKUs in one or two statements: {sku asked: variant}."""
+    if case_insensitive is None:
+        case_insensitive = settings_of(session).case_insensitive_skus
+    wanted = set(skus)
+    if not wanted:
+        return {}
+    exact = {v.sku: v for v in session.scalars(select(Variant).where(Variant.sku.in_(wanted)))}
+    found = {sku: exact[sku] for sku in wanted if sku in exact}
+    missing = wanted - found.keys()
+    if missing and case_insensitive:
+        by_key: dict[str, Variant] = {}
+        for variant in session.scalars(
+            select(Variant)
+            .where(Variant.sku_key.in_({sku_key(sku) for sku in missing}))
+            .order_by(Variant.id)
+        ):
+            by_key.setdefault(variant.sku_key, variant)
+        found.update({sku: by_key[sku_key(sku)] for sku in missing if sku_key(sku) in by_key})
+    return found
 
 
 def channel_variant_id(

@@ -1,11 +1,93 @@
-"""Inserts that several domains need and both databases spell differently."""
+"""Inserts several domains need and the two databases spell differently.
 
+`insert_all` inserts many new ORM objects of one class with one statement and keeps using them as
+objects. The ORM's flush already batches INSERT ... RETURNING on PostgreSQL, but SQLite's dialect
+has no way to match RETURNING rows to parameter sets, so the ORM falls back to one INSERT per row
+there. Here the ids come back from one multi-row INSERT: on PostgreSQL in parameter order
+(SQLAlchemy's `sort_by_parameter_order`), on SQLite sorted, because while this transaction holds
+SQLite's write lock each new row of an INTEGER PRIMARY KEY table gets the next rowid in the
+order of the VALUES.
+"""
+
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import literal_column
+from sqlalchemy import insert, inspect, literal_column
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+
+
+def _default(column: Any) -> Any:
+    default = column.default
+    if default is None:
+        return None
+    if default.is_callable:
+        return default.arg(None)  # SQLAlchemy wraps zero-argument callables to take a context
+    if default.is_scalar:
+        return default.arg
+    raise ValueError(f"{column} has a default this helper can't evaluate")
+
+
+def _rows(objects: Sequence[Any]) -> tuple[Any, Any, list[dict[str, Any]]]:
+    mapper = inspect(type(objects[0]))
+    (pk,) = mapper.primary_key
+    rows: list[dict[str, Any]] = []
+    for obj in objects:
+        row: dict[str, Any] = {}
+        for prop in mapper.column_attrs:
+            column = prop.columns[0]
+            if column is pk:
+                continue
+            if prop.key not in obj.__dict__:
+                setattr(obj, prop.key, _default(column))
+            row[column.key] = getattr(obj, prop.key)
+        rows.append(row)
+    return mapper.local_table, pk, rows
+
+
+def _persist(session: Session, obj: Any, pk: Any, new_id: int) -> None:
+    setattr(obj, pk.key, new_id)
+    make_transient_to_detached(obj)
+    session.add(obj)
+
+
+def insert_all(session: Session, objects: Sequence[Any]) -> None:
+    """INSERT transient objects of one mapped class in one statement; they become persistent.
+
+    Attributes left unset get their column's Python default. Rows they reference must already
+    be written: pending changes of other objects are left for the next flush (no autoflush, so
+    they go out together). The objects must not be attached to a relationship of a session
+    object yet (the cascade would insert them a second time); attach them afterwards with
+    `set_committed_value`.
+    """
+    if not objects:
+        return
+    table, pk, rows = _rows(objects)
+    with session.no_autoflush:
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = insert(table).returning(pk, sort_by_parameter_order=True)
+            ids = list(session.execute(stmt, rows).scalars())
+        else:
+            ids = sorted(session.execute(insert(table).returning(pk), rows).scalars())
+    for obj, new_id in zip(objects, ids, strict=True):
+        _persist(session, obj, pk, new_id)
+
+
+def insert_unless_taken(session: Session, obj: Any) -> bool:
+    """INSERT one transient object unless a unique key is already taken (ON CONFLICT DO
+    NOTHING: no savepoint needed to survive the clash); True when it was inserted."""
+    table, pk, (row,) = _rows([obj])
+    dialect = session.get_bind().dialect.name
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    with session.no_autoflush:
+        new_id = session.execute(
+            insert_(table).values(row).on_conflict_do_nothing().returning(pk)
+        ).scalar()
+    if new_id is None:
+        return False
+    _persist(session, obj, pk, new_id)
+    return True
 
 
 def insert_ignoring_conflict(

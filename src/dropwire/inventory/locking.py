@@ -3,18 +3,21 @@
 Rules: levels are touched in ascending id order (no deadlocks between two multi-line
 allocations); an allocation is a guarded UPDATE that only succeeds while enough is available, so
 PostgreSQL re-checks the condition against the newest row version when two writers race
-(READ COMMITTED re-evaluates the WHERE of a blocked UPDATE). On SQLite every writer already holds
-the database lock (BEGIN IMMEDIATE), so the same statements are simply serial.
+(READ COMMITTED re-evaluates the WHERE of a blocked UPDATE). Level locks are FOR NO KEY UPDATE,
+the strength an UPDATE of the counts takes itself: it serialises level writers but never waits on
+the key-share locks that inserting an allocation (a foreign key to its level) takes. On SQLite
+every writer already holds the database lock (BEGIN IMMEDIATE), so the statements are serial.
 """
 
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Row, select, tuple_, update
+from sqlalchemy import Row, case, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from dropwire.catalog.models import Variant
 from dropwire.core.inserts import insert_ignoring_conflict
 from dropwire.core.time import utcnow
 from dropwire.inventory.models import InventoryLevel
@@ -104,7 +107,7 @@ def lock_levels_for_update(session: Session, level_ids: Collection[int]) -> list
         )
         .where(InventoryLevel.id.in_(sorted(set(level_ids))))
         .order_by(InventoryLevel.id)
-        .with_for_update()
+        .with_for_update(key_share=True)  # NO KEY UPDATE: what an UPDATE of counts takes
     )
     return list(session.execute(stmt))
 
@@ -115,7 +118,7 @@ def lock_levels(session: Session, level_ids: list[int]) -> dict[int, tuple[int, 
         select(InventoryLevel.id, InventoryLevel.stocked, InventoryLevel.allocated)
         .where(InventoryLevel.id.in_(sorted(set(level_ids))))
         .order_by(InventoryLevel.id)
-        .with_for_update()
+        .with_for_update(key_share=True)  # NO KEY UPDATE: what an UPDATE of counts takes
     )
     return {row.id: (row.stocked, row.allocated) for row in session.execute(stmt)}
 
@@ -153,3 +156,81 @@ def change_level(
     )
     row = session.execute(stmt).first()
     return None if row is None else (row.stocked, row.allocated)
+
+
+def allocate_levels(
+    session: Session, wanted: dict[int, int], unguarded: Collection[int] = ()
+) -> dict[int, tuple[int, int]]:
+    """Add `wanted[level_id]` to allocated of many levels in ONE guarded UPDATE.
+
+    A level is changed only while it has at least that many available (levels in `unguarded`,
+    backorder variants, always are); returns {level_id: (stocked, allocated) after} for the
+    levels changed. Levels missing from the answer were refused and left as they were. On
+    PostgreSQL the rows are locked in ascending id order first (a sub-select FOR NO KEY UPDATE,
+    the lock the UPDATE itself takes, so it never waits on the key-share locks that inserting
+    allocation rows puts on their level), two multi-level allocations never deadlock, and the
+    guard is re-checked against the newest row version after waiting for a lock.
+    """
+    if not wanted:
+        return {}
+    ids = sorted(wanted)
+    amount = case(wanted, value=InventoryLevel.id)
+    free = set(unguarded)
+    guard = InventoryLevel.available >= amount
+    if free:
+        guard = or_(InventoryLevel.id.in_(sorted(free)), guard)
+    target: Any = InventoryLevel.id.in_(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        target = InventoryLevel.id.in_(
+            select(InventoryLevel.id)
+            .where(InventoryLevel.id.in_(ids))
+            .order_by(InventoryLevel.id)
+            .with_for_update(key_share=True)  # NO KEY UPDATE: allocation rows' FKs don't block
+            .scalar_subquery()
+        )
+    stmt = (
+        update(InventoryLevel)
+        .where(target, guard)
+        .values(allocated=InventoryLevel.allocated + amount, updated_at=utcnow())
+        .returning(InventoryLevel.id, InventoryLevel.stocked, InventoryLevel.allocated)
+        .execution_options(synchronize_session=False)
+    )
+    return {row.id: (row.stocked, row.allocated) for row in session.execute(stmt)}
+
+
+def unallocate_levels(session: Session, amounts: dict[int, int]) -> dict[int, tuple[int, int]]:
+    """Take back what `allocate_levels` just added to levels this transaction holds locked.
+
+    Used only to undo part of a batch that failed elsewhere, before any ledger row is written,
+    so the ledger never sees it. Returns {level_id: (stocked, allocated) after}.
+    """
+    if not amounts:
+        return {}
+    amount = case(amounts, value=InventoryLevel.id)
+    stmt = (
+        update(InventoryLevel)
+        .where(InventoryLevel.id.in_(sorted(amounts)))
+        .values(allocated=InventoryLevel.allocated - amount)
+        .returning(InventoryLevel.id, InventoryLevel.stocked, InventoryLevel.allocated)
+        .execution_options(synchronize_session=False)
+    )
+    return {row.id: (row.stocked, row.allocated) for row in session.execute(stmt)}
+
+
+def levels_with_policies(
+    session: Session, pairs: Collection[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[int, str]]:
+    """{(variant, location): (level id, variant's inventory policy)} of the levels that exist."""
+    if not pairs:
+        return {}
+    rows = session.execute(
+        select(
+            InventoryLevel.id,
+            InventoryLevel.variant_id,
+            InventoryLevel.location_id,
+            Variant.inventory_policy,
+        )
+        .join(Variant, Variant.id == InventoryLevel.variant_id)
+        .where(tuple_(InventoryLevel.variant_id, InventoryLevel.location_id).in_(sorted(pairs)))
+    )
+    return {(r.variant_id, r.location_id): (r.id, r.inventory_policy) for r in rows}

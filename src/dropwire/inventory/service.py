@@ -4,17 +4,19 @@ Levels are running sums of the ledger (`rebuild_levels` proves it). Allocation n
 for `track` and `deny` variants; `continue` variants may go below zero available (backorders).
 """
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from dropwire.catalog.models import InventoryPolicy, Variant
 from dropwire.catalog.service import stock_totals_from
 from dropwire.core.errors import Invalid, NotFound
+from dropwire.core.inserts import insert_all
 from dropwire.core.time import utcnow
 from dropwire.core.unit_of_work import changes
 from dropwire.inventory import locking
@@ -257,66 +259,203 @@ def allocate(
     session: Session, requests: Sequence[AllocationRequest], actor: str | None = None
 ) -> list[Allocation]:
     """Reserve stock for several lines, all or nothing; raises InsufficientStock."""
-    for request in requests:
+    (outcome,) = allocate_each(session, [requests], actor=actor)
+    if isinstance(outcome, InsufficientStock):
+        raise outcome
+    return outcome
+
+
+def allocate_each(
+    session: Session,
+    groups: Sequence[Sequence[AllocationRequest]],
+    *,
+    actor: str | None = None,
+) -> list[list[Allocation] | InsufficientStock]:
+    """Reserve stock for independent groups of requests at once, each group all or nothing.
+
+    The set-based twin of calling `allocate` once per group, in order, for a constant number of
+    statements: one read of the levels, one guarded UPDATE of all of them, one INSERT of the
+    allocations and one of their ledger rows. When a level refuses (a concurrent sale took the
+    units, or the groups together want more of it than it has), the batch's shares of the
+    refused groups are taken back and those groups are tried again one at a time, in order, so
+    each gets what a call of its own would have given it. Answers, per group, its allocations
+    (in request order) or the InsufficientStock that refused it.
+    """
+    flat = [request for group in groups for request in group]
+    for request in flat:
         if request.quantity <= 0:
             raise Invalid(request.field, "quantity to allocate must be positive")
-        _check_refs(session, request.variant_id, request.location_id)
-    policies: dict[int, str] = dict(
+    levels = _levels_for(session, flat)
+    level_of = {pair: level_id for pair, (level_id, _) in levels.items()}
+    backorder = {
+        level_id for level_id, policy in levels.values() if policy == InventoryPolicy.continue_
+    }
+
+    def wanted_by(group: Sequence[AllocationRequest]) -> dict[int, int]:
+        wanted: dict[int, int] = defaultdict(int)
+        for request in group:
+            wanted[level_of[(request.variant_id, request.location_id)]] += request.quantity
+        return wanted
+
+    # The allocation rows go in before the guarded UPDATE takes the level locks, so a hot
+    # level stays locked only for the UPDATE, its ledger rows and the commit.
+    rows = _insert_allocations(session, groups, level_of)
+    wanted = wanted_by(flat)
+    after = locking.allocate_levels(session, wanted, backorder & wanted.keys())
+    refused = wanted.keys() - after.keys()
+    retry = [i for i, group in enumerate(groups) if wanted_by(group).keys() & refused]
+    undo: dict[int, int] = defaultdict(int)
+    for index in retry:
+        for level_id, quantity in wanted_by(groups[index]).items():
+            if level_id in after:
+                undo[level_id] += quantity
+    after.update(locking.unallocate_levels(session, undo))
+    failed: dict[int, InsufficientStock] = {}
+    for index in retry:  # one at a time, in order: exactly what a call of its own would do
+        mine = wanted_by(groups[index])
+        got = locking.allocate_levels(session, mine, backorder & mine.keys())
+        if got.keys() == mine.keys():
+            after.update(got)
+        else:
+            after.update(locking.unallocate_levels(session, {k: mine[k] for k in got}))
+            failed[index] = _shortage(session, groups[index], level_of, mine.keys() - got)
+    if failed:
+        dropped = [allocation for index in failed for _, allocation in rows.pop(index)]
         session.execute(
-            select(Variant.id, Variant.inventory_policy).where(
-                Variant.id.in_({r.variant_id for r in requests})
+            delete(Allocation)
+            .where(Allocation.id.in_([a.id for a in dropped]))
+            .execution_options(synchronize_session=False)
+        )
+        for allocation in dropped:
+            session.expunge(allocation)
+    _write_ledger(session, rows, after, actor=actor)
+    outcomes: dict[int, list[Allocation] | InsufficientStock] = dict(failed)
+    for index, made in rows.items():
+        outcomes[index] = [allocation for _, allocation in sorted(made, key=lambda m: m[0])]
+    return [outcomes[i] for i in range(len(groups))]
+
+
+def _levels_for(
+    session: Session, requests: Sequence[AllocationRequest]
+) -> dict[tuple[int, int], tuple[int, str]]:
+    """Level id and variant policy per (variant, location), creating missing levels."""
+    pairs = {(r.variant_id, r.location_id) for r in requests}
+    levels = locking.levels_with_policies(session, pairs)
+    if levels.keys() != pairs:
+        for request in requests:  # a missing level may mean a variant or location that isn't
+            if (request.variant_id, request.location_id) not in levels:
+                _check_refs(session, request.variant_id, request.location_id)
+        locking.ensure_levels(session, pairs - levels.keys())
+        levels = locking.levels_with_policies(session, pairs)
+    return levels
+
+
+def _shortage(
+    session: Session,
+    group: Sequence[AllocationRequest],
+    level_of: dict[tuple[int, int], int],
+    refused: set[int],
+) -> InsufficientStock:
+    """The request that a one-by-one allocation in level order would have been refused at."""
+    have = dict(
+        session.execute(
+            select(InventoryLevel.id, InventoryLevel.available).where(
+                InventoryLevel.id.in_(sorted(refused))
             )
         ).all()
     )
-    level_ids = {
-        (r.variant_id, r.location_id): locking.ensure_level(session, r.variant_id, r.location_id)
-        for r in requests
-    }
-    order = sorted(
-        range(len(requests)),
-        key=lambda i: level_ids[(requests[i].variant_id, requests[i].location_id)],
+    ordered = sorted(group, key=lambda r: level_of[(r.variant_id, r.location_id)])
+    taken: dict[int, int] = defaultdict(int)
+    for request in ordered:
+        level_id = level_of[(request.variant_id, request.location_id)]
+        if level_id not in refused:
+            continue
+        taken[level_id] += request.quantity
+        if taken[level_id] > have.get(level_id, 0):
+            return InsufficientStock(
+                request.variant_id, request.location_id, request.quantity, request.field
+            )
+    first = next(r for r in ordered if level_of[(r.variant_id, r.location_id)] in refused)
+    return InsufficientStock(first.variant_id, first.location_id, first.quantity, first.field)
+
+
+def _insert_allocations(
+    session: Session,
+    groups: Sequence[Sequence[AllocationRequest]],
+    level_of: dict[tuple[int, int], int],
+) -> dict[int, list[tuple[int, Allocation]]]:
+    """One INSERT for every group's allocations, in group order and level order within a group
+    (the order one call per group would have made them): {group: [(request position, row)]}."""
+    rows: dict[int, list[tuple[int, Allocation]]] = {}
+    for index, group in enumerate(groups):
+        order = sorted(
+            range(len(group)),
+            key=lambda i: level_of[(group[i].variant_id, group[i].location_id)],
+        )
+        rows[index] = [
+            (
+                position,
+                Allocation(
+                    variant_id=group[position].variant_id,
+                    location_id=group[position].location_id,
+                    level_id=level_of[(group[position].variant_id, group[position].location_id)],
+                    sale_id=group[position].sale_id,
+                    sale_item_id=group[position].sale_item_id,
+                    quantity=group[position].quantity,
+                    shipped=0,
+                    released=0,
+                    is_open=True,
+                ),
+            )
+            for position in order
+        ]
+    insert_all(session, [allocation for made in rows.values() for _, allocation in made])
+    return rows
+
+
+def _write_ledger(
+    session: Session,
+    rows: dict[int, list[tuple[int, Allocation]]],
+    after: dict[int, tuple[int, int]],
+    *,
+    actor: str | None,
+) -> None:
+    """One INSERT of the ledger rows of the allocations kept.
+
+    Each row carries the running level after its allocation, as if they were made one by one:
+    the level's final state (from the guarded UPDATE) minus what this call adds after it.
+    """
+    kept = sorted(
+        (allocation for made in rows.values() for _, allocation in made), key=lambda a: a.id
     )
-    allocations: dict[int, Allocation] = {}
-    with session.begin_nested():
-        for index in order:
-            request = requests[index]
-            level_id = level_ids[(request.variant_id, request.location_id)]
-            backorder = policies.get(request.variant_id) == InventoryPolicy.continue_
-            after = locking.change_level(
-                session,
-                level_id,
-                delta_allocated=request.quantity,
-                require_available=None if backorder else request.quantity,
-            )
-            if after is None:
-                raise InsufficientStock(
-                    request.variant_id, request.location_id, request.quantity, request.field
-                )
-            allocation = Allocation(
-                variant_id=request.variant_id,
-                location_id=request.location_id,
-                level_id=level_id,
-                sale_id=request.sale_id,
-                sale_item_id=request.sale_item_id,
-                quantity=request.quantity,
-            )
-            session.add(allocation)
-            session.flush()
-            _record(
-                session,
-                level_id=level_id,
-                variant_id=request.variant_id,
-                location_id=request.location_id,
-                delta_stocked=0,
-                delta_allocated=request.quantity,
-                after=after,
-                cause=MovementCause.allocation,
-                reference_type="allocation",
-                reference_id=allocation.id,
-                actor=actor,
-            )
-            allocations[index] = allocation
-    return [allocations[i] for i in range(len(requests))]
+    if not kept:
+        return
+    applied: dict[int, int] = defaultdict(int)
+    for allocation in kept:
+        applied[allocation.level_id] += allocation.quantity
+    running = {level_id: after[level_id][1] - total for level_id, total in applied.items()}
+    now = utcnow()
+    movements: list[dict[str, Any]] = []
+    for allocation in kept:
+        running[allocation.level_id] += allocation.quantity
+        movements.append(
+            {
+                "variant_id": allocation.variant_id,
+                "location_id": allocation.location_id,
+                "delta_stocked": 0,
+                "delta_allocated": allocation.quantity,
+                "stocked_after": after[allocation.level_id][0],
+                "allocated_after": running[allocation.level_id],
+                "cause": MovementCause.allocation.value,
+                "reference_type": "allocation",
+                "reference_id": allocation.id,
+                "actor": actor,
+                "created_at": now,
+            }
+        )
+    session.execute(insert(InventoryMovement), movements)
+    for allocation in kept:
+        _after_change(session, allocation.level_id, allocation.variant_id)
 
 
 def _open_allocation(session: Session, allocation_id: int, quantity: int, field: str) -> Allocation:

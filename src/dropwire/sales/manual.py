@@ -3,20 +3,21 @@
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dropwire.catalog.models import ChannelVariant, Variant
-from dropwire.catalog.service import find_variant_by_sku
+from dropwire.catalog.service import find_variants_by_sku
 from dropwire.channels.models import Channel
 from dropwire.core.errors import Conflict, Invalid
+from dropwire.core.inserts import insert_all, insert_unless_taken
 from dropwire.sales.cancelling import cancel
 from dropwire.sales.models import (
     CancelReason,
     Sale,
     SaleItem,
 )
-from dropwire.sales.purchasing import route, take_back_units
+from dropwire.sales.purchasing import LineToRoute, route_lines, take_back_units
 from dropwire.sales.references import is_used, next_reference, require_unused
 from dropwire.sales.schemas import (
     CancelRequest,
@@ -26,21 +27,32 @@ from dropwire.sales.schemas import (
 from dropwire.sales.tallies import assign, note_problems, refresh_statuses
 
 
-def _variant_for(session: Session, channel: Channel, line: LineItem) -> Variant | None:
-    if line.variant.sku:
-        variant = find_variant_by_sku(session, line.variant.sku)
-        if variant is not None:
-            return variant
-    if line.variant.external_id:
-        return session.scalar(
-            select(Variant)
+def _variants_for(
+    session: Session, channel: Channel, lines: list[LineItem]
+) -> list[Variant | None]:
+    """The variant of each line (by SKU, else by the channel's listing id), in two queries."""
+    by_sku = find_variants_by_sku(session, {line.variant.sku for line in lines if line.variant.sku})
+    listings = {
+        line.variant.external_id
+        for line in lines
+        if line.variant.external_id and by_sku.get(line.variant.sku or "") is None
+    }
+    by_listing: dict[str, Variant] = {}
+    if listings:
+        for external_id, variant in session.execute(
+            select(ChannelVariant.external_id, Variant)
             .join(ChannelVariant, ChannelVariant.variant_id == Variant.id)
             .where(
                 ChannelVariant.channel_id == channel.id,
-                ChannelVariant.external_id == line.variant.external_id,
+                ChannelVariant.external_id.in_(listings),
             )
-        )
-    return None
+            .order_by(ChannelVariant.id)
+        ):
+            by_listing.setdefault(external_id or "", variant)
+    return [
+        by_sku.get(line.variant.sku or "") or by_listing.get(line.variant.external_id or "")
+        for line in lines
+    ]
 
 
 def upsert_manual_sale(
@@ -100,15 +112,17 @@ def _create_sale(
         reference = next_reference(session)
         while is_used(session, reference):  # a channel chose this number itself
             reference = next_reference(session)
-    sale = Sale(channel_id=channel.id, external_id=data.external_id, reference=reference, **header)
-    session.add(sale)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            "this sale is being created by another request; send it again", "externalId"
-        ) from exc
+    sale = Sale(
+        channel_id=channel.id,
+        external_id=data.external_id,
+        reference=reference,
+        items=[],  # a new sale has none: no query to find out
+        purchases=[],
+        fulfillments=[],
+        **header,
+    )
+    if not insert_unless_taken(session, sale):
+        raise Conflict("this sale is being created by another request; send it again", "externalId")
     return sale
 
 
@@ -120,10 +134,43 @@ def _apply_lines(
     created: bool,
     actor: str | None,
 ) -> bool:
+    """Create, grow, shrink and drop lines; every line that gains units is routed in one batch.
+
+    Shrinking lines give their units back first (which can only help the lines routed after),
+    then new and grown lines are routed together in line order (`route_lines`), then lines the
+    channel no longer sends are cancelled.
+    """
     existing = {item.external_id: item for item in sale.items}
+    new_lines = [line for line in lines if line.external_id not in existing]
+    with session.no_autoflush:  # the catalog is not what this unit of work changes
+        found = dict(
+            zip(
+                [line.external_id for line in new_lines],
+                _variants_for(session, channel, new_lines),
+                strict=True,
+            )
+        )
+        grown = [
+            existing[line.external_id].variant_id
+            for line in lines
+            if line.external_id in existing and line.quantity > existing[line.external_id].quantity
+        ]
+        variants = (
+            {
+                variant.id: variant
+                for variant in session.scalars(
+                    select(Variant).where(Variant.id.in_({v for v in grown if v is not None}))
+                )
+            }
+            if any(v is not None for v in grown)
+            else {}
+        )
     changed = False
+    to_route: list[tuple[SaleItem, Variant, int, str]] = []
+    created_items: list[SaleItem] = []
     for index, line in enumerate(lines):
         item = existing.pop(line.external_id, None)
+        field = f"lineItems[{index}].quantity"
         fields = {
             "name": line.name,
             "price": line.price,
@@ -133,62 +180,57 @@ def _apply_lines(
             "external_variant_id": line.variant.external_id,
         }
         if item is None:
-            with session.no_autoflush:  # the catalog is not what this unit of work changes
-                variant = _variant_for(session, channel, line)
+            variant = found[line.external_id]
             item = SaleItem(
                 sale_id=sale.id,
                 external_id=line.external_id,
                 quantity=line.quantity,
                 variant_id=variant.id if variant else None,
+                quantity_shipped=0,
+                quantity_cancelled=0,
+                quantity_returned=0,
+                problem=None
+                if variant
+                else f"no variant with SKU '{line.variant.sku or line.variant.external_id}'",
                 **fields,
             )
-            session.add(item)
-            session.flush()
-            sale.items.append(item)
-            if variant is None:
-                item.problem = (
-                    f"no variant with SKU '{line.variant.sku or line.variant.external_id}'"
-                )
-            else:
-                route(
-                    session,
-                    sale=sale,
-                    item=item,
-                    variant=variant,
-                    quantity=line.quantity,
-                    field=f"lineItems[{index}].quantity",
-                    actor=actor,
-                )
+            created_items.append(item)
+            if variant is not None:
+                to_route.append((item, variant, line.quantity, field))
             changed = True
             continue
         changed |= assign(item, **fields)
         if line.quantity > item.quantity:
             added = line.quantity - item.quantity
             item.quantity = line.quantity
-            variant = session.get(Variant, item.variant_id) if item.variant_id else None
-            if variant is not None:
-                route(
-                    session,
-                    sale=sale,
-                    item=item,
-                    variant=variant,
-                    quantity=added,
-                    field=f"lineItems[{index}].quantity",
-                    actor=actor,
-                )
+            grown_variant = variants.get(item.variant_id) if item.variant_id else None
+            if grown_variant is not None:
+                to_route.append((item, grown_variant, added, field))
             changed = True
         elif line.quantity < item.quantity:
             removed = item.quantity - line.quantity
             if removed > item.quantity_open:
                 floor = item.quantity_shipped + item.quantity_cancelled
                 raise Invalid(
-                    f"lineItems[{index}].quantity",
+                    field,
                     f"{item.quantity_shipped} shipped and {item.quantity_cancelled} cancelled;"
                     f" the quantity can't go below {floor}",
                 )
             take_back_units(session, item=item, quantity=removed, cancel_units=False, actor=actor)
             item.quantity = line.quantity
             changed = True
+    if created_items:  # one INSERT for the new lines; their ids go on allocations
+        insert_all(session, created_items)
+        set_committed_value(sale, "items", [*sale.items, *created_items])
+    if to_route:
+        route_lines(
+            session,
+            sale=sale,
+            lines=[
+                LineToRoute(item, variant, units, field) for item, variant, units, field in to_route
+            ],
+            actor=actor,
+        )
     for item in existing.values():  # lines the channel no longer sends: cancel what's open
         if item.quantity_open > 0:
             take_back_units(

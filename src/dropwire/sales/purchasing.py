@@ -3,15 +3,22 @@
 Invariant, per line: ordered = shipped + cancelled + open, and every open routed unit is held by
 an allocation (the inventory core's guarded allocate, so two sales never take the last unit)."""
 
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dropwire.catalog.models import InventoryPolicy, Variant
+from dropwire.core.inserts import insert_all
 from dropwire.inventory import service as inventory
 from dropwire.inventory.errors import InsufficientStock
-from dropwire.inventory.models import MovementCause
+from dropwire.inventory.models import Allocation, MovementCause
 from dropwire.inventory.service import AllocationRequest
 from dropwire.sales import events
+from dropwire.sales.events import PurchaseEvent
 from dropwire.sales.models import (
     CancellationStatus,
     Purchase,
@@ -20,9 +27,20 @@ from dropwire.sales.models import (
     Sale,
     SaleItem,
 )
-from dropwire.sales.routing import Source, candidate_sources, default_strategy
+from dropwire.sales.routing import Source, candidate_sources_for, default_strategy
 from dropwire.sales.splitting import strategy_for
 from dropwire.sales.tallies import refresh_purchase
+
+
+@dataclass(frozen=True)
+class LineToRoute:
+    """Units of one sale line to put at a source; `field` names the line in an error."""
+
+    item: SaleItem
+    variant: Variant
+    quantity: int
+    field: str
+    exclude_locations: frozenset[int] = frozenset()
 
 
 def route(
@@ -37,56 +55,159 @@ def route(
     exclude_locations: frozenset[int] = frozenset(),
 ) -> None:
     """Allocate `quantity` units of the line at the best source and put them on a purchase order."""
-    with session.no_autoflush:  # reads stock levels, which only change through Core updates
-        sources = candidate_sources(session, variant, sale.receiver_country)
-    sources = [s for s in sources if s.location_id not in exclude_locations]
-    sources = default_strategy().rank(sources, quantity)
-    backorder = variant.inventory_policy == InventoryPolicy.continue_
-    for source in sources:
-        if source.available < quantity and not backorder:
-            continue
-        splitting = strategy_for(source.vendor.order_splitting if source.vendor else None)
-        parcels = splitting.parcels(quantity)
-        requests = [
-            AllocationRequest(
-                variant.id,
-                source.location_id,
-                units,
-                sale_id=sale.id,
-                sale_item_id=item.id,
-                field=field,
-            )
-            for units in parcels
-        ]
-        try:
-            allocations = inventory.allocate(session, requests, actor=actor)
-        except InsufficientStock:
-            continue  # another sale took it meanwhile: try the next source
-        for allocation in allocations:
-            purchase = _purchase_for(session, sale, source, joins=splitting.joins_open_purchase())
-            purchase.items.append(
-                PurchaseItem(
-                    purchase_id=purchase.id,
-                    sale_item_id=item.id,
-                    variant_id=variant.id,
-                    allocation_id=allocation.id,
-                    name=item.name or variant.name,
-                    quantity=allocation.quantity,
-                    quantity_shipped=0,
-                    quantity_cancelled=0,
-                    cost_price=source.cost_price,
-                )
-            )
-            refresh_purchase(purchase)
-        item.problem = None
+    route_lines(
+        session,
+        sale=sale,
+        lines=[LineToRoute(item, variant, quantity, field, exclude_locations)],
+        actor=actor,
+    )
+
+
+@dataclass
+class _Plan:
+    line: LineToRoute
+    sources: list[Source]  # ranked, only those worth trying
+    tried: int = 0
+    allocations: list[Allocation] = field(default_factory=list)
+
+    @property
+    def source(self) -> Source:
+        return self.sources[self.tried]
+
+
+def route_lines(
+    session: Session, *, sale: Sale, lines: Sequence[LineToRoute], actor: str | None
+) -> None:
+    """Route many lines of one sale with a constant number of statements.
+
+    The outcome is that of routing each line in turn: every line ranks its sources by what is
+    available after the lines before it took their share, and tries them best first. All lines
+    are allocated together (`inventory.allocate_each`: one guarded UPDATE); a line refused at a
+    source (another sale took the units meanwhile) tries its next source in the next round.
+    Purchase orders and their items are then written in one flush, numbered in line order.
+    """
+    if not lines:
         return
-    item.problem = f"no source can supply {quantity} of {variant.sku}"
+    with session.no_autoflush:  # reads stock levels, which only change through Core updates
+        candidates = candidate_sources_for(
+            session,
+            list({line.variant.id: line.variant for line in lines}.values()),
+            sale.receiver_country,
+        )
+    strategy = default_strategy()
+    taken: dict[tuple[int, int], int] = defaultdict(int)  # what earlier lines take, by level
+    plans: list[_Plan] = []
+    for line in lines:
+        backorder = line.variant.inventory_policy == InventoryPolicy.continue_
+        sources = [
+            replace(
+                source, available=source.available - taken[(line.variant.id, source.location_id)]
+            )
+            for source in candidates[line.variant.id]
+            if source.location_id not in line.exclude_locations
+        ]
+        ranked = [
+            source
+            for source in strategy.rank(sources, line.quantity)
+            if backorder or source.available >= line.quantity
+        ]
+        plans.append(_Plan(line, ranked))
+        if ranked:
+            taken[(line.variant.id, ranked[0].location_id)] += line.quantity
+    pending = [plan for plan in plans if plan.sources]
+    while pending:
+        outcomes = inventory.allocate_each(
+            session, [_requests(sale, plan) for plan in pending], actor=actor
+        )
+        still = []
+        for plan, outcome in zip(pending, outcomes, strict=True):
+            if isinstance(outcome, InsufficientStock):
+                plan.tried += 1  # another sale took it meanwhile: try the next source
+                if plan.tried < len(plan.sources):
+                    still.append(plan)
+            else:
+                plan.allocations = outcome
+        pending = still
+    _write_purchases(session, sale, plans)
 
 
-def _purchase_for(session: Session, sale: Sale, source: Source, *, joins: bool) -> Purchase:
+def _write_purchases(session: Session, sale: Sale, plans: list[_Plan]) -> None:
+    """Put the allocated lines on purchase orders, numbered in line order; one INSERT for the
+    new orders and one for all their items."""
+    announced: list[tuple[Purchase, PurchaseEvent]] = []
+    created: list[Purchase] = []
+    added: dict[int, list[PurchaseItem]] = defaultdict(list)  # by id() of the purchase
+    new_items: list[tuple[Purchase, PurchaseItem]] = []
+    for plan in plans:
+        item, variant = plan.line.item, plan.line.variant
+        if not plan.allocations:
+            item.problem = f"no source can supply {plan.line.quantity} of {variant.sku}"
+            continue
+        source = plan.source
+        splitting = strategy_for(source.vendor.order_splitting if source.vendor else None)
+        for allocation in plan.allocations:
+            purchase = _purchase_for(
+                sale,
+                source,
+                joins=splitting.joins_open_purchase(),
+                created=created,
+                announced=announced,
+            )
+            line = PurchaseItem(
+                sale_item_id=item.id,
+                variant_id=variant.id,
+                allocation_id=allocation.id,
+                name=item.name or variant.name,
+                quantity=allocation.quantity,
+                quantity_shipped=0,
+                quantity_cancelled=0,
+                cost_price=source.cost_price,
+            )
+            added[id(purchase)].append(line)
+            new_items.append((purchase, line))
+        item.problem = None
+    insert_all(session, created)
+    set_committed_value(sale, "purchases", [*sale.purchases, *created])
+    for purchase, line in new_items:
+        line.purchase_id = purchase.id
+    insert_all(session, [line for _, line in new_items])
+    touched = {id(purchase): purchase for purchase, _ in new_items}
+    for key, purchase in touched.items():
+        before = [] if purchase in created else list(purchase.items)
+        set_committed_value(purchase, "items", [*before, *added[key]])
+        refresh_purchase(purchase)
+    for purchase, event in announced:
+        events.purchase_changed(session, purchase.id, event)
+
+
+def _requests(sale: Sale, plan: _Plan) -> list[AllocationRequest]:
+    source = plan.source
+    splitting = strategy_for(source.vendor.order_splitting if source.vendor else None)
+    return [
+        AllocationRequest(
+            plan.line.variant.id,
+            source.location_id,
+            units,
+            sale_id=sale.id,
+            sale_item_id=plan.line.item.id,
+            field=plan.line.field,
+        )
+        for units in splitting.parcels(plan.line.quantity)
+    ]
+
+
+def _purchase_for(
+    sale: Sale,
+    source: Source,
+    *,
+    joins: bool,
+    created: list[Purchase],
+    announced: list[tuple[Purchase, PurchaseEvent]],
+) -> Purchase:
+    """The open purchase order of this source to join, or a new one (in `created`)."""
     vendor_id = source.vendor.id if source.vendor else None
     if joins:
-        for purchase in sale.purchases:
+        for purchase in [*sale.purchases, *created]:
             if (
                 purchase.dropship_provider_id == vendor_id
                 and purchase.warehouse_id == source.warehouse_id
@@ -94,7 +215,7 @@ def _purchase_for(session: Session, sale: Sale, source: Source, *, joins: bool) 
                 and purchase.cancellation_status != CancellationStatus.full
             ):
                 if purchase.is_dropship:
-                    events.purchase_changed(session, purchase.id, "updated")
+                    announced.append((purchase, "updated"))
                 return purchase
     sale.last_purchase_number += 1
     purchase = Purchase(
@@ -103,12 +224,16 @@ def _purchase_for(session: Session, sale: Sale, source: Source, *, joins: bool) 
         warehouse_id=source.warehouse_id,
         external_reference=f"{sale.reference}-{sale.last_purchase_number:02d}",
         order_splitting=str(source.vendor.order_splitting) if source.vendor else "group",
+        inventory_status=PurchaseInventoryStatus.not_received,
+        cancellation_status=CancellationStatus.none,
+        last_fulfillment_number=0,
+        purchase_status_id=None,
+        order_splitting_key=None,
+        cancelled_at=None,
     )
-    session.add(purchase)
-    session.flush()
-    sale.purchases.append(purchase)
+    created.append(purchase)
     if purchase.is_dropship:
-        events.purchase_changed(session, purchase.id, "created")
+        announced.append((purchase, "created"))
     return purchase
 
 

@@ -5,6 +5,7 @@ vendors, then the vendor's `priority` (lower first), then the lowest cost price.
 don't ship to the order's country, or aren't accepted, are never candidates.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -53,45 +54,72 @@ class DefaultRouting:
 
 def candidate_sources(session: Session, variant: Variant, country: str | None) -> list[Source]:
     """Every location that may supply the variant to `country`, with what it has available."""
-    rows = session.execute(
-        select(InventoryLevel, Location)
-        .join(Location, Location.id == InventoryLevel.location_id)
-        .where(InventoryLevel.variant_id == variant.id)
-    ).all()
-    feed_ids = [loc.inventory_feed_id for _, loc in rows if loc.inventory_feed_id is not None]
-    feeds = {
-        feed.id: feed
-        for feed in session.scalars(select(InventoryFeed).where(InventoryFeed.id.in_(feed_ids)))
-    }
-    costs = dict(
-        session.execute(
-            select(InventoryFeedVariant.inventory_feed_id, InventoryFeedVariant.cost_price).where(
-                InventoryFeedVariant.variant_id == variant.id
-            )
-        ).all()
+    return candidate_sources_for(session, [variant], country)[variant.id]
+
+
+def candidate_sources_for(
+    session: Session, variants: Collection[Variant], country: str | None
+) -> dict[int, list[Source]]:
+    """`candidate_sources` of many variants in one statement: {variant id: sources}."""
+    by_id = {variant.id: variant for variant in variants}
+    found: dict[int, list[Source]] = {variant_id: [] for variant_id in by_id}
+    if not by_id:
+        return found
+    ids = sorted(by_id)
+    cost = (  # the feed item's cost; several items of one feed: the newest counts
+        select(InventoryFeedVariant.cost_price)
+        .where(
+            InventoryFeedVariant.inventory_feed_id == Location.inventory_feed_id,
+            InventoryFeedVariant.variant_id == InventoryLevel.variant_id,
+        )
+        .order_by(InventoryFeedVariant.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    sources = []
-    for level, location in rows:
-        if location.kind == LocationKind.warehouse:
-            sources.append(
+    rows = session.execute(
+        select(
+            InventoryLevel.variant_id,
+            InventoryLevel.available.label("available"),
+            Location.id.label("location_id"),
+            Location.kind,
+            Location.warehouse_id,
+            Location.inventory_feed_id,
+            InventoryFeed.enabled,
+            DropshipProvider,
+            cost.label("cost_price"),
+        )
+        .join(Location, Location.id == InventoryLevel.location_id)
+        .outerjoin(InventoryFeed, InventoryFeed.id == Location.inventory_feed_id)
+        .outerjoin(DropshipProvider, DropshipProvider.id == InventoryFeed.dropship_provider_id)
+        .where(InventoryLevel.variant_id.in_(ids))
+        .order_by(InventoryLevel.id)
+    ).all()
+    for row in rows:
+        variant = by_id[row.variant_id]
+        if row.kind == LocationKind.warehouse:
+            found[variant.id].append(
                 Source(
-                    location.id,
-                    level.available,
-                    warehouse_id=location.warehouse_id,
+                    row.location_id,
+                    row.available,
+                    warehouse_id=row.warehouse_id,
                     cost_price=variant.cost_price,
                 )
             )
             continue
-        feed = feeds.get(location.inventory_feed_id or 0)
-        if feed is None or not feed.enabled:
+        vendor = row.DropshipProvider
+        if vendor is None or not row.enabled:
             continue
-        vendor = feed.dropship_provider
         if vendor.status != VendorStatus.accepted or not vendor.serves_country(country):
             continue
-        sources.append(
-            Source(location.id, level.available, vendor=vendor, cost_price=costs.get(feed.id))
+        found[variant.id].append(
+            Source(
+                row.location_id,
+                row.available,
+                vendor=vendor,
+                cost_price=row.cost_price,
+            )
         )
-    return sources
+    return found
 
 
 def default_strategy() -> RoutingStrategy:
