@@ -225,3 +225,11 @@ def test_delete_feed_zeroes_its_stock(client, feed):
     assert client.delete(f"/api/inventory-feeds/{feed['id']}.json").status_code == 204
     assert available(client, variant["id"]) == 0
     assert client.get(f"/api/inventory-feeds/{feed['id']}.json").status_code == 404
+
+
+def test_default_feed_name_fits_a_long_vendor_name(client):
+    """Found by schemathesis on PostgreSQL (which enforces VARCHAR lengths): a 500 before."""
+    vendor = client.post("/api/dropship-providers.json", json={"name": "V" * 255}).json()
+    created = client.post("/api/inventory-feeds.json", json={"dropshipProviderId": vendor["id"]})
+    assert created.status_code == 201, created.text
+    assert created.json()["name"] == "V" * 245 + " inventory"

@@ -10,6 +10,8 @@ from dropwire.core.db import Base, IdMixin, TimestampMixin
 from dropwire.core.time import utcnow
 from dropwire.vendors.models import DropshipProvider
 
+NAME_LENGTH = 255
+
 
 class ResourceType(StrEnum):
     webhook = "webhook"  # pushed to us (parse-webhook, async batches)
@@ -60,7 +62,7 @@ class InventoryFeed(IdMixin, TimestampMixin, Base):
     dropship_provider_id: Mapped[int] = mapped_column(
         ForeignKey("dropship_providers.id", ondelete="RESTRICT"), index=True
     )
-    name: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     resource_type: Mapped[ResourceType] = mapped_column(String(16), default=ResourceType.webhook)
     resource_location: Mapped[str | None] = mapped_column(String(2048))
     mapping: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

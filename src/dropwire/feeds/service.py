@@ -18,7 +18,13 @@ from dropwire.auth.service import digest
 from dropwire.core.errors import Conflict, Invalid
 from dropwire.feeds.connecting import connect
 from dropwire.feeds.items import feed_item, incoming
-from dropwire.feeds.models import FetchFrequency, InventoryFeed, InventoryFeedVariant, ResourceType
+from dropwire.feeds.models import (
+    NAME_LENGTH,
+    FetchFrequency,
+    InventoryFeed,
+    InventoryFeedVariant,
+    ResourceType,
+)
 from dropwire.feeds.pull.mapping import parse_mapping
 from dropwire.feeds.pull.schedule import schedule_feed, schedule_key
 from dropwire.feeds.schemas import FeedCreate, FeedUpdate, FeedVariantData, FeedVariantUpdate
@@ -50,7 +56,8 @@ def create_feed(session: Session, *, data: FeedCreate) -> InventoryFeed:
         )
     value, value_digest = _new_hash()
     fields: dict[str, Any] = data.model_dump(exclude_none=True)
-    fields.setdefault("name", f"{vendor.name} inventory")
+    suffix = " inventory"  # the default name fits the column however long the vendor's is
+    fields.setdefault("name", vendor.name[: NAME_LENGTH - len(suffix)] + suffix)
     feed = InventoryFeed(hash=value, hash_digest=value_digest, **fields)
     _check_pull_settings(feed)
     session.add(feed)
