@@ -11,7 +11,7 @@ from dropwire.channels.models import Channel
 from dropwire.channels.service import get_channel
 from dropwire.http.deps import AdminPrincipal, DbSession, PathId
 from dropwire.http.routing import UnitOfWorkRoute
-from dropwire.inventory.adjustments import adjust_at_warehouse
+from dropwire.inventory.adjustments import set_level
 from dropwire.inventory.schemas import ChannelSetLevel, InventoryAdjustmentRead
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Channels"])
@@ -114,12 +114,4 @@ def set_channel_variant_level(
     """Set-level by the channel's own id of the variant (its listing), or by SKU."""
     get_channel(session, channel_id)
     variant_id = channel_variant_id(session, channel_id, data.external_id, data.sku)
-    return adjust_at_warehouse(
-        session,
-        variant_id=variant_id,
-        warehouse_id=data.warehouse_id,
-        delta=None,
-        set_to=data.quantity,
-        reason=data.notes,
-        actor=principal.name,
-    )
+    return set_level(session, variant_id=variant_id, data=data, actor=principal.name)

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 from dropwire.inventory import detail, warehouses
 from dropwire.inventory.locations import location_for_warehouse
 from dropwire.inventory.models import MovementCause
-from dropwire.inventory.schemas import InventoryAdjustmentRead, InventoryMovementRead
+from dropwire.inventory.schemas import InventoryAdjustmentRead, InventoryMovementRead, SetLevel
 from dropwire.inventory.service import adjust_stocked
 
 
@@ -43,4 +43,19 @@ def adjust_at_warehouse(
         warehouse_id=warehouse.id,
         movement=InventoryMovementRead.model_validate(movement) if movement else None,
         level=level,
+    )
+
+
+def set_level(
+    session: Session, *, variant_id: int, data: SetLevel, actor: str
+) -> InventoryAdjustmentRead:
+    """Onport's set-level, by variant or by a channel's listing: stocked becomes the quantity."""
+    return adjust_at_warehouse(
+        session,
+        variant_id=variant_id,
+        warehouse_id=data.warehouse_id,
+        delta=None,
+        set_to=data.quantity,
+        reason=data.notes,
+        actor=actor,
     )

@@ -8,7 +8,7 @@ from dropwire.http.deps import AdminPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.inventory import detail, warehouses
-from dropwire.inventory.adjustments import adjust_at_warehouse
+from dropwire.inventory.adjustments import adjust_at_warehouse, set_level
 from dropwire.inventory.models import InventoryMovement, Warehouse
 from dropwire.inventory.schemas import (
     InventoryAdjustmentCreate,
@@ -87,15 +87,7 @@ def set_variant_level(
 ) -> InventoryAdjustmentRead:
     """Onport's way to set a variant's stocked units at a warehouse."""
     get_variant(session, variant_id)
-    return adjust_at_warehouse(
-        session,
-        variant_id=variant_id,
-        warehouse_id=data.warehouse_id,
-        delta=None,
-        set_to=data.quantity,
-        reason=data.notes,
-        actor=principal.name,
-    )
+    return set_level(session, variant_id=variant_id, data=data, actor=principal.name)
 
 
 @router.get("/inventory-movements.json", response_model=list[InventoryMovementRead])

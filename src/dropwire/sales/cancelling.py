@@ -5,8 +5,7 @@ from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import Variant
 from dropwire.core.errors import Invalid
-from dropwire.inventory import service as inventory
-from dropwire.inventory.models import Allocation, MovementCause
+from dropwire.inventory.models import Allocation
 from dropwire.sales.line_requests import lines_requested
 from dropwire.sales.models import (
     CancellationStatus,
@@ -14,7 +13,12 @@ from dropwire.sales.models import (
     Sale,
     SaleItem,
 )
-from dropwire.sales.purchasing import announce_cancellation, route, take_back_units
+from dropwire.sales.purchasing import (
+    announce_cancellation,
+    cancel_purchase_units,
+    route,
+    take_back_units,
+)
 from dropwire.sales.schemas import (
     CancelRequest,
     PurchaseCancel,
@@ -54,14 +58,7 @@ def cancel_purchase(
     )
     sale = purchase.sale
     for item, quantity in wanted:
-        inventory.release(
-            session,
-            allocation_id=item.allocation_id,
-            quantity=quantity,
-            cause=MovementCause.cancellation,
-            actor=actor,
-        )
-        item.quantity_cancelled += quantity
+        cancel_purchase_units(session, purchase_item=item, quantity=quantity, actor=actor)
         sale_item = session.get(SaleItem, item.sale_item_id)
         variant = session.get(Variant, item.variant_id) if item.variant_id else None
         if sale_item is None or variant is None:

@@ -250,14 +250,7 @@ def take_back_units(
         take = min(purchase_item.quantity_open, remaining)
         if take == 0:
             continue
-        inventory.release(
-            session,
-            allocation_id=purchase_item.allocation_id,
-            quantity=take,
-            cause=MovementCause.cancellation,
-            actor=actor,
-        )
-        purchase_item.quantity_cancelled += take
+        cancel_purchase_units(session, purchase_item=purchase_item, quantity=take, actor=actor)
         remaining -= take
         purchase = purchase_item.purchase
         refresh_purchase(purchase)
@@ -267,6 +260,20 @@ def take_back_units(
         events.lines_cancelled(session, item.sale_id)
     if item.quantity_open - (0 if cancel_units else quantity) <= 0:
         item.problem = None
+
+
+def cancel_purchase_units(
+    session: Session, *, purchase_item: PurchaseItem, quantity: int, actor: str | None
+) -> None:
+    """Units leave a purchase-order line cancelled: its allocation gives them back."""
+    inventory.release(
+        session,
+        allocation_id=purchase_item.allocation_id,
+        quantity=quantity,
+        cause=MovementCause.cancellation,
+        actor=actor,
+    )
+    purchase_item.quantity_cancelled += quantity
 
 
 def announce_cancellation(session: Session, purchase: Purchase) -> None:
