@@ -16,6 +16,7 @@ from dropwire.channels.catalog_endpoints import router as channel_catalog_router
 from dropwire.channels.endpoints import router as channels_router
 from dropwire.connectors.elasticpath.endpoints import router as elasticpath_router
 from dropwire.core.db import Database
+from dropwire.core.group_commit import GroupCommitter
 from dropwire.core.settings import Settings, get_settings
 from dropwire.delivery.endpoints import router as delivery_router
 from dropwire.feeds.endpoints import router as feeds_router
@@ -90,6 +91,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
         finally:
             if worker is not None:
                 worker.stop()
+            app.state.group_committer.stop()
             writer.stop()
 
     app = FastAPI(
@@ -103,6 +105,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.state.database = database
     app.state.settings = settings
     app.state.api_log_writer = writer
+    app.state.group_committer = GroupCommitter(database)  # the async accepts' commits
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     app.state.sign_in_throttle = SignInThrottle(settings)  # web sign-in and /auth/login
 

@@ -1,46 +1,132 @@
 """Accept async items durably, then apply each one as a job and log what became of it."""
 
 import hmac
+import threading
+import time
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, event, inspect
+from sqlalchemy.orm import Session, UOWTransaction
 
 from dropwire.apilog.models import ApiLog, Direction, LogStatus
 from dropwire.apilog.redaction import loggable, redact_text
+from dropwire.auth.service import digest
+from dropwire.channels.models import Channel, CustomChannel
 from dropwire.channels.service import custom_channel_by_hash
+from dropwire.core.db import call_after_commit
 from dropwire.core.errors import DomainError
+from dropwire.core.group_commit import Row
 from dropwire.core.schemas import input_report
 from dropwire.core.settings import get_settings
+from dropwire.core.time import utcnow
+from dropwire.feeds.models import InventoryFeed
 from dropwire.feeds.service import feed_by_hash
 from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of
 from dropwire.jobs import service as jobs
+from dropwire.jobs.models import Job, JobState
 from dropwire.jobs.registry import handler
 
 MAX_ITEMS = 50
+MAX_ATTEMPTS = 5
+Credentials = tuple[int, int | None]
+"""(owner id, channel id) of an authenticated hash: a custom channel's or an inventory feed's."""
 
 
-def authenticate(session: Session, owner: Owner, presented: str) -> tuple[int, int | None] | None:
-    """(owner id, channel id) for a valid hash of the right kind of owner, else None."""
+class OwnerCache:
+    """Recently authenticated hashes (by digest, never the value) → their owner.
+
+    Authenticating a hash is a read that decides whether anything is written, so it runs
+    before any write transaction, and most requests skip it: an entry lives `seconds`. This
+    process forgets every entry as soon as a feed or custom channel's hash, `enabled` flag or
+    existence changes (at its flush and again at its commit); another process sees such a change
+    within `seconds` (the TTL bounds the staleness: a rotated or deleted hash keeps working there
+    that long). Unknown hashes are not cached, so a new hash works at once everywhere.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[Owner, str], tuple[float, Credentials]] = {}
+        self._lock = threading.Lock()
+        self.generation = 0  # bumped by every invalidation; a lookup older than it is not kept
+
+    def get(self, owner: Owner, presented: str, seconds: float) -> Credentials | None:
+        if seconds <= 0:
+            return None
+        entry = self._entries.get((owner, digest(presented)))
+        if entry is None or entry[0] + seconds < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, owner: Owner, presented: str, found: Credentials, generation: int) -> None:
+        """Keep a lookup made at `generation`, unless an invalidation happened since."""
+        with self._lock:
+            if generation != self.generation:
+                return  # the row may have changed after our read: don't keep what we read
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[(owner, digest(presented))] = (time.monotonic(), found)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries.clear()
+
+
+OWNERS = OwnerCache()
+_WATCHED = {
+    InventoryFeed: ("hash_digest", "enabled"),
+    CustomChannel: ("webhook_hash_digest", "enabled"),
+    Channel: (),  # deleting a channel deletes its custom channel (ON DELETE CASCADE)
+}
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_changed_owners(session: Session, _flush: UOWTransaction) -> None:
+    """A flush that rotates, disables or deletes a hash's owner empties the cache now (so this
+    process stops trusting it) and again at commit (a lookup in between read the old row)."""
+    changed = any(isinstance(obj, tuple(_WATCHED)) for obj in session.deleted) or any(
+        any(inspect(obj).attrs[name].history.has_changes() for name in _WATCHED[type(obj)])
+        for obj in session.dirty
+        if type(obj) in _WATCHED
+    )
+    if changed:
+        OWNERS.invalidate()
+        call_after_commit(session, "inbound.owners", OWNERS.invalidate)
+
+
+def authenticate(session: Session, owner: Owner, presented: str) -> Credentials | None:
+    """(owner id, channel id) for a valid hash of the right kind of owner, else None.
+
+    Only reads: call it on a read session, before any write transaction. A hash found is kept
+    in `OWNERS` (the caller asks the cache first).
+    """
     if not presented:
         return None
+    generation = OWNERS.generation
+    found: Credentials
     if owner is Owner.custom_channel:
         custom = custom_channel_by_hash(session, presented)
         if custom is None or not hmac.compare_digest(
             custom.webhook_hash.encode(), presented.encode()
         ):
             return None
-        return custom.channel_id, custom.channel_id
-    feed = feed_by_hash(session, presented)
-    if feed is None or not hmac.compare_digest(feed.hash.encode(), presented.encode()):
-        return None
-    return feed.id, None
+        found = custom.channel_id, custom.channel_id
+    else:
+        feed = feed_by_hash(session, presented)
+        if feed is None or not hmac.compare_digest(feed.hash.encode(), presented.encode()):
+            return None
+        found = feed.id, None
+    OWNERS.put(owner, presented, found, generation)
+    return found
 
 
-def accept(
-    session: Session, kind: InboundKind, owner_id: int, items: list[dict[str, Any]], endpoint: str
-) -> int:
-    """Queue the items in the caller's transaction (so a 200 means it is stored).
+def _planned(
+    session: Session, kind: InboundKind, owner_id: int, items: list[Any], endpoint: str
+) -> list[dict[str, Any]]:
+    """The jobs a request queues (kind, payload, priority, ordering key). Only reads: whether
+    an item creates its record decides its priority (new records go first).
 
     A kind with a batch twin gets one job for the request; others one job per item.
     """
@@ -51,29 +137,65 @@ def accept(
             and kind.creates(session, owner_id, item)
             for item in items
         )
-        jobs.enqueue(
-            session,
-            kind.name,
-            {"ownerId": owner_id, "items": items, "endpoint": endpoint},
-            priority=jobs.PRIORITY_CREATE if creates else jobs.PRIORITY_UPDATE,
-            ordering_key=kind.owner_key(owner_id),
-            max_attempts=5,
-        )
-        return len(items)
+        payload = {"ownerId": owner_id, "items": items, "endpoint": endpoint}
+        return [_job(kind, payload, creates, kind.owner_key(owner_id))]
+    planned = []
     for index, item in enumerate(items):
         record = kind.record_key(owner_id, item) if isinstance(item, dict) else None
         creates = (
             isinstance(item, dict) and record is not None and kind.creates(session, owner_id, item)
         )
-        jobs.enqueue(
-            session,
-            kind.name,
-            {"ownerId": owner_id, "item": item, "endpoint": endpoint, "index": index},
-            priority=jobs.PRIORITY_CREATE if creates else jobs.PRIORITY_UPDATE,
-            ordering_key=record,
-            max_attempts=5,
-        )
+        payload = {"ownerId": owner_id, "item": item, "endpoint": endpoint, "index": index}
+        planned.append(_job(kind, payload, creates, record))
+    return planned
+
+
+def _job(
+    kind: InboundKind, payload: dict[str, Any], creates: bool, ordering_key: str | None
+) -> dict[str, Any]:
+    return {
+        "kind": kind.name,
+        "payload": payload,
+        "priority": jobs.PRIORITY_CREATE if creates else jobs.PRIORITY_UPDATE,
+        "ordering_key": ordering_key,
+    }
+
+
+def accept(
+    session: Session, kind: InboundKind, owner_id: int, items: list[Any], endpoint: str
+) -> int:
+    """Queue the items in the caller's transaction (so a 200 means it is stored)."""
+    for job in _planned(session, kind, owner_id, items, endpoint):
+        jobs.enqueue(session, **job, max_attempts=MAX_ATTEMPTS)
     return len(items)
+
+
+def accepted_rows(
+    session: Session, kind: InboundKind, owner_id: int, items: list[Any], endpoint: str
+) -> list[Row]:
+    """The job rows `accept` would add, for a group commit to insert with other requests' rows.
+
+    Only reads (`session` may be a read session). The rows are what `jobs.enqueue` stores for a
+    job without a dedupe key; whoever commits them must wake the workers after the commit.
+    """
+    now = utcnow()
+    table = Job.__table__
+    assert isinstance(table, Table)
+    return [
+        (
+            table,
+            {
+                **job,
+                "state": JobState.queued,
+                "attempts": 0,
+                "max_attempts": MAX_ATTEMPTS,
+                "run_at": now,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        for job in _planned(session, kind, owner_id, items, endpoint)
+    ]
 
 
 def _log(

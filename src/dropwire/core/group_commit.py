@@ -1,0 +1,187 @@
+"""Group commit: concurrent requests that only append rows share one transaction and one commit.
+
+A request hands the committer a plan (what it will append, decided with reads) and waits. One
+thread takes whatever has arrived — everything queued while the previous commit ran, then what
+arrives within `window` seconds, up to `max_entries` — runs the plans on one read session (no
+write slot or write transaction held), inserts all their rows in one write transaction (one
+multi-row insert per table), commits once, and only then resolves every waiting request.
+
+So each request is answered after its rows are durable, at the cost of one commit per group
+instead of one per request. A failed insert or commit fails every request of the group (nothing
+of it is stored: one transaction); a plan that raises fails only its own request.
+"""
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.orm import Session
+
+from dropwire.core.db import Database
+
+log = logging.getLogger("dropwire.group_commit")
+
+Row = tuple[Table, dict[str, Any]]
+Plan = Callable[[Session], Sequence[Row]]
+"""Given a read session, the rows a request appends (in order); raising refuses the request."""
+
+
+class GroupCommitFailed(Exception):
+    """The group's transaction failed: nothing of it was stored, the request may be retried."""
+
+
+@dataclass
+class _Entry:
+    plan: Plan
+    after_commit: Callable[[], None] | None
+    loop: asyncio.AbstractEventLoop
+    future: "asyncio.Future[None]"
+    rows: Sequence[Row] = field(default=())
+    error: BaseException | None = None
+
+
+_STOP = object()
+
+
+class GroupCommitter:
+    """One per process and database; its thread starts on first use and stops with `stop()`."""
+
+    def __init__(
+        self, database: Database, *, window: float = 0.001, max_entries: int = 256
+    ) -> None:
+        self.database = database
+        self.window = window
+        self.max_entries = max_entries
+        self._queue: queue.SimpleQueue[_Entry | object] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.groups = 0  # committed groups and entries, for the bench and tests
+        self.entries = 0
+
+    async def append(self, plan: Plan, *, after_commit: Callable[[], None] | None = None) -> None:
+        """Return once the plan's rows are committed; raise what its plan raised, or
+        `GroupCommitFailed` when the group's transaction failed."""
+        loop = asyncio.get_running_loop()
+        entry = _Entry(plan, after_commit, loop, loop.create_future())
+        self._ensure_running()
+        self._queue.put(entry)
+        await entry.future
+
+    def _ensure_running(self) -> None:
+        if self._thread is not None:
+            return
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        """Commit what is queued, then end the thread (a later `append` starts it again)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            if thread is not None:
+                self._queue.put(_STOP)
+                thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            group, stopping = self._gather(first)
+            try:
+                self._commit(group)
+            except BaseException as exc:  # never leave a request waiting for ever
+                log.exception("group commit crashed")
+                for entry in group:
+                    entry.error = entry.error or GroupCommitFailed(str(exc))
+                self._resolve(group)
+            if stopping:
+                return
+
+    def _gather(self, first: object) -> tuple[list[_Entry], bool]:
+        """`first` and what is queued behind it, waiting up to `window` for more."""
+        group = [first]
+        deadline = time.monotonic() + self.window
+        while len(group) < self.max_entries:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    item = self._queue.get(timeout=remaining)
+                except queue.Empty:
+                    break
+            if item is _STOP:
+                return [e for e in group if isinstance(e, _Entry)], True
+            group.append(item)
+        return [e for e in group if isinstance(e, _Entry)], False
+
+    def _commit(self, group: list[_Entry]) -> None:
+        try:
+            with self.database.session(write=False) as reading:
+                for entry in group:
+                    try:
+                        entry.rows = entry.plan(reading)
+                    except Exception as exc:  # this request's own refusal; the others go on
+                        entry.error = exc
+        except Exception as exc:  # the read session itself failed: so does every request
+            for entry in group:
+                entry.error = entry.error or GroupCommitFailed(str(exc))
+        ready = [entry for entry in group if entry.error is None]
+        if ready:
+            try:
+                self._insert(ready)
+            except Exception as exc:
+                log.warning("group commit of %d requests failed: %s", len(ready), exc)
+                for entry in ready:
+                    entry.error = GroupCommitFailed(str(exc))
+            else:
+                self.groups += 1
+                self.entries += len(ready)
+                callbacks = {e.after_commit for e in ready if e.after_commit is not None}
+                for callback in callbacks:
+                    try:
+                        callback()
+                    except Exception:
+                        log.exception("after-commit callback failed")
+        self._resolve(group)
+
+    def _insert(self, entries: list[_Entry]) -> None:
+        """Every entry's rows in one transaction: one executemany per table, in first-seen
+        table order (so a plan may append rows to a parent table before its children)."""
+        by_table: dict[Table, list[dict[str, Any]]] = {}
+        for entry in entries:
+            for table, values in entry.rows:
+                by_table.setdefault(table, []).append(values)
+        with self.database.transaction() as session:
+            for table, rows in by_table.items():
+                session.execute(insert(table), rows)
+
+    @staticmethod
+    def _resolve(group: list[_Entry]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Entry]] = {}
+        for entry in group:
+            by_loop.setdefault(entry.loop, []).append(entry)
+        for loop, entries in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_settle, entries)
+
+
+def _settle(entries: list[_Entry]) -> None:
+    for entry in entries:
+        if entry.future.done():  # the request was cancelled (its client went away)
+            continue
+        if entry.error is None:
+            entry.future.set_result(None)
+        else:
+            entry.future.set_exception(entry.error)
