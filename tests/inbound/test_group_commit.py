@@ -163,22 +163,23 @@ def group_keys(database: Database) -> list[str]:
         return sorted(session.scalars(select(Job.ordering_key).where(Job.kind == "test.group")))
 
 
+def rows_of(_reading: Session, keys: list[str]) -> list[list[Row]]:
+    return [job_rows(key) for key in keys]
+
+
 async def _blocked_then_grouped(
     committer: GroupCommitter, follower_keys: list[str]
 ) -> list[BaseException | None]:
-    """The first request's plan holds the committer until every other request has queued, so
-    those others are committed as one group (the first may take a few of them along)."""
+    """The first request's planner holds the committer until every other request has queued,
+    so those others are committed as one group (the first may take a few of them along)."""
     release = threading.Event()
 
-    def first(_reading: Session) -> list[Row]:
+    def first(reading: Session, keys: list[str]) -> list[list[Row]]:
         assert release.wait(10)
-        return job_rows("first")
+        return rows_of(reading, keys)
 
-    def follower(key: str):
-        return lambda _reading: job_rows(key)
-
-    waiting = [asyncio.ensure_future(committer.append(first))]
-    waiting += [asyncio.ensure_future(committer.append(follower(key))) for key in follower_keys]
+    waiting = [asyncio.ensure_future(committer.append(first, "first"))]
+    waiting += [asyncio.ensure_future(committer.append(rows_of, key)) for key in follower_keys]
     await asyncio.sleep(0)  # every append above has queued its entry
     release.set()
     outcomes = await asyncio.gather(*waiting, return_exceptions=True)
@@ -217,18 +218,16 @@ def test_one_refused_row_fails_its_whole_group_and_stores_none_of_it(database):
     assert len(stored) < len(keys)
 
 
-def test_a_refused_plan_fails_only_its_own_request(database):
+def test_a_refused_request_fails_alone(database):
     class Refused(Exception):
         pass
 
-    def refuse(_reading: Session) -> list[Row]:
-        raise Refused
+    def refuse_b(reading: Session, keys: list[str]) -> list[list[Row] | Exception]:
+        return [Refused() if key == "b" else job_rows(key) for key in keys]
 
     async def run(committer: GroupCommitter) -> list[object]:
         return await asyncio.gather(
-            committer.append(lambda _r: job_rows("a")),
-            committer.append(refuse),
-            committer.append(lambda _r: job_rows("b")),
+            *(committer.append(refuse_b, key) for key in ("a", "b", "c")),
             return_exceptions=True,
         )
 
@@ -239,4 +238,4 @@ def test_a_refused_plan_fails_only_its_own_request(database):
         committer.stop()
     assert outcomes[0] is None and outcomes[2] is None
     assert isinstance(outcomes[1], Refused)
-    assert group_keys(database) == ["a", "b"]
+    assert group_keys(database) == ["a", "c"]

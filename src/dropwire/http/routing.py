@@ -121,7 +121,8 @@ def _nothing_to_finish(request: Request) -> bool:
 
 
 def _logged_here(request: Request) -> bool:
-    return request.url.path.startswith(SYNC_API)  # async items are logged as they are applied
+    path: str = request.scope["path"]
+    return path.startswith(SYNC_API)  # async items are logged as they are applied
 
 
 def _finish_write(session: Session, request: Request, response: Response) -> None:

@@ -7,17 +7,18 @@ requests' jobs at once; the 200 leaves only after that commit. A request with an
 work instead, so its idempotency record commits with its jobs.
 """
 
+import asyncio
 import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from dropwire.auth.service import digest
 from dropwire.core.db import Database
 from dropwire.core.errors import DomainError, FieldProblem
-from dropwire.core.group_commit import GroupCommitFailed, GroupCommitter, Row
+from dropwire.core.group_commit import GroupCommitFailed, GroupCommitter
 from dropwire.core.schemas import unstorable_in
 from dropwire.core.settings import Settings
 from dropwire.http.errors import error_response
@@ -25,7 +26,7 @@ from dropwire.http.idempotency import CLAIM_KEY
 from dropwire.http.request_body import BODY_KEY
 from dropwire.http.routing import RETRY_AFTER_SECONDS, UnitOfWorkRoute, request_session
 from dropwire.inbound import service
-from dropwire.inbound.registry import KINDS, InboundKind
+from dropwire.inbound.registry import KINDS, InboundKind, Owner
 from dropwire.jobs import wakeup
 
 router = APIRouter(prefix="/webhooks", tags=["Async inbound API"], route_class=UnitOfWorkRoute)
@@ -67,6 +68,10 @@ def _items(raw: bytes, kind: InboundKind) -> list[Any]:
     return body
 
 
+_LOOKUPS: dict[tuple[asyncio.AbstractEventLoop, Owner, str], asyncio.Future[Any]] = {}
+"""Lookups in flight: concurrent requests with the same uncached hash share one."""
+
+
 async def _owner(request: Request, kind: InboundKind, presented: str) -> service.Credentials:
     """The hash's owner: cached, else read on a read session (no write slot, no write
     transaction); 401 for a missing or unknown hash."""
@@ -79,7 +84,12 @@ async def _owner(request: Request, kind: InboundKind, presented: str) -> service
             with database.session(write=False) as reading:
                 return service.authenticate(reading, kind.owner, presented)
 
-        found = await run_in_threadpool(look_up)
+        key = (asyncio.get_running_loop(), kind.owner, digest(presented))
+        lookup = _LOOKUPS.get(key)
+        if lookup is None:
+            lookup = _LOOKUPS[key] = asyncio.ensure_future(run_in_threadpool(look_up))
+            lookup.add_done_callback(lambda _done: _LOOKUPS.pop(key, None))
+        found = await asyncio.shield(lookup)  # one caller going away ends no one else's wait
     if found is None:
         raise Unauthorized
     return found
@@ -93,18 +103,16 @@ async def _accept(request: Request, kind_name: str) -> JSONResponse:
     owner_id = (await _owner(request, kind, presented))[0]
     raw: bytes = request.scope.get(BODY_KEY, b"") or await request.body()
     items = _items(raw, kind)
-    endpoint = request.url.path
+    endpoint: str = request.scope["path"]
     if request.scope.get(CLAIM_KEY) is not None:
         session = request_session(request)  # its route commits it, with the key's record
         await run_in_threadpool(service.accept, session, kind, owner_id, items, endpoint)
         return JSONResponse({"queued": len(items)})
 
-    def plan(reading: Session) -> list[Row]:
-        return service.accepted_rows(reading, kind, owner_id, items, endpoint)
-
     committer: GroupCommitter = request.app.state.group_committer
+    accepted = service.Accept(kind, owner_id, items, endpoint)
     try:
-        await committer.append(plan, after_commit=wakeup.notify)
+        await committer.append(service.accepted_rows, accepted, after_commit=wakeup.notify)
     except GroupCommitFailed:
         return error_response(
             503,

@@ -3,6 +3,8 @@
 import hmac
 import threading
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -122,31 +124,51 @@ def authenticate(session: Session, owner: Owner, presented: str) -> Credentials 
     return found
 
 
-def _planned(
-    session: Session, kind: InboundKind, owner_id: int, items: list[Any], endpoint: str
-) -> list[dict[str, Any]]:
-    """The jobs a request queues (kind, payload, priority, ordering key). Only reads: whether
-    an item creates its record decides its priority (new records go first).
+@dataclass(frozen=True)
+class Accept:
+    """One request's accepted items, waiting to be queued."""
+
+    kind: InboundKind
+    owner_id: int
+    items: list[Any]
+    endpoint: str
+
+
+def _creating(session: Session, accepts: list[Accept]) -> set[int]:
+    """The `id()`s of items that would create their record (new records are queued first):
+    one read per kind and owner, whatever the number of requests and items."""
+    named: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    kinds: dict[str, InboundKind] = {}
+    for accept in accepts:
+        kinds[accept.kind.name] = accept.kind
+        named.setdefault((accept.kind.name, accept.owner_id), []).extend(
+            item
+            for item in accept.items
+            if isinstance(item, dict) and accept.kind.record_key(accept.owner_id, item) is not None
+        )
+    creating: set[int] = set()
+    for (kind_name, owner_id), items in named.items():
+        if items:
+            flags = kinds[kind_name].creating(session, owner_id, items)
+            creating.update(id(item) for item, flag in zip(items, flags, strict=True) if flag)
+    return creating
+
+
+def _planned(accept: Accept, creating: set[int]) -> list[dict[str, Any]]:
+    """The jobs of a request (kind, payload, priority, ordering key).
 
     A kind with a batch twin gets one job for the request; others one job per item.
     """
+    kind, owner_id, items = accept.kind, accept.owner_id, accept.items
     if kind.apply_batch is not None and kind.owner_key is not None:
-        creates = any(
-            isinstance(item, dict)
-            and kind.record_key(owner_id, item) is not None
-            and kind.creates(session, owner_id, item)
-            for item in items
-        )
-        payload = {"ownerId": owner_id, "items": items, "endpoint": endpoint}
+        creates = any(id(item) in creating for item in items)
+        payload = {"ownerId": owner_id, "items": items, "endpoint": accept.endpoint}
         return [_job(kind, payload, creates, kind.owner_key(owner_id))]
     planned = []
     for index, item in enumerate(items):
         record = kind.record_key(owner_id, item) if isinstance(item, dict) else None
-        creates = (
-            isinstance(item, dict) and record is not None and kind.creates(session, owner_id, item)
-        )
-        payload = {"ownerId": owner_id, "item": item, "endpoint": endpoint, "index": index}
-        planned.append(_job(kind, payload, creates, record))
+        payload = {"ownerId": owner_id, "item": item, "endpoint": accept.endpoint, "index": index}
+        planned.append(_job(kind, payload, id(item) in creating, record))
     return planned
 
 
@@ -165,36 +187,33 @@ def accept(
     session: Session, kind: InboundKind, owner_id: int, items: list[Any], endpoint: str
 ) -> int:
     """Queue the items in the caller's transaction (so a 200 means it is stored)."""
-    for job in _planned(session, kind, owner_id, items, endpoint):
+    request = Accept(kind, owner_id, items, endpoint)
+    for job in _planned(request, _creating(session, [request])):
         jobs.enqueue(session, **job, max_attempts=MAX_ATTEMPTS)
     return len(items)
 
 
-def accepted_rows(
-    session: Session, kind: InboundKind, owner_id: int, items: list[Any], endpoint: str
-) -> list[Row]:
-    """The job rows `accept` would add, for a group commit to insert with other requests' rows.
+def accepted_rows(session: Session, accepts: list[Accept]) -> list[Sequence[Row]]:
+    """Per request, the job rows `accept` would add, for a group commit to insert at once.
 
-    Only reads (`session` may be a read session). The rows are what `jobs.enqueue` stores for a
-    job without a dedupe key; whoever commits them must wake the workers after the commit.
+    Only reads (`session` may be a read session): one query per kind and owner decides which
+    items create records. The rows are what `jobs.enqueue` stores for a job without a dedupe
+    key; whoever commits them must wake the workers after the commit.
     """
+    creating = _creating(session, accepts)
     now = utcnow()
     table = Job.__table__
     assert isinstance(table, Table)
+    fixed = {
+        "state": JobState.queued,
+        "attempts": 0,
+        "max_attempts": MAX_ATTEMPTS,
+        "run_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
     return [
-        (
-            table,
-            {
-                **job,
-                "state": JobState.queued,
-                "attempts": 0,
-                "max_attempts": MAX_ATTEMPTS,
-                "run_at": now,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-        for job in _planned(session, kind, owner_id, items, endpoint)
+        [(table, {**job, **fixed}) for job in _planned(request, creating)] for request in accepts
     ]
 
 
