@@ -270,14 +270,22 @@ def lag(url: str, webhook_hash: str, seconds: float) -> None:
     )
 
 
+def reset(url: str) -> None:
+    """An empty, migrated database (SQLite: a new file)."""
+    if url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+    fresh_database(url)
+
+
 def run(url: str, args: argparse.Namespace, client: str) -> None:
     name = url.split(":")[0].split("+")[0]
-    fresh_database(url)
+    reset(url)
     webhook_hash = seed(url)
     print(f"{name}: accepting, {client} -t2 -c32, {args.seconds:.0f} s each")
     accept_rates(url, webhook_hash, args.seconds, client)
     if args.lag_seconds > 0:
-        fresh_database(url)  # the lag is measured on an empty queue
+        reset(url)  # the lag is measured on an empty queue
         webhook_hash = seed(url)
         print(f"{name}: accept → applied at a sustained 200 req/s, in-process worker (2 threads)")
         lag(url, webhook_hash, args.lag_seconds)
