@@ -239,3 +239,18 @@ def test_a_refused_request_fails_alone(database):
     assert outcomes[0] is None and outcomes[2] is None
     assert isinstance(outcomes[1], Refused)
     assert group_keys(database) == ["a", "c"]
+
+
+def test_a_hash_is_checked_without_waiting_for_a_writer(live_server, shop, database):
+    """Authentication only reads: while another transaction holds the database for writing
+    (SQLite: the process's write slot; PostgreSQL: the jobs table locked), a wrong hash is
+    still refused at once instead of waiting behind it."""
+    headers = {"jetti-webhook-hash": "not-a-hash", "content-type": "application/json"}
+    with database.transaction() as holding:
+        if database.dialect == "postgresql":
+            holding.execute(text("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE"))
+        else:
+            holding.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: the write slot is ours
+        with httpx.Client(base_url=live_server, timeout=10) as http:
+            answer = http.post(SALE, content=sale("w-1"), headers=headers)
+    assert answer.status_code == 401
