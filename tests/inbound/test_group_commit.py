@@ -254,3 +254,20 @@ def test_a_hash_is_checked_without_waiting_for_a_writer(live_server, shop, datab
         with httpx.Client(base_url=live_server, timeout=10) as http:
             answer = http.post(SALE, content=sale("w-1"), headers=headers)
     assert answer.status_code == 401
+
+
+def test_an_idempotent_accept_commits_with_its_key_and_replays(live_client, shop, database):
+    """With an Idempotency-Key (a caller holding an API token) the request queues in its own
+    unit of work, so the key's record commits with the jobs: the retry replays, queues nothing."""
+    channel_id = int(str(shop["channelId"]))
+    headers = {
+        "jetti-webhook-hash": str(shop["webhookHash"]),
+        "content-type": "application/json",
+        "Idempotency-Key": "sale-i-1",
+    }
+    first = live_client.post(SALE, content=sale("i-1"), headers=headers)
+    again = live_client.post(SALE, content=sale("i-1"), headers=headers)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json() == {"queued": 1}
+    assert stored_sale_jobs(database, channel_id, "i-1") == 1
