@@ -264,7 +264,8 @@ def lag(url: str, webhook_hash: str, seconds: float) -> None:
         return f"{value:.0f} ms" if value != float("inf") else "not applied within 60 s"
 
     print(
-        f"  {sent.rps:.0f} req/s for {seconds:.0f} s ({sent.errors} errors): "
+        f"  {sent.rps:.0f} req/s for {seconds:.0f} s ({sent.errors} errors), answered in p50 "
+        f"{sent.percentile(50):.1f} ms, p99 {sent.percentile(99):.1f} ms; "
         f"{sum(k in applied for k in accepted)}/{len(accepted)} applied; "
         f"accept→applied p50 {at(0.5)}, p99 {at(0.99)}"
     )
