@@ -10,7 +10,7 @@ from dropwire.core.db import Database
 from dropwire.core.settings import Settings
 from dropwire.http.app import create_app
 from dropwire.inbound.registry import Owner
-from dropwire.inbound.service import OWNERS, OwnerCache
+from dropwire.inbound.service import HASH_CACHE, HashCache
 
 SALE = "/webhooks/custom-channels/manual-sale.json"
 PARSE = "/webhooks/inventory-feeds/parse-webhooks.json"
@@ -47,7 +47,7 @@ def test_a_rotated_channel_hash_is_refused_at_once(cached):
     shop = cached.post("/api/custom-channels.json", json={"name": "Shop"}).json()
     old = shop["webhookHash"]
     assert push_sale(cached, old) == 200
-    assert OWNERS.get(Owner.custom_channel, old, TTL) == (shop["channelId"], shop["channelId"])
+    assert HASH_CACHE.get(Owner.custom_channel, old, TTL) == (shop["channelId"], shop["channelId"])
     rotated = cached.post(f"/api/custom-channels/{shop['id']}/rotate-hash.json").json()
     assert push_sale(cached, old) == 401
     assert push_sale(cached, rotated["webhookHash"]) == 200
@@ -63,7 +63,7 @@ def test_a_rotated_feed_hash_is_refused_at_once(cached, feed):
 
 def test_a_deleted_feeds_hash_is_refused_at_once(cached, feed):
     assert push_item(cached, str(feed["hash"])) == 200
-    assert OWNERS.get(Owner.inventory_feed, str(feed["hash"]), TTL) == (feed["id"], None)
+    assert HASH_CACHE.get(Owner.inventory_feed, str(feed["hash"]), TTL) == (feed["id"], None)
     assert cached.delete(f"/api/inventory-feeds/{feed['id']}.json").status_code == 204
     assert push_item(cached, str(feed["hash"])) == 401
 
@@ -72,7 +72,7 @@ def test_disabling_a_feed_forgets_its_hash(cached, feed):
     assert push_item(cached, str(feed["hash"])) == 200
     changed = cached.put(f"/api/inventory-feeds/{feed['id']}.json", json={"enabled": False})
     assert changed.status_code == 200, changed.text
-    assert OWNERS.get(Owner.inventory_feed, str(feed["hash"]), TTL) is None
+    assert HASH_CACHE.get(Owner.inventory_feed, str(feed["hash"]), TTL) is None
 
 
 def test_a_change_made_by_another_process_is_seen_within_the_ttl(cached, feed, database):
@@ -82,12 +82,12 @@ def test_a_change_made_by_another_process_is_seen_within_the_ttl(cached, feed, d
     with database.engine.begin() as connection:  # what another process's rotation stores
         connection.execute(text("UPDATE inventory_feeds SET hash = 'other', hash_digest = 'other'"))
     assert push_item(cached, old) == 200  # within the TTL: still trusted
-    assert OWNERS.get(Owner.inventory_feed, old, TTL) is not None
-    assert OWNERS.get(Owner.inventory_feed, old, 0) is None  # past it: looked up again
+    assert HASH_CACHE.get(Owner.inventory_feed, old, TTL) is not None
+    assert HASH_CACHE.get(Owner.inventory_feed, old, 0) is None  # past it: looked up again
 
 
 def test_a_lookup_that_raced_an_invalidation_is_not_kept():
-    cache = OwnerCache()
+    cache = HashCache()
     generation = cache.generation  # a lookup reads the row...
     cache.invalidate()  # ...while another request rotates the hash and commits
     cache.put(Owner.inventory_feed, "h", (1, None), generation)

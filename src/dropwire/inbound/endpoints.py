@@ -76,7 +76,7 @@ async def _owner(request: Request, kind: InboundKind, presented: str) -> service
     """The hash's owner: cached, else read on a read session (no write slot, no write
     transaction); 401 for a missing or unknown hash."""
     settings: Settings = request.app.state.settings
-    found = service.OWNERS.get(kind.owner, presented, settings.auth_cache_seconds)
+    found = service.HASH_CACHE.get(kind.owner, presented, settings.auth_cache_seconds)
     if found is None and presented:
         database: Database = request.app.state.database
 

@@ -35,7 +35,7 @@ Credentials = tuple[int, int | None]
 """(owner id, channel id) of an authenticated hash: a custom channel's or an inventory feed's."""
 
 
-class OwnerCache:
+class HashCache:
     """Recently authenticated hashes (by digest, never the value) → their owner.
 
     Authenticating a hash is a read that decides whether anything is written, so it runs
@@ -76,7 +76,7 @@ class OwnerCache:
             self._entries.clear()
 
 
-OWNERS = OwnerCache()
+HASH_CACHE = HashCache()
 _WATCHED = {
     InventoryFeed: ("hash_digest", "enabled"),
     CustomChannel: ("webhook_hash_digest", "enabled"),
@@ -94,19 +94,19 @@ def _forget_changed_owners(session: Session, _flush: UOWTransaction) -> None:
         if type(obj) in _WATCHED
     )
     if changed:
-        OWNERS.invalidate()
-        call_after_commit(session, "inbound.owners", OWNERS.invalidate)
+        HASH_CACHE.invalidate()
+        call_after_commit(session, "inbound.owners", HASH_CACHE.invalidate)
 
 
 def authenticate(session: Session, owner: Owner, presented: str) -> Credentials | None:
     """(owner id, channel id) for a valid hash of the right kind of owner, else None.
 
     Only reads: call it on a read session, before any write transaction. A hash found is kept
-    in `OWNERS` (the caller asks the cache first).
+    in `HASH_CACHE` (the caller asks the cache first).
     """
     if not presented:
         return None
-    generation = OWNERS.generation
+    generation = HASH_CACHE.generation
     found: Credentials
     if owner is Owner.custom_channel:
         custom = custom_channel_by_hash(session, presented)
@@ -120,7 +120,7 @@ def authenticate(session: Session, owner: Owner, presented: str) -> Credentials 
         if feed is None or not hmac.compare_digest(feed.hash.encode(), presented.encode()):
             return None
         found = feed.id, None
-    OWNERS.put(owner, presented, found, generation)
+    HASH_CACHE.put(owner, presented, found, generation)
     return found
 
 
