@@ -1,6 +1,8 @@
-"""The baseline: a bare FastAPI endpoint returning a constant list, no database, no middleware."""
+"""The baseline: bare FastAPI endpoints, no database, no middleware."""
 
-from fastapi import FastAPI
+import json
+
+from fastapi import FastAPI, Request
 
 app = FastAPI()
 PAYLOAD = [{"id": i, "name": f"Vendor {i}", "status": "accepted"} for i in range(20)]
@@ -19,3 +21,10 @@ def listing() -> list[dict[str, object]]:
 @app.post("/accept")
 def accept() -> dict[str, int]:
     return {"queued": 1}
+
+
+@app.post("/manual-sale")
+async def manual_sale(request: Request) -> dict[str, int]:
+    """Parses the body an async manual-sale carries, then does nothing with it."""
+    body = json.loads(await request.body())
+    return {"queued": 1 if isinstance(body, dict) else len(body)}

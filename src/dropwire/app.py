@@ -3,6 +3,7 @@
 It sits above every domain (it mounts their routers); no domain imports it.
 """
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +18,7 @@ from dropwire.channels.catalog_endpoints import router as channel_catalog_router
 from dropwire.channels.endpoints import router as channels_router
 from dropwire.connectors.elasticpath.endpoints import router as elasticpath_router
 from dropwire.core.db import Database
+from dropwire.core.group_commit import GroupCommitter
 from dropwire.core.settings import Settings
 from dropwire.delivery.endpoints import router as delivery_router
 from dropwire.feeds.endpoints import router as feeds_router
@@ -82,6 +84,10 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         with database.transaction() as session:
             ensure_default_warehouse(session)
+        # What exists now (modules, routes, metadata: most of the heap) lives as long as the
+        # app; out of the collector's generations, its walks stop re-scanning it. Measured on
+        # the async accept path: about a quarter less CPU per request.
+        gc.freeze()
         writer.start()
         worker = (
             Worker(
@@ -100,7 +106,9 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
         finally:
             if worker is not None:
                 worker.stop()
+            app.state.group_committer.stop()
             writer.stop()
+            gc.unfreeze()  # collectable again (a test process starts many apps)
 
     app = FastAPI(
         title="Dropwire",
@@ -113,14 +121,15 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.state.database = database
     app.state.settings = settings
     app.state.api_log_writer = writer
+    app.state.group_committer = GroupCommitter(database)  # the async accepts' commits
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     app.state.sign_in_throttle = SignInThrottle(settings)  # web sign-in and /auth/login
 
+    app.include_router(inbound_router)  # first: the hottest paths match without a long scan
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api")
     app.include_router(auth_router)  # Onport serves it beside /api, not under it
     app.include_router(auth_router, prefix="/api", include_in_schema=False)
-    app.include_router(inbound_router)
     app.include_router(elasticpath_router)
     app.include_router(health_router)
     install_web(app)

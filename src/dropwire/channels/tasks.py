@@ -7,9 +7,10 @@ from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import Variant
 from dropwire.channels import catalog_sync
+from dropwire.channels.models import Channel, CustomChannel
 from dropwire.channels.service import custom_channel_by_hash, get_channel
 from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of, register_owner
-from dropwire.inbound.service import register, same_secret
+from dropwire.inbound.service import register, same_secret, watch_credentials
 
 
 def _import_product(session: Session, channel_id: int, item: dict[str, Any]) -> Applied:
@@ -84,3 +85,5 @@ def _channel_by_hash(session: Session, presented: str) -> tuple[int, int | None]
 
 
 register_owner(Owner.custom_channel, _channel_by_hash)
+watch_credentials(CustomChannel, "webhook_hash_digest", "enabled")
+watch_credentials(Channel)  # deleting a channel deletes its custom channel (ON DELETE CASCADE)

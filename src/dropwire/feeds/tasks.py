@@ -3,7 +3,7 @@
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from dropwire.core.errors import NotFound
@@ -14,7 +14,7 @@ from dropwire.feeds.queries import feed_by_hash
 from dropwire.feeds.schemas import FeedVariantData
 from dropwire.feeds.upsert import Outcome
 from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of, register_owner
-from dropwire.inbound.service import register, same_secret
+from dropwire.inbound.service import register, same_secret, watch_credentials
 
 
 def _feed(session: Session, feed_id: int) -> InventoryFeed:
@@ -67,6 +67,22 @@ def _feed_variant_exists(session: Session, feed_id: int, item: dict[str, Any]) -
     )
 
 
+_KNOWN_FEED_VARIANTS = select(InventoryFeedVariant.external_id).where(
+    InventoryFeedVariant.inventory_feed_id == bindparam("feed_id"),
+    InventoryFeedVariant.external_id.in_(bindparam("external_ids", expanding=True)),
+)
+
+
+def _feed_variants_created(
+    session: Session, feed_id: int, items: list[dict[str, Any]]
+) -> list[bool]:
+    """Which items would create their feed variant: one query for all of them."""
+    external_ids = {e for item in items if (e := external_id_of(item)) is not None}
+    params = {"feed_id": feed_id, "external_ids": list(external_ids)}
+    known = set(session.scalars(_KNOWN_FEED_VARIANTS, params)) if external_ids else set()
+    return [external_id_of(item) not in known for item in items]
+
+
 register(
     InboundKind(
         name="inbound.parse_webhook",
@@ -76,6 +92,7 @@ register(
             f"feed-variant:{feed_id}:{external_id_of(item)}" if external_id_of(item) else None
         ),
         creates=lambda session, feed_id, item: not _feed_variant_exists(session, feed_id, item),
+        creates_all=_feed_variants_created,
         apply_batch=_parse_webhooks,
         owner_key=lambda feed_id: f"feed-batch:{feed_id}",
     )
@@ -90,3 +107,4 @@ def _feed_by_hash(session: Session, presented: str) -> tuple[int, int | None] | 
 
 
 register_owner(Owner.inventory_feed, _feed_by_hash)
+watch_credentials(InventoryFeed, "hash_digest", "enabled")

@@ -8,7 +8,7 @@ outside every middleware), with the request id as `errorId` and one log record.
 
 import json
 import logging
-import secrets
+import random
 import time
 from typing import Any
 
@@ -76,7 +76,9 @@ class ApiLogMiddleware:
             await self.app(scope, receive, send)
             return
         scope[STARTED_KEY] = time.perf_counter()
-        request_id = scope[REQUEST_ID_KEY] = secrets.token_hex(8)
+        # unique, not secret: `random` (reseeded in a forked child), not a read of the OS's entropy
+        # per request (that syscall was 7% of the async accept path's event-loop time)
+        request_id = scope[REQUEST_ID_KEY] = f"{random.getrandbits(64):016x}"
         status = 500
         started = False
         error_chunks: list[bytes] = []

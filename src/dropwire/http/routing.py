@@ -36,6 +36,7 @@ log = logging.getLogger("dropwire.http")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_STATE = "db_session"
+_OPENER_STATE = "db_session_opener"
 RETRY_AFTER_SECONDS = 1
 # SQLSTATEs of transient PostgreSQL failures: serialization, deadlock, lock timeout, shutdown.
 _TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03"}
@@ -74,10 +75,19 @@ def one_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def request_session(request: Request) -> Session:
-    """The session the route opened for this request."""
+    """The request's session, opened on first use by its route, which commits it."""
     session: Session | None = getattr(request.state, SESSION_STATE, None)
     if session is None:
-        raise RuntimeError(f"{request.url.path} is not served by a UnitOfWorkRoute")
+        opener: Callable[[], Session] | None = getattr(request.state, _OPENER_STATE, None)
+        if opener is None:
+            raise RuntimeError(f"{request.url.path} is not served by a UnitOfWorkRoute")
+        session = opener()
+        setattr(request.state, SESSION_STATE, session)
+    return session
+
+
+def _opened_session(request: Request) -> Session | None:
+    session: Session | None = getattr(request.state, SESSION_STATE, None)
     return session
 
 
@@ -100,12 +110,27 @@ def commit_failure(exc: Exception) -> Response:
     return error_response(500, "Internal server error: nothing was saved")
 
 
+def _nothing_to_finish(request: Request) -> bool:
+    """True when the endpoint never opened the session and no idempotency record or API-log
+    row is due: it wrote nothing (or committed on its own, like the group-committed accept)."""
+    return (
+        _opened_session(request) is None
+        and request.scope.get(CLAIM_KEY) is None
+        and not _logged_here(request)
+    )
+
+
+def _logged_here(request: Request) -> bool:
+    path: str = request.scope["path"]
+    return path.startswith(SYNC_API)  # async items are logged as they are applied
+
+
 def _finish_write(session: Session, request: Request, response: Response) -> None:
     """Add the idempotency record and the API-log row to the transaction, then commit."""
     claim = request.scope.get(CLAIM_KEY)
     if claim is not None:
         remember_in(session, claim, response, ignored_fields=ignored_header(request.scope))
-    logged = request.url.path.startswith(SYNC_API)  # async items are logged as they are applied
+    logged = _logged_here(request)
     if logged:
         session.execute(insert(ApiLog), [log_row(request.scope, response.status_code)])
     session.commit()
@@ -123,11 +148,10 @@ class UnitOfWorkRoute(APIRoute):
         async def run(request: Request) -> Response:
             database: Database = request.app.state.database
             write = request.method not in SAFE_METHODS
-            session = database.session(write=write)
-            setattr(request.state, SESSION_STATE, session)
+            setattr(request.state, _OPENER_STATE, functools.partial(database.session, write=write))
             try:
                 for check in early:
-                    await check(request, session)
+                    await check(request, request_session(request))
                 if json_nested_deeper_than(request.scope.get(BODY_KEY, b"")):
                     message = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
                     raise DomainError(message, [FieldProblem("body", message)], 422)
@@ -135,8 +159,12 @@ class UnitOfWorkRoute(APIRoute):
                 if not write:
                     return response
                 if response.status_code >= 400:
-                    await run_in_threadpool(session.rollback)
+                    if (opened := _opened_session(request)) is not None:
+                        await run_in_threadpool(opened.rollback)
                     return response
+                if _nothing_to_finish(request):
+                    return response
+                session = request_session(request)
                 try:
                     await run_in_threadpool(_finish_write, session, request, response)
                 except DomainError:
@@ -146,13 +174,14 @@ class UnitOfWorkRoute(APIRoute):
                     return commit_failure(exc)
                 return response
             except BaseException:
-                if write:
-                    await run_in_threadpool(session.rollback)
+                if write and (opened := _opened_session(request)) is not None:
+                    await run_in_threadpool(opened.rollback)
                 raise
             finally:
-                if write:
-                    await run_in_threadpool(session.close)
-                else:
-                    session.close()  # ends the read transaction: one quick round trip
+                if (opened := _opened_session(request)) is not None:
+                    if write:
+                        await run_in_threadpool(opened.close)
+                    else:
+                        opened.close()  # ends the read transaction: one quick round trip
 
         return run

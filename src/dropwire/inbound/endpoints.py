@@ -1,5 +1,13 @@
-"""The async inbound API (`jetti-webhook-hash`): check the envelope, queue durably, answer 200."""
+"""The async inbound API (`jetti-webhook-hash`): check the envelope, queue durably, answer 200.
 
+The hash is authenticated before anything is written (from a short-lived cache, else on a read
+session). The jobs are then appended through the process's group committer, which commits many
+requests' jobs at once; the 200 leaves only after that commit. A request with an
+`Idempotency-Key` (which only a caller with an API token can use here) queues in its own unit of
+work instead, so its idempotency record commits with its jobs.
+"""
+
+import asyncio
 import json
 from typing import Any
 
@@ -7,13 +15,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from dropwire.auth.service import digest
+from dropwire.core.db import Database
 from dropwire.core.errors import DomainError, FieldProblem
+from dropwire.core.group_commit import GroupCommitFailed, GroupCommitter
 from dropwire.core.schemas import unstorable_in
+from dropwire.core.settings import Settings
 from dropwire.http.errors import error_response
+from dropwire.http.idempotency import CLAIM_KEY
 from dropwire.http.request_body import BODY_KEY
-from dropwire.http.routing import UnitOfWorkRoute, request_session
+from dropwire.http.routing import RETRY_AFTER_SECONDS, UnitOfWorkRoute, request_session
 from dropwire.inbound import service
-from dropwire.inbound.registry import KINDS, InboundKind
+from dropwire.inbound.registry import KINDS, InboundKind, Owner
+from dropwire.jobs import wakeup
 
 router = APIRouter(prefix="/webhooks", tags=["Async inbound API"], route_class=UnitOfWorkRoute)
 
@@ -54,25 +68,58 @@ def _items(raw: bytes, kind: InboundKind) -> list[Any]:
     return body
 
 
+_LOOKUPS: dict[tuple[asyncio.AbstractEventLoop, Owner, str], asyncio.Future[Any]] = {}
+"""Lookups in flight: concurrent requests with the same uncached hash share one."""
+
+
+async def _owner(request: Request, kind: InboundKind, presented: str) -> service.Credentials:
+    """The hash's owner: cached, else read on a read session (no write slot, no write
+    transaction); 401 for a missing or unknown hash."""
+    settings: Settings = request.app.state.settings
+    found = service.HASH_CACHE.get(kind.owner, presented, settings.auth_cache_seconds)
+    if found is None and presented:
+        database: Database = request.app.state.database
+
+        def look_up() -> service.Credentials | None:
+            with database.session(write=False) as reading:
+                return service.authenticate(reading, kind.owner, presented)
+
+        key = (asyncio.get_running_loop(), kind.owner, digest(presented))
+        lookup = _LOOKUPS.get(key)
+        if lookup is None:
+            lookup = _LOOKUPS[key] = asyncio.ensure_future(run_in_threadpool(look_up))
+            lookup.add_done_callback(lambda _done: _LOOKUPS.pop(key, None))
+        found = await asyncio.shield(lookup)  # one caller going away ends no one else's wait
+    if found is None:
+        raise Unauthorized
+    return found
+
+
 async def _accept(request: Request, kind_name: str) -> JSONResponse:
     kind = KINDS.get(kind_name)
     if kind is None:
         return error_response(404, f"{kind_name} is not available on this server")
     presented = next((request.headers[h] for h in HASH_HEADERS if h in request.headers), "")
+    owner_id = (await _owner(request, kind, presented))[0]
     raw: bytes = request.scope.get(BODY_KEY, b"") or await request.body()
-    session = request_session(request)  # its route commits before the 200 leaves
+    items = _items(raw, kind)
+    endpoint: str = request.scope["path"]
+    if request.scope.get(CLAIM_KEY) is not None:
+        session = request_session(request)  # its route commits it, with the key's record
+        await run_in_threadpool(service.accept, session, kind, owner_id, items, endpoint)
+        return JSONResponse({"queued": len(items)})
 
-    def store() -> int:
-        owner = service.authenticate(session, kind.owner, presented)
-        if owner is None:
-            raise Unauthorized
-        items = _items(raw, kind)
-        return service.accept(session, kind, owner[0], items, request.url.path)
-
-    if not presented:
-        raise Unauthorized
-    queued = await run_in_threadpool(store)
-    return JSONResponse({"queued": queued})
+    committer: GroupCommitter = request.app.state.group_committer
+    accepted = service.Accept(kind, owner_id, items, endpoint)
+    try:
+        await committer.append(service.accepted_rows, accepted, after_commit=wakeup.notify)
+    except GroupCommitFailed:
+        return error_response(
+            503,
+            "The database could not store the items right now; nothing was queued, retry",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    return JSONResponse({"queued": len(items)})
 
 
 @router.post("/custom-channels/manual-sale.json")

@@ -31,6 +31,8 @@ class Applied:
 Apply = Callable[[Session, int, dict[str, Any]], Applied]
 RecordKey = Callable[[int, dict[str, Any]], str | None]
 Creates = Callable[[Session, int, dict[str, Any]], bool]
+# `creates` for many items with one query: per item, whether it would create its record
+CreatesAll = Callable[[Session, int, list[dict[str, Any]]], list[bool]]
 # A whole request at once (one job): per item, what became of it or the error that stopped it.
 ApplyBatch = Callable[[Session, int, list[dict[str, Any]]], list[Applied | Exception]]
 
@@ -47,6 +49,14 @@ class InboundKind:
     # the owner's earlier batches (`owner_key`) so updates of one record keep their order
     apply_batch: ApplyBatch | None = None
     owner_key: Callable[[int], str] | None = None
+    # set-based twin of `creates`, so a group of accepted requests decides priorities in one read
+    creates_all: CreatesAll | None = None
+
+    def creating(self, session: Session, owner_id: int, items: list[dict[str, Any]]) -> list[bool]:
+        """Per item (objects naming their record), whether it would create that record."""
+        if self.creates_all is not None:
+            return self.creates_all(session, owner_id, items)
+        return [self.creates(session, owner_id, item) for item in items]
 
 
 KINDS: dict[str, InboundKind] = {}

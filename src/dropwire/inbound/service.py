@@ -1,21 +1,99 @@
 """Accept async items durably, then apply each one as a job and log what became of it."""
 
 import hmac
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, event, inspect
+from sqlalchemy.orm import Session, UOWTransaction
 
 from dropwire.apilog.models import ApiLog, Direction, LogStatus
 from dropwire.apilog.redaction import loggable, redact_text
+from dropwire.auth.service import digest
 from dropwire.core.db import settings_of
 from dropwire.core.errors import DomainError
+from dropwire.core.group_commit import Row
 from dropwire.core.schemas import input_report
+from dropwire.core.time import utcnow
+from dropwire.core.unit_of_work import call_after_commit
 from dropwire.inbound.registry import KINDS, OWNERS, Applied, InboundKind, Owner, external_id_of
 from dropwire.jobs import service as jobs
+from dropwire.jobs.models import Job, JobState
 from dropwire.jobs.registry import handler
 
 MAX_ITEMS = 50
+MAX_ATTEMPTS = 5
+Credentials = tuple[int, int | None]
+"""(owner id, channel id) of an authenticated hash: a custom channel's or an inventory feed's."""
+
+
+class HashCache:
+    """Recently authenticated hashes (by digest, never the value) → their owner.
+
+    Authenticating a hash is a read that decides whether anything is written, so it runs
+    before any write transaction, and most requests skip it: an entry lives `seconds`. This
+    process forgets every entry as soon as a feed or custom channel's hash, `enabled` flag or
+    existence changes (at its flush and again at its commit); another process sees such a change
+    within `seconds` (the TTL bounds the staleness: a rotated or deleted hash keeps working there
+    that long). Unknown hashes are not cached, so a new hash works at once everywhere.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[Owner, str], tuple[float, Credentials]] = {}
+        self._lock = threading.Lock()
+        self.generation = 0  # bumped by every invalidation; a lookup older than it is not kept
+
+    def get(self, owner: Owner, presented: str, seconds: float) -> Credentials | None:
+        if seconds <= 0:
+            return None
+        entry = self._entries.get((owner, digest(presented)))
+        if entry is None or entry[0] + seconds < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, owner: Owner, presented: str, found: Credentials, generation: int) -> None:
+        """Keep a lookup made at `generation`, unless an invalidation happened since."""
+        with self._lock:
+            if generation != self.generation:
+                return  # the row may have changed after our read: don't keep what we read
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[(owner, digest(presented))] = (time.monotonic(), found)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries.clear()
+
+
+HASH_CACHE = HashCache()
+_WATCHED: dict[type, tuple[str, ...]] = {}
+
+
+def watch_credentials(model: type, *attributes: str) -> None:
+    """The package owning a hash names the rows (and columns) whose change or deletion must
+    make this process forget cached hashes: inbound reads no domain's tables itself."""
+    _WATCHED[model] = attributes
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_changed_owners(session: Session, _flush: UOWTransaction) -> None:
+    """A flush that rotates, disables or deletes a hash's owner empties the cache now (so this
+    process stops trusting it) and again at commit (a lookup in between read the old row)."""
+    changed = any(isinstance(obj, tuple(_WATCHED)) for obj in session.deleted) or any(
+        any(inspect(obj).attrs[name].history.has_changes() for name in _WATCHED[type(obj)])
+        for obj in session.dirty
+        if type(obj) in _WATCHED
+    )
+    if changed:
+        HASH_CACHE.invalidate()
+        call_after_commit(session, "inbound.owners", HASH_CACHE.invalidate)
 
 
 def register(kind: InboundKind) -> InboundKind:
@@ -30,51 +108,114 @@ def same_secret(stored: str, presented: str) -> bool:
     return hmac.compare_digest(stored.encode(), presented.encode())
 
 
-def authenticate(session: Session, owner: Owner, presented: str) -> tuple[int, int | None] | None:
-    """(owner id, channel id) for a valid hash of the right kind of owner, else None."""
+def authenticate(session: Session, owner: Owner, presented: str) -> Credentials | None:
+    """(owner id, channel id) for a valid hash of the right kind of owner, else None.
+
+    Only reads: call it on a read session, before any write transaction. A hash found is kept
+    in `HASH_CACHE` (the caller asks the cache first). The owner's package says how to find it
+    (`inbound.registry.register_owner`).
+    """
     lookup = OWNERS.get(owner)
     if not presented or lookup is None:
         return None
-    return lookup(session, presented)
+    generation = HASH_CACHE.generation
+    found = lookup(session, presented)
+    if found is not None:
+        HASH_CACHE.put(owner, presented, found, generation)
+    return found
 
 
-def accept(
-    session: Session, kind: InboundKind, owner_id: int, items: list[dict[str, Any]], endpoint: str
-) -> int:
-    """Queue the items in the caller's transaction (so a 200 means it is stored).
+@dataclass(frozen=True)
+class Accept:
+    """One request's accepted items, waiting to be queued."""
+
+    kind: InboundKind
+    owner_id: int
+    items: list[Any]
+    endpoint: str
+
+
+def _creating(session: Session, accepts: list[Accept]) -> set[int]:
+    """The `id()`s of items that would create their record (new records are queued first):
+    one read per kind and owner, whatever the number of requests and items."""
+    named: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    kinds: dict[str, InboundKind] = {}
+    for accept in accepts:
+        kinds[accept.kind.name] = accept.kind
+        named.setdefault((accept.kind.name, accept.owner_id), []).extend(
+            item
+            for item in accept.items
+            if isinstance(item, dict) and accept.kind.record_key(accept.owner_id, item) is not None
+        )
+    creating: set[int] = set()
+    for (kind_name, owner_id), items in named.items():
+        if items:
+            flags = kinds[kind_name].creating(session, owner_id, items)
+            creating.update(id(item) for item, flag in zip(items, flags, strict=True) if flag)
+    return creating
+
+
+def _planned(accept: Accept, creating: set[int]) -> list[dict[str, Any]]:
+    """The jobs of a request (kind, payload, priority, ordering key).
 
     A kind with a batch twin gets one job for the request; others one job per item.
     """
+    kind, owner_id, items = accept.kind, accept.owner_id, accept.items
     if kind.apply_batch is not None and kind.owner_key is not None:
-        creates = any(
-            isinstance(item, dict)
-            and kind.record_key(owner_id, item) is not None
-            and kind.creates(session, owner_id, item)
-            for item in items
-        )
-        jobs.enqueue(
-            session,
-            kind.name,
-            {"ownerId": owner_id, "items": items, "endpoint": endpoint},
-            priority=jobs.PRIORITY_CREATE if creates else jobs.PRIORITY_UPDATE,
-            ordering_key=kind.owner_key(owner_id),
-            max_attempts=5,
-        )
-        return len(items)
+        creates = any(id(item) in creating for item in items)
+        payload = {"ownerId": owner_id, "items": items, "endpoint": accept.endpoint}
+        return [_job(kind, payload, creates, kind.owner_key(owner_id))]
+    planned = []
     for index, item in enumerate(items):
         record = kind.record_key(owner_id, item) if isinstance(item, dict) else None
-        creates = (
-            isinstance(item, dict) and record is not None and kind.creates(session, owner_id, item)
-        )
-        jobs.enqueue(
-            session,
-            kind.name,
-            {"ownerId": owner_id, "item": item, "endpoint": endpoint, "index": index},
-            priority=jobs.PRIORITY_CREATE if creates else jobs.PRIORITY_UPDATE,
-            ordering_key=record,
-            max_attempts=5,
-        )
+        payload = {"ownerId": owner_id, "item": item, "endpoint": accept.endpoint, "index": index}
+        planned.append(_job(kind, payload, id(item) in creating, record))
+    return planned
+
+
+def _job(
+    kind: InboundKind, payload: dict[str, Any], creates: bool, ordering_key: str | None
+) -> dict[str, Any]:
+    return {
+        "kind": kind.name,
+        "payload": payload,
+        "priority": jobs.PRIORITY_CREATE if creates else jobs.PRIORITY_UPDATE,
+        "ordering_key": ordering_key,
+    }
+
+
+def accept(
+    session: Session, kind: InboundKind, owner_id: int, items: list[Any], endpoint: str
+) -> int:
+    """Queue the items in the caller's transaction (so a 200 means it is stored)."""
+    request = Accept(kind, owner_id, items, endpoint)
+    for job in _planned(request, _creating(session, [request])):
+        jobs.enqueue(session, **job, max_attempts=MAX_ATTEMPTS)
     return len(items)
+
+
+def accepted_rows(session: Session, accepts: list[Accept]) -> list[Sequence[Row]]:
+    """Per request, the job rows `accept` would add, for a group commit to insert at once.
+
+    Only reads (`session` may be a read session): one query per kind and owner decides which
+    items create records. The rows are what `jobs.enqueue` stores for a job without a dedupe
+    key; whoever commits them must wake the workers after the commit.
+    """
+    creating = _creating(session, accepts)
+    now = utcnow()
+    table = Job.__table__
+    assert isinstance(table, Table)
+    fixed = {
+        "state": JobState.queued,
+        "attempts": 0,
+        "max_attempts": MAX_ATTEMPTS,
+        "run_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return [
+        [(table, {**job, **fixed}) for job in _planned(request, creating)] for request in accepts
+    ]
 
 
 def _log(

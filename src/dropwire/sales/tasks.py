@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from dropwire.channels.service import get_channel
@@ -33,6 +33,20 @@ def _sale_exists(session: Session, channel_id: int, item: dict[str, Any]) -> boo
     )
 
 
+_KNOWN_SALES = select(Sale.external_id).where(
+    Sale.channel_id == bindparam("channel_id"),
+    Sale.external_id.in_(bindparam("external_ids", expanding=True)),
+)
+
+
+def _sales_created(session: Session, channel_id: int, items: list[dict[str, Any]]) -> list[bool]:
+    """Which items would create their sale: one query for all of them."""
+    external_ids = {e for item in items if (e := external_id_of(item)) is not None}
+    params = {"channel_id": channel_id, "external_ids": list(external_ids)}
+    known = set(session.scalars(_KNOWN_SALES, params)) if external_ids else set()
+    return [external_id_of(item) not in known for item in items]
+
+
 register(
     InboundKind(
         name="inbound.manual_sale",
@@ -42,6 +56,7 @@ register(
             f"sale:{channel_id}:{external_id_of(item)}" if external_id_of(item) else None
         ),
         creates=lambda session, channel_id, item: not _sale_exists(session, channel_id, item),
+        creates_all=_sales_created,
         batch=False,
     )
 )
