@@ -1,0 +1,182 @@
+"""The job queue's drain rate, side by side with PgQueuer on the same PostgreSQL server.
+
+    .venv/bin/pip install -e ".[bench]"        # PgQueuer: a bench-only extra
+    .venv/bin/python -m bench.bench_jobs [--jobs 20000] [--threads 2] [--batches 200]
+
+1. No-op jobs drained per second at batch 10 and 50, one worker process each: Dropwire on
+   PostgreSQL, PgQueuer on the same PostgreSQL server (its own database), Dropwire on SQLite.
+2. Async parse-webhooks items applied per second (requests of 50 items), on both databases.
+
+The machine has 2 shared cores: figures are approximate; compare sides of one run.
+"""
+
+import argparse
+import asyncio
+import tempfile
+import time
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from bench.common import ensure_pg_database, fresh_database, seed_feed
+from dropwire.core.db import Database
+from dropwire.core.time import utcnow
+from dropwire.jobs.models import UNFINISHED, Job
+from dropwire.jobs.registry import handler
+from dropwire.jobs.worker import Worker
+
+NOOP = "bench.noop"
+BATCHES = (10, 50)
+
+
+@handler(NOOP)
+def _noop(_session: Session, _payload: dict[str, Any]) -> None:
+    """Does nothing: the drain rate is the queue's own cost."""
+
+
+def _unfinished(database: Database, kind: str) -> int:
+    with database.session(write=False) as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(Job)
+                .where(Job.kind == kind, Job.state.in_(UNFINISHED))
+            )
+            or 0
+        )
+
+
+def _drain(database: Database, kind: str, threads: int, batch: int) -> float:
+    """Seconds a worker with `threads` threads takes to finish every queued job of `kind`."""
+    worker = Worker(database, threads=threads, poll_interval=0.01, batch=batch)
+    started = time.perf_counter()
+    worker.start()
+    try:
+        while _unfinished(database, kind):
+            time.sleep(0.01)
+        return time.perf_counter() - started
+    finally:
+        worker.stop()
+
+
+def dropwire_noop(url: str, jobs: int, threads: int, batch: int) -> float:
+    database = Database(url)
+    now = utcnow()
+    with database.transaction() as session:
+        session.execute(
+            insert(Job),
+            [
+                {
+                    "kind": NOOP,
+                    "payload": {"n": n},
+                    "priority": 100,
+                    "state": "queued",
+                    "attempts": 0,
+                    "max_attempts": 3,
+                    "run_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in range(jobs)
+            ],
+        )
+    seconds = _drain(database, NOOP, threads, batch)
+    database.dispose()
+    return jobs / seconds
+
+
+async def _pgqueuer(dsn: str, jobs: int, batch: int) -> float:
+    import psycopg
+    from pgqueuer.adapters.drivers.psycopg import PsycopgDriver
+    from pgqueuer.core.qm import QueueManager
+    from pgqueuer.models import Job as PgqJob
+    from pgqueuer.queries import Queries
+    from pgqueuer.types import QueueExecutionMode
+
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as connection:
+        queries = Queries(PsycopgDriver(connection))
+        if await queries.schema_is_installed():
+            await queries.uninstall()
+        await queries.install()
+        for start in range(0, jobs, 10_000):
+            size = min(10_000, jobs - start)
+            await queries.enqueue([NOOP] * size, [None] * size, [0] * size)
+
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as connection:
+        manager = QueueManager(Queries(PsycopgDriver(connection)))
+
+        @manager.entrypoint(NOOP)
+        async def _noop(_job: PgqJob) -> None:
+            return None
+
+        started = time.perf_counter()
+        await manager.run(batch_size=batch, mode=QueueExecutionMode.drain)
+        return jobs / (time.perf_counter() - started)
+
+
+def pgqueuer_noop(jobs: int, batch: int) -> float | None:
+    try:
+        import pgqueuer  # noqa: F401
+    except ImportError:
+        return None
+    ensure_pg_database("dropwire_bench_pgqueuer")
+    dsn = "host=127.0.0.1 user=postgres dbname=dropwire_bench_pgqueuer"
+    return asyncio.run(_pgqueuer(dsn, jobs, batch))
+
+
+def parse_webhooks(url: str, batches: int, threads: int, batch: int) -> float:
+    """Items/s applied when `batches` async requests of 50 items each are queued for one feed."""
+    from dropwire import tasks  # noqa: F401  (registers the inbound kinds)
+    from dropwire.inbound import service
+    from dropwire.inbound.registry import KINDS
+
+    feed_id, _hash = seed_feed(url)
+    kind = KINDS["inbound.parse_webhook"]
+    database = Database(url)
+    with database.transaction() as session:
+        for b in range(batches):
+            items = [
+                {
+                    "externalId": f"{batch}-{b}-{k}",
+                    "vendorSku": f"V{batch}-{b}-{k}",
+                    "inventoryQuantity": k,
+                }
+                for k in range(50)
+            ]
+            service.accept(session, kind, feed_id, items, "bench")
+    seconds = _drain(database, kind.name, threads, batch)
+    database.dispose()
+    return batches * 50 / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=20_000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batches", type=int, default=200, help="async requests of 50 items")
+    args = parser.parse_args()
+    pg = ensure_pg_database("dropwire_bench_jobs")
+    with tempfile.TemporaryDirectory() as tmp:
+        lite = f"sqlite:///{tmp}/bench.db"
+        for url in (pg, lite):
+            fresh_database(url)
+        print(f"no-op drain, {args.jobs:,} jobs, jobs/s (Dropwire: {args.threads} threads):")
+        for batch in BATCHES:
+            ours_pg = dropwire_noop(pg, args.jobs, args.threads, batch)
+            theirs = pgqueuer_noop(args.jobs, batch)
+            ours_lite = dropwire_noop(lite, args.jobs, args.threads, batch)
+            pgq = f"{theirs:8,.0f}" if theirs is not None else "  (pip install -e '.[bench]')"
+            print(
+                f"  batch {batch:>2}: Dropwire PostgreSQL {ours_pg:8,.0f} | PgQueuer PostgreSQL"
+                f" {pgq} | Dropwire SQLite {ours_lite:8,.0f}"
+            )
+        print(f"async parse-webhooks, {args.batches} requests of 50 items, items/s applied:")
+        for batch in BATCHES:
+            on_pg = parse_webhooks(pg, args.batches, args.threads, batch)
+            on_lite = parse_webhooks(lite, args.batches, args.threads, batch)
+            print(f"  batch {batch:>2}: PostgreSQL {on_pg:8,.0f} | SQLite {on_lite:8,.0f}")
+
+
+if __name__ == "__main__":
+    main()
