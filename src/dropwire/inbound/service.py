@@ -129,10 +129,21 @@ def register_job_handler(kind: InboundKind) -> None:
             problem = f"gave up after retries: {error}"
             _log(session, kind, payload, LogStatus.error, problem, external, item)
 
-    @handler(kind.name, on_dead=on_dead)
+    def run_all(session: Session, payloads: list[dict[str, Any]]) -> None:
+        """Several requests' jobs: one `apply_batch` per owner, their items in queue order."""
+        by_owner: dict[int, list[dict[str, Any]]] = {}
+        for payload in payloads:
+            if "items" in payload:
+                by_owner.setdefault(int(payload["ownerId"]), []).append(payload)
+            else:  # a job queued one item at a time (before requests became one job)
+                run(session, payload)
+        for owner_id, requests in by_owner.items():
+            _run_batch(session, kind, owner_id, requests)
+
+    @handler(kind.name, on_dead=on_dead, batch=run_all if kind.apply_batch else None)
     def run(session: Session, payload: dict[str, Any]) -> None:
         if "items" in payload:
-            _run_batch(session, kind, payload)
+            _run_batch(session, kind, int(payload["ownerId"]), [payload])
             return
         item = payload.get("item")
         if not isinstance(item, dict):
@@ -156,20 +167,20 @@ def register_job_handler(kind: InboundKind) -> None:
         _log(session, kind, payload, status, problem, applied.external_id or external)
 
 
-def _run_batch(session: Session, kind: InboundKind, payload: dict[str, Any]) -> None:
-    """Apply a request's items as one batch; every item gets its own API-log row."""
+def _run_batch(
+    session: Session, kind: InboundKind, owner_id: int, requests: list[dict[str, Any]]
+) -> None:
+    """Apply the items of one owner's requests, in order, as one batch; each item logged alone."""
     assert kind.apply_batch is not None
-    items: list[Any] = list(payload["items"])
-    objects = [item for item in items if isinstance(item, dict)]
+    entries = [(payload, item) for payload in requests for item in payload["items"]]
+    objects = [item for _, item in entries if isinstance(item, dict)]
     try:
         with session.begin_nested():
-            outcomes: list[Applied | Exception] = kind.apply_batch(
-                session, int(payload["ownerId"]), objects
-            )
+            outcomes: list[Applied | Exception] = kind.apply_batch(session, owner_id, objects)
     except DomainError as exc:  # the owner itself is unusable (e.g. the feed was deleted)
         outcomes = [exc] * len(objects)
     by_position = iter(outcomes)
-    for item in items:
+    for payload, item in entries:
         if not isinstance(item, dict):
             not_object = "each item must be a JSON object"
             _log(session, kind, payload, LogStatus.error, not_object, None, item)

@@ -1,12 +1,17 @@
 """The durable queue: enqueue in the caller's transaction, claim, run, retry, die, re-run.
 
 Claiming skips a job while an earlier job with the same ordering key is unfinished, so two
-updates of one record apply in the order they were accepted. On PostgreSQL, claims take rows
-with `FOR UPDATE SKIP LOCKED`, so any number of workers share the queue. A job's effects and its
-completion commit together: a worker killed mid-job leaves nothing half-done. Workers heartbeat
-by renewing the short leases of the jobs they hold, so a killed worker's jobs return to the queue
-within one lease (seconds), and at once when a process on the same host sees that the holder's
-process is gone.
+updates of one record apply in the order they were accepted; the one exception is a chain: a
+claim may take the jobs queued right behind a job it takes, of the same kind and key, when that
+kind applies batches, and they then run after it in the same batch. On PostgreSQL, claims take
+rows with `FOR UPDATE SKIP LOCKED`, so any number of workers share the queue.
+
+A worker runs its claimed batch in one transaction, each job in a savepoint: a failing job rolls
+back alone and its failure (retry with backoff, or dead) commits with the others' effects and
+completion. A worker killed mid-batch leaves nothing half-done; if the batch's transaction fails
+as a whole, its jobs run again one per transaction. Workers heartbeat by renewing the short
+leases of the jobs they hold, so a killed worker's jobs return to the queue within one lease
+(seconds), and at once when a process on the same host sees that the holder's process is gone.
 """
 
 import logging
@@ -14,10 +19,12 @@ import os
 import random
 import socket
 import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -85,10 +92,27 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A job this worker holds, with what running it needs."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    ordering_key: str | None
+
+
 def claim(
     database: Database, worker_id: str, limit: int = 10, lease: timedelta = LEASE
 ) -> list[int]:
     """Mark up to `limit` runnable jobs as running for this worker; returns their ids."""
+    return [job.id for job in claim_batch(database, worker_id, limit, lease)]
+
+
+def claim_batch(
+    database: Database, worker_id: str, limit: int = 10, lease: timedelta = LEASE
+) -> list[Claimed]:
+    """Mark up to `limit` runnable jobs as running for this worker, in the order to run them."""
     now = utcnow()
     with database.transaction() as session:
         session.execute(  # leases of killed workers run out: back to the queue
@@ -98,26 +122,228 @@ def claim(
             .execution_options(synchronize_session=False)
         )
         stmt = (
-            select(Job.id)
+            select(Job.id, Job.kind, Job.ordering_key)
             .where(Job.state == JobState.queued, Job.run_at <= now)
             .where(first_in_line(Job, "ordering_key", UNFINISHED))
             .order_by(Job.priority, Job.run_at, Job.id)
             .limit(limit)
         )
-        ids = list(session.scalars(skipping_locked(session, stmt)))
-        if ids:
-            session.execute(
-                update(Job)
-                .where(Job.id.in_(ids))
-                .values(
-                    state=JobState.running,
-                    locked_by=worker_id,
-                    lease_expires_at=now + lease,
-                    attempts=Job.attempts + 1,
-                )
-                .execution_options(synchronize_session=False)
+        heads = session.execute(skipping_locked(session, stmt)).all()
+        if not heads:
+            return []
+        followers = _chains(session, heads, limit - len(heads), now)
+        order = [i for head in heads for i in (head.id, *followers.get(head.id, ()))]
+        rows = session.execute(
+            update(Job)
+            .where(Job.id.in_(order))
+            .values(
+                state=JobState.running,
+                locked_by=worker_id,
+                lease_expires_at=now + lease,
+                attempts=Job.attempts + 1,
             )
-        return ids
+            .returning(Job.id, Job.kind, Job.payload, Job.ordering_key)
+            .execution_options(synchronize_session=False)
+        ).all()
+        by_id = {row.id: row for row in rows}
+        return [
+            Claimed(job_id, by_id[job_id].kind, by_id[job_id].payload, by_id[job_id].ordering_key)
+            for job_id in order
+            if job_id in by_id
+        ]
+
+
+def _chains(
+    session: Session, heads: Sequence[Row[int, str, str | None]], room: int, now: datetime
+) -> dict[int, list[int]]:
+    """For heads of batch-applied kinds: the jobs queued right behind each under its key.
+
+    Other claims cannot take these while their head is unfinished, so no lock is needed; the
+    chain stops at the first job that is not runnable now or is of another kind.
+    """
+    chained = {
+        head.ordering_key: head
+        for head in heads
+        if head.ordering_key is not None
+        and (kind := registry.kind(head.kind)) is not None
+        and kind.run_batch is not None
+    }
+    if not chained or room <= 0:
+        return {}
+    rows = session.execute(
+        select(Job.id, Job.kind, Job.ordering_key, Job.state, Job.run_at)
+        .where(Job.ordering_key.in_(chained), Job.state.in_(UNFINISHED))
+        .order_by(Job.ordering_key, Job.id)
+        .limit(room + len(chained))
+    ).all()
+    followers: dict[int, list[int]] = {}
+    stopped: set[str] = set()
+    for row in rows:
+        head = chained[row.ordering_key]
+        if row.id <= head.id or row.ordering_key in stopped:
+            continue
+        if row.state != JobState.queued or row.run_at > now or row.kind != head.kind:
+            stopped.add(row.ordering_key)
+            continue
+        followers.setdefault(head.id, []).append(row.id)
+        room -= 1
+        if room == 0:
+            break
+    return followers
+
+
+def run_batch(
+    database: Database, worker_id: str, jobs: Sequence[Claimed]
+) -> dict[int, JobState | None]:
+    """Run claimed jobs in one transaction, a savepoint each; returns each job's new state.
+
+    None: the job is no longer ours (our lease ran out and another worker has it).
+    """
+    if not jobs:
+        return {}
+    try:
+        with database.transaction() as session:
+            return _run_together(session, worker_id, jobs)
+    except Exception:
+        log.exception("a batch of %d jobs failed as a whole: running them one by one", len(jobs))
+    return _run_one_by_one(database, worker_id, jobs)
+
+
+def _describe(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(exc)).strip()[:4000]
+
+
+def _run_together(
+    session: Session, worker_id: str, jobs: Sequence[Claimed]
+) -> dict[int, JobState | None]:
+    ids = [job.id for job in jobs]
+    held = set(
+        session.scalars(
+            select(Job.id)
+            .where(Job.id.in_(ids), Job.state == JobState.running, Job.locked_by == worker_id)
+            .with_for_update()
+        )
+    )
+    states: dict[int, JobState | None] = dict.fromkeys(ids)
+    failed: dict[int, str] = {}
+    blocked: set[str] = set()  # keys whose earlier job failed here: later ones must wait
+
+    def one(job: Claimed) -> None:
+        kind = registry.kind(job.kind)
+        try:
+            if kind is None:
+                raise LookupError(f"no handler registered for job kind '{job.kind}'")
+            with session.begin_nested():
+                kind.run(session, dict(job.payload))
+        except Exception as exc:
+            failed[job.id] = _describe(exc)
+            log.warning("job %s failed: %s", job.id, failed[job.id])
+            if job.ordering_key is not None:
+                blocked.add(job.ordering_key)
+            return
+        states[job.id] = JobState.succeeded
+
+    for group in _groups([job for job in jobs if job.id in held]):
+        runnable = []
+        for job in group:
+            if job.ordering_key in blocked:
+                states[job.id] = JobState.queued
+            else:
+                runnable.append(job)
+        kind = registry.kind(runnable[0].kind) if runnable else None
+        if len(runnable) > 1 and kind is not None and kind.run_batch is not None:
+            try:
+                with session.begin_nested():
+                    kind.run_batch(session, [dict(job.payload) for job in runnable])
+            except Exception as exc:
+                log.warning(
+                    "a batch of %d %s jobs failed (%s): running them one by one",
+                    len(runnable),
+                    kind.name,
+                    _describe(exc),
+                )
+            else:
+                states.update(dict.fromkeys((job.id for job in runnable), JobState.succeeded))
+                continue
+        for job in runnable:
+            if job.ordering_key in blocked:
+                states[job.id] = JobState.queued
+            else:
+                one(job)
+
+    now = utcnow()
+    succeeded = [i for i in ids if states[i] is JobState.succeeded]
+    if succeeded:
+        session.execute(
+            update(Job)
+            .where(Job.id.in_(succeeded))
+            .values(
+                state=JobState.succeeded, finished_at=now, last_error=None, lease_expires_at=None
+            )
+            .execution_options(synchronize_session=False)
+        )
+    released = [i for i in ids if states[i] is JobState.queued]
+    if released:  # never ran: back in line behind the failed job, the attempt not counted
+        session.execute(
+            update(Job)
+            .where(Job.id.in_(released))
+            .values(
+                state=JobState.queued,
+                locked_by=None,
+                lease_expires_at=None,
+                attempts=Job.attempts - 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    for job_id, error in failed.items():
+        states[job_id] = _fail(session, job_id, error)
+    return states
+
+
+def _groups(jobs: Sequence[Claimed]) -> list[list[Claimed]]:
+    """Consecutive jobs of one batch-applied kind form a group; any other job is alone."""
+    groups: list[list[Claimed]] = []
+    for job in jobs:
+        kind = registry.kind(job.kind)
+        batched = kind is not None and kind.run_batch is not None
+        if batched and groups and groups[-1][0].kind == job.kind:
+            groups[-1].append(job)
+        else:
+            groups.append([job])
+    return groups
+
+
+def _run_one_by_one(
+    database: Database, worker_id: str, jobs: Sequence[Claimed]
+) -> dict[int, JobState | None]:
+    """After a failed batch: each job in its own transaction, a failed one holding back its key."""
+    states: dict[int, JobState | None] = {}
+    blocked: set[str] = set()
+    for job in jobs:
+        if job.ordering_key in blocked:
+            states[job.id] = _release(database, worker_id, job.id)
+            continue
+        states[job.id] = run(database, job.id, worker_id)
+        if states[job.id] is not JobState.succeeded and job.ordering_key is not None:
+            blocked.add(job.ordering_key)
+    return states
+
+
+def _release(database: Database, worker_id: str, job_id: int) -> JobState | None:
+    """Give a claimed job back to the queue unrun (its attempt not counted)."""
+    with database.transaction() as session:
+        result = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.running, Job.locked_by == worker_id)
+            .values(
+                state=JobState.queued,
+                locked_by=None,
+                lease_expires_at=None,
+                attempts=Job.attempts - 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return JobState.queued if getattr(result, "rowcount", 0) else None
 
 
 def run(database: Database, job_id: int, worker_id: str) -> JobState | None:
@@ -138,7 +364,7 @@ def run(database: Database, job_id: int, worker_id: str) -> JobState | None:
             job.lease_expires_at = None
             return JobState.succeeded
     except Exception as exc:
-        error = "".join(traceback.format_exception_only(exc)).strip()[:4000]
+        error = _describe(exc)
         log.warning("job %s failed: %s", job_id, error)
     return _record_failure(database, job_id, error or "failed")
 
@@ -146,9 +372,13 @@ def run(database: Database, job_id: int, worker_id: str) -> JobState | None:
 def heartbeat(database: Database, worker_prefix: str, lease: timedelta = LEASE) -> int:
     """Renew the leases of every job held by this worker's threads; returns how many."""
     with database.transaction() as session:
+        # rows a running batch has locked are safe from expiry anyway: don't wait for them
+        held = select(Job.id).where(
+            Job.state == JobState.running, Job.locked_by.startswith(worker_prefix)
+        )
         result = session.execute(
             update(Job)
-            .where(Job.state == JobState.running, Job.locked_by.startswith(worker_prefix))
+            .where(Job.id.in_(skipping_locked(session, held).scalar_subquery()))
             .values(lease_expires_at=utcnow() + lease)
             .execution_options(synchronize_session=False)
         )
@@ -191,33 +421,41 @@ def reclaim_orphans(database: Database) -> int:
 
 def _record_failure(database: Database, job_id: int, error: str) -> JobState | None:
     with database.transaction() as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            return None
-        job.last_error = error
-        job.locked_by = None
-        job.lease_expires_at = None
-        if job.attempts >= job.max_attempts:
-            job.state = JobState.dead
-            job.finished_at = utcnow()
-            kind = registry.kind(job.kind)
-            if kind is not None and kind.on_dead is not None:
-                kind.on_dead(session, dict(job.payload), error)
-        else:
-            job.state = JobState.queued
-            job.run_at = utcnow() + backoff(job.attempts)
-        return JobState(job.state)
+        return _fail(session, job_id, error)
 
 
-def run_pending(database: Database, worker_id: str = "inline", max_jobs: int | None = None) -> int:
-    """Drain every job runnable now, in queue order (for tests, the CLI and small setups)."""
+def _fail(session: Session, job_id: int, error: str) -> JobState | None:
+    """Back to the queue after a backoff, or dead (with the kind's hook) when out of attempts."""
+    job = session.get(Job, job_id)
+    if job is None:
+        return None
+    job.last_error = error
+    job.locked_by = None
+    job.lease_expires_at = None
+    if job.attempts >= job.max_attempts:
+        job.state = JobState.dead
+        job.finished_at = utcnow()
+        kind = registry.kind(job.kind)
+        if kind is not None and kind.on_dead is not None:
+            kind.on_dead(session, dict(job.payload), error)
+    else:
+        job.state = JobState.queued
+        job.run_at = utcnow() + backoff(job.attempts)
+    return JobState(job.state)
+
+
+def run_pending(
+    database: Database, worker_id: str = "inline", max_jobs: int | None = None, batch: int = 10
+) -> int:
+    """Drain every job runnable now, in queue order, in batches (tests, the CLI, small setups)."""
     done = 0
     while max_jobs is None or done < max_jobs:
-        ids = claim(database, worker_id, limit=1)
-        if not ids:
+        limit = batch if max_jobs is None else min(batch, max_jobs - done)
+        claimed = claim_batch(database, worker_id, limit)
+        if not claimed:
             return done
-        run(database, ids[0], worker_id)
-        done += 1
+        run_batch(database, worker_id, claimed)
+        done += len(claimed)
     return done
 
 

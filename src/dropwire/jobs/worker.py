@@ -1,4 +1,7 @@
-"""The worker loop: claim, run, sleep when idle. Threads in `dropwire serve`, processes anywhere."""
+"""The worker loop: claim a batch, run it in one transaction, sleep when idle.
+
+Threads in `dropwire serve`, processes anywhere.
+"""
 
 import logging
 import os
@@ -105,13 +108,15 @@ class Worker:
     def _loop(self, me: str) -> None:
         while not self._stop.is_set():
             try:
-                ids = service.claim(self.database, me, self.batch, self.lease)
+                claimed = service.claim_batch(self.database, me, self.batch, self.lease)
             except Exception:
                 log.exception("claiming jobs failed")
-                ids = []
-            for job_id in ids:
-                service.run(self.database, job_id, me)
-            done = len(ids)
+                claimed = []
+            try:
+                service.run_batch(self.database, me, claimed)
+            except Exception:  # the database is gone: the leases run out, the jobs run again
+                log.exception("running %d jobs failed", len(claimed))
+            done = len(claimed)
             for poller in POLLERS:
                 try:
                     done += poller(self.database)
