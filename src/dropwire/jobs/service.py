@@ -18,13 +18,16 @@ import logging
 import os
 import random
 import socket
+import time
 import traceback
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import ColumnElement, Connection, Row, Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -102,6 +105,16 @@ class Claimed:
     ordering_key: str | None
 
 
+class LeaseLost(Exception):
+    """Some of a batch's jobs are no longer this worker's: nothing of the batch may commit."""
+
+
+# The queue's hot statements work on the table (Core): the ORM adds nothing to them but time.
+JOBS = cast(Table, Job.__table__)
+# built once: the aliased subquery costs more to build than a whole claim costs to run
+FIRST_IN_LINE = first_in_line(Job, "ordering_key", UNFINISHED)
+
+
 def claim(
     database: Database, worker_id: str, limit: int = 10, lease: timedelta = LEASE
 ) -> list[int]:
@@ -114,47 +127,92 @@ def claim_batch(
 ) -> list[Claimed]:
     """Mark up to `limit` runnable jobs as running for this worker, in the order to run them."""
     now = utcnow()
-    with database.transaction() as session:
-        session.execute(  # leases of killed workers run out: back to the queue
-            update(Job)
-            .where(Job.state == JobState.running, Job.lease_expires_at < now)
-            .values(state=JobState.queued, locked_by=None, lease_expires_at=None)
-            .execution_options(synchronize_session=False)
-        )
-        stmt = (
-            select(Job.id, Job.kind, Job.ordering_key)
+    lease_until = now + lease
+    with _claiming(database) as connection:
+        if _requeue_due(database):
+            connection.execute(  # leases of killed workers run out: back to the queue
+                update(JOBS)
+                .where(JOBS.c.state == JobState.running, JOBS.c.lease_expires_at < now)
+                .values(state=JobState.queued, locked_by=None, lease_expires_at=None)
+            )
+        runnable = (
+            select(Job.id)
             .where(Job.state == JobState.queued, Job.run_at <= now)
-            .where(first_in_line(Job, "ordering_key", UNFINISHED))
+            .where(FIRST_IN_LINE)
             .order_by(Job.priority, Job.run_at, Job.id)
             .limit(limit)
         )
-        heads = session.execute(skipping_locked(session, stmt)).all()
-        if not heads:
-            return []
-        followers = _chains(session, heads, limit - len(heads), now)
-        order = [i for head in heads for i in (head.id, *followers.get(head.id, ()))]
-        rows = session.execute(
-            update(Job)
-            .where(Job.id.in_(order))
-            .values(
-                state=JobState.running,
-                locked_by=worker_id,
-                lease_expires_at=now + lease,
-                attempts=Job.attempts + 1,
-            )
-            .returning(Job.id, Job.kind, Job.payload, Job.ordering_key)
-            .execution_options(synchronize_session=False)
-        ).all()
-        by_id = {row.id: row for row in rows}
-        return [
-            Claimed(job_id, by_id[job_id].kind, by_id[job_id].payload, by_id[job_id].ordering_key)
-            for job_id in order
-            if job_id in by_id
-        ]
+        if database.dialect == "postgresql":  # other workers skip the rows this one takes
+            runnable = runnable.with_for_update(skip_locked=True)
+        picked = runnable.cte("picked").prefix_with("MATERIALIZED")
+        heads = _take(connection, JOBS.c.id.in_(select(picked.c.id)), worker_id, lease_until)
+        heads.sort(key=lambda row: (row.priority, row.run_at, row.id))
+        chains = _chains(connection, heads, limit - len(heads), now)
+        chained = [i for ids in chains.values() for i in ids]
+        taken = {}
+        if chained:
+            which = JOBS.c.id.in_(chained) & (JOBS.c.state == JobState.queued)
+            taken = {row.id: row for row in _take(connection, which, worker_id, lease_until)}
+        rows: list[Row[Any]] = []
+        for head in heads:
+            rows.append(head)
+            for job_id in chains.get(head.id, ()):
+                if job_id not in taken:
+                    break  # not expected (nothing else takes them): keep the order, stop here
+                rows.append(taken.pop(job_id))
+        if taken:
+            _give_back(connection, list(taken), worker_id)
+    if len(rows) < limit:  # the queue is short: look for expired leases on the next claim
+        _REQUEUED_AT.pop(database, None)
+    return [Claimed(row.id, row.kind, row.payload, row.ordering_key) for row in rows]
+
+
+@contextmanager
+def _claiming(database: Database) -> Iterator[Connection]:
+    """PostgreSQL: each claiming statement commits alone (each is safe alone), sparing the
+    BEGIN and COMMIT round trips; SQLite: one write transaction, which holds the write lock."""
+    if database.dialect == "postgresql":
+        with database.engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        with database.transaction() as session:
+            yield session.connection()
+
+
+REQUEUE_EVERY = 1.0  # seconds between looks for expired leases while claims come back full
+_REQUEUED_AT: "weakref.WeakKeyDictionary[Database, float]" = weakref.WeakKeyDictionary()
+
+
+def _requeue_due(database: Database) -> bool:
+    """Look for expired leases once a second while busy, and on any claim after a short one."""
+    now = time.monotonic()
+    if now - _REQUEUED_AT.get(database, -REQUEUE_EVERY) < REQUEUE_EVERY:
+        return False
+    _REQUEUED_AT[database] = now
+    return True
+
+
+def _take(
+    connection: Connection, which: ColumnElement[bool], worker_id: str, lease_until: datetime
+) -> list[Row[Any]]:
+    """Mark the jobs running for this worker (an attempt) and return what running them needs."""
+    c = JOBS.c
+    result = connection.execute(
+        update(JOBS)
+        .where(which)
+        .values(
+            state=JobState.running,
+            locked_by=worker_id,
+            lease_expires_at=lease_until,
+            attempts=c.attempts + 1,
+        )
+        .returning(c.id, c.kind, c.payload, c.ordering_key, c.priority, c.run_at)
+    )
+    return list(result.all())
 
 
 def _chains(
-    session: Session, heads: Sequence[Row[int, str, str | None]], room: int, now: datetime
+    connection: Connection, heads: Sequence[Row[Any]], room: int, now: datetime
 ) -> dict[int, list[int]]:
     """For heads of batch-applied kinds: the jobs queued right behind each under its key.
 
@@ -170,10 +228,11 @@ def _chains(
     }
     if not chained or room <= 0:
         return {}
-    rows = session.execute(
-        select(Job.id, Job.kind, Job.ordering_key, Job.state, Job.run_at)
-        .where(Job.ordering_key.in_(chained), Job.state.in_(UNFINISHED))
-        .order_by(Job.ordering_key, Job.id)
+    c = JOBS.c
+    rows = connection.execute(
+        select(c.id, c.kind, c.ordering_key, c.state, c.run_at)
+        .where(c.ordering_key.in_(chained), c.state.in_(UNFINISHED))
+        .order_by(c.ordering_key, c.id)
         .limit(room + len(chained))
     ).all()
     followers: dict[int, list[int]] = {}
@@ -197,13 +256,16 @@ def run_batch(
 ) -> dict[int, JobState | None]:
     """Run claimed jobs in one transaction, a savepoint each; returns each job's new state.
 
-    None: the job is no longer ours (our lease ran out and another worker has it).
+    None: the job is no longer ours (our lease ran out and another worker has it). If the
+    transaction fails as a whole, nothing of it commits and the jobs run one per transaction.
     """
     if not jobs:
         return {}
     try:
         with database.transaction() as session:
             return _run_together(session, worker_id, jobs)
+    except LeaseLost as exc:
+        log.warning("%s: running the batch's jobs one by one", exc)
     except Exception:
         log.exception("a batch of %d jobs failed as a whole: running them one by one", len(jobs))
     return _run_one_by_one(database, worker_id, jobs)
@@ -216,19 +278,19 @@ def _describe(exc: BaseException) -> str:
 def _run_together(
     session: Session, worker_id: str, jobs: Sequence[Claimed]
 ) -> dict[int, JobState | None]:
-    ids = [job.id for job in jobs]
-    held = set(
-        session.scalars(
-            select(Job.id)
-            .where(Job.id.in_(ids), Job.state == JobState.running, Job.locked_by == worker_id)
-            .with_for_update()
-        )
-    )
-    states: dict[int, JobState | None] = dict.fromkeys(ids)
+    """The handlers first, then the completions, each checking the job is still ours.
+
+    Checking at the end costs no extra round trip: until the completions take the rows' locks,
+    another worker could only have taken a job whose lease ran out, and then nothing commits.
+    """
+    states: dict[int, JobState | None] = {job.id: None for job in jobs}
     failed: dict[int, str] = {}
     blocked: set[str] = set()  # keys whose earlier job failed here: later ones must wait
 
     def one(job: Claimed) -> None:
+        if job.ordering_key in blocked:
+            states[job.id] = JobState.queued
+            return
         kind = registry.kind(job.kind)
         try:
             if kind is None:
@@ -243,60 +305,48 @@ def _run_together(
             return
         states[job.id] = JobState.succeeded
 
-    for group in _groups([job for job in jobs if job.id in held]):
-        runnable = []
-        for job in group:
-            if job.ordering_key in blocked:
-                states[job.id] = JobState.queued
-            else:
-                runnable.append(job)
-        kind = registry.kind(runnable[0].kind) if runnable else None
-        if len(runnable) > 1 and kind is not None and kind.run_batch is not None:
+    for group in _groups(jobs):
+        kind = registry.kind(group[0].kind)
+        if len(group) > 1 and kind is not None and kind.run_batch is not None:
             try:
                 with session.begin_nested():
-                    kind.run_batch(session, [dict(job.payload) for job in runnable])
+                    kind.run_batch(session, [dict(job.payload) for job in group])
             except Exception as exc:
                 log.warning(
-                    "a batch of %d %s jobs failed (%s): running them one by one",
-                    len(runnable),
+                    "%d %s jobs failed together (%s): running them one by one",
+                    len(group),
                     kind.name,
                     _describe(exc),
                 )
             else:
-                states.update(dict.fromkeys((job.id for job in runnable), JobState.succeeded))
+                states.update(dict.fromkeys((job.id for job in group), JobState.succeeded))
                 continue
-        for job in runnable:
-            if job.ordering_key in blocked:
-                states[job.id] = JobState.queued
-            else:
-                one(job)
+        for job in group:
+            one(job)
 
-    now = utcnow()
-    succeeded = [i for i in ids if states[i] is JobState.succeeded]
+    ours = (JOBS.c.state == JobState.running) & (JOBS.c.locked_by == worker_id)
+    succeeded = [i for i, state in states.items() if state is JobState.succeeded]
     if succeeded:
-        session.execute(
-            update(Job)
-            .where(Job.id.in_(succeeded))
+        done = session.execute(
+            update(JOBS)
+            .where(JOBS.c.id.in_(succeeded) & ours)
             .values(
-                state=JobState.succeeded, finished_at=now, last_error=None, lease_expires_at=None
-            )
-            .execution_options(synchronize_session=False)
-        )
-    released = [i for i in ids if states[i] is JobState.queued]
-    if released:  # never ran: back in line behind the failed job, the attempt not counted
-        session.execute(
-            update(Job)
-            .where(Job.id.in_(released))
-            .values(
-                state=JobState.queued,
-                locked_by=None,
+                state=JobState.succeeded,
+                finished_at=utcnow(),
+                last_error=None,
                 lease_expires_at=None,
-                attempts=Job.attempts - 1,
             )
-            .execution_options(synchronize_session=False)
-        )
+            .returning(JOBS.c.id)
+        ).all()
+        if len(done) != len(succeeded):
+            raise LeaseLost(f"{len(succeeded) - len(done)} jobs of a batch were taken over")
+    released = [i for i, state in states.items() if state is JobState.queued]
+    if released and _give_back(session.connection(), released, worker_id) != len(released):
+        raise LeaseLost("jobs held back behind a failed one were taken over")
     for job_id, error in failed.items():
-        states[job_id] = _fail(session, job_id, error)
+        states[job_id] = _fail(session, job_id, error, worker_id)
+        if states[job_id] is None:
+            raise LeaseLost(f"failed job {job_id} was taken over")
     return states
 
 
@@ -321,7 +371,9 @@ def _run_one_by_one(
     blocked: set[str] = set()
     for job in jobs:
         if job.ordering_key in blocked:
-            states[job.id] = _release(database, worker_id, job.id)
+            with database.transaction() as session:
+                given_back = _give_back(session.connection(), [job.id], worker_id)
+            states[job.id] = JobState.queued if given_back else None
             continue
         states[job.id] = run(database, job.id, worker_id)
         if states[job.id] is not JobState.succeeded and job.ordering_key is not None:
@@ -329,21 +381,23 @@ def _run_one_by_one(
     return states
 
 
-def _release(database: Database, worker_id: str, job_id: int) -> JobState | None:
-    """Give a claimed job back to the queue unrun (its attempt not counted)."""
-    with database.transaction() as session:
-        result = session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.state == JobState.running, Job.locked_by == worker_id)
-            .values(
-                state=JobState.queued,
-                locked_by=None,
-                lease_expires_at=None,
-                attempts=Job.attempts - 1,
-            )
-            .execution_options(synchronize_session=False)
+def _give_back(connection: Connection, job_ids: list[int], worker_id: str) -> int:
+    """Claimed jobs back to the queue unrun: the attempt their claim counted is taken back."""
+    result = connection.execute(
+        update(JOBS)
+        .where(
+            JOBS.c.id.in_(job_ids)
+            & (JOBS.c.state == JobState.running)
+            & (JOBS.c.locked_by == worker_id)
         )
-        return JobState.queued if getattr(result, "rowcount", 0) else None
+        .values(
+            state=JobState.queued,
+            locked_by=None,
+            lease_expires_at=None,
+            attempts=JOBS.c.attempts - 1,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def run(database: Database, job_id: int, worker_id: str) -> JobState | None:
@@ -366,7 +420,7 @@ def run(database: Database, job_id: int, worker_id: str) -> JobState | None:
     except Exception as exc:
         error = _describe(exc)
         log.warning("job %s failed: %s", job_id, error)
-    return _record_failure(database, job_id, error or "failed")
+    return _record_failure(database, job_id, error or "failed", worker_id)
 
 
 def heartbeat(database: Database, worker_prefix: str, lease: timedelta = LEASE) -> int:
@@ -419,15 +473,18 @@ def reclaim_orphans(database: Database) -> int:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _record_failure(database: Database, job_id: int, error: str) -> JobState | None:
+def _record_failure(database: Database, job_id: int, error: str, worker_id: str) -> JobState | None:
     with database.transaction() as session:
-        return _fail(session, job_id, error)
+        return _fail(session, job_id, error, worker_id)
 
 
-def _fail(session: Session, job_id: int, error: str) -> JobState | None:
-    """Back to the queue after a backoff, or dead (with the kind's hook) when out of attempts."""
-    job = session.get(Job, job_id)
-    if job is None:
+def _fail(session: Session, job_id: int, error: str, worker_id: str) -> JobState | None:
+    """Back to the queue after a backoff, or dead (with the kind's hook) when out of attempts.
+
+    None: the job is no longer this worker's (its lease ran out and another worker has it).
+    """
+    job = session.scalar(select(Job).where(Job.id == job_id).with_for_update())
+    if job is None or job.state != JobState.running or job.locked_by != worker_id:
         return None
     job.last_error = error
     job.locked_by = None
@@ -441,6 +498,7 @@ def _fail(session: Session, job_id: int, error: str) -> JobState | None:
     else:
         job.state = JobState.queued
         job.run_at = utcnow() + backoff(job.attempts)
+    session.flush()
     return JobState(job.state)
 
 
