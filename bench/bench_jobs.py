@@ -1,7 +1,7 @@
 """The job queue's drain rate, side by side with PgQueuer on the same PostgreSQL server.
 
     .venv/bin/pip install -e ".[bench]"        # PgQueuer: a bench-only extra
-    .venv/bin/python -m bench.bench_jobs [--jobs 20000] [--threads 2] [--batches 200]
+    .venv/bin/python -m bench.bench_jobs [--jobs 10000] [--threads 2] [--rounds 3] [--batches 200]
 
 1. No-op jobs drained per second at batch 10 and 50, one worker process each: Dropwire on
    PostgreSQL, PgQueuer on the same PostgreSQL server (its own database), Dropwire on SQLite.
@@ -12,6 +12,7 @@ The machine has 2 shared cores: figures are approximate; compare sides of one ru
 
 import argparse
 import asyncio
+import statistics
 import tempfile
 import time
 from typing import Any
@@ -150,10 +151,16 @@ def parse_webhooks(url: str, batches: int, threads: int, batch: int) -> float:
     return batches * 50 / seconds
 
 
+def _median(rates: list[float]) -> str:
+    """The median of the rounds, and their spread (the machine is shared: figures wander)."""
+    return f"{statistics.median(rates):8,.0f} ({min(rates):,.0f}-{max(rates):,.0f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--jobs", type=int, default=20_000)
+    parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3, help="sides alternate; medians shown")
     parser.add_argument("--batches", type=int, default=200, help="async requests of 50 items")
     args = parser.parse_args()
     pg = ensure_pg_database("dropwire_bench_jobs")
@@ -161,16 +168,24 @@ def main() -> None:
         lite = f"sqlite:///{tmp}/bench.db"
         for url in (pg, lite):
             fresh_database(url)
-        print(f"no-op drain, {args.jobs:,} jobs, jobs/s (Dropwire: {args.threads} threads):")
+        print(
+            f"no-op drain of {args.jobs:,} jobs, jobs/s, median of {args.rounds} alternating"
+            f" rounds (range); Dropwire: one worker, {args.threads} threads"
+        )
         for batch in BATCHES:
-            ours_pg = dropwire_noop(pg, args.jobs, args.threads, batch)
-            theirs = pgqueuer_noop(args.jobs, batch)
-            ours_lite = dropwire_noop(lite, args.jobs, args.threads, batch)
-            pgq = f"{theirs:8,.0f}" if theirs is not None else "  (pip install -e '.[bench]')"
-            print(
-                f"  batch {batch:>2}: Dropwire PostgreSQL {ours_pg:8,.0f} | PgQueuer PostgreSQL"
-                f" {pgq} | Dropwire SQLite {ours_lite:8,.0f}"
-            )
+            ours_pg: list[float] = []
+            theirs: list[float] = []
+            ours_lite: list[float] = []
+            for _ in range(args.rounds):
+                ours_pg.append(dropwire_noop(pg, args.jobs, args.threads, batch))
+                pgq = pgqueuer_noop(args.jobs, batch)
+                if pgq is not None:
+                    theirs.append(pgq)
+                ours_lite.append(dropwire_noop(lite, args.jobs, args.threads, batch))
+            pgq_text = _median(theirs) if theirs else "(pip install -e '.[bench]')"
+            print(f"  batch {batch:>2}: Dropwire PostgreSQL {_median(ours_pg)}")
+            print(f"            PgQueuer PostgreSQL {pgq_text}")
+            print(f"            Dropwire SQLite     {_median(ours_lite)}")
         print(f"async parse-webhooks, {args.batches} requests of 50 items, items/s applied:")
         for batch in BATCHES:
             on_pg = parse_webhooks(pg, args.batches, args.threads, batch)

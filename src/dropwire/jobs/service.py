@@ -123,12 +123,20 @@ def claim(
 
 
 def claim_batch(
-    database: Database, worker_id: str, limit: int = 10, lease: timedelta = LEASE
+    database: Database,
+    worker_id: str,
+    limit: int = 10,
+    lease: timedelta = LEASE,
+    *,
+    held: Connection | None = None,
 ) -> list[Claimed]:
-    """Mark up to `limit` runnable jobs as running for this worker, in the order to run them."""
+    """Mark up to `limit` runnable jobs as running for this worker, in the order to run them.
+
+    `held`: a PostgreSQL connection the worker keeps between rounds (see `held_connection`).
+    """
     now = utcnow()
     lease_until = now + lease
-    with _claiming(database) as connection:
+    with _claiming(database, held) as connection:
         if _requeue_due(database):
             connection.execute(  # leases of killed workers run out: back to the queue
                 update(JOBS)
@@ -168,15 +176,47 @@ def claim_batch(
 
 
 @contextmanager
-def _claiming(database: Database) -> Iterator[Connection]:
+def _claiming(database: Database, held: Connection | None) -> Iterator[Connection]:
     """PostgreSQL: each claiming statement commits alone (each is safe alone), sparing the
     BEGIN and COMMIT round trips; SQLite: one write transaction, which holds the write lock."""
-    if database.dialect == "postgresql":
+    if database.dialect != "postgresql":
+        with database.transaction() as session:
+            yield session.connection()
+    elif held is None:
         with database.engine.connect() as connection:
             yield connection.execution_options(isolation_level="AUTOCOMMIT")
     else:
-        with database.transaction() as session:
-            yield session.connection()
+        usual = held.default_isolation_level
+        held.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            yield held
+        finally:
+            held.commit()  # ends SQLAlchemy's bookkeeping only: each statement committed alone
+            held.execution_options(isolation_level=usual)
+
+
+@contextmanager
+def held_connection(database: Database) -> Iterator[Connection | None]:
+    """A worker thread's PostgreSQL connection for its rounds of claim and run.
+
+    Taking a connection from the pool pings it first: two round trips per round saved. SQLite
+    (None): its connections are in-process and its write lock is taken per transaction anyway.
+    """
+    if database.dialect != "postgresql":
+        yield None
+        return
+    with database.engine.connect() as connection:
+        yield connection
+
+
+@contextmanager
+def _write_session(database: Database, held: Connection | None) -> Iterator[Session]:
+    """`database.transaction()`, on the held connection when there is one."""
+    session = database.session(write=True)
+    if held is not None:
+        session.bind = held
+    with session, session.begin():
+        yield session
 
 
 REQUEUE_EVERY = 1.0  # seconds between looks for expired leases while claims come back full
@@ -252,7 +292,11 @@ def _chains(
 
 
 def run_batch(
-    database: Database, worker_id: str, jobs: Sequence[Claimed]
+    database: Database,
+    worker_id: str,
+    jobs: Sequence[Claimed],
+    *,
+    held: Connection | None = None,
 ) -> dict[int, JobState | None]:
     """Run claimed jobs in one transaction, a savepoint each; returns each job's new state.
 
@@ -262,7 +306,7 @@ def run_batch(
     if not jobs:
         return {}
     try:
-        with database.transaction() as session:
+        with _write_session(database, held) as session:
             return _run_together(session, worker_id, jobs)
     except LeaseLost as exc:
         log.warning("%s: running the batch's jobs one by one", exc)

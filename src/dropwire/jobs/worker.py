@@ -11,6 +11,8 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
+from sqlalchemy import Connection
+
 from dropwire.core.db import Database
 from dropwire.core.time import utcnow
 from dropwire.jobs import service, wakeup
@@ -108,14 +110,16 @@ class Worker:
     def _loop(self, me: str) -> None:
         while not self._stop.is_set():
             try:
-                claimed = service.claim_batch(self.database, me, self.batch, self.lease)
-            except Exception:
-                log.exception("claiming jobs failed")
-                claimed = []
-            try:
-                service.run_batch(self.database, me, claimed)
-            except Exception:  # the database is gone: the leases run out, the jobs run again
-                log.exception("running %d jobs failed", len(claimed))
+                with service.held_connection(self.database) as held:
+                    self._rounds(me, held)
+            except Exception:  # the database went away: a fresh connection after a pause
+                log.exception("worker %s lost its database connection", me)
+                self._stop.wait(self.poll_interval)
+
+    def _rounds(self, me: str, held: Connection | None) -> None:
+        while not self._stop.is_set():
+            claimed = service.claim_batch(self.database, me, self.batch, self.lease, held=held)
+            service.run_batch(self.database, me, claimed, held=held)
             done = len(claimed)
             for poller in POLLERS:
                 try:
