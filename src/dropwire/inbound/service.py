@@ -4,6 +4,7 @@ import hmac
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from dropwire.apilog.models import ApiLog, Direction, LogStatus
@@ -85,25 +86,35 @@ def _log(
     external_id: str | None,
     item: Any = None,
 ) -> None:
+    session.add(ApiLog(**_log_row(kind, payload, status, problem, external_id, item)))
+
+
+def _log_row(
+    kind: InboundKind,
+    payload: dict[str, Any],
+    status: LogStatus,
+    problem: str | None,
+    external_id: str | None,
+    item: Any = None,
+) -> dict[str, Any]:
+    """The API-log row of one async item: what became of it."""
     owner_id = int(payload["ownerId"])
     if item is None:
         item = payload.get("item")
     limit = get_settings().api_log_body_bytes
-    session.add(
-        ApiLog(
-            direction=Direction.inbound_async,
-            method="POST",
-            endpoint=str(payload.get("endpoint", ""))[:512],
-            status=status,
-            http_status=None,
-            problem=redact_text(problem) if problem else None,
-            payload=loggable(item, limit) if status is not LogStatus.success else None,
-            channel_id=owner_id if kind.owner is Owner.custom_channel else None,
-            inventory_feed_id=owner_id if kind.owner is Owner.inventory_feed else None,
-            external_id=external_id,
-            kind=kind.name,
-        )
-    )
+    return {
+        "direction": Direction.inbound_async,
+        "method": "POST",
+        "endpoint": str(payload.get("endpoint", ""))[:512],
+        "status": status,
+        "http_status": None,
+        "problem": redact_text(problem) if problem else None,
+        "payload": loggable(item, limit) if status is not LogStatus.success else None,
+        "channel_id": owner_id if kind.owner is Owner.custom_channel else None,
+        "inventory_feed_id": owner_id if kind.owner is Owner.inventory_feed else None,
+        "external_id": external_id,
+        "kind": kind.name,
+    }
 
 
 def _problem(exc: Exception) -> str:
@@ -180,16 +191,21 @@ def _run_batch(
     except DomainError as exc:  # the owner itself is unusable (e.g. the feed was deleted)
         outcomes = [exc] * len(objects)
     by_position = iter(outcomes)
+    rows: list[dict[str, Any]] = []
     for payload, item in entries:
         if not isinstance(item, dict):
             not_object = "each item must be a JSON object"
-            _log(session, kind, payload, LogStatus.error, not_object, None, item)
+            rows.append(_log_row(kind, payload, LogStatus.error, not_object, None, item))
             continue
         outcome = next(by_position)
         external = external_id_of(item)
         if isinstance(outcome, Exception):
-            _log(session, kind, payload, LogStatus.error, _problem(outcome), external, item)
+            failure = _problem(outcome)
+            rows.append(_log_row(kind, payload, LogStatus.error, failure, external, item))
             continue
         status = LogStatus.skipped if outcome.skipped else LogStatus.success
         problem = "unchanged: nothing to apply" if outcome.skipped else None
-        _log(session, kind, payload, status, problem, outcome.external_id or external, item)
+        external = outcome.external_id or external
+        rows.append(_log_row(kind, payload, status, problem, external, item))
+    if rows:  # one executemany: the ORM would build a statement per size of batch
+        session.execute(insert(ApiLog), rows)
