@@ -5,7 +5,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, exists
 from sqlalchemy.orm import Session, aliased
 
-S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+T = TypeVar("T")
 
 
 def first_in_line(model: Any, key: str, unfinished: tuple[str, ...]) -> ColumnElement[bool]:
@@ -23,7 +23,7 @@ def first_in_line(model: Any, key: str, unfinished: tuple[str, ...]) -> ColumnEl
     return first
 
 
-def skipping_locked(session: Session, stmt: S) -> S:
+def skipping_locked(session: Session, stmt: Select[T]) -> Select[T]:
     """On PostgreSQL, lock the claimed rows and skip those another worker is claiming."""
     if session.get_bind().dialect.name == "postgresql":
         return stmt.with_for_update(skip_locked=True)
