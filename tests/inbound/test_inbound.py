@@ -255,3 +255,34 @@ def test_the_in_process_worker_applies_items_within_seconds(database, settings, 
         while client.get("/api/inventory-feed-variants.json?where[externalId]=live").json() == []:
             assert time.monotonic() < deadline, "the in-process worker did not apply the item"
             time.sleep(0.05)
+
+
+def test_a_feeds_queued_requests_apply_together_in_order(anonymous, client, database, feed):
+    """One claim takes a feed's queued requests in order and applies their items as one batch;
+    every item is still logged on its own."""
+    for quantity in (1, 2, 3):
+        items = [
+            {"externalId": "x", "inventoryQuantity": quantity},
+            {"externalId": f"y{quantity}", "inventoryQuantity": quantity},
+        ]
+        post_items(anonymous, PARSE, items, feed["hash"])
+    claimed = jobs.claim_batch(database, "t", 10)
+    assert [[i["inventoryQuantity"] for i in job.payload["items"]] for job in claimed] == [
+        [1, 1],
+        [2, 2],
+        [3, 3],
+    ]
+    jobs.run_batch(database, "t", claimed)
+    x = client.get(
+        f"/api/inventory-feed-variants.json?where[externalId]=x&where[inventoryFeedId]={feed['id']}"
+    ).json()[0]
+    assert x["inventoryQuantity"] == 3
+    logs = client.get("/api/api-logs.json?where[direction]=inbound-async").json()
+    assert sorted((row["externalId"], row["status"]) for row in logs) == [
+        ("x", "success"),
+        ("x", "success"),
+        ("x", "success"),
+        ("y1", "success"),
+        ("y2", "success"),
+        ("y3", "success"),
+    ]

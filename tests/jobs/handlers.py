@@ -4,6 +4,7 @@ import os
 import time
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from dropwire.apilog.models import ApiLog, Direction, LogStatus
@@ -44,3 +45,37 @@ def flaky(session: Session, payload: dict[str, Any]) -> None:
     if FAILURES[key] <= payload["fail_times"]:
         raise RuntimeError(f"boom {FAILURES[key]}")
     session.add(Warehouse(name=key))
+
+
+BATCH_CALLS: list[list[str]] = []
+
+
+def _ordered_batch(session: Session, payloads: list[dict[str, Any]]) -> None:
+    """Set-based twin of `test.ordered`: fails whole when any payload asks to fail."""
+    BATCH_CALLS.append([payload["name"] for payload in payloads])
+    if any(payload.get("fail") for payload in payloads):
+        raise RuntimeError("a payload of the batch is bad")
+    session.add_all([Warehouse(name=payload["name"]) for payload in payloads])
+    session.flush()
+
+
+@handler("test.ordered", batch=_ordered_batch)
+def ordered(session: Session, payload: dict[str, Any]) -> None:
+    if payload.get("fail"):
+        raise RuntimeError(f"bad {payload['name']}")
+    session.add(Warehouse(name=payload["name"]))
+    session.flush()
+
+
+@handler("test.commit_fails")
+def commit_fails(session: Session, payload: dict[str, Any]) -> None:
+    """Writes a row whose deferred foreign key fails only when the transaction commits."""
+    session.add(Warehouse(name=payload["name"]))
+    session.execute(text("CREATE TEMP TABLE IF NOT EXISTS dw_parent (id INTEGER PRIMARY KEY)"))
+    session.execute(
+        text(
+            "CREATE TEMP TABLE IF NOT EXISTS dw_child (parent_id INTEGER"
+            " REFERENCES dw_parent (id) DEFERRABLE INITIALLY DEFERRED)"
+        )
+    )
+    session.execute(text("INSERT INTO dw_child (parent_id) VALUES (42)"))

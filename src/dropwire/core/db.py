@@ -1,7 +1,9 @@
 """Engine, sessions and the declarative base.
 
-SQLite runs in WAL mode with foreign keys on. Writers take the lock up front (`BEGIN IMMEDIATE`)
-so two writers never deadlock upgrading shared locks; readers use a deferred `BEGIN`.
+SQLite runs in WAL mode with foreign keys on and `synchronous=FULL`: a commit is on disk before
+it returns (NORMAL could lose the last commits on power loss). Writers take the lock up front
+(`BEGIN IMMEDIATE`) so two writers never deadlock upgrading shared locks; readers use a deferred
+`BEGIN`.
 """
 
 import threading
@@ -70,7 +72,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
     # SQLite has one writer at a time. Writers of this process queue on a lock instead of

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Table, event, inspect
+from sqlalchemy import Table, event, insert, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 
 from dropwire.apilog.models import ApiLog, Direction, LogStatus
@@ -227,25 +227,36 @@ def _log(
     external_id: str | None,
     item: Any = None,
 ) -> None:
+    session.add(ApiLog(**_log_row(session, kind, payload, status, problem, external_id, item)))
+
+
+def _log_row(
+    session: Session,
+    kind: InboundKind,
+    payload: dict[str, Any],
+    status: LogStatus,
+    problem: str | None,
+    external_id: str | None,
+    item: Any = None,
+) -> dict[str, Any]:
+    """The API-log row of one async item: what became of it."""
     owner_id = int(payload["ownerId"])
     if item is None:
         item = payload.get("item")
     limit = settings_of(session).api_log_body_bytes
-    session.add(
-        ApiLog(
-            direction=Direction.inbound_async,
-            method="POST",
-            endpoint=str(payload.get("endpoint", ""))[:512],
-            status=status,
-            http_status=None,
-            problem=redact_text(problem) if problem else None,
-            payload=loggable(item, limit) if status is not LogStatus.success else None,
-            channel_id=owner_id if kind.owner is Owner.custom_channel else None,
-            inventory_feed_id=owner_id if kind.owner is Owner.inventory_feed else None,
-            external_id=external_id,
-            kind=kind.name,
-        )
-    )
+    return {
+        "direction": Direction.inbound_async,
+        "method": "POST",
+        "endpoint": str(payload.get("endpoint", ""))[:512],
+        "status": status,
+        "http_status": None,
+        "problem": redact_text(problem) if problem else None,
+        "payload": loggable(item, limit) if status is not LogStatus.success else None,
+        "channel_id": owner_id if kind.owner is Owner.custom_channel else None,
+        "inventory_feed_id": owner_id if kind.owner is Owner.inventory_feed else None,
+        "external_id": external_id,
+        "kind": kind.name,
+    }
 
 
 def _problem(exc: Exception) -> str:
@@ -271,10 +282,21 @@ def register_job_handler(kind: InboundKind) -> None:
             problem = f"gave up after retries: {error}"
             _log(session, kind, payload, LogStatus.error, problem, external, item)
 
-    @handler(kind.name, on_dead=on_dead)
+    def run_all(session: Session, payloads: list[dict[str, Any]]) -> None:
+        """Several requests' jobs: one `apply_batch` per owner, their items in queue order."""
+        by_owner: dict[int, list[dict[str, Any]]] = {}
+        for payload in payloads:
+            if "items" in payload:
+                by_owner.setdefault(int(payload["ownerId"]), []).append(payload)
+            else:  # a job queued one item at a time (before requests became one job)
+                run(session, payload)
+        for owner_id, requests in by_owner.items():
+            _run_batch(session, kind, owner_id, requests)
+
+    @handler(kind.name, on_dead=on_dead, batch=run_all if kind.apply_batch else None)
     def run(session: Session, payload: dict[str, Any]) -> None:
         if "items" in payload:
-            _run_batch(session, kind, payload)
+            _run_batch(session, kind, int(payload["ownerId"]), [payload])
             return
         item = payload.get("item")
         if not isinstance(item, dict):
@@ -298,29 +320,34 @@ def register_job_handler(kind: InboundKind) -> None:
         _log(session, kind, payload, status, problem, applied.external_id or external)
 
 
-def _run_batch(session: Session, kind: InboundKind, payload: dict[str, Any]) -> None:
-    """Apply a request's items as one batch; every item gets its own API-log row."""
+def _run_batch(
+    session: Session, kind: InboundKind, owner_id: int, requests: list[dict[str, Any]]
+) -> None:
+    """Apply the items of one owner's requests, in order, as one batch; each item logged alone."""
     assert kind.apply_batch is not None
-    items: list[Any] = list(payload["items"])
-    objects = [item for item in items if isinstance(item, dict)]
+    entries = [(payload, item) for payload in requests for item in payload["items"]]
+    objects = [item for _, item in entries if isinstance(item, dict)]
     try:
         with session.begin_nested():
-            outcomes: list[Applied | Exception] = kind.apply_batch(
-                session, int(payload["ownerId"]), objects
-            )
+            outcomes: list[Applied | Exception] = kind.apply_batch(session, owner_id, objects)
     except DomainError as exc:  # the owner itself is unusable (e.g. the feed was deleted)
         outcomes = [exc] * len(objects)
     by_position = iter(outcomes)
-    for item in items:
+    rows: list[dict[str, Any]] = []
+    for payload, item in entries:
         if not isinstance(item, dict):
             not_object = "each item must be a JSON object"
-            _log(session, kind, payload, LogStatus.error, not_object, None, item)
+            rows.append(_log_row(session, kind, payload, LogStatus.error, not_object, None, item))
             continue
         outcome = next(by_position)
         external = external_id_of(item)
         if isinstance(outcome, Exception):
-            _log(session, kind, payload, LogStatus.error, _problem(outcome), external, item)
+            failure = _problem(outcome)
+            rows.append(_log_row(session, kind, payload, LogStatus.error, failure, external, item))
             continue
         status = LogStatus.skipped if outcome.skipped else LogStatus.success
         problem = "unchanged: nothing to apply" if outcome.skipped else None
-        _log(session, kind, payload, status, problem, outcome.external_id or external, item)
+        external = outcome.external_id or external
+        rows.append(_log_row(session, kind, payload, status, problem, external, item))
+    if rows:  # one executemany: the ORM would build a statement per size of batch
+        session.execute(insert(ApiLog), rows)

@@ -1,23 +1,33 @@
 """The durable queue: enqueue in the caller's transaction, claim, run, retry, die, re-run.
 
 Claiming skips a job while an earlier job with the same ordering key is unfinished, so two
-updates of one record apply in the order they were accepted. On PostgreSQL, claims take rows
-with `FOR UPDATE SKIP LOCKED`, so any number of workers share the queue. A job's effects and its
-completion commit together: a worker killed mid-job leaves nothing half-done. Workers heartbeat
-by renewing the short leases of the jobs they hold, so a killed worker's jobs return to the queue
-within one lease (seconds), and at once when a process on the same host sees that the holder's
-process is gone.
+updates of one record apply in the order they were accepted; the one exception is a chain: a
+claim may take the jobs queued right behind a job it takes, of the same kind and key, when that
+kind applies batches, and they then run after it in the same batch. On PostgreSQL, claims take
+rows with `FOR UPDATE SKIP LOCKED`, so any number of workers share the queue.
+
+A worker runs its claimed batch in one transaction, each job in a savepoint: a failing job rolls
+back alone and its failure (retry with backoff, or dead) commits with the others' effects and
+completion. A worker killed mid-batch leaves nothing half-done; if the batch's transaction fails
+as a whole, its jobs run again one per transaction. Workers heartbeat by renewing the short
+leases of the jobs they hold, so a killed worker's jobs return to the queue within one lease
+(seconds), and at once when a process on the same host sees that the holder's process is gone.
 """
 
 import logging
 import os
 import random
 import socket
+import time
 import traceback
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, Connection, Row, Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -86,39 +96,353 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A job this worker holds, with what running it needs."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    ordering_key: str | None
+
+
+class LeaseLost(Exception):
+    """Some of a batch's jobs are no longer this worker's: nothing of the batch may commit."""
+
+
+# The queue's hot statements work on the table (Core): the ORM adds nothing to them but time.
+JOBS = cast(Table, Job.__table__)
+# built once: the aliased subquery costs more to build than a whole claim costs to run
+FIRST_IN_LINE = first_in_line(Job, "ordering_key", UNFINISHED)
+
+
 def claim(
     database: Database, worker_id: str, limit: int = 10, lease: timedelta = LEASE
 ) -> list[int]:
     """Mark up to `limit` runnable jobs as running for this worker; returns their ids."""
+    return [job.id for job in claim_batch(database, worker_id, limit, lease)]
+
+
+def claim_batch(
+    database: Database,
+    worker_id: str,
+    limit: int = 10,
+    lease: timedelta = LEASE,
+    *,
+    held: Connection | None = None,
+) -> list[Claimed]:
+    """Mark up to `limit` runnable jobs as running for this worker, in the order to run them.
+
+    `held`: a PostgreSQL connection the worker keeps between rounds (see `held_connection`).
+    """
     now = utcnow()
-    with database.transaction() as session:
-        session.execute(  # leases of killed workers run out: back to the queue
-            update(Job)
-            .where(Job.state == JobState.running, Job.lease_expires_at < now)
-            .values(state=JobState.queued, locked_by=None, lease_expires_at=None)
-            .execution_options(synchronize_session=False)
-        )
-        stmt = (
+    lease_until = now + lease
+    with _claiming(database, held) as connection:
+        if _requeue_due(database):
+            connection.execute(  # leases of killed workers run out: back to the queue
+                update(JOBS)
+                .where(JOBS.c.state == JobState.running, JOBS.c.lease_expires_at < now)
+                .values(state=JobState.queued, locked_by=None, lease_expires_at=None)
+            )
+        runnable = (
             select(Job.id)
             .where(Job.state == JobState.queued, Job.run_at <= now)
-            .where(first_in_line(Job, "ordering_key", UNFINISHED))
+            .where(FIRST_IN_LINE)
             .order_by(Job.priority, Job.run_at, Job.id)
             .limit(limit)
         )
-        ids = list(session.scalars(skipping_locked(session, stmt)))
-        if ids:
-            session.execute(
-                update(Job)
-                .where(Job.id.in_(ids))
-                .values(
-                    state=JobState.running,
-                    locked_by=worker_id,
-                    lease_expires_at=now + lease,
-                    attempts=Job.attempts + 1,
+        if database.dialect == "postgresql":  # other workers skip the rows this one takes
+            runnable = runnable.with_for_update(skip_locked=True)
+        picked = runnable.cte("picked").prefix_with("MATERIALIZED")
+        heads = _take(connection, JOBS.c.id.in_(select(picked.c.id)), worker_id, lease_until)
+        heads.sort(key=lambda row: (row.priority, row.run_at, row.id))
+        chains = _chains(connection, heads, limit - len(heads), now)
+        chained = [i for ids in chains.values() for i in ids]
+        taken = {}
+        if chained:
+            which = JOBS.c.id.in_(chained) & (JOBS.c.state == JobState.queued)
+            taken = {row.id: row for row in _take(connection, which, worker_id, lease_until)}
+        rows: list[Row[Any]] = []
+        for head in heads:
+            rows.append(head)
+            for job_id in chains.get(head.id, ()):
+                if job_id not in taken:
+                    break  # not expected (nothing else takes them): keep the order, stop here
+                rows.append(taken.pop(job_id))
+        if taken:
+            _give_back(connection, list(taken), worker_id)
+    if len(rows) < limit:  # the queue is short: look for expired leases on the next claim
+        _REQUEUED_AT.pop(database, None)
+    return [Claimed(row.id, row.kind, row.payload, row.ordering_key) for row in rows]
+
+
+@contextmanager
+def _claiming(database: Database, held: Connection | None) -> Iterator[Connection]:
+    """PostgreSQL: each claiming statement commits alone (each is safe alone), sparing the
+    BEGIN and COMMIT round trips; SQLite: one write transaction, which holds the write lock."""
+    if database.dialect != "postgresql":
+        with database.transaction() as session:
+            yield session.connection()
+    elif held is None:
+        with database.engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        usual = held.default_isolation_level
+        held.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            yield held
+        finally:
+            held.commit()  # ends SQLAlchemy's bookkeeping only: each statement committed alone
+            held.execution_options(isolation_level=usual)
+
+
+@contextmanager
+def held_connection(database: Database) -> Iterator[Connection | None]:
+    """A worker thread's PostgreSQL connection for its rounds of claim and run.
+
+    Taking a connection from the pool pings it first: two round trips per round saved. SQLite
+    (None): its connections are in-process and its write lock is taken per transaction anyway.
+    """
+    if database.dialect != "postgresql":
+        yield None
+        return
+    with database.engine.connect() as connection:
+        yield connection
+
+
+@contextmanager
+def _write_session(database: Database, held: Connection | None) -> Iterator[Session]:
+    """`database.transaction()`, on the held connection when there is one."""
+    session = database.session(write=True)
+    if held is not None:
+        session.bind = held
+    with session, session.begin():
+        yield session
+
+
+REQUEUE_EVERY = 1.0  # seconds between looks for expired leases while claims come back full
+_REQUEUED_AT: "weakref.WeakKeyDictionary[Database, float]" = weakref.WeakKeyDictionary()
+
+
+def _requeue_due(database: Database) -> bool:
+    """Look for expired leases once a second while busy, and on any claim after a short one."""
+    now = time.monotonic()
+    if now - _REQUEUED_AT.get(database, -REQUEUE_EVERY) < REQUEUE_EVERY:
+        return False
+    _REQUEUED_AT[database] = now
+    return True
+
+
+def _take(
+    connection: Connection, which: ColumnElement[bool], worker_id: str, lease_until: datetime
+) -> list[Row[Any]]:
+    """Mark the jobs running for this worker (an attempt) and return what running them needs."""
+    c = JOBS.c
+    result = connection.execute(
+        update(JOBS)
+        .where(which)
+        .values(
+            state=JobState.running,
+            locked_by=worker_id,
+            lease_expires_at=lease_until,
+            attempts=c.attempts + 1,
+        )
+        .returning(c.id, c.kind, c.payload, c.ordering_key, c.priority, c.run_at)
+    )
+    return list(result.all())
+
+
+def _chains(
+    connection: Connection, heads: Sequence[Row[Any]], room: int, now: datetime
+) -> dict[int, list[int]]:
+    """For heads of batch-applied kinds: the jobs queued right behind each under its key.
+
+    Other claims cannot take these while their head is unfinished, so no lock is needed; the
+    chain stops at the first job that is not runnable now or is of another kind.
+    """
+    chained = {
+        head.ordering_key: head
+        for head in heads
+        if head.ordering_key is not None
+        and (kind := registry.kind(head.kind)) is not None
+        and kind.run_batch is not None
+    }
+    if not chained or room <= 0:
+        return {}
+    c = JOBS.c
+    rows = connection.execute(
+        select(c.id, c.kind, c.ordering_key, c.state, c.run_at)
+        .where(c.ordering_key.in_(chained), c.state.in_(UNFINISHED))
+        .order_by(c.ordering_key, c.id)
+        .limit(room + len(chained))
+    ).all()
+    followers: dict[int, list[int]] = {}
+    stopped: set[str] = set()
+    for row in rows:
+        head = chained[row.ordering_key]
+        if row.id <= head.id or row.ordering_key in stopped:
+            continue
+        if row.state != JobState.queued or row.run_at > now or row.kind != head.kind:
+            stopped.add(row.ordering_key)
+            continue
+        followers.setdefault(head.id, []).append(row.id)
+        room -= 1
+        if room == 0:
+            break
+    return followers
+
+
+def run_batch(
+    database: Database,
+    worker_id: str,
+    jobs: Sequence[Claimed],
+    *,
+    held: Connection | None = None,
+) -> dict[int, JobState | None]:
+    """Run claimed jobs in one transaction, a savepoint each; returns each job's new state.
+
+    None: the job is no longer ours (our lease ran out and another worker has it). If the
+    transaction fails as a whole, nothing of it commits and the jobs run one per transaction.
+    """
+    if not jobs:
+        return {}
+    try:
+        with _write_session(database, held) as session:
+            return _run_together(session, worker_id, jobs)
+    except LeaseLost as exc:
+        log.warning("%s: running the batch's jobs one by one", exc)
+    except Exception:
+        log.exception("a batch of %d jobs failed as a whole: running them one by one", len(jobs))
+    return _run_one_by_one(database, worker_id, jobs)
+
+
+def _describe(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(exc)).strip()[:4000]
+
+
+def _run_together(
+    session: Session, worker_id: str, jobs: Sequence[Claimed]
+) -> dict[int, JobState | None]:
+    """The handlers first, then the completions, each checking the job is still ours.
+
+    Checking at the end costs no extra round trip: until the completions take the rows' locks,
+    another worker could only have taken a job whose lease ran out, and then nothing commits.
+    """
+    states: dict[int, JobState | None] = {job.id: None for job in jobs}
+    failed: dict[int, str] = {}
+    blocked: set[str] = set()  # keys whose earlier job failed here: later ones must wait
+
+    def one(job: Claimed) -> None:
+        if job.ordering_key in blocked:
+            states[job.id] = JobState.queued
+            return
+        kind = registry.kind(job.kind)
+        try:
+            if kind is None:
+                raise LookupError(f"no handler registered for job kind '{job.kind}'")
+            with session.begin_nested():
+                kind.run(session, dict(job.payload))
+        except Exception as exc:
+            failed[job.id] = _describe(exc)
+            log.warning("job %s failed: %s", job.id, failed[job.id])
+            if job.ordering_key is not None:
+                blocked.add(job.ordering_key)
+            return
+        states[job.id] = JobState.succeeded
+
+    for group in _groups(jobs):
+        kind = registry.kind(group[0].kind)
+        if len(group) > 1 and kind is not None and kind.run_batch is not None:
+            try:
+                with session.begin_nested():
+                    kind.run_batch(session, [dict(job.payload) for job in group])
+            except Exception as exc:
+                log.warning(
+                    "%d %s jobs failed together (%s): running them one by one",
+                    len(group),
+                    kind.name,
+                    _describe(exc),
                 )
-                .execution_options(synchronize_session=False)
+            else:
+                states.update(dict.fromkeys((job.id for job in group), JobState.succeeded))
+                continue
+        for job in group:
+            one(job)
+
+    ours = (JOBS.c.state == JobState.running) & (JOBS.c.locked_by == worker_id)
+    succeeded = [i for i, state in states.items() if state is JobState.succeeded]
+    if succeeded:
+        done = session.execute(
+            update(JOBS)
+            .where(JOBS.c.id.in_(succeeded) & ours)
+            .values(
+                state=JobState.succeeded,
+                finished_at=utcnow(),
+                last_error=None,
+                lease_expires_at=None,
             )
-        return ids
+            .returning(JOBS.c.id)
+        ).all()
+        if len(done) != len(succeeded):
+            raise LeaseLost(f"{len(succeeded) - len(done)} jobs of a batch were taken over")
+    released = [i for i, state in states.items() if state is JobState.queued]
+    if released and _give_back(session.connection(), released, worker_id) != len(released):
+        raise LeaseLost("jobs held back behind a failed one were taken over")
+    for job_id, error in failed.items():
+        states[job_id] = _fail(session, job_id, error, worker_id)
+        if states[job_id] is None:
+            raise LeaseLost(f"failed job {job_id} was taken over")
+    return states
+
+
+def _groups(jobs: Sequence[Claimed]) -> list[list[Claimed]]:
+    """Consecutive jobs of one batch-applied kind form a group; any other job is alone."""
+    groups: list[list[Claimed]] = []
+    for job in jobs:
+        kind = registry.kind(job.kind)
+        batched = kind is not None and kind.run_batch is not None
+        if batched and groups and groups[-1][0].kind == job.kind:
+            groups[-1].append(job)
+        else:
+            groups.append([job])
+    return groups
+
+
+def _run_one_by_one(
+    database: Database, worker_id: str, jobs: Sequence[Claimed]
+) -> dict[int, JobState | None]:
+    """After a failed batch: each job in its own transaction, a failed one holding back its key."""
+    states: dict[int, JobState | None] = {}
+    blocked: set[str] = set()
+    for job in jobs:
+        if job.ordering_key in blocked:
+            with database.transaction() as session:
+                given_back = _give_back(session.connection(), [job.id], worker_id)
+            states[job.id] = JobState.queued if given_back else None
+            continue
+        states[job.id] = run(database, job.id, worker_id)
+        if states[job.id] is not JobState.succeeded and job.ordering_key is not None:
+            blocked.add(job.ordering_key)
+    return states
+
+
+def _give_back(connection: Connection, job_ids: list[int], worker_id: str) -> int:
+    """Claimed jobs back to the queue unrun: the attempt their claim counted is taken back."""
+    result = connection.execute(
+        update(JOBS)
+        .where(
+            JOBS.c.id.in_(job_ids)
+            & (JOBS.c.state == JobState.running)
+            & (JOBS.c.locked_by == worker_id)
+        )
+        .values(
+            state=JobState.queued,
+            locked_by=None,
+            lease_expires_at=None,
+            attempts=JOBS.c.attempts - 1,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def run(database: Database, job_id: int, worker_id: str) -> JobState | None:
@@ -139,17 +463,21 @@ def run(database: Database, job_id: int, worker_id: str) -> JobState | None:
             job.lease_expires_at = None
             return JobState.succeeded
     except Exception as exc:
-        error = "".join(traceback.format_exception_only(exc)).strip()[:4000]
+        error = _describe(exc)
         log.warning("job %s failed: %s", job_id, error)
-    return _record_failure(database, job_id, error or "failed")
+    return _record_failure(database, job_id, error or "failed", worker_id)
 
 
 def heartbeat(database: Database, worker_prefix: str, lease: timedelta = LEASE) -> int:
     """Renew the leases of every job held by this worker's threads; returns how many."""
     with database.transaction() as session:
+        # rows a running batch has locked are safe from expiry anyway: don't wait for them
+        held = select(Job.id).where(
+            Job.state == JobState.running, Job.locked_by.startswith(worker_prefix)
+        )
         result = session.execute(
             update(Job)
-            .where(Job.state == JobState.running, Job.locked_by.startswith(worker_prefix))
+            .where(Job.id.in_(skipping_locked(session, held).scalar_subquery()))
             .values(lease_expires_at=utcnow() + lease)
             .execution_options(synchronize_session=False)
         )
@@ -190,35 +518,47 @@ def reclaim_orphans(database: Database) -> int:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _record_failure(database: Database, job_id: int, error: str) -> JobState | None:
+def _record_failure(database: Database, job_id: int, error: str, worker_id: str) -> JobState | None:
     with database.transaction() as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            return None
-        job.last_error = error
-        job.locked_by = None
-        job.lease_expires_at = None
-        if job.attempts >= job.max_attempts:
-            job.state = JobState.dead
-            job.finished_at = utcnow()
-            kind = registry.kind(job.kind)
-            if kind is not None and kind.on_dead is not None:
-                kind.on_dead(session, dict(job.payload), error)
-        else:
-            job.state = JobState.queued
-            job.run_at = utcnow() + backoff(job.attempts)
-        return JobState(job.state)
+        return _fail(session, job_id, error, worker_id)
 
 
-def run_pending(database: Database, worker_id: str = "inline", max_jobs: int | None = None) -> int:
-    """Drain every job runnable now, in queue order (for tests, the CLI and small setups)."""
+def _fail(session: Session, job_id: int, error: str, worker_id: str) -> JobState | None:
+    """Back to the queue after a backoff, or dead (with the kind's hook) when out of attempts.
+
+    None: the job is no longer this worker's (its lease ran out and another worker has it).
+    """
+    job = session.scalar(select(Job).where(Job.id == job_id).with_for_update())
+    if job is None or job.state != JobState.running or job.locked_by != worker_id:
+        return None
+    job.last_error = error
+    job.locked_by = None
+    job.lease_expires_at = None
+    if job.attempts >= job.max_attempts:
+        job.state = JobState.dead
+        job.finished_at = utcnow()
+        kind = registry.kind(job.kind)
+        if kind is not None and kind.on_dead is not None:
+            kind.on_dead(session, dict(job.payload), error)
+    else:
+        job.state = JobState.queued
+        job.run_at = utcnow() + backoff(job.attempts)
+    session.flush()
+    return JobState(job.state)
+
+
+def run_pending(
+    database: Database, worker_id: str = "inline", max_jobs: int | None = None, batch: int = 10
+) -> int:
+    """Drain every job runnable now, in queue order, in batches (tests, the CLI, small setups)."""
     done = 0
     while max_jobs is None or done < max_jobs:
-        ids = claim(database, worker_id, limit=1)
-        if not ids:
+        limit = batch if max_jobs is None else min(batch, max_jobs - done)
+        claimed = claim_batch(database, worker_id, limit)
+        if not claimed:
             return done
-        run(database, ids[0], worker_id)
-        done += 1
+        run_batch(database, worker_id, claimed)
+        done += len(claimed)
     return done
 
 

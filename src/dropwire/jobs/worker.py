@@ -1,4 +1,7 @@
-"""The worker loop: claim, run, sleep when idle. Threads in `dropwire serve`, processes anywhere."""
+"""The worker loop: claim a batch, run it in one transaction, sleep when idle.
+
+Threads in `dropwire serve`, processes anywhere.
+"""
 
 import logging
 import os
@@ -7,6 +10,8 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+
+from sqlalchemy import Connection
 
 from dropwire.core.db import Database
 from dropwire.core.time import utcnow
@@ -105,13 +110,17 @@ class Worker:
     def _loop(self, me: str) -> None:
         while not self._stop.is_set():
             try:
-                ids = service.claim(self.database, me, self.batch, self.lease)
-            except Exception:
-                log.exception("claiming jobs failed")
-                ids = []
-            for job_id in ids:
-                service.run(self.database, job_id, me)
-            done = len(ids)
+                with service.held_connection(self.database) as held:
+                    self._rounds(me, held)
+            except Exception:  # the database went away: a fresh connection after a pause
+                log.exception("worker %s lost its database connection", me)
+                self._stop.wait(self.poll_interval)
+
+    def _rounds(self, me: str, held: Connection | None) -> None:
+        while not self._stop.is_set():
+            claimed = service.claim_batch(self.database, me, self.batch, self.lease, held=held)
+            service.run_batch(self.database, me, claimed, held=held)
+            done = len(claimed)
             for poller in POLLERS:
                 try:
                     done += poller(self.database)

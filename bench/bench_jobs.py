@@ -1,0 +1,218 @@
+"""The job queue's drain rate, side by side with PgQueuer on the same PostgreSQL server.
+
+    .venv/bin/pip install -e ".[bench]"        # PgQueuer: a bench-only extra
+    .venv/bin/python -m bench.bench_jobs [--jobs 10000] [--threads 2] [--rounds 3] [--batches 200]
+
+1. No-op jobs drained per second at batch 10 and 50, one worker process each: Dropwire on
+   PostgreSQL, PgQueuer on the same PostgreSQL server (its own database), Dropwire on SQLite.
+2. Async parse-webhooks items applied per second (requests of 50 items), on both databases.
+
+The machine has 2 shared cores: figures are approximate; compare sides of one run.
+"""
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from bench.common import ensure_pg_database, fresh_database, seed_feed
+from dropwire.core.db import Database
+from dropwire.core.time import utcnow
+from dropwire.jobs.models import UNFINISHED, Job
+from dropwire.jobs.registry import handler
+from dropwire.jobs.worker import Worker
+
+NOOP = "bench.noop"
+BATCHES = (10, 50)
+
+
+@handler(NOOP)
+def _noop(_session: Session, _payload: dict[str, Any]) -> None:
+    """Does nothing: the drain rate is the queue's own cost."""
+
+
+def _unfinished(database: Database, kind: str) -> int:
+    with database.session(write=False) as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(Job)
+                .where(Job.kind == kind, Job.state.in_(UNFINISHED))
+            )
+            or 0
+        )
+
+
+def _drain(database: Database, kind: str, threads: int, batch: int) -> float:
+    """Seconds a worker with `threads` threads takes to finish every queued job of `kind`."""
+    worker = Worker(database, threads=threads, poll_interval=0.01, batch=batch)
+    started = time.perf_counter()
+    worker.start()
+    try:
+        while _unfinished(database, kind):
+            time.sleep(0.01)
+        return time.perf_counter() - started
+    finally:
+        worker.stop()
+
+
+def dropwire_noop(url: str, jobs: int, threads: int, batch: int) -> float:
+    database = Database(url)
+    now = utcnow()
+    with database.transaction() as session:
+        session.execute(
+            insert(Job),
+            [
+                {
+                    "kind": NOOP,
+                    "payload": {"n": n},
+                    "priority": 100,
+                    "state": "queued",
+                    "attempts": 0,
+                    "max_attempts": 3,
+                    "run_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in range(jobs)
+            ],
+        )
+    seconds = _drain(database, NOOP, threads, batch)
+    database.dispose()
+    return jobs / seconds
+
+
+async def _pgqueuer(dsn: str, jobs: int, batch: int) -> float:
+    """PgQueuer's fastest setup: asyncpg on uvloop (its `asyncpg` extra)."""
+    import asyncpg
+    from pgqueuer.adapters.drivers.asyncpg import AsyncpgDriver
+    from pgqueuer.core.qm import QueueManager
+    from pgqueuer.models import Job as PgqJob
+    from pgqueuer.queries import Queries
+    from pgqueuer.types import QueueExecutionMode
+
+    setup = await asyncpg.connect(dsn)
+    try:
+        queries = Queries(AsyncpgDriver(setup))
+        if await queries.schema_is_installed():
+            await queries.uninstall()
+        await queries.install()
+        for start in range(0, jobs, 10_000):
+            size = min(10_000, jobs - start)
+            await queries.enqueue([NOOP] * size, [None] * size, [0] * size)
+    finally:
+        await setup.close()
+
+    connection = await asyncpg.connect(dsn)
+    watcher = await asyncpg.connect(dsn)
+    try:
+        manager = QueueManager(Queries(AsyncpgDriver(connection)))
+        table = manager.queries.qbe.settings.queue_table
+
+        @manager.entrypoint(NOOP)
+        async def _noop(_job: PgqJob) -> None:
+            return None
+
+        # Timed like Dropwire's side: until every job's completion is stored (PgQueuer deletes
+        # a job from its queue table when it logs the completion), not until run() returns:
+        # in drain mode that waits seconds more for timeouts.
+        started = time.perf_counter()
+        running = asyncio.create_task(manager.run(batch_size=batch, mode=QueueExecutionMode.drain))
+        while await watcher.fetchval(f"SELECT count(*) FROM {table}"):
+            await asyncio.sleep(0.01)
+        seconds = time.perf_counter() - started
+        manager.shutdown.set()
+        await running
+        return jobs / seconds
+    finally:
+        await watcher.close()
+        await connection.close()
+
+
+def pgqueuer_noop(jobs: int, batch: int) -> float | None:
+    try:
+        import pgqueuer  # noqa: F401
+        import uvloop
+    except ImportError:
+        return None
+    ensure_pg_database("dropwire_bench_pgqueuer")
+    dsn = "postgresql://postgres@127.0.0.1:5432/dropwire_bench_pgqueuer"
+    return uvloop.run(_pgqueuer(dsn, jobs, batch))
+
+
+def parse_webhooks(url: str, batches: int, threads: int, batch: int) -> float:
+    """Items/s applied when `batches` async requests of 50 items each are queued for one feed."""
+    from dropwire import domains
+
+    domains.load()  # the inbound kinds
+    from dropwire.inbound import service
+    from dropwire.inbound.registry import KINDS
+
+    feed_id, _hash = seed_feed(url)
+    kind = KINDS["inbound.parse_webhook"]
+    database = Database(url)
+    with database.transaction() as session:
+        for b in range(batches):
+            items = [
+                {
+                    "externalId": f"{batch}-{b}-{k}",
+                    "vendorSku": f"V{batch}-{b}-{k}",
+                    "inventoryQuantity": k,
+                }
+                for k in range(50)
+            ]
+            service.accept(session, kind, feed_id, items, "bench")
+    seconds = _drain(database, kind.name, threads, batch)
+    database.dispose()
+    return batches * 50 / seconds
+
+
+def _median(rates: list[float]) -> str:
+    """The median of the rounds, and their spread (the machine is shared: figures wander)."""
+    return f"{statistics.median(rates):8,.0f} ({min(rates):,.0f}-{max(rates):,.0f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3, help="sides alternate; medians shown")
+    parser.add_argument("--batches", type=int, default=200, help="async requests of 50 items")
+    args = parser.parse_args()
+    pg = ensure_pg_database("dropwire_bench_jobs")
+    with tempfile.TemporaryDirectory() as tmp:
+        lite = f"sqlite:///{tmp}/bench.db"
+        for url in (pg, lite):
+            fresh_database(url)
+        print(
+            f"no-op drain of {args.jobs:,} jobs, jobs/s, median of {args.rounds} alternating"
+            f" rounds (range); Dropwire: one worker, {args.threads} threads"
+        )
+        for batch in BATCHES:
+            ours_pg: list[float] = []
+            theirs: list[float] = []
+            ours_lite: list[float] = []
+            for _ in range(args.rounds):
+                ours_pg.append(dropwire_noop(pg, args.jobs, args.threads, batch))
+                pgq = pgqueuer_noop(args.jobs, batch)
+                if pgq is not None:
+                    theirs.append(pgq)
+                ours_lite.append(dropwire_noop(lite, args.jobs, args.threads, batch))
+            pgq_text = _median(theirs) if theirs else "(pip install -e '.[bench]')"
+            print(f"  batch {batch:>2}: Dropwire PostgreSQL {_median(ours_pg)}")
+            print(f"            PgQueuer PostgreSQL {pgq_text}")
+            print(f"            Dropwire SQLite     {_median(ours_lite)}")
+        print(f"async parse-webhooks, {args.batches} requests of 50 items, items/s applied:")
+        for batch in BATCHES:
+            on_pg = parse_webhooks(pg, args.batches, args.threads, batch)
+            on_lite = parse_webhooks(lite, args.batches, args.threads, batch)
+            print(f"  batch {batch:>2}: PostgreSQL {on_pg:8,.0f} | SQLite {on_lite:8,.0f}")
+
+
+if __name__ == "__main__":
+    main()
