@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Table, select, text
 from sqlalchemy.orm import Session
 
 from dropwire.core.db import Database
@@ -26,11 +26,16 @@ def sale(external_id: str) -> str:
 
 
 def stored_sale_jobs(database: Database, channel_id: int, *external_ids: str) -> int:
-    keys = [f"sale:{channel_id}:{e}" for e in external_ids]
+    """Queued manual sales of the channel naming these externalIds (a job per request)."""
+    wanted = set(external_ids)
     with database.session(write=False) as session:
-        return int(
-            session.scalar(select(func.count()).select_from(Job).where(Job.ordering_key.in_(keys)))
-            or 0
+        payloads = session.scalars(select(Job.payload).where(Job.kind == "inbound.manual_sale"))
+        return sum(
+            1
+            for payload in payloads
+            if payload["ownerId"] == channel_id
+            for item in payload["items"]
+            if item.get("externalId") in wanted
         )
 
 
@@ -58,8 +63,8 @@ def test_concurrent_accepts_are_each_stored_when_answered(live_server, shop, dat
 
 @pytest.fixture
 def refusing_jobs(database: Database) -> Iterator[None]:
-    """Jobs whose ordering key holds `fail-` are refused: at COMMIT on PostgreSQL (a deferred
-    constraint trigger, raising a serialization failure), at INSERT on SQLite."""
+    """Jobs whose ordering key or payload holds `fail-` are refused: at COMMIT on PostgreSQL
+    (a deferred constraint trigger, raising a serialization failure), at INSERT on SQLite."""
     with database.engine.begin() as connection:
         if database.dialect == "postgresql":
             connection.execute(
@@ -67,7 +72,7 @@ def refusing_jobs(database: Database) -> Iterator[None]:
                     """
                     CREATE OR REPLACE FUNCTION dropwire_test_refuse_job() RETURNS trigger AS $$
                     BEGIN
-                      IF NEW.ordering_key LIKE '%fail-%' THEN
+                      IF NEW.ordering_key LIKE '%fail-%' OR NEW.payload::text LIKE '%fail-%' THEN
                         RAISE EXCEPTION 'refused at commit' USING ERRCODE = '40001';
                       END IF;
                       RETURN NEW;
@@ -86,7 +91,7 @@ def refusing_jobs(database: Database) -> Iterator[None]:
             connection.execute(
                 text(
                     "CREATE TRIGGER dropwire_test_refuse_job BEFORE INSERT ON jobs "
-                    "WHEN NEW.ordering_key LIKE '%fail-%' "
+                    "WHEN NEW.ordering_key LIKE '%fail-%' OR NEW.payload LIKE '%fail-%' "
                     "BEGIN SELECT RAISE(ABORT, 'refused'); END"
                 )
             )

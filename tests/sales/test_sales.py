@@ -388,3 +388,29 @@ def test_an_empty_line_list_is_refused_never_an_empty_fulfillment(world: World):
     assert nothing.status_code == 422
     everything = world.client.post(f"/api/purchases/{purchase['id']}/ship.json", json={"ids": []})
     assert [item["quantity"] for item in everything.json()["fulfillmentItems"]] == [3]
+
+
+def test_a_line_named_twice_is_refused_and_changes_nothing(world: World):
+    """Each repeat used to count against the open units alone: a 500 (found by schemathesis)."""
+    world.variant("TENT")
+    world.stock("north", "TENT", 10)
+    sale = world.post("o-twice", [("l1", "TENT", 4)]).json()
+    purchase = sale["purchases"][0]
+    line = {"id": sale["saleItems"][0]["id"], "quantity": 3}
+    cancel = world.client.post(
+        f"/api/sales/{sale['id']}/cancel.json", json={"saleItems": [line] * 2}
+    )
+    assert cancel.status_code == 422, cancel.text
+    assert cancel.json()["errors"][0]["field"] == "saleItems"
+    po_line = {"id": purchase["purchaseItems"][0]["id"], "quantity": 3}
+    ship = world.client.post(
+        f"/api/purchases/{purchase['id']}/ship.json", json={"purchaseItems": [po_line] * 2}
+    )
+    assert ship.status_code == 422, ship.text
+    by_ids = world.client.put(
+        f"/api/purchases/{purchase['id']}/cancel.json", json={"ids": [po_line["id"]] * 2}
+    )
+    assert by_ids.status_code == 422, by_ids.text
+    after = world.client.get(f"/api/sales/{sale['id']}.json").json()
+    assert after["saleItems"][0]["quantityCancelled"] == 0
+    assert after["saleItems"][0]["quantityShipped"] == 0

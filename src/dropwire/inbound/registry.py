@@ -26,6 +26,7 @@ class Applied:
 
     external_id: str | None = None
     skipped: bool = False
+    note: str | None = None  # for the API log, e.g. the ignored fields
 
 
 Apply = Callable[[Session, int, dict[str, Any]], Applied]

@@ -346,7 +346,8 @@ def _run_batch(
             rows.append(_log_row(session, kind, payload, LogStatus.error, failure, external, item))
             continue
         status = LogStatus.skipped if outcome.skipped else LogStatus.success
-        problem = "unchanged: nothing to apply" if outcome.skipped else None
+        notes = ["unchanged: nothing to apply"] if outcome.skipped else []
+        problem = "; ".join([*notes, *([outcome.note] if outcome.note else [])]) or None
         external = outcome.external_id or external
         rows.append(_log_row(session, kind, payload, status, problem, external, item))
     if rows:  # one executemany: the ORM would build a statement per size of batch

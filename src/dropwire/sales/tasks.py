@@ -2,10 +2,14 @@
 
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from dropwire.channels.service import get_channel
+from dropwire.core.db import settings_of
+from dropwire.core.errors import DomainError
+from dropwire.core.schemas import input_report
 from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of
 from dropwire.inbound.service import register
 from dropwire.inventory.detail import register_section
@@ -20,6 +24,29 @@ def _manual_sale(session: Session, channel_id: int, item: dict[str, Any]) -> App
         session, channel=get_channel(session, channel_id), data=data, actor="inbound"
     )
     return Applied(external_id=data.external_id, skipped=not changed)
+
+
+def _manual_sales(
+    session: Session, channel_id: int, items: list[dict[str, Any]]
+) -> list[Applied | Exception]:
+    """Queued sales of one channel in one transaction: a savepoint each, so a bad one fails
+    alone; in the order the channel sent them."""
+    channel = get_channel(session, channel_id)
+    strict = settings_of(session).strict_input
+    outcomes: list[Applied | Exception] = []
+    for item in items:
+        try:
+            with input_report(strict=strict) as report, session.begin_nested():
+                data = ManualSale.model_validate(item)
+                _sale, changed = manual.upsert_manual_sale(
+                    session, channel=channel, data=data, actor="inbound"
+                )
+        except (DomainError, ValidationError) as exc:
+            outcomes.append(exc)
+            continue
+        ignored = f"ignored fields: {', '.join(report.ignored)}" if report.ignored else None
+        outcomes.append(Applied(external_id=data.external_id, skipped=not changed, note=ignored))
+    return outcomes
 
 
 def _sale_exists(session: Session, channel_id: int, item: dict[str, Any]) -> bool:
@@ -58,6 +85,10 @@ register(
         creates=lambda session, channel_id, item: not _sale_exists(session, channel_id, item),
         creates_all=_sales_created,
         batch=False,
+        # a request is one job, applied with the channel's other queued sales in one batch;
+        # the channel's key keeps every sale's updates in the order they were sent
+        apply_batch=_manual_sales,
+        owner_key=lambda channel_id: f"sale-batch:{channel_id}",
     )
 )
 
