@@ -79,13 +79,15 @@ def seed(url: str) -> str:
         session.add_all([product, vendor])
         session.flush()
         session.add(Variant(product_id=product.id, sku="S-1", sku_key="s-1", name="s"))
-        feed = create_feed(session, FeedCreate(dropship_provider_id=vendor.id))
+        feed = create_feed(session, data=FeedCreate(dropship_provider_id=vendor.id))
         upsert_feed_variant(
             session,
-            feed,
-            FeedVariantData(external_id="S-1", vendor_sku="S-1", inventory_quantity=10_000_000),
+            feed=feed,
+            data=FeedVariantData(
+                external_id="S-1", vendor_sku="S-1", inventory_quantity=10_000_000
+            ),
         )
-        custom = create_custom_channel(session, CustomChannelCreate(name="Bench store"))
+        custom = create_custom_channel(session, data=CustomChannelCreate(name="Bench store"))
         webhook_hash = custom.webhook_hash
     database.dispose()
     return webhook_hash
@@ -169,7 +171,8 @@ def drain_rates(url: str, jobs: int) -> None:
     domains.load()
     from dropwire.channels.models import CustomChannel
     from dropwire.core.db import Database
-    from dropwire.jobs import service
+    from dropwire.inbound import service as inbound
+    from dropwire.inbound.registry import KINDS
     from dropwire.jobs.models import Job
     from dropwire.jobs.worker import Worker
 
@@ -177,25 +180,19 @@ def drain_rates(url: str, jobs: int) -> None:
     for threads in (1, 4):
         with database.transaction() as session:
             channel_id = session.scalars(select(CustomChannel.channel_id)).one()
-            for n in range(jobs):
-                service.enqueue(
-                    session,
-                    "inbound.manual_sale",
-                    {
-                        "ownerId": channel_id,
-                        "item": json.loads(sale_body(f"drain{threads}", str(n))),
-                        "endpoint": "bench",
-                    },
-                )
+            kind = KINDS["inbound.manual_sale"]
+            for n in range(jobs):  # queued as the endpoint queues them
+                item = json.loads(sale_body(f"drain{threads}", str(n)))
+                inbound.accept(session, kind, channel_id, [item], "bench")
         worker = Worker(database, threads=threads, poll_interval=0.05, batch=20)
         started = time.perf_counter()
         worker.start()
-        while True:
+        while True:  # the sales only: the worker's maintenance job stays queued for later
             with database.session(write=False) as session:
                 left = session.scalar(
                     select(func.count())
                     .select_from(Job)
-                    .where(Job.state.in_(("queued", "running")))
+                    .where(Job.kind == "inbound.manual_sale", Job.state.in_(("queued", "running")))
                 )
             if not left:
                 break
@@ -233,7 +230,7 @@ def lag(url: str, webhook_hash: str, seconds: float) -> None:
                 left = session.scalar(
                     select(func.count())
                     .select_from(Job)
-                    .where(Job.state.in_(("queued", "running")))
+                    .where(Job.kind == "inbound.manual_sale", Job.state.in_(("queued", "running")))
                 )
             if not left:
                 break
@@ -246,10 +243,11 @@ def lag(url: str, webhook_hash: str, seconds: float) -> None:
                 )
             ).all()
         )
-        accepted = {
-            str(job.payload["item"].get("externalId")): job.created_at
+        accepted = {  # a job per request: its items (one sale each)
+            str(item.get("externalId")): job.created_at
             for job in session.scalars(select(Job).where(Job.kind == "inbound.manual_sale"))
-            if str(job.payload.get("item", {}).get("externalId", "")).startswith("lag-")
+            for item in job.payload.get("items", [job.payload.get("item", {})])
+            if str(item.get("externalId", "")).startswith("lag-")
         }
     database.dispose()
     # an item not applied by the end counts as slower than every applied one
