@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -165,6 +166,23 @@ def accept_rates(url: str, webhook_hash: str, seconds: float, client: str) -> No
     print(f"  ratio dropwire/bare: {ours.rps / bare.rps:.2f}   (client: {client} -t2 -c32)")
 
 
+def wait_for_sales(database: Any, *, within: float, pause: float) -> None:
+    """Until no queued sale is left (the worker's maintenance job stays queued for later)."""
+    from dropwire.jobs.models import Job
+
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with database.session(write=False) as session:
+            left = session.scalar(
+                select(func.count())
+                .select_from(Job)
+                .where(Job.kind == "inbound.manual_sale", Job.state.in_(("queued", "running")))
+            )
+        if not left:
+            return
+        time.sleep(pause)
+
+
 def drain_rates(url: str, jobs: int) -> None:
     from dropwire import domains
 
@@ -173,7 +191,6 @@ def drain_rates(url: str, jobs: int) -> None:
     from dropwire.core.db import Database
     from dropwire.inbound import service as inbound
     from dropwire.inbound.registry import KINDS
-    from dropwire.jobs.models import Job
     from dropwire.jobs.worker import Worker
 
     database = Database(url)
@@ -187,16 +204,7 @@ def drain_rates(url: str, jobs: int) -> None:
         worker = Worker(database, threads=threads, poll_interval=0.05, batch=20)
         started = time.perf_counter()
         worker.start()
-        while True:  # the sales only: the worker's maintenance job stays queued for later
-            with database.session(write=False) as session:
-                left = session.scalar(
-                    select(func.count())
-                    .select_from(Job)
-                    .where(Job.kind == "inbound.manual_sale", Job.state.in_(("queued", "running")))
-                )
-            if not left:
-                break
-            time.sleep(0.05)
+        wait_for_sales(database, within=float("inf"), pause=0.05)
         elapsed = time.perf_counter() - started
         worker.stop()
         print(f"  {threads} worker thread(s): {jobs / elapsed:8.0f} jobs/s ({jobs} sales)")
@@ -224,17 +232,7 @@ def lag(url: str, webhook_hash: str, seconds: float) -> None:
             seconds=seconds,
             rate=200,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # until the backlog is drained (or a minute)
-            with database.session(write=False) as session:
-                left = session.scalar(
-                    select(func.count())
-                    .select_from(Job)
-                    .where(Job.kind == "inbound.manual_sale", Job.state.in_(("queued", "running")))
-                )
-            if not left:
-                break
-            time.sleep(0.2)
+        wait_for_sales(database, within=60, pause=0.2)  # until drained (or a minute)
     with database.session(write=False) as session:
         applied = dict(
             session.execute(
