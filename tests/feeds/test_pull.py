@@ -399,11 +399,13 @@ def test_diff_cleanup_and_the_guard(client, database, vendor, http_files):
     assert items(client, feed["id"])["S0"]["inventoryQuantity"] == 99
 
 
+@pytest.mark.parametrize("guard", [20, 0])
 def test_rows_read_ahead_of_the_writes_keep_the_file_order(
-    client, database, vendor, http_files, monkeypatch, configure
+    client, database, vendor, http_files, monkeypatch, configure, guard
 ):
     """Rows to write gather across batches; a key seen again later in the file still ends as the
-    file's last row says, even when that row equals what was stored before the run."""
+    file's last row says, even when that row equals what was stored before the run. Guarded,
+    the run writes after its one reading; unguarded, as it reads."""
     from dropwire.feeds.pull import runs
 
     configure(feed_batch_size=2)
@@ -411,7 +413,13 @@ def test_rows_read_ahead_of_the_writes_keep_the_file_order(
     files, base = http_files
     first = "vendorSku,inventoryQuantity\n" + "".join(f"S{n},{n + 1}\n" for n in range(6))
     files.bodies["o.csv"] = (200, first.encode())
-    feed = make_feed(client, vendor, resourceType="csv", resourceLocation=f"{base}/o.csv")
+    feed = make_feed(
+        client,
+        vendor,
+        resourceType="csv",
+        resourceLocation=f"{base}/o.csv",
+        cleanupGuardPercent=guard,
+    )
     assert fetch(client, database, feed["id"])["rowsCreated"] == 6
     # batches: [S0 S1] written; [S2 S3] S2 waits; [S2 S4]: S2 back to its stored value
     again = "vendorSku,inventoryQuantity\nS0,10\nS1,20\nS2,30\nS3,4\nS2,3\nS4,5\nS5,6\n"
@@ -421,6 +429,56 @@ def test_rows_read_ahead_of_the_writes_keep_the_file_order(
     assert (run["batchesApplied"], run["rowsAppliedThrough"]) == (4, 8)
     stored = {k: v["inventoryQuantity"] for k, v in items(client, feed["id"]).items()}
     assert stored == {"S0": 10, "S1": 20, "S2": 3, "S3": 4, "S4": 5, "S5": 6}
+
+
+class _Progress:
+    def __init__(self) -> None:
+        self.reads: list[int] = []
+
+    def downloaded(self, size: int) -> None:
+        pass
+
+    def read(self, rows: int) -> None:
+        self.reads.append(rows)
+
+
+@pytest.mark.parametrize(("kept_rows", "readings"), [(50_000, 1), (1, 2)])
+def test_a_guarded_rerun_reads_its_file_once_unless_it_changes_too_much(
+    client, database, vendor, http_files, monkeypatch, configure, kept_rows, readings
+):
+    """The guard needs the whole file before anything is written; the rows to write are kept
+    from that one reading. When too many changed to keep, the file is read again: same end."""
+    from dropwire.feeds.pull import runs
+
+    configure(feed_batch_size=2)
+    monkeypatch.setattr(runs, "_DEFERRED_ROWS", kept_rows)
+    files, base = http_files
+    first = "vendorSku,inventoryQuantity\n" + "".join(f"S{n},{n + 1}\n" for n in range(8))
+    files.bodies["g.csv"] = (200, first.encode())
+    feed = make_feed(
+        client,
+        vendor,
+        resourceType="csv",
+        resourceLocation=f"{base}/g.csv",
+        fetchCleanup=True,
+        cleanupGuardPercent=20,
+    )
+    assert fetch(client, database, feed["id"])["rowsCreated"] == 8
+    again = "vendorSku,inventoryQuantity\nS0,1\nS1,20\nS2,3\nS3,4\nS4,50\nS5,6\nS6,7\nS9,1\n"
+    files.bodies["g.csv"] = (200, again.encode())
+    progress = _Progress()
+    run = runs.run_now(database, feed["id"], progress=progress)
+    restarts = sum(1 for a, b in zip(progress.reads, progress.reads[1:], strict=False) if b < a)
+    assert restarts + 1 == readings, progress.reads
+    assert (run.status, run.rows_read, run.rows_created, run.rows_updated) == (
+        "succeeded",
+        8,
+        1,
+        2,
+    )
+    assert (run.rows_unchanged, run.rows_cleaned, run.batches_applied) == (5, 1, 4)
+    stored = {k: v["inventoryQuantity"] for k, v in items(client, feed["id"]).items()}
+    assert stored == {f"S{n}": q for n, q in enumerate([1, 20, 3, 4, 50, 6, 7, 0])} | {"S9": 1}
 
 
 def test_no_cleanup_after_a_failed_download(client, database, vendor, http_files):

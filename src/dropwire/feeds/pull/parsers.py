@@ -11,7 +11,6 @@ import csv
 import operator
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -52,14 +51,11 @@ def records(
     mapping: FeedMapping,
     path: Path,
     encoding: str,
-    only: frozenset[str] | None = None,
 ) -> Iterator[Record]:
-    """The file's items; `only` limits the fields read (a pass that needs the quantity alone)."""
+    """The file's items, one at a time."""
     kind = ResourceType(feed.resource_type)
     if kind is ResourceType.csv:
-        return _csv(feed, mapping, path, encoding, only)
-    if only is not None and not mapping.default_json:
-        mapping = replace(mapping, fields={k: v for k, v in mapping.fields.items() if k in only})
+        return _csv(feed, mapping, path, encoding)
     if kind is ResourceType.xml:
         return _xml(mapping, path)
     return _json(mapping, path)
@@ -73,7 +69,6 @@ def _csv(
     mapping: FeedMapping,
     path: Path,
     encoding: str,
-    only: frozenset[str] | None = None,
 ) -> Iterator[Record]:
     delimiter = DELIMITER_CHARS[Delimiter(feed.delimiter)]
     with path.open("r", encoding=encoding, newline="") as file:
@@ -106,8 +101,6 @@ def _csv(
             (name, columns[str(sel)] if feed.csv_has_header else int(sel))
             for name, sel in fields.items()
         ]
-        if only is not None:
-            positions = [(name, index) for name, index in positions if name in only]
         if len(positions) == 1:  # itemgetter of one index would not return a tuple
             positions.append(positions[0])
         names = [name for name, _ in positions]

@@ -3,12 +3,14 @@
 A run downloads the feed's file to a temporary file, reads it with a streaming parser and sends
 the rows to write through the feed's one upsert path (`feeds.upsert.apply_items`), a batch's
 worth per transaction together with the run's counters, so a run that stops part-way says exactly
-which batches (and rows) were applied. Rows whose content digest equals the stored one are counted
-as unchanged without being validated or written (`diffPrevious`); plainly valid rows skip the
-schema (`mapping.plain_feed_variant`), the others are validated by it. Items missing from the
-file go to 0 (`fetchCleanup`) only after a complete run in which every row could be identified.
-Before anything is applied, a file that would drop or zero more than `cleanupGuardPercent` of the
-feed's items is held for a person to approve or discard.
+which batches (and rows) were applied. Rows whose content digest equals the stored one (read
+ahead by `stored.StoredReader`) are counted as unchanged without being validated or written
+(`diffPrevious`); plainly valid rows skip the schema (`mapping.plain_feed_variant`), the others
+are validated by it. Items missing from the file go to 0 (`fetchCleanup`) only after a complete
+run in which every row could be identified. Before anything is applied, a file that would drop or
+zero more than `cleanupGuardPercent` of the feed's items is held for a person to approve or
+discard: such a run reads its file once, keeping the rows to write until the guard has seen it
+all (a re-run changes few), and reads it again only when too many changed to keep.
 """
 
 import hashlib
@@ -22,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, func, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,6 +55,7 @@ from dropwire.feeds.pull.mapping import (
 )
 from dropwire.feeds.pull.parsers import FileProblem, detect_encoding, records
 from dropwire.feeds.pull.sources import Limits, SourceError, download
+from dropwire.feeds.pull.stored import StoredReader, same_feed
 from dropwire.feeds.upsert import (
     FeedItem,
     ItemResult,
@@ -71,7 +74,7 @@ ERROR_LIMIT = 100
 GOOD = (RunStatus.succeeded, RunStatus.partial)
 _SEP = "\x1f"  # between a row's values in its digest
 _CLEANUP_PAGE = 20_000  # feed-variant ids read at a time to find those missing from the file
-_QUANTITY = frozenset({"inventoryQuantity"})  # all the guard reads of a row
+_DEFERRED_ROWS = 50_000  # rows to write a guarded run keeps from its first reading (~25 MB)
 _TALLY_EVERY = 2.0  # seconds: the run's counters (and lease) are saved at least this often
 
 
@@ -241,67 +244,16 @@ class _IdSet:
         return index < len(self.bits) and bool(self.bits[index] & (1 << (value & 7)))
 
 
-def _same_feed(feed_id: int) -> ColumnElement[bool]:
-    """The feed's rows, for a read in id order: written so that no index on the feed id can
-    serve it (SQLite would otherwise walk the feed's whole index and sort it, for every page)."""
-    return FV.inventory_feed_id + 0 == feed_id
+@dataclass
+class _Segment:
+    """Rows read and not yet written: rows to apply, rows that failed, the batches they end and
+    the last row of those; written in one transaction, so the run's counters can say exactly
+    which rows were applied."""
 
-
-class _StoredReader:
-    """The stored (id, digest) of a batch's keys, read the cheap way when the file allows.
-
-    A feed's rows were created in the order of its file, and vendors keep that order from one
-    file to the next: the rows a batch needs then follow the last one the previous batch found,
-    and one range read by id (sequential) finds them, several times cheaper than looking each key
-    up in the index. Keys the range misses (new items, a reordered file) are looked up by key;
-    a file whose batches mostly miss the range stops using it.
-    """
-
-    def __init__(self) -> None:
-        self.after = 0  # the id the next range starts after
-        self.ranged = True
-        self.first = False  # the feed had no items when the run began: nothing to read
-
-    def start(self, session: Session, feed_id: int) -> None:
-        self.first = (
-            session.scalar(select(FV.id).where(FV.inventory_feed_id == feed_id).limit(1)) is None
-        )
-
-    def read(
-        self, session: Session, feed_id: int, keys: list[str]
-    ) -> dict[str, tuple[int, str | None]]:
-        found: dict[str, tuple[int, str | None]] = {}
-        if self.first:  # a row pushed meanwhile is still compared by the upsert
-            return found
-        wanted = set(keys)
-        connection = session.connection()
-        if self.ranged:
-            window = connection.execute(
-                select(FV.external_id, FV.id, FV.content_hash)
-                .where(_same_feed(feed_id), FV.id > self.after)
-                .order_by(FV.id)
-                .limit(len(keys) + len(keys) // 10 + 10)
-            ).all()
-            for external_id, feed_variant_id, content_hash in window:
-                if external_id in wanted:
-                    found[external_id] = (feed_variant_id, content_hash)
-            if found:
-                self.after = max(feed_variant_id for feed_variant_id, _ in found.values())
-            if window and len(found) < len(keys) // 4:
-                self.ranged = False  # this file is not in the stored order
-        missing = wanted - found.keys()
-        if missing:
-            looked_up = connection.execute(
-                select(FV.external_id, FV.id, FV.content_hash).where(
-                    FV.inventory_feed_id == feed_id, among(session, FV.external_id, missing)
-                )
-            ).all()
-            for external_id, feed_variant_id, content_hash in looked_up:
-                found[external_id] = (feed_variant_id, content_hash)
-            if self.ranged and looked_up and len(missing) == len(wanted):
-                # nothing in the range (a block of items left the file): resume at these
-                self.after = min(row[1] for row in looked_up) - 1
-        return found
+    items: list[FeedItem] = field(default_factory=list)
+    failed: list[tuple[int, str | None, str, str]] = field(default_factory=list)
+    batches: int = 0
+    through: int = 0
 
 
 @dataclass
@@ -320,13 +272,11 @@ class _Tally:
     unidentified: int = 0  # failed rows without a key: cleanup would zero them wrongly
     analyzed_at: int = 0  # rows this run had created when the table's statistics were renewed
     written_at: float = 0.0  # when the counters were last saved (time.monotonic)
-    stored: _StoredReader = field(default_factory=_StoredReader)
-    # read, not yet written: rows to apply, rows that failed, batches they end, their last row
-    pending: list[FeedItem] = field(default_factory=list)
-    pending_keys: set[str] = field(default_factory=set)
-    pending_failed: list[tuple[int, str | None, str, str]] = field(default_factory=list)
-    pending_batches: int = 0
-    pending_through: int = 0
+    stored: StoredReader | None = None  # while the file is read
+    pending: _Segment = field(default_factory=lambda: _Segment())
+    pending_keys: set[str] = field(default_factory=set)  # keys of rows read, not yet written
+    deferred: list[_Segment] = field(default_factory=list)  # a guarded run's first pass
+    deferred_rows: int = 0
 
     def error(self, row: int, field_name: str, message: str) -> None:
         self.failed += 1
@@ -385,13 +335,24 @@ def execute_run(database: Database, run_id: int, progress: RunProgress | None = 
             _save(database, run_id, bytes=size)
         encoding = detect_encoding(path) if feed.resource_type == ResourceType.csv else "utf-8"
         _save(database, run_id, encoding=encoding, lease_expires_at=utcnow() + LEASE)
-        if not approved:
-            reasons = _guard(database, feed, mapping, path, encoding, tally)
+        baseline = None if approved else _guard_baseline(database, feed)
+        if baseline is None:
+            _apply_file(database, run_id, feed, mapping, path, encoding, tally, progress)
+        else:  # read once, writing nothing, until the guard has seen the whole file
+            kept_all = _apply_file(
+                database, run_id, feed, mapping, path, encoding, tally, progress, deferred=True
+            )
+            reasons = baseline.reasons(feed, tally.rows_read, tally.zero)
             if reasons:
+                tally = _Tally(rows_read=tally.rows_read, zero=tally.zero)  # shown on the run
                 path.replace(kept)  # kept for approval: approving applies this very file
                 path = kept
                 raise _Stop(RunStatus.held, "; ".join(reasons) + "; nothing was applied")
-        _apply_file(database, run_id, feed, mapping, path, encoding, tally, progress)
+            if kept_all:
+                _write_deferred(database, run_id, feed, tally)
+            else:  # too many rows to write to keep them all: read the file again
+                tally = _Tally()
+                _apply_file(database, run_id, feed, mapping, path, encoding, tally, progress)
         complete_problem = _cleanup(database, run_id, feed, tally)
         status = RunStatus.partial if tally.failed else RunStatus.succeeded
         return _finish(database, run_id, tally, status, complete_problem)
@@ -434,67 +395,75 @@ def _rows(
     mapping: FeedMapping,
     path: Path,
     encoding: str,
-    only: frozenset[str] | None = None,
 ) -> Any:
     try:
-        yield from records(feed, mapping, path, encoding, only)
+        yield from records(feed, mapping, path, encoding)
     except FileProblem as exc:
         raise _Stop(RunStatus.failed, str(exc)) from exc
 
 
-def _guard(
-    database: Database,
-    feed: InventoryFeed,
-    mapping: FeedMapping,
-    path: Path,
-    encoding: str,
-    tally: _Tally,
-) -> list[str]:
-    """Why this file should wait for a person (empty: go ahead). Reads it once, applies nothing."""
+@dataclass(frozen=True)
+class _GuardBaseline:
+    """What a new file is judged against: the feed's items now and its last good run."""
+
+    percent: int
+    existing: int
+    last_good_run: int | None
+    last_good_rows: int
+    zero_before: int
+
+    def reasons(self, feed: InventoryFeed, rows: int, zero: int) -> list[str]:
+        """Why this file should wait for a person (empty: go ahead)."""
+        percent = self.percent
+        allowed = self.existing * percent / 100
+        reasons: list[str] = []
+        if self.last_good_run is not None and rows < self.last_good_rows * (1 - percent / 100):
+            reasons.append(
+                f"the file has {rows} rows against {self.last_good_rows} in run "
+                f"{self.last_good_run} (down more than {percent}%)"
+            )
+        if feed.fetch_cleanup and self.existing - rows > allowed:
+            reasons.append(
+                f"{self.existing - rows} of the feed's {self.existing} items are missing from "
+                "the file and would go to 0"
+            )
+        if zero - self.zero_before > allowed:
+            reasons.append(
+                f"{zero} rows have quantity 0 against {self.zero_before} before: "
+                f"more than {percent}% of the feed's {self.existing} items would go to 0"
+            )
+        return reasons
+
+
+def _guard_baseline(database: Database, feed: InventoryFeed) -> _GuardBaseline | None:
+    """None when the feed has no guard or nothing a file could drop (a first run)."""
     percent = feed.cleanup_guard_percent
     if percent <= 0:
-        return []
+        return None
     with database.session(write=False) as session:
         existing = count_items(session, feed.id)
         if not existing:
-            return []
+            return None
         last_good = session.scalars(
             select(Run)
             .where(Run.inventory_feed_id == feed.id, Run.status.in_(GOOD))
             .order_by(Run.id.desc())
             .limit(1)
         ).first()
-        zero_now = session.scalar(
-            select(func.count())
-            .select_from(FV)
-            .where(FV.inventory_feed_id == feed.id, FV.inventory_quantity == 0)
-        )
-    rows = zero = 0
-    for _row, raw in _rows(feed, mapping, path, encoding, only=_QUANTITY):
-        rows += 1
-        if quantity_of(raw, feed.decimal_notation) == 0:
-            zero += 1
-    allowed = existing * percent / 100
-    reasons: list[str] = []
-    if last_good is not None and rows < last_good.rows_read * (1 - percent / 100):
-        reasons.append(
-            f"the file has {rows} rows against {last_good.rows_read} in run {last_good.id} "
-            f"(down more than {percent}%)"
-        )
-    if feed.fetch_cleanup and existing - rows > allowed:
-        reasons.append(
-            f"{existing - rows} of the feed's {existing} items are missing from the file and "
-            "would go to 0"
-        )
-    zero_before = last_good.rows_zero if last_good is not None else (zero_now or 0)
-    if zero - zero_before > allowed:
-        reasons.append(
-            f"{zero} rows have quantity 0 against {zero_before} before: "
-            f"more than {percent}% of the feed's {existing} items would go to 0"
-        )
-    if reasons:
-        tally.rows_read, tally.zero = rows, zero  # shown on the held run
-    return reasons
+        zero_before: int | None = last_good.rows_zero if last_good is not None else None
+        if zero_before is None:
+            zero_before = session.scalar(
+                select(func.count())
+                .select_from(FV)
+                .where(FV.inventory_feed_id == feed.id, FV.inventory_quantity == 0)
+            )
+    return _GuardBaseline(
+        percent=percent,
+        existing=existing,
+        last_good_run=last_good.id if last_good is not None else None,
+        last_good_rows=last_good.rows_read if last_good is not None else 0,
+        zero_before=zero_before or 0,
+    )
 
 
 def _apply_file(
@@ -506,29 +475,93 @@ def _apply_file(
     encoding: str,
     tally: _Tally,
     progress: RunProgress | None,
-) -> None:
+    *,
+    deferred: bool = False,
+) -> bool:
+    """Read the file and write what changed, a batch's worth per transaction.
+
+    `deferred` (a guarded run's first pass): nothing is written; the rows to write are kept for
+    `_write_deferred` while there are at most `_DEFERRED_ROWS` of them (a re-run changes few), so
+    the file is read once; beyond that only rows and zeros are counted. Returns whether every row
+    to write was kept.
+    """
     size = database.settings.feed_batch_size
-    with database.session(write=False) as session:
-        tally.stored.start(session, feed.id)
+    tally.stored = StoredReader(database, feed.id, page=size) if feed.diff_previous else None
+    try:
+        return _read_file(
+            database, run_id, feed, mapping, path, encoding, tally, progress, deferred=deferred
+        )
+    finally:
+        if tally.stored is not None:
+            tally.stored.close()
+            tally.stored = None
+
+
+def _read_file(
+    database: Database,
+    run_id: int,
+    feed: InventoryFeed,
+    mapping: FeedMapping,
+    path: Path,
+    encoding: str,
+    tally: _Tally,
+    progress: RunProgress | None,
+    *,
+    deferred: bool,
+) -> bool:
+    size = database.settings.feed_batch_size
     batch: list[tuple[int, dict[str, Any]]] = []
+    keeping = True
     for row, raw in _rows(feed, mapping, path, encoding):
         tally.rows_read += 1
         if quantity_of(raw, feed.decimal_notation) == 0:
             tally.zero += 1
+        if not keeping:
+            continue
         batch.append((row, raw))
         if len(batch) >= size:
-            _read_batch(database, feed, batch, tally)
-            if len(tally.pending) >= size or time.monotonic() - tally.written_at >= _TALLY_EVERY:
+            _read_batch(feed, batch, tally)
+            batch = []
+            if deferred:
+                keeping = _defer(database, run_id, tally, size)
+            elif len(tally.pending.items) >= size or _tally_due(tally):
                 _write_pending(database, run_id, feed, tally)
                 _renew_statistics(database, tally)
-            batch = []
             if progress:
                 progress.read(tally.rows_read)
-    if batch:
-        _read_batch(database, feed, batch, tally)
-    _write_pending(database, run_id, feed, tally)
+    if keeping and batch:
+        _read_batch(feed, batch, tally)
     if progress:
         progress.read(tally.rows_read)
+    if not deferred:
+        _write_pending(database, run_id, feed, tally)
+        return True
+    if keeping:
+        tally.deferred.append(tally.pending)
+        tally.pending = _Segment()
+    return keeping
+
+
+def _tally_due(tally: _Tally) -> bool:
+    return time.monotonic() - tally.written_at >= _TALLY_EVERY
+
+
+def _defer(database: Database, run_id: int, tally: _Tally, size: int) -> bool:
+    """Keep the pending rows for later (a batch's worth at a time); False once too many are."""
+    pending = tally.pending
+    if len(pending.items) >= size:
+        tally.deferred.append(pending)
+        tally.deferred_rows += len(pending.items) + len(pending.failed)
+        tally.pending = _Segment()
+    if _tally_due(tally):  # the lease, and how far the reading is
+        _save(database, run_id, rows_read=tally.rows_read, lease_expires_at=utcnow() + LEASE)
+        tally.written_at = time.monotonic()
+    if tally.deferred_rows + len(tally.pending.items) <= _DEFERRED_ROWS:
+        return True
+    tally.deferred, tally.pending = [], _Segment()
+    if tally.stored is not None:
+        tally.stored.close()  # the rest of this reading only counts
+    return False
 
 
 def _renew_statistics(database: Database, tally: _Tally) -> None:
@@ -568,7 +601,6 @@ def _digest(salt: str, raw: dict[str, Any]) -> str:
 
 
 def _read_batch(
-    database: Database,
     feed: InventoryFeed,
     batch: list[tuple[int, dict[str, Any]]],
     tally: _Tally,
@@ -582,7 +614,8 @@ def _read_batch(
     """
     salt = _salt(feed)
     keyed: list[tuple[int, str, dict[str, Any], str]] = []
-    failed = tally.pending_failed
+    pending = tally.pending
+    failed = pending.failed
     for row, raw in batch:
         key = external_id_of(raw)
         if key is None:
@@ -590,10 +623,9 @@ def _read_batch(
             continue
         keyed.append((row, key, raw, _digest(salt, raw)))
     stored: dict[str, tuple[int, str | None]] = {}
-    if feed.diff_previous and keyed:
-        with database.session(write=False) as session:
-            stored = tally.stored.read(session, feed.id, [key for _, key, _, _ in keyed])
-    items = tally.pending
+    if tally.stored is not None and keyed:
+        stored = tally.stored.read([key for _, key, _, _ in keyed])
+    items = pending.items
     for row, key, raw, digest in keyed:
         known = stored.get(key)
         if known is not None and known[1] == digest and key not in tally.pending_keys:
@@ -612,15 +644,32 @@ def _read_batch(
             items.append(FeedItem(data.external_id, incoming(data), digest, row))
         # stored digests read before this item is written must not judge a later row with it
         tally.pending_keys.add(key)
-    tally.pending_batches += 1
-    tally.pending_through = batch[-1][0]
+    pending.batches += 1
+    pending.through = batch[-1][0]
 
 
 def _write_pending(database: Database, run_id: int, feed: InventoryFeed, tally: _Tally) -> None:
-    """One transaction: the pending rows through the upsert, and the run's counters with them.
+    _write_segment(database, run_id, feed, tally, tally.pending)
+    tally.pending = _Segment()
+    tally.pending_keys = set()
+
+
+def _write_deferred(database: Database, run_id: int, feed: InventoryFeed, tally: _Tally) -> None:
+    """A guarded run let through: the rows its one reading kept, in the file's order."""
+    for segment in tally.deferred:
+        _write_segment(database, run_id, feed, tally, segment)
+        _renew_statistics(database, tally)
+    tally.deferred = []
+    tally.pending_keys = set()
+
+
+def _write_segment(
+    database: Database, run_id: int, feed: InventoryFeed, tally: _Tally, segment: _Segment
+) -> None:
+    """One transaction: the segment's rows through the upsert, and the run's counters with them.
 
     Afterwards every row up to `tally.through` is applied, unchanged or failed."""
-    if not tally.pending_batches:
+    if not segment.batches:
         return
     with database.transaction() as session:
         current = session.get(InventoryFeed, feed.id)
@@ -629,19 +678,17 @@ def _write_pending(database: Database, run_id: int, feed: InventoryFeed, tally: 
         results = apply_items(
             session,
             current,
-            tally.pending,
+            segment.items,
             actor=f"feed run {run_id}",
             reassert=not feed.diff_previous,
         )
-        _count(results, tally.pending_failed, tally)
-        tally.batches += tally.pending_batches
-        tally.through = tally.pending_through
+        _count(results, segment.failed, tally)
+        tally.batches += segment.batches
+        tally.through = segment.through
         _write_tally(session, run_id, tally)
-    tally.pending = []
-    tally.pending_keys = set()
-    tally.pending_failed = []
-    tally.pending_batches = 0
     tally.written_at = time.monotonic()
+    if tally.stored is not None:
+        tally.stored.written()
 
 
 def _count(
@@ -709,7 +756,7 @@ def _cleanup(database: Database, run_id: int, feed: InventoryFeed, tally: _Tally
                 session.connection()
                 .execute(
                     select(FV.id)
-                    .where(_same_feed(feed.id), FV.id > after, FV.inventory_quantity != 0)
+                    .where(same_feed(feed.id), FV.id > after, FV.inventory_quantity != 0)
                     .order_by(FV.id)
                     .limit(_CLEANUP_PAGE)
                 )
