@@ -13,6 +13,7 @@ uses a fresh database `dropwire_bench_pull_<pid>` on DROPWIRE_BENCH_PG (default 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import subprocess
@@ -68,6 +69,7 @@ def child_run(url: str, feed_id: int) -> None:
     from dropwire.feeds.pull import runs
 
     database = Database(url)
+    gc.freeze()  # what a worker process does once started (`dropwire worker`, `serve`)
     started = time.perf_counter()
     run = runs.run_now(database, feed_id, trigger="bench")
     seconds = time.perf_counter() - started
