@@ -512,9 +512,10 @@ def _read_file(
     size = database.settings.feed_batch_size
     batch: list[tuple[int, dict[str, Any]]] = []
     keeping = True
+    notation = feed.decimal_notation  # read once: an ORM attribute costs more than a local
     for row, raw in _rows(feed, mapping, path, encoding):
         tally.rows_read += 1
-        if quantity_of(raw, feed.decimal_notation) == 0:
+        if quantity_of(raw, notation) == 0:
             tally.zero += 1
         if not keeping:
             continue
@@ -626,18 +627,19 @@ def _read_batch(
     if tally.stored is not None and keyed:
         stored = tally.stored.read([key for _, key, _, _ in keyed])
     items = pending.items
+    notation = feed.decimal_notation
     for row, key, raw, digest in keyed:
         known = stored.get(key)
         if known is not None and known[1] == digest and key not in tally.pending_keys:
             tally.unchanged += 1
             tally.seen.add(known[0])
             continue
-        plain = plain_feed_variant(raw, feed.decimal_notation)
+        plain = plain_feed_variant(raw, notation)
         if plain is not None:
             items.append(FeedItem(plain[0], plain[1], digest, row))
         else:
             try:
-                data = to_feed_variant(raw, feed.decimal_notation)
+                data = to_feed_variant(raw, notation)
             except RowError as exc:
                 failed.append((row, key, exc.field, exc.message))
                 continue
