@@ -105,6 +105,8 @@ class InventoryFeedVariant(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("inventory_feed_id", "external_id"),
         Index("ix_feed_variants_feed_sku_key", "inventory_feed_id", "vendor_sku_key"),
+        # a run's reads of its feed's rows in id order (read-ahead, cleanup), page by page
+        Index("ix_feed_variants_feed_id", "inventory_feed_id", "id"),
     )
 
     inventory_feed_id: Mapped[int] = mapped_column(

@@ -55,7 +55,7 @@ from dropwire.feeds.pull.mapping import (
 )
 from dropwire.feeds.pull.parsers import FileProblem, detect_encoding, records
 from dropwire.feeds.pull.sources import Limits, SourceError, download
-from dropwire.feeds.pull.stored import StoredReader, same_feed
+from dropwire.feeds.pull.stored import StoredReader
 from dropwire.feeds.upsert import (
     FeedItem,
     ItemResult,
@@ -758,7 +758,8 @@ def _cleanup(database: Database, run_id: int, feed: InventoryFeed, tally: _Tally
                 session.connection()
                 .execute(
                     select(FV.id)
-                    .where(same_feed(feed.id), FV.id > after, FV.inventory_quantity != 0)
+                    .where(FV.inventory_feed_id == feed.id, FV.id > after)
+                    .where(FV.inventory_quantity != 0)
                     .order_by(FV.id)
                     .limit(_CLEANUP_PAGE)
                 )

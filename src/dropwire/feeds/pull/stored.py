@@ -2,10 +2,10 @@
 
 A feed's rows were created in the order of its file, and vendors keep that order from one file
 to the next: the rows a batch needs follow the last one the previous batch found. So the feed's
-rows are streamed in id order (one sequential read, several times cheaper than looking each key
-up in the index) by a thread of their own, a few pages ahead of the parser: the database works
-while Python parses. Keys the stream misses (new items, a reordered file) are looked up by key;
-a file whose batches mostly miss the stream stops using it.
+rows are streamed in id order (a range of the (feed, id) index, several times cheaper than
+looking each key up) by a thread of their own, a few pages ahead of the parser: the database
+works while Python parses. Keys the stream misses (new items, a reordered file) are looked up
+by key; a file whose batches mostly miss the stream stops using it.
 """
 
 import queue
@@ -13,7 +13,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 
 from dropwire.core.db import Database
 from dropwire.feeds.models import InventoryFeedVariant
@@ -22,12 +22,6 @@ from dropwire.feeds.upsert import among
 FV = InventoryFeedVariant
 Stored = tuple[str, int, str | None]  # external id, feed-variant id, content digest
 _AHEAD = 3  # pages read ahead of the parser
-
-
-def same_feed(feed_id: int) -> ColumnElement[bool]:
-    """The feed's rows, for a read in id order: written so that no index on the feed id can
-    serve it (SQLite would otherwise walk the feed's whole index and sort it, for every page)."""
-    return FV.inventory_feed_id + 0 == feed_id
 
 
 class _Pages:
@@ -52,7 +46,7 @@ class _Pages:
                         (row[0], row[1], row[2])
                         for row in session.connection().execute(
                             select(FV.external_id, FV.id, FV.content_hash)
-                            .where(same_feed(feed_id), FV.id > after)
+                            .where(FV.inventory_feed_id == feed_id, FV.id > after)
                             .order_by(FV.id)
                             .limit(page)
                         )
