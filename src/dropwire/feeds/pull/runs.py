@@ -488,59 +488,41 @@ def _apply_file(
     size = database.settings.feed_batch_size
     tally.stored = StoredReader(database, feed.id, page=size) if feed.diff_previous else None
     try:
-        return _read_file(
-            database, run_id, feed, mapping, path, encoding, tally, progress, deferred=deferred
-        )
+        batch: list[tuple[int, dict[str, Any]]] = []
+        keeping = True
+        notation = feed.decimal_notation  # read once: an ORM attribute costs more than a local
+        for row, raw in _rows(feed, mapping, path, encoding):
+            tally.rows_read += 1
+            if quantity_of(raw, notation) == 0:
+                tally.zero += 1
+            if not keeping:
+                continue
+            batch.append((row, raw))
+            if len(batch) >= size:
+                _read_batch(feed, batch, tally)
+                batch = []
+                if deferred:
+                    keeping = _defer(database, run_id, tally, size)
+                elif len(tally.pending.items) >= size or _tally_due(tally):
+                    _write_pending(database, run_id, feed, tally)
+                    _renew_statistics(database, tally)
+                if progress:
+                    progress.read(tally.rows_read)
+        if keeping and batch:
+            _read_batch(feed, batch, tally)
+        if progress:
+            progress.read(tally.rows_read)
+        if not deferred:
+            _write_pending(database, run_id, feed, tally)
+            return True
+        if keeping:
+            tally.deferred.append(tally.pending)
+            tally.pending = _Segment()
+        return keeping
     finally:
         if tally.stored is not None:
             tally.stored.close()
             tally.stored = None
-
-
-def _read_file(
-    database: Database,
-    run_id: int,
-    feed: InventoryFeed,
-    mapping: FeedMapping,
-    path: Path,
-    encoding: str,
-    tally: _Tally,
-    progress: RunProgress | None,
-    *,
-    deferred: bool,
-) -> bool:
-    size = database.settings.feed_batch_size
-    batch: list[tuple[int, dict[str, Any]]] = []
-    keeping = True
-    notation = feed.decimal_notation  # read once: an ORM attribute costs more than a local
-    for row, raw in _rows(feed, mapping, path, encoding):
-        tally.rows_read += 1
-        if quantity_of(raw, notation) == 0:
-            tally.zero += 1
-        if not keeping:
-            continue
-        batch.append((row, raw))
-        if len(batch) >= size:
-            _read_batch(feed, batch, tally)
-            batch = []
-            if deferred:
-                keeping = _defer(database, run_id, tally, size)
-            elif len(tally.pending.items) >= size or _tally_due(tally):
-                _write_pending(database, run_id, feed, tally)
-                _renew_statistics(database, tally)
-            if progress:
-                progress.read(tally.rows_read)
-    if keeping and batch:
-        _read_batch(feed, batch, tally)
-    if progress:
-        progress.read(tally.rows_read)
-    if not deferred:
-        _write_pending(database, run_id, feed, tally)
-        return True
-    if keeping:
-        tally.deferred.append(tally.pending)
-        tally.pending = _Segment()
-    return keeping
 
 
 def _tally_due(tally: _Tally) -> bool:
