@@ -177,6 +177,7 @@ class UnitOfWorkRoute(APIRoute):
         super().__init__(path, one_hop(endpoint), **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle: Callable[[Request], Awaitable[Response]]
         if _takes_only_the_request(self):
             name: str = self.dependant.request_param_name  # type: ignore[assignment]
             handle = functools.partial(_call_with_request, self.endpoint, name)
