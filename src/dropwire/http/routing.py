@@ -6,8 +6,8 @@ answer instead. Endpoints never commit, and a new endpoint cannot forget to: `cr
 any API route of another class.
 
 It also runs a plain `def` endpoint in ONE threadpool hop (FastAPI would make a second hop to
-validate its response); each hop costs about a millisecond on small machines. An `async`
-endpoint that takes only the request and returns a `Response` (the async inbound API) is called
+validate its response); each hop costs about a millisecond on small machines. An endpoint
+that takes only the request and returns a `Response` (the async inbound API) is called
 directly: FastAPI's handler would solve no dependencies for it yet still parse its query string and
 cookies and build the solving context, a fifth of the accept path's event-loop time.
 """
@@ -15,6 +15,7 @@ cookies and build the solving context, a fifth of the accept path's event-loop t
 import functools
 import inspect
 import logging
+import typing
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -68,10 +69,17 @@ def _early_checks(dependant: Dependant) -> list[EarlyCheck]:
 
 def _takes_only_the_request(route: APIRoute) -> bool:
     """Whether FastAPI's handler has nothing to do for the route but call it with the request:
-    an `async` endpoint with no parameter but the request, no dependency, no response model."""
+    an endpoint with no parameter but the request and no dependency, declared to return a
+    `Response` (nothing to validate or serialize)."""
     dependant = route.dependant
+    try:
+        returns = typing.get_type_hints(route.endpoint).get("return")
+    except (NameError, TypeError):
+        return False
     return (
         inspect.iscoroutinefunction(route.endpoint)
+        and inspect.isclass(returns)
+        and issubclass(returns, Response)
         and dependant.request_param_name is not None
         and route.response_field is None
         and not route.response_model
