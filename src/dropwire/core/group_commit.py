@@ -25,10 +25,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table
 from sqlalchemy.orm import Session
 
 from dropwire.core.db import Database
+from dropwire.core.inserts import insert_rows
 
 log = logging.getLogger("dropwire.group_commit")
 
@@ -185,19 +186,15 @@ class GroupCommitter:
     @staticmethod
     def _insert(connection: Connection, entries: list[_Entry]) -> None:
         """Every entry's rows, in arrival order, tables in first-seen order (so a planner may
-        append rows to a parent table before its children).
-
-        An INSERT with RETURNING given many rows runs as SQLAlchemy's "insertmanyvalues":
-        multi-row INSERTs of up to 1,000 rows, compiled once and cached. A plain executemany
-        would step SQLite once per row, releasing the GIL each time.
-        """
+        append rows to a parent table before its children): one statement per table
+        (`insert_rows`), never a step per row, whose every driver call would release the GIL
+        and wait to get it back from a busy event loop."""
         by_table: dict[Table, list[dict[str, Any]]] = {}
         for entry in entries:
             for table, values in entry.rows:
                 by_table.setdefault(table, []).append(values)
         for table, rows in by_table.items():
-            key = next(iter(table.primary_key.columns))
-            connection.execute(insert(table).returning(key), rows).all()
+            insert_rows(connection, table, rows)
 
     @staticmethod
     def _resolve(group: list[_Entry]) -> None:
