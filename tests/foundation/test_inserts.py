@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Table, select
 
 from dropwire.core.inserts import insert_rows
@@ -9,7 +10,8 @@ from dropwire.core.time import utcnow
 from dropwire.jobs.models import Job
 
 
-def test_rows_are_stored_as_given_with_ids_in_their_order(database):
+@pytest.mark.parametrize("count", [1, 60, 1201])  # 1201: SQLite takes them in three statements
+def test_rows_are_stored_as_given_with_ids_in_their_order(database, count):
     table = Job.__table__
     assert isinstance(table, Table)
     now = utcnow()
@@ -27,7 +29,7 @@ def test_rows_are_stored_as_given_with_ids_in_their_order(database):
             "created_at": now,
             "updated_at": now,
         }
-        for n in range(60)
+        for n in range(count)
     ]
     with database.write_engine.begin() as connection:
         insert_rows(connection, table, rows)

@@ -105,50 +105,48 @@ def insert_ignoring_conflict(
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT plain rows of one table (the same keys in each) with one statement.
+    """INSERT plain rows of one table (the same keys in each) in one statement, ids in order.
 
-    On PostgreSQL one array per column, through `unnest`: the statement's text and parameters
-    are the same for any number of rows, so psycopg parses it once and the server prepares it
-    once. A multi-row VALUES is a new text of a parameter per value, which psycopg parses again
-    on every execution (it caches none over 50 parameters): that was most of the CPU a group
-    commit spent per request. Elsewhere SQLAlchemy's multi-row INSERT (RETURNING makes it one
-    statement for the rows rather than a step per row).
+    The values go to the driver already bind-processed, a value all rows share (a group's
+    timestamps) processed once. On PostgreSQL one array per column, through `unnest`: the
+    statement's text and parameters are the same for any number of rows, so psycopg parses it
+    once and the server prepares it once. A multi-row VALUES is a new text of a parameter per
+    value, which psycopg parses again on every execution (it caches none over 50 parameters):
+    that was most of the CPU a group commit spent per request. On SQLite a multi-row VALUES:
+    one statement for the rows, not a step per row.
     """
     if not rows:
         return
     dialect = connection.dialect
-    if dialect.name != "postgresql":
-        key = next(iter(table.primary_key.columns))
-        connection.execute(insert(table).returning(key), rows).all()
-        return
     columns = [table.c[name] for name in rows[0]]
-    statement = _UNNEST_INSERTS.get((table, tuple(rows[0])))
-    if statement is None:
-        statement = _UNNEST_INSERTS[(table, tuple(rows[0]))] = _unnest_insert(
-            table, columns, dialect
-        )
-    arrays = {f"c{n}": _array(column, rows, dialect) for n, column in enumerate(columns)}
-    connection.exec_driver_sql(statement, arrays)
-
-
-_UNNEST_INSERTS: dict[tuple[Table, tuple[str, ...]], str] = {}
-
-
-def _unnest_insert(table: Table, columns: list[Column[Any]], dialect: Dialect) -> str:
-    """Rows in array order, so ids follow it (as SQLAlchemy's `sort_by_parameter_order`
-    does): jobs of one ordering key run in id order."""
+    values = [_array(column, rows, dialect) for column in columns]
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(column.name) for column in columns)
-    arrays = ", ".join(
-        f"CAST(%(c{n})b AS {column.type.compile(dialect=dialect)}[])"
-        for n, column in enumerate(columns)
-    )
-    aliases = ", ".join(f"c{n}" for n in range(len(columns)))
     target = dialect.identifier_preparer.format_table(table)
-    return (
-        f"INSERT INTO {target} ({names}) SELECT {aliases} FROM unnest({arrays})"
-        f" WITH ORDINALITY AS given({aliases}, position) ORDER BY position"
-    )
+    if dialect.name == "postgresql":
+        arrays = ", ".join(
+            f"CAST(%(c{n})b AS {column.type.compile(dialect=dialect)}[])"  # binary: no escaping
+            for n, column in enumerate(columns)
+        )
+        aliases = ", ".join(f"c{n}" for n in range(len(columns)))
+        statement = (  # in array order, so ids follow it (as `sort_by_parameter_order` does)
+            f"INSERT INTO {target} ({names}) SELECT {aliases} FROM unnest({arrays})"
+            f" WITH ORDINALITY AS given({aliases}, position) ORDER BY position"
+        )
+        connection.exec_driver_sql(statement, {f"c{n}": array for n, array in enumerate(values)})
+        return
+    placeholders = "(" + ", ".join("?" * len(columns)) + ")"
+    for start in range(0, len(rows), _ROWS_PER_VALUES):
+        part = [array[start : start + _ROWS_PER_VALUES] for array in values]
+        count = len(part[0])
+        statement = f"INSERT INTO {target} ({names}) VALUES {', '.join([placeholders] * count)}"
+        connection.exec_driver_sql(
+            statement, tuple(v for row in zip(*part, strict=True) for v in row)
+        )
+
+
+_ROWS_PER_VALUES = 500
+"""Rows per SQLite INSERT: far under its limit of 32,766 parameters for any table of ours."""
 
 
 def _array(column: Column[Any], rows: Sequence[dict[str, Any]], dialect: Dialect) -> list[Any]:
