@@ -4,8 +4,8 @@ A request hands the committer what it appends (through a planner that turns requ
 deciding with reads) and waits. One thread takes whatever has arrived — everything queued while
 the previous commit ran, then what arrives within `window` seconds, up to `max_entries` — calls
 each planner once for all its requests (on SQLite on a read session, so the write slot is not
-held while reading), inserts every row in one write transaction (multi-row INSERTs), commits
-once, and only then resolves every waiting request.
+held while reading), inserts every row in one write transaction (a statement per table:
+`core.inserts.insert_rows`), commits once, and only then resolves every waiting request.
 
 So each request is answered after its rows are durable, at the cost of one commit per group
 instead of one per request. A failed insert or commit fails every request of the group (nothing
