@@ -48,3 +48,21 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(database):
     with database.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_metrics_count_every_request_of_a_series(client):
+    """Each (method, route, status) series is looked up once and then reused: still counted."""
+    from prometheus_client import REGISTRY
+
+    labels = {"method": "GET", "route": "/api/dropship-providers/{vendor_id}.json"}
+
+    def count() -> float:
+        return (
+            REGISTRY.get_sample_value("dropwire_http_requests_total", {**labels, "status": "404"})
+            or 0.0
+        )
+
+    before = count()
+    for _ in range(3):
+        assert client.get("/api/dropship-providers/99999.json").status_code == 404
+    assert count() == before + 3

@@ -6,10 +6,13 @@ import json
 import logging
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from dropwire.apilog.models import ApiLog
+from dropwire.core.schemas import may_hold_unstorable, unstorable_in
 from dropwire.jobs.service import run_pending
 from dropwire.vendors.models import DropshipProvider
 
@@ -136,3 +139,50 @@ def test_sql_parameters_never_reach_a_log(database, caplog):
     assert secret not in caplog.text
     with database.session(write=False) as session:
         assert session.execute(text("SELECT 1")).scalar() == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "what"),
+    [  # sent as themselves or as a two-character escape, not as `\u` escapes
+        (b'[{"externalId": "x\x7fy", "inventoryQuantity": 1}]', "U+007F"),
+        (b'[{"externalId": "x\\by", "inventoryQuantity": 1}]', "U+0008"),
+        ('[{"externalId": "x\x85y", "inventoryQuantity": 1}]'.encode(), "U+0085"),
+        (b'[{"externalId": "x\xed\xa0\x80y", "inventoryQuantity": 1}]', "U+D800"),
+    ],
+)
+def test_async_items_with_raw_or_short_escaped_unstorable_text_are_refused(client, raw, what):
+    vendor = client.post("/api/dropship-providers.json", json={"name": "V"}).json()
+    feed = client.post("/api/inventory-feeds.json", json={"dropshipProviderId": vendor["id"]})
+    response = client.post(
+        "/webhooks/inventory-feeds/parse-webhooks.json",
+        content=raw,
+        headers={"jetti-webhook-hash": feed.json()["hash"], "content-type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "[0].externalId"
+    assert what in response.json()["errors"][0]["message"]
+    assert client.get("/api/jobs.json").json() == []
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(
+    value=_JSON,
+    ascii_only=st.booleans(),
+    encoding=st.sampled_from(["utf-8", "utf-16", "utf-16-le", "utf-32"]),
+)
+@settings(max_examples=400, deadline=None)
+def test_a_body_said_plain_never_holds_unstorable_text(value, ascii_only, encoding):
+    """The bytes pre-check lets a body skip the walk only when the walk would find nothing."""
+    raw = json.dumps(value, ensure_ascii=ascii_only).encode(encoding, "surrogatepass")
+    try:
+        parsed = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return  # refused as malformed before any check
+    if unstorable_in(parsed):
+        assert may_hold_unstorable(raw)

@@ -136,13 +136,13 @@ class Database:
         self.settings = settings
         self.engine = build_engine(url or settings.database_url, settings)
         self.url = self.engine.url.render_as_string(hide_password=False)
-        write_engine = (
+        self.write_engine = (  # its `begin()` takes the write slot, as a write session does
             self.engine.execution_options(sqlite_begin="IMMEDIATE")
             if self.engine.dialect.name == "sqlite"
             else self.engine
         )
         self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(write_engine, expire_on_commit=False)
+        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         for factory in (self._read, self._write):
             unit_of_work.install(factory)
 

@@ -12,8 +12,7 @@ field, so both databases see the same, storable text.
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,6 +62,24 @@ def unstorable_character(text: str) -> str | None:
     return f"control character U+{ord(char):04X} at position {position}"
 
 
+# What, in a JSON body's bytes, can decode to such a character: an escape (`\u0000`, `\ud800`,
+# `\b`, `\f`), DEL or U+0080-009F as UTF-8, a UTF-8-encoded surrogate (`json.loads` decodes bytes
+# with "surrogatepass"), or anything once the body is UTF-16/32 (a NUL or a UTF-16 byte order mark).
+# Raw control characters below U+0020 are no JSON the parser accepts.
+_MAY_DECODE_UNSTORABLE = re.compile(
+    rb"\\[ubf]|\x00|\x7f|\xc2[\x80-\x9f]|\xed[\xa0-\xbf]|^\xff\xfe|^\xfe\xff"
+)
+_IN_ASCII = (b"\\u", b"\\b", b"\\f", b"\x00", b"\x7f")
+
+
+def may_hold_unstorable(raw: bytes) -> bool:
+    """False when no value parsed from this JSON body can hold what `unstorable_in` refuses, so
+    a body of plain text (nearly all of them) skips walking every string (one bytes scan)."""
+    if raw.isascii():  # C-speed substring scans; the regex tries each alternative per byte
+        return any(found in raw for found in _IN_ASCII)
+    return _MAY_DECODE_UNSTORABLE.search(raw) is not None
+
+
 def unstorable_in(value: Any, where: str = "") -> tuple[str, str] | None:
     """(path inside `value`, problem) for the first string or dict key we refuse to store."""
     if isinstance(value, str):
@@ -101,15 +118,26 @@ _DEPTH: ContextVar[int] = ContextVar("dropwire_input_depth", default=0)
 _KNOWN: dict[type[BaseModel], frozenset[str]] = {}
 
 
-@contextmanager
-def input_report(*, strict: bool) -> Iterator[InputReport]:
+class _Collecting:
+    """The context of one `input_report`: a class, not a generator context manager, because
+    every write request enters one and the generator machinery cost more than the report."""
+
+    __slots__ = ("_report", "_token")
+
+    def __init__(self, report: InputReport) -> None:
+        self._report = report
+
+    def __enter__(self) -> InputReport:
+        self._token = _REPORT.set(self._report)
+        return self._report
+
+    def __exit__(self, *_exc: object) -> None:
+        _REPORT.reset(self._token)
+
+
+def input_report(*, strict: bool) -> _Collecting:
     """Collect (or, when strict, refuse) unknown fields of the input models validated inside."""
-    report = InputReport(strict=strict)
-    token = _REPORT.set(report)
-    try:
-        yield report
-    finally:
-        _REPORT.reset(token)
+    return _Collecting(InputReport(strict=strict))
 
 
 def _known_keys(model: type[BaseModel]) -> frozenset[str]:

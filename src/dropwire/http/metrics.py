@@ -1,6 +1,7 @@
 """Prometheus request counts and latencies, labelled by route template (not raw path)."""
 
 import time
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.requests import Request
@@ -16,6 +17,21 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+
+
+_MAX_SERIES = 2000
+_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+"""(method, route, status) → its counter and histogram children: `labels()` builds a key and takes
+a lock on every call; the routes and statuses are few, so each pair is looked up once."""
+
+
+def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
+    found = _SERIES.get((method, route, status))
+    if found is None:
+        found = (REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route))
+        if len(_SERIES) < _MAX_SERIES:  # odd methods from clients are counted, not kept here
+            _SERIES[(method, route, status)] = found
+    return found
 
 
 def route_template(scope: Scope) -> str:
@@ -45,9 +61,9 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            route = route_template(scope)
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
+            count, latency = _series(scope["method"], route_template(scope), status)
+            count.inc()
+            latency.observe(time.perf_counter() - started)
 
 
 def metrics_endpoint(_request: Request) -> Response:

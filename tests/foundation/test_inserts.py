@@ -1,0 +1,44 @@
+"""`insert_rows`: plain rows of one table in one statement, stored as given, ids in their order."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Table, select
+
+from dropwire.core.inserts import insert_rows
+from dropwire.core.time import utcnow
+from dropwire.jobs.models import Job
+
+
+@pytest.mark.parametrize("count", [1, 60, 1201])  # 1201: SQLite takes them in three statements
+def test_rows_are_stored_as_given_with_ids_in_their_order(database, count):
+    table = Job.__table__
+    assert isinstance(table, Table)
+    now = utcnow()
+    rows = [
+        {
+            "kind": "test.rows",
+            "payload": {"n": n, "text": 'é€ "quoted" \\ back', "nested": [1, None]},
+            "priority": 100 - n,  # ids must follow the rows, not any column
+            "state": "queued",
+            "attempts": 0,
+            "max_attempts": 5,
+            "run_at": now + timedelta(seconds=n),  # differing values as well as shared ones
+            "ordering_key": None if n % 2 else f"key-{n}",
+            "dedupe_key": None,  # a column of nothing but NULLs
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in range(count)
+    ]
+    with database.write_engine.begin() as connection:
+        insert_rows(connection, table, rows)
+        insert_rows(connection, table, [])
+    with database.session(write=False) as session:
+        stored = session.scalars(select(Job).where(Job.kind == "test.rows").order_by(Job.id)).all()
+    assert [job.payload for job in stored] == [row["payload"] for row in rows]
+    assert [job.priority for job in stored] == [row["priority"] for row in rows]
+    assert [job.ordering_key for job in stored] == [row["ordering_key"] for row in rows]
+    assert [job.run_at for job in stored] == [row["run_at"] for row in rows]
+    assert {job.created_at for job in stored} == {now}
+    assert {job.dedupe_key for job in stored} == {None}
