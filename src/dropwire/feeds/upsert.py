@@ -259,13 +259,15 @@ def _apply_round(
 
 
 def _lock_stored(session: Session, feed_id: int, external_ids: list[str]) -> dict[str, Row[Any]]:
-    rows = session.execute(
-        select(*_STATE_COLUMNS)
-        .where(FV.inventory_feed_id == feed_id, among(session, FV.external_id, external_ids))
-        .order_by(FV.id)
-        .with_for_update(of=FV)
+    stmt = select(*_STATE_COLUMNS).where(
+        FV.inventory_feed_id == feed_id, among(session, FV.external_id, external_ids)
     )
-    return {row.external_id: row for row in rows}
+    if session.get_bind().dialect.name == "postgresql":
+        # rows locked in id order, so two batches never wait on each other in a cycle; SQLite
+        # locks the whole database, and ordering there would walk the feed's (feed, id) index
+        # instead of probing the keys
+        stmt = stmt.order_by(FV.id).with_for_update(of=FV)
+    return {row.external_id: row for row in session.execute(stmt)}
 
 
 def _decide(
