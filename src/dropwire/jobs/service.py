@@ -28,13 +28,19 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Connection,
+    Integer,
     Row,
     Table,
+    any_,
     bindparam,
     delete,
+    func,
+    literal,
     select,
+    true,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -155,42 +161,74 @@ def _taking(which: ColumnElement[bool]) -> Any:
             locked_by=bindparam("worker"),
             lease_expires_at=bindparam("lease_until"),
             attempts=c.attempts + 1,
+            updated_at=bindparam("now"),
         )
         .returning(c.id, c.kind, c.payload, c.ordering_key, c.priority, c.run_at)
     )
 
 
+def _ids(dialect: str) -> ColumnElement[bool]:
+    """`id` in the list bound as `ids`: on PostgreSQL one array (the same SQL for any length,
+    so the server keeps it prepared), on SQLite an expanded IN."""
+    if dialect == "postgresql":
+        return JOBS.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+    return JOBS.c.id.in_(bindparam("ids", expanding=True))
+
+
+_OURS = (JOBS.c.state == JobState.running) & (JOBS.c.locked_by == bindparam("worker"))
+
+
+def _completing(dialect: str) -> Any:
+    return (
+        update(JOBS)
+        .where(_ids(dialect) & _OURS)
+        .values(
+            state=JobState.succeeded,
+            finished_at=bindparam("now"),
+            updated_at=bindparam("now"),
+            last_error=None,
+            lease_expires_at=None,
+        )
+        .returning(JOBS.c.id)
+    )
+
+
+def _completing_and_claiming() -> Any:
+    """PostgreSQL: a batch's completion and the next claim in one statement.
+
+    Both parts read one snapshot: a job queued behind a job completed here still sees it
+    running, so it waits for a later claim (its order holds)."""
+    done = _completing("postgresql").cte("done")
+    taken = CLAIM["postgresql"].cte("taken")
+    one = select(literal(1).label("one")).subquery("one")  # a row even when nothing is taken
+    return select(
+        select(func.count()).select_from(done).scalar_subquery().label("done"),
+        *(taken.c[name] for name in ("id", "kind", "payload", "ordering_key", "priority")),
+        taken.c.run_at,
+    ).select_from(one.outerjoin(taken, true()))
+
+
+DIALECTS = ("postgresql", "sqlite")
 CLAIM = {"postgresql": _claim_statement(True), "sqlite": _claim_statement(False)}
-TAKE_QUEUED = _taking(
-    JOBS.c.id.in_(bindparam("ids", expanding=True)) & (JOBS.c.state == JobState.queued)
-)
+TAKE_QUEUED = {d: _taking(_ids(d) & (JOBS.c.state == JobState.queued)) for d in DIALECTS}
 REQUEUE_EXPIRED = (  # leases of killed workers run out: back to the queue
     update(JOBS)
     .where(JOBS.c.state == JobState.running, JOBS.c.lease_expires_at < bindparam("now"))
     .values(state=JobState.queued, locked_by=None, lease_expires_at=None)
 )
-_OURS = (JOBS.c.state == JobState.running) & (JOBS.c.locked_by == bindparam("worker"))
-COMPLETE = (
-    update(JOBS)
-    .where(JOBS.c.id.in_(bindparam("ids", expanding=True)) & _OURS)
-    .values(
-        state=JobState.succeeded,
-        finished_at=bindparam("now"),
-        last_error=None,
-        lease_expires_at=None,
-    )
-    .returning(JOBS.c.id)
-)
-GIVE_BACK = (  # claimed jobs back to the queue unrun: the attempt their claim counted is undone
-    update(JOBS)
-    .where(JOBS.c.id.in_(bindparam("ids", expanding=True)) & _OURS)
+COMPLETE = {d: _completing(d) for d in DIALECTS}
+COMPLETE_AND_CLAIM = _completing_and_claiming()
+GIVE_BACK = {  # claimed jobs back to the queue unrun: the attempt their claim counted is undone
+    d: update(JOBS)
+    .where(_ids(d) & _OURS)
     .values(
         state=JobState.queued,
         locked_by=None,
         lease_expires_at=None,
         attempts=JOBS.c.attempts - 1,
     )
-)
+    for d in DIALECTS
+}
 
 
 def claim(
@@ -221,18 +259,29 @@ def _claim_on(
 ) -> list[Claimed]:
     """The claim's statements, on a connection in autocommit or in the caller's transaction."""
     now = utcnow()
-    lease_until = now + lease
     if _requeue_due(database):
         connection.execute(REQUEUE_EXPIRED, {"now": now})
-    params = {"now": now, "limit": limit, "worker": worker_id, "lease_until": lease_until}
+    params = {"now": now, "limit": limit, "worker": worker_id, "lease_until": now + lease}
     heads = list(connection.execute(CLAIM[database.dialect], params).all())
+    return _with_chains(connection, database, worker_id, limit, heads, params)
+
+
+def _with_chains(
+    connection: Connection,
+    database: Database,
+    worker_id: str,
+    limit: int,
+    heads: list[Row[Any]],
+    params: dict[str, Any],
+) -> list[Claimed]:
+    """The claimed heads in queue order, each followed by the chain taken behind it."""
     heads.sort(key=lambda row: (row.priority, row.run_at, row.id))
-    chains = _chains(connection, heads, limit - len(heads), now)
+    chains = _chains(connection, heads, limit - len(heads), params["now"])
     chained = [i for ids in chains.values() for i in ids]
     taken = {}
     if chained:
-        params = {"ids": chained, "worker": worker_id, "lease_until": lease_until}
-        taken = {row.id: row for row in connection.execute(TAKE_QUEUED, params)}
+        statement = TAKE_QUEUED[database.dialect]
+        taken = {row.id: row for row in connection.execute(statement, {**params, "ids": chained})}
     rows: list[Row[Any]] = []
     for head in heads:
         rows.append(head)
@@ -245,6 +294,31 @@ def _claim_on(
     if len(rows) < limit:  # the queue is short: look for expired leases on the next claim
         _REQUEUED_AT.pop(database, None)
     return [Claimed(row.id, row.kind, row.payload, row.ordering_key) for row in rows]
+
+
+def _complete_and_claim(
+    session: Session,
+    database: Database,
+    worker_id: str,
+    job_ids: list[int],
+    limit: int,
+    lease: timedelta,
+) -> list[Claimed]:
+    """Mark the jobs succeeded (checking they are still ours) and claim the next ones, in one
+    statement on PostgreSQL."""
+    if limit <= 0 or database.dialect != "postgresql":
+        _complete(session, worker_id, job_ids)
+        return _claim_next(session, database, worker_id, limit, lease)
+    connection = session.connection()
+    now = utcnow()
+    if _requeue_due(database):
+        connection.execute(REQUEUE_EXPIRED, {"now": now})
+    params = {"now": now, "limit": limit, "worker": worker_id, "lease_until": now + lease}
+    rows = connection.execute(COMPLETE_AND_CLAIM, {**params, "ids": job_ids}).all()
+    if rows[0].done != len(job_ids):
+        raise LeaseLost(f"{len(job_ids) - rows[0].done} jobs of a batch were taken over")
+    heads = [row for row in rows if row.id is not None]
+    return _with_chains(connection, database, worker_id, limit, heads, params)
 
 
 @contextmanager
@@ -382,11 +456,10 @@ def run_and_claim(
         try:
             with _write_session(database, held) as session:
                 _run_plainly(session, jobs)
-                _complete(session, worker_id, [job.id for job in jobs])
-                states: dict[int, JobState | None] = dict.fromkeys(
-                    (job.id for job in jobs), JobState.succeeded
-                )
-                return states, _claim_next(session, database, worker_id, limit, lease)
+                ids = [job.id for job in jobs]
+                claimed = _complete_and_claim(session, database, worker_id, ids, limit, lease)
+                states: dict[int, JobState | None] = dict.fromkeys(ids, JobState.succeeded)
+                return states, claimed
         except _HandlerFailed as exc:  # rolled back whole: again, a savepoint each
             known = exc
         with _write_session(database, held) as session:
@@ -520,7 +593,8 @@ def _complete(session: Session, worker_id: str, job_ids: list[int]) -> None:
     if not job_ids:
         return
     params = {"ids": job_ids, "worker": worker_id, "now": utcnow()}
-    done = session.connection().execute(COMPLETE, params).all()
+    connection = session.connection()
+    done = connection.execute(COMPLETE[connection.dialect.name], params).all()
     if len(done) != len(job_ids):
         raise LeaseLost(f"{len(job_ids) - len(done)} jobs of a batch were taken over")
 
@@ -558,7 +632,8 @@ def _run_one_by_one(
 
 def _give_back(connection: Connection, job_ids: list[int], worker_id: str) -> int:
     """Claimed jobs back to the queue unrun: the attempt their claim counted is taken back."""
-    result = connection.execute(GIVE_BACK, {"ids": job_ids, "worker": worker_id})
+    dialect = connection.dialect.name
+    result = connection.execute(GIVE_BACK[dialect], {"ids": job_ids, "worker": worker_id})
     return int(getattr(result, "rowcount", 0) or 0)
 
 
