@@ -2,10 +2,11 @@
 
 Each allocation is a unit of work of its own, committed before the client goes on: "alone", its
 own transaction (`inventory.allocate`); "grouped", a group transaction shared with concurrent
-clients (`inventory.grouped.allocate_now`: one guarded UPDATE and one commit per group). After the timed runs,
-16 clients race for the last units of the 10 SKUs (50 each) until every request is refused:
-zero oversell is asserted (allocated never above stocked, the successes equal the stock, the
-levels equal the ledger). PostgreSQL by default; `--sqlite` runs the same on a SQLite file.
+clients (`inventory.grouped.allocate_now`: one guarded UPDATE and one commit per group).
+After the timed runs, 16 clients race (each way) for the last units of the 10 SKUs (50 each)
+until every request is refused: zero oversell is asserted (allocated never above stocked, the
+successes equal the stock, the levels equal the ledger). PostgreSQL by default; `--sqlite` runs
+the same on a SQLite file.
 
 .venv/bin/python -m bench.bench_inventory [--seconds 5] [--movements 1000000] [--sqlite]
     [--pg-database NAME | --database-url URL]
@@ -160,8 +161,8 @@ def race_for_the_last_units(
         assert sum(level.allocated for level in levels) == done[0] == 10 * units, done[0]
         assert service.ledger_mismatches(session) == []
     print(
-        f"  race for the last {units} units of 10 SKUs, {clients} clients ({way}): {done[0]} allocated, "
-        f"{refused[0]} refused, oversold 0 (asserted)"
+        f"  race for the last {units} units of 10 SKUs, {clients} clients ({way}):"
+        f" {done[0]} allocated, {refused[0]} refused, oversold 0 (asserted)"
     )
 
 
