@@ -32,15 +32,14 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.orm import Session
 
 from dropwire.core.db import Database
+from dropwire.core.group_commit import GroupCommitFailed  # the same answer as group commit's
+
+__all__ = ["GroupCommitFailed", "GroupTransactions", "UnitKind", "group_transactions"]
 
 log = logging.getLogger("dropwire.group_transaction")
 
 Request = TypeVar("Request")
 Result = TypeVar("Result")
-
-
-class GroupCommitFailed(Exception):
-    """The group's transaction failed: nothing of it was stored, the unit may be retried."""
 
 
 @dataclass(frozen=True, eq=False)
