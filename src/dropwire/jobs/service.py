@@ -310,6 +310,7 @@ def _complete_and_claim(
         _complete(session, worker_id, job_ids)
         return _claim_next(session, database, worker_id, limit, lease)
     connection = session.connection()
+    _claim_in_index_order(connection)
     now = utcnow()
     if _requeue_due(database):
         connection.execute(REQUEUE_EXPIRED, {"now": now})
@@ -515,7 +516,19 @@ def _claim_next(
 ) -> list[Claimed]:
     if limit <= 0:
         return []
+    if database.dialect == "postgresql":
+        _claim_in_index_order(session.connection())
     return _claim_on(session.connection(), database, worker_id, limit, lease)
+
+
+def _claim_in_index_order(connection: Connection) -> None:
+    """PostgreSQL, for the rest of this transaction (the claim ends it): no bitmap scans.
+
+    After a burst of enqueues the table's statistics still say few jobs are queued, and the
+    planner then reads every queued row in a bitmap scan and sorts them all to take the first
+    few (12 of 15 ms for a claim of 50 with 18,000 queued); the claim index gives them in order.
+    The handlers have run by now, so none of their queries loses bitmap scans."""
+    connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
 
 
 def _describe(exc: BaseException) -> str:
