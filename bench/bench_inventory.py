@@ -1,9 +1,12 @@
 """Allocations per second (1, 4, 16 clients on 10 hot SKUs) and ledger rebuild time.
 
-Each allocation is its own transaction (`inventory.allocate`, committed). After the timed runs,
-16 clients race for the last units of the 10 SKUs (50 each) until every request is refused:
-zero oversell is asserted (allocated never above stocked, the successes equal the stock, the
-levels equal the ledger). PostgreSQL by default; `--sqlite` runs the same on a SQLite file.
+Each allocation is a unit of work of its own, committed before the client goes on: "alone", its
+own transaction (`inventory.allocate`); "grouped", a group transaction shared with concurrent
+clients (`inventory.grouped.allocate_now`: one guarded UPDATE and one commit per group).
+After the timed runs, 16 clients race (each way) for the last units of the 10 SKUs (50 each)
+until every request is refused: zero oversell is asserted (allocated never above stocked, the
+successes equal the stock, the levels equal the ledger). PostgreSQL by default; `--sqlite` runs
+the same on a SQLite file.
 
 .venv/bin/python -m bench.bench_inventory [--seconds 5] [--movements 1000000] [--sqlite]
     [--pg-database NAME | --database-url URL]
@@ -22,7 +25,7 @@ from bench.common import ensure_pg_database, fresh_database
 from dropwire.catalog.models import Product, Variant
 from dropwire.core.db import Database
 from dropwire.core.time import utcnow
-from dropwire.inventory import service
+from dropwire.inventory import grouped, service
 from dropwire.inventory.errors import InsufficientStock
 from dropwire.inventory.locations import location_for_warehouse
 from dropwire.inventory.models import InventoryLevel, InventoryMovement
@@ -48,11 +51,31 @@ def setup(database: Database, skus: int, stock: int, prefix: str = "HOT") -> tup
     return ids, location
 
 
+def _allocate_alone(database: Database, request: service.AllocationRequest) -> None:
+    """One allocation, one transaction of its own."""
+    with database.transaction() as session:
+        service.allocate(session, [request])
+
+
+def _allocate_grouped(database: Database, request: service.AllocationRequest) -> None:
+    """One allocation, a unit of work sharing a group transaction with concurrent callers'."""
+    grouped.allocate_now(database, [request])
+
+
+WAYS = {"alone": _allocate_alone, "grouped": _allocate_grouped}
+
+
 def allocations_per_second(
-    database: Database, variants: list[int], location: int, clients: int, seconds: float
+    database: Database,
+    variants: list[int],
+    location: int,
+    clients: int,
+    seconds: float,
+    way: str = "alone",
 ) -> tuple[float, int, float]:
     """Committed allocations per second, refusals, and this process's CPU ms per allocation
     (the client side: Python, SQLAlchemy, psycopg; 1000 / it bounds one process's rate)."""
+    allocate = WAYS[way]
     done = [0]
     refused = [0]
     lock = threading.Lock()
@@ -64,8 +87,7 @@ def allocations_per_second(
         while time.perf_counter() < deadline:
             request = service.AllocationRequest(rng.choice(variants), location, 1)
             try:
-                with database.transaction() as session:
-                    service.allocate(session, [request])
+                allocate(database, request)
                 mine += 1
             except InsufficientStock:
                 refused_here += 1
@@ -103,9 +125,12 @@ def batched_per_second(
     return done / (time.perf_counter() - started), cpu_ms
 
 
-def race_for_the_last_units(database: Database, clients: int, units: int) -> None:
+def race_for_the_last_units(
+    database: Database, clients: int, units: int, way: str = "alone"
+) -> None:
     """Clients allocate until all of `units` per SKU are gone; asserts nothing was oversold."""
-    variants, location = setup(database, 10, units, prefix="LAST")
+    allocate = WAYS[way]
+    variants, location = setup(database, 10, units, prefix=f"LAST-{way}")
     done, refused = [0], [0]
     lock = threading.Lock()
 
@@ -115,8 +140,7 @@ def race_for_the_last_units(database: Database, clients: int, units: int) -> Non
         while left:
             variant = rng.choice(left)
             try:
-                with database.transaction() as session:
-                    service.allocate(session, [service.AllocationRequest(variant, location, 1)])
+                allocate(database, service.AllocationRequest(variant, location, 1))
                 with lock:
                     done[0] += 1
             except InsufficientStock:
@@ -137,8 +161,8 @@ def race_for_the_last_units(database: Database, clients: int, units: int) -> Non
         assert sum(level.allocated for level in levels) == done[0] == 10 * units, done[0]
         assert service.ledger_mismatches(session) == []
     print(
-        f"  race for the last {units} units of 10 SKUs, {clients} clients: {done[0]} allocated, "
-        f"{refused[0]} refused, oversold 0 (asserted)"
+        f"  race for the last {units} units of 10 SKUs, {clients} clients ({way}):"
+        f" {done[0]} allocated, {refused[0]} refused, oversold 0 (asserted)"
     )
 
 
@@ -220,15 +244,17 @@ def run(url: str, args: argparse.Namespace) -> None:
     variants, location = setup(database, 10, 1_000_000)
     print(f"database: {database.dialect}; 10 hot SKUs, {args.seconds:.0f} s per run")
     for clients in (1, 4, 16):
-        rate, refused, cpu_ms = allocations_per_second(
-            database, variants, location, clients, args.seconds
-        )
-        print(
-            f"  {clients:>2} concurrent clients: {rate:8.0f} allocations/s (refused {refused}), "
-            f"{cpu_ms:.2f} ms CPU per allocation in this process"
-        )
-        assert_not_oversold(database)
-    race_for_the_last_units(database, 16, 50)
+        for way in WAYS:  # both sides of the ratio in the same run, alternating
+            rate, refused, cpu_ms = allocations_per_second(
+                database, variants, location, clients, args.seconds, way
+            )
+            print(
+                f"  {clients:>2} concurrent clients, {way:<7}: {rate:8.0f} allocations/s"
+                f" (refused {refused}), {cpu_ms:.2f} ms CPU per allocation in this process"
+            )
+            assert_not_oversold(database)
+    for way in WAYS:
+        race_for_the_last_units(database, 16, 50, way)
     load, seconds = rebuild(database, args.movements)
     print(
         f"  ledger rebuild: {args.movements:,} movements inserted in {load:.1f} s, "

@@ -17,7 +17,7 @@ import tempfile
 import time
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session
 
 from bench.common import ensure_pg_database, fresh_database, seed_feed
@@ -28,6 +28,7 @@ from dropwire.jobs.registry import handler
 from dropwire.jobs.worker import Worker
 
 NOOP = "bench.noop"
+CPU_SECONDS: list[float] = []  # this process's CPU time of each timed drain, in order
 BATCHES = (10, 50)
 
 
@@ -36,26 +37,24 @@ def _noop(_session: Session, _payload: dict[str, Any]) -> None:
     """Does nothing: the drain rate is the queue's own cost."""
 
 
-def _unfinished(database: Database, kind: str) -> int:
+def _unfinished(database: Database, kind: str) -> bool:
+    """Whether a job of `kind` is still queued or running (an index probe on the state, so
+    watching costs little however many finished jobs the table keeps)."""
     with database.session(write=False) as session:
-        return int(
-            session.scalar(
-                select(func.count())
-                .select_from(Job)
-                .where(Job.kind == kind, Job.state.in_(UNFINISHED))
-            )
-            or 0
+        return bool(
+            session.scalar(select(exists().where(Job.state.in_(UNFINISHED), Job.kind == kind)))
         )
 
 
 def _drain(database: Database, kind: str, threads: int, batch: int) -> float:
     """Seconds a worker with `threads` threads takes to finish every queued job of `kind`."""
     worker = Worker(database, threads=threads, poll_interval=0.01, batch=batch)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     worker.start()
     try:
         while _unfinished(database, kind):
             time.sleep(0.01)
+        CPU_SECONDS.append(time.process_time() - cpu)
         return time.perf_counter() - started
     finally:
         worker.stop()
@@ -121,11 +120,12 @@ async def _pgqueuer(dsn: str, jobs: int, batch: int) -> float:
         # Timed like Dropwire's side: until every job's completion is stored (PgQueuer deletes
         # a job from its queue table when it logs the completion), not until run() returns:
         # in drain mode that waits seconds more for timeouts.
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         running = asyncio.create_task(manager.run(batch_size=batch, mode=QueueExecutionMode.drain))
         while await watcher.fetchval(f"SELECT count(*) FROM {table}"):
             await asyncio.sleep(0.01)
         seconds = time.perf_counter() - started
+        CPU_SECONDS.append(time.process_time() - cpu)
         manager.shutdown.set()
         await running
         return jobs / seconds
@@ -134,14 +134,14 @@ async def _pgqueuer(dsn: str, jobs: int, batch: int) -> float:
         await connection.close()
 
 
-def pgqueuer_noop(jobs: int, batch: int) -> float | None:
+def pgqueuer_noop(jobs: int, batch: int, name: str) -> float | None:
     try:
         import pgqueuer  # noqa: F401
         import uvloop
     except ImportError:
         return None
-    ensure_pg_database("dropwire_bench_pgqueuer")
-    dsn = "postgresql://postgres@127.0.0.1:5432/dropwire_bench_pgqueuer"
+    ensure_pg_database(name)
+    dsn = f"postgresql://postgres@127.0.0.1:5432/{name}"
     return uvloop.run(_pgqueuer(dsn, jobs, batch))
 
 
@@ -172,9 +172,14 @@ def parse_webhooks(url: str, batches: int, threads: int, batch: int) -> float:
     return batches * 50 / seconds
 
 
-def _median(rates: list[float]) -> str:
-    """The median of the rounds, and their spread (the machine is shared: figures wander)."""
-    return f"{statistics.median(rates):8,.0f} ({min(rates):,.0f}-{max(rates):,.0f})"
+def _median(rates: list[float], cpu: list[float], jobs: int) -> str:
+    """The median of the rounds, their spread (the machine is shared: figures wander) and this
+    process's CPU time per job (the client side; the server's share is not in it)."""
+    cpu_us = statistics.median(cpu) * 1e6 / jobs
+    return (
+        f"{statistics.median(rates):8,.0f} ({min(rates):,.0f}-{max(rates):,.0f}),"
+        f" {cpu_us:4.0f} µs CPU/job"
+    )
 
 
 def main() -> None:
@@ -183,8 +188,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3, help="sides alternate; medians shown")
     parser.add_argument("--batches", type=int, default=200, help="async requests of 50 items")
+    parser.add_argument("--pg-database", default="dropwire_bench_jobs")
+    parser.add_argument("--pgqueuer-database", default="dropwire_bench_pgqueuer")
+    parser.add_argument("--only", choices=("noop", "webhooks"), help="run one part only")
     args = parser.parse_args()
-    pg = ensure_pg_database("dropwire_bench_jobs")
+    pg = ensure_pg_database(args.pg_database)
     with tempfile.TemporaryDirectory() as tmp:
         lite = f"sqlite:///{tmp}/bench.db"
         for url in (pg, lite):
@@ -193,20 +201,30 @@ def main() -> None:
             f"no-op drain of {args.jobs:,} jobs, jobs/s, median of {args.rounds} alternating"
             f" rounds (range); Dropwire: one worker, {args.threads} threads"
         )
-        for batch in BATCHES:
+        for batch in BATCHES if args.only != "webhooks" else ():
             ours_pg: list[float] = []
             theirs: list[float] = []
             ours_lite: list[float] = []
+            cpu: dict[str, list[float]] = {"pg": [], "pgq": [], "lite": []}
             for _ in range(args.rounds):
                 ours_pg.append(dropwire_noop(pg, args.jobs, args.threads, batch))
-                pgq = pgqueuer_noop(args.jobs, batch)
+                cpu["pg"].append(CPU_SECONDS[-1])
+                pgq = pgqueuer_noop(args.jobs, batch, args.pgqueuer_database)
                 if pgq is not None:
                     theirs.append(pgq)
+                    cpu["pgq"].append(CPU_SECONDS[-1])
                 ours_lite.append(dropwire_noop(lite, args.jobs, args.threads, batch))
-            pgq_text = _median(theirs) if theirs else "(pip install -e '.[bench]')"
-            print(f"  batch {batch:>2}: Dropwire PostgreSQL {_median(ours_pg)}")
+                cpu["lite"].append(CPU_SECONDS[-1])
+            pgq_text = (
+                _median(theirs, cpu["pgq"], args.jobs) if theirs else "(pip install pgqueuer)"
+            )
+            print(
+                f"  batch {batch:>2}: Dropwire PostgreSQL {_median(ours_pg, cpu['pg'], args.jobs)}"
+            )
             print(f"            PgQueuer PostgreSQL {pgq_text}")
-            print(f"            Dropwire SQLite     {_median(ours_lite)}")
+            print(f"            Dropwire SQLite     {_median(ours_lite, cpu['lite'], args.jobs)}")
+        if args.only == "noop":
+            return
         print(f"async parse-webhooks, {args.batches} requests of 50 items, items/s applied:")
         for batch in BATCHES:
             on_pg = parse_webhooks(pg, args.batches, args.threads, batch)

@@ -110,3 +110,56 @@ def test_a_batch_whose_commit_fails_marks_nothing_done_then_runs_job_by_job(data
     assert (warehouses(database, "C1"), warehouses(database, "C2")) == (1, 0)  # C1 once
     assert state(database, ok).attempts == 1
     assert "foreign key" in state(database, poison).last_error.lower()
+
+
+def test_the_next_claim_commits_with_the_finished_batch_and_keys_keep_their_order(database):
+    first = enqueue(database, "test.make_warehouse", {"name": "N1"}, ordering_key="rec:n")
+    behind = enqueue(database, "test.make_warehouse", {"name": "N2"}, ordering_key="rec:n")
+    other = enqueue(database, "test.make_warehouse", {"name": "N3"})
+    claimed = service.claim_batch(database, "w", 1)
+    assert [job.id for job in claimed] == [first]
+    states, following = service.run_and_claim(database, "w", claimed, limit=10)
+    assert states == {first: JobState.succeeded}
+    # the claim ran after the completion: `behind` is claimable now, or (PostgreSQL, one
+    # statement, one snapshot) on the next claim; never before `first` is done
+    assert other in [job.id for job in following]
+    assert {job.id for job in following} <= {behind, other}
+    assert all(state(database, job.id).locked_by == "w" for job in following)
+    done = dict(states)
+    while following:
+        more, following = service.run_and_claim(database, "w", following, limit=10)
+        done.update(more)
+        if not following:
+            following = service.claim_batch(database, "w", 10)
+    assert done == dict.fromkeys((first, behind, other), JobState.succeeded)
+    assert [state(database, i).attempts for i in (first, behind, other)] == [1, 1, 1]
+    with database.session(write=False) as session:
+        names = session.scalars(
+            select(Warehouse.name).where(Warehouse.name.like("N%")).order_by(Warehouse.id)
+        ).all()
+    assert names.index("N1") < names.index("N2")
+
+
+def test_a_batch_that_lost_a_job_claims_nothing_next(database):
+    kept = enqueue(database, "test.make_warehouse", {"name": "T1"})
+    taken = enqueue(database, "test.make_warehouse", {"name": "T2"})
+    claimed = service.claim_batch(database, "slow", 2)
+    waiting = enqueue(database, "test.make_warehouse", {"name": "T3"})
+    with database.transaction() as session:  # its lease ran out and another worker took it
+        session.execute(update(Job).where(Job.id == taken).values(locked_by="fast"))
+    states, following = service.run_and_claim(database, "slow", claimed, limit=10)
+    assert (states, following) == ({kept: JobState.succeeded, taken: None}, [])
+    job = state(database, waiting)  # the batch's claim was rolled back with it
+    assert (job.state, job.locked_by, job.attempts) == (JobState.queued, None, 0)
+    assert (warehouses(database, "T1"), warehouses(database, "T2")) == (1, 0)
+
+
+def test_a_failing_handler_runs_once_per_attempt_and_the_others_commit_once(database):
+    handlers.FAILURES.clear()
+    ok = enqueue(database, "test.make_warehouse", {"name": "F1"})
+    bad = enqueue(database, "test.flaky", {"key": "F2", "fail_times": 5})
+    claimed = service.claim_batch(database, "w", 10)
+    states, _ = service.run_and_claim(database, "w", claimed, limit=10)
+    assert states == {ok: JobState.succeeded, bad: JobState.queued}
+    assert handlers.FAILURES["F2"] == 1  # rolled back with the batch, not run a second time
+    assert (warehouses(database, "F1"), warehouses(database, "F2")) == (1, 0)

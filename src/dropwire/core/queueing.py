@@ -2,7 +2,7 @@
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists
+from sqlalchemy import ColumnElement, Select, and_, exists, or_
 from sqlalchemy.orm import Session, aliased
 
 T = TypeVar("T")
@@ -16,7 +16,8 @@ def first_in_line(model: Any, key: str, unfinished: tuple[str, ...]) -> ColumnEl
         and_(
             getattr(earlier, key) == column,
             earlier.id < model.id,
-            earlier.state.in_(unfinished),
+            # equalities, not IN: an IN list is re-rendered at every execution
+            or_(*(earlier.state == state for state in unfinished)),
         )
     )
     first: ColumnElement[bool] = column.is_(None) | ~blocked

@@ -27,7 +27,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Row, Table, delete, select, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Integer,
+    Row,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -116,6 +131,106 @@ JOBS = cast(Table, Job.__table__)
 FIRST_IN_LINE = first_in_line(Job, "ordering_key", UNFINISHED)
 
 
+def _claim_statement(skip_locked: bool) -> Any:
+    """Pick the first `limit` runnable jobs and mark them running, in one statement.
+
+    Built once per dialect with bound parameters: SQLAlchemy then reuses its cache key and
+    compiled form, where building the statement per claim cost more than running it."""
+    c = JOBS.c
+    runnable = (
+        select(c.id)
+        .where(c.state == JobState.queued, c.run_at <= bindparam("now"))
+        .where(FIRST_IN_LINE)
+        .order_by(c.priority, c.run_at, c.id)
+        .limit(bindparam("limit"))
+    )
+    if skip_locked:  # PostgreSQL: other workers skip the rows this one takes
+        runnable = runnable.with_for_update(skip_locked=True)
+    picked = runnable.cte("picked").prefix_with("MATERIALIZED")
+    return _taking(c.id.in_(select(picked.c.id)))
+
+
+def _taking(which: ColumnElement[bool]) -> Any:
+    """Mark the jobs running for this worker (an attempt), returning what running them needs."""
+    c = JOBS.c
+    return (
+        update(JOBS)
+        .where(which)
+        .values(
+            state=JobState.running,
+            locked_by=bindparam("worker"),
+            lease_expires_at=bindparam("lease_until"),
+            attempts=c.attempts + 1,
+            updated_at=bindparam("now"),
+        )
+        .returning(c.id, c.kind, c.payload, c.ordering_key, c.priority, c.run_at)
+    )
+
+
+def _ids(dialect: str) -> ColumnElement[bool]:
+    """`id` in the list bound as `ids`: on PostgreSQL one array (the same SQL for any length,
+    so the server keeps it prepared), on SQLite an expanded IN."""
+    if dialect == "postgresql":
+        return JOBS.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+    return JOBS.c.id.in_(bindparam("ids", expanding=True))
+
+
+_OURS = (JOBS.c.state == JobState.running) & (JOBS.c.locked_by == bindparam("worker"))
+
+
+def _completing(dialect: str) -> Any:
+    return (
+        update(JOBS)
+        .where(_ids(dialect) & _OURS)
+        .values(
+            state=JobState.succeeded,
+            finished_at=bindparam("now"),
+            updated_at=bindparam("now"),
+            last_error=None,
+            lease_expires_at=None,
+        )
+        .returning(JOBS.c.id)
+    )
+
+
+def _completing_and_claiming() -> Any:
+    """PostgreSQL: a batch's completion and the next claim in one statement.
+
+    Both parts read one snapshot: a job queued behind a job completed here still sees it
+    running, so it waits for a later claim (its order holds)."""
+    done = _completing("postgresql").cte("done")
+    taken = CLAIM["postgresql"].cte("taken")
+    one = select(literal(1).label("one")).subquery("one")  # a row even when nothing is taken
+    return select(
+        select(func.count()).select_from(done).scalar_subquery().label("done"),
+        *(taken.c[name] for name in ("id", "kind", "payload", "ordering_key", "priority")),
+        taken.c.run_at,
+    ).select_from(one.outerjoin(taken, true()))
+
+
+DIALECTS = ("postgresql", "sqlite")
+CLAIM = {"postgresql": _claim_statement(True), "sqlite": _claim_statement(False)}
+TAKE_QUEUED = {d: _taking(_ids(d) & (JOBS.c.state == JobState.queued)) for d in DIALECTS}
+REQUEUE_EXPIRED = (  # leases of killed workers run out: back to the queue
+    update(JOBS)
+    .where(JOBS.c.state == JobState.running, JOBS.c.lease_expires_at < bindparam("now"))
+    .values(state=JobState.queued, locked_by=None, lease_expires_at=None)
+)
+COMPLETE = {d: _completing(d) for d in DIALECTS}
+COMPLETE_AND_CLAIM = _completing_and_claiming()
+GIVE_BACK = {  # claimed jobs back to the queue unrun: the attempt their claim counted is undone
+    d: update(JOBS)
+    .where(_ids(d) & _OURS)
+    .values(
+        state=JobState.queued,
+        locked_by=None,
+        lease_expires_at=None,
+        attempts=JOBS.c.attempts - 1,
+    )
+    for d in DIALECTS
+}
+
+
 def claim(
     database: Database, worker_id: str, limit: int = 10, lease: timedelta = LEASE
 ) -> list[int]:
@@ -135,45 +250,76 @@ def claim_batch(
 
     `held`: a PostgreSQL connection the worker keeps between rounds (see `held_connection`).
     """
-    now = utcnow()
-    lease_until = now + lease
     with _claiming(database, held) as connection:
-        if _requeue_due(database):
-            connection.execute(  # leases of killed workers run out: back to the queue
-                update(JOBS)
-                .where(JOBS.c.state == JobState.running, JOBS.c.lease_expires_at < now)
-                .values(state=JobState.queued, locked_by=None, lease_expires_at=None)
-            )
-        runnable = (
-            select(Job.id)
-            .where(Job.state == JobState.queued, Job.run_at <= now)
-            .where(FIRST_IN_LINE)
-            .order_by(Job.priority, Job.run_at, Job.id)
-            .limit(limit)
-        )
-        if database.dialect == "postgresql":  # other workers skip the rows this one takes
-            runnable = runnable.with_for_update(skip_locked=True)
-        picked = runnable.cte("picked").prefix_with("MATERIALIZED")
-        heads = _take(connection, JOBS.c.id.in_(select(picked.c.id)), worker_id, lease_until)
-        heads.sort(key=lambda row: (row.priority, row.run_at, row.id))
-        chains = _chains(connection, heads, limit - len(heads), now)
-        chained = [i for ids in chains.values() for i in ids]
-        taken = {}
-        if chained:
-            which = JOBS.c.id.in_(chained) & (JOBS.c.state == JobState.queued)
-            taken = {row.id: row for row in _take(connection, which, worker_id, lease_until)}
-        rows: list[Row[Any]] = []
-        for head in heads:
-            rows.append(head)
-            for job_id in chains.get(head.id, ()):
-                if job_id not in taken:
-                    break  # not expected (nothing else takes them): keep the order, stop here
-                rows.append(taken.pop(job_id))
-        if taken:
-            _give_back(connection, list(taken), worker_id)
+        return _claim_on(connection, database, worker_id, limit, lease)
+
+
+def _claim_on(
+    connection: Connection, database: Database, worker_id: str, limit: int, lease: timedelta
+) -> list[Claimed]:
+    """The claim's statements, on a connection in autocommit or in the caller's transaction."""
+    now = utcnow()
+    if _requeue_due(database):
+        connection.execute(REQUEUE_EXPIRED, {"now": now})
+    params = {"now": now, "limit": limit, "worker": worker_id, "lease_until": now + lease}
+    heads = list(connection.execute(CLAIM[database.dialect], params).all())
+    return _with_chains(connection, database, worker_id, limit, heads, params)
+
+
+def _with_chains(
+    connection: Connection,
+    database: Database,
+    worker_id: str,
+    limit: int,
+    heads: list[Row[Any]],
+    params: dict[str, Any],
+) -> list[Claimed]:
+    """The claimed heads in queue order, each followed by the chain taken behind it."""
+    heads.sort(key=lambda row: (row.priority, row.run_at, row.id))
+    chains = _chains(connection, heads, limit - len(heads), params["now"])
+    chained = [i for ids in chains.values() for i in ids]
+    taken = {}
+    if chained:
+        statement = TAKE_QUEUED[database.dialect]
+        taken = {row.id: row for row in connection.execute(statement, {**params, "ids": chained})}
+    rows: list[Row[Any]] = []
+    for head in heads:
+        rows.append(head)
+        for job_id in chains.get(head.id, ()):
+            if job_id not in taken:
+                break  # not expected (nothing else takes them): keep the order, stop here
+            rows.append(taken.pop(job_id))
+    if taken:
+        _give_back(connection, list(taken), worker_id)
     if len(rows) < limit:  # the queue is short: look for expired leases on the next claim
         _REQUEUED_AT.pop(database, None)
     return [Claimed(row.id, row.kind, row.payload, row.ordering_key) for row in rows]
+
+
+def _complete_and_claim(
+    session: Session,
+    database: Database,
+    worker_id: str,
+    job_ids: list[int],
+    limit: int,
+    lease: timedelta,
+) -> list[Claimed]:
+    """Mark the jobs succeeded (checking they are still ours) and claim the next ones, in one
+    statement on PostgreSQL."""
+    if limit <= 0 or database.dialect != "postgresql":
+        _complete(session, worker_id, job_ids)
+        return _claim_next(session, database, worker_id, limit, lease)
+    connection = session.connection()
+    _claim_in_index_order(connection)
+    now = utcnow()
+    if _requeue_due(database):
+        connection.execute(REQUEUE_EXPIRED, {"now": now})
+    params = {"now": now, "limit": limit, "worker": worker_id, "lease_until": now + lease}
+    rows = connection.execute(COMPLETE_AND_CLAIM, {**params, "ids": job_ids}).all()
+    if rows[0].done != len(job_ids):
+        raise LeaseLost(f"{len(job_ids) - rows[0].done} jobs of a batch were taken over")
+    heads = [row for row in rows if row.id is not None]
+    return _with_chains(connection, database, worker_id, limit, heads, params)
 
 
 @contextmanager
@@ -233,25 +379,6 @@ def _requeue_due(database: Database) -> bool:
     return True
 
 
-def _take(
-    connection: Connection, which: ColumnElement[bool], worker_id: str, lease_until: datetime
-) -> list[Row[Any]]:
-    """Mark the jobs running for this worker (an attempt) and return what running them needs."""
-    c = JOBS.c
-    result = connection.execute(
-        update(JOBS)
-        .where(which)
-        .values(
-            state=JobState.running,
-            locked_by=worker_id,
-            lease_expires_at=lease_until,
-            attempts=c.attempts + 1,
-        )
-        .returning(c.id, c.kind, c.payload, c.ordering_key, c.priority, c.run_at)
-    )
-    return list(result.all())
-
-
 def _chains(
     connection: Connection, heads: Sequence[Row[Any]], room: int, now: datetime
 ) -> dict[int, list[int]]:
@@ -304,16 +431,104 @@ def run_batch(
     None: the job is no longer ours (our lease ran out and another worker has it). If the
     transaction fails as a whole, nothing of it commits and the jobs run one per transaction.
     """
+    return run_and_claim(database, worker_id, jobs, held=held)[0]
+
+
+def run_and_claim(
+    database: Database,
+    worker_id: str,
+    jobs: Sequence[Claimed],
+    *,
+    limit: int = 0,
+    lease: timedelta = LEASE,
+    held: Connection | None = None,
+) -> tuple[dict[int, JobState | None], list[Claimed]]:
+    """`run_batch`, and in the same transaction the claim of up to `limit` next jobs.
+
+    The batch's completion and the next claim then share one commit (a worker at full speed
+    pays one commit per batch, not two). The claim sees this batch's completions, so a job
+    queued behind one of them under its key may be claimed at once. If the batch fails as a
+    whole, its claim is rolled back with it and no next jobs are returned.
+    """
     if not jobs:
-        return {}
+        return {}, []
+    known: _HandlerFailed | None = None
     try:
+        try:
+            with _write_session(database, held) as session:
+                _run_plainly(session, jobs)
+                ids = [job.id for job in jobs]
+                claimed = _complete_and_claim(session, database, worker_id, ids, limit, lease)
+                states: dict[int, JobState | None] = dict.fromkeys(ids, JobState.succeeded)
+                return states, claimed
+        except _HandlerFailed as exc:  # rolled back whole: again, a savepoint each
+            known = exc
         with _write_session(database, held) as session:
-            return _run_together(session, worker_id, jobs)
+            states = _run_together(session, worker_id, jobs, known)
+            return states, _claim_next(session, database, worker_id, limit, lease)
     except LeaseLost as exc:
         log.warning("%s: running the batch's jobs one by one", exc)
     except Exception:
         log.exception("a batch of %d jobs failed as a whole: running them one by one", len(jobs))
-    return _run_one_by_one(database, worker_id, jobs)
+    return _run_one_by_one(database, worker_id, jobs), []
+
+
+class _HandlerFailed(Exception):
+    """A handler raised in a batch run without savepoints: the batch is rolled back whole."""
+
+    def __init__(self, job_id: int, error: Exception, *, group: bool = False) -> None:
+        super().__init__(f"job {job_id} failed")
+        self.job_id = job_id  # the failed job, or the first of a failed batch call
+        self.error = error
+        self.group = group
+
+
+def _run_plainly(session: Session, jobs: Sequence[Claimed]) -> None:
+    """Every handler of the batch with no savepoints, the common case where none fails.
+
+    Sound because a failure rolls the whole transaction back (`_HandlerFailed`) and the batch
+    runs again with a savepoint per job: the others' effects are rolled back and redone, as
+    after any failed transaction, never committed twice or half; the failed job is not run a
+    second time (its failure is recorded as it was). Savepoints cost a round trip or two per
+    job that writes, and the ORM's bookkeeping for every job.
+    """
+    for group in _groups(jobs):
+        kind = registry.kind(group[0].kind)
+        if kind is not None and len(group) > 1 and kind.run_batch is not None:
+            try:
+                kind.run_batch(session, [dict(job.payload) for job in group])
+                session.flush()  # a write the ORM holds back fails here, not at the commit
+            except Exception as exc:
+                raise _HandlerFailed(group[0].id, exc, group=True) from exc
+            continue
+        for job in group:
+            try:
+                if kind is None:
+                    raise LookupError(f"no handler registered for job kind '{job.kind}'")
+                kind.run(session, dict(job.payload))
+                session.flush()
+            except Exception as exc:
+                raise _HandlerFailed(job.id, exc) from exc
+
+
+def _claim_next(
+    session: Session, database: Database, worker_id: str, limit: int, lease: timedelta
+) -> list[Claimed]:
+    if limit <= 0:
+        return []
+    if database.dialect == "postgresql":
+        _claim_in_index_order(session.connection())
+    return _claim_on(session.connection(), database, worker_id, limit, lease)
+
+
+def _claim_in_index_order(connection: Connection) -> None:
+    """PostgreSQL, for the rest of this transaction (the claim ends it): no bitmap scans.
+
+    After a burst of enqueues the table's statistics still say few jobs are queued, and the
+    planner then reads every queued row in a bitmap scan and sorts them all to take the first
+    few (12 of 15 ms for a claim of 50 with 18,000 queued); the claim index gives them in order.
+    The handlers have run by now, so none of their queries loses bitmap scans."""
+    connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
 
 
 def _describe(exc: BaseException) -> str:
@@ -321,9 +536,11 @@ def _describe(exc: BaseException) -> str:
 
 
 def _run_together(
-    session: Session, worker_id: str, jobs: Sequence[Claimed]
+    session: Session, worker_id: str, jobs: Sequence[Claimed], known: _HandlerFailed | None
 ) -> dict[int, JobState | None]:
     """The handlers first, then the completions, each checking the job is still ours.
+
+    `known`: the failure of the run without savepoints; that job or batch call is not run again.
 
     Checking at the end costs no extra round trip: until the completions take the rows' locks,
     another worker could only have taken a job whose lease ran out, and then nothing commits.
@@ -340,6 +557,8 @@ def _run_together(
         try:
             if kind is None:
                 raise LookupError(f"no handler registered for job kind '{job.kind}'")
+            if known is not None and not known.group and known.job_id == job.id:
+                raise known.error
             with session.begin_nested():
                 kind.run(session, dict(job.payload))
         except Exception as exc:
@@ -352,7 +571,8 @@ def _run_together(
 
     for group in _groups(jobs):
         kind = registry.kind(group[0].kind)
-        if len(group) > 1 and kind is not None and kind.run_batch is not None:
+        failed_before = known is not None and known.group and known.job_id == group[0].id
+        if len(group) > 1 and kind is not None and kind.run_batch is not None and not failed_before:
             try:
                 with session.begin_nested():
                     kind.run_batch(session, [dict(job.payload) for job in group])
@@ -369,22 +589,8 @@ def _run_together(
         for job in group:
             one(job)
 
-    ours = (JOBS.c.state == JobState.running) & (JOBS.c.locked_by == worker_id)
     succeeded = [i for i, state in states.items() if state is JobState.succeeded]
-    if succeeded:
-        done = session.execute(
-            update(JOBS)
-            .where(JOBS.c.id.in_(succeeded) & ours)
-            .values(
-                state=JobState.succeeded,
-                finished_at=utcnow(),
-                last_error=None,
-                lease_expires_at=None,
-            )
-            .returning(JOBS.c.id)
-        ).all()
-        if len(done) != len(succeeded):
-            raise LeaseLost(f"{len(succeeded) - len(done)} jobs of a batch were taken over")
+    _complete(session, worker_id, succeeded)
     released = [i for i, state in states.items() if state is JobState.queued]
     if released and _give_back(session.connection(), released, worker_id) != len(released):
         raise LeaseLost("jobs held back behind a failed one were taken over")
@@ -393,6 +599,17 @@ def _run_together(
         if states[job_id] is None:
             raise LeaseLost(f"failed job {job_id} was taken over")
     return states
+
+
+def _complete(session: Session, worker_id: str, job_ids: list[int]) -> None:
+    """Mark the jobs succeeded, checking they are still ours (else nothing may commit)."""
+    if not job_ids:
+        return
+    params = {"ids": job_ids, "worker": worker_id, "now": utcnow()}
+    connection = session.connection()
+    done = connection.execute(COMPLETE[connection.dialect.name], params).all()
+    if len(done) != len(job_ids):
+        raise LeaseLost(f"{len(job_ids) - len(done)} jobs of a batch were taken over")
 
 
 def _groups(jobs: Sequence[Claimed]) -> list[list[Claimed]]:
@@ -428,20 +645,8 @@ def _run_one_by_one(
 
 def _give_back(connection: Connection, job_ids: list[int], worker_id: str) -> int:
     """Claimed jobs back to the queue unrun: the attempt their claim counted is taken back."""
-    result = connection.execute(
-        update(JOBS)
-        .where(
-            JOBS.c.id.in_(job_ids)
-            & (JOBS.c.state == JobState.running)
-            & (JOBS.c.locked_by == worker_id)
-        )
-        .values(
-            state=JobState.queued,
-            locked_by=None,
-            lease_expires_at=None,
-            attempts=JOBS.c.attempts - 1,
-        )
-    )
+    dialect = connection.dialect.name
+    result = connection.execute(GIVE_BACK[dialect], {"ids": job_ids, "worker": worker_id})
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -117,10 +117,22 @@ class Worker:
                 self._stop.wait(self.poll_interval)
 
     def _rounds(self, me: str, held: Connection | None) -> None:
-        while not self._stop.is_set():
-            claimed = service.claim_batch(self.database, me, self.batch, self.lease, held=held)
-            service.run_batch(self.database, me, claimed, held=held)
-            done = len(claimed)
+        """Claim, then run each batch together with the claim of the next (one commit each);
+        when stopping, the jobs already claimed still run."""
+        claimed: list[service.Claimed] = []
+        while claimed or not self._stop.is_set():
+            if not claimed:
+                claimed = service.claim_batch(self.database, me, self.batch, self.lease, held=held)
+            ran = len(claimed)
+            _states, claimed = service.run_and_claim(
+                self.database,
+                me,
+                claimed,
+                limit=0 if self._stop.is_set() else self.batch,
+                lease=self.lease,
+                held=held,
+            )
+            done = ran
             for poller in POLLERS:
                 try:
                     done += poller(self.database)
