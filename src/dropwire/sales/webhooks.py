@@ -91,15 +91,22 @@ def _fulfillment_created(session: Session, event: events.SalesEvent) -> None:
 
 @before_commit(events.EVENTS_KEY, order=20)
 def send_sales_events(session: Session, changes: Mapping[str, Any]) -> None:
-    named = [event.id for event in changes[events.EVENTS_KEY] if event.subject == "purchase"]
-    if named:  # as they stand now (Core updates bypass the session), in one read for all
-        session.scalars(
-            select(Purchase)
-            .where(Purchase.id.in_(set(named)))
+    named = {event.id for event in changes[events.EVENTS_KEY] if event.subject == "purchase"}
+    # as they stand now (Core updates bypass the session), with their vendors, in one read;
+    # held here, so the session's weak identity map keeps them for the loop below
+    held = (
+        session.execute(
+            select(Purchase, DropshipProvider)
+            .outerjoin(DropshipProvider, DropshipProvider.id == Purchase.dropship_provider_id)
+            .where(Purchase.id.in_(named))
             .execution_options(populate_existing=True)
         ).all()
+        if named
+        else []
+    )
     for event in changes[events.EVENTS_KEY]:
         if event.subject == "purchase":
             _purchase_changed(session, event)
         else:
             _fulfillment_created(session, event)
+    del held
