@@ -301,13 +301,14 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--drain", action="store_true")
     parser.add_argument("--jobs", type=int, default=2000)
+    parser.add_argument("--pg-database", default="dw_accept_bench", help="dropped and recreated")
     args = parser.parse_args()
     client = args.client or ("wrk" if shutil.which("wrk") else "python")
     if args.database in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as tmp:
             run(f"sqlite:///{Path(tmp) / 'bench.db'}", args, client)
     if args.database in ("postgresql", "both"):
-        run(ensure_pg_database("dw_accept_bench"), args, client)
+        run(ensure_pg_database(args.pg_database), args, client)
 
 
 if __name__ == "__main__":

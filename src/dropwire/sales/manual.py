@@ -89,9 +89,9 @@ def upsert_manual_sales(
     The stored sales are read in one statement. Each run of sales that create their record (up
     to one whose sale is stored, or was created earlier in the run) is created set-based, for a
     constant number of statements (`_create_sales`). A sale that changes a stored one is applied
-    on its own, in a savepoint when the batch has others, so it fails alone. Outcomes come in
-    the order of `sales`; a single sale's failure is raised instead (the caller's unit of work
-    is then rolled back as a whole).
+    on its own, in a savepoint when the batch has others, so it fails alone (a batch of one,
+    the sync endpoint, needs none: its failure rolls back the caller's unit of work). Outcomes
+    come in the order of `sales`.
     """
     stored = _stored(session, channel, {data.external_id for data in sales})
     alone = len(sales) == 1
