@@ -289,6 +289,8 @@ def run(url: str, args: argparse.Namespace, client: str) -> None:
         print(f"{name}: accept → applied at a sustained 200 req/s, in-process worker (2 threads)")
         lag(url, webhook_hash, args.lag_seconds)
     if args.drain:
+        reset(url)  # the drain is measured on its own jobs, not what the lag left queued
+        seed(url)
         print(f"{name}: draining")
         drain_rates(url, args.jobs)
 
