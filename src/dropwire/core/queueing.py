@@ -16,7 +16,7 @@ def first_in_line(model: Any, key: str, unfinished: tuple[str, ...]) -> ColumnEl
     """
     earlier = aliased(model)
     column = getattr(model, key)
-    states = [literal_column(f"'{state}'") for state in unfinished]
+    states: list[ColumnElement[str]] = [literal_column(f"'{state}'") for state in unfinished]
     blocked = exists().where(
         and_(
             getattr(earlier, key) == column,
