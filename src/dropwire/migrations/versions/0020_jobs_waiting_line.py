@@ -1,6 +1,6 @@
 """jobs: a partial index of unfinished jobs by ordering key
 
-Revision ID: 0019_jobs_waiting_line
+Revision ID: 0020_jobs_waiting_line
 Revises: 0015_onport_more
 Create Date: 2026-11-25 17:49:24.502247
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0019_jobs_waiting_line"
+revision: str = "0020_jobs_waiting_line"
 down_revision: str | Sequence[str] | None = "0015_onport_more"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
