@@ -183,7 +183,7 @@ def wait_for_sales(database: Any, *, within: float, pause: float) -> None:
         time.sleep(pause)
 
 
-def drain_rates(url: str, jobs: int) -> None:
+def drain_rates(url: str, jobs: int, batch: int) -> None:
     from dropwire import domains
 
     domains.load()
@@ -201,13 +201,16 @@ def drain_rates(url: str, jobs: int) -> None:
             for n in range(jobs):  # queued as the endpoint queues them
                 item = json.loads(sale_body(f"drain{threads}", str(n)))
                 inbound.accept(session, kind, channel_id, [item], "bench")
-        worker = Worker(database, threads=threads, poll_interval=0.05, batch=20)
+        worker = Worker(database, threads=threads, poll_interval=0.05, batch=batch)
         started = time.perf_counter()
         worker.start()
         wait_for_sales(database, within=float("inf"), pause=0.05)
         elapsed = time.perf_counter() - started
         worker.stop()
-        print(f"  {threads} worker thread(s): {jobs / elapsed:8.0f} jobs/s ({jobs} sales)")
+        print(
+            f"  {threads} worker thread(s), batch {batch}: {jobs / elapsed:8.0f} jobs/s "
+            f"({jobs} sales)"
+        )
     database.dispose()
 
 
@@ -289,8 +292,10 @@ def run(url: str, args: argparse.Namespace, client: str) -> None:
         print(f"{name}: accept → applied at a sustained 200 req/s, in-process worker (2 threads)")
         lag(url, webhook_hash, args.lag_seconds)
     if args.drain:
+        reset(url)  # the drain is measured on its own jobs, not what the lag left queued
+        seed(url)
         print(f"{name}: draining")
-        drain_rates(url, args.jobs)
+        drain_rates(url, args.jobs, args.batch)
 
 
 def main() -> None:
@@ -301,13 +306,15 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--drain", action="store_true")
     parser.add_argument("--jobs", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=50, help="jobs a worker thread claims")
+    parser.add_argument("--pg-database", default="dw_accept_bench", help="dropped and recreated")
     args = parser.parse_args()
     client = args.client or ("wrk" if shutil.which("wrk") else "python")
     if args.database in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as tmp:
             run(f"sqlite:///{Path(tmp) / 'bench.db'}", args, client)
     if args.database in ("postgresql", "both"):
-        run(ensure_pg_database("dw_accept_bench"), args, client)
+        run(ensure_pg_database(args.pg_database), args, client)
 
 
 if __name__ == "__main__":

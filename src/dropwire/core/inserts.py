@@ -90,6 +90,33 @@ def insert_unless_taken(session: Session, obj: Any) -> bool:
     return True
 
 
+def insert_each_unless_taken(
+    session: Session, objects: Sequence[Any], key: Sequence[str]
+) -> list[bool]:
+    """`insert_unless_taken` for many transient objects of one class in one statement: those whose
+    unique keys are free are inserted (and become persistent), the others are left out. `key`
+    names the attributes of a unique key, by which the inserted rows are matched to the objects
+    (no two objects may share it). Answers, per object, whether it was inserted."""
+    if not objects:
+        return []
+    table, pk, rows = _rows(objects)
+    dialect = session.get_bind().dialect.name
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    columns = [table.c[name] for name in key]
+    with session.no_autoflush:
+        result = session.execute(
+            insert_(table).on_conflict_do_nothing().returning(pk, *columns), rows
+        )
+        new_ids = {tuple(row[1:]): row[0] for row in result}
+    inserted = []
+    for obj in objects:
+        new_id = new_ids.get(tuple(getattr(obj, name) for name in key))
+        if new_id is not None:
+            _persist(session, obj, pk, new_id)
+        inserted.append(new_id is not None)
+    return inserted
+
+
 def insert_ignoring_conflict(
     session: Session, model: type[Any], values: dict[str, Any], conflict_columns: list[str]
 ) -> bool:

@@ -2,22 +2,26 @@
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_
+from sqlalchemy import ColumnElement, Select, and_, exists, literal_column
 from sqlalchemy.orm import Session, aliased
 
 T = TypeVar("T")
 
 
 def first_in_line(model: Any, key: str, unfinished: tuple[str, ...]) -> ColumnElement[bool]:
-    """True for rows without a key, or with no earlier unfinished row under the same key."""
+    """True for rows without a key, or with no earlier unfinished row under the same key.
+
+    The states are written into the SQL, not bound: a partial index on (key, id) of unfinished
+    rows then serves the probe, in PostgreSQL's generic plans of prepared statements too.
+    """
     earlier = aliased(model)
     column = getattr(model, key)
+    states: list[ColumnElement[str]] = [literal_column(f"'{state}'") for state in unfinished]
     blocked = exists().where(
         and_(
             getattr(earlier, key) == column,
             earlier.id < model.id,
-            # equalities, not IN: an IN list is re-rendered at every execution
-            or_(*(earlier.state == state for state in unfinished)),
+            earlier.state.in_(states),
         )
     )
     first: ColumnElement[bool] = column.is_(None) | ~blocked

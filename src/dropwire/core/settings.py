@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         default=True, description="`dropwire serve` also runs a job worker in its process"
     )
     worker_threads: int = Field(default=2, ge=1, le=64, description="Threads per job worker")
+    job_batch_size: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="Jobs a worker thread claims and runs in one transaction (queued sales of a "
+        "channel apply set-based, so a backlog drains in fewer, bigger batches)",
+    )
     job_lease_seconds: float = Field(
         default=10.0,
         ge=1,

@@ -27,6 +27,14 @@ class Job(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_jobs_claim", "state", "priority", "run_at", "id"),
         Index("ix_jobs_ordering", "ordering_key", "id"),
+        Index(  # "is an earlier job of this key unfinished?": a claim asks it of every
+            # queued row, so it must not walk the key's finished history
+            "ix_jobs_unfinished_ordering",
+            "ordering_key",
+            "id",
+            sqlite_where=text("state IN ('queued', 'running')"),
+            postgresql_where=text("state IN ('queued', 'running')"),
+        ),
         Index(
             "uq_jobs_dedupe_unfinished",
             "dedupe_key",

@@ -1,5 +1,8 @@
-"""Manual-sale upserts, applied as differences against the stored sale."""
+"""Manual-sale upserts: new sales are created set-based, a batch at a time; a stored sale takes
+the differences between what the channel sends and what it has."""
 
+from collections import defaultdict, deque
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -9,16 +12,21 @@ from sqlalchemy.orm.attributes import set_committed_value
 from dropwire.catalog.models import ChannelVariant, Variant
 from dropwire.catalog.service import find_variants_by_sku
 from dropwire.channels.models import Channel
-from dropwire.core.errors import Conflict, Invalid
-from dropwire.core.inserts import insert_all, insert_unless_taken
+from dropwire.core.errors import Conflict, DomainError, Invalid
+from dropwire.core.inserts import insert_all, insert_each_unless_taken
 from dropwire.sales.cancelling import cancel
 from dropwire.sales.models import (
     CancelReason,
     Sale,
     SaleItem,
 )
-from dropwire.sales.purchasing import LineToRoute, route_lines, take_back_units
-from dropwire.sales.references import is_used, next_reference, require_unused
+from dropwire.sales.purchasing import LineToRoute, route_lines, route_sales, take_back_units
+from dropwire.sales.references import (
+    next_references,
+    reference_taken,
+    require_unused,
+    used_among,
+)
 from dropwire.sales.schemas import (
     CancelRequest,
     LineItem,
@@ -55,20 +63,84 @@ def _variants_for(
     ]
 
 
+Outcome = tuple[Sale, bool] | DomainError
+"""What became of one sale of a batch: (the sale, whether anything changed), or why it failed."""
+
+
 def upsert_manual_sale(
     session: Session, *, channel: Channel, data: ManualSale, actor: str | None = None
 ) -> tuple[Sale, bool]:
     """Create or update the sale keyed by (channel, externalId); returns (sale, changed)."""
-    sale = session.scalar(
-        select(Sale)
-        .where(Sale.channel_id == channel.id, Sale.external_id == data.external_id)
-        .with_for_update(of=Sale)
-    )
-    defaults = data.sale_defaults.model_dump(mode="json", exclude_none=True, by_alias=True)
+    (outcome,) = upsert_manual_sales(session, channel=channel, sales=[data], actor=actor)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+def upsert_manual_sales(
+    session: Session,
+    *,
+    channel: Channel,
+    sales: Sequence[ManualSale],
+    actor: str | None = None,
+) -> list[Outcome]:
+    """Upsert sales of one channel in order, ending as if they were upserted one at a time.
+
+    The stored sales are read in one statement. Each run of sales that create their record (up
+    to one whose sale is stored, or was created earlier in the run) is created set-based, for a
+    constant number of statements (`_create_sales`). A sale that changes a stored one is applied
+    on its own, in a savepoint when the batch has others, so it fails alone (a batch of one,
+    the sync endpoint, needs none: its failure rolls back the caller's unit of work). Outcomes
+    come in the order of `sales`.
+    """
+    stored = _stored(session, channel, {data.external_id for data in sales})
+    alone = len(sales) == 1
+    outcomes: list[Outcome] = []
+    index = 0
+    while index < len(sales):
+        sale = stored.get(sales[index].external_id)
+        if sale is not None:
+            outcomes.append(_update_one(session, channel, sale, sales[index], actor, alone))
+            index += 1
+            continue
+        run: list[ManualSale] = []
+        named: set[str] = set()
+        while index < len(sales):
+            data = sales[index]
+            if data.external_id in stored or data.external_id in named:
+                break
+            run.append(data)
+            named.add(data.external_id)
+            index += 1
+            if _cancelling(channel, data):  # gives units back: later sales must see them free
+                break
+        for data, outcome in zip(run, _create_sales(session, channel, run, actor), strict=True):
+            if not isinstance(outcome, DomainError):
+                stored[data.external_id] = outcome[0]
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _stored(session: Session, channel: Channel, external_ids: set[str]) -> dict[str, Sale]:
+    """The channel's stored sales with these external ids, locked (PostgreSQL), by external id."""
+    return {
+        sale.external_id: sale
+        for sale in session.scalars(
+            select(Sale)
+            .where(Sale.channel_id == channel.id, Sale.external_id.in_(external_ids))
+            .with_for_update(of=Sale)
+        )
+    }
+
+
+def _header(data: ManualSale) -> dict[str, Any]:
+    """The sale's own fields as the channel sends them."""
     header = {
         "date_ordered": data.sale_defaults.date_ordered,
         "customer": data.customer.model_dump(mode="json", exclude_none=True, by_alias=True),
-        "sale_defaults": defaults,
+        "sale_defaults": data.sale_defaults.model_dump(
+            mode="json", exclude_none=True, by_alias=True
+        ),
         "receiver_country": (data.sale_defaults.receiver_country or "").upper() or None,
         "shipping": [
             s.model_dump(mode="json", exclude_none=True, by_alias=True) for s in data.shipping
@@ -77,53 +149,174 @@ def upsert_manual_sale(
     }
     if data.sale_defaults.payment_status is not None:
         header["payment_status"] = data.sale_defaults.payment_status
-    created = sale is None
-    if sale is None:
-        sale = _create_sale(session, channel, data, header)
-        changed = True
-    else:
-        changed = assign(sale, **header)
-        requested = data.sale_defaults.reference
-        if requested and requested != sale.reference:
-            require_unused(session, requested)
-            changed |= assign(sale, reference=requested)
-    changed |= _apply_lines(session, channel, sale, data.line_items, created, actor)
-    if (
-        data.sale_defaults.cancelled
-        and channel.automatically_cancel_sales
-        and any(item.quantity_open > 0 for item in sale.items)  # shipped units stay shipped
-    ):
-        reason = data.sale_defaults.cancel_reason or CancelReason.customer
-        cancel(session, sale=sale, request=CancelRequest(cancel_reason=reason), actor=actor)
-        changed = True
+    return header
+
+
+def _cancelling(channel: Channel, data: ManualSale) -> bool:
+    return bool(data.sale_defaults.cancelled and channel.automatically_cancel_sales)
+
+
+def _cancel_if_asked(
+    session: Session, channel: Channel, sale: Sale, data: ManualSale, actor: str | None
+) -> bool:
+    """The channel says the sale is cancelled and lets us cancel it: cancel what is open."""
+    if not _cancelling(channel, data) or not any(item.quantity_open > 0 for item in sale.items):
+        return False  # shipped units stay shipped
+    reason = data.sale_defaults.cancel_reason or CancelReason.customer
+    cancel(session, sale=sale, request=CancelRequest(cancel_reason=reason), actor=actor)
+    return True
+
+
+def _update_one(
+    session: Session,
+    channel: Channel,
+    sale: Sale,
+    data: ManualSale,
+    actor: str | None,
+    alone: bool,
+) -> Outcome:
+    if alone:
+        return _update_sale(session, channel, sale, data, actor)
+    try:
+        with session.begin_nested():
+            return _update_sale(session, channel, sale, data, actor)
+    except DomainError as exc:
+        return exc
+
+
+def _update_sale(
+    session: Session, channel: Channel, sale: Sale, data: ManualSale, actor: str | None
+) -> tuple[Sale, bool]:
+    """A stored sale takes the differences: its fields, its lines, a cancellation."""
+    changed = assign(sale, **_header(data))
+    requested = data.sale_defaults.reference
+    if requested and requested != sale.reference:
+        require_unused(session, requested)
+        changed |= assign(sale, reference=requested)
+    changed |= _apply_lines(session, channel, sale, data.line_items, actor)
+    changed |= _cancel_if_asked(session, channel, sale, data, actor)
     if changed:
         refresh_statuses(sale)
         session.flush()
     return sale, changed
 
 
-def _create_sale(
-    session: Session, channel: Channel, data: ManualSale, header: dict[str, Any]
-) -> Sale:
-    reference = data.sale_defaults.reference
-    if reference:
-        require_unused(session, reference)
-    else:
-        reference = next_reference(session)
-        while is_used(session, reference):  # a channel chose this number itself
-            reference = next_reference(session)
-    sale = Sale(
-        channel_id=channel.id,
-        external_id=data.external_id,
-        reference=reference,
-        items=[],  # a new sale has none: no query to find out
-        purchases=[],
-        fulfillments=[],
-        **header,
+def _create_sales(
+    session: Session, channel: Channel, run: Sequence[ManualSale], actor: str | None
+) -> list[Outcome]:
+    """New sales (none stored, no two alike) with a constant number of statements.
+
+    References are taken in order; one INSERT each for the sales (a sale a concurrent request
+    just created is left out, failing alone), their lines, and through `route_sales` the
+    allocations, ledger rows, purchase orders and their items.
+    """
+    outcomes: list[Outcome] = []
+    new: list[tuple[Sale, ManualSale]] = []
+    positions: list[int] = []
+    for data, reference in zip(run, _references(session, run), strict=True):
+        if isinstance(reference, DomainError):
+            outcomes.append(reference)
+            continue
+        sale = Sale(
+            channel_id=channel.id,
+            external_id=data.external_id,
+            reference=reference,
+            items=[],  # a new sale has none: no query to find out
+            purchases=[],
+            fulfillments=[],
+            **_header(data),
+        )
+        new.append((sale, data))
+        positions.append(len(outcomes))
+        outcomes.append((sale, True))
+    key = ["channel_id", "external_id"]
+    inserted = insert_each_unless_taken(session, [sale for sale, _ in new], key)
+    for position, done in zip(positions, inserted, strict=True):
+        if not done:
+            outcomes[position] = Conflict(
+                "this sale is being created by another request; send it again", "externalId"
+            )
+    new = [pair for pair, done in zip(new, inserted, strict=True) if done]
+    lines = [(sale, line) for sale, data in new for line in data.line_items]
+    with session.no_autoflush:  # the catalog is not what this unit of work changes
+        variants = _variants_for(session, channel, [line for _, line in lines])
+    items = [
+        _new_item(sale.id, line, variant)
+        for (sale, line), variant in zip(lines, variants, strict=True)
+    ]
+    insert_all(session, items)
+    by_sale: dict[int, list[SaleItem]] = defaultdict(list)
+    to_route: dict[int, list[LineToRoute]] = defaultdict(list)
+    for (sale, line), variant, item in zip(lines, variants, items, strict=True):
+        by_sale[sale.id].append(item)
+        if variant is not None:
+            index = len(by_sale[sale.id]) - 1
+            to_route[sale.id].append(
+                LineToRoute(item, variant, line.quantity, f"lineItems[{index}].quantity")
+            )
+    for sale, _ in new:
+        set_committed_value(sale, "items", by_sale[sale.id])
+    route_sales(session, [(sale, to_route[sale.id]) for sale, _ in new], actor=actor)
+    for sale, data in new:
+        note_problems(sale)
+        _cancel_if_asked(session, channel, sale, data, actor)
+        refresh_statuses(sale)
+    session.flush()
+    return outcomes
+
+
+def _references(session: Session, run: Sequence[ManualSale]) -> list[str | DomainError]:
+    """Each new sale's reference, as taking them one at a time would: the one it asks for
+    unless a sale has it (or an earlier sale of the run asked for it), else the next free
+    number (a channel may have chosen one of ours itself)."""
+    asked = [data.sale_defaults.reference for data in run]
+    fresh = deque(next_references(session, asked.count(None) + asked.count("")))
+    used = used_among(session, {*filter(None, asked), *fresh})
+    references: list[str | DomainError] = []
+    for position, reference in enumerate(asked):
+        if reference:
+            references.append(reference_taken(reference) if reference in used else reference)
+            used.add(reference)
+            continue
+        while True:
+            if not fresh:  # every number taken was used: as many more as sales still need
+                more = next_references(session, sum(1 for r in asked[position:] if not r))
+                used |= used_among(session, more)
+                fresh.extend(more)
+            number = fresh.popleft()
+            if number not in used:
+                used.add(number)
+                references.append(number)
+                break
+    return references
+
+
+def _line_fields(line: LineItem) -> dict[str, Any]:
+    return {
+        "name": line.name,
+        "price": line.price,
+        "taxable": line.taxable,
+        "properties": [p.model_dump(exclude_none=True) for p in line.properties],
+        "sku": line.variant.sku,
+        "external_variant_id": line.variant.external_id,
+    }
+
+
+def _new_item(sale_id: int, line: LineItem, variant: Variant | None) -> SaleItem:
+    """A line the sale didn't have; without a variant it stays unrouted, with its problem."""
+    return SaleItem(
+        sale_id=sale_id,
+        external_id=line.external_id,
+        quantity=line.quantity,
+        variant_id=variant.id if variant else None,
+        quantity_shipped=0,
+        quantity_cancelled=0,
+        quantity_returned=0,
+        problem=None
+        if variant
+        else f"no variant with SKU '{line.variant.sku or line.variant.external_id}'",
+        **_line_fields(line),
     )
-    if not insert_unless_taken(session, sale):
-        raise Conflict("this sale is being created by another request; send it again", "externalId")
-    return sale
 
 
 def _apply_lines(
@@ -131,7 +324,6 @@ def _apply_lines(
     channel: Channel,
     sale: Sale,
     lines: list[LineItem],
-    created: bool,
     actor: str | None,
 ) -> bool:
     """Create, grow, shrink and drop lines; every line that gains units is routed in one batch.
@@ -171,29 +363,10 @@ def _apply_lines(
     for index, line in enumerate(lines):
         item = existing.pop(line.external_id, None)
         field = f"lineItems[{index}].quantity"
-        fields = {
-            "name": line.name,
-            "price": line.price,
-            "taxable": line.taxable,
-            "properties": [p.model_dump(exclude_none=True) for p in line.properties],
-            "sku": line.variant.sku,
-            "external_variant_id": line.variant.external_id,
-        }
+        fields = _line_fields(line)
         if item is None:
             variant = found[line.external_id]
-            item = SaleItem(
-                sale_id=sale.id,
-                external_id=line.external_id,
-                quantity=line.quantity,
-                variant_id=variant.id if variant else None,
-                quantity_shipped=0,
-                quantity_cancelled=0,
-                quantity_returned=0,
-                problem=None
-                if variant
-                else f"no variant with SKU '{line.variant.sku or line.variant.external_id}'",
-                **fields,
-            )
+            item = _new_item(sale.id, line, variant)
             created_items.append(item)
             if variant is not None:
                 to_route.append((item, variant, line.quantity, field))
@@ -237,6 +410,6 @@ def _apply_lines(
                 session, item=item, quantity=item.quantity_open, cancel_units=True, actor=actor
             )
             changed = True
-    if changed or created:
+    if changed:
         note_problems(sale)
     return changed

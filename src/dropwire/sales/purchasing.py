@@ -27,7 +27,7 @@ from dropwire.sales.models import (
     Sale,
     SaleItem,
 )
-from dropwire.sales.routing import Source, candidate_sources_for, default_strategy
+from dropwire.sales.routing import Source, candidate_sources_by_country, default_strategy
 from dropwire.sales.splitting import strategy_for
 from dropwire.sales.tallies import refresh_purchase
 
@@ -65,6 +65,7 @@ def route(
 
 @dataclass
 class _Plan:
+    sale: Sale
     line: LineToRoute
     sources: list[Source]  # ranked, only those worth trying
     tried: int = 0
@@ -78,32 +79,44 @@ class _Plan:
 def route_lines(
     session: Session, *, sale: Sale, lines: Sequence[LineToRoute], actor: str | None
 ) -> None:
-    """Route many lines of one sale with a constant number of statements.
+    """Route many lines of one sale with a constant number of statements (`route_sales`)."""
+    route_sales(session, [(sale, lines)], actor=actor)
 
-    The outcome is that of routing each line in turn: every line ranks its sources by what is
-    available after the lines before it took their share, and tries them best first. All lines
-    are allocated together (`inventory.allocate_each`: one guarded UPDATE); a line refused at a
-    source (another sale took the units meanwhile) tries its next source in the next round.
-    Purchase orders and their items are then written in one flush, numbered in line order.
+
+def route_sales(
+    session: Session,
+    sales: Sequence[tuple[Sale, Sequence[LineToRoute]]],
+    *,
+    actor: str | None,
+) -> None:
+    """Route the lines of many sales with a constant number of statements.
+
+    The outcome is that of routing each sale's lines in turn, sale after sale: every line ranks
+    its sources by what is available after the lines before it (of its sale and of the sales
+    before) took their share, and tries them best first. All lines are allocated together
+    (`inventory.allocate_each`: one guarded UPDATE); a line refused at a source (another
+    transaction took the units meanwhile) tries its next source in the next round. Purchase
+    orders and their items are then written with one INSERT each, numbered in line order.
     """
+    lines = [(sale, line) for sale, routed in sales for line in routed]
     if not lines:
         return
     with session.no_autoflush:  # reads stock levels, which only change through Core updates
-        candidates = candidate_sources_for(
+        candidates = candidate_sources_by_country(
             session,
-            list({line.variant.id: line.variant for line in lines}.values()),
-            sale.receiver_country,
+            list({line.variant.id: line.variant for _, line in lines}.values()),
+            {sale.receiver_country for sale, _ in lines},
         )
     strategy = default_strategy()
     taken: dict[tuple[int, int], int] = defaultdict(int)  # what earlier lines take, by level
     plans: list[_Plan] = []
-    for line in lines:
+    for sale, line in lines:
         backorder = line.variant.inventory_policy == InventoryPolicy.continue_
         sources = [
             replace(
                 source, available=source.available - taken[(line.variant.id, source.location_id)]
             )
-            for source in candidates[line.variant.id]
+            for source in candidates[sale.receiver_country][line.variant.id]
             if source.location_id not in line.exclude_locations
         ]
         ranked = [
@@ -111,13 +124,13 @@ def route_lines(
             for source in strategy.rank(sources, line.quantity)
             if backorder or source.available >= line.quantity
         ]
-        plans.append(_Plan(line, ranked))
+        plans.append(_Plan(sale, line, ranked))
         if ranked:
             taken[(line.variant.id, ranked[0].location_id)] += line.quantity
     pending = [plan for plan in plans if plan.sources]
     while pending:
         outcomes = inventory.allocate_each(
-            session, [_requests(sale, plan) for plan in pending], actor=actor
+            session, [_requests(plan) for plan in pending], actor=actor
         )
         still = []
         for plan, outcome in zip(pending, outcomes, strict=True):
@@ -128,14 +141,14 @@ def route_lines(
             else:
                 plan.allocations = outcome
         pending = still
-    _write_purchases(session, sale, plans)
+    _write_purchases(session, plans)
 
 
-def _write_purchases(session: Session, sale: Sale, plans: list[_Plan]) -> None:
-    """Put the allocated lines on purchase orders, numbered in line order; one INSERT for the
-    new orders and one for all their items."""
+def _write_purchases(session: Session, plans: list[_Plan]) -> None:
+    """Put the allocated lines on purchase orders, numbered in line order within each sale; one
+    INSERT for the new orders of every sale and one for all their items."""
     announced: list[tuple[Purchase, PurchaseEvent]] = []
-    created: list[Purchase] = []
+    created: dict[int, list[Purchase]] = defaultdict(list)  # by id() of the sale
     added: dict[int, list[PurchaseItem]] = defaultdict(list)  # by id() of the purchase
     new_items: list[tuple[Purchase, PurchaseItem]] = []
     for plan in plans:
@@ -147,10 +160,10 @@ def _write_purchases(session: Session, sale: Sale, plans: list[_Plan]) -> None:
         splitting = strategy_for(source.vendor.order_splitting if source.vendor else None)
         for allocation in plan.allocations:
             purchase = _purchase_for(
-                sale,
+                plan.sale,
                 source,
                 joins=splitting.joins_open_purchase(),
-                created=created,
+                created=created[id(plan.sale)],
                 announced=announced,
             )
             line = PurchaseItem(
@@ -166,21 +179,24 @@ def _write_purchases(session: Session, sale: Sale, plans: list[_Plan]) -> None:
             added[id(purchase)].append(line)
             new_items.append((purchase, line))
         item.problem = None
-    insert_all(session, created)
-    set_committed_value(sale, "purchases", [*sale.purchases, *created])
+    insert_all(session, [purchase for made in created.values() for purchase in made])
+    for sale in {id(plan.sale): plan.sale for plan in plans}.values():
+        if created[id(sale)]:
+            set_committed_value(sale, "purchases", [*sale.purchases, *created[id(sale)]])
     for purchase, line in new_items:
         line.purchase_id = purchase.id
     insert_all(session, [line for _, line in new_items])
+    fresh = {id(purchase) for made in created.values() for purchase in made}
     touched = {id(purchase): purchase for purchase, _ in new_items}
     for key, purchase in touched.items():
-        before = [] if purchase in created else list(purchase.items)
+        before = [] if key in fresh else list(purchase.items)
         set_committed_value(purchase, "items", [*before, *added[key]])
         refresh_purchase(purchase)
     for purchase, event in announced:
         events.purchase_changed(session, purchase.id, event)
 
 
-def _requests(sale: Sale, plan: _Plan) -> list[AllocationRequest]:
+def _requests(plan: _Plan) -> list[AllocationRequest]:
     source = plan.source
     splitting = strategy_for(source.vendor.order_splitting if source.vendor else None)
     return [
@@ -188,7 +204,7 @@ def _requests(sale: Sale, plan: _Plan) -> list[AllocationRequest]:
             plan.line.variant.id,
             source.location_id,
             units,
-            sale_id=sale.id,
+            sale_id=plan.sale.id,
             sale_item_id=plan.line.item.id,
             field=plan.line.field,
         )

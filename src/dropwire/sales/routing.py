@@ -61,8 +61,18 @@ def candidate_sources_for(
     session: Session, variants: Collection[Variant], country: str | None
 ) -> dict[int, list[Source]]:
     """`candidate_sources` of many variants in one statement: {variant id: sources}."""
+    return candidate_sources_by_country(session, variants, [country])[country]
+
+
+def candidate_sources_by_country(
+    session: Session, variants: Collection[Variant], countries: Collection[str | None]
+) -> dict[str | None, dict[int, list[Source]]]:
+    """`candidate_sources_for` for several destination countries (a batch of sales) in one
+    statement: {country: {variant id: sources}}."""
     by_id = {variant.id: variant for variant in variants}
-    found: dict[int, list[Source]] = {variant_id: [] for variant_id in by_id}
+    found: dict[str | None, dict[int, list[Source]]] = {
+        country: {variant_id: [] for variant_id in by_id} for country in countries
+    }
     if not by_id:
         return found
     ids = sorted(by_id)
@@ -97,28 +107,22 @@ def candidate_sources_for(
     for row in rows:
         variant = by_id[row.variant_id]
         if row.kind == LocationKind.warehouse:
-            found[variant.id].append(
-                Source(
-                    row.location_id,
-                    row.available,
-                    warehouse_id=row.warehouse_id,
-                    cost_price=variant.cost_price,
-                )
-            )
-            continue
-        vendor = row.DropshipProvider
-        if vendor is None or not row.enabled:
-            continue
-        if vendor.status != VendorStatus.accepted or not vendor.serves_country(country):
-            continue
-        found[variant.id].append(
-            Source(
+            source = Source(
                 row.location_id,
                 row.available,
-                vendor=vendor,
-                cost_price=row.cost_price,
+                warehouse_id=row.warehouse_id,
+                cost_price=variant.cost_price,
             )
-        )
+            for country in countries:
+                found[country][variant.id].append(source)
+            continue
+        vendor = row.DropshipProvider
+        if vendor is None or not row.enabled or vendor.status != VendorStatus.accepted:
+            continue
+        source = Source(row.location_id, row.available, vendor=vendor, cost_price=row.cost_price)
+        for country in countries:
+            if vendor.serves_country(country):
+                found[country][variant.id].append(source)
     return found
 
 

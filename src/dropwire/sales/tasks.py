@@ -29,23 +29,32 @@ def _manual_sale(session: Session, channel_id: int, item: dict[str, Any]) -> App
 def _manual_sales(
     session: Session, channel_id: int, items: list[dict[str, Any]]
 ) -> list[Applied | Exception]:
-    """Queued sales of one channel in one transaction: a savepoint each, so a bad one fails
-    alone; in the order the channel sent them."""
+    """Queued sales of one channel in one transaction, in the order the channel sent them, as
+    one batch (`manual.upsert_manual_sales`): a bad one fails alone."""
     channel = get_channel(session, channel_id)
     strict = settings_of(session).strict_input
     outcomes: list[Applied | Exception] = []
+    valid: list[tuple[int, ManualSale, str | None]] = []
     for item in items:
         try:
-            with input_report(strict=strict) as report, session.begin_nested():
+            with input_report(strict=strict) as report:
                 data = ManualSale.model_validate(item)
-                _sale, changed = manual.upsert_manual_sale(
-                    session, channel=channel, data=data, actor="inbound"
-                )
         except (DomainError, ValidationError) as exc:
             outcomes.append(exc)
             continue
         ignored = f"ignored fields: {', '.join(report.ignored)}" if report.ignored else None
-        outcomes.append(Applied(external_id=data.external_id, skipped=not changed, note=ignored))
+        valid.append((len(outcomes), data, ignored))
+        outcomes.append(Applied(external_id=data.external_id))
+    applied = manual.upsert_manual_sales(
+        session, channel=channel, sales=[data for _, data, _ in valid], actor="inbound"
+    )
+    for (position, data, ignored), outcome in zip(valid, applied, strict=True):
+        if isinstance(outcome, DomainError):
+            outcomes[position] = outcome
+        else:
+            outcomes[position] = Applied(
+                external_id=data.external_id, skipped=not outcome[1], note=ignored
+            )
     return outcomes
 
 

@@ -48,10 +48,9 @@ def return_created(session: Session, sale_return: SaleReturn, sale: Sale) -> Non
 
 def _purchase_changed(session: Session, event: events.SalesEvent) -> None:
     """To the vendor named by the event (a re-routed order's old vendor), else the PO's."""
-    purchase = session.get(Purchase, event.id)
+    purchase = session.get(Purchase, event.id)  # fresh: `send_sales_events` read them
     if purchase is None:
         return
-    session.refresh(purchase)
     vendor_id = event.vendor_id or purchase.dropship_provider_id
     vendor = session.get(DropshipProvider, vendor_id) if vendor_id else None
     if vendor is None or not vendor.order_endpoint:
@@ -92,8 +91,22 @@ def _fulfillment_created(session: Session, event: events.SalesEvent) -> None:
 
 @before_commit(events.EVENTS_KEY, order=20)
 def send_sales_events(session: Session, changes: Mapping[str, Any]) -> None:
+    named = {event.id for event in changes[events.EVENTS_KEY] if event.subject == "purchase"}
+    # as they stand now (Core updates bypass the session), with their vendors, in one read;
+    # held here, so the session's weak identity map keeps them for the loop below
+    held = (
+        session.execute(
+            select(Purchase, DropshipProvider)
+            .outerjoin(DropshipProvider, DropshipProvider.id == Purchase.dropship_provider_id)
+            .where(Purchase.id.in_(named))
+            .execution_options(populate_existing=True)
+        ).all()
+        if named
+        else []
+    )
     for event in changes[events.EVENTS_KEY]:
         if event.subject == "purchase":
             _purchase_changed(session, event)
         else:
             _fulfillment_created(session, event)
+    del held
