@@ -348,7 +348,14 @@ def _http_url(value: str) -> str:
     return check_url(value, ("http", "https"))
 
 
-URL_REST = r"://[^\s/?#@]+(@[^\s/?#@]+)?([/?#][^\s]*)?$"
+# What `check_url` accepts, said in the schema too (clients and fuzzers read it there): no
+# whitespace or control characters, a host (or a bracketed IPv6 address), a port in 1..65535.
+_PLAIN = r"\s\x00-\x1f\x7f-\x9f"
+_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+URL_REST = (
+    rf"://([^{_PLAIN}/?#@\[\]]+@)?(\[[0-9A-Fa-f:.]+\]|[^{_PLAIN}/?#@:\[\]]+)(:{_PORT})?"
+    rf"([/?#][^{_PLAIN}]*)?$"
+)
 HTTP_URL_PATTERN = r"^https?" + URL_REST
 HttpUrl = Annotated[
     str, Field(max_length=2048, pattern=HTTP_URL_PATTERN), AfterValidator(_http_url)
