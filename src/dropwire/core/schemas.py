@@ -352,8 +352,17 @@ def _http_url(value: str) -> str:
 # whitespace or control characters, a host (or a bracketed IPv6 address), a port in 1..65535.
 _PLAIN = r"\s\x00-\x1f\x7f-\x9f"
 _PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+_H = "[0-9A-Fa-f]{1,4}"
+_IPV6 = "|".join(  # the textual forms of an IPv6 address, "::" standing for 1 to 7 groups
+    (
+        rf"({_H}:){{7}}{_H}",
+        rf"({_H}:){{1,7}}:",
+        *(rf"({_H}:){{1,{6 - n}}}(:{_H}){{1,{n + 1}}}" for n in range(6)),
+        rf":((:{_H}){{1,7}}|:)",
+    )
+)
 URL_REST = (
-    rf"://([^{_PLAIN}/?#@\[\]]+@)?(\[[0-9A-Fa-f:.]+\]|[^{_PLAIN}/?#@:\[\]]+)(:{_PORT})?"
+    rf"://([^{_PLAIN}/?#@\[\]]+@)?(\[({_IPV6})\]|[^{_PLAIN}/?#@:\[\]]+)(:{_PORT})?"
     rf"([/?#][^{_PLAIN}]*)?$"
 )
 HTTP_URL_PATTERN = r"^https?" + URL_REST
