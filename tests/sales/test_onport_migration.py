@@ -1,4 +1,5 @@
-"""0010_onport rewrites sales stored in snake_case and seeds the purchase statuses.
+"""Migrations that rewrite stored sales: 0010_onport (snake_case, purchase statuses) and
+0021_sale_former_references (references renamed sales gave up, read off their documents).
 
 It runs on the test database's engine: a temporary SQLite file, or, when
 DROPWIRE_TEST_DATABASE_URL is PostgreSQL, a scratch database on that server (created and dropped
@@ -91,3 +92,57 @@ def test_existing_sales_become_camel_case(unmigrated: Database) -> None:
     assert _json(row.shipping) == [{"serviceLevel": "ground"}]
     assert row.return_status == "notReturned"
     assert sorted(names) == ["Acknowledged", "Rejected", "Unacknowledged"]
+
+
+def test_references_renamed_sales_gave_up_are_reserved(unmigrated: Database) -> None:
+    """Sale 1 was 10001 (orders 10001-01, return 10001-R01), then R-NEW (order R-NEW-02); sale 2
+    is 10002, and sale 3 has an order named after sale 2's reference (kept by sale 2)."""
+    config = alembic_config(unmigrated)
+    command.upgrade(config, "0020_jobs_waiting_line")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with unmigrated.transaction() as session:
+        session.execute(
+            text(
+                "INSERT INTO channels (id, name, parent_channel, inventory_sync,"
+                " automatically_cancel_sales, connect_to_feed, created_at, updated_at)"
+                " VALUES (1, 'Store', 'custom', 'all', :yes, :yes, :now, :now)"
+            ),
+            {"yes": True, "now": now},
+        )
+        for sale_id, reference in ((1, "R-NEW"), (2, "10002"), (3, "10003")):
+            session.execute(
+                text(
+                    "INSERT INTO sales (id, channel_id, external_id, reference, customer,"
+                    " sale_defaults, shipping, options, dropship_problems, inventory_status,"
+                    " payment_status, cancellation_status, last_purchase_number, created_at,"
+                    " updated_at) VALUES (:id, 1, :id, :reference, '{}', '{}', '[]', '{}', '[]',"
+                    " 'notFulfilled', 'notPaid', 'none', 2, :now, :now)"
+                ),
+                {"id": sale_id, "reference": reference, "now": now},
+            )
+        for sale_id, reference in (
+            (1, "10001-01"),
+            (1, "R-NEW-02"),
+            (2, "10002-01"),
+            (3, "10002-02"),
+        ):
+            session.execute(
+                text(
+                    "INSERT INTO purchases (sale_id, external_reference, inventory_status,"
+                    " cancellation_status, order_splitting, last_fulfillment_number,"
+                    " created_at, updated_at) VALUES (:sale_id, :reference, 'notReceived',"
+                    " 'none', 'group', 0, :now, :now)"
+                ),
+                {"sale_id": sale_id, "reference": reference, "now": now},
+            )
+        session.execute(
+            text(
+                "INSERT INTO sale_returns (sale_id, reference, restock, created_at, updated_at)"
+                " VALUES (1, '10001-R01', :no, :now, :now)"
+            ),
+            {"no": False, "now": now},
+        )
+    command.upgrade(config, "heads")
+    with unmigrated.transaction() as session:
+        rows = session.execute(text("SELECT reference, sale_id FROM sale_former_references"))
+        assert sorted(tuple(row) for row in rows) == [("10001", 1)]

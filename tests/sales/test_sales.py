@@ -414,3 +414,42 @@ def test_a_line_named_twice_is_refused_and_changes_nothing(world: World):
     after = world.client.get(f"/api/sales/{sale['id']}.json").json()
     assert after["saleItems"][0]["quantityCancelled"] == 0
     assert after["saleItems"][0]["quantityShipped"] == 0
+
+
+def test_a_reference_a_sale_gave_up_stays_its_own(world):
+    """A sale's old reference names its purchase orders (10001-01): another sale asking for it
+    would number its own orders the same. It is refused, naming the field, and changes nothing."""
+    world.variant("OLD-1")
+    world.stock("north", "OLD-1", 10)
+    first = world.post("ext-1", [("1", "OLD-1", 1)]).json()
+    old = first["reference"]
+    assert first["purchases"][0]["externalReference"] == f"{old}-01"
+    renamed = world.post("ext-1", [("1", "OLD-1", 2)], reference="R-NEW")
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["reference"] == "R-NEW"
+
+    reused = world.post("ext-2", [("1", "OLD-1", 1)], reference=old)
+    assert reused.status_code == 409, reused.text
+    assert reused.json()["errors"][0]["field"] == "saleDefaults.reference"
+    assert world.client.get("/api/sales.json", params={"where[externalId]": "ext-2"}).json() == []
+    other = world.post("ext-3", [("1", "OLD-1", 1)]).json()
+    assert world.post("ext-3", [("1", "OLD-1", 1)], reference=old).status_code == 409
+    by_put = world.client.put(f"/api/sales/{other['id']}.json", json={"reference": old})
+    assert by_put.status_code == 409, by_put.text
+    assert by_put.json()["errors"][0]["field"] == "reference"
+
+    back = world.post("ext-1", [("1", "OLD-1", 3)], reference=old)  # its own: it may go back
+    assert back.status_code == 200, back.text
+    references = [p["externalReference"] for p in back.json()["purchases"]]
+    assert len(set(references)) == len(references)
+
+
+def test_a_reference_given_up_through_put_stays_reserved(world):
+    world.variant("OLD-2")
+    world.stock("north", "OLD-2", 10)
+    first = world.post("ext-1", [("1", "OLD-2", 1)]).json()
+    moved = world.client.put(f"/api/sales/{first['id']}.json", json={"reference": "R-PUT"})
+    assert moved.status_code == 200, moved.text
+    reused = world.post("ext-2", [("1", "OLD-2", 1)], reference=first["reference"])
+    assert reused.status_code == 409, reused.text
+    assert reused.json()["errors"][0]["field"] == "saleDefaults.reference"

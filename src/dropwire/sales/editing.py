@@ -1,21 +1,20 @@
 """Editing a sale's header."""
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dropwire.core.errors import Conflict
 from dropwire.sales.cancelling import cancel
 from dropwire.sales.models import (
     CancelReason,
     Sale,
 )
+from dropwire.sales.references import change_reference
 from dropwire.sales.schemas import (
     CancelRequest,
     SaleDefaults,
     SaleUpdate,
 )
 
-_SALE_COLUMNS = {"payment_status", "date_ordered", "reference"}
+_SALE_COLUMNS = {"payment_status", "date_ordered"}
 _NOT_STORED = {"customer", "sale_defaults", "options", "cancelled", "cancel_reason"}
 
 
@@ -27,11 +26,8 @@ def update_sale(
     changes = data.model_dump(exclude_unset=True, exclude=_NOT_STORED)
     if nested is not None:
         changes = nested.model_dump(exclude_unset=True, exclude=_NOT_STORED) | changes
-    reference = changes.get("reference")
-    if reference and reference != sale.reference:
-        taken = session.scalar(select(Sale.id).where(Sale.reference == reference))
-        if taken is not None:
-            raise Conflict(f"sale reference '{reference}' is already used", "reference")
+    if reference := changes.get("reference"):
+        change_reference(session, sale=sale, reference=reference, field="reference")
     for name in _SALE_COLUMNS & set(changes):
         if changes[name] is not None:
             setattr(sale, name, changes[name])

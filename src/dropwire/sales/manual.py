@@ -22,9 +22,9 @@ from dropwire.sales.models import (
 )
 from dropwire.sales.purchasing import LineToRoute, route_lines, route_sales, take_back_units
 from dropwire.sales.references import (
+    change_reference,
     next_references,
     reference_taken,
-    require_unused,
     used_among,
 )
 from dropwire.sales.schemas import (
@@ -189,10 +189,10 @@ def _update_sale(
 ) -> tuple[Sale, bool]:
     """A stored sale takes the differences: its fields, its lines, a cancellation."""
     changed = assign(sale, **_header(data))
-    requested = data.sale_defaults.reference
-    if requested and requested != sale.reference:
-        require_unused(session, requested)
-        changed |= assign(sale, reference=requested)
+    if requested := data.sale_defaults.reference:
+        changed |= change_reference(
+            session, sale=sale, reference=requested, field="saleDefaults.reference"
+        )
     changed |= _apply_lines(session, channel, sale, data.line_items, actor)
     changed |= _cancel_if_asked(session, channel, sale, data, actor)
     if changed:
@@ -267,8 +267,8 @@ def _create_sales(
 
 def _references(session: Session, run: Sequence[ManualSale]) -> list[str | DomainError]:
     """Each new sale's reference, as taking them one at a time would: the one it asks for
-    unless a sale has it (or an earlier sale of the run asked for it), else the next free
-    number (a channel may have chosen one of ours itself)."""
+    unless a sale has or had it (or an earlier sale of the run asked for it), else the next
+    free number (a channel may have chosen one of ours itself)."""
     asked = [data.sale_defaults.reference for data in run]
     fresh = deque(next_references(session, asked.count(None) + asked.count("")))
     used = used_among(session, {*filter(None, asked), *fresh})

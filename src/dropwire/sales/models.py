@@ -108,6 +108,16 @@ class Sale(IdMixin, TimestampMixin, Base):
     )
 
 
+class FormerReference(Base):
+    """A reference a sale gave up. Its purchase orders, fulfillments and returns keep the name
+    (10001-01), so it stays that sale's: another sale taking it would number its own the same."""
+
+    __tablename__ = "sale_former_references"
+
+    reference: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id", ondelete="CASCADE"), index=True)
+
+
 class SaleItem(IdMixin, TimestampMixin, Base):
     """A line of a sale: ordered = shipped + cancelled + open, always."""
 

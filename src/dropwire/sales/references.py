@@ -1,14 +1,19 @@
-"""Sale references: 10001, 10002, ... unique however many sales race."""
+"""Sale references: 10001, 10002, ... unique however many sales race.
+
+A reference names its sale's documents too: purchase orders `{reference}-NN`, their fulfillments,
+returns `{reference}-RNN`. A sale that changes its reference keeps the old one (`FormerReference`):
+another sale under that name would number its documents the same (10001-01 twice)."""
 
 from collections.abc import Collection
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text, union, update
 from sqlalchemy.orm import Session
 
 from dropwire.core.errors import Conflict
 from dropwire.core.inserts import insert_ignoring_conflict
 from dropwire.sales.models import (
     Counter,
+    FormerReference,
     Sale,
 )
 
@@ -17,24 +22,45 @@ FIRST_REFERENCE = 10001
 # --- references ----------------------------------------------------------------------------
 
 
-def is_used(session: Session, reference: str) -> bool:
-    return bool(used_among(session, [reference]))
-
-
 def used_among(session: Session, references: Collection[str]) -> set[str]:
-    """Which of these references sales already have: one query for all of them."""
+    """Which of these references sales have or had: one query for all of them."""
     if not references:
         return set()
-    return set(session.scalars(select(Sale.reference).where(Sale.reference.in_(set(references)))))
+    wanted = set(references)
+    return set(
+        session.scalars(
+            union(
+                select(Sale.reference).where(Sale.reference.in_(wanted)),
+                select(FormerReference.reference).where(FormerReference.reference.in_(wanted)),
+            )
+        )
+    )
 
 
-def require_unused(session: Session, reference: str) -> None:
-    if is_used(session, reference):
-        raise reference_taken(reference)
+def reference_taken(reference: str, field: str = "saleDefaults.reference") -> Conflict:
+    return Conflict(f"sale reference '{reference}' is already used", field)
 
 
-def reference_taken(reference: str) -> Conflict:
-    return Conflict(f"sale reference '{reference}' is already used", "saleDefaults.reference")
+def change_reference(session: Session, *, sale: Sale, reference: str, field: str) -> bool:
+    """Give a stored sale another reference, unless another sale has or had it (a Conflict
+    naming `field`); its own former ones it may take back. The old one stays the sale's."""
+    if reference == sale.reference:
+        return False
+    held = session.scalar(
+        union(
+            select(Sale.id).where(Sale.reference == reference),
+            select(FormerReference.sale_id).where(
+                FormerReference.reference == reference, FormerReference.sale_id != sale.id
+            ),
+        ).limit(1)
+    )
+    if held is not None:
+        raise reference_taken(reference, field)
+    insert_ignoring_conflict(
+        session, FormerReference, {"reference": sale.reference, "sale_id": sale.id}, ["reference"]
+    )
+    sale.reference = reference
+    return True
 
 
 def next_reference(session: Session) -> str:
