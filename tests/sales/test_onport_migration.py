@@ -51,19 +51,24 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def _insert_channel(session: Any, now: datetime) -> None:
+    """Channel 1, as an older schema stores it (raw SQL: the models are of the newest one)."""
+    session.execute(
+        text(
+            "INSERT INTO channels (id, name, parent_channel, inventory_sync,"
+            " automatically_cancel_sales, connect_to_feed, created_at, updated_at)"
+            " VALUES (1, 'Store', 'custom', 'all', :yes, :yes, :now, :now)"
+        ),
+        {"yes": True, "now": now},
+    )
+
+
 def test_existing_sales_become_camel_case(unmigrated: Database) -> None:
     config = alembic_config(unmigrated)
     command.upgrade(config, "0007_users")
     now = datetime(2026, 1, 1, tzinfo=UTC)
     with unmigrated.transaction() as session:
-        session.execute(
-            text(
-                "INSERT INTO channels (id, name, parent_channel, inventory_sync,"
-                " automatically_cancel_sales, connect_to_feed, created_at, updated_at)"
-                " VALUES (1, 'Store', 'custom', 'all', :yes, :yes, :now, :now)"
-            ),
-            {"yes": True, "now": now},
-        )
+        _insert_channel(session, now)
         session.execute(
             text(
                 "INSERT INTO sales (id, channel_id, external_id, reference, customer,"
@@ -101,14 +106,7 @@ def test_references_renamed_sales_gave_up_are_reserved(unmigrated: Database) -> 
     command.upgrade(config, "0020_jobs_waiting_line")
     now = datetime(2026, 1, 1, tzinfo=UTC)
     with unmigrated.transaction() as session:
-        session.execute(
-            text(
-                "INSERT INTO channels (id, name, parent_channel, inventory_sync,"
-                " automatically_cancel_sales, connect_to_feed, created_at, updated_at)"
-                " VALUES (1, 'Store', 'custom', 'all', :yes, :yes, :now, :now)"
-            ),
-            {"yes": True, "now": now},
-        )
+        _insert_channel(session, now)
         for sale_id, reference in ((1, "R-NEW"), (2, "10002"), (3, "10003")):
             session.execute(
                 text(
