@@ -41,6 +41,7 @@ log = logging.getLogger("dropwire.http")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_KEY = "dropwire.session"  # in the scope: a dict lookup (`request.state` raises when unset)
 _OPENER_KEY = "dropwire.session_opener"
+FINISHED_KEY = "dropwire.finished"  # the endpoint committed its whole unit of work itself
 RETRY_AFTER_SECONDS = 1
 # SQLSTATEs of transient PostgreSQL failures: serialization, deadlock, lock timeout, shutdown.
 _TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03"}
@@ -128,6 +129,15 @@ def _opened_session(request: Request) -> Session | None:
     return session
 
 
+def release_request_session(request: Request) -> None:
+    """End the request session's transaction, if it began one: an endpoint that commits its
+    unit of work elsewhere (`http.grouped`) is done with it, and on SQLite it may hold the
+    process's write slot."""
+    session = _opened_session(request)
+    if session is not None:
+        session.rollback()
+
+
 def commit_failure(exc: Exception) -> Response:
     """The answer for a commit that failed: 409 conflict, 503 transient, 500 otherwise."""
     if isinstance(exc, IntegrityError):
@@ -148,8 +158,11 @@ def commit_failure(exc: Exception) -> Response:
 
 
 def _nothing_to_finish(request: Request) -> bool:
-    """True when the endpoint never opened the session and no idempotency record or API-log
-    row is due: it wrote nothing (or committed on its own, like the group-committed accept)."""
+    """True when the endpoint committed its whole unit of work itself (`FINISHED_KEY`), or never
+    opened the session and no idempotency record or API-log row is due: it wrote nothing (or
+    committed on its own, like the group-committed accept)."""
+    if request.scope.get(FINISHED_KEY):
+        return True
     return (
         _opened_session(request) is None
         and request.scope.get(CLAIM_KEY) is None

@@ -1,21 +1,21 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 
 from dropwire.catalog.models import Variant
 from dropwire.catalog.schemas import VariantSummaryRead
 from dropwire.channels.models import Channel
 from dropwire.channels.schemas import ChannelRead
-from dropwire.channels.service import get_channel
 from dropwire.core.errors import Forbidden, NotFound
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
+from dropwire.http.grouped import GroupedWrite
 from dropwire.http.listing import ListQuery, Relation, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.sales import (
     cancelling,
     editing,
-    manual,
+    grouped,
     queries,
     rerouting,
     returns,
@@ -165,16 +165,19 @@ SALE_RETURN_ITEM_RELATIONS = {
 }
 
 
+UPSERT_MANUAL_SALE = GroupedWrite(
+    "sales.manual_sale", grouped.upsert_sales, SaleRead, record_key=grouped.SaleUpsert.sale_key
+)
+
+
 @router.post("/channels/{channel_id}/manual-sale.json", response_model=SaleRead)
 def manual_sale(
-    channel_id: PathId, data: ManualSale, session: DbSession, principal: AdminPrincipal
-) -> Sale:
-    """Create or update a sale from this channel, keyed by externalId."""
-    sale, _ = manual.upsert_manual_sale(
-        session, channel=get_channel(session, channel_id), data=data, actor=principal.name
-    )
-    session.refresh(sale)
-    return sale
+    channel_id: PathId, data: ManualSale, request: Request, principal: AdminPrincipal
+) -> Response:
+    """Create or update a sale from this channel, keyed by externalId.
+
+    Concurrent requests are applied together, in one transaction (`http.grouped`)."""
+    return UPSERT_MANUAL_SALE.run(request, grouped.SaleUpsert(channel_id, data, principal.name))
 
 
 @router.get("/sales.json", response_model=list[SaleRead])

@@ -1,0 +1,123 @@
+"""Write endpoints whose whole unit of work runs in a group transaction.
+
+A sync write alone pays a transaction's fixed cost — its statements, the unit-of-work steps at
+commit, the commit — for one record. Concurrent requests of such an endpoint instead hand their
+work to the process's group transactions (`core.group_transaction`): one thread applies every
+request that has arrived with the domain's set-based call, adds each request's idempotency
+record and API-log row, and commits once. Each request is answered only after that commit, with
+exactly the body it would have had alone (the endpoint's read model, rendered as FastAPI would).
+
+The route learns from `FINISHED_KEY` that the request's unit of work is done: it commits nothing
+more for it, and the API-log middleware writes no second row.
+"""
+
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+from starlette.types import Scope
+
+from dropwire.apilog.models import ApiLog
+from dropwire.core.db import Database
+from dropwire.core.group_transaction import GroupCommitFailed, UnitKind, group_transactions
+from dropwire.http.api_log_middleware import LOGGED_KEY, log_row
+from dropwire.http.errors import error_response
+from dropwire.http.idempotency import CLAIM_KEY, remember_in
+from dropwire.http.input_policy import ignored_header
+from dropwire.http.routing import FINISHED_KEY, RETRY_AFTER_SECONDS, release_request_session
+
+Work = TypeVar("Work")
+
+
+@dataclass(frozen=True, eq=False)
+class _Write(Generic[Work]):
+    """One request: the domain's work and what its unit of work records beside it."""
+
+    work: Work
+    scope: Scope
+
+
+class GroupedWrite(Generic[Work]):
+    """An endpoint's unit of work in its set-based form.
+
+    `apply_all(session, works)` gives, per work in order, the record to answer with (read by
+    `read_model`, as the endpoint's `response_model` would be) or the `DomainError` that refused
+    it, leaving nothing of a refused one behind. The records must be loaded as stored: each is
+    read through `read_model` right after its call. Works with the same `record_key` (a retry,
+    a quick second change) go to separate calls, so each answer shows the record as its own
+    request left it, as it would alone.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        apply_all: Callable[[Session, list[Work]], Sequence[object]],
+        read_model: type[BaseModel],
+        record_key: Callable[[Work], Hashable],
+    ) -> None:
+        self.apply_all = apply_all
+        self.read_model = read_model
+        self.record_key = record_key
+        self.kind: UnitKind[_Write[Work], JSONResponse] = UnitKind(name, self._apply_all)
+
+    def run(self, request: Request, work: Work) -> JSONResponse:
+        """Apply `work` in the next group and answer it once the group has committed.
+
+        Raises the `DomainError` that refused it (answered as usual, the request's unit of work
+        then holding nothing); a failed group commit is a 503 that asks for a retry."""
+        release_request_session(request)  # on SQLite it may hold the write slot the group needs
+        database: Database = request.app.state.database
+        try:
+            response = group_transactions(database).run(self.kind, _Write(work, request.scope))
+        except GroupCommitFailed:
+            return error_response(
+                503,
+                "The database could not save the change right now; nothing saved, retry",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        request.scope[FINISHED_KEY] = True
+        request.scope[LOGGED_KEY] = True
+        return response
+
+    def _apply_all(
+        self, session: Session, writes: list[_Write[Work]]
+    ) -> list[JSONResponse | Exception]:
+        answers: list[JSONResponse | Exception] = []
+        logged: list[dict[str, Any]] = []
+        for run in self._runs(writes):
+            outcomes = self.apply_all(session, [write.work for write in run])
+            for write, outcome in zip(run, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    answers.append(outcome)
+                    continue
+                response = JSONResponse(
+                    self.read_model.model_validate(outcome).model_dump(mode="json", by_alias=True)
+                )
+                claim = write.scope.get(CLAIM_KEY)
+                if claim is not None:
+                    ignored = ignored_header(write.scope)
+                    remember_in(session, claim, response, ignored_fields=ignored)
+                logged.append(log_row(write.scope, response.status_code))
+                answers.append(response)
+        if logged:
+            session.execute(insert(ApiLog), logged)
+        return answers
+
+    def _runs(self, writes: list[_Write[Work]]) -> Iterator[list[_Write[Work]]]:
+        """The writes in order, cut before a record that the run already changes."""
+        run: list[_Write[Work]] = []
+        keys: set[Hashable] = set()
+        for write in writes:
+            key = self.record_key(write.work)
+            if key in keys:
+                yield run
+                run, keys = [], set()
+            run.append(write)
+            keys.add(key)
+        if run:
+            yield run
