@@ -71,6 +71,18 @@ def body(lines: int) -> str:
     )
 
 
+def group_totals(base: str) -> tuple[float, float]:
+    """Group transactions committed so far and the units in them, from the server's metrics."""
+    import httpx
+
+    totals = {"count": 0.0, "sum": 0.0}
+    for line in httpx.get(f"{base}/metrics").text.splitlines():
+        for total in totals:
+            if line.startswith(f"dropwire_group_transaction_units_{total} "):
+                totals[total] = float(line.split()[1])
+    return totals["count"], totals["sum"]
+
+
 def in_process(url: str, channel_id: int, profile: bool) -> None:
     """Statements and CPU time per sale, without HTTP: what the sale path itself costs."""
     import cProfile
@@ -132,6 +144,7 @@ def run(url: str, seconds: float, profile: bool = False) -> None:
         target = f"{base}/api/channels/{channel_id}/manual-sale.json"
         headers = {"Authorization": f"Bearer {token}"}
         for lines in (1, 5, 20):
+            before = group_totals(base)
             result = run_load(
                 target,
                 method="POST",
@@ -140,7 +153,13 @@ def run(url: str, seconds: float, profile: bool = False) -> None:
                 concurrency=4,
                 seconds=seconds,
             )
-            print(result.line(f"  {lines:>2}-line sales, 4 clients"))
+            groups, units = (
+                after - earlier for after, earlier in zip(group_totals(base), before, strict=True)
+            )
+            print(
+                result.line(f"  {lines:>2}-line sales, 4 clients")
+                + f"   {units / max(groups, 1):.1f} sales a group transaction"
+            )
     in_process(url, channel_id, profile)
 
 

@@ -29,6 +29,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from prometheus_client import Histogram
 from sqlalchemy.orm import Session
 
 from dropwire.core.db import Database
@@ -37,6 +38,11 @@ from dropwire.core.group_commit import GroupCommitFailed  # the same answer as g
 __all__ = ["GroupCommitFailed", "GroupTransactions", "UnitKind", "group_transactions"]
 
 log = logging.getLogger("dropwire.group_transaction")
+GROUP_SIZE = Histogram(
+    "dropwire_group_transaction_units",
+    "Units of work committed together in one group transaction",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
 
 Request = TypeVar("Request")
 Result = TypeVar("Result")
@@ -70,7 +76,7 @@ class GroupTransactions:
         self,
         database: Database,
         *,
-        window: float = 0.0005,
+        window: float = 0.005,
         max_entries: int = 256,
         idle_seconds: float = 1.0,
         threads: int = 1,
@@ -83,6 +89,7 @@ class GroupTransactions:
         self.threads = threads
         self._lock = threading.Lock()
         self._running = 0
+        self._callers = 1  # how many callers were busy at the last commit (see `_gather`)
         self.groups = 0  # committed groups and units, for the bench and tests
         self.units = 0
 
@@ -124,6 +131,7 @@ class GroupTransactions:
             except BaseException as exc:  # never leave a caller waiting for ever
                 log.exception("group transaction crashed")
                 outcomes = [GroupCommitFailed(str(exc))] * len(group)
+            self._callers = min(len(group) + self._queue.qsize(), self.max_entries)
             for entry, outcome in zip(group, outcomes, strict=True):
                 if isinstance(outcome, Exception):
                     entry.future.set_exception(outcome)
@@ -131,20 +139,30 @@ class GroupTransactions:
                     entry.future.set_result(outcome)
 
     def _gather(self, first: _Entry) -> list[_Entry]:
-        """`first` and what is queued behind it, waiting up to `window` for more."""
+        """`first` and what is queued behind it, waiting up to `window` for as many units as
+        there were callers busy at the last commit (its group and those queued meanwhile).
+
+        Callers answered together send their next units a few milliseconds apart (each
+        request is read and validated first). Taking only what is queued would settle into
+        halves that take turns, each group paying the fixed cost of a transaction for half the
+        units; waiting for the callers of the last group, and no longer once they are here,
+        keeps them in one group. When callers leave, one group waits the window out and the
+        next expects fewer."""
         group = [first]
         deadline = time.monotonic() + self.window
         while len(group) < self.max_entries:
             try:
                 group.append(self._queue.get_nowait())
+                continue
             except queue.Empty:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    group.append(self._queue.get(timeout=remaining))
-                except queue.Empty:
-                    break
+                pass
+            remaining = deadline - time.monotonic()
+            if len(group) >= self._callers or remaining <= 0:
+                break
+            try:
+                group.append(self._queue.get(timeout=remaining))
+            except queue.Empty:
+                break
         return group
 
     def apply(self, units: Sequence[tuple[UnitKind[Any, Any], Any]]) -> list[Any]:
@@ -164,6 +182,7 @@ class GroupTransactions:
             return [GroupCommitFailed(str(exc))] * len(units)
         self.groups += 1
         self.units += len(units)
+        GROUP_SIZE.observe(len(units))
         return outcomes
 
     def _transaction(

@@ -6,7 +6,8 @@ another sale under that name would number its documents the same (10001-01 twice
 
 from collections.abc import Collection
 
-from sqlalchemy import select, text, union, update
+from sqlalchemy import select, text, union
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dropwire.core.errors import Conflict
@@ -73,7 +74,7 @@ def next_references(session: Session, count: int) -> list[str]:
     """The next `count` sale references, in order, in one or two statements.
 
     PostgreSQL uses a sequence (it never makes concurrent sales wait on each other); SQLite, whose
-    writers are serial anyway, a guarded counter row advanced by `count` at once.
+    writers are serial anyway, a counter row made or advanced by `count` in one statement.
     """
     if count <= 0:
         return []
@@ -82,14 +83,11 @@ def next_references(session: Session, count: int) -> list[str]:
             text("SELECT nextval('sale_reference_seq') FROM generate_series(1, :n)"), {"n": count}
         )
         return [str(value) for value in sorted(values)]
-    insert_ignoring_conflict(
-        session, Counter, {"name": "sale_reference", "value": FIRST_REFERENCE - 1}, ["name"]
-    )
+    first_use = {"name": "sale_reference", "value": FIRST_REFERENCE - 1 + count}
     last = session.execute(
-        update(Counter)
-        .where(Counter.name == "sale_reference")
-        .values(value=Counter.value + count)
+        sqlite_insert(Counter)
+        .values(first_use)
+        .on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + count})
         .returning(Counter.value)
-        .execution_options(synchronize_session=False)
     ).scalar_one()
     return [str(value) for value in range(last - count + 1, last + 1)]
