@@ -8,11 +8,16 @@ until every request is refused: zero oversell is asserted (allocated never above
 successes equal the stock, the levels equal the ledger). PostgreSQL by default; `--sqlite` runs
 the same on a SQLite file.
 
+Then the product's path: sync 1-line manual sales on 10 hot SKUs through `dropwire serve`
+(1 / 4 / 16 clients over HTTP), each sale allocating one unit; concurrent sales share group
+transactions. Then 16 clients send 700 sales for the last 500 units: exactly 500 are allocated.
+
 .venv/bin/python -m bench.bench_inventory [--seconds 5] [--movements 1000000] [--sqlite]
     [--pg-database NAME | --database-url URL]
 """
 
 import argparse
+import json
 import random
 import tempfile
 import threading
@@ -21,7 +26,14 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from bench.common import ensure_pg_database, fresh_database
+from bench.common import (
+    admin_token,
+    ensure_pg_database,
+    free_port,
+    fresh_database,
+    run_load,
+    server,
+)
 from dropwire.catalog.models import Product, Variant
 from dropwire.core.db import Database
 from dropwire.core.time import utcnow
@@ -173,6 +185,116 @@ def assert_not_oversold(database: Database) -> None:
         assert service.ledger_mismatches(session) == []
 
 
+def seed_sales(url: str, prefix: str, units: int) -> int:
+    """A channel, and a vendor whose feed holds `units` of each of 10 SKUs: its channel id."""
+    from dropwire.channels.models import Channel
+    from dropwire.feeds.schemas import FeedCreate, FeedVariantData
+    from dropwire.feeds.service import create_feed, upsert_feed_variant
+    from dropwire.vendors.models import DropshipProvider
+
+    database = Database(url)
+    with database.transaction() as session:
+        channel = Channel(name=f"{prefix} store")
+        product = Product(name=prefix)
+        vendor = DropshipProvider(name=f"{prefix} vendor", priority=1)
+        session.add_all([channel, product, vendor])
+        session.flush()
+        feed = create_feed(session, data=FeedCreate(dropship_provider_id=vendor.id))
+        for n in range(10):
+            sku = f"{prefix}-{n}"
+            session.add(Variant(product_id=product.id, sku=sku, sku_key=sku.lower(), name=sku))
+            session.flush()
+            upsert_feed_variant(
+                session,
+                feed=feed,
+                data=FeedVariantData(external_id=sku, vendor_sku=sku, inventory_quantity=units),
+            )
+        channel_id = channel.id
+    database.dispose()
+    return channel_id
+
+
+def sale_bodies(prefix: str) -> list[str]:
+    """One 1-line sale body per SKU (the load cycles through them); `{n}` numbers the sale."""
+    return [
+        json.dumps(
+            {
+                "externalId": f"{prefix}-sale-{{n}}",
+                "lineItems": [{"externalId": "l1", "quantity": 1, "variant": {"sku": sku}}],
+                "saleDefaults": {"receiverCountry": "US"},
+            }
+        )
+        for sku in (f"{prefix}-{n}" for n in range(10))
+    ]
+
+
+def allocated_by_sales(database: Database, prefix: str) -> tuple[int, int]:
+    """Units allocated on the prefix's SKUs, and the sales holding an allocation."""
+    from sqlalchemy import func
+
+    from dropwire.inventory.models import Allocation
+
+    with database.transaction() as session:
+        variants = select(Variant.id).where(Variant.sku.like(f"{prefix}-%"))
+        allocated = session.scalar(
+            select(func.coalesce(func.sum(InventoryLevel.allocated), 0)).where(
+                InventoryLevel.variant_id.in_(variants)
+            )
+        )
+        sales = session.scalar(
+            select(func.count(func.distinct(Allocation.sale_id))).where(
+                Allocation.variant_id.in_(variants)
+            )
+        )
+    return int(allocated or 0), int(sales or 0)
+
+
+def sales_on_hot_skus(url: str, seconds: float) -> None:
+    """The product's path: sync manual sales through a real server, allocating on hot SKUs."""
+    hot = seed_sales(url, "HOTSALE", 1_000_000)
+    last = seed_sales(url, "LASTSALE", 50)
+    env = {
+        "DROPWIRE_DATABASE_URL": url,
+        "DROPWIRE_RATE_LIMIT_ENABLED": "false",
+        "DROPWIRE_WORKER_IN_PROCESS": "false",
+    }
+    headers = {"Authorization": f"Bearer {admin_token(url)}"}
+    database = Database(url)
+    with server("dropwire.app:create_app", free_port(), env=env) as base:
+        for clients in (1, 4, 16):
+            before = allocated_by_sales(database, "HOTSALE")[0]
+            result = run_load(
+                f"{base}/api/channels/{hot}/manual-sale.json",
+                method="POST",
+                headers=headers,
+                bodies=sale_bodies("HOTSALE"),
+                concurrency=clients,
+                seconds=seconds,
+            )
+            allocated = allocated_by_sales(database, "HOTSALE")[0] - before
+            print(
+                f"  {clients:>2} clients, sync sales over HTTP: {allocated / result.seconds:8.0f}"
+                f" allocations/s (p99 {result.percentile(99):.0f} ms, errors {result.errors})"
+            )
+        result = run_load(
+            f"{base}/api/channels/{last}/manual-sale.json",
+            method="POST",
+            headers=headers,
+            bodies=sale_bodies("LASTSALE"),
+            concurrency=16,
+            seconds=600,
+            max_requests=700,
+        )
+    allocated, sales = allocated_by_sales(database, "LASTSALE")
+    assert allocated == sales == 500 and result.errors == 0, (allocated, sales, result.errors)
+    assert_not_oversold(database)
+    print(
+        f"  race for the last 50 units of 10 SKUs, 16 clients, 700 sync sales: {sales} sales"
+        " allocated, the rest kept unallocated, oversold 0 (asserted)"
+    )
+    database.dispose()
+
+
 def rebuild(database: Database, movements: int) -> tuple[float, float]:
     with database.transaction() as session:
         location = location_for_warehouse(session, ensure_default_warehouse(session).id).id
@@ -268,6 +390,7 @@ def run(url: str, args: argparse.Namespace) -> None:
         )
         assert_not_oversold(database)
     database.dispose()
+    sales_on_hot_skus(url, args.seconds)
 
 
 if __name__ == "__main__":
