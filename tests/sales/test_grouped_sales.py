@@ -180,3 +180,23 @@ def test_a_failed_group_commit_is_a_503_and_stores_nothing(world: World, app, da
         [(UPSERT_MANUAL_SALE.kind, write(world.channel_id, sale_body("G")))]
     )
     assert not isinstance(outcomes[0], GroupCommitFailed)  # the next group commits
+
+
+def _taken_key(session, upserts):
+    """Stores a row under a unique key that is already taken: the database refuses it."""
+    session.execute(text("INSERT INTO counters (name, value) VALUES ('gs-key', 1)"))
+    session.execute(text("INSERT INTO counters (name, value) VALUES ('gs-key', 2)"))
+    return grouped.upsert_sales(session, upserts)
+
+
+def test_a_unique_key_taken_meanwhile_is_a_409_for_that_request_alone(world: World, app, database):
+    world.variant("HOT")
+    world.stock("north", "HOT", 10)
+    clashing = GroupedWrite(
+        "test.clashing", _taken_key, SaleRead, record_key=grouped.SaleUpsert.sale_key
+    )
+    scope = {"type": "http", "method": "POST", "path": "/api/x", "headers": [], "app": app}
+    upsert = grouped.SaleUpsert(world.channel_id, ManualSale.model_validate(sale_body("U")), None)
+    answer = clashing.run(Request(scope), upsert)
+    assert answer.status_code == 409
+    assert count(database, Sale) == 0

@@ -15,10 +15,11 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.types import Scope
 
@@ -29,7 +30,12 @@ from dropwire.http.api_log_middleware import LOGGED_KEY, log_row
 from dropwire.http.errors import error_response
 from dropwire.http.idempotency import CLAIM_KEY, remember_in
 from dropwire.http.input_policy import ignored_header
-from dropwire.http.routing import FINISHED_KEY, RETRY_AFTER_SECONDS, release_request_session
+from dropwire.http.routing import (
+    FINISHED_KEY,
+    RETRY_AFTER_SECONDS,
+    commit_failure,
+    release_request_session,
+)
 
 Work = TypeVar("Work")
 
@@ -65,11 +71,13 @@ class GroupedWrite(Generic[Work]):
         self.record_key = record_key
         self.kind: UnitKind[_Write[Work], JSONResponse] = UnitKind(name, self._apply_all)
 
-    def run(self, request: Request, work: Work) -> JSONResponse:
+    def run(self, request: Request, work: Work) -> Response:
         """Apply `work` in the next group and answer it once the group has committed.
 
         Raises the `DomainError` that refused it (answered as usual, the request's unit of work
-        then holding nothing); a failed group commit is a 503 that asks for a retry."""
+        then holding nothing). A failed group commit is a 503 that asks for a retry; a database
+        error of this request alone is answered as a failed commit would be (409 for a unique
+        key taken meanwhile)."""
         release_request_session(request)  # on SQLite it may hold the write slot the group needs
         database: Database = request.app.state.database
         try:
@@ -80,6 +88,8 @@ class GroupedWrite(Generic[Work]):
                 "The database could not save the change right now; nothing saved, retry",
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
+        except SQLAlchemyError as exc:  # its savepoint failed (a unique key taken meanwhile)
+            return commit_failure(exc)
         request.scope[FINISHED_KEY] = True
         request.scope[LOGGED_KEY] = True
         return response

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from dropwire.channels.models import Channel
 from dropwire.core.errors import DomainError, NotFound
@@ -40,7 +40,9 @@ def upsert_sales(session: Session, upserts: list[SaleUpsert]) -> list[Sale | Dom
     wanted = {upsert.channel_id for upsert in upserts}
     channels = {
         channel.id: channel
-        for channel in session.scalars(select(Channel).where(Channel.id.in_(wanted)))
+        for channel in session.scalars(
+            select(Channel).where(Channel.id.in_(wanted)).options(lazyload(Channel.custom_channel))
+        )
     }
     outcomes: list[Sale | DomainError] = []
     for (channel_id, actor), same in groupby(upserts, key=lambda u: (u.channel_id, u.actor)):
