@@ -31,6 +31,7 @@ from bench.common import (
     ensure_pg_database,
     free_port,
     fresh_database,
+    group_totals,
     run_load,
     server,
 )
@@ -263,6 +264,7 @@ def sales_on_hot_skus(url: str, seconds: float) -> None:
     with server("dropwire.app:create_app", free_port(), env=env) as base:
         for clients in (1, 4, 16):
             before = allocated_by_sales(database, "HOTSALE")[0]
+            groups_before = group_totals(base)
             result = run_load(
                 f"{base}/api/channels/{hot}/manual-sale.json",
                 method="POST",
@@ -272,9 +274,14 @@ def sales_on_hot_skus(url: str, seconds: float) -> None:
                 seconds=seconds,
             )
             allocated = allocated_by_sales(database, "HOTSALE")[0] - before
+            groups, units = (
+                after - earlier
+                for after, earlier in zip(group_totals(base), groups_before, strict=True)
+            )
             print(
                 f"  {clients:>2} clients, sync sales over HTTP: {allocated / result.seconds:8.0f}"
-                f" allocations/s (p99 {result.percentile(99):.0f} ms, errors {result.errors})"
+                f" allocations/s (p99 {result.percentile(99):.0f} ms, errors {result.errors},"
+                f" {units / max(groups, 1):.1f} sales a group transaction)"
             )
         result = run_load(
             f"{base}/api/channels/{last}/manual-sale.json",

@@ -17,6 +17,7 @@ from bench.common import (
     ensure_pg_database,
     free_port,
     fresh_database,
+    group_totals,
     run_load,
     server,
 )
@@ -69,18 +70,6 @@ def body(lines: int) -> str:
             "saleDefaults": {"receiverCountry": "US"},
         }
     )
-
-
-def group_totals(base: str) -> tuple[float, float]:
-    """Group transactions committed so far and the units in them, from the server's metrics."""
-    import httpx
-
-    totals = {"count": 0.0, "sum": 0.0}
-    for line in httpx.get(f"{base}/metrics").text.splitlines():
-        for total in totals:
-            if line.startswith(f"dropwire_group_transaction_units_{total} "):
-                totals[total] = float(line.split()[1])
-    return totals["count"], totals["sum"]
 
 
 def in_process(url: str, channel_id: int, profile: bool) -> None:

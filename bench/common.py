@@ -101,6 +101,18 @@ class LoadResult:
         )
 
 
+def group_totals(base: str) -> tuple[float, float]:
+    """Group transactions committed so far and the units in them, from the server's metrics."""
+    import httpx
+
+    totals = {"count": 0.0, "sum": 0.0}
+    for line in httpx.get(f"{base}/metrics").text.splitlines():
+        for total in totals:
+            if line.startswith(f"dropwire_group_transaction_units_{total} "):
+                totals[total] = float(line.split()[1])
+    return totals["count"], totals["sum"]
+
+
 def run_load(
     url: str,
     *,
