@@ -4,7 +4,10 @@ Also, in this process: SQL statements per sale and per line (a `before_cursor_ex
 and the CPU milliseconds one sale costs; `--profile` prints a cProfile of 20-line sales.
 
 .venv/bin/python -m bench.bench_sales [--seconds 5] [--sqlite-only] [--pg-database NAME]
-    [--profile]
+    [--profile] [--workers N]
+
+With `--workers 2` the server runs two processes (`dropwire serve --workers 2`); group sizes are
+then not printed (each process has its own metrics, and /metrics answers from either).
 """
 
 import argparse
@@ -119,7 +122,7 @@ def in_process(url: str, channel_id: int, profile: bool) -> None:
     database.dispose()
 
 
-def run(url: str, seconds: float, profile: bool = False) -> None:
+def run(url: str, seconds: float, profile: bool = False, workers: int = 1) -> None:
     fresh_database(url)
     token = admin_token(url)
     channel_id = seed(url)
@@ -128,8 +131,8 @@ def run(url: str, seconds: float, profile: bool = False) -> None:
         "DROPWIRE_RATE_LIMIT_ENABLED": "false",
         "DROPWIRE_WORKER_IN_PROCESS": "false",
     }
-    print(f"database: {url.split(':')[0]}")
-    with server("dropwire.app:create_app", free_port(), env=env) as base:
+    print(f"database: {url.split(':')[0]}, {workers} server process(es)")
+    with server("dropwire.app:create_app", free_port(), env=env, workers=workers) as base:
         target = f"{base}/api/channels/{channel_id}/manual-sale.json"
         headers = {"Authorization": f"Bearer {token}"}
         for lines in (1, 5, 20):
@@ -145,10 +148,8 @@ def run(url: str, seconds: float, profile: bool = False) -> None:
             groups, units = (
                 after - earlier for after, earlier in zip(group_totals(base), before, strict=True)
             )
-            print(
-                result.line(f"  {lines:>2}-line sales, 4 clients")
-                + f"   {units / max(groups, 1):.1f} sales a group transaction"
-            )
+            grouping = f"   {units / max(groups, 1):.1f} sales a group" if workers == 1 else ""
+            print(result.line(f"  {lines:>2}-line sales, 4 clients") + grouping)
     in_process(url, channel_id, profile)
 
 
@@ -158,11 +159,12 @@ def main() -> None:
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--pg-database", default="dropwire_bench")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.seconds, args.profile)
+        run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.seconds, args.profile, args.workers)
     if not args.sqlite_only:
-        run(ensure_pg_database(args.pg_database), args.seconds, args.profile)
+        run(ensure_pg_database(args.pg_database), args.seconds, args.profile, args.workers)
 
 
 if __name__ == "__main__":
