@@ -12,7 +12,7 @@ order of the VALUES.
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Dialect, Table, insert, inspect, literal_column
+from sqlalchemy import Column, Connection, Dialect, Row, Table, inspect, literal_column
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -65,11 +65,7 @@ def insert_all(session: Session, objects: Sequence[Any]) -> None:
         return
     table, pk, rows = _rows(objects)
     with session.no_autoflush:
-        if session.get_bind().dialect.name == "postgresql":
-            stmt = insert(table).returning(pk, sort_by_parameter_order=True)
-            ids = list(session.execute(stmt, rows).scalars())
-        else:
-            ids = sorted(session.execute(insert(table).returning(pk), rows).scalars())
+        ids = insert_rows_returning_ids(session.connection(), table, rows)
     for obj, new_id in zip(objects, ids, strict=True):
         _persist(session, obj, pk, new_id)
 
@@ -100,14 +96,17 @@ def insert_each_unless_taken(
     if not objects:
         return []
     table, pk, rows = _rows(objects)
-    dialect = session.get_bind().dialect.name
-    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
     columns = [table.c[name] for name in key]
     with session.no_autoflush:
-        result = session.execute(
-            insert_(table).on_conflict_do_nothing().returning(pk, *columns), rows
-        )
-        new_ids = {tuple(row[1:]): row[0] for row in result}
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            result = _unnest(
+                connection, table, rows, returning=[pk, *columns], on_conflict_do_nothing=True
+            )
+        else:
+            statement = sqlite_insert(table).on_conflict_do_nothing().returning(pk, *columns)
+            result = list(session.execute(statement, rows))
+        new_ids: dict[tuple[Any, ...], int] = {tuple(row[1:]): row[0] for row in result}
     inserted = []
     for obj in objects:
         new_id = new_ids.get(tuple(getattr(obj, name) for name in key))
@@ -144,36 +143,100 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     """
     if not rows:
         return
+    if connection.dialect.name == "postgresql":
+        _unnest(connection, table, rows)
+    else:
+        _values(connection, table, rows)
+
+
+def insert_rows_returning_ids(
+    connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    """`insert_rows`, answering the new rows' ids in the order of the rows.
+
+    Both databases number a statement's new rows in the order it makes them (the order given),
+    so sorting the ids matches them to the rows, as SQLAlchemy's `sort_by_parameter_order`
+    does for an integer key."""
+    if not rows:
+        return []
+    (pk,) = table.primary_key.columns
+    if connection.dialect.name == "postgresql":
+        made = _unnest(connection, table, rows, returning=[pk])
+    else:
+        made = _values(connection, table, rows, returning=[pk])
+    return sorted(new_id for (new_id,) in made)
+
+
+def _values(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    returning: Sequence[Column[Any]] = (),
+) -> list[Row[Any]]:
+    """SQLite: INSERT the rows through multi-row VALUES (`insert_rows`), a statement per
+    `_ROWS_PER_VALUES` rows; answers the `returning` columns of the rows inserted."""
     dialect = connection.dialect
+    preparer = dialect.identifier_preparer
     columns = [table.c[name] for name in rows[0]]
     values = [_array(column, rows, dialect) for column in columns]
-    quote = dialect.identifier_preparer.quote
-    names = ", ".join(quote(column.name) for column in columns)
-    target = dialect.identifier_preparer.format_table(table)
-    if dialect.name == "postgresql":
-        arrays = ", ".join(
-            f"CAST(%(c{n})b AS {column.type.compile(dialect=dialect)}[])"  # binary: no escaping
-            for n, column in enumerate(columns)
-        )
-        aliases = ", ".join(f"c{n}" for n in range(len(columns)))
-        statement = (  # in array order, so ids follow it (as `sort_by_parameter_order` does)
-            f"INSERT INTO {target} ({names}) SELECT {aliases} FROM unnest({arrays})"
-            f" WITH ORDINALITY AS given({aliases}, position) ORDER BY position"
-        )
-        connection.exec_driver_sql(statement, {f"c{n}": array for n, array in enumerate(values)})
-        return
+    names = ", ".join(preparer.quote(column.name) for column in columns)
+    target = preparer.format_table(table)
     placeholders = "(" + ", ".join("?" * len(columns)) + ")"
+    tail = _returning(dialect, returning)
+    made: list[Row[Any]] = []
     for start in range(0, len(rows), _ROWS_PER_VALUES):
         part = [array[start : start + _ROWS_PER_VALUES] for array in values]
         count = len(part[0])
-        statement = f"INSERT INTO {target} ({names}) VALUES {', '.join([placeholders] * count)}"
-        connection.exec_driver_sql(
+        statement = (
+            f"INSERT INTO {target} ({names}) VALUES {', '.join([placeholders] * count)}{tail}"
+        )
+        result = connection.exec_driver_sql(
             statement, tuple(v for row in zip(*part, strict=True) for v in row)
         )
+        if returning:
+            made.extend(result)
+    return made
 
 
 _ROWS_PER_VALUES = 500
 """Rows per SQLite INSERT: far under its limit of 32,766 parameters for any table of ours."""
+
+
+def _unnest(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    returning: Sequence[Column[Any]] = (),
+    on_conflict_do_nothing: bool = False,
+) -> list[Row[Any]]:
+    """PostgreSQL: INSERT the rows from one binary array per column (`insert_rows`), the new
+    rows made in the order given; answers the `returning` columns of the rows inserted."""
+    dialect = connection.dialect
+    preparer = dialect.identifier_preparer
+    columns = [table.c[name] for name in rows[0]]
+    names = ", ".join(preparer.quote(column.name) for column in columns)
+    arrays = ", ".join(
+        f"CAST(%(c{n})b AS {column.type.compile(dialect=dialect)}[])"  # binary: no escaping
+        for n, column in enumerate(columns)
+    )
+    aliases = ", ".join(f"c{n}" for n in range(len(columns)))
+    statement = (  # in array order, so ids follow it (as `sort_by_parameter_order` does)
+        f"INSERT INTO {preparer.format_table(table)} ({names}) SELECT {aliases}"
+        f" FROM unnest({arrays}) WITH ORDINALITY AS given({aliases}, position) ORDER BY position"
+    )
+    if on_conflict_do_nothing:
+        statement += " ON CONFLICT DO NOTHING"
+    statement += _returning(dialect, returning)
+    values = {f"c{n}": _array(column, rows, dialect) for n, column in enumerate(columns)}
+    result = connection.exec_driver_sql(statement, values)
+    return list(result) if returning else []
+
+
+def _returning(dialect: Dialect, columns: Sequence[Column[Any]]) -> str:
+    quote = dialect.identifier_preparer.quote
+    return (" RETURNING " + ", ".join(quote(column.name) for column in columns)) if columns else ""
 
 
 def _array(column: Column[Any], rows: Sequence[dict[str, Any]], dialect: Dialect) -> list[Any]:

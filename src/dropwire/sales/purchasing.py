@@ -15,8 +15,8 @@ from dropwire.catalog.models import InventoryPolicy, Variant
 from dropwire.core.inserts import insert_all
 from dropwire.inventory import service as inventory
 from dropwire.inventory.errors import InsufficientStock
-from dropwire.inventory.models import Allocation, MovementCause
-from dropwire.inventory.service import AllocationRequest
+from dropwire.inventory.models import MovementCause
+from dropwire.inventory.service import AllocationRequest, NewAllocation
 from dropwire.sales import events
 from dropwire.sales.events import PurchaseEvent
 from dropwire.sales.models import (
@@ -69,7 +69,7 @@ class _Plan:
     line: LineToRoute
     sources: list[Source]  # ranked, only those worth trying
     tried: int = 0
-    allocations: list[Allocation] = field(default_factory=list)
+    allocations: list[NewAllocation] = field(default_factory=list)
 
     @property
     def source(self) -> Source:
