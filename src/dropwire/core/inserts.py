@@ -1,4 +1,4 @@
-"""Inserts several domains need and the two databases spell differently.
+"""Inserts (and an update) several domains need and the two databases spell differently.
 
 `insert_all` inserts many new ORM objects of one class with one statement and keeps using them as
 objects. The ORM's flush already batches INSERT ... RETURNING on PostgreSQL, but SQLite's dialect
@@ -197,6 +197,41 @@ def _values(
         if returning:
             made.extend(result)
     return made
+
+
+def update_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """UPDATE rows of one table by id, each with its own values (the same keys in each, `id`
+    among them), in one statement: on PostgreSQL from one array per column through `unnest`
+    (one statement text for any number of rows, as `insert_rows`), on SQLite an executemany."""
+    if not rows:
+        return
+    dialect = connection.dialect
+    preparer = dialect.identifier_preparer
+    (pk,) = table.primary_key.columns
+    columns = [table.c[name] for name in rows[0] if name != pk.key]
+    target = preparer.format_table(table)
+    if dialect.name == "postgresql":
+        every = [pk, *columns]
+        arrays = ", ".join(
+            f"CAST(%(c{n})b AS {column.type.compile(dialect=dialect)}[])"
+            for n, column in enumerate(every)
+        )
+        aliases = ", ".join(f"c{n}" for n in range(len(every)))
+        assignments = ", ".join(
+            f"{preparer.quote(column.name)} = given.c{n}" for n, column in enumerate(every) if n
+        )
+        connection.exec_driver_sql(
+            f"UPDATE {target} SET {assignments} FROM unnest({arrays}) AS given({aliases})"
+            f" WHERE {target}.{preparer.quote(pk.name)} = given.c0",
+            {f"c{n}": _array(column, rows, dialect) for n, column in enumerate(every)},
+        )
+        return
+    assignments = ", ".join(f"{preparer.quote(column.name)} = ?" for column in columns)
+    values = [_array(column, rows, dialect) for column in [*columns, pk]]
+    connection.exec_driver_sql(
+        f"UPDATE {target} SET {assignments} WHERE {preparer.quote(pk.name)} = ?",
+        list(zip(*values, strict=True)),
+    )
 
 
 _ROWS_PER_VALUES = 500
