@@ -10,6 +10,8 @@ order of the VALUES.
 """
 
 from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Column, Connection, Dialect, Row, Table, inspect, literal_column
@@ -29,25 +31,39 @@ def _default(column: Any) -> Any:
     raise ValueError(f"{column} has a default this helper can't evaluate")
 
 
+_SHAREABLE = (str, int, float, Decimal, datetime, type(None))
+"""Defaults of these types can't be changed in place: one value serves every row."""
+
+
 def _rows(objects: Sequence[Any]) -> tuple[Any, Any, list[dict[str, Any]]]:
+    """Each object's row, its unset attributes given their defaults. A default is evaluated
+    once per call when immutable (the rows of one INSERT share their timestamps, bind-processed
+    once), a mutable one (`dict`, `list`) per object. Values go straight into the object's
+    `__dict__`, which becomes its committed state when it turns persistent (`_persist`): no
+    attribute events for objects that are about to match their rows anyway."""
     mapper = inspect(type(objects[0]))
     (pk,) = mapper.primary_key
+    columns = [(p.key, p.columns[0]) for p in mapper.column_attrs if p.columns[0] is not pk]
+    shared: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     for obj in objects:
+        values = obj.__dict__
         row: dict[str, Any] = {}
-        for prop in mapper.column_attrs:
-            column = prop.columns[0]
-            if column is pk:
-                continue
-            if prop.key not in obj.__dict__:
-                setattr(obj, prop.key, _default(column))
-            row[column.key] = getattr(obj, prop.key)
+        for key, column in columns:
+            if key not in values:
+                if key in shared:
+                    values[key] = shared[key]
+                else:
+                    values[key] = _default(column)
+                    if isinstance(values[key], _SHAREABLE):
+                        shared[key] = values[key]
+            row[column.key] = values[key]
         rows.append(row)
     return mapper.local_table, pk, rows
 
 
 def _persist(session: Session, obj: Any, pk: Any, new_id: int) -> None:
-    setattr(obj, pk.key, new_id)
+    obj.__dict__[pk.key] = new_id
     make_transient_to_detached(obj)
     session.add(obj)
 
