@@ -1,11 +1,11 @@
 """`insert_rows`: plain rows of one table in one statement, stored as given, ids in their order."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Table, select
 
-from dropwire.core.inserts import insert_rows
+from dropwire.core.inserts import insert_rows, insert_rows_returning_ids, update_rows
 from dropwire.core.time import utcnow
 from dropwire.jobs.models import Job
 
@@ -42,3 +42,35 @@ def test_rows_are_stored_as_given_with_ids_in_their_order(database, count):
     assert [job.run_at for job in stored] == [row["run_at"] for row in rows]
     assert {job.created_at for job in stored} == {now}
     assert {job.dedupe_key for job in stored} == {None}
+
+
+def _job(n: int, now: datetime) -> dict[str, object]:
+    return {
+        "kind": "test.ids",
+        "payload": {"n": n},
+        "priority": 100 - n,
+        "state": "queued",
+        "attempts": 0,
+        "max_attempts": 5,
+        "run_at": now,
+        "ordering_key": None,
+        "dedupe_key": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def test_ids_come_back_in_the_order_of_the_rows_and_updates_take_each_its_values(database):
+    table = Job.__table__
+    assert isinstance(table, Table)
+    now = utcnow()
+    with database.write_engine.begin() as connection:
+        ids = insert_rows_returning_ids(connection, table, [_job(n, now) for n in range(60)])
+        update_rows(connection, table, [{"id": i, "attempts": i % 7} for i in ids[::2]])
+    with database.session(write=False) as session:
+        stored = session.scalars(select(Job).where(Job.kind == "test.ids").order_by(Job.id)).all()
+    assert [job.id for job in stored] == ids
+    assert [job.payload["n"] for job in stored] == list(range(60))
+    assert [job.attempts for job in stored] == [
+        job.id % 7 if n % 2 == 0 else 0 for n, job in enumerate(stored)
+    ]

@@ -1,4 +1,4 @@
-"""Inserts several domains need and the two databases spell differently.
+"""Inserts (and an update) several domains need and the two databases spell differently.
 
 `insert_all` inserts many new ORM objects of one class with one statement and keeps using them as
 objects. The ORM's flush already batches INSERT ... RETURNING on PostgreSQL, but SQLite's dialect
@@ -10,9 +10,11 @@ order of the VALUES.
 """
 
 from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Connection, Dialect, Table, insert, inspect, literal_column
+from sqlalchemy import Column, Connection, Dialect, Row, Table, inspect, literal_column
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -29,25 +31,39 @@ def _default(column: Any) -> Any:
     raise ValueError(f"{column} has a default this helper can't evaluate")
 
 
+_SHAREABLE = (str, int, float, Decimal, datetime, type(None))
+"""Defaults of these types can't be changed in place: one value serves every row."""
+
+
 def _rows(objects: Sequence[Any]) -> tuple[Any, Any, list[dict[str, Any]]]:
+    """Each object's row, its unset attributes given their defaults. A default is evaluated
+    once per call when immutable (the rows of one INSERT share their timestamps, bind-processed
+    once), a mutable one (`dict`, `list`) per object. Values go straight into the object's
+    `__dict__`, which becomes its committed state when it turns persistent (`_persist`): no
+    attribute events for objects that are about to match their rows anyway."""
     mapper = inspect(type(objects[0]))
     (pk,) = mapper.primary_key
+    columns = [(p.key, p.columns[0]) for p in mapper.column_attrs if p.columns[0] is not pk]
+    shared: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     for obj in objects:
+        values = obj.__dict__
         row: dict[str, Any] = {}
-        for prop in mapper.column_attrs:
-            column = prop.columns[0]
-            if column is pk:
-                continue
-            if prop.key not in obj.__dict__:
-                setattr(obj, prop.key, _default(column))
-            row[column.key] = getattr(obj, prop.key)
+        for key, column in columns:
+            if key not in values:
+                if key in shared:
+                    values[key] = shared[key]
+                else:
+                    values[key] = _default(column)
+                    if isinstance(values[key], _SHAREABLE):
+                        shared[key] = values[key]
+            row[column.key] = values[key]
         rows.append(row)
     return mapper.local_table, pk, rows
 
 
 def _persist(session: Session, obj: Any, pk: Any, new_id: int) -> None:
-    setattr(obj, pk.key, new_id)
+    obj.__dict__[pk.key] = new_id
     make_transient_to_detached(obj)
     session.add(obj)
 
@@ -65,11 +81,7 @@ def insert_all(session: Session, objects: Sequence[Any]) -> None:
         return
     table, pk, rows = _rows(objects)
     with session.no_autoflush:
-        if session.get_bind().dialect.name == "postgresql":
-            stmt = insert(table).returning(pk, sort_by_parameter_order=True)
-            ids = list(session.execute(stmt, rows).scalars())
-        else:
-            ids = sorted(session.execute(insert(table).returning(pk), rows).scalars())
+        ids = insert_rows_returning_ids(session.connection(), table, rows)
     for obj, new_id in zip(objects, ids, strict=True):
         _persist(session, obj, pk, new_id)
 
@@ -100,14 +112,17 @@ def insert_each_unless_taken(
     if not objects:
         return []
     table, pk, rows = _rows(objects)
-    dialect = session.get_bind().dialect.name
-    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
     columns = [table.c[name] for name in key]
     with session.no_autoflush:
-        result = session.execute(
-            insert_(table).on_conflict_do_nothing().returning(pk, *columns), rows
-        )
-        new_ids = {tuple(row[1:]): row[0] for row in result}
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            result = _unnest(
+                connection, table, rows, returning=[pk, *columns], on_conflict_do_nothing=True
+            )
+        else:
+            statement = sqlite_insert(table).on_conflict_do_nothing().returning(pk, *columns)
+            result = list(session.execute(statement, rows))
+        new_ids: dict[tuple[Any, ...], int] = {tuple(row[1:]): row[0] for row in result}
     inserted = []
     for obj in objects:
         new_id = new_ids.get(tuple(getattr(obj, name) for name in key))
@@ -144,36 +159,135 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     """
     if not rows:
         return
+    if connection.dialect.name == "postgresql":
+        _unnest(connection, table, rows)
+    else:
+        _values(connection, table, rows)
+
+
+def insert_rows_returning_ids(
+    connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    """`insert_rows`, answering the new rows' ids in the order of the rows.
+
+    Both databases number a statement's new rows in the order it makes them (the order given),
+    so sorting the ids matches them to the rows, as SQLAlchemy's `sort_by_parameter_order`
+    does for an integer key."""
+    if not rows:
+        return []
+    (pk,) = table.primary_key.columns
+    if connection.dialect.name == "postgresql":
+        made = _unnest(connection, table, rows, returning=[pk])
+    else:
+        made = _values(connection, table, rows, returning=[pk])
+    return sorted(new_id for (new_id,) in made)
+
+
+def _values(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    returning: Sequence[Column[Any]] = (),
+) -> list[Row[Any]]:
+    """SQLite: INSERT the rows through multi-row VALUES (`insert_rows`), a statement per
+    `_ROWS_PER_VALUES` rows; answers the `returning` columns of the rows inserted."""
     dialect = connection.dialect
+    preparer = dialect.identifier_preparer
     columns = [table.c[name] for name in rows[0]]
     values = [_array(column, rows, dialect) for column in columns]
-    quote = dialect.identifier_preparer.quote
-    names = ", ".join(quote(column.name) for column in columns)
-    target = dialect.identifier_preparer.format_table(table)
-    if dialect.name == "postgresql":
-        arrays = ", ".join(
-            f"CAST(%(c{n})b AS {column.type.compile(dialect=dialect)}[])"  # binary: no escaping
-            for n, column in enumerate(columns)
-        )
-        aliases = ", ".join(f"c{n}" for n in range(len(columns)))
-        statement = (  # in array order, so ids follow it (as `sort_by_parameter_order` does)
-            f"INSERT INTO {target} ({names}) SELECT {aliases} FROM unnest({arrays})"
-            f" WITH ORDINALITY AS given({aliases}, position) ORDER BY position"
-        )
-        connection.exec_driver_sql(statement, {f"c{n}": array for n, array in enumerate(values)})
-        return
+    names = ", ".join(preparer.quote(column.name) for column in columns)
+    target = preparer.format_table(table)
     placeholders = "(" + ", ".join("?" * len(columns)) + ")"
+    tail = _returning(dialect, returning)
+    made: list[Row[Any]] = []
     for start in range(0, len(rows), _ROWS_PER_VALUES):
         part = [array[start : start + _ROWS_PER_VALUES] for array in values]
         count = len(part[0])
-        statement = f"INSERT INTO {target} ({names}) VALUES {', '.join([placeholders] * count)}"
-        connection.exec_driver_sql(
+        statement = (
+            f"INSERT INTO {target} ({names}) VALUES {', '.join([placeholders] * count)}{tail}"
+        )
+        result = connection.exec_driver_sql(
             statement, tuple(v for row in zip(*part, strict=True) for v in row)
         )
+        if returning:
+            made.extend(result)
+    return made
+
+
+def update_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """UPDATE rows of one table by id, each with its own values (the same keys in each, `id`
+    among them), in one statement: on PostgreSQL from one array per column through `unnest`
+    (one statement text for any number of rows, as `insert_rows`), on SQLite an executemany."""
+    if not rows:
+        return
+    dialect = connection.dialect
+    preparer = dialect.identifier_preparer
+    (pk,) = table.primary_key.columns
+    columns = [table.c[name] for name in rows[0] if name != pk.key]
+    target = preparer.format_table(table)
+    if dialect.name == "postgresql":
+        every = [pk, *columns]
+        arrays = ", ".join(
+            f"CAST(%(c{n})b AS {column.type.compile(dialect=dialect)}[])"
+            for n, column in enumerate(every)
+        )
+        aliases = ", ".join(f"c{n}" for n in range(len(every)))
+        assignments = ", ".join(
+            f"{preparer.quote(column.name)} = given.c{n}" for n, column in enumerate(every) if n
+        )
+        connection.exec_driver_sql(
+            f"UPDATE {target} SET {assignments} FROM unnest({arrays}) AS given({aliases})"
+            f" WHERE {target}.{preparer.quote(pk.name)} = given.c0",
+            {f"c{n}": _array(column, rows, dialect) for n, column in enumerate(every)},
+        )
+        return
+    assignments = ", ".join(f"{preparer.quote(column.name)} = ?" for column in columns)
+    values = [_array(column, rows, dialect) for column in [*columns, pk]]
+    connection.exec_driver_sql(
+        f"UPDATE {target} SET {assignments} WHERE {preparer.quote(pk.name)} = ?",
+        list(zip(*values, strict=True)),
+    )
 
 
 _ROWS_PER_VALUES = 500
 """Rows per SQLite INSERT: far under its limit of 32,766 parameters for any table of ours."""
+
+
+def _unnest(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    returning: Sequence[Column[Any]] = (),
+    on_conflict_do_nothing: bool = False,
+) -> list[Row[Any]]:
+    """PostgreSQL: INSERT the rows from one binary array per column (`insert_rows`), the new
+    rows made in the order given; answers the `returning` columns of the rows inserted."""
+    dialect = connection.dialect
+    preparer = dialect.identifier_preparer
+    columns = [table.c[name] for name in rows[0]]
+    names = ", ".join(preparer.quote(column.name) for column in columns)
+    arrays = ", ".join(
+        f"CAST(%(c{n})b AS {column.type.compile(dialect=dialect)}[])"  # binary: no escaping
+        for n, column in enumerate(columns)
+    )
+    aliases = ", ".join(f"c{n}" for n in range(len(columns)))
+    statement = (  # in array order, so ids follow it (as `sort_by_parameter_order` does)
+        f"INSERT INTO {preparer.format_table(table)} ({names}) SELECT {aliases}"
+        f" FROM unnest({arrays}) WITH ORDINALITY AS given({aliases}, position) ORDER BY position"
+    )
+    if on_conflict_do_nothing:
+        statement += " ON CONFLICT DO NOTHING"
+    statement += _returning(dialect, returning)
+    values = {f"c{n}": _array(column, rows, dialect) for n, column in enumerate(columns)}
+    result = connection.exec_driver_sql(statement, values)
+    return list(result) if returning else []
+
+
+def _returning(dialect: Dialect, columns: Sequence[Column[Any]]) -> str:
+    quote = dialect.identifier_preparer.quote
+    return (" RETURNING " + ", ".join(quote(column.name) for column in columns)) if columns else ""
 
 
 def _array(column: Column[Any], rows: Sequence[dict[str, Any]], dialect: Dialect) -> list[Any]:

@@ -5,10 +5,10 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import Table, event, insert, inspect
+from sqlalchemy import Table, event, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 
 from dropwire.apilog.models import ApiLog, Direction, LogStatus
@@ -17,6 +17,7 @@ from dropwire.auth.service import digest
 from dropwire.core.db import settings_of
 from dropwire.core.errors import DomainError
 from dropwire.core.group_commit import Row
+from dropwire.core.inserts import insert_rows
 from dropwire.core.schemas import input_report
 from dropwire.core.time import utcnow
 from dropwire.core.unit_of_work import call_after_commit
@@ -27,6 +28,7 @@ from dropwire.jobs.registry import handler
 
 MAX_ITEMS = 50
 MAX_ATTEMPTS = 5
+API_LOGS = cast(Table, ApiLog.__table__)
 Credentials = tuple[int, int | None]
 """(owner id, channel id) of an authenticated hash: a custom channel's or an inventory feed's."""
 
@@ -256,6 +258,10 @@ def _log_row(
         "inventory_feed_id": owner_id if kind.owner is Owner.inventory_feed else None,
         "external_id": external_id,
         "kind": kind.name,
+        "api_user_id": None,
+        "api_user_name": None,
+        "duration_ms": None,
+        "request_id": None,
     }
 
 
@@ -350,5 +356,6 @@ def _run_batch(
         problem = "; ".join([*notes, *([outcome.note] if outcome.note else [])]) or None
         external = outcome.external_id or external
         rows.append(_log_row(session, kind, payload, status, problem, external, item))
-    if rows:  # one executemany: the ORM would build a statement per size of batch
-        session.execute(insert(ApiLog), rows)
+    if rows:  # one statement (`insert_rows`), not a step per row
+        now = utcnow()
+        insert_rows(session.connection(), API_LOGS, [row | {"created_at": now} for row in rows])

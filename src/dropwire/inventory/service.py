@@ -7,16 +7,17 @@ for `track` and `deny` variants; `continue` variants may go below zero available
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from dropwire.catalog.models import InventoryPolicy, Variant
 from dropwire.catalog.service import stock_totals_from
 from dropwire.core.errors import Invalid, NotFound
-from dropwire.core.inserts import insert_all
+from dropwire.core.inserts import insert_rows, insert_rows_returning_ids
 from dropwire.core.time import utcnow
 from dropwire.core.unit_of_work import changes
 from dropwire.inventory import locking
@@ -30,6 +31,8 @@ from dropwire.inventory.models import (
 )
 
 TOUCHED_KEY = "inventory.touched_variants"
+MOVEMENTS = cast(Table, InventoryMovement.__table__)
+ALLOCATIONS = cast(Table, Allocation.__table__)
 
 
 @dataclass(frozen=True)
@@ -255,9 +258,21 @@ class AllocationRequest:
     field: str = "quantity"  # names the request in an error (e.g. "lineItems[2].quantity")
 
 
+@dataclass(frozen=True)
+class NewAllocation:
+    """An allocation just made, as the plain row it was inserted from: callers want its id and
+    quantity, and building an ORM object per routed line cost more than the rest of the row."""
+
+    id: int
+    variant_id: int
+    location_id: int
+    level_id: int
+    quantity: int
+
+
 def allocate(
     session: Session, requests: Sequence[AllocationRequest], actor: str | None = None
-) -> list[Allocation]:
+) -> list[NewAllocation]:
     """Reserve stock for several lines, all or nothing; raises InsufficientStock."""
     (outcome,) = allocate_each(session, [requests], actor=actor)
     if isinstance(outcome, InsufficientStock):
@@ -270,7 +285,7 @@ def allocate_each(
     groups: Sequence[Sequence[AllocationRequest]],
     *,
     actor: str | None = None,
-) -> list[list[Allocation] | InsufficientStock]:
+) -> list[list[NewAllocation] | InsufficientStock]:
     """Reserve stock for independent groups of requests at once, each group all or nothing.
 
     The set-based twin of calling `allocate` once per group, in order, for a constant number of
@@ -320,16 +335,14 @@ def allocate_each(
             after.update(locking.unallocate_levels(session, {k: mine[k] for k in got}))
             failed[index] = _shortage(session, groups[index], level_of, mine.keys() - got)
     if failed:
-        dropped = [allocation for index in failed for _, allocation in rows.pop(index)]
+        dropped = [allocation.id for index in failed for _, allocation in rows.pop(index)]
         session.execute(
             delete(Allocation)
-            .where(Allocation.id.in_([a.id for a in dropped]))
+            .where(Allocation.id.in_(dropped))
             .execution_options(synchronize_session=False)
         )
-        for allocation in dropped:
-            session.expunge(allocation)
     _write_ledger(session, rows, after, actor=actor)
-    outcomes: dict[int, list[Allocation] | InsufficientStock] = dict(failed)
+    outcomes: dict[int, list[NewAllocation] | InsufficientStock] = dict(failed)
     for index, made in rows.items():
         outcomes[index] = [allocation for _, allocation in sorted(made, key=lambda m: m[0])]
     return [outcomes[i] for i in range(len(groups))]
@@ -383,39 +396,53 @@ def _insert_allocations(
     session: Session,
     groups: Sequence[Sequence[AllocationRequest]],
     level_of: dict[tuple[int, int], int],
-) -> dict[int, list[tuple[int, Allocation]]]:
+) -> dict[int, list[tuple[int, NewAllocation]]]:
     """One INSERT for every group's allocations, in group order and level order within a group
     (the order one call per group would have made them): {group: [(request position, row)]}."""
-    rows: dict[int, list[tuple[int, Allocation]]] = {}
+    now = utcnow()
+    placed: list[tuple[int, int, AllocationRequest]] = []  # (group, position, request)
     for index, group in enumerate(groups):
         order = sorted(
             range(len(group)),
             key=lambda i: level_of[(group[i].variant_id, group[i].location_id)],
         )
-        rows[index] = [
-            (
-                position,
-                Allocation(
-                    variant_id=group[position].variant_id,
-                    location_id=group[position].location_id,
-                    level_id=level_of[(group[position].variant_id, group[position].location_id)],
-                    sale_id=group[position].sale_id,
-                    sale_item_id=group[position].sale_item_id,
-                    quantity=group[position].quantity,
-                    shipped=0,
-                    released=0,
-                    is_open=True,
-                ),
-            )
-            for position in order
-        ]
-    insert_all(session, [allocation for made in rows.values() for _, allocation in made])
+        placed.extend((index, position, group[position]) for position in order)
+    ids = insert_rows_returning_ids(
+        session.connection(),
+        ALLOCATIONS,
+        [_allocation_row(request, level_of, now) for _, _, request in placed],
+    )
+    rows: dict[int, list[tuple[int, NewAllocation]]] = {index: [] for index in range(len(groups))}
+    for (index, position, request), new_id in zip(placed, ids, strict=True):
+        level_id = level_of[(request.variant_id, request.location_id)]
+        allocation = NewAllocation(
+            new_id, request.variant_id, request.location_id, level_id, request.quantity
+        )
+        rows[index].append((position, allocation))
     return rows
+
+
+def _allocation_row(
+    request: AllocationRequest, level_of: dict[tuple[int, int], int], now: datetime
+) -> dict[str, Any]:
+    return {
+        "variant_id": request.variant_id,
+        "location_id": request.location_id,
+        "level_id": level_of[(request.variant_id, request.location_id)],
+        "sale_id": request.sale_id,
+        "sale_item_id": request.sale_item_id,
+        "quantity": request.quantity,
+        "shipped": 0,
+        "released": 0,
+        "is_open": True,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _write_ledger(
     session: Session,
-    rows: dict[int, list[tuple[int, Allocation]]],
+    rows: dict[int, list[tuple[int, NewAllocation]]],
     after: dict[int, tuple[int, int]],
     *,
     actor: str | None,
@@ -449,11 +476,12 @@ def _write_ledger(
                 "cause": MovementCause.allocation.value,
                 "reference_type": "allocation",
                 "reference_id": allocation.id,
+                "reason": None,
                 "actor": actor,
                 "created_at": now,
             }
         )
-    session.execute(insert(InventoryMovement), movements)
+    insert_rows(session.connection(), MOVEMENTS, movements)
     for allocation in kept:
         _after_change(session, allocation.level_id, allocation.variant_id)
 

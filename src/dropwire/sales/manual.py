@@ -217,15 +217,7 @@ def _create_sales(
         if isinstance(reference, DomainError):
             outcomes.append(reference)
             continue
-        sale = Sale(
-            channel_id=channel.id,
-            external_id=data.external_id,
-            reference=reference,
-            items=[],  # a new sale has none: no query to find out
-            purchases=[],
-            fulfillments=[],
-            **_header(data),
-        )
+        sale = _new_sale(channel, data, reference)
         new.append((sale, data))
         positions.append(len(outcomes))
         outcomes.append((sale, True))
@@ -263,6 +255,17 @@ def _create_sales(
         refresh_statuses(sale)
     session.flush()
     return outcomes
+
+
+def _new_sale(channel: Channel, data: ManualSale, reference: str) -> Sale:
+    """A sale to insert. It has no lines, orders or fulfillments yet: they are set as loaded
+    (no query to find out), without the events of collections given to the constructor."""
+    sale = Sale(
+        channel_id=channel.id, external_id=data.external_id, reference=reference, **_header(data)
+    )
+    for relation in ("items", "purchases", "fulfillments"):
+        set_committed_value(sale, relation, [])
+    return sale
 
 
 def _references(session: Session, run: Sequence[ManualSale]) -> list[str | DomainError]:

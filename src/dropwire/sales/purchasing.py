@@ -6,17 +6,19 @@ an allocation (the inventory core's guarded allocate, so two sales never take th
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from dropwire.catalog.models import InventoryPolicy, Variant
-from dropwire.core.inserts import insert_all
+from dropwire.core.inserts import insert_all, update_rows
+from dropwire.core.time import utcnow
 from dropwire.inventory import service as inventory
 from dropwire.inventory.errors import InsufficientStock
-from dropwire.inventory.models import Allocation, MovementCause
-from dropwire.inventory.service import AllocationRequest
+from dropwire.inventory.models import MovementCause
+from dropwire.inventory.service import AllocationRequest, NewAllocation
 from dropwire.sales import events
 from dropwire.sales.events import PurchaseEvent
 from dropwire.sales.models import (
@@ -29,7 +31,9 @@ from dropwire.sales.models import (
 )
 from dropwire.sales.routing import Source, candidate_sources_by_country, default_strategy
 from dropwire.sales.splitting import strategy_for
-from dropwire.sales.tallies import refresh_purchase
+from dropwire.sales.tallies import assign, refresh_purchase
+
+SALES = cast(Table, Sale.__table__)
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ class _Plan:
     line: LineToRoute
     sources: list[Source]  # ranked, only those worth trying
     tried: int = 0
-    allocations: list[Allocation] = field(default_factory=list)
+    allocations: list[NewAllocation] = field(default_factory=list)
 
     @property
     def source(self) -> Source:
@@ -178,11 +182,14 @@ def _write_purchases(session: Session, plans: list[_Plan]) -> None:
             )
             added[id(purchase)].append(line)
             new_items.append((purchase, line))
-        item.problem = None
+        assign(item, problem=None)  # only when it had one: a clean new line stays unchanged
     insert_all(session, [purchase for made in created.values() for purchase in made])
-    for sale in {id(plan.sale): plan.sale for plan in plans}.values():
-        if created[id(sale)]:
-            set_committed_value(sale, "purchases", [*sale.purchases, *created[id(sale)]])
+    numbered = [
+        sale for sale in {id(plan.sale): plan.sale for plan in plans}.values() if created[id(sale)]
+    ]
+    for sale in numbered:
+        set_committed_value(sale, "purchases", [*sale.purchases, *created[id(sale)]])
+    _count_purchases(session, [(sale, len(created[id(sale)])) for sale in numbered])
     for purchase, line in new_items:
         line.purchase_id = purchase.id
     insert_all(session, [line for _, line in new_items])
@@ -194,6 +201,27 @@ def _write_purchases(session: Session, plans: list[_Plan]) -> None:
         refresh_purchase(purchase)
     for purchase, event in announced:
         events.purchase_changed(session, purchase.id, event)
+
+
+def _count_purchases(session: Session, sales: list[tuple[Sale, int]]) -> None:
+    """Each sale's purchase-order count goes up by its new orders, in one UPDATE for all (not
+    one per sale from the flush), and is stored on the objects as what the row holds."""
+    now = utcnow()
+    update_rows(
+        session.connection(),
+        SALES,
+        [
+            {
+                "id": sale.id,
+                "last_purchase_number": sale.last_purchase_number + made,
+                "updated_at": now,
+            }
+            for sale, made in sales
+        ],
+    )
+    for sale, made in sales:
+        set_committed_value(sale, "last_purchase_number", sale.last_purchase_number + made)
+        set_committed_value(sale, "updated_at", now)
 
 
 def _requests(plan: _Plan) -> list[AllocationRequest]:
@@ -233,12 +261,12 @@ def _purchase_for(
                 if purchase.is_dropship:
                     announced.append((purchase, "updated"))
                 return purchase
-    sale.last_purchase_number += 1
+    number = sale.last_purchase_number + len(created) + 1  # the sale's count: `_count_purchases`
     purchase = Purchase(
         sale_id=sale.id,
         dropship_provider_id=vendor_id,
         warehouse_id=source.warehouse_id,
-        external_reference=f"{sale.reference}-{sale.last_purchase_number:02d}",
+        external_reference=f"{sale.reference}-{number:02d}",
         order_splitting=str(source.vendor.order_splitting) if source.vendor else "group",
         inventory_status=PurchaseInventoryStatus.not_received,
         cancellation_status=CancellationStatus.none,

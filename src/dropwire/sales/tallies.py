@@ -26,9 +26,12 @@ def assign(target: Any, **values: Any) -> bool:
 
 
 def note_problems(sale: Sale) -> None:
-    sale.dropship_problems = [
-        f"{item.external_id}: {item.problem}" for item in sale.items if item.problem
-    ]
+    assign(
+        sale,
+        dropship_problems=[
+            f"{item.external_id}: {item.problem}" for item in sale.items if item.problem
+        ],
+    )
 
 
 def _tally(items: Sequence[SaleItem] | Sequence[PurchaseItem]) -> tuple[str, CancellationStatus]:
