@@ -200,3 +200,47 @@ def test_a_unique_key_taken_meanwhile_is_a_409_for_that_request_alone(world: Wor
     answer = clashing.run(Request(scope), upsert)
     assert answer.status_code == 409
     assert count(database, Sale) == 0
+
+
+def varied_sale(external_id: str, lines: list[tuple[str, int]], **defaults: object) -> dict:
+    return {
+        "externalId": external_id,
+        "saleDefaults": {"receiverCountry": "US", **defaults},
+        "customer": {"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com"},
+        "lineItems": [
+            {
+                "externalId": f"l{index}",
+                "name": sku,
+                "quantity": quantity,
+                "price": "19.99",
+                "properties": [{"key": "gift", "value": "yes"}],
+                "variant": {"sku": sku},
+            }
+            for index, (sku, quantity) in enumerate(lines)
+        ],
+        "shipping": [{"code": "std", "name": "Standard", "price": "4.50"}],
+    }
+
+
+def test_each_answer_of_a_group_is_the_sale_as_stored(world: World, database):
+    for sku, vendor, units in (("A1", "north", 5), ("B1", "baltic", 3), ("K1", "kiln", 4)):
+        world.variant(sku)
+        world.stock(vendor, sku, units)
+    sales = [
+        varied_sale("V1", [("A1", 2), ("B1", 1), ("K1", 2)]),  # three vendors, split quantity
+        varied_sale("V2", [("A1", 4), ("NOPE", 1)]),  # more than is left, and an unknown SKU
+        varied_sale("V3", [("B1", 1)], reference="MY-REF"),
+        varied_sale("V4", [("K1", 1), ("A1", 1)], paymentStatus="paid"),
+    ]
+    kind = UPSERT_MANUAL_SALE.kind
+    outcomes = GroupTransactions(database).apply(
+        [(kind, write(world.channel_id, sale)) for sale in sales]
+    )
+    answers = [httpx.Response(200, content=outcome.body).json() for outcome in outcomes]
+    for sale, answer in zip(sales, answers, strict=True):
+        assert answer["externalId"] == sale["externalId"]
+        assert world.client.get(f"/api/sales/{answer['id']}.json").json() == answer
+    v1, v2, v3, _ = answers
+    assert len(v1["purchases"]) == 4  # north, baltic, and kiln's two units apart
+    assert v2["dropshipProblems"] and len(v2["saleItems"]) == 2
+    assert v3["reference"] == "MY-REF"

@@ -44,6 +44,7 @@ def upsert_sales(session: Session, upserts: list[SaleUpsert]) -> list[Sale | Dom
             select(Channel).where(Channel.id.in_(wanted)).options(lazyload(Channel.custom_channel))
         )
     }
+    stored = _stored_ids(session, upserts)
     outcomes: list[Sale | DomainError] = []
     for (channel_id, actor), same in groupby(upserts, key=lambda u: (u.channel_id, u.actor)):
         run = [upsert.data for upsert in same]
@@ -53,17 +54,27 @@ def upsert_sales(session: Session, upserts: list[SaleUpsert]) -> list[Sale | Dom
             continue
         made = upsert_manual_sales(session, channel=channel, sales=run, actor=actor)
         outcomes.extend(o if isinstance(o, DomainError) else o[0] for o in made)
-    _load_as_stored(session, [outcome for outcome in outcomes if isinstance(outcome, Sale)])
+    _load_as_stored(session, {o.id for o in outcomes if isinstance(o, Sale) and o.id in stored})
     return outcomes
 
 
-def _load_as_stored(session: Session, sales: list[Sale]) -> None:
-    """Read the sales and their lines, purchase orders and shipments back as stored (what the
-    answer shows), for all of them at once."""
-    if sales:
+def _stored_ids(session: Session, upserts: list[SaleUpsert]) -> set[int]:
+    """The ids of the sales that the upserts change rather than create."""
+    keys = {upsert.sale_key() for upsert in upserts}
+    found = session.execute(
+        select(Sale.id, Sale.channel_id, Sale.external_id).where(
+            Sale.channel_id.in_({channel for channel, _ in keys}),
+            Sale.external_id.in_({external_id for _, external_id in keys}),
+        )
+    )
+    return {sale_id for sale_id, *key in found if tuple(key) in keys}
+
+
+def _load_as_stored(session: Session, sale_ids: set[int]) -> None:
+    """Read changed sales and their lines, purchase orders and shipments back as stored (what
+    the answer shows), all at once. A sale created here is whole as made: nothing to read."""
+    if sale_ids:
         session.flush()
         session.scalars(
-            select(Sale)
-            .where(Sale.id.in_({sale.id for sale in sales}))
-            .execution_options(populate_existing=True)
+            select(Sale).where(Sale.id.in_(sale_ids)).execution_options(populate_existing=True)
         ).all()
