@@ -40,7 +40,7 @@ def queue_sales(url: str, prefix: str, count: int) -> None:
 def drain(url: str, batch: int, profiler: cProfile.Profile | None) -> tuple[int, float, float, int]:
     """(jobs, wall s, CPU s, statements) to run every queued job in batches of `batch`."""
     from dropwire.core.db import Database
-    from dropwire.jobs import service
+    from dropwire.jobs import claiming, service
 
     database = Database(url)
     statements = 0
@@ -54,8 +54,8 @@ def drain(url: str, batch: int, profiler: cProfile.Profile | None) -> tuple[int,
     wall, cpu = time.perf_counter(), time.process_time()
     if profiler is not None:
         profiler.enable()
-    with service.held_connection(database) as held:
-        while claimed := service.claim_batch(database, "bench", batch, held=held):
+    with claiming.held_connection(database) as held:
+        while claimed := claiming.claim_batch(database, "bench", batch, held=held):
             service.run_batch(database, "bench", claimed, held=held)
             done += len(claimed)
     if profiler is not None:

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dropwire.apilog.models import ApiLog
+from dropwire.jobs import claiming
 from dropwire.jobs import service as jobs
 from dropwire.jobs.models import Job
 
@@ -166,7 +167,7 @@ def test_new_records_go_before_updates_and_updates_keep_their_order(
     post_items(anonymous, PARSE, [{"externalId": "new", "inventoryQuantity": 9}], other["hash"])
     post_items(anonymous, PARSE, [{"externalId": "old", "inventoryQuantity": 4}], feed["hash"])
     order = []
-    while ids := jobs.claim(database, "t", limit=1):
+    while ids := claiming.claim(database, "t", limit=1):
         with database.session(write=False) as session:
             order.append(
                 [
@@ -266,7 +267,7 @@ def test_a_feeds_queued_requests_apply_together_in_order(anonymous, client, data
             {"externalId": f"y{quantity}", "inventoryQuantity": quantity},
         ]
         post_items(anonymous, PARSE, items, feed["hash"])
-    claimed = jobs.claim_batch(database, "t", 10)
+    claimed = claiming.claim_batch(database, "t", 10)
     assert [[i["inventoryQuantity"] for i in job.payload["items"]] for job in claimed] == [
         [1, 1],
         [2, 2],

@@ -4,7 +4,7 @@ from sqlalchemy import func, select, update
 
 from dropwire.core.time import utcnow
 from dropwire.inventory.models import Warehouse
-from dropwire.jobs import service
+from dropwire.jobs import claiming, service
 from dropwire.jobs.models import Job, JobState
 from tests.jobs import handlers
 
@@ -42,19 +42,19 @@ def test_priority_then_run_at_then_id(database):
     future = enqueue(
         database, "test.make_warehouse", {"name": "future"}, run_at=utcnow() + timedelta(hours=1)
     )
-    assert service.claim(database, "w", limit=5) == [first, late]
-    assert future not in service.claim(database, "w", limit=5)
+    assert claiming.claim(database, "w", limit=5) == [first, late]
+    assert future not in claiming.claim(database, "w", limit=5)
 
 
 def test_ordering_key_keeps_updates_in_order(database):
     a1 = enqueue(database, "test.make_warehouse", {"name": "a1"}, ordering_key="rec:a", priority=50)
     a2 = enqueue(database, "test.make_warehouse", {"name": "a2"}, ordering_key="rec:a", priority=1)
     b1 = enqueue(database, "test.make_warehouse", {"name": "b1"}, ordering_key="rec:b", priority=60)
-    claimed = service.claim(database, "w", limit=10)
+    claimed = claiming.claim(database, "w", limit=10)
     assert claimed == [a1, b1]  # a2 waits for a1 despite its better priority
     for job_id in claimed:
         service.run(database, job_id, "w")
-    assert service.claim(database, "w", limit=10) == [a2]
+    assert claiming.claim(database, "w", limit=10) == [a2]
 
 
 def test_dedupe_key_keeps_one_pending_job(database):
@@ -109,11 +109,11 @@ def test_unknown_kind_fails_the_job(database):
 
 def test_expired_lease_returns_the_job(database):
     job_id = enqueue(database, "test.make_warehouse", {"name": "lease"})
-    assert service.claim(database, "dead-worker") == [job_id]
-    assert service.claim(database, "other") == []
+    assert claiming.claim(database, "dead-worker") == [job_id]
+    assert claiming.claim(database, "other") == []
     with database.transaction() as session:
         session.execute(update(Job).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
-    assert service.claim(database, "other") == [job_id]
+    assert claiming.claim(database, "other") == [job_id]
     assert service.run(database, job_id, "dead-worker") is None  # the old owner may not finish it
     assert service.run(database, job_id, "other") == JobState.succeeded
     assert warehouses(database, "lease") == 1

@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select, update
 
 from dropwire.apilog.models import ApiLog
 from dropwire.core.time import utcnow
-from dropwire.jobs import service
+from dropwire.jobs import claiming, service
 from dropwire.jobs.models import Job, JobState
 from tests.jobs import handlers  # noqa: F401
 from tests.jobs.test_queue import enqueue, state, warehouses
@@ -83,7 +83,7 @@ def test_many_workers_drain_10000_jobs_each_once(database, postgres_only):
 
     def drain(name: str) -> None:
         while True:
-            ids = service.claim(database, name, limit=50)
+            ids = claiming.claim(database, name, limit=50)
             if not ids:
                 return
             with lock:

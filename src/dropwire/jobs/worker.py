@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 
 from dropwire.core.db import Database
 from dropwire.core.time import utcnow
-from dropwire.jobs import service, wakeup
+from dropwire.jobs import claiming, service, wakeup
 from dropwire.jobs.registry import handler
 
 log = logging.getLogger("dropwire.worker")
@@ -55,7 +55,7 @@ class Worker:
         threads: int = 1,
         poll_interval: float = 0.5,
         batch: int = 10,
-        lease_seconds: float = service.LEASE.total_seconds(),
+        lease_seconds: float = claiming.LEASE.total_seconds(),
     ) -> None:
         self.database = database
         self.threads = threads
@@ -110,7 +110,7 @@ class Worker:
     def _loop(self, me: str) -> None:
         while not self._stop.is_set():
             try:
-                with service.held_connection(self.database) as held:
+                with claiming.held_connection(self.database) as held:
                     self._rounds(me, held)
             except Exception:  # the database went away: a fresh connection after a pause
                 log.exception("worker %s lost its database connection", me)
@@ -119,10 +119,10 @@ class Worker:
     def _rounds(self, me: str, held: Connection | None) -> None:
         """Claim, then run each batch together with the claim of the next (one commit each);
         when stopping, the jobs already claimed still run."""
-        claimed: list[service.Claimed] = []
+        claimed: list[claiming.Claimed] = []
         while claimed or not self._stop.is_set():
             if not claimed:
-                claimed = service.claim_batch(self.database, me, self.batch, self.lease, held=held)
+                claimed = claiming.claim_batch(self.database, me, self.batch, self.lease, held=held)
             ran = len(claimed)
             _states, claimed = service.run_and_claim(
                 self.database,

@@ -1,0 +1,397 @@
+"""Claiming jobs: which are runnable, taking them for a worker, and giving them back.
+
+A claim skips a job while an earlier job with the same ordering key is unfinished, so two
+updates of one record apply in the order they were accepted; the one exception is a chain: a
+claim may take the jobs queued right behind a job it takes, of the same kind and key, when that
+kind applies batches, and they then run after it in the same batch. On PostgreSQL, claims take
+rows with `FOR UPDATE SKIP LOCKED`, so any number of workers share the queue, and each claiming
+statement commits alone; a batch's completion and the next claim are one statement.
+
+The hot statements are built once per dialect, on the table (Core): the ORM adds nothing to
+them but time, and building them per claim cost more than running them.
+"""
+
+import time
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Integer,
+    Row,
+    Table,
+    any_,
+    bindparam,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from dropwire.core.db import Database
+from dropwire.core.queueing import first_in_line
+from dropwire.core.time import utcnow
+from dropwire.jobs import registry
+from dropwire.jobs.models import UNFINISHED, Job, JobState
+
+LEASE = timedelta(seconds=10)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A job this worker holds, with what running it needs."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    ordering_key: str | None
+
+
+class LeaseLost(Exception):
+    """Some of a batch's jobs are no longer this worker's: nothing of the batch may commit."""
+
+
+# The queue's hot statements work on the table (Core): the ORM adds nothing to them but time.
+JOBS = cast(Table, Job.__table__)
+
+
+# built once: the aliased subquery costs more to build than a whole claim costs to run
+FIRST_IN_LINE = first_in_line(Job, "ordering_key", UNFINISHED)
+
+
+def _claim_statement(skip_locked: bool) -> Any:
+    """Pick the first `limit` runnable jobs and mark them running, in one statement.
+
+    Built once per dialect with bound parameters: SQLAlchemy then reuses its cache key and
+    compiled form, where building the statement per claim cost more than running it."""
+    c = JOBS.c
+    runnable = (
+        select(c.id)
+        .where(c.state == JobState.queued, c.run_at <= bindparam("now"))
+        .where(FIRST_IN_LINE)
+        .order_by(c.priority, c.run_at, c.id)
+        .limit(bindparam("limit"))
+    )
+    if skip_locked:  # PostgreSQL: other workers skip the rows this one takes
+        runnable = runnable.with_for_update(skip_locked=True)
+    picked = runnable.cte("picked").prefix_with("MATERIALIZED")
+    return _taking(c.id.in_(select(picked.c.id)))
+
+
+def _taking(which: ColumnElement[bool]) -> Any:
+    """Mark the jobs running for this worker (an attempt), returning what running them needs."""
+    c = JOBS.c
+    return (
+        update(JOBS)
+        .where(which)
+        .values(
+            state=JobState.running,
+            locked_by=bindparam("worker"),
+            lease_expires_at=bindparam("lease_until"),
+            attempts=c.attempts + 1,
+            updated_at=bindparam("now"),
+        )
+        .returning(c.id, c.kind, c.payload, c.ordering_key, c.priority, c.run_at)
+    )
+
+
+def _ids(dialect: str) -> ColumnElement[bool]:
+    """`id` in the list bound as `ids`: on PostgreSQL one array (the same SQL for any length,
+    so the server keeps it prepared), on SQLite an expanded IN."""
+    if dialect == "postgresql":
+        return JOBS.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+    return JOBS.c.id.in_(bindparam("ids", expanding=True))
+
+
+_OURS = (JOBS.c.state == JobState.running) & (JOBS.c.locked_by == bindparam("worker"))
+
+
+def _completing(dialect: str) -> Any:
+    return (
+        update(JOBS)
+        .where(_ids(dialect) & _OURS)
+        .values(
+            state=JobState.succeeded,
+            finished_at=bindparam("now"),
+            updated_at=bindparam("now"),
+            last_error=None,
+            lease_expires_at=None,
+        )
+        .returning(JOBS.c.id)
+    )
+
+
+def _completing_and_claiming() -> Any:
+    """PostgreSQL: a batch's completion and the next claim in one statement.
+
+    Both parts read one snapshot: a job queued behind a job completed here still sees it
+    running, so it waits for a later claim (its order holds)."""
+    done = _completing("postgresql").cte("done")
+    taken = CLAIM["postgresql"].cte("taken")
+    one = select(literal(1).label("one")).subquery("one")  # a row even when nothing is taken
+    return select(
+        select(func.count()).select_from(done).scalar_subquery().label("done"),
+        *(taken.c[name] for name in ("id", "kind", "payload", "ordering_key", "priority")),
+        taken.c.run_at,
+    ).select_from(one.outerjoin(taken, true()))
+
+
+DIALECTS = ("postgresql", "sqlite")
+
+
+CLAIM = {"postgresql": _claim_statement(True), "sqlite": _claim_statement(False)}
+
+
+TAKE_QUEUED = {d: _taking(_ids(d) & (JOBS.c.state == JobState.queued)) for d in DIALECTS}
+
+
+REQUEUE_EXPIRED = (  # leases of killed workers run out: back to the queue
+    update(JOBS)
+    .where(JOBS.c.state == JobState.running, JOBS.c.lease_expires_at < bindparam("now"))
+    .values(state=JobState.queued, locked_by=None, lease_expires_at=None)
+)
+
+
+COMPLETE = {d: _completing(d) for d in DIALECTS}
+
+
+COMPLETE_AND_CLAIM = _completing_and_claiming()
+
+
+GIVE_BACK = {  # claimed jobs back to the queue unrun: the attempt their claim counted is undone
+    d: update(JOBS)
+    .where(_ids(d) & _OURS)
+    .values(
+        state=JobState.queued,
+        locked_by=None,
+        lease_expires_at=None,
+        attempts=JOBS.c.attempts - 1,
+    )
+    for d in DIALECTS
+}
+
+
+def claim(
+    database: Database, worker_id: str, limit: int = 10, lease: timedelta = LEASE
+) -> list[int]:
+    """Mark up to `limit` runnable jobs as running for this worker; returns their ids."""
+    return [job.id for job in claim_batch(database, worker_id, limit, lease)]
+
+
+def claim_batch(
+    database: Database,
+    worker_id: str,
+    limit: int = 10,
+    lease: timedelta = LEASE,
+    *,
+    held: Connection | None = None,
+) -> list[Claimed]:
+    """Mark up to `limit` runnable jobs as running for this worker, in the order to run them.
+
+    `held`: a PostgreSQL connection the worker keeps between rounds (see `held_connection`).
+    """
+    with _claiming(database, held) as connection:
+        return _claim_on(connection, database, worker_id, limit, lease)
+
+
+def _claim_on(
+    connection: Connection, database: Database, worker_id: str, limit: int, lease: timedelta
+) -> list[Claimed]:
+    """The claim's statements, on a connection in autocommit or in the caller's transaction."""
+    now = utcnow()
+    if _requeue_due(database):
+        connection.execute(REQUEUE_EXPIRED, {"now": now})
+    params = {"now": now, "limit": limit, "worker": worker_id, "lease_until": now + lease}
+    heads = list(connection.execute(CLAIM[database.dialect], params).all())
+    return _with_chains(connection, database, worker_id, limit, heads, params)
+
+
+def _with_chains(
+    connection: Connection,
+    database: Database,
+    worker_id: str,
+    limit: int,
+    heads: list[Row[Any]],
+    params: dict[str, Any],
+) -> list[Claimed]:
+    """The claimed heads in queue order, each followed by the chain taken behind it."""
+    heads.sort(key=lambda row: (row.priority, row.run_at, row.id))
+    chains = _chains(connection, heads, limit - len(heads), params["now"])
+    chained = [i for ids in chains.values() for i in ids]
+    taken = {}
+    if chained:
+        statement = TAKE_QUEUED[database.dialect]
+        taken = {row.id: row for row in connection.execute(statement, {**params, "ids": chained})}
+    rows: list[Row[Any]] = []
+    for head in heads:
+        rows.append(head)
+        for job_id in chains.get(head.id, ()):
+            if job_id not in taken:
+                break  # not expected (nothing else takes them): keep the order, stop here
+            rows.append(taken.pop(job_id))
+    if taken:
+        give_back(connection, list(taken), worker_id)
+    if len(rows) < limit:  # the queue is short: look for expired leases on the next claim
+        _REQUEUED_AT.pop(database, None)
+    return [Claimed(row.id, row.kind, row.payload, row.ordering_key) for row in rows]
+
+
+def complete_and_claim(
+    session: Session,
+    database: Database,
+    worker_id: str,
+    job_ids: list[int],
+    limit: int,
+    lease: timedelta,
+) -> list[Claimed]:
+    """Mark the jobs succeeded (checking they are still ours) and claim the next ones, in one
+    statement on PostgreSQL."""
+    if limit <= 0 or database.dialect != "postgresql":
+        mark_succeeded(session, worker_id, job_ids)
+        return claim_next(session, database, worker_id, limit, lease)
+    connection = session.connection()
+    _claim_in_index_order(connection)
+    now = utcnow()
+    if _requeue_due(database):
+        connection.execute(REQUEUE_EXPIRED, {"now": now})
+    params = {"now": now, "limit": limit, "worker": worker_id, "lease_until": now + lease}
+    rows = connection.execute(COMPLETE_AND_CLAIM, {**params, "ids": job_ids}).all()
+    if rows[0].done != len(job_ids):
+        raise LeaseLost(f"{len(job_ids) - rows[0].done} jobs of a batch were taken over")
+    heads = [row for row in rows if row.id is not None]
+    return _with_chains(connection, database, worker_id, limit, heads, params)
+
+
+@contextmanager
+def _claiming(database: Database, held: Connection | None) -> Iterator[Connection]:
+    """PostgreSQL: each claiming statement commits alone (each is safe alone), sparing the
+    BEGIN and COMMIT round trips; SQLite: one write transaction, which holds the write lock."""
+    if database.dialect != "postgresql":
+        with database.transaction() as session:
+            yield session.connection()
+    elif held is None:
+        with database.engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        usual = held.default_isolation_level
+        held.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            yield held
+        finally:
+            held.commit()  # ends SQLAlchemy's bookkeeping only: each statement committed alone
+            held.execution_options(isolation_level=usual)
+
+
+@contextmanager
+def held_connection(database: Database) -> Iterator[Connection | None]:
+    """A worker thread's PostgreSQL connection for its rounds of claim and run.
+
+    Taking a connection from the pool pings it first: two round trips per round saved. SQLite
+    (None): its connections are in-process and its write lock is taken per transaction anyway.
+    """
+    if database.dialect != "postgresql":
+        yield None
+        return
+    with database.engine.connect() as connection:
+        yield connection
+
+
+REQUEUE_EVERY = 1.0  # seconds between looks for expired leases while claims come back full
+
+
+_REQUEUED_AT: "weakref.WeakKeyDictionary[Database, float]" = weakref.WeakKeyDictionary()
+
+
+def _requeue_due(database: Database) -> bool:
+    """Look for expired leases once a second while busy, and on any claim after a short one."""
+    now = time.monotonic()
+    if now - _REQUEUED_AT.get(database, -REQUEUE_EVERY) < REQUEUE_EVERY:
+        return False
+    _REQUEUED_AT[database] = now
+    return True
+
+
+def _chains(
+    connection: Connection, heads: Sequence[Row[Any]], room: int, now: datetime
+) -> dict[int, list[int]]:
+    """For heads of batch-applied kinds: the jobs queued right behind each under its key.
+
+    Other claims cannot take these while their head is unfinished, so no lock is needed; the
+    chain stops at the first job that is not runnable now or is of another kind.
+    """
+    chained = {
+        head.ordering_key: head
+        for head in heads
+        if head.ordering_key is not None
+        and (kind := registry.kind(head.kind)) is not None
+        and kind.run_batch is not None
+    }
+    if not chained or room <= 0:
+        return {}
+    c = JOBS.c
+    rows = connection.execute(
+        select(c.id, c.kind, c.ordering_key, c.state, c.run_at)
+        .where(c.ordering_key.in_(chained), c.state.in_(UNFINISHED))
+        .order_by(c.ordering_key, c.id)
+        .limit(room + len(chained))
+    ).all()
+    followers: dict[int, list[int]] = {}
+    stopped: set[str] = set()
+    for row in rows:
+        head = chained[row.ordering_key]
+        if row.id <= head.id or row.ordering_key in stopped:
+            continue
+        if row.state != JobState.queued or row.run_at > now or row.kind != head.kind:
+            stopped.add(row.ordering_key)
+            continue
+        followers.setdefault(head.id, []).append(row.id)
+        room -= 1
+        if room == 0:
+            break
+    return followers
+
+
+def claim_next(
+    session: Session, database: Database, worker_id: str, limit: int, lease: timedelta
+) -> list[Claimed]:
+    if limit <= 0:
+        return []
+    if database.dialect == "postgresql":
+        _claim_in_index_order(session.connection())
+    return _claim_on(session.connection(), database, worker_id, limit, lease)
+
+
+def _claim_in_index_order(connection: Connection) -> None:
+    """PostgreSQL, for the rest of this transaction (the claim ends it): no bitmap scans.
+
+    After a burst of enqueues the table's statistics still say few jobs are queued, and the
+    planner then reads every queued row in a bitmap scan and sorts them all to take the first
+    few (12 of 15 ms for a claim of 50 with 18,000 queued); the claim index gives them in order.
+    The handlers have run by now, so none of their queries loses bitmap scans."""
+    connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+
+
+def mark_succeeded(session: Session, worker_id: str, job_ids: list[int]) -> None:
+    """Mark the jobs succeeded, checking they are still ours (else nothing may commit)."""
+    if not job_ids:
+        return
+    params = {"ids": job_ids, "worker": worker_id, "now": utcnow()}
+    connection = session.connection()
+    done = connection.execute(COMPLETE[connection.dialect.name], params).all()
+    if len(done) != len(job_ids):
+        raise LeaseLost(f"{len(job_ids) - len(done)} jobs of a batch were taken over")
+
+
+def give_back(connection: Connection, job_ids: list[int], worker_id: str) -> int:
+    """Claimed jobs back to the queue unrun: the attempt their claim counted is taken back."""
+    dialect = connection.dialect.name
+    result = connection.execute(GIVE_BACK[dialect], {"ids": job_ids, "worker": worker_id})
+    return int(getattr(result, "rowcount", 0) or 0)
