@@ -1,5 +1,6 @@
 """Sync manual sales of concurrent requests, applied together in group transactions."""
 
+import asyncio
 import threading
 
 import httpx
@@ -169,7 +170,7 @@ def test_a_failed_group_commit_is_a_503_and_stores_nothing(world: World, app, da
         "dropwire.idempotency_claim": ("owner", "key"),
     }
     upsert = grouped.SaleUpsert(world.channel_id, ManualSale.model_validate(sale_body("F")), None)
-    answer = poisoned.run(Request(scope), upsert)
+    answer = asyncio.run(poisoned.run(Request(scope), upsert))
     assert answer.status_code == 503
     assert answer.headers["retry-after"] == "1"
     assert "dropwire.finished" not in scope
@@ -197,7 +198,7 @@ def test_a_unique_key_taken_meanwhile_is_a_409_for_that_request_alone(world: Wor
     )
     scope = {"type": "http", "method": "POST", "path": "/api/x", "headers": [], "app": app}
     upsert = grouped.SaleUpsert(world.channel_id, ManualSale.model_validate(sale_body("U")), None)
-    answer = clashing.run(Request(scope), upsert)
+    answer = asyncio.run(clashing.run(Request(scope), upsert))
     assert answer.status_code == 409
     assert count(database, Sale) == 0
 

@@ -19,6 +19,7 @@ What stays true for each caller:
   alone.
 """
 
+import asyncio
 import logging
 import queue
 import threading
@@ -97,11 +98,20 @@ class GroupTransactions:
         """Apply the unit in the next group; return its result once the group has committed.
 
         Raises the exception that refused it, or `GroupCommitFailed`."""
+        result: Result = self.submit(kind, request).result()
+        return result
+
+    async def run_async(self, kind: UnitKind[Request, Result], request: Request) -> Result:
+        """`run` for a caller on an event loop: it waits without holding a thread."""
+        result: Result = await asyncio.wrap_future(self.submit(kind, request))
+        return result
+
+    def submit(self, kind: UnitKind[Request, Result], request: Request) -> "Future[Result]":
+        """Queue the unit for the next group; its future resolves after the group's commit."""
         entry = _Entry(kind, request)
         self._queue.put(entry)
         self._ensure_running()
-        result: Result = entry.future.result()
-        return result
+        return entry.future
 
     def _ensure_running(self) -> None:
         """Start the serving threads that are not running (they end when idle).

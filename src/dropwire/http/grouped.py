@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
 from dropwire.apilog.models import ApiLog
@@ -35,6 +36,7 @@ from dropwire.http.routing import (
     RETRY_AFTER_SECONDS,
     commit_failure,
     release_request_session,
+    request_session_began,
 )
 
 Work = TypeVar("Work")
@@ -71,17 +73,19 @@ class GroupedWrite(Generic[Work]):
         self.record_key = record_key
         self.kind: UnitKind[_Write[Work], JSONResponse] = UnitKind(name, self._apply_all)
 
-    def run(self, request: Request, work: Work) -> Response:
+    async def run(self, request: Request, work: Work) -> Response:
         """Apply `work` in the next group and answer it once the group has committed.
 
         Raises the `DomainError` that refused it (answered as usual, the request's unit of work
         then holding nothing). A failed group commit is a 503 that asks for a retry; a database
         error of this request alone is answered as a failed commit would be (409 for a unique
-        key taken meanwhile)."""
-        release_request_session(request)  # on SQLite it may hold the write slot the group needs
+        key taken meanwhile). The request waits on the event loop, holding no thread."""
+        if request_session_began(request):  # on SQLite it may hold the write slot the group needs
+            await run_in_threadpool(release_request_session, request)
         database: Database = request.app.state.database
+        combiner = group_transactions(database)
         try:
-            response = group_transactions(database).run(self.kind, _Write(work, request.scope))
+            response = await combiner.run_async(self.kind, _Write(work, request.scope))
         except GroupCommitFailed:
             return error_response(
                 503,

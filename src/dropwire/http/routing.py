@@ -129,6 +129,12 @@ def _opened_session(request: Request) -> Session | None:
     return session
 
 
+def request_session_began(request: Request) -> bool:
+    """Whether the request's session has begun a transaction (a lookup ran on it)."""
+    session = _opened_session(request)
+    return session is not None and session.in_transaction()
+
+
 def release_request_session(request: Request) -> None:
     """End the request session's transaction, if it began one: an endpoint that commits its
     unit of work elsewhere (`http.grouped`) is done with it, and on SQLite it may hold the

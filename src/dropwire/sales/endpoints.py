@@ -171,13 +171,14 @@ UPSERT_MANUAL_SALE = GroupedWrite(
 
 
 @router.post("/channels/{channel_id}/manual-sale.json", response_model=SaleRead)
-def manual_sale(
+async def manual_sale(
     channel_id: PathId, data: ManualSale, request: Request, principal: AdminPrincipal
 ) -> Response:
     """Create or update a sale from this channel, keyed by externalId.
 
     Concurrent requests are applied together, in one transaction (`http.grouped`)."""
-    return UPSERT_MANUAL_SALE.run(request, grouped.SaleUpsert(channel_id, data, principal.name))
+    upsert = grouped.SaleUpsert(channel_id, data, principal.name)
+    return await UPSERT_MANUAL_SALE.run(request, upsert)
 
 
 @router.get("/sales.json", response_model=list[SaleRead])
