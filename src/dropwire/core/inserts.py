@@ -135,12 +135,14 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     """INSERT plain rows of one table (the same keys in each) in one statement, ids in order.
 
     The values go to the driver already bind-processed, a value all rows share (a group's
-    timestamps) processed once. On PostgreSQL one array per column, through `unnest`: the
-    statement's text and parameters are the same for any number of rows, so psycopg parses it
-    once and the server prepares it once. A multi-row VALUES is a new text of a parameter per
-    value, which psycopg parses again on every execution (it caches none over 50 parameters):
-    that was most of the CPU a group commit spent per request. On SQLite a multi-row VALUES:
-    one statement for the rows, not a step per row.
+    timestamps) processed once. On PostgreSQL one array per column, through `unnest`, and a
+    value all rows share bound once instead (dumping an array of copies, element by element in
+    Python, was most of the CPU left): the statement's text depends only on which columns
+    share a value, never on the number of rows, so psycopg parses it once and the server
+    prepares it once. A multi-row VALUES is a new text of a parameter per value, which psycopg
+    parses again on every execution (it caches none over 50 parameters): that was most of the
+    CPU a group commit spent per request. On SQLite a multi-row VALUES: one statement for the
+    rows, not a step per row.
     """
     if not rows:
         return
@@ -151,16 +153,22 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     names = ", ".join(quote(column.name) for column in columns)
     target = dialect.identifier_preparer.format_table(table)
     if dialect.name == "postgresql":
-        arrays = ", ".join(
-            f"CAST(%(c{n})b AS {column.type.compile(dialect=dialect)}[])"  # binary: no escaping
-            for n, column in enumerate(columns)
+        types = [column.type.compile(dialect=dialect) for column in columns]
+        once = [all(value is array[0] for value in array) for array in values]
+        once[0] = once[0] and not all(once)  # unnest needs an array (a single row: all shared)
+        unnested = [n for n in range(len(columns)) if not once[n]]
+        # binary: no escaping
+        arrays = ", ".join(f"CAST(%(c{n})b AS {types[n]}[])" for n in unnested)
+        aliases = ", ".join(f"c{n}" for n in unnested)
+        selected = ", ".join(
+            f"CAST(%(c{n})b AS {types[n]})" if once[n] else f"c{n}" for n in range(len(columns))
         )
-        aliases = ", ".join(f"c{n}" for n in range(len(columns)))
         statement = (  # in array order, so ids follow it (as `sort_by_parameter_order` does)
-            f"INSERT INTO {target} ({names}) SELECT {aliases} FROM unnest({arrays})"
+            f"INSERT INTO {target} ({names}) SELECT {selected} FROM unnest({arrays})"
             f" WITH ORDINALITY AS given({aliases}, position) ORDER BY position"
         )
-        connection.exec_driver_sql(statement, {f"c{n}": array for n, array in enumerate(values)})
+        parameters = {f"c{n}": array[0] if once[n] else array for n, array in enumerate(values)}
+        connection.exec_driver_sql(statement, parameters)
         return
     placeholders = "(" + ", ".join("?" * len(columns)) + ")"
     for start in range(0, len(rows), _ROWS_PER_VALUES):
