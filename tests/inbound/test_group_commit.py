@@ -3,16 +3,19 @@
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Table, select, text
+from sqlalchemy import Connection, Table, select, text
 from sqlalchemy.orm import Session
 
 from dropwire.core.db import Database
-from dropwire.core.group_commit import GroupCommitFailed, GroupCommitter, Row
+from dropwire.core.group_commit import GroupCommitFailed, GroupCommitter, Planner, Row
+from dropwire.core.inserts import insert_rows
 from dropwire.core.time import utcnow
 from dropwire.jobs.models import Job
 
@@ -276,3 +279,118 @@ def test_an_idempotent_accept_commits_with_its_key_and_replays(live_client, shop
     assert again.headers.get("idempotent-replayed") == "true"
     assert again.json() == first.json() == {"queued": 1}
     assert stored_sale_jobs(database, channel_id, "i-1") == 1
+
+
+@pytest.fixture
+def slow_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows keyed `slow-...` take 0.3 s to insert, so the next group is taken meanwhile."""
+    from dropwire.core import group_commit
+
+    def insert_slowly(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        if any(str(row.get("ordering_key", "")).startswith("slow-") for row in rows):
+            time.sleep(0.3)
+        insert_rows(connection, table, rows)
+
+    monkeypatch.setattr(group_commit, "insert_rows", insert_slowly)
+
+
+async def _a_slow_group_then_another(
+    committer: GroupCommitter, first: str, others: list[str]
+) -> tuple[list[str], list[BaseException | None], bool]:
+    """`first` alone in a slow group; `others` appended once it is being stored. Returns the
+    order the requests were answered in, their outcomes, and whether `others` were planned
+    before `first` was answered (the groups overlapped)."""
+    answered: list[str] = []
+    planned = threading.Event()
+
+    def noting(reading: Session, keys: list[str]) -> list[list[Row]]:
+        planned.set()
+        return rows_of(reading, keys)
+
+    async def append(planner: Planner, key: str) -> BaseException | None:
+        try:
+            await committer.append(planner, key)
+        except Exception as exc:
+            return exc
+        finally:
+            answered.append(key)
+        return None
+
+    slow = asyncio.ensure_future(append(rows_of, first))
+    await asyncio.sleep(0.1)  # taken, planned, and inserting
+    rest = [asyncio.ensure_future(append(noting, key)) for key in others]
+    overlapped = await asyncio.to_thread(planned.wait, 5) and not slow.done()
+    outcomes = await asyncio.gather(slow, *rest)
+    return answered, outcomes, overlapped
+
+
+@pytest.mark.usefixtures("slow_store")
+def test_two_committers_overlap_yet_store_in_the_order_they_took_their_groups(database):
+    """The second group is planned while the first is stored, but stores (gets its ids and
+    becomes visible) only after the first has: ids follow commit order, so a claim (first in
+    line among the committed jobs of a key) never sees a key's later job before an earlier one."""
+    committer = GroupCommitter(database, window=0.0, threads=2)
+    others = [f"next-{n}" for n in range(10)]
+    try:
+        answered, outcomes, overlapped = asyncio.run(
+            _a_slow_group_then_another(committer, "slow-1", others)
+        )
+    finally:
+        committer.stop()
+    assert outcomes == [None] * 11
+    assert overlapped
+    assert answered[0] == "slow-1"
+    with database.session(write=False) as session:
+        by_id = list(
+            session.scalars(
+                select(Job.ordering_key).where(Job.kind == "test.group").order_by(Job.id)
+            )
+        )
+    assert by_id == ["slow-1", *others]
+
+
+@pytest.mark.usefixtures("slow_store", "refusing_jobs")
+def test_with_two_committers_a_failed_group_fails_its_own_requests_only(database):
+    committer = GroupCommitter(database, window=0.0, threads=2)
+    others = [f"ok-{n}" for n in range(10)]
+    try:
+        _answered, outcomes, overlapped = asyncio.run(
+            _a_slow_group_then_another(committer, "slow-fail-1", others)
+        )
+    finally:
+        committer.stop()
+    assert overlapped
+    assert isinstance(outcomes[0], GroupCommitFailed)
+    assert outcomes[1:] == [None] * 10
+    assert group_keys(database) == sorted(others)
+
+
+def test_a_committer_whose_idle_connection_was_closed_takes_a_fresh_one(
+    database, postgres_only, monkeypatch
+):
+    """The server closing the committer's idle connection (a restart, an idle timeout) costs
+    no request: an idle committer gives its connection back, and the pool pings the next."""
+    from dropwire.core import group_commit
+
+    monkeypatch.setattr(group_commit, "HELD_IDLE_SECONDS", 0.05)
+    committer = GroupCommitter(database, window=0.0, threads=1)
+
+    async def append(key: str) -> None:
+        await committer.append(rows_of, key)
+
+    try:
+        asyncio.run(append("before"))
+        with database.engine.connect() as admin:
+            closed = admin.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND query LIKE 'INSERT INTO%unnest%'"
+                )
+            )
+        assert closed >= 1  # the committer's, and any pooled one that inserted last
+        time.sleep(0.1)
+        asyncio.run(append("after"))
+    finally:
+        committer.stop()
+    assert group_keys(database) == ["after", "before"]

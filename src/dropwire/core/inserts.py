@@ -150,12 +150,14 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     """INSERT plain rows of one table (the same keys in each) in one statement, ids in order.
 
     The values go to the driver already bind-processed, a value all rows share (a group's
-    timestamps) processed once. On PostgreSQL one array per column, through `unnest`: the
-    statement's text and parameters are the same for any number of rows, so psycopg parses it
-    once and the server prepares it once. A multi-row VALUES is a new text of a parameter per
-    value, which psycopg parses again on every execution (it caches none over 50 parameters):
-    that was most of the CPU a group commit spent per request. On SQLite a multi-row VALUES:
-    one statement for the rows, not a step per row.
+    timestamps) processed once. On PostgreSQL one array per column, through `unnest`, and a
+    value all rows share bound once instead (dumping an array of copies, element by element in
+    Python, was most of the CPU left): the statement's text depends only on which columns
+    share a value, never on the number of rows, so psycopg parses it once and the server
+    prepares it once. A multi-row VALUES is a new text of a parameter per value, which psycopg
+    parses again on every execution (it caches none over 50 parameters): that was most of the
+    CPU a group commit spent per request. On SQLite a multi-row VALUES: one statement for the
+    rows, not a step per row.
     """
     if not rows:
         return
@@ -262,26 +264,33 @@ def _unnest(
     returning: Sequence[Column[Any]] = (),
     on_conflict_do_nothing: bool = False,
 ) -> list[Row[Any]]:
-    """PostgreSQL: INSERT the rows from one binary array per column (`insert_rows`), the new
-    rows made in the order given; answers the `returning` columns of the rows inserted."""
+    """PostgreSQL: INSERT the rows from one binary array per column (`insert_rows`), a value
+    all rows share bound once instead (dumping an array of copies, element by element in
+    Python, cost more than the rest), the new rows made in the order given; answers the
+    `returning` columns of the rows inserted."""
     dialect = connection.dialect
     preparer = dialect.identifier_preparer
     columns = [table.c[name] for name in rows[0]]
     names = ", ".join(preparer.quote(column.name) for column in columns)
-    arrays = ", ".join(
-        f"CAST(%(c{n})b AS {column.type.compile(dialect=dialect)}[])"  # binary: no escaping
-        for n, column in enumerate(columns)
+    types = [column.type.compile(dialect=dialect) for column in columns]
+    values = [_array(column, rows, dialect) for column in columns]
+    once = [all(value is array[0] for value in array) for array in values]
+    once[0] = once[0] and not all(once)  # unnest needs an array (a single row: all shared)
+    unnested = [n for n in range(len(columns)) if not once[n]]
+    arrays = ", ".join(f"CAST(%(c{n})b AS {types[n]}[])" for n in unnested)  # binary: no escaping
+    aliases = ", ".join(f"c{n}" for n in unnested)
+    selected = ", ".join(
+        f"CAST(%(c{n})b AS {types[n]})" if once[n] else f"c{n}" for n in range(len(columns))
     )
-    aliases = ", ".join(f"c{n}" for n in range(len(columns)))
     statement = (  # in array order, so ids follow it (as `sort_by_parameter_order` does)
-        f"INSERT INTO {preparer.format_table(table)} ({names}) SELECT {aliases}"
+        f"INSERT INTO {preparer.format_table(table)} ({names}) SELECT {selected}"
         f" FROM unnest({arrays}) WITH ORDINALITY AS given({aliases}, position) ORDER BY position"
     )
     if on_conflict_do_nothing:
         statement += " ON CONFLICT DO NOTHING"
     statement += _returning(dialect, returning)
-    values = {f"c{n}": _array(column, rows, dialect) for n, column in enumerate(columns)}
-    result = connection.exec_driver_sql(statement, values)
+    parameters = {f"c{n}": array[0] if once[n] else array for n, array in enumerate(values)}
+    result = connection.exec_driver_sql(statement, parameters)
     return list(result) if returning else []
 
 
