@@ -137,3 +137,18 @@ def test_prune_removes_old_succeeded_jobs(database):
         session.execute(update(Job).values(finished_at=utcnow() - timedelta(days=8)))
         assert service.prune(session) == 1
     assert state(database, job_id) is None
+
+
+def test_a_job_committed_after_a_later_one_of_its_key_was_taken_waits_for_it(database):
+    """Two transactions enqueueing under one key can commit out of id order (two API
+    processes): the earlier job, seen only after the later one was claimed, must not run
+    beside it."""
+    earlier = enqueue(database, "test.make_warehouse", {"name": "e"}, ordering_key="rec:late")
+    later = enqueue(database, "test.make_warehouse", {"name": "l"}, ordering_key="rec:late")
+    with database.transaction() as session:  # as if `later` was claimed before `earlier` was seen
+        session.execute(
+            update(Job).where(Job.id == later).values(state=JobState.running, locked_by="w1")
+        )
+    assert claiming.claim(database, "w2", limit=10) == []
+    assert service.run(database, later, "w1") == JobState.succeeded
+    assert claiming.claim(database, "w2", limit=10) == [earlier]

@@ -85,7 +85,11 @@ def claim(database: Database, limit: int = 20) -> list[int]:
         stmt = (
             select(Delivery.id)
             .where(Delivery.state == DeliveryState.pending, Delivery.next_attempt_at <= now)
-            .where(first_in_line(Delivery, "coalesce_key", UNFINISHED))
+            .where(
+                first_in_line(
+                    Delivery, "coalesce_key", UNFINISHED, in_progress=DeliveryState.delivering
+                )
+            )
             .order_by(Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
         )

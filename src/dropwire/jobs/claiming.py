@@ -64,7 +64,7 @@ JOBS = cast(Table, Job.__table__)
 
 
 # built once: the aliased subquery costs more to build than a whole claim costs to run
-FIRST_IN_LINE = first_in_line(Job, "ordering_key", UNFINISHED)
+FIRST_IN_LINE = first_in_line(Job, "ordering_key", UNFINISHED, in_progress=JobState.running)
 
 
 def _claim_statement(skip_locked: bool) -> Any:
