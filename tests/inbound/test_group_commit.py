@@ -324,19 +324,21 @@ async def _a_slow_group_then_another(
     return answered, outcomes, overlapped
 
 
+def _with_two_committers(database, first, others):
+    committer = GroupCommitter(database, window=0.0, threads=2)
+    try:
+        return asyncio.run(_a_slow_group_then_another(committer, first, others))
+    finally:
+        committer.stop()
+
+
 @pytest.mark.usefixtures("slow_store")
 def test_two_committers_overlap_yet_store_in_the_order_they_took_their_groups(database):
     """The second group is planned while the first is stored, but stores (gets its ids and
     becomes visible) only after the first has: ids follow commit order, so a claim (first in
     line among the committed jobs of a key) never sees a key's later job before an earlier one."""
-    committer = GroupCommitter(database, window=0.0, threads=2)
     others = [f"next-{n}" for n in range(10)]
-    try:
-        answered, outcomes, overlapped = asyncio.run(
-            _a_slow_group_then_another(committer, "slow-1", others)
-        )
-    finally:
-        committer.stop()
+    answered, outcomes, overlapped = _with_two_committers(database, "slow-1", others)
     assert outcomes == [None] * 11
     assert overlapped
     assert answered[0] == "slow-1"
@@ -351,14 +353,8 @@ def test_two_committers_overlap_yet_store_in_the_order_they_took_their_groups(da
 
 @pytest.mark.usefixtures("slow_store", "refusing_jobs")
 def test_with_two_committers_a_failed_group_fails_its_own_requests_only(database):
-    committer = GroupCommitter(database, window=0.0, threads=2)
     others = [f"ok-{n}" for n in range(10)]
-    try:
-        _answered, outcomes, overlapped = asyncio.run(
-            _a_slow_group_then_another(committer, "slow-fail-1", others)
-        )
-    finally:
-        committer.stop()
+    _answered, outcomes, overlapped = _with_two_committers(database, "slow-fail-1", others)
     assert overlapped
     assert isinstance(outcomes[0], GroupCommitFailed)
     assert outcomes[1:] == [None] * 10

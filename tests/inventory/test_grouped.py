@@ -3,13 +3,14 @@
 import threading
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from dropwire.core.errors import Invalid
 from dropwire.core.group_transaction import GroupCommitFailed, GroupTransactions, UnitKind
 from dropwire.inventory import grouped, service
 from dropwire.inventory.errors import InsufficientStock
 from dropwire.inventory.models import Allocation, InventoryLevel
+from tests.failing_commit import add_a_row_that_fails_at_commit
 from tests.inventory.conftest import new_variant, warehouse_location
 
 
@@ -87,14 +88,7 @@ def test_a_bad_unit_fails_alone_and_the_others_commit(database):
 def _poisoned(session, requests):
     """Allocates, then leaves a row whose deferred foreign key fails only at the commit."""
     outcomes = grouped._allocate_all(session, requests)
-    session.execute(text("CREATE TEMP TABLE IF NOT EXISTS gt_parent (id INTEGER PRIMARY KEY)"))
-    session.execute(
-        text(
-            "CREATE TEMP TABLE IF NOT EXISTS gt_child (parent_id INTEGER"
-            " REFERENCES gt_parent (id) DEFERRABLE INITIALLY DEFERRED)"
-        )
-    )
-    session.execute(text("INSERT INTO gt_child (parent_id) VALUES (42)"))
+    add_a_row_that_fails_at_commit(session)
     return outcomes
 
 

@@ -4,12 +4,12 @@ import os
 import time
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from dropwire.apilog.models import ApiLog, Direction, LogStatus
 from dropwire.inventory.models import Warehouse
 from dropwire.jobs.registry import handler
+from tests.failing_commit import add_a_row_that_fails_at_commit
 
 
 @handler("test.make_warehouse")
@@ -71,11 +71,4 @@ def ordered(session: Session, payload: dict[str, Any]) -> None:
 def commit_fails(session: Session, payload: dict[str, Any]) -> None:
     """Writes a row whose deferred foreign key fails only when the transaction commits."""
     session.add(Warehouse(name=payload["name"]))
-    session.execute(text("CREATE TEMP TABLE IF NOT EXISTS dw_parent (id INTEGER PRIMARY KEY)"))
-    session.execute(
-        text(
-            "CREATE TEMP TABLE IF NOT EXISTS dw_child (parent_id INTEGER"
-            " REFERENCES dw_parent (id) DEFERRABLE INITIALLY DEFERRED)"
-        )
-    )
-    session.execute(text("INSERT INTO dw_child (parent_id) VALUES (42)"))
+    add_a_row_that_fails_at_commit(session)

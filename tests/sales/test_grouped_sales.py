@@ -21,6 +21,7 @@ from dropwire.sales import grouped
 from dropwire.sales.endpoints import UPSERT_MANUAL_SALE
 from dropwire.sales.models import Sale, SaleItem
 from dropwire.sales.schemas import ManualSale, SaleRead
+from tests.failing_commit import add_a_row_that_fails_at_commit
 from tests.sales.conftest import World
 
 
@@ -142,14 +143,7 @@ def test_the_idempotency_key_replays_a_grouped_answer(world: World, live_client:
 def _poisoned(session, writes):
     """Applies the sales, then leaves a row whose deferred foreign key fails only at commit."""
     answers = UPSERT_MANUAL_SALE.kind.apply_all(session, writes)
-    session.execute(text("CREATE TEMP TABLE IF NOT EXISTS gs_parent (id INTEGER PRIMARY KEY)"))
-    session.execute(
-        text(
-            "CREATE TEMP TABLE IF NOT EXISTS gs_child (parent_id INTEGER"
-            " REFERENCES gs_parent (id) DEFERRABLE INITIALLY DEFERRED)"
-        )
-    )
-    session.execute(text("INSERT INTO gs_child (parent_id) VALUES (42)"))
+    add_a_row_that_fails_at_commit(session)
     return answers
 
 
