@@ -2,7 +2,7 @@
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, literal_column, or_
+from sqlalchemy import ColumnElement, Select, and_, exists, literal_column
 from sqlalchemy.orm import Session, aliased
 
 T = TypeVar("T")
@@ -18,20 +18,20 @@ def first_in_line(
     rows under one key can commit out of id order (two API processes), and the earlier row,
     seen only after the later one was taken, must not run beside it.
 
-    The states are written into the SQL, not bound: a partial index on (key, id) of unfinished
-    rows then serves the probe, in PostgreSQL's generic plans of prepared statements too.
+    The states are written into the SQL, not bound: partial indexes (key, id) of unfinished
+    rows and (key) of rows in progress then serve the two probes, in PostgreSQL's generic plans
+    of prepared statements too. (One probe for both would walk the key's whole queue.)
     """
-    other = aliased(model)
+    earlier, busy = aliased(model), aliased(model)
     column = getattr(model, key)
     states: list[ColumnElement[str]] = [literal_column(f"'{state}'") for state in unfinished]
     blocked = exists().where(
-        and_(
-            getattr(other, key) == column,
-            other.state.in_(states),
-            or_(other.id < model.id, other.state == literal_column(f"'{in_progress}'")),
-        )
+        and_(getattr(earlier, key) == column, earlier.id < model.id, earlier.state.in_(states))
     )
-    first: ColumnElement[bool] = column.is_(None) | ~blocked
+    held = exists().where(  # its own probe: a partial index of rows in progress serves it
+        and_(getattr(busy, key) == column, busy.state == literal_column(f"'{in_progress}'"))
+    )
+    first: ColumnElement[bool] = column.is_(None) | ~(blocked | held)
     return first
 
 

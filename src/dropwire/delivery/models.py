@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dropwire.core.db import Base, IdMixin, TimestampMixin
@@ -53,6 +53,12 @@ class Delivery(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_deliveries_due", "state", "next_attempt_at", "id"),
         Index("ix_deliveries_coalesce", "coalesce_key", "id"),
+        Index(  # "is a delivery of this key in flight?": any such one holds the key
+            "ix_deliveries_delivering_coalesce",
+            "coalesce_key",
+            sqlite_where=text("state = 'delivering'"),
+            postgresql_where=text("state = 'delivering'"),
+        ),
     )
 
     # a kind registered in delivery/kinds.py

@@ -35,6 +35,12 @@ class Job(IdMixin, TimestampMixin, Base):
             sqlite_where=text("state IN ('queued', 'running')"),
             postgresql_where=text("state IN ('queued', 'running')"),
         ),
+        Index(  # "is a job of this key running?": any running one holds the key (see claiming)
+            "ix_jobs_running_ordering",
+            "ordering_key",
+            sqlite_where=text("state = 'running'"),
+            postgresql_where=text("state = 'running'"),
+        ),
         Index(
             "uq_jobs_dedupe_unfinished",
             "dedupe_key",
