@@ -1,5 +1,6 @@
 """How a group transaction gathers its units: everything queued, then the callers it expects."""
 
+import asyncio
 import threading
 import time
 
@@ -39,3 +40,30 @@ def test_it_waits_no_longer_than_the_window_for_callers_that_left(database):
     combiner._callers = 8
     group = combiner._gather(entry(1))
     assert [e.request for e in group] == [1]
+
+
+def test_a_unit_whose_caller_stopped_waiting_is_dropped_and_the_others_go_on(database):
+    applied: list[int] = []
+    release = threading.Event()
+
+    def apply_all(_session, requests):
+        if 1 in requests:
+            release.wait(5)  # the first group holds the thread while unit 2 is queued
+        applied.extend(requests)
+        return list(requests)
+
+    kind = UnitKind("test.slow", apply_all)
+    combiner = GroupTransactions(database, window=0.0)
+
+    async def scenario() -> tuple[int, int]:
+        first = asyncio.ensure_future(combiner.run_async(kind, 1))
+        await asyncio.sleep(0.1)
+        second = asyncio.ensure_future(combiner.run_async(kind, 2))
+        await asyncio.sleep(0.1)
+        second.cancel()  # the caller went away while its unit was queued
+        await asyncio.sleep(0.1)  # the cancellation reaches the queued unit's future
+        release.set()
+        return await first, await combiner.run_async(kind, 3)
+
+    assert asyncio.run(scenario()) == (1, 3)  # the thread lived on
+    assert applied == [1, 3]

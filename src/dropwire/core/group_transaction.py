@@ -135,7 +135,9 @@ class GroupTransactions:
                         self._running -= 1
                         return
                 continue
-            group = self._gather(first)
+            group = _started(self._gather(first))
+            if not group:
+                continue
             try:
                 outcomes = self.apply([(entry.kind, entry.request) for entry in group])
             except BaseException as exc:  # never leave a caller waiting for ever
@@ -219,6 +221,12 @@ class GroupTransactions:
                 for position, answer in zip(positions, answers, strict=True):
                     outcomes[position] = answer
         return outcomes
+
+
+def _started(group: list[_Entry]) -> list[_Entry]:
+    """The entries whose callers still wait, now marked running (a future cancelled while
+    queued, by a caller that stopped waiting, is dropped: its unit is not applied)."""
+    return [entry for entry in group if entry.future.set_running_or_notify_cancel()]
 
 
 class _Raised(Exception):
