@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from dropwire.channels.models import Channel
 from dropwire.core.errors import DomainError, NotFound
-from dropwire.sales.manual import upsert_manual_sales
+from dropwire.sales.manual import stored_sales, upsert_manual_sales
 from dropwire.sales.models import Sale
 from dropwire.sales.schemas import ManualSale
 
@@ -44,7 +44,7 @@ def upsert_sales(session: Session, upserts: list[SaleUpsert]) -> list[Sale | Dom
             select(Channel).where(Channel.id.in_(wanted)).options(lazyload(Channel.custom_channel))
         )
     }
-    stored = _stored_ids(session, upserts)
+    changed: set[int] = set()  # sales stored before: read back for the answer
     outcomes: list[Sale | DomainError] = []
     for (channel_id, actor), same in groupby(upserts, key=lambda u: (u.channel_id, u.actor)):
         run = [upsert.data for upsert in same]
@@ -52,22 +52,12 @@ def upsert_sales(session: Session, upserts: list[SaleUpsert]) -> list[Sale | Dom
         if channel is None:
             outcomes.extend(NotFound("Channel", channel_id) for _ in run)
             continue
-        made = upsert_manual_sales(session, channel=channel, sales=run, actor=actor)
+        stored = stored_sales(session, channel, {data.external_id for data in run})
+        changed.update(sale.id for sale in stored.values())
+        made = upsert_manual_sales(session, channel=channel, sales=run, actor=actor, stored=stored)
         outcomes.extend(o if isinstance(o, DomainError) else o[0] for o in made)
-    _load_as_stored(session, {o.id for o in outcomes if isinstance(o, Sale) and o.id in stored})
+    _load_as_stored(session, changed)
     return outcomes
-
-
-def _stored_ids(session: Session, upserts: list[SaleUpsert]) -> set[int]:
-    """The ids of the sales that the upserts change rather than create."""
-    keys = {upsert.sale_key() for upsert in upserts}
-    found = session.execute(
-        select(Sale.id, Sale.channel_id, Sale.external_id).where(
-            Sale.channel_id.in_({channel for channel, _ in keys}),
-            Sale.external_id.in_({external_id for _, external_id in keys}),
-        )
-    )
-    return {sale_id for sale_id, *key in found if tuple(key) in keys}
 
 
 def _load_as_stored(session: Session, sale_ids: set[int]) -> None:

@@ -83,6 +83,7 @@ def upsert_manual_sales(
     channel: Channel,
     sales: Sequence[ManualSale],
     actor: str | None = None,
+    stored: dict[str, Sale] | None = None,
 ) -> list[Outcome]:
     """Upsert sales of one channel in order, ending as if they were upserted one at a time.
 
@@ -91,9 +92,10 @@ def upsert_manual_sales(
     constant number of statements (`_create_sales`). A sale that changes a stored one is applied
     on its own, in a savepoint when the batch has others, so it fails alone (a batch of one,
     the sync endpoint, needs none: its failure rolls back the caller's unit of work). Outcomes
-    come in the order of `sales`.
+    come in the order of `sales`. `stored`: the caller already read them (`stored_sales`).
     """
-    stored = _stored(session, channel, {data.external_id for data in sales})
+    if stored is None:
+        stored = stored_sales(session, channel, {data.external_id for data in sales})
     alone = len(sales) == 1
     outcomes: list[Outcome] = []
     index = 0
@@ -121,7 +123,7 @@ def upsert_manual_sales(
     return outcomes
 
 
-def _stored(session: Session, channel: Channel, external_ids: set[str]) -> dict[str, Sale]:
+def stored_sales(session: Session, channel: Channel, external_ids: set[str]) -> dict[str, Sale]:
     """The channel's stored sales with these external ids, locked (PostgreSQL), by external id."""
     return {
         sale.external_id: sale
