@@ -54,13 +54,15 @@ def changed_channel_quantities(
     ids = set(variant_ids)
     if not ids:
         return []
-    levels = _levels_by_variant(session, ids)
     rows = session.execute(
         select(ChannelVariant, Channel.inventory_sync)
         .join(Channel, Channel.id == ChannelVariant.channel_id)
         .where(ChannelVariant.variant_id.in_(ids), ChannelVariant.status.not_in(_SILENT_STATUSES))
         .order_by(ChannelVariant.id)
     ).all()
+    if not rows:  # listed on no channel: no stock to read
+        return []
+    levels = _levels_by_variant(session, {cv.variant_id for cv, _ in rows})
     changed: list[tuple[ChannelVariant, int]] = []
     for channel_variant, sync in rows:
         quantity = _quantity(InventorySync(sync), levels.get(channel_variant.variant_id, []))

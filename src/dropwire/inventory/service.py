@@ -256,6 +256,15 @@ class AllocationRequest:
     sale_id: int | None = None
     sale_item_id: int | None = None
     field: str = "quantity"  # names the request in an error (e.g. "lineItems[2].quantity")
+    level: "KnownLevel | None" = None  # the caller just read it: no lookup
+
+
+@dataclass(frozen=True)
+class KnownLevel:
+    """The stock level of a request's (variant, location), as its caller read it."""
+
+    id: int
+    inventory_policy: str
 
 
 @dataclass(frozen=True)
@@ -351,8 +360,14 @@ def allocate_each(
 def _levels_for(
     session: Session, requests: Sequence[AllocationRequest]
 ) -> dict[tuple[int, int], tuple[int, str]]:
-    """Level id and variant policy per (variant, location), creating missing levels."""
-    pairs = {(r.variant_id, r.location_id) for r in requests}
+    """Level id and variant policy per (variant, location), creating missing levels; the levels
+    the requests name (`AllocationRequest.level`) are not read again."""
+    known = {
+        (r.variant_id, r.location_id): (r.level.id, r.level.inventory_policy)
+        for r in requests
+        if r.level is not None
+    }
+    pairs = {(r.variant_id, r.location_id) for r in requests} - known.keys()
     levels = locking.levels_with_policies(session, pairs)
     if levels.keys() != pairs:
         for request in requests:  # a missing level may mean a variant or location that isn't
@@ -360,7 +375,7 @@ def _levels_for(
                 _check_refs(session, request.variant_id, request.location_id)
         locking.ensure_levels(session, pairs - levels.keys())
         levels = locking.levels_with_policies(session, pairs)
-    return levels
+    return {**levels, **known}
 
 
 def _shortage(

@@ -23,7 +23,7 @@ from dropwire.sales.models import (
 from dropwire.sales.purchasing import LineToRoute, route_lines, route_sales, take_back_units
 from dropwire.sales.references import (
     change_reference,
-    next_references,
+    fresh_references,
     reference_taken,
     used_among,
 )
@@ -275,8 +275,9 @@ def _references(session: Session, run: Sequence[ManualSale]) -> list[str | Domai
     unless a sale has or had it (or an earlier sale of the run asked for it), else the next
     free number (a channel may have chosen one of ours itself)."""
     asked = [data.sale_defaults.reference for data in run]
-    fresh = deque(next_references(session, asked.count(None) + asked.count("")))
-    used = used_among(session, {*filter(None, asked), *fresh})
+    numbers, used = fresh_references(session, asked.count(None) + asked.count(""))
+    fresh = deque(numbers)
+    used |= used_among(session, set(filter(None, asked)))
     references: list[str | DomainError] = []
     for position, reference in enumerate(asked):
         if reference:
@@ -285,8 +286,8 @@ def _references(session: Session, run: Sequence[ManualSale]) -> list[str | Domai
             continue
         while True:
             if not fresh:  # every number taken was used: as many more as sales still need
-                more = next_references(session, sum(1 for r in asked[position:] if not r))
-                used |= used_among(session, more)
+                more, taken = fresh_references(session, sum(1 for r in asked[position:] if not r))
+                used |= taken
                 fresh.extend(more)
             number = fresh.popleft()
             if number not in used:

@@ -18,7 +18,7 @@ from dropwire.core.time import utcnow
 from dropwire.inventory import service as inventory
 from dropwire.inventory.errors import InsufficientStock
 from dropwire.inventory.models import MovementCause
-from dropwire.inventory.service import AllocationRequest, NewAllocation
+from dropwire.inventory.service import AllocationRequest, KnownLevel, NewAllocation
 from dropwire.sales import events
 from dropwire.sales.events import PurchaseEvent
 from dropwire.sales.models import (
@@ -235,6 +235,9 @@ def _requests(plan: _Plan) -> list[AllocationRequest]:
             sale_id=plan.sale.id,
             sale_item_id=plan.line.item.id,
             field=plan.line.field,
+            level=None
+            if source.level_id is None
+            else KnownLevel(source.level_id, plan.line.variant.inventory_policy),
         )
         for units in splitting.parcels(plan.line.quantity)
     ]

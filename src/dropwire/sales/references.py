@@ -70,6 +70,31 @@ def next_reference(session: Session) -> str:
     return reference
 
 
+def fresh_references(session: Session, count: int) -> tuple[list[str], set[str]]:
+    """`next_references`, and which of them sales have or had (a channel may have chosen one of
+    ours itself): on PostgreSQL in one statement, as a sale's transaction waits on each."""
+    if count <= 0:
+        return [], set()
+    if session.get_bind().dialect.name != "postgresql":
+        fresh = next_references(session, count)
+        return fresh, used_among(session, fresh)
+    rows = session.execute(_FRESH_REFERENCES, {"n": count}).all()
+    return (
+        [reference for reference, _ in sorted(rows, key=lambda row: int(row[0]))],
+        {reference for reference, used in rows if used},
+    )
+
+
+_FRESH_REFERENCES = text(
+    "SELECT fresh.reference,"
+    " EXISTS (SELECT 1 FROM sales WHERE sales.reference = fresh.reference)"
+    " OR EXISTS (SELECT 1 FROM sale_former_references AS former"
+    " WHERE former.reference = fresh.reference)"
+    " FROM (SELECT CAST(nextval('sale_reference_seq') AS TEXT) AS reference"
+    " FROM generate_series(1, :n)) AS fresh"
+)
+
+
 def next_references(session: Session, count: int) -> list[str]:
     """The next `count` sale references, in order, in one or two statements.
 

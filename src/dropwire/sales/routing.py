@@ -26,6 +26,7 @@ class Source:
     warehouse_id: int | None = None
     vendor: DropshipProvider | None = None
     cost_price: Decimal | None = None
+    level_id: int | None = None  # the stock level it was read from: allocating needs no lookup
 
     @property
     def in_house(self) -> bool:
@@ -88,6 +89,7 @@ def candidate_sources_by_country(
     )
     rows = session.execute(
         select(
+            InventoryLevel.id.label("level_id"),
             InventoryLevel.variant_id,
             InventoryLevel.available.label("available"),
             Location.id.label("location_id"),
@@ -112,6 +114,7 @@ def candidate_sources_by_country(
                 row.available,
                 warehouse_id=row.warehouse_id,
                 cost_price=variant.cost_price,
+                level_id=row.level_id,
             )
             for country in countries:
                 found[country][variant.id].append(source)
@@ -119,7 +122,13 @@ def candidate_sources_by_country(
         vendor = row.DropshipProvider
         if vendor is None or not row.enabled or vendor.status != VendorStatus.accepted:
             continue
-        source = Source(row.location_id, row.available, vendor=vendor, cost_price=row.cost_price)
+        source = Source(
+            row.location_id,
+            row.available,
+            vendor=vendor,
+            cost_price=row.cost_price,
+            level_id=row.level_id,
+        )
         for country in countries:
             if vendor.serves_country(country):
                 found[country][variant.id].append(source)

@@ -5,7 +5,7 @@ become messages just before the commit, so a message exists exactly when its cha
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dropwire.channels.models import CustomChannel
@@ -46,11 +46,8 @@ def return_created(session: Session, sale_return: SaleReturn, sale: Sale) -> Non
     )
 
 
-def _purchase_changed(session: Session, event: events.SalesEvent) -> None:
+def _purchase_changed(session: Session, event: events.SalesEvent, purchase: Purchase) -> None:
     """To the vendor named by the event (a re-routed order's old vendor), else the PO's."""
-    purchase = session.get(Purchase, event.id)  # fresh: `send_sales_events` read them
-    if purchase is None:
-        return
     vendor_id = event.vendor_id or purchase.dropship_provider_id
     vendor = session.get(DropshipProvider, vendor_id) if vendor_id else None
     if vendor is None or not vendor.order_endpoint:
@@ -91,22 +88,30 @@ def _fulfillment_created(session: Session, event: events.SalesEvent) -> None:
 
 @before_commit(events.EVENTS_KEY, order=20)
 def send_sales_events(session: Session, changes: Mapping[str, Any]) -> None:
-    named = {event.id for event in changes[events.EVENTS_KEY] if event.subject == "purchase"}
-    # as they stand now (Core updates bypass the session), with their vendors, in one read;
-    # held here, so the session's weak identity map keeps them for the loop below
+    recorded: list[events.SalesEvent] = changes[events.EVENTS_KEY]
+    named = {event.id for event in recorded if event.subject == "purchase"}
+    rerouted = {event.id for event in recorded if event.subject == "purchase" and event.vendor_id}
+    # The purchase orders with somewhere to go (their vendor has an order endpoint, or the event
+    # names another vendor), as they stand now, with their vendors, in one read. Held here:
+    # the session's weak identity map keeps them for the loop below.
     held = (
-        session.execute(
-            select(Purchase, DropshipProvider)
-            .outerjoin(DropshipProvider, DropshipProvider.id == Purchase.dropship_provider_id)
-            .where(Purchase.id.in_(named))
-            .execution_options(populate_existing=True)
-        ).all()
+        {
+            purchase.id: purchase
+            for purchase, _vendor in session.execute(
+                select(Purchase, DropshipProvider)
+                .outerjoin(DropshipProvider, DropshipProvider.id == Purchase.dropship_provider_id)
+                .where(
+                    Purchase.id.in_(named),
+                    or_(DropshipProvider.order_endpoint.is_not(None), Purchase.id.in_(rerouted)),
+                )
+                .execution_options(populate_existing=True)
+            )
+        }
         if named
-        else []
+        else {}
     )
-    for event in changes[events.EVENTS_KEY]:
-        if event.subject == "purchase":
-            _purchase_changed(session, event)
-        else:
+    for event in recorded:
+        if event.subject != "purchase":
             _fulfillment_created(session, event)
-    del held
+        elif (purchase := held.get(event.id)) is not None:
+            _purchase_changed(session, event, purchase)
