@@ -9,10 +9,11 @@ SQLite's write lock each new row of an INTEGER PRIMARY KEY table gets the next r
 order of the VALUES.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Column, Connection, Dialect, Row, Table, inspect, literal_column
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -311,11 +312,26 @@ def _type_sql(column: Column[Any], dialect: Dialect) -> str:
     return _TYPE_SQL[key]
 
 
+_PROCESSORS: "WeakKeyDictionary[Dialect, dict[tuple[str, str], Callable[[Any], Any] | None]]" = (
+    WeakKeyDictionary()
+)
+
+
+def _bind_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column's bind processor, made once per dialect (an engine's settings, such as its
+    JSON serializer, shape it) rather than per statement."""
+    made = _PROCESSORS.setdefault(dialect, {})
+    key = (column.table.name, column.key)
+    if key not in made:
+        made[key] = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return made[key]
+
+
 def _array(column: Column[Any], rows: Sequence[dict[str, Any]], dialect: Dialect) -> list[Any]:
     """A column's values as the driver takes them (what SQLAlchemy's bind processing makes of
     each); a value every row shares (a group's timestamps) is processed once."""
     values = [row[column.key] for row in rows]
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    process = _bind_processor(column, dialect)
     if process is None:
         return values
     first = values[0]
