@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from fastapi import Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -71,7 +70,7 @@ class GroupedWrite(Generic[Work]):
         self.apply_all = apply_all
         self.read_model = read_model
         self.record_key = record_key
-        self.kind: UnitKind[_Write[Work], JSONResponse] = UnitKind(name, self._apply_all)
+        self.kind: UnitKind[_Write[Work], Response] = UnitKind(name, self._apply_all)
 
     async def run(self, request: Request, work: Work) -> Response:
         """Apply `work` in the next group and answer it once the group has committed.
@@ -100,8 +99,8 @@ class GroupedWrite(Generic[Work]):
 
     def _apply_all(
         self, session: Session, writes: list[_Write[Work]]
-    ) -> list[JSONResponse | Exception]:
-        answers: list[JSONResponse | Exception] = []
+    ) -> list[Response | Exception]:
+        answers: list[Response | Exception] = []
         logged: list[dict[str, Any]] = []
         for run in self._runs(writes):
             outcomes = self.apply_all(session, [write.work for write in run])
@@ -109,8 +108,9 @@ class GroupedWrite(Generic[Work]):
                 if isinstance(outcome, Exception):
                     answers.append(outcome)
                     continue
-                response = JSONResponse(
-                    self.read_model.model_validate(outcome).model_dump(mode="json", by_alias=True)
+                response = Response(  # the bytes JSONResponse would make, serialized by pydantic
+                    self.read_model.model_validate(outcome).model_dump_json(by_alias=True),
+                    media_type="application/json",
                 )
                 claim = write.scope.get(CLAIM_KEY)
                 if claim is not None:
