@@ -12,13 +12,14 @@ order of the VALUES.
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Column, Connection, Dialect, Row, Table, inspect, literal_column
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 
 def _default(column: Any) -> Any:
@@ -67,6 +68,18 @@ def _persist(session: Session, obj: Any, pk: Any, new_id: int) -> None:
     obj.__dict__[pk.key] = new_id
     make_transient_to_detached(obj)
     session.add(obj)
+
+
+Mapped = TypeVar("Mapped")
+
+
+def new_row(cls: type[Mapped], **values: Any) -> Mapped:
+    """A transient object for `insert_all`, its values put straight into its `__dict__` (where
+    `insert_all` reads them): the mapped constructor's attribute events cost eight times as
+    much, and the history they record is reset when the object turns persistent anyway."""
+    obj: Mapped = manager_of_class(cls).new_instance()
+    obj.__dict__.update(values)
+    return obj
 
 
 def insert_all(session: Session, objects: Sequence[Any]) -> None:

@@ -13,7 +13,7 @@ from dropwire.catalog.models import ChannelVariant, Variant
 from dropwire.catalog.service import find_variants_by_sku
 from dropwire.channels.models import Channel
 from dropwire.core.errors import Conflict, DomainError, Invalid
-from dropwire.core.inserts import insert_all, insert_each_unless_taken
+from dropwire.core.inserts import insert_all, insert_each_unless_taken, new_row
 from dropwire.sales.cancelling import cancel
 from dropwire.sales.models import (
     CancelReason,
@@ -262,8 +262,12 @@ def _create_sales(
 def _new_sale(channel: Channel, data: ManualSale, reference: str) -> Sale:
     """A sale to insert. It has no lines, orders or fulfillments yet: they are set as loaded
     (no query to find out), without the events of collections given to the constructor."""
-    sale = Sale(
-        channel_id=channel.id, external_id=data.external_id, reference=reference, **_header(data)
+    sale = new_row(
+        Sale,
+        channel_id=channel.id,
+        external_id=data.external_id,
+        reference=reference,
+        **_header(data),
     )
     for relation in ("items", "purchases", "fulfillments"):
         set_committed_value(sale, relation, [])
@@ -310,7 +314,8 @@ def _line_fields(line: LineItem) -> dict[str, Any]:
 
 def _new_item(sale_id: int, line: LineItem, variant: Variant | None) -> SaleItem:
     """A line the sale didn't have; without a variant it stays unrouted, with its problem."""
-    return SaleItem(
+    return new_row(
+        SaleItem,
         sale_id=sale_id,
         external_id=line.external_id,
         quantity=line.quantity,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from dropwire.catalog.models import InventoryPolicy, Variant
-from dropwire.core.inserts import insert_all, update_rows
+from dropwire.core.inserts import insert_all, new_row, update_rows
 from dropwire.core.time import utcnow
 from dropwire.inventory import service as inventory
 from dropwire.inventory.errors import InsufficientStock
@@ -170,7 +170,8 @@ def _write_purchases(session: Session, plans: list[_Plan]) -> None:
                 created=created[id(plan.sale)],
                 announced=announced,
             )
-            line = PurchaseItem(
+            line = new_row(
+                PurchaseItem,
                 sale_item_id=item.id,
                 variant_id=variant.id,
                 allocation_id=allocation.id,
@@ -265,7 +266,8 @@ def _purchase_for(
                     announced.append((purchase, "updated"))
                 return purchase
     number = sale.last_purchase_number + len(created) + 1  # the sale's count: `_count_purchases`
-    purchase = Purchase(
+    purchase = new_row(
+        Purchase,
         sale_id=sale.id,
         dropship_provider_id=vendor_id,
         warehouse_id=source.warehouse_id,
