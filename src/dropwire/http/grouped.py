@@ -13,11 +13,11 @@ more for it, and the API-log middleware writes no second row.
 
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from fastapi import Request, Response
 from pydantic import BaseModel
-from sqlalchemy import insert
+from sqlalchemy import Table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -26,6 +26,7 @@ from starlette.types import Scope
 from dropwire.apilog.models import ApiLog
 from dropwire.core.db import Database
 from dropwire.core.group_transaction import GroupCommitFailed, UnitKind, group_transactions
+from dropwire.core.inserts import insert_rows
 from dropwire.http.api_log_middleware import LOGGED_KEY, log_row
 from dropwire.http.errors import error_response
 from dropwire.http.idempotency import CLAIM_KEY, remember_in
@@ -39,6 +40,7 @@ from dropwire.http.routing import (
 )
 
 Work = TypeVar("Work")
+API_LOGS = cast(Table, ApiLog.__table__)
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,8 +120,7 @@ class GroupedWrite(Generic[Work]):
                     remember_in(session, claim, response, ignored_fields=ignored)
                 logged.append(log_row(write.scope, response.status_code))
                 answers.append(response)
-        if logged:
-            session.execute(insert(ApiLog), logged)
+        insert_rows(session.connection(), API_LOGS, logged)
         return answers
 
     def _runs(self, writes: list[_Write[Work]]) -> Iterator[list[_Write[Work]]]:
