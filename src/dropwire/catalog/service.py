@@ -11,6 +11,7 @@ from dropwire.catalog.models import ChannelVariant, Product, Variant
 from dropwire.catalog.schemas import VariantCreate, VariantRead, VariantUpdate
 from dropwire.core.db import settings_of
 from dropwire.core.errors import Conflict, Invalid, NotFound
+from dropwire.core.expressions import among
 from dropwire.core.unit_of_work import changes
 
 PUBLISH_KEY = "catalog.publish_variants"
@@ -49,14 +50,17 @@ def find_variants_by_sku(
     wanted = set(skus)
     if not wanted:
         return {}
-    exact = {v.sku: v for v in session.scalars(select(Variant).where(Variant.sku.in_(wanted)))}
+    exact = {
+        v.sku: v
+        for v in session.scalars(select(Variant).where(among(session, Variant.sku, wanted)))
+    }
     found = {sku: exact[sku] for sku in wanted if sku in exact}
     missing = wanted - found.keys()
     if missing and case_insensitive:
         by_key: dict[str, Variant] = {}
         for variant in session.scalars(
             select(Variant)
-            .where(Variant.sku_key.in_({sku_key(sku) for sku in missing}))
+            .where(among(session, Variant.sku_key, {sku_key(sku) for sku in missing}))
             .order_by(Variant.id)
         ):
             by_key.setdefault(variant.sku_key, variant)

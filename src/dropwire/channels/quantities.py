@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus
 from dropwire.channels.models import Channel, InventorySync
+from dropwire.core.expressions import among
 from dropwire.core.time import utcnow
 from dropwire.inventory.models import InventoryLevel, Location, LocationKind
 
@@ -33,7 +34,7 @@ def _levels_by_variant(
     rows = session.execute(
         select(InventoryLevel, Location.kind)
         .join(Location, Location.id == InventoryLevel.location_id)
-        .where(InventoryLevel.variant_id.in_(set(variant_ids)))
+        .where(among(session, InventoryLevel.variant_id, set(variant_ids)))
     ).all()
     grouped: dict[int, list[tuple[InventoryLevel, LocationKind]]] = defaultdict(list)
     for level, kind in rows:
@@ -57,7 +58,10 @@ def changed_channel_quantities(
     rows = session.execute(
         select(ChannelVariant, Channel.inventory_sync)
         .join(Channel, Channel.id == ChannelVariant.channel_id)
-        .where(ChannelVariant.variant_id.in_(ids), ChannelVariant.status.not_in(_SILENT_STATUSES))
+        .where(
+            among(session, ChannelVariant.variant_id, ids),
+            ChannelVariant.status.not_in(_SILENT_STATUSES),
+        )
         .order_by(ChannelVariant.id)
     ).all()
     if not rows:  # listed on no channel: no stock to read

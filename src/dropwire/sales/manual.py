@@ -13,6 +13,7 @@ from dropwire.catalog.models import ChannelVariant, Variant
 from dropwire.catalog.service import find_variants_by_sku
 from dropwire.channels.models import Channel
 from dropwire.core.errors import Conflict, DomainError, Invalid
+from dropwire.core.expressions import among
 from dropwire.core.inserts import insert_all, insert_each_unless_taken, new_row
 from dropwire.sales.cancelling import cancel
 from dropwire.sales.models import (
@@ -129,7 +130,7 @@ def stored_sales(session: Session, channel: Channel, external_ids: set[str]) -> 
         sale.external_id: sale
         for sale in session.scalars(
             select(Sale)
-            .where(Sale.channel_id == channel.id, Sale.external_id.in_(external_ids))
+            .where(Sale.channel_id == channel.id, among(session, Sale.external_id, external_ids))
             .with_for_update(of=Sale)
         )
     }

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import Variant
+from dropwire.core.expressions import among
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
 from dropwire.inventory.models import InventoryLevel, Location, LocationKind
 from dropwire.vendors.models import DropshipProvider, VendorStatus
@@ -103,7 +104,7 @@ def candidate_sources_by_country(
         .join(Location, Location.id == InventoryLevel.location_id)
         .outerjoin(InventoryFeed, InventoryFeed.id == Location.inventory_feed_id)
         .outerjoin(DropshipProvider, DropshipProvider.id == InventoryFeed.dropship_provider_id)
-        .where(InventoryLevel.variant_id.in_(ids))
+        .where(among(session, InventoryLevel.variant_id, ids))
         .order_by(InventoryLevel.id)
     ).all()
     for row in rows:

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dropwire.channels.models import CustomChannel
+from dropwire.core.expressions import among
 from dropwire.core.unit_of_work import before_commit
 from dropwire.delivery import outbox
 from dropwire.delivery.kinds import register_event
@@ -101,7 +102,7 @@ def send_sales_events(session: Session, changes: Mapping[str, Any]) -> None:
                 select(Purchase, DropshipProvider)
                 .outerjoin(DropshipProvider, DropshipProvider.id == Purchase.dropship_provider_id)
                 .where(
-                    Purchase.id.in_(named),
+                    among(session, Purchase.id, named),
                     or_(DropshipProvider.order_endpoint.is_not(None), Purchase.id.in_(rerouted)),
                 )
                 .execution_options(populate_existing=True)
