@@ -1,10 +1,16 @@
 """Unknown fields are ignored and named; DROPWIRE_STRICT_INPUT=true refuses them."""
 
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from dropwire.app import create_app
+from dropwire.core.schemas import input_report, may_hold_text
 from dropwire.jobs.service import run_pending
+from dropwire.sales.schemas import CancelRequest, LineItem, LineQuantity, ManualSale, SaleDefaults
 
 
 @pytest.fixture
@@ -134,3 +140,72 @@ def test_ignored_field_names_outside_ascii_are_escaped_in_the_header(client):
     )
     assert response.status_code == 201  # was a 500: a header value must be latin-1
     assert response.headers["Dropwire-Ignored-Fields"] == "pr\\xe9nom\\u20ac, a\\nb, ok"
+
+
+# The policy as rules, without HTTP: pydantic keeps unknown fields as extras, the top-level
+# input takes them off (core/schemas.py); nothing of them may stay on the models.
+
+
+def test_unknown_values_stay_on_no_model():
+    with input_report(strict=False) as report:
+        sale = ManualSale.model_validate(ONPORT_SALE)
+    assert report.ignored == [
+        "source",
+        "saleDefaults.resellerId",
+        "lineItems[0].variant.externalSku",
+    ]
+    assert sale.ignored_fields == tuple(report.ignored)
+    assert sale.line_items[0].variant.ignored_fields == ("externalSku",)
+    assert "source" not in sale.model_dump() and "source" not in sale.model_fields_set
+    assert "resellerId" not in sale.sale_defaults.model_dump(by_alias=True)
+    assert sale.line_items[0].variant.model_dump() == {"sku": "CUP", "external_id": None}
+    with pytest.raises(AttributeError):
+        _ = sale.source  # type: ignore[attr-defined]
+
+
+def test_a_field_sent_under_two_names_is_not_reported_as_ignored():
+    body = {"receiverCity": "Leeds", "receiver_city": "Hull", "shippingCity": "York"}
+    for strict in (False, True):
+        with input_report(strict=strict) as report:
+            defaults = SaleDefaults.model_validate(body)
+        assert report.ignored == []
+        assert defaults.receiver_city == "Leeds"  # ours wins, by its wire name
+        assert defaults.model_fields_set == {"receiver_city"}
+        assert defaults.changes() == {"receiver_city": "Leeds"}
+
+
+def test_of_two_onport_names_for_one_field_the_first_sent_wins():
+    body = {"receiverAddressLineOne": "first", "shippingAddressLineOne": "second"}
+    assert SaleDefaults.model_validate(body).receiver_address1 == "first"
+
+
+def test_strict_input_lists_unknown_fields_with_the_other_errors():
+    body = {**ONPORT_SALE, "lineItems": [{**ONPORT_SALE["lineItems"][0], "quantity": 0}]}
+    with input_report(strict=True), pytest.raises(ValidationError) as refused:
+        ManualSale.model_validate(body)
+    assert [(e["type"], e["loc"]) for e in refused.value.errors()] == [
+        ("extra_forbidden", ("saleDefaults", "resellerId")),
+        ("greater_than_equal", ("lineItems", 0, "quantity")),
+        ("extra_forbidden", ("lineItems", 0, "variant", "externalSku")),
+        ("extra_forbidden", ("source",)),
+    ]
+
+
+def test_an_input_passed_as_a_value_keeps_what_it_ignored():
+    with input_report(strict=False) as report:
+        line = LineQuantity.model_validate({"id": 1, "quantity": 1, "colour": "red"})
+        request = CancelRequest(sale_items=[line])
+    assert request.ignored_fields == ("saleItems[0].colour",)
+    assert report.ignored == ["colour", "saleItems[0].colour"]
+
+
+def test_text_is_checked_in_every_field_that_can_hold_it():
+    assert may_hold_text(str | None) and may_hold_text(dict[str, Any])
+    assert may_hold_text(list[Annotated[str, "x"]]) and may_hold_text(Any)
+    assert not may_hold_text(int | None) and not may_hold_text(list[LineItem])
+    assert not may_hold_text(Literal["shipped"]) and not may_hold_text(Decimal)
+    with pytest.raises(ValidationError) as refused:
+        ManualSale.model_validate({**ONPORT_SALE, "options": {"note": "a\x00"}})
+    (error,) = refused.value.errors()
+    assert error["loc"] == ("options",)
+    assert "note: contains a control character U+0000" in error["msg"]

@@ -14,11 +14,13 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any, ClassVar
+from enum import Enum
+from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 from urllib.parse import urlsplit
+from uuid import UUID
 
 from pydantic import (
     AfterValidator,
@@ -26,16 +28,18 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     ModelWrapValidatorHandler,
     PlainSerializer,
-    PrivateAttr,
     ValidationError,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import InitErrorDetails
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, InitErrorDetails
 
 MAX_ID = 2**31 - 1
 """Ids are INTEGER columns (32-bit signed on PostgreSQL): no record can have a larger id."""
@@ -99,6 +103,28 @@ def unstorable_in(value: Any, where: str = "") -> tuple[str, str] | None:
     return None
 
 
+_NOT_TEXT = (bool, int, float, Decimal, date, time, timedelta, UUID, BaseModel, type(None))
+"""Types whose validated values hold no string (a nested input checks its own fields)."""
+
+
+def may_hold_text(annotation: Any) -> bool:
+    """Whether a field of this type can hold a string `unstorable_in` could refuse once
+    validated: yes for str, Any, containers of those (dict keys too) and anything unknown."""
+    origin = get_origin(annotation)
+    if origin is None:
+        if isinstance(annotation, type) and issubclass(annotation, Enum):
+            return any(
+                isinstance(m.value, str) and unstorable_character(m.value) for m in annotation
+            )
+        return not (isinstance(annotation, type) and issubclass(annotation, _NOT_TEXT))
+    args = get_args(annotation)
+    if origin is Annotated:
+        return may_hold_text(args[0])
+    if origin is Literal:
+        return any(isinstance(value, str) and unstorable_character(value) for value in args)
+    return not args or any(may_hold_text(arg) for arg in args)
+
+
 class ApiModel(BaseModel):
     """Response shape: read from ORM objects, written with camelCase names."""
 
@@ -113,9 +139,25 @@ class InputReport:
     ignored: list[str] = field(default_factory=list)
 
 
+class _Validation:
+    """The validation of one top-level input: whether a model inside it kept unknown fields (or
+    took an input passed in as a value), so that its tree is walked once, at the top, only then."""
+
+    __slots__ = ("unsettled",)
+
+    def __init__(self) -> None:
+        self.unsettled = False
+
+
+_STRICT = _Validation()
+"""The validation of a strict input: each model splits its own keys (`_strictly`)."""
+
 _REPORT: ContextVar[InputReport | None] = ContextVar("dropwire_input_report", default=None)
-_DEPTH: ContextVar[int] = ContextVar("dropwire_input_depth", default=0)
+_VALIDATION: ContextVar[_Validation | None] = ContextVar("dropwire_input_validation", default=None)
 _KNOWN: dict[type[BaseModel], frozenset[str]] = {}
+_IGNORED = "_ignored"
+"""Where an input keeps the paths it ignored: a key of its `__pydantic_private__`, not a private
+attribute (pydantic calls Python for every instance of a model that declares one)."""
 
 
 class _Collecting:
@@ -160,66 +202,43 @@ class CompanyRecord(ApiModel):
 
 
 class ApiInput(BaseModel):
-    """Request shape: camelCase names; unknown fields ignored and reported (see the module)."""
+    """Request shape: camelCase names; unknown fields ignored and reported (see the module).
+
+    pydantic keeps unknown fields as extras (`extra="allow"`, found in Rust); the top-level
+    input takes them off every model inside it once validated (`_settle`), so they never reach
+    `model_dump` or `model_fields_set`. A nested model costs one short Python call.
+    """
 
     model_config = ConfigDict(
         alias_generator=to_camel,
         populate_by_name=True,
-        extra="ignore",
+        extra="allow",
         str_strip_whitespace=True,
         json_schema_extra=lambda schema: state_storable_text(schema),
     )
     ONPORT_ALIASES: ClassVar[Mapping[str, str]] = {}
     """Onport's field name → ours (camelCase); ours wins when both are sent."""
 
-    _ignored: tuple[str, ...] = PrivateAttr(default=())
-
     @model_validator(mode="wrap")
     @classmethod
     def _input_policy(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
-        if not isinstance(data, dict):
-            return handler(data)
-        known = _known_keys(cls)
-        kept: dict[str, Any] = {}
-        unknown: list[str] = []
-        for key, value in data.items():
-            if key in known:
-                kept[key] = value
-            elif key in cls.ONPORT_ALIASES:  # ours wins when both are sent
-                kept.setdefault(cls.ONPORT_ALIASES[key], value)
-            else:
-                unknown.append(key)
-        report = _REPORT.get()
-        depth = _DEPTH.get()
-        token = _DEPTH.set(depth + 1)
-        try:
-            if report is not None and report.strict and unknown:
-                _refuse(cls, kept, handler, unknown, data)
-            model = handler(kept)
-        finally:
-            _DEPTH.reset(token)
-        model._ignored = tuple(unknown) + model._nested_ignored()
-        if depth == 0 and report is not None:
-            report.ignored.extend(model._ignored)
+        validation = _VALIDATION.get()
+        if validation is None:
+            return _validate_top(cls, data, handler)
+        if validation is _STRICT:
+            return _strictly(cls, data, handler)
+        if cls.ONPORT_ALIASES and isinstance(data, dict):
+            data = _with_our_names(cls, data)
+        model = handler(data)
+        if model.__pydantic_extra__ or model is data:
+            validation.unsettled = True
         return model
-
-    def _nested_ignored(self) -> tuple[str, ...]:
-        paths: list[str] = []
-        fields = type(self).model_fields
-        for name, value in self.__dict__.items():
-            wire = fields[name].alias or name if name in fields else name
-            if isinstance(value, ApiInput):
-                paths.extend(f"{wire}.{path}" for path in value._ignored)
-            elif isinstance(value, list):
-                for index, item in enumerate(value):
-                    if isinstance(item, ApiInput):
-                        paths.extend(f"{wire}[{index}].{path}" for path in item._ignored)
-        return tuple(paths)
 
     @property
     def ignored_fields(self) -> tuple[str, ...]:
         """Paths of the fields this input (and its nested inputs) ignored."""
-        return self._ignored
+        private = self.__pydantic_private__
+        return private.get(_IGNORED, ()) if private else ()
 
     clearable: ClassVar[frozenset[str]] = frozenset()
     """Fields an update may set to null to clear them; null on any other field changes nothing."""
@@ -232,12 +251,144 @@ class ApiInput(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _storable_text(cls, value: Any) -> Any:
-        """No control characters or lone surrogates in any string of any field (422 naming it)."""
+        """No control characters or lone surrogates in any string of any field (422 naming it).
+
+        Declared for every field, run only on those whose type can hold a string (see
+        `__get_pydantic_core_schema__`)."""
+        if isinstance(value, str) and _UNSTORABLE.search(value) is None:
+            return value  # nearly every value: one regex scan, no walk
         if not isinstance(value, BaseModel):  # nested inputs check their own fields
             found = unstorable_in(value)
             if found:
                 raise ValueError(f"{found[0]}: {found[1]}" if found[0] else found[1])
         return value
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[BaseModel], handler: GetCoreSchemaHandler, /
+    ) -> CoreSchema:
+        """Narrow `_storable_text` to the fields whose type can hold a string: a Python call for
+        each int, bool, Decimal, date or nested input was most of what the check cost."""
+        validators = cls.__pydantic_decorators__.field_validators
+        check = validators["_storable_text"]
+        fields = tuple(
+            name for name, info in cls.__pydantic_fields__.items() if may_hold_text(info.annotation)
+        )
+        validators["_storable_text"] = replace(check, info=replace(check.info, fields=fields))
+        return handler(source)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: CoreSchema, handler: GetJsonSchemaHandler, /
+    ) -> JsonSchemaValue:
+        """The schema states no `additionalProperties`: unknown fields are ignored, not kept."""
+        json_schema = handler(schema)
+        handler.resolve_ref_schema(json_schema).pop("additionalProperties", None)
+        return json_schema
+
+
+def _validate_top(model: type[ApiInput], data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+    """A top-level input (not inside another): its whole tree's ignored fields are settled and
+    reported here, once."""
+    if not isinstance(data, dict):
+        return handler(data)
+    report = _REPORT.get()
+    if report is not None and report.strict:
+        token = _VALIDATION.set(_STRICT)
+        try:
+            return _strictly(model, data, handler)
+        finally:
+            _VALIDATION.reset(token)
+    validation = _Validation()
+    token = _VALIDATION.set(validation)
+    try:
+        validated = handler(_with_our_names(model, data) if model.ONPORT_ALIASES else data)
+    finally:
+        _VALIDATION.reset(token)
+    if validation.unsettled or validated.__pydantic_extra__:
+        ignored = _settle(validated)
+        if report is not None:
+            report.ignored.extend(ignored)
+    return validated
+
+
+def _with_our_names(model: type[ApiInput], data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with Onport's names of the model's fields renamed to ours; ours wins when both are
+    sent (and of two Onport names for one field, the first sent)."""
+    aliases = model.ONPORT_ALIASES
+    if aliases.keys().isdisjoint(data):
+        return data
+    known = _known_keys(model)
+    renamed: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in known or key not in aliases:
+            renamed[key] = value
+        else:
+            renamed.setdefault(aliases[key], value)
+    return renamed
+
+
+def _drop_extras(model: ApiInput) -> tuple[str, ...]:
+    """Take the extras pydantic kept off `model`; the unknown ones among them (the others are a
+    field also sent by another of its names, or an Onport name that lost to ours)."""
+    extra = model.__pydantic_extra__
+    if not extra:
+        return ()
+    cls = type(model)
+    known = _known_keys(cls)
+    unknown = tuple(key for key in extra if key not in known and key not in cls.ONPORT_ALIASES)
+    model.__pydantic_fields_set__.difference_update(
+        key for key in extra if key not in cls.model_fields
+    )
+    extra.clear()
+    return unknown
+
+
+def _settle(model: ApiInput) -> tuple[str, ...]:
+    """Drop the extras of `model` and of the inputs inside it, remember on each input the paths
+    it ignored (`ignored_fields`) and return those of `model`: its own first, in the order sent,
+    then its fields' in their order (`lineItems[0].variant.externalSku`)."""
+    private = model.__pydantic_private__
+    if private and _IGNORED in private:  # settled before: an input passed in as a value
+        ignored: tuple[str, ...] = private[_IGNORED]
+        return ignored
+    paths = list(_drop_extras(model))
+    fields = type(model).model_fields
+    for name, value in model.__dict__.items():
+        wire = fields[name].alias or name if name in fields else name
+        if isinstance(value, ApiInput):
+            paths.extend(f"{wire}.{path}" for path in _settle(value))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, ApiInput):
+                    paths.extend(f"{wire}[{index}].{path}" for path in _settle(item))
+    if paths:
+        if private is None:
+            object.__setattr__(model, "__pydantic_private__", {_IGNORED: tuple(paths)})
+        else:
+            private[_IGNORED] = tuple(paths)
+    return tuple(paths)
+
+
+def _strictly(model: type[ApiInput], data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+    """Strict input, the rare path: each model splits its own keys and refuses unknown ones."""
+    if not isinstance(data, dict):
+        return handler(data)
+    known = _known_keys(model)
+    kept: dict[str, Any] = {}
+    unknown: list[str] = []
+    for key, value in data.items():
+        if key in known:
+            kept[key] = value
+        elif key in model.ONPORT_ALIASES:  # ours wins when both are sent
+            kept.setdefault(model.ONPORT_ALIASES[key], value)
+        else:
+            unknown.append(key)
+    if unknown:
+        _refuse(model, kept, handler, unknown, data)
+    validated = handler(kept)
+    _drop_extras(validated)  # a field sent by two of its names
+    return validated
 
 
 def _refuse(
