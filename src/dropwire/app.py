@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
+from fastapi.telemetry import TelemetryConfig
 
 from dropwire import __version__, domains
 from dropwire.apilog.writer import ApiLogWriter
@@ -30,7 +31,7 @@ from dropwire.http.errors import install_error_handlers
 from dropwire.http.health import router as health_router
 from dropwire.http.idempotency import IdempotencyMiddleware
 from dropwire.http.input_policy import InputPolicyMiddleware
-from dropwire.http.metrics import MetricsMiddleware, metrics_endpoint
+from dropwire.http.metrics import metrics_endpoint
 from dropwire.http.openapi import install_links
 from dropwire.http.request_body import RequestBodyMiddleware
 from dropwire.http.routing import UnitOfWorkRoute
@@ -58,6 +59,9 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 )
 
 
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
+
 def _require_unit_of_work(app: FastAPI) -> None:
     """Every endpoint commits through `UnitOfWorkRoute`, so none can answer before its commit."""
     stray = [
@@ -67,6 +71,17 @@ def _require_unit_of_work(app: FastAPI) -> None:
     ]
     if stray:
         raise RuntimeError(f"routes without UnitOfWorkRoute: {', '.join(stray)}")
+
+
+def _mount_directly(app: FastAPI, router: APIRouter) -> None:
+    """Make `router`'s routes the app router's own, matched by one regex each: included, a
+    request's route is matched twice (the included router's check, then its dispatch), a sixth
+    of the async accept path's event-loop time. Only for routes that need nothing `include_router`
+    adds (a prefix, tags, dependencies or their overrides)."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute) or route.dependant.dependencies:
+            raise RuntimeError(f"{route} needs include_router")
+        app.router.routes.append(route)
 
 
 def create_app(database: Database | None = None, settings: Settings | None = None) -> FastAPI:
@@ -118,6 +133,9 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
         lifespan=lifespan,
         docs_url=None,  # served offline by dropwire.web.docs
         redoc_url=None,
+        # FastAPI asks OpenTelemetry on every request whether a provider is configured (three
+        # environment lookups); with no SDK in our lock that answer is always no.
+        telemetry=None if settings.opentelemetry else _NO_TELEMETRY,
     )
     app.state.database = database
     app.state.settings = settings
@@ -126,7 +144,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     app.state.sign_in_throttle = SignInThrottle(settings)  # web sign-in and /auth/login
 
-    app.include_router(inbound_router)  # first: the hottest paths match without a long scan
+    _mount_directly(app, inbound_router)  # first: the hottest paths match without a long scan
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api")
     app.include_router(auth_router)  # Onport serves it beside /api, not under it
@@ -139,7 +157,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     install_error_handlers(app)
 
-    # Added innermost first: metrics → API log → throttle → body limit → idempotency →
+    # Added innermost first: API log (and metrics) → throttle → body limit → idempotency →
     # input policy → routes.
     bootstrap = settings.admin_token.get_secret_value() if settings.admin_token else None
     app.add_middleware(InputPolicyMiddleware, strict=settings.strict_input)
@@ -148,5 +166,4 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     if settings.rate_limit_enabled:
         app.add_middleware(ThrottleMiddleware, settings=settings)
     app.add_middleware(ApiLogMiddleware, writer=writer, body_limit=settings.api_log_body_bytes)
-    app.add_middleware(MetricsMiddleware)
     return app

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         default="memory://", description="limits storage URI, e.g. redis://127.0.0.1:6379"
     )
     rate_limit_enabled: bool = Field(default=True, description="Turn throttling off entirely")
+    opentelemetry: bool = Field(
+        default=False,
+        description="FastAPI's own OpenTelemetry (needs an SDK installed and configured); off, "
+        "it costs no per-request check",
+    )
     worker_in_process: bool = Field(
         default=True, description="`dropwire serve` also runs a job worker in its process"
     )

@@ -1,4 +1,5 @@
-"""Writes one API-log row per `/api` and `/auth` request (and per refused `/webhooks` request).
+"""Writes one API-log row per `/api` and `/auth` request (and per refused `/webhooks` request),
+and counts every HTTP request in the Prometheus metrics (`dropwire.http.metrics.observe`).
 
 Every answer carries `X-Request-Id`, the id of its log row, so a client can quote it. For errors
 the row keeps the redacted, truncated request body and the error message we answered. An
@@ -20,6 +21,7 @@ from dropwire.apilog.writer import ApiLogWriter
 from dropwire.core.time import utcnow
 from dropwire.http.errors import error_response
 from dropwire.http.input_policy import ignored_note
+from dropwire.http.metrics import observe
 from dropwire.http.request_body import BODY_KEY
 
 _ERROR_EXCERPT = 2000
@@ -27,6 +29,7 @@ _ERROR_EXCERPT = 2000
 
 SYNC_API = ("/api/", "/auth/")
 """The synchronous API: `/api/...` and Onport's `/auth/login` beside it (served at both places)."""
+_LOGGED = (*SYNC_API, "/webhooks/")
 LOGGED_KEY = "dropwire.logged"  # set once the request's row is in its own transaction
 STARTED_KEY = "dropwire.started"
 REQUEST_ID_KEY = "dropwire.request_id"
@@ -72,21 +75,25 @@ class ApiLogMiddleware:
         self.body_limit = body_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith((*SYNC_API, "/webhooks/")):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scope[STARTED_KEY] = time.perf_counter()
+        started = time.perf_counter()
+        if not scope["path"].startswith(_LOGGED):
+            await self._count_only(scope, receive, send, started)
+            return
+        scope[STARTED_KEY] = started
         # unique, not secret: `random` (reseeded in a forked child), not a read of the OS's entropy
         # per request (that syscall was 7% of the async accept path's event-loop time)
         request_id = scope[REQUEST_ID_KEY] = f"{random.getrandbits(64):016x}"
         status = 500
-        started = False
+        answering = False
         error_chunks: list[bytes] = []
 
         async def capture(message: Message) -> None:
-            nonlocal status, started
+            nonlocal status, answering
             if message["type"] == "http.response.start":
-                status, started = message["status"], True
+                status, answering = message["status"], True
                 headers = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
                 message = {**message, "headers": headers}
             elif message["type"] == "http.response.body":
@@ -108,7 +115,7 @@ class ApiLogMiddleware:
                 request_id,
                 exc_info=exc,
             )
-            if started:
+            if answering:
                 raise  # the answer is under way; nothing better can be sent
             scope["dropwire.problem"] = (
                 f"internal error {type(exc).__name__} (errorId {request_id})"
@@ -117,6 +124,23 @@ class ApiLogMiddleware:
                 500, f"Internal server error; quote errorId {request_id}", error_id=request_id
             )
             await answer(scope, receive, capture)
+        finally:
+            observe(scope, status, started)
+
+    async def _count_only(self, scope: Scope, receive: Receive, send: Send, started: float) -> None:
+        """A request without an API-log row (web pages, health, docs): only its metrics."""
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            observe(scope, status, started)
 
     def _record(self, scope: Scope, status: int, error_body: bytes) -> None:
         if scope.get(LOGGED_KEY):

@@ -25,13 +25,14 @@ from dropwire.core.time import utcnow
 from dropwire.http.credentials import presented_token
 from dropwire.http.errors import error_response
 from dropwire.http.input_policy import HEADER
-from dropwire.http.request_body import BODY_KEY
+from dropwire.http.request_body import BODY_KEY, request_header
 
 KEY_LIFETIME = timedelta(hours=24)
 ABANDONED_AFTER = timedelta(seconds=60)
 CLAIM_KEY = "dropwire.idempotency_claim"
 _UNAUTHENTICATED = object()
 _NOT_REMEMBERED = {401, 409, 429}
+_KEYED_METHODS = frozenset({"POST", "PUT"})
 IGNORED_HEADER = HEADER.lower().encode()
 
 
@@ -88,9 +89,11 @@ class IdempotencyMiddleware:
         self.bootstrap_token = bootstrap_token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope.get("headers", []))
-        raw_key = headers.get(b"idempotency-key")
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT") or raw_key is None:
+        if scope["type"] != "http" or scope["method"] not in _KEYED_METHODS:
+            await self.app(scope, receive, send)
+            return
+        raw_key = request_header(scope, b"idempotency-key")
+        if raw_key is None:
             await self.app(scope, receive, send)
             return
         key = raw_key.decode("latin-1").strip()

@@ -28,7 +28,11 @@ class InputPolicyMiddleware:
             scope[IGNORED_KEY] = report.ignored
 
             async def named(message: Message) -> None:
-                if message["type"] == "http.response.start" and (value := ignored_header(scope)):
+                if (
+                    message["type"] == "http.response.start"
+                    and report.ignored
+                    and (value := ignored_header(scope))
+                ):
                     MutableHeaders(scope=message).append(HEADER, value)
                 await send(message)
 

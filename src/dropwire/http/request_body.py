@@ -32,6 +32,16 @@ def json_nested_deeper_than(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+def request_header(scope: Scope, name: bytes) -> bytes | None:
+    """A request header's raw value (the last one sent, as `dict(scope["headers"])` would give),
+    found without building a mapping of every header. `name` is lower case, as servers send."""
+    found = None
+    for key, value in scope["headers"]:
+        if key == name:
+            found = value
+    return found
+
+
 class BodyTooLarge(Exception):
     pass
 
@@ -45,7 +55,7 @@ class RequestBodyMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        declared = request_header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, receive, send)
             return

@@ -9,7 +9,8 @@ It also runs a plain `def` endpoint in ONE threadpool hop (FastAPI would make a 
 validate its response); each hop costs about a millisecond on small machines. An endpoint
 that takes only the request and returns a `Response` (the async inbound API) is called
 directly: FastAPI's handler would solve no dependencies for it yet still parse its query string and
-cookies and build the solving context, a fifth of the accept path's event-loop time.
+cookies and build the solving context, a fifth of the accept path's event-loop time; and its
+route's ASGI app is a plain call of that handler, without FastAPI's per-request exit stacks.
 """
 
 import functools
@@ -26,6 +27,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dropwire.apilog.models import ApiLog
 from dropwire.core.db import Database
@@ -199,9 +201,23 @@ async def _call_with_request(
     return await endpoint(**{name: request})
 
 
+def _request_app(handle: Callable[[Request], Awaitable[Response]]) -> ASGIApp:
+    """The ASGI app of a route that takes only the request: FastAPI's wrapper would add two exit
+    stacks (for dependencies and uploaded files it has none of) and a second exception-handling
+    layer (the `ExceptionMiddleware` around the router applies the same handlers)."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await handle(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    return app
+
+
 class UnitOfWorkRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, one_hop(endpoint), **kwargs)
+        if _takes_only_the_request(self) and getattr(self, "max_body_size", None) is None:
+            self.app = _request_app(self.get_route_handler())
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle: Callable[[Request], Awaitable[Response]]
@@ -214,7 +230,7 @@ class UnitOfWorkRoute(APIRoute):
 
         async def run(request: Request) -> Response:
             database: Database = request.app.state.database
-            write = request.method not in SAFE_METHODS
+            write = request.scope["method"] not in SAFE_METHODS
             request.scope[_OPENER_KEY] = functools.partial(database.session, write=write)
             try:
                 for check in early:
@@ -246,9 +262,11 @@ class UnitOfWorkRoute(APIRoute):
                 raise
             finally:
                 if (opened := _opened_session(request)) is not None:
-                    if write:
+                    if write and opened.in_transaction():
                         await run_in_threadpool(opened.close)
                     else:
-                        opened.close()  # ends the read transaction: one quick round trip
+                        # a read transaction ends in one quick round trip; a write session
+                        # already committed or rolled back holds no connection: no hop
+                        opened.close()
 
         return run

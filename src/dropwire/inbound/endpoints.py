@@ -34,6 +34,19 @@ router = APIRouter(prefix="/webhooks", tags=["Async inbound API"], route_class=U
 HASH_HEADERS = ("jetti-webhook-hash", "onport-hash")
 
 
+_HASH_HEADER_NAMES = tuple(name.encode() for name in HASH_HEADERS)
+
+
+def _presented_hash(headers: list[tuple[bytes, bytes]]) -> str:
+    """The first hash header's first value ("" if none), read in one pass over the raw headers
+    (`request.headers` would decode and scan them once per name and lookup)."""
+    first: dict[bytes, bytes] = {}
+    for name, value in headers:
+        if name in _HASH_HEADER_NAMES and name not in first:
+            first[name] = value
+    return next((first[n].decode("latin-1") for n in _HASH_HEADER_NAMES if n in first), "")
+
+
 class Unauthorized(DomainError):
     def __init__(self) -> None:
         super().__init__("Missing or unknown jetti-webhook-hash", [], 401)
@@ -106,7 +119,7 @@ async def _accept(request: Request, kind_name: str) -> Response:
     kind = KINDS.get(kind_name)
     if kind is None:
         return error_response(404, f"{kind_name} is not available on this server")
-    presented = next((request.headers[h] for h in HASH_HEADERS if h in request.headers), "")
+    presented = _presented_hash(request.scope["headers"])
     owner_id = (await _owner(request, kind, presented))[0]
     raw: bytes = request.scope.get(BODY_KEY, b"") or await request.body()
     items = _items(raw, kind)
