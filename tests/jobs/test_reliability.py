@@ -15,6 +15,7 @@ from dropwire.apilog.models import ApiLog
 from dropwire.core.time import utcnow
 from dropwire.jobs import claiming, service
 from dropwire.jobs.models import Job, JobState
+from dropwire.jobs.worker import Worker
 from tests.jobs import handlers  # noqa: F401
 from tests.jobs.test_queue import enqueue, state, warehouses
 
@@ -110,3 +111,41 @@ def test_many_workers_drain_10000_jobs_each_once(database, postgres_only):
     assert runs == total
     assert distinct == total
     assert left == 0
+
+
+def test_heartbeat_renews_only_the_jobs_a_worker_knows_it_holds(database):
+    first = enqueue(database, "test.count", {"n": 1})
+    second = enqueue(database, "test.count", {"n": 2})
+    claimed = claiming.claim_batch(database, "host:1:w/0", 10, timedelta(seconds=1))
+    assert {job.id for job in claimed} == {first, second}
+    assert service.heartbeat(database, "host:1:w/", [first], timedelta(hours=1)) == 1
+    assert state(database, first).lease_expires_at > utcnow() + timedelta(minutes=30)
+    assert state(database, second).lease_expires_at < utcnow() + timedelta(seconds=2)
+    assert service.heartbeat(database, "host:1:w/", [], timedelta(hours=1)) == 0
+
+
+def test_a_claim_whose_answer_was_lost_expires_and_its_job_runs(database):
+    """A claim can commit while its answer is lost with the connection: its job stays running
+    under the worker's name though none of its loops holds it. The heartbeat must not keep it
+    alive until the process ends: once its lease runs out, the job runs."""
+    job_id = enqueue(database, "test.make_warehouse", {"name": "lost claim"})
+    worker = Worker(database, poll_interval=0.05, lease_seconds=1.0)
+    with database.transaction() as session:  # what the lost claim left behind
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(
+                state=JobState.running,
+                locked_by=f"{worker.name}/0",
+                lease_expires_at=utcnow() + timedelta(seconds=1),
+            )
+        )
+    worker.start()
+    try:
+        deadline = time.monotonic() + 15
+        while state(database, job_id).state != JobState.succeeded and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        worker.stop()
+    assert state(database, job_id).state == JobState.succeeded
+    assert warehouses(database, "lost claim") == 1

@@ -16,7 +16,7 @@ import os
 import random
 import socket
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -330,12 +330,24 @@ def run(database: Database, job_id: int, worker_id: str) -> JobState | None:
     return _record_failure(database, job_id, error or "failed", worker_id)
 
 
-def heartbeat(database: Database, worker_prefix: str, lease: timedelta = LEASE) -> int:
-    """Renew the leases of every job held by this worker's threads; returns how many."""
+def heartbeat(
+    database: Database,
+    worker_prefix: str,
+    job_ids: Collection[int],
+    lease: timedelta = LEASE,
+) -> int:
+    """Renew the leases of the jobs this worker's threads hold, by the ids they know they hold;
+    returns how many. A job a claim took that its thread never learned of (the claim's commit
+    went through but its answer was lost with the connection) is not renewed: its lease runs
+    out and it goes back to the queue, instead of staying running until the process ends."""
+    if not job_ids:
+        return 0
     with database.transaction() as session:
         # rows a running batch has locked are safe from expiry anyway: don't wait for them
         held = select(Job.id).where(
-            Job.state == JobState.running, Job.locked_by.startswith(worker_prefix)
+            Job.state == JobState.running,
+            Job.locked_by.startswith(worker_prefix),
+            Job.id.in_(sorted(job_ids)),
         )
         result = session.execute(
             update(Job)

@@ -66,6 +66,7 @@ class Worker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._holding: dict[str, frozenset[int]] = {}  # per loop: the jobs it claimed, unfinished
 
     def start(self) -> None:
         self._stop.clear()
@@ -102,8 +103,9 @@ class Worker:
     def _heartbeat(self) -> None:
         """Renew our leases several times per lease, so only a dead worker's jobs expire."""
         while not self._stop.wait(self.lease.total_seconds() / 4):
+            holding = frozenset().union(*list(self._holding.values()))
             try:
-                service.heartbeat(self.database, f"{self.name}/", self.lease)
+                service.heartbeat(self.database, f"{self.name}/", holding, self.lease)
             except Exception:
                 log.exception("heartbeat failed")
 
@@ -115,6 +117,8 @@ class Worker:
             except Exception:  # the database went away: a fresh connection after a pause
                 log.exception("worker %s lost its database connection", me)
                 self._stop.wait(self.poll_interval)
+            finally:  # jobs it claimed and did not run: their leases run out (`heartbeat`)
+                self._holding.pop(me, None)
 
     def _rounds(self, me: str, held: Connection | None) -> None:
         """Claim, then run each batch together with the claim of the next (one commit each);
@@ -123,6 +127,7 @@ class Worker:
         while claimed or not self._stop.is_set():
             if not claimed:
                 claimed = claiming.claim_batch(self.database, me, self.batch, self.lease, held=held)
+            self._holding[me] = frozenset(job.id for job in claimed)
             ran = len(claimed)
             _states, claimed = service.run_and_claim(
                 self.database,
