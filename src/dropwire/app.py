@@ -46,13 +46,16 @@ from dropwire.vendors.endpoints import router as vendors_router
 from dropwire.web.routes import install_web
 
 API_ROUTERS: tuple[APIRouter, ...] = (
+    # First: the busiest routes (sync manual sales, vendors reading their orders). FastAPI tries
+    # the included routers in order, each route of each one before (about 4 µs a route), and
+    # no two routers' routes answer the same request, so the order changes nothing else.
+    sales_router,
     vendors_router,
     catalog_router,
     inventory_router,
     channels_router,
     channel_catalog_router,
     feeds_router,
-    sales_router,
     api_log_router,
     jobs_router,
     delivery_router,
