@@ -93,24 +93,22 @@ def send_sales_events(session: Session, changes: Mapping[str, Any]) -> None:
     named = {event.id for event in recorded if event.subject == "purchase"}
     rerouted = {event.id for event in recorded if event.subject == "purchase" and event.vendor_id}
     # The purchase orders with somewhere to go (their vendor has an order endpoint, or the event
-    # names another vendor), as they stand now, with their vendors, in one read. Held here:
-    # the session's weak identity map keeps them for the loop below.
-    held = (
-        {
-            purchase.id: purchase
-            for purchase, _vendor in session.execute(
-                select(Purchase, DropshipProvider)
-                .outerjoin(DropshipProvider, DropshipProvider.id == Purchase.dropship_provider_id)
-                .where(
-                    among(session, Purchase.id, named),
-                    or_(DropshipProvider.order_endpoint.is_not(None), Purchase.id.in_(rerouted)),
-                )
-                .execution_options(populate_existing=True)
+    # names another vendor), as they stand now, with their vendors, in one read. The rows are
+    # held here: the session's weak identity map keeps both for the loop below.
+    rows = (
+        session.execute(
+            select(Purchase, DropshipProvider)
+            .outerjoin(DropshipProvider, DropshipProvider.id == Purchase.dropship_provider_id)
+            .where(
+                among(session, Purchase.id, named),
+                or_(DropshipProvider.order_endpoint.is_not(None), Purchase.id.in_(rerouted)),
             )
-        }
+            .execution_options(populate_existing=True)
+        ).all()
         if named
-        else {}
+        else []
     )
+    held = {purchase.id: purchase for purchase, _vendor in rows}
     for event in recorded:
         if event.subject != "purchase":
             _fulfillment_created(session, event)
