@@ -1,4 +1,9 @@
-"""SQL expressions the two databases are best asked differently."""
+"""SQL expressions the two databases are best asked differently.
+
+A statement on a hot path is best built once per dialect (`functools.cache` on a function of the
+dialect's name) with its values bound by name: building a select of a few joins, and its cache
+key, costs more than SQLite takes to run it.
+"""
 
 from collections.abc import Collection
 from typing import Any
@@ -6,6 +11,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+
+
+def among_bound(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
+    """`among` in a statement built once per dialect: the values are bound as `name`."""
+    result: ColumnElement[bool]
+    if dialect == "postgresql":
+        result = column == any_(bindparam(name, type_=ARRAY(column.type)))
+    else:
+        result = column.in_(bindparam(name, expanding=True))
+    return result
 
 
 def among(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:

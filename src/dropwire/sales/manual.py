@@ -3,9 +3,10 @@ the differences between what the channel sends and what it has."""
 
 from collections import defaultdict, deque
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -13,7 +14,7 @@ from dropwire.catalog.models import ChannelVariant, Variant
 from dropwire.catalog.service import find_variants_by_sku
 from dropwire.channels.models import Channel
 from dropwire.core.errors import Conflict, DomainError, Invalid
-from dropwire.core.expressions import among
+from dropwire.core.expressions import among_bound
 from dropwire.core.inserts import insert_all, insert_each_unless_taken, new_row
 from dropwire.sales.cancelling import cancel
 from dropwire.sales.models import (
@@ -126,14 +127,21 @@ def upsert_manual_sales(
 
 def stored_sales(session: Session, channel: Channel, external_ids: set[str]) -> dict[str, Sale]:
     """The channel's stored sales with these external ids, locked (PostgreSQL), by external id."""
-    return {
-        sale.external_id: sale
-        for sale in session.scalars(
-            select(Sale)
-            .where(Sale.channel_id == channel.id, among(session, Sale.external_id, external_ids))
-            .with_for_update(of=Sale)
+    statement = _stored_sales(session.get_bind().dialect.name)
+    parameters = {"channel_id": channel.id, "external_ids": list(external_ids)}
+    return {sale.external_id: sale for sale in session.scalars(statement, parameters)}
+
+
+@cache
+def _stored_sales(dialect: str) -> Select[Sale]:
+    return (
+        select(Sale)
+        .where(
+            Sale.channel_id == bindparam("channel_id"),
+            among_bound(Sale.external_id, "external_ids", dialect),
         )
-    }
+        .with_for_update(of=Sale)
+    )
 
 
 def _header(data: ManualSale) -> dict[str, Any]:

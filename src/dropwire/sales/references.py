@@ -5,12 +5,14 @@ returns `{reference}-RNN`. A sale that changes its reference keeps the old one (
 another sale under that name would number its documents the same (10001-01 twice)."""
 
 from collections.abc import Collection
+from functools import cache
 
-from sqlalchemy import select, text, union
+from sqlalchemy import CompoundSelect, select, text, union
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dropwire.core.errors import Conflict
+from dropwire.core.expressions import among_bound
 from dropwire.core.inserts import insert_ignoring_conflict
 from dropwire.sales.models import (
     Counter,
@@ -27,14 +29,17 @@ def used_among(session: Session, references: Collection[str]) -> set[str]:
     """Which of these references sales have or had: one query for all of them."""
     if not references:
         return set()
-    wanted = set(references)
-    return set(
-        session.scalars(
-            union(
-                select(Sale.reference).where(Sale.reference.in_(wanted)),
-                select(FormerReference.reference).where(FormerReference.reference.in_(wanted)),
-            )
-        )
+    statement = _used_among(session.get_bind().dialect.name)
+    return set(session.scalars(statement, {"references": list(set(references))}))
+
+
+@cache
+def _used_among(dialect: str) -> CompoundSelect[str]:
+    return union(
+        select(Sale.reference).where(among_bound(Sale.reference, "references", dialect)),
+        select(FormerReference.reference).where(
+            among_bound(FormerReference.reference, "references", dialect)
+        ),
     )
 
 
