@@ -1,9 +1,10 @@
 """Products and variants. SKUs are unique; matching may ignore case (a setting)."""
 
 from collections.abc import Callable, Collection, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -11,7 +12,7 @@ from dropwire.catalog.models import ChannelVariant, Product, Variant
 from dropwire.catalog.schemas import VariantCreate, VariantRead, VariantUpdate
 from dropwire.core.db import settings_of
 from dropwire.core.errors import Conflict, Invalid, NotFound
-from dropwire.core.expressions import among
+from dropwire.core.expressions import among, among_bound
 from dropwire.core.unit_of_work import changes
 
 PUBLISH_KEY = "catalog.publish_variants"
@@ -41,6 +42,11 @@ def find_variant_by_sku(
     ).first()
 
 
+@cache
+def _variants_by_sku(dialect: str) -> Select[Variant]:
+    return select(Variant).where(among_bound(Variant.sku, "skus", dialect))
+
+
 def find_variants_by_sku(
     session: Session, skus: Collection[str], *, case_insensitive: bool | None = None
 ) -> dict[str, Variant]:
@@ -50,10 +56,8 @@ def find_variants_by_sku(
     wanted = set(skus)
     if not wanted:
         return {}
-    exact = {
-        v.sku: v
-        for v in session.scalars(select(Variant).where(among(session, Variant.sku, wanted)))
-    }
+    statement = _variants_by_sku(session.get_bind().dialect.name)
+    exact = {v.sku: v for v in session.scalars(statement, {"skus": list(wanted)})}
     found = {sku: exact[sku] for sku in wanted if sku in exact}
     missing = wanted - found.keys()
     if missing and case_insensitive:

@@ -7,13 +7,14 @@ the store); `none` never speaks. Per location, buffers are held back and nothing
 
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus
 from dropwire.channels.models import Channel, InventorySync
-from dropwire.core.expressions import among
+from dropwire.core.expressions import among, among_bound
 from dropwire.core.time import utcnow
 from dropwire.inventory.models import InventoryLevel, Location, LocationKind
 
@@ -48,6 +49,21 @@ def channel_quantity(session: Session, channel: Channel, variant_id: int) -> int
     return _quantity(InventorySync(channel.inventory_sync), levels)
 
 
+@cache
+def _listings(dialect: str) -> Select[ChannelVariant, str]:
+    """The channel variants (not ignored) of the variants bound as `variant_ids`, with their
+    channel's inventory sync: run before every commit that changed stock."""
+    return (
+        select(ChannelVariant, Channel.inventory_sync)
+        .join(Channel, Channel.id == ChannelVariant.channel_id)
+        .where(
+            among_bound(ChannelVariant.variant_id, "variant_ids", dialect),
+            ChannelVariant.status.not_in(_SILENT_STATUSES),
+        )
+        .order_by(ChannelVariant.id)
+    )
+
+
 def changed_channel_quantities(
     session: Session, variant_ids: Iterable[int]
 ) -> list[tuple[ChannelVariant, int]]:
@@ -55,15 +71,8 @@ def changed_channel_quantities(
     ids = set(variant_ids)
     if not ids:
         return []
-    rows = session.execute(
-        select(ChannelVariant, Channel.inventory_sync)
-        .join(Channel, Channel.id == ChannelVariant.channel_id)
-        .where(
-            among(session, ChannelVariant.variant_id, ids),
-            ChannelVariant.status.not_in(_SILENT_STATUSES),
-        )
-        .order_by(ChannelVariant.id)
-    ).all()
+    statement = _listings(session.get_bind().dialect.name)
+    rows = session.execute(statement, {"variant_ids": list(ids)}).all()
     if not rows:  # listed on no channel: no stock to read
         return []
     levels = _levels_by_variant(session, {cv.variant_id for cv, _ in rows})

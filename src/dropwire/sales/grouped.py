@@ -6,13 +6,15 @@ concurrent requests share those statements and one commit.
 """
 
 from dataclasses import dataclass
+from functools import cache
 from itertools import groupby
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, lazyload
 
 from dropwire.channels.models import Channel
 from dropwire.core.errors import DomainError, NotFound
+from dropwire.core.expressions import among_bound
 from dropwire.sales.manual import stored_sales, upsert_manual_sales
 from dropwire.sales.models import Sale
 from dropwire.sales.schemas import ManualSale
@@ -38,11 +40,9 @@ def upsert_sales(session: Session, upserts: list[SaleUpsert]) -> list[Sale | Dom
     A run of upserts for the same channel by the same user is one `upsert_manual_sales` batch.
     """
     wanted = {upsert.channel_id for upsert in upserts}
+    statement = _channels(session.get_bind().dialect.name)
     channels = {
-        channel.id: channel
-        for channel in session.scalars(
-            select(Channel).where(Channel.id.in_(wanted)).options(lazyload(Channel.custom_channel))
-        )
+        channel.id: channel for channel in session.scalars(statement, {"ids": list(wanted)})
     }
     changed: set[int] = set()  # sales stored before: read back for the answer
     outcomes: list[Sale | DomainError] = []
@@ -58,6 +58,16 @@ def upsert_sales(session: Session, upserts: list[SaleUpsert]) -> list[Sale | Dom
         outcomes.extend(o if isinstance(o, DomainError) else o[0] for o in made)
     _load_as_stored(session, changed)
     return outcomes
+
+
+@cache
+def _channels(dialect: str) -> Select[Channel]:
+    """The channels bound as `ids`, without their custom-channel row (not used here)."""
+    return (
+        select(Channel)
+        .where(among_bound(Channel.id, "ids", dialect))
+        .options(lazyload(Channel.custom_channel))
+    )
 
 
 def _load_as_stored(session: Session, sale_ids: set[int]) -> None:

@@ -3,13 +3,14 @@ returns to the selling channel. Sales records events while it works (`sales/even
 become messages just before the commit, so a message exists exactly when its change does."""
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from dropwire.channels.models import CustomChannel
-from dropwire.core.expressions import among
+from dropwire.core.expressions import among_bound
 from dropwire.core.unit_of_work import before_commit
 from dropwire.delivery import outbox
 from dropwire.delivery.kinds import register_event
@@ -87,6 +88,24 @@ def _fulfillment_created(session: Session, event: events.SalesEvent) -> None:
     )
 
 
+@cache
+def _with_destination(dialect: str) -> Select[Purchase, DropshipProvider]:
+    """The purchase orders bound as `named` whose vendor has an order endpoint, or bound as
+    `rerouted` (their event names another vendor), read as they stand, with their vendors."""
+    return (
+        select(Purchase, DropshipProvider)
+        .outerjoin(DropshipProvider, DropshipProvider.id == Purchase.dropship_provider_id)
+        .where(
+            among_bound(Purchase.id, "named", dialect),
+            or_(
+                DropshipProvider.order_endpoint.is_not(None),
+                among_bound(Purchase.id, "rerouted", dialect),
+            ),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
 @before_commit(events.EVENTS_KEY, order=20)
 def send_sales_events(session: Session, changes: Mapping[str, Any]) -> None:
     recorded: list[events.SalesEvent] = changes[events.EVENTS_KEY]
@@ -95,19 +114,9 @@ def send_sales_events(session: Session, changes: Mapping[str, Any]) -> None:
     # The purchase orders with somewhere to go (their vendor has an order endpoint, or the event
     # names another vendor), as they stand now, with their vendors, in one read. The rows are
     # held here: the session's weak identity map keeps both for the loop below.
-    rows = (
-        session.execute(
-            select(Purchase, DropshipProvider)
-            .outerjoin(DropshipProvider, DropshipProvider.id == Purchase.dropship_provider_id)
-            .where(
-                among(session, Purchase.id, named),
-                or_(DropshipProvider.order_endpoint.is_not(None), Purchase.id.in_(rerouted)),
-            )
-            .execution_options(populate_existing=True)
-        ).all()
-        if named
-        else []
-    )
+    statement = _with_destination(session.get_bind().dialect.name)
+    parameters = {"named": list(named), "rerouted": list(rerouted)}
+    rows = session.execute(statement, parameters).all() if named else []
     held = {purchase.id: purchase for purchase, _vendor in rows}
     for event in recorded:
         if event.subject != "purchase":
