@@ -10,6 +10,7 @@ order of the VALUES.
 """
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -245,7 +246,8 @@ def update_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     if dialect.name == "postgresql":
         every = [pk, *columns]
         arrays = ", ".join(
-            f"CAST(%(c{n})b AS {_type_sql(column, dialect)}[])" for n, column in enumerate(every)
+            f"CAST(%(c{n})b AS {_binding(column, dialect).type_sql}[])"
+            for n, column in enumerate(every)
         )
         aliases = ", ".join(f"c{n}" for n in range(len(every)))
         assignments = ", ".join(
@@ -285,7 +287,7 @@ def _unnest(
     preparer = dialect.identifier_preparer
     columns = [table.c[name] for name in rows[0]]
     names = ", ".join(preparer.quote(column.name) for column in columns)
-    types = [_type_sql(column, dialect) for column in columns]
+    types = [_binding(column, dialect).type_sql for column in columns]
     values = [_array(column, rows, dialect) for column in columns]
     once = [all(value is array[0] for value in array) for array in values]
     once[0] = once[0] and not all(once)  # unnest needs an array (a single row: all shared)
@@ -312,31 +314,28 @@ def _returning(dialect: Dialect, columns: Sequence[Column[Any]]) -> str:
     return (" RETURNING " + ", ".join(quote(column.name) for column in columns)) if columns else ""
 
 
-_TYPE_SQL: dict[tuple[str, str, str], str] = {}
+@dataclass(frozen=True)
+class _Binding:
+    """How a dialect takes a column's values: its type as written in a cast, and its bind
+    processor (an engine's settings, such as its JSON serializer, shape it)."""
+
+    type_sql: str
+    process: Callable[[Any], Any] | None
 
 
-def _type_sql(column: Column[Any], dialect: Dialect) -> str:
-    """The column's type as the dialect writes it, compiled once per process rather than per
-    statement (it was a twentieth of a group of sales' time). Keyed by names: columns compare
-    by SQL expression, not equality."""
-    key = (dialect.name, column.table.name, column.key)
-    if key not in _TYPE_SQL:
-        _TYPE_SQL[key] = column.type.compile(dialect=dialect)
-    return _TYPE_SQL[key]
+_BINDINGS: "WeakKeyDictionary[Dialect, dict[tuple[str, str], _Binding]]" = WeakKeyDictionary()
 
 
-_PROCESSORS: "WeakKeyDictionary[Dialect, dict[tuple[str, str], Callable[[Any], Any] | None]]" = (
-    WeakKeyDictionary()
-)
-
-
-def _bind_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
-    """The column's bind processor, made once per dialect (an engine's settings, such as its
-    JSON serializer, shape it) rather than per statement."""
-    made = _PROCESSORS.setdefault(dialect, {})
+def _binding(column: Column[Any], dialect: Dialect) -> _Binding:
+    """Made once per dialect and column rather than per statement: compiling the casts' types
+    was a twentieth of a group of sales' time."""
+    made = _BINDINGS.setdefault(dialect, {})
     key = (column.table.name, column.key)
     if key not in made:
-        made[key] = column.type.dialect_impl(dialect).bind_processor(dialect)
+        made[key] = _Binding(
+            column.type.compile(dialect=dialect),
+            column.type.dialect_impl(dialect).bind_processor(dialect),
+        )
     return made[key]
 
 
@@ -344,7 +343,7 @@ def _array(column: Column[Any], rows: Sequence[dict[str, Any]], dialect: Dialect
     """A column's values as the driver takes them (what SQLAlchemy's bind processing makes of
     each); a value every row shares (a group's timestamps) is processed once."""
     values = [row[column.key] for row in rows]
-    process = _bind_processor(column, dialect)
+    process = _binding(column, dialect).process
     if process is None:
         return values
     first = values[0]
