@@ -20,13 +20,10 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
     Connection,
-    Integer,
     Row,
     Table,
-    any_,
     bindparam,
     func,
     literal,
@@ -37,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from dropwire.core.db import Database
+from dropwire.core.expressions import among_bound
 from dropwire.core.queueing import first_in_line
 from dropwire.core.time import utcnow
 from dropwire.jobs import registry
@@ -104,11 +102,9 @@ def _taking(which: ColumnElement[bool]) -> Any:
 
 
 def _ids(dialect: str) -> ColumnElement[bool]:
-    """`id` in the list bound as `ids`: on PostgreSQL one array (the same SQL for any length,
-    so the server keeps it prepared), on SQLite an expanded IN."""
-    if dialect == "postgresql":
-        return JOBS.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
-    return JOBS.c.id.in_(bindparam("ids", expanding=True))
+    """`id` among the list bound as `ids` (one array on PostgreSQL: the same SQL for any length,
+    so the server keeps it prepared)."""
+    return among_bound(JOBS.c.id, "ids", dialect)
 
 
 _OURS = (JOBS.c.state == JobState.running) & (JOBS.c.locked_by == bindparam("worker"))
