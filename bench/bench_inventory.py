@@ -215,12 +215,16 @@ def seed_sales(url: str, prefix: str, units: int) -> int:
     return channel_id
 
 
-def sale_bodies(prefix: str) -> list[str]:
-    """One 1-line sale body per SKU (the load cycles through them); `{n}` numbers the sale."""
+def sale_bodies(prefix: str, run: str = "") -> list[str]:
+    """One 1-line sale body per SKU (the load cycles through them); `{n}` numbers the sale.
+
+    Each load numbers its requests from 1: `run` keeps one load's sales apart from another's, so
+    a later load creates sales instead of resending (unchanged) the ones an earlier load made.
+    """
     return [
         json.dumps(
             {
-                "externalId": f"{prefix}-sale-{{n}}",
+                "externalId": f"{prefix}-{run}sale-{{n}}",
                 "lineItems": [{"externalId": "l1", "quantity": 1, "variant": {"sku": sku}}],
                 "saleDefaults": {"receiverCountry": "US"},
             }
@@ -269,7 +273,7 @@ def sales_on_hot_skus(url: str, seconds: float) -> None:
                 f"{base}/api/channels/{hot}/manual-sale.json",
                 method="POST",
                 headers=headers,
-                bodies=sale_bodies("HOTSALE"),
+                bodies=sale_bodies("HOTSALE", f"{clients}c-"),
                 concurrency=clients,
                 seconds=seconds,
             )

@@ -1,9 +1,13 @@
-"""How a group transaction gathers its units: everything queued, then the callers it expects."""
+"""How group transactions and group commits gather: what is queued, then the callers expected."""
 
 import asyncio
+import queue
 import threading
 import time
 
+from dropwire.core.group_commit import _STOP as STOP
+from dropwire.core.group_commit import GroupCommitter, gather
+from dropwire.core.group_commit import _Entry as _Commit
 from dropwire.core.group_transaction import GroupTransactions, UnitKind, _Entry
 
 KIND = UnitKind("test.echo", lambda _session, requests: list(requests))
@@ -67,3 +71,57 @@ def test_a_unit_whose_caller_stopped_waiting_is_dropped_and_the_others_go_on(dat
 
     assert asyncio.run(scenario()) == (1, 3)  # the thread lived on
     assert applied == [1, 3]
+
+
+def test_group_commit_stops_gathering_once_the_callers_of_the_last_commit_are_in(database):
+    committer = GroupCommitter(database, window=5.0)
+    committer._callers = 3
+    for number in (2, 3):
+        committer._queue.put(_accept(number))
+    started = time.monotonic()
+    group, stopping = committer._gather(_accept(1))
+    assert [entry.request for entry in group] == [
+        1,
+        2,
+        3,
+    ] and not stopping  # the others were queued: all in one group
+    assert time.monotonic() - started < 2.5  # without waiting the window out
+
+
+def test_group_commit_waits_the_window_for_callers_that_are_still_coming(database):
+    committer = GroupCommitter(database, window=5.0)
+    committer._callers = 2
+    late = threading.Timer(0.05, lambda: committer._queue.put(_accept(2)))
+    late.start()
+    group, _ = committer._gather(_accept(1))
+    assert [entry.request for entry in group] == [1, 2]
+
+
+def test_a_stop_ends_the_group_it_is_taken_in():
+    source: queue.SimpleQueue[object] = queue.SimpleQueue()
+    for item in ("b", STOP, "c"):
+        source.put(item)
+    assert gather(source, "a", window=5.0, limit=10, expected=10) == (["a", "b"], True)
+    assert source.get_nowait() == "c"  # what follows the stop stays queued
+
+
+def test_a_group_holds_no_more_than_its_limit():
+    source: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for number in range(2, 10):
+        source.put(number)
+    assert gather(source, 1, window=5.0, limit=4, expected=1) == ([1, 2, 3, 4], False)
+    assert source.qsize() == 5
+
+
+def _accept(number: int) -> _Commit:
+    loop = asyncio.new_event_loop()
+    try:
+        return _Commit(
+            lambda _session, requests: [[] for _ in requests],
+            number,
+            None,
+            loop,
+            loop.create_future(),
+        )
+    finally:
+        loop.close()

@@ -32,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
@@ -65,6 +65,38 @@ class _Entry:
 
 
 _STOP = object()
+Item = TypeVar("Item")
+
+
+def gather(
+    source: "queue.SimpleQueue[Item]", first: Item, *, window: float, limit: int, expected: int
+) -> tuple[list[Item], bool]:
+    """`first` and what is queued behind it, up to `limit`, waiting up to `window` for as many
+    as `expected` (the callers busy at the last commit: its group and those queued meanwhile);
+    and whether `_STOP` was taken (it ends the group and is not in it).
+
+    Callers answered together send their next requests within a millisecond or two (each is
+    read and validated first). Taking only what is queued would settle into halves that take
+    turns, each paying a group's fixed cost for half the callers; waiting the whole window
+    when they are all here already makes every caller wait for nothing. When callers leave,
+    one group waits the window out and the next expects fewer."""
+    group = [first]
+    deadline = time.monotonic() + window
+    while len(group) < limit:
+        try:
+            item = source.get_nowait()
+        except queue.Empty:
+            remaining = deadline - time.monotonic()
+            if len(group) >= expected or remaining <= 0:
+                break
+            try:
+                item = source.get(timeout=remaining)
+            except queue.Empty:
+                break
+        if item is _STOP:
+            return group, True
+        group.append(item)
+    return group, False
 
 
 class GroupCommitter:
@@ -94,6 +126,7 @@ class GroupCommitter:
         self._stored = threading.Condition()  # storing: one group at a time, in taking order
         self._taken = 0  # groups taken so far; each stores after the one taken before it
         self._finished = 0
+        self._callers = 1  # how many requests were waiting at the last commit (`gather`)
         self.groups = 0  # committed groups and entries, for the bench and tests
         self.entries = 0
 
@@ -143,6 +176,7 @@ class GroupCommitter:
                     self._guarded(self._plan_group, held, group)
                 with self._turn(turn):
                     self._guarded(self._store, held, group)
+                self._callers = min(len(group) + self._queue.qsize(), self.max_entries)
                 self._resolve(group)
                 if stopping:
                     return
@@ -186,24 +220,11 @@ class GroupCommitter:
             held.discard()
 
     def _gather(self, first: object) -> tuple[list[_Entry], bool]:
-        """`first` and what is queued behind it, waiting up to `window` for more."""
-        group = [first]
-        deadline = time.monotonic() + self.window
-        while len(group) < self.max_entries:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    item = self._queue.get(timeout=remaining)
-                except queue.Empty:
-                    break
-            if item is _STOP:
-                return [e for e in group if isinstance(e, _Entry)], True
-            group.append(item)
-        return [e for e in group if isinstance(e, _Entry)], False
+        """`first` and what is queued behind it (`gather`); whether a stop was taken."""
+        group, stopping = gather(
+            self._queue, first, window=self.window, limit=self.max_entries, expected=self._callers
+        )
+        return [e for e in group if isinstance(e, _Entry)], stopping
 
     def _plan_group(self, held: "_Held", group: list[_Entry]) -> None:
         """Each planner once, for all its requests. PostgreSQL: on the thread's connection;

@@ -23,7 +23,6 @@ import asyncio
 import logging
 import queue
 import threading
-import time
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -34,7 +33,7 @@ from prometheus_client import Histogram
 from sqlalchemy.orm import Session
 
 from dropwire.core.db import Database
-from dropwire.core.group_commit import GroupCommitFailed  # the same answer as group commit's
+from dropwire.core.group_commit import GroupCommitFailed, gather  # answers and gathering alike
 
 __all__ = ["GroupCommitFailed", "GroupTransactions", "UnitKind", "group_transactions"]
 
@@ -152,29 +151,10 @@ class GroupTransactions:
 
     def _gather(self, first: _Entry) -> list[_Entry]:
         """`first` and what is queued behind it, waiting up to `window` for as many units as
-        there were callers busy at the last commit (its group and those queued meanwhile).
-
-        Callers answered together send their next units a few milliseconds apart (each
-        request is read and validated first). Taking only what is queued would settle into
-        halves that take turns, each group paying the fixed cost of a transaction for half the
-        units; waiting for the callers of the last group, and no longer once they are here,
-        keeps them in one group. When callers leave, one group waits the window out and the
-        next expects fewer."""
-        group = [first]
-        deadline = time.monotonic() + self.window
-        while len(group) < self.max_entries:
-            try:
-                group.append(self._queue.get_nowait())
-                continue
-            except queue.Empty:
-                pass
-            remaining = deadline - time.monotonic()
-            if len(group) >= self._callers or remaining <= 0:
-                break
-            try:
-                group.append(self._queue.get(timeout=remaining))
-            except queue.Empty:
-                break
+        there were callers busy at the last commit (`group_commit.gather`)."""
+        group, _ = gather(
+            self._queue, first, window=self.window, limit=self.max_entries, expected=self._callers
+        )
         return group
 
     def apply(self, units: Sequence[tuple[UnitKind[Any, Any], Any]]) -> list[Any]:
