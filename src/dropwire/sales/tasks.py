@@ -1,14 +1,16 @@
 """The async twin of manual-sale, and the sales part of a variant's inventory pop-up."""
 
+from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from dropwire.channels.service import get_channel
 from dropwire.core.db import settings_of
 from dropwire.core.errors import DomainError
+from dropwire.core.expressions import among_bound
 from dropwire.core.schemas import input_report
 from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of
 from dropwire.inbound.service import register
@@ -69,17 +71,22 @@ def _sale_exists(session: Session, channel_id: int, item: dict[str, Any]) -> boo
     )
 
 
-_KNOWN_SALES = select(Sale.external_id).where(
-    Sale.channel_id == bindparam("channel_id"),
-    Sale.external_id.in_(bindparam("external_ids", expanding=True)),
-)
+@cache
+def _known_sales(dialect: str) -> Select[str]:
+    """The external ids bound as `external_ids` that the channel has sales for (a group
+    commit's planning read: one statement text for any number of ids on PostgreSQL)."""
+    return select(Sale.external_id).where(
+        Sale.channel_id == bindparam("channel_id"),
+        among_bound(Sale.external_id, "external_ids", dialect),
+    )
 
 
 def _sales_created(session: Session, channel_id: int, items: list[dict[str, Any]]) -> list[bool]:
     """Which items would create their sale: one query for all of them."""
     external_ids = {e for item in items if (e := external_id_of(item)) is not None}
     params = {"channel_id": channel_id, "external_ids": list(external_ids)}
-    known = set(session.scalars(_KNOWN_SALES, params)) if external_ids else set()
+    statement = _known_sales(session.get_bind().dialect.name)
+    known = set(session.scalars(statement, params)) if external_ids else set()
     return [external_id_of(item) not in known for item in items]
 
 
