@@ -152,3 +152,41 @@ def test_a_job_committed_after_a_later_one_of_its_key_was_taken_waits_for_it(dat
     assert claiming.claim(database, "w2", limit=10) == []
     assert service.run(database, later, "w1") == JobState.succeeded
     assert claiming.claim(database, "w2", limit=10) == [earlier]
+
+
+def test_a_claim_takes_the_first_runnable_jobs_among_the_front_of_a_long_line(database):
+    """With one key's long line at the front, a claim probes the front only (`FRONT_PER_JOB`):
+    it takes the line's head, a prefix of what probing the whole queue would take; the next
+    claim, finding nothing runnable at the front (the head runs), looks further and takes the
+    other key's head, so a long line never hides the jobs behind it."""
+    line = [
+        enqueue(database, "test.make_warehouse", {"name": f"line-{n}"}, ordering_key="rec:line")
+        for n in range(3 * claiming.FRONT_PER_JOB)
+    ]
+    behind = enqueue(database, "test.make_warehouse", {"name": "behind"}, ordering_key="rec:b")
+    assert claiming.claim(database, "w1", limit=2) == [line[0]]
+    assert claiming.claim(database, "w2", limit=2) == [behind]
+    assert claiming.claim(database, "w3", limit=2) == []  # the line waits for its head
+    assert service.run(database, line[0], "w1") == JobState.succeeded
+    assert claiming.claim(database, "w1", limit=2) == [line[1]]
+
+
+def test_a_line_whose_head_backs_off_holds_back_only_its_own_key(database):
+    """The head failed and waits to retry; its line fills the front, yet the jobs of other keys
+    behind it are claimed."""
+    head = enqueue(
+        database,
+        "test.make_warehouse",
+        {"name": "waiting"},
+        ordering_key="rec:slow",
+        run_at=utcnow() + timedelta(hours=1),
+    )
+    for n in range(3 * claiming.FRONT_PER_JOB):
+        enqueue(database, "test.make_warehouse", {"name": f"slow-{n}"}, ordering_key="rec:slow")
+    others = [
+        enqueue(database, "test.make_warehouse", {"name": f"other-{n}"}, ordering_key=f"rec:{n}")
+        for n in range(2)
+    ]
+    assert claiming.claim(database, "w", limit=1) == [others[0]]
+    assert claiming.claim(database, "w", limit=5) == [others[1]]
+    assert state(database, head).state == JobState.queued

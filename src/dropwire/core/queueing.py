@@ -9,10 +9,16 @@ T = TypeVar("T")
 
 
 def first_in_line(
-    model: Any, key: str, unfinished: tuple[str, ...], *, in_progress: str
+    model: Any,
+    key: str,
+    unfinished: tuple[str, ...],
+    *,
+    in_progress: str,
+    of: Any = None,
 ) -> ColumnElement[bool]:
     """True for rows without a key, or with no earlier unfinished row under the same key and
-    none in progress.
+    none in progress. `of`: the rows to tell it for, when not the model's own (a subquery's
+    columns, with the key's name and `id`).
 
     A row in progress holds back earlier rows as well as later ones: two transactions that add
     rows under one key can commit out of id order (two API processes), and the earlier row,
@@ -23,10 +29,11 @@ def first_in_line(
     of prepared statements too. (One probe for both would walk the key's whole queue.)
     """
     earlier, busy = aliased(model), aliased(model)
-    column = getattr(model, key)
+    rows = model if of is None else of
+    column, row_id = getattr(rows, key), rows.id
     states: list[ColumnElement[str]] = [literal_column(f"'{state}'") for state in unfinished]
     blocked = exists().where(
-        and_(getattr(earlier, key) == column, earlier.id < model.id, earlier.state.in_(states))
+        and_(getattr(earlier, key) == column, earlier.id < row_id, earlier.state.in_(states))
     )
     held = exists().where(  # its own probe: a partial index of rows in progress serves it
         and_(getattr(busy, key) == column, busy.state == literal_column(f"'{in_progress}'"))
