@@ -32,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
@@ -220,11 +220,12 @@ class GroupCommitter:
             held.discard()
 
     def _gather(self, first: object) -> tuple[list[_Entry], bool]:
-        """`first` and what is queued behind it (`gather`); whether a stop was taken."""
+        """`first` and what is queued behind it (`gather`); whether a stop was taken. Only
+        entries: `_run` never gathers behind a stop, and `gather` leaves a stop out."""
         group, stopping = gather(
             self._queue, first, window=self.window, limit=self.max_entries, expected=self._callers
         )
-        return [e for e in group if isinstance(e, _Entry)], stopping
+        return cast(list[_Entry], group), stopping
 
     def _plan_group(self, held: "_Held", group: list[_Entry]) -> None:
         """Each planner once, for all its requests. PostgreSQL: on the thread's connection;
