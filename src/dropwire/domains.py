@@ -8,6 +8,7 @@ REGISTERING_MODULES = (
     "dropwire.models",  # every table, so relationships resolve
     "dropwire.jobs.worker",
     "dropwire.delivery.relay",
+    "dropwire.mail.transport",
     "dropwire.channels.publishing",
     "dropwire.channels.stock_pushes",
     "dropwire.channels.tasks",

@@ -42,6 +42,7 @@ def _seed(client) -> dict[str, Any]:
                 "email": f"{MARKER}@example.com",
                 "webhookSecret": f"{MARKER}-secret",
                 "orderEndpoint": f"http://127.0.0.1:9/{MARKER}/orders",
+                "purchaseOrderDelivery": "webhook",
                 "countries": ["DE"],
                 "countryFilter": "include",
             },

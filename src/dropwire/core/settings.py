@@ -110,6 +110,27 @@ class Settings(BaseSettings):
         description="Comma-separated CIDRs outbound calls may reach although not public",
     )
 
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="Where email goes: smtp://user:pass@host:587?starttls=true or "
+        "smtps://user:pass@host:465; unset, messages are kept as `recorded` and shown, not sent",
+    )
+    smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds an SMTP exchange may take")
+    mail_from: str = Field(
+        default="Dropwire <dropwire@localhost>", description="The From address of every email"
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="Where links in emails point (default http://{DROPWIRE_HOST}:{DROPWIRE_PORT})",
+    )
+    merchant_name: str = Field(
+        default="Dropwire merchant", description="The merchant named on purchase-order documents"
+    )
+    merchant_address: str = Field(
+        default="",
+        description="The merchant's address on purchase-order documents (lines split by '\\n')",
+    )
+
     @field_validator("allowed_target_networks")
     @classmethod
     def _cidrs(cls, value: str) -> str:
@@ -117,3 +138,8 @@ class Settings(BaseSettings):
             if item.strip():
                 ipaddress.ip_network(item.strip(), strict=False)  # ValueError names the bad one
         return value
+
+    @property
+    def links_base(self) -> str:
+        """The start of every link in an email (no trailing slash)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -15,6 +15,9 @@ DEFAULT_TIMEOUT = 10.0
 
 # Runs in the transaction that records a successful attempt: (session, subject id, JSON reply).
 Delivered = Callable[[Session, int, Any], None]
+# Runs in the transaction that settles a delivery's fate, whatever its transport:
+# (session, subject type, subject id, final state: delivered|failed|dead|disabled).
+Finished = Callable[[Session, str, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -22,15 +25,20 @@ class EventKind:
     name: str
     timeout: float = DEFAULT_TIMEOUT
     on_delivered: Delivered | None = None  # reads the receiver's JSON answer when set
+    on_finished: Finished | None = None  # the sender's record of how its message ended
 
 
 _KINDS: dict[str, EventKind] = {}
 
 
 def register_event(
-    name: str, *, timeout: float = DEFAULT_TIMEOUT, on_delivered: Delivered | None = None
+    name: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    on_delivered: Delivered | None = None,
+    on_finished: Finished | None = None,
 ) -> EventKind:
-    kind = _KINDS[name] = EventKind(name, timeout, on_delivered)
+    kind = _KINDS[name] = EventKind(name, timeout, on_delivered, on_finished)
     return kind
 
 

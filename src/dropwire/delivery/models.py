@@ -24,6 +24,7 @@ UNFINISHED = (DeliveryState.pending, DeliveryState.delivering)
 class EndpointOwner(StrEnum):
     channel = "channel"  # a store: its custom channel's endpoints
     vendor = "vendor"  # a dropship provider's orderEndpoint
+    mailbox = "mailbox"  # email to people who are no channel's or vendor's (owner id 0)
 
 
 class WebhookEndpoint(IdMixin, TimestampMixin, Base):

@@ -50,21 +50,24 @@ def record(
     coalesce_key: str | None = None,
     hash_header: str | None = None,
     transport: str = WEBHOOK,
+    owner: tuple[EndpointOwner, int] | None = None,
+    merge_pending: bool = True,
 ) -> Delivery:
     """Write (or, with a coalesce key, refresh the pending) delivery in the caller's transaction.
 
     `transport` names who sends it: the relay's signed webhook POST, or a registered transport.
-    The endpoint (and so the signing secret) belongs to the vendor when `dropship_provider_id`
-    is given, else to the channel.
+    The endpoint (and so the signing secret) belongs to `owner` when given, else to the vendor
+    when `dropship_provider_id` is given, else to the channel. With `merge_pending=False` the
+    coalesce key only keeps messages in order: each one is sent.
     """
-    if dropship_provider_id is not None:
-        owner: tuple[EndpointOwner, int] = (EndpointOwner.vendor, dropship_provider_id)
-    elif channel_id is not None:
+    if owner is None and dropship_provider_id is not None:
+        owner = (EndpointOwner.vendor, dropship_provider_id)
+    elif owner is None and channel_id is not None:
         owner = (EndpointOwner.channel, channel_id)
-    else:
+    elif owner is None:
         raise ValueError("a delivery needs an owner: a channel or a dropship provider")
     call_after_commit(session, "delivery.wake", notify)  # senders look as soon as it commits
-    if coalesce_key is not None:
+    if coalesce_key is not None and merge_pending:
         pending = session.scalar(
             select(Delivery)
             .where(Delivery.coalesce_key == coalesce_key, Delivery.state == DeliveryState.pending)

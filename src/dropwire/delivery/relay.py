@@ -287,6 +287,9 @@ def _record(database: Database, delivery_id: int, outcome: Outcome) -> DeliveryS
         else:
             delivery.state = DeliveryState.pending
             delivery.next_attempt_at = _next_attempt(delivery.attempts, outcome.retry_after)
+        finished = event_kind(delivery.event).on_finished
+        if finished is not None and delivery.state != DeliveryState.pending:
+            finished(session, delivery.subject_type, delivery.subject_id, delivery.state)
         return DeliveryState(delivery.state)
 
 

@@ -191,6 +191,9 @@ class Purchase(IdMixin, TimestampMixin, Base):
     order_splitting: Mapped[str] = mapped_column(String(16), default="group")
     order_splitting_key: Mapped[str | None] = mapped_column(String(64))
     last_fulfillment_number: Mapped[int] = mapped_column(default=0)
+    # unsent|sent|failed: how the last message to its vendor (email or webhook) ended
+    send_status: Mapped[str] = mapped_column(String(8), default="unsent", server_default="unsent")
+    sent_at: Mapped[datetime | None]
 
     sale: Mapped[Sale] = relationship(back_populates="purchases")
     items: Mapped[list["PurchaseItem"]] = relationship(

@@ -348,6 +348,8 @@ class PurchaseRead(CompanyRecord):
     purchase_status_id: int | None
     order_splitting: str
     order_splitting_key: str | None
+    send_status: str = Field(description="unsent|sent|failed: the last message to its vendor")
+    sent_at: datetime | None
     purchase_items: list[PurchaseItemRead] = Field(validation_alias="items")
     created_at: datetime
     updated_at: datetime

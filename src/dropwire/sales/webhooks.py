@@ -16,13 +16,14 @@ from dropwire.delivery import outbox
 from dropwire.delivery.kinds import register_event
 from dropwire.sales import events
 from dropwire.sales.models import Fulfillment, Purchase, Sale, SaleReturn
-from dropwire.sales.payloads import fulfillment_body, purchase_body, return_body
+from dropwire.sales.payloads import fulfillment_body, return_body
+from dropwire.sales.purchase_sending import purchase_changed, purchase_message_finished
 from dropwire.vendors.models import DropshipProvider
 
 FULFILLMENT = register_event("fulfillment").name
 RETURN_CREATED = register_event("return.created").name
 for _change in ("created", "updated", "cancelled"):
-    register_event(f"purchase.{_change}")
+    register_event(f"purchase.{_change}", on_finished=purchase_message_finished)
 
 
 def _selling_channel(session: Session, channel_id: int) -> CustomChannel | None:
@@ -52,19 +53,8 @@ def _purchase_changed(session: Session, event: events.SalesEvent, purchase: Purc
     """To the vendor named by the event (a re-routed order's old vendor), else the PO's."""
     vendor_id = event.vendor_id or purchase.dropship_provider_id
     vendor = session.get(DropshipProvider, vendor_id) if vendor_id else None
-    if vendor is None or not vendor.order_endpoint:
-        return
-    outbox.record(
-        session,
-        event=f"purchase.{event.event}",
-        url=vendor.order_endpoint,
-        body=purchase_body(purchase, event.event),
-        subject_type="purchase",
-        subject_id=purchase.id,
-        dropship_provider_id=vendor.id,
-        channel_id=purchase.sale.channel_id,
-        hash_header=vendor.webhook_secret,
-    )
+    if vendor is not None:
+        purchase_changed(session, purchase=purchase, vendor=vendor, event=event.event)
 
 
 def _fulfillment_created(session: Session, event: events.SalesEvent) -> None:
@@ -90,8 +80,9 @@ def _fulfillment_created(session: Session, event: events.SalesEvent) -> None:
 
 @cache
 def _with_destination(dialect: str) -> Select[Purchase, DropshipProvider]:
-    """The purchase orders bound as `named` whose vendor has an order endpoint, or bound as
-    `rerouted` (their event names another vendor), read as they stand, with their vendors."""
+    """The purchase orders bound as `named` whose vendor has an order endpoint or an email, or
+    bound as `rerouted` (their event names another vendor), read as they stand, with their
+    vendors."""
     return (
         select(Purchase, DropshipProvider)
         .outerjoin(DropshipProvider, DropshipProvider.id == Purchase.dropship_provider_id)
@@ -99,6 +90,7 @@ def _with_destination(dialect: str) -> Select[Purchase, DropshipProvider]:
             among_bound(Purchase.id, "named", dialect),
             or_(
                 DropshipProvider.order_endpoint.is_not(None),
+                DropshipProvider.email.is_not(None),
                 among_bound(Purchase.id, "rerouted", dialect),
             ),
         )
@@ -111,9 +103,9 @@ def send_sales_events(session: Session, changes: Mapping[str, Any]) -> None:
     recorded: list[events.SalesEvent] = changes[events.EVENTS_KEY]
     named = {event.id for event in recorded if event.subject == "purchase"}
     rerouted = {event.id for event in recorded if event.subject == "purchase" and event.vendor_id}
-    # The purchase orders with somewhere to go (their vendor has an order endpoint, or the event
-    # names another vendor), as they stand now, with their vendors, in one read. The rows are
-    # held here: the session's weak identity map keeps both for the loop below.
+    # The purchase orders with somewhere to go (their vendor has an order endpoint or an email,
+    # or the event names another vendor), as they stand now, with their vendors, in one read.
+    # The rows are held here: the session's weak identity map keeps both for the loop below.
     statement = _with_destination(session.get_bind().dialect.name)
     parameters = {"named": list(named), "rerouted": list(rerouted)}
     rows = session.execute(statement, parameters).all() if named else []

@@ -25,6 +25,12 @@ class OrderSplitting(StrEnum):
     split_quantity = "splitQuantity"
 
 
+class PurchaseOrderDelivery(StrEnum):
+    email = "email"  # to `email` and `notificationEmails`, with the PDFs attached
+    webhook = "webhook"  # a signed POST to `orderEndpoint`
+    portal = "portal"  # nothing is sent: the vendor reads them in the portal
+
+
 class DropshipProvider(IdMixin, TimestampMixin, Base):
     """A vendor: holds stock, receives purchase orders, ships to customers."""
 
@@ -42,8 +48,28 @@ class DropshipProvider(IdMixin, TimestampMixin, Base):
     order_endpoint: Mapped[str | None] = mapped_column(String(2048))
     webhook_secret: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(255))
+    notification_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # None: follows the vendor's fields (see `delivery_method`)
+    purchase_order_delivery: Mapped[PurchaseOrderDelivery | None] = mapped_column(String(16))
     website_url: Mapped[str | None] = mapped_column(String(2048))
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    @property
+    def delivery_method(self) -> PurchaseOrderDelivery:
+        """How purchase orders reach it: as chosen, else email when it has an email address,
+        webhook when it has an order endpoint, the portal otherwise."""
+        if self.purchase_order_delivery:
+            return PurchaseOrderDelivery(self.purchase_order_delivery)
+        if self.email:
+            return PurchaseOrderDelivery.email
+        if self.order_endpoint:
+            return PurchaseOrderDelivery.webhook
+        return PurchaseOrderDelivery.portal
+
+    @property
+    def mail_recipients(self) -> list[str]:
+        """Its email address then its notification addresses, each once."""
+        return list(dict.fromkeys(a for a in [self.email, *(self.notification_emails or [])] if a))
 
     def serves_country(self, country: str | None) -> bool:
         """Whether this vendor may ship to `country` (ISO 3166-1 alpha-2) per its filter."""

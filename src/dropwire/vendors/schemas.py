@@ -4,9 +4,18 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from dropwire.core.schemas import ApiInput, CompanyRecord, ExternalId, HttpUrl, Name
-from dropwire.vendors.models import CountryFilter, OrderSplitting, VendorStatus
+from dropwire.vendors.models import (
+    CountryFilter,
+    OrderSplitting,
+    PurchaseOrderDelivery,
+    VendorStatus,
+)
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")]
+# One address, nothing around it: no spaces or line breaks, so it can never add a mail header.
+EmailAddress = Annotated[
+    str, Field(max_length=254, pattern=r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+]
 
 
 class DropshipProviderFields(ApiInput):
@@ -18,7 +27,9 @@ class DropshipProviderFields(ApiInput):
     order_splitting: OrderSplitting | None = None
     order_endpoint: HttpUrl | None = None
     webhook_secret: str | None = Field(default=None, max_length=255)
-    email: str | None = Field(default=None, max_length=255)
+    email: EmailAddress | None = None
+    notification_emails: list[EmailAddress] | None = Field(default=None, max_length=20)
+    purchase_order_delivery: PurchaseOrderDelivery | None = None
     website_url: HttpUrl | None = None
 
     @field_validator("countries")
@@ -33,7 +44,15 @@ class DropshipProviderCreate(DropshipProviderFields):
 
 class DropshipProviderUpdate(DropshipProviderFields):
     clearable = frozenset(
-        {"external_id", "order_endpoint", "webhook_secret", "email", "website_url"}
+        {
+            "external_id",
+            "order_endpoint",
+            "webhook_secret",
+            "email",
+            "website_url",
+            "notification_emails",
+            "purchase_order_delivery",
+        }
     )
 
     name: Name | None = None
@@ -51,6 +70,11 @@ class DropshipProviderRead(CompanyRecord):
     order_endpoint: str | None
     webhook_secret: str | None
     email: str | None
+    notification_emails: list[str]
+    purchase_order_delivery: PurchaseOrderDelivery = Field(
+        validation_alias="delivery_method",
+        description="How purchase orders reach the vendor: email|webhook|portal",
+    )
     website_url: str | None
     created_at: datetime
     updated_at: datetime

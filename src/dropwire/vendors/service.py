@@ -65,7 +65,8 @@ def update(
             "order_splitting",
         ):
             continue  # required columns: null means "leave as is"
-        setattr(vendor, name, [] if name == "countries" and value is None else value)
+        empty_list = name in ("countries", "notification_emails") and value is None
+        setattr(vendor, name, [] if empty_list else value)
     session.flush()
     return vendor
 

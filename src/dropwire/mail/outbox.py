@@ -1,0 +1,98 @@
+"""Emails are outbox messages: written in the caller's transaction, sent by the relay after
+commit through the `email` transport, retried, dead-lettered and visible like any delivery.
+
+Without an SMTP server configured a message is kept as `recorded`: shown in the mail log,
+sent to nobody.
+"""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dropwire.core.db import settings_of
+from dropwire.delivery import outbox
+from dropwire.delivery.models import Delivery, DeliveryState, EndpointOwner
+from dropwire.mail.models import EmailMessage
+from dropwire.mail.rendering import Parts
+
+EMAIL = "email"  # the transport's name in the outbox
+
+
+def record_email(
+    session: Session,
+    *,
+    event: str,
+    to: list[str],
+    parts: Parts,
+    subject_type: str,
+    subject_id: int,
+    to_name: str | None = None,
+    attachments: list[dict[str, Any]] | None = None,
+    purchase_id: int | None = None,
+    dropship_provider_id: int | None = None,
+    user_id: int | None = None,
+    ordering_key: str | None = None,
+) -> EmailMessage:
+    """Write the message (and its delivery, when there is a server to send it to).
+
+    `ordering_key` keeps one subject's emails in order (a PO's cancellation never overtakes its
+    creation); each is still sent.
+    """
+    message = EmailMessage(
+        event=event,
+        to_addresses=to,
+        to_name=to_name,
+        subject=parts.subject,
+        html=parts.html,
+        text=parts.text,
+        attachments=attachments or [],
+        purchase_id=purchase_id,
+        dropship_provider_id=dropship_provider_id,
+        user_id=user_id,
+    )
+    session.add(message)
+    session.flush()
+    if settings_of(session).smtp_url is None:
+        return message
+    owner = None if dropship_provider_id is not None else (EndpointOwner.mailbox, 0)
+    delivery = outbox.record(
+        session,
+        event=event,
+        url=f"mailto:{','.join(to)}"[:2048],
+        body={"emailMessageId": message.id},
+        subject_type=subject_type,
+        subject_id=subject_id,
+        dropship_provider_id=dropship_provider_id,
+        coalesce_key=ordering_key,
+        transport=EMAIL,
+        owner=owner,
+        merge_pending=False,
+    )
+    message.delivery_id = delivery.id
+    return message
+
+
+def waiting(session: Session, ordering_key: str) -> EmailMessage | None:
+    """The newest message under `ordering_key` that no attempt has taken yet, if any."""
+    return session.scalar(
+        select(EmailMessage)
+        .join(Delivery, Delivery.id == EmailMessage.delivery_id)
+        .where(Delivery.coalesce_key == ordering_key, Delivery.state == DeliveryState.pending)
+        .where(Delivery.attempts == 0)
+        .order_by(Delivery.id.desc())
+        .limit(1)
+        .with_for_update(of=Delivery)
+    )
+
+
+def replace(
+    message: EmailMessage, *, parts: Parts, attachments: list[dict[str, Any]] | None = None
+) -> EmailMessage:
+    """A waiting message takes newer content instead of a second email being sent."""
+    message.subject, message.html, message.text = parts.subject, parts.html, parts.text
+    if attachments is not None:
+        message.attachments = attachments
+    if message.delivery is not None:
+        message.delivery.version += 1
+    return message

@@ -1,0 +1,141 @@
+"""Hands messages to the configured SMTP server with aiosmtplib, keeping one connection open.
+
+The relay sends from worker threads; aiosmtplib is asynchronous, so each process runs one event
+loop in a thread of its own and the senders wait for their message there. The connection is
+kept between messages (probed with NOOP before reuse) and opened again after any failure.
+"""
+
+import asyncio
+import ssl
+import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    hostname: str
+    port: int
+    username: str | None
+    password: str | None
+    use_tls: bool  # smtps: TLS from the first byte
+    start_tls: bool  # smtp with ?starttls=true: upgrade before authenticating
+    verify: bool = True
+    cafile: str | None = None
+
+    def tls_context(self) -> ssl.SSLContext | None:
+        if not (self.use_tls or self.start_tls):
+            return None
+        context = ssl.create_default_context(cafile=self.cafile)
+        if not self.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+
+def parse_smtp_url(url: str) -> SmtpTarget:
+    """`smtp://user:pass@host:587?starttls=true`, `smtps://user:pass@host:465`; `verify=false`
+    or `cafile=/path` for a server with a private certificate."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError("DROPWIRE_SMTP_URL must look like smtp://host:587 or smtps://host:465")
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    use_tls = parts.scheme == "smtps"
+    return SmtpTarget(
+        hostname=parts.hostname,
+        port=parts.port or (465 if use_tls else 25),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        use_tls=use_tls,
+        start_tls=not use_tls and query.get("starttls", "").lower() in _TRUE,
+        verify=query.get("verify", "true").lower() in _TRUE,
+        cafile=query.get("cafile") or None,
+    )
+
+
+class _Loop:
+    """One event loop per process, in a daemon thread, for every SMTP exchange."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=self.loop.run_forever, name="smtp", daemon=True)
+        thread.start()
+
+
+_LOOP: _Loop | None = None
+_LOOP_LOCK = threading.Lock()
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    global _LOOP  # one loop per process, made on first use
+    with _LOOP_LOCK:
+        if _LOOP is None:
+            _LOOP = _Loop()
+        return _LOOP.loop
+
+
+class SmtpSender:
+    """Sends one message at a time over a kept connection to one server."""
+
+    def __init__(self, target: SmtpTarget, timeout: float) -> None:
+        self.target = target
+        self.timeout = timeout
+        self._client: aiosmtplib.SMTP | None = None
+        self._lock = threading.Lock()
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            try:
+                await self._client.noop()
+                return self._client
+            except aiosmtplib.SMTPException:
+                self._client.close()
+        target = self.target
+        client = aiosmtplib.SMTP(
+            hostname=target.hostname,
+            port=target.port,
+            username=target.username,
+            password=target.password,
+            use_tls=target.use_tls,
+            start_tls=target.start_tls,
+            tls_context=target.tls_context(),
+            timeout=self.timeout,
+        )
+        await client.connect()
+        self._client = client
+        return client
+
+    async def _send(self, message: EmailMessage) -> str:
+        try:
+            client = await self._connected()
+            _refused, reply = await client.send_message(message)
+        except BaseException:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+            raise
+        return reply
+
+    def send(self, message: EmailMessage) -> str:
+        """The server's reply to the accepted message; raises `aiosmtplib.SMTPException` or
+        `OSError` when it was not accepted."""
+        with self._lock:
+            future = asyncio.run_coroutine_threadsafe(self._send(message), _loop())
+            return future.result(self.timeout * 2)
+
+
+_SENDERS: dict[tuple[str, float], SmtpSender] = {}
+
+
+def sender_for(url: str, timeout: float) -> SmtpSender:
+    """The process's sender for this server (one kept connection each)."""
+    key = (url, timeout)
+    sender = _SENDERS.get(key)
+    if sender is None:
+        sender = _SENDERS[key] = SmtpSender(parse_smtp_url(url), timeout)
+    return sender

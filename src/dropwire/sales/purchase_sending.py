@@ -1,0 +1,119 @@
+"""A purchase order reaches its vendor by the vendor's `purchaseOrderDelivery`: an email with
+its PDFs, a signed webhook, or the portal (nothing is sent). `send_purchase` sends it again.
+
+Emails of one purchase order keep their order; an update that finds the previous email of the
+same order still waiting (no attempt yet) rewrites it instead of adding a second one, so a
+vendor gets one email per event, never two for one burst of changes.
+"""
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from dropwire.core.db import settings_of
+from dropwire.core.time import utcnow
+from dropwire.delivery import outbox
+from dropwire.mail import outbox as mail_outbox
+from dropwire.mail.defaults import PURCHASE_UPDATED
+from dropwire.mail.models import EmailMessage
+from dropwire.mail.service import render_event
+from dropwire.sales.models import Purchase
+from dropwire.sales.payloads import purchase_body
+from dropwire.sales.purchase_documents import attachments, email_context, purchase_document
+from dropwire.vendors.models import DropshipProvider, PurchaseOrderDelivery
+
+SENT, FAILED = "sent", "failed"
+
+
+def _ordering_key(purchase: Purchase, vendor: DropshipProvider) -> str:
+    return f"purchase-email:{purchase.id}:{vendor.id}"
+
+
+def email_purchase(
+    session: Session, *, purchase: Purchase, vendor: DropshipProvider, event: str
+) -> EmailMessage | None:
+    """`purchase.{event}` by email to the vendor's addresses, with both PDFs attached."""
+    recipients = vendor.mail_recipients
+    if not recipients:
+        return None
+    settings = settings_of(session)
+    key = _ordering_key(purchase, vendor)
+    name = f"purchase.{event}"
+    if name == PURCHASE_UPDATED and (waiting := mail_outbox.waiting(session, key)) is not None:
+        document = purchase_document(purchase, vendor, settings, waiting.event.split(".")[-1])
+        parts = render_event(session, waiting.event, email_context(document, purchase.id, settings))
+        return mail_outbox.replace(waiting, parts=parts, attachments=attachments(document))
+    document = purchase_document(purchase, vendor, settings, event)
+    return mail_outbox.record_email(
+        session,
+        event=name,
+        to=recipients,
+        to_name=vendor.name,
+        parts=render_event(session, name, email_context(document, purchase.id, settings)),
+        attachments=attachments(document),
+        subject_type="purchase",
+        subject_id=purchase.id,
+        purchase_id=purchase.id,
+        dropship_provider_id=vendor.id,
+        ordering_key=key,
+    )
+
+
+def webhook_purchase(
+    session: Session, *, purchase: Purchase, vendor: DropshipProvider, event: str
+) -> None:
+    if not vendor.order_endpoint:
+        return
+    outbox.record(
+        session,
+        event=f"purchase.{event}",
+        url=vendor.order_endpoint,
+        body=purchase_body(purchase, event),
+        subject_type="purchase",
+        subject_id=purchase.id,
+        dropship_provider_id=vendor.id,
+        channel_id=purchase.sale.channel_id,
+        hash_header=vendor.webhook_secret,
+    )
+
+
+def purchase_changed(
+    session: Session, *, purchase: Purchase, vendor: DropshipProvider, event: str
+) -> None:
+    """Tell `vendor` about the event the way it receives purchase orders."""
+    method = vendor.delivery_method
+    if method == PurchaseOrderDelivery.email:
+        email_purchase(session, purchase=purchase, vendor=vendor, event=event)
+    elif method == PurchaseOrderDelivery.webhook:
+        webhook_purchase(session, purchase=purchase, vendor=vendor, event=event)
+
+
+def send_purchase(session: Session, *, purchase: Purchase) -> Purchase:
+    """Send the purchase order to its vendor again, as it stands, by the vendor's method; with
+    the portal nothing leaves, and the order counts as sent (it is there to read)."""
+    vendor = session.get(DropshipProvider, purchase.dropship_provider_id or 0)
+    if vendor is None:
+        return purchase
+    event = "cancelled" if purchase.cancellation_status == "full" else "created"
+    if vendor.delivery_method == PurchaseOrderDelivery.portal:
+        purchase.send_status, purchase.sent_at = SENT, utcnow()
+    else:
+        purchase_changed(session, purchase=purchase, vendor=vendor, event=event)
+    session.flush()
+    return purchase
+
+
+def purchase_message_finished(
+    session: Session, subject_type: str, subject_id: int, state: str
+) -> None:
+    """A purchase order's message settled: the order shows whether it reached its vendor."""
+    if subject_type != "purchase":
+        return
+    values: dict[str, object] = {"send_status": SENT if state == "delivered" else FAILED}
+    if state == "delivered":
+        values["sent_at"] = utcnow()
+    session.execute(
+        update(Purchase)
+        .where(Purchase.id == subject_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )

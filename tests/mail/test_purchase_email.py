@@ -1,0 +1,285 @@
+"""Purchase orders reach email vendors through a real SMTP server: one email per PO event, both
+parts, both PDFs, retried, dead-lettered and sent again."""
+
+from email.message import EmailMessage
+
+import pytest
+
+from dropwire.delivery.models import Delivery
+from dropwire.delivery.relay import MAX_ATTEMPTS
+from tests.delivery.conftest import drain
+from tests.mail.conftest import USER, free_port
+from tests.mail.shop import OTHER_SKU, VENDOR_SKUS, open_shop, pdf_text
+
+
+def _parts(message: EmailMessage) -> tuple[str, str, dict[str, bytes]]:
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and html is not None
+    files = {
+        part.get_filename(): part.get_content()
+        for part in message.iter_attachments()
+        if part.get_content_type() == "application/pdf"
+    }
+    return text.get_content(), html.get_content(), files
+
+
+@pytest.mark.parametrize("secured", [False, True], ids=["plain", "starttls-login"])
+def test_a_new_purchase_order_arrives_by_email_with_both_documents(
+    client, smtp_server, mail_to, relay, database, secured
+):
+    server = smtp_server(tls=secured, login=secured)
+    mail_to(server.url)
+    shop = open_shop(client)
+    sale = shop.sell("s1", {"MUG-RED": 2, "MUG-BLUE": 1, OTHER_SKU: 1})
+    reference = shop.purchase_of(sale, shop.vendor)["externalReference"]
+
+    assert drain(relay, database) >= 1
+    (message,) = server.inbox.messages
+    assert server.inbox.logins == ([USER] if secured else [])
+    assert server.inbox.envelopes[0][1] == ["orders@vendor.example", "boss@vendor.example"]
+    assert message["From"] == "Shop Orders <orders@shop.example>"
+    assert reference in message["Subject"]
+    assert message["X-Dropwire-Event"] == "purchase.created"
+    assert "Mugs & Co" in message["To"]
+    text, html, files = _parts(message)
+    for body in (text, html):
+        assert reference in body
+        assert "Item MUG-RED" in body and "Item MUG-BLUE" in body
+        assert OTHER_SKU not in body and "99.5" not in body
+    assert "https://hub.shop.example/vendor/purchases/" in text
+    assert set(files) == {f"{reference}.pdf", f"{reference}-packing-slip.pdf"}
+
+    order = pdf_text(files[f"{reference}.pdf"])
+    slip = pdf_text(files[f"{reference}-packing-slip.pdf"])
+    for document in (order, slip):
+        assert reference in document
+        assert "Example Shop" in document and "1 Market Street" in document
+        assert "Ada Lovelace" in document and "12 Analytical Row" in document
+        for sku in VENDOR_SKUS:
+            assert sku in document and f"Item {sku}" in document
+        assert OTHER_SKU not in document and "99.5" not in document
+    assert "4.50" in order and "9.00" in order and "5.25" in order
+    assert "4.50" not in slip and "5.25" not in slip
+
+
+def test_the_mail_log_and_the_purchase_show_what_was_sent(
+    client, smtp_server, mail_to, relay, database
+):
+    server = smtp_server()
+    mail_to(server.url)
+    shop = open_shop(client)
+    purchase = shop.purchase_of(shop.sell("s1", {"MUG-RED": 1}), shop.vendor)
+    assert purchase["sendStatus"] == "unsent"
+    (queued,) = client.get("/api/email-messages.json").json()
+    assert queued["status"] == "queued"
+
+    drain(relay, database)
+    (logged,) = client.get("/api/email-messages.json").json()
+    assert logged["status"] == "sent"
+    assert logged["attempts"] == 1
+    assert logged["event"] == "purchase.created"
+    assert logged["to"] == ["orders@vendor.example", "boss@vendor.example"]
+    assert logged["purchaseId"] == purchase["id"]
+    assert logged["dropshipProviderId"] == shop.vendor["id"]
+    assert logged["sentAt"] is not None
+    shown = client.get(f"/api/purchases/{purchase['id']}.json").json()
+    assert shown["sendStatus"] == "sent"
+    assert shown["sentAt"] is not None
+    detail = client.get(f"/api/email-messages/{logged['id']}.json").json()
+    assert purchase["externalReference"] in detail["html"]
+    assert [a["filename"] for a in detail["attachments"]] == [
+        f"{purchase['externalReference']}.pdf",
+        f"{purchase['externalReference']}-packing-slip.pdf",
+    ]
+
+
+def test_an_update_before_sending_joins_the_waiting_email(
+    client, smtp_server, mail_to, relay, database
+):
+    server = smtp_server()
+    mail_to(server.url)
+    shop = open_shop(client)
+    shop.sell("s1", {"MUG-RED": 3})
+    shop.sell("s1", {"MUG-RED": 1})  # changed before anything was sent
+
+    drain(relay, database)
+    (message,) = server.inbox.messages
+    assert message["X-Dropwire-Event"] == "purchase.created"
+    text, _html, _files = _parts(message)
+    assert "- 1 x Item MUG-RED" in text
+    assert "- 3 x" not in text
+
+    shop.sell("s1", {"MUG-RED": 2})  # changed after it was sent: a second email says so
+    drain(relay, database)
+    assert [m["X-Dropwire-Event"] for m in server.inbox.messages] == [
+        "purchase.created",
+        "purchase.updated",
+    ]
+    assert "- 1 x Item MUG-RED" in _parts(server.inbox.messages[1])[0]
+
+
+def test_a_cancelled_purchase_order_is_emailed_after_its_creation(
+    client, smtp_server, mail_to, relay, database
+):
+    server = smtp_server()
+    mail_to(server.url)
+    shop = open_shop(client)
+    sale = shop.sell("s1", {"MUG-RED": 1})
+    assert client.post(f"/api/sales/{sale['id']}/cancel.json", json={}).status_code == 200
+
+    drain(relay, database)
+    events = [m["X-Dropwire-Event"] for m in server.inbox.messages]
+    assert events == ["purchase.created", "purchase.cancelled"]
+    _text, _html, files = _parts(server.inbox.messages[1])
+    reference = shop.purchase_of(sale, shop.vendor)["externalReference"]
+    assert "CANCELLED" in pdf_text(files[f"{reference}.pdf"])
+
+
+def test_a_refusing_server_is_tried_again_until_it_accepts(
+    client, smtp_server, mail_to, relay, database
+):
+    server = smtp_server()
+    server.inbox.refusals.append("451 4.3.0 mailbox busy, try later")
+    mail_to(server.url)
+    shop = open_shop(client)
+    shop.sell("s1", {"MUG-RED": 1})
+
+    relay.send_due()
+    (waiting,) = client.get("/api/email-messages.json").json()
+    assert waiting["status"] == "queued"
+    assert waiting["attempts"] == 1
+    assert "451" in waiting["lastError"]
+    assert server.inbox.messages == []
+
+    drain(relay, database)
+    (sent,) = client.get("/api/email-messages.json").json()
+    assert sent["status"] == "sent"
+    assert sent["attempts"] == 2
+    assert len(server.inbox.messages) == 1
+
+
+def test_a_server_that_stays_down_leaves_the_email_dead_and_a_resend_delivers_it(
+    client, smtp_server, mail_to, relay, database
+):
+    mail_to(f"smtp://127.0.0.1:{free_port()}")  # nobody listens there
+    shop = open_shop(client)
+    purchase = shop.purchase_of(shop.sell("s1", {"MUG-RED": 1}), shop.vendor)
+
+    drain(relay, database)
+    (dead,) = client.get("/api/email-messages.json").json()
+    assert dead["status"] == "dead"
+    assert dead["attempts"] == MAX_ATTEMPTS
+    assert dead["lastError"]
+    assert client.get(f"/api/purchases/{purchase['id']}.json").json()["sendStatus"] == "failed"
+
+    server = smtp_server()
+    mail_to(server.url)
+    resent = client.put(f"/api/purchases/{purchase['id']}/send.json", json={})
+    assert resent.status_code == 200, resent.text
+    drain(relay, database)
+    (message,) = server.inbox.messages
+    assert purchase["externalReference"] in message["Subject"]
+    newest = client.get("/api/email-messages.json").json()[0]
+    assert newest["status"] == "sent"
+    shown = client.get(f"/api/purchases/{purchase['id']}.json").json()
+    assert shown["sendStatus"] == "sent"
+
+
+def test_a_line_break_in_a_vendor_name_or_a_subject_adds_no_header(
+    client, smtp_server, mail_to, relay, database
+):
+    server = smtp_server()
+    mail_to(server.url)
+    shop = open_shop(client, name="Mugs\r\nBcc: thief@evil.example")
+    saved = client.put(
+        "/api/email-templates/purchase.created.json",
+        json={"subject": "PO {{ purchase.reference }}\r\nX-Injected: yes\n\nbody"},
+    )
+    assert saved.status_code == 200, saved.text
+    shop.sell("s1", {"MUG-RED": 1})
+
+    drain(relay, database)
+    (message,) = server.inbox.messages
+    assert message["Bcc"] is None and message["X-Injected"] is None
+    assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
+    assert "\n" not in message["To"]
+    assert server.inbox.envelopes[0][1] == ["orders@vendor.example", "boss@vendor.example"]
+    raw_headers = message.as_string().split("\n\n", 1)[0]
+    assert "thief@evil.example" not in server.inbox.envelopes[0][1]
+    assert "\nBcc:" not in raw_headers and "\nX-Injected:" not in raw_headers
+
+
+def test_an_email_address_with_a_line_break_is_refused(client):
+    response = client.post(
+        "/api/dropship-providers.json",
+        json={"name": "V", "email": "a@b.example\r\nBcc: c@d.example"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "email"
+
+
+def test_without_a_server_the_email_is_recorded_and_readable(client, relay, database):
+    shop = open_shop(client)
+    purchase = shop.purchase_of(shop.sell("s1", {"MUG-RED": 1}), shop.vendor)
+
+    assert drain(relay, database) == 0
+    (recorded,) = client.get("/api/email-messages.json").json()
+    assert recorded["status"] == "recorded"
+    assert recorded["attempts"] == 0
+    detail = client.get(f"/api/email-messages/{recorded['id']}.json").json()
+    assert purchase["externalReference"] in detail["subject"]
+    assert "Item MUG-RED" in detail["text"]
+    with database.transaction() as session:
+        assert session.query(Delivery).count() == 0
+
+
+def test_the_vendors_method_decides_and_a_change_applies_to_the_next_event(
+    client, smtp_server, mail_to, relay, database, receiver
+):
+    server = smtp_server()
+    mail_to(server.url)
+    shop = open_shop(
+        client, orderEndpoint=f"{receiver.url}/orders", purchaseOrderDelivery="webhook"
+    )
+    assert shop.vendor["purchaseOrderDelivery"] == "webhook"
+    sale = shop.sell("s1", {"MUG-RED": 1})
+    drain(relay, database)
+    assert [r.body["event"] for r in receiver.received] == ["created"]
+    assert server.inbox.messages == []
+    purchase = shop.purchase_of(sale, shop.vendor)
+    assert client.get(f"/api/purchases/{purchase['id']}.json").json()["sendStatus"] == "sent"
+
+    changed = client.put(
+        f"/api/dropship-providers/{shop.vendor['id']}.json",
+        json={"purchaseOrderDelivery": "email"},
+    )
+    assert changed.json()["purchaseOrderDelivery"] == "email"
+    shop.sell("s1", {"MUG-RED": 2})
+    client.put(f"/api/purchases/{purchase['id']}/send.json", json={})
+    drain(relay, database)
+    assert len(receiver.received) == 1
+    assert [m["X-Dropwire-Event"] for m in server.inbox.messages] == [
+        "purchase.updated",
+        "purchase.created",
+    ]
+
+
+def test_defaults_follow_the_vendors_fields(client):
+    def method(**fields):
+        body = client.post("/api/dropship-providers.json", json={"name": "V", **fields}).json()
+        return body["purchaseOrderDelivery"]
+
+    assert method(email="a@b.example") == "email"
+    assert method(orderEndpoint="https://vendor.example/orders") == "webhook"
+    assert method() == "portal"
+
+
+def test_a_portal_vendor_resend_marks_it_sent(client):
+    shop = open_shop(client, email=None, notificationEmails=[])
+    purchase = shop.purchase_of(shop.sell("s1", {"MUG-RED": 1}), shop.vendor)
+    assert client.get("/api/email-messages.json").json() == []
+    sent = client.put(f"/api/purchases/{purchase['id']}/send.json", json={}).json()
+    assert sent["sendStatus"] == "sent"
+    assert sent["sentAt"] is not None
+    assert client.get("/api/email-messages.json").json() == []
