@@ -42,6 +42,8 @@ from dropwire.inventory.warehouses import ensure_default_warehouse
 from dropwire.jobs.endpoints import router as jobs_router
 from dropwire.jobs.worker import Worker
 from dropwire.mail.endpoints import router as mail_router
+from dropwire.people.endpoints import api_router as people_router
+from dropwire.people.endpoints import auth_router as people_auth_router
 from dropwire.sales.document_endpoints import router as purchase_documents_router
 from dropwire.sales.endpoints import router as sales_router
 from dropwire.vendors.endpoints import router as vendors_router
@@ -63,6 +65,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     delivery_router,
     purchase_documents_router,
     mail_router,
+    people_router,
 )
 
 
@@ -155,6 +158,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api")
     app.include_router(auth_router)  # Onport serves it beside /api, not under it
+    app.include_router(people_auth_router)
     app.include_router(auth_router, prefix="/api", include_in_schema=False)
     app.include_router(elasticpath_router)
     app.include_router(health_router)

@@ -9,6 +9,7 @@ REGISTERING_MODULES = (
     "dropwire.jobs.worker",
     "dropwire.delivery.relay",
     "dropwire.mail.transport",
+    "dropwire.people.service",
     "dropwire.channels.publishing",
     "dropwire.channels.stock_pushes",
     "dropwire.channels.tasks",

@@ -1,3 +1,4 @@
+import re
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,15 @@ _STATUS = {
     DeliveryState.dead: "dead",
     DeliveryState.disabled: "dead",
 }
+
+
+_TOKEN_IN_LINK = re.compile(r"(token=)[A-Za-z0-9_\-]{16,}")
+
+
+def withhold_links(text: str) -> str:
+    """The text with the token of every one-time link (`...?token=...`) replaced: what may be
+    kept or shown of an email that carries one."""
+    return _TOKEN_IN_LINK.sub(r"\1[withheld]", text)
 
 
 class EmailMessage(IdMixin, TimestampMixin, Base):

@@ -1,8 +1,9 @@
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from dropwire.core.schemas import ApiInput, ApiModel
+from dropwire.mail.models import withhold_links
 
 
 class AttachmentRead(ApiModel):
@@ -28,6 +29,11 @@ class EmailMessageDetail(EmailMessageRead):
     html: str
     text: str
     attachments: list[AttachmentRead]
+
+    @field_validator("html", "text")
+    @classmethod
+    def _no_usable_links(cls, value: str) -> str:
+        return withhold_links(value)
 
 
 class EmailTemplateRead(ApiModel):

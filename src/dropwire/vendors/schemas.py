@@ -1,9 +1,17 @@
+import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
-from dropwire.core.schemas import ApiInput, CompanyRecord, ExternalId, HttpUrl, Name
+from dropwire.core.schemas import (
+    ApiInput,
+    CompanyRecord,
+    ExternalId,
+    HttpUrl,
+    Name,
+    unstorable_character,
+)
 from dropwire.vendors.models import (
     CountryFilter,
     OrderSplitting,
@@ -12,10 +20,21 @@ from dropwire.vendors.models import (
 )
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")]
-# One address, nothing around it: no spaces or line breaks, so it can never add a mail header.
-EmailAddress = Annotated[
-    str, Field(max_length=254, pattern=r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
-]
+_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
+
+
+def _one_address(value: str) -> str:
+    """One address, nothing around it: no spaces or line breaks, so it can never add a mail
+    header."""
+    problem = unstorable_character(value)
+    if problem is not None:
+        raise ValueError(problem)
+    if not _ADDRESS.fullmatch(value):
+        raise ValueError("must be one email address, like orders@vendor.example")
+    return value
+
+
+EmailAddress = Annotated[str, Field(max_length=254), AfterValidator(_one_address)]
 
 
 class DropshipProviderFields(ApiInput):

@@ -1,0 +1,131 @@
+"""Invitations and password resets: a one-time link by email, through the mail outbox.
+
+The email holds the link and nothing else secret; the stored copy of a message loses its link
+once the message is settled (sent, failed or dead), and with no SMTP server the kept copy never
+has it (the invitation's answer carries the link instead, for the admin to pass on).
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dropwire.auth.models import User
+from dropwire.auth.users import create_user, find_user, normalize_email
+from dropwire.core.db import settings_of
+from dropwire.core.errors import Conflict
+from dropwire.core.time import utcnow
+from dropwire.delivery.kinds import register_event
+from dropwire.delivery.models import UNFINISHED, Delivery
+from dropwire.mail.defaults import INVITATION, PASSWORD_RESET
+from dropwire.mail.models import EmailMessage, withhold_links
+from dropwire.mail.outbox import record_email
+from dropwire.mail.rendering import Parts
+from dropwire.mail.service import render_event
+from dropwire.people import links
+from dropwire.people.models import LinkPurpose
+from dropwire.vendors.models import DropshipProvider
+
+
+@dataclass(frozen=True)
+class Invitation:
+    user: User
+    expires_at: datetime
+    message: EmailMessage
+    link: str | None  # only when no email can carry it (no SMTP server)
+
+
+def _email_link(
+    session: Session, *, user: User, purpose: LinkPurpose, event: str, context: dict[str, Any]
+) -> tuple[EmailMessage, str]:
+    settings = settings_of(session)
+    token = links.issue(session, user=user, purpose=purpose)
+    link = links.url_of(settings.links_base, token)
+    hours = int(links.LIFETIMES[purpose].total_seconds() // 3600)
+    full = {
+        "merchant": {"name": settings.merchant_name},
+        "person": {"email": user.email, "name": user.name},
+        "link": link,
+        "expiresHours": hours,
+        **context,
+    }
+    parts = render_event(session, event, full)
+    if settings.smtp_url is None:  # kept to be read, never sent: keep no usable link in it
+        parts = Parts(parts.subject, withhold_links(parts.html), withhold_links(parts.text))
+    message = record_email(
+        session,
+        event=event,
+        to=[user.email],
+        to_name=user.name if user.name != user.email else None,
+        parts=parts,
+        subject_type="user",
+        subject_id=user.id,
+        user_id=user.id,
+        dropship_provider_id=user.dropship_provider_id,
+    )
+    return message, link
+
+
+def invite(session: Session, *, vendor: DropshipProvider, email: str, name: str = "") -> Invitation:
+    """Invite a person to the vendor's portal: their user (made now, with no usable password,
+    or theirs already for this vendor) and an emailed link to choose a password."""
+    address = normalize_email(email)
+    user = find_user(session, email=address)
+    if user is not None and user.dropship_provider_id != vendor.id:
+        raise Conflict("This email belongs to a person of another account", "email")
+    if user is None:
+        user = create_user(
+            session,
+            email=address,
+            password=secrets.token_urlsafe(32),  # nobody knows it: the link sets a real one
+            name=name,
+            dropship_provider_id=vendor.id,
+        )
+    message, link = _email_link(
+        session,
+        user=user,
+        purpose=LinkPurpose.invitation,
+        event=INVITATION,
+        context={"vendor": {"name": vendor.name}},
+    )
+    expires = utcnow() + links.LIFETIMES[LinkPurpose.invitation]
+    sent_by_mail = settings_of(session).smtp_url is not None
+    return Invitation(user, expires, message, None if sent_by_mail else link)
+
+
+def forgot_password(session: Session, *, email: str) -> None:
+    """Email a reset link when an active person has this address; say nothing either way."""
+    user = find_user(session, email=email)
+    if user is None or user.disabled_at is not None:
+        return
+    _email_link(
+        session,
+        user=user,
+        purpose=LinkPurpose.password_reset,
+        event=PASSWORD_RESET,
+        context={},
+    )
+
+
+def _links_settled(session: Session, subject_type: str, subject_id: int, _state: str) -> None:
+    """A person's email was settled: its stored copy keeps no usable link."""
+    if subject_type != "user":
+        return
+    for message in session.scalars(
+        select(EmailMessage)
+        .join(Delivery, Delivery.id == EmailMessage.delivery_id)
+        .where(
+            EmailMessage.user_id == subject_id,
+            EmailMessage.event.in_((INVITATION, PASSWORD_RESET)),
+            Delivery.state.not_in(UNFINISHED),
+        )
+    ):
+        message.html = withhold_links(message.html)
+        message.text = withhold_links(message.text)
+
+
+for _event in (INVITATION, PASSWORD_RESET):
+    register_event(_event, on_finished=_links_settled)

@@ -1,0 +1,160 @@
+"""Invitations and password resets: a one-time link by email, stored as a digest, used once."""
+
+import re
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from dropwire.auth.users import create_user
+from dropwire.core.time import utcnow
+from dropwire.mail.models import EmailMessage
+from dropwire.people.models import PersonLink
+from tests.delivery.conftest import drain
+
+LINK = re.compile(r"https://hub\.shop\.example/password/set\?token=([A-Za-z0-9_\-]+)")
+
+
+def _vendor(client) -> dict:
+    return client.post("/api/dropship-providers.json", json={"name": "Mugs & Co"}).json()
+
+
+def _link_in(message) -> str:
+    text = message.get_body(("plain",)).get_content()
+    found = LINK.search(text)
+    assert found, text
+    return found.group(0)
+
+
+def _set_password(app, link: str, password: str) -> tuple[TestClient, object]:
+    browser = TestClient(app, base_url="http://testserver")
+    path = link.replace("https://hub.shop.example", "")
+    page = browser.get(path)
+    assert page.status_code == 200, page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    token = path.split("token=")[1]
+    answer = browser.post(
+        "/password/set",
+        data={"token": token, "password": password, "confirm": password, "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    return browser, answer
+
+
+def test_an_invited_person_sets_a_password_once_and_lands_in_the_portal(
+    client, app, smtp_server, mail_to, relay, database
+):
+    server = smtp_server()
+    mail_to(server.url)
+    vendor = _vendor(client)
+    invited = client.post(
+        f"/api/dropship-providers/{vendor['id']}/invite.json", json={"email": "Ada@Vendor.example"}
+    )
+    assert invited.status_code == 201, invited.text
+    assert invited.json()["email"] == "ada@vendor.example"
+    assert invited.json()["link"] is None  # it went by email
+
+    drain(relay, database)
+    (message,) = server.inbox.messages
+    assert message["To"] == "ada@vendor.example"
+    assert message["X-Dropwire-Event"] == "user.invitation"
+    link = _link_in(message)
+    token = link.split("token=")[1]
+    with database.transaction() as session:
+        stored = session.scalars(select(PersonLink)).one()
+        assert stored.token_digest != token and token not in stored.token_digest
+        assert stored.expires_at - utcnow() > timedelta(hours=71)
+        kept = session.scalars(select(EmailMessage)).one()
+        assert token not in kept.text and token not in kept.html
+
+    browser, answer = _set_password(app, link, "a long new password")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/vendor"
+    assert browser.get("/vendor").status_code == 200
+
+    _again, second = _set_password_again(app, link)
+    assert second.status_code == 410
+    login = client.post(
+        "/auth/login",
+        json={
+            "email": "ada@vendor.example",
+            "password": "a long new password",
+            "role": "dropship_provider",
+        },
+    )
+    assert login.status_code == 200, login.text
+    assert login.json()["dropshipProviderId"] == vendor["id"]
+
+
+def _set_password_again(app, link: str):
+    browser = TestClient(app, base_url="http://testserver")
+    return browser, browser.get(link.replace("https://hub.shop.example", ""))
+
+
+def test_an_expired_link_sets_nothing(client, app, smtp_server, mail_to, relay, database):
+    server = smtp_server()
+    mail_to(server.url)
+    vendor = _vendor(client)
+    client.post(
+        f"/api/dropship-providers/{vendor['id']}/invite.json", json={"email": "a@v.example"}
+    )
+    drain(relay, database)
+    link = _link_in(server.inbox.messages[0])
+    with database.transaction() as session:
+        session.execute(update(PersonLink).values(expires_at=utcnow() - timedelta(seconds=1)))
+    page = TestClient(app).get(link.replace("https://hub.shop.example", ""))
+    assert page.status_code == 410
+    assert "expired" in page.text
+
+
+def test_forgot_password_always_answers_202_and_mails_only_real_people(
+    client, app, smtp_server, mail_to, relay, database
+):
+    server = smtp_server()
+    mail_to(server.url)
+    with database.transaction() as session:
+        create_user(session, email="boss@shop.example", password="the old password")
+    anonymous = TestClient(app)
+    for address in ("boss@shop.example", "nobody@shop.example"):
+        answer = anonymous.post("/auth/forgot-password", json={"email": address})
+        assert answer.status_code == 202
+        assert answer.json()["detail"]
+    drain(relay, database)
+    (message,) = server.inbox.messages
+    assert message["To"] == "boss@shop.example"
+    assert message["X-Dropwire-Event"] == "user.password_reset"
+
+    browser, answer = _set_password(app, _link_in(message), "the brand new one")
+    assert answer.headers["location"] == "/"
+    assert browser.get("/").status_code == 200
+    old = anonymous.post(
+        "/auth/login",
+        json={"email": "boss@shop.example", "password": "the old password", "role": "api"},
+    )
+    assert old.status_code == 401
+
+
+def test_without_a_server_the_invitation_answer_carries_the_link(client, database):
+    vendor = _vendor(client)
+    invited = client.post(
+        f"/api/dropship-providers/{vendor['id']}/invite.json", json={"email": "a@v.example"}
+    ).json()
+    assert invited["link"].startswith("http://")
+    token = invited["link"].split("token=")[1]
+    (logged,) = client.get("/api/email-messages.json").json()
+    assert logged["status"] == "recorded"
+    detail = client.get(f"/api/email-messages/{logged['id']}.json").json()
+    assert token not in detail["text"] and "[withheld]" in detail["text"]
+
+
+def test_a_person_of_another_account_cannot_be_invited(client, database):
+    with database.transaction() as session:
+        create_user(session, email="boss@shop.example", password="the old password")
+    vendor = _vendor(client)
+    answer = client.post(
+        f"/api/dropship-providers/{vendor['id']}/invite.json", json={"email": "boss@shop.example"}
+    )
+    assert answer.status_code == 409
+    assert answer.json()["errors"][0]["field"] == "email"
+    missing = client.post("/api/dropship-providers/999/invite.json", json={"email": "a@b.example"})
+    assert missing.status_code == 404
