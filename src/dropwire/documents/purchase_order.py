@@ -1,22 +1,25 @@
 """The purchase order and the packing slip as PDFs (fpdf2: pure Python, wheels only).
 
 The packing slip is the purchase order without any price, to travel in the parcel. Text is
-drawn in the PDF core fonts, which cover Latin-1; other characters print as '?', never fail.
+placed with fpdf2's plain `text` (its cells and multi-cells cost ten times more) and wrapped
+here. Text is drawn in the PDF core fonts, which cover Latin-1; other characters print as '?',
+never fail.
 """
 
 from decimal import Decimal
 
 from fpdf import FPDF
-from fpdf.enums import MethodReturnValue, XPos, YPos
+from fpdf.fonts import CoreFont
 
 from dropwire.documents.data import PurchaseDocument
 from dropwire.documents.qr import draw_qr
 
 _MARGIN = 15.0
 _QR_SIZE = 30.0
-# (heading, width mm, align) of the line table; the last two only on the purchase order
-_COLUMNS = (("SKU", 40.0, "L"), ("Item", 80.0, "L"), ("Qty", 15.0, "R"))
-_PRICE_COLUMNS = (("Cost", 20.0, "R"), ("Total", 25.0, "R"))
+_LINE = 5.0  # mm between lines of 10 pt text
+# (heading, width mm, right-aligned) of the line table; the last two only on the purchase order
+_COLUMNS = (("SKU", 40.0, False), ("Item", 80.0, False), ("Qty", 15.0, True))
+_PRICE_COLUMNS = (("Cost", 20.0, True), ("Total", 25.0, True))
 
 
 def _latin1(text: str) -> str:
@@ -27,103 +30,147 @@ def _money(value: Decimal | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-class _Page(FPDF):
+class _Sheet:
+    """A page cursor over an `FPDF`: lines of text at `y`, wrapped to a width."""
+
     def __init__(self, title: str) -> None:
-        super().__init__(format="A4")
-        self.set_margins(_MARGIN, _MARGIN)
-        self.set_auto_page_break(auto=True, margin=_MARGIN)
-        self.set_title(title)
-        self.set_creator("Dropwire")
-        self.add_page()
+        self.pdf = FPDF(format="A4")
+        self.pdf.set_auto_page_break(auto=False)
+        self.pdf.set_title(title)
+        self.pdf.set_creator("Dropwire")
+        self.pdf.add_page()
+        self.y = _MARGIN
 
-    def line_of(
-        self, text: str, *, size: float = 10, bold: bool = False, height: float = 5
-    ) -> None:
-        self.set_font("Helvetica", "B" if bold else "", size)
-        self.cell(0, height, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    def font(self, size: float = 10, style: str = "") -> None:
+        self.pdf.set_font("Helvetica", style, size)
 
-    def block(self, heading: str, lines: list[str], *, x: float, y: float, width: float) -> float:
-        """A titled block of lines at (x, y); returns where it ends."""
-        self.set_xy(x, y)
-        self.set_font("Helvetica", "B", 9)
-        self.cell(width, 5, _latin1(heading), new_x=XPos.LEFT, new_y=YPos.NEXT)
-        self.set_font("Helvetica", "", 10)
+    def width_of(self, text: str) -> float:
+        """Width in mm of Latin-1 text in the current core font (fpdf2's own measure prepares
+        bidirectional text first and costs ten times more)."""
+        font = self.pdf.current_font
+        assert isinstance(font, CoreFont)
+        widths: dict[str, float] = font.cw  # type: ignore[assignment]  # keyed by character
+        return sum(widths.get(char, 500) for char in text) * self.pdf.font_size / 1000
+
+    def wrap(self, text: str, width: float) -> list[str]:
+        """`text` in lines no wider than `width` mm (a word longer than that is cut)."""
+        lines: list[str] = []
+        for paragraph in _latin1(text).splitlines() or [""]:
+            line = ""
+            for word in paragraph.split(" "):
+                candidate = f"{line} {word}" if line else word
+                if self.width_of(candidate) <= width:
+                    line = candidate
+                    continue
+                if line:
+                    lines.append(line)
+                while self.width_of(word) > width and len(word) > 1:
+                    cut = len(word)
+                    while cut > 1 and self.width_of(word[:cut]) > width:
+                        cut -= 1
+                    lines.append(word[:cut])
+                    word = word[cut:]
+                line = word
+            lines.append(line)
+        return lines
+
+    def put(self, x: float, text: str, *, width: float = 0, right: bool = False) -> None:
+        shift = width - self.width_of(text) if right else 0
+        self.pdf.text(x + shift, self.y + _LINE * 0.75, text)
+
+    def line_of(self, text: str, *, size: float = 10, bold: bool = False) -> None:
+        self.font(size, "B" if bold else "")
+        self.put(_MARGIN, _latin1(text))
+        self.y += size * 0.5
+
+    def block(self, heading: str, lines: list[str], *, x: float, width: float) -> float:
+        """A titled block of lines at (x, y); returns where it ends (y is left unchanged)."""
+        top = self.y
+        self.font(9, "B")
+        self.put(x, _latin1(heading))
+        self.y += _LINE
+        self.font(10)
         for text in lines or ["-"]:
-            self.cell(width, 5, _latin1(text), new_x=XPos.LEFT, new_y=YPos.NEXT)
-        return self.get_y()
+            for part in self.wrap(text, width - 2):
+                self.put(x, part)
+                self.y += _LINE
+        end, self.y = self.y, top
+        return end
+
+    def room_for(self, height: float) -> bool:
+        return self.y + height <= self.pdf.h - _MARGIN
 
 
-def _lines_of(pdf: FPDF, width: float, text: str) -> int:
-    lines = pdf.multi_cell(width, 5, _latin1(text), dry_run=True, output=MethodReturnValue.LINES)
-    assert isinstance(lines, list)
-    return max(1, len(lines))
+def _table_head(sheet: _Sheet, columns: tuple[tuple[str, float, bool], ...]) -> None:
+    sheet.pdf.set_fill_color(230, 230, 230)
+    sheet.pdf.rect(_MARGIN, sheet.y, sum(width for _, width, _ in columns), _LINE + 2, "F")
+    sheet.font(9, "B")
+    sheet.y += 1
+    x = _MARGIN
+    for heading, width, right in columns:
+        sheet.put(x + 1, heading, width=width - 2, right=right)
+        x += width
+    sheet.y += _LINE + 1
+    sheet.font(9)
 
 
 def _render(document: PurchaseDocument, *, prices: bool) -> bytes:
     title = "Purchase order" if prices else "Packing slip"
-    pdf = _Page(f"{title} {document.reference}")
+    sheet = _Sheet(f"{title} {document.reference}")
+    pdf = sheet.pdf
     draw_qr(pdf, document.reference, x=pdf.w - _MARGIN - _QR_SIZE, y=_MARGIN - 4, size=_QR_SIZE)
-    pdf.line_of(f"{title} {document.reference}", size=16, bold=True, height=8)
+    sheet.line_of(f"{title} {document.reference}", size=16, bold=True)
     if document.status != "open":
-        pdf.line_of(document.status.upper(), size=12, bold=True, height=6)
-    pdf.line_of(f"Order {document.sale_reference}")
+        sheet.line_of(document.status.upper(), size=12, bold=True)
+    sheet.line_of(f"Order {document.sale_reference}")
     if document.date_ordered:
-        pdf.line_of(f"Ordered {document.date_ordered[:10]}")
+        sheet.line_of(f"Ordered {document.date_ordered[:10]}")
     if document.shipping_method:
-        pdf.line_of(f"Shipping: {document.shipping_method}")
-    top = max(pdf.get_y(), _MARGIN + _QR_SIZE) + 4
+        sheet.line_of(f"Shipping: {document.shipping_method}")
+    sheet.y = max(sheet.y, _MARGIN + _QR_SIZE - 4) + 4
     half = (pdf.w - 2 * _MARGIN) / 2
     merchant = [document.merchant_name, *document.merchant_address]
-    left = pdf.block("From", merchant, x=_MARGIN, y=top, width=half)
-    right = pdf.block("Vendor", [document.vendor_name], x=_MARGIN + half, y=top, width=half)
-    top = max(left, right) + 4
-    left = pdf.block("Ship to", document.ship_to, x=_MARGIN, y=top, width=half)
-    right = pdf.block("Contact", document.contact, x=_MARGIN + half, y=top, width=half)
-    pdf.set_xy(_MARGIN, max(left, right) + 6)
+    left = sheet.block("From", merchant, x=_MARGIN, width=half)
+    right = sheet.block("Vendor", [document.vendor_name], x=_MARGIN + half, width=half)
+    sheet.y = max(left, right) + 3
+    left = sheet.block("Ship to", document.ship_to, x=_MARGIN, width=half)
+    right = sheet.block("Contact", document.contact, x=_MARGIN + half, width=half)
+    sheet.y = max(left, right) + 5
 
     columns = _COLUMNS + (_PRICE_COLUMNS if prices else ())
-    pdf.set_font("Helvetica", "B", 9)
-    pdf.set_fill_color(230, 230, 230)
-    for heading, width, align in columns:
-        pdf.cell(width, 7, heading, border="B", align=align, fill=True)
-    pdf.ln(7)
-    pdf.set_font("Helvetica", "", 9)
+    _table_head(sheet, columns)
     for line in document.lines:
         quantity = line.quantity - line.quantity_cancelled
-        name = line.name + ("".join(f"\n  {p}" for p in line.properties))
-        cells = [line.sku or "", name, str(quantity)]
+        cells = [line.sku or "", "\n".join([line.name, *line.properties]), str(quantity)]
         if prices:
             cost = line.cost_price
             cells += [_money(cost), _money(None if cost is None else cost * quantity)]
-        heights = 5 * max(
-            _lines_of(pdf, width, text) for (_, width, _), text in zip(columns, cells, strict=True)
-        )
-        if pdf.will_page_break(heights):
-            pdf.add_page()
-        y = pdf.get_y()
-        x = _MARGIN
-        for (_, width, align), text in zip(columns, cells, strict=True):
-            pdf.set_xy(x, y)
-            pdf.multi_cell(width, 5, _latin1(text), align=align)
-            x += width
-        pdf.set_xy(_MARGIN, y + heights)
         if line.quantity_cancelled:
-            pdf.set_font("Helvetica", "I", 8)
-            pdf.cell(
-                0, 4, f"  {line.quantity_cancelled} cancelled", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-            )
-            pdf.set_font("Helvetica", "", 9)
+            cells[1] += f"\n({line.quantity_cancelled} cancelled)"
+        wrapped = [
+            sheet.wrap(text, width - 2) for (_, width, _), text in zip(columns, cells, strict=True)
+        ]
+        height = _LINE * max(len(parts) for parts in wrapped) + 1
+        if not sheet.room_for(height):
+            pdf.add_page()
+            sheet.y = _MARGIN
+            _table_head(sheet, columns)
+        top = sheet.y
+        x = _MARGIN
+        for (_, width, right), parts in zip(columns, wrapped, strict=True):
+            sheet.y = top
+            for part in parts:
+                sheet.put(x + 1, part, width=width - 2, right=right)
+                sheet.y += _LINE
+            x += width
+        sheet.y = top + height
+        pdf.set_draw_color(220, 220, 220)
+        pdf.line(_MARGIN, sheet.y - 0.5, _MARGIN + x - _MARGIN, sheet.y - 0.5)
     if prices:
-        pdf.set_font("Helvetica", "B", 10)
-        total = document.total_cost
-        pdf.cell(
-            0,
-            8,
-            f"Total cost {_money(total) or '-'}",
-            align="R",
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
+        sheet.y += 2
+        sheet.font(10, "B")
+        total = f"Total cost {_money(document.total_cost) or '-'}"
+        sheet.put(_MARGIN, total, width=sum(width for _, width, _ in columns), right=True)
     return bytes(pdf.output())
 
 

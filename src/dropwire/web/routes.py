@@ -5,7 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from dropwire.web import admin, docs, password_pages, signin, vendor
+from dropwire.web import admin, docs, mail_pages, password_pages, signin, vendor
 
 STATIC = Path(__file__).parent / "static"
 
@@ -16,5 +16,6 @@ def install_web(app: FastAPI) -> None:
     app.include_router(docs.router)
     app.include_router(signin.router)
     app.include_router(password_pages.router)
+    app.include_router(mail_pages.router)
     app.include_router(vendor.router)
     app.include_router(admin.router)
