@@ -4,6 +4,7 @@ purchase order again. Forms call the same services as the API."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from dropwire.core.db import settings_of
@@ -13,10 +14,13 @@ from dropwire.http.deps import DbSession, PathId
 from dropwire.mail import service as mail_service
 from dropwire.mail.models import EmailMessage, withhold_links
 from dropwire.mail.rendering import Parts
+from dropwire.people.schemas import InvitationRequest
+from dropwire.people.service import invite
 from dropwire.sales import queries as sales_queries
 from dropwire.sales.purchase_documents import purchase_document
 from dropwire.sales.purchase_sending import send_purchase
 from dropwire.vendors.models import DropshipProvider
+from dropwire.vendors.service import get as get_vendor
 from dropwire.web.pages import (
     SECURITY_HEADERS,
     AdminVisitor,
@@ -58,6 +62,7 @@ def mail_log(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRespo
         default="id",
         tiebreak=EmailMessage.id,
     )
+    page.rows = [row[0] for row in page.rows]  # the messages, each with its delivery
     return render(request, "mail_log.html", table=page)
 
 
@@ -194,6 +199,34 @@ def vendor_packing_slip(
     purchase_id: PathId, session: DbSession, visitor: VendorVisitor
 ) -> Response:
     return _document(session, visitor, purchase_id, slip=True)
+
+
+@router.get("/vendors/{vendor_id}/invite")
+def invite_page(
+    vendor_id: PathId, request: Request, session: DbSession, _: AdminVisitor
+) -> HTMLResponse:
+    return render(request, "invite.html", vendor=get_vendor(session, vendor_id), link=None)
+
+
+@router.post("/vendors/{vendor_id}/invite")
+def invite_person(
+    vendor_id: PathId, request: Request, session: DbSession, _: AdminVisitor, form: CheckedForm
+) -> Response:
+    """Email a one-time link; with no SMTP server, show it here to pass on by hand."""
+    vendor = get_vendor(session, vendor_id)
+    try:
+        address = InvitationRequest(email=text_field(form, "email") or "").email
+        invitation = invite(session, vendor=vendor, email=address)
+    except (DomainError, ValidationError) as exc:
+        session.rollback()
+        response = RedirectResponse(f"/vendors/{vendor_id}/invite", status_code=303)
+        set_flash(response, "error", getattr(exc, "message", None) or "Enter one email address.")
+        return response
+    if invitation.link is not None:
+        return render(request, "invite.html", vendor=vendor, link=invitation.link)
+    response = RedirectResponse("/vendors", status_code=303)
+    set_flash(response, "ok", f"Invitation emailed to {invitation.user.email}.")
+    return response
 
 
 @router.post("/purchases/{purchase_id}/send")
