@@ -22,10 +22,12 @@ from starlette.datastructures import FormData
 from dropwire.core.errors import DomainError, Forbidden, Invalid, NotFound
 from dropwire.http.deps import DbSession
 from dropwire.http.routing import UnitOfWorkRoute
+from dropwire.web.formatting import FILTERS
 from dropwire.web.sessions import Visitor, visitor_for
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+TEMPLATES.env.filters.update(FILTERS)
 SESSION_COOKIE = "dw_session"
 FLASH_COOKIE = "dw_flash"
 SECURITY_HEADERS = {
