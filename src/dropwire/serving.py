@@ -23,6 +23,7 @@ import time
 from collections.abc import Sequence
 
 SUPERVISOR_PID = "DROPWIRE_SUPERVISOR_PID"
+HEALTHCHECK_SECONDS = 60
 _PR_SET_PDEATHSIG = 1
 
 log = logging.getLogger("dropwire.serve")
@@ -164,6 +165,9 @@ def serve(
         workers=api_processes,
         log_level=log_level,
         access_log=access_log,
+        # uvicorn replaces an API process that does not answer its ping in time; the default
+        # 5 s is shorter than a start-up on a busy machine, which then restarts forever
+        timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
     )
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
     socket = config.bind_socket()

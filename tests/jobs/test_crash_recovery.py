@@ -33,7 +33,7 @@ def free_port() -> int:
 
 
 class Processes:
-    """A `dropwire serve` (supervising API and worker processes) and a separate `dropwire worker`."""
+    """A `dropwire serve` (its API and worker processes) and a separate `dropwire worker`."""
 
     def __init__(self, database_url: str) -> None:
         self.port = free_port()
@@ -61,7 +61,9 @@ class Processes:
                     return
             except httpx.HTTPError:
                 pass
-            assert time.monotonic() < deadline, "dropwire serve did not come up"
+            if time.monotonic() > deadline:
+                self.kill()  # none left running after the test
+                raise AssertionError("dropwire serve did not come up")
             time.sleep(0.1)
 
     def kill(self) -> None:
