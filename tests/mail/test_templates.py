@@ -23,6 +23,8 @@ def test_every_event_has_a_template_that_renders_its_sample(client):
         ("html", "<p>{{ purchse.reference }}</p>"),
         ("text", "{{ purchase.__class__.__mro__ }}"),
         ("text", "{% for x in range(10) %}{{ x.nope }}{% endfor %}"),
+        ("text", "{{ 2 ** 100000 }}"),
+        ("html", "{{ 'x' * 100000000 }}"),
     ],
 )
 def test_a_template_that_does_not_render_is_refused_on_save(client, part, source):

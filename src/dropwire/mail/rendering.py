@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from dropwire.core.errors import DomainError, FieldProblem
@@ -13,8 +15,31 @@ from dropwire.core.errors import DomainError, FieldProblem
 MAX_TEMPLATE_CHARS = 100_000
 MAX_SUBJECT_CHARS = 250
 
-_PLAIN = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
-_HTML = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+MAX_REPEAT = 10_000  # 'x' * n, [..] * n
+MAX_EXPONENT = 64
+MAX_POWER_BITS = 4096
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox, also refusing arithmetic that would take the process's time or memory."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int | float):
+            bits = left.bit_length() if isinstance(left, int) else 64
+            if abs(right) > MAX_EXPONENT or bits * abs(right) > MAX_POWER_BITS:
+                raise SecurityError("a power that large is not allowed")
+        if operator == "*":
+            for sized, count in ((left, right), (right, left)):
+                repeats = isinstance(sized, str | list | tuple) and isinstance(count, int)
+                if repeats and count * max(len(sized), 1) > MAX_REPEAT:
+                    raise SecurityError("a repetition that long is not allowed")
+        return super().call_binop(context, operator, left, right)
+
+
+_PLAIN = _Sandbox(undefined=StrictUndefined, autoescape=False)
+_HTML = _Sandbox(undefined=StrictUndefined, autoescape=True)
 
 
 @dataclass(frozen=True)
