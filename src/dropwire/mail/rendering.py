@@ -3,9 +3,10 @@ and nothing else (no attributes of Python objects, no unsafe calls), and an unkn
 error rather than an empty string, so a typo is refused when the template is saved."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
@@ -59,11 +60,17 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _render(environment: SandboxedEnvironment, field: str, source: str, context: Any) -> str:
+@lru_cache(maxsize=256)
+def _compiled(html: bool, source: str) -> Template:
+    """Compiling costs more than rendering: each template's source is compiled once."""
+    return (_HTML if html else _PLAIN).from_string(source)
+
+
+def _render(html: bool, field: str, source: str, context: Any) -> str:
     if len(source) > MAX_TEMPLATE_CHARS:
         raise TemplateRefused(field, f"is longer than {MAX_TEMPLATE_CHARS} characters")
     try:
-        return environment.from_string(source).render(context)
+        return _compiled(html, source).render(context)
     except TemplateError as exc:
         where = f" (line {exc.lineno})" if isinstance(exc, TemplateSyntaxError) else ""
         raise TemplateRefused(field, f"does not render{where}: {exc.message or exc}") from exc
@@ -74,11 +81,11 @@ def _render(environment: SandboxedEnvironment, field: str, source: str, context:
 def render(template: Parts, context: dict[str, Any]) -> Parts:
     """The rendered subject (one line), HTML (escaped values) and text; `TemplateRefused` names
     the part that failed."""
-    subject = one_line(_render(_PLAIN, "subject", template.subject, context))
+    subject = one_line(_render(False, "subject", template.subject, context))
     if not subject:
         raise TemplateRefused("subject", "renders empty")
     return Parts(
         subject=subject[:MAX_SUBJECT_CHARS],
-        html=_render(_HTML, "html", template.html, context),
-        text=_render(_PLAIN, "text", template.text, context),
+        html=_render(True, "html", template.html, context),
+        text=_render(False, "text", template.text, context),
     )
