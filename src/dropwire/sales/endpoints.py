@@ -3,6 +3,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 
+from dropwire.auth.service import Principal
 from dropwire.catalog.models import Variant
 from dropwire.catalog.schemas import VariantSummaryRead
 from dropwire.channels.models import Channel
@@ -54,6 +55,7 @@ from dropwire.sales.schemas import (
     SaleUpdate,
     ShipRequest,
 )
+from dropwire.sales.vendor_view import VendorSaleRead
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.schemas import DropshipProviderRead
 
@@ -155,6 +157,12 @@ FULFILLMENT_RELATIONS = {
     "Purchase": Relation("purchase", PurchaseRead, Purchase, local="purchase_id"),
     "Sale": _SALE_SUMMARY,
 }
+_VENDOR_SALE = Relation("sale", VendorSaleRead, Sale, local="sale_id")
+
+
+def _as_seen_by(principal: Principal, relations: dict[str, Relation]) -> dict[str, Relation]:
+    """A vendor token embeds the vendor's view of a sale (`vendor_view`), never the sale."""
+    return relations if principal.is_admin else {**relations, "Sale": _VENDOR_SALE}
 SALE_RETURN_RELATIONS = {
     "SaleReturnItem": Relation("saleReturnItems", SaleReturnItemRead),
     "Sale": _SALE_SUMMARY,
@@ -271,7 +279,8 @@ def list_purchases(
 ) -> Any:
     stmt = queries.purchases_visible(principal)
     rows = paginate(session, stmt, query, PURCHASE_FILTERS, response, [Purchase.id])
-    return respond(session, query, response, rows, PurchaseRead, PURCHASE_RELATIONS)
+    relations = _as_seen_by(principal, PURCHASE_RELATIONS)
+    return respond(session, query, response, rows, PurchaseRead, relations)
 
 
 @router.get("/purchases/{purchase_id}.json", response_model=PurchaseRead)
@@ -377,7 +386,8 @@ def list_fulfillments(
 ) -> Any:
     stmt = queries.fulfillments_visible(principal)
     rows = paginate(session, stmt, query, FULFILLMENT_FILTERS, response, [Fulfillment.id])
-    return respond(session, query, response, rows, FulfillmentRead, FULFILLMENT_RELATIONS)
+    relations = _as_seen_by(principal, FULFILLMENT_RELATIONS)
+    return respond(session, query, response, rows, FulfillmentRead, relations)
 
 
 @router.post("/fulfillments.json", response_model=FulfillmentRead, status_code=201)
