@@ -4,8 +4,9 @@ A vendor ships a parcel: it sees where it goes and whom to call (the receiver's 
 customer's contact, the shipping method), the sale's reference and date, and of the sale's
 lines only its own, without the prices the customer paid. Never the billing details, notes,
 payment, other vendors' lines or options. Every place that shows a vendor a sale uses this one
-definition: the purchase-order webhook (`payloads.purchase_body`), `include=Sale` for vendor
-tokens (purchases, fulfillments), the vendor portal and the vendor's emails.
+definition: the purchase-order webhook (`payloads.purchase_body`), the includes a vendor token
+asks for (`vendor_sale_row`, `vendor_line_row`, `vendor_purchase_row`: a sale, its lines and a
+purchase order reached from any list), the vendor portal and the vendor's emails.
 """
 
 from collections.abc import Collection
@@ -49,6 +50,7 @@ LINE_FIELDS = (
     "quantityOpen",
 )
 """Of a sale line, what the vendor needs to pick and pack it (no price the customer paid)."""
+_LINE_LINKS = ("saleId", "variantId", "companyId")
 
 
 def _picked(values: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -100,3 +102,20 @@ def vendor_sale(sale: Sale, *, own_lines: Collection[int] | None = None) -> dict
     if own_lines is not None:
         view["saleItems"] = [vendor_line(item) for item in sale.items if item.id in own_lines]
     return view
+
+
+def vendor_sale_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A sale dumped in an admin shape (camelCase), as its vendor sees it: exactly the fields
+    of `VendorSaleRead`, the same the purchase-order webhook sends."""
+    view: dict[str, Any] = VendorSaleRead.model_validate(row).model_dump(mode="json", by_alias=True)
+    return view
+
+
+def vendor_line_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A dumped sale line as a vendor sees it: `LINE_FIELDS` and the ids that link it."""
+    return {k: v for k, v in row.items() if k in LINE_FIELDS or k in _LINE_LINKS}
+
+
+def vendor_purchase_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A dumped purchase order (admin shape) as its vendor sees it: no billing details."""
+    return {k: v for k, v in row.items() if not k.startswith("billing")}
