@@ -11,6 +11,7 @@ from dropwire.http.deps import DbSession, PathId
 from dropwire.sales import queries as sales_queries
 from dropwire.sales import shipping
 from dropwire.sales.models import PurchaseInventoryStatus
+from dropwire.sales.vendor_view import vendor_sale
 from dropwire.vendors.service import get as get_vendor
 from dropwire.web import feedpages, queries
 from dropwire.web.pages import (
@@ -63,6 +64,7 @@ def purchase_detail(
         request,
         "purchase.html",
         purchase=purchase,
+        sale=vendor_sale(purchase.sale),
         fulfillments=queries.fulfillments_of(session, purchase.id),
         vendors={},
         accepted=[],
