@@ -13,6 +13,7 @@ from dropwire.core.unit_of_work import changes
 
 EVENTS_KEY = "sales.events"
 SALES_KEY = "sales.changed_sales"  # sales whose lines changed with no purchase/fulfilment event
+RETURNS_KEY = "sales.returned_sales"  # sales with units that came back
 PurchaseEvent = Literal["created", "updated", "cancelled"]
 
 
@@ -54,3 +55,9 @@ def lines_cancelled(session: Session, sale_id: int) -> None:
     in-house): channels that mirror line states (Elastic Path) read these sale ids."""
     changed: set[int] = changes(session, SALES_KEY, set)
     changed.add(sale_id)
+
+
+def units_returned(session: Session, sale_id: int) -> None:
+    """Shipped units of a sale came back (whoever settles money for them reads these ids)."""
+    returned: set[int] = changes(session, RETURNS_KEY, set)
+    returned.add(sale_id)

@@ -1,0 +1,442 @@
+"""Raising vendor invoices and credits from what happened to purchase orders.
+
+One rule, applied to any set of purchase orders at once: each purchase item has a number of
+units that should stand invoiced now (its vendor's `paymentTrigger` decides: ordered units for
+beforeShipping, shipped units for afterShipping, and for manual what was invoiced on request),
+never more than were shipped (ordered, for beforeShipping), less what came back. The difference
+from what stands invoiced becomes an invoice line (rate frozen as it applies now) or credit lines
+(each pointing at the invoice line it credits, newest first, at that line's frozen amounts).
+Running it twice changes nothing; so it can run before every commit that touched an order.
+"""
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dropwire.catalog.models import Variant
+from dropwire.core.expressions import among
+from dropwire.core.inserts import insert_all, new_row
+from dropwire.core.time import utcnow
+from dropwire.payments.commission import (
+    HUNDRED,
+    LineAmounts,
+    LineTerms,
+    line_amounts,
+    round_money,
+)
+from dropwire.payments.ledger import post
+from dropwire.payments.models import (
+    CreditReason,
+    EntryKind,
+    InvoiceType,
+    LedgerEntry,
+    VendorInvoice,
+    VendorInvoiceLine,
+)
+from dropwire.payments.rules import Rules
+from dropwire.sales.models import InvoiceStatus, Purchase, PurchaseItem, Sale, SaleItem
+from dropwire.vendors.models import (
+    CommissionMethod,
+    DropshipProvider,
+    PaymentTrigger,
+    ReturnPenalty,
+)
+
+
+@dataclass
+class _Standing:
+    """The invoice lines of one purchase item and the credits against each."""
+
+    lines: list[VendorInvoiceLine] = field(default_factory=list)
+    credited: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # line → units
+    credited_for_returns: int = 0
+
+
+@dataclass
+class _Draft:
+    purchase: Purchase
+    sale: Sale
+    vendor: DropshipProvider
+    type: InvoiceType
+    lines: list[VendorInvoiceLine] = field(default_factory=list)
+    shipping: Decimal = Decimal(0)
+    credited_invoice_id: int | None = None
+
+
+def invoice_purchases(
+    session: Session, purchase_ids: Collection[int], *, on_request: bool = False
+) -> list[VendorInvoice]:
+    """Bring the invoices of these purchase orders in line with their units (see the module
+    docstring); `on_request` invoices shipped units of manual-trigger vendors too."""
+    if not purchase_ids:
+        return []
+    purchases = list(
+        session.scalars(
+            select(Purchase)
+            .where(among(session, Purchase.id, purchase_ids))
+            .where(Purchase.dropship_provider_id.is_not(None))
+            .order_by(Purchase.id)
+        )
+    )
+    if not purchases:
+        return []
+    vendors = {
+        v.id: v
+        for v in session.scalars(
+            select(DropshipProvider).where(
+                among(session, DropshipProvider.id, {p.dropship_provider_id for p in purchases})
+            )
+        )
+    }
+    items = [item for purchase in purchases for item in purchase.items]
+    sale_items = _sale_items(session, {item.sale_item_id for item in items})
+    returned = _returned_per_item(session, sale_items)
+    standing = _standing(session, [item.id for item in items])
+    shipping_due = _uncredited_shipping(session, [p.id for p in purchases])
+    variants = _variants(session, {item.variant_id for item in items if item.variant_id})
+    rules: Rules | None = None
+    now = utcnow()
+    drafts: list[_Draft] = []
+    for purchase in purchases:
+        vendor = vendors[purchase.dropship_provider_id]  # type: ignore[index]
+        sale = purchase.sale
+        currency = sale.currency
+        invoice = _Draft(purchase, sale, vendor, InvoiceType.invoice)
+        credit = _Draft(purchase, sale, vendor, InvoiceType.credit)
+        wanted_total = 0
+        for item in purchase.items:
+            back = returned.get(item.id, 0)
+            target = _target(vendor.payment_trigger, item, back, on_request)
+            wanted_total += target
+            change = target - item.quantity_invoiced
+            sale_item = sale_items[item.sale_item_id]
+            if change > 0:
+                if rules is None:
+                    rules = Rules.load(session)
+                invoice.lines.append(
+                    _invoice_line(item, sale_item, change, vendor, sale, rules, variants)
+                )
+            elif change < 0:
+                for_returns = min(-change, max(0, back - standing[item.id].credited_for_returns))
+                credit.lines.extend(
+                    _credit_lines(item, standing[item.id], -change, for_returns, vendor, currency)
+                )
+            item.quantity_invoiced = target
+        shipping_invoice = shipping_due.get(purchase.id)
+        if invoice.lines and shipping_invoice is None:
+            invoice.shipping = _shipping_share(sale, purchase, vendor)
+        elif wanted_total == 0 and shipping_invoice is not None:
+            credit.shipping = -shipping_invoice[1]
+            credit.credited_invoice_id = shipping_invoice[0]
+        drafts.extend(d for d in (invoice, credit) if d.lines or d.shipping)
+    _refresh_items(session, purchases)
+    return _write(session, drafts, now)
+
+
+def _target(trigger: str, item: PurchaseItem, back: int, on_request: bool) -> int:
+    """How many units of `item` should stand invoiced now."""
+    kept = item.quantity_shipped - back
+    if trigger == PaymentTrigger.before_shipping:
+        return item.quantity - item.quantity_cancelled - back
+    if trigger == PaymentTrigger.manual and not on_request:
+        return min(item.quantity_invoiced, kept)
+    return kept
+
+
+def _sale_items(session: Session, ids: Collection[int]) -> dict[int, SaleItem]:
+    return {
+        s.id: s for s in session.scalars(select(SaleItem).where(among(session, SaleItem.id, ids)))
+    }
+
+
+def _returned_per_item(session: Session, sale_items: dict[int, SaleItem]) -> dict[int, int]:
+    """A line's returned units, spread over its purchase items in id order by units shipped
+    (a line split between sources comes back from the first ones first)."""
+    with_returns = [s.id for s in sale_items.values() if s.quantity_returned]
+    if not with_returns:
+        return {}
+    spread: dict[int, int] = {}
+    left = {
+        sale_item_id: sale_items[sale_item_id].quantity_returned for sale_item_id in with_returns
+    }
+    for item in session.scalars(
+        select(PurchaseItem)
+        .where(among(session, PurchaseItem.sale_item_id, with_returns))
+        .order_by(PurchaseItem.id)
+    ):
+        take = min(left[item.sale_item_id], item.quantity_shipped)
+        spread[item.id] = take
+        left[item.sale_item_id] -= take
+    return spread
+
+
+def _standing(session: Session, item_ids: Sequence[int]) -> dict[int, _Standing]:
+    standing: dict[int, _Standing] = defaultdict(_Standing)
+    if not item_ids:
+        return standing
+    lines = session.scalars(
+        select(VendorInvoiceLine)
+        .where(among(session, VendorInvoiceLine.purchase_item_id, item_ids))
+        .order_by(VendorInvoiceLine.id)
+    )
+    for line in lines:
+        state = standing[line.purchase_item_id]
+        if line.credited_line_id is None:
+            state.lines.append(line)
+        else:
+            state.credited[line.credited_line_id] += -line.quantity
+            if line.credit_reason == CreditReason.return_:
+                state.credited_for_returns += -line.quantity
+    return standing
+
+
+def _uncredited_shipping(
+    session: Session, purchase_ids: Sequence[int]
+) -> dict[int, tuple[int, Decimal]]:
+    """Per purchase order, the invoice that charged its shipping, unless a credit took it back."""
+    rows = session.execute(
+        select(VendorInvoice.purchase_id, VendorInvoice.id, VendorInvoice.shipping)
+        .where(among(session, VendorInvoice.purchase_id, purchase_ids))
+        .where(VendorInvoice.type == InvoiceType.invoice, VendorInvoice.shipping != 0)
+    ).all()
+    credited = set(
+        session.scalars(
+            select(VendorInvoice.credited_invoice_id).where(
+                among(session, VendorInvoice.purchase_id, purchase_ids),
+                VendorInvoice.credited_invoice_id.is_not(None),
+            )
+        )
+    )
+    return {p: (i, s) for p, i, s in rows if i not in credited}
+
+
+def _variants(session: Session, ids: Collection[int]) -> dict[int, Variant]:
+    if not ids:
+        return {}
+    return {
+        v.id: v for v in session.scalars(select(Variant).where(among(session, Variant.id, ids)))
+    }
+
+
+def _terms(vendor: DropshipProvider) -> LineTerms:
+    return LineTerms(
+        method=vendor.commission_method,
+        base=vendor.commission_rate_base,
+        discount_split=vendor.commission_rate_discount_split,
+    )
+
+
+def _invoice_line(
+    item: PurchaseItem,
+    sale_item: SaleItem,
+    quantity: int,
+    vendor: DropshipProvider,
+    sale: Sale,
+    rules: Rules,
+    variants: dict[int, Variant],
+) -> VendorInvoiceLine:
+    variant = variants.get(item.variant_id) if item.variant_id else None
+    rate = rules.rate_for(vendor=vendor, channel_id=sale.channel_id, variant=variant)
+    price = sale_item.price or Decimal(0)
+    discount = sale_item.discount * quantity / sale_item.quantity
+    amounts = line_amounts(
+        price=price,
+        quantity=quantity,
+        discount=discount,
+        cost_price=item.cost_price,
+        rate=rate,
+        terms=_terms(vendor),
+        currency=sale.currency,
+    )
+    return new_row(
+        VendorInvoiceLine,
+        purchase_item_id=item.id,
+        sale_item_id=sale_item.id,
+        sku=sale_item.sku,
+        quantity=quantity,
+        price=price,
+        net=amounts.net,
+        commission=amounts.commission,
+        payable=amounts.payable,
+        rate=rate.rate,
+        rate_type=rate.rate_type,
+        rate_base=vendor.commission_rate_base,
+        rate_source=rate.source,
+        commission_method=vendor.commission_method,
+    )
+
+
+def _cumulative(amount: Decimal, done: int, more: int, whole: int, currency: str) -> Decimal:
+    """The share of `amount` that `more` units carry after `done` of `whole` were taken:
+    shares rounded cumulatively, so crediting every unit gives back exactly `amount`."""
+    after = (
+        amount if done + more >= whole else round_money(amount * (done + more) / whole, currency)
+    )
+    before = round_money(amount * done / whole, currency) if done else Decimal(0)
+    return after - before
+
+
+def _credit_lines(
+    item: PurchaseItem,
+    standing: _Standing,
+    units: int,
+    for_returns: int,
+    vendor: DropshipProvider,
+    currency: str,
+) -> Iterable[VendorInvoiceLine]:
+    """Credit `units` of `item`, newest invoice line first; the first `for_returns` are returns
+    (with the return penalty on, the merchant keeps their commission)."""
+    penalty = vendor.apply_return_penalty == ReturnPenalty.enabled
+    for line in reversed(standing.lines):
+        if units == 0:
+            return
+        done = standing.credited[line.id]
+        take = min(units, line.quantity - done)
+        if take <= 0:
+            continue
+        returns_here = min(take, for_returns)
+        for count, reason in ((returns_here, CreditReason.return_), (take - returns_here, None)):
+            if count == 0:
+                continue
+            net = _cumulative(line.net, done, count, line.quantity, currency)
+            commission = _cumulative(line.commission, done, count, line.quantity, currency)
+            payable = _cumulative(line.payable, done, count, line.quantity, currency)
+            if penalty and reason == CreditReason.return_:
+                commission = Decimal(0)
+                payable = Decimal(0) if line.commission_method == CommissionMethod.reverse else net
+            yield new_row(
+                VendorInvoiceLine,
+                purchase_item_id=item.id,
+                sale_item_id=line.sale_item_id,
+                sku=line.sku,
+                quantity=-count,
+                price=line.price,
+                net=-net,
+                commission=-commission,
+                payable=-payable,
+                rate=line.rate,
+                rate_type=line.rate_type,
+                rate_base=line.rate_base,
+                rate_source=line.rate_source,
+                commission_method=line.commission_method,
+                credited_line_id=line.id,
+                credit_reason=reason or CreditReason.cancellation,
+            )
+            done += count
+        standing.credited[line.id] = done
+        units -= take
+        for_returns -= returns_here
+        if returns_here:
+            standing.credited_for_returns += returns_here
+
+
+def _shipping_share(sale: Sale, purchase: Purchase, vendor: DropshipProvider) -> Decimal:
+    """The vendor's part of the shipping charged for its lines (their share of the sale's
+    goods), less what the merchant keeps; under the reverse method, minus the merchant's part."""
+    total = sum((Decimal(str(line.get("price") or 0)) for line in sale.shipping), start=Decimal(0))
+    if not total:
+        return Decimal(0)
+    goods = sum(((i.price or Decimal(0)) * i.quantity for i in sale.items), start=Decimal(0))
+    own_ids = {item.sale_item_id for item in purchase.items}
+    own = sum(
+        ((i.price or Decimal(0)) * i.quantity for i in sale.items if i.id in own_ids),
+        start=Decimal(0),
+    )
+    charged = total * own / goods if goods else total
+    kept = charged * vendor.commission_rate_shipping / HUNDRED
+    if vendor.commission_method == CommissionMethod.reverse:
+        return -round_money(kept, sale.currency)
+    return round_money(charged - kept, sale.currency)
+
+
+def _refresh_items(session: Session, purchases: Sequence[Purchase]) -> None:
+    """Invoice statuses of the purchase items and orders from their invoiced units."""
+    for purchase in purchases:
+        for item in purchase.items:
+            item.invoice_status = _status(
+                item.quantity_invoiced, item.quantity - item.quantity_cancelled
+            )
+        purchase.invoice_status = _status(
+            sum(i.quantity_invoiced for i in purchase.items),
+            sum(i.quantity - i.quantity_cancelled for i in purchase.items),
+        )
+    session.flush()
+
+
+def _status(invoiced: int, due: int) -> InvoiceStatus:
+    if invoiced <= 0:
+        return InvoiceStatus.not_invoiced
+    return InvoiceStatus.invoiced if invoiced >= due else InvoiceStatus.partially_invoiced
+
+
+def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[VendorInvoice]:
+    """Insert the drafts as invoices with their lines, and post each to the ledger."""
+    if not drafts:
+        return []
+    numbers = _next_numbers(session, {d.purchase.id for d in drafts})
+    invoices = []
+    for draft in drafts:
+        numbers[draft.purchase.id] += 1
+        letter = "I" if draft.type == InvoiceType.invoice else "C"
+        amounts = LineAmounts(
+            net=sum((line.net for line in draft.lines), start=Decimal(0)),
+            commission=sum((line.commission for line in draft.lines), start=Decimal(0)),
+            payable=sum((line.payable for line in draft.lines), start=Decimal(0)) + draft.shipping,
+        )
+        invoices.append(
+            new_row(
+                VendorInvoice,
+                reference=f"{draft.purchase.external_reference}-{letter}{numbers[draft.purchase.id]:02d}",
+                dropship_provider_id=draft.vendor.id,
+                purchase_id=draft.purchase.id,
+                sale_id=draft.sale.id,
+                type=draft.type,
+                currency=draft.sale.currency,
+                net=amounts.net,
+                commission=amounts.commission,
+                shipping=draft.shipping,
+                payable=amounts.payable,
+                issued_at=now,
+                payable_at=now + timedelta(days=draft.vendor.payment_delay_days),
+                credited_invoice_id=draft.credited_invoice_id,
+            )
+        )
+    insert_all(session, invoices)
+    lines = []
+    for draft, invoice in zip(drafts, invoices, strict=True):
+        for line in draft.lines:
+            line.invoice_id = invoice.id
+            lines.append(line)
+    insert_all(session, lines)
+    post(
+        session,
+        [
+            new_row(
+                LedgerEntry,
+                dropship_provider_id=invoice.dropship_provider_id,
+                currency=invoice.currency,
+                kind=EntryKind.invoice if invoice.type == InvoiceType.invoice else EntryKind.credit,
+                amount=invoice.payable,
+                invoice_id=invoice.id,
+                created_at=now,
+            )
+            for invoice in invoices
+        ],
+    )
+    return invoices
+
+
+def _next_numbers(session: Session, purchase_ids: Collection[int]) -> dict[int, int]:
+    counts = session.execute(
+        select(VendorInvoice.purchase_id, func.count())
+        .where(among(session, VendorInvoice.purchase_id, purchase_ids))
+        .group_by(VendorInvoice.purchase_id)
+    )
+    numbers = dict.fromkeys(purchase_ids, 0)
+    numbers.update(dict(counts.all()))
+    return numbers

@@ -1,0 +1,58 @@
+"""Where money hooks into the sales flow: a commit step that reads what sales recorded in this
+unit of work (purchase orders created, changed or cancelled, fulfillments, returns) and brings
+those orders' vendor invoices in line before the transaction commits. Sales knows nothing of
+payments; payments reads the sales records (the import goes one way: payments → sales)."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dropwire.core.expressions import among
+from dropwire.core.unit_of_work import before_commit
+from dropwire.payments.invoicing import invoice_purchases
+from dropwire.payments.tasks import schedule_payout
+from dropwire.payments.webhooks import invoices_created
+from dropwire.sales import events
+from dropwire.sales.models import Fulfillment, Purchase
+from dropwire.vendors.models import DropshipProvider, PaymentSchedule
+
+
+def touched_purchases(session: Session, changes: Mapping[str, Any]) -> set[int]:
+    recorded: list[events.SalesEvent] = changes.get(events.EVENTS_KEY) or []
+    purchase_ids = {event.id for event in recorded if event.subject == "purchase"}
+    fulfillment_ids = {event.id for event in recorded if event.subject == "fulfillment"}
+    if fulfillment_ids:
+        purchase_ids.update(
+            session.scalars(
+                select(Fulfillment.purchase_id).where(
+                    among(session, Fulfillment.id, fulfillment_ids)
+                )
+            )
+        )
+    sale_ids = set(changes.get(events.RETURNS_KEY) or ()) | set(changes.get(events.SALES_KEY) or ())
+    if sale_ids:
+        purchase_ids.update(
+            session.scalars(select(Purchase.id).where(among(session, Purchase.sale_id, sale_ids)))
+        )
+    return purchase_ids
+
+
+@before_commit(events.EVENTS_KEY, events.RETURNS_KEY, events.SALES_KEY, order=30)
+def invoice_what_changed(session: Session, changes: Mapping[str, Any]) -> None:
+    purchase_ids = touched_purchases(session, changes)
+    raised = invoice_purchases(session, purchase_ids)
+    invoices_created(session, raised)
+    scheduled = (
+        session.scalars(
+            select(DropshipProvider).where(
+                among(session, DropshipProvider.id, {i.dropship_provider_id for i in raised}),
+                DropshipProvider.payment_schedule != PaymentSchedule.manual,
+            )
+        )
+        if raised
+        else ()
+    )
+    for vendor in scheduled:
+        schedule_payout(session, vendor)
