@@ -2,7 +2,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, field_validator
 
 from dropwire.core.schemas import ApiInput, CompanyRecord, ExternalId, HttpUrl, Id, Name
 from dropwire.vendors.models import (
@@ -24,11 +24,35 @@ def _four_places(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)
 
 
+def _decimal_schema(maximum: int) -> WithJsonSchema:
+    """What a non-negative decimal input may be: a number, or the same as a decimal string."""
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": maximum},
+                {
+                    "type": "string",
+                    "pattern": rf"^\+?[0-9]{{1,{len(str(maximum)) - 1}}}(\.[0-9]{{1,4}})?$",
+                },
+            ]
+        },
+        mode="validation",
+    )
+
+
 RateValue = Annotated[
-    Decimal, Field(ge=0, le=1_000_000_000, allow_inf_nan=False), AfterValidator(_four_places)
+    Decimal,
+    Field(ge=0, le=999_999_999, allow_inf_nan=False),
+    AfterValidator(_four_places),
+    _decimal_schema(999_999_999),
 ]
 """A commission rate: a percentage, or a fixed amount per unit (kept to 4 decimal places)."""
-Percent = Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False), AfterValidator(_four_places)]
+Percent = Annotated[
+    Decimal,
+    Field(ge=0, le=100, allow_inf_nan=False),
+    AfterValidator(_four_places),
+    _decimal_schema(100),
+]
 
 
 class DropshipProviderFields(ApiInput):
