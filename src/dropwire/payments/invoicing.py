@@ -14,13 +14,15 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, func, select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dropwire.catalog.models import Variant
 from dropwire.core.expressions import among
-from dropwire.core.inserts import insert_all, new_row
+from dropwire.core.inserts import insert_all, new_row, update_rows
 from dropwire.core.time import utcnow
 from dropwire.payments.commission import (
     HUNDRED,
@@ -46,6 +48,9 @@ from dropwire.vendors.models import (
     PaymentTrigger,
     ReturnPenalty,
 )
+
+PURCHASES = cast(Table, Purchase.__table__)
+PURCHASE_ITEMS = cast(Table, PurchaseItem.__table__)
 
 
 @dataclass
@@ -81,6 +86,7 @@ def invoice_purchases(
             .where(among(session, Purchase.id, purchase_ids))
             .where(Purchase.dropship_provider_id.is_not(None))
             .order_by(Purchase.id)
+            .options(selectinload(Purchase.sale))
         )
     )
     if not purchases:
@@ -100,6 +106,7 @@ def invoice_purchases(
     shipping_due = _uncredited_shipping(session, [p.id for p in purchases])
     variants = _variants(session, {item.variant_id for item in items if item.variant_id})
     rules: Rules | None = None
+    targets: dict[int, int] = {}
     now = utcnow()
     drafts: list[_Draft] = []
     for purchase in purchases:
@@ -126,7 +133,7 @@ def invoice_purchases(
                 credit.lines.extend(
                     _credit_lines(item, standing[item.id], -change, for_returns, vendor, currency)
                 )
-            item.quantity_invoiced = target
+            targets[item.id] = target
         shipping_invoice = shipping_due.get(purchase.id)
         if invoice.lines and shipping_invoice is None:
             invoice.shipping = _shipping_share(sale, purchase, vendor)
@@ -134,7 +141,7 @@ def invoice_purchases(
             credit.shipping = -shipping_invoice[1]
             credit.credited_invoice_id = shipping_invoice[0]
         drafts.extend(d for d in (invoice, credit) if d.lines or d.shipping)
-    _refresh_items(session, purchases)
+    _refresh_items(session, purchases, targets)
     return _write(session, drafts, now)
 
 
@@ -354,18 +361,32 @@ def _shipping_share(sale: Sale, purchase: Purchase, vendor: DropshipProvider) ->
     return round_money(charged - kept, sale.currency)
 
 
-def _refresh_items(session: Session, purchases: Sequence[Purchase]) -> None:
-    """Invoice statuses of the purchase items and orders from their invoiced units."""
+def _refresh_items(
+    session: Session, purchases: Sequence[Purchase], targets: dict[int, int]
+) -> None:
+    """Units invoiced and invoice statuses of the purchase items and orders, written with one
+    statement per table for any number of them (only the rows that change)."""
+    item_rows = []
+    purchase_rows = []
     for purchase in purchases:
+        invoiced = due = 0
         for item in purchase.items:
-            item.invoice_status = _status(
-                item.quantity_invoiced, item.quantity - item.quantity_cancelled
-            )
-        purchase.invoice_status = _status(
-            sum(i.quantity_invoiced for i in purchase.items),
-            sum(i.quantity - i.quantity_cancelled for i in purchase.items),
-        )
-    session.flush()
+            quantity = targets.get(item.id, item.quantity_invoiced)
+            status = _status(quantity, item.quantity - item.quantity_cancelled)
+            if (quantity, status) != (item.quantity_invoiced, item.invoice_status):
+                item_rows.append(
+                    {"id": item.id, "quantity_invoiced": quantity, "invoice_status": status}
+                )
+                set_committed_value(item, "quantity_invoiced", quantity)
+                set_committed_value(item, "invoice_status", status)
+            invoiced += quantity
+            due += item.quantity - item.quantity_cancelled
+        status = _status(invoiced, due)
+        if status != purchase.invoice_status:
+            purchase_rows.append({"id": purchase.id, "invoice_status": status})
+            set_committed_value(purchase, "invoice_status", status)
+    update_rows(session.connection(), PURCHASE_ITEMS, item_rows)
+    update_rows(session.connection(), PURCHASES, purchase_rows)
 
 
 def _status(invoiced: int, due: int) -> InvoiceStatus:
