@@ -14,11 +14,12 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import cast
+from typing import TypeVar, cast
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from dropwire.catalog.models import Variant
 from dropwire.core.expressions import among
@@ -49,6 +50,7 @@ from dropwire.vendors.models import (
     ReturnPenalty,
 )
 
+T = TypeVar("T")
 PURCHASES = cast(Table, Purchase.__table__)
 PURCHASE_ITEMS = cast(Table, PurchaseItem.__table__)
 
@@ -73,6 +75,42 @@ class _Draft:
     credited_invoice_id: int | None = None
 
 
+def loaded_or_fetched(session: Session, model: type[T], ids: Collection[int]) -> dict[int, T]:
+    """The rows of these ids: those the session holds already, the rest in one query."""
+    found: dict[int, T] = {}
+    missing = []
+    for row_id in ids:
+        held = session.identity_map.get(identity_key(model, row_id))
+        if held is not None:
+            found[row_id] = held
+        else:
+            missing.append(row_id)
+    if missing:
+        column = model.id  # type: ignore[attr-defined]
+        for row in session.scalars(select(model).where(among(session, column, missing))):
+            found[row.id] = row  # type: ignore[attr-defined]
+    return found
+
+
+def _purchases(session: Session, purchase_ids: Collection[int]) -> list[Purchase]:
+    """The dropship purchase orders, with their sales and lines: from the session when the unit
+    of work just touched them (a shipment), else loaded together."""
+    held = [session.identity_map.get(identity_key(Purchase, i)) for i in purchase_ids]
+    if len(purchase_ids) > 50 or any(p is None or "sale" not in p.__dict__ for p in held):
+        held = list(
+            session.scalars(
+                select(Purchase)
+                .where(among(session, Purchase.id, purchase_ids))
+                .order_by(Purchase.id)
+                .options(selectinload(Purchase.sale))
+            )
+        )
+    return sorted(
+        (p for p in held if p is not None and p.dropship_provider_id is not None),
+        key=lambda p: p.id,
+    )
+
+
 def invoice_purchases(
     session: Session, purchase_ids: Collection[int], *, on_request: bool = False
 ) -> list[VendorInvoice]:
@@ -80,64 +118,70 @@ def invoice_purchases(
     docstring); `on_request` invoices shipped units of manual-trigger vendors too."""
     if not purchase_ids:
         return []
-    purchases = list(
-        session.scalars(
-            select(Purchase)
-            .where(among(session, Purchase.id, purchase_ids))
-            .where(Purchase.dropship_provider_id.is_not(None))
-            .order_by(Purchase.id)
-            .options(selectinload(Purchase.sale))
-        )
-    )
+    purchases = _purchases(session, purchase_ids)
     if not purchases:
         return []
-    vendors = {
-        v.id: v
-        for v in session.scalars(
-            select(DropshipProvider).where(
-                among(session, DropshipProvider.id, {p.dropship_provider_id for p in purchases})
-            )
-        )
-    }
-    items = [item for purchase in purchases for item in purchase.items]
-    sale_items = _sale_items(session, {item.sale_item_id for item in items})
+    vendors = loaded_or_fetched(
+        session,
+        DropshipProvider,
+        {p.dropship_provider_id for p in purchases},  # type: ignore[misc]
+    )
+    sale_items = {line.id: line for p in purchases for line in p.sale.items}
     returned = _returned_per_item(session, sale_items)
-    standing = _standing(session, [item.id for item in items])
-    shipping_due = _uncredited_shipping(session, [p.id for p in purchases])
-    variants = _variants(session, {item.variant_id for item in items if item.variant_id})
-    rules: Rules | None = None
+    changes: dict[int, int] = {}
     targets: dict[int, int] = {}
+    wanted: dict[int, int] = {}
+    for purchase in purchases:
+        trigger = vendors[purchase.dropship_provider_id].payment_trigger  # type: ignore[index]
+        wanted[purchase.id] = 0
+        for item in purchase.items:
+            target = _target(trigger, item, returned.get(item.id, 0), on_request)
+            targets[item.id] = target
+            wanted[purchase.id] += target
+            if target != item.quantity_invoiced:
+                changes[item.id] = target - item.quantity_invoiced
+    if not changes:
+        return []
+    adding = [i for p in purchases for i in p.items if changes.get(i.id, 0) > 0]
+    rules = Rules.load(session) if adding else None
+    variants = loaded_or_fetched(session, Variant, {i.variant_id for i in adding if i.variant_id})
+    standing = _standing(session, [item_id for item_id, c in changes.items() if c < 0])
+    shipping_due = _uncredited_shipping(
+        session,
+        [
+            p.id
+            for p in purchases
+            if any(i.id in changes for i in p.items)
+            and any(s.get("price") for s in p.sale.shipping)
+        ],
+    )
     now = utcnow()
     drafts: list[_Draft] = []
     for purchase in purchases:
         vendor = vendors[purchase.dropship_provider_id]  # type: ignore[index]
         sale = purchase.sale
-        currency = sale.currency
         invoice = _Draft(purchase, sale, vendor, InvoiceType.invoice)
         credit = _Draft(purchase, sale, vendor, InvoiceType.credit)
-        wanted_total = 0
         for item in purchase.items:
-            back = returned.get(item.id, 0)
-            target = _target(vendor.payment_trigger, item, back, on_request)
-            wanted_total += target
-            change = target - item.quantity_invoiced
-            sale_item = sale_items[item.sale_item_id]
+            change = changes.get(item.id, 0)
             if change > 0:
-                if rules is None:
-                    rules = Rules.load(session)
+                assert rules is not None
                 invoice.lines.append(
-                    _invoice_line(item, sale_item, change, vendor, sale, rules, variants)
+                    _invoice_line(
+                        item, sale_items[item.sale_item_id], change, vendor, sale, rules, variants
+                    )
                 )
             elif change < 0:
-                for_returns = min(-change, max(0, back - standing[item.id].credited_for_returns))
+                back = returned.get(item.id, 0)
+                state = standing[item.id]
+                for_returns = min(-change, max(0, back - state.credited_for_returns))
                 credit.lines.extend(
-                    _credit_lines(item, standing[item.id], -change, for_returns, vendor, currency)
+                    _credit_lines(item, state, -change, for_returns, vendor, sale.currency)
                 )
-            targets[item.id] = target
         shipping_invoice = shipping_due.get(purchase.id)
         if invoice.lines and shipping_invoice is None:
             invoice.shipping = _shipping_share(sale, purchase, vendor)
-        elif wanted_total == 0 and shipping_invoice is not None:
+        elif wanted[purchase.id] == 0 and shipping_invoice is not None:
             credit.shipping = -shipping_invoice[1]
             credit.credited_invoice_id = shipping_invoice[0]
         drafts.extend(d for d in (invoice, credit) if d.lines or d.shipping)
@@ -153,12 +197,6 @@ def _target(trigger: str, item: PurchaseItem, back: int, on_request: bool) -> in
     if trigger == PaymentTrigger.manual and not on_request:
         return min(item.quantity_invoiced, kept)
     return kept
-
-
-def _sale_items(session: Session, ids: Collection[int]) -> dict[int, SaleItem]:
-    return {
-        s.id: s for s in session.scalars(select(SaleItem).where(among(session, SaleItem.id, ids)))
-    }
 
 
 def _returned_per_item(session: Session, sale_items: dict[int, SaleItem]) -> dict[int, int]:
@@ -206,6 +244,8 @@ def _uncredited_shipping(
     session: Session, purchase_ids: Sequence[int]
 ) -> dict[int, tuple[int, Decimal]]:
     """Per purchase order, the invoice that charged its shipping, unless a credit took it back."""
+    if not purchase_ids:
+        return {}
     rows = session.execute(
         select(VendorInvoice.purchase_id, VendorInvoice.id, VendorInvoice.shipping)
         .where(among(session, VendorInvoice.purchase_id, purchase_ids))
@@ -220,14 +260,6 @@ def _uncredited_shipping(
         )
     )
     return {p: (i, s) for p, i, s in rows if i not in credited}
-
-
-def _variants(session: Session, ids: Collection[int]) -> dict[int, Variant]:
-    if not ids:
-        return {}
-    return {
-        v.id: v for v in session.scalars(select(Variant).where(among(session, Variant.id, ids)))
-    }
 
 
 def _terms(vendor: DropshipProvider) -> LineTerms:

@@ -27,14 +27,21 @@ def post(session: Session, entries: Sequence[LedgerEntry]) -> None:
         owed[key] += entry.amount
         if entry.kind in (EntryKind.payment, EntryKind.payment_failed):
             paid[key] -= entry.amount
-    ensure_balances(session, owed.keys())
     for key in sorted(owed):  # in key order: two writers never wait on each other in a circle
-        session.execute(
-            update(VendorBalance)
-            .where(VendorBalance.dropship_provider_id == key[0], VendorBalance.currency == key[1])
-            .values(owed=VendorBalance.owed + owed[key], paid=VendorBalance.paid + paid[key])
-            .execution_options(synchronize_session=False)
-        )
+        moved = _move(session, key, owed[key], paid[key])
+        if not moved:  # the first entry of this vendor and currency
+            ensure_balances(session, [key])
+            _move(session, key, owed[key], paid[key])
+
+
+def _move(session: Session, key: tuple[int, str], owed: Decimal, paid: Decimal) -> bool:
+    result = session.execute(
+        update(VendorBalance)
+        .where(VendorBalance.dropship_provider_id == key[0], VendorBalance.currency == key[1])
+        .values(owed=VendorBalance.owed + owed, paid=VendorBalance.paid + paid)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def ensure_balances(session: Session, keys: object) -> None:

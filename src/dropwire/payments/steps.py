@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from dropwire.core.expressions import among
 from dropwire.core.unit_of_work import before_commit
-from dropwire.payments.invoicing import invoice_purchases
+from dropwire.payments.invoicing import invoice_purchases, loaded_or_fetched
 from dropwire.payments.tasks import schedule_payout
 from dropwire.payments.webhooks import invoices_created
 from dropwire.sales import events
@@ -24,13 +24,8 @@ def touched_purchases(session: Session, changes: Mapping[str, Any]) -> set[int]:
     purchase_ids = {event.id for event in recorded if event.subject == "purchase"}
     fulfillment_ids = {event.id for event in recorded if event.subject == "fulfillment"}
     if fulfillment_ids:
-        purchase_ids.update(
-            session.scalars(
-                select(Fulfillment.purchase_id).where(
-                    among(session, Fulfillment.id, fulfillment_ids)
-                )
-            )
-        )
+        fulfillments = loaded_or_fetched(session, Fulfillment, fulfillment_ids)
+        purchase_ids.update(f.purchase_id for f in fulfillments.values())
     sale_ids = set(changes.get(events.RETURNS_KEY) or ()) | set(changes.get(events.SALES_KEY) or ())
     if sale_ids:
         purchase_ids.update(
@@ -44,15 +39,7 @@ def invoice_what_changed(session: Session, changes: Mapping[str, Any]) -> None:
     purchase_ids = touched_purchases(session, changes)
     raised = invoice_purchases(session, purchase_ids)
     invoices_created(session, raised)
-    scheduled = (
-        session.scalars(
-            select(DropshipProvider).where(
-                among(session, DropshipProvider.id, {i.dropship_provider_id for i in raised}),
-                DropshipProvider.payment_schedule != PaymentSchedule.manual,
-            )
-        )
-        if raised
-        else ()
-    )
-    for vendor in scheduled:
-        schedule_payout(session, vendor)
+    vendors = loaded_or_fetched(session, DropshipProvider, {i.dropship_provider_id for i in raised})
+    for vendor in vendors.values():
+        if vendor.payment_schedule != PaymentSchedule.manual:
+            schedule_payout(session, vendor)

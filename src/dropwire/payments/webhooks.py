@@ -3,12 +3,11 @@ in the transaction that raises the invoice or settles the payment."""
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dropwire.core.expressions import among
 from dropwire.delivery import outbox
 from dropwire.delivery.kinds import register_event
+from dropwire.payments.invoicing import loaded_or_fetched
 from dropwire.payments.models import Payment, PaymentState, VendorInvoice
 from dropwire.payments.schemas import InvoiceRead, PaymentRead
 from dropwire.vendors.models import DropshipProvider
@@ -22,15 +21,9 @@ def invoices_created(session: Session, invoices: Sequence[VendorInvoice]) -> Non
     """`invoice.created` for each invoice or credit whose vendor has an endpoint."""
     if not invoices:
         return
-    vendors = {
-        vendor.id: vendor
-        for vendor in session.scalars(
-            select(DropshipProvider).where(
-                among(session, DropshipProvider.id, {i.dropship_provider_id for i in invoices}),
-                DropshipProvider.order_endpoint.is_not(None),
-            )
-        )
-    }
+    vendors = loaded_or_fetched(
+        session, DropshipProvider, {i.dropship_provider_id for i in invoices}
+    )
     for invoice in invoices:
         vendor = vendors.get(invoice.dropship_provider_id)
         if vendor is None or not vendor.order_endpoint:
