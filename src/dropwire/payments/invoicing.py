@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TypeVar, cast
 
 from sqlalchemy import Table, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -102,7 +102,11 @@ def _purchases(session: Session, purchase_ids: Collection[int]) -> list[Purchase
                 select(Purchase)
                 .where(among(session, Purchase.id, purchase_ids))
                 .order_by(Purchase.id)
-                .options(selectinload(Purchase.sale))
+                .options(
+                    selectinload(Purchase.sale).options(
+                        lazyload(Sale.purchases), lazyload(Sale.fulfillments)
+                    )
+                )
             )
         )
     return sorted(

@@ -4,7 +4,7 @@ kind, one for this vendor beats one for every vendor; a rule naming only a vendo
 above the vendor's own rate. Ties go to the older rule."""
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ class Rules:
     """Every commission rule, read once for a batch of lines."""
 
     rules: Sequence[CommissionRule]
+    _tags: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session) -> "Rules":
@@ -34,7 +35,7 @@ class Rules:
             and variant.commission_rate is not None
         ):
             return AppliedRate(variant.commission_rate, variant.commission_rate_type, "variant")
-        tags = _tag_keys(variant.tags if variant is not None else ())
+        tags = self._tags_of(variant)
         best: tuple[tuple[int, int, int], CommissionRule] | None = None
         for rule in self.rules:
             rank = _rank(rule, vendor.id, channel_id, tags)
@@ -45,9 +46,22 @@ class Rules:
             return AppliedRate(rule.commission_rate, rule.commission_rate_type, f"rule:{rule.id}")
         return AppliedRate(vendor.commission_rate, vendor.commission_rate_type, "vendor")
 
+    def _tags_of(self, variant: Variant | None) -> frozenset[str]:
+        if variant is None or not self.rules:
+            return NO_TAGS
+        if variant.id is None:  # not stored: nothing to remember it by
+            return _tag_keys(variant.tags)
+        tags = self._tags.get(variant.id)
+        if tags is None:
+            tags = self._tags[variant.id] = _tag_keys(variant.tags)
+        return tags
+
 
 def _tag_keys(tags: Iterable[str]) -> frozenset[str]:
     return frozenset(tag.strip().lower() for tag in tags)
+
+
+NO_TAGS: frozenset[str] = frozenset()
 
 
 def _rank(
