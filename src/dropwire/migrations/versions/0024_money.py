@@ -1,8 +1,8 @@
 """money: vendor commission settings, commission rules, vendor invoices and credits, the vendor
 ledger and balances, payment methods and payments; sale currency and invoicing state of orders
 
-Revision ID: 0023_money
-Revises: 0022_keys_in_progress
+Revision ID: 0024_money
+Revises: 0023_elasticpath_store_id
 Create Date: 2026-12-07 01:09:47.665642
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0023_money"
-down_revision: str | Sequence[str] | None = "0022_keys_in_progress"
+revision: str = "0024_money"
+down_revision: str | Sequence[str] | None = "0023_elasticpath_store_id"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
