@@ -175,3 +175,16 @@ def test_vendor_tokens_see_their_own_money_and_cannot_settle(market, client, ven
     )
     assert settle.status_code == 403
     assert vendor_client.get("/api/payments.json").json() == []
+
+
+def test_on_delivery_waits_for_the_fulfillment_to_be_delivered(market, client):
+    market.vendor("Acme", commissionRate=20, paymentTrigger="onDelivery")
+    market.stock("Acme", "MUG")
+    purchase = market.sell([("MUG", 2, 50.00)])["purchases"][0]
+    fulfillment = market.ship(purchase["id"])
+    assert market.invoices() == []
+    delivered = client.post(f"/api/fulfillments/{fulfillment['id']}/delivered.json")
+    assert delivered.status_code == 200, delivered.text
+    assert delivered.json()["deliveredAt"] is not None
+    (invoice,) = market.invoices()
+    assert invoice["payable"] == 80.0

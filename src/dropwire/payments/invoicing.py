@@ -42,7 +42,15 @@ from dropwire.payments.models import (
     VendorInvoiceLine,
 )
 from dropwire.payments.rules import Rules
-from dropwire.sales.models import InvoiceStatus, Purchase, PurchaseItem, Sale, SaleItem
+from dropwire.sales.models import (
+    Fulfillment,
+    FulfillmentItem,
+    InvoiceStatus,
+    Purchase,
+    PurchaseItem,
+    Sale,
+    SaleItem,
+)
 from dropwire.vendors.models import (
     CommissionMethod,
     DropshipProvider,
@@ -132,6 +140,16 @@ def invoice_purchases(
     )
     sale_items = {line.id: line for p in purchases for line in p.sale.items}
     returned = _returned_per_item(session, sale_items)
+    delivered = _delivered_per_item(
+        session,
+        [
+            item.id
+            for p in purchases
+            if vendors[p.dropship_provider_id].payment_trigger  # type: ignore[index]
+            == PaymentTrigger.on_delivery
+            for item in p.items
+        ],
+    )
     changes: dict[int, int] = {}
     targets: dict[int, int] = {}
     wanted: dict[int, int] = {}
@@ -139,7 +157,9 @@ def invoice_purchases(
         trigger = vendors[purchase.dropship_provider_id].payment_trigger  # type: ignore[index]
         wanted[purchase.id] = 0
         for item in purchase.items:
-            target = _target(trigger, item, returned.get(item.id, 0), on_request)
+            target = _target(
+                trigger, item, returned.get(item.id, 0), delivered.get(item.id, 0), on_request
+            )
             targets[item.id] = target
             wanted[purchase.id] += target
             if target != item.quantity_invoiced:
@@ -193,14 +213,32 @@ def invoice_purchases(
     return _write(session, drafts, now)
 
 
-def _target(trigger: str, item: PurchaseItem, back: int, on_request: bool) -> int:
+def _target(trigger: str, item: PurchaseItem, back: int, delivered: int, on_request: bool) -> int:
     """How many units of `item` should stand invoiced now."""
     kept = item.quantity_shipped - back
     if trigger == PaymentTrigger.before_shipping:
         return item.quantity - item.quantity_cancelled - back
+    if trigger == PaymentTrigger.on_delivery and not on_request:
+        return max(0, min(delivered, item.quantity_shipped) - back)
     if trigger == PaymentTrigger.manual and not on_request:
         return min(item.quantity_invoiced, kept)
     return kept
+
+
+def _delivered_per_item(session: Session, item_ids: Sequence[int]) -> dict[int, int]:
+    """Units of these purchase items on fulfillments marked delivered."""
+    if not item_ids:
+        return {}
+    rows = session.execute(
+        select(FulfillmentItem.purchase_item_id, func.sum(FulfillmentItem.quantity))
+        .join(Fulfillment, Fulfillment.id == FulfillmentItem.fulfillment_id)
+        .where(
+            among(session, FulfillmentItem.purchase_item_id, item_ids),
+            Fulfillment.delivered_at.is_not(None),
+        )
+        .group_by(FulfillmentItem.purchase_item_id)
+    )
+    return {item_id: int(units) for item_id, units in rows}
 
 
 def _returned_per_item(session: Session, sale_items: dict[int, SaleItem]) -> dict[int, int]:

@@ -23,6 +23,7 @@ def touched_purchases(session: Session, changes: Mapping[str, Any]) -> set[int]:
     recorded: list[events.SalesEvent] = changes.get(events.EVENTS_KEY) or []
     purchase_ids = {event.id for event in recorded if event.subject == "purchase"}
     fulfillment_ids = {event.id for event in recorded if event.subject == "fulfillment"}
+    fulfillment_ids.update(changes.get(events.DELIVERED_KEY) or ())
     if fulfillment_ids:
         fulfillments = loaded_or_fetched(session, Fulfillment, fulfillment_ids)
         purchase_ids.update(f.purchase_id for f in fulfillments.values())
@@ -34,7 +35,9 @@ def touched_purchases(session: Session, changes: Mapping[str, Any]) -> set[int]:
     return purchase_ids
 
 
-@before_commit(events.EVENTS_KEY, events.RETURNS_KEY, events.SALES_KEY, order=30)
+@before_commit(
+    events.EVENTS_KEY, events.RETURNS_KEY, events.SALES_KEY, events.DELIVERED_KEY, order=30
+)
 def invoice_what_changed(session: Session, changes: Mapping[str, Any]) -> None:
     purchase_ids = touched_purchases(session, changes)
     raised = invoice_purchases(session, purchase_ids)

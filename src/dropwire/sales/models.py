@@ -275,6 +275,7 @@ class Fulfillment(IdMixin, TimestampMixin, Base):
     tracking_url: Mapped[str | None] = mapped_column(String(2048))
     service_level: Mapped[str | None] = mapped_column(String(255))
     shipped_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
 
     items: Mapped[list["FulfillmentItem"]] = relationship(
         order_by="FulfillmentItem.id", lazy="selectin"

@@ -393,6 +393,7 @@ class FulfillmentRead(CompanyRecord):
     tracking_url: str | None
     service_level: str | None
     shipped_at: datetime
+    delivered_at: datetime | None
     fulfillment_items: list[FulfillmentItemRead] = Field(validation_alias="items")
     created_at: datetime
 

@@ -292,6 +292,9 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
 
+    with op.batch_alter_table("fulfillments", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("delivered_at", sa.DateTime(), nullable=True))
+
     with op.batch_alter_table("purchase_items", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("quantity_invoiced", sa.Integer(), nullable=False, server_default="0")
@@ -374,6 +377,9 @@ def downgrade() -> None:
     with op.batch_alter_table("purchases", schema=None) as batch_op:
         batch_op.drop_column("vendor_payment_status")
         batch_op.drop_column("invoice_status")
+
+    with op.batch_alter_table("fulfillments", schema=None) as batch_op:
+        batch_op.drop_column("delivered_at")
 
     with op.batch_alter_table("purchase_items", schema=None) as batch_op:
         batch_op.drop_column("vendor_payment_status")
