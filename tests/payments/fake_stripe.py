@@ -87,6 +87,8 @@ class FakeStripe:
     balance: dict[str, int] = field(default_factory=dict)  # per currency, minor units
     made: Counter[str] = field(default_factory=Counter)  # transfers made per idempotency key
     requests: int = 0
+    reply_delay: float = 0.0  # seconds between making a transfer and answering
+    made_one: threading.Event = field(default_factory=threading.Event)
     _replies: dict[str, tuple[dict[str, Any], int, dict[str, Any]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _next: int = 0
@@ -112,7 +114,10 @@ class FakeStripe:
                 self._replies[key] = (params, status, reply)
                 if status == 200:
                     self.made[key] += 1
-            return status, reply, {}
+        if status == 200:
+            self.made_one.set()
+            time.sleep(self.reply_delay)
+        return status, reply, {}
 
     def _make(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         destination = params["destination"]
