@@ -175,6 +175,9 @@ def test_vendor_tokens_see_their_own_money_and_cannot_settle(market, client, ven
     )
     assert settle.status_code == 403
     assert vendor_client.get("/api/payments.json").json() == []
+    exported = vendor_client.get("/api/purchase-invoices.csv").text.strip().splitlines()
+    assert len(exported) == 2
+    assert exported[1].startswith(seen[0]["reference"])
 
 
 def test_on_delivery_waits_for_the_fulfillment_to_be_delivered(market, client):

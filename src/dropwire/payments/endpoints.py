@@ -112,6 +112,24 @@ def list_purchase_invoices(
     return respond(session, query, response, rows, InvoiceRead)
 
 
+@router.get("/purchase-invoices.csv", response_class=PlainTextResponse)
+def purchase_invoices_csv(session: DbSession, principal: CurrentPrincipal) -> Response:
+    return _csv(service.invoices_csv(session, principal), "purchase-invoices.csv")
+
+
+@router.get("/payments.csv", response_class=PlainTextResponse)
+def payments_as_csv(session: DbSession, principal: CurrentPrincipal) -> Response:
+    return _csv(service.payments_csv(session, principal), "payments.csv")
+
+
+def _csv(text: str, name: str) -> Response:
+    return Response(
+        text,
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 @router.get("/purchase-invoices/{invoice_id}.json", response_model=InvoiceRead)
 def get_purchase_invoice(
     invoice_id: PathId, session: DbSession, principal: CurrentPrincipal
@@ -237,11 +255,7 @@ def create_payout_run(data: PayoutRunCreate, session: DbSession, _: AdminPrincip
 def payout_run_csv(
     run: Annotated[str, Path(max_length=64)], session: DbSession, _: AdminPrincipal
 ) -> Response:
-    return Response(
-        payouts.run_csv(session, run),
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="payout-{run}.csv"'},
-    )
+    return _csv(payouts.run_csv(session, run), f"payout-{run}.csv")
 
 
 @router.get("/payments.json", response_model=list[PaymentRead])

@@ -1,5 +1,7 @@
 """Commission rules, invoices and balances as the API reads and changes them."""
 
+import csv
+import io
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -189,3 +191,65 @@ def payments_visible(principal: Principal | None) -> Select[Payment]:
 def get_payment(session: Session, payment_id: int, principal: Principal | None = None) -> Payment:
     statement = payments_visible(principal).where(Payment.id == payment_id)
     return one_visible(session, statement, what="Payment", record_id=payment_id)
+
+
+def invoices_csv(session: Session, principal: Principal | None) -> str:
+    """The caller's invoices and credits (a vendor: its own), newest first, as CSV."""
+    rows = session.scalars(invoices_visible(principal).order_by(VendorInvoice.id.desc()))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "reference",
+            "type",
+            "status",
+            "currency",
+            "net",
+            "commission",
+            "shipping",
+            "payable",
+            "issuedAt",
+            "payableAt",
+            "paidAt",
+            "paymentId",
+        ]
+    )
+    for invoice in rows:
+        writer.writerow(
+            [
+                invoice.reference,
+                invoice.type,
+                invoice.status,
+                invoice.currency,
+                f"{invoice.net:.2f}",
+                f"{invoice.commission:.2f}",
+                f"{invoice.shipping:.2f}",
+                f"{invoice.payable:.2f}",
+                invoice.issued_at.isoformat(),
+                invoice.payable_at.isoformat(),
+                invoice.paid_at.isoformat() if invoice.paid_at else "",
+                invoice.payment_id or "",
+            ]
+        )
+    return out.getvalue()
+
+
+def payments_csv(session: Session, principal: Principal | None) -> str:
+    """The caller's payments (a vendor: its own), newest first, as CSV."""
+    rows = session.scalars(payments_visible(principal).order_by(Payment.id.desc()))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "status", "currency", "amount", "source", "externalId", "createdAt"])
+    for payment in rows:
+        writer.writerow(
+            [
+                payment.id,
+                payment.status,
+                payment.currency,
+                f"{payment.amount:.2f}",
+                payment.source,
+                payment.external_id or "",
+                payment.created_at.isoformat(),
+            ]
+        )
+    return out.getvalue()
