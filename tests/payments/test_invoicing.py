@@ -191,3 +191,28 @@ def test_on_delivery_waits_for_the_fulfillment_to_be_delivered(market, client):
     assert delivered.json()["deliveredAt"] is not None
     (invoice,) = market.invoices()
     assert invoice["payable"] == 80.0
+
+
+def test_a_moved_order_credits_its_earlier_vendor(market, client):
+    market.vendor("Acme", commissionRate=10, paymentTrigger="beforeShipping")
+    market.vendor("Bolt", commissionRate=20, paymentTrigger="beforeShipping", priority=500)
+    market.stock("Acme", "MUG")
+    market.stock("Bolt", "MUG")
+    purchase = market.sell([("MUG", 2, 50.00)], shipping=10)["purchases"][0]
+    assert purchase["dropshipProviderId"] == market.vendors["Acme"]["id"]
+    moved = client.put(
+        f"/api/purchases/{purchase['id']}/move-dropship-provider.json",
+        json={"dropshipProviderId": market.vendors["Bolt"]["id"]},
+    )
+    assert moved.status_code == 200, moved.text
+    first, credit, second = market.invoices(purchaseId=purchase["id"])
+    acme, bolt = market.vendors["Acme"]["id"], market.vendors["Bolt"]["id"]
+    assert (first["dropshipProviderId"], first["payable"]) == (acme, 90.0)
+    assert (credit["dropshipProviderId"], credit["type"], credit["payable"]) == (
+        acme,
+        "credit",
+        -90.0,
+    )
+    assert (second["dropshipProviderId"], second["payable"]) == (bolt, 80.0)
+    assert market.balance("Acme")[0]["payable"] == 0.0
+    assert market.balance("Bolt")[0]["payable"] == 80.0

@@ -65,11 +65,32 @@ PURCHASE_ITEMS = cast(Table, PurchaseItem.__table__)
 
 @dataclass
 class _Standing:
-    """The invoice lines of one purchase item and the credits against each."""
+    """The invoice lines of one purchase item (with the vendor each was invoiced to) and the
+    credits against each."""
 
     lines: list[VendorInvoiceLine] = field(default_factory=list)
     credited: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # line → units
     credited_for_returns: int = 0
+    vendor_of: dict[int, int] = field(default_factory=dict)  # line → vendor
+
+    def remaining(self, *, exclude_vendor: int | None) -> int:
+        """Units still invoiced on lines of any vendor but `exclude_vendor`."""
+        return sum(
+            line.quantity - self.credited[line.id]
+            for line in self.lines
+            if self.vendor_of.get(line.id) != exclude_vendor
+        )
+
+    def only(self, vendor_id: int) -> "_Standing":
+        """The same standing limited to one vendor's lines (sharing the credit counts)."""
+        if all(self.vendor_of.get(line.id, vendor_id) == vendor_id for line in self.lines):
+            return self
+        return _Standing(
+            [line for line in self.lines if self.vendor_of.get(line.id) == vendor_id],
+            self.credited,
+            self.credited_for_returns,
+            self.vendor_of,
+        )
 
 
 @dataclass
@@ -124,10 +145,16 @@ def _purchases(session: Session, purchase_ids: Collection[int]) -> list[Purchase
 
 
 def invoice_purchases(
-    session: Session, purchase_ids: Collection[int], *, on_request: bool = False
+    session: Session,
+    purchase_ids: Collection[int],
+    *,
+    on_request: bool = False,
+    rerouted: Collection[int] = (),
 ) -> list[VendorInvoice]:
     """Bring the invoices of these purchase orders in line with their units (see the module
-    docstring); `on_request` invoices shipped units of manual-trigger vendors too."""
+    docstring); `on_request` invoices shipped units of manual-trigger vendors too. Orders in
+    `rerouted` moved to another vendor: what their earlier vendors were invoiced is credited to
+    those vendors first."""
     if not purchase_ids:
         return []
     purchases = _purchases(session, purchase_ids)
@@ -150,6 +177,13 @@ def invoice_purchases(
             for item in p.items
         ],
     )
+    moved = [p for p in purchases if p.id in rerouted]
+    earlier = _standing(session, [item.id for p in moved for item in p.items])
+    foreign = {  # per item, units still invoiced to a vendor the order no longer has
+        item.id: earlier[item.id].remaining(exclude_vendor=p.dropship_provider_id)
+        for p in moved
+        for item in p.items
+    }
     changes: dict[int, int] = {}
     targets: dict[int, int] = {}
     wanted: dict[int, int] = {}
@@ -157,19 +191,23 @@ def invoice_purchases(
         trigger = vendors[purchase.dropship_provider_id].payment_trigger  # type: ignore[index]
         wanted[purchase.id] = 0
         for item in purchase.items:
+            here = item.quantity_invoiced - foreign.get(item.id, 0)
             target = _target(
-                trigger, item, returned.get(item.id, 0), delivered.get(item.id, 0), on_request
+                trigger, item, here, returned.get(item.id, 0), delivered.get(item.id, 0), on_request
             )
             targets[item.id] = target
             wanted[purchase.id] += target
-            if target != item.quantity_invoiced:
-                changes[item.id] = target - item.quantity_invoiced
-    if not changes:
+            if target != here:
+                changes[item.id] = target - here
+    if not changes and not any(foreign.values()):
         return []
     adding = [i for p in purchases for i in p.items if changes.get(i.id, 0) > 0]
     rules = Rules.load(session) if adding else None
     variants = loaded_or_fetched(session, Variant, {i.variant_id for i in adding if i.variant_id})
     standing = _standing(session, [item_id for item_id, c in changes.items() if c < 0])
+    drafts: list[_Draft] = []
+    for purchase in moved:
+        drafts.extend(_credit_earlier_vendors(session, purchase, earlier))
     shipping_due = _uncredited_shipping(
         session,
         [
@@ -180,7 +218,6 @@ def invoice_purchases(
         ],
     )
     now = utcnow()
-    drafts: list[_Draft] = []
     for purchase in purchases:
         vendor = vendors[purchase.dropship_provider_id]  # type: ignore[index]
         sale = purchase.sale
@@ -197,12 +234,14 @@ def invoice_purchases(
                 )
             elif change < 0:
                 back = returned.get(item.id, 0)
-                state = standing[item.id]
+                state = standing[item.id].only(vendor.id)
                 for_returns = min(-change, max(0, back - state.credited_for_returns))
                 credit.lines.extend(
                     _credit_lines(item, state, -change, for_returns, vendor, sale.currency)
                 )
-        shipping_invoice = shipping_due.get(purchase.id)
+        shipping_invoice = next(
+            ((i, s) for i, s, v in shipping_due.get(purchase.id, []) if v == vendor.id), None
+        )
         if invoice.lines and shipping_invoice is None:
             invoice.shipping = _shipping_share(sale, purchase, vendor)
         elif wanted[purchase.id] == 0 and shipping_invoice is not None:
@@ -213,15 +252,54 @@ def invoice_purchases(
     return _write(session, drafts, now)
 
 
-def _target(trigger: str, item: PurchaseItem, back: int, delivered: int, on_request: bool) -> int:
-    """How many units of `item` should stand invoiced now."""
+def _credit_earlier_vendors(
+    session: Session, purchase: Purchase, earlier: dict[int, _Standing]
+) -> list[_Draft]:
+    """Credits, one per earlier vendor, of every unit (and shipping) the order's earlier
+    vendors were invoiced for and not yet credited."""
+    current = purchase.dropship_provider_id
+    others = {
+        vendor_id
+        for item in purchase.items
+        for vendor_id in earlier[item.id].vendor_of.values()
+        if vendor_id != current
+    }
+    shipped = [
+        due
+        for due in _uncredited_shipping(session, [purchase.id]).get(purchase.id, [])
+        if due[2] != current
+    ]
+    others |= {vendor_id for _i, _s, vendor_id in shipped}
+    drafts = []
+    for vendor in loaded_or_fetched(session, DropshipProvider, others).values():
+        credit = _Draft(purchase, purchase.sale, vendor, InvoiceType.credit)
+        for item in purchase.items:
+            state = earlier[item.id].only(vendor.id)
+            units = state.remaining(exclude_vendor=None) if state.lines else 0
+            if units > 0:
+                credit.lines.extend(
+                    _credit_lines(item, state, units, 0, vendor, purchase.sale.currency)
+                )
+        for invoice_id, shipping, vendor_id in shipped:
+            if vendor_id == vendor.id:
+                credit.shipping = -shipping
+                credit.credited_invoice_id = invoice_id
+        if credit.lines or credit.shipping:
+            drafts.append(credit)
+    return drafts
+
+
+def _target(
+    trigger: str, item: PurchaseItem, invoiced: int, back: int, delivered: int, on_request: bool
+) -> int:
+    """How many units of `item` should stand invoiced now (`invoiced` stand so far)."""
     kept = item.quantity_shipped - back
     if trigger == PaymentTrigger.before_shipping:
         return item.quantity - item.quantity_cancelled - back
     if trigger == PaymentTrigger.on_delivery and not on_request:
         return max(0, min(delivered, item.quantity_shipped) - back)
     if trigger == PaymentTrigger.manual and not on_request:
-        return min(item.quantity_invoiced, kept)
+        return min(invoiced, kept)
     return kept
 
 
@@ -266,15 +344,17 @@ def _standing(session: Session, item_ids: Sequence[int]) -> dict[int, _Standing]
     standing: dict[int, _Standing] = defaultdict(_Standing)
     if not item_ids:
         return standing
-    lines = session.scalars(
-        select(VendorInvoiceLine)
+    lines = session.execute(
+        select(VendorInvoiceLine, VendorInvoice.dropship_provider_id)
+        .join(VendorInvoice, VendorInvoice.id == VendorInvoiceLine.invoice_id)
         .where(among(session, VendorInvoiceLine.purchase_item_id, item_ids))
         .order_by(VendorInvoiceLine.id)
-    )
-    for line in lines:
+    ).all()
+    for line, vendor_id in lines:
         state = standing[line.purchase_item_id]
         if line.credited_line_id is None:
             state.lines.append(line)
+            state.vendor_of[line.id] = vendor_id
         else:
             state.credited[line.credited_line_id] += -line.quantity
             if line.credit_reason == CreditReason.return_:
@@ -284,12 +364,18 @@ def _standing(session: Session, item_ids: Sequence[int]) -> dict[int, _Standing]
 
 def _uncredited_shipping(
     session: Session, purchase_ids: Sequence[int]
-) -> dict[int, tuple[int, Decimal]]:
-    """Per purchase order, the invoice that charged its shipping, unless a credit took it back."""
+) -> dict[int, list[tuple[int, Decimal, int]]]:
+    """Per purchase order, the invoices (id, shipping, vendor) that charged its shipping and
+    that no credit took back yet."""
     if not purchase_ids:
         return {}
     rows = session.execute(
-        select(VendorInvoice.purchase_id, VendorInvoice.id, VendorInvoice.shipping)
+        select(
+            VendorInvoice.purchase_id,
+            VendorInvoice.id,
+            VendorInvoice.shipping,
+            VendorInvoice.dropship_provider_id,
+        )
         .where(among(session, VendorInvoice.purchase_id, purchase_ids))
         .where(VendorInvoice.type == InvoiceType.invoice, VendorInvoice.shipping != 0)
     ).all()
@@ -301,7 +387,11 @@ def _uncredited_shipping(
             )
         )
     )
-    return {p: (i, s) for p, i, s in rows if i not in credited}
+    due: dict[int, list[tuple[int, Decimal, int]]] = defaultdict(list)
+    for purchase_id, invoice_id, shipping, vendor_id in rows:
+        if invoice_id not in credited:
+            due[purchase_id].append((invoice_id, shipping, vendor_id))
+    return due
 
 
 def _terms(vendor: DropshipProvider) -> LineTerms:

@@ -40,7 +40,9 @@ def touched_purchases(session: Session, changes: Mapping[str, Any]) -> set[int]:
 )
 def invoice_what_changed(session: Session, changes: Mapping[str, Any]) -> None:
     purchase_ids = touched_purchases(session, changes)
-    raised = invoice_purchases(session, purchase_ids)
+    recorded: list[events.SalesEvent] = changes.get(events.EVENTS_KEY) or []
+    rerouted = {e.id for e in recorded if e.subject == "purchase" and e.vendor_id is not None}
+    raised = invoice_purchases(session, purchase_ids, rerouted=rerouted)
     invoices_created(session, raised)
     vendors = loaded_or_fetched(session, DropshipProvider, {i.dropship_provider_id for i in raised})
     for vendor in vendors.values():
