@@ -33,6 +33,7 @@ from dropwire.payments.models import (
 )
 from dropwire.payments.status import refresh_payment_status
 from dropwire.payments.webhooks import payment_settled
+from dropwire.sales.models import Purchase
 from dropwire.vendors.models import DropshipProvider
 
 TRANSFER_JOB = "payments.transfer"
@@ -93,6 +94,20 @@ def claim(
     )
     if first is None:
         raise InvoicesNotPayable(field, [f"no invoice {sorted(set(invoice_ids))} exists"])
+    # Purchase orders first, then the balance: the order a shipment takes them in (it changes
+    # its order, then invoices it into the balance), so the two never wait on each other.
+    session.execute(
+        select(Purchase.id)
+        .where(
+            Purchase.id.in_(
+                select(VendorInvoice.purchase_id).where(
+                    among(session, VendorInvoice.id, invoice_ids)
+                )
+            )
+        )
+        .order_by(Purchase.id)
+        .with_for_update()
+    ).all()
     lock_balance(session, vendor_id=vendor.id, currency=first)
     invoices = _payable_invoices(session, vendor=vendor, invoice_ids=invoice_ids, field=field)
     source = source or (method.source if method is not None else PaymentSource.manual)
