@@ -45,6 +45,7 @@ from dropwire.inventory.warehouses import ensure_default_warehouse
 from dropwire.jobs.endpoints import router as jobs_router
 from dropwire.jobs.worker import Worker
 from dropwire.mail.endpoints import router as mail_router
+from dropwire.payments.endpoints import router as payments_router
 from dropwire.people.endpoints import api_router as people_router
 from dropwire.people.endpoints import auth_router as people_auth_router
 from dropwire.sales.document_endpoints import router as purchase_documents_router
@@ -69,6 +70,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     purchase_documents_router,
     mail_router,
     people_router,
+    payments_router,
 )
 
 

@@ -12,6 +12,7 @@ from dropwire.http import idempotency
 from dropwire.inventory import models as inventory_models
 from dropwire.jobs import models as jobs_models
 from dropwire.mail import models as mail_models
+from dropwire.payments import models as payments_models
 from dropwire.people import models as people_models
 from dropwire.sales import models as sales_models
 from dropwire.vendors import models as vendors_models
@@ -30,6 +31,7 @@ __all__ = [
     "inventory_models",
     "jobs_models",
     "mail_models",
+    "payments_models",
     "people_models",
     "sales_models",
     "vendors_models",

@@ -150,6 +150,18 @@ class Settings(BaseSettings):
         default="",
         description="The merchant's address on purchase-order documents (lines split by '\\n')",
     )
+    default_currency: str = Field(
+        default="USD",
+        pattern=r"^[A-Z]{3}$",
+        description="A sale's currency when neither its body nor its channel names one",
+    )
+    stripe_api_key: SecretStr | None = Field(
+        default=None, description="Stripe secret key for vendor payouts by the stripe method"
+    )
+    stripe_api_base: str = Field(
+        default="https://api.stripe.com",
+        description="Where Stripe calls go (a local stand-in in tests)",
+    )
 
     @field_validator("time_zone")
     @classmethod

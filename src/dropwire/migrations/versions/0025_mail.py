@@ -1,7 +1,7 @@
 """email messages and templates, vendors' purchase-order delivery, purchases' send status
 
-Revision ID: 0024_mail
-Revises: 0023_elasticpath_store_id
+Revision ID: 0025_mail
+Revises: 0024_money
 Create Date: 2026-12-07 01:11:18.969001
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0024_mail"
-down_revision: str | Sequence[str] | None = "0023_elasticpath_store_id"
+revision: str = "0025_mail"
+down_revision: str | Sequence[str] | None = "0024_money"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
