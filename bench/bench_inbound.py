@@ -36,6 +36,7 @@ from bench.common import (
     run_load,
     server,
 )
+from dropwire import domains
 
 PATH = "/webhooks/custom-channels/manual-sale.json"
 _WRK_SCRIPT = """
@@ -71,12 +72,11 @@ def seed(url: str) -> str:
     from dropwire.catalog.models import Product, Variant
     from dropwire.channels.schemas import CustomChannelCreate
     from dropwire.channels.service import create_custom_channel
-    from dropwire.core.db import Database
     from dropwire.feeds.schemas import FeedCreate, FeedVariantData
     from dropwire.feeds.service import create_feed, upsert_feed_variant
     from dropwire.vendors.models import DropshipProvider
 
-    database = Database(url)
+    database = domains.database(url)
     with database.transaction() as session:
         product = Product(name="Bench")
         vendor = DropshipProvider(name="Bench vendor")
@@ -201,20 +201,16 @@ def wait_for_sales(database: Any, *, within: float, pause: float) -> None:
 
 
 def drain_rates(url: str, jobs: int, batch: int) -> None:
-    from dropwire import domains
-
-    domains.load()
     from dropwire.channels.models import CustomChannel
-    from dropwire.core.db import Database
     from dropwire.inbound import service as inbound
-    from dropwire.inbound.registry import KINDS
+    from dropwire.inbound.registry import InboundKinds
     from dropwire.jobs.worker import Worker
 
-    database = Database(url)
+    database = domains.database(url)
     for threads in (1, 4):
         with database.transaction() as session:
             channel_id = session.scalars(select(CustomChannel.channel_id)).one()
-            kind = KINDS["inbound.manual_sale"]
+            kind = database.wiring.part(InboundKinds)["inbound.manual_sale"]
             for n in range(jobs):  # queued as the endpoint queues them
                 item = json.loads(sale_body(f"drain{threads}", str(n)))
                 inbound.accept(session, kind, channel_id, [item], "bench")
@@ -233,7 +229,6 @@ def drain_rates(url: str, jobs: int, batch: int) -> None:
 
 def lag(url: str, webhook_hash: str, seconds: float) -> None:
     from dropwire.apilog.models import ApiLog
-    from dropwire.core.db import Database
     from dropwire.jobs.models import Job
 
     env = {  # `dropwire serve` as shipped: its worker (2 threads) runs in the server's process
@@ -241,7 +236,7 @@ def lag(url: str, webhook_hash: str, seconds: float) -> None:
         "DROPWIRE_RATE_LIMIT_ENABLED": "false",
         "DROPWIRE_WORKER_IN_PROCESS": "true",
     }
-    database = Database(url)
+    database = domains.database(url)
     with server("dropwire.app:create_app", free_port(), env=env) as base:
         sent = run_load(
             base + PATH,

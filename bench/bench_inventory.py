@@ -35,6 +35,7 @@ from bench.common import (
     run_load,
     server,
 )
+from dropwire import domains
 from dropwire.catalog.models import Product, Variant
 from dropwire.core.db import Database
 from dropwire.core.time import utcnow
@@ -193,7 +194,7 @@ def seed_sales(url: str, prefix: str, units: int) -> int:
     from dropwire.feeds.service import create_feed, upsert_feed_variant
     from dropwire.vendors.models import DropshipProvider
 
-    database = Database(url)
+    database = domains.database(url)
     with database.transaction() as session:
         channel = Channel(name=f"{prefix} store")
         product = Product(name=prefix)
@@ -264,7 +265,7 @@ def sales_on_hot_skus(url: str, seconds: float) -> None:
         "DROPWIRE_WORKER_IN_PROCESS": "false",
     }
     headers = {"Authorization": f"Bearer {admin_token(url)}"}
-    database = Database(url)
+    database = domains.database(url)
     with server("dropwire.app:create_app", free_port(), env=env) as base:
         for clients in (1, 4, 16):
             before = allocated_by_sales(database, "HOTSALE")[0]
@@ -373,7 +374,7 @@ def main() -> None:
 
 def run(url: str, args: argparse.Namespace) -> None:
     fresh_database(url)
-    database = Database(url)
+    database = domains.database(url)
     variants, location = setup(database, 10, 1_000_000)
     print(f"database: {database.dialect}; 10 hot SKUs, {args.seconds:.0f} s per run")
     for clients in (1, 4, 16):

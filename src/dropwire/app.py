@@ -89,12 +89,14 @@ def _mount_directly(app: FastAPI, router: APIRouter) -> None:
 
 def create_app(database: Database | None = None, settings: Settings | None = None) -> FastAPI:
     """The API. `dropwire serve` calls it with neither (settings from the environment); tests
-    pass both, and the settings given become the database's, so every session sees them."""
-    domains.load()
+    pass both, and the settings given become the database's, so every session sees them. The
+    database carries every domain's declared contributions (`dropwire.domains`)."""
     if settings is None:
         settings = database.settings if database is not None else Settings()
     if database is None:
-        database = Database(settings=settings)
+        database = domains.database(settings=settings)
+    elif not database.wiring.kinds():  # a bare `Database` given: wire every domain into it
+        database.wiring = domains.wiring()
     database.settings = settings
     writer = ApiLogWriter(database)
 

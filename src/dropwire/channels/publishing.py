@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus, Variant
 from dropwire.catalog.service import PUBLISH_KEY, channel_link, variant_reads
 from dropwire.channels.models import CustomChannel, PublishingAcknowledgement
-from dropwire.core.unit_of_work import before_commit
+from dropwire.core.unit_of_work import CommitStep
 from dropwire.delivery import outbox
-from dropwire.delivery.kinds import register_event
+from dropwire.delivery.kinds import EventKind
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
 from dropwire.vendors.models import DropshipProvider
 
@@ -37,7 +37,8 @@ def _connect(session: Session, channel_variant_id: int, reply: Any) -> None:
     link.status = ChannelVariantStatus.connected
 
 
-PUBLISHING = register_event("publishing", on_delivered=_connect).name
+PUBLISHING_EVENT = EventKind("publishing", on_delivered=_connect)
+PUBLISHING = PUBLISHING_EVENT.name
 
 
 def _first_vendor(session: Session, variant_id: int) -> DropshipProvider | None:
@@ -51,7 +52,6 @@ def _first_vendor(session: Session, variant_id: int) -> DropshipProvider | None:
     )
 
 
-@before_commit(PUBLISH_KEY, order=30)
 def publish_changed_variants(session: Session, changes: Mapping[str, Any]) -> None:
     customs = session.scalars(
         select(CustomChannel).where(
@@ -91,3 +91,8 @@ def publish_changed_variants(session: Session, changes: Mapping[str, Any]) -> No
                 coalesce_key=f"publishing:{link.id}",
                 hash_header=custom.webhook_hash,
             )
+
+
+PUBLISH_CHANGED_VARIANTS = CommitStep(
+    "channels.publishing", frozenset({PUBLISH_KEY}), publish_changed_variants
+)

@@ -1,6 +1,7 @@
 """Channels and custom channels."""
 
 import secrets
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from dropwire.channels.schemas import (
     CustomChannelUpdate,
 )
 from dropwire.core.errors import Conflict, Invalid, NotFound
+from dropwire.core.wiring import wiring_of
 from dropwire.inventory.models import Warehouse
 
 _REQUIRED = frozenset(
@@ -31,7 +33,6 @@ _REQUIRED = frozenset(
 )
 
 
-# A connector keeps its store settings in its own tables: it registers who saves them.
 class SettingsWriter(Protocol):
     """Saves a parent channel's own settings block (`None`: keep, or complain if required)."""
 
@@ -40,18 +41,26 @@ class SettingsWriter(Protocol):
     ) -> None: ...
 
 
-_SETTINGS_WRITERS: dict[ParentChannel, tuple[str, SettingsWriter]] = {}
+@dataclass(frozen=True)
+class StoreSettings:
+    """A connector keeps its store's settings in its own tables and declares who saves them:
+    `save(session, channel=..., data=value or None, creating=...)` for channels of `parent`,
+    the value coming in the channel body's `field`."""
+
+    parent: ParentChannel
+    field: str
+    save: SettingsWriter
 
 
-def register_settings_writer(parent: ParentChannel, field: str, writer: SettingsWriter) -> None:
-    """`writer(session, channel, value or None, creating)` for channels of `parent`."""
-    _SETTINGS_WRITERS[parent] = (field, writer)
+def _store_settings(session: Session) -> tuple[StoreSettings, ...]:
+    return wiring_of(session).every(StoreSettings)
 
 
 def _save_parent_settings(
     session: Session, channel: Channel, data: ChannelFields, creating: bool
 ) -> None:
-    for parent, (field, writer) in _SETTINGS_WRITERS.items():
+    for store in _store_settings(session):
+        parent, field, writer = store.parent, store.field, store.save
         value = getattr(data, field, None)
         if channel.parent_channel == parent:
             writer(
@@ -83,19 +92,20 @@ def get_channel(session: Session, channel_id: int) -> Channel:
 
 def create_channel(session: Session, *, data: ChannelCreate) -> Channel:
     _check_warehouse(session, data.warehouse_id)
-    channel = Channel(**data.model_dump(exclude_none=True, exclude=set(_settings_fields())))
+    fields = _settings_fields(session)
+    channel = Channel(**data.model_dump(exclude_none=True, exclude=fields))
     session.add(channel)
     session.flush()
     _save_parent_settings(session, channel, data, creating=True)
     return channel
 
 
-def _settings_fields() -> list[str]:
-    return [field for field, _ in _SETTINGS_WRITERS.values()]
+def _settings_fields(session: Session) -> set[str]:
+    return {settings.field for settings in _store_settings(session)}
 
 
 def update_channel(session: Session, *, channel: Channel, data: ChannelUpdate) -> Channel:
-    changes = data.changes(exclude=set(_settings_fields()))
+    changes = data.changes(exclude=_settings_fields(session))
     _check_warehouse(session, changes.get("warehouse_id"))
     _apply(channel, changes)
     session.flush()

@@ -13,12 +13,13 @@ from dropwire.catalog.schemas import ChannelVariantRead
 from dropwire.channels.models import CustomChannel
 from dropwire.channels.quantities import changed_channel_quantities, record_pushed
 from dropwire.channels.schemas import ChannelRead
-from dropwire.core.unit_of_work import before_commit
+from dropwire.core.unit_of_work import CommitStep
 from dropwire.delivery import outbox
-from dropwire.delivery.kinds import register_event
+from dropwire.delivery.kinds import EventKind
 from dropwire.inventory.service import TOUCHED_KEY
 
-INVENTORY = register_event("inventory", timeout=5.0).name
+INVENTORY_EVENT = EventKind("inventory", timeout=5.0)
+INVENTORY = INVENTORY_EVENT.name
 
 
 def enabled_custom_channels(session: Session, channel_ids: set[int]) -> dict[int, CustomChannel]:
@@ -35,7 +36,6 @@ def _json(model: Any) -> dict[str, Any]:
     return result
 
 
-@before_commit(TOUCHED_KEY, order=40)
 def push_changed_quantities(session: Session, changes: Mapping[str, Any]) -> None:
     changed = changed_channel_quantities(session, set(changes[TOUCHED_KEY]))
     if not changed:
@@ -71,3 +71,12 @@ def push_changed_quantities(session: Session, changes: Mapping[str, Any]) -> Non
             hash_header=custom.webhook_hash,
         )
         record_pushed(channel_variant, quantity)
+
+
+PUSH_CHANGED_QUANTITIES = CommitStep(
+    "channels.stock_pushes",
+    frozenset({TOUCHED_KEY}),
+    push_changed_quantities,
+    # a connector's own pushes are recorded as pushed first, so none is sent twice
+    after=("elasticpath.store_calls",),
+)

@@ -11,18 +11,18 @@ from sqlalchemy.orm import Session
 
 from dropwire.channels.models import CustomChannel
 from dropwire.core.expressions import among_bound
-from dropwire.core.unit_of_work import before_commit
+from dropwire.core.unit_of_work import CommitStep
 from dropwire.delivery import outbox
-from dropwire.delivery.kinds import register_event
+from dropwire.delivery.kinds import EventKind
 from dropwire.sales import events
 from dropwire.sales.models import Fulfillment, Purchase, Sale, SaleReturn
 from dropwire.sales.payloads import fulfillment_body, purchase_body, return_body
 from dropwire.vendors.models import DropshipProvider
 
-FULFILLMENT = register_event("fulfillment").name
-RETURN_CREATED = register_event("return.created").name
-for _change in ("created", "updated", "cancelled"):
-    register_event(f"purchase.{_change}")
+FULFILLMENT = "fulfillment"
+RETURN_CREATED = "return.created"
+PURCHASE_EVENTS = ("purchase.created", "purchase.updated", "purchase.cancelled")
+EVENT_KINDS = tuple(EventKind(name) for name in (FULFILLMENT, RETURN_CREATED, *PURCHASE_EVENTS))
 
 
 def _selling_channel(session: Session, channel_id: int) -> CustomChannel | None:
@@ -106,7 +106,6 @@ def _with_destination(dialect: str) -> Select[Purchase, DropshipProvider]:
     )
 
 
-@before_commit(events.EVENTS_KEY, order=20)
 def send_sales_events(session: Session, changes: Mapping[str, Any]) -> None:
     recorded: list[events.SalesEvent] = changes[events.EVENTS_KEY]
     named = {event.id for event in recorded if event.subject == "purchase"}
@@ -123,3 +122,6 @@ def send_sales_events(session: Session, changes: Mapping[str, Any]) -> None:
             _fulfillment_created(session, event)
         elif (purchase := held.get(event.id)) is not None:
             _purchase_changed(session, event, purchase)
+
+
+SEND_SALES_EVENTS = CommitStep("sales.webhooks", frozenset({events.EVENTS_KEY}), send_sales_events)

@@ -7,8 +7,9 @@ from sqlalchemy import select
 from dropwire.catalog.service import get_variant, stock_totals
 from dropwire.channels.models import Channel, CustomChannel
 from dropwire.core.time import utcnow
+from dropwire.core.wiring import wired
 from dropwire.delivery import service as delivery_service
-from dropwire.delivery.kinds import event_names
+from dropwire.delivery.kinds import EventKinds
 from dropwire.delivery.models import DeliveryState
 from dropwire.http.deps import DbSession, PathId
 from dropwire.inventory import detail, warehouses
@@ -355,7 +356,7 @@ def deliveries(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRes
         "deliveries.html",
         table=rows,
         states=list(DeliveryState),
-        events=event_names(),
+        events=wired(session, EventKinds).names(),
         retryable={DeliveryState.dead, DeliveryState.failed, DeliveryState.disabled},
     )
 

@@ -3,7 +3,7 @@
 The changes the unit of work gathered: touched variants (stock), sales events (order states) and
 variants marked for publishing (products), plus the sales whose lines were cancelled (lines never
 routed or in-house included, which no purchase-order event mentions). This step runs ahead of
-the custom channels' steps (core/unit_of_work.py orders them). Stock pushes are recorded as
+the custom channels' stock step (which names this one in its `after`). Stock pushes are recorded as
 pushed here, so the custom channels' pass finds nothing left for these channel variants.
 Deliveries are written in the same transaction; the relay sends them through this connector's
 transport after commit.
@@ -19,9 +19,8 @@ from dropwire.catalog.models import ChannelVariantStatus, Variant
 from dropwire.catalog.service import PUBLISH_KEY, channel_link
 from dropwire.channels.quantities import changed_channel_quantities, record_pushed
 from dropwire.connectors.elasticpath import service
-from dropwire.connectors.elasticpath import transport as _transport  # noqa: F401 (registers)
 from dropwire.connectors.elasticpath.models import ElasticPathOrder, ElasticPathStore
-from dropwire.core.unit_of_work import before_commit
+from dropwire.core.unit_of_work import CommitStep
 from dropwire.delivery import outbox
 from dropwire.inventory.service import TOUCHED_KEY
 from dropwire.sales import events as sales_events
@@ -139,7 +138,6 @@ def queue_products(
     return queued
 
 
-@before_commit(TOUCHED_KEY, sales_events.EVENTS_KEY, sales_events.SALES_KEY, PUBLISH_KEY, order=10)
 def queue_store_calls(session: Session, changes: Mapping[str, Any]) -> None:
     """Ahead of the custom channels' steps: stock pushed here is recorded as pushed."""
     touched: set[int] | None = changes.get(TOUCHED_KEY)
@@ -156,3 +154,10 @@ def queue_store_calls(session: Session, changes: Mapping[str, Any]) -> None:
         queue_products(session, stores, set(published))
     if touched:
         queue_stock(session, stores, set(touched))
+
+
+QUEUE_STORE_CALLS = CommitStep(
+    "elasticpath.store_calls",
+    frozenset({TOUCHED_KEY, sales_events.EVENTS_KEY, sales_events.SALES_KEY, PUBLISH_KEY}),
+    queue_store_calls,
+)

@@ -27,9 +27,10 @@ from dropwire.core.inserts import insert_ignoring_conflict
 from dropwire.core.outbound import AddressPolicy, TargetRefused
 from dropwire.core.settings import Settings
 from dropwire.core.time import utcnow
+from dropwire.core.wiring import wired
 from dropwire.delivery import outbox
 from dropwire.inbound import service as inbound
-from dropwire.inbound.registry import KINDS, Applied
+from dropwire.inbound.registry import Applied, InboundKinds
 from dropwire.sales.manual import upsert_manual_sale
 from dropwire.sales.models import Sale, SaleItem
 from dropwire.sales.schemas import ManualSale
@@ -80,7 +81,7 @@ def save_settings(
     del creating  # same rules either way; the registry's signature carries it for others
 
 
-channels.register_settings_writer(ParentChannel.elastic_path, "elastic_path", save_settings)
+STORE_SETTINGS = channels.StoreSettings(ParentChannel.elastic_path, "elastic_path", save_settings)
 
 
 def webhook_path(channel_id: int) -> str:
@@ -190,7 +191,8 @@ def accept_event(session: Session, *, channel_id: int, secret: str, body: Any) -
         "triggeredBy": event.triggered_by,
         "order": event.order,  # the secret-bearing `configuration` is not kept
     }
-    inbound.accept(session, KINDS[EVENT_JOB], channel_id, [item], webhook_path(channel_id))
+    kind = wired(session, InboundKinds)[EVENT_JOB]
+    inbound.accept(session, kind, channel_id, [item], webhook_path(channel_id))
     return True
 
 

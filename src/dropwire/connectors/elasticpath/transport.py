@@ -1,4 +1,4 @@
-"""Sends this connector's deliveries to the store's API (registered as a delivery transport).
+"""Sends this connector's deliveries to the store's API (declared as a delivery transport).
 
 Each delivery is one logical change: a plain call (`{method, path, json}`), a stock level to
 reach, a product to create or update by SKU, or flow entries to add and relate to the order.
@@ -19,9 +19,8 @@ from dropwire.connectors.elasticpath.models import ElasticPathEntry
 from dropwire.core.db import Database
 from dropwire.core.inserts import insert_ignoring_conflict
 from dropwire.core.time import utcnow
-from dropwire.delivery import transports
-from dropwire.delivery.kinds import register_event
-from dropwire.delivery.transports import Message, Sent
+from dropwire.delivery.kinds import EventKind
+from dropwire.delivery.transports import Message, NamedTransport, Sent
 
 EXCERPT = 500
 
@@ -167,12 +166,14 @@ def send(database: Database, message: Message, http: httpx.Client) -> Sent:
         return Sent(error=f"{type(exc).__name__}: {exc}"[:EXCERPT])
 
 
-transports.register(service.TRANSPORT, send)
-for _event in (
-    "elasticpath.stock",
-    "elasticpath.product",
-    "elasticpath.entries",
-    "elasticpath.item",
-    "elasticpath.order",
-):
-    register_event(_event)
+STORE_API = NamedTransport(service.TRANSPORT, send)
+EVENT_KINDS = tuple(
+    EventKind(name)
+    for name in (
+        "elasticpath.stock",
+        "elasticpath.product",
+        "elasticpath.entries",
+        "elasticpath.item",
+        "elasticpath.order",
+    )
+)
