@@ -262,7 +262,7 @@ def _queue_stock(url: str, channel_id: int, store_url: str, products: int, level
     """One stock delivery per store product, as the connector's listener writes them."""
     from sqlalchemy import update
 
-    from dropwire.connectors.elasticpath.service import TRANSPORT
+    from dropwire.connectors.elasticpath.models import TRANSPORT
     from dropwire.delivery.models import Delivery, DeliveryState
     from dropwire.delivery.outbox import record as emit
 

@@ -9,6 +9,7 @@ from functools import cache
 
 from dropwire import models
 from dropwire.channels.contributions import CONTRIBUTIONS as CHANNELS
+from dropwire.connectors.custom.contributions import CONTRIBUTIONS as CUSTOM_CHANNELS
 from dropwire.connectors.elasticpath.contributions import CONTRIBUTIONS as ELASTIC_PATH
 from dropwire.contributions import Contributions, assemble
 from dropwire.core.db import Database
@@ -33,6 +34,8 @@ DECLARATIONS: tuple[Contributions, ...] = (
     FEEDS,
     CHANNELS,
     SALES,
+    # channel connectors: one line each (`channels.connectors.ChannelConnector`)
+    CUSTOM_CHANNELS,
     ELASTIC_PATH,
 )
 

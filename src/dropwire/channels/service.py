@@ -1,13 +1,13 @@
 """Channels and custom channels."""
 
 import secrets
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.auth.service import digest
+from dropwire.channels.connectors import ChannelConnector, StoreSettings
 from dropwire.channels.models import Channel, CustomChannel, ParentChannel
 from dropwire.channels.schemas import (
     ChannelCreate,
@@ -33,27 +33,10 @@ _REQUIRED = frozenset(
 )
 
 
-class SettingsWriter(Protocol):
-    """Saves a parent channel's own settings block (`None`: keep, or complain if required)."""
-
-    def __call__(
-        self, session: Session, *, channel: Channel, data: Any, creating: bool
-    ) -> None: ...
-
-
-@dataclass(frozen=True)
-class StoreSettings:
-    """A connector keeps its store's settings in its own tables and declares who saves them:
-    `save(session, channel=..., data=value or None, creating=...)` for channels of `parent`,
-    the value coming in the channel body's `field`."""
-
-    parent: ParentChannel
-    field: str
-    save: SettingsWriter
-
-
-def _store_settings(session: Session) -> tuple[StoreSettings, ...]:
-    return wiring_of(session).every(StoreSettings)
+def _store_settings(session: Session) -> list[StoreSettings]:
+    """The settings block of each wired connector that has one (`channels.connectors`)."""
+    connectors = wiring_of(session).every(ChannelConnector)
+    return [connector.settings for connector in connectors if connector.settings is not None]
 
 
 def _save_parent_settings(

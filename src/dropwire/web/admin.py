@@ -1,13 +1,16 @@
 """Admin pages. Each action parses its form and calls the one domain service the API calls too."""
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from dropwire.catalog.service import get_variant, stock_totals
+from dropwire.channels.connectors import ChannelConnector
 from dropwire.channels.models import Channel, CustomChannel
 from dropwire.core.time import utcnow
-from dropwire.core.wiring import wired
+from dropwire.core.wiring import wired, wiring_of
 from dropwire.delivery import service as delivery_service
 from dropwire.delivery.kinds import EventKinds
 from dropwire.delivery.models import DeliveryState
@@ -315,8 +318,12 @@ def channels(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRespo
         .outerjoin(CustomChannel, CustomChannel.channel_id == Channel.id)
         .order_by(Channel.name, Channel.id)
     ).all()
-    stores = queries.elastic_path_settings(session, [channel.id for channel, _ in rows])
-    return render(request, "channels.html", rows=rows, reveal=reveal, stores=stores)
+    panels: dict[int, Any] = {}
+    for connector in wiring_of(session).every(ChannelConnector):  # each shows its own channels
+        if connector.panel is not None:
+            ids = [channel.id for channel, _ in rows if channel.parent_channel == connector.parent]
+            panels.update(connector.panel(session, ids) if ids else {})
+    return render(request, "channels.html", rows=rows, reveal=reveal, panels=panels)
 
 
 # --- operations: API logs, deliveries, jobs ---------------------------------------------------

@@ -1,4 +1,5 @@
-"""The async twins of the channel-catalog endpoints (products, acknowledge, disconnect)."""
+"""Events in from custom channels: the async twins of the channel-catalog endpoints (products,
+acknowledge, disconnect), and how a custom channel's hash finds its channel."""
 
 from typing import Any
 
