@@ -2,7 +2,7 @@
 
 Each allocation is a unit of work of its own, committed before the client goes on: "alone", its
 own transaction (`inventory.allocate`); "grouped", a group transaction shared with concurrent
-clients (`inventory.grouped.allocate_now`: one guarded UPDATE and one commit per group).
+clients (`bench.grouped_allocations.allocate_now`: one guarded UPDATE and one commit per group).
 After the timed runs, 16 clients race (each way) for the last units of the 10 SKUs (50 each)
 until every request is refused: zero oversell is asserted (allocated never above stocked, the
 successes equal the stock, the levels equal the ledger). PostgreSQL by default; `--sqlite` runs
@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from bench import grouped_allocations as grouped
 from bench.common import (
     admin_token,
     ensure_pg_database,
@@ -39,7 +40,7 @@ from dropwire import domains
 from dropwire.catalog.models import Product, Variant
 from dropwire.core.db import Database
 from dropwire.core.time import utcnow
-from dropwire.inventory import grouped, service
+from dropwire.inventory import service
 from dropwire.inventory.errors import InsufficientStock
 from dropwire.inventory.locations import location_for_warehouse
 from dropwire.inventory.models import InventoryLevel, InventoryMovement
