@@ -14,20 +14,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url, text
 
-from dropwire import domains, runtime
+from dropwire import runtime
 from dropwire.app import create_app
 from dropwire.auth.service import create_api_user
-from dropwire.contributions import assemble
 from dropwire.core.db import Base, Database
 from dropwire.core.migrations import upgrade
 from dropwire.core.settings import Settings
 from dropwire.inventory.warehouses import ensure_default_warehouse
 from dropwire.sales.statuses import seed_defaults as seed_purchase_statuses
 from dropwire.vendors.models import DropshipProvider
-from tests.jobs import handlers as test_jobs
-
-# Every domain's declarations, as the app and the workers wire them, and the tests' job kinds.
-TEST_WIRING = assemble((*domains.DECLARATIONS, test_jobs.CONTRIBUTIONS))
+from tests.jobs.handlers import TEST_WIRING
 
 
 def _test_url(tmp_dir: Path) -> str:

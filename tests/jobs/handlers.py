@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from dropwire import domains
 from dropwire.apilog.models import ApiLog, Direction, LogStatus
-from dropwire.contributions import Contributions
+from dropwire.contributions import Contributions, assemble
 from dropwire.inventory.models import Warehouse
 from dropwire.jobs.registry import JobKind
 from tests.failing_commit import add_a_row_that_fails_at_commit
@@ -80,3 +81,7 @@ CONTRIBUTIONS = Contributions(
         JobKind("test.commit_fails", commit_fails),
     )
 )
+
+# Every domain's declarations, as the app and the workers wire them, and these job kinds: the
+# test database's wiring (worker subprocesses of the tests build theirs from it too).
+TEST_WIRING = assemble((*domains.DECLARATIONS, CONTRIBUTIONS))

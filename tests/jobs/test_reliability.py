@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 WORKER = """
 import sys
-from tests.conftest import TEST_WIRING
+from tests.jobs.handlers import TEST_WIRING
 from dropwire.core.db import Database
 from dropwire.jobs import service
 database = Database(sys.argv[1], wiring=TEST_WIRING)
