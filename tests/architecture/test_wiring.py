@@ -30,8 +30,8 @@ def _module_level_parts() -> dict[str, object]:
     """Every declared part any module of the package holds at module level, by where it is."""
     found: dict[str, object] = {}
     for module_info in pkgutil.walk_packages(dropwire.__path__, "dropwire."):
-        if ".migrations" in module_info.name:
-            continue
+        if ".migrations" in module_info.name or module_info.name.endswith("__main__"):
+            continue  # revisions are no modules of the app; `__main__` runs the CLI
         module = importlib.import_module(module_info.name)
         for name, value in vars(module).items():
             values = value if isinstance(value, tuple) else (value,)
