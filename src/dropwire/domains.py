@@ -19,6 +19,7 @@ from dropwire.delivery.relay import send_due_deliveries
 from dropwire.feeds.contributions import CONTRIBUTIONS as FEEDS
 from dropwire.inventory.contributions import CONTRIBUTIONS as INVENTORY
 from dropwire.jobs.worker import MAINTENANCE_JOB
+from dropwire.payments.contributions import CONTRIBUTIONS as PAYMENTS
 from dropwire.sales.contributions import CONTRIBUTIONS as SALES
 
 TABLES = models.Base.metadata  # every table imported, so relationships between domains resolve
@@ -34,6 +35,7 @@ DECLARATIONS: tuple[Contributions, ...] = (
     FEEDS,
     CHANNELS,
     SALES,
+    PAYMENTS,
     # channel connectors: one line each (`channels.connectors.ChannelConnector`)
     CUSTOM_CHANNELS,
     ELASTIC_PATH,

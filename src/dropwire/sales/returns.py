@@ -89,5 +89,6 @@ def create_return(
         )
     tallies.refresh_statuses(sale)
     session.flush()
+    events.units_returned(session, sale.id)
     events.return_created(session, sale_return.id)
     return sale_return

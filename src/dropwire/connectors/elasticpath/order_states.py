@@ -66,6 +66,10 @@ def _status(done: int, total: int, full: str, partial: str, none: str) -> str:
     return full if total and done >= total else partial if done else none
 
 
+ORDER_FLAGS = ("partially_fulfilled", "partially_cancelled")
+"""Custom fields of the store's order flow (written as its entry, not by the order update)."""
+
+
 def order_fields(sale_items: list[SaleItem], paid: bool) -> dict[str, Any]:
     """The order's state per the Onport integration's rules.
 
@@ -204,17 +208,32 @@ def _tell_order(order: _Order, items: dict[str, SaleItem]) -> None:
     wanted = order_fields(list(items.values()), paid=record.payment == "paid")
     if record.shipping == "fulfilled":
         wanted.pop("shipping", None)  # the store got there itself
-    if any(told.get(key) != value for key, value in wanted.items()):
+    flags = {key: wanted[key] for key in ORDER_FLAGS}
+    if any(told.get(key) != value for key, value in flags.items()):
+        # custom fields of the order's flow: the order update takes only a state change
+        order.queue(
+            ORDER,
+            {
+                "method": "PUT",
+                "path": f"/v2/flows/orders/entries/{record.order_id}",
+                "json": {"data": {"type": "entry", "id": record.order_id, **flags}},
+            },
+            coalesce=f"{ORDER}-fields:{order.store.channel_id}:{record.order_id}",
+        )
+        told.update(flags)
+    change = {key: value for key, value in wanted.items() if key not in ORDER_FLAGS}
+    if any(told.get(key) != value for key, value in change.items()):
+        # one of the request's shapes (OrdersFulfilledData, OrdersCancelData): type + one field
         order.queue(
             ORDER,
             {
                 "method": "PUT",
                 "path": f"/v2/orders/{record.order_id}",
-                "json": {"data": {"type": "order", **wanted}},
+                "json": {"data": {"type": "order", **change}},
             },
             coalesce=f"{ORDER}:{order.store.channel_id}:{record.order_id}",
         )
-        told.update(wanted)
+        told.update(change)
     order.pushed["order"] = told
 
 

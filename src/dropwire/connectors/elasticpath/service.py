@@ -16,7 +16,7 @@ from dropwire.channels.connectors import StoreSettings
 from dropwire.channels.models import Channel, ParentChannel
 from dropwire.channels.schemas import ElasticPathFields
 from dropwire.connectors.elasticpath import mapping, order_states, webhook_input
-from dropwire.connectors.elasticpath.client import ElasticPathClient
+from dropwire.connectors.elasticpath.client import ElasticPathClient, ElasticPathError
 from dropwire.connectors.elasticpath.models import (
     DEFAULT_OBSERVES,
     FETCH_ORDER,
@@ -367,10 +367,16 @@ def setup_integration(
                     if (existing.get("configuration") or {}).get("url") == url:
                         integration_id = str(existing["id"])
                         break
-            if integration_id is None:
+            integration = None
+            if integration_id is not None:
+                try:
+                    integration = client.update_integration(integration_id, fields)
+                except ElasticPathError as exc:
+                    if exc.status != 404:
+                        raise
+                    # the store no longer has it (deleted in Commerce Manager): create it again
+            if integration is None:
                 integration = client.create_integration(fields)
-            else:
-                integration = client.update_integration(integration_id, fields)
     finally:
         if own:
             client.close()
