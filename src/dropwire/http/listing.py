@@ -14,7 +14,7 @@ other field, operator or model is a 422 naming it.
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -24,12 +24,13 @@ from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.types import BigInteger, SmallInteger, TypeDecorator
 
 from dropwire.core.errors import DomainError, FieldProblem, Invalid
 from dropwire.core.schemas import unstorable_character
+from dropwire.http.pages import PageRequest, ordered, read_page, sort_keys
 
 T = TypeVar("T")
 
@@ -111,6 +112,11 @@ class ListQuery:
     orders: tuple[OrderBy, ...] = ()
     attributes: tuple[str, ...] | None = None
     includes: tuple[IncludeRequest, ...] = ()
+    # keyset paging (`http.pages`): a cursor from a `Link` header, and the request to link to
+    after: str | None = None
+    before: str | None = None
+    path: str = ""
+    params: tuple[tuple[str, str], ...] = ()
 
     @property
     def shaped(self) -> bool:
@@ -335,7 +341,7 @@ def parse_list_query(params: Iterable[tuple[str, str]], limit: int, offset: int)
     orders = tuple(_orders(tree["order"], "order")) if "order" in tree else ()
     attributes = _attribute_list(tree["attributes"], "attributes") if "attributes" in tree else None
     includes = tuple(_includes(tree["include"], "include")) if "include" in tree else ()
-    return ListQuery(limit, offset, filters, orders, attributes, includes)
+    return ListQuery(limit, offset, filters, orders, attributes, includes, params=tuple(params))
 
 
 async def list_query(
@@ -351,6 +357,12 @@ async def list_query(
         max_length=256,
         examples=["-id"],
     ),
+    after: str | None = Query(
+        None, max_length=2048, description="The cursor of a `Link: rel=next` (instead of offset)"
+    ),
+    before: str | None = Query(
+        None, max_length=2048, description="The cursor of a `Link: rel=prev` (instead of offset)"
+    ),
 ) -> ListQuery:
     del order  # documented here; read with the nested forms from the raw parameters
     params = request.query_params.multi_items()
@@ -361,7 +373,8 @@ async def list_query(
     ]
     if unstorable:
         raise DomainError("Invalid list parameters", unstorable, 422)
-    return parse_list_query(params, limit, offset)
+    query = parse_list_query(params, limit, offset)
+    return replace(query, after=after, before=before, path=request.url.path)
 
 
 # --- applying it to a statement -----------------------------------------------------------
@@ -546,13 +559,8 @@ def apply_filters(
     return stmt.where(*clauses) if clauses else stmt
 
 
-def apply_order(
-    stmt: Select[Any],
-    query: ListQuery,
-    fields: Mapping[str, Any],
-    default: Sequence[Any],
-) -> Select[Any]:
-    primary = []
+def _asked_orders(query: ListQuery, fields: Mapping[str, Any]) -> list[tuple[Any, bool]]:
+    asked = []
     for order in query.orders:
         column = fields.get(order.field)
         if column is None:
@@ -562,8 +570,18 @@ def apply_order(
             )
         if not _operators_of(_python_type(column)):
             raise Invalid(order.label, f"'{order.field}' is structured (JSON): it cannot order")
-        primary.append(column.desc() if order.descending else column.asc())
-    return stmt.order_by(*primary, *default)
+        asked.append((column, order.descending))
+    return asked
+
+
+def apply_order(
+    stmt: Select[Any],
+    query: ListQuery,
+    fields: Mapping[str, Any],
+    default: Sequence[Any],
+) -> Select[Any]:
+    keys = sort_keys(_asked_orders(query, fields), default)
+    return stmt.order_by(*ordered(keys, backwards=False))
 
 
 def paginate(
@@ -574,12 +592,14 @@ def paginate(
     response: Response,
     default_order: Sequence[Any],
 ) -> list[T]:
-    """Filter, count, order and slice `stmt`; sets `X-Total-Count` on the response."""
+    """Filter, order and read one page of `stmt` (by offset or by cursor: `http.pages`), with
+    `X-Total-Count` and a `Link` to the pages beside it."""
     stmt = apply_filters(stmt, query, fields, session.get_bind().dialect.name)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    response.headers["X-Total-Count"] = str(total or 0)
-    stmt = apply_order(stmt, query, fields, default_order)
-    return list(session.scalars(stmt.limit(query.limit).offset(query.offset)))
+    keys = sort_keys(_asked_orders(query, fields), default_order)
+    request = PageRequest(
+        query.limit, query.offset, query.after, query.before, query.path, query.params
+    )
+    return read_page(session, stmt, request, keys, response)
 
 
 # --- shaping the answer: attributes and include -------------------------------------------
@@ -708,5 +728,9 @@ def respond(
     )
     for request, relation in resolved:
         _embed(session, items, rows, request, relation)
-    headers = {k: v for k, v in response.headers.items() if k.lower() == "x-total-count"}
+    headers = {
+        k: v
+        for k, v in response.headers.items()
+        if k.lower() in ("x-total-count", "x-total-count-exact", "link")
+    }
     return JSONResponse(rows, headers=headers)
