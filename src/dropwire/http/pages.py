@@ -189,7 +189,7 @@ class PageRequest:
 
 
 def _link(request: PageRequest, **changes: str) -> str:
-    kept = [(k, v) for k, v in request.params if k not in ("after", "before", "offset")]
+    kept = [(k, v) for k, v in request.params if k not in ("after", "before", "offset", "from")]
     return f"{request.path}?{urlencode([*kept, *changes.items()])}"
 
 

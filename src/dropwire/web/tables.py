@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Select
+from sqlalchemy import Select, String
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 from starlette.datastructures import QueryParams
@@ -43,6 +43,7 @@ class Table:
     rewind: bool = False  # "previous" goes back to the first page (no cursor leads backwards)
     next_cursor: str | None = None  # the sort key of the last row: the next page starts after it
     prev_cursor: str | None = None
+    alphabetical: frozenset[str] = frozenset()
 
     @property
     def pages(self) -> int:
@@ -66,7 +67,7 @@ class Table:
         return self.link(page=self.page - 1)
 
     def sort_link(self, column: str) -> str:
-        descending = not self.descending if column == self.sort else column != "name"
+        descending = not self.descending if column == self.sort else column not in self.alphabetical
         return self.link(sort=column, dir="desc" if descending else "asc")
 
     def sort_mark(self, column: str) -> str:
@@ -96,9 +97,10 @@ def table(
     sort = query.get("sort") or default
     if sort not in columns:
         sort = default
-    descending = query.get("dir", "desc") != "asc"
+    alphabetical = frozenset(name for name, c in columns.items() if _is_text(c))
+    descending = query.get("dir", "asc" if sort in alphabetical else "desc") != "asc"
     page = _page_number(query)
-    keys = [SortKey(columns[sort], descending), SortKey(tiebreak, descending)]
+    keys = [SortKey(columns[sort], descending), SortKey(tiebreak, True)]
     by_cursor = not keys[0].nullable
     cursor = (query.get("after") or query.get("before")) if by_cursor else None
     backwards = cursor is not None and query.get("after") is None
@@ -125,8 +127,10 @@ def table(
     params = {k: v for k, v in query.items() if k not in ("page", "after", "before")}
     params.setdefault("sort", sort)
     params.setdefault("dir", "desc" if descending else "asc")
-    result = Table(rows, total.value, page, per_page, sort, descending, params, total.exact)
-    result.has_next = more or backwards
+    result = Table(
+        rows, total.value, page, per_page, sort, descending, params, alphabetical=alphabetical
+    )
+    result.exact, result.has_next = total.exact, more or backwards
     if by_cursor and rows:
         result.next_cursor = encode_cursor(keys, [rows[-1].sort_value, rows[-1].sort_id])
         result.prev_cursor = encode_cursor(keys, [rows[0].sort_value, rows[0].sort_id])
@@ -166,9 +170,14 @@ def flagged_first(
     rows = rows[:per_page]
     total = bounded_total(session, stmt, end=page * per_page)
     params = {k: v for k, v in query.items() if k not in ("page", "after", "before")}
-    result = Table(rows, total.value, page, per_page, "id", True, params, total.exact)
-    result.has_next, result.rewind = more, True
+    result = Table(rows, total.value, page, per_page, "id", True, params)
+    result.exact, result.has_next, result.rewind = total.exact, more, True
     if rows:
         tail = rows[-1]
         result.next_cursor = f"{'f' if tail.flagged else 'o'}:{tail.id}"
     return result
+
+
+def _is_text(column: Sortable) -> bool:
+    """Names, SKUs and references read A→Z first; numbers and dates newest first."""
+    return isinstance(getattr(column, "type", None), String)
