@@ -52,6 +52,7 @@ MAX_OFFSET = 2**31 - 1
 MAX_DEPTH = 4 * MAX_INCLUDE_DEPTH + 8
 """Brackets in one key: a `where` with `$or` inside the deepest include still fits."""
 MAX_LIST = 1000
+MAX_CURSOR = 2048
 
 _KEY = re.compile(r"^([A-Za-z_$][\w$]*)((?:\[[^\[\]]*\])*)$")
 _PART = re.compile(r"\[([^\[\]]*)\]")
@@ -349,12 +350,6 @@ async def list_query(
         max_length=256,
         examples=["-id"],
     ),
-    after: str | None = Query(
-        None, max_length=2048, description="The cursor of a `Link: rel=next` (instead of offset)"
-    ),
-    before: str | None = Query(
-        None, max_length=2048, description="The cursor of a `Link: rel=prev` (instead of offset)"
-    ),
 ) -> ListQuery:
     del order  # documented here; read with the nested forms from the raw parameters
     params = request.query_params.multi_items()
@@ -369,7 +364,13 @@ async def list_query(
         raise _problem("from", "give offset or from (the same), not two different values")
     skip = offset if offset is not None else from_ if from_ is not None else 0
     query = parse_list_query(params, limit, skip, principal)
-    return replace(query, after=after, before=before, path=request.url.path)
+    # `after`/`before` come only from a `Link` header this list answered (opaque, not in the
+    # OpenAPI document: no client builds one)
+    cursors = {key: request.query_params.get(key) for key in ("after", "before")}
+    for key, value in cursors.items():
+        if value is not None and len(value) > MAX_CURSOR:
+            raise _problem(key, f"longer than {MAX_CURSOR} characters: not a cursor")
+    return replace(query, after=cursors["after"], before=cursors["before"], path=request.url.path)
 
 
 # --- applying it to a statement -----------------------------------------------------------
