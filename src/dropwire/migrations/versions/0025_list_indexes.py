@@ -6,8 +6,8 @@ a problem, API errors) and SKU prefix search. On PostgreSQL each is built `CONCU
 the migration's transaction, so a live database keeps taking writes while it builds; an
 interrupted build leaves an invalid index that the next run drops and builds again.
 
-Revision ID: 0024_list_indexes
-Revises: 0023_elasticpath_store_id
+Revision ID: 0025_list_indexes
+Revises: 0024_money
 Create Date: 2026-12-07 01:25:26.095745
 """
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0024_list_indexes"
-down_revision: str | Sequence[str] | None = "0023_elasticpath_store_id"
+revision: str = "0025_list_indexes"
+down_revision: str | Sequence[str] | None = "0024_money"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
