@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from dropwire import runtime
-from dropwire.apilog.redaction import redact_text
+from dropwire.apilog.redaction import masked_url, redact_text
 from dropwire.auth import service as auth_service
 from dropwire.connectors.elasticpath import cli as elasticpath_cli
 from dropwire.core.db import Database
@@ -467,7 +467,7 @@ def feed_fetch(
         with Progress(*columns, disable=as_json, transient=True) as bar:
             run = runs.run_now(database, feed_id, progress=_FeedProgress(bar))
     except DomainError as exc:
-        _fail(exc.message)
+        _fail(masked_url(exc.message) or "")
         return
     body = FeedRunRead.model_validate(run).model_dump(mode="json", by_alias=True)
     if as_json:

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import BigInteger, SmallInteger, TypeDecorator
 
 from dropwire.core.errors import DomainError, FieldProblem, Invalid
 from dropwire.core.schemas import unstorable_character
@@ -383,6 +383,59 @@ def _python_type(column: Any) -> type[Any]:
     return python_type
 
 
+_ORDERING = frozenset({"gt", "gte", "lt", "lte"})
+_MATCHING = frozenset({"eq", "ne", "in", "notIn"})
+_TEXT = frozenset({"like", "iLike"})
+_PUBLIC_OPERATOR = {"notIn": "$notIn", "like": "$like", "iLike": "$iLike"}
+
+
+def _int_bits(column: Any) -> int:
+    """The width of an integer column as the database stores it (PostgreSQL refuses to compare
+    an INTEGER with a literal past 32 bits)."""
+    column_type = column.type
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    if isinstance(column_type, BigInteger):
+        return 64
+    if isinstance(column_type, SmallInteger):
+        return 16
+    return 32
+
+
+def _operators_of(python_type: type[Any]) -> frozenset[str]:
+    """What a field's type can be compared with: yes/no and enumerations match, numbers and
+    timestamps order too, text also matches patterns; structured fields (JSON) take none."""
+    if python_type is str:
+        return _MATCHING | _ORDERING | _TEXT
+    if python_type in (int, Decimal, datetime, date):
+        return _MATCHING | _ORDERING
+    if python_type is bool or (isinstance(python_type, type) and issubclass(python_type, Enum)):
+        return _MATCHING
+    return frozenset()
+
+
+def _type_name(python_type: type[Any]) -> str:
+    names = {bool: "yes/no", int: "integer", Decimal: "decimal", datetime: "timestamp", str: "text"}
+    if isinstance(python_type, type) and issubclass(python_type, Enum):
+        return "one of " + ", ".join(str(member.value) for member in python_type)
+    return names.get(python_type, "structured (JSON)")
+
+
+def _check_operator(column: Any, field: str, operator: str, label: str) -> None:
+    """A 422 naming the field and the operator its type doesn't support (never a database
+    error: ordering a yes/no column or comparing JSON fails in SQL)."""
+    python_type = _python_type(column)
+    allowed = _operators_of(python_type)
+    if operator in allowed:
+        return
+    shown = label.rsplit("[", 1)[-1].rstrip("]") if label.endswith("]") else operator
+    kind = _type_name(python_type)
+    if not allowed:
+        raise Invalid(label, f"'{field}' is {kind}: it cannot be filtered")
+    usable = ", ".join(_PUBLIC_OPERATOR.get(op, op) for op in sorted(allowed))
+    raise Invalid(label, f"operator '{shown}' does not apply to '{field}' ({kind}); use {usable}")
+
+
 def _coerce(column: Any, raw: str, label: str) -> Any:
     python_type = _python_type(column)
     try:
@@ -391,14 +444,23 @@ def _coerce(column: Any, raw: str, label: str) -> Any:
                 raise ValueError
             return raw.lower() in ("true", "1")
         if python_type is int:
-            return int(raw)
+            number = int(raw)
+            bits = _int_bits(column)
+            if not -(2 ** (bits - 1)) <= number < 2 ** (bits - 1):
+                raise Invalid(label, f"'{raw}' is out of range")
+            return number
         if python_type is Decimal:
-            return Decimal(raw)
+            decimal = Decimal(raw)
+            if not decimal.is_finite() or abs(decimal.adjusted()) > 100:
+                raise Invalid(label, f"'{raw}' is not a finite decimal in range")
+            return decimal
         if python_type is datetime:
             return _timestamp(raw)
+        if python_type is date:
+            return date.fromisoformat(raw.strip())
         if isinstance(python_type, type) and issubclass(python_type, Enum):
             return python_type(raw)
-    except (ValueError, InvalidOperation):
+    except (ValueError, InvalidOperation, OverflowError):
         raise Invalid(label, f"'{raw}' is not a valid {python_type.__name__}") from None
     return raw
 
@@ -410,7 +472,8 @@ def _timestamp(raw: str) -> datetime:
         day = date.fromisoformat(text)
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
     parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    # in UTC now: an offset that moves it past year 1 or 9999 is refused here, not in the driver
+    return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _glob(pattern: str) -> str:
@@ -420,6 +483,7 @@ def _glob(pattern: str) -> str:
 
 
 def _condition(column: Any, flt: Condition, dialect: str) -> ColumnElement[bool]:
+    _check_operator(column, flt.field, flt.operator, flt.label)
     if flt.operator in _LIST_OPERATORS:
         assert isinstance(flt.value, list)
         values = [_coerce(column, part, flt.label) for part in flt.value]
@@ -427,8 +491,6 @@ def _condition(column: Any, flt: Condition, dialect: str) -> ColumnElement[bool]
             return column.in_(values) if values else false()
         return column.not_in(values) if values else ~false()
     if flt.operator in ("like", "iLike"):
-        if _python_type(column) is not str:
-            raise Invalid(flt.label, "$like and $iLike compare text fields only")
         pattern = str(flt.value or "")
         if flt.operator == "iLike":
             return column.ilike(pattern)  # type: ignore[no-any-return]
@@ -498,6 +560,8 @@ def apply_order(
                 order.label,
                 f"unknown order field '{order.field}'; allowed: {', '.join(sorted(fields))}",
             )
+        if not _operators_of(_python_type(column)):
+            raise Invalid(order.label, f"'{order.field}' is structured (JSON): it cannot order")
         primary.append(column.desc() if order.descending else column.asc())
     return stmt.order_by(*primary, *default)
 
