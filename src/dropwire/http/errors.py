@@ -1,5 +1,6 @@
 """Every error leaves as `{"message": ..., "errors": [{"field": ..., "message": ...}]}`."""
 
+import html
 import logging
 import sqlite3
 from collections.abc import Sequence
@@ -8,7 +9,7 @@ from typing import Any
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -148,12 +149,32 @@ def unavailable_response(
     return error_response(503, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-async def _on_database_error(_request: Request, exc: Exception) -> JSONResponse:
+_MACHINE_PATHS = ("/api/", "/auth/", "/webhooks/")
+
+
+def _wants_a_page(request: Request) -> bool:
+    """A person's browser asking for a page (not an API client): it gets a page back."""
+    path = request.url.path
+    return "text/html" in request.headers.get("accept", "") and not path.startswith(_MACHINE_PATHS)
+
+
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="{seconds}"><title>Back in a moment</title></head>
+<body><main><h1>Back in a moment</h1><p>{why}. This page tries again by itself.</p></main>
+</body></html>"""
+
+
+async def _on_database_error(request: Request, exc: Exception) -> Response:
     """A database error met anywhere in a route (authentication, a query, a lookup): transient
     ones answer 503; any other goes on to the 500 answer of the API-log middleware."""
     kind = noted(exc, "request")
     if kind is None:
         raise exc
+    if _wants_a_page(request):
+        page = _PAGE.format(seconds=RETRY_AFTER_SECONDS * 5, why=html.escape(_WHY[kind]))
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return HTMLResponse(page, status_code=503, headers=headers)
     return unavailable_response(kind)
 
 
