@@ -2,6 +2,7 @@
 
 import ipaddress
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,7 +66,22 @@ class Settings(BaseSettings):
         "it costs no per-request check",
     )
     worker_in_process: bool = Field(
-        default=True, description="`dropwire serve` also runs a job worker in its process"
+        default=False,
+        description="`dropwire serve` runs the job worker inside each API process instead of in "
+        "worker processes (one process less; the apply work then shares the API's interpreter)",
+    )
+    worker_processes: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Worker processes `dropwire serve` supervises (0: none, e.g. when `dropwire "
+        "worker` runs elsewhere)",
+    )
+    api_processes: int = Field(
+        default=1, ge=1, le=64, description="API processes `dropwire serve` runs"
+    )
+    access_log: bool = Field(
+        default=True, description="`dropwire serve` logs a line per HTTP request (uvicorn's)"
     )
     worker_threads: int = Field(default=2, ge=1, le=64, description="Threads per job worker")
     job_batch_size: int = Field(
@@ -107,6 +123,10 @@ class Settings(BaseSettings):
     web_session_hours: float = Field(
         default=12, gt=0, description="How long a web sign-in lasts before signing in again"
     )
+    time_zone: str = Field(
+        default="UTC",
+        description="IANA time zone the dashboard and the vendor portal show times in",
+    )
     feed_max_bytes: int = Field(
         default=1_073_741_824, ge=1024, description="Largest pull-feed download (bytes)"
     )
@@ -139,6 +159,15 @@ class Settings(BaseSettings):
         default="",
         description="Comma-separated CIDRs outbound calls may reach although not public",
     )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name: Europe/Berlin)") from None
+        return value
 
     @field_validator("allowed_target_networks")
     @classmethod
