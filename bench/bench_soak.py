@@ -6,11 +6,13 @@
 The load (paced, from other processes) is async manual sales, sync manual sales and sync feed
 items, in equal parts, each request a new record. Each minute prints the server's resident set
 (the process and its children), requests answered and errors in that minute. `--tracemalloc`
-runs the server with allocations traced and, at the end, prints what grew most between the
-snapshot of the second minute and the last one (a leak shows as a line that keeps growing).
+traces allocations in every process of the server from the first minute on and, at the end,
+prints per process what grew most between its snapshot of the second minute and its last one
+(a leak shows as a line that keeps growing).
 """
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -24,6 +26,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import ROOT, free_port, seed_feed, wait_for
+from bench.traced_serve import SNAPSHOTS, sitecustomize_dir
 
 
 def rss_mb(pid: int) -> float:
@@ -108,16 +111,45 @@ def _seed(base: str, token: str, url: str) -> tuple[dict, tuple[int, str]]:
     return channel, feed
 
 
+def _descendants(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        pending.extend(int(child) for child in children)
+    return found
+
+
+def _signal_all(pid: int) -> None:
+    for process in _descendants(pid):
+        with contextlib.suppress(OSError):
+            os.kill(process, signal.SIGUSR1)
+
+
 def _report_growth(snapshots: Path) -> None:
-    taken = sorted(snapshots.glob("snapshot-*.pickle"))
-    if len(taken) < 2:
-        print("too few snapshots to compare")
-        return
-    first = tracemalloc.Snapshot.load(str(taken[0]))  # a minute after tracing began
-    last = tracemalloc.Snapshot.load(str(taken[-1]))
-    print(f"tracemalloc: growth from {taken[0].name} to {taken[-1].name}, by line")
-    for stat in last.compare_to(first, "lineno")[:15]:
-        print(f"  {stat.size_diff / 1024:+9.0f} KiB {stat.count_diff:+8d} blocks  {stat.traceback}")
+    """Per process: what grew most from its first snapshot to its last."""
+    by_pid: dict[str, list[Path]] = {}
+    for path in sorted(snapshots.glob("*.pickle")):
+        by_pid.setdefault(path.name.split("-")[0], []).append(path)
+    for pid, taken in sorted(by_pid.items()):
+        if len(taken) < 2:
+            continue
+        first = tracemalloc.Snapshot.load(str(taken[0]))
+        last = tracemalloc.Snapshot.load(str(taken[-1]))
+        grown = sum(stat.size_diff for stat in last.compare_to(first, "filename"))
+        print(
+            f"process {pid}: traced heap {grown / 1024:+.0f} KiB from {taken[0].name} to "
+            f"{taken[-1].name}; the lines that grew most:"
+        )
+        for stat in last.compare_to(first, "lineno")[:8]:
+            print(
+                f"  {stat.size_diff / 1024:+9.0f} KiB {stat.count_diff:+8d} blocks  "
+                f"{stat.traceback}"
+            )
 
 
 def main() -> None:
@@ -139,17 +171,14 @@ def main() -> None:
             "DROPWIRE_LOG_LEVEL": "WARNING",
         }
         snapshots = Path(tmp) / "snapshots"
-        runner = (
-            ["-m", "bench.traced_serve", str(snapshots)]
-            if args.tracemalloc
-            else ["-m", "dropwire.cli"]
-        )
-        subprocess.run(
-            [sys.executable, "-m", "dropwire.cli", "migrate"], env=env, cwd=ROOT, check=True
-        )
-        server = subprocess.Popen(
-            [sys.executable, *runner, "serve", "--port", str(port)], env=env, cwd=ROOT
-        )
+        if args.tracemalloc:
+            snapshots.mkdir()
+            site = sitecustomize_dir(Path(tmp))
+            env["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT)])
+            env[SNAPSHOTS] = str(snapshots)
+        cli = [sys.executable, "-m", "dropwire.cli"]
+        subprocess.run([*cli, "migrate"], env=env, cwd=ROOT, check=True)
+        server = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, cwd=ROOT)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_for(base + "/health", timeout=600)
@@ -169,7 +198,7 @@ def main() -> None:
                     f"{minute:6d} {rss_mb(server.pid):8.1f} {answered:10d} {errors:8d}", flush=True
                 )
                 if args.tracemalloc and (minute <= 2 or minute % 5 == 0 or minute == args.minutes):
-                    os.kill(server.pid, signal.SIGUSR1)  # minute 1 starts tracing
+                    _signal_all(server.pid)  # minute 1 starts tracing
             load.stop.set()
             for client in clients:
                 client.join(timeout=30)

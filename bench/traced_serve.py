@@ -1,39 +1,42 @@
-"""`dropwire serve` with tracemalloc at hand: the first SIGUSR1 starts tracing (after start-up,
-which tracing would slow several times), each later one writes a snapshot of the allocations.
+"""Tracemalloc at hand in every process of `dropwire serve` (the API processes are its children).
 
-    .venv/bin/python -m bench.traced_serve SNAPSHOT_DIR serve --port 8000 [...]
-
-For `bench_soak --tracemalloc`: snapshots minutes apart, compared, name what grows.
+`bench_soak --tracemalloc` puts this file's directory first on the children's PYTHONPATH as
+`sitecustomize` (see `install`): in each process, the first SIGUSR1 starts tracing (after
+start-up, which tracing would slow several times) and each later one writes a snapshot of its
+allocations to `DROPWIRE_BENCH_SNAPSHOTS/<pid>-<n>.pickle`.
 """
 
+import os
 import signal
-import sys
 import tracemalloc
 from pathlib import Path
 from types import FrameType
 
+SNAPSHOTS = "DROPWIRE_BENCH_SNAPSHOTS"
 
-def main() -> None:
-    target = Path(sys.argv[1])
-    target.mkdir(parents=True, exist_ok=True)
+
+def install() -> None:
+    target = Path(os.environ[SNAPSHOTS])
     taken = 0
 
-    def snapshot(_signal: int, _frame: FrameType | None) -> None:
+    def on_signal(_signal: int, _frame: FrameType | None) -> None:
         nonlocal taken
         if not tracemalloc.is_tracing():
             tracemalloc.start(4)
             return
         taken += 1
-        path = target / f"snapshot-{taken:03d}.pickle"
+        path = target / f"{os.getpid()}-{taken:03d}.pickle"
         tracemalloc.take_snapshot().dump(str(path.with_suffix(".tmp")))
         path.with_suffix(".tmp").rename(path)
 
-    signal.signal(signal.SIGUSR1, snapshot)
-    from dropwire.cli import app
-
-    sys.argv = ["dropwire", *sys.argv[2:]]
-    app()
+    signal.signal(signal.SIGUSR1, on_signal)
 
 
-if __name__ == "__main__":
-    main()
+def sitecustomize_dir(root: Path) -> Path:
+    """A directory holding a `sitecustomize.py` that installs the handler at interpreter start."""
+    directory = root / "site"
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "sitecustomize.py").write_text(
+        "from bench.traced_serve import install\ninstall()\n"
+    )
+    return directory

@@ -155,7 +155,6 @@ class Dropwire:
             "DROPWIRE_DATABASE_URL": database_url,
             "DROPWIRE_ADMIN_TOKEN": ADMIN,
             "DROPWIRE_RATE_LIMIT_ENABLED": "false",
-            "DROPWIRE_WORKER_IN_PROCESS": "false",
             "DROPWIRE_LOG_LEVEL": "WARNING",
             "DROPWIRE_AUTH_CACHE_SECONDS": "0",  # every request looks its token up
             **{f"DROPWIRE_{name.upper()}": value for name, value in settings.items()},
@@ -176,7 +175,7 @@ class Dropwire:
         )
 
     def start(self, workers: int = 1) -> None:
-        self.api = self._command("serve", "--port", str(self.port), log="api.log")
+        self.api = self._command("serve", "--port", str(self.port), "--no-worker", log="api.log")
         self.workers = [
             self._command("worker", "--threads", "2", log=f"worker-{i}.log") for i in range(workers)
         ]
