@@ -20,7 +20,13 @@ from tests.reliability.faults import (
     wait_until,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(  # they bring their own cluster: once per suite run, not once per database
+        not os.environ.get("DROPWIRE_TEST_DATABASE_URL"),
+        reason="runs in the PostgreSQL pass of the suite (its own cluster either way)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")
