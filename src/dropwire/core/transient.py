@@ -198,12 +198,22 @@ class CommitWatch:
         return bool(getattr(_COMMITTING, "sent", False))
 
 
+def _quietly(step: Any, where: str) -> None:
+    try:
+        step()
+    except Exception as exc:  # the connection is gone: the pool drops it
+        if noted(exc, where) is None:
+            raise
+
+
 def discard_quietly(session: Any, where: str) -> None:
     """Roll back and close a session whose connection may be gone: a rollback on a killed
     connection raises too, and must not turn a transient failure into a 500."""
-    for step in (session.rollback, session.close):
-        try:
-            step()
-        except Exception as exc:  # the connection is gone: the pool drops it
-            if noted(exc, where) is None:
-                raise
+    _quietly(session.rollback, where)
+    _quietly(session.close, where)
+
+
+def close_quietly(session: Any, where: str) -> None:
+    """Close a session (its transaction rolls back as its connection returns to the pool),
+    whose connection may be gone."""
+    _quietly(session.close, where)

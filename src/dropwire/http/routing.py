@@ -34,6 +34,7 @@ from dropwire.core.db import Database
 from dropwire.core.errors import DomainError, FieldProblem
 from dropwire.core.transient import (
     CommitWatch,
+    close_quietly,
     discard_quietly,
     loses_connection,
     noted,
@@ -267,10 +268,10 @@ class UnitOfWorkRoute(APIRoute):
             finally:
                 if (opened := _opened_session(request)) is not None:
                     if write and opened.in_transaction():
-                        await run_in_threadpool(discard_quietly, opened, "rollback")
+                        await run_in_threadpool(close_quietly, opened, "rollback")
                     else:
                         # a read transaction ends in one quick round trip; a write session
                         # already committed or rolled back holds no connection: no hop
-                        discard_quietly(opened, "rollback")
+                        close_quietly(opened, "rollback")
 
         return run
