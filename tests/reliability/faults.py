@@ -162,7 +162,7 @@ class Dropwire:
         self.api: subprocess.Popen[bytes] | None = None
         self.workers: list[subprocess.Popen[bytes]] = []
         self.logs = Path(tempfile.mkdtemp(prefix="dropwire-logs-"))
-        self._command("migrate").wait(timeout=120)
+        self._command("migrate").wait(timeout=600)
 
     def _command(self, *args: str, log: str | None = None) -> "subprocess.Popen[bytes]":
         out = open(self.logs / log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
@@ -179,7 +179,7 @@ class Dropwire:
         self.workers = [
             self._command("worker", "--threads", "2", log=f"worker-{i}.log") for i in range(workers)
         ]
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 600  # a busy machine starts slowly
         while True:
             try:
                 if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
