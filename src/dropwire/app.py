@@ -26,6 +26,7 @@ from dropwire.feeds.endpoints import router as feeds_router
 from dropwire.http.access_log import redact_server_logs
 from dropwire.http.api_log_endpoints import router as api_log_router
 from dropwire.http.api_log_middleware import ApiLogMiddleware
+from dropwire.http.api_user_endpoints import router as api_user_router
 from dropwire.http.auth_endpoints import router as auth_router
 from dropwire.http.deps import PrincipalCache
 from dropwire.http.errors import install_error_handlers
@@ -60,6 +61,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     api_log_router,
     jobs_router,
     delivery_router,
+    api_user_router,
 )
 
 

@@ -44,6 +44,11 @@ class CancelReason(StrEnum):
     other = "other"
 
 
+class CloneReason(StrEnum):
+    exchange = "exchange"
+    new_sale = "new_sale"
+
+
 class ReturnStatus(StrEnum):
     not_returned = "notReturned"
     partially_returned = "partiallyReturned"
@@ -105,6 +110,10 @@ class Sale(IdMixin, TimestampMixin, Base):
     )
     last_purchase_number: Mapped[int] = mapped_column(default=0)
     last_return_number: Mapped[int] = mapped_column(default=0)
+    clone_reason: Mapped[CloneReason | None] = mapped_column(String(16))
+    cloned_from_sale_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sales.id", ondelete="SET NULL"), index=True
+    )
 
     items: Mapped[list["SaleItem"]] = relationship(
         back_populates="sale", order_by="SaleItem.id", lazy="selectin"

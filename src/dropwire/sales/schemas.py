@@ -18,6 +18,7 @@ from dropwire.core.schemas import (
 from dropwire.sales.models import (
     CancellationStatus,
     CancelReason,
+    CloneReason,
     PaymentStatus,
     PurchaseInventoryStatus,
     PurchaseStatusLevel,
@@ -248,6 +249,34 @@ class PurchaseCancel(ApiInput):
     reason: Annotated[str, Field(max_length=2000)] | None = None
 
     _each_line_once = field_validator("purchase_items", "ids")(each_line_once)
+
+
+class CloneRequest(ApiInput):
+    """`POST /sales/{id}/clone.json`: a new sale (an exchange, or a new order) from this one."""
+
+    clone_reason: CloneReason = CloneReason.exchange
+    sale_items: list[LineQuantity] | None = Field(
+        default=None,
+        max_length=250,
+        json_schema_extra=AT_LEAST_ONE,
+        description="The lines to clone and how many units; omitted = every line, all units",
+    )
+    clone_shipping_rates: bool = Field(
+        default=False, description="Copy the sale's shipping lines (with their prices)"
+    )
+
+    _each_line_once = field_validator("sale_items")(each_line_once)
+
+
+class DefaultLabelRequest(ApiInput):
+    """`PUT /purchases/{id}/default-label.json`: ship with the vendor's default carrier."""
+
+    inventory_status: Literal["shipped"] | None = None
+    ids: list[Id] | None = Field(
+        default=None, max_length=250, description="Purchase item ids; empty or omitted = all left"
+    )
+
+    _each_line_once = field_validator("ids")(each_line_once)
 
 
 class SaleUpdate(SaleDefaults):
@@ -490,6 +519,8 @@ class SaleRead(CompanyRecord):
     cancellation_status: CancellationStatus
     cancel_reason: CancelReason | None
     cancelled_at: datetime | None
+    clone_reason: CloneReason | None = None
+    cloned_from_sale_id: int | None = None
     sale_items: list[SaleItemRead] = Field(validation_alias="items")
     purchases: list[PurchaseRead]
     fulfillments: list[FulfillmentRead]

@@ -20,6 +20,10 @@ class DropshipProviderFields(ApiInput):
     webhook_secret: str | None = Field(default=None, max_length=255)
     email: str | None = Field(default=None, max_length=255)
     website_url: HttpUrl | None = None
+    default_carrier: str | None = Field(
+        default=None, max_length=255, description="trackingCompany of default-label shipments"
+    )
+    default_service_level: str | None = Field(default=None, max_length=255)
 
     @field_validator("countries")
     @classmethod
@@ -33,7 +37,15 @@ class DropshipProviderCreate(DropshipProviderFields):
 
 class DropshipProviderUpdate(DropshipProviderFields):
     clearable = frozenset(
-        {"external_id", "order_endpoint", "webhook_secret", "email", "website_url"}
+        {
+            "external_id",
+            "order_endpoint",
+            "webhook_secret",
+            "email",
+            "website_url",
+            "default_carrier",
+            "default_service_level",
+        }
     )
 
     name: Name | None = None
@@ -52,5 +64,7 @@ class DropshipProviderRead(CompanyRecord):
     webhook_secret: str | None
     email: str | None
     website_url: str | None
+    default_carrier: str | None
+    default_service_level: str | None
     created_at: datetime
     updated_at: datetime
