@@ -419,6 +419,8 @@ def update_purchase(
     if "purchase_status_id" in fields:
         statuses.check_exists(session, data.purchase_status_id)
         purchase.purchase_status_id = data.purchase_status_id
+    if "notes" in fields:
+        purchase.notes = data.notes
     session.flush()
     return purchase
 

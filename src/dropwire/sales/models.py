@@ -110,10 +110,10 @@ class Sale(IdMixin, TimestampMixin, Base):
     )
     last_purchase_number: Mapped[int] = mapped_column(default=0)
     last_return_number: Mapped[int] = mapped_column(default=0)
+    source: Mapped[str | None] = mapped_column(String(32))  # Onport's sale source (custom, ...)
     clone_reason: Mapped[CloneReason | None] = mapped_column(String(16))
-    cloned_from_sale_id: Mapped[int | None] = mapped_column(
-        ForeignKey("sales.id", ondelete="SET NULL"), index=True
-    )
+    # a plain id, no foreign key: adding one would rebuild the sales table on SQLite
+    cloned_from_sale_id: Mapped[int | None] = mapped_column(index=True)
 
     items: Mapped[list["SaleItem"]] = relationship(
         back_populates="sale", order_by="SaleItem.id", lazy="selectin"
@@ -208,6 +208,7 @@ class Purchase(IdMixin, TimestampMixin, Base):
     )
     order_splitting: Mapped[str] = mapped_column(String(16), default="group")
     order_splitting_key: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)  # set with its status (vendor or merchant)
     last_fulfillment_number: Mapped[int] = mapped_column(default=0)
 
     sale: Mapped[Sale] = relationship(back_populates="purchases")
