@@ -43,6 +43,7 @@ from dropwire.inventory.endpoints import router as inventory_router
 from dropwire.inventory.warehouses import ensure_default_warehouse
 from dropwire.jobs.endpoints import router as jobs_router
 from dropwire.jobs.worker import Worker
+from dropwire.rates.endpoints import router as rates_router
 from dropwire.sales.endpoints import router as sales_router
 from dropwire.vendors.endpoints import router as vendors_router
 from dropwire.web.routes import install_web
@@ -62,6 +63,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     jobs_router,
     delivery_router,
     api_user_router,
+    rates_router,
 )
 
 

@@ -1,5 +1,5 @@
 """Onport compatibility: API users' email and name, vendors' default carrier, sale clones and
-source, purchase notes
+source, purchase notes, vendors' shipping rate tables, variant weights
 
 Revision ID: 0024_onport_compat
 Revises: 0023_elasticpath_store_id
@@ -18,6 +18,35 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "shipping_rates",
+        sa.Column("dropship_provider_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("code", sa.String(length=255), nullable=True),
+        sa.Column("carrier", sa.String(length=255), nullable=True),
+        sa.Column("service_level", sa.String(length=255), nullable=True),
+        sa.Column("price", sa.Numeric(precision=14, scale=2), nullable=False),
+        sa.Column("countries", sa.JSON(), nullable=False),
+        sa.Column("min_grams", sa.Integer(), nullable=True),
+        sa.Column("max_grams", sa.Integer(), nullable=True),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dropship_provider_id"], ["dropship_providers.id"], ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("shipping_rates", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_shipping_rates_dropship_provider_id"),
+            ["dropship_provider_id"],
+            unique=False,
+        )
+
+    with op.batch_alter_table("variants", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("grams", sa.Integer(), server_default="0", nullable=False))
+
     with op.batch_alter_table("api_users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("email", sa.String(length=320), nullable=True))
         batch_op.add_column(sa.Column("first_name", sa.String(length=255), nullable=True))
@@ -42,6 +71,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("variants", schema=None) as batch_op:
+        batch_op.drop_column("grams")
+
+    with op.batch_alter_table("shipping_rates", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_shipping_rates_dropship_provider_id"))
+
+    op.drop_table("shipping_rates")
     with op.batch_alter_table("sales", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sales_cloned_from_sale_id"))
         batch_op.drop_column("cloned_from_sale_id")
