@@ -22,6 +22,7 @@ from dropwire.core.db import Database
 from dropwire.core.group_commit import GroupCommitter
 from dropwire.core.settings import Settings
 from dropwire.delivery.endpoints import router as delivery_router
+from dropwire.exports.endpoints import router as exports_router
 from dropwire.feeds.endpoints import router as feeds_router
 from dropwire.http.access_log import redact_server_logs
 from dropwire.http.api_log_endpoints import router as api_log_router
@@ -64,6 +65,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     delivery_router,
     api_user_router,
     rates_router,
+    exports_router,
 )
 
 

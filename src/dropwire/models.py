@@ -7,6 +7,7 @@ from dropwire.channels import models as channels_models
 from dropwire.connectors.elasticpath import models as elasticpath_models
 from dropwire.core.db import Base
 from dropwire.delivery import models as delivery_models
+from dropwire.exports import models as exports_models
 from dropwire.feeds import models as feeds_models
 from dropwire.http import idempotency
 from dropwire.inventory import models as inventory_models
@@ -24,6 +25,7 @@ __all__ = [
     "channels_models",
     "delivery_models",
     "elasticpath_models",
+    "exports_models",
     "feeds_models",
     "idempotency",
     "inventory_models",

@@ -1,5 +1,6 @@
 """Onport compatibility: API users' email and name, vendors' default carrier, sale clones and
-source, purchase notes, vendors' shipping rate tables, variant weights
+source, purchase notes, vendors' shipping rate tables, variant weights,
+data exports
 
 Revision ID: 0024_onport_compat
 Revises: 0023_elasticpath_store_id
@@ -18,6 +19,34 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "data_exports",
+        sa.Column("export_type", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("inventory_feed_id", sa.Integer(), nullable=True),
+        sa.Column("dropship_provider_id", sa.Integer(), nullable=True),
+        sa.Column("content_type", sa.String(length=64), nullable=False),
+        sa.Column("content", sa.Text(), nullable=True),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("problem", sa.Text(), nullable=True),
+        sa.Column("started_at", sa.DateTime(), nullable=True),
+        sa.Column("completed_at", sa.DateTime(), nullable=True),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["inventory_feed_id"], ["inventory_feeds.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("data_exports", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_data_exports_dropship_provider_id"),
+            ["dropship_provider_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_data_exports_inventory_feed_id"), ["inventory_feed_id"], unique=False
+        )
+
     op.create_table(
         "shipping_rates",
         sa.Column("dropship_provider_id", sa.Integer(), nullable=False),
@@ -71,6 +100,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("data_exports", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_data_exports_inventory_feed_id"))
+        batch_op.drop_index(batch_op.f("ix_data_exports_dropship_provider_id"))
+
+    op.drop_table("data_exports")
     with op.batch_alter_table("variants", schema=None) as batch_op:
         batch_op.drop_column("grams")
 
