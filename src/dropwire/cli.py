@@ -309,6 +309,29 @@ def token_create(
         )
 
 
+@token_app.command("ensure")
+def token_ensure(
+    name: Annotated[str, typer.Option(help="Who or what uses the token")] = "quickstart",
+) -> None:
+    """Make sure an admin token of this name exists; a new one is printed once, an existing one
+    is named (tokens are stored hashed, so it cannot be shown again)."""
+    database = runtime.database()
+    ensure_migrated(database)
+    with database.transaction() as session:
+        existing = auth_service.active_admin_token(session, name=name)
+        if existing is not None:
+            typer.echo(
+                f"Admin token '{name}' exists ({existing.token_prefix}…, API user {existing.id}); "
+                "it was printed when it was made. Lost it? `dropwire token revoke "
+                f"{existing.id}`, then run this again."
+            )
+            return
+        user, token = auth_service.create_api_user(session, name=name)
+        user_id = user.id
+    typer.echo(f"Admin token '{name}' (API user {user_id}; shown this once, store it now):")
+    typer.echo(token)
+
+
 @token_app.command("list")
 def token_list(as_json: JsonFlag = False) -> None:
     """List API users (never their tokens)."""

@@ -20,12 +20,12 @@ from dropwire.sales import (
     cloning,
     editing,
     grouped,
-    payloads,
     queries,
     rerouting,
     returns,
     shipping,
     statuses,
+    vendor_view,
 )
 from dropwire.sales.models import (
     Fulfillment,
@@ -145,7 +145,7 @@ _SALE_SUMMARY = Relation(
     local="sale_id",
     scope=queries.vendor_sales,
     nested=lambda: SALE_RELATIONS,
-    vendor_view=payloads.vendor_sale_view,
+    vendor_view=vendor_view.vendor_sale_row,
 )
 _VARIANT = Relation(
     "variant",
@@ -161,7 +161,7 @@ _PURCHASE = Relation(
     local="purchase_id",
     scope=queries.vendor_purchases,
     nested=lambda: PURCHASE_RELATIONS,
-    vendor_view=payloads.vendor_purchase_view,
+    vendor_view=vendor_view.vendor_purchase_row,
     options=(undefer(Purchase.sale_defaults),),
 )
 _SALE_ITEM = Relation(
@@ -171,7 +171,7 @@ _SALE_ITEM = Relation(
     local="sale_item_id",
     scope=queries.vendor_sale_items,
     nested=lambda: SALE_ITEM_RELATIONS,
-    vendor_view=payloads.vendor_sale_item_view,
+    vendor_view=vendor_view.vendor_line_row,
 )
 SALE_RELATIONS: dict[str, Relation] = {
     "Customer": Relation("customer"),

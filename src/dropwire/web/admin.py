@@ -1,9 +1,12 @@
 """Admin pages. Each action parses its form and calls the one domain service the API calls too."""
 
+import json
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
+from dropwire.apilog.redaction import loggable
 from dropwire.catalog.service import get_variant, stock_totals
 from dropwire.channels.models import Channel, CustomChannel
 from dropwire.core.time import utcnow
@@ -30,7 +33,9 @@ from dropwire.vendors.service import get as get_vendor
 from dropwire.web import feedpages, queries
 from dropwire.web.pages import (
     AdminVisitor,
+    AnyVisitor,
     CheckedForm,
+    Redirect,
     WebRoute,
     int_field,
     perform,
@@ -52,7 +57,9 @@ def _text_param(request: Request, name: str) -> str | None:
 
 
 @router.get("/")
-def overview(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
+def overview(request: Request, session: DbSession, visitor: AnyVisitor) -> HTMLResponse:
+    if not visitor.is_admin:
+        raise Redirect("/vendor")  # the site's front door leads a vendor user to its portal
     return render(request, "overview.html", data=queries.overview(session, utcnow()))
 
 
@@ -79,11 +86,15 @@ def variant_detail(
     variant_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
     variant = get_variant(session, variant_id)
+    inventory = detail.variant_inventory(session, variant_id)
     return render(
         request,
         "variant.html",
         variant=variant,
-        inventory=detail.variant_inventory(session, variant_id),
+        inventory=inventory,
+        sale_references=queries.sale_references(
+            session, [a.sale_id for a in inventory.allocations[:50] if a.sale_id]
+        ),
         movements=queries.movements(session, variant_id),
         warehouses=list(session.scalars(select(Warehouse).order_by(Warehouse.id))),
     )
@@ -172,7 +183,11 @@ def cancel_line(
         reason = CancelReason(text_field(form, "reason") or CancelReason.other)
         request = CancelRequest(sale_items=[line], cancel_reason=reason)
         cancelling.cancel(session, sale=sale, request=request, actor=visitor.email)
-        return f"Cancelled {line.quantity} unit(s) of line {line.id}."
+        item = next((i for i in sale.items if i.id == line.id), None)
+        named = (item.sku or item.name) if item else None
+        return (
+            f"Cancelled {line.quantity} unit(s) of {named or 'the line'} on sale {sale.reference}."
+        )
 
     return perform(session, act, f"/sales/{sale_id}")
 
@@ -186,6 +201,7 @@ def purchases(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResp
             status=_text_param(request, "status"),
             waiting_only=request.query_params.get("waiting") == "1",
             search=_text_param(request, "q"),
+            in_house=request.query_params.get("vendor") == "in-house",
         ),
         request.query_params,
         columns=queries.PURCHASE_SORT,
@@ -354,9 +370,32 @@ def deliveries(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRes
         request,
         "deliveries.html",
         table=rows,
+        subjects=queries.delivery_subjects(session, rows.rows),
+        finished=queries.FINISHED_DELIVERY_STATES,
         states=list(DeliveryState),
         events=event_names(),
-        retryable={DeliveryState.dead, DeliveryState.failed, DeliveryState.disabled},
+        retryable=RETRYABLE_DELIVERIES,
+    )
+
+
+RETRYABLE_DELIVERIES = frozenset({DeliveryState.dead, DeliveryState.failed, DeliveryState.disabled})
+
+
+@router.get("/deliveries/{delivery_id}")
+def delivery_detail(
+    delivery_id: PathId, request: Request, session: DbSession, _: AdminVisitor
+) -> HTMLResponse:
+    delivery = delivery_service.get_delivery(session, delivery_id)
+    subjects = queries.delivery_subjects(session, [delivery])
+    return render(
+        request,
+        "delivery.html",
+        delivery=delivery,
+        subject=subjects.get((delivery.subject_type, delivery.subject_id)),
+        attempts=queries.delivery_attempts(session, delivery.id),
+        body=json.dumps(loggable(delivery.body, 20_000), indent=2),
+        finished=queries.FINISHED_DELIVERY_STATES,
+        retryable=RETRYABLE_DELIVERIES,
     )
 
 
@@ -368,7 +407,7 @@ def retry_delivery(
         delivery_service.retry(
             session, delivery=delivery_service.get_delivery(session, delivery_id)
         )
-        return f"Delivery {delivery_id} will be sent again now."
+        return f"Delivery #{delivery_id} will be sent again now."
 
     return perform(session, act, _back(request, "/deliveries"))
 

@@ -24,6 +24,7 @@ from dropwire.apilog.redaction import masked_url
 from dropwire.core.errors import DomainError, Forbidden, Invalid, NotFound
 from dropwire.http.deps import DbSession
 from dropwire.http.routing import UnitOfWorkRoute
+from dropwire.web.formatting import FILTERS
 from dropwire.web.sessions import Visitor, visitor_for
 
 HERE = Path(__file__).parent
@@ -39,6 +40,7 @@ def _shown(value: Any) -> Any:
 
 
 TEMPLATES.env.finalize = _shown
+TEMPLATES.env.filters.update(FILTERS)
 SESSION_COOKIE = "dw_session"
 FLASH_COOKIE = "dw_flash"
 SECURITY_HEADERS = {

@@ -14,6 +14,7 @@ from dropwire.sales import queries as sales_queries
 from dropwire.sales import shipping
 from dropwire.sales.models import PurchaseInventoryStatus
 from dropwire.sales.schemas import LineQuantity, ShipRequest
+from dropwire.sales.vendor_view import vendor_sale
 from dropwire.vendors.service import get as get_vendor
 from dropwire.web import feedpages, queries
 from dropwire.web.pages import (
@@ -67,6 +68,7 @@ def purchase_detail(
         request,
         "purchase.html",
         purchase=purchase,
+        sale=vendor_sale(purchase.sale),
         fulfillments=queries.fulfillments_of(session, purchase.id),
         vendors={},
         accepted=[],
