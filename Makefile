@@ -54,7 +54,8 @@ run: install-runtime
 	@$(BIN)/dropwire token ensure --name quickstart
 	@echo "Web sign-in (admin dashboard at /, API docs at /docs):"
 	@$(BIN)/dropwire user ensure admin@dropwire.local
-	$(BIN)/dropwire serve
+	@# the demo's pull feed is a file this server serves itself, on 127.0.0.1
+	DROPWIRE_ALLOWED_TARGET_NETWORKS=$${DROPWIRE_ALLOWED_TARGET_NETWORKS:-127.0.0.1/32} $(BIN)/dropwire serve
 
 lint: install
 	$(BIN)/ruff check src tests bench

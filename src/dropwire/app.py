@@ -46,6 +46,7 @@ from dropwire.inventory.endpoints import router as inventory_router
 from dropwire.inventory.warehouses import ensure_default_warehouse
 from dropwire.jobs.endpoints import router as jobs_router
 from dropwire.jobs.worker import Worker
+from dropwire.payments.endpoints import router as payments_router
 from dropwire.rates.endpoints import router as rates_router
 from dropwire.sales.endpoints import router as sales_router
 from dropwire.vendors.endpoints import router as vendors_router
@@ -68,6 +69,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     api_user_router,
     rates_router,
     exports_router,
+    payments_router,
 )
 
 

@@ -1,6 +1,7 @@
 """The `dropwire` command: run the server, migrate, manage tokens, load demo data."""
 
 import gc
+import ipaddress
 import json
 import logging
 from collections.abc import Callable
@@ -462,6 +463,15 @@ def user_password(email: Annotated[str, typer.Argument(help="The user's email")]
     typer.echo(f"Password changed for {users.normalize_email(email)}.")
 
 
+def _reachable(host: str) -> str:
+    """The address a process on this machine reaches a server bound to `host` at."""
+    try:
+        unspecified = ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return host  # a name
+    return "127.0.0.1" if unspecified else host
+
+
 @app.command()
 def demo(as_json: JsonFlag = False) -> None:
     """Load a small, realistic data set (safe to run twice: it loads once)."""
@@ -469,8 +479,10 @@ def demo(as_json: JsonFlag = False) -> None:
 
     database = runtime.database()
     ensure_migrated(database)
+    settings = runtime.settings()
+    base_url = f"http://{_reachable(settings.host)}:{settings.port}"
     with database.transaction() as session:
-        summary = load_demo(session)
+        summary = load_demo(session, base_url=base_url)
     if as_json:
         typer.echo(json.dumps(summary))
     else:

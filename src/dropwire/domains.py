@@ -15,6 +15,8 @@ REGISTERING_MODULES = (
     "dropwire.exports.service",
     "dropwire.sales.tasks",
     "dropwire.sales.webhooks",
+    "dropwire.payments.steps",
+    "dropwire.payments.tasks",
     "dropwire.connectors.elasticpath.tasks",
     "dropwire.connectors.elasticpath.outbound",
 )

@@ -12,6 +12,7 @@ from dropwire.feeds import models as feeds_models
 from dropwire.http import idempotency
 from dropwire.inventory import models as inventory_models
 from dropwire.jobs import models as jobs_models
+from dropwire.payments import models as payments_models
 from dropwire.rates import models as rates_models
 from dropwire.sales import models as sales_models
 from dropwire.vendors import models as vendors_models
@@ -30,6 +31,7 @@ __all__ = [
     "idempotency",
     "inventory_models",
     "jobs_models",
+    "payments_models",
     "rates_models",
     "sales_models",
     "vendors_models",

@@ -67,7 +67,7 @@ def test_demo_loads_once(cli_env, client):
     assert len(summary["vendors"]) == 3
     assert len(summary["warehouses"]) == 2
     assert len(summary["variants"]) == 7
-    assert len(summary["inventoryFeeds"]) == 3
+    assert len(summary["inventoryFeeds"]) == 4  # one a pull feed of a file Dropwire serves
     assert len(summary["sales"]) == 3
     statuses = {
         s["externalId"]: (s["inventoryStatus"], s["cancellationStatus"])

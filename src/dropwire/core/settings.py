@@ -130,6 +130,19 @@ class Settings(BaseSettings):
         description="Comma-separated CIDRs outbound calls may reach although not public",
     )
 
+    default_currency: str = Field(
+        default="USD",
+        pattern=r"^[A-Z]{3}$",
+        description="A sale's currency when neither its body nor its channel names one",
+    )
+    stripe_api_key: SecretStr | None = Field(
+        default=None, description="Stripe secret key for vendor payouts by the stripe method"
+    )
+    stripe_api_base: str = Field(
+        default="https://api.stripe.com",
+        description="Where Stripe calls go (a local stand-in in tests)",
+    )
+
     @field_validator("time_zone")
     @classmethod
     def _known_time_zone(cls, value: str) -> str:

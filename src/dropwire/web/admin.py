@@ -9,6 +9,7 @@ from sqlalchemy import select
 from dropwire.apilog.redaction import loggable
 from dropwire.catalog.service import get_variant, stock_totals
 from dropwire.channels.models import Channel, CustomChannel
+from dropwire.core.errors import Invalid
 from dropwire.core.time import utcnow
 from dropwire.delivery import service as delivery_service
 from dropwire.delivery.kinds import event_names
@@ -20,7 +21,7 @@ from dropwire.inventory.models import MovementCause, Warehouse
 from dropwire.inventory.service import adjust_stocked
 from dropwire.jobs import service as jobs_service
 from dropwire.jobs.models import JobState
-from dropwire.sales import cancelling, rerouting
+from dropwire.sales import cancelling, rerouting, returns, shipping
 from dropwire.sales import queries as sales_queries
 from dropwire.sales.models import (
     CancellationStatus,
@@ -28,9 +29,14 @@ from dropwire.sales.models import (
     PurchaseInventoryStatus,
     SaleInventoryStatus,
 )
-from dropwire.sales.schemas import CancelRequest, LineQuantity
+from dropwire.sales.schemas import (
+    CancelRequest,
+    LineQuantity,
+    ReturnLine,
+    SaleReturnCreate,
+)
 from dropwire.vendors.service import get as get_vendor
-from dropwire.web import feedpages, queries
+from dropwire.web import feedpages, queries, sale_page
 from dropwire.web.pages import (
     AdminVisitor,
     AnyVisitor,
@@ -39,7 +45,9 @@ from dropwire.web.pages import (
     WebRoute,
     int_field,
     perform,
+    quantities_by_line,
     render,
+    ship_request,
     text_field,
 )
 from dropwire.web.tables import table
@@ -167,10 +175,41 @@ def sale_detail(
         sale=sale,
         channel=channel,
         vendors=vendors,
+        names=sale_page.line_names(session, sale),
+        totals=sale_page.totals(sale),
+        timeline=sale_page.timeline(
+            session, sale, vendors=vendors, channel_name=channel.name if channel else None
+        ),
         reasons=list(CancelReason),
         statuses=queries.purchase_statuses(session),
         returns=queries.returns_of(session, sale.id),
+        warehouses=list(session.scalars(select(Warehouse).order_by(Warehouse.name))),
     )
+
+
+@router.post("/sales/{sale_id}/returns")
+def create_return(
+    sale_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
+) -> RedirectResponse:
+    def act() -> str:
+        sale = sales_queries.get_sale(session, sale_id=sale_id)
+        lines = [
+            ReturnLine(sale_item_id=line.id, quantity=line.quantity)
+            for line in quantities_by_line(form, "return_")
+        ]
+        if not lines:
+            raise Invalid("items", "Enter how many units of at least one line come back.")
+        warehouse = form.get("warehouse_id")
+        data = SaleReturnCreate(
+            items=lines,
+            reason=text_field(form, "reason"),
+            restock=form.get("restock") == "on",
+            warehouse_id=int(warehouse) if isinstance(warehouse, str) and warehouse else None,
+        )
+        made = returns.create_return(session, sale=sale, data=data, actor=visitor.email)
+        return f"Return {made.reference} recorded on sale {sale.reference}."
+
+    return perform(session, act, f"/sales/{sale_id}")
 
 
 @router.post("/sales/{sale_id}/cancel")
@@ -234,6 +273,22 @@ def purchase_detail(
         statuses=queries.purchase_statuses(session),
         portal=False,
     )
+
+
+@router.post("/purchases/{purchase_id}/ship")
+def ship_purchase(
+    purchase_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
+) -> RedirectResponse:
+    """The merchant records a shipment: an in-house order, or a vendor that reported by phone."""
+
+    def act() -> str:
+        purchase = sales_queries.get_purchase(session, purchase_id=purchase_id)
+        fulfillment = shipping.ship(
+            session, purchase=purchase, request=ship_request(form), actor=visitor.email
+        )
+        return f"Shipment {fulfillment.reference} recorded."
+
+    return perform(session, act, f"/purchases/{purchase_id}")
 
 
 @router.post("/purchases/{purchase_id}/move")

@@ -31,6 +31,10 @@ WORDS = {
     "notReturned": "Not returned",
     "partiallyReturned": "Partly returned",
     "splitQuantity": "Split by quantity",
+    "csv": "CSV",
+    "xml": "XML",
+    "json": "JSON",
+    "webhook": "Pushed (API)",
 }
 DATE_FORMAT = "%d %b %Y, %H:%M"
 
