@@ -7,11 +7,13 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     ForeignKey,
+    Index,
     String,
     Text,
     UniqueConstraint,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
@@ -86,7 +88,11 @@ class Sale(IdMixin, TimestampMixin, Base):
     """A customer's order from a channel; upserted by (channel, externalId)."""
 
     __tablename__ = "sales"
-    __table_args__ = (UniqueConstraint("channel_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel_id", "external_id"),
+        Index("ix_sales_date_ordered", "date_ordered", "id"),  # dateOrdered windows and order
+        Index("ix_sales_created_at", "created_at", "id"),  # today's figures, newest first
+    )
 
     channel_id: Mapped[int] = mapped_column(
         ForeignKey("channels.id", ondelete="RESTRICT"), index=True
@@ -195,6 +201,18 @@ class Purchase(IdMixin, TimestampMixin, Base):
     """A purchase order: the lines one source (a vendor, or an in-house warehouse) fulfils."""
 
     __tablename__ = "purchases"
+    __table_args__ = (
+        # purchase orders still waiting for their vendor: the few among years of received ones
+        Index(
+            "ix_purchases_waiting",
+            "dropship_provider_id",
+            "id",
+            postgresql_where=text(
+                "inventory_status <> 'received' AND cancellation_status <> 'full'"
+            ),
+            sqlite_where=text("inventory_status <> 'received' AND cancellation_status <> 'full'"),
+        ),
+    )
 
     sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id", ondelete="CASCADE"), index=True)
     dropship_provider_id: Mapped[int | None] = mapped_column(
