@@ -2,8 +2,8 @@
 source, purchase notes, vendors' shipping rate tables, variant weights,
 data exports
 
-Revision ID: 0025_onport_compat
-Revises: 0024_money
+Revision ID: 0026_onport_compat
+Revises: 0025_list_indexes
 Create Date: 2026-12-07 01:53:24.415431
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0025_onport_compat"
-down_revision: str | Sequence[str] | None = "0024_money"
+revision: str = "0026_onport_compat"
+down_revision: str | Sequence[str] | None = "0025_list_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
