@@ -16,6 +16,7 @@ from dropwire.core.db import Database
 from dropwire.core.settings import Settings
 from dropwire.core.wiring import Wiring
 from dropwire.delivery.relay import send_due_deliveries
+from dropwire.exports.contributions import CONTRIBUTIONS as EXPORTS
 from dropwire.feeds.contributions import CONTRIBUTIONS as FEEDS
 from dropwire.inventory.contributions import CONTRIBUTIONS as INVENTORY
 from dropwire.jobs.worker import MAINTENANCE_JOB
@@ -36,6 +37,7 @@ DECLARATIONS: tuple[Contributions, ...] = (
     CHANNELS,
     SALES,
     PAYMENTS,
+    EXPORTS,
     # channel connectors: one line each (`channels.connectors.ChannelConnector`)
     CUSTOM_CHANNELS,
     ELASTIC_PATH,

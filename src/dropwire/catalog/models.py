@@ -65,6 +65,7 @@ class Variant(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(255))
     cost_price: Mapped[Decimal | None]
     price: Mapped[Decimal | None]
+    grams: Mapped[int] = mapped_column(default=0, server_default="0")  # shipping weight
     inventory_policy: Mapped[InventoryPolicy] = mapped_column(
         String(16), default=InventoryPolicy.track
     )

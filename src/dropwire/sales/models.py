@@ -52,6 +52,11 @@ class CancelReason(StrEnum):
     other = "other"
 
 
+class CloneReason(StrEnum):
+    exchange = "exchange"
+    new_sale = "new_sale"
+
+
 class ReturnStatus(StrEnum):
     not_returned = "notReturned"
     partially_returned = "partiallyReturned"
@@ -118,6 +123,10 @@ class Sale(IdMixin, TimestampMixin, Base):
     )
     last_purchase_number: Mapped[int] = mapped_column(default=0)
     last_return_number: Mapped[int] = mapped_column(default=0)
+    source: Mapped[str | None] = mapped_column(String(32))  # Onport's sale source (custom, ...)
+    clone_reason: Mapped[CloneReason | None] = mapped_column(String(16))
+    # a plain id, no foreign key: adding one would rebuild the sales table on SQLite
+    cloned_from_sale_id: Mapped[int | None] = mapped_column(index=True)
 
     items: Mapped[list["SaleItem"]] = relationship(
         back_populates="sale", order_by="SaleItem.id", lazy="selectin"
@@ -225,6 +234,7 @@ class Purchase(IdMixin, TimestampMixin, Base):
     )
     order_splitting: Mapped[str] = mapped_column(String(16), default="group")
     order_splitting_key: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)  # set with its status (vendor or merchant)
     last_fulfillment_number: Mapped[int] = mapped_column(default=0)
     # Kept by payments/ as it invoices and pays the vendor.
     invoice_status: Mapped[InvoiceStatus] = mapped_column(
