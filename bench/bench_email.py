@@ -76,12 +76,12 @@ def seed(url: str, *, vendors: dict[str, dict[str, Any]]) -> tuple[int, dict[str
     """A channel and one vendor per kind, each stocking its own SKU; returns the channel id."""
     from dropwire.catalog.models import Product, Variant
     from dropwire.channels.models import Channel
-    from dropwire.core.db import Database
+    from dropwire.domains import database as wired
     from dropwire.feeds.schemas import FeedCreate, FeedVariantData
     from dropwire.feeds.service import create_feed, upsert_feed_variant
     from dropwire.vendors.models import DropshipProvider
 
-    database = Database(url)
+    database = wired(url)
     skus = {}
     with database.transaction() as session:
         channel = Channel(name="Bench store")
@@ -156,12 +156,10 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from dropwire import domains
-    from dropwire.core.db import Database
     from dropwire.core.settings import Settings
     from dropwire.delivery.models import Delivery, DeliveryState
     from dropwire.delivery.relay import Relay
 
-    domains.load()
     print("Documents")
     pdf_times(args.renders)
 
@@ -186,7 +184,7 @@ def main() -> None:
             merchant_name="Example Shop",
             merchant_address="1 Market Street\nSpringfield",
         )
-        database = Database(url, settings=settings)
+        database = domains.database(url, settings=settings)
         print(f"Creating a sale's purchase orders ({database.dialect}, one 1-line sale a commit)")
         for kind in ("portal", "webhook", "email"):
             sell(database, channel_id, skus[kind], 20, f"warm-{kind}")

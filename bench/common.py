@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from dropwire import domains
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
@@ -70,11 +72,30 @@ def server(
     process = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(base + "/health" if factory else base + "/")
+        wait_for(base + "/health" if factory else base + "/", timeout=180)  # 2 busy cores
         yield base
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def shipped_server(port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`dropwire serve` as users run it (its API and worker processes, access log on);
+    yields the base URL, and stops it with SIGTERM as a service manager would."""
+    process = subprocess.Popen(
+        [PYTHON, "-m", "dropwire", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,  # the access log is written (its cost counts), not kept
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/health", timeout=180)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
 
 
 @dataclass
@@ -238,10 +259,9 @@ def fresh_database(url: str) -> None:
     """Empty the bench database and migrate it (PostgreSQL: drop the schema; SQLite: new file)."""
     from sqlalchemy import text
 
-    from dropwire.core.db import Database
     from dropwire.core.migrations import upgrade
 
-    database = Database(url)
+    database = domains.database(url)
     if database.dialect == "postgresql":
         with database.engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
@@ -262,9 +282,8 @@ def ensure_pg_database(name: str) -> str:
 
 def admin_token(url: str) -> str:
     from dropwire.auth.service import create_api_user
-    from dropwire.core.db import Database
 
-    database = Database(url)
+    database = domains.database(url)
     with database.transaction() as session:
         _, token = create_api_user(session, name="bench")
     database.dispose()
@@ -273,12 +292,11 @@ def admin_token(url: str) -> str:
 
 def seed_feed(url: str) -> tuple[int, str]:
     """A vendor with one push feed; returns the feed's id and inbound hash."""
-    from dropwire.core.db import Database
     from dropwire.feeds.schemas import FeedCreate
     from dropwire.feeds.service import create_feed
     from dropwire.vendors.models import DropshipProvider
 
-    database = Database(url)
+    database = domains.database(url)
     with database.transaction() as session:
         vendor = DropshipProvider(name="Bench vendor")
         session.add(vendor)

@@ -24,10 +24,12 @@ from dropwire.core.group_commit import GroupCommitter
 from dropwire.core.secret_key import created_notice, with_embedded_key
 from dropwire.core.settings import Settings
 from dropwire.delivery.endpoints import router as delivery_router
+from dropwire.exports.endpoints import router as exports_router
 from dropwire.feeds.endpoints import router as feeds_router
 from dropwire.http.access_log import redact_server_logs
 from dropwire.http.api_log_endpoints import router as api_log_router
 from dropwire.http.api_log_middleware import ApiLogMiddleware
+from dropwire.http.api_user_endpoints import router as api_user_router
 from dropwire.http.auth_endpoints import router as auth_router
 from dropwire.http.deps import PrincipalCache
 from dropwire.http.errors import install_error_handlers
@@ -48,6 +50,7 @@ from dropwire.mail.endpoints import router as mail_router
 from dropwire.payments.endpoints import router as payments_router
 from dropwire.people.endpoints import api_router as people_router
 from dropwire.people.endpoints import auth_router as people_auth_router
+from dropwire.rates.endpoints import router as rates_router
 from dropwire.sales.document_endpoints import router as purchase_documents_router
 from dropwire.sales.endpoints import router as sales_router
 from dropwire.vendors.endpoints import router as vendors_router
@@ -70,6 +73,9 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     purchase_documents_router,
     mail_router,
     people_router,
+    api_user_router,
+    rates_router,
+    exports_router,
     payments_router,
 )
 
@@ -101,8 +107,8 @@ def _mount_directly(app: FastAPI, router: APIRouter) -> None:
 
 def create_app(database: Database | None = None, settings: Settings | None = None) -> FastAPI:
     """The API. `dropwire serve` calls it with neither (settings from the environment); tests
-    pass both, and the settings given become the database's, so every session sees them."""
-    domains.load()
+    pass both, and the settings given become the database's, so every session sees them. The
+    database carries every domain's declared contributions (`dropwire.domains`)."""
     redact_server_logs()
     if settings is None and database is not None:
         settings = database.settings
@@ -111,7 +117,9 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
         if created is not None:
             logging.getLogger("dropwire").warning(created_notice(created))
     if database is None:
-        database = Database(settings=settings)
+        database = domains.database(settings=settings)
+    elif not database.wiring.kinds():  # a bare `Database` given: wire every domain into it
+        database.wiring = domains.wiring()
     database.settings = settings
     writer = ApiLogWriter(database)
 

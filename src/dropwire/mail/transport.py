@@ -9,7 +9,6 @@ from dropwire.core.db import Database
 from dropwire.delivery import transports
 from dropwire.mail import mime
 from dropwire.mail.models import EmailMessage
-from dropwire.mail.outbox import EMAIL
 from dropwire.mail.smtp import sender_for
 
 log = logging.getLogger("dropwire.mail")
@@ -45,6 +44,3 @@ def send_email(
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
         return transports.Sent(error=f"{type(exc).__name__}: {exc}"[:EXCERPT])
     return transports.Sent(status=250, excerpt=reply[:EXCERPT])
-
-
-transports.register(EMAIL, send_email)

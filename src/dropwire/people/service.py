@@ -18,7 +18,7 @@ from dropwire.auth.users import create_user, find_user, normalize_email
 from dropwire.core.db import settings_of
 from dropwire.core.errors import Conflict
 from dropwire.core.time import utcnow
-from dropwire.delivery.kinds import register_event
+from dropwire.delivery.kinds import EventKind
 from dropwire.delivery.models import UNFINISHED, Delivery
 from dropwire.mail.defaults import INVITATION, PASSWORD_RESET
 from dropwire.mail.models import EmailMessage, withhold_links
@@ -127,5 +127,6 @@ def _links_settled(session: Session, subject_type: str, subject_id: int, _state:
         message.text = withhold_links(message.text)
 
 
-for _event in (INVITATION, PASSWORD_RESET):
-    register_event(_event, on_finished=_links_settled)
+EVENT_KINDS = tuple(
+    EventKind(event, on_finished=_links_settled) for event in (INVITATION, PASSWORD_RESET)
+)

@@ -91,6 +91,9 @@ class DropshipProvider(IdMixin, TimestampMixin, Base):
     # None: follows the vendor's fields (see `delivery_method`)
     purchase_order_delivery: Mapped[PurchaseOrderDelivery | None] = mapped_column(String(16))
     website_url: Mapped[str | None] = mapped_column(String(2048))
+    # the carrier a "default label" ships with (Onport's default-label.json)
+    default_carrier: Mapped[str | None] = mapped_column(String(255))
+    default_service_level: Mapped[str | None] = mapped_column(String(255))
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # What the merchant keeps of this vendor's sales and when the vendor is invoiced and paid
     # (the rules that use them are in payments/).

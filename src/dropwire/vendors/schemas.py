@@ -93,6 +93,10 @@ class DropshipProviderFields(ApiInput):
     notification_emails: list[EmailAddress] | None = Field(default=None, max_length=20)
     purchase_order_delivery: PurchaseOrderDelivery | None = None
     website_url: HttpUrl | None = None
+    default_carrier: str | None = Field(
+        default=None, max_length=255, description="trackingCompany of default-label shipments"
+    )
+    default_service_level: str | None = Field(default=None, max_length=255)
     commission_method: CommissionMethod | None = None
     commission_rate: RateValue | None = None
     commission_rate_type: RateType | None = None
@@ -130,6 +134,8 @@ class DropshipProviderUpdate(DropshipProviderFields):
             "website_url",
             "notification_emails",
             "purchase_order_delivery",
+            "default_carrier",
+            "default_service_level",
             "payment_method_id",
             "stripe_id",
         }
@@ -156,6 +162,8 @@ class DropshipProviderRead(CompanyRecord):
         description="How purchase orders reach the vendor: email|webhook|portal",
     )
     website_url: str | None
+    default_carrier: str | None
+    default_service_level: str | None
     commission_method: CommissionMethod
     commission_rate: Decimal
     commission_rate_type: RateType

@@ -8,16 +8,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from dropwire.apilog.models import ApiLog, LogStatus
-from dropwire.apilog.redaction import masked_url
 from dropwire.catalog.models import ChannelVariant, Variant
 from dropwire.channels.models import Channel
-from dropwire.channels.schemas import ElasticPathRead
-from dropwire.connectors.elasticpath.models import ElasticPathStore
 from dropwire.delivery.models import Delivery, DeliveryAttempt, DeliveryState
 from dropwire.feeds.models import (
     ACTIVE_RUN_STATUSES,
@@ -187,14 +184,26 @@ def failing_runs(session: Session) -> list[Any]:
 VARIANT_SORT: dict[str, Sortable] = {"sku": Variant.sku, "name": Variant.name, "id": Variant.id}
 
 
-def variants(search: str | None) -> AnySelect:
+def starts_with(dialect: str, column: Any, text: str) -> ColumnElement[bool]:
+    """`column` begins with `text`, read from an index under any collation: PostgreSQL's
+    `LIKE 'x%'` on a `text_pattern_ops` index, SQLite's GLOB on its plain (binary) index."""
+    if dialect == "sqlite":
+        escaped = "".join(f"[{c}]" if c in "*?[" else c for c in text)
+        return column.op("GLOB")(escaped + "*")  # type: ignore[no-any-return]
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(escaped + "%", escape="\\")  # type: ignore[no-any-return]
+
+
+def variants(search: str | None, *, dialect: str, by_name: bool = False) -> AnySelect:
+    """Variants whose SKU starts with `search` or whose barcode is it (both indexed);
+    `by_name`: whose name contains it (a scan: the page asks only when the first finds none)."""
     stmt: AnySelect = select(Variant.id, Variant.sku, Variant.name, Variant.barcode, Variant.price)
-    if search:
-        pattern = _like(search)
+    if search and by_name:
+        stmt = stmt.where(func.lower(Variant.name).like(_like(search), escape="\\"))
+    elif search:
         stmt = stmt.where(
             or_(
-                Variant.sku_key.like(pattern, escape="\\"),
-                func.lower(Variant.name).like(pattern, escape="\\"),
+                starts_with(dialect, Variant.sku_key, search.strip().lower()),
                 Variant.barcode == search.strip(),
             )
         )
@@ -285,9 +294,13 @@ def purchases(
             Purchase.sale_id,
             Purchase.warehouse_id,
             DropshipProvider.name.label("vendor"),
-            Sale.reference.label("sale_reference"),
+            # read for the page's rows only: counting and filtering never touch the sales
+            select(Sale.reference)
+            .where(Sale.id == Purchase.sale_id)
+            .scalar_subquery()
+            .label("sale_reference"),
         )
-        .join(Sale, Sale.id == Purchase.sale_id)
+        .select_from(Purchase)
         .outerjoin(DropshipProvider, DropshipProvider.id == Purchase.dropship_provider_id)
     )
     if vendor_id:
@@ -324,21 +337,6 @@ def returns_of(session: Session, sale_id: int) -> list[SaleReturn]:
             select(SaleReturn).where(SaleReturn.sale_id == sale_id).order_by(SaleReturn.id)
         )
     )
-
-
-def elastic_path_settings(session: Session, channel_ids: list[int]) -> dict[int, ElasticPathRead]:
-    """Each Elastic Path channel's store settings in the API's read shape: secrets appear only
-    as `client_secret_set` / `webhook_secret_set`, never their values."""
-    stores = session.scalars(
-        select(ElasticPathStore).where(ElasticPathStore.channel_id.in_(channel_ids))
-    )
-    shown = {}
-    for store in stores:
-        read = ElasticPathRead.model_validate(store)
-        shown[store.channel_id] = read.model_copy(
-            update={"base_url": masked_url(read.base_url) or ""}
-        )
-    return shown
 
 
 def vendor_names(session: Session, *, accepted_only: bool = False) -> list[Any]:
@@ -467,6 +465,7 @@ FEED_ITEM_SORT: dict[str, Sortable] = {
 
 def feed_items(
     *,
+    dialect: str,
     feed_id: int | None = None,
     vendor_id: int | None = None,
     search: str | None = None,
@@ -494,13 +493,9 @@ def feed_items(
         stmt = stmt.where(InventoryFeedVariant.inventory_feed_id == feed_id)
     if vendor_id is not None:
         stmt = stmt.where(InventoryFeed.dropship_provider_id == vendor_id)
-    if search:
-        pattern = _like(search)
+    if search:  # by the start of the vendor's SKU, from an index
         stmt = stmt.where(
-            or_(
-                func.lower(InventoryFeedVariant.vendor_sku).like(pattern, escape="\\"),
-                func.lower(InventoryFeedVariant.name).like(pattern, escape="\\"),
-            )
+            starts_with(dialect, InventoryFeedVariant.vendor_sku_key, search.strip().lower())
         )
     if problems_only:
         stmt = stmt.where(InventoryFeedVariant.problem.is_not(None))
@@ -514,8 +509,8 @@ API_LOG_SORT: dict[str, Sortable] = {
 }
 
 
-def api_logs(*, status: str | None, direction: str | None) -> tuple[AnySelect, list[Any]]:
-    """The log, errors first unless the visitor sorts otherwise."""
+def api_logs(*, status: str | None, direction: str | None) -> AnySelect:
+    """The log (the page shows errors first unless the visitor sorts or filters otherwise)."""
     stmt: AnySelect = select(
         ApiLog.id,
         ApiLog.direction,
@@ -533,7 +528,10 @@ def api_logs(*, status: str | None, direction: str | None) -> tuple[AnySelect, l
         stmt = stmt.where(ApiLog.status == status)
     if direction:
         stmt = stmt.where(ApiLog.direction == direction)
-    return stmt, [case((ApiLog.status == LogStatus.error, 0), else_=1)]
+    return stmt
+
+
+API_LOG_ERROR = ApiLog.status == LogStatus.error
 
 
 DELIVERY_SORT: dict[str, Sortable] = {

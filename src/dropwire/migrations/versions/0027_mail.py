@@ -1,7 +1,7 @@
 """email messages and templates, vendors' purchase-order delivery, purchases' send status
 
-Revision ID: 0025_mail
-Revises: 0024_money
+Revision ID: 0027_mail
+Revises: 0026_onport_compat
 Create Date: 2026-12-07 01:11:18.969001
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0025_mail"
-down_revision: str | Sequence[str] | None = "0024_money"
+revision: str = "0027_mail"
+down_revision: str | Sequence[str] | None = "0026_onport_compat"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

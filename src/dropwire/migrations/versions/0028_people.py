@@ -1,7 +1,7 @@
 """one-time links for invitations and password resets
 
-Revision ID: 0026_people
-Revises: 0025_mail
+Revision ID: 0028_people
+Revises: 0027_mail
 Create Date: 2026-12-07 01:31:29.634051
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0026_people"
-down_revision: str | Sequence[str] | None = "0025_mail"
+revision: str = "0028_people"
+down_revision: str | Sequence[str] | None = "0027_mail"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
