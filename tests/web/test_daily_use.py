@@ -269,3 +269,66 @@ def test_the_demo_brings_a_pull_feed_served_by_dropwire_itself(
         ).one()
         assert (run.status, run.rows_read, run.rows_failed) == (RunStatus.partial, 4, 1)
         assert "lots" in str(run.errors)
+
+
+def test_add_a_vendor_with_errors_shown_by_their_fields_then_edit_it(
+    new_page: NewPage, demo: Demo, database: Database
+) -> None:
+    page = new_page()
+    sign_in(page, ADMIN, path="/vendors")
+    page.click("text=Add a vendor")
+    page.fill("#f-name", "Fjord Ceramics")
+    page.fill("#f-orderEndpoint", "not a web address")
+    page.fill("#f-countries", "NO, SE, XYZ")
+    page.click("form.edit-form button[type=submit]")
+    expect(page.get_by_test_id("error-orderEndpoint")).to_be_visible()
+    expect(page.get_by_test_id("error-countries")).to_be_visible()
+    expect(page.locator("#f-name")).to_have_value("Fjord Ceramics")  # what was typed stays
+    page.fill("#f-orderEndpoint", "https://fjord.example/orders")
+    page.fill("#f-countries", "no, se")
+    page.fill("#f-priority", "5")
+    page.select_option("#f-countryFilter", "include")
+    page.click("form.edit-form button[type=submit]")
+    expect(page.locator(".flash-ok")).to_contain_text("Vendor Fjord Ceramics added")
+    expect(page.locator("h1")).to_contain_text("Fjord Ceramics")
+    expect(page.locator("#vendor-settings")).to_contain_text("Include: NO, SE")
+    with database.transaction() as session:
+        vendor = session.scalars(
+            select(DropshipProvider).where(DropshipProvider.name == "Fjord Ceramics")
+        ).one()
+        assert (vendor.priority, vendor.countries) == (5, ["NO", "SE"])
+        assert vendor.order_endpoint == "https://fjord.example/orders"
+
+    page.click("text=Edit")
+    expect(page.locator("#f-countries")).to_have_value("NO, SE")
+    page.fill("#f-countries", "")
+    page.fill("#f-orderEndpoint", "")
+    page.click("form.edit-form button[type=submit]")
+    expect(page.locator(".flash-ok")).to_contain_text("saved")
+    with database.transaction() as session:
+        vendor = session.get(DropshipProvider, vendor.id)
+        assert vendor is not None
+        assert (vendor.countries, vendor.order_endpoint, vendor.priority) == ([], None, 5)
+
+
+def test_a_vendor_page_shows_its_feeds_people_and_late_orders(
+    new_page: NewPage, demo: Demo, database: Database
+) -> None:
+    from datetime import timedelta
+
+    from dropwire.core.time import utcnow
+
+    with database.transaction() as session:
+        purchase = session.get(Purchase, demo.baltic_purchase_id)
+        assert purchase is not None
+        purchase.created_at = utcnow() - timedelta(days=3)
+        reference = purchase.external_reference
+    page = new_page()
+    sign_in(page, ADMIN, path="/vendors")
+    page.get_by_role("link", name="Baltic Linen Co.").click()
+    expect(page.locator("#vendor-users")).to_contain_text(VENDOR)
+    expect(page.locator("#vendor-feeds tbody tr")).to_have_count(1)
+    late = page.locator("#vendor-waiting tr[data-late]")
+    expect(late).to_have_count(1)
+    expect(late).to_contain_text(reference)
+    shot(page, "vendor-detail")

@@ -5,7 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from dropwire.web import admin, docs, signin, vendor
+from dropwire.web import admin, docs, signin, vendor, vendor_admin
 
 STATIC = Path(__file__).parent / "static"
 
@@ -16,4 +16,5 @@ def install_web(app: FastAPI) -> None:
     app.include_router(docs.router)
     app.include_router(signin.router)
     app.include_router(vendor.router)
+    app.include_router(vendor_admin.router)
     app.include_router(admin.router)
