@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
+from sqlalchemy import inspect as sa_inspect
 from starlette.datastructures import FormData
 
 from dropwire.core.errors import DomainError
@@ -87,19 +88,25 @@ def _shown(kind: str, value: Any) -> str:
     return str(value)
 
 
+Choices = Mapping[str, list[tuple[str, str]]]
+"""Per field (snake name), the values a person picks from (e.g. vendors by name for an id)."""
+
+
 def blank_form(
     schema: type[BaseModel],
     *,
     values: Mapping[str, Any] | None = None,
     skip: Collection[str] = (),
+    choices: Choices | None = None,
 ) -> Form:
     """The schema's fields, filled from `values` (a stored record's attributes by snake name)."""
     values = values or {}
+    choices = choices or {}
     fields = []
-    for python_name, info in schema.model_fields.items():
+    for python_name, info in _in_order(schema):
         if python_name in skip:
             continue
-        kind = _kind(info.annotation)
+        kind = "choice" if python_name in choices else _kind(info.annotation)
         value = values.get(python_name)
         fields.append(
             FormField(
@@ -109,11 +116,28 @@ def blank_form(
                 required=info.is_required(),
                 value=_shown(kind, value),
                 checked=bool(value) if kind == "check" else False,
-                choices=_choices(info),
+                choices=list(choices[python_name]) if python_name in choices else _choices(info),
                 help=info.description or "",
             )
         )
     return Form(fields)
+
+
+def _in_order(schema: type[BaseModel]) -> list[tuple[str, FieldInfo]]:
+    """What a record is (required fields, its name) first, then its settings in schema order."""
+    fields = list(schema.model_fields.items())
+    return sorted(fields, key=lambda item: (not item[1].is_required(), item[0] != "name"))
+
+
+def column_defaults(model: type[Any]) -> dict[str, Any]:
+    """A table's plain column defaults by attribute name: what a new record starts with, so a
+    create form shows it (an unticked box would otherwise say "no" to a default "yes")."""
+    defaults = {}
+    for attribute in sa_inspect(model).column_attrs:
+        default = attribute.columns[0].default
+        if default is not None and default.is_scalar:
+            defaults[attribute.key] = default.arg
+    return defaults
 
 
 def _choices(info: FieldInfo) -> list[tuple[str, str]]:
@@ -124,10 +148,14 @@ def _choices(info: FieldInfo) -> list[tuple[str, str]]:
 
 
 def parse(
-    schema: type[BaseModel], posted: FormData, *, skip: Collection[str] = ()
+    schema: type[BaseModel],
+    posted: FormData,
+    *,
+    skip: Collection[str] = (),
+    choices: Choices | None = None,
 ) -> tuple[BaseModel | None, Form]:
     """The posted form as the schema (None when it refuses), and the form to show again."""
-    form = blank_form(schema, skip=skip)
+    form = blank_form(schema, skip=skip, choices=choices)
     data: dict[str, Any] = {}
     for item in form.fields:
         raw = posted.get(item.name)

@@ -5,7 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from dropwire.web import admin, docs, signin, vendor, vendor_admin
+from dropwire.web import admin, docs, feed_admin, signin, vendor, vendor_admin
 
 STATIC = Path(__file__).parent / "static"
 
@@ -17,4 +17,5 @@ def install_web(app: FastAPI) -> None:
     app.include_router(signin.router)
     app.include_router(vendor.router)
     app.include_router(vendor_admin.router)
+    app.include_router(feed_admin.router)
     app.include_router(admin.router)

@@ -49,7 +49,9 @@ def _edit_page(
 
 @router.get("/vendors/new")
 def new_vendor(request: Request, _: AdminVisitor) -> HTMLResponse:
-    form = forms.blank_form(DropshipProviderCreate, skip=HIDDEN)
+    form = forms.blank_form(
+        DropshipProviderCreate, values=forms.column_defaults(DropshipProvider), skip=HIDDEN
+    )
     return _edit_page(request, form, heading="Add a vendor", action="/vendors/new", back="/vendors")
 
 
