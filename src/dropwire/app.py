@@ -44,6 +44,7 @@ from dropwire.inventory.endpoints import router as inventory_router
 from dropwire.inventory.warehouses import ensure_default_warehouse
 from dropwire.jobs.endpoints import router as jobs_router
 from dropwire.jobs.worker import Worker
+from dropwire.payments.endpoints import router as payments_router
 from dropwire.sales.endpoints import router as sales_router
 from dropwire.vendors.endpoints import router as vendors_router
 from dropwire.web.routes import install_web
@@ -62,6 +63,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     api_log_router,
     jobs_router,
     delivery_router,
+    payments_router,
 )
 
 

@@ -159,7 +159,7 @@ _PURCHASE = Relation(
     scope=queries.vendor_purchases,
     nested=lambda: PURCHASE_RELATIONS,
     vendor_view=vendor_view.vendor_purchase_row,
-    options=(undefer(Purchase.sale_defaults),),
+    options=(undefer(Purchase.sale_defaults), undefer(Purchase.sale_currency)),
 )
 _SALE_ITEM = Relation(
     "saleItem",
@@ -509,3 +509,14 @@ def get_fulfillment(
     fulfillment_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> Fulfillment:
     return queries.get_fulfillment(session, fulfillment_id=fulfillment_id, principal=principal)
+
+
+@router.post("/fulfillments/{fulfillment_id}/delivered.json", response_model=FulfillmentRead)
+def mark_fulfillment_delivered(
+    fulfillment_id: PathId, session: DbSession, principal: CurrentPrincipal
+) -> Fulfillment:
+    """The carrier delivered it (admins, or the vendor whose purchase order it ships)."""
+    fulfillment = queries.get_fulfillment(
+        session, fulfillment_id=fulfillment_id, principal=principal
+    )
+    return shipping.mark_delivered(session, fulfillment=fulfillment)
