@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.types import TypeDecorator
 
-from dropwire.core.errors import DomainError, FieldProblem, Invalid
+from dropwire.core.errors import DomainError, FieldProblem, Invalid, InvalidFields
 from dropwire.core.schemas import unstorable_character
 
 T = TypeVar("T")
@@ -122,7 +122,7 @@ class ListQuery:
 
 
 def _problem(label: str, message: str) -> DomainError:
-    return DomainError("Invalid list parameters", [FieldProblem(label, message)], 422)
+    return InvalidFields("Invalid list parameters", [FieldProblem(label, message)])
 
 
 def _tree(params: Iterable[tuple[str, str]]) -> Tree:
@@ -360,7 +360,7 @@ async def list_query(
         if (found := unstorable_character(value))
     ]
     if unstorable:
-        raise DomainError("Invalid list parameters", unstorable, 422)
+        raise InvalidFields("Invalid list parameters", unstorable)
     return parse_list_query(params, limit, offset)
 
 

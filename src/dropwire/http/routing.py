@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dropwire.apilog.models import ApiLog
 from dropwire.core.db import Database
-from dropwire.core.errors import DomainError, FieldProblem
+from dropwire.core.errors import DomainError, Invalid
 from dropwire.http.api_log_middleware import LOGGED_KEY, SYNC_API, log_row
 from dropwire.http.errors import error_response
 from dropwire.http.idempotency import CLAIM_KEY, remember_in
@@ -237,7 +237,7 @@ class UnitOfWorkRoute(APIRoute):
                     await check(request, request_session(request))
                 if json_nested_deeper_than(request.scope.get(BODY_KEY, b"")):
                     message = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
-                    raise DomainError(message, [FieldProblem("body", message)], 422)
+                    raise Invalid("body", message)
                 response = await handle(request)
                 if not write:
                     return response

@@ -4,8 +4,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import Variant
-from dropwire.core.errors import Invalid
 from dropwire.inventory.models import Allocation
+from dropwire.sales.errors import PurchaseCancelled
 from dropwire.sales.line_requests import lines_requested
 from dropwire.sales.models import (
     CancellationStatus,
@@ -52,7 +52,7 @@ def cancel_purchase(
     Units no other source can supply stay open on their sale line with a dropship problem.
     """
     if purchase.cancellation_status == CancellationStatus.full:
-        raise Invalid("purchaseItems", "this purchase order is already cancelled")
+        raise PurchaseCancelled("purchaseItems", "this purchase order is already cancelled")
     wanted = lines_requested(
         purchase.items, request.purchase_items, "purchaseItems", "cancel", request.ids
     )

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dropwire.connectors.elasticpath import service
 from dropwire.core.db import Database
-from dropwire.core.errors import DomainError, FieldProblem
+from dropwire.core.errors import Malformed
 from dropwire.http.deps import PathId
 from dropwire.http.request_body import BODY_KEY
 
@@ -26,9 +26,7 @@ def _parse(raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise DomainError(
-            "Malformed JSON body", [FieldProblem("body", "not valid JSON")], 400
-        ) from None
+        raise Malformed("Malformed JSON body", problem="not valid JSON") from None
 
 
 EVENT_SCHEMA: dict[str, Any] = {
