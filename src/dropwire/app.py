@@ -23,6 +23,7 @@ from dropwire.core.group_commit import GroupCommitter
 from dropwire.core.settings import Settings
 from dropwire.delivery.endpoints import router as delivery_router
 from dropwire.feeds.endpoints import router as feeds_router
+from dropwire.http.access_log import redact_server_logs
 from dropwire.http.api_log_endpoints import router as api_log_router
 from dropwire.http.api_log_middleware import ApiLogMiddleware
 from dropwire.http.auth_endpoints import router as auth_router
@@ -91,6 +92,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     """The API. `dropwire serve` calls it with neither (settings from the environment); tests
     pass both, and the settings given become the database's, so every session sees them."""
     domains.load()
+    redact_server_logs()
     if settings is None:
         settings = database.settings if database is not None else Settings()
     if database is None:

@@ -2,13 +2,14 @@
 
 import gc
 import json
+import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
 from dropwire import runtime
-from dropwire.apilog.redaction import redact_text
+from dropwire.apilog.redaction import masked_url, redact_text
 from dropwire.auth import service as auth_service
 from dropwire.connectors.elasticpath import cli as elasticpath_cli
 from dropwire.core.db import Database
@@ -61,27 +62,46 @@ def ensure_migrated(database: Database) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
-    workers: Annotated[int, typer.Option(help="API processes")] = 1,
+    workers: Annotated[int | None, typer.Option(help="API processes")] = None,
+    worker_processes: Annotated[
+        int | None, typer.Option(help="Job worker processes (0: none here)")
+    ] = None,
+    worker_threads: Annotated[int | None, typer.Option(help="Threads per worker")] = None,
+    in_process_worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--in-process-worker/--worker-processes-only",
+            help="Run the job worker inside each API process instead of in worker processes",
+        ),
+    ] = None,
     no_worker: Annotated[
-        bool, typer.Option("--no-worker", help="Don't run a job worker inside the API processes")
+        bool, typer.Option("--no-worker", help="Run no job worker here at all")
     ] = False,
+    access_log: Annotated[
+        bool | None, typer.Option("--access-log/--no-access-log", help="A line per request")
+    ] = None,
 ) -> None:
-    """Run the HTTP API (and, unless told otherwise, an in-process job worker)."""
+    """Run the API processes and the job worker processes, supervised (SIGTERM stops them all)."""
     import os
 
-    import uvicorn
+    from dropwire import serving
 
     settings = runtime.settings()
     ensure_migrated(runtime.database())
+    runtime.database().dispose()  # the children open their own connections
+    in_process = settings.worker_in_process if in_process_worker is None else in_process_worker
     if no_worker:
-        os.environ["DROPWIRE_WORKER_IN_PROCESS"] = "false"  # read by every API process
-    uvicorn.run(
-        "dropwire.app:create_app",
-        factory=True,
+        in_process = False
+    os.environ["DROPWIRE_WORKER_IN_PROCESS"] = "true" if in_process else "false"  # API children
+    count = settings.worker_processes if worker_processes is None else worker_processes
+    serving.serve(
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers,
+        api_processes=workers or settings.api_processes,
+        worker_processes=0 if in_process or no_worker else count,
+        worker_threads=worker_threads or settings.worker_threads,
         log_level=settings.log_level.lower(),
+        access_log=settings.access_log if access_log is None else access_log,
     )
 
 
@@ -94,13 +114,16 @@ def worker(
     import threading
 
     from dropwire.jobs.worker import Worker
+    from dropwire.serving import LOG_FORMAT, follow_supervisor
 
+    follow_supervisor()
+    settings = runtime.settings()
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     database = runtime.database()
     ensure_migrated(database)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    settings = runtime.settings()
     gc.freeze()  # start-up objects out of the collector's walks, as `serve` does (see app.py)
     loop = Worker(
         database,
@@ -467,7 +490,7 @@ def feed_fetch(
         with Progress(*columns, disable=as_json, transient=True) as bar:
             run = runs.run_now(database, feed_id, progress=_FeedProgress(bar))
     except DomainError as exc:
-        _fail(exc.message)
+        _fail(masked_url(exc.message) or "")
         return
     body = FeedRunRead.model_validate(run).model_dump(mode="json", by_alias=True)
     if as_json:

@@ -203,3 +203,67 @@ def test_an_order_with_only_shipping_is_logged_not_retried(shop, database):
         job = session.scalars(select(Job)).one()
     assert log.status == "error" and "no items to sell" in log.problem
     assert job.state == "succeeded"
+
+
+# --- input guards: the same an API body gets ------------------------------------------------
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_deep_json_is_a_422_with_or_without_a_secret(shop, caplog):
+    deep = f'{{"id": "e1", "triggered_by": "order.paid", "x": {_nested(100_000)}}}'
+    url = f"/webhooks/elasticpath/{shop.channel_id}"
+    for headers in ({}, {"X-Moltin-Secret-Key": WEBHOOK_SECRET}):
+        answer = shop.client.post(url, content=deep, headers=headers)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["field"] == "body"
+    wrong = shop.client.post(url, content=deep, headers={"X-Moltin-Secret-Key": "wrong"})
+    assert wrong.status_code == 401  # authenticated before the body is parsed
+    inner = json.dumps(
+        {
+            "id": "e2",
+            "triggered_by": "order.paid",
+            "resources": _nested(100_000),
+            "configuration": {"secret_key": WEBHOOK_SECRET},
+        }
+    )
+    answer = shop.client.post(url, content=inner)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "resources"
+    assert "Traceback" not in caplog.text and "RecursionError" not in caplog.text
+
+
+def test_control_characters_in_ids_are_a_422_naming_the_field(shop, database):
+    order = order_document("ord-nul", ITEMS)
+    for field, body in (
+        ("id", delivery(order, "order.paid", WEBHOOK_SECRET, event_id="evt\x00one")),
+        (
+            "triggered_by",
+            {**delivery(order, "order.paid", WEBHOOK_SECRET), "triggered_by": "o\x01"},
+        ),
+    ):
+        answer = shop.send(body)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["field"] == field
+    bad_order = order_document("ord\x00x", ITEMS)
+    answer = shop.send(delivery(bad_order, "order.paid", WEBHOOK_SECRET))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"].endswith("data.id")
+    with database.transaction() as session:
+        assert session.scalar(select(func.count(ElasticPathEvent.id))) == 0
+
+
+def test_an_event_from_another_store_is_ignored_and_logged(shop, database, caplog):
+    order = order_document("ord-s1", ITEMS)
+    first = shop.send({**delivery(order, "order.created", WEBHOOK_SECRET), "store_id": "store-a"})
+    assert first.json() == {"queued": 1, "duplicate": False}
+    other = shop.send({**delivery(order, "order.paid", WEBHOOK_SECRET), "store_id": "store-b"})
+    assert other.status_code == 200
+    assert other.json()["queued"] == 0 and "ignored" in other.json()
+    assert "names store 'store-b'" in caplog.text
+    with database.transaction() as session:
+        assert session.scalar(select(func.count(ElasticPathEvent.id))) == 1
+    same = shop.send({**delivery(order, "order.paid", WEBHOOK_SECRET), "store_id": "store-a"})
+    assert same.json() == {"queued": 1, "duplicate": False}

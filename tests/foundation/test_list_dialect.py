@@ -164,8 +164,8 @@ ERRORS = [
     ("order=-secret", "order"),
     ("attributes[0]=id&attributes[1]=password", "attributes[1]"),
     ("include[0][model]=Warehouse", "include[0][model]"),
-    ("include[0][model]=DropshipProvider&include[0][where][id]=1", "include[0][where]"),
-    ("where[a][b][c][d][e][f]=1", "where[a][b][c][d][e][f]"),
+    ("include[0][model]=DropshipProvider&include[0][limit]=1", "include[0][limit]"),
+    ("where" + "[a]" * 28 + "=1", "where" + "[a]" * 28),
     ("where[priority][$in][5000]=1", "where[priority][$in]"),
 ]
 

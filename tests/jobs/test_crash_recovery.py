@@ -33,7 +33,7 @@ def free_port() -> int:
 
 
 class Processes:
-    """A `dropwire serve` (API + in-process worker) and a separate `dropwire worker`."""
+    """A `dropwire serve` (its API and worker processes) and a separate `dropwire worker`."""
 
     def __init__(self, database_url: str) -> None:
         self.port = free_port()
@@ -54,14 +54,16 @@ class Processes:
             subprocess.Popen([*command, "serve", "--port", str(self.port)], cwd=ROOT, env=self.env),
             subprocess.Popen([*command, "worker", "--threads", "2"], cwd=ROOT, env=self.env),
         ]
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a supervisor and its children start on 2 busy cores
         while True:
             try:
                 if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
-            assert time.monotonic() < deadline, "dropwire serve did not come up"
+            if time.monotonic() > deadline:
+                self.kill()  # none left running after the test
+                raise AssertionError("dropwire serve did not come up")
             time.sleep(0.1)
 
     def kill(self) -> None:

@@ -8,16 +8,21 @@ deliveries alike. Secrets are found two ways:
 - by value, wherever it appears: the userinfo of a URL (`ftp://bob:pass@host`), bearer and
   basic credentials, `whsec_` signing secrets and Dropwire API tokens.
 Then the result is cut to the configured size (`DROPWIRE_API_LOG_BODY_BYTES`).
+
+`masked_url` is the one rendering of a URL that may carry credentials (API fields, pages, CLI
+output, errors and logs all go through it); `redacted_target` masks the secret parameters of a
+request's path and query (the access log).
 """
 
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, unquote_plus
 
 MASK = "[redacted]"
-URL_USER_MASK = "redacted"
-"""Stands for a URL's userinfo: brackets there would read as an IPv6 host and break URL parsers."""
+URL_SECRET_MASK = "***"
+"""Stands for a URL's password (or a userinfo without one, which may be a token): brackets there
+would read as an IPv6 host and break URL parsers."""
 
 # Words that mark a secret when they are one word of a key ("authToken", "x-api-key", "pwd").
 _SECRET_WORDS = frozenset(
@@ -79,8 +84,6 @@ _KEY_NAMES = (
     r"|hash|signature|api[-_]?key|private[-_]?key|access[-_]?key|cookie)[A-Za-z0-9_.-]*"
 )
 _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # userinfo of any URL: scheme://user:password@host or scheme://token@host
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#\"'<>]+@"), rf"\1{URL_USER_MASK}@"),
     # Authorization header values, wherever they were pasted
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"), rf"\1 {MASK}"),
     # Standard Webhooks signing secrets and Dropwire API tokens
@@ -103,13 +106,48 @@ _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# scheme://userinfo@ in free text; greedy up to the authority's last "@" (a raw "@" in a password)
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s?#\"'<>]+)@")
+
+
+def _masked_userinfo(match: re.Match[str]) -> str:
+    userinfo = match.group(2)
+    user, colon, _ = userinfo.partition(":")
+    shown = f"{user}:{URL_SECRET_MASK}" if colon else URL_SECRET_MASK
+    return f"{match.group(1)}{shown}@"
+
+
+def masked_url(value: str | None) -> str | None:
+    """The URL (or any text holding URLs) fit to show or log: a userinfo's password becomes
+    `***`, and a userinfo without a password (a token: `https://TOKEN@host`) becomes `***`."""
+    if not value or "@" not in value:
+        return value
+    return _URL_USERINFO.sub(_masked_userinfo, value)
+
+
+def redacted_target(target: str) -> str:
+    """A request target (`/path?query`) fit for the access log: each query parameter whose
+    name says secret (`access_token`, `hash`, `signature` ...) masked, and any secret found by
+    value in the others."""
+    path, question, query = target.partition("?")
+    if not question:
+        return path
+    kept = []
+    for pair in query.split("&"):
+        name, equals, value = pair.partition("=")
+        decoded = unquote_plus(pair)
+        secret = (equals and value and is_secret_key(unquote_plus(name))) or (
+            redact_text(decoded) != decoded
+        )
+        kept.append(f"{name}={MASK}" if secret and equals else MASK if secret else pair)
+    return f"{path}?{'&'.join(kept)}"
 
 
 def redact_text(text: str) -> str:
     """Masks secrets found by value (URL userinfo, bearer tokens, whsec_ ...) and by key in
     free text (`password=...`, `"token": "..."`); NULs and lone surrogates, which no log
     column can store, become U+FFFD."""
-    text = _UNSTORABLE.sub("\ufffd", text)
+    text = masked_url(_UNSTORABLE.sub("\ufffd", text)) or ""
     for pattern, replacement in _VALUE_PATTERNS:
         text = pattern.sub(replacement, text)
     return text

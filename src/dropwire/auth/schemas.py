@@ -2,7 +2,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from dropwire.core.schemas import ApiInput, ApiModel
+from dropwire.core.schemas import COMPANY_ID, ApiInput, ApiModel
 
 
 class LoginRequest(ApiInput):
@@ -19,3 +19,4 @@ class LoginResponse(ApiModel):
     role: Literal["api", "dropship_provider"]
     dropship_provider_id: int | None
     email: str
+    company_id: int = Field(default=COMPANY_ID, description="Always 1: one company per server")

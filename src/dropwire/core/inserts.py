@@ -46,7 +46,12 @@ def _rows(objects: Sequence[Any]) -> tuple[Any, Any, list[dict[str, Any]]]:
     attribute events for objects that are about to match their rows anyway."""
     mapper = inspect(type(objects[0]))
     (pk,) = mapper.primary_key
-    columns = [(p.key, p.columns[0]) for p in mapper.column_attrs if p.columns[0] is not pk]
+    table = mapper.local_table
+    columns = [  # stored columns only (a column_property reading another table is no column)
+        (p.key, p.columns[0])
+        for p in mapper.column_attrs
+        if p.columns[0] is not pk and getattr(p.columns[0], "table", None) is table
+    ]
     shared: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     for obj in objects:

@@ -35,7 +35,22 @@ class Settings(BaseSettings):
         "it costs no per-request check",
     )
     worker_in_process: bool = Field(
-        default=True, description="`dropwire serve` also runs a job worker in its process"
+        default=False,
+        description="`dropwire serve` runs the job worker inside each API process instead of in "
+        "worker processes (one process less; the apply work then shares the API's interpreter)",
+    )
+    worker_processes: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Worker processes `dropwire serve` supervises (0: none, e.g. when `dropwire "
+        "worker` runs elsewhere)",
+    )
+    api_processes: int = Field(
+        default=1, ge=1, le=64, description="API processes `dropwire serve` runs"
+    )
+    access_log: bool = Field(
+        default=True, description="`dropwire serve` logs a line per HTTP request (uvicorn's)"
     )
     worker_threads: int = Field(default=2, ge=1, le=64, description="Threads per job worker")
     job_batch_size: int = Field(

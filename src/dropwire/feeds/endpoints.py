@@ -23,6 +23,7 @@ from dropwire.http.listing import ListQuery, Relation, fields_of, list_query, pa
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.schemas import DropshipProviderRead
+from dropwire.vendors.service import vendor_itself
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Inventory feeds"])
 Listing = Annotated[ListQuery, Depends(list_query)]
@@ -56,11 +57,22 @@ FEED_VARIANT_FILTERS = {
 
 FEED_RELATIONS = {
     "DropshipProvider": Relation(
-        "dropshipProvider", DropshipProviderRead, DropshipProvider, local="dropship_provider_id"
+        "dropshipProvider",
+        DropshipProviderRead,
+        DropshipProvider,
+        local="dropship_provider_id",
+        scope=vendor_itself,
     ),
 }
 FEED_VARIANT_RELATIONS = {
-    "InventoryFeed": Relation("inventoryFeed", FeedRead, InventoryFeed, local="inventory_feed_id"),
+    "InventoryFeed": Relation(
+        "inventoryFeed",
+        FeedRead,
+        InventoryFeed,
+        local="inventory_feed_id",
+        scope=queries.vendor_feeds,
+        nested=lambda: FEED_RELATIONS,
+    ),
 }
 
 

@@ -1,6 +1,6 @@
 """Reads of feeds and feed variants, scoped to what the caller may see."""
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from dropwire.auth.scope import one_visible, visible_to
@@ -17,6 +17,11 @@ def feed_by_hash(session: Session, presented: str) -> InventoryFeed | None:
 
 def feeds_visible(principal: Principal | None) -> Select[InventoryFeed]:
     return visible_to(select(InventoryFeed), principal, InventoryFeed.dropship_provider_id)
+
+
+def vendor_feeds(vendor_id: int) -> ColumnElement[bool]:
+    """What a vendor token sees of feeds another record includes: its own."""
+    return InventoryFeed.dropship_provider_id == vendor_id
 
 
 def feed_variants_visible(principal: Principal | None) -> Select[InventoryFeedVariant]:

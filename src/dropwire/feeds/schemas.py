@@ -1,9 +1,9 @@
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AfterValidator, Field, field_serializer
 
+from dropwire.apilog.redaction import masked_url
 from dropwire.catalog.schemas import VariantOption
 from dropwire.core.schemas import (
     URL_REST,
@@ -31,19 +31,6 @@ FEED_SCHEMES = ("http", "https", "ftp", "ftps")
 
 def _feed_url(value: str) -> str:
     return check_url(value, FEED_SCHEMES)
-
-
-def masked_url(value: str | None) -> str | None:
-    """The URL with any password replaced, fit to show or log."""
-    if not value:
-        return value
-    parts = urlsplit(value)
-    if parts.password is None:
-        return value
-    user = parts.username or ""
-    host = parts.hostname or ""
-    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 FeedUrl = Annotated[

@@ -18,23 +18,38 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, false, func, literal, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import BigInteger, SmallInteger, TypeDecorator
 
+from dropwire.auth.service import Principal
 from dropwire.core.errors import DomainError, FieldProblem, Invalid, InvalidFields
-from dropwire.core.schemas import unstorable_character
+from dropwire.core.schemas import COMPANY_ID, unstorable_character
+from dropwire.http.deps import get_principal
+from dropwire.http.includes import (
+    MAX_INCLUDE_DEPTH,
+    NO_RELATIONS,
+    IncludeRequest,
+    dump,
+    embed_all,
+    parse_includes,
+    required_clauses,
+    resolve,
+    wire_names,
+)
+from dropwire.http.includes import Relation as Relation  # where list endpoints find it
 
 T = TypeVar("T")
 
 MAX_OFFSET = 2**31 - 1
-MAX_DEPTH = 6
+MAX_DEPTH = 4 * MAX_INCLUDE_DEPTH + 8
+"""Brackets in one key: a `where` with `$or` inside the deepest include still fits."""
 MAX_LIST = 1000
 
 _KEY = re.compile(r"^([A-Za-z_$][\w$]*)((?:\[[^\[\]]*\])*)$")
@@ -62,7 +77,6 @@ _OPERATORS = {
     "$iLike": "iLike",
 }
 _LIST_OPERATORS = {"in", "notIn"}
-_INCLUDE_OPTIONS = {"model", "models", "attributes", "as", "required", "separate"}
 _RESERVED = ("where", "order", "attributes", "include")
 
 # A parsed query-string tree: leaves are the list of values given for a key.
@@ -97,13 +111,6 @@ class OrderBy:
 
 
 @dataclass(frozen=True)
-class IncludeRequest:
-    model: str
-    attributes: tuple[str, ...] | None
-    label: str
-
-
-@dataclass(frozen=True)
 class ListQuery:
     limit: int
     offset: int
@@ -111,6 +118,7 @@ class ListQuery:
     orders: tuple[OrderBy, ...] = ()
     attributes: tuple[str, ...] | None = None
     includes: tuple[IncludeRequest, ...] = ()
+    principal: Principal | None = None  # who lists: includes are scoped to it
 
     @property
     def shaped(self) -> bool:
@@ -297,51 +305,32 @@ def _attribute_list(node: Any, label: str) -> tuple[str, ...]:
 
 
 def _includes(node: Any, label: str) -> list[IncludeRequest]:
-    if isinstance(node, list):  # include=Customer,SaleItem
-        return [
-            IncludeRequest(name.strip(), None, label)
-            for text in node
-            for name in str(text).split(",")
-            if name.strip()
-        ]
-    requests: list[IncludeRequest] = []
-    for item_label, item in _items(node, label):
-        if isinstance(item, list):  # include[0]=Customer
-            requests.append(IncludeRequest(_scalar(item, item_label), None, item_label))
-            continue
-        if not isinstance(item, dict):
-            raise _problem(item_label, "expected include[n][model]=Name")
-        unknown = sorted(set(item) - _INCLUDE_OPTIONS)
-        if unknown:
-            raise _problem(f"{item_label}[{unknown[0]}]", "unknown include option")
-        attributes = (
-            _attribute_list(item["attributes"], f"{item_label}[attributes]")
-            if "attributes" in item
-            else None
-        )
-        key = "model" if "model" in item else "models" if "models" in item else None
-        if key is None:
-            raise _problem(f"{item_label}[model]", "name the related model")
-        model_label = f"{item_label}[{key}]"
-        for name in _attribute_list(item[key], model_label):
-            requests.append(IncludeRequest(name, attributes, model_label))
-    return requests
+    return parse_includes(node, label, items=_items, names=_attribute_list, conditions=_conditions)
 
 
-def parse_list_query(params: Iterable[tuple[str, str]], limit: int, offset: int) -> ListQuery:
+def parse_list_query(
+    params: Iterable[tuple[str, str]],
+    limit: int,
+    offset: int,
+    principal: Principal | None = None,
+) -> ListQuery:
     """Read both dialects from query parameters (already URL-decoded)."""
     tree = _tree(params)
     filters = tuple(_conditions(tree["where"], "where")) if "where" in tree else ()
     orders = tuple(_orders(tree["order"], "order")) if "order" in tree else ()
     attributes = _attribute_list(tree["attributes"], "attributes") if "attributes" in tree else None
     includes = tuple(_includes(tree["include"], "include")) if "include" in tree else ()
-    return ListQuery(limit, offset, filters, orders, attributes, includes)
+    return ListQuery(limit, offset, filters, orders, attributes, includes, principal)
 
 
 async def list_query(
     request: Request,
+    principal: Annotated[Principal, Depends(get_principal)],
     limit: int = Query(50, ge=1, le=1000, description="Page size (1-1000)"),
-    offset: int = Query(0, ge=0, le=MAX_OFFSET, description="Rows to skip"),
+    offset: int | None = Query(None, ge=0, le=MAX_OFFSET, description="Rows to skip"),
+    from_: int | None = Query(
+        None, alias="from", ge=0, le=MAX_OFFSET, description="Onport's name for offset"
+    ),
     order: str | None = Query(
         None,
         description=(
@@ -361,7 +350,10 @@ async def list_query(
     ]
     if unstorable:
         raise InvalidFields("Invalid list parameters", unstorable)
-    return parse_list_query(params, limit, offset)
+    if offset is not None and from_ is not None and offset != from_:
+        raise _problem("from", "give offset or from (the same), not two different values")
+    skip = offset if offset is not None else from_ if from_ is not None else 0
+    return parse_list_query(params, limit, skip, principal)
 
 
 # --- applying it to a statement -----------------------------------------------------------
@@ -383,6 +375,59 @@ def _python_type(column: Any) -> type[Any]:
     return python_type
 
 
+_ORDERING = frozenset({"gt", "gte", "lt", "lte"})
+_MATCHING = frozenset({"eq", "ne", "in", "notIn"})
+_TEXT = frozenset({"like", "iLike"})
+_PUBLIC_OPERATOR = {"notIn": "$notIn", "like": "$like", "iLike": "$iLike"}
+
+
+def _int_bits(column: Any) -> int:
+    """The width of an integer column as the database stores it (PostgreSQL refuses to compare
+    an INTEGER with a literal past 32 bits)."""
+    column_type = column.type
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    if isinstance(column_type, BigInteger):
+        return 64
+    if isinstance(column_type, SmallInteger):
+        return 16
+    return 32
+
+
+def _operators_of(python_type: type[Any]) -> frozenset[str]:
+    """What a field's type can be compared with: yes/no and enumerations match, numbers and
+    timestamps order too, text also matches patterns; structured fields (JSON) take none."""
+    if python_type is str:
+        return _MATCHING | _ORDERING | _TEXT
+    if python_type in (int, Decimal, datetime, date):
+        return _MATCHING | _ORDERING
+    if python_type is bool or (isinstance(python_type, type) and issubclass(python_type, Enum)):
+        return _MATCHING
+    return frozenset()
+
+
+def _type_name(python_type: type[Any]) -> str:
+    names = {bool: "yes/no", int: "integer", Decimal: "decimal", datetime: "timestamp", str: "text"}
+    if isinstance(python_type, type) and issubclass(python_type, Enum):
+        return "one of " + ", ".join(str(member.value) for member in python_type)
+    return names.get(python_type, "structured (JSON)")
+
+
+def _check_operator(column: Any, field: str, operator: str, label: str) -> None:
+    """A 422 naming the field and the operator its type doesn't support (never a database
+    error: ordering a yes/no column or comparing JSON fails in SQL)."""
+    python_type = _python_type(column)
+    allowed = _operators_of(python_type)
+    if operator in allowed:
+        return
+    shown = label.rsplit("[", 1)[-1].rstrip("]") if label.endswith("]") else operator
+    kind = _type_name(python_type)
+    if not allowed:
+        raise Invalid(label, f"'{field}' is {kind}: it cannot be filtered")
+    usable = ", ".join(_PUBLIC_OPERATOR.get(op, op) for op in sorted(allowed))
+    raise Invalid(label, f"operator '{shown}' does not apply to '{field}' ({kind}); use {usable}")
+
+
 def _coerce(column: Any, raw: str, label: str) -> Any:
     python_type = _python_type(column)
     try:
@@ -391,14 +436,23 @@ def _coerce(column: Any, raw: str, label: str) -> Any:
                 raise ValueError
             return raw.lower() in ("true", "1")
         if python_type is int:
-            return int(raw)
+            number = int(raw)
+            bits = _int_bits(column)
+            if not -(2 ** (bits - 1)) <= number < 2 ** (bits - 1):
+                raise Invalid(label, f"'{raw}' is out of range")
+            return number
         if python_type is Decimal:
-            return Decimal(raw)
+            decimal = Decimal(raw)
+            if not decimal.is_finite() or abs(decimal.adjusted()) > 100:
+                raise Invalid(label, f"'{raw}' is not a finite decimal in range")
+            return decimal
         if python_type is datetime:
             return _timestamp(raw)
+        if python_type is date:
+            return date.fromisoformat(raw.strip())
         if isinstance(python_type, type) and issubclass(python_type, Enum):
             return python_type(raw)
-    except (ValueError, InvalidOperation):
+    except (ValueError, InvalidOperation, OverflowError):
         raise Invalid(label, f"'{raw}' is not a valid {python_type.__name__}") from None
     return raw
 
@@ -410,7 +464,8 @@ def _timestamp(raw: str) -> datetime:
         day = date.fromisoformat(text)
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
     parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    # in UTC now: an offset that moves it past year 1 or 9999 is refused here, not in the driver
+    return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _glob(pattern: str) -> str:
@@ -420,6 +475,7 @@ def _glob(pattern: str) -> str:
 
 
 def _condition(column: Any, flt: Condition, dialect: str) -> ColumnElement[bool]:
+    _check_operator(column, flt.field, flt.operator, flt.label)
     if flt.operator in _LIST_OPERATORS:
         assert isinstance(flt.value, list)
         values = [_coerce(column, part, flt.label) for part in flt.value]
@@ -427,8 +483,6 @@ def _condition(column: Any, flt: Condition, dialect: str) -> ColumnElement[bool]
             return column.in_(values) if values else false()
         return column.not_in(values) if values else ~false()
     if flt.operator in ("like", "iLike"):
-        if _python_type(column) is not str:
-            raise Invalid(flt.label, "$like and $iLike compare text fields only")
         pattern = str(flt.value or "")
         if flt.operator == "iLike":
             return column.ilike(pattern)  # type: ignore[no-any-return]
@@ -474,14 +528,38 @@ def _where(
     return clauses
 
 
+COMPANY = literal(COMPANY_ID, Integer)
+"""`companyId` of every record: one company per server (Onport's clients filter on it)."""
+
+
+def with_company(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {"companyId": COMPANY, **fields}
+
+
 def apply_filters(
     stmt: Select[Any],
     query: ListQuery,
     fields: Mapping[str, Any],
     dialect: str = "postgresql",
+    relations: Mapping[str, Relation] = NO_RELATIONS,
 ) -> Select[Any]:
-    clauses = _where(query.filters, fields, dialect)
+    """The `where` conditions, and the required includes' EXISTS (Sequelize's inner join)."""
+    clauses = _where(query.filters, with_company(fields), dialect)
+    if query.includes and relations:
+        model = stmt.column_descriptions[0]["entity"]
+        clauses += required_clauses(
+            model, query.includes, relations, query.principal, _where_in(dialect)
+        )
     return stmt.where(*clauses) if clauses else stmt
+
+
+def _where_in(dialect: str) -> Callable[[Sequence[Node], Mapping[str, Any]], list[Any]]:
+    """The conditions of an include's `where` on the included model's fields."""
+
+    def where(nodes: Sequence[Node], fields: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+        return _where(nodes, with_company(fields), dialect)
+
+    return where
 
 
 def apply_order(
@@ -498,6 +576,8 @@ def apply_order(
                 order.label,
                 f"unknown order field '{order.field}'; allowed: {', '.join(sorted(fields))}",
             )
+        if not _operators_of(_python_type(column)):
+            raise Invalid(order.label, f"'{order.field}' is structured (JSON): it cannot order")
         primary.append(column.desc() if order.descending else column.asc())
     return stmt.order_by(*primary, *default)
 
@@ -509,9 +589,14 @@ def paginate(
     fields: Mapping[str, Any],
     response: Response,
     default_order: Sequence[Any],
+    relations: Mapping[str, Relation] = NO_RELATIONS,
 ) -> list[T]:
-    """Filter, count, order and slice `stmt`; sets `X-Total-Count` on the response."""
-    stmt = apply_filters(stmt, query, fields, session.get_bind().dialect.name)
+    """Filter, count, order and slice `stmt`; sets `X-Total-Count` on the response.
+
+    With `relations`, a required include (one with a `where`) leaves out the rows it matches
+    none of, as Sequelize's inner join does."""
+    dialect = session.get_bind().dialect.name
+    stmt = apply_filters(stmt, query, fields, dialect, relations)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     response.headers["X-Total-Count"] = str(total or 0)
     stmt = apply_order(stmt, query, fields, default_order)
@@ -519,112 +604,6 @@ def paginate(
 
 
 # --- shaping the answer: attributes and include -------------------------------------------
-
-
-@dataclass(frozen=True)
-class Relation:
-    """A related model a list may embed under `key`.
-
-    Without `model` the relation is already part of the read shape, only trimmed by
-    `include[n][attributes]` (`read` names its fields; None allows any). Otherwise the related
-    rows are loaded in one query: those whose `remote` column equals the listed row's `local`
-    attribute (`many` for lists).
-    """
-
-    key: str
-    read: type[BaseModel] | None = None
-    model: Any = None
-    local: str = "id"
-    remote: str = "id"
-    many: bool = False
-
-
-NO_RELATIONS: Mapping[str, Relation] = {}
-
-
-def _wire_names(read: type[BaseModel]) -> list[str]:
-    """The names a read shape writes: its fields' and computed fields' aliases."""
-    names = [
-        info.serialization_alias or info.alias or name for name, info in read.model_fields.items()
-    ]
-    names += [info.alias or to_camel(name) for name, info in read.model_computed_fields.items()]
-    return names
-
-
-def _trim(
-    rows: list[dict[str, Any]],
-    attributes: tuple[str, ...] | None,
-    allowed: Sequence[str] | None,
-    label: str,
-) -> list[dict[str, Any]]:
-    """Only the named fields, in the order named; `allowed` None accepts any name."""
-    if attributes is None:
-        return rows
-    for index, name in enumerate(attributes):
-        if allowed is not None and name not in allowed:
-            raise Invalid(
-                f"{label}[{index}]", f"unknown attribute '{name}'; allowed: {', '.join(allowed)}"
-            )
-    return [{name: row.get(name) for name in attributes} for row in rows]
-
-
-def _model_key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def _resolve(
-    requests: Sequence[IncludeRequest], relations: Mapping[str, Relation]
-) -> list[tuple[IncludeRequest, Relation]]:
-    by_key = {_model_key(name): rel for name, rel in relations.items()}
-    by_key.update({_model_key(rel.key): rel for rel in relations.values()})
-    resolved = []
-    for request in requests:
-        relation = by_key.get(_model_key(request.model))
-        if relation is None:
-            allowed = ", ".join(sorted(relations)) or "none"
-            raise Invalid(request.label, f"unknown model '{request.model}'; allowed: {allowed}")
-        resolved.append((request, relation))
-    return resolved
-
-
-def _dump(read: type[BaseModel], item: Any) -> dict[str, Any]:
-    dumped: dict[str, Any] = read.model_validate(item).model_dump(mode="json", by_alias=True)
-    return dumped
-
-
-def _embed(
-    session: Session,
-    items: Sequence[Any],
-    rows: list[dict[str, Any]],
-    request: IncludeRequest,
-    relation: Relation,
-) -> None:
-    label = request.label.rsplit("[", 1)[0] + "[attributes]"
-    allowed = _wire_names(relation.read) if relation.read is not None else None
-    if relation.model is None:  # already part of the shape: only trimmed
-        for row in rows:
-            value = row.get(relation.key)
-            if isinstance(value, list):
-                row[relation.key] = _trim(value, request.attributes, allowed, label)
-            elif isinstance(value, dict):
-                row[relation.key] = _trim([value], request.attributes, allowed, label)[0]
-        return
-    assert relation.read is not None
-    keys = {getattr(item, relation.local) for item in items} - {None}
-    found: dict[Any, list[dict[str, Any]]] = {}
-    if keys:
-        remote = getattr(relation.model, relation.remote)
-        related = session.scalars(
-            select(relation.model).where(remote.in_(keys)).order_by(relation.model.id)
-        )
-        for obj in related:
-            found.setdefault(getattr(obj, relation.remote), []).append(_dump(relation.read, obj))
-    _trim([], request.attributes, allowed, label)  # names a bad attribute even on an empty page
-    for item, row in zip(items, rows, strict=True):
-        matches = _trim(
-            found.get(getattr(item, relation.local), []), request.attributes, allowed, label
-        )
-        row[relation.key] = matches if relation.many else (matches[0] if matches else None)
 
 
 def respond(
@@ -635,14 +614,29 @@ def respond(
     read: type[BaseModel],
     relations: Mapping[str, Relation] = NO_RELATIONS,
 ) -> Any:
-    """The page as is, or — when `attributes` or `include` were asked for — shaped as asked."""
+    """The page as is, or — when `attributes` or `include` were asked for — shaped as asked.
+
+    Includes nest (`http.includes`); each level is one query, scoped to a vendor token."""
     if not query.shaped:
         return items
-    resolved = _resolve(query.includes, relations)
-    rows = _trim(
-        [_dump(read, item) for item in items], query.attributes, _wire_names(read), "attributes"
-    )
-    for request, relation in resolved:
-        _embed(session, items, rows, request, relation)
+    resolved = resolve(query.includes, relations, query.principal)
+    pairs = [(item, dump(read, item)) for item in items]
+    embed_all(session, pairs, resolved, query.principal, _where_in(session.get_bind().dialect.name))
+    keep = [relation.key for _, relation in resolved]
+    if query.attributes is not None:
+        allowed = wire_names(read)
+        for index, name in enumerate(query.attributes):
+            if name not in allowed:
+                raise Invalid(
+                    f"attributes[{index}]",
+                    f"unknown attribute '{name}'; allowed: {', '.join(allowed)}",
+                )
+    rows = [
+        row
+        if query.attributes is None
+        else {name: row.get(name) for name in query.attributes}
+        | {key: row[key] for key in keep if key in row}
+        for _, row in pairs
+    ]
     headers = {k: v for k, v in response.headers.items() if k.lower() == "x-total-count"}
     return JSONResponse(rows, headers=headers)

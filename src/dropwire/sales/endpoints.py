@@ -1,9 +1,12 @@
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy import select
+from sqlalchemy import select, true
+from sqlalchemy.orm import undefer
 
 from dropwire.auth.errors import VendorFieldForbidden
+from dropwire.auth.service import Principal
 from dropwire.catalog.models import Variant
 from dropwire.catalog.schemas import VariantSummaryRead
 from dropwire.channels.models import Channel
@@ -17,6 +20,7 @@ from dropwire.sales import (
     cancelling,
     editing,
     grouped,
+    payloads,
     queries,
     rerouting,
     returns,
@@ -34,11 +38,13 @@ from dropwire.sales.models import (
     SaleReturnItem,
 )
 from dropwire.sales.schemas import (
+    BILLING_FIELDS,
     CancelRequest,
     FulfillmentCreate,
     FulfillmentRead,
     ManualSale,
     MoveDropshipProvider,
+    PurchaseAdminRead,
     PurchaseCancel,
     PurchaseItemRead,
     PurchaseRead,
@@ -57,6 +63,7 @@ from dropwire.sales.schemas import (
 )
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.schemas import DropshipProviderRead
+from dropwire.vendors.service import vendor_itself
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Sales"])
 Listing = Annotated[ListQuery, Depends(list_query)]
@@ -123,46 +130,134 @@ SALE_RETURN_ITEM_FILTERS = fields_of(
 PURCHASE_STATUS_FILTERS = fields_of(PurchaseStatus, "id", "name", "level", "position")
 
 _VENDOR = Relation(
-    "dropshipProvider", DropshipProviderRead, DropshipProvider, local="dropship_provider_id"
+    "dropshipProvider",
+    DropshipProviderRead,
+    DropshipProvider,
+    local="dropship_provider_id",
+    scope=vendor_itself,
 )
-_SALE_SUMMARY = Relation("sale", SaleSummaryRead, Sale, local="sale_id")
-SALE_RELATIONS = {
+_SALE_SUMMARY = Relation(
+    "sale",
+    SaleSummaryRead,
+    Sale,
+    local="sale_id",
+    scope=queries.vendor_sales,
+    nested=lambda: SALE_RELATIONS,
+    vendor_view=payloads.vendor_sale_view,
+)
+_VARIANT = Relation(
+    "variant",
+    VariantSummaryRead,
+    Variant,
+    local="variant_id",
+    scope=queries.vendor_variants,
+)
+_PURCHASE = Relation(
+    "purchase",
+    PurchaseAdminRead,
+    Purchase,
+    local="purchase_id",
+    scope=queries.vendor_purchases,
+    nested=lambda: PURCHASE_RELATIONS,
+    vendor_view=payloads.vendor_purchase_view,
+    options=(undefer(Purchase.sale_defaults),),
+)
+_SALE_ITEM = Relation(
+    "saleItem",
+    SaleItemRead,
+    SaleItem,
+    local="sale_item_id",
+    scope=queries.vendor_sale_items,
+    nested=lambda: SALE_ITEM_RELATIONS,
+    vendor_view=payloads.vendor_sale_item_view,
+)
+SALE_RELATIONS: dict[str, Relation] = {
     "Customer": Relation("customer"),
-    "SaleItem": Relation("saleItems", SaleItemRead),
-    "Purchase": Relation("purchases", PurchaseRead),
-    "Fulfillment": Relation("fulfillments", FulfillmentRead),
+    "SaleItem": replace(_SALE_ITEM, key="saleItems", local="id", remote="sale_id", many=True),
+    "Purchase": replace(_PURCHASE, key="purchases", local="id", remote="sale_id", many=True),
+    "Fulfillment": Relation(
+        "fulfillments",
+        FulfillmentRead,
+        Fulfillment,
+        remote="sale_id",
+        many=True,
+        scope=queries.vendor_fulfillments,
+        nested=lambda: FULFILLMENT_RELATIONS,
+    ),
     "Channel": Relation("channel", ChannelRead, Channel, local="channel_id"),
-    "SaleReturn": Relation("saleReturns", SaleReturnRead, SaleReturn, remote="sale_id", many=True),
-}
-SALE_ITEM_RELATIONS = {
-    "Sale": _SALE_SUMMARY,
-    "Variant": Relation("variant", VariantSummaryRead, Variant, local="variant_id"),
-    "PurchaseItem": Relation(
-        "purchaseItems", PurchaseItemRead, PurchaseItem, remote="sale_item_id", many=True
+    "SaleReturn": Relation(
+        "saleReturns",
+        SaleReturnRead,
+        SaleReturn,
+        remote="sale_id",
+        many=True,
+        nested=lambda: SALE_RETURN_RELATIONS,
     ),
 }
-PURCHASE_RELATIONS = {
+SALE_ITEM_RELATIONS: dict[str, Relation] = {
+    "Sale": _SALE_SUMMARY,
+    "Variant": _VARIANT,
+    "PurchaseItem": Relation(
+        "purchaseItems",
+        PurchaseItemRead,
+        PurchaseItem,
+        remote="sale_item_id",
+        many=True,
+        scope=queries.vendor_purchase_items,
+        nested=lambda: PURCHASE_ITEM_RELATIONS,
+    ),
+}
+PURCHASE_ITEM_RELATIONS: dict[str, Relation] = {
+    "Purchase": _PURCHASE,
+    "SaleItem": _SALE_ITEM,
+    "Variant": _VARIANT,
+}
+PURCHASE_RELATIONS: dict[str, Relation] = {
     "DropshipProvider": _VENDOR,
-    "PurchaseItem": Relation("purchaseItems", PurchaseItemRead),
+    "PurchaseItem": Relation(
+        "purchaseItems",
+        PurchaseItemRead,
+        PurchaseItem,
+        remote="purchase_id",
+        many=True,
+        scope=queries.vendor_purchase_items,
+        nested=lambda: PURCHASE_ITEM_RELATIONS,
+    ),
     "Sale": _SALE_SUMMARY,
     "Fulfillment": Relation(
-        "fulfillments", FulfillmentRead, Fulfillment, remote="purchase_id", many=True
+        "fulfillments",
+        FulfillmentRead,
+        Fulfillment,
+        remote="purchase_id",
+        many=True,
+        scope=queries.vendor_fulfillments,
+        nested=lambda: FULFILLMENT_RELATIONS,
     ),
     "PurchaseStatus": Relation(
-        "purchaseStatus", PurchaseStatusRead, PurchaseStatus, local="purchase_status_id"
+        "purchaseStatus",
+        PurchaseStatusRead,
+        PurchaseStatus,
+        local="purchase_status_id",
+        scope=lambda _vendor: true(),
     ),
 }
-FULFILLMENT_RELATIONS = {
-    "Purchase": Relation("purchase", PurchaseRead, Purchase, local="purchase_id"),
+FULFILLMENT_RELATIONS: dict[str, Relation] = {
+    "Purchase": _PURCHASE,
     "Sale": _SALE_SUMMARY,
 }
-SALE_RETURN_RELATIONS = {
+SALE_RETURN_RELATIONS: dict[str, Relation] = {
     "SaleReturnItem": Relation("saleReturnItems", SaleReturnItemRead),
     "Sale": _SALE_SUMMARY,
 }
-SALE_RETURN_ITEM_RELATIONS = {
-    "SaleReturn": Relation("saleReturn", SaleReturnRead, SaleReturn, local="sale_return_id"),
-    "SaleItem": Relation("saleItem", SaleItemRead, SaleItem, local="sale_item_id"),
+SALE_RETURN_ITEM_RELATIONS: dict[str, Relation] = {
+    "SaleReturn": Relation(
+        "saleReturn",
+        SaleReturnRead,
+        SaleReturn,
+        local="sale_return_id",
+        nested=lambda: SALE_RETURN_RELATIONS,
+    ),
+    "SaleItem": _SALE_ITEM,
 }
 
 
@@ -184,7 +279,8 @@ async def manual_sale(
 
 @router.get("/sales.json", response_model=list[SaleRead])
 def list_sales(session: DbSession, _: AdminPrincipal, response: Response, query: Listing) -> Any:
-    rows = paginate(session, select(Sale), query, SALE_FILTERS, response, [Sale.id])
+    order = [Sale.id]
+    rows = paginate(session, select(Sale), query, SALE_FILTERS, response, order, SALE_RELATIONS)
     return respond(session, query, response, rows, SaleRead, SALE_RELATIONS)
 
 
@@ -266,18 +362,32 @@ def list_sale_items(
     return respond(session, query, response, rows, SaleItemRead, SALE_ITEM_RELATIONS)
 
 
-@router.get("/purchases.json", response_model=list[PurchaseRead])
+def purchase_view(purchase: Purchase, principal: Principal) -> PurchaseAdminRead:
+    """The merchant's shape; a vendor's without the billing details (as its webhook)."""
+    view = PurchaseAdminRead.model_validate(purchase)
+    if principal.is_admin:
+        return view
+    return view.model_copy(update=dict.fromkeys(BILLING_FIELDS))
+
+
+@router.get("/purchases.json", response_model=list[PurchaseAdminRead])
 def list_purchases(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
 ) -> Any:
+    """Billing fields are null for a vendor token (its purchase-order webhook has none)."""
     stmt = queries.purchases_visible(principal)
-    rows = paginate(session, stmt, query, PURCHASE_FILTERS, response, [Purchase.id])
-    return respond(session, query, response, rows, PurchaseRead, PURCHASE_RELATIONS)
+    order = [Purchase.id]
+    rows = paginate(session, stmt, query, PURCHASE_FILTERS, response, order, PURCHASE_RELATIONS)
+    views = [purchase_view(row, principal) for row in rows]
+    return respond(session, query, response, views, PurchaseAdminRead, PURCHASE_RELATIONS)
 
 
-@router.get("/purchases/{purchase_id}.json", response_model=PurchaseRead)
-def get_purchase(purchase_id: PathId, session: DbSession, principal: CurrentPrincipal) -> Purchase:
-    return queries.get_purchase(session, purchase_id=purchase_id, principal=principal)
+@router.get("/purchases/{purchase_id}.json", response_model=PurchaseAdminRead)
+def get_purchase(
+    purchase_id: PathId, session: DbSession, principal: CurrentPrincipal
+) -> PurchaseAdminRead:
+    purchase = queries.get_purchase(session, purchase_id=purchase_id, principal=principal)
+    return purchase_view(purchase, principal)
 
 
 @router.put("/purchases/{purchase_id}.json", response_model=PurchaseRead)
@@ -377,7 +487,10 @@ def list_fulfillments(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
 ) -> Any:
     stmt = queries.fulfillments_visible(principal)
-    rows = paginate(session, stmt, query, FULFILLMENT_FILTERS, response, [Fulfillment.id])
+    order = [Fulfillment.id]
+    rows = paginate(
+        session, stmt, query, FULFILLMENT_FILTERS, response, order, FULFILLMENT_RELATIONS
+    )
     return respond(session, query, response, rows, FulfillmentRead, FULFILLMENT_RELATIONS)
 
 

@@ -3,8 +3,17 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    inspect,
+    select,
+)
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from dropwire.core.db import Base, IdMixin, TimestampMixin
 
@@ -193,6 +202,16 @@ class Purchase(IdMixin, TimestampMixin, Base):
     last_fulfillment_number: Mapped[int] = mapped_column(default=0)
 
     sale: Mapped[Sale] = relationship(back_populates="purchases")
+    # the sale's addresses, read with the purchase order in the same SELECT (Onport's purchase
+    # records carry billing*/receiver* fields; Dropwire stores them once, on the sale)
+    # (deferred: lists and gets undefer it, `addresses` prefers the loaded sale)
+    sale_defaults: Mapped[dict[str, Any]] = column_property(
+        select(Sale.sale_defaults)
+        .where(Sale.id == sale_id)
+        .correlate_except(Sale)
+        .scalar_subquery(),
+        deferred=True,
+    )
     items: Mapped[list["PurchaseItem"]] = relationship(
         back_populates="purchase", order_by="PurchaseItem.id", lazy="selectin"
     )
@@ -200,6 +219,13 @@ class Purchase(IdMixin, TimestampMixin, Base):
     @property
     def is_dropship(self) -> bool:
         return self.dropship_provider_id is not None
+
+    @property
+    def addresses(self) -> dict[str, Any]:
+        """The sale's address fields, without a query when the sale is already loaded."""
+        if "sale" not in inspect(self).unloaded:
+            return self.sale.sale_defaults
+        return self.sale_defaults or {}
 
 
 class PurchaseItem(IdMixin, TimestampMixin, Base):

@@ -88,6 +88,30 @@ def purchase_body(purchase: Purchase, event_name: str) -> dict[str, Any]:
     }
 
 
+def vendor_sale_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A dumped sale as a vendor token sees it (through an include): what the purchase-order
+    webhook sends, no billing details and no other contact data."""
+    view = {k: v for k, v in row.items() if k not in ("customer", "saleDefaults", "shipping")}
+    view["customer"] = _picked(row.get("customer") or {}, CONTACT_FIELDS)
+    view["saleDefaults"] = _picked(row.get("saleDefaults") or {}, SHIPPING_DEFAULTS)
+    view["shipping"] = [_picked(line, SHIPPING_METHOD_FIELDS) for line in row.get("shipping", [])]
+    return view
+
+
+def vendor_sale_item_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A dumped sale line as a vendor sees it: no price the customer paid."""
+    return {
+        k: v
+        for k, v in row.items()
+        if k in LINE_FIELDS or k in ("saleId", "variantId", "companyId")
+    }
+
+
+def vendor_purchase_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A dumped purchase order (admin shape) as its vendor sees it: no billing details."""
+    return {k: v for k, v in row.items() if not k.startswith("billing")}
+
+
 def _sale_summary(sale: Sale) -> dict[str, Any]:
     return {
         "id": sale.id,

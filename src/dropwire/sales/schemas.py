@@ -2,6 +2,7 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, computed_field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 
 from dropwire.core.schemas import (
     ApiInput,
@@ -333,7 +334,39 @@ class PurchaseItemRead(CompanyRecord):
     cost_price: Money | None
 
 
+RECEIVER_FIELDS = (
+    "receiver_first_name",
+    "receiver_last_name",
+    "receiver_company",
+    "receiver_address1",
+    "receiver_address2",
+    "receiver_city",
+    "receiver_province",
+    "receiver_zip",
+    "receiver_country",
+    "receiver_phone",
+)
+BILLING_FIELDS = (
+    "billing_first_name",
+    "billing_last_name",
+    "billing_company",
+    "billing_address1",
+    "billing_address2",
+    "billing_city",
+    "billing_province",
+    "billing_zip",
+    "billing_country",
+)
+
+
+def _full_name(first: str | None, last: str | None) -> str | None:
+    return " ".join(part for part in (first, last) if part) or None
+
+
 class PurchaseRead(CompanyRecord):
+    """A purchase order as its vendor may see it: where the parcel goes, no billing details
+    (the same rule as the purchase-order webhook)."""
+
     id: int
     sale_id: int
     dropship_provider_id: int | None
@@ -349,8 +382,57 @@ class PurchaseRead(CompanyRecord):
     order_splitting: str
     order_splitting_key: str | None
     purchase_items: list[PurchaseItemRead] = Field(validation_alias="items")
+    addresses: dict[str, Any] = Field(default_factory=dict, exclude=True)
+    receiver_first_name: str | None = None
+    receiver_last_name: str | None = None
+    receiver_company: str | None = None
+    receiver_address1: str | None = None
+    receiver_address2: str | None = None
+    receiver_city: str | None = None
+    receiver_province: str | None = None
+    receiver_zip: str | None = None
+    receiver_country: str | None = None
+    receiver_phone: str | None = None
     created_at: datetime
     updated_at: datetime
+
+    ADDRESS_FIELDS: ClassVar[tuple[str, ...]] = RECEIVER_FIELDS
+
+    @model_validator(mode="after")
+    def _fill_addresses(self) -> "PurchaseRead":
+        """The sale's stored (camelCase) address fields this shape shows."""
+        for name in self.ADDRESS_FIELDS:
+            value = self.addresses.get(to_camel(name))
+            if value is not None and getattr(self, name) is None:
+                setattr(self, name, str(value))
+        self.addresses = {}
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def receiver_full_name(self) -> str | None:
+        return _full_name(self.receiver_first_name, self.receiver_last_name)
+
+
+class PurchaseAdminRead(PurchaseRead):
+    """A purchase order as the merchant sees it: with the sale's billing address."""
+
+    billing_first_name: str | None = None
+    billing_last_name: str | None = None
+    billing_company: str | None = None
+    billing_address1: str | None = None
+    billing_address2: str | None = None
+    billing_city: str | None = None
+    billing_province: str | None = None
+    billing_zip: str | None = None
+    billing_country: str | None = None
+
+    ADDRESS_FIELDS: ClassVar[tuple[str, ...]] = RECEIVER_FIELDS + BILLING_FIELDS
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def billing_full_name(self) -> str | None:
+        return _full_name(self.billing_first_name, self.billing_last_name)
 
 
 class FulfillmentItemRead(ApiModel):

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,11 @@ def create(session: Session, *, data: DropshipProviderCreate) -> DropshipProvide
 def vendors_visible(principal: Principal | None) -> Select[DropshipProvider]:
     """A vendor-scoped caller only ever finds its own vendor."""
     return visible_to(select(DropshipProvider), principal, DropshipProvider.id)
+
+
+def vendor_itself(vendor_id: int) -> ColumnElement[bool]:
+    """What a vendor token sees of vendors another record includes: itself."""
+    return DropshipProvider.id == vendor_id
 
 
 def get(session: Session, vendor_id: int, principal: Principal | None = None) -> DropshipProvider:

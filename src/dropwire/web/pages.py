@@ -15,10 +15,12 @@ from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from dropwire.apilog.redaction import masked_url
 from dropwire.core.errors import DomainError, Forbidden, Invalid, NotFound
 from dropwire.http.deps import DbSession
 from dropwire.http.errors import status_of
@@ -27,6 +29,17 @@ from dropwire.web.sessions import Visitor, visitor_for
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+
+
+def _shown(value: Any) -> Any:
+    """Every value a template prints: a URL's credentials masked (a feed's FTP password, a
+    receiver's token), wherever the URL sits, by the same function the API and the logs use."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return masked_url(value)
+    return value
+
+
+TEMPLATES.env.finalize = _shown
 SESSION_COOKIE = "dw_session"
 FLASH_COOKIE = "dw_flash"
 SECURITY_HEADERS = {

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from dropwire.apilog.models import ApiLog, LogStatus
+from dropwire.apilog.redaction import masked_url
 from dropwire.catalog.models import Variant
 from dropwire.channels.models import Channel
 from dropwire.channels.schemas import ElasticPathRead
@@ -25,7 +26,6 @@ from dropwire.feeds.models import (
     InventoryFeedVariant,
     RunStatus,
 )
-from dropwire.feeds.schemas import masked_url
 from dropwire.inventory.models import InventoryMovement, Location
 from dropwire.jobs.models import Job, JobState
 from dropwire.sales.models import (

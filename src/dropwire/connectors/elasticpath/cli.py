@@ -6,6 +6,7 @@ from typing import Annotated
 import httpx
 import typer
 
+from dropwire.apilog.redaction import masked_url
 from dropwire.connectors.elasticpath import service
 from dropwire.connectors.elasticpath.client import ElasticPathError
 from dropwire.core.db import Database
@@ -50,4 +51,4 @@ def setup(
         raise typer.Exit(code=1) from exc
     url = (integration.get("configuration") or {}).get("url")
     observes = ", ".join(integration.get("observes", []))
-    typer.echo(f"integration {integration['id']} delivers {observes} to {url}")
+    typer.echo(f"integration {integration['id']} delivers {observes} to {masked_url(url)}")

@@ -4,7 +4,6 @@ Answers 200 once the event is stored and its job queued (the store gives up afte
 delivers at least once); the sale is upserted by the worker.
 """
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -13,20 +12,12 @@ from starlette.concurrency import run_in_threadpool
 
 from dropwire.connectors.elasticpath import service
 from dropwire.core.db import Database
-from dropwire.core.errors import Malformed
 from dropwire.http.deps import PathId
 from dropwire.http.request_body import BODY_KEY
 
 router = APIRouter(prefix="/webhooks/elasticpath", tags=["Elastic Path"])
 
 SECRET_HEADER = "x-moltin-secret-key"
-
-
-def _parse(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise Malformed("Malformed JSON body", problem="not valid JSON") from None
 
 
 EVENT_SCHEMA: dict[str, Any] = {
@@ -70,14 +61,18 @@ async def receive(channel_id: PathId, request: Request) -> JSONResponse:
     header = request.headers.get(SECRET_HEADER)
     database: Database = request.app.state.database
 
-    def store() -> bool:
-        body = _parse(raw)
-        secret = service.presented_secret(header, body)
+    def store() -> service.Received:
         with database.transaction() as session:
-            return service.accept_event(session, channel_id=channel_id, secret=secret, body=body)
+            return service.receive_event(session, channel_id=channel_id, header=header, raw=raw)
 
-    accepted = await run_in_threadpool(store)
+    received = await run_in_threadpool(store)
     worker = getattr(request.app.state, "worker", None)
-    if accepted and worker is not None:
+    if received is service.Received.queued and worker is not None:
         worker.wake()
-    return JSONResponse({"queued": 1 if accepted else 0, "duplicate": not accepted})
+    answer: dict[str, Any] = {
+        "queued": 1 if received is service.Received.queued else 0,
+        "duplicate": received is service.Received.duplicate,
+    }
+    if received is service.Received.ignored:
+        answer["ignored"] = "the event names another store than this channel's"
+    return JSONResponse(answer)

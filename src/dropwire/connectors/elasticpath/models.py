@@ -39,6 +39,9 @@ class ElasticPathStore(IdMixin, TimestampMixin, Base):
     observes: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(DEFAULT_OBSERVES))
     publish_products: Mapped[bool] = mapped_column(default=False)
     integration_id: Mapped[str | None] = mapped_column(String(64))
+    store_id: Mapped[str | None] = mapped_column(String(64))
+    """The store the events come from: the first authenticated event that names one pins it;
+    events naming another are ignored. Cleared when the store's address or client changes."""
 
     # `Channel.elastic_path` (read by ChannelRead) without channels importing this package.
     channel: Mapped[Channel] = relationship(

@@ -1,9 +1,11 @@
 """Elastic Path stores: settings, order events in, and what the store should hear back."""
 
 import hmac
+import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Session, object_session
 from dropwire.channels import service as channels
 from dropwire.channels.models import Channel, ParentChannel
 from dropwire.channels.schemas import ElasticPathFields
-from dropwire.connectors.elasticpath import mapping
+from dropwire.connectors.elasticpath import mapping, webhook_input
 from dropwire.connectors.elasticpath.client import ElasticPathClient
 from dropwire.connectors.elasticpath.errors import (
     InvalidStoreEvent,
@@ -41,6 +43,7 @@ from dropwire.sales.schemas import ManualSale
 
 EVENT_JOB = "elasticpath.order_event"
 TRANSPORT = "elasticpath"  # deliveries sent by `transport.send`, not as signed webhooks
+log = logging.getLogger(__name__)
 
 # --- settings ------------------------------------------------------------------------------
 
@@ -50,6 +53,9 @@ def _sealed(session: Session, field: str, value: str) -> str:
         return seal(value, key=settings_of(session).secret_key)
     except EncryptionUnavailable as exc:
         raise StoreSettingsInvalid(f"elasticPath.{field}", str(exc)) from exc
+
+
+_STORE = ("base_url", "client_id")
 
 
 def save_settings(
@@ -83,6 +89,8 @@ def save_settings(
         )
     if "base_url" in changes:
         changes["base_url"] = str(changes["base_url"]).rstrip("/")
+    if any(changes.get(name, getattr(store, name)) != getattr(store, name) for name in _STORE):
+        store.store_id = None  # another store (or client): its events name another store id
     for name, value in changes.items():
         setattr(store, name, value)
     session.flush()
@@ -161,12 +169,46 @@ def presented_secret(header: str | None, body: Any) -> str:
     return ""
 
 
-def accept_event(session: Session, *, channel_id: int, secret: str, body: Any) -> bool:
-    """Authenticate, de-duplicate on the event id and queue the work; False for a repeat."""
+class Received(StrEnum):
+    queued = "queued"
+    duplicate = "duplicate"
+    ignored = "ignored"
+
+
+def receive_event(session: Session, *, channel_id: int, header: str | None, raw: bytes) -> Received:
+    """One delivery, guarded like any API body: authenticated before its body is parsed when
+    the secret comes in the header (only the legacy in-body secret needs the body parsed, which
+    the depth guard precedes), then checked (`webhook_input`), de-duplicated on the event id and
+    queued. An event from another store than the one this channel's events come from is
+    ignored and logged."""
     store = session.scalar(
         select(ElasticPathStore).where(ElasticPathStore.channel_id == channel_id)
     )
-    check_secret(store, secret)
+    if header:
+        check_secret(store, header)
+    body = webhook_input.checked_body(raw)
+    if not header:
+        check_secret(store, presented_secret(None, body))
+    assert store is not None  # check_secret refuses a channel without a store
+    sender = webhook_input.store_id_of(body)
+    if sender is not None and store.store_id is None:
+        store.store_id = sender
+        log.info("Elastic Path channel %s: events come from store %s", channel_id, sender)
+    elif sender is not None and sender != store.store_id:
+        log.warning(
+            "Elastic Path channel %s ignored event %r: it names store %r, the channel's events "
+            "come from store %r",
+            channel_id,
+            str(body.get("id"))[:128],
+            sender[:64],
+            store.store_id,
+        )
+        return Received.ignored
+    return Received.queued if _accept_event(session, channel_id, body) else Received.duplicate
+
+
+def _accept_event(session: Session, channel_id: int, body: Any) -> bool:
+    """De-duplicate on the event id and queue the work; False for a repeat."""
     try:
         event = mapping.parse_event(body)
     except mapping.BadEvent as exc:

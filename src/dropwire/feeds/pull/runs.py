@@ -28,6 +28,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dropwire.apilog.redaction import masked_url
 from dropwire.core.db import Database, settings_of
 from dropwire.core.errors import DomainError, NotFound
 from dropwire.core.outbound import AddressPolicy
@@ -785,7 +786,7 @@ def _finish(
     with database.transaction() as session:
         values: dict[str, Any] = {
             "status": status,
-            "problem": problem,
+            "problem": masked_url(problem),  # an error may quote the feed's URL
             "finished_at": utcnow(),
             "locked_by": None,
             "lease_expires_at": None,

@@ -17,8 +17,8 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from dropwire.apilog.redaction import masked_url
 from dropwire.core.outbound import AddressPolicy, TargetRefused, guarded_client, resolve_checked
-from dropwire.feeds.schemas import masked_url
 
 Progress = Callable[[int], None]  # called with the bytes downloaded so far
 MAX_REDIRECTS = 5
