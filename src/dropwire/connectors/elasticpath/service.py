@@ -175,15 +175,22 @@ class Received(StrEnum):
     ignored = "ignored"
 
 
+def check_header_secret(session: Session, *, channel_id: int, header: str) -> None:
+    """The secret sent in the header against the channel's store (`Unauthorized` if wrong)."""
+    check_secret(_store_of(session, channel_id), header)
+
+
+def _store_of(session: Session, channel_id: int) -> ElasticPathStore | None:
+    return session.scalar(select(ElasticPathStore).where(ElasticPathStore.channel_id == channel_id))
+
+
 def receive_event(session: Session, *, channel_id: int, header: str | None, raw: bytes) -> Received:
     """One delivery, guarded like any API body: authenticated before its body is parsed when
     the secret comes in the header (only the legacy in-body secret needs the body parsed, which
     the depth guard precedes), then checked (`webhook_input`), de-duplicated on the event id and
     queued. An event from another store than the one this channel's events come from is
     ignored and logged."""
-    store = session.scalar(
-        select(ElasticPathStore).where(ElasticPathStore.channel_id == channel_id)
-    )
+    store = _store_of(session, channel_id)
     if header:
         check_secret(store, header)
     body = webhook_input.checked_body(raw)
