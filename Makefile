@@ -3,8 +3,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-# Hashed pins for Python 3.11 on x86_64 Linux, written by `make lock`: dev.txt is the runtime set
-# plus the dev extra (what `make run` and `make test` install), runtime.txt the same pins without it.
+# Hashed pins for Python 3.11 on x86_64 Linux, written by `make lock`: runtime.txt is what `make run`
+# installs, dev.txt the same pins plus the dev extra (what `make test` and developers install).
 LOCK         := requirements/dev.txt
 RUNTIME_LOCK := requirements/runtime.txt
 UV_VERSION   := 0.13.9
@@ -12,21 +12,28 @@ UV           := build/lock-tools/bin/uv
 COMPILE      := $(UV) pip compile pyproject.toml --no-config --generate-hashes --python-version 3.11 \
                 --python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" --quiet
 
-.PHONY: install run test lint lock lock-upgrade bench clean
+.PHONY: install install-runtime run test lint lock lock-upgrade bench clean
 
-# A new lock means a new venv: cleared and filled with exactly the locked set (hash-checked, no
-# resolving), so nothing left from an earlier lock survives. Only pip is needed.
-$(VENV)/.locked: $(LOCK)
+# A new lock means a new venv: cleared and filled with exactly the locked runtime set (hash-checked,
+# no resolving), so nothing left from an earlier lock survives; the dev set is added on top of it
+# only for tests and development, so `make run` installs what a server needs and no more.
+$(VENV)/.runtime: $(RUNTIME_LOCK) $(LOCK)
 	$(PYTHON) -m venv --clear $(VENV)
-	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(RUNTIME_LOCK)
 	touch $@
 
-$(BIN)/dropwire: $(VENV)/.locked pyproject.toml
-	$(BIN)/pip install --quiet --no-deps -e .
-	$(BIN)/pip check
+$(VENV)/.dev: $(VENV)/.runtime
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
 	touch $@
 
-install: $(BIN)/dropwire
+$(VENV)/.project: $(VENV)/.runtime pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/pip check --disable-pip-version-check
+	touch $@
+
+install-runtime: $(VENV)/.project
+
+install: $(VENV)/.project $(VENV)/.dev
 
 # `make lock` adds or changes only what pyproject.toml asks for and keeps every other pin;
 # `make lock-upgrade` moves every pin to the newest release the ranges allow.
@@ -41,14 +48,14 @@ lock: $(UV)
 lock-upgrade:
 	$(MAKE) lock LOCK_FLAGS=--upgrade
 
-run: install
+run: install-runtime
 	$(BIN)/dropwire migrate
 	$(BIN)/dropwire demo
-	@echo "Admin token (shown once):"
-	@$(BIN)/dropwire token create --name quickstart
+	@$(BIN)/dropwire token ensure --name quickstart
 	@echo "Web sign-in (admin dashboard at /, API docs at /docs):"
 	@$(BIN)/dropwire user ensure admin@dropwire.local
-	$(BIN)/dropwire serve
+	@# the demo's pull feed is a file this server serves itself, on 127.0.0.1
+	DROPWIRE_ALLOWED_TARGET_NETWORKS=$${DROPWIRE_ALLOWED_TARGET_NETWORKS:-127.0.0.1/32} $(BIN)/dropwire serve
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -4,6 +4,7 @@ It sits above every domain (it mounts their routers); no domain imports it.
 """
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,7 @@ from dropwire.channels.endpoints import router as channels_router
 from dropwire.connectors.elasticpath.endpoints import router as elasticpath_router
 from dropwire.core.db import Database
 from dropwire.core.group_commit import GroupCommitter
+from dropwire.core.secret_key import created_notice, with_embedded_key
 from dropwire.core.settings import Settings
 from dropwire.delivery.endpoints import router as delivery_router
 from dropwire.feeds.endpoints import router as feeds_router
@@ -42,6 +44,7 @@ from dropwire.inventory.endpoints import router as inventory_router
 from dropwire.inventory.warehouses import ensure_default_warehouse
 from dropwire.jobs.endpoints import router as jobs_router
 from dropwire.jobs.worker import Worker
+from dropwire.payments.endpoints import router as payments_router
 from dropwire.sales.endpoints import router as sales_router
 from dropwire.vendors.endpoints import router as vendors_router
 from dropwire.web.routes import install_web
@@ -60,6 +63,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     api_log_router,
     jobs_router,
     delivery_router,
+    payments_router,
 )
 
 
@@ -82,8 +86,12 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     pass both, and the settings given become the database's, so every session sees them."""
     domains.load()
     redact_server_logs()
-    if settings is None:
-        settings = database.settings if database is not None else Settings()
+    if settings is None and database is not None:
+        settings = database.settings
+    elif settings is None:
+        settings, created = with_embedded_key(Settings())
+        if created is not None:
+            logging.getLogger("dropwire").warning(created_notice(created))
     if database is None:
         database = Database(settings=settings)
     database.settings = settings

@@ -1,6 +1,7 @@
 """The `dropwire` command: run the server, migrate, manage tokens, load demo data."""
 
 import gc
+import ipaddress
 import json
 import logging
 from collections.abc import Callable
@@ -309,6 +310,29 @@ def token_create(
         )
 
 
+@token_app.command("ensure")
+def token_ensure(
+    name: Annotated[str, typer.Option(help="Who or what uses the token")] = "quickstart",
+) -> None:
+    """Make sure an admin token of this name exists; a new one is printed once, an existing one
+    is named (tokens are stored hashed, so it cannot be shown again)."""
+    database = runtime.database()
+    ensure_migrated(database)
+    with database.transaction() as session:
+        existing = auth_service.active_admin_token(session, name=name)
+        if existing is not None:
+            typer.echo(
+                f"Admin token '{name}' exists ({existing.token_prefix}…, API user {existing.id}); "
+                "it was printed when it was made. Lost it? `dropwire token revoke "
+                f"{existing.id}`, then run this again."
+            )
+            return
+        user, token = auth_service.create_api_user(session, name=name)
+        user_id = user.id
+    typer.echo(f"Admin token '{name}' (API user {user_id}; shown this once, store it now):")
+    typer.echo(token)
+
+
 @token_app.command("list")
 def token_list(as_json: JsonFlag = False) -> None:
     """List API users (never their tokens)."""
@@ -439,6 +463,15 @@ def user_password(email: Annotated[str, typer.Argument(help="The user's email")]
     typer.echo(f"Password changed for {users.normalize_email(email)}.")
 
 
+def _reachable(host: str) -> str:
+    """The address a process on this machine reaches a server bound to `host` at."""
+    try:
+        unspecified = ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return host  # a name
+    return "127.0.0.1" if unspecified else host
+
+
 @app.command()
 def demo(as_json: JsonFlag = False) -> None:
     """Load a small, realistic data set (safe to run twice: it loads once)."""
@@ -446,8 +479,10 @@ def demo(as_json: JsonFlag = False) -> None:
 
     database = runtime.database()
     ensure_migrated(database)
+    settings = runtime.settings()
+    base_url = f"http://{_reachable(settings.host)}:{settings.port}"
     with database.transaction() as session:
-        summary = load_demo(session)
+        summary = load_demo(session, base_url=base_url)
     if as_json:
         typer.echo(json.dumps(summary))
     else:

@@ -13,6 +13,8 @@ from dropwire.catalog.models import InventoryPolicy, Product, Variant
 from dropwire.channels.models import Channel, CustomChannel
 from dropwire.channels.schemas import CustomChannelCreate
 from dropwire.channels.service import create_custom_channel
+from dropwire.feeds.models import FetchFrequency, ResourceType
+from dropwire.feeds.pull.runs import request_run
 from dropwire.feeds.schemas import FeedCreate, FeedVariantData
 from dropwire.feeds.service import create_feed, upsert_feed_variant
 from dropwire.inventory.locations import location_for_warehouse
@@ -38,6 +40,8 @@ def _vendors(session: Session) -> list[DropshipProvider]:
             countries=["US", "CA"],
             country_filter=CountryFilter.include,
             email="orders@northwind.example",
+            # a vendor system that cannot be reached: its deliveries show retries and backoff
+            order_endpoint="https://orders.northwind.example/dropwire/purchase-orders",
         ),
         DropshipProvider(
             name="Baltic Linen Co.",
@@ -124,7 +128,12 @@ def _catalog(session: Session, warehouses: list[Warehouse]) -> list[Variant]:
 
 DEMO_FEED_ITEMS = {
     # vendor external id -> (external id, vendor SKU, quantity, cost)
-    "demo-northwind": [("nw-1", "NW-TENT-2P", 7, "150.00"), ("nw-2", "NW-STOVE", 30, "47.00")],
+    "demo-northwind": [
+        ("nw-1", "NW-TENT-2P", 7, "150.00"),
+        ("nw-2", "NW-STOVE", 30, "47.00"),
+        # the vendor's system lists the stove twice: the dashboard shows the item's problem
+        ("nw-2b", "NW-STOVE", 4, "47.00"),
+    ],
     "demo-baltic": [("bl-1", "BL-DUVET-KING", 12, "60.00"), ("bl-2", "BL-PILLOW-2", 40, "18.00")],
     "demo-kettle": [
         ("kk-1", "KK-MUG-SAGE", 100, "9.00"),
@@ -132,9 +141,11 @@ DEMO_FEED_ITEMS = {
         ("kk-3", "KK-TEAPOT", 5, "22.00"),
     ],
 }
+DEMO_PULL_FEED = "/static/web/demo/kettle-kiln-stock.csv"
+"""Kettle & Kiln's stock file, served by Dropwire itself, so `make run` shows a pull feed."""
 
 
-def _feeds(session: Session, vendors: list[DropshipProvider]) -> list[int]:
+def _feeds(session: Session, vendors: list[DropshipProvider], base_url: str | None) -> list[int]:
     feed_ids = []
     for vendor in vendors:
         feed = create_feed(
@@ -153,34 +164,91 @@ def _feeds(session: Session, vendors: list[DropshipProvider]) -> list[int]:
                 actor="demo",
             )
         feed_ids.append(feed.id)
+    if base_url:
+        kettle = next(v for v in vendors if v.external_id == "demo-kettle")
+        pulled = create_feed(
+            session,
+            data=FeedCreate(
+                dropship_provider_id=kettle.id,
+                name="Kettle & Kiln stock file",
+                resource_type=ResourceType.csv,
+                resource_location=base_url.rstrip("/") + DEMO_PULL_FEED,
+                fetch_frequency=FetchFrequency.hourly,
+            ),
+        )
+        request_run(session, pulled, trigger="demo")
+        feed_ids.append(pulled.id)
     return feed_ids
+
+
+DEMO_ORDERS: list[dict[str, Any]] = [
+    {
+        "externalId": "demo-order-1",
+        "customer": ("Maya", "Okafor", "maya.okafor@example.com", "+1 503 555 0142"),
+        "address": ("1290 NW Lovejoy St", "Apt 4B", "Portland", "OR", "97209", "US"),
+        "lines": [("1", "NW-TENT-2P", 1), ("2", "KK-MUG-SAGE", 2)],
+        "shipping": ("standard", "Standard delivery", "9.95"),
+    },
+    {
+        "externalId": "demo-order-2",
+        "customer": ("Luc", "Tremblay", "luc.tremblay@example.com", "+1 514 555 0199"),
+        "address": ("4417 Rue Saint-Denis", None, "Montréal", "QC", "H2J 2L2", "CA"),
+        "lines": [("1", "NW-STOVE", 2), ("2", "BL-DUVET-KING", 1)],
+        "shipping": ("express", "Express (2 days)", "24.00"),
+    },
+    {
+        "externalId": "demo-order-3",
+        "customer": ("Harriet", "Cole", "h.cole@example.co.uk", None),
+        "address": ("22 Canal Walk", None, "Bristol", None, "BS1 5AB", "GB"),
+        "lines": [("1", "KK-KETTLE", 1)],
+        "shipping": ("intl", "International", "18.50"),
+    },
+]
+
+
+def _sale_body(order: dict[str, Any]) -> ManualSale:
+    first, last, email, phone = order["customer"]
+    street, street2, city, province, zip_code, country = order["address"]
+    where = {
+        "FirstName": first,
+        "LastName": last,
+        "Address1": street,
+        "Address2": street2,
+        "City": city,
+        "Province": province,
+        "Zip": zip_code,
+        "Country": country,
+        "Phone": phone,
+    }
+    defaults = {f"{side}{k}": v for side in ("receiver", "billing") for k, v in where.items() if v}
+    prices = {sku: (name, price) for name, sku, price, *_ in DEMO_CATALOG}
+    code, method, charge = order["shipping"]
+    return ManualSale.model_validate(
+        {
+            "externalId": order["externalId"],
+            "saleDefaults": defaults,
+            "customer": {"firstName": first, "lastName": last, "email": email}
+            | ({"phone": phone} if phone else {}),
+            "lineItems": [
+                {
+                    "externalId": line,
+                    "name": prices[sku][0],
+                    "quantity": quantity,
+                    "price": prices[sku][1],
+                    "variant": {"sku": sku},
+                }
+                for line, sku, quantity in order["lines"]
+            ],
+            "shipping": [{"code": code, "name": method, "price": charge}],
+        }
+    )
 
 
 def _sales(session: Session, channel: Channel) -> list[int]:
     """Three orders: one open, one partly shipped, one cancelled by the customer."""
-    orders = [
-        ("demo-order-1", "US", [("1", "NW-TENT-2P", 1), ("2", "KK-MUG-SAGE", 2)]),
-        ("demo-order-2", "CA", [("1", "NW-STOVE", 2), ("2", "BL-DUVET-KING", 1)]),
-        ("demo-order-3", "GB", [("1", "KK-KETTLE", 1)]),
-    ]
     sales = []
-    for external_id, country, lines in orders:
-        body = ManualSale.model_validate(
-            {
-                "externalId": external_id,
-                "saleDefaults": {"receiverCountry": country, "receiverFirstName": "Demo"},
-                "customer": {
-                    "firstName": "Demo",
-                    "lastName": "Customer",
-                    "email": "demo@example.com",
-                },
-                "lineItems": [
-                    {"externalId": line, "quantity": quantity, "price": 25, "variant": {"sku": sku}}
-                    for line, sku, quantity in lines
-                ],
-            }
-        )
-        sale, _ = upsert_manual_sale(session, channel=channel, data=body, actor="demo")
+    for order in DEMO_ORDERS:
+        sale, _ = upsert_manual_sale(session, channel=channel, data=_sale_body(order), actor="demo")
         sales.append(sale)
     if sales[1].purchases:
         purchase = sales[1].purchases[0]
@@ -190,8 +258,9 @@ def _sales(session: Session, channel: Channel) -> list[int]:
             purchase=purchase,
             request=ShipRequest.model_validate(
                 {
-                    "trackingNumber": "1ZDEMO",
+                    "trackingNumber": "1Z999AA10123456784",
                     "trackingCompany": "UPS",
+                    "trackingUrl": "https://www.ups.com/track?tracknum=1Z999AA10123456784",
                     "purchaseItems": [{"id": first.id, "quantity": 1}],
                 }
             ),
@@ -206,7 +275,8 @@ def _sales(session: Session, channel: Channel) -> list[int]:
     return [sale.id for sale in sales]
 
 
-def load_demo(session: Session) -> dict[str, Any]:
+def load_demo(session: Session, *, base_url: str | None = None) -> dict[str, Any]:
+    """`base_url` is where this Dropwire serves (for the pull feed of its own demo file)."""
     already = session.scalar(
         select(DropshipProvider.id).where(DropshipProvider.external_id == "demo-northwind")
     )
@@ -216,7 +286,7 @@ def load_demo(session: Session) -> dict[str, Any]:
     warehouses = _warehouses(session)
     session.flush()
     variants = _catalog(session, warehouses)
-    feed_ids = _feeds(session, vendors)
+    feed_ids = _feeds(session, vendors, base_url)
     custom = _channel(session)
     session.flush()
     channel = session.get(Channel, custom.channel_id)

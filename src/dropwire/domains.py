@@ -14,6 +14,8 @@ REGISTERING_MODULES = (
     "dropwire.feeds.tasks",
     "dropwire.sales.tasks",
     "dropwire.sales.webhooks",
+    "dropwire.payments.steps",
+    "dropwire.payments.tasks",
     "dropwire.connectors.elasticpath.tasks",
     "dropwire.connectors.elasticpath.outbound",
 )

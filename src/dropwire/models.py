@@ -11,6 +11,7 @@ from dropwire.feeds import models as feeds_models
 from dropwire.http import idempotency
 from dropwire.inventory import models as inventory_models
 from dropwire.jobs import models as jobs_models
+from dropwire.payments import models as payments_models
 from dropwire.sales import models as sales_models
 from dropwire.vendors import models as vendors_models
 from dropwire.web import models as web_models
@@ -27,6 +28,7 @@ __all__ = [
     "idempotency",
     "inventory_models",
     "jobs_models",
+    "payments_models",
     "sales_models",
     "vendors_models",
     "web_models",

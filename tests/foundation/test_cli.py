@@ -67,7 +67,7 @@ def test_demo_loads_once(cli_env, client):
     assert len(summary["vendors"]) == 3
     assert len(summary["warehouses"]) == 2
     assert len(summary["variants"]) == 7
-    assert len(summary["inventoryFeeds"]) == 3
+    assert len(summary["inventoryFeeds"]) == 4  # one a pull feed of a file Dropwire serves
     assert len(summary["sales"]) == 3
     statuses = {
         s["externalId"]: (s["inventoryStatus"], s["cancellationStatus"])
@@ -126,3 +126,16 @@ def test_jobs_and_deliveries_lists(cli_env, database):
     assert "nobody.handles.this" in invoke("jobs", "list", "--state", "queued")
     assert json.loads(invoke("deliveries", "list", "--json")) == []
     assert "queued again" in invoke("jobs", "retry", str(rows[0]["id"]))
+
+
+def test_token_ensure_makes_one_quickstart_token_and_reuses_it(cli_env, anonymous):
+    first = invoke("token", "ensure", "--name", "quickstart").strip().splitlines()
+    token = first[-1]
+    assert token.startswith("dw_")
+    second = invoke("token", "ensure", "--name", "quickstart")
+    assert token not in second
+    assert token[:10] in second  # names the existing token by its prefix
+    listing = json.loads(invoke("token", "list", "--json"))
+    assert [row["name"] for row in listing].count("quickstart") == 1
+    response = anonymous.get("/api/channels.json", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200

@@ -52,7 +52,14 @@ def shop(client, receiver):
                 "receiverFirstName": "Ada",
                 "receiverAddress1": "1 Way",
                 "receiverCountry": "GB",
+                "receiverCity": "Leeds",
+                "receiverZip": "LS1",
+                "receiverPhone": "+44 113 000",
+                "reference": "R-77",
+                "dateOrdered": "2026-03-04T10:00:00Z",
                 "billingAddress1": "Billing Road 9",
+                "billingFirstName": "Billie",
+                "billingCity": "Billtown",
                 "notes": "internal margin note",
             },
             "customer": {"firstName": "Ada", "email": "ada@example.com"},
@@ -220,3 +227,98 @@ def test_tokens_of_other_vendors_see_nothing_of_the_order(client, database, shop
     assert client.get(f"/api/purchases/{alpha_purchase}.json", headers=headers).status_code == 404
     listed = client.get("/api/purchases.json", headers=headers).json()
     assert [p["dropshipProviderId"] for p in listed] == [vendors["beta"]["id"]]
+
+
+def _signed_in_portal(app, database, vendor_id):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from dropwire.auth.users import create_user
+
+    with database.transaction() as session:
+        create_user(
+            session,
+            email="po@alpha.test",
+            password="a long password",
+            dropship_provider_id=vendor_id,
+        )
+    portal = TestClient(app, raise_server_exceptions=False)
+    form = portal.get("/sign-in")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert csrf is not None
+    signed = portal.post(
+        "/sign-in",
+        data={
+            "email": "po@alpha.test",
+            "password": "a long password",
+            "csrf_token": csrf.group(1),
+            "next": "/vendor",
+        },
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
+    return portal
+
+
+def _leaves(value, path=()):  # type: ignore[no-untyped-def]
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _leaves(inner, (*path, key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _leaves(inner, (*path, index))
+    else:
+        yield path, value
+
+
+def test_a_vendor_sees_one_view_of_a_sale_everywhere(app, client, database, receiver, relay, shop):
+    """The purchase-order webhook, `include=Sale` (purchases and fulfillments) with the
+    vendor's token and the vendor portal show the same fields of the sale, no more."""
+    from html import escape
+
+    _, vendors = shop
+    alpha = vendors["alpha"]["id"]
+    drain(relay, database)
+    (message,) = [m for m in receiver.received if m.path == "/alpha"]
+    webhook = dict(message.body["sale"])
+    webhook.pop("saleItems")
+    token = make_token(database, "alpha", alpha)
+    headers = {"Authorization": f"Bearer {token}"}
+    included = client.get(
+        "/api/purchases.json", params={"include[0][model]": "Sale"}, headers=headers
+    ).json()
+    (purchase,) = included
+    assert purchase["sale"] == webhook  # field by field, nothing more on either side
+    shipped = client.post(
+        f"/api/purchases/{purchase['id']}/ship.json",
+        json={"trackingCompany": "UPS", "trackingNumber": "1Z"},
+        headers=headers,
+    )
+    assert shipped.status_code in (200, 201), shipped.text
+    fulfillments = client.get(
+        "/api/fulfillments.json", params={"include[0][model]": "Sale"}, headers=headers
+    ).json()
+    assert [f["sale"] for f in fulfillments] == [webhook]
+    admin_view = client.get("/api/purchases.json", params={"include[0][model]": "Sale"}).json()[0][
+        "sale"
+    ]
+    assert admin_view["saleDefaults"]["billingAddress1"] == "Billing Road 9"  # admins see all
+
+    page = _signed_in_portal(app, database, alpha).get(f"/vendor/purchases/{purchase['id']}")
+    assert page.status_code == 200
+    shown = {
+        path: value
+        for path, value in _leaves(webhook)
+        if isinstance(value, str) and path[-1] != "dateOrdered"  # shown as its day
+    }
+    assert shown[("saleDefaults", "receiverCity")] == "Leeds"
+    missing = [path for path, value in shown.items() if escape(value) not in page.text]
+    assert missing == []
+    assert webhook["dateOrdered"][:10] in page.text
+    for private in ("Billing Road 9", "Billie", "Billtown", "internal margin note", "4.99", "99.5"):
+        for place, text in (
+            ("webhook", message.raw.decode()),
+            ("include", str(included)),
+            ("fulfillments", str(fulfillments)),
+            ("portal", page.text),
+        ):
+            assert private not in text, (place, private)

@@ -74,6 +74,15 @@ def list_api_users(session: Session) -> list[ApiUser]:
     return list(session.scalars(select(ApiUser).order_by(ApiUser.id)))
 
 
+def active_admin_token(session: Session, *, name: str) -> ApiUser | None:
+    """The oldest unrevoked admin token of this name (what `token ensure` reuses)."""
+    return session.scalars(
+        select(ApiUser)
+        .where(ApiUser.name == name, ApiUser.scope == Scope.admin, ApiUser.revoked_at.is_(None))
+        .order_by(ApiUser.id)
+    ).first()
+
+
 def revoke_api_user(session: Session, api_user_id: int) -> ApiUser:
     user = session.get(ApiUser, api_user_id)
     if user is None:

@@ -3,16 +3,22 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dropwire.core.db import Base, IdMixin, TimestampMixin
+from dropwire.vendors.models import RateType
 
 
 class InventoryPolicy(StrEnum):
     track = "track"  # sell only what is available
     continue_ = "continue"  # keep selling past zero (backorder)
     deny = "deny"  # never sell past zero, even if a channel asks
+
+
+class CommissionRateRouting(StrEnum):
+    dropship_provider = "dropship_provider"  # the vendor's rate (or a rule) applies
+    variant = "variant"  # this variant's own rate applies
 
 
 class ChannelVariantStatus(StrEnum):
@@ -59,6 +65,11 @@ class Variant(IdMixin, TimestampMixin, Base):
     options: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     images: Mapped[list[str]] = mapped_column(JSON, default=list)
+    commission_rate: Mapped[Decimal | None] = mapped_column(Numeric(14, 4, asdecimal=True))
+    commission_rate_type: Mapped[RateType] = mapped_column(String(16), default=RateType.percentage)
+    commission_rate_routing: Mapped[CommissionRateRouting] = mapped_column(
+        String(24), default=CommissionRateRouting.dropship_provider
+    )
 
     product: Mapped[Product] = relationship(back_populates="variants", lazy="joined")
 

@@ -1,10 +1,13 @@
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import Field
 
-from dropwire.catalog.models import ChannelVariantStatus, InventoryPolicy
+from dropwire.catalog.models import ChannelVariantStatus, CommissionRateRouting, InventoryPolicy
 from dropwire.core.schemas import ApiInput, CompanyRecord, Id, Money, Name, NumberAsText
+from dropwire.vendors.models import RateType
+from dropwire.vendors.schemas import RateValue
 
 Sku = Annotated[str, NumberAsText, Field(min_length=1, max_length=255)]
 
@@ -23,6 +26,11 @@ class VariantFields(ApiInput):
     options: list[VariantOption] | None = Field(default=None, max_length=50)
     tags: list[Annotated[str, Field(max_length=255)]] | None = Field(default=None, max_length=250)
     images: list[Annotated[str, Field(max_length=2048)]] | None = Field(default=None, max_length=50)
+    commission_rate: RateValue | None = None
+    commission_rate_type: RateType | None = None
+    commission_rate_routing: CommissionRateRouting | None = Field(
+        default=None, description="variant: this variant's commissionRate applies to its lines"
+    )
 
 
 class VariantCreate(VariantFields):
@@ -34,6 +42,8 @@ class VariantCreate(VariantFields):
 
 
 class VariantUpdate(VariantFields):
+    clearable = frozenset({"commission_rate"})
+
     sku: Sku | None = None
     name: Name | None = None
     product_id: Id | None = None
@@ -51,6 +61,9 @@ class VariantRead(CompanyRecord):
     options: list[dict[str, Any]]
     tags: list[str]
     images: list[str]
+    commission_rate: Decimal | None
+    commission_rate_type: RateType
+    commission_rate_routing: CommissionRateRouting
     inventory_quantity: int = Field(0, description="Stocked units over all locations")
     inventory_allocated: int = Field(0, description="Allocated units over all locations")
     inventory_available: int = Field(0, description="inventoryQuantity - inventoryAllocated")

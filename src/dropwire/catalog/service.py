@@ -162,7 +162,14 @@ def update_variant(session: Session, *, variant: Variant, data: VariantUpdate) -
     if changes.get("product_id") is not None:
         _product_for(session, changes["product_id"], variant.name)
     for name, value in changes.items():
-        if value is None and name in ("sku", "name", "product_id", "inventory_policy"):
+        if value is None and name in (
+            "sku",
+            "name",
+            "product_id",
+            "inventory_policy",
+            "commission_rate_type",
+            "commission_rate_routing",
+        ):
             continue
         setattr(variant, name, value)
     if session.is_modified(variant):

@@ -36,6 +36,7 @@ class Channel(IdMixin, TimestampMixin, Base):
         ForeignKey("warehouses.id", ondelete="SET NULL"), index=True
     )
     external_id: Mapped[str | None] = mapped_column(String(255))
+    currency: Mapped[str | None] = mapped_column(String(3))  # of its sales (ISO 4217)
 
     custom_channel: Mapped["CustomChannel | None"] = relationship(
         back_populates="channel", uselist=False, lazy="selectin"

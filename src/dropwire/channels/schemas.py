@@ -60,6 +60,9 @@ class ChannelFields(ApiInput):
     connect_to_feed: bool | None = None
     warehouse_id: Id | None = None
     external_id: ExternalId | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = Field(
+        default=None, description="ISO 4217 currency of its sales"
+    )
     elastic_path: ElasticPathFields | None = None
 
 
@@ -68,7 +71,7 @@ class ChannelCreate(ChannelFields):
 
 
 class ChannelUpdate(ChannelFields):
-    clearable = frozenset({"warehouse_id", "external_id"})
+    clearable = frozenset({"warehouse_id", "external_id", "currency"})
 
     name: Name | None = None
 
@@ -82,6 +85,7 @@ class ChannelRead(CompanyRecord):
     connect_to_feed: bool
     warehouse_id: int | None
     external_id: str | None
+    currency: str | None
     elastic_path: ElasticPathRead | None = None
     created_at: datetime
     updated_at: datetime

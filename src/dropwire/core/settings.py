@@ -2,6 +2,7 @@
 
 import ipaddress
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -92,6 +93,10 @@ class Settings(BaseSettings):
     web_session_hours: float = Field(
         default=12, gt=0, description="How long a web sign-in lasts before signing in again"
     )
+    time_zone: str = Field(
+        default="UTC",
+        description="IANA time zone the dashboard and the vendor portal show times in",
+    )
     feed_max_bytes: int = Field(
         default=1_073_741_824, ge=1024, description="Largest pull-feed download (bytes)"
     )
@@ -124,6 +129,28 @@ class Settings(BaseSettings):
         default="",
         description="Comma-separated CIDRs outbound calls may reach although not public",
     )
+
+    default_currency: str = Field(
+        default="USD",
+        pattern=r"^[A-Z]{3}$",
+        description="A sale's currency when neither its body nor its channel names one",
+    )
+    stripe_api_key: SecretStr | None = Field(
+        default=None, description="Stripe secret key for vendor payouts by the stripe method"
+    )
+    stripe_api_base: str = Field(
+        default="https://api.stripe.com",
+        description="Where Stripe calls go (a local stand-in in tests)",
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name: Europe/Berlin)") from None
+        return value
 
     @field_validator("allowed_target_networks")
     @classmethod

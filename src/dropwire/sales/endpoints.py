@@ -20,12 +20,12 @@ from dropwire.sales import (
     cancelling,
     editing,
     grouped,
-    payloads,
     queries,
     rerouting,
     returns,
     shipping,
     statuses,
+    vendor_view,
 )
 from dropwire.sales.models import (
     Fulfillment,
@@ -143,7 +143,7 @@ _SALE_SUMMARY = Relation(
     local="sale_id",
     scope=queries.vendor_sales,
     nested=lambda: SALE_RELATIONS,
-    vendor_view=payloads.vendor_sale_view,
+    vendor_view=vendor_view.vendor_sale_row,
 )
 _VARIANT = Relation(
     "variant",
@@ -159,8 +159,8 @@ _PURCHASE = Relation(
     local="purchase_id",
     scope=queries.vendor_purchases,
     nested=lambda: PURCHASE_RELATIONS,
-    vendor_view=payloads.vendor_purchase_view,
-    options=(undefer(Purchase.sale_defaults),),
+    vendor_view=vendor_view.vendor_purchase_row,
+    options=(undefer(Purchase.sale_defaults), undefer(Purchase.sale_currency)),
 )
 _SALE_ITEM = Relation(
     "saleItem",
@@ -169,7 +169,7 @@ _SALE_ITEM = Relation(
     local="sale_item_id",
     scope=queries.vendor_sale_items,
     nested=lambda: SALE_ITEM_RELATIONS,
-    vendor_view=payloads.vendor_sale_item_view,
+    vendor_view=vendor_view.vendor_line_row,
 )
 SALE_RELATIONS: dict[str, Relation] = {
     "Customer": Relation("customer"),
@@ -510,3 +510,14 @@ def get_fulfillment(
     fulfillment_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> Fulfillment:
     return queries.get_fulfillment(session, fulfillment_id=fulfillment_id, principal=principal)
+
+
+@router.post("/fulfillments/{fulfillment_id}/delivered.json", response_model=FulfillmentRead)
+def mark_fulfillment_delivered(
+    fulfillment_id: PathId, session: DbSession, principal: CurrentPrincipal
+) -> Fulfillment:
+    """The carrier delivered it (admins, or the vendor whose purchase order it ships)."""
+    fulfillment = queries.get_fulfillment(
+        session, fulfillment_id=fulfillment_id, principal=principal
+    )
+    return shipping.mark_delivered(session, fulfillment=fulfillment)

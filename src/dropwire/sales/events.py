@@ -13,6 +13,8 @@ from dropwire.core.unit_of_work import changes
 
 EVENTS_KEY = "sales.events"
 SALES_KEY = "sales.changed_sales"  # sales whose lines changed with no purchase/fulfilment event
+RETURNS_KEY = "sales.returned_sales"  # sales with units that came back
+DELIVERED_KEY = "sales.delivered_fulfillments"  # fulfillments marked delivered
 PurchaseEvent = Literal["created", "updated", "cancelled"]
 
 
@@ -54,3 +56,15 @@ def lines_cancelled(session: Session, sale_id: int) -> None:
     in-house): channels that mirror line states (Elastic Path) read these sale ids."""
     changed: set[int] = changes(session, SALES_KEY, set)
     changed.add(sale_id)
+
+
+def units_returned(session: Session, sale_id: int) -> None:
+    """Shipped units of a sale came back (whoever settles money for them reads these ids)."""
+    returned: set[int] = changes(session, RETURNS_KEY, set)
+    returned.add(sale_id)
+
+
+def fulfillment_delivered(session: Session, fulfillment_id: int) -> None:
+    """A shipment reached the customer (whatever waits for delivery reads these ids)."""
+    delivered: set[int] = changes(session, DELIVERED_KEY, set)
+    delivered.add(fulfillment_id)

@@ -3,6 +3,7 @@ the differences between what the channel sends and what it has."""
 
 from collections import defaultdict, deque
 from collections.abc import Sequence
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from dropwire.catalog.models import ChannelVariant, Variant
 from dropwire.catalog.service import find_variants_by_sku
 from dropwire.channels.models import Channel
+from dropwire.core.db import settings_of
 from dropwire.core.errors import DomainError
 from dropwire.core.expressions import among_bound
 from dropwire.core.inserts import insert_all, insert_each_unless_taken, new_row
@@ -161,6 +163,8 @@ def _header(data: ManualSale) -> dict[str, Any]:
     }
     if data.sale_defaults.payment_status is not None:
         header["payment_status"] = data.sale_defaults.payment_status
+    if data.currency is not None:
+        header["currency"] = data.currency
     return header
 
 
@@ -225,11 +229,12 @@ def _create_sales(
     outcomes: list[Outcome] = []
     new: list[tuple[Sale, ManualSale]] = []
     positions: list[int] = []
+    default_currency = channel.currency or settings_of(session).default_currency
     for data, reference in zip(run, _references(session, run), strict=True):
         if isinstance(reference, DomainError):
             outcomes.append(reference)
             continue
-        sale = _new_sale(channel, data, reference)
+        sale = _new_sale(channel, data, reference, default_currency)
         new.append((sale, data))
         positions.append(len(outcomes))
         outcomes.append((sale, True))
@@ -267,15 +272,16 @@ def _create_sales(
     return outcomes
 
 
-def _new_sale(channel: Channel, data: ManualSale, reference: str) -> Sale:
+def _new_sale(channel: Channel, data: ManualSale, reference: str, currency: str) -> Sale:
     """A sale to insert. It has no lines, orders or fulfillments yet: they are set as loaded
-    (no query to find out), without the events of collections given to the constructor."""
+    (no query to find out), without the events of collections given to the constructor.
+    Its currency is the body's, else `currency` (the channel's, else the default)."""
     sale = new_row(
         Sale,
         channel_id=channel.id,
         external_id=data.external_id,
         reference=reference,
-        **_header(data),
+        **{"currency": currency, **_header(data)},
     )
     for relation in ("items", "purchases", "fulfillments"):
         set_committed_value(sale, relation, [])
@@ -313,6 +319,7 @@ def _line_fields(line: LineItem) -> dict[str, Any]:
     return {
         "name": line.name,
         "price": line.price,
+        "discount": line.discount or Decimal(0),
         "taxable": line.taxable,
         "properties": [p.model_dump(exclude_none=True) for p in line.properties],
         "sku": line.variant.sku,

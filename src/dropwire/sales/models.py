@@ -30,6 +30,12 @@ class PaymentStatus(StrEnum):
     paid = "paid"
 
 
+class InvoiceStatus(StrEnum):
+    not_invoiced = "notInvoiced"
+    partially_invoiced = "partiallyInvoiced"
+    invoiced = "invoiced"
+
+
 class CancellationStatus(StrEnum):
     none = "none"
     partial = "partial"
@@ -88,6 +94,7 @@ class Sale(IdMixin, TimestampMixin, Base):
     receiver_country: Mapped[str | None] = mapped_column(String(2))
     shipping: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
     dropship_problems: Mapped[list[str]] = mapped_column(JSON, default=list)
     inventory_status: Mapped[SaleInventoryStatus] = mapped_column(
         String(24), default=SaleInventoryStatus.not_fulfilled, index=True
@@ -148,6 +155,7 @@ class SaleItem(IdMixin, TimestampMixin, Base):
     name: Mapped[str | None] = mapped_column(String(255))
     quantity: Mapped[int]
     price: Mapped[Decimal | None]
+    discount: Mapped[Decimal] = mapped_column(default=Decimal(0))  # of the whole line
     taxable: Mapped[bool] = mapped_column(default=True)
     properties: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     quantity_shipped: Mapped[int] = mapped_column(default=0)
@@ -200,6 +208,13 @@ class Purchase(IdMixin, TimestampMixin, Base):
     order_splitting: Mapped[str] = mapped_column(String(16), default="group")
     order_splitting_key: Mapped[str | None] = mapped_column(String(64))
     last_fulfillment_number: Mapped[int] = mapped_column(default=0)
+    # Kept by payments/ as it invoices and pays the vendor.
+    invoice_status: Mapped[InvoiceStatus] = mapped_column(
+        String(24), default=InvoiceStatus.not_invoiced
+    )
+    vendor_payment_status: Mapped[PaymentStatus] = mapped_column(
+        String(16), default=PaymentStatus.not_paid
+    )
 
     sale: Mapped[Sale] = relationship(back_populates="purchases")
     # the sale's addresses, read with the purchase order in the same SELECT (Onport's purchase
@@ -212,6 +227,11 @@ class Purchase(IdMixin, TimestampMixin, Base):
         .scalar_subquery(),
         deferred=True,
     )
+    # the sale's currency, read the same way (its invoices are in it)
+    sale_currency: Mapped[str] = column_property(
+        select(Sale.currency).where(Sale.id == sale_id).correlate_except(Sale).scalar_subquery(),
+        deferred=True,
+    )
     items: Mapped[list["PurchaseItem"]] = relationship(
         back_populates="purchase", order_by="PurchaseItem.id", lazy="selectin"
     )
@@ -219,6 +239,13 @@ class Purchase(IdMixin, TimestampMixin, Base):
     @property
     def is_dropship(self) -> bool:
         return self.dropship_provider_id is not None
+
+    @property
+    def currency(self) -> str:
+        """The sale's currency, without a query when the sale is already loaded."""
+        if "sale" not in inspect(self).unloaded:
+            return self.sale.currency
+        return self.sale_currency
 
     @property
     def addresses(self) -> dict[str, Any]:
@@ -251,6 +278,14 @@ class PurchaseItem(IdMixin, TimestampMixin, Base):
     quantity_shipped: Mapped[int] = mapped_column(default=0)
     quantity_cancelled: Mapped[int] = mapped_column(default=0)
     cost_price: Mapped[Decimal | None]
+    # Kept by payments/: units on open or paid invoices, net of credits.
+    quantity_invoiced: Mapped[int] = mapped_column(default=0)
+    invoice_status: Mapped[InvoiceStatus] = mapped_column(
+        String(24), default=InvoiceStatus.not_invoiced
+    )
+    vendor_payment_status: Mapped[PaymentStatus] = mapped_column(
+        String(16), default=PaymentStatus.not_paid
+    )
 
     purchase: Mapped[Purchase] = relationship(back_populates="items")
 
@@ -274,6 +309,7 @@ class Fulfillment(IdMixin, TimestampMixin, Base):
     tracking_url: Mapped[str | None] = mapped_column(String(2048))
     service_level: Mapped[str | None] = mapped_column(String(255))
     shipped_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
 
     items: Mapped[list["FulfillmentItem"]] = relationship(
         order_by="FulfillmentItem.id", lazy="selectin"

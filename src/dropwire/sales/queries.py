@@ -20,7 +20,9 @@ def get_sale(session: Session, *, sale_id: int) -> Sale:
 
 
 def purchases_visible(principal: Principal | None) -> Select[Purchase]:
-    statement = select(Purchase).options(undefer(Purchase.sale_defaults))
+    statement = select(Purchase).options(
+        undefer(Purchase.sale_defaults), undefer(Purchase.sale_currency)
+    )
     return visible_to(statement, principal, Purchase.dropship_provider_id)
 
 

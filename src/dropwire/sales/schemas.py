@@ -1,7 +1,14 @@
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import ConfigDict, Field, computed_field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from dropwire.core.schemas import (
@@ -18,6 +25,7 @@ from dropwire.core.schemas import (
 from dropwire.sales.models import (
     CancellationStatus,
     CancelReason,
+    InvoiceStatus,
     PaymentStatus,
     PurchaseInventoryStatus,
     PurchaseStatusLevel,
@@ -27,6 +35,7 @@ from dropwire.sales.models import (
 
 Text255 = Annotated[str, Field(max_length=255)]
 Positive = Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
+Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$"), AfterValidator(str.upper)]
 
 
 class SaleDefaults(ApiInput):
@@ -113,6 +122,9 @@ class LineItem(ApiInput):
     name: Text255 | None = None
     quantity: Positive
     price: Money | None = None
+    discount: Money | None = Field(
+        default=None, description="The line's whole discount (the vendor bears its split of it)"
+    )
     taxable: bool = True
     variant: VariantRef
     properties: list[Property] = Field(default_factory=list, max_length=50)
@@ -132,6 +144,9 @@ class ManualSale(ApiInput):
     line_items: list[LineItem] = Field(min_length=1, max_length=250)
     shipping: list[ShippingLine] = Field(default_factory=list, max_length=20)
     options: dict[str, Any] = Field(default_factory=dict)
+    currency: Currency | None = Field(
+        default=None, description="ISO 4217; else the channel's, else DROPWIRE_DEFAULT_CURRENCY"
+    )
 
     @model_validator(mode="after")
     def _unique_lines(self) -> "ManualSale":
@@ -312,6 +327,7 @@ class SaleItemRead(CompanyRecord):
     name: str | None
     quantity: int
     price: Money | None
+    discount: Money
     taxable: bool
     properties: list[dict[str, Any]]
     quantity_shipped: int
@@ -332,6 +348,9 @@ class PurchaseItemRead(CompanyRecord):
     quantity_cancelled: int
     quantity_open: int
     cost_price: Money | None
+    quantity_invoiced: int
+    invoice_status: InvoiceStatus
+    payment_status: PaymentStatus = Field(validation_alias="vendor_payment_status")
 
 
 RECEIVER_FIELDS = (
@@ -375,7 +394,11 @@ class PurchaseRead(CompanyRecord):
     external_reference: str
     reference: str = Field(validation_alias="external_reference", description="Onport's name")
     inventory_status: PurchaseInventoryStatus
-    invoice_status: str = "notInvoiced"
+    invoice_status: InvoiceStatus
+    payment_status: PaymentStatus = Field(
+        validation_alias="vendor_payment_status", description="Of the vendor's invoices"
+    )
+    currency: str
     cancellation_status: CancellationStatus
     cancelled_at: datetime | None
     purchase_status_id: int | None
@@ -452,6 +475,7 @@ class FulfillmentRead(CompanyRecord):
     tracking_url: str | None
     service_level: str | None
     shipped_at: datetime
+    delivered_at: datetime | None
     fulfillment_items: list[FulfillmentItemRead] = Field(validation_alias="items")
     created_at: datetime
 
@@ -485,7 +509,8 @@ class SaleRead(CompanyRecord):
     dropship_problems: list[str]
     inventory_status: SaleInventoryStatus
     payment_status: PaymentStatus
-    invoice_status: str = Field("notInvoiced", description="Dropwire does not invoice")
+    invoice_status: str = Field("notInvoiced", description="Dropwire does not invoice customers")
+    currency: str
     return_status: ReturnStatus
     cancellation_status: CancellationStatus
     cancel_reason: CancelReason | None

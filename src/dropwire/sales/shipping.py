@@ -63,3 +63,12 @@ def ship(
     events.fulfillment_created(session, fulfillment.id)
     session.flush()
     return fulfillment
+
+
+def mark_delivered(session: Session, *, fulfillment: Fulfillment) -> Fulfillment:
+    """The shipment reached the customer (once: marking it again keeps the first time)."""
+    if fulfillment.delivered_at is None:
+        fulfillment.delivered_at = utcnow()
+        events.fulfillment_delivered(session, fulfillment.id)
+        session.flush()
+    return fulfillment

@@ -1,12 +1,58 @@
 from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, field_validator
 
-from dropwire.core.schemas import ApiInput, CompanyRecord, ExternalId, HttpUrl, Name
-from dropwire.vendors.models import CountryFilter, OrderSplitting, VendorStatus
+from dropwire.core.schemas import ApiInput, CompanyRecord, ExternalId, HttpUrl, Id, Name
+from dropwire.vendors.models import (
+    CommissionMethod,
+    CountryFilter,
+    OrderSplitting,
+    PaymentSchedule,
+    PaymentTrigger,
+    RateBase,
+    RateType,
+    ReturnPenalty,
+    VendorStatus,
+)
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")]
+
+
+def _four_places(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)
+
+
+def _decimal_schema(maximum: int) -> WithJsonSchema:
+    """What a non-negative decimal input may be: a number, or the same as a decimal string."""
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": maximum},
+                {
+                    "type": "string",
+                    "pattern": rf"^\+?[0-9]{{1,{len(str(maximum)) - 1}}}(\.[0-9]{{1,4}})?$",
+                },
+            ]
+        },
+        mode="validation",
+    )
+
+
+RateValue = Annotated[
+    Decimal,
+    Field(ge=0, le=999_999_999, allow_inf_nan=False),
+    AfterValidator(_four_places),
+    _decimal_schema(999_999_999),
+]
+"""A commission rate: a percentage, or a fixed amount per unit (kept to 4 decimal places)."""
+Percent = Annotated[
+    Decimal,
+    Field(ge=0, le=100, allow_inf_nan=False),
+    AfterValidator(_four_places),
+    _decimal_schema(100),
+]
 
 
 class DropshipProviderFields(ApiInput):
@@ -20,6 +66,22 @@ class DropshipProviderFields(ApiInput):
     webhook_secret: str | None = Field(default=None, max_length=255)
     email: str | None = Field(default=None, max_length=255)
     website_url: HttpUrl | None = None
+    commission_method: CommissionMethod | None = None
+    commission_rate: RateValue | None = None
+    commission_rate_type: RateType | None = None
+    commission_rate_base: RateBase | None = None
+    commission_rate_shipping: Percent | None = Field(
+        default=None, description="Percent of the shipping charged for its lines the merchant keeps"
+    )
+    commission_rate_discount_split: Percent | None = Field(
+        default=None, description="Percent of a line's discount the vendor bears"
+    )
+    apply_return_penalty: ReturnPenalty | None = None
+    payment_trigger: PaymentTrigger | None = None
+    payment_schedule: PaymentSchedule | None = None
+    payment_delay_days: int | None = Field(default=None, ge=0, le=3650)
+    payment_method_id: Id | None = None
+    stripe_id: str | None = Field(default=None, max_length=255, pattern=r"^acct_[A-Za-z0-9]+$")
 
     @field_validator("countries")
     @classmethod
@@ -33,7 +95,15 @@ class DropshipProviderCreate(DropshipProviderFields):
 
 class DropshipProviderUpdate(DropshipProviderFields):
     clearable = frozenset(
-        {"external_id", "order_endpoint", "webhook_secret", "email", "website_url"}
+        {
+            "external_id",
+            "order_endpoint",
+            "webhook_secret",
+            "email",
+            "website_url",
+            "payment_method_id",
+            "stripe_id",
+        }
     )
 
     name: Name | None = None
@@ -52,5 +122,17 @@ class DropshipProviderRead(CompanyRecord):
     webhook_secret: str | None
     email: str | None
     website_url: str | None
+    commission_method: CommissionMethod
+    commission_rate: Decimal
+    commission_rate_type: RateType
+    commission_rate_base: RateBase
+    commission_rate_shipping: Decimal
+    commission_rate_discount_split: Decimal
+    apply_return_penalty: ReturnPenalty
+    payment_trigger: PaymentTrigger
+    payment_schedule: PaymentSchedule
+    payment_delay_days: int
+    payment_method_id: int | None
+    stripe_id: str | None
     created_at: datetime
     updated_at: datetime

@@ -2,12 +2,13 @@
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, column, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dropwire.auth.scope import one_visible, visible_to
 from dropwire.auth.service import Principal
+from dropwire.core.errors import UnknownReference
 from dropwire.vendors.errors import VendorExternalIdTaken, VendorInUse
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.schemas import DropshipProviderCreate, DropshipProviderUpdate
@@ -23,8 +24,22 @@ def _ensure_external_id_free(session: Session, external_id: str | None, own_id: 
         raise VendorExternalIdTaken(f"externalId '{external_id}' is already taken")
 
 
+# Payment methods belong to payments/, which sits above vendors: named here by table only.
+_PAYMENT_METHODS = table("payment_methods", column("id"))
+
+
+def _check_payment_method(session: Session, method_id: int | None) -> None:
+    if (
+        method_id is not None
+        and session.scalar(select(_PAYMENT_METHODS.c.id).where(_PAYMENT_METHODS.c.id == method_id))
+        is None
+    ):
+        raise UnknownReference("paymentMethodId", f"payment method {method_id} does not exist")
+
+
 def create(session: Session, *, data: DropshipProviderCreate) -> DropshipProvider:
     _ensure_external_id_free(session, data.external_id, None)
+    _check_payment_method(session, data.payment_method_id)
     vendor = DropshipProvider(**data.model_dump(exclude_none=True))
     session.add(vendor)
     try:
@@ -55,20 +70,36 @@ def get_by_external_id(session: Session, external_id: str) -> DropshipProvider |
     )
 
 
+REQUIRED = frozenset(
+    {
+        "name",
+        "status",
+        "priority",
+        "country_filter",
+        "order_splitting",
+        "commission_method",
+        "commission_rate",
+        "commission_rate_type",
+        "commission_rate_base",
+        "commission_rate_shipping",
+        "commission_rate_discount_split",
+        "apply_return_penalty",
+        "payment_trigger",
+        "payment_schedule",
+        "payment_delay_days",
+    }
+)
+
+
 def update(
     session: Session, *, vendor: DropshipProvider, data: DropshipProviderUpdate
 ) -> DropshipProvider:
     changes: dict[str, Any] = data.changes()
     if "external_id" in changes:
         _ensure_external_id_free(session, changes["external_id"], vendor.id)
+    _check_payment_method(session, changes.get("payment_method_id"))
     for name, value in changes.items():
-        if value is None and name in (
-            "name",
-            "status",
-            "priority",
-            "country_filter",
-            "order_splitting",
-        ):
+        if value is None and name in REQUIRED:
             continue  # required columns: null means "leave as is"
         setattr(vendor, name, [] if name == "countries" and value is None else value)
     session.flush()

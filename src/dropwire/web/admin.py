@@ -1,11 +1,15 @@
 """Admin pages. Each action parses its form and calls the one domain service the API calls too."""
 
+import json
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
+from dropwire.apilog.redaction import loggable
 from dropwire.catalog.service import get_variant, stock_totals
 from dropwire.channels.models import Channel, CustomChannel
+from dropwire.core.errors import Invalid
 from dropwire.core.time import utcnow
 from dropwire.delivery import service as delivery_service
 from dropwire.delivery.kinds import event_names
@@ -17,7 +21,7 @@ from dropwire.inventory.models import MovementCause, Warehouse
 from dropwire.inventory.service import adjust_stocked
 from dropwire.jobs import service as jobs_service
 from dropwire.jobs.models import JobState
-from dropwire.sales import cancelling, rerouting
+from dropwire.sales import cancelling, rerouting, returns, shipping
 from dropwire.sales import queries as sales_queries
 from dropwire.sales.models import (
     CancellationStatus,
@@ -25,16 +29,25 @@ from dropwire.sales.models import (
     PurchaseInventoryStatus,
     SaleInventoryStatus,
 )
-from dropwire.sales.schemas import CancelRequest, LineQuantity
+from dropwire.sales.schemas import (
+    CancelRequest,
+    LineQuantity,
+    ReturnLine,
+    SaleReturnCreate,
+)
 from dropwire.vendors.service import get as get_vendor
-from dropwire.web import feedpages, queries
+from dropwire.web import feedpages, queries, sale_page
 from dropwire.web.pages import (
     AdminVisitor,
+    AnyVisitor,
     CheckedForm,
+    Redirect,
     WebRoute,
     int_field,
     perform,
+    quantities_by_line,
     render,
+    ship_request,
     text_field,
 )
 from dropwire.web.tables import table
@@ -52,7 +65,9 @@ def _text_param(request: Request, name: str) -> str | None:
 
 
 @router.get("/")
-def overview(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
+def overview(request: Request, session: DbSession, visitor: AnyVisitor) -> HTMLResponse:
+    if not visitor.is_admin:
+        raise Redirect("/vendor")  # the site's front door leads a vendor user to its portal
     return render(request, "overview.html", data=queries.overview(session, utcnow()))
 
 
@@ -79,11 +94,15 @@ def variant_detail(
     variant_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
     variant = get_variant(session, variant_id)
+    inventory = detail.variant_inventory(session, variant_id)
     return render(
         request,
         "variant.html",
         variant=variant,
-        inventory=detail.variant_inventory(session, variant_id),
+        inventory=inventory,
+        sale_references=queries.sale_references(
+            session, [a.sale_id for a in inventory.allocations[:50] if a.sale_id]
+        ),
         movements=queries.movements(session, variant_id),
         warehouses=list(session.scalars(select(Warehouse).order_by(Warehouse.id))),
     )
@@ -156,10 +175,41 @@ def sale_detail(
         sale=sale,
         channel=channel,
         vendors=vendors,
+        names=sale_page.line_names(session, sale),
+        totals=sale_page.totals(sale),
+        timeline=sale_page.timeline(
+            session, sale, vendors=vendors, channel_name=channel.name if channel else None
+        ),
         reasons=list(CancelReason),
         statuses=queries.purchase_statuses(session),
         returns=queries.returns_of(session, sale.id),
+        warehouses=list(session.scalars(select(Warehouse).order_by(Warehouse.name))),
     )
+
+
+@router.post("/sales/{sale_id}/returns")
+def create_return(
+    sale_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
+) -> RedirectResponse:
+    def act() -> str:
+        sale = sales_queries.get_sale(session, sale_id=sale_id)
+        lines = [
+            ReturnLine(sale_item_id=line.id, quantity=line.quantity)
+            for line in quantities_by_line(form, "return_")
+        ]
+        if not lines:
+            raise Invalid("items", "Enter how many units of at least one line come back.")
+        warehouse = form.get("warehouse_id")
+        data = SaleReturnCreate(
+            items=lines,
+            reason=text_field(form, "reason"),
+            restock=form.get("restock") == "on",
+            warehouse_id=int(warehouse) if isinstance(warehouse, str) and warehouse else None,
+        )
+        made = returns.create_return(session, sale=sale, data=data, actor=visitor.email)
+        return f"Return {made.reference} recorded on sale {sale.reference}."
+
+    return perform(session, act, f"/sales/{sale_id}")
 
 
 @router.post("/sales/{sale_id}/cancel")
@@ -172,7 +222,11 @@ def cancel_line(
         reason = CancelReason(text_field(form, "reason") or CancelReason.other)
         request = CancelRequest(sale_items=[line], cancel_reason=reason)
         cancelling.cancel(session, sale=sale, request=request, actor=visitor.email)
-        return f"Cancelled {line.quantity} unit(s) of line {line.id}."
+        item = next((i for i in sale.items if i.id == line.id), None)
+        named = (item.sku or item.name) if item else None
+        return (
+            f"Cancelled {line.quantity} unit(s) of {named or 'the line'} on sale {sale.reference}."
+        )
 
     return perform(session, act, f"/sales/{sale_id}")
 
@@ -186,6 +240,7 @@ def purchases(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResp
             status=_text_param(request, "status"),
             waiting_only=request.query_params.get("waiting") == "1",
             search=_text_param(request, "q"),
+            in_house=request.query_params.get("vendor") == "in-house",
         ),
         request.query_params,
         columns=queries.PURCHASE_SORT,
@@ -218,6 +273,22 @@ def purchase_detail(
         statuses=queries.purchase_statuses(session),
         portal=False,
     )
+
+
+@router.post("/purchases/{purchase_id}/ship")
+def ship_purchase(
+    purchase_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
+) -> RedirectResponse:
+    """The merchant records a shipment: an in-house order, or a vendor that reported by phone."""
+
+    def act() -> str:
+        purchase = sales_queries.get_purchase(session, purchase_id=purchase_id)
+        fulfillment = shipping.ship(
+            session, purchase=purchase, request=ship_request(form), actor=visitor.email
+        )
+        return f"Shipment {fulfillment.reference} recorded."
+
+    return perform(session, act, f"/purchases/{purchase_id}")
 
 
 @router.post("/purchases/{purchase_id}/move")
@@ -354,9 +425,32 @@ def deliveries(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRes
         request,
         "deliveries.html",
         table=rows,
+        subjects=queries.delivery_subjects(session, rows.rows),
+        finished=queries.FINISHED_DELIVERY_STATES,
         states=list(DeliveryState),
         events=event_names(),
-        retryable={DeliveryState.dead, DeliveryState.failed, DeliveryState.disabled},
+        retryable=RETRYABLE_DELIVERIES,
+    )
+
+
+RETRYABLE_DELIVERIES = frozenset({DeliveryState.dead, DeliveryState.failed, DeliveryState.disabled})
+
+
+@router.get("/deliveries/{delivery_id}")
+def delivery_detail(
+    delivery_id: PathId, request: Request, session: DbSession, _: AdminVisitor
+) -> HTMLResponse:
+    delivery = delivery_service.get_delivery(session, delivery_id)
+    subjects = queries.delivery_subjects(session, [delivery])
+    return render(
+        request,
+        "delivery.html",
+        delivery=delivery,
+        subject=subjects.get((delivery.subject_type, delivery.subject_id)),
+        attempts=queries.delivery_attempts(session, delivery.id),
+        body=json.dumps(loggable(delivery.body, 20_000), indent=2),
+        finished=queries.FINISHED_DELIVERY_STATES,
+        retryable=RETRYABLE_DELIVERIES,
     )
 
 
@@ -368,7 +462,7 @@ def retry_delivery(
         delivery_service.retry(
             session, delivery=delivery_service.get_delivery(session, delivery_id)
         )
-        return f"Delivery {delivery_id} will be sent again now."
+        return f"Delivery #{delivery_id} will be sent again now."
 
     return perform(session, act, _back(request, "/deliveries"))
 

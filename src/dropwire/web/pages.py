@@ -25,6 +25,8 @@ from dropwire.core.errors import DomainError, Forbidden, Invalid, NotFound
 from dropwire.http.deps import DbSession
 from dropwire.http.errors import status_of
 from dropwire.http.routing import UnitOfWorkRoute
+from dropwire.sales.schemas import LineQuantity, ShipRequest
+from dropwire.web.formatting import FILTERS
 from dropwire.web.sessions import Visitor, visitor_for
 
 HERE = Path(__file__).parent
@@ -40,6 +42,7 @@ def _shown(value: Any) -> Any:
 
 
 TEMPLATES.env.finalize = _shown
+TEMPLATES.env.filters.update(FILTERS)
 SESSION_COOKIE = "dw_session"
 FLASH_COOKIE = "dw_flash"
 SECURITY_HEADERS = {
@@ -165,6 +168,37 @@ def int_field(form: FormData, name: str) -> int:
         return int(text)
     except ValueError:
         raise Invalid(name, f"{name.replace('_', ' ')} must be a whole number") from None
+
+
+def quantities_by_line(form: FormData, prefix: str) -> list[LineQuantity]:
+    """The form's `<prefix><line id>` numbers above 0, as the API's `[{id, quantity}]`.
+
+    Whether each line has that many units is the service's rule (it names the line).
+    """
+    lines = []
+    for key, value in form.multi_items():
+        if not key.startswith(prefix) or not isinstance(value, str) or not value.strip():
+            continue
+        quantity = int_field(form, key)
+        line_id = key.removeprefix(prefix)
+        if quantity < 0 or not line_id.isdigit():
+            raise Invalid(key, "quantities are whole numbers, 0 or more")
+        if quantity:
+            lines.append(LineQuantity(id=int(line_id), quantity=quantity))
+    return lines
+
+
+def ship_request(form: FormData) -> ShipRequest:
+    """A shipment form (portal or dashboard) as the API's ship.json body."""
+    lines = quantities_by_line(form, "ship_")
+    if not lines:
+        raise Invalid("purchaseItems", "Enter how many units of at least one line you shipped.")
+    return ShipRequest(
+        tracking_company=text_field(form, "carrier", required=True),
+        tracking_number=text_field(form, "tracking_number", required=True),
+        tracking_url=text_field(form, "tracking_url"),
+        purchase_items=lines,
+    )
 
 
 def set_flash(response: Response, kind: str, message: str) -> None:

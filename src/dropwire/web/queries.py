@@ -14,11 +14,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dropwire.apilog.models import ApiLog, LogStatus
 from dropwire.apilog.redaction import masked_url
-from dropwire.catalog.models import Variant
+from dropwire.catalog.models import ChannelVariant, Variant
 from dropwire.channels.models import Channel
 from dropwire.channels.schemas import ElasticPathRead
 from dropwire.connectors.elasticpath.models import ElasticPathStore
-from dropwire.delivery.models import Delivery, DeliveryState
+from dropwire.delivery.models import Delivery, DeliveryAttempt, DeliveryState
 from dropwire.feeds.models import (
     ACTIVE_RUN_STATUSES,
     InventoryFeed,
@@ -67,6 +67,10 @@ class Overview:
     chart: Chart
 
 
+IN_HOUSE = "In-house warehouse"
+"""How a purchase order fulfilled from the merchant's own warehouse is named on the pages."""
+
+
 def _waiting_purchases() -> ColumnElement[bool]:
     return and_(
         Purchase.inventory_status != PurchaseInventoryStatus.received,
@@ -77,18 +81,29 @@ def _waiting_purchases() -> ColumnElement[bool]:
 def overview(session: Session, now: datetime) -> Overview:
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     since = now - timedelta(hours=24)
-    sales_today = session.scalar(select(func.count(Sale.id)).where(Sale.created_at >= day_start))
+    live = Sale.cancellation_status != CancellationStatus.full
+    sales_today = session.scalar(
+        select(func.count(Sale.id)).where(Sale.created_at >= day_start, live)
+    )
     value_today = session.scalar(
-        select(func.coalesce(func.sum(SaleItem.price * SaleItem.quantity), 0))
+        select(
+            func.coalesce(
+                func.sum(SaleItem.price * (SaleItem.quantity - SaleItem.quantity_cancelled)), 0
+            )
+        )
         .join(Sale, Sale.id == SaleItem.sale_id)
-        .where(Sale.created_at >= day_start)
+        .where(Sale.created_at >= day_start, live)
     )
     waiting = session.execute(
-        select(DropshipProvider.id, DropshipProvider.name, func.count(Purchase.id).label("count"))
-        .join(Purchase, Purchase.dropship_provider_id == DropshipProvider.id)
+        select(
+            Purchase.dropship_provider_id.label("id"),
+            func.coalesce(DropshipProvider.name, IN_HOUSE).label("name"),
+            func.count(Purchase.id).label("count"),
+        )
+        .outerjoin(DropshipProvider, DropshipProvider.id == Purchase.dropship_provider_id)
         .where(_waiting_purchases())
-        .group_by(DropshipProvider.id, DropshipProvider.name)
-        .order_by(func.count(Purchase.id).desc())
+        .group_by(Purchase.dropship_provider_id, DropshipProvider.name)
+        .order_by(func.count(Purchase.id).desc(), func.coalesce(DropshipProvider.name, IN_HOUSE))
     ).all()
     failing = session.execute(
         select(InventoryFeed.id, InventoryFeed.name, func.count(InventoryFeedVariant.id).label("n"))
@@ -186,6 +201,14 @@ def variants(search: str | None) -> AnySelect:
     return stmt
 
 
+def sale_references(session: Session, sale_ids: list[int]) -> dict[int, str]:
+    """Sales as people name them (their reference), for pages that hold only ids."""
+    if not sale_ids:
+        return {}
+    rows = session.execute(select(Sale.id, Sale.reference).where(Sale.id.in_(set(sale_ids))))
+    return {int(sale_id): str(reference) for sale_id, reference in rows.tuples()}
+
+
 def movements(session: Session, variant_id: int, limit: int = 15) -> list[Any]:
     return list(
         session.execute(
@@ -250,6 +273,7 @@ def purchases(
     status: str | None,
     waiting_only: bool = False,
     search: str | None = None,
+    in_house: bool = False,
 ) -> AnySelect:
     stmt: AnySelect = (
         select(
@@ -268,6 +292,8 @@ def purchases(
     )
     if vendor_id:
         stmt = stmt.where(Purchase.dropship_provider_id == vendor_id)
+    if in_house:
+        stmt = stmt.where(Purchase.dropship_provider_id.is_(None))
     if status:
         stmt = stmt.where(Purchase.inventory_status == status)
     if waiting_only:
@@ -518,12 +544,17 @@ DELIVERY_SORT: dict[str, Sortable] = {
 
 
 def deliveries(*, state: str | None, event: str | None) -> AnySelect:
+    tried = (
+        select(func.count(DeliveryAttempt.id))
+        .where(DeliveryAttempt.delivery_id == Delivery.id)
+        .scalar_subquery()
+    )
     stmt: AnySelect = select(
         Delivery.id,
         Delivery.event,
         Delivery.url,
         Delivery.state,
-        Delivery.attempts,
+        tried.label("attempts"),
         Delivery.last_status,
         Delivery.last_error,
         Delivery.next_attempt_at,
@@ -535,6 +566,60 @@ def deliveries(*, state: str | None, event: str | None) -> AnySelect:
     if event:
         stmt = stmt.where(Delivery.event == event)
     return stmt
+
+
+FINISHED_DELIVERY_STATES = frozenset(
+    {DeliveryState.delivered, DeliveryState.dead, DeliveryState.disabled}
+)
+"""States with no next attempt to show."""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a delivery is about, as a person names it (a reference, a SKU) and where it lives."""
+
+    kind: str
+    name: str
+    href: str | None
+
+
+_SUBJECTS: dict[str, tuple[str, Any, Any, str | None]] = {
+    # subject type -> (word, id column, name column, page)
+    "purchase": ("purchase order", Purchase.id, Purchase.external_reference, "/purchases/{}"),
+    "sale": ("sale", Sale.id, Sale.reference, "/sales/{}"),
+    "fulfillment": ("fulfillment", Fulfillment.id, Fulfillment.reference, None),
+    "sale_return": ("return", SaleReturn.id, SaleReturn.reference, None),
+    "channel_variant": ("listing", ChannelVariant.id, Variant.sku, None),
+}
+
+
+def delivery_subjects(session: Session, rows: list[Any]) -> dict[tuple[str, int], Subject]:
+    """The subjects of a page of deliveries: one small query per subject type on the page."""
+    wanted: dict[str, set[int]] = {}
+    for row in rows:
+        wanted.setdefault(row.subject_type, set()).add(row.subject_id)
+    named: dict[tuple[str, int], Subject] = {}
+    for subject_type, ids in wanted.items():
+        if subject_type not in _SUBJECTS:
+            continue
+        word, id_column, name_column, page = _SUBJECTS[subject_type]
+        stmt = select(id_column, name_column).where(id_column.in_(ids))
+        if subject_type == "channel_variant":
+            stmt = stmt.join(Variant, Variant.id == ChannelVariant.variant_id)
+        for subject_id, name in session.execute(stmt):
+            href = page.format(subject_id) if page else None
+            named[(subject_type, subject_id)] = Subject(word, str(name), href)
+    return named
+
+
+def delivery_attempts(session: Session, delivery_id: int) -> list[DeliveryAttempt]:
+    return list(
+        session.scalars(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.delivery_id == delivery_id)
+            .order_by(DeliveryAttempt.id.desc())
+        )
+    )
 
 
 JOB_SORT: dict[str, Sortable] = {

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 from starlette.datastructures import QueryParams
@@ -23,6 +23,7 @@ class Table:
     sort: str
     descending: bool
     params: dict[str, str] = field(default_factory=dict)
+    alphabetical: frozenset[str] = frozenset()
 
     @property
     def pages(self) -> int:
@@ -34,7 +35,7 @@ class Table:
         return "?" + urlencode({k: v for k, v in merged.items() if v != ""})
 
     def sort_link(self, column: str) -> str:
-        descending = not self.descending if column == self.sort else column != "name"
+        descending = not self.descending if column == self.sort else column not in self.alphabetical
         return self.link(sort=column, dir="desc" if descending else "asc", page=1)
 
     def sort_mark(self, column: str) -> str:
@@ -62,7 +63,8 @@ def table(
     chosen = sort in columns and "sort" in query
     if sort not in columns:
         sort = default
-    descending = query.get("dir", "desc") != "asc"
+    alphabetical = frozenset(name for name, c in columns.items() if _is_text(c))
+    descending = query.get("dir", "asc" if sort in alphabetical else "desc") != "asc"
     try:
         page = max(1, int(query.get("page", "1")))
     except ValueError:
@@ -78,4 +80,9 @@ def table(
     params = {k: v for k, v in query.items() if k not in ("page",)}
     params.setdefault("sort", sort)
     params.setdefault("dir", "desc" if descending else "asc")
-    return Table(list(rows), int(total), page, per_page, sort, descending, params)
+    return Table(list(rows), int(total), page, per_page, sort, descending, params, alphabetical)
+
+
+def _is_text(column: Sortable) -> bool:
+    """Names, SKUs and references read A→Z first; numbers and dates newest first."""
+    return isinstance(getattr(column, "type", None), String)

@@ -6,24 +6,21 @@ anything of another vendor, exactly as it does for a vendor-scoped API token.
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from starlette.datastructures import FormData
 
-from dropwire.core.errors import Invalid
 from dropwire.http.deps import DbSession, PathId
 from dropwire.sales import queries as sales_queries
 from dropwire.sales import shipping
 from dropwire.sales.models import PurchaseInventoryStatus
-from dropwire.sales.schemas import LineQuantity, ShipRequest
+from dropwire.sales.vendor_view import vendor_sale
 from dropwire.vendors.service import get as get_vendor
 from dropwire.web import feedpages, queries
 from dropwire.web.pages import (
     CheckedForm,
     VendorVisitor,
     WebRoute,
-    int_field,
     perform,
     render,
-    text_field,
+    ship_request,
 )
 from dropwire.web.tables import table
 
@@ -67,6 +64,7 @@ def purchase_detail(
         request,
         "purchase.html",
         purchase=purchase,
+        sale=vendor_sale(purchase.sale),
         fulfillments=queries.fulfillments_of(session, purchase.id),
         vendors={},
         accepted=[],
@@ -84,39 +82,13 @@ def ship(
     )
 
     def act() -> str:
-        lines = _ship_quantities(form)
-        if not lines:
-            raise Invalid("purchaseItems", "Enter how many units of at least one line you shipped.")
-        request = ShipRequest(
-            tracking_company=text_field(form, "carrier", required=True),
-            tracking_number=text_field(form, "tracking_number", required=True),
-            tracking_url=text_field(form, "tracking_url"),
-            purchase_items=lines,
-        )
+        request = ship_request(form)
         fulfillment = shipping.ship(
             session, purchase=purchase, request=request, actor=visitor.email
         )
         return f"Shipment {fulfillment.reference} recorded."
 
     return perform(session, act, f"/vendor/purchases/{purchase_id}")
-
-
-def _ship_quantities(form: FormData) -> list[LineQuantity]:
-    """The form's `ship_<purchase item id>` numbers above 0, as the API's `purchaseItems`.
-
-    Whether each line has that many units open is the service's rule (it names the line).
-    """
-    lines = []
-    for key, value in form.multi_items():
-        if not key.startswith("ship_") or not isinstance(value, str) or not value.strip():
-            continue
-        quantity = int_field(form, key)
-        line_id = key.removeprefix("ship_")
-        if quantity < 0 or not line_id.isdigit():
-            raise Invalid(key, "quantities shipped are whole numbers, 0 or more")
-        if quantity:
-            lines.append(LineQuantity(id=int(line_id), quantity=quantity))
-    return lines
 
 
 @router.get("/feeds")

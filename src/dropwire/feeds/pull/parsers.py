@@ -24,6 +24,9 @@ from dropwire.feeds.pull.mapping import FIELDS, REQUIRED, SIMPLE_JSON_PATH, Feed
 
 Record = tuple[int, dict[str, Any]]
 csv.field_size_limit(16 * 1024 * 1024)
+MAX_LINE_CHARS = 4 * 1024 * 1024
+"""The longest physical CSV line read: a file without newlines is refused once this much of it
+is read, never read whole into memory (a quoted cell may span lines, up to the field limit)."""
 
 
 class FileProblem(Exception):
@@ -72,7 +75,7 @@ def _csv(
 ) -> Iterator[Record]:
     delimiter = DELIMITER_CHARS[Delimiter(feed.delimiter)]
     with path.open("r", encoding=encoding, newline="") as file:
-        reader = csv.reader(file, delimiter=delimiter)
+        reader = csv.reader(_capped_lines(file), delimiter=delimiter)
         columns: dict[str, int] = {}
         fields = dict(mapping.fields)
         row = 0
@@ -117,6 +120,16 @@ def _csv(
                 row,
                 {name: cells[index] if index < len(cells) else None for name, index in positions},
             )
+
+
+def _capped_lines(file: Any) -> Iterator[str]:
+    """The file's lines, each read at most `MAX_LINE_CHARS` at a time (`readline(limit)`)."""
+    number = 0
+    while line := file.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise FileProblem(f"line {number} is longer than {MAX_LINE_CHARS} characters")
+        yield line
 
 
 # --- XML ---------------------------------------------------------------------------------

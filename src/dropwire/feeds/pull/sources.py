@@ -1,15 +1,20 @@
 """Download a pull feed's file to disk: http(s) with httpx streaming, ftp(s) with ftplib.
 
 Always a GET / RETR, with connect and read timeouts and a size limit, straight into a file (never
-whole in memory). Credentials come from the URL (RFC 1738, percent-decoded) or, for REST
-sources, the feed's bearer token. The outbound guard applies to every host, including each
-redirect's, and the connection goes to the address it checked (no DNS rebinding).
+whole in memory). A compressed HTTP body (`Content-Encoding: gzip` or `deflate`) is decoded
+here, 64 KiB of output at a time, so the size limit counts decoded bytes and one small reply
+can't expand in memory; a body that decodes to more than `MAX_RATIO` times its compressed size
+(past the first `RATIO_FROM` bytes) is refused as a decompression bomb. Credentials come from
+the URL (RFC 1738, percent-decoded) or, for REST sources, the feed's bearer token. The outbound
+guard applies to every host, including each redirect's, and the connection goes to the address
+it checked (no DNS rebinding).
 """
 
 import contextlib
 import ftplib
 import ssl
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -23,6 +28,9 @@ from dropwire.core.outbound import AddressPolicy, TargetRefused, guarded_client,
 Progress = Callable[[int], None]  # called with the bytes downloaded so far
 MAX_REDIRECTS = 5
 CHUNK = 64 * 1024
+MAX_RATIO = 100
+"""Stock files compress 5 to 20 times; NULs or one repeated byte, a thousand times."""
+RATIO_FROM = 16 * 1024 * 1024
 
 
 class SourceError(Exception):
@@ -55,6 +63,57 @@ class _Sink:
         self.file.write(chunk)
         if self.progress is not None:
             self.progress(self.size)
+
+
+class _Decoder:
+    """Decodes a compressed HTTP body in bounded pieces, counting what comes in and out."""
+
+    def __init__(self, content_encoding: str) -> None:
+        codings = [c.strip() for c in content_encoding.lower().split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise SourceError(f"unsupported Content-Encoding '{content_encoding[:50]}'")
+        self.coding = codings[0] if codings else None
+        self.received = 0
+        self.decoded = 0
+        self._inflate = self._new()
+
+    def _new(self) -> "zlib._Decompress | None":
+        if self.coding is None:
+            return None
+        # gzip or zlib header for gzip (47 = auto-detect); deflate is zlib-wrapped (15)
+        return zlib.decompressobj(47 if self.coding != "deflate" else 15)
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        self.received += len(data)
+        if self._inflate is None:
+            self.decoded += len(data)
+            yield data
+            return
+        pending = data
+        while pending:
+            try:
+                piece = self._inflate.decompress(pending, CHUNK)
+            except zlib.error as exc:
+                raise SourceError(f"the {self.coding} body is corrupt: {exc}") from exc
+            pending = self._inflate.unconsumed_tail
+            if self._inflate.eof and self._inflate.unused_data:  # another gzip member
+                pending = self._inflate.unused_data
+                self._inflate = self._new()
+                assert self._inflate is not None
+            self.decoded += len(piece)
+            if self.decoded > RATIO_FROM and self.decoded > MAX_RATIO * self.received:
+                raise SourceError(
+                    f"the {self.coding} body decodes to more than {MAX_RATIO} times its size "
+                    f"({self.decoded} bytes from {self.received}): refused as a decompression bomb"
+                )
+            if piece:
+                yield piece
+            elif not pending:
+                break
+
+    def finish(self) -> bytes:
+        return self._inflate.flush() if self._inflate is not None else b""
 
 
 def _checked_address(host: str, port: int, limits: Limits) -> str:
@@ -92,7 +151,11 @@ def _http(url: str, sink: _Sink, limits: Limits, token: str | None) -> None:
     auth = None
     if parts.username is not None:
         auth = httpx.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
-    headers = {"Accept": "*/*", "User-Agent": "Dropwire feed fetcher"}
+    headers = {
+        "Accept": "*/*",
+        "Accept-Encoding": "gzip, deflate",  # what _Decoder decodes, in bounded pieces
+        "User-Agent": "Dropwire feed fetcher",
+    }
     if token:
         headers["Authorization"] = f"Bearer {token}"
     timeout = httpx.Timeout(limits.read_timeout, connect=limits.connect_timeout)
@@ -116,8 +179,11 @@ def _http(url: str, sink: _Sink, limits: Limits, token: str | None) -> None:
                             f"the file is larger than DROPWIRE_FEED_MAX_BYTES "
                             f"({length} > {sink.max_bytes} bytes)"
                         )
-                    for chunk in response.iter_bytes(CHUNK):
-                        sink.write(chunk)
+                    decoder = _Decoder(response.headers.get("content-encoding", ""))
+                    for chunk in response.iter_raw(CHUNK):
+                        for piece in decoder.decode(chunk):
+                            sink.write(piece)
+                    sink.write(decoder.finish())
                     return
             except TargetRefused as exc:
                 raise SourceError(f"refused: {exc}") from exc

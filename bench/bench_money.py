@@ -1,0 +1,429 @@
+"""Money at volume: invoicing shipped lines, a payout run against the local Stripe stand-in, and
+the ship path with and without the money commit step.
+
+    .venv/bin/python -m bench.bench_money [--lines 100000] [--vendors 1000] [--ships 300]
+        [--sqlite] [--pg-database dw_money_bench | --database-url URL]
+
+1. Invoicing: shipped purchase orders (4 lines each) across the vendors are written straight into
+   the tables, then `payments.invoicing.invoice_purchases` invoices them in transactions of 2,500
+   orders (as batches of shipments would): lines/s and the total time.
+2. Payout run: every vendor pays by Stripe into its connected account; one run claims a payment
+   per vendor (`payments.payouts.run_payouts`), then the queued transfer jobs are drained against
+   the strict fake Stripe (a real HTTP server in this process): time of each part.
+3. Ship path: 1-line sales shipped one per transaction through `sales.shipping.ship`, first with
+   the money commit step (the vendor invoiced on shipment), then with it taken out: ms per ship.
+"""
+
+import argparse
+import statistics
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from bench.common import ensure_pg_database, fresh_database
+
+
+def _insert(database: Any, model: Any, rows: list[dict[str, Any]], chunk: int = 5_000) -> None:
+    """Rows straight into a table, the model's defaults filled in, in big INSERTs."""
+    from dropwire.core.inserts import insert_all, new_row
+
+    for start in range(0, len(rows), chunk):
+        with database.transaction() as session:
+            insert_all(session, [new_row(model, **row) for row in rows[start : start + chunk]])
+
+
+def seed_shipped(database: Any, lines: int, vendors: int) -> list[int]:
+    """Shipped dropship orders of 4 one-unit lines, spread over `vendors`; their ids."""
+    from dropwire.catalog.models import Product, Variant
+    from dropwire.channels.models import Channel
+    from dropwire.core.time import utcnow
+    from dropwire.inventory.locations import location_for_warehouse
+    from dropwire.inventory.models import Allocation, InventoryLevel
+    from dropwire.inventory.warehouses import ensure_default_warehouse
+    from dropwire.sales.models import Purchase, PurchaseItem, Sale, SaleItem
+    from dropwire.vendors.models import DropshipProvider
+
+    now = utcnow()
+    with database.transaction() as session:
+        location = location_for_warehouse(session, ensure_default_warehouse(session).id).id
+        channel = Channel(name="bench")
+        product = Product(name="bench")
+        session.add_all([channel, product])
+        session.flush()
+        variant = Variant(product_id=product.id, sku="B-1", sku_key="b-1", name="b", tags=["x"])
+        session.add(variant)
+        session.flush()
+        level = InventoryLevel(variant_id=variant.id, location_id=location, stocked=0, allocated=0)
+        session.add(level)
+        session.flush()
+        ids = (channel.id, variant.id, level.id)
+    channel_id, variant_id, level_id = ids
+    _insert(
+        database,
+        DropshipProvider,
+        [
+            {
+                "id": v + 1,
+                "name": f"Vendor {v}",
+                "commission_rate": Decimal(15),
+                "stripe_id": f"acct_{v + 1}",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for v in range(vendors)
+        ],
+    )
+    orders = lines // 4
+    _insert(
+        database,
+        Sale,
+        [
+            {
+                "id": s + 1,
+                "channel_id": channel_id,
+                "external_id": f"S{s}",
+                "reference": f"B{s}",
+                "currency": "USD",
+                "shipping": [{"price": 5}],
+                "created_at": now,
+                "updated_at": now,
+            }
+            for s in range(orders)
+        ],
+    )
+    line_rows = [
+        {
+            "id": n + 1,
+            "sale_id": n // 4 + 1,
+            "external_id": f"L{n % 4}",
+            "variant_id": variant_id,
+            "sku": "B-1",
+            "quantity": 1,
+            "price": Decimal("19.99"),
+            "quantity_shipped": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in range(orders * 4)
+    ]
+    _insert(database, SaleItem, line_rows)
+    _insert(
+        database,
+        Allocation,
+        [
+            {
+                "id": n + 1,
+                "variant_id": variant_id,
+                "location_id": location,
+                "level_id": level_id,
+                "sale_id": n // 4 + 1,
+                "sale_item_id": n + 1,
+                "quantity": 1,
+                "shipped": 1,
+                "is_open": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for n in range(orders * 4)
+        ],
+    )
+    _insert(
+        database,
+        Purchase,
+        [
+            {
+                "id": s + 1,
+                "sale_id": s + 1,
+                "dropship_provider_id": s % vendors + 1,
+                "external_reference": f"B{s}-01",
+                "inventory_status": "received",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for s in range(orders)
+        ],
+    )
+    _insert(
+        database,
+        PurchaseItem,
+        [
+            {
+                "id": n + 1,
+                "purchase_id": n // 4 + 1,
+                "sale_item_id": n + 1,
+                "variant_id": variant_id,
+                "allocation_id": n + 1,
+                "quantity": 1,
+                "quantity_shipped": 1,
+                "cost_price": Decimal(10),
+                "created_at": now,
+                "updated_at": now,
+            }
+            for n in range(orders * 4)
+        ],
+    )
+    _reset_sequences(database)
+    return list(range(1, orders + 1))
+
+
+def bench_invoicing(database: Any, purchase_ids: list[int], chunk: int = 2500) -> None:
+    from dropwire.payments.invoicing import invoice_purchases
+    from dropwire.payments.models import VendorInvoiceLine
+
+    started = time.perf_counter()
+    for start in range(0, len(purchase_ids), chunk):
+        with database.transaction() as session:
+            invoice_purchases(session, purchase_ids[start : start + chunk])
+    elapsed = time.perf_counter() - started
+    with database.transaction() as session:
+        lines = session.scalar(select(func.count()).select_from(VendorInvoiceLine)) or 0
+    print(
+        f"invoicing: {lines:,} lines of {len(purchase_ids):,} orders in {elapsed:.2f} s"
+        f" ({lines / elapsed:,.0f} lines/s)"
+    )
+
+
+def bench_payout(database: Any, vendors: int) -> None:
+    from tests.payments.fake_stripe import FakeStripe, FakeStripeServer
+
+    from dropwire.core.settings import Settings
+    from dropwire.jobs.service import run_pending
+    from dropwire.payments.models import Payment, PaymentMethod, PaymentState
+    from dropwire.payments.payouts import run_payouts
+    from dropwire.vendors.models import DropshipProvider
+
+    stripe = FakeStripe(accounts={f"acct_{v + 1}" for v in range(vendors)}, balance={"usd": 10**12})
+    with FakeStripeServer(stripe) as base:
+        database.settings = Settings.model_validate(
+            database.settings.model_dump()
+            | {"stripe_api_key": stripe.api_key, "stripe_api_base": base}
+        )
+        with database.transaction() as session:
+            method = PaymentMethod(name="Stripe", source="stripe")
+            session.add(method)
+            session.flush()
+            session.execute(DropshipProvider.__table__.update().values(payment_method_id=method.id))
+        started = time.perf_counter()
+        with database.transaction() as session:
+            _run, payments = run_payouts(session)
+        claimed = time.perf_counter() - started
+        run_pending(database, batch=50)
+        total = time.perf_counter() - started
+        with database.transaction() as session:
+            complete = session.scalar(
+                select(func.count())
+                .select_from(Payment)
+                .where(Payment.status == PaymentState.complete)
+            )
+    print(
+        f"payout run: {len(payments):,} vendors claimed in {claimed:.2f} s; {complete:,}"
+        f" transfers complete in {total:.2f} s ({sum(stripe.made.values()):,} made by the fake)"
+    )
+
+
+def seed_open(database: Any, orders: int, vendor_id: int) -> list[int]:
+    """Unshipped one-line orders of one vendor, allocated on a stocked level; their ids."""
+    from dropwire.catalog.models import Variant
+    from dropwire.channels.models import Channel
+    from dropwire.core.time import utcnow
+    from dropwire.inventory.models import Allocation, InventoryLevel
+    from dropwire.sales.models import Purchase, PurchaseItem, Sale, SaleItem
+
+    now = utcnow()
+    with database.transaction() as session:
+        channel_id = session.scalars(select(Channel.id)).first()
+        variant_id = session.scalars(select(Variant.id)).first()
+        level = session.scalars(select(InventoryLevel)).first()
+        assert channel_id and variant_id and level
+        level.stocked += orders
+        level.allocated += orders
+        level_id, location_id = level.id, level.location_id
+        first = {
+            name: (session.scalar(select(func.max(model.id))) or 0) + 1
+            for name, model in (
+                ("sale", Sale),
+                ("item", SaleItem),
+                ("allocation", Allocation),
+                ("purchase", Purchase),
+                ("purchase_item", PurchaseItem),
+            )
+        }
+    tag = f"O{first['sale']}-"
+    _insert(
+        database,
+        Sale,
+        [
+            {
+                "id": first["sale"] + n,
+                "channel_id": channel_id,
+                "external_id": f"{tag}{n}",
+                "reference": f"{tag}{n}",
+                "currency": "USD",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for n in range(orders)
+        ],
+    )
+    _insert(
+        database,
+        SaleItem,
+        [
+            {
+                "id": first["item"] + n,
+                "sale_id": first["sale"] + n,
+                "external_id": "L0",
+                "variant_id": variant_id,
+                "sku": "B-1",
+                "quantity": 1,
+                "price": Decimal(20),
+                "created_at": now,
+                "updated_at": now,
+            }
+            for n in range(orders)
+        ],
+    )
+    _insert(
+        database,
+        Allocation,
+        [
+            {
+                "id": first["allocation"] + n,
+                "variant_id": variant_id,
+                "location_id": location_id,
+                "level_id": level_id,
+                "sale_id": first["sale"] + n,
+                "sale_item_id": first["item"] + n,
+                "quantity": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for n in range(orders)
+        ],
+    )
+    _insert(
+        database,
+        Purchase,
+        [
+            {
+                "id": first["purchase"] + n,
+                "sale_id": first["sale"] + n,
+                "dropship_provider_id": vendor_id,
+                "external_reference": f"{tag}{n}-01",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for n in range(orders)
+        ],
+    )
+    _insert(
+        database,
+        PurchaseItem,
+        [
+            {
+                "id": first["purchase_item"] + n,
+                "purchase_id": first["purchase"] + n,
+                "sale_item_id": first["item"] + n,
+                "variant_id": variant_id,
+                "allocation_id": first["allocation"] + n,
+                "quantity": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for n in range(orders)
+        ],
+    )
+    _reset_sequences(database)
+    return [first["purchase"] + n for n in range(orders)]
+
+
+def _ship_each(database: Any, purchase_ids: list[int]) -> list[float]:
+    from dropwire.sales import shipping
+    from dropwire.sales.models import Purchase
+    from dropwire.sales.schemas import ShipRequest
+
+    took = []
+    for purchase_id in purchase_ids:
+        started = time.perf_counter()
+        with database.transaction() as session:
+            purchase = session.get(Purchase, purchase_id)
+            assert purchase is not None
+            shipping.ship(session, purchase=purchase, request=ShipRequest.model_validate({}))
+        took.append((time.perf_counter() - started) * 1000)
+    return took
+
+
+def bench_ship(database: Any, ships: int) -> None:
+    from dropwire.core import unit_of_work
+    from dropwire.payments.models import VendorInvoice
+
+    with_money = _ship_each(database, seed_open(database, ships, vendor_id=1))
+    with database.transaction() as session:
+        raised = session.scalar(select(func.count()).select_from(VendorInvoice))
+    step = "dropwire.payments.steps.invoice_what_changed"
+    taken = unit_of_work._STEPS.pop(step)  # the bench's one reach inside: the step, taken out
+    try:
+        without = _ship_each(database, seed_open(database, ships, vendor_id=2))
+    finally:
+        unit_of_work._STEPS[step] = taken
+    on, off = statistics.median(with_money), statistics.median(without)
+    print(
+        f"ship.json path (service, one per transaction, {ships} each): median {on:.2f} ms with"
+        f" invoicing, {off:.2f} ms without ({(on / off - 1) * 100:+.0f} %); {raised:,} invoices"
+    )
+
+
+def _reset_sequences(database: Any) -> None:
+    if database.dialect != "postgresql":
+        return
+    with database.transaction() as session:
+        for table in (
+            "dropship_providers",
+            "sales",
+            "sale_items",
+            "inventory_allocations",
+            "purchases",
+            "purchase_items",
+        ):
+            session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                    f" (SELECT max(id) FROM {table}))"
+                )
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--vendors", type=int, default=1000)
+    parser.add_argument("--ships", type=int, default=300)
+    parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--pg-database", default="dw_money_bench")
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    from dropwire import domains
+    from dropwire.core.db import Database
+
+    domains.load()
+    if args.database_url:
+        url = args.database_url
+    elif args.sqlite:
+        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'money.db'}"
+    else:
+        url = ensure_pg_database(args.pg_database)
+    fresh_database(url)
+    database = Database(url)
+    purchase_ids = seed_shipped(database, args.lines, args.vendors)
+    bench_invoicing(database, purchase_ids)
+    bench_payout(database, args.vendors)
+    bench_ship(database, args.ships)
+    database.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""The vendor ledger: append-only entries, and per vendor and currency their running sum.
+
+Every change of what the merchant owes a vendor goes through `post`, which writes the entries
+and moves the balances by their sums in the same transaction, so `owed` always equals the sum of
+the entries (`rebuild` proves it from scratch)."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from dropwire.core.inserts import insert_all, insert_ignoring_conflict
+from dropwire.payments.models import EntryKind, LedgerEntry, VendorBalance
+
+
+def post(session: Session, entries: Sequence[LedgerEntry]) -> None:
+    """Append `entries` and add their amounts to the balances they belong to."""
+    if not entries:
+        return
+    insert_all(session, entries)
+    owed: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    paid: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        key = (entry.dropship_provider_id, entry.currency)
+        owed[key] += entry.amount
+        if entry.kind in (EntryKind.payment, EntryKind.payment_failed):
+            paid[key] -= entry.amount
+    for key in sorted(owed):  # in key order: two writers never wait on each other in a circle
+        moved = _move(session, key, owed[key], paid[key])
+        if not moved:  # the first entry of this vendor and currency
+            ensure_balances(session, [key])
+            _move(session, key, owed[key], paid[key])
+
+
+def _move(session: Session, key: tuple[int, str], owed: Decimal, paid: Decimal) -> bool:
+    result = session.execute(
+        update(VendorBalance)
+        .where(VendorBalance.dropship_provider_id == key[0], VendorBalance.currency == key[1])
+        .values(owed=VendorBalance.owed + owed, paid=VendorBalance.paid + paid)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def ensure_balances(session: Session, keys: object) -> None:
+    """The balance rows of these (vendor, currency) pairs, made when missing."""
+    for vendor_id, currency in sorted(keys):  # type: ignore[call-overload]
+        insert_ignoring_conflict(
+            session,
+            VendorBalance,
+            {"dropship_provider_id": vendor_id, "currency": currency},
+            ["dropship_provider_id", "currency"],
+        )
+
+
+def lock_balance(session: Session, *, vendor_id: int, currency: str) -> VendorBalance:
+    """The vendor's balance row in `currency`, locked until the transaction ends: whoever pays
+    this vendor in this currency waits here, so two payments never take one invoice."""
+    ensure_balances(session, [(vendor_id, currency)])
+    balance = session.scalar(
+        select(VendorBalance)
+        .where(VendorBalance.dropship_provider_id == vendor_id, VendorBalance.currency == currency)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert balance is not None
+    return balance
+
+
+def sums(session: Session, vendor_id: int) -> dict[str, Decimal]:
+    """The sum of the vendor's entries per currency, read from the entries themselves."""
+    rows = session.execute(
+        select(LedgerEntry.currency, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.dropship_provider_id == vendor_id)
+        .group_by(LedgerEntry.currency)
+    )
+    return {currency: Decimal(total or 0) for currency, total in rows}
+
+
+def rebuild(session: Session) -> int:
+    """Recompute every balance from the ledger; returns how many were off (0 when sound)."""
+    totals = session.execute(
+        select(
+            LedgerEntry.dropship_provider_id,
+            LedgerEntry.currency,
+            func.sum(LedgerEntry.amount),
+        ).group_by(LedgerEntry.dropship_provider_id, LedgerEntry.currency)
+    ).all()
+    ensure_balances(session, [(vendor, currency) for vendor, currency, _ in totals])
+    balances = {
+        (b.dropship_provider_id, b.currency): b for b in session.scalars(select(VendorBalance))
+    }
+    off = 0
+    for vendor_id, currency, total in totals:
+        balance = balances[(vendor_id, currency)]
+        if balance.owed != Decimal(total or 0):
+            balance.owed = Decimal(total or 0)
+            off += 1
+    session.flush()
+    return off

@@ -1,0 +1,50 @@
+"""Where money hooks into the sales flow: a commit step that reads what sales recorded in this
+unit of work (purchase orders created, changed or cancelled, fulfillments, returns) and brings
+those orders' vendor invoices in line before the transaction commits. Sales knows nothing of
+payments; payments reads the sales records (the import goes one way: payments → sales)."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dropwire.core.expressions import among
+from dropwire.core.unit_of_work import before_commit
+from dropwire.payments.invoicing import invoice_purchases, loaded_or_fetched
+from dropwire.payments.tasks import schedule_payout
+from dropwire.payments.webhooks import invoices_created
+from dropwire.sales import events
+from dropwire.sales.models import Fulfillment, Purchase
+from dropwire.vendors.models import DropshipProvider, PaymentSchedule
+
+
+def touched_purchases(session: Session, changes: Mapping[str, Any]) -> set[int]:
+    recorded: list[events.SalesEvent] = changes.get(events.EVENTS_KEY) or []
+    purchase_ids = {event.id for event in recorded if event.subject == "purchase"}
+    fulfillment_ids = {event.id for event in recorded if event.subject == "fulfillment"}
+    fulfillment_ids.update(changes.get(events.DELIVERED_KEY) or ())
+    if fulfillment_ids:
+        fulfillments = loaded_or_fetched(session, Fulfillment, fulfillment_ids)
+        purchase_ids.update(f.purchase_id for f in fulfillments.values())
+    sale_ids = set(changes.get(events.RETURNS_KEY) or ()) | set(changes.get(events.SALES_KEY) or ())
+    if sale_ids:
+        purchase_ids.update(
+            session.scalars(select(Purchase.id).where(among(session, Purchase.sale_id, sale_ids)))
+        )
+    return purchase_ids
+
+
+@before_commit(
+    events.EVENTS_KEY, events.RETURNS_KEY, events.SALES_KEY, events.DELIVERED_KEY, order=30
+)
+def invoice_what_changed(session: Session, changes: Mapping[str, Any]) -> None:
+    purchase_ids = touched_purchases(session, changes)
+    recorded: list[events.SalesEvent] = changes.get(events.EVENTS_KEY) or []
+    rerouted = {e.id for e in recorded if e.subject == "purchase" and e.vendor_id is not None}
+    raised = invoice_purchases(session, purchase_ids, rerouted=rerouted)
+    invoices_created(session, raised)
+    vendors = loaded_or_fetched(session, DropshipProvider, {i.dropship_provider_id for i in raised})
+    for vendor in vendors.values():
+        if vendor.payment_schedule != PaymentSchedule.manual:
+            schedule_payout(session, vendor)

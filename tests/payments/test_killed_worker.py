@@ -1,0 +1,80 @@
+"""A worker SIGKILLed after Stripe made the transfer but before its transaction committed: the
+job runs again, sends the same Idempotency-Key, and the payment completes with one transfer."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import update
+
+from dropwire.core.time import utcnow
+from dropwire.jobs.models import Job
+from dropwire.jobs.service import run_pending
+
+ROOT = Path(__file__).resolve().parents[2]
+
+WORKER = """
+import sys
+from dropwire import domains
+from dropwire.core.db import Database
+from dropwire.core.settings import Settings
+from dropwire.jobs import service
+domains.load()
+settings = Settings(
+    database_url=sys.argv[1],
+    stripe_api_key=sys.argv[2],
+    stripe_api_base=sys.argv[3],
+    _env_file=None,
+)
+service.run_pending(Database(settings=settings), worker_id="doomed", max_jobs=1)
+"""
+
+
+def test_a_killed_worker_pays_once_on_retry(fake_stripe, market, client, database, settings):
+    fake_stripe.accounts.add("acct_acme")
+    market.vendor("Acme", commissionRate=20, stripeId="acct_acme")
+    market.stock("Acme", "MUG")
+    purchase = market.sell([("MUG", 2, 50.00)])["purchases"][0]
+    market.ship(purchase["id"])
+    (invoice,) = market.invoices()
+    method = client.post("/api/payment-methods.json", json={"name": "S", "source": "stripe"})
+    payment = client.post(
+        f"/api/dropship-providers/{market.vendors['Acme']['id']}/settle-transfer.json",
+        json={"toPay": [invoice["id"]], "paymentMethodId": method.json()["id"]},
+    ).json()
+    fake_stripe.reply_delay = 30
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            WORKER,
+            database.url,
+            settings.stripe_api_key.get_secret_value(),
+            settings.stripe_api_base,
+        ],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DROPWIRE_")},
+    )
+    try:
+        assert fake_stripe.made_one.wait(60), "the worker never called Stripe"
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    key = f"dropwire-payment-{payment['id']}"
+    assert fake_stripe.made == {key: 1}
+    assert client.get(f"/api/payments/{payment['id']}.json").json()["status"] == "pending"
+    fake_stripe.reply_delay = 0
+    with database.transaction() as session:  # the dead worker's lease runs out
+        session.execute(update(Job).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+    deadline = time.monotonic() + 30
+    while run_pending(database) == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    done = client.get(f"/api/payments/{payment['id']}.json").json()
+    assert done["status"] == "complete"
+    assert fake_stripe.made == {key: 1}
+    assert fake_stripe.balance["usd"] == 10_000_000 - 8000
