@@ -37,9 +37,9 @@ from dropwire.core.time import utcnow
 from dropwire.delivery import outbox
 from dropwire.inbound import service as inbound
 from dropwire.inbound.registry import KINDS, Applied
-from dropwire.sales.manual import upsert_manual_sale
 from dropwire.sales.models import Sale, SaleItem
 from dropwire.sales.schemas import ManualSale
+from dropwire.sales.service import upsert_manual_sale
 
 EVENT_JOB = "elasticpath.order_event"
 TRANSPORT = "elasticpath"  # deliveries sent by `transport.send`, not as signed webhooks

@@ -1,0 +1,33 @@
+"""The sales domain's front door: every operation other packages call, listed in one place.
+
+Behind it, one module per operation (`manual`, `purchasing`, `shipping`, `cancelling`,
+`rerouting`, `returns`, `editing`, `queries`) is the domain's own business. Other packages use
+this module for what sales *do* (sales in: `upsert_manual_sale(s)`, `update_sale`; reading one
+record: `get_sale`, `get_purchase`, `get_fulfillment`; what happens afterwards: `ship`,
+`mark_delivered`, `cancel`, `cancel_purchase`, `move_to_vendor`, `create_return`), and
+`sales.models`, `sales.schemas`, `sales.errors`, `sales.events` and `sales.vendor_view` for what
+sales *are* (`tests/architecture/test_sales_front.py` checks it).
+"""
+
+from dropwire.sales.cancelling import cancel, cancel_purchase
+from dropwire.sales.editing import update_sale
+from dropwire.sales.manual import upsert_manual_sale, upsert_manual_sales
+from dropwire.sales.queries import get_fulfillment, get_purchase, get_sale
+from dropwire.sales.rerouting import move_to_vendor
+from dropwire.sales.returns import create_return
+from dropwire.sales.shipping import mark_delivered, ship
+
+__all__ = [
+    "cancel",
+    "cancel_purchase",
+    "create_return",
+    "get_fulfillment",
+    "get_purchase",
+    "get_sale",
+    "mark_delivered",
+    "move_to_vendor",
+    "ship",
+    "update_sale",
+    "upsert_manual_sale",
+    "upsert_manual_sales",
+]
