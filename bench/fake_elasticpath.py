@@ -15,6 +15,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -51,6 +52,8 @@ class FakeStore:
     item_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
+    check_request: Callable[[str, str, Any, Any], str | None] | None = None
+    """Refuses (400) a request the published descriptions don't allow (the tests set it)."""
 
     @property
     def url(self) -> str:
@@ -107,6 +110,10 @@ class FakeStore:
             return 200, {"calls": len(self.calls), "tokenFetches": self.token_fetches}
         body = None if path == "/oauth/access_token" or not raw else json.loads(raw)
         self.calls.append((method, path, body))
+        if self.check_request is not None and (
+            problem := self.check_request(method, path, body, headers)
+        ):
+            raise _error(400, "Bad Request", problem)
         for index, (m, prefix, status) in enumerate(self.failures):
             if m == method and path.startswith(prefix):
                 del self.failures[index]
@@ -144,7 +151,8 @@ class FakeStore:
         order = self.orders.get(order_id)
         if order is None:
             raise _error(404, "Not Found", "order")
-        allowed = {"type", "shipping", "status", "partially_fulfilled", "partially_cancelled"}
+        # what OrdersUpdateRequest's shapes hold (custom fields go through the order's flow)
+        allowed = {"type", "shipping", "status", "external_ref", "order_number", "shipping_address"}
         if set(data) - allowed:
             raise _error(400, "Bad Request", f"cannot update {sorted(set(data) - allowed)}")
         current = order["data"]
@@ -198,16 +206,19 @@ class FakeStore:
     def post_transaction(
         self, product_id: str, body: Any, headers: Any, **_: Any
     ) -> tuple[int, Any]:
-        data = self._data(body, "stock-transaction")
         if headers.get("ep-inventories-multi-location") == "true":
-            attributes = data.get("attributes") or {}
-            if attributes.get("action") not in ("increment", "decrement", "set") or not isinstance(
-                attributes.get("quantity"), int
+            # the JavaScript SDK's shape: everything, `type` too, inside `attributes`
+            attributes = self._data(body, None).get("attributes") or {}
+            if (
+                attributes.get("type") != "stock-transaction"
+                or attributes.get("product_id") != product_id
+                or attributes.get("action") not in ("increment", "decrement", "set")
+                or not isinstance(attributes.get("quantity"), int)
             ):
-                raise _error(400, "Bad Request", "attributes.action / quantity")
+                raise _error(400, "Bad Request", "attributes.type / product_id / action / quantity")
             slug = attributes.get("location") or "default"
             self.mli_stock.setdefault(product_id, {})[slug] = attributes["quantity"]
-            self.transactions.append({"product_id": product_id, **attributes})
+            self.transactions.append(dict(attributes))
             return 201, {
                 "data": {
                     "id": uuid.uuid4().hex,
@@ -215,6 +226,7 @@ class FakeStore:
                     "attributes": attributes,
                 }
             }
+        data = self._data(body, "stock-transaction")
         action, quantity = data.get("action"), data.get("quantity")
         if action not in ("increment", "decrement", "allocate", "deallocate") or not (
             isinstance(quantity, int) and quantity > 0
@@ -322,6 +334,17 @@ class FakeStore:
         self.relationships.setdefault((order_id, field_slug), []).extend(ids)
         return 200, {"data": body["data"]}
 
+    def put_order_entry(self, order_id: str, body: Any, **_: Any) -> tuple[int, Any]:
+        """The order flow's custom fields, shown on the order as EP shows flow fields."""
+        data = self._data(body, "entry")
+        if data.get("id") != order_id or order_id not in self.orders:
+            raise _error(404, "Not Found", "order entry")
+        fields = {k: v for k, v in data.items() if k not in ("type", "id")}
+        if set(fields) - ORDER_FLOW_FIELDS or not all(isinstance(v, bool) for v in fields.values()):
+            raise _error(400, "Bad Request", f"unknown or non-boolean fields {sorted(fields)}")
+        self.orders[order_id]["data"].update(fields)
+        return 200, {"data": {"id": order_id, "type": "entry", **fields}}
+
     def put_item_entry(self, item_id: str, body: Any, **_: Any) -> tuple[int, Any]:
         data = self._data(body, "entry")
         if data.get("id") != item_id:
@@ -382,6 +405,7 @@ class FakeStore:
 
 
 # The custom flows the Onport integration creates (reference notes, "Fulfilment back into EPCC").
+ORDER_FLOW_FIELDS = {"partially_fulfilled", "partially_cancelled"}
 FLOW_FIELDS = {
     "fulfilment_items": {
         "orderitem_id",
@@ -417,6 +441,7 @@ ROUTES = [
     (r"/v2/integrations", "post_integrations"),
     (r"/v2/integrations/([^/]+)", "put_integration"),
     (r"/v2/flows/orders/entries/([^/]+)/relationships/([^/]+)", "post_relationship"),
+    (r"/v2/flows/orders/entries/([^/]+)", "put_order_entry"),
     (r"/v2/flows/order_items/entries/([^/]+)", "put_item_entry"),
     (r"/v2/flows/([^/]+)/entries", "post_entry"),
 ]

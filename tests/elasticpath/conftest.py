@@ -10,6 +10,7 @@ from dropwire.core.settings import Settings
 from dropwire.delivery.relay import Relay
 from dropwire.jobs.service import run_pending
 from tests.delivery.conftest import drain
+from tests.elasticpath import spec
 
 WEBHOOK_SECRET = "hook-secret-123"
 
@@ -23,10 +24,21 @@ def secret_key(configure: Callable[..., Settings]) -> None:
 
 @pytest.fixture
 def fake() -> Iterator[FakeStore]:
-    store = FakeStore()
+    """The strict fake store, refusing (400) any request Elastic Path's published OpenAPI
+    descriptions don't allow; at the end, no request the test made may have been one."""
+    found: list[str] = []
+
+    def against_the_spec(method: str, path: str, body: Any, headers: Any) -> str | None:
+        multi_location = headers.get(spec.MLI_HEADER) == "true"
+        problems = spec.problems(method, path, body, multi_location)
+        found.extend(problems)
+        return "; ".join(problems) or None
+
+    store = FakeStore(check_request=against_the_spec)
     store.start()
     yield store
     store.stop()
+    assert found == [], "requests Elastic Path's OpenAPI descriptions don't allow"
 
 
 @pytest.fixture

@@ -161,7 +161,8 @@ def test_end_to_end_paid_order_shipped_by_the_vendor_is_fulfilled_in_the_store(s
     shop.drain()
     order = fake.orders["order-1"]["data"]
     assert order["shipping"] == "fulfilled"
-    assert order["partially_fulfilled"] is False and order["partially_cancelled"] is False
+    # never partly fulfilled or cancelled: the order flow's fields were never written
+    assert "partially_fulfilled" not in order and "partially_cancelled" not in order
     assert fake.stock["prod-tent"] == {"total": 8, "available": 8, "allocated": 0}
     (entry,) = fake.entries["fulfilment_items"]
     assert entry["orderitem_id"] == "item-TENT" and entry["fulfilled_quantity"] == 2
@@ -238,6 +239,13 @@ def test_setup_command_creates_then_updates_the_integration(
         assert session.scalars(select(ElasticPathStore)).one().integration_id == integration["id"]
     missing = runner.invoke(cli_app, ["elasticpath", "setup", "999", "--public-url", "https://x"])
     assert missing.exit_code == 1
+    fake.integrations.clear()  # deleted in Commerce Manager: PUT answers 404
+    again = runner.invoke(cli_app, args)
+    assert again.exit_code == 0, again.output
+    (recreated,) = fake.integrations.values()
+    assert recreated["id"] != integration["id"]
+    with database.transaction() as session:
+        assert session.scalars(select(ElasticPathStore)).one().integration_id == recreated["id"]
 
 
 def test_entries_created_before_a_failed_link_are_not_created_again(shop, fake, database):

@@ -106,6 +106,17 @@ def insert_all(session: Session, objects: Sequence[Any]) -> None:
         _persist(session, obj, pk, new_id)
 
 
+def insert_unread(session: Session, objects: Sequence[Any]) -> None:
+    """INSERT transient objects of one mapped class in one statement, as rows only: they stay
+    transient and get no ids (for rows nobody reads back in this unit of work, such as ledger
+    entries), which saves making each one persistent."""
+    if not objects:
+        return
+    table, _pk, rows = _rows(objects)
+    with session.no_autoflush:
+        insert_rows(session.connection(), table, rows)
+
+
 def insert_unless_taken(session: Session, obj: Any) -> bool:
     """INSERT one transient object unless a unique key is already taken (ON CONFLICT DO
     NOTHING: no savepoint needed to survive the clash); True when it was inserted."""

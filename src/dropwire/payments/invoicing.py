@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, lazyload, selectinload
@@ -23,7 +23,7 @@ from sqlalchemy.orm.util import identity_key
 
 from dropwire.catalog.models import Variant
 from dropwire.core.expressions import among
-from dropwire.core.inserts import insert_all, new_row, update_rows
+from dropwire.core.inserts import insert_all, insert_rows, new_row, update_rows
 from dropwire.core.time import utcnow
 from dropwire.payments.commission import (
     HUNDRED,
@@ -61,6 +61,7 @@ from dropwire.vendors.models import (
 T = TypeVar("T")
 PURCHASES = cast(Table, Purchase.__table__)
 PURCHASE_ITEMS = cast(Table, PurchaseItem.__table__)
+LINES = cast(Table, VendorInvoiceLine.__table__)
 
 
 @dataclass
@@ -99,7 +100,7 @@ class _Draft:
     sale: Sale
     vendor: DropshipProvider
     type: InvoiceType
-    lines: list[VendorInvoiceLine] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)  # rows of vendor_invoice_lines
     shipping: Decimal = Decimal(0)
     credited_invoice_id: int | None = None
 
@@ -410,7 +411,7 @@ def _invoice_line(
     sale: Sale,
     rules: Rules,
     variants: dict[int, Variant],
-) -> VendorInvoiceLine:
+) -> dict[str, Any]:
     variant = variants.get(item.variant_id) if item.variant_id else None
     rate = rules.rate_for(vendor=vendor, channel_id=sale.channel_id, variant=variant)
     price = sale_item.price or Decimal(0)
@@ -424,22 +425,23 @@ def _invoice_line(
         terms=_terms(vendor),
         currency=sale.currency,
     )
-    return new_row(
-        VendorInvoiceLine,
-        purchase_item_id=item.id,
-        sale_item_id=sale_item.id,
-        sku=sale_item.sku,
-        quantity=quantity,
-        price=price,
-        net=amounts.net,
-        commission=amounts.commission,
-        payable=amounts.payable,
-        rate=rate.rate,
-        rate_type=rate.rate_type,
-        rate_base=vendor.commission_rate_base,
-        rate_source=rate.source,
-        commission_method=vendor.commission_method,
-    )
+    return {
+        "purchase_item_id": item.id,
+        "sale_item_id": sale_item.id,
+        "sku": sale_item.sku,
+        "quantity": quantity,
+        "price": price,
+        "net": amounts.net,
+        "commission": amounts.commission,
+        "payable": amounts.payable,
+        "rate": rate.rate,
+        "rate_type": rate.rate_type,
+        "rate_base": vendor.commission_rate_base,
+        "rate_source": rate.source,
+        "commission_method": vendor.commission_method,
+        "credited_line_id": None,
+        "credit_reason": None,
+    }
 
 
 def _cumulative(amount: Decimal, done: int, more: int, whole: int, currency: str) -> Decimal:
@@ -459,7 +461,7 @@ def _credit_lines(
     for_returns: int,
     vendor: DropshipProvider,
     currency: str,
-) -> Iterable[VendorInvoiceLine]:
+) -> Iterable[dict[str, Any]]:
     """Credit `units` of `item`, newest invoice line first; the first `for_returns` are returns
     (with the return penalty on, the merchant keeps their commission)."""
     penalty = vendor.apply_return_penalty == ReturnPenalty.enabled
@@ -480,24 +482,23 @@ def _credit_lines(
             if penalty and reason == CreditReason.return_:
                 commission = Decimal(0)
                 payable = Decimal(0) if line.commission_method == CommissionMethod.reverse else net
-            yield new_row(
-                VendorInvoiceLine,
-                purchase_item_id=item.id,
-                sale_item_id=line.sale_item_id,
-                sku=line.sku,
-                quantity=-count,
-                price=line.price,
-                net=-net,
-                commission=-commission,
-                payable=-payable,
-                rate=line.rate,
-                rate_type=line.rate_type,
-                rate_base=line.rate_base,
-                rate_source=line.rate_source,
-                commission_method=line.commission_method,
-                credited_line_id=line.id,
-                credit_reason=reason or CreditReason.cancellation,
-            )
+            yield {
+                "purchase_item_id": item.id,
+                "sale_item_id": line.sale_item_id,
+                "sku": line.sku,
+                "quantity": -count,
+                "price": line.price,
+                "net": -net,
+                "commission": -commission,
+                "payable": -payable,
+                "rate": line.rate,
+                "rate_type": line.rate_type,
+                "rate_base": line.rate_base,
+                "rate_source": line.rate_source,
+                "commission_method": line.commission_method,
+                "credited_line_id": line.id,
+                "credit_reason": reason or CreditReason.cancellation,
+            }
             done += count
         standing.credited[line.id] = done
         units -= take
@@ -569,9 +570,10 @@ def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[Ve
         numbers[draft.purchase.id] += 1
         letter = "I" if draft.type == InvoiceType.invoice else "C"
         amounts = LineAmounts(
-            net=sum((line.net for line in draft.lines), start=Decimal(0)),
-            commission=sum((line.commission for line in draft.lines), start=Decimal(0)),
-            payable=sum((line.payable for line in draft.lines), start=Decimal(0)) + draft.shipping,
+            net=sum((line["net"] for line in draft.lines), start=Decimal(0)),
+            commission=sum((line["commission"] for line in draft.lines), start=Decimal(0)),
+            payable=sum((line["payable"] for line in draft.lines), start=Decimal(0))
+            + draft.shipping,
         )
         invoices.append(
             new_row(
@@ -595,9 +597,9 @@ def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[Ve
     lines = []
     for draft, invoice in zip(drafts, invoices, strict=True):
         for line in draft.lines:
-            line.invoice_id = invoice.id
+            line["invoice_id"] = invoice.id
             lines.append(line)
-    insert_all(session, lines)
+    insert_rows(session.connection(), LINES, lines)
     post(
         session,
         [

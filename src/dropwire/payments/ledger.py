@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from dropwire.core.inserts import insert_all, insert_ignoring_conflict
+from dropwire.core.inserts import insert_ignoring_conflict, insert_unread
 from dropwire.payments.models import EntryKind, LedgerEntry, VendorBalance
 
 
@@ -19,7 +19,7 @@ def post(session: Session, entries: Sequence[LedgerEntry]) -> None:
     """Append `entries` and add their amounts to the balances they belong to."""
     if not entries:
         return
-    insert_all(session, entries)
+    insert_unread(session, entries)
     owed: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     paid: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     for entry in entries:

@@ -247,14 +247,20 @@ class ElasticPathClient:
         return self.call("POST", f"/v2/inventories/{product_id}/transactions", json=body)
 
     def set_stock_at(self, product_id: str, location: str | None, quantity: int) -> Any:
-        """Multi-location inventory: `set` the available units at a location."""
-        attributes: dict[str, Any] = {"action": "set", "quantity": quantity}
+        """Multi-location inventory: `set` the available units at a location, in the shape
+        Elastic Path's JavaScript SDK sends (`type` and `product_id` inside `attributes`)."""
+        attributes: dict[str, Any] = {
+            "type": "stock-transaction",
+            "action": "set",
+            "quantity": quantity,
+            "product_id": product_id,
+        }
         if location:
             attributes["location"] = location
         return self.call(
             "POST",
             f"/v2/inventories/{product_id}/transactions",
-            json={"data": {"type": "stock-transaction", "attributes": attributes}},
+            json={"data": {"attributes": attributes}},
             headers={MLI_HEADER: "true"},
         )
 

@@ -15,7 +15,7 @@ from dropwire.channels import service as channels
 from dropwire.channels.models import Channel, ParentChannel
 from dropwire.channels.schemas import ElasticPathFields
 from dropwire.connectors.elasticpath import mapping, webhook_input
-from dropwire.connectors.elasticpath.client import ElasticPathClient
+from dropwire.connectors.elasticpath.client import ElasticPathClient, ElasticPathError
 from dropwire.connectors.elasticpath.errors import (
     InvalidStoreEvent,
     OrderWithoutItems,
@@ -337,6 +337,10 @@ def _status(done: int, total: int, full: str, partial: str, none: str) -> str:
     return full if total and done >= total else partial if done else none
 
 
+ORDER_FLAGS = ("partially_fulfilled", "partially_cancelled")
+"""Custom fields of the store's order flow (written as its entry, not by the order update)."""
+
+
 def order_fields(sale_items: list[SaleItem], paid: bool) -> dict[str, Any]:
     """The order's state per the Onport integration's rules.
 
@@ -485,7 +489,25 @@ def sync_order(
     wanted = order_fields(list(items.values()), paid=record.payment == "paid")
     if record.shipping == "fulfilled":
         wanted.pop("shipping", None)  # the store got there itself
-    if any(told.get(key) != value for key, value in wanted.items()):
+    flags = {key: wanted[key] for key in ORDER_FLAGS}
+    if any(told.get(key) != value for key, value in flags.items()):
+        # custom fields of the order's flow: the order update takes only a state change
+        queued += _queue(
+            session,
+            store,
+            sale,
+            "elasticpath.order",
+            {
+                "method": "PUT",
+                "path": f"/v2/flows/orders/entries/{record.order_id}",
+                "json": {"data": {"type": "entry", "id": record.order_id, **flags}},
+            },
+            coalesce=f"elasticpath.order-fields:{store.channel_id}:{record.order_id}",
+        )
+        told.update(flags)
+    change = {key: value for key, value in wanted.items() if key not in ORDER_FLAGS}
+    if any(told.get(key) != value for key, value in change.items()):
+        # one of the request's shapes (OrdersFulfilledData, OrdersCancelData): type + one field
         queued += _queue(
             session,
             store,
@@ -494,11 +516,11 @@ def sync_order(
             {
                 "method": "PUT",
                 "path": f"/v2/orders/{record.order_id}",
-                "json": {"data": {"type": "order", **wanted}},
+                "json": {"data": {"type": "order", **change}},
             },
             coalesce=f"elasticpath.order:{store.channel_id}:{record.order_id}",
         )
-        told.update(wanted)
+        told.update(change)
     pushed["order"] = told
     record.pushed = pushed
     return queued
@@ -561,10 +583,16 @@ def setup_integration(
                     if (existing.get("configuration") or {}).get("url") == url:
                         integration_id = str(existing["id"])
                         break
-            if integration_id is None:
+            integration = None
+            if integration_id is not None:
+                try:
+                    integration = client.update_integration(integration_id, fields)
+                except ElasticPathError as exc:
+                    if exc.status != 404:
+                        raise
+                    # the store no longer has it (deleted in Commerce Manager): create it again
+            if integration is None:
                 integration = client.create_integration(fields)
-            else:
-                integration = client.update_integration(integration_id, fields)
     finally:
         if own:
             client.close()
