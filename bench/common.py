@@ -70,11 +70,30 @@ def server(
     process = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(base + "/health" if factory else base + "/")
+        wait_for(base + "/health" if factory else base + "/", timeout=180)  # 2 busy cores
         yield base
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def shipped_server(port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`dropwire serve` as users run it (its API and worker processes, access log on);
+    yields the base URL, and stops it with SIGTERM as a service manager would."""
+    process = subprocess.Popen(
+        [PYTHON, "-m", "dropwire", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,  # the access log is written (its cost counts), not kept
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/health", timeout=180)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
 
 
 @dataclass

@@ -24,10 +24,12 @@ from dropwire.core.group_commit import GroupCommitter
 from dropwire.core.secret_key import created_notice, with_embedded_key
 from dropwire.core.settings import Settings
 from dropwire.delivery.endpoints import router as delivery_router
+from dropwire.exports.endpoints import router as exports_router
 from dropwire.feeds.endpoints import router as feeds_router
 from dropwire.http.access_log import redact_server_logs
 from dropwire.http.api_log_endpoints import router as api_log_router
 from dropwire.http.api_log_middleware import ApiLogMiddleware
+from dropwire.http.api_user_endpoints import router as api_user_router
 from dropwire.http.auth_endpoints import router as auth_router
 from dropwire.http.deps import PrincipalCache
 from dropwire.http.errors import install_error_handlers
@@ -45,6 +47,7 @@ from dropwire.inventory.warehouses import ensure_default_warehouse
 from dropwire.jobs.endpoints import router as jobs_router
 from dropwire.jobs.worker import Worker
 from dropwire.payments.endpoints import router as payments_router
+from dropwire.rates.endpoints import router as rates_router
 from dropwire.sales.endpoints import router as sales_router
 from dropwire.vendors.endpoints import router as vendors_router
 from dropwire.web.routes import install_web
@@ -63,6 +66,9 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     api_log_router,
     jobs_router,
     delivery_router,
+    api_user_router,
+    rates_router,
+    exports_router,
     payments_router,
 )
 

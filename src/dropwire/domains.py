@@ -12,6 +12,7 @@ REGISTERING_MODULES = (
     "dropwire.channels.stock_pushes",
     "dropwire.channels.tasks",
     "dropwire.feeds.tasks",
+    "dropwire.exports.service",
     "dropwire.sales.tasks",
     "dropwire.sales.webhooks",
     "dropwire.payments.steps",

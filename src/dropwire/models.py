@@ -7,11 +7,13 @@ from dropwire.channels import models as channels_models
 from dropwire.connectors.elasticpath import models as elasticpath_models
 from dropwire.core.db import Base
 from dropwire.delivery import models as delivery_models
+from dropwire.exports import models as exports_models
 from dropwire.feeds import models as feeds_models
 from dropwire.http import idempotency
 from dropwire.inventory import models as inventory_models
 from dropwire.jobs import models as jobs_models
 from dropwire.payments import models as payments_models
+from dropwire.rates import models as rates_models
 from dropwire.sales import models as sales_models
 from dropwire.vendors import models as vendors_models
 from dropwire.web import models as web_models
@@ -24,11 +26,13 @@ __all__ = [
     "channels_models",
     "delivery_models",
     "elasticpath_models",
+    "exports_models",
     "feeds_models",
     "idempotency",
     "inventory_models",
     "jobs_models",
     "payments_models",
+    "rates_models",
     "sales_models",
     "vendors_models",
     "web_models",

@@ -91,7 +91,7 @@ def served(database) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
             return False
 
     try:
-        until(healthy, 60, "dropwire serve did not come up")
+        until(healthy, 180, "dropwire serve did not come up")  # 2 cores, shared
         yield supervisor, base
     finally:
         if supervisor.poll() is None:

@@ -109,7 +109,8 @@ def test_onport_replay(client, anonymous, database):
         },
     )
     assert sale.status_code == 200, sale.text
-    assert sale.headers["Dropwire-Ignored-Fields"] == "source, saleDefaults.locked"
+    assert sale.headers["Dropwire-Ignored-Fields"] == "saleDefaults.locked"
+    assert sale.json()["source"] == "custom"
     sale = sale.json()
     assert sale["saleDefaults"]["receiverCity"] == "Rome"
     assert sale["shipping"][0]["serviceLevel"] == "ground"

@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dropwire.core.db import Base, IdMixin
@@ -24,7 +24,22 @@ class ApiLog(IdMixin, Base):
     """One sync API request or one async inbound item, with what became of it."""
 
     __tablename__ = "api_logs"
-    __table_args__ = (Index("ix_api_logs_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_api_logs_created_at", "created_at"),
+        # "errors first": the errors are a page of their own, then the rest (two index scans)
+        Index(
+            "ix_api_logs_errors",
+            "id",
+            postgresql_where=text("status = 'error'"),
+            sqlite_where=text("status = 'error'"),
+        ),
+        Index(
+            "ix_api_logs_errors_created_at",
+            "created_at",
+            postgresql_where=text("status = 'error'"),
+            sqlite_where=text("status = 'error'"),
+        ),
+    )
 
     direction: Mapped[Direction] = mapped_column(String(16))
     method: Mapped[str] = mapped_column(String(8))

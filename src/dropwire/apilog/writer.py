@@ -1,7 +1,9 @@
 """Buffered API-log writes: requests never wait for their own log row.
 
 Rows queue in memory and a background thread inserts them in batches. `flush()` writes what is
-queued at once; reading the log flushes first, so a process always sees its own requests.
+queued at once; reading the log flushes first, so a process always sees its own requests. While
+the database is away the rows wait for it (a transient failure is one log line, and the rows are
+written once it is back); the queue is bounded, so a long outage drops the oldest rows, counted.
 """
 
 import logging
@@ -9,12 +11,21 @@ import queue
 import threading
 from typing import Any
 
+from prometheus_client import Counter
 from sqlalchemy import insert
 
 from dropwire.apilog.models import ApiLog
 from dropwire.core.db import Database
+from dropwire.core.transient import noted
 
 log = logging.getLogger("dropwire.apilog")
+
+MAX_WAITING = 100_000
+"""API-log rows held in memory at most while the database is away."""
+
+DROPPED = Counter(
+    "dropwire_api_log_rows_dropped_total", "API-log rows dropped: the database was away too long"
+)
 
 
 class ApiLogWriter:
@@ -57,9 +68,22 @@ class ApiLogWriter:
                 try:
                     with self._database.transaction() as session:
                         session.execute(insert(ApiLog), rows)
-                except Exception:
-                    log.exception("could not write %d API log rows", len(rows))
+                except Exception as exc:
+                    if noted(exc, "api_log") is None:
+                        log.exception("could not write %d API log rows", len(rows))
+                        return
+                    self._keep(rows)  # the database is away: again at the next flush
                     return
+
+    def _keep(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self._queue.put(row)
+        while self._queue.qsize() > MAX_WAITING:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+            DROPPED.inc()
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):

@@ -19,6 +19,9 @@ class ApiUser(IdMixin, Base):
     __tablename__ = "api_users"
 
     name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320))  # for developer notifications
+    first_name: Mapped[str | None] = mapped_column(String(255))
+    last_name: Mapped[str | None] = mapped_column(String(255))
     scope: Mapped[Scope] = mapped_column(String(16))
     dropship_provider_id: Mapped[int | None] = mapped_column(
         ForeignKey("dropship_providers.id", ondelete="CASCADE"), index=True
@@ -28,6 +31,11 @@ class ApiUser(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+    @property
+    def role(self) -> str:
+        """Onport's name for the scope: `api` (the whole account) or `dropship_provider`."""
+        return "dropship_provider" if self.scope == Scope.vendor else "api"
 
 
 class User(IdMixin, Base):

@@ -1,8 +1,9 @@
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from dropwire.core.schemas import COMPANY_ID, ApiInput, ApiModel
+from dropwire.core.schemas import COMPANY_ID, ApiInput, ApiModel, CompanyRecord, Id
 
 
 class LoginRequest(ApiInput):
@@ -20,3 +21,39 @@ class LoginResponse(ApiModel):
     dropship_provider_id: int | None
     email: str
     company_id: int = Field(default=COMPANY_ID, description="Always 1: one company per server")
+
+
+Role = Literal["api", "admin", "dropship_provider"]
+Text255 = Annotated[str, Field(max_length=255)]
+
+
+class ApiUserCreate(ApiInput):
+    """Onport's `POST /users.json` as its CLI sends it (`users:create`, `auth:token`)."""
+
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    role: Role = "api"
+    first_name: Text255 | None = None
+    last_name: Text255 | None = None
+    dropship_provider_id: Id | None = Field(
+        default=None, description="For role dropship_provider (a vendor token: always its own)"
+    )
+
+
+class ApiUserRead(CompanyRecord):
+    """An API user: who holds a token, and what it may see (`role`)."""
+
+    id: int
+    name: str
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    role: Literal["api", "dropship_provider"]
+    dropship_provider_id: int | None
+    token_prefix: str = Field(description="The first characters of the token, to recognise it")
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiUserCreated(ApiUserRead):
+    token: str = Field(description="The bearer token, shown this once only")

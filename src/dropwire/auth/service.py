@@ -42,12 +42,21 @@ def digest(secret: str) -> str:
 
 
 def create_api_user(
-    session: Session, *, name: str, dropship_provider_id: int | None = None
+    session: Session,
+    *,
+    name: str,
+    dropship_provider_id: int | None = None,
+    email: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
 ) -> tuple[ApiUser, str]:
     """Create an API user; returns it with the plain token, which is never retrievable again."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     user = ApiUser(
         name=name,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
         scope=Scope.vendor if dropship_provider_id is not None else Scope.admin,
         dropship_provider_id=dropship_provider_id,
         token_digest=digest(token),

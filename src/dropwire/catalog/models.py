@@ -49,6 +49,12 @@ class Variant(IdMixin, TimestampMixin, Base):
     """A sellable item, identified by its SKU across channels, warehouses and vendor feeds."""
 
     __tablename__ = "variants"
+    __table_args__ = (
+        # SKU prefix search under any collation (PostgreSQL; SQLite's GLOB uses the plain index)
+        Index(
+            "ix_variants_sku_key_prefix", "sku_key", postgresql_ops={"sku_key": "text_pattern_ops"}
+        ).ddl_if(dialect="postgresql"),
+    )
 
     product_id: Mapped[int] = mapped_column(
         ForeignKey("products.id", ondelete="RESTRICT"), index=True
@@ -59,6 +65,7 @@ class Variant(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(255))
     cost_price: Mapped[Decimal | None]
     price: Mapped[Decimal | None]
+    grams: Mapped[int] = mapped_column(default=0, server_default="0")  # shipping weight
     inventory_policy: Mapped[InventoryPolicy] = mapped_column(
         String(16), default=InventoryPolicy.track
     )

@@ -22,6 +22,7 @@ class VariantFields(ApiInput):
     barcode: Annotated[str, NumberAsText, Field(max_length=64)] | None = None
     cost_price: Money | None = None
     price: Money | None = None
+    grams: int | None = Field(default=None, ge=0, le=10_000_000, description="Shipping weight")
     inventory_policy: InventoryPolicy | None = None
     options: list[VariantOption] | None = Field(default=None, max_length=50)
     tags: list[Annotated[str, Field(max_length=255)]] | None = Field(default=None, max_length=250)
@@ -57,6 +58,7 @@ class VariantRead(CompanyRecord):
     name: str
     cost_price: Money | None
     price: Money | None
+    grams: int = 0
     inventory_policy: InventoryPolicy
     options: list[dict[str, Any]]
     tags: list[str]

@@ -169,6 +169,7 @@ def update_variant(session: Session, *, variant: Variant, data: VariantUpdate) -
             "inventory_policy",
             "commission_rate_type",
             "commission_rate_routing",
+            "grams",
         ):
             continue
         setattr(variant, name, value)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, Numeric, create_engine, event
@@ -22,6 +23,7 @@ from sqlalchemy.types import TypeDecorator
 from dropwire.core import unit_of_work
 from dropwire.core.settings import Settings
 from dropwire.core.time import utcnow
+from dropwire.core.transient import WriteSlotBusy, mark_commit_sent
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -84,7 +86,7 @@ def _configure_sqlite(engine: Engine) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         if mode == "IMMEDIATE":
             if not writers.acquire(timeout=WRITE_WAIT_SECONDS):
-                raise TimeoutError("the SQLite database is busy: no write slot in 30 s")
+                raise WriteSlotBusy("the SQLite database is busy: no write slot in 30 s")
             connection.info["holds_write_slot"] = True
         try:
             connection.exec_driver_sql(f"BEGIN {mode}")
@@ -100,7 +102,35 @@ def _configure_sqlite(engine: Engine) -> None:
     event.listen(engine, "rollback", _release)
 
 
-def build_engine(url: str, settings: Settings) -> Engine:
+class Role(StrEnum):
+    """Who uses a connection: its PostgreSQL timeouts follow (see `session_timeouts`)."""
+
+    api = "api"
+    worker = "worker"
+
+
+def session_timeouts(settings: Settings, role: Role) -> dict[str, int]:
+    """PostgreSQL's per-connection bounds (milliseconds) on how long a transaction may wait
+    for a lock, run a statement, or sit idle holding its locks: short for API requests (a
+    request meeting a lock held too long answers 503 at once), longer for workers. A process
+    frozen mid-transaction loses its connection, and so its locks, after the idle bound."""
+    if role is Role.api:
+        seconds = (
+            settings.api_lock_timeout,
+            settings.api_statement_timeout,
+            settings.api_idle_in_transaction_timeout,
+        )
+    else:
+        seconds = (
+            settings.worker_lock_timeout,
+            settings.worker_statement_timeout,
+            settings.worker_idle_in_transaction_timeout,
+        )
+    names = ("lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout")
+    return {name: round(value * 1000) for name, value in zip(names, seconds, strict=True)}
+
+
+def build_engine(url: str, settings: Settings, role: Role = Role.api) -> Engine:
     if is_sqlite(url):
         engine = create_engine(
             url,
@@ -110,14 +140,21 @@ def build_engine(url: str, settings: Settings) -> Engine:
             hide_parameters=True,  # statement parameters carry secrets: never into a log
         )
         _configure_sqlite(engine)
-        return engine
-    return create_engine(
-        url,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size * 2,
-        pool_pre_ping=True,
-        hide_parameters=True,
-    )
+    else:
+        options = " ".join(
+            f"-c {name}={value}" for name, value in session_timeouts(settings, role).items()
+        )
+        engine = create_engine(
+            url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_pool_size * 2,
+            pool_timeout=settings.database_pool_timeout,
+            pool_pre_ping=True,
+            hide_parameters=True,
+            connect_args={"options": options},  # set once per connection: no round trip
+        )
+    event.listen(engine, "commit", mark_commit_sent)  # see `transient.CommitWatch`
+    return engine
 
 
 SETTINGS_KEY = "dropwire.settings"
@@ -130,11 +167,16 @@ class Database:
     session carries it (`settings_of`), so services never read the environment themselves.
     """
 
-    def __init__(self, url: str | None = None, *, settings: Settings | None = None) -> None:
+    def __init__(
+        self, url: str | None = None, *, settings: Settings | None = None, role: Role = Role.api
+    ) -> None:
         if settings is None:  # tests and benchmarks: the defaults, with this URL
             settings = Settings(database_url=url) if url else Settings()
         self.settings = settings
-        self.engine = build_engine(url or settings.database_url, settings)
+        self.role = role
+        self.engine = build_engine(url or settings.database_url, settings, role)
+        self._roles: dict[Role, Database] = {role: self}
+        self._roles_lock = threading.Lock()
         self.url = self.engine.url.render_as_string(hide_password=False)
         self.write_engine = (  # its `begin()` takes the write slot, as a write session does
             self.engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -161,8 +203,22 @@ class Database:
         with self.session(write=True) as session, session.begin():
             yield session
 
+    def for_role(self, role: Role) -> "Database":
+        """The same database for connections of another role (PostgreSQL: its own engine with
+        that role's timeouts, made once; SQLite: this one, whose one write slot must stay one)."""
+        if self.dialect != "postgresql":
+            return self
+        with self._roles_lock:
+            found = self._roles.get(role)
+            if found is None:
+                found = Database(self.url, settings=self.settings, role=role)
+                found._roles = self._roles  # siblings share one family
+                self._roles[role] = found
+            return found
+
     def dispose(self) -> None:
-        self.engine.dispose()
+        for database in list(self._roles.values()):
+            database.engine.dispose()
 
 
 def settings_of(session: Session) -> Settings:

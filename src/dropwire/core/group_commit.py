@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from dropwire.core.db import Database
 from dropwire.core.inserts import insert_rows
+from dropwire.core.transient import TransientKind, loses_connection, noted
 
 log = logging.getLogger("dropwire.group_commit")
 
@@ -50,7 +51,26 @@ have the same keys) or the exception that refuses it."""
 
 
 class GroupCommitFailed(Exception):
-    """The group's transaction failed: nothing of it was stored, the request may be retried."""
+    """The group's transaction failed: nothing of it was stored (unless `outcome_unknown`:
+    the connection broke while its commit was on the way), the request may be retried.
+    `kind`: the transient failure it was, if one."""
+
+    def __init__(
+        self, message: str, kind: TransientKind | None = None, *, outcome_unknown: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.outcome_unknown = outcome_unknown
+
+    @classmethod
+    def of(cls, error: BaseException, where: str, *, committing: bool) -> "GroupCommitFailed":
+        """The failure of a group that `error` ended (reported once, if transient);
+        `committing`: the error came while its rows were being stored."""
+        kind = noted(error, where)
+        if kind is None:
+            log.warning("%s failed: %s", where, error)
+        unknown = committing and kind is not None and loses_connection(kind)
+        return cls(str(error), kind, outcome_unknown=unknown)
 
 
 @dataclass
@@ -192,12 +212,13 @@ class GroupCommitter:
             step(held, group)
         except BaseException as exc:  # never leave a request waiting for ever
             if isinstance(exc, Exception):
-                log.warning("group commit of %d requests failed: %s", len(group), exc)
+                failure = GroupCommitFailed.of(exc, "group_commit", committing=step == self._store)
             else:
                 log.exception("group commit crashed")
+                failure = GroupCommitFailed(str(exc))
             held.discard()
             for entry in group:
-                entry.error = entry.error or GroupCommitFailed(str(exc))
+                entry.error = entry.error or failure
 
     @contextlib.contextmanager
     def _turn(self, turn: int) -> Iterator[None]:

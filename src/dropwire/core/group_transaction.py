@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from dropwire.core.db import Database
 from dropwire.core.group_commit import GroupCommitFailed, gather  # answers and gathering alike
+from dropwire.core.transient import CommitWatch
 
 __all__ = ["GroupCommitFailed", "GroupTransactions", "UnitKind", "group_transactions"]
 
@@ -166,12 +167,14 @@ class GroupTransactions:
         again with a savepoint per call, and one per unit for the kind that raised."""
         try:
             try:
+                watch = CommitWatch()
                 outcomes = self._transaction(units, guarded=False)
             except _Raised:
+                watch = CommitWatch()
                 outcomes = self._transaction(units, guarded=True)
         except Exception as exc:  # nothing of the group is stored: every unit fails
-            log.warning("group transaction of %d units failed: %s", len(units), exc)
-            return [GroupCommitFailed(str(exc))] * len(units)
+            failure = GroupCommitFailed.of(exc, "group_transaction", committing=watch.sent)
+            return [failure] * len(units)
         self.groups += 1
         self.units += len(units)
         GROUP_SIZE.observe(len(units))

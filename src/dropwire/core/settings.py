@@ -18,6 +18,36 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         default=10, ge=1, description="PostgreSQL pool size per process"
     )
+    database_pool_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds to wait for a free pooled connection (then 503)"
+    )
+    api_lock_timeout: float = Field(
+        default=2.0,
+        ge=0,
+        description="PostgreSQL, API connections: seconds a statement waits for a row lock "
+        "before the request answers 503 (0 = no bound)",
+    )
+    api_statement_timeout: float = Field(
+        default=15.0, ge=0, description="PostgreSQL, API connections: longest statement (s)"
+    )
+    api_idle_in_transaction_timeout: float = Field(
+        default=15.0,
+        ge=0,
+        description="PostgreSQL, API connections: an open transaction idle this long is ended "
+        "by the server (its locks freed)",
+    )
+    worker_lock_timeout: float = Field(
+        default=10.0, ge=0, description="PostgreSQL, worker connections: lock wait bound (s)"
+    )
+    worker_statement_timeout: float = Field(
+        default=300.0, ge=0, description="PostgreSQL, worker connections: longest statement (s)"
+    )
+    worker_idle_in_transaction_timeout: float = Field(
+        default=20.0,
+        ge=0,
+        description="PostgreSQL, worker connections: a worker frozen this long mid-transaction "
+        "loses its connection, so its locks no longer hold others up",
+    )
     host: str = Field(default="127.0.0.1", description="Address `dropwire serve` binds to")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `dropwire serve` binds to")
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest accepted body")

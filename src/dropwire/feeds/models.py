@@ -107,6 +107,21 @@ class InventoryFeedVariant(IdMixin, TimestampMixin, Base):
         Index("ix_feed_variants_feed_sku_key", "inventory_feed_id", "vendor_sku_key"),
         # a run's reads of its feed's rows in id order (read-ahead, cleanup), page by page
         Index("ix_feed_variants_feed_id", "inventory_feed_id", "id"),
+        Index("ix_feed_variants_vendor_sku", "vendor_sku"),  # where[vendorSku], sorting by SKU
+        # SKU prefix search under any collation (PostgreSQL; SQLite's GLOB uses the plain index)
+        Index(
+            "ix_feed_variants_sku_key_prefix",
+            "vendor_sku_key",
+            postgresql_ops={"vendor_sku_key": "text_pattern_ops"},
+        ).ddl_if(dialect="postgresql"),
+        # the few rows with a problem, among millions (the overview's panel, "problems only")
+        Index(
+            "ix_feed_variants_problem",
+            "inventory_feed_id",
+            "id",
+            postgresql_where=text("problem IS NOT NULL"),
+            sqlite_where=text("problem IS NOT NULL"),
+        ),
     )
 
     inventory_feed_id: Mapped[int] = mapped_column(

@@ -19,7 +19,8 @@ from dropwire.apilog.models import Direction, LogStatus
 from dropwire.apilog.redaction import loggable_body
 from dropwire.apilog.writer import ApiLogWriter
 from dropwire.core.time import utcnow
-from dropwire.http.errors import error_response
+from dropwire.core.transient import noted
+from dropwire.http.errors import error_response, unavailable_response
 from dropwire.http.input_policy import ignored_note
 from dropwire.http.metrics import observe
 from dropwire.http.request_body import BODY_KEY
@@ -106,6 +107,12 @@ class ApiLogMiddleware:
         try:
             await self.app(scope, receive, capture)
         except Exception as exc:
+            kind = noted(exc, "request")
+            if kind is not None:  # raised outside a route (a middleware's lookup): one line
+                if not answering:
+                    scope["dropwire.problem"] = f"transient {kind} failure"
+                    await unavailable_response(kind)(scope, receive, capture)
+                return  # an answer under way is cut short: the client sees the connection end
             log.error(
                 "request %s %s failed: %s: %s (errorId %s)",
                 scope["method"],
@@ -130,15 +137,22 @@ class ApiLogMiddleware:
     async def _count_only(self, scope: Scope, receive: Receive, send: Send, started: float) -> None:
         """A request without an API-log row (web pages, health, docs): only its metrics."""
         status = 500
+        answering = False
 
         async def capture(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answering
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, answering = message["status"], True
             await send(message)
 
         try:
             await self.app(scope, receive, capture)
+        except Exception as exc:
+            kind = noted(exc, "request")
+            if kind is None:
+                raise
+            if not answering:  # a page's lookup failed: 503, not a 500
+                await unavailable_response(kind)(scope, receive, capture)
         finally:
             observe(scope, status, started)
 

@@ -6,14 +6,18 @@ and `detail`, a stable machine `code`, and the older `message` / `errors` member
 "message": "...", "errors": [{"field": ..., "message": ...}]}` — as `application/json`.
 """
 
+import html
 import logging
+import sqlite3
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dropwire.core.errors import (
@@ -30,8 +34,17 @@ from dropwire.core.errors import (
     Unauthorized,
     Unavailable,
 )
+from dropwire.core.transient import RETRY_AFTER_SECONDS, TransientKind, WriteSlotBusy, noted
 
 log = logging.getLogger("dropwire.http")
+
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    SQLAlchemyError,
+    sqlite3.Error,
+    psycopg.Error,
+    WriteSlotBusy,
+)
+"""What a transient database failure is raised as, for the handlers to classify."""
 
 _LOCATION_ROOTS = {"body", "query", "path", "header", "cookie"}
 
@@ -185,6 +198,68 @@ async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
 
 
+_WHY = {
+    TransientKind.connection: "The database cannot be reached right now",
+    TransientKind.shutdown: "The database is restarting",
+    TransientKind.serialization: "The change clashed with a concurrent one",
+    TransientKind.deadlock: "The change clashed with a concurrent one",
+    TransientKind.lock_timeout: "The records are held by other work right now",
+    TransientKind.statement_timeout: "The database took too long to answer",
+    TransientKind.pool_exhausted: "The server has no free database connection right now",
+    TransientKind.busy: "The database is busy with other writes",
+    TransientKind.disk_full: "The database is out of disk space",
+    TransientKind.resources: "The database is out of resources right now",
+}
+
+OUTCOME_UNKNOWN = (
+    "The connection to the database broke while the change was being committed: it may or "
+    "may not have been saved. Retry with the same Idempotency-Key to have it applied once"
+)
+
+
+def unavailable_response(
+    kind: TransientKind | None,
+    *,
+    outcome_unknown: bool = False,
+    what: str = "nothing was changed",
+) -> JSONResponse:
+    """The answer to a transient failure: 503 with Retry-After, saying whether anything may
+    have been saved (only a commit whose connection broke after it was sent cannot know).
+    `kind` None: a group's commit failed for a reason of no one request (see the log)."""
+    why = _WHY[kind] if kind is not None else "The database could not save the change right now"
+    message = OUTCOME_UNKNOWN if outcome_unknown else f"{why}; {what}, retry"
+    return error_response(503, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+_MACHINE_PATHS = ("/api/", "/auth/", "/webhooks/")
+
+
+def _wants_a_page(request: Request) -> bool:
+    """A person's browser asking for a page (not an API client): it gets a page back."""
+    path = request.url.path
+    return "text/html" in request.headers.get("accept", "") and not path.startswith(_MACHINE_PATHS)
+
+
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="{seconds}"><title>Back in a moment</title></head>
+<body><main><h1>Back in a moment</h1><p>{why}. This page tries again by itself.</p></main>
+</body></html>"""
+
+
+async def _on_database_error(request: Request, exc: Exception) -> Response:
+    """A database error met anywhere in a route (authentication, a query, a lookup): transient
+    ones answer 503; any other goes on to the 500 answer of the API-log middleware."""
+    kind = noted(exc, "request")
+    if kind is None:
+        raise exc
+    if _wants_a_page(request):
+        page = _PAGE.format(seconds=RETRY_AFTER_SECONDS * 5, why=html.escape(_WHY[kind]))
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return HTMLResponse(page, status_code=503, headers=headers)
+    return unavailable_response(kind)
+
+
 async def _on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "Internal server error; the problem has been logged")
@@ -194,4 +269,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    for database_error in DATABASE_ERRORS:
+        app.add_exception_handler(database_error, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)

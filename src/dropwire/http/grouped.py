@@ -28,12 +28,11 @@ from dropwire.core.db import Database
 from dropwire.core.group_transaction import GroupCommitFailed, UnitKind, group_transactions
 from dropwire.core.inserts import insert_rows
 from dropwire.http.api_log_middleware import LOGGED_KEY, log_row
-from dropwire.http.errors import error_response
+from dropwire.http.errors import unavailable_response
 from dropwire.http.idempotency import CLAIM_KEY, remember_in
 from dropwire.http.input_policy import ignored_header
 from dropwire.http.routing import (
     FINISHED_KEY,
-    RETRY_AFTER_SECONDS,
     commit_failure,
     release_request_session,
     request_session_began,
@@ -87,11 +86,9 @@ class GroupedWrite(Generic[Work]):
         combiner = group_transactions(database)
         try:
             response = await combiner.run_async(self.kind, _Write(work, request.scope))
-        except GroupCommitFailed:
-            return error_response(
-                503,
-                "The database could not save the change right now; nothing saved, retry",
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        except GroupCommitFailed as failed:
+            return unavailable_response(
+                failed.kind, outcome_unknown=failed.outcome_unknown, what="nothing was saved"
             )
         except SQLAlchemyError as exc:  # its savepoint failed (a unique key taken meanwhile)
             return commit_failure(exc)

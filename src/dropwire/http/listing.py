@@ -14,7 +14,7 @@ other field, operator or model is a 422 naming it.
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -24,7 +24,7 @@ from fastapi import Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
-from sqlalchemy import ColumnElement, Integer, Select, and_, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, false, literal, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.types import BigInteger, SmallInteger, TypeDecorator
 
@@ -44,6 +44,7 @@ from dropwire.http.includes import (
     wire_names,
 )
 from dropwire.http.includes import Relation as Relation  # where list endpoints find it
+from dropwire.http.pages import PageRequest, ordered, read_page, sort_keys
 
 T = TypeVar("T")
 
@@ -51,6 +52,7 @@ MAX_OFFSET = 2**31 - 1
 MAX_DEPTH = 4 * MAX_INCLUDE_DEPTH + 8
 """Brackets in one key: a `where` with `$or` inside the deepest include still fits."""
 MAX_LIST = 1000
+MAX_CURSOR = 2048
 
 _KEY = re.compile(r"^([A-Za-z_$][\w$]*)((?:\[[^\[\]]*\])*)$")
 _PART = re.compile(r"\[([^\[\]]*)\]")
@@ -119,6 +121,11 @@ class ListQuery:
     attributes: tuple[str, ...] | None = None
     includes: tuple[IncludeRequest, ...] = ()
     principal: Principal | None = None  # who lists: includes are scoped to it
+    # keyset paging (`http.pages`): a cursor from a `Link` header, and the request to link to
+    after: str | None = None
+    before: str | None = None
+    path: str = ""
+    params: tuple[tuple[str, str], ...] = ()
 
     @property
     def shaped(self) -> bool:
@@ -315,12 +322,15 @@ def parse_list_query(
     principal: Principal | None = None,
 ) -> ListQuery:
     """Read both dialects from query parameters (already URL-decoded)."""
+    params = tuple(params)  # read twice: the tree, and the links to other pages
     tree = _tree(params)
     filters = tuple(_conditions(tree["where"], "where")) if "where" in tree else ()
     orders = tuple(_orders(tree["order"], "order")) if "order" in tree else ()
     attributes = _attribute_list(tree["attributes"], "attributes") if "attributes" in tree else None
     includes = tuple(_includes(tree["include"], "include")) if "include" in tree else ()
-    return ListQuery(limit, offset, filters, orders, attributes, includes, principal)
+    return ListQuery(
+        limit, offset, filters, orders, attributes, includes, principal, params=tuple(params)
+    )
 
 
 async def list_query(
@@ -353,7 +363,14 @@ async def list_query(
     if offset is not None and from_ is not None and offset != from_:
         raise _problem("from", "give offset or from (the same), not two different values")
     skip = offset if offset is not None else from_ if from_ is not None else 0
-    return parse_list_query(params, limit, skip, principal)
+    query = parse_list_query(params, limit, skip, principal)
+    # `after`/`before` come only from a `Link` header this list answered (opaque, not in the
+    # OpenAPI document: no client builds one)
+    cursors = {key: request.query_params.get(key) for key in ("after", "before")}
+    for key, value in cursors.items():
+        if value is not None and len(value) > MAX_CURSOR:
+            raise _problem(key, f"longer than {MAX_CURSOR} characters: not a cursor")
+    return replace(query, after=cursors["after"], before=cursors["before"], path=request.url.path)
 
 
 # --- applying it to a statement -----------------------------------------------------------
@@ -562,13 +579,8 @@ def _where_in(dialect: str) -> Callable[[Sequence[Node], Mapping[str, Any]], lis
     return where
 
 
-def apply_order(
-    stmt: Select[Any],
-    query: ListQuery,
-    fields: Mapping[str, Any],
-    default: Sequence[Any],
-) -> Select[Any]:
-    primary = []
+def _asked_orders(query: ListQuery, fields: Mapping[str, Any]) -> list[tuple[Any, bool]]:
+    asked = []
     for order in query.orders:
         column = fields.get(order.field)
         if column is None:
@@ -578,8 +590,18 @@ def apply_order(
             )
         if not _operators_of(_python_type(column)):
             raise Invalid(order.label, f"'{order.field}' is structured (JSON): it cannot order")
-        primary.append(column.desc() if order.descending else column.asc())
-    return stmt.order_by(*primary, *default)
+        asked.append((column, order.descending))
+    return asked
+
+
+def apply_order(
+    stmt: Select[Any],
+    query: ListQuery,
+    fields: Mapping[str, Any],
+    default: Sequence[Any],
+) -> Select[Any]:
+    keys = sort_keys(_asked_orders(query, fields), default)
+    return stmt.order_by(*ordered(keys, backwards=False))
 
 
 def paginate(
@@ -591,16 +613,18 @@ def paginate(
     default_order: Sequence[Any],
     relations: Mapping[str, Relation] = NO_RELATIONS,
 ) -> list[T]:
-    """Filter, count, order and slice `stmt`; sets `X-Total-Count` on the response.
+    """Filter, order and read one page of `stmt` (by offset or by cursor: `http.pages`), with
+    `X-Total-Count` and a `Link` to the pages beside it.
 
     With `relations`, a required include (one with a `where`) leaves out the rows it matches
     none of, as Sequelize's inner join does."""
     dialect = session.get_bind().dialect.name
     stmt = apply_filters(stmt, query, fields, dialect, relations)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    response.headers["X-Total-Count"] = str(total or 0)
-    stmt = apply_order(stmt, query, fields, default_order)
-    return list(session.scalars(stmt.limit(query.limit).offset(query.offset)))
+    keys = sort_keys(_asked_orders(query, fields), default_order)
+    request = PageRequest(
+        query.limit, query.offset, query.after, query.before, query.path, query.params
+    )
+    return read_page(session, stmt, request, keys, response)
 
 
 # --- shaping the answer: attributes and include -------------------------------------------
@@ -638,5 +662,9 @@ def respond(
         | {key: row[key] for key in keep if key in row}
         for _, row in pairs
     ]
-    headers = {k: v for k, v in response.headers.items() if k.lower() == "x-total-count"}
+    headers = {
+        k: v
+        for k, v in response.headers.items()
+        if k.lower() in ("x-total-count", "x-total-count-exact", "link")
+    }
     return JSONResponse(rows, headers=headers)

@@ -19,6 +19,10 @@ LATENCY = Histogram(
 )
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Methods with series of their own; any other a client sends counts as "other" (every label
+value is a series kept for the process's life: a client must not be able to add them)."""
+
 _MAX_SERIES = 2000
 _SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 """(method, route, status) → its counter and histogram children: `labels()` builds a key and takes
@@ -29,7 +33,7 @@ def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
     found = _SERIES.get((method, route, status))
     if found is None:
         found = (REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route))
-        if len(_SERIES) < _MAX_SERIES:  # odd methods from clients are counted, not kept here
+        if len(_SERIES) < _MAX_SERIES:
             _SERIES[(method, route, status)] = found
     return found
 
@@ -47,7 +51,8 @@ def observe(scope: Scope, status: int, started: float) -> None:
     Called by the API-log middleware, which sees every request's answer already: a middleware
     of its own cost a layer and a second wrapper of every message sent.
     """
-    count, latency = _series(scope["method"], route_template(scope), status)
+    method = scope["method"] if scope["method"] in _METHODS else "other"
+    count, latency = _series(method, route_template(scope), status)
     count.inc()
     latency.observe(time.perf_counter() - started)
 

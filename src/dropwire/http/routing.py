@@ -24,7 +24,7 @@ from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIRouter
 from sqlalchemy import insert
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, Host, Mount
@@ -33,8 +33,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from dropwire.apilog.models import ApiLog
 from dropwire.core.db import Database
 from dropwire.core.errors import DomainError, Invalid
+from dropwire.core.transient import (
+    CommitWatch,
+    close_quietly,
+    discard_quietly,
+    loses_connection,
+    noted,
+)
 from dropwire.http.api_log_middleware import LOGGED_KEY, SYNC_API, log_row
-from dropwire.http.errors import error_response
+from dropwire.http.errors import error_response, unavailable_response
 from dropwire.http.idempotency import CLAIM_KEY, remember_in
 from dropwire.http.input_policy import ignored_header
 from dropwire.http.request_body import BODY_KEY, MAX_JSON_DEPTH, json_nested_deeper_than
@@ -45,9 +52,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_KEY = "dropwire.session"  # in the scope: a dict lookup (`request.state` raises when unset)
 _OPENER_KEY = "dropwire.session_opener"
 FINISHED_KEY = "dropwire.finished"  # the endpoint committed its whole unit of work itself
-RETRY_AFTER_SECONDS = 1
-# SQLSTATEs of transient PostgreSQL failures: serialization, deadlock, lock timeout, shutdown.
-_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03"}
 EarlyCheck = Callable[[Request, Session], Awaitable[object]]
 _EARLY: set[Callable[..., Any]] = set()
 
@@ -141,27 +145,23 @@ def request_session_began(request: Request) -> bool:
 def release_request_session(request: Request) -> None:
     """End the request session's transaction, if it began one: an endpoint that commits its
     unit of work elsewhere (`http.grouped`) is done with it, and on SQLite it may hold the
-    process's write slot."""
+    process's write slot. A connection killed meanwhile fails nothing here."""
     session = _opened_session(request)
     if session is not None:
-        session.rollback()
+        discard_quietly(session, "rollback")
 
 
-def commit_failure(exc: Exception) -> Response:
-    """The answer for a commit that failed: 409 conflict, 503 transient, 500 otherwise."""
+def commit_failure(exc: Exception, *, commit_sent: bool = False) -> Response:
+    """The answer for a commit that failed: 409 conflict, 503 transient, 500 otherwise.
+
+    `commit_sent`: the COMMIT had left when it failed; if the connection broke then, the
+    answer says the change may have been saved."""
     if isinstance(exc, IntegrityError):
         return error_response(409, "The change conflicts with data stored meanwhile; nothing saved")
-    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
-    if (
-        isinstance(exc, OperationalError)
-        or sqlstate in _TRANSIENT_SQLSTATES
-        or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
-    ):
-        return error_response(
-            503,
-            "The database could not save the change right now; nothing saved, retry",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+    kind = noted(exc, "commit")
+    if kind is not None:
+        unknown = commit_sent and loses_connection(kind)
+        return unavailable_response(kind, outcome_unknown=unknown, what="nothing was saved")
     log.error("commit failed", exc_info=exc)
     return error_response(500, "Internal server error: nothing was saved")
 
@@ -184,8 +184,12 @@ def _logged_here(request: Request) -> bool:
     return path.startswith(SYNC_API)  # async items are logged as they are applied
 
 
-def _finish_write(session: Session, request: Request, response: Response) -> None:
-    """Add the idempotency record and the API-log row to the transaction, then commit."""
+def _finish_write(
+    session: Session, request: Request, response: Response, watch: list[CommitWatch]
+) -> None:
+    """Add the idempotency record and the API-log row to the transaction, then commit
+    (`watch` gets the thread's `CommitWatch`: whether the COMMIT left before a failure)."""
+    watch.append(CommitWatch())
     claim = request.scope.get(CLAIM_KEY)
     if claim is not None:
         remember_in(session, claim, response, ignored_fields=ignored_header(request.scope))
@@ -244,31 +248,32 @@ class UnitOfWorkRoute(APIRoute):
                     return response
                 if response.status_code >= 400:
                     if (opened := _opened_session(request)) is not None:
-                        await run_in_threadpool(opened.rollback)
+                        await run_in_threadpool(discard_quietly, opened, "rollback")
                     return response
                 if _nothing_to_finish(request):
                     return response
                 session = request_session(request)
+                watch: list[CommitWatch] = []
                 try:
-                    await run_in_threadpool(_finish_write, session, request, response)
+                    await run_in_threadpool(_finish_write, session, request, response, watch)
                 except DomainError:
                     raise
                 except Exception as exc:  # the commit failed: answer it, never crash
-                    await run_in_threadpool(session.rollback)
-                    return commit_failure(exc)
+                    await run_in_threadpool(discard_quietly, session, "rollback")
+                    return commit_failure(exc, commit_sent=bool(watch) and watch[0].sent)
                 return response
             except BaseException:
                 if write and (opened := _opened_session(request)) is not None:
-                    await run_in_threadpool(opened.rollback)
+                    await run_in_threadpool(discard_quietly, opened, "rollback")
                 raise
             finally:
                 if (opened := _opened_session(request)) is not None:
                     if write and opened.in_transaction():
-                        await run_in_threadpool(opened.close)
+                        await run_in_threadpool(close_quietly, opened, "rollback")
                     else:
                         # a read transaction ends in one quick round trip; a write session
                         # already committed or rolled back holds no connection: no hop
-                        opened.close()
+                        close_quietly(opened, "rollback")
 
         return run
 

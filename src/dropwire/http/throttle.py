@@ -1,9 +1,10 @@
 """Per-token throttling (the `limits` library): reads and writes on /api, 10x that on /webhooks.
 
 Counters live in memory by default, or in Redis (`DROPWIRE_RATE_LIMIT_STORAGE=redis://...`) so
-that several API processes share them. The identity is a digest of the presented secret (an API
-token from the header or `?access_token=`, one identity either way), so nothing secret is kept in
-the counter store.
+that several API processes share them; while Redis fails, each process counts in its own memory
+(`core.rate_counters`: never a 500, never a long wait). The identity is a digest of the
+presented secret (an API token from the header or `?access_token=`, one identity either way), so
+nothing secret is kept in the counter store.
 """
 
 import hashlib
@@ -11,10 +12,9 @@ import math
 import time
 
 import limits
-from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dropwire.core.rate_counters import Counters
 from dropwire.core.settings import Settings
 from dropwire.http.credentials import presented_token
 from dropwire.http.errors import error_response
@@ -29,7 +29,7 @@ def _scaled(item: limits.RateLimitItem, factor: int) -> limits.RateLimitItem:
 class ThrottleMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self.limiter = FixedWindowRateLimiter(storage_from_string(settings.rate_limit_storage))
+        self.counters = Counters(settings.rate_limit_storage)
         read = limits.parse(settings.rate_limit_read)
         write = limits.parse(settings.rate_limit_write)
         factor = settings.rate_limit_inbound_factor
@@ -63,15 +63,14 @@ class ThrottleMiddleware:
             return
         identity = hashlib.sha256(secret).hexdigest()[:32]
         item = self.limits[(area, scope["method"] in _READ)]
-        allowed = self.limiter.hit(item, area, identity)
-        stats = self.limiter.get_window_stats(item, area, identity)
-        reset = max(0, math.ceil(stats.reset_time - time.time()))
+        window = await self.counters.hit(item, area, identity)
+        reset = max(0, math.ceil(window.reset_at - time.time()))
         extra = [
             (b"x-ratelimit-limit", str(item.amount).encode()),
-            (b"x-ratelimit-remaining", str(max(0, stats.remaining)).encode()),
+            (b"x-ratelimit-remaining", str(max(0, item.amount - window.hits)).encode()),
             (b"x-ratelimit-reset", str(reset).encode()),
         ]
-        if not allowed:
+        if window.hits > item.amount:
             response = error_response(
                 429,
                 f"Too many requests: the limit is {item.amount} per {item.GRANULARITY.name}",

@@ -21,10 +21,10 @@ from dropwire.core.errors import FieldProblem, Invalid, InvalidFields, Malformed
 from dropwire.core.group_commit import GroupCommitFailed, GroupCommitter
 from dropwire.core.schemas import may_hold_unstorable, unstorable_in
 from dropwire.core.settings import Settings
-from dropwire.http.errors import error_response
+from dropwire.http.errors import error_response, unavailable_response
 from dropwire.http.idempotency import CLAIM_KEY
 from dropwire.http.request_body import BODY_KEY
-from dropwire.http.routing import RETRY_AFTER_SECONDS, UnitOfWorkRoute, request_session
+from dropwire.http.routing import UnitOfWorkRoute, request_session
 from dropwire.inbound import service
 from dropwire.inbound.registry import KINDS, InboundKind, Owner
 from dropwire.jobs import wakeup
@@ -124,11 +124,9 @@ async def _accept(request: Request, kind_name: str) -> Response:
     accepted = service.Accept(kind, owner_id, items, endpoint)
     try:
         await committer.append(service.accepted_rows, accepted, after_commit=wakeup.notify)
-    except GroupCommitFailed:
-        return error_response(
-            503,
-            "The database could not store the items right now; nothing was queued, retry",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    except GroupCommitFailed as failed:
+        return unavailable_response(
+            failed.kind, outcome_unknown=failed.outcome_unknown, what="nothing was queued"
         )
     return _queued(len(items))
 

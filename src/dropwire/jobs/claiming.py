@@ -141,10 +141,15 @@ def _ids(dialect: str) -> ColumnElement[bool]:
 _OURS = (JOBS.c.state == JobState.running) & (JOBS.c.locked_by == bindparam("worker"))
 
 
+_LEASE_HOLDS = JOBS.c.lease_expires_at >= bindparam("now")
+"""The fence at completion: a worker whose lease ran out (frozen, partitioned) may have lost
+its jobs to another one, so its late commit is refused (`LeaseLost` rolls its batch back)."""
+
+
 def _completing(dialect: str) -> Any:
     return (
         update(JOBS)
-        .where(_ids(dialect) & _OURS)
+        .where(_ids(dialect) & _OURS & _LEASE_HOLDS)
         .values(
             state=JobState.succeeded,
             finished_at=bindparam("now"),

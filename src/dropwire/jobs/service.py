@@ -34,6 +34,7 @@ from dropwire.core.db import Database
 from dropwire.core.errors import NotFound
 from dropwire.core.queueing import skipping_locked
 from dropwire.core.time import utcnow
+from dropwire.core.transient import loses_connection, transient_kind
 from dropwire.core.unit_of_work import call_after_commit
 from dropwire.jobs import registry, wakeup
 from dropwire.jobs.claiming import (
@@ -163,7 +164,10 @@ def run_and_claim(
             return states, claim_next(session, database, worker_id, limit, lease)
     except LeaseLost as exc:
         log.warning("%s: running the batch's jobs one by one", exc)
-    except Exception:
+    except Exception as exc:
+        kind = transient_kind(exc)
+        if kind is not None and loses_connection(kind):
+            raise  # the database is away: the worker pauses; the jobs' leases run out
         log.exception("a batch of %d jobs failed as a whole: running them one by one", len(jobs))
     return _run_one_by_one(database, worker_id, jobs), []
 

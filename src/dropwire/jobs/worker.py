@@ -13,8 +13,9 @@ from datetime import timedelta
 
 from sqlalchemy import Connection
 
-from dropwire.core.db import Database
+from dropwire.core.db import Database, Role
 from dropwire.core.time import utcnow
+from dropwire.core.transient import noted
 from dropwire.jobs import claiming, service, wakeup
 from dropwire.jobs.registry import handler
 
@@ -57,7 +58,7 @@ class Worker:
         batch: int = 10,
         lease_seconds: float = claiming.LEASE.total_seconds(),
     ) -> None:
-        self.database = database
+        self.database = database.for_role(Role.worker)  # the workers' longer timeouts
         self.threads = threads
         self.poll_interval = poll_interval
         self.batch = batch
@@ -106,16 +107,18 @@ class Worker:
             holding = frozenset().union(*list(self._holding.values()))
             try:
                 service.heartbeat(self.database, f"{self.name}/", holding, self.lease)
-            except Exception:
-                log.exception("heartbeat failed")
+            except Exception as exc:
+                if noted(exc, "worker") is None:
+                    log.exception("heartbeat failed")
 
     def _loop(self, me: str) -> None:
         while not self._stop.is_set():
             try:
                 with claiming.held_connection(self.database) as held:
                     self._rounds(me, held)
-            except Exception:  # the database went away: a fresh connection after a pause
-                log.exception("worker %s lost its database connection", me)
+            except Exception as exc:  # the database went away: a fresh connection after a pause
+                if noted(exc, "worker") is None:
+                    log.exception("worker %s failed", me)
                 self._stop.wait(self.poll_interval)
             finally:  # jobs it claimed and did not run: their leases run out (`heartbeat`)
                 self._holding.pop(me, None)
@@ -141,8 +144,9 @@ class Worker:
             for poller in POLLERS:
                 try:
                     done += poller(self.database)
-                except Exception:
-                    log.exception("poller %s failed", getattr(poller, "__name__", poller))
+                except Exception as exc:
+                    if noted(exc, "worker") is None:
+                        log.exception("poller %s failed", getattr(poller, "__name__", poller))
             if not done:
                 self._wake.wait(self.poll_interval)
                 self._wake.clear()

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import Variant
 from dropwire.inventory.models import Allocation
+from dropwire.sales import statuses
 from dropwire.sales.errors import PurchaseCancelled
 from dropwire.sales.line_requests import lines_requested
 from dropwire.sales.models import (
@@ -53,9 +54,14 @@ def cancel_purchase(
     """
     if purchase.cancellation_status == CancellationStatus.full:
         raise PurchaseCancelled("purchaseItems", "this purchase order is already cancelled")
-    wanted = lines_requested(
-        purchase.items, request.purchase_items, "purchaseItems", "cancel", request.ids
-    )
+    lines, ids = request.purchase_items, request.ids
+    if not request.set_quantities and request.purchase_items is not None:
+        lines, ids = None, [line.id for line in request.purchase_items]  # whole lines
+    if request.status is not None:
+        purchase.purchase_status_id = statuses.by_name(session, request.status, "status").id
+    if request.notes is not None:
+        purchase.notes = request.notes
+    wanted = lines_requested(purchase.items, lines, "purchaseItems", "cancel", ids)
     sale = purchase.sale
     for item, quantity in wanted:
         cancel_purchase_units(session, purchase_item=item, quantity=quantity, actor=actor)

@@ -11,13 +11,14 @@ from dropwire.catalog.models import Variant
 from dropwire.catalog.schemas import VariantSummaryRead
 from dropwire.channels.models import Channel
 from dropwire.channels.schemas import ChannelRead
-from dropwire.core.errors import NotFound
+from dropwire.core.errors import Invalid, NotFound
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
 from dropwire.http.grouped import GroupedWrite
 from dropwire.http.listing import ListQuery, Relation, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.sales import (
     cancelling,
+    cloning,
     editing,
     grouped,
     queries,
@@ -40,6 +41,8 @@ from dropwire.sales.models import (
 from dropwire.sales.schemas import (
     BILLING_FIELDS,
     CancelRequest,
+    CloneRequest,
+    DefaultLabelRequest,
     FulfillmentCreate,
     FulfillmentRead,
     ManualSale,
@@ -317,6 +320,19 @@ def cancel_sale(
     return sale
 
 
+@router.post("/sales/{sale_id}/clone.json", response_model=SaleRead, status_code=201)
+def clone_sale(
+    sale_id: PathId, session: DbSession, principal: AdminPrincipal, data: CloneRequest | None = None
+) -> Sale:
+    """An exchange or a new order made from this sale (Onport's clone)."""
+    sale = queries.get_sale(session, sale_id=sale_id)
+    clone = cloning.clone_sale(
+        session, sale=sale, request=data or CloneRequest(), actor=principal.name
+    )
+    session.refresh(clone)
+    return clone
+
+
 @router.post("/sales/{sale_id}/returns.json", response_model=SaleReturnRead, status_code=201)
 def create_sale_return(
     sale_id: PathId, data: SaleReturnCreate, session: DbSession, principal: AdminPrincipal
@@ -404,6 +420,8 @@ def update_purchase(
     if "purchase_status_id" in fields:
         statuses.check_exists(session, data.purchase_status_id)
         purchase.purchase_status_id = data.purchase_status_id
+    if "notes" in fields:
+        purchase.notes = data.notes
     session.flush()
     return purchase
 
@@ -431,6 +449,35 @@ def ship_purchase(
     """The vendor reports a shipment (no items = everything left)."""
     purchase = queries.get_purchase(session, purchase_id=purchase_id, principal=principal)
     return shipping.ship(session, purchase=purchase, request=data, actor=principal.name)
+
+
+@router.put("/purchases/{purchase_id}/default-label.json", response_model=FulfillmentRead)
+def default_label(
+    purchase_id: PathId,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    data: DefaultLabelRequest | None = None,
+) -> Fulfillment:
+    """The vendor portal's ship button: the given items (none = all left) ship with the vendor's
+    default carrier (`defaultCarrier`, `defaultServiceLevel`), a fulfillment like ship.json's."""
+    purchase = queries.get_purchase(session, purchase_id=purchase_id, principal=principal)
+    vendor = (
+        session.get(DropshipProvider, purchase.dropship_provider_id)
+        if purchase.dropship_provider_id is not None
+        else None
+    )
+    if vendor is None or not vendor.default_carrier:
+        raise Invalid(
+            "defaultCarrier", "the purchase order's vendor has no default carrier to ship with"
+        )
+    request = ShipRequest.model_validate(
+        {
+            "trackingCompany": vendor.default_carrier,
+            "serviceLevel": vendor.default_service_level,
+            "ids": (data.ids or None) if data else None,
+        }
+    )
+    return shipping.ship(session, purchase=purchase, request=request, actor=principal.name)
 
 
 @router.put("/purchases/{purchase_id}/move-dropship-provider.json", response_model=PurchaseRead)

@@ -43,29 +43,43 @@ from dropwire.sales.tallies import assign, note_problems, refresh_statuses
 def _variants_for(
     session: Session, channel: Channel, lines: list[LineItem]
 ) -> list[Variant | None]:
-    """The variant of each line (by SKU, else by the channel's listing id), in two queries."""
-    by_sku = find_variants_by_sku(session, {line.variant.sku for line in lines if line.variant.sku})
-    listings = {
-        line.variant.external_id
-        for line in lines
-        if line.variant.external_id and by_sku.get(line.variant.sku or "") is None
-    }
-    by_listing: dict[str, Variant] = {}
-    if listings:
-        for external_id, variant in session.execute(
-            select(ChannelVariant.external_id, Variant)
+    """The variant of each line: by SKU, else by the channel's listing id (`externalId`), else
+    by the listing's SKU (`externalSku`: the channel's listing, else a catalog variant with that
+    SKU). At most three queries whatever the count."""
+    skus = {ref.sku for ref in (line.variant for line in lines) if ref.sku}
+    skus |= {ref.external_sku for ref in (line.variant for line in lines) if ref.external_sku}
+    by_sku = find_variants_by_sku(session, skus)
+    unresolved = [line.variant for line in lines if by_sku.get(line.variant.sku or "") is None]
+    by_listing = _listed(
+        session, channel, ChannelVariant.external_id, [r.external_id for r in unresolved]
+    )
+    by_listing_sku = _listed(
+        session, channel, ChannelVariant.external_sku, [r.external_sku for r in unresolved]
+    )
+    return [
+        by_sku.get(ref.sku or "")
+        or by_listing.get(ref.external_id or "")
+        or by_listing_sku.get(ref.external_sku or "")
+        or by_sku.get(ref.external_sku or "")
+        for ref in (line.variant for line in lines)
+    ]
+
+
+def _listed(
+    session: Session, channel: Channel, key: Any, values: list[str | None]
+) -> dict[str, Variant]:
+    """The variants of the channel's listings whose `key` column is one of `values`."""
+    wanted = {value for value in values if value}
+    found: dict[str, Variant] = {}
+    if wanted:
+        for value, variant in session.execute(
+            select(key, Variant)
             .join(ChannelVariant, ChannelVariant.variant_id == Variant.id)
-            .where(
-                ChannelVariant.channel_id == channel.id,
-                ChannelVariant.external_id.in_(listings),
-            )
+            .where(ChannelVariant.channel_id == channel.id, key.in_(wanted))
             .order_by(ChannelVariant.id)
         ):
-            by_listing.setdefault(external_id or "", variant)
-    return [
-        by_sku.get(line.variant.sku or "") or by_listing.get(line.variant.external_id or "")
-        for line in lines
-    ]
+            found.setdefault(value or "", variant)
+    return found
 
 
 Outcome = tuple[Sale, bool] | DomainError
@@ -163,6 +177,8 @@ def _header(data: ManualSale) -> dict[str, Any]:
     }
     if data.sale_defaults.payment_status is not None:
         header["payment_status"] = data.sale_defaults.payment_status
+    if data.source is not None:
+        header["source"] = data.source
     if data.currency is not None:
         header["currency"] = data.currency
     return header
@@ -322,9 +338,13 @@ def _line_fields(line: LineItem) -> dict[str, Any]:
         "discount": line.discount or Decimal(0),
         "taxable": line.taxable,
         "properties": [p.model_dump(exclude_none=True) for p in line.properties],
-        "sku": line.variant.sku,
+        "sku": line.variant.sku or line.variant.external_sku,
         "external_variant_id": line.variant.external_id,
     }
+
+
+def _named(line: LineItem) -> str | None:
+    return line.variant.sku or line.variant.external_sku or line.variant.external_id
 
 
 def _new_item(sale_id: int, line: LineItem, variant: Variant | None) -> SaleItem:
@@ -338,9 +358,7 @@ def _new_item(sale_id: int, line: LineItem, variant: Variant | None) -> SaleItem
         quantity_shipped=0,
         quantity_cancelled=0,
         quantity_returned=0,
-        problem=None
-        if variant
-        else f"no variant with SKU '{line.variant.sku or line.variant.external_id}'",
+        problem=None if variant else f"no variant with SKU '{_named(line)}'",
         **_line_fields(line),
     )
 

@@ -7,11 +7,13 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     ForeignKey,
+    Index,
     String,
     Text,
     UniqueConstraint,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
@@ -50,6 +52,11 @@ class CancelReason(StrEnum):
     other = "other"
 
 
+class CloneReason(StrEnum):
+    exchange = "exchange"
+    new_sale = "new_sale"
+
+
 class ReturnStatus(StrEnum):
     not_returned = "notReturned"
     partially_returned = "partiallyReturned"
@@ -81,7 +88,11 @@ class Sale(IdMixin, TimestampMixin, Base):
     """A customer's order from a channel; upserted by (channel, externalId)."""
 
     __tablename__ = "sales"
-    __table_args__ = (UniqueConstraint("channel_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel_id", "external_id"),
+        Index("ix_sales_date_ordered", "date_ordered", "id"),  # dateOrdered windows and order
+        Index("ix_sales_created_at", "created_at", "id"),  # today's figures, newest first
+    )
 
     channel_id: Mapped[int] = mapped_column(
         ForeignKey("channels.id", ondelete="RESTRICT"), index=True
@@ -112,6 +123,10 @@ class Sale(IdMixin, TimestampMixin, Base):
     )
     last_purchase_number: Mapped[int] = mapped_column(default=0)
     last_return_number: Mapped[int] = mapped_column(default=0)
+    source: Mapped[str | None] = mapped_column(String(32))  # Onport's sale source (custom, ...)
+    clone_reason: Mapped[CloneReason | None] = mapped_column(String(16))
+    # a plain id, no foreign key: adding one would rebuild the sales table on SQLite
+    cloned_from_sale_id: Mapped[int | None] = mapped_column(index=True)
 
     items: Mapped[list["SaleItem"]] = relationship(
         back_populates="sale", order_by="SaleItem.id", lazy="selectin"
@@ -186,6 +201,18 @@ class Purchase(IdMixin, TimestampMixin, Base):
     """A purchase order: the lines one source (a vendor, or an in-house warehouse) fulfils."""
 
     __tablename__ = "purchases"
+    __table_args__ = (
+        # purchase orders still waiting for their vendor: the few among years of received ones
+        Index(
+            "ix_purchases_waiting",
+            "dropship_provider_id",
+            "id",
+            postgresql_where=text(
+                "inventory_status <> 'received' AND cancellation_status <> 'full'"
+            ),
+            sqlite_where=text("inventory_status <> 'received' AND cancellation_status <> 'full'"),
+        ),
+    )
 
     sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id", ondelete="CASCADE"), index=True)
     dropship_provider_id: Mapped[int | None] = mapped_column(
@@ -207,6 +234,7 @@ class Purchase(IdMixin, TimestampMixin, Base):
     )
     order_splitting: Mapped[str] = mapped_column(String(16), default="group")
     order_splitting_key: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)  # set with its status (vendor or merchant)
     last_fulfillment_number: Mapped[int] = mapped_column(default=0)
     # Kept by payments/ as it invoices and pays the vendor.
     invoice_status: Mapped[InvoiceStatus] = mapped_column(

@@ -25,6 +25,7 @@ from dropwire.core.schemas import (
 from dropwire.sales.models import (
     CancellationStatus,
     CancelReason,
+    CloneReason,
     InvoiceStatus,
     PaymentStatus,
     PurchaseInventoryStatus,
@@ -100,15 +101,18 @@ class Customer(ApiInput):
 
 
 class VariantRef(ApiInput):
-    model_config = ConfigDict(json_schema_extra=requires_one_of("sku", "externalId"))
+    """Which variant a line sells: its SKU, the channel listing's id, or the listing's SKU."""
+
+    model_config = ConfigDict(json_schema_extra=requires_one_of("sku", "externalId", "externalSku"))
 
     sku: Annotated[str, NumberAsText, Field(min_length=1, max_length=255)] | None = None
     external_id: Annotated[str, NumberAsText, Field(min_length=1, max_length=255)] | None = None
+    external_sku: Annotated[str, NumberAsText, Field(min_length=1, max_length=255)] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> "VariantRef":
-        if self.sku is None and self.external_id is None:
-            raise ValueError("give sku or externalId")
+        if self.sku is None and self.external_id is None and self.external_sku is None:
+            raise ValueError("give sku, externalId or externalSku")
         return self
 
 
@@ -139,6 +143,9 @@ class ShippingLine(ApiInput):
 
 class ManualSale(ApiInput):
     external_id: ExternalId
+    source: Annotated[str, Field(max_length=32)] | None = Field(
+        default=None, description="Onport's sale source, e.g. custom; stored"
+    )
     sale_defaults: SaleDefaults = Field(default_factory=SaleDefaults)
     customer: Customer = Field(default_factory=Customer)
     line_items: list[LineItem] = Field(min_length=1, max_length=250)
@@ -253,6 +260,9 @@ class FulfillmentCreate(ShipRequest):
 class PurchaseUpdate(ApiInput):
     order_splitting_key: Annotated[str, Field(max_length=64)] | None = None
     purchase_status_id: Id | None = None
+    notes: Annotated[str, Field(max_length=5000)] | None = Field(
+        default=None, description="A note with the status (e.g. why it was rejected)"
+    )
 
 
 class PurchaseCancel(ApiInput):
@@ -261,8 +271,44 @@ class PurchaseCancel(ApiInput):
     purchase_items: list[LineQuantity] | None = Field(default=None, max_length=250)
     ids: list[Id] | None = Field(default=None, max_length=250)
     reason: Annotated[str, Field(max_length=2000)] | None = None
+    set_quantities: bool = Field(
+        default=True,
+        description="false: the named lines are cancelled whole (their quantities are ignored)",
+    )
+    status: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(
+        default=None, description="The name of a purchase status the order takes (Rejected)"
+    )
+    notes: Annotated[str, Field(max_length=5000)] | None = None
 
     _each_line_once = field_validator("purchase_items", "ids")(each_line_once)
+
+
+class CloneRequest(ApiInput):
+    """`POST /sales/{id}/clone.json`: a new sale (an exchange, or a new order) from this one."""
+
+    clone_reason: CloneReason = CloneReason.exchange
+    sale_items: list[LineQuantity] | None = Field(
+        default=None,
+        max_length=250,
+        json_schema_extra=AT_LEAST_ONE,
+        description="The lines to clone and how many units; omitted = every line, all units",
+    )
+    clone_shipping_rates: bool = Field(
+        default=False, description="Copy the sale's shipping lines (with their prices)"
+    )
+
+    _each_line_once = field_validator("sale_items")(each_line_once)
+
+
+class DefaultLabelRequest(ApiInput):
+    """`PUT /purchases/{id}/default-label.json`: ship with the vendor's default carrier."""
+
+    inventory_status: Literal["shipped"] | None = None
+    ids: list[Id] | None = Field(
+        default=None, max_length=250, description="Purchase item ids; empty or omitted = all left"
+    )
+
+    _each_line_once = field_validator("ids")(each_line_once)
 
 
 class SaleUpdate(SaleDefaults):
@@ -404,6 +450,7 @@ class PurchaseRead(CompanyRecord):
     purchase_status_id: int | None
     order_splitting: str
     order_splitting_key: str | None
+    notes: str | None = None
     purchase_items: list[PurchaseItemRead] = Field(validation_alias="items")
     addresses: dict[str, Any] = Field(default_factory=dict, exclude=True)
     receiver_first_name: str | None = None
@@ -515,6 +562,9 @@ class SaleRead(CompanyRecord):
     cancellation_status: CancellationStatus
     cancel_reason: CancelReason | None
     cancelled_at: datetime | None
+    source: str | None = None
+    clone_reason: CloneReason | None = None
+    cloned_from_sale_id: int | None = None
     sale_items: list[SaleItemRead] = Field(validation_alias="items")
     purchases: list[PurchaseRead]
     fulfillments: list[FulfillmentRead]

@@ -44,6 +44,16 @@ def check_exists(session: Session, status_id: int | None) -> None:
         raise UnknownReference("purchaseStatusId", f"purchase status {status_id} does not exist")
 
 
+def by_name(session: Session, name: str, field: str) -> PurchaseStatus:
+    """The status called `name` (any case), else a 422 naming `field`."""
+    found = session.scalar(
+        select(PurchaseStatus).where(func.lower(PurchaseStatus.name) == name.strip().lower())
+    )
+    if found is None:
+        raise UnknownReference(field, f"no purchase status is called '{name}'")
+    return found
+
+
 def _flush(session: Session, name: str | None) -> None:
     try:
         with session.begin_nested():

@@ -82,6 +82,9 @@ class DropshipProvider(IdMixin, TimestampMixin, Base):
     webhook_secret: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(255))
     website_url: Mapped[str | None] = mapped_column(String(2048))
+    # the carrier a "default label" ships with (Onport's default-label.json)
+    default_carrier: Mapped[str | None] = mapped_column(String(255))
+    default_service_level: Mapped[str | None] = mapped_column(String(255))
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # What the merchant keeps of this vendor's sales and when the vendor is invoiced and paid
     # (the rules that use them are in payments/).

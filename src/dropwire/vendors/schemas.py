@@ -66,6 +66,10 @@ class DropshipProviderFields(ApiInput):
     webhook_secret: str | None = Field(default=None, max_length=255)
     email: str | None = Field(default=None, max_length=255)
     website_url: HttpUrl | None = None
+    default_carrier: str | None = Field(
+        default=None, max_length=255, description="trackingCompany of default-label shipments"
+    )
+    default_service_level: str | None = Field(default=None, max_length=255)
     commission_method: CommissionMethod | None = None
     commission_rate: RateValue | None = None
     commission_rate_type: RateType | None = None
@@ -101,6 +105,8 @@ class DropshipProviderUpdate(DropshipProviderFields):
             "webhook_secret",
             "email",
             "website_url",
+            "default_carrier",
+            "default_service_level",
             "payment_method_id",
             "stripe_id",
         }
@@ -122,6 +128,8 @@ class DropshipProviderRead(CompanyRecord):
     webhook_secret: str | None
     email: str | None
     website_url: str | None
+    default_carrier: str | None
+    default_service_level: str | None
     commission_method: CommissionMethod
     commission_rate: Decimal
     commission_rate_type: RateType

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
+from dropwire.apilog.models import ApiLog
 from dropwire.apilog.redaction import loggable
 from dropwire.catalog.service import get_variant, stock_totals
 from dropwire.channels.models import Channel, CustomChannel
@@ -49,7 +50,7 @@ from dropwire.web.pages import (
     ship_request,
     text_field,
 )
-from dropwire.web.tables import table
+from dropwire.web.tables import flagged_first, table
 
 router = APIRouter(route_class=WebRoute)
 
@@ -76,14 +77,24 @@ def overview(request: Request, session: DbSession, visitor: AnyVisitor) -> HTMLR
 @router.get("/inventory")
 def inventory(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
     search = _text_param(request, "q")
+    dialect = session.get_bind().dialect.name
     rows = table(
         session,
-        queries.variants(search),
+        queries.variants(search, dialect=dialect),
         request.query_params,
         columns=queries.VARIANT_SORT,
         default="sku",
         tiebreak=queries.VARIANT_SORT["id"],
     )
+    if search and not rows.rows and "after" not in request.query_params:
+        rows = table(  # no SKU or barcode: the names
+            session,
+            queries.variants(search, dialect=dialect, by_name=True),
+            request.query_params,
+            columns=queries.VARIANT_SORT,
+            default="sku",
+            tiebreak=queries.VARIANT_SORT["id"],
+        )
     totals = stock_totals(session, [row.id for row in rows.rows])
     return render(request, "inventory.html", table=rows, totals=totals, q=search or "")
 
@@ -393,18 +404,21 @@ def channels(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRespo
 
 @router.get("/api-logs")
 def api_logs(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
-    stmt, errors_first = queries.api_logs(
-        status=_text_param(request, "status"), direction=_text_param(request, "direction")
-    )
-    rows = table(
-        session,
-        stmt,
-        request.query_params,
-        columns=queries.API_LOG_SORT,
-        default="id",
-        tiebreak=queries.API_LOG_SORT["id"],
-        first=errors_first,
-    )
+    status = _text_param(request, "status")
+    stmt = queries.api_logs(status=status, direction=_text_param(request, "direction"))
+    if status or "sort" in request.query_params:
+        rows = table(
+            session,
+            stmt,
+            request.query_params,
+            columns=queries.API_LOG_SORT,
+            default="id",
+            tiebreak=queries.API_LOG_SORT["id"],
+        )
+    else:  # errors first, then the rest, newest first
+        rows = flagged_first(
+            session, stmt, request.query_params, flag=queries.API_LOG_ERROR, newest=ApiLog.id
+        )
     return render(request, "api_logs.html", table=rows)
 
 

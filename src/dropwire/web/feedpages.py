@@ -32,6 +32,7 @@ def feed_page(
     rows = table(
         session,
         queries.feed_items(
+            dialect=session.get_bind().dialect.name,
             feed_id=feed.id,
             search=(request.query_params.get("q") or "").strip() or None,
             problems_only=request.query_params.get("problems") == "1",

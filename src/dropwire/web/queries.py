@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -187,14 +187,26 @@ def failing_runs(session: Session) -> list[Any]:
 VARIANT_SORT: dict[str, Sortable] = {"sku": Variant.sku, "name": Variant.name, "id": Variant.id}
 
 
-def variants(search: str | None) -> AnySelect:
+def starts_with(dialect: str, column: Any, text: str) -> ColumnElement[bool]:
+    """`column` begins with `text`, read from an index under any collation: PostgreSQL's
+    `LIKE 'x%'` on a `text_pattern_ops` index, SQLite's GLOB on its plain (binary) index."""
+    if dialect == "sqlite":
+        escaped = "".join(f"[{c}]" if c in "*?[" else c for c in text)
+        return column.op("GLOB")(escaped + "*")  # type: ignore[no-any-return]
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(escaped + "%", escape="\\")  # type: ignore[no-any-return]
+
+
+def variants(search: str | None, *, dialect: str, by_name: bool = False) -> AnySelect:
+    """Variants whose SKU starts with `search` or whose barcode is it (both indexed);
+    `by_name`: whose name contains it (a scan: the page asks only when the first finds none)."""
     stmt: AnySelect = select(Variant.id, Variant.sku, Variant.name, Variant.barcode, Variant.price)
-    if search:
-        pattern = _like(search)
+    if search and by_name:
+        stmt = stmt.where(func.lower(Variant.name).like(_like(search), escape="\\"))
+    elif search:
         stmt = stmt.where(
             or_(
-                Variant.sku_key.like(pattern, escape="\\"),
-                func.lower(Variant.name).like(pattern, escape="\\"),
+                starts_with(dialect, Variant.sku_key, search.strip().lower()),
                 Variant.barcode == search.strip(),
             )
         )
@@ -285,9 +297,13 @@ def purchases(
             Purchase.sale_id,
             Purchase.warehouse_id,
             DropshipProvider.name.label("vendor"),
-            Sale.reference.label("sale_reference"),
+            # read for the page's rows only: counting and filtering never touch the sales
+            select(Sale.reference)
+            .where(Sale.id == Purchase.sale_id)
+            .scalar_subquery()
+            .label("sale_reference"),
         )
-        .join(Sale, Sale.id == Purchase.sale_id)
+        .select_from(Purchase)
         .outerjoin(DropshipProvider, DropshipProvider.id == Purchase.dropship_provider_id)
     )
     if vendor_id:
@@ -467,6 +483,7 @@ FEED_ITEM_SORT: dict[str, Sortable] = {
 
 def feed_items(
     *,
+    dialect: str,
     feed_id: int | None = None,
     vendor_id: int | None = None,
     search: str | None = None,
@@ -494,13 +511,9 @@ def feed_items(
         stmt = stmt.where(InventoryFeedVariant.inventory_feed_id == feed_id)
     if vendor_id is not None:
         stmt = stmt.where(InventoryFeed.dropship_provider_id == vendor_id)
-    if search:
-        pattern = _like(search)
+    if search:  # by the start of the vendor's SKU, from an index
         stmt = stmt.where(
-            or_(
-                func.lower(InventoryFeedVariant.vendor_sku).like(pattern, escape="\\"),
-                func.lower(InventoryFeedVariant.name).like(pattern, escape="\\"),
-            )
+            starts_with(dialect, InventoryFeedVariant.vendor_sku_key, search.strip().lower())
         )
     if problems_only:
         stmt = stmt.where(InventoryFeedVariant.problem.is_not(None))
@@ -514,8 +527,8 @@ API_LOG_SORT: dict[str, Sortable] = {
 }
 
 
-def api_logs(*, status: str | None, direction: str | None) -> tuple[AnySelect, list[Any]]:
-    """The log, errors first unless the visitor sorts otherwise."""
+def api_logs(*, status: str | None, direction: str | None) -> AnySelect:
+    """The log (the page shows errors first unless the visitor sorts or filters otherwise)."""
     stmt: AnySelect = select(
         ApiLog.id,
         ApiLog.direction,
@@ -533,7 +546,10 @@ def api_logs(*, status: str | None, direction: str | None) -> tuple[AnySelect, l
         stmt = stmt.where(ApiLog.status == status)
     if direction:
         stmt = stmt.where(ApiLog.direction == direction)
-    return stmt, [case((ApiLog.status == LogStatus.error, 0), else_=1)]
+    return stmt
+
+
+API_LOG_ERROR = ApiLog.status == LogStatus.error
 
 
 DELIVERY_SORT: dict[str, Sortable] = {

@@ -4,10 +4,20 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, String, func, select
+from sqlalchemy import Select, String
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 from starlette.datastructures import QueryParams
+
+from dropwire.core.errors import Invalid
+from dropwire.http.pages import (
+    SortKey,
+    beyond,
+    bounded_total,
+    decode_cursor,
+    encode_cursor,
+    ordered,
+)
 
 PER_PAGE = 50
 AnySelect = Select[*tuple[Any, ...]]
@@ -16,6 +26,11 @@ Sortable = QueryableAttribute[Any] | ColumnElement[Any]
 
 @dataclass
 class Table:
+    """One page of rows. Pages after the first are read by cursor (`after`/`before`: the sort
+    key of the row beside them, an index range at any depth) when the sort column is never
+    empty, else by `page` (an offset). `total` is exact, or a lower bound (`exact` false) past
+    the rows it is cheap to count (`dropwire.http.pages`)."""
+
     rows: list[Any]
     total: int
     page: int
@@ -23,6 +38,11 @@ class Table:
     sort: str
     descending: bool
     params: dict[str, str] = field(default_factory=dict)
+    exact: bool = True
+    has_next: bool = False
+    rewind: bool = False  # "previous" goes back to the first page (no cursor leads backwards)
+    next_cursor: str | None = None  # the sort key of the last row: the next page starts after it
+    prev_cursor: str | None = None
     alphabetical: frozenset[str] = frozenset()
 
     @property
@@ -34,14 +54,33 @@ class Table:
         merged = {**self.params, **{k: str(v) for k, v in changes.items() if v is not None}}
         return "?" + urlencode({k: v for k, v in merged.items() if v != ""})
 
+    def next_link(self) -> str:
+        if self.next_cursor is not None:
+            return self.link(page=self.page + 1, after=self.next_cursor)
+        return self.link(page=self.page + 1)
+
+    def prev_link(self) -> str:
+        if self.page <= 2 or self.rewind:
+            return self.link()
+        if self.prev_cursor is not None:
+            return self.link(page=self.page - 1, before=self.prev_cursor)
+        return self.link(page=self.page - 1)
+
     def sort_link(self, column: str) -> str:
         descending = not self.descending if column == self.sort else column not in self.alphabetical
-        return self.link(sort=column, dir="desc" if descending else "asc", page=1)
+        return self.link(sort=column, dir="desc" if descending else "asc")
 
     def sort_mark(self, column: str) -> str:
         if column != self.sort:
             return ""
         return "▼" if self.descending else "▲"
+
+
+def _page_number(query: QueryParams) -> int:
+    try:
+        return max(1, int(query.get("page", "1")))
+    except ValueError:
+        return 1
 
 
 def table(
@@ -52,35 +91,91 @@ def table(
     columns: dict[str, Sortable],
     default: str,
     tiebreak: Sortable,
-    first: list[ColumnElement[Any]] | None = None,
     per_page: int = PER_PAGE,
 ) -> Table:
-    """One page of `stmt`, sorted by `?sort=` (one of `columns`) and `?dir=`, counted.
-
-    `first` orders before the chosen column when the visitor picked none (e.g. errors first).
-    """
+    """One page of `stmt`, sorted by `?sort=` (one of `columns`) and `?dir=`, counted."""
     sort = query.get("sort") or default
-    chosen = sort in columns and "sort" in query
     if sort not in columns:
         sort = default
     alphabetical = frozenset(name for name, c in columns.items() if _is_text(c))
     descending = query.get("dir", "asc" if sort in alphabetical else "desc") != "asc"
-    try:
-        page = max(1, int(query.get("page", "1")))
-    except ValueError:
-        page = 1
-    column = columns[sort]
-    order: list[Any] = [column.desc() if descending else column.asc(), tiebreak.desc()]
-    if first and not chosen:
-        order = [*first, *order]
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.execute(
-        stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    params = {k: v for k, v in query.items() if k not in ("page",)}
+    page = _page_number(query)
+    keys = [SortKey(columns[sort], descending), SortKey(tiebreak, True)]
+    by_cursor = not keys[0].nullable
+    cursor = (query.get("after") or query.get("before")) if by_cursor else None
+    backwards = cursor is not None and query.get("after") is None
+    values = None
+    if cursor is not None:
+        try:
+            values = decode_cursor(keys, cursor, "after")
+        except Invalid:  # a stale or edited link: the first page
+            page, backwards = 1, False
+    offset = 0 if values is not None or (by_cursor and page == 1) else (page - 1) * per_page
+    total = bounded_total(session, stmt, end=offset + per_page)
+    paged = stmt.add_columns(keys[0].column.label("sort_value"), keys[1].column.label("sort_id"))
+    if values is not None:
+        paged = paged.where(beyond(keys, values, backwards=backwards))
+    rows = list(
+        session.execute(
+            paged.order_by(*ordered(keys, backwards=backwards)).limit(per_page + 1).offset(offset)
+        ).all()
+    )
+    more = len(rows) > per_page  # beyond this page, in the direction read
+    rows = rows[:per_page]
+    if backwards:
+        rows.reverse()
+    params = {k: v for k, v in query.items() if k not in ("page", "after", "before")}
     params.setdefault("sort", sort)
     params.setdefault("dir", "desc" if descending else "asc")
-    return Table(list(rows), int(total), page, per_page, sort, descending, params, alphabetical)
+    result = Table(
+        rows, total.value, page, per_page, sort, descending, params, alphabetical=alphabetical
+    )
+    result.exact, result.has_next = total.exact, more or backwards
+    if by_cursor and rows:
+        result.next_cursor = encode_cursor(keys, [rows[-1].sort_value, rows[-1].sort_id])
+        result.prev_cursor = encode_cursor(keys, [rows[0].sort_value, rows[0].sort_id])
+    return result
+
+
+def flagged_first(
+    session: Session,
+    stmt: AnySelect,
+    query: QueryParams,
+    *,
+    flag: ColumnElement[bool],
+    newest: Sortable,
+    per_page: int = PER_PAGE,
+) -> Table:
+    """The rows where `flag` holds first, then the others, each newest first by `newest` (a
+    unique column): two index scans (the flagged rows are few, with a partial index of their
+    own), never a sort of the whole table by the flag. `after` is `<phase>:<newest>` of the last
+    row shown (phase `f` while in the flagged rows, `o` in the others)."""
+    phase, last = "f", None
+    raw = query.get("after") or ""
+    if raw[:2] in ("f:", "o:") and raw[2:].isdigit():
+        phase, last = raw[0], int(raw[2:])
+    page = _page_number(query) if last is not None else 1
+    marked = stmt.add_columns(flag.label("flagged"))
+
+    def run(condition: ColumnElement[bool], limit: int) -> list[Any]:
+        chosen = marked.where(condition)
+        if last is not None and (phase == "f") == (condition is flag):
+            chosen = chosen.where(newest < last)
+        return list(session.execute(chosen.order_by(newest.desc()).limit(limit)).all())
+
+    rows = run(flag, per_page + 1) if phase == "f" else []
+    if len(rows) <= per_page:
+        rows += run(~flag, per_page + 1 - len(rows))
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    total = bounded_total(session, stmt, end=page * per_page)
+    params = {k: v for k, v in query.items() if k not in ("page", "after", "before")}
+    result = Table(rows, total.value, page, per_page, "id", True, params)
+    result.exact, result.has_next, result.rewind = total.exact, more, True
+    if rows:
+        tail = rows[-1]
+        result.next_cursor = f"{'f' if tail.flagged else 'o'}:{tail.id}"
+    return result
 
 
 def _is_text(column: Sortable) -> bool:

@@ -136,7 +136,11 @@ def inventory(request: Request, session: DbSession, visitor: VendorVisitor) -> H
     search = (request.query_params.get("q") or "").strip() or None
     rows = table(
         session,
-        queries.feed_items(vendor_id=visitor.dropship_provider_id, search=search),
+        queries.feed_items(
+            dialect=session.get_bind().dialect.name,
+            vendor_id=visitor.dropship_provider_id,
+            search=search,
+        ),
         request.query_params,
         columns=queries.FEED_ITEM_SORT,
         default="sku",

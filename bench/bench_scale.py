@@ -1,0 +1,428 @@
+"""Query costs as the data grows: the same requests against databases of three sizes.
+
+    .venv/bin/python -m bench.bench_scale [--sizes S,M,L] [--sqlite] [--rebuild] [--repeat 20]
+
+Builds each PostgreSQL database set-based (one INSERT ... SELECT per table over a numbers
+series, then ANALYZE) unless a database of that size is already there, runs the shipped command
+(`dropwire serve`, rate limit off) on it, and times, one request at a time from one client,
+the API lists an Onport client reads, every dashboard page, a sync sale, a parse-webhook and an
+async accept. Prints p50 / p95 per size, the ratio of the largest size's p50 to the smallest's,
+and the goals (at L: API lists p95 <= 50 ms, pages p95 <= 150 ms, no p50 over 2x S).
+
+| size | sales | sale lines | purchases | feed items | API-log rows | variants |
+|---|---|---|---|---|---|---|
+| S | 10k | 30k | 10k | 100k | 20k | 10k |
+| M | 100k | 300k | 100k | 1M | 200k | 50k |
+| L | 1M | 3M | 1M | 5M | 2M | 100k |
+
+`--sqlite` adds a SQLite M (built with a recursive CTE for the series). The machine is shared:
+the figures are a single client's latencies, read the ratios more than the last digit.
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from bench.common import ROOT, ensure_pg_database, free_port, fresh_database, wait_for
+
+SIZES: dict[str, dict[str, int]] = {
+    "S": {"sales": 10_000, "feed_items": 100_000, "logs": 20_000, "variants": 10_000},
+    "M": {"sales": 100_000, "feed_items": 1_000_000, "logs": 200_000, "variants": 50_000},
+    "L": {"sales": 1_000_000, "feed_items": 5_000_000, "logs": 2_000_000, "variants": 100_000},
+}
+VENDORS = 20  # one feed each
+LINES = 3  # per sale
+ADMIN_EMAIL = "bench@example.com"
+ADMIN_PASSWORD = "bench-password-0123"
+ADMIN_TOKEN = "bench-scale-admin-token-0123456789abcdef"
+
+
+# --- building ------------------------------------------------------------------------------
+
+
+def _series(dialect: str, count: int) -> str:
+    """`n` from 1 to count: PostgreSQL's generate_series, SQLite's recursive CTE."""
+    if dialect == "postgresql":
+        return f"(SELECT n FROM generate_series(1, {count}) AS n) AS s"
+    return (
+        f"(WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < {count}) "
+        "SELECT n FROM r) AS s"
+    )
+
+
+def _seed_records(url: str) -> dict[str, Any]:
+    """What the services must create (hashes, users, a custom channel): vendors, feeds."""
+    from dropwire import domains
+
+    domains.load()
+    from dropwire.auth.users import create_user
+    from dropwire.channels.schemas import CustomChannelCreate
+    from dropwire.channels.service import create_custom_channel
+    from dropwire.core.db import Database
+    from dropwire.feeds.schemas import FeedCreate
+    from dropwire.feeds.service import create_feed
+    from dropwire.vendors.models import DropshipProvider
+
+    database = Database(url)
+    with database.transaction() as session:
+        create_user(session, email=ADMIN_EMAIL, password=ADMIN_PASSWORD)
+        feeds = []
+        for n in range(VENDORS):
+            vendor = DropshipProvider(name=f"Vendor {n:02d}")
+            session.add(vendor)
+            session.flush()
+            feeds.append(create_feed(session, data=FeedCreate(dropship_provider_id=vendor.id)))
+        custom = create_custom_channel(session, data=CustomChannelCreate(name="Bench store"))
+        seeded = {
+            "channel_id": custom.channel_id,
+            "webhook_hash": custom.webhook_hash,
+            "feed_ids": [feed.id for feed in feeds],
+            "feed_hash": feeds[0].hash,
+        }
+    database.dispose()
+    return seeded
+
+
+def build(url: str, size: dict[str, int]) -> None:
+    from dropwire.core.db import Database
+
+    fresh_database(url)
+    seeded = _seed_records(url)
+    database = Database(url)
+    dialect = database.dialect
+    now = "now() AT TIME ZONE 'utc'" if dialect == "postgresql" else "datetime('now')"
+
+    def ago(seconds: str) -> str:  # a timestamp `seconds` before now
+        if dialect == "postgresql":
+            return f"({now} - ({seconds}) * interval '1 second')"
+        return f"datetime('now', '-' || ({seconds}) || ' seconds')"
+
+    sales, variants, logs = size["sales"], size["variants"], size["logs"]
+    span = 2 * 365 * 86400  # two years of sales, the newest now
+    first_feed = min(seeded["feed_ids"])
+    statements = [
+        f"INSERT INTO products (name, created_at, updated_at) SELECT 'Product ' || n, {now}, "
+        f"{now} FROM {_series(dialect, variants // 10)}",
+        "INSERT INTO variants (product_id, sku, sku_key, name, inventory_policy, options, tags,"
+        " images, created_at, updated_at) SELECT (SELECT min(id) FROM products) + (n - 1) / 10,"
+        " 'SKU-' || n, 'sku-' || n, 'Variant ' || n, 'track', '[]', '[]', '[]',"
+        f" {now}, {now} FROM {_series(dialect, variants)}",
+        # feed items spread over the vendors' feeds; a tenth connect to a variant, 10 have a problem
+        "INSERT INTO inventory_feed_variants (inventory_feed_id, external_id, vendor_sku,"
+        " vendor_sku_key, name, options, images, tags, locations, inventory_quantity,"
+        " inventory_quantity_override, variant_id, problem, created_at, updated_at)"
+        f" SELECT {first_feed} + n % {VENDORS}, 'E-' || n, 'VS-' || n, 'vs-' || n,"
+        " 'Item ' || n, '[]', '[]', '[]', '[]', n % 100, 'none',"
+        f" CASE WHEN n % 10 = 0 AND n / 10 <= {variants}"
+        " THEN (SELECT min(id) FROM variants) + n / 10 - 1 END,"
+        " CASE WHEN n % 500000 = 7 THEN 'bad price' END,"
+        f" {now}, {now} FROM {_series(dialect, size['feed_items'])}",
+        "INSERT INTO sales (channel_id, external_id, reference, date_ordered, customer,"
+        " sale_defaults, shipping, options, dropship_problems, inventory_status, payment_status,"
+        " cancellation_status, cancel_reason, return_status, last_purchase_number,"
+        " last_return_number, created_at, updated_at)"
+        f" SELECT {seeded['channel_id']}, 'X-' || n, 'B' || n,"
+        f" {ago(f'({sales} - n) * {span // sales}')}, '{{}}', '{{}}', '[]', '{{}}', '[]',"
+        f" CASE WHEN n > {sales} - {max(1, sales // 200)} THEN 'notFulfilled' ELSE"
+        " 'fulfilled' END, 'paid', 'none', NULL, 'notReturned', 1, 0,"
+        f" {ago(f'({sales} - n) * {span // sales}')}, {now} FROM {_series(dialect, sales)}",
+        "INSERT INTO sale_items (sale_id, external_id, quantity, taxable, properties,"
+        " quantity_shipped, quantity_cancelled, price, variant_id, created_at, updated_at)"
+        f" SELECT (SELECT min(id) FROM sales) + (n - 1) / {LINES}, 'L' || n, 1, true, '[]', 1,"
+        f" 0, 10, (SELECT min(id) FROM variants) + n % {variants}, {now}, {now}"
+        f" FROM {_series(dialect, sales * LINES)}",
+        # the newest half percent still wait for their vendor, the rest were received
+        "INSERT INTO purchases (sale_id, dropship_provider_id, external_reference,"
+        " inventory_status, cancellation_status, order_splitting, last_fulfillment_number,"
+        " created_at, updated_at)"
+        " SELECT (SELECT min(id) FROM sales) + n - 1,"
+        f" (SELECT min(id) FROM dropship_providers) + n % {VENDORS}, 'B' || n || '-01',"
+        f" CASE WHEN n > {sales} - {max(1, sales // 200)} THEN 'notReceived' ELSE"
+        " 'received' END, 'none', 'group', 0,"
+        f" {ago(f'({sales} - n) * {span // sales}')}, {now} FROM {_series(dialect, sales)}",
+        "INSERT INTO api_logs (direction, method, endpoint, status, http_status, problem,"
+        " duration_ms, created_at)"
+        " SELECT 'inbound-sync', 'GET', '/api/sales.json',"
+        " CASE WHEN n % 1000 = 0 THEN 'error' ELSE 'success' END,"
+        " CASE WHEN n % 1000 = 0 THEN 422 ELSE 200 END,"
+        " CASE WHEN n % 1000 = 0 THEN 'where[x]: unknown field' END, 3.0,"
+        f" {ago(f'({logs} - n) * 30')} FROM {_series(dialect, logs)}",
+    ]
+    started = time.perf_counter()
+    with database.engine.begin() as connection:
+        for statement in statements:
+            table = re.search(r"INSERT INTO (\w+)", statement).group(1)  # type: ignore[union-attr]
+            t0 = time.perf_counter()
+            connection.execute(text(statement))
+            print(f"    {table:<26} {time.perf_counter() - t0:6.1f} s", flush=True)
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE" if dialect == "postgresql" else "ANALYZE"))
+    print(f"    built in {time.perf_counter() - started:.0f} s", flush=True)
+    database.dispose()
+
+
+def built(url: str, size: dict[str, int]) -> bool:
+    from dropwire.core.db import Database
+
+    database = Database(url)
+    try:
+        with database.engine.connect() as connection:
+            found = connection.scalar(text("SELECT count(*) FROM api_logs"))
+        return bool(found and found >= size["logs"])
+    except Exception:
+        return False
+    finally:
+        database.dispose()
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+@dataclass
+class Operation:
+    label: str
+    kind: str  # "api" (a list an Onport client reads), "page" (dashboard) or "write"
+    call: Callable[[httpx.Client, int], httpx.Response]
+
+
+def _seeded(url: str) -> dict[str, Any]:
+    from dropwire.core.db import Database
+
+    database = Database(url)
+    with database.engine.connect() as connection:
+        seeded = {
+            "channel_id": connection.scalar(text("SELECT channel_id FROM custom_channels")),
+            "webhook_hash": connection.scalar(text("SELECT webhook_hash FROM custom_channels")),
+            "feed_id": connection.scalar(text("SELECT min(id) FROM inventory_feeds")),
+            "items": connection.scalar(text("SELECT max(id) FROM inventory_feed_variants")),
+        }
+    database.dispose()
+    return seeded
+
+
+def operations(seeded: dict[str, Any], size: dict[str, int]) -> list[Operation]:
+    api = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    week_ago = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 7 * 86400))
+    sku = f"VS-{size['feed_items'] // 2}"
+    feed = seeded["feed_id"]
+
+    def get(path: str, headers: dict[str, str] | None = None) -> Callable[..., httpx.Response]:
+        return lambda client, _n: client.get(path, headers=headers)
+
+    def cursor_page(path: str) -> Callable[..., httpx.Response]:
+        def call(client: httpx.Client, _n: int) -> httpx.Response:
+            first = client.get(path, headers=api)
+            return client.get(first.links["next"]["url"], headers=api)
+
+        return call
+
+    def sale(client: httpx.Client, n: int) -> httpx.Response:
+        body = {
+            "externalId": f"sync-{time.time_ns()}-{n}",
+            "lineItems": [
+                {"externalId": "1", "quantity": 1, "price": 5, "variant": {"sku": "SKU-1"}}
+            ],
+        }
+        return client.post(
+            f"/api/channels/{seeded['channel_id']}/manual-sale.json", json=body, headers=api
+        )
+
+    def parse_webhook(client: httpx.Client, n: int) -> httpx.Response:
+        body = {"externalId": f"E-{VENDORS}", "vendorSku": f"VS-{VENDORS}", "inventoryQuantity": n}
+        return client.put(f"/api/inventory-feeds/{feed}/parse-webhook.json", json=body, headers=api)
+
+    def accept(client: httpx.Client, n: int) -> httpx.Response:
+        body = {
+            "externalId": f"async-{time.time_ns()}-{n}",
+            "lineItems": [
+                {"externalId": "1", "quantity": 1, "price": 5, "variant": {"sku": "SKU-2"}}
+            ],
+        }
+        return client.post(
+            "/webhooks/custom-channels/manual-sale.json",
+            json=body,
+            headers={"jetti-webhook-hash": seeded["webhook_hash"]},
+        )
+
+    return [
+        Operation(
+            "feed items where[vendorSku] (API)",
+            "api",
+            get(f"/api/inventory-feed-variants.json?where[vendorSku]={sku}", api),
+        ),
+        Operation("feed items, page 1 (API)", "api", get("/api/inventory-feed-variants.json", api)),
+        Operation(
+            "feed items, offset 10,000 (API)",
+            "api",
+            get("/api/inventory-feed-variants.json?offset=10000", api),
+        ),
+        Operation(
+            "feed items, next page by cursor (API)",
+            "api",
+            cursor_page("/api/inventory-feed-variants.json"),
+        ),
+        Operation(
+            "sales status + 7-day dateOrdered (API)",
+            "api",
+            get(
+                "/api/sales.json?where[inventoryStatus]=notFulfilled"
+                f"&where[dateOrdered][gte]={week_ago}",
+                api,
+            ),
+        ),
+        Operation(
+            "sales ordered by -dateOrdered (API)",
+            "api",
+            get("/api/sales.json?order=-dateOrdered", api),
+        ),
+        Operation("sales page 1 (API)", "api", get("/api/sales.json", api)),
+        Operation("purchases page 1 (API)", "api", get("/api/purchases.json", api)),
+        Operation("API logs page 1 (API)", "api", get("/api/api-logs.json", api)),
+        Operation("overview (page)", "page", get("/")),
+        Operation("inventory search by SKU prefix (page)", "page", get("/inventory?q=sku-123")),
+        Operation("inventory (page)", "page", get("/inventory")),
+        Operation("sales page 1 (page)", "page", get("/sales")),
+        Operation("sales page 200 by offset (page)", "page", get("/sales?page=200")),
+        Operation("purchases waiting (page)", "page", get("/purchases?waiting=1")),
+        Operation("API logs, errors first (page)", "page", get("/api-logs")),
+        Operation("vendors (page)", "page", get("/vendors")),
+        Operation("feeds (page)", "page", get("/feeds")),
+        Operation("feed items of a feed (page)", "page", get(f"/feeds/{feed}")),
+        Operation("feed items, problems only (page)", "page", get(f"/feeds/{feed}?problems=1")),
+        Operation("jobs (page)", "page", get("/jobs")),
+        Operation("sync manual sale (write)", "write", sale),
+        Operation("parse-webhook (write)", "write", parse_webhook),
+        Operation("async accept (write)", "write", accept),
+    ]
+
+
+def _sign_in(client: httpx.Client) -> None:
+    form = client.get("/sign-in")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None, "no sign-in form"
+    answer = client.post(
+        "/sign-in",
+        data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": token.group(1)},
+    )
+    assert answer.status_code < 400, answer.text
+
+
+def measure(url: str, size: dict[str, int], repeat: int) -> dict[str, tuple[float, float]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DROPWIRE_DATABASE_URL": url,
+        "DROPWIRE_RATE_LIMIT_ENABLED": "false",
+        "DROPWIRE_ADMIN_TOKEN": ADMIN_TOKEN,
+        "DROPWIRE_LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dropwire", "serve", "--port", str(port)], cwd=ROOT, env=env
+    )
+    figures: dict[str, tuple[float, float]] = {}
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base + "/health", timeout=180)
+        seeded = _seeded(url)
+        with httpx.Client(base_url=base, timeout=60, follow_redirects=True) as client:
+            _sign_in(client)
+            for operation in operations(seeded, size):
+                timings = []
+                for n in range(repeat + 3):
+                    t0 = time.perf_counter()
+                    answer = operation.call(client, n)
+                    elapsed = (time.perf_counter() - t0) * 1000
+                    if answer.status_code >= 400:
+                        raise RuntimeError(
+                            f"{operation.label}: {answer.status_code} {answer.text[:300]}"
+                        )
+                    if n >= 3:  # the first ones warm caches and plans
+                        timings.append(elapsed)
+                timings.sort()
+                figures[operation.label] = (
+                    statistics.median(timings),
+                    timings[min(len(timings) - 1, int(len(timings) * 0.95))],
+                )
+                print(
+                    f"    {operation.label:<44} p50 {figures[operation.label][0]:7.1f} ms"
+                    f"   p95 {figures[operation.label][1]:7.1f} ms",
+                    flush=True,
+                )
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    return figures
+
+
+def report(results: dict[str, dict[str, tuple[float, float]]], kinds: dict[str, str]) -> None:
+    names = list(results)
+    print(
+        "\n| operation | " + " | ".join(f"{n} p50 / p95 ms" for n in names) + " | "
+        f"{names[-1]}/{names[0]} p50 |"
+    )
+    print("|---|" + "---|" * (len(names) + 1))
+    misses = []
+    for label, kind in kinds.items():
+        cells = [f"{results[n][label][0]:.1f} / {results[n][label][1]:.1f}" for n in names]
+        ratio = results[names[-1]][label][0] / results[names[0]][label][0]
+        print(f"| {label} | " + " | ".join(cells) + f" | {ratio:.1f}x |")
+        largest = results[names[-1]][label]
+        if kind == "api" and largest[1] > 50:
+            misses.append(f"{label}: p95 {largest[1]:.0f} ms > 50 ms")
+        if kind == "page" and largest[1] > 150:
+            misses.append(f"{label}: p95 {largest[1]:.0f} ms > 150 ms")
+        if ratio > 2:
+            misses.append(f"{label}: p50 grows {ratio:.1f}x")
+    print(f"\ngoals at {names[-1]}: " + ("all met" if not misses else "missed:"))
+    for miss in misses:
+        print(f"  - {miss}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="S,M", help="comma-separated of S, M, L")
+    parser.add_argument("--sqlite", action="store_true", help="also a SQLite M")
+    parser.add_argument("--rebuild", action="store_true", help="build even if present")
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    results: dict[str, dict[str, tuple[float, float]]] = {}
+    kinds: dict[str, str] = {}
+    targets = [
+        (name, ensure_pg_database(f"dw_scale_{name.lower()}")) for name in args.sizes.split(",")
+    ]
+    tmp = tempfile.mkdtemp()
+    if args.sqlite:
+        targets.append(("M sqlite", f"sqlite:///{Path(tmp) / 'scale_m.db'}"))
+    for name, url in targets:
+        size = SIZES[name.split()[0]]
+        if args.rebuild or not built(url, size):
+            print(f"{name}: building", flush=True)
+            build(url, size)
+        print(f"{name}: measuring `dropwire serve`", flush=True)
+        results[name] = measure(url, size, args.repeat)
+        kinds = {
+            op.label: op.kind
+            for op in operations({"feed_id": 0, "channel_id": 0, "webhook_hash": ""}, size)
+        }
+    pg = {name: figures for name, figures in results.items() if "sqlite" not in name}
+    report(pg, kinds)
+    if args.sqlite:
+        print("\nSQLite M:")
+        for label, (p50, p95) in results["M sqlite"].items():
+            print(f"  {label:<44} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from sqlalchemy import select
+
+from dropwire.auth.scope import one_visible, visible_to
+from dropwire.auth.service import Principal
+from dropwire.core.errors import NotFound
+from dropwire.exports import service
+from dropwire.exports.models import DataExport, ExportStatus
+from dropwire.exports.schemas import DataExportRead
+from dropwire.feeds.queries import get_feed
+from dropwire.http.deps import CurrentPrincipal, DbSession, PathId
+from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
+from dropwire.http.routing import UnitOfWorkRoute
+
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["Data exports"])
+Listing = Annotated[ListQuery, Depends(list_query)]
+
+EXPORT_FILTERS = fields_of(
+    DataExport, "id", "export_type", "status", "inventory_feed_id", "created_at", "completed_at"
+)
+
+
+def _visible(principal: Principal) -> Any:
+    return visible_to(select(DataExport), principal, DataExport.dropship_provider_id)
+
+
+def _one(session: Any, export_id: int, principal: Principal) -> DataExport:
+    statement = _visible(principal).where(DataExport.id == export_id)
+    found: DataExport = one_visible(session, statement, what="Data export", record_id=export_id)
+    return found
+
+
+@router.get("/data-exports.json", response_model=list[DataExportRead])
+def list_exports(
+    session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
+) -> Any:
+    rows = paginate(session, _visible(principal), query, EXPORT_FILTERS, response, [DataExport.id])
+    return respond(session, query, response, rows, DataExportRead)
+
+
+@router.get("/data-exports/{export_id}.json", response_model=DataExportRead)
+def get_export(export_id: PathId, session: DbSession, principal: CurrentPrincipal) -> DataExport:
+    return _one(session, export_id, principal)
+
+
+@router.get("/data-exports/{export_id}/download")
+def download_export(export_id: PathId, session: DbSession, principal: CurrentPrincipal) -> Response:
+    """The finished file (404 until the export is complete)."""
+    export = _one(session, export_id, principal)
+    if export.status != ExportStatus.complete or export.content is None:
+        raise NotFound("Data export file", export_id)
+    name = f"{export.export_type}-{export.id}.csv"
+    return Response(
+        export.content,
+        media_type=export.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post(
+    "/inventory-feeds/{feed_id}/export.json", response_model=DataExportRead, status_code=202
+)
+def export_feed(feed_id: PathId, session: DbSession, principal: CurrentPrincipal) -> DataExport:
+    """Queue a CSV of the feed's items (Onport's inventory-feed export); poll the export."""
+    feed = get_feed(session, feed_id=feed_id, principal=principal)
+    return service.export_feed(session, feed=feed)

@@ -1,0 +1,89 @@
+"""`/api/users.json`: API users and their tokens as Onport's CLI lists and creates them.
+
+Admins see and create every API user; a vendor token sees its own vendor's and creates tokens
+scoped to its vendor only (it can never widen its scope).
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from sqlalchemy import Select, case, select
+
+from dropwire.auth.models import ApiUser
+from dropwire.auth.schemas import ApiUserCreate, ApiUserCreated, ApiUserRead
+from dropwire.auth.scope import one_visible, visible_to
+from dropwire.auth.service import Principal, create_api_user, revoke_api_user
+from dropwire.core.errors import Invalid
+from dropwire.http.deps import CurrentPrincipal, DbSession, PathId
+from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
+from dropwire.http.routing import UnitOfWorkRoute
+
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["API users"])
+Listing = Annotated[ListQuery, Depends(list_query)]
+
+ROLE = case((ApiUser.scope == "vendor", "dropship_provider"), else_="api")
+USER_FILTERS = {
+    **fields_of(
+        ApiUser,
+        "id",
+        "name",
+        "email",
+        "first_name",
+        "last_name",
+        "dropship_provider_id",
+        "created_at",
+        "revoked_at",
+    ),
+    "role": ROLE,
+}
+
+
+def _visible(principal: Principal) -> Select[ApiUser]:
+    return visible_to(select(ApiUser), principal, ApiUser.dropship_provider_id)
+
+
+@router.get("/users.json", response_model=list[ApiUserRead])
+def list_users(
+    session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
+) -> Any:
+    rows = paginate(session, _visible(principal), query, USER_FILTERS, response, [ApiUser.id])
+    return respond(session, query, response, rows, ApiUserRead)
+
+
+@router.post("/users.json", response_model=ApiUserCreated, status_code=201)
+def create_user(data: ApiUserCreate, session: DbSession, principal: CurrentPrincipal) -> Any:
+    """A new API user and its token (shown once). Role `api` or `admin`: the whole account;
+    `dropship_provider`: one vendor's (`dropshipProviderId`; a vendor token's own)."""
+    vendor_id = data.dropship_provider_id
+    if not principal.is_admin:
+        vendor_id = principal.dropship_provider_id
+    elif data.role == "dropship_provider" and vendor_id is None:
+        raise Invalid("dropshipProviderId", "role dropship_provider needs the vendor's id")
+    elif data.role != "dropship_provider":
+        vendor_id = None
+    user, token = create_api_user(
+        session,
+        name=data.email,
+        dropship_provider_id=vendor_id,
+        email=data.email,
+        first_name=data.first_name,
+        last_name=data.last_name,
+    )
+    return ApiUserCreated.model_validate(
+        {**ApiUserRead.model_validate(user).model_dump(), "token": token}
+    )
+
+
+@router.get("/users/{user_id}.json", response_model=ApiUserRead)
+def get_user(user_id: PathId, session: DbSession, principal: CurrentPrincipal) -> ApiUser:
+    statement = _visible(principal).where(ApiUser.id == user_id)
+    return one_visible(session, statement, what="User", record_id=user_id)
+
+
+@router.delete("/users/{user_id}.json", status_code=204)
+def revoke_user(user_id: PathId, session: DbSession, principal: CurrentPrincipal) -> Response:
+    """Revokes the user's token (the record stays, for the API log)."""
+    statement = _visible(principal).where(ApiUser.id == user_id)
+    one_visible(session, statement, what="User", record_id=user_id)
+    revoke_api_user(session, user_id)
+    return Response(status_code=204)
