@@ -89,8 +89,8 @@ def _mount_directly(app: FastAPI, router: APIRouter) -> None:
 
 def create_app(database: Database | None = None, settings: Settings | None = None) -> FastAPI:
     """The API. `dropwire serve` calls it with neither (settings from the environment); tests
-    pass both, and the settings given become the database's, so every session sees them."""
-    domains.load()
+    pass both, and the settings given become the database's, so every session sees them. The
+    database carries every domain's declared contributions (`dropwire.domains`)."""
     redact_server_logs()
     if settings is None and database is not None:
         settings = database.settings
@@ -99,7 +99,9 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
         if created is not None:
             logging.getLogger("dropwire").warning(created_notice(created))
     if database is None:
-        database = Database(settings=settings)
+        database = domains.database(settings=settings)
+    elif not database.wiring.kinds():  # a bare `Database` given: wire every domain into it
+        database.wiring = domains.wiring()
     database.settings = settings
     writer = ApiLogWriter(database)
 

@@ -1,6 +1,7 @@
 """Products and variants. SKUs are unique; matching may ignore case (a setting)."""
 
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -15,6 +16,7 @@ from dropwire.core.db import settings_of
 from dropwire.core.errors import NotFound, UnknownReference
 from dropwire.core.expressions import among, among_bound
 from dropwire.core.unit_of_work import changes
+from dropwire.core.wiring import wired
 
 PUBLISH_KEY = "catalog.publish_variants"
 
@@ -180,20 +182,21 @@ def update_variant(session: Session, *, variant: Variant, data: VariantUpdate) -
 
 
 StockTotals = Callable[[Session, Sequence[int]], dict[int, tuple[int, int]]]
-_STOCK_TOTALS: list[StockTotals] = []
 
 
-def stock_totals_from(source: StockTotals) -> StockTotals:
-    """The inventory core, which sits above the catalog, says what is stocked and allocated."""
-    _STOCK_TOTALS[:] = [source]
-    return source
+@dataclass(frozen=True)
+class StockSource:
+    """The inventory core, which sits above the catalog, says what is stocked and allocated
+    (wired by the entry points: a process without it fails to read a variant, never answers
+    zero stock)."""
+
+    totals: StockTotals
 
 
 def stock_totals(session: Session, variant_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
     """{variant_id: (stocked, allocated)} summed over every location."""
-    if not variant_ids or not _STOCK_TOTALS:
-        return {}
-    return _STOCK_TOTALS[0](session, variant_ids)
+    source = wired(session, StockSource)
+    return source.totals(session, variant_ids) if variant_ids else {}
 
 
 def variant_reads(session: Session, variants: Sequence[Variant]) -> list[VariantRead]:

@@ -1,12 +1,13 @@
 """Channels and custom channels."""
 
 import secrets
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.auth.service import digest
+from dropwire.channels.connectors import ChannelConnector, StoreSettings
 from dropwire.channels.errors import CustomChannelExists, SettingNotForChannel
 from dropwire.channels.models import Channel, CustomChannel, ParentChannel
 from dropwire.channels.schemas import (
@@ -17,6 +18,7 @@ from dropwire.channels.schemas import (
     CustomChannelUpdate,
 )
 from dropwire.core.errors import NotFound, UnknownReference
+from dropwire.core.wiring import wiring_of
 from dropwire.inventory.models import Warehouse
 
 _REQUIRED = frozenset(
@@ -32,27 +34,17 @@ _REQUIRED = frozenset(
 )
 
 
-# A connector keeps its store settings in its own tables: it registers who saves them.
-class SettingsWriter(Protocol):
-    """Saves a parent channel's own settings block (`None`: keep, or complain if required)."""
-
-    def __call__(
-        self, session: Session, *, channel: Channel, data: Any, creating: bool
-    ) -> None: ...
-
-
-_SETTINGS_WRITERS: dict[ParentChannel, tuple[str, SettingsWriter]] = {}
-
-
-def register_settings_writer(parent: ParentChannel, field: str, writer: SettingsWriter) -> None:
-    """`writer(session, channel, value or None, creating)` for channels of `parent`."""
-    _SETTINGS_WRITERS[parent] = (field, writer)
+def _store_settings(session: Session) -> list[StoreSettings]:
+    """The settings block of each wired connector that has one (`channels.connectors`)."""
+    connectors = wiring_of(session).every(ChannelConnector)
+    return [connector.settings for connector in connectors if connector.settings is not None]
 
 
 def _save_parent_settings(
     session: Session, channel: Channel, data: ChannelFields, creating: bool
 ) -> None:
-    for parent, (field, writer) in _SETTINGS_WRITERS.items():
+    for store in _store_settings(session):
+        parent, field, writer = store.parent, store.field, store.save
         value = getattr(data, field, None)
         if channel.parent_channel == parent:
             writer(
@@ -86,19 +78,20 @@ def get_channel(session: Session, channel_id: int) -> Channel:
 
 def create_channel(session: Session, *, data: ChannelCreate) -> Channel:
     _check_warehouse(session, data.warehouse_id)
-    channel = Channel(**data.model_dump(exclude_none=True, exclude=set(_settings_fields())))
+    fields = _settings_fields(session)
+    channel = Channel(**data.model_dump(exclude_none=True, exclude=fields))
     session.add(channel)
     session.flush()
     _save_parent_settings(session, channel, data, creating=True)
     return channel
 
 
-def _settings_fields() -> list[str]:
-    return [field for field, _ in _SETTINGS_WRITERS.values()]
+def _settings_fields(session: Session) -> set[str]:
+    return {settings.field for settings in _store_settings(session)}
 
 
 def update_channel(session: Session, *, channel: Channel, data: ChannelUpdate) -> Channel:
-    changes = data.changes(exclude=set(_settings_fields()))
+    changes = data.changes(exclude=_settings_fields(session))
     _check_warehouse(session, changes.get("warehouse_id"))
     _apply(channel, changes)
     session.flush()

@@ -15,7 +15,6 @@ from dropwire.feeds.upsert import (
     sync_stored_levels,
 )
 from dropwire.inventory import service as inventory
-from dropwire.inventory.detail import register_section
 from dropwire.inventory.locations import location_for_feed
 from dropwire.inventory.models import InventoryLevel, MovementCause
 
@@ -106,7 +105,6 @@ def feed_variants_supplying(session: Session, variant_id: int) -> list[Inventory
     )
 
 
-@register_section("feed_variants")
 def connected_feed_variants(session: Session, variant_id: int) -> list[dict[str, Any]]:
     """For the variant's inventory pop-up: who supplies it, how many, since when."""
     return [

@@ -59,6 +59,7 @@ from dropwire.feeds.models import (
     InventoryFeedVariant,
     effective_quantity,
 )
+from dropwire.feeds.schemas import FeedVariantData
 from dropwire.inventory import service as inventory
 from dropwire.inventory.locations import location_for_feed
 from dropwire.inventory.models import MovementCause
@@ -66,22 +67,9 @@ from dropwire.inventory.models import MovementCause
 FV = InventoryFeedVariant
 FV_TABLE = cast(Table, InventoryFeedVariant.__table__)
 
-# What the stored row must hold for the rules (compared, copied and written back).
-VENDOR_FIELDS = (
-    "vendor_sku",
-    "inventory_quantity",
-    "name",
-    "barcode",
-    "cost_price",
-    "price",
-    "compare_at_price",
-    "external_group_id",
-    "options",
-    "images",
-    "tags",
-    "inventory_policy",
-    "locations",
-)
+# What the stored row must hold for the rules (compared, copied and written back): every field
+# a vendor reports (the schema, `FeedVariantData`), but the id it is found by.
+VENDOR_FIELDS = tuple(name for name in FeedVariantData.model_fields if name != "external_id")
 MERCHANT_FIELDS = (
     "inventory_quantity_override",
     "manual_inventory_quantity",

@@ -18,7 +18,7 @@ import inspect
 import logging
 import typing
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
@@ -53,13 +53,14 @@ SESSION_KEY = "dropwire.session"  # in the scope: a dict lookup (`request.state`
 _OPENER_KEY = "dropwire.session_opener"
 FINISHED_KEY = "dropwire.finished"  # the endpoint committed its whole unit of work itself
 EarlyCheck = Callable[[Request, Session], Awaitable[object]]
-_EARLY: set[Callable[..., Any]] = set()
+_EARLY_MARK = "_dropwire_before_the_body"
 
 
 def before_the_body(check: EarlyCheck) -> EarlyCheck:
     """Mark a dependency (taking the request and its session) that must run before the body is
-    read: authentication, so a caller without a valid token learns nothing about its body."""
-    _EARLY.add(check)
+    read: authentication, so a caller without a valid token learns nothing about its body. The
+    mark is on the function itself: a route finds it among its own dependencies."""
+    setattr(check, _EARLY_MARK, True)
     return check
 
 
@@ -70,8 +71,9 @@ def _early_checks(dependant: Dependant) -> list[EarlyCheck]:
         for check in _early_checks(dependency):
             if check not in found:
                 found.append(check)
-        if dependency.call in _EARLY and dependency.call not in found:
-            found.append(dependency.call)
+        call = dependency.call
+        if call is not None and getattr(call, _EARLY_MARK, False) and call not in found:
+            found.append(cast(EarlyCheck, call))
     return found
 
 

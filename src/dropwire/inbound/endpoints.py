@@ -26,7 +26,7 @@ from dropwire.http.idempotency import CLAIM_KEY
 from dropwire.http.request_body import BODY_KEY
 from dropwire.http.routing import UnitOfWorkRoute, request_session
 from dropwire.inbound import service
-from dropwire.inbound.registry import KINDS, InboundKind, Owner
+from dropwire.inbound.registry import InboundKind, InboundKinds, Owner
 from dropwire.jobs import wakeup
 
 router = APIRouter(prefix="/webhooks", tags=["Async inbound API"], route_class=UnitOfWorkRoute)
@@ -107,7 +107,7 @@ def _queued(count: int) -> Response:
 
 
 async def _accept(request: Request, kind_name: str) -> Response:
-    kind = KINDS.get(kind_name)
+    kind = request.app.state.database.wiring.part(InboundKinds).get(kind_name)
     if kind is None:
         return error_response(404, f"{kind_name} is not available on this server")
     presented = _presented_hash(request.scope["headers"])

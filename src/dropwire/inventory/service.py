@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from dropwire.catalog.models import InventoryPolicy, Variant
-from dropwire.catalog.service import stock_totals_from
 from dropwire.core.errors import Invalid, NotFound, UnknownReference
 from dropwire.core.inserts import insert_rows, insert_rows_returning_ids
 from dropwire.core.time import utcnow
@@ -643,7 +642,6 @@ def ledger_mismatches(session: Session) -> list[tuple[int, int]]:
     return [(r.variant_id, r.location_id) for r in rows]
 
 
-@stock_totals_from
 def variant_stock_totals(
     session: Session, variant_ids: Sequence[int]
 ) -> dict[int, tuple[int, int]]:

@@ -11,7 +11,7 @@ from dropwire.inventory import service as inventory
 from dropwire.inventory.locations import location_for_warehouse
 from dropwire.inventory.models import MovementCause
 from dropwire.inventory.warehouses import ensure_default_warehouse, get_or_invalid
-from dropwire.sales import cancelling, events, tallies, webhooks
+from dropwire.sales import cancelling, events, tallies
 from dropwire.sales.errors import ReturnLineNotOnSale, ReturnLineRepeated, ReturnQuantityTooHigh
 from dropwire.sales.models import Sale, SaleItem, SaleReturn, SaleReturnItem
 from dropwire.sales.schemas import SaleReturnCreate
@@ -92,5 +92,5 @@ def create_return(
     tallies.refresh_statuses(sale)
     session.flush()
     events.units_returned(session, sale.id)
-    webhooks.return_created(session, sale_return, sale)
+    events.return_created(session, sale_return.id)
     return sale_return

@@ -1,6 +1,7 @@
 """Admin pages. Each action parses its form and calls the one domain service the API calls too."""
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -9,11 +10,13 @@ from sqlalchemy import select
 from dropwire.apilog.models import ApiLog
 from dropwire.apilog.redaction import loggable
 from dropwire.catalog.service import get_variant, stock_totals
+from dropwire.channels.connectors import ChannelConnector
 from dropwire.channels.models import Channel, CustomChannel
 from dropwire.core.errors import Invalid
 from dropwire.core.time import utcnow
+from dropwire.core.wiring import wired, wiring_of
 from dropwire.delivery import service as delivery_service
-from dropwire.delivery.kinds import event_names
+from dropwire.delivery.kinds import EventKinds
 from dropwire.delivery.models import DeliveryState
 from dropwire.http.deps import DbSession, PathId
 from dropwire.inventory import detail, warehouses
@@ -395,8 +398,12 @@ def channels(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRespo
         .outerjoin(CustomChannel, CustomChannel.channel_id == Channel.id)
         .order_by(Channel.name, Channel.id)
     ).all()
-    stores = queries.elastic_path_settings(session, [channel.id for channel, _ in rows])
-    return render(request, "channels.html", rows=rows, reveal=reveal, stores=stores)
+    panels: dict[int, Any] = {}
+    for connector in wiring_of(session).every(ChannelConnector):  # each shows its own channels
+        if connector.panel is not None:
+            ids = [channel.id for channel, _ in rows if channel.parent_channel == connector.parent]
+            panels.update(connector.panel(session, ids) if ids else {})
+    return render(request, "channels.html", rows=rows, reveal=reveal, panels=panels)
 
 
 # --- operations: API logs, deliveries, jobs ---------------------------------------------------
@@ -441,7 +448,7 @@ def deliveries(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRes
         subjects=queries.delivery_subjects(session, rows.rows),
         finished=queries.FINISHED_DELIVERY_STATES,
         states=list(DeliveryState),
-        events=event_names(),
+        events=wired(session, EventKinds).names(),
         retryable=RETRYABLE_DELIVERIES,
     )
 

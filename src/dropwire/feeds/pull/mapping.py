@@ -240,20 +240,8 @@ _TEXT_LIMITS = {
     "externalGroupId": 255,
 }
 _LIST_LIMITS = {"images": (50, 2048), "tags": (250, 255)}  # (items, characters per item)
-_SNAKE = {
-    "externalId": "external_id",
-    "vendorSku": "vendor_sku",
-    "inventoryQuantity": "inventory_quantity",
-    "name": "name",
-    "barcode": "barcode",
-    "costPrice": "cost_price",
-    "price": "price",
-    "compareAtPrice": "compare_at_price",
-    "externalGroupId": "external_group_id",
-    "images": "images",
-    "tags": "tags",
-    "inventoryPolicy": "inventory_policy",
-}
+# A field's stored name by its name in a file (the schema's camelCase aliases).
+_SNAKE = {info.alias or name: name for name, info in FeedVariantData.model_fields.items()}
 _POLICIES = frozenset(("track", "continue", "deny"))
 _MAX_QUANTITY = 100_000_000
 _MAX_MONEY = Decimal("999999999999.99")
