@@ -16,6 +16,8 @@ PUBLIC = {
     "dropwire.sales.vendor_view",
     "dropwire.sales.endpoints",  # the entry points mount its router
     "dropwire.sales.tasks",  # and load its job handlers
+    "dropwire.sales.contributions",  # what the domain declares to the wiring
+    "dropwire.sales.payloads",  # the bodies a channel connector sends out
 }
 SOURCE = Path(dropwire.__file__).parent
 
