@@ -10,15 +10,15 @@ import tempfile
 from pathlib import Path
 
 from bench.common import free_port, run_load, server
+from dropwire import domains
 
 
 def seed(database_url: str) -> str:
     from dropwire.auth.service import create_api_user
-    from dropwire.core.db import Database
     from dropwire.core.migrations import upgrade
     from dropwire.vendors.models import DropshipProvider
 
-    database = Database(database_url)
+    database = domains.database(database_url)
     upgrade(database)
     with database.transaction() as session:
         session.add_all(DropshipProvider(name=f"Vendor {i}") for i in range(20))

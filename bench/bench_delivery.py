@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from bench.common import admin_token, free_port, fresh_database, server
+from dropwire import domains
 
 RECEIVED: list[tuple[float, dict[str, object]]] = []
 
@@ -40,12 +41,11 @@ def start_receiver() -> str:
 def throughput(url: str, receiver: str, deliveries: int) -> None:
     from sqlalchemy import update
 
-    from dropwire.core.db import Database
     from dropwire.delivery.models import Delivery, DeliveryState
     from dropwire.delivery.outbox import record as emit
     from dropwire.delivery.relay import Relay
 
-    database = Database(url)
+    database = domains.database(url)
     for threads in (1, 4):
         with database.transaction() as session:
             session.execute(update(Delivery).values(state=DeliveryState.delivered))
@@ -89,7 +89,6 @@ def available(body: dict[str, object]) -> object:
 def end_to_end(url: str, receiver: str, updates: int) -> None:
     import httpx
 
-    from dropwire.core.db import Database
     from dropwire.feeds.schemas import FeedCreate
     from dropwire.feeds.service import create_feed
 
@@ -100,7 +99,7 @@ def end_to_end(url: str, receiver: str, updates: int) -> None:
         "DROPWIRE_ALLOW_PRIVATE_TARGETS": "true",
         "DROPWIRE_WORKER_IN_PROCESS": "true",
     }
-    database = Database(url)
+    database = domains.database(url)
     from dropwire.vendors.models import DropshipProvider
 
     with database.transaction() as session:

@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from bench.common import ROOT, ensure_pg_database, free_port, fresh_database, run_load, server
 from bench.fake_elasticpath import CLIENT_ID, CLIENT_SECRET, delivery, order_document
+from dropwire import domains
 
 SECRET_KEY = "bench-secret-key-0123456789"
 WEBHOOK_SECRET = "bench-webhook-secret"
@@ -39,10 +40,9 @@ def seed(url: str, store_url: str) -> int:
 
     from bench.common import admin_token
     from dropwire.app import create_app
-    from dropwire.core.db import Database
     from dropwire.core.settings import Settings
 
-    database = Database(url)
+    database = domains.database(url)
     settings = Settings(
         database_url=url,
         rate_limit_enabled=False,
@@ -131,10 +131,9 @@ RATE = 20  # events/s: below what 2 worker threads apply here, so the lag is not
 def _wait_for_sales(url: str, timeout: float) -> None:
     from sqlalchemy import func
 
-    from dropwire.core.db import Database
     from dropwire.jobs.models import Job
 
-    database = Database(url)
+    database = domains.database(url)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with database.session(write=False) as session:
@@ -151,7 +150,6 @@ def _wait_for_sales(url: str, timeout: float) -> None:
 
 
 def event_to_sale(url: str, channel_id: int, seconds: float) -> None:
-    from dropwire.core.db import Database
     from dropwire.jobs.models import Job
     from dropwire.sales.models import Sale
 
@@ -176,7 +174,7 @@ def event_to_sale(url: str, channel_id: int, seconds: float) -> None:
     finally:
         worker.terminate()
         worker.wait(timeout=30)
-    database = Database(url)
+    database = domains.database(url)
     with database.session(write=False) as session:
         sales = dict(
             session.execute(
@@ -264,12 +262,11 @@ def _queue_stock(url: str, channel_id: int, store_url: str, products: int, level
     """One stock delivery per store product, as the connector's listener writes them."""
     from sqlalchemy import update
 
-    from dropwire.connectors.elasticpath.service import TRANSPORT
-    from dropwire.core.db import Database
+    from dropwire.connectors.elasticpath.models import TRANSPORT
     from dropwire.delivery.models import Delivery, DeliveryState
     from dropwire.delivery.outbox import record as emit
 
-    database = Database(url)
+    database = domains.database(url)
     with database.transaction() as session:
         session.execute(
             update(Delivery)
@@ -294,7 +291,6 @@ def relay_calls(url: str, store_url: str, deliveries: int) -> None:
     """Deliveries through the relay and this connector's transport (claim, lease, guarded
     client, token cache, record the attempt): the path every store call takes in production."""
     from dropwire.connectors.elasticpath import client as ep_client
-    from dropwire.core.db import Database
     from dropwire.core.outbound import AddressPolicy, parse_networks
     from dropwire.delivery.relay import Relay
 
@@ -303,7 +299,7 @@ def relay_calls(url: str, store_url: str, deliveries: int) -> None:
     fetched_before = ep_client.TOKENS.fetches
     level = 1_000
     _queue_stock(url, channel_id, store_url, deliveries, level)  # warm-up: the store creates
-    warm = Database(url)
+    warm = domains.database(url)
     warm_relay = Relay(warm, policy=policy)
     while warm_relay.send_due(limit=50):
         pass
@@ -312,7 +308,7 @@ def relay_calls(url: str, store_url: str, deliveries: int) -> None:
     for threads in (1, 4):
         level -= 1  # every delivery now reads the level and decrements it by one
         _queue_stock(url, channel_id, store_url, deliveries, level)
-        database = Database(url)
+        database = domains.database(url)
         relays = [Relay(database, policy=policy) for _ in range(threads)]
         before = _stats(store_url)["calls"]
         started = time.perf_counter()

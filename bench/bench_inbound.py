@@ -41,6 +41,7 @@ from bench.common import (
     server,
     shipped_server,
 )
+from dropwire import domains
 
 PATH = "/webhooks/custom-channels/manual-sale.json"
 _WRK_SCRIPT = """
@@ -76,12 +77,11 @@ def seed(url: str) -> str:
     from dropwire.catalog.models import Product, Variant
     from dropwire.channels.schemas import CustomChannelCreate
     from dropwire.channels.service import create_custom_channel
-    from dropwire.core.db import Database
     from dropwire.feeds.schemas import FeedCreate, FeedVariantData
     from dropwire.feeds.service import create_feed, upsert_feed_variant
     from dropwire.vendors.models import DropshipProvider
 
-    database = Database(url)
+    database = domains.database(url)
     with database.transaction() as session:
         product = Product(name="Bench")
         vendor = DropshipProvider(name="Bench vendor")
@@ -215,20 +215,16 @@ def wait_for_sales(database: Any, *, within: float, pause: float) -> None:
 
 
 def drain_rates(url: str, jobs: int, batch: int) -> None:
-    from dropwire import domains
-
-    domains.load()
     from dropwire.channels.models import CustomChannel
-    from dropwire.core.db import Database
     from dropwire.inbound import service as inbound
-    from dropwire.inbound.registry import KINDS
+    from dropwire.inbound.registry import InboundKinds
     from dropwire.jobs.worker import Worker
 
-    database = Database(url)
+    database = domains.database(url)
     for threads in (1, 4):
         with database.transaction() as session:
             channel_id = session.scalars(select(CustomChannel.channel_id)).one()
-            kind = KINDS["inbound.manual_sale"]
+            kind = database.wiring.part(InboundKinds)["inbound.manual_sale"]
             for n in range(jobs):  # queued as the endpoint queues them
                 item = json.loads(sale_body(f"drain{threads}", str(n)))
                 inbound.accept(session, kind, channel_id, [item], "bench")
@@ -247,14 +243,13 @@ def drain_rates(url: str, jobs: int, batch: int) -> None:
 
 def lag(url: str, webhook_hash: str, seconds: float, rate: float) -> None:
     from dropwire.apilog.models import ApiLog
-    from dropwire.core.db import Database
     from dropwire.jobs.models import Job
 
     env = {  # `dropwire serve` as shipped: an API process and a worker process (2 threads)
         "DROPWIRE_DATABASE_URL": url,
         "DROPWIRE_RATE_LIMIT_ENABLED": "false",
     }
-    database = Database(url)
+    database = domains.database(url)
     with shipped_server(free_port(), env=env) as base:
         sent = run_load(
             base + PATH,

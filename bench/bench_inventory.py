@@ -2,7 +2,7 @@
 
 Each allocation is a unit of work of its own, committed before the client goes on: "alone", its
 own transaction (`inventory.allocate`); "grouped", a group transaction shared with concurrent
-clients (`inventory.grouped.allocate_now`: one guarded UPDATE and one commit per group).
+clients (`bench.grouped_allocations.allocate_now`: one guarded UPDATE and one commit per group).
 After the timed runs, 16 clients race (each way) for the last units of the 10 SKUs (50 each)
 until every request is refused: zero oversell is asserted (allocated never above stocked, the
 successes equal the stock, the levels equal the ledger). PostgreSQL by default; `--sqlite` runs
@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from bench import grouped_allocations as grouped
 from bench.common import (
     admin_token,
     ensure_pg_database,
@@ -35,10 +36,11 @@ from bench.common import (
     run_load,
     server,
 )
+from dropwire import domains
 from dropwire.catalog.models import Product, Variant
 from dropwire.core.db import Database
 from dropwire.core.time import utcnow
-from dropwire.inventory import grouped, service
+from dropwire.inventory import service
 from dropwire.inventory.errors import InsufficientStock
 from dropwire.inventory.locations import location_for_warehouse
 from dropwire.inventory.models import InventoryLevel, InventoryMovement
@@ -193,7 +195,7 @@ def seed_sales(url: str, prefix: str, units: int) -> int:
     from dropwire.feeds.service import create_feed, upsert_feed_variant
     from dropwire.vendors.models import DropshipProvider
 
-    database = Database(url)
+    database = domains.database(url)
     with database.transaction() as session:
         channel = Channel(name=f"{prefix} store")
         product = Product(name=prefix)
@@ -264,7 +266,7 @@ def sales_on_hot_skus(url: str, seconds: float) -> None:
         "DROPWIRE_WORKER_IN_PROCESS": "false",
     }
     headers = {"Authorization": f"Bearer {admin_token(url)}"}
-    database = Database(url)
+    database = domains.database(url)
     with server("dropwire.app:create_app", free_port(), env=env) as base:
         for clients in (1, 4, 16):
             before = allocated_by_sales(database, "HOTSALE")[0]
@@ -373,7 +375,7 @@ def main() -> None:
 
 def run(url: str, args: argparse.Namespace) -> None:
     fresh_database(url)
-    database = Database(url)
+    database = domains.database(url)
     variants, location = setup(database, 10, 1_000_000)
     print(f"database: {database.dialect}; 10 hot SKUs, {args.seconds:.0f} s per run")
     for clients in (1, 4, 16):

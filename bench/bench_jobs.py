@@ -21,10 +21,12 @@ from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session
 
 from bench.common import ensure_pg_database, fresh_database, seed_feed
+from dropwire import domains
+from dropwire.contributions import Contributions, assemble
 from dropwire.core.db import Database
 from dropwire.core.time import utcnow
 from dropwire.jobs.models import UNFINISHED, Job
-from dropwire.jobs.registry import handler
+from dropwire.jobs.registry import JobKind
 from dropwire.jobs.worker import Worker
 
 NOOP = "bench.noop"
@@ -32,9 +34,12 @@ CPU_SECONDS: list[float] = []  # this process's CPU time of each timed drain, in
 BATCHES = (10, 50)
 
 
-@handler(NOOP)
 def _noop(_session: Session, _payload: dict[str, Any]) -> None:
     """Does nothing: the drain rate is the queue's own cost."""
+
+
+# Every domain's declarations and the no-op kind this benchmark queues.
+WIRING = assemble((*domains.DECLARATIONS, Contributions(job_kinds=(JobKind(NOOP, _noop),))))
 
 
 def _unfinished(database: Database, kind: str) -> bool:
@@ -61,7 +66,7 @@ def _drain(database: Database, kind: str, threads: int, batch: int) -> float:
 
 
 def dropwire_noop(url: str, jobs: int, threads: int, batch: int) -> float:
-    database = Database(url)
+    database = Database(url, wiring=WIRING)
     now = utcnow()
     with database.transaction() as session:
         session.execute(
@@ -147,15 +152,12 @@ def pgqueuer_noop(jobs: int, batch: int, name: str) -> float | None:
 
 def parse_webhooks(url: str, batches: int, threads: int, batch: int) -> float:
     """Items/s applied when `batches` async requests of 50 items each are queued for one feed."""
-    from dropwire import domains
-
-    domains.load()  # the inbound kinds
     from dropwire.inbound import service
-    from dropwire.inbound.registry import KINDS
+    from dropwire.inbound.registry import InboundKinds
 
     feed_id, _hash = seed_feed(url)
-    kind = KINDS["inbound.parse_webhook"]
-    database = Database(url)
+    database = domains.database(url)
+    kind = database.wiring.part(InboundKinds)["inbound.parse_webhook"]
     with database.transaction() as session:
         for b in range(batches):
             items = [

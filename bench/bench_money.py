@@ -407,9 +407,7 @@ def main() -> None:
     parser.add_argument("--database-url")
     args = parser.parse_args()
     from dropwire import domains
-    from dropwire.core.db import Database
 
-    domains.load()
     if args.database_url:
         url = args.database_url
     elif args.sqlite:
@@ -417,7 +415,7 @@ def main() -> None:
     else:
         url = ensure_pg_database(args.pg_database)
     fresh_database(url)
-    database = Database(url)
+    database = domains.database(url)
     purchase_ids = seed_shipped(database, args.lines, args.vendors)
     bench_invoicing(database, purchase_ids)
     bench_payout(database, args.vendors)

@@ -25,6 +25,8 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from dropwire import domains
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -62,13 +64,9 @@ def child_run(url: str, feed_id: int) -> None:
     """One run in this process: prints the run's figures and this process's peak RSS."""
     import resource
 
-    from dropwire import domains
-
-    domains.load()
-    from dropwire.core.db import Database
     from dropwire.feeds.pull import runs
 
-    database = Database(url)
+    database = domains.database(url)
     gc.freeze()  # what a worker process does once started (`dropwire worker`, `serve`)
     started = time.perf_counter()
     run = runs.run_now(database, feed_id, trigger="bench")
@@ -106,12 +104,11 @@ def run_in_child(url: str, feed_id: int) -> dict[str, object]:
 
 
 def make_feed(url: str, kind: str, location: str, mapping: dict[str, object]) -> int:
-    from dropwire.core.db import Database
     from dropwire.feeds.schemas import FeedCreate
     from dropwire.feeds.service import create_feed
     from dropwire.vendors.models import DropshipProvider
 
-    database = Database(url)
+    database = domains.database(url)
     with database.transaction() as session:
         vendor = DropshipProvider(name=f"bench {kind}")
         session.add(vendor)
@@ -174,18 +171,14 @@ def bench_file(url: str, serve_dir: Path, base: str, kind: str, count: int) -> N
 
 
 def bench_async(url: str, batches: int) -> None:
-    from dropwire import domains
-
-    domains.load()
-    from dropwire.core.db import Database
     from dropwire.feeds.models import InventoryFeed
     from dropwire.inbound import service
-    from dropwire.inbound.registry import KINDS
+    from dropwire.inbound.registry import InboundKinds
     from dropwire.jobs import service as jobs
     from dropwire.jobs.worker import Worker
 
-    database = Database(url)
-    kind = KINDS["inbound.parse_webhook"]
+    database = domains.database(url)
+    kind = database.wiring.part(InboundKinds)["inbound.parse_webhook"]
     with database.transaction() as session:
         from sqlalchemy import select
 
@@ -225,10 +218,9 @@ def bench_async(url: str, batches: int) -> None:
 
 
 def bench_database(label: str, url: str, args: argparse.Namespace) -> None:
-    from dropwire.core.db import Database
     from dropwire.core.migrations import upgrade
 
-    database = Database(url)
+    database = domains.database(url)
     upgrade(database)
     database.dispose()
     print(f"== {label}")

@@ -24,17 +24,17 @@ from bench.common import (
     run_load,
     server,
 )
+from dropwire import domains
 
 
 def seed(url: str) -> int:
     from dropwire.catalog.models import Product, Variant
     from dropwire.channels.models import Channel
-    from dropwire.core.db import Database
     from dropwire.feeds.schemas import FeedCreate, FeedVariantData
     from dropwire.feeds.service import create_feed, upsert_feed_variant
     from dropwire.vendors.models import DropshipProvider
 
-    database = Database(url)
+    database = domains.database(url)
     with database.transaction() as session:
         channel = Channel(name="Bench store")
         product = Product(name="Bench")
@@ -84,11 +84,10 @@ def in_process(url: str, channel_id: int, profile: bool) -> None:
     from sqlalchemy import event
 
     from dropwire.channels.models import Channel
-    from dropwire.core.db import Database
     from dropwire.sales import manual
     from dropwire.sales.schemas import ManualSale
 
-    database = Database(url)
+    database = domains.database(url)
     statements = [0]
 
     def count(*_args: object) -> None:

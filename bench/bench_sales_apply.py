@@ -20,18 +20,18 @@ from sqlalchemy import event, func, select
 
 from bench.bench_inbound import reset, sale_body, seed
 from bench.common import ensure_pg_database
+from dropwire import domains
 
 
 def queue_sales(url: str, prefix: str, count: int) -> None:
     from dropwire.channels.models import CustomChannel
-    from dropwire.core.db import Database
     from dropwire.inbound import service as inbound
-    from dropwire.inbound.registry import KINDS
+    from dropwire.inbound.registry import InboundKinds
 
-    database = Database(url)
+    database = domains.database(url)
     with database.transaction() as session:
         channel_id = session.scalars(select(CustomChannel.channel_id)).one()
-        kind = KINDS["inbound.manual_sale"]
+        kind = database.wiring.part(InboundKinds)["inbound.manual_sale"]
         for n in range(count):
             inbound.accept(session, kind, channel_id, [json.loads(sale_body(prefix, str(n)))], "b")
     database.dispose()
@@ -39,10 +39,9 @@ def queue_sales(url: str, prefix: str, count: int) -> None:
 
 def drain(url: str, batch: int, profiler: cProfile.Profile | None) -> tuple[int, float, float, int]:
     """(jobs, wall s, CPU s, statements) to run every queued job in batches of `batch`."""
-    from dropwire.core.db import Database
     from dropwire.jobs import claiming, service
 
-    database = Database(url)
+    database = domains.database(url)
     statements = 0
 
     def count(*_args: object) -> None:
@@ -66,11 +65,10 @@ def drain(url: str, batch: int, profiler: cProfile.Profile | None) -> tuple[int,
 
 
 def check(url: str, expected: int) -> None:
-    from dropwire.core.db import Database
     from dropwire.inventory.service import ledger_mismatches
     from dropwire.sales.models import Purchase, Sale
 
-    database = Database(url)
+    database = domains.database(url)
     with database.session(write=False) as session:
         sales = session.scalar(select(func.count()).select_from(Sale))
         purchases = session.scalar(select(func.count()).select_from(Purchase))
@@ -80,9 +78,6 @@ def check(url: str, expected: int) -> None:
 
 
 def run(url: str, args: argparse.Namespace) -> None:
-    from dropwire import domains
-
-    domains.load()
     name = url.split(":")[0].split("+")[0]
     reset(url)
     seed(url)

@@ -36,6 +36,7 @@ import httpx
 from sqlalchemy import text
 
 from bench.common import ROOT, ensure_pg_database, free_port, fresh_database, wait_for
+from dropwire import domains
 
 SIZES: dict[str, dict[str, int]] = {
     "S": {"sales": 10_000, "feed_items": 100_000, "logs": 20_000, "variants": 10_000},
@@ -64,18 +65,14 @@ def _series(dialect: str, count: int) -> str:
 
 def _seed_records(url: str) -> dict[str, Any]:
     """What the services must create (hashes, users, a custom channel): vendors, feeds."""
-    from dropwire import domains
-
-    domains.load()
     from dropwire.auth.users import create_user
     from dropwire.channels.schemas import CustomChannelCreate
     from dropwire.channels.service import create_custom_channel
-    from dropwire.core.db import Database
     from dropwire.feeds.schemas import FeedCreate
     from dropwire.feeds.service import create_feed
     from dropwire.vendors.models import DropshipProvider
 
-    database = Database(url)
+    database = domains.database(url)
     with database.transaction() as session:
         create_user(session, email=ADMIN_EMAIL, password=ADMIN_PASSWORD)
         feeds = []
@@ -96,11 +93,10 @@ def _seed_records(url: str) -> dict[str, Any]:
 
 
 def build(url: str, size: dict[str, int]) -> None:
-    from dropwire.core.db import Database
 
     fresh_database(url)
     seeded = _seed_records(url)
-    database = Database(url)
+    database = domains.database(url)
     dialect = database.dialect
     now = "now() AT TIME ZONE 'utc'" if dialect == "postgresql" else "datetime('now')"
 
@@ -174,9 +170,8 @@ def build(url: str, size: dict[str, int]) -> None:
 
 
 def built(url: str, size: dict[str, int]) -> bool:
-    from dropwire.core.db import Database
 
-    database = Database(url)
+    database = domains.database(url)
     try:
         with database.engine.connect() as connection:
             found = connection.scalar(text("SELECT count(*) FROM api_logs"))
@@ -198,9 +193,8 @@ class Operation:
 
 
 def _seeded(url: str) -> dict[str, Any]:
-    from dropwire.core.db import Database
 
-    database = Database(url)
+    database = domains.database(url)
     with database.engine.connect() as connection:
         seeded = {
             "channel_id": connection.scalar(text("SELECT channel_id FROM custom_channels")),

@@ -18,6 +18,7 @@ import httpx
 
 from bench.bench_sales import seed
 from bench.common import ensure_pg_database, free_port, fresh_database, server
+from dropwire import domains
 
 PASSWORD = "bench password 1"
 PAGES = [
@@ -44,12 +45,11 @@ PAGES = [
 def seed_sales(url: str, sales: int) -> None:
     from dropwire.auth.users import create_user
     from dropwire.channels.models import Channel
-    from dropwire.core.db import Database
     from dropwire.sales.manual import upsert_manual_sale
     from dropwire.sales.schemas import ManualSale
 
     channel_id = seed(url)
-    database = Database(url)
+    database = domains.database(url)
     with database.transaction() as session:
         create_user(session, email="admin@bench.test", password=PASSWORD)
         create_user(session, email="vendor@bench.test", password=PASSWORD, dropship_provider_id=1)

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from dropwire import domains
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
@@ -257,10 +259,9 @@ def fresh_database(url: str) -> None:
     """Empty the bench database and migrate it (PostgreSQL: drop the schema; SQLite: new file)."""
     from sqlalchemy import text
 
-    from dropwire.core.db import Database
     from dropwire.core.migrations import upgrade
 
-    database = Database(url)
+    database = domains.database(url)
     if database.dialect == "postgresql":
         with database.engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
@@ -281,9 +282,8 @@ def ensure_pg_database(name: str) -> str:
 
 def admin_token(url: str) -> str:
     from dropwire.auth.service import create_api_user
-    from dropwire.core.db import Database
 
-    database = Database(url)
+    database = domains.database(url)
     with database.transaction() as session:
         _, token = create_api_user(session, name="bench")
     database.dispose()
@@ -292,12 +292,11 @@ def admin_token(url: str) -> str:
 
 def seed_feed(url: str) -> tuple[int, str]:
     """A vendor with one push feed; returns the feed's id and inbound hash."""
-    from dropwire.core.db import Database
     from dropwire.feeds.schemas import FeedCreate
     from dropwire.feeds.service import create_feed
     from dropwire.vendors.models import DropshipProvider
 
-    database = Database(url)
+    database = domains.database(url)
     with database.transaction() as session:
         vendor = DropshipProvider(name="Bench vendor")
         session.add(vendor)

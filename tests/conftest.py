@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url, text
 
-from dropwire import domains, runtime
+from dropwire import runtime
 from dropwire.app import create_app
 from dropwire.auth.service import create_api_user
 from dropwire.core.db import Base, Database
@@ -23,8 +23,7 @@ from dropwire.core.settings import Settings
 from dropwire.inventory.warehouses import ensure_default_warehouse
 from dropwire.sales.statuses import seed_defaults as seed_purchase_statuses
 from dropwire.vendors.models import DropshipProvider
-
-domains.load()  # every table, job kind and commit step, as in the app and the workers
+from tests.jobs.handlers import TEST_WIRING
 
 
 def _test_url(tmp_dir: Path) -> str:
@@ -65,7 +64,7 @@ def baseline_settings(url: str) -> Settings:
 @pytest.fixture(scope="session")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     url = _test_url(tmp_path_factory.mktemp("db"))
-    db = Database(url, settings=baseline_settings(url))
+    db = Database(url, settings=baseline_settings(url), wiring=TEST_WIRING)
     if db.dialect == "postgresql":
         with db.engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))

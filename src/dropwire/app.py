@@ -39,7 +39,7 @@ from dropwire.http.input_policy import InputPolicyMiddleware
 from dropwire.http.metrics import metrics_endpoint
 from dropwire.http.openapi import install_links
 from dropwire.http.request_body import RequestBodyMiddleware
-from dropwire.http.routing import UnitOfWorkRoute
+from dropwire.http.routing import require_unit_of_work
 from dropwire.http.throttle import ThrottleMiddleware
 from dropwire.inbound.endpoints import router as inbound_router
 from dropwire.inventory.endpoints import router as inventory_router
@@ -76,17 +76,6 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
-def _require_unit_of_work(app: FastAPI) -> None:
-    """Every endpoint commits through `UnitOfWorkRoute`, so none can answer before its commit."""
-    stray = [
-        route.path
-        for route in app.routes
-        if isinstance(route, APIRoute) and not isinstance(route, UnitOfWorkRoute)
-    ]
-    if stray:
-        raise RuntimeError(f"routes without UnitOfWorkRoute: {', '.join(stray)}")
-
-
 def _mount_directly(app: FastAPI, router: APIRouter) -> None:
     """Make `router`'s routes the app router's own, matched by one regex each: included, a
     request's route is matched twice (the included router's check, then its dispatch), a sixth
@@ -100,8 +89,8 @@ def _mount_directly(app: FastAPI, router: APIRouter) -> None:
 
 def create_app(database: Database | None = None, settings: Settings | None = None) -> FastAPI:
     """The API. `dropwire serve` calls it with neither (settings from the environment); tests
-    pass both, and the settings given become the database's, so every session sees them."""
-    domains.load()
+    pass both, and the settings given become the database's, so every session sees them. The
+    database carries every domain's declared contributions (`dropwire.domains`)."""
     redact_server_logs()
     if settings is None and database is not None:
         settings = database.settings
@@ -110,7 +99,9 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
         if created is not None:
             logging.getLogger("dropwire").warning(created_notice(created))
     if database is None:
-        database = Database(settings=settings)
+        database = domains.database(settings=settings)
+    elif not database.wiring.kinds():  # a bare `Database` given: wire every domain into it
+        database.wiring = domains.wiring()
     database.settings = settings
     writer = ApiLogWriter(database)
 
@@ -171,7 +162,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.include_router(elasticpath_router)
     app.include_router(health_router)
     install_web(app)
-    _require_unit_of_work(app)
+    require_unit_of_work(app)  # every endpoint, however included, commits before answering
     install_links(app)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     install_error_handlers(app)

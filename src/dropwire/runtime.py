@@ -24,5 +24,4 @@ def settings() -> Settings:
 
 @lru_cache
 def database() -> Database:
-    domains.load()
-    return Database(settings=settings())
+    return domains.database(settings=settings())

@@ -163,7 +163,12 @@ def test_410_disables_the_endpoint_until_enabled(client, database, receiver, rel
 def test_hanging_receiver_is_a_failed_attempt_and_does_not_block(
     client, database, receiver, relay, store, monkeypatch
 ):
-    monkeypatch.setitem(kinds._KINDS, "inventory", kinds.EventKind("inventory", timeout=0.5))
+    declared = database.wiring.part(kinds.EventKinds)
+    hurried = kinds.EventKinds(
+        kinds.EventKind(name, timeout=0.5) if name == "inventory" else declared.of(name)
+        for name in declared.names()
+    )
+    monkeypatch.setattr(database, "wiring", database.wiring.replacing(hurried))
     variant_id = listed_variant(client, store, "A")
     receiver.hang_seconds = 2
     adjust(client, variant_id, 1)

@@ -64,13 +64,11 @@ def server() -> Iterator[str]:
 FETCH = """
 import json, resource, sys
 from dropwire import domains
-from dropwire.core.db import Database
 from dropwire.core.settings import Settings
 from dropwire.feeds.pull import runs
 
-domains.load()
 settings = Settings(database_url=sys.argv[1], allow_private_targets=True, _env_file=None)
-database = Database(settings=settings)
+database = domains.database(settings=settings)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 run = runs.run_now(database, int(sys.argv[2]))
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

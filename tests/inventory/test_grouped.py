@@ -3,11 +3,12 @@
 import threading
 
 import pytest
+from bench import grouped_allocations as grouped
 from sqlalchemy import select
 
 from dropwire.core.errors import Invalid
 from dropwire.core.group_transaction import GroupCommitFailed, GroupTransactions, UnitKind
-from dropwire.inventory import grouped, service
+from dropwire.inventory import service
 from dropwire.inventory.errors import InsufficientStock
 from dropwire.inventory.models import Allocation, InventoryLevel
 from tests.failing_commit import add_a_row_that_fails_at_commit

@@ -1,4 +1,5 @@
-"""Job kinds used only by the tests (importable by worker subprocesses too)."""
+"""Job kinds used only by the tests (importable by worker subprocesses too), declared like a
+domain's (`CONTRIBUTIONS`), wired by the test database fixture."""
 
 import os
 import time
@@ -6,13 +7,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from dropwire import domains
 from dropwire.apilog.models import ApiLog, Direction, LogStatus
+from dropwire.contributions import Contributions, assemble
 from dropwire.inventory.models import Warehouse
-from dropwire.jobs.registry import handler
+from dropwire.jobs.registry import JobKind
 from tests.failing_commit import add_a_row_that_fails_at_commit
 
 
-@handler("test.make_warehouse")
 def make_warehouse(session: Session, payload: dict[str, Any]) -> None:
     """An effect that must happen exactly once; slow when the test asks it to be."""
     session.add(Warehouse(name=payload["name"]))
@@ -21,7 +23,6 @@ def make_warehouse(session: Session, payload: dict[str, Any]) -> None:
         time.sleep(60)
 
 
-@handler("test.count")
 def count(session: Session, payload: dict[str, Any]) -> None:
     session.add(
         ApiLog(
@@ -38,7 +39,6 @@ def count(session: Session, payload: dict[str, Any]) -> None:
 FAILURES: dict[str, int] = {}
 
 
-@handler("test.flaky")
 def flaky(session: Session, payload: dict[str, Any]) -> None:
     key = payload["key"]
     FAILURES[key] = FAILURES.get(key, 0) + 1
@@ -59,7 +59,6 @@ def _ordered_batch(session: Session, payloads: list[dict[str, Any]]) -> None:
     session.flush()
 
 
-@handler("test.ordered", batch=_ordered_batch)
 def ordered(session: Session, payload: dict[str, Any]) -> None:
     if payload.get("fail"):
         raise RuntimeError(f"bad {payload['name']}")
@@ -67,8 +66,22 @@ def ordered(session: Session, payload: dict[str, Any]) -> None:
     session.flush()
 
 
-@handler("test.commit_fails")
 def commit_fails(session: Session, payload: dict[str, Any]) -> None:
     """Writes a row whose deferred foreign key fails only when the transaction commits."""
     session.add(Warehouse(name=payload["name"]))
     add_a_row_that_fails_at_commit(session)
+
+
+CONTRIBUTIONS = Contributions(
+    job_kinds=(
+        JobKind("test.make_warehouse", make_warehouse),
+        JobKind("test.count", count),
+        JobKind("test.flaky", flaky),
+        JobKind("test.ordered", ordered, run_batch=_ordered_batch),
+        JobKind("test.commit_fails", commit_fails),
+    )
+)
+
+# Every domain's declarations, as the app and the workers wire them, and these job kinds: the
+# test database's wiring (worker subprocesses of the tests build theirs from it too).
+TEST_WIRING = assemble((*domains.DECLARATIONS, CONTRIBUTIONS))

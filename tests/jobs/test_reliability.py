@@ -16,17 +16,16 @@ from dropwire.core.time import utcnow
 from dropwire.jobs import claiming, service
 from dropwire.jobs.models import Job, JobState
 from dropwire.jobs.worker import Worker
-from tests.jobs import handlers  # noqa: F401
 from tests.jobs.test_queue import enqueue, state, warehouses
 
 ROOT = Path(__file__).resolve().parents[2]
 
 WORKER = """
 import sys
-import tests.jobs.handlers
+from tests.jobs.handlers import TEST_WIRING
 from dropwire.core.db import Database
 from dropwire.jobs import service
-database = Database(sys.argv[1])
+database = Database(sys.argv[1], wiring=TEST_WIRING)
 service.run_pending(database, worker_id="doomed", max_jobs=1)
 """
 

@@ -20,17 +20,15 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKER = """
 import sys
 from dropwire import domains
-from dropwire.core.db import Database
 from dropwire.core.settings import Settings
 from dropwire.jobs import service
-domains.load()
 settings = Settings(
     database_url=sys.argv[1],
     stripe_api_key=sys.argv[2],
     stripe_api_base=sys.argv[3],
     _env_file=None,
 )
-service.run_pending(Database(settings=settings), worker_id="doomed", max_jobs=1)
+service.run_pending(domains.database(settings=settings), worker_id="doomed", max_jobs=1)
 """
 
 

@@ -1,12 +1,14 @@
 """Channels and custom channels."""
 
 import secrets
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.auth.service import digest
+from dropwire.channels.connectors import ChannelConnector, StoreSettings
+from dropwire.channels.errors import CustomChannelExists, SettingNotForChannel
 from dropwire.channels.models import Channel, CustomChannel, ParentChannel
 from dropwire.channels.schemas import (
     ChannelCreate,
@@ -15,7 +17,8 @@ from dropwire.channels.schemas import (
     CustomChannelCreate,
     CustomChannelUpdate,
 )
-from dropwire.core.errors import Conflict, Invalid, NotFound
+from dropwire.core.errors import NotFound, UnknownReference
+from dropwire.core.wiring import wiring_of
 from dropwire.inventory.models import Warehouse
 
 _REQUIRED = frozenset(
@@ -31,27 +34,17 @@ _REQUIRED = frozenset(
 )
 
 
-# A connector keeps its store settings in its own tables: it registers who saves them.
-class SettingsWriter(Protocol):
-    """Saves a parent channel's own settings block (`None`: keep, or complain if required)."""
-
-    def __call__(
-        self, session: Session, *, channel: Channel, data: Any, creating: bool
-    ) -> None: ...
-
-
-_SETTINGS_WRITERS: dict[ParentChannel, tuple[str, SettingsWriter]] = {}
-
-
-def register_settings_writer(parent: ParentChannel, field: str, writer: SettingsWriter) -> None:
-    """`writer(session, channel, value or None, creating)` for channels of `parent`."""
-    _SETTINGS_WRITERS[parent] = (field, writer)
+def _store_settings(session: Session) -> list[StoreSettings]:
+    """The settings block of each wired connector that has one (`channels.connectors`)."""
+    connectors = wiring_of(session).every(ChannelConnector)
+    return [connector.settings for connector in connectors if connector.settings is not None]
 
 
 def _save_parent_settings(
     session: Session, channel: Channel, data: ChannelFields, creating: bool
 ) -> None:
-    for parent, (field, writer) in _SETTINGS_WRITERS.items():
+    for store in _store_settings(session):
+        parent, field, writer = store.parent, store.field, store.save
         value = getattr(data, field, None)
         if channel.parent_channel == parent:
             writer(
@@ -59,7 +52,9 @@ def _save_parent_settings(
             )  # None: keep, or complain if missing
         elif value is not None:
             camel = type(data).model_fields[field].alias or field
-            raise Invalid(camel, f"only for channels with parentChannel {parent.value}")
+            raise SettingNotForChannel(
+                camel, f"only for channels with parentChannel {parent.value}"
+            )
 
 
 def _apply(target: Any, changes: dict[str, Any]) -> None:
@@ -71,7 +66,7 @@ def _apply(target: Any, changes: dict[str, Any]) -> None:
 
 def _check_warehouse(session: Session, warehouse_id: int | None) -> None:
     if warehouse_id is not None and session.get(Warehouse, warehouse_id) is None:
-        raise Invalid("warehouseId", f"warehouse {warehouse_id} does not exist")
+        raise UnknownReference("warehouseId", f"warehouse {warehouse_id} does not exist")
 
 
 def get_channel(session: Session, channel_id: int) -> Channel:
@@ -83,19 +78,20 @@ def get_channel(session: Session, channel_id: int) -> Channel:
 
 def create_channel(session: Session, *, data: ChannelCreate) -> Channel:
     _check_warehouse(session, data.warehouse_id)
-    channel = Channel(**data.model_dump(exclude_none=True, exclude=set(_settings_fields())))
+    fields = _settings_fields(session)
+    channel = Channel(**data.model_dump(exclude_none=True, exclude=fields))
     session.add(channel)
     session.flush()
     _save_parent_settings(session, channel, data, creating=True)
     return channel
 
 
-def _settings_fields() -> list[str]:
-    return [field for field, _ in _SETTINGS_WRITERS.values()]
+def _settings_fields(session: Session) -> set[str]:
+    return {settings.field for settings in _store_settings(session)}
 
 
 def update_channel(session: Session, *, channel: Channel, data: ChannelUpdate) -> Channel:
-    changes = data.changes(exclude=set(_settings_fields()))
+    changes = data.changes(exclude=_settings_fields(session))
     _check_warehouse(session, changes.get("warehouse_id"))
     _apply(channel, changes)
     session.flush()
@@ -130,7 +126,9 @@ def create_custom_channel(session: Session, *, data: CustomChannelCreate) -> Cus
     else:
         channel = session.get(Channel, data.channel_id) or _missing_channel(data.channel_id)
         if channel.custom_channel is not None:
-            raise Conflict(f"channel {channel.id} already has a custom channel", "channelId")
+            raise CustomChannelExists(
+                f"channel {channel.id} already has a custom channel", "channelId"
+            )
     value, value_digest = new_webhook_hash()
     fields = data.model_dump(exclude_none=True, exclude={"channel_id"})
     custom = CustomChannel(
@@ -142,7 +140,7 @@ def create_custom_channel(session: Session, *, data: CustomChannelCreate) -> Cus
 
 
 def _missing_channel(channel_id: int) -> Channel:
-    raise Invalid("channelId", f"channel {channel_id} does not exist")
+    raise UnknownReference("channelId", f"channel {channel_id} does not exist")
 
 
 def update_custom_channel(

@@ -24,6 +24,7 @@ from dropwire.core import unit_of_work
 from dropwire.core.settings import Settings
 from dropwire.core.time import utcnow
 from dropwire.core.transient import WriteSlotBusy, mark_commit_sent
+from dropwire.core.wiring import UNWIRED, WIRING_KEY, Wiring
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -161,18 +162,26 @@ SETTINGS_KEY = "dropwire.settings"
 
 
 class Database:
-    """The process's engine, its two session factories (read and write) and its settings.
+    """The process's engine, its two session factories (read and write), its settings and its
+    wiring.
 
-    The entry points (app factory, CLI, worker) build one `Settings` and hand it here; every
-    session carries it (`settings_of`), so services never read the environment themselves.
+    The entry points (app factory, CLI, worker) build one `Settings` and the `Wiring` of every
+    domain's declarations and hand them here; every session carries both (`settings_of`,
+    `core.wiring.wiring_of`), so services never read the environment or a module-level registry.
     """
 
     def __init__(
-        self, url: str | None = None, *, settings: Settings | None = None, role: Role = Role.api
+        self,
+        url: str | None = None,
+        *,
+        settings: Settings | None = None,
+        role: Role = Role.api,
+        wiring: Wiring = UNWIRED,
     ) -> None:
         if settings is None:  # tests and benchmarks: the defaults, with this URL
             settings = Settings(database_url=url) if url else Settings()
         self.settings = settings
+        self.wiring = wiring
         self.role = role
         self.engine = build_engine(url or settings.database_url, settings, role)
         self._roles: dict[Role, Database] = {role: self}
@@ -195,6 +204,7 @@ class Database:
     def session(self, *, write: bool = True) -> Session:
         session = (self._write if write else self._read)()
         session.info[SETTINGS_KEY] = self.settings
+        session.info[WIRING_KEY] = self.wiring
         return session
 
     @contextmanager
@@ -211,7 +221,7 @@ class Database:
         with self._roles_lock:
             found = self._roles.get(role)
             if found is None:
-                found = Database(self.url, settings=self.settings, role=role)
+                found = Database(self.url, settings=self.settings, role=role, wiring=self.wiring)
                 found._roles = self._roles  # siblings share one family
                 self._roles[role] = found
             return found

@@ -1,7 +1,8 @@
 """What one write transaction gathers for its commit, installed on every session by `Database`.
 
-Domains record what changed under a topic (`changes`); just before COMMIT the registered steps
-turn those changes into rows of their own (outbound messages, queued store calls) in the same
+Domains record what changed under a topic (`changes`); just before COMMIT the wired steps
+(`CommitSteps`, assembled by the entry points from the domains' declarations) turn those
+changes into rows of their own (outbound messages, queued store calls) in the same
 transaction, so a change and what it causes commit together or not at all. Callbacks given to
 `call_after_commit` run once it has committed (waking workers); a rollback forgets both.
 
@@ -10,12 +11,14 @@ behave the same: no module has to be imported for its side effect on SQLAlchemy'
 """
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from dropwire.core.wiring import wired
 
 log = logging.getLogger("dropwire.unit_of_work")
 
@@ -29,13 +32,41 @@ Step = Callable[[Session, Mapping[str, Any]], None]
 
 @dataclass(frozen=True)
 class CommitStep:
+    """`run(session, changes)` runs before a commit that changed one of its `topics`, after the
+    steps it names in `after` (they may record changes it reads; a step never orders by a
+    number)."""
+
     name: str
     topics: frozenset[str]
     run: Step  # gets every topic's changes; runs when any of its own topics changed
-    order: int
+    after: tuple[str, ...] = ()
 
 
-_STEPS: dict[str, CommitStep] = {}
+class CommitSteps:
+    """The assembled steps, each after those it names, otherwise in the order declared."""
+
+    def __init__(self, steps: Sequence[CommitStep]) -> None:
+        by_name = {step.name: step for step in steps}
+        if len(by_name) != len(steps):
+            raise ValueError("two commit steps share a name")
+        ordered: list[CommitStep] = []
+        placing: set[str] = set()
+
+        def place(step: CommitStep) -> None:
+            if step in ordered:
+                return
+            if step.name in placing:
+                raise ValueError(f"commit steps wait for each other in a loop at {step.name}")
+            placing.add(step.name)
+            for name in step.after:
+                if name not in by_name:
+                    raise ValueError(f"commit step {step.name} waits for unknown step {name}")
+                place(by_name[name])
+            ordered.append(step)
+
+        for step in steps:
+            place(step)
+        self.steps: tuple[CommitStep, ...] = tuple(ordered)
 
 
 def changes(session: Session, topic: str, empty: Callable[[], T]) -> T:
@@ -52,20 +83,6 @@ def recorded(session: Session, topic: str) -> Any:
     return session.info.get(CHANGES_KEY, {}).get(topic)
 
 
-def before_commit(*topics: str, order: int = 100) -> Callable[[Step], Step]:
-    """Register `step(session, changes)` to run before a commit that changed one of `topics`.
-
-    Steps run by `order` (lower first); each sees the changes of every topic of its round.
-    """
-
-    def register(step: Step) -> Step:
-        name = f"{step.__module__}.{step.__qualname__}"
-        _STEPS[name] = CommitStep(name, frozenset(topics), step, order)
-        return step
-
-    return register
-
-
 def call_after_commit(session: Session, key: str, callback: Callable[[], None]) -> None:
     """Run `callback` once the session's transaction commits (once per key); never on rollback."""
     session.info.setdefault(AFTER_COMMIT_KEY, {})[key] = callback
@@ -74,7 +91,9 @@ def call_after_commit(session: Session, key: str, callback: Callable[[], None]) 
 def _run_steps(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: its changes wait for the real commit
-    steps = sorted(_STEPS.values(), key=lambda step: (step.order, step.name))
+    if not session.info.get(CHANGES_KEY):
+        return
+    steps = wired(session, CommitSteps).steps  # none wired: `NotWired`, never a silent commit
     for _ in range(ROUNDS):
         gathered: dict[str, Any] | None = session.info.pop(CHANGES_KEY, None)
         if not gathered:

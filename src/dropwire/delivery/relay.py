@@ -31,7 +31,7 @@ from dropwire.core.queueing import first_in_line, skipping_locked
 from dropwire.core.schemas import check_url
 from dropwire.core.time import utcnow
 from dropwire.delivery import transports
-from dropwire.delivery.kinds import DEFAULT_TIMEOUT, event_kind
+from dropwire.delivery.kinds import DEFAULT_TIMEOUT, EventKinds
 from dropwire.delivery.models import (
     UNFINISHED,
     Delivery,
@@ -40,7 +40,6 @@ from dropwire.delivery.models import (
     WebhookEndpoint,
 )
 from dropwire.delivery.signing import signature
-from dropwire.jobs.worker import register_poller
 
 log = logging.getLogger("dropwire.delivery")
 
@@ -58,8 +57,8 @@ MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
 EXCERPT = 500
 
 
-def timeout_for(event: str) -> float:
-    return event_kind(event).timeout
+def event_kinds(database: Database) -> EventKinds:
+    return database.wiring.part(EventKinds)
 
 
 def claim(database: Database, limit: int = 20) -> list[int]:
@@ -177,7 +176,7 @@ def send(database: Database, delivery_id: int, client: httpx.Client) -> Delivery
         assert delivery is not None
         endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
         assert endpoint is not None
-        transport = transports.get(delivery.transport)
+        transport = database.wiring.part(transports.Transports).get(delivery.transport)
         message = transports.Message(
             id=delivery.id,
             version=delivery.version,
@@ -199,7 +198,7 @@ def send(database: Database, delivery_id: int, client: httpx.Client) -> Delivery
     else:
         body = json.dumps(message.body, separators=(",", ":")).encode()
         message_id = f"msg_{message.id}_{message.version}"
-        url, event = message.url, message.event
+        url, kind = message.url, event_kinds(database).of(message.event)
         timestamp = int(time.time())
         headers = {
             "content-type": "application/json",
@@ -217,14 +216,14 @@ def send(database: Database, delivery_id: int, client: httpx.Client) -> Delivery
                 target,
                 content=body,
                 headers=headers,
-                timeout=timeout_for(event),
+                timeout=kind.timeout,
                 auth=auth or httpx.USE_CLIENT_DEFAULT,
             )
             outcome.status = response.status_code
             outcome.excerpt = response.text[:EXCERPT]
             if response.status_code == 429:
                 outcome.retry_after = _retry_after(response)
-            if response.is_success and event_kind(event).on_delivered is not None:
+            if response.is_success and kind.on_delivered is not None:
                 try:
                     outcome.reply = response.json()
                 except ValueError:
@@ -237,7 +236,7 @@ def send(database: Database, delivery_id: int, client: httpx.Client) -> Delivery
             outcome.error = f"cannot be sent: {type(exc).__name__}: {exc}"[:EXCERPT]
             outcome.unsendable = True
         except httpx.TimeoutException:
-            outcome.error = f"timed out after {timeout_for(event):.0f} s"
+            outcome.error = f"timed out after {kind.timeout:.0f} s"
         except httpx.HTTPError as exc:
             outcome.error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
         if outcome.unsendable:
@@ -268,7 +267,7 @@ def _record(database: Database, delivery_id: int, outcome: Outcome) -> DeliveryS
             delivery.delivered_at = utcnow()
             if outcome.on_delivered is not None:
                 outcome.on_delivered(session)
-            delivered = event_kind(delivery.event).on_delivered
+            delivered = event_kinds(database).of(delivery.event).on_delivered
             if delivered is not None and outcome.reply is not None:
                 delivered(session, delivery.subject_id, outcome.reply)
         elif outcome.disabled or status == 410:
@@ -321,7 +320,6 @@ class Relay:
 _RELAYS: dict[int, Relay] = {}
 
 
-@register_poller
 def send_due_deliveries(database: Database) -> int:
     """The worker's round: one relay (and HTTP connection pool) per database per process."""
     relay = _RELAYS.get(id(database))

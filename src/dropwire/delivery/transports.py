@@ -1,13 +1,14 @@
-"""Senders other than the signed webhook POST, registered by name.
+"""Senders other than the signed webhook POST, declared by name.
 
 Some receivers are not webhooks: a store's admin API wants another method, its own bearer token
-and no Standard Webhooks signature. The package that knows such a receiver registers a transport
-under a name and records its deliveries with that name; the relay still claims, leases, retries,
-records attempts and coalesces them like any delivery, but hands the sending to the transport.
-Delivery never imports the registering package: that package imports this registry.
+and no Standard Webhooks signature. The package that knows such a receiver declares a transport
+under a name (wired by the entry points) and records its deliveries with that name; the relay
+still claims, leases, retries, records attempts and coalesces them like any delivery, but hands
+the sending to the transport.
+Delivery never imports the declaring package: that package imports this module.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -49,14 +50,25 @@ class Sent:
 
 Transport = Callable[[Database, Message, httpx.Client], Sent]
 
-_TRANSPORTS: dict[str, Transport] = {}
+
+@dataclass(frozen=True)
+class NamedTransport:
+    """A sender other than the webhook POST, under the name its deliveries are recorded with."""
+
+    name: str
+    send: Transport
 
 
-def register(name: str, transport: Transport) -> None:
-    if name == WEBHOOK:
-        raise ValueError("the webhook transport is built in")
-    _TRANSPORTS[name] = transport
+class Transports:
+    """The transports the entry points wired from the domains' declarations."""
 
+    def __init__(self, transports: Iterable[NamedTransport]) -> None:
+        self._transports: dict[str, Transport] = {}
+        for transport in transports:
+            if transport.name == WEBHOOK or transport.name in self._transports:
+                raise ValueError(f"transport {transport.name} is built in or declared twice")
+            self._transports[transport.name] = transport.send
 
-def get(name: str | None) -> Transport | None:
-    return _TRANSPORTS.get(name or WEBHOOK)
+    def get(self, name: str | None) -> Transport | None:
+        """The named transport; None for the relay's own signed webhook POST."""
+        return self._transports.get(name or WEBHOOK)

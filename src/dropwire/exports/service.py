@@ -15,7 +15,7 @@ from dropwire.core.errors import NotFound
 from dropwire.core.time import utcnow
 from dropwire.exports.models import DataExport, ExportStatus
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
-from dropwire.jobs.registry import handler
+from dropwire.jobs.registry import JobKind
 from dropwire.jobs.service import enqueue
 
 INVENTORY_FEED = "inventory_feed"
@@ -49,7 +49,6 @@ def export_feed(session: Session, *, feed: InventoryFeed) -> DataExport:
     return export
 
 
-@handler("exports.render")
 def render(session: Session, payload: dict[str, Any]) -> None:
     export = session.get(DataExport, payload["exportId"])
     if export is None:  # deleted with its feed meanwhile
@@ -95,3 +94,6 @@ def get(session: Session, export_id: int) -> DataExport:
     if export is None:
         raise NotFound("Data export", export_id)
     return export
+
+
+RENDER_EXPORT = JobKind("exports.render", render)

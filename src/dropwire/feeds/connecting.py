@@ -7,14 +7,14 @@ from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import Variant
 from dropwire.catalog.service import mark_for_publishing
-from dropwire.core.errors import Conflict, Invalid
+from dropwire.core.errors import UnknownReference
 from dropwire.core.time import utcnow
+from dropwire.feeds.errors import FeedStockAllocated, VariantAlreadyStocked
 from dropwire.feeds.models import InventoryFeedVariant
 from dropwire.feeds.upsert import (
     sync_stored_levels,
 )
 from dropwire.inventory import service as inventory
-from dropwire.inventory.detail import register_section
 from dropwire.inventory.locations import location_for_feed
 from dropwire.inventory.models import InventoryLevel, MovementCause
 
@@ -42,11 +42,13 @@ def connect(
 ) -> None:
     """Connect by hand (acknowledge, or a merchant's edit): stock moves with it."""
     if session.get(Variant, variant_id) is None:
-        raise Invalid("variantId", f"variant {variant_id} does not exist")
+        raise UnknownReference("variantId", f"variant {variant_id} does not exist")
     if feed_variant.variant_id == variant_id:
         return
     if _variant_taken(session, feed_variant.inventory_feed_id, variant_id, feed_variant.id):
-        raise Conflict("another item of this feed already stocks that variant", "variantId")
+        raise VariantAlreadyStocked(
+            "another item of this feed already stocks that variant", "variantId"
+        )
     if feed_variant.variant_id is not None:
         disconnect(session, feed_variant=feed_variant, actor=actor)
     feed_variant.variant_id = variant_id
@@ -73,7 +75,9 @@ def disconnect(
         )
     )
     if level is not None and level.allocated > 0:
-        raise Conflict(f"{level.allocated} units from this feed are allocated to open sales")
+        raise FeedStockAllocated(
+            f"{level.allocated} units from this feed are allocated to open sales"
+        )
     if level is not None and level.stocked:
         inventory.adjust_stocked(
             session,
@@ -101,7 +105,6 @@ def feed_variants_supplying(session: Session, variant_id: int) -> list[Inventory
     )
 
 
-@register_section("feed_variants")
 def connected_feed_variants(session: Session, variant_id: int) -> list[dict[str, Any]]:
     """For the variant's inventory pop-up: who supplies it, how many, since when."""
     return [

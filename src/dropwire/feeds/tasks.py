@@ -9,12 +9,11 @@ from sqlalchemy.orm import Session
 from dropwire.core.errors import NotFound
 from dropwire.feeds import service
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
-from dropwire.feeds.pull import tasks as pull_tasks  # noqa: F401  (schedule handler, run poller)
 from dropwire.feeds.queries import feed_by_hash
 from dropwire.feeds.schemas import FeedVariantData
 from dropwire.feeds.upsert import Outcome
-from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of, register_owner
-from dropwire.inbound.service import register, same_secret, watch_credentials
+from dropwire.inbound.registry import Applied, HashOwner, InboundKind, Owner, external_id_of
+from dropwire.inbound.service import same_secret
 
 
 def _feed(session: Session, feed_id: int) -> InventoryFeed:
@@ -83,19 +82,17 @@ def _feed_variants_created(
     return [external_id_of(item) not in known for item in items]
 
 
-register(
-    InboundKind(
-        name="inbound.parse_webhook",
-        owner=Owner.inventory_feed,
-        apply=_parse_webhook,
-        record_key=lambda feed_id, item: (
-            f"feed-variant:{feed_id}:{external_id_of(item)}" if external_id_of(item) else None
-        ),
-        creates=lambda session, feed_id, item: not _feed_variant_exists(session, feed_id, item),
-        creates_all=_feed_variants_created,
-        apply_batch=_parse_webhooks,
-        owner_key=lambda feed_id: f"feed-batch:{feed_id}",
-    )
+PARSE_WEBHOOK = InboundKind(
+    name="inbound.parse_webhook",
+    owner=Owner.inventory_feed,
+    apply=_parse_webhook,
+    record_key=lambda feed_id, item: (
+        f"feed-variant:{feed_id}:{external_id_of(item)}" if external_id_of(item) else None
+    ),
+    creates=lambda session, feed_id, item: not _feed_variant_exists(session, feed_id, item),
+    creates_all=_feed_variants_created,
+    apply_batch=_parse_webhooks,
+    owner_key=lambda feed_id: f"feed-batch:{feed_id}",
 )
 
 
@@ -106,5 +103,6 @@ def _feed_by_hash(session: Session, presented: str) -> tuple[int, int | None] | 
     return feed.id, None
 
 
-register_owner(Owner.inventory_feed, _feed_by_hash)
-watch_credentials(InventoryFeed, "hash_digest", "enabled")
+FEED_HASHES = HashOwner(
+    Owner.inventory_feed, _feed_by_hash, watched=((InventoryFeed, ("hash_digest", "enabled")),)
+)

@@ -7,7 +7,7 @@ touches (updates to one record never overtake each other), whether it would crea
 pydantic's ValidationError for bad items: those are logged, not retried.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -60,17 +60,56 @@ class InboundKind:
         return [self.creates(session, owner_id, item) for item in items]
 
 
-KINDS: dict[str, InboundKind] = {}
+class InboundKinds:
+    """The async item kinds the entry points wired from the domains' declarations."""
+
+    def __init__(self, kinds: Iterable[InboundKind]) -> None:
+        self._kinds: dict[str, InboundKind] = {}
+        for kind in kinds:
+            if kind.name in self._kinds:
+                raise ValueError(f"inbound kind {kind.name} is declared twice")
+            self._kinds[kind.name] = kind
+
+    def get(self, name: str) -> InboundKind | None:
+        return self._kinds.get(name)
+
+    def __getitem__(self, name: str) -> InboundKind:
+        return self._kinds[name]
+
+    def all(self) -> list[InboundKind]:
+        return list(self._kinds.values())
+
 
 # The owner a presented hash belongs to: (owner id, channel id or None), or None if it is unknown.
 OwnerLookup = Callable[[Session, str], tuple[int, int | None] | None]
-OWNERS: dict[Owner, OwnerLookup] = {}
 
 
-def register_owner(owner: Owner, lookup: OwnerLookup) -> OwnerLookup:
-    """The package that owns the secret (a channel's or a feed's hash) says how to find it."""
-    OWNERS[owner] = lookup
-    return lookup
+@dataclass(frozen=True)
+class HashOwner:
+    """The package that owns a secret (a channel's or a feed's hash) says how to find its owner
+    (`lookup`) and which rows and columns hold it (`watched`: a change there, or the row's
+    deletion, makes this process forget the hashes it cached)."""
+
+    owner: Owner
+    lookup: OwnerLookup
+    watched: tuple[tuple[type, tuple[str, ...]], ...] = ()
+
+
+class HashOwners:
+    """The hash owners the entry points wired, one per kind of owner."""
+
+    def __init__(self, owners: Iterable[HashOwner]) -> None:
+        self._lookups: dict[Owner, OwnerLookup] = {}
+        self.watched: dict[type, tuple[str, ...]] = {}
+        for owner in owners:
+            if owner.owner in self._lookups:
+                raise ValueError(f"two packages own {owner.owner} hashes")
+            self._lookups[owner.owner] = owner.lookup
+            self.watched.update(owner.watched)
+        self.watched_types = tuple(self.watched)
+
+    def lookup(self, owner: Owner) -> OwnerLookup | None:
+        return self._lookups.get(owner)
 
 
 def external_id_of(item: dict[str, Any], *names: str) -> str | None:

@@ -21,10 +21,11 @@ from dropwire.core.inserts import insert_rows
 from dropwire.core.schemas import input_report
 from dropwire.core.time import utcnow
 from dropwire.core.unit_of_work import call_after_commit
-from dropwire.inbound.registry import KINDS, OWNERS, Applied, InboundKind, Owner, external_id_of
+from dropwire.core.wiring import wired, wiring_of
+from dropwire.inbound.registry import Applied, HashOwners, InboundKind, Owner, external_id_of
 from dropwire.jobs import service as jobs
 from dropwire.jobs.models import Job, JobState
-from dropwire.jobs.registry import handler
+from dropwire.jobs.registry import JobKind
 
 MAX_ITEMS = 50
 MAX_ATTEMPTS = 5
@@ -75,34 +76,27 @@ class HashCache:
 
 
 HASH_CACHE = HashCache()
-_WATCHED: dict[type, tuple[str, ...]] = {}
-
-
-def watch_credentials(model: type, *attributes: str) -> None:
-    """The package owning a hash names the rows (and columns) whose change or deletion must
-    make this process forget cached hashes: inbound reads no domain's tables itself."""
-    _WATCHED[model] = attributes
 
 
 @event.listens_for(Session, "after_flush")
 def _forget_changed_owners(session: Session, _flush: UOWTransaction) -> None:
     """A flush that rotates, disables or deletes a hash's owner empties the cache now (so this
-    process stops trusting it) and again at commit (a lookup in between read the old row)."""
-    changed = any(isinstance(obj, tuple(_WATCHED)) for obj in session.deleted) or any(
-        any(inspect(obj).attrs[name].history.has_changes() for name in _WATCHED[type(obj)])
+    process stops trusting it) and again at commit (a lookup in between read the old row).
+    The packages owning hashes name those rows and columns (`HashOwner.watched`): inbound reads
+    no domain's tables itself."""
+    wiring = wiring_of(session)
+    if HashOwners not in wiring:
+        return  # a process that authenticates no hash caches none
+    owners = wiring.part(HashOwners)
+    watched = owners.watched
+    changed = any(isinstance(obj, owners.watched_types) for obj in session.deleted) or any(
+        any(inspect(obj).attrs[name].history.has_changes() for name in watched[type(obj)])
         for obj in session.dirty
-        if type(obj) in _WATCHED
+        if type(obj) in watched
     )
     if changed:
         HASH_CACHE.invalidate()
         call_after_commit(session, "inbound.owners", HASH_CACHE.invalidate)
-
-
-def register(kind: InboundKind) -> InboundKind:
-    """A domain plugs in an async item kind: its job runs `kind.apply` (or `apply_batch`)."""
-    KINDS[kind.name] = kind
-    register_job_handler(kind)
-    return kind
 
 
 def same_secret(stored: str, presented: str) -> bool:
@@ -115,9 +109,9 @@ def authenticate(session: Session, owner: Owner, presented: str) -> Credentials 
 
     Only reads: call it on a read session, before any write transaction. A hash found is kept
     in `HASH_CACHE` (the caller asks the cache first). The owner's package says how to find it
-    (`inbound.registry.register_owner`).
+    (its `HashOwner`, wired by the entry points).
     """
-    lookup = OWNERS.get(owner)
+    lookup = wired(session, HashOwners).lookup(owner)
     if not presented or lookup is None:
         return None
     generation = HASH_CACHE.generation
@@ -281,7 +275,9 @@ def _problem(exc: Exception) -> str:
     return str(exc)
 
 
-def register_job_handler(kind: InboundKind) -> None:
+def job_kind(kind: InboundKind) -> JobKind:
+    """The job that applies `kind`'s accepted items (`kind.apply`, or `apply_batch`)."""
+
     def on_dead(session: Session, payload: dict[str, Any], error: str) -> None:
         for item in payload["items"] if "items" in payload else [payload.get("item")]:
             external = external_id_of(item) if isinstance(item, dict) else None
@@ -299,7 +295,6 @@ def register_job_handler(kind: InboundKind) -> None:
         for owner_id, requests in by_owner.items():
             _run_batch(session, kind, owner_id, requests)
 
-    @handler(kind.name, on_dead=on_dead, batch=run_all if kind.apply_batch else None)
     def run(session: Session, payload: dict[str, Any]) -> None:
         if "items" in payload:
             _run_batch(session, kind, int(payload["ownerId"]), [payload])
@@ -324,6 +319,8 @@ def register_job_handler(kind: InboundKind) -> None:
             notes.append(f"ignored fields: {', '.join(report.ignored)}")
         problem = "; ".join(notes) or None
         _log(session, kind, payload, status, problem, applied.external_id or external)
+
+    return JobKind(kind.name, run, on_dead, run_all if kind.apply_batch else None)
 
 
 def _run_batch(

@@ -1,30 +1,36 @@
 """The inventory pop-up of a variant: levels, open allocations, feeds, recent sales.
 
-Feeds and sales own their parts; they register a section here so inventory never imports them.
+Feeds and sales own their parts; they declare a `DetailSection` (wired by the entry points) so
+inventory never imports them.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.catalog.service import get_variant
+from dropwire.core.wiring import wiring_of
 from dropwire.inventory.models import Allocation, InventoryLevel, Location
 from dropwire.inventory.schemas import AllocationRead, LevelRead, VariantInventoryRead
 
 Section = Callable[[Session, int], list[dict[str, Any]]]
-_SECTIONS: dict[str, Section] = {}
 
 
-def register_section(name: str) -> Callable[[Section], Section]:
-    """Decorator: `@register_section("feed_variants")` or `("recent_sales")`."""
+class SectionName(StrEnum):
+    feed_variants = "feed_variants"
+    recent_sales = "recent_sales"
 
-    def add(function: Section) -> Section:
-        _SECTIONS[name] = function
-        return function
 
-    return add
+@dataclass(frozen=True)
+class DetailSection:
+    """A part of the pop-up another domain owns: `rows(session, variant_id)`."""
+
+    name: SectionName
+    rows: Section
 
 
 def level_reads(session: Session, variant_id: int) -> list[LevelRead]:
@@ -70,11 +76,14 @@ def variant_inventory(session: Session, variant_id: int) -> VariantInventoryRead
         available=stocked - allocated,
         locations=levels,
         allocations=[AllocationRead.model_validate(a) for a in allocations],
-        feed_variants=_section(session, "feed_variants", variant_id),
-        recent_sales=_section(session, "recent_sales", variant_id),
+        feed_variants=_section(session, SectionName.feed_variants, variant_id),
+        recent_sales=_section(session, SectionName.recent_sales, variant_id),
     )
 
 
-def _section(session: Session, name: str, variant_id: int) -> list[dict[str, Any]]:
-    function = _SECTIONS.get(name)
-    return function(session, variant_id) if function else []
+def _section(session: Session, name: SectionName, variant_id: int) -> list[dict[str, Any]]:
+    """The declared section's rows; none when no wired domain declares it."""
+    for section in wiring_of(session).every(DetailSection):
+        if section.name == name:
+            return section.rows(session, variant_id)
+    return []

@@ -38,8 +38,8 @@ from dropwire.core.db import Database
 from dropwire.core.expressions import among_bound
 from dropwire.core.queueing import first_in_line
 from dropwire.core.time import utcnow
-from dropwire.jobs import registry
 from dropwire.jobs.models import UNFINISHED, Job, JobState
+from dropwire.jobs.registry import JobKinds, job_kinds
 
 LEASE = timedelta(seconds=10)
 
@@ -271,7 +271,8 @@ def _with_chains(
 ) -> list[Claimed]:
     """The claimed heads in queue order, each followed by the chain taken behind it."""
     heads.sort(key=lambda row: (row.priority, row.run_at, row.id))
-    chains = _chains(connection, heads, limit - len(heads), params["now"])
+    kinds = job_kinds(database)
+    chains = _chains(connection, kinds, heads, limit - len(heads), params["now"])
     chained = [i for ids in chains.values() for i in ids]
     taken = {}
     if chained:
@@ -369,7 +370,7 @@ def _requeue_due(database: Database) -> bool:
 
 
 def _chains(
-    connection: Connection, heads: Sequence[Row[Any]], room: int, now: datetime
+    connection: Connection, kinds: JobKinds, heads: Sequence[Row[Any]], room: int, now: datetime
 ) -> dict[int, list[int]]:
     """For heads of batch-applied kinds: the jobs queued right behind each under its key.
 
@@ -380,7 +381,7 @@ def _chains(
         head.ordering_key: head
         for head in heads
         if head.ordering_key is not None
-        and (kind := registry.kind(head.kind)) is not None
+        and (kind := kinds.get(head.kind)) is not None
         and kind.run_batch is not None
     }
     if not chained or room <= 0:

@@ -36,7 +36,8 @@ from dropwire.core.queueing import skipping_locked
 from dropwire.core.time import utcnow
 from dropwire.core.transient import loses_connection, transient_kind
 from dropwire.core.unit_of_work import call_after_commit
-from dropwire.jobs import registry, wakeup
+from dropwire.core.wiring import wired
+from dropwire.jobs import wakeup
 from dropwire.jobs.claiming import (
     LEASE,
     Claimed,
@@ -48,6 +49,7 @@ from dropwire.jobs.claiming import (
     mark_succeeded,
 )
 from dropwire.jobs.models import UNFINISHED, Job, JobState
+from dropwire.jobs.registry import JobKinds, job_kinds
 
 log = logging.getLogger("dropwire.jobs")
 
@@ -191,8 +193,9 @@ def _run_plainly(session: Session, jobs: Sequence[Claimed]) -> None:
     second time (its failure is recorded as it was). Savepoints cost a round trip or two per
     job that writes, and the ORM's bookkeeping for every job.
     """
-    for group in _groups(jobs):
-        kind = registry.kind(group[0].kind)
+    kinds = wired(session, JobKinds)
+    for group in _groups(kinds, jobs):
+        kind = kinds.get(group[0].kind)
         if kind is not None and len(group) > 1 and kind.run_batch is not None:
             try:
                 kind.run_batch(session, [dict(job.payload) for job in group])
@@ -203,7 +206,7 @@ def _run_plainly(session: Session, jobs: Sequence[Claimed]) -> None:
         for job in group:
             try:
                 if kind is None:
-                    raise LookupError(f"no handler registered for job kind '{job.kind}'")
+                    raise LookupError(f"no handler wired for job kind '{job.kind}'")
                 kind.run(session, dict(job.payload))
                 session.flush()
             except Exception as exc:
@@ -224,6 +227,7 @@ def _run_together(
     Checking at the end costs no extra round trip: until the completions take the rows' locks,
     another worker could only have taken a job whose lease ran out, and then nothing commits.
     """
+    kinds = wired(session, JobKinds)
     states: dict[int, JobState | None] = {job.id: None for job in jobs}
     failed: dict[int, str] = {}
     blocked: set[str] = set()  # keys whose earlier job failed here: later ones must wait
@@ -232,10 +236,10 @@ def _run_together(
         if job.ordering_key in blocked:
             states[job.id] = JobState.queued
             return
-        kind = registry.kind(job.kind)
+        kind = kinds.get(job.kind)
         try:
             if kind is None:
-                raise LookupError(f"no handler registered for job kind '{job.kind}'")
+                raise LookupError(f"no handler wired for job kind '{job.kind}'")
             if known is not None and not known.group and known.job_id == job.id:
                 raise known.error
             with session.begin_nested():
@@ -248,8 +252,8 @@ def _run_together(
             return
         states[job.id] = JobState.succeeded
 
-    for group in _groups(jobs):
-        kind = registry.kind(group[0].kind)
+    for group in _groups(kinds, jobs):
+        kind = kinds.get(group[0].kind)
         failed_before = known is not None and known.group and known.job_id == group[0].id
         if len(group) > 1 and kind is not None and kind.run_batch is not None and not failed_before:
             try:
@@ -280,11 +284,11 @@ def _run_together(
     return states
 
 
-def _groups(jobs: Sequence[Claimed]) -> list[list[Claimed]]:
+def _groups(kinds: JobKinds, jobs: Sequence[Claimed]) -> list[list[Claimed]]:
     """Consecutive jobs of one batch-applied kind form a group; any other job is alone."""
     groups: list[list[Claimed]] = []
     for job in jobs:
-        kind = registry.kind(job.kind)
+        kind = kinds.get(job.kind)
         batched = kind is not None and kind.run_batch is not None
         if batched and groups and groups[-1][0].kind == job.kind:
             groups[-1].append(job)
@@ -319,9 +323,9 @@ def run(database: Database, job_id: int, worker_id: str) -> JobState | None:
             job = session.scalar(select(Job).where(Job.id == job_id).with_for_update())
             if job is None or job.state != JobState.running or job.locked_by != worker_id:
                 return None  # our lease ran out and another worker has it
-            kind = registry.kind(job.kind)
+            kind = job_kinds(database).get(job.kind)
             if kind is None:
-                raise LookupError(f"no handler registered for job kind '{job.kind}'")
+                raise LookupError(f"no handler wired for job kind '{job.kind}'")
             kind.run(session, dict(job.payload))
             job.state = JobState.succeeded
             job.finished_at = utcnow()
@@ -415,7 +419,7 @@ def _fail(session: Session, job_id: int, error: str, worker_id: str) -> JobState
     if job.attempts >= job.max_attempts:
         job.state = JobState.dead
         job.finished_at = utcnow()
-        kind = registry.kind(job.kind)
+        kind = wired(session, JobKinds).get(job.kind)
         if kind is not None and kind.on_dead is not None:
             kind.on_dead(session, dict(job.payload), error)
     else:

@@ -9,28 +9,32 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
 from dropwire.core.db import Database, Role
 from dropwire.core.time import utcnow
 from dropwire.core.transient import noted
 from dropwire.jobs import claiming, service, wakeup
-from dropwire.jobs.registry import handler
+from dropwire.jobs.registry import JobKind
 
 log = logging.getLogger("dropwire.worker")
 
 MAINTENANCE = "maintenance.prune"
 
 Poller = Callable[[Database], int]
-POLLERS: list[Poller] = []
 
 
-def register_poller(poller: Poller) -> Poller:
-    """Other queues a worker serves (the outbound relay): called each round, return work done."""
-    POLLERS.append(poller)
-    return poller
+@dataclass(frozen=True)
+class Pollers:
+    """Other queues a worker serves (the outbound relay, pull-feed runs), as wired by the entry
+    points: each is called every round and returns the work it did."""
+
+    pollers: tuple[Poller, ...]
 
 
 MAINTENANCE_EVERY = timedelta(hours=1)
@@ -68,6 +72,7 @@ class Worker:
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self._holding: dict[str, frozenset[int]] = {}  # per loop: the jobs it claimed, unfinished
+        self.pollers = database.wiring.part(Pollers).pollers
 
     def start(self) -> None:
         self._stop.clear()
@@ -141,7 +146,7 @@ class Worker:
                 held=held,
             )
             done = ran
-            for poller in POLLERS:
+            for poller in self.pollers:
                 try:
                     done += poller(self.database)
                 except Exception as exc:
@@ -152,16 +157,13 @@ class Worker:
                 self._wake.clear()
 
 
-@handler(MAINTENANCE)
-def _maintenance(session: object, _payload: dict[str, object]) -> None:
+def _maintenance(session: Session, _payload: dict[str, Any]) -> None:
     """Prune old succeeded jobs, expired idempotency keys and old API logs; then come back."""
     from sqlalchemy import delete
-    from sqlalchemy.orm import Session
 
     from dropwire.apilog.models import ApiLog
     from dropwire.http.idempotency import KEY_LIFETIME, IdempotencyKey
 
-    assert isinstance(session, Session)
     service.prune(session)
     session.execute(
         delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - KEY_LIFETIME)
@@ -175,3 +177,6 @@ def _maintenance(session: object, _payload: dict[str, object]) -> None:
         priority=service.PRIORITY_MAINTENANCE,
         run_at=utcnow() + MAINTENANCE_EVERY,
     )
+
+
+MAINTENANCE_JOB = JobKind(MAINTENANCE, _maintenance)

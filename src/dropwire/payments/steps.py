@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.core.expressions import among
-from dropwire.core.unit_of_work import before_commit
+from dropwire.core.unit_of_work import CommitStep
 from dropwire.payments.invoicing import invoice_purchases, loaded_or_fetched
 from dropwire.payments.tasks import schedule_payout
 from dropwire.payments.webhooks import invoices_created
@@ -35,9 +35,6 @@ def touched_purchases(session: Session, changes: Mapping[str, Any]) -> set[int]:
     return purchase_ids
 
 
-@before_commit(
-    events.EVENTS_KEY, events.RETURNS_KEY, events.SALES_KEY, events.DELIVERED_KEY, order=30
-)
 def invoice_what_changed(session: Session, changes: Mapping[str, Any]) -> None:
     purchase_ids = touched_purchases(session, changes)
     recorded: list[events.SalesEvent] = changes.get(events.EVENTS_KEY) or []
@@ -48,3 +45,11 @@ def invoice_what_changed(session: Session, changes: Mapping[str, Any]) -> None:
     for vendor in vendors.values():
         if vendor.payment_schedule != PaymentSchedule.manual:
             schedule_payout(session, vendor)
+
+
+INVOICE_WHAT_CHANGED = CommitStep(
+    "payments.invoices",
+    frozenset({events.EVENTS_KEY, events.RETURNS_KEY, events.SALES_KEY, events.DELIVERED_KEY}),
+    invoice_what_changed,
+    after=("sales.order_messages",),  # a purchase order's message goes out before its invoice's
+)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from dropwire.core.db import settings_of
 from dropwire.core.time import utcnow
-from dropwire.jobs.registry import handler
+from dropwire.jobs.registry import JobKind
 from dropwire.jobs.service import enqueue
 from dropwire.payments.models import InvoiceState, Payment, PaymentState, VendorInvoice
 from dropwire.payments.payouts import next_payout, run_payouts
@@ -20,7 +20,6 @@ SETTLE_JOB = "payments.settle"
 PAYOUT_JOB = "payments.scheduled_payout"
 
 
-@handler(TRANSFER_JOB)
 def make_transfer(session: Session, payload: dict[str, Any]) -> None:
     """Send a pending Stripe payment. Its effects commit with the job: if the worker dies after
     Stripe answered, the retry sends the same key and Stripe answers with the same transfer."""
@@ -42,7 +41,6 @@ def make_transfer(session: Session, payload: dict[str, Any]) -> None:
     complete(session, payment=payment, external_id=transfer_id)
 
 
-@handler(SETTLE_JOB)
 def settle_queued(session: Session, payload: dict[str, Any]) -> None:
     """`settle-transfer-async`: the same claim as the sync call, made by a worker."""
     vendor = session.get(DropshipProvider, payload["vendorId"])
@@ -58,7 +56,6 @@ def settle_queued(session: Session, payload: dict[str, Any]) -> None:
     )
 
 
-@handler(PAYOUT_JOB)
 def scheduled_payout(session: Session, payload: dict[str, Any]) -> None:
     """A vendor's scheduled payout; schedules the next while invoices wait in their delay."""
     vendor = session.get(DropshipProvider, payload["vendorId"])
@@ -88,3 +85,10 @@ def schedule_payout(session: Session, vendor: DropshipProvider) -> None:
         dedupe_key=f"payout:{vendor.id}",
         run_at=when,
     )
+
+
+JOB_KINDS = (
+    JobKind(TRANSFER_JOB, make_transfer),
+    JobKind(SETTLE_JOB, settle_queued),
+    JobKind(PAYOUT_JOB, scheduled_payout),
+)

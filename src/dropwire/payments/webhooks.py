@@ -6,15 +6,18 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from dropwire.delivery import outbox
-from dropwire.delivery.kinds import register_event
+from dropwire.delivery.kinds import EventKind
 from dropwire.payments.invoicing import loaded_or_fetched
 from dropwire.payments.models import Payment, PaymentState, VendorInvoice
 from dropwire.payments.schemas import InvoiceRead, PaymentRead
 from dropwire.vendors.models import DropshipProvider
 
-INVOICE_CREATED = register_event("invoice.created").name
-PAYMENT_COMPLETED = register_event("payment.completed").name
-PAYMENT_FAILED = register_event("payment.failed").name
+INVOICE_CREATED = "invoice.created"
+PAYMENT_COMPLETED = "payment.completed"
+PAYMENT_FAILED = "payment.failed"
+EVENT_KINDS = tuple(
+    EventKind(name) for name in (INVOICE_CREATED, PAYMENT_COMPLETED, PAYMENT_FAILED)
+)
 
 
 def invoices_created(session: Session, invoices: Sequence[VendorInvoice]) -> None:

@@ -1,7 +1,7 @@
 """What happened to purchase orders and fulfillments in this unit of work.
 
 Recorded as unit-of-work changes: just before the commit, `sales/webhooks.py` turns them into
-messages to vendors and channels, and connectors that mirror orders (Elastic Path) read them.
+messages to vendors and hands them to every channel connector (`channels.connectors`).
 """
 
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ PurchaseEvent = Literal["created", "updated", "cancelled"]
 
 @dataclass(frozen=True)
 class SalesEvent:
-    subject: Literal["purchase", "fulfillment"]
+    subject: Literal["purchase", "fulfillment", "return"]
     id: int
     event: str
     vendor_id: int | None = None  # set when the event is for one vendor (a re-routed order)
@@ -49,6 +49,10 @@ def purchase_changed(
 
 def fulfillment_created(session: Session, fulfillment_id: int) -> None:
     pending(session).append(SalesEvent("fulfillment", fulfillment_id, "created"))
+
+
+def return_created(session: Session, return_id: int) -> None:
+    pending(session).append(SalesEvent("return", return_id, "created"))
 
 
 def lines_cancelled(session: Session, sale_id: int) -> None:

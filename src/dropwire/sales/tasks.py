@@ -13,8 +13,6 @@ from dropwire.core.errors import DomainError
 from dropwire.core.expressions import among_bound
 from dropwire.core.schemas import input_report
 from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of
-from dropwire.inbound.service import register
-from dropwire.inventory.detail import register_section
 from dropwire.sales import manual
 from dropwire.sales.models import Sale, SaleItem
 from dropwire.sales.schemas import ManualSale
@@ -90,26 +88,23 @@ def _sales_created(session: Session, channel_id: int, items: list[dict[str, Any]
     return [external_id_of(item) not in known for item in items]
 
 
-register(
-    InboundKind(
-        name="inbound.manual_sale",
-        owner=Owner.custom_channel,
-        apply=_manual_sale,
-        record_key=lambda channel_id, item: (
-            f"sale:{channel_id}:{external_id_of(item)}" if external_id_of(item) else None
-        ),
-        creates=lambda session, channel_id, item: not _sale_exists(session, channel_id, item),
-        creates_all=_sales_created,
-        batch=False,
-        # a request is one job, applied with the channel's other queued sales in one batch;
-        # the channel's key keeps every sale's updates in the order they were sent
-        apply_batch=_manual_sales,
-        owner_key=lambda channel_id: f"sale-batch:{channel_id}",
-    )
+MANUAL_SALE = InboundKind(
+    name="inbound.manual_sale",
+    owner=Owner.custom_channel,
+    apply=_manual_sale,
+    record_key=lambda channel_id, item: (
+        f"sale:{channel_id}:{external_id_of(item)}" if external_id_of(item) else None
+    ),
+    creates=lambda session, channel_id, item: not _sale_exists(session, channel_id, item),
+    creates_all=_sales_created,
+    batch=False,
+    # a request is one job, applied with the channel's other queued sales in one batch;
+    # the channel's key keeps every sale's updates in the order they were sent
+    apply_batch=_manual_sales,
+    owner_key=lambda channel_id: f"sale-batch:{channel_id}",
 )
 
 
-@register_section("recent_sales")
 def recent_sales(session: Session, variant_id: int) -> list[dict[str, Any]]:
     rows = session.execute(
         select(SaleItem, Sale)

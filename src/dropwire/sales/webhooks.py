@@ -1,6 +1,7 @@
-"""Outbound messages of the sales domain: purchase orders to their vendor, fulfillments and
-returns to the selling channel. Sales records events while it works (`sales/events.py`); they
-become messages just before the commit, so a message exists exactly when its change does."""
+"""Outbound messages of the sales domain: purchase orders to their vendor; what the selling
+channel hears (fulfillments, returns, order states) its connector decides. Sales records events
+while it works (`sales/events.py`); they become messages just before the commit, so a message
+exists exactly when its change does."""
 
 from collections.abc import Mapping
 from functools import cache
@@ -9,43 +10,19 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from dropwire.channels.models import CustomChannel
+from dropwire.channels.connectors import ChannelConnector, OrderChanges
 from dropwire.core.expressions import among_bound
-from dropwire.core.unit_of_work import before_commit
+from dropwire.core.unit_of_work import CommitStep
+from dropwire.core.wiring import wiring_of
 from dropwire.delivery import outbox
-from dropwire.delivery.kinds import register_event
+from dropwire.delivery.kinds import EventKind
 from dropwire.sales import events
-from dropwire.sales.models import Fulfillment, Purchase, Sale, SaleReturn
-from dropwire.sales.payloads import fulfillment_body, purchase_body, return_body
+from dropwire.sales.models import Purchase
+from dropwire.sales.payloads import purchase_body
 from dropwire.vendors.models import DropshipProvider
 
-FULFILLMENT = register_event("fulfillment").name
-RETURN_CREATED = register_event("return.created").name
-for _change in ("created", "updated", "cancelled"):
-    register_event(f"purchase.{_change}")
-
-
-def _selling_channel(session: Session, channel_id: int) -> CustomChannel | None:
-    return session.scalar(
-        select(CustomChannel).where(CustomChannel.channel_id == channel_id, CustomChannel.enabled)
-    )
-
-
-def return_created(session: Session, sale_return: SaleReturn, sale: Sale) -> None:
-    """`return.created` to the channel's fulfillment endpoint, written with the return."""
-    custom = _selling_channel(session, sale.channel_id)
-    if custom is None or not custom.fulfillment_endpoint:
-        return
-    outbox.record(
-        session,
-        event=RETURN_CREATED,
-        url=custom.fulfillment_endpoint,
-        body=return_body(sale_return, sale),
-        subject_type="sale_return",
-        subject_id=sale_return.id,
-        channel_id=sale.channel_id,
-        hash_header=custom.webhook_hash,
-    )
+PURCHASE_EVENTS = ("purchase.created", "purchase.updated", "purchase.cancelled")
+EVENT_KINDS = tuple(EventKind(name) for name in PURCHASE_EVENTS)
 
 
 def _purchase_changed(session: Session, event: events.SalesEvent, purchase: Purchase) -> None:
@@ -67,27 +44,6 @@ def _purchase_changed(session: Session, event: events.SalesEvent, purchase: Purc
     )
 
 
-def _fulfillment_created(session: Session, event: events.SalesEvent) -> None:
-    fulfillment = session.get(Fulfillment, event.id)
-    if fulfillment is None:
-        return
-    purchase = session.get(Purchase, fulfillment.purchase_id)
-    assert purchase is not None
-    custom = _selling_channel(session, purchase.sale.channel_id)
-    if custom is None or not custom.fulfillment_endpoint:
-        return
-    outbox.record(
-        session,
-        event=FULFILLMENT,
-        url=custom.fulfillment_endpoint,
-        body=fulfillment_body(fulfillment, purchase),
-        subject_type="fulfillment",
-        subject_id=fulfillment.id,
-        channel_id=purchase.sale.channel_id,
-        hash_header=custom.webhook_hash,
-    )
-
-
 @cache
 def _with_destination(dialect: str) -> Select[Purchase, DropshipProvider]:
     """The purchase orders bound as `named` whose vendor has an order endpoint, or bound as
@@ -106,9 +62,10 @@ def _with_destination(dialect: str) -> Select[Purchase, DropshipProvider]:
     )
 
 
-@before_commit(events.EVENTS_KEY, order=20)
 def send_sales_events(session: Session, changes: Mapping[str, Any]) -> None:
-    recorded: list[events.SalesEvent] = changes[events.EVENTS_KEY]
+    """Purchase orders to their vendors; then every channel connector hears what happened to
+    its orders (`channels.connectors.OrderChanges`)."""
+    recorded: list[events.SalesEvent] = changes.get(events.EVENTS_KEY) or []
     named = {event.id for event in recorded if event.subject == "purchase"}
     rerouted = {event.id for event in recorded if event.subject == "purchase" and event.vendor_id}
     # The purchase orders with somewhere to go (their vendor has an order endpoint, or the event
@@ -119,7 +76,18 @@ def send_sales_events(session: Session, changes: Mapping[str, Any]) -> None:
     rows = session.execute(statement, parameters).all() if named else []
     held = {purchase.id: purchase for purchase, _vendor in rows}
     for event in recorded:
-        if event.subject != "purchase":
-            _fulfillment_created(session, event)
-        elif (purchase := held.get(event.id)) is not None:
+        if event.subject == "purchase" and (purchase := held.get(event.id)) is not None:
             _purchase_changed(session, event, purchase)
+    orders = OrderChanges(
+        purchase_ids=frozenset(named),
+        fulfillment_ids=tuple(e.id for e in recorded if e.subject == "fulfillment"),
+        return_ids=tuple(e.id for e in recorded if e.subject == "return"),
+        cancelled_sale_ids=frozenset(changes.get(events.SALES_KEY) or ()),
+    )
+    for connector in wiring_of(session).every(ChannelConnector):
+        connector.send_order_states(session, orders)
+
+
+SEND_SALES_EVENTS = CommitStep(
+    "sales.order_messages", frozenset({events.EVENTS_KEY, events.SALES_KEY}), send_sales_events
+)

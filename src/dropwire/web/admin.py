@@ -1,6 +1,7 @@
 """Admin pages. Each action parses its form and calls the one domain service the API calls too."""
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -9,11 +10,13 @@ from sqlalchemy import select
 from dropwire.apilog.models import ApiLog
 from dropwire.apilog.redaction import loggable
 from dropwire.catalog.service import get_variant, stock_totals
+from dropwire.channels.connectors import ChannelConnector
 from dropwire.channels.models import Channel, CustomChannel
 from dropwire.core.errors import Invalid
 from dropwire.core.time import utcnow
+from dropwire.core.wiring import wired, wiring_of
 from dropwire.delivery import service as delivery_service
-from dropwire.delivery.kinds import event_names
+from dropwire.delivery.kinds import EventKinds
 from dropwire.delivery.models import DeliveryState
 from dropwire.http.deps import DbSession, PathId
 from dropwire.inventory import detail, warehouses
@@ -22,8 +25,7 @@ from dropwire.inventory.models import MovementCause, Warehouse
 from dropwire.inventory.service import adjust_stocked
 from dropwire.jobs import service as jobs_service
 from dropwire.jobs.models import JobState
-from dropwire.sales import cancelling, rerouting, returns, shipping
-from dropwire.sales import queries as sales_queries
+from dropwire.sales import service as sales_service
 from dropwire.sales.models import (
     CancellationStatus,
     CancelReason,
@@ -177,7 +179,7 @@ def sales(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse
 def sale_detail(
     sale_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    sale = sales_queries.get_sale(session, sale_id=sale_id)
+    sale = sales_service.get_sale(session, sale_id=sale_id)
     channel = session.get(Channel, sale.channel_id)
     vendors = dict(queries.vendor_names(session))
     return render(
@@ -203,7 +205,7 @@ def create_return(
     sale_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
-        sale = sales_queries.get_sale(session, sale_id=sale_id)
+        sale = sales_service.get_sale(session, sale_id=sale_id)
         lines = [
             ReturnLine(sale_item_id=line.id, quantity=line.quantity)
             for line in quantities_by_line(form, "return_")
@@ -217,7 +219,7 @@ def create_return(
             restock=form.get("restock") == "on",
             warehouse_id=int(warehouse) if isinstance(warehouse, str) and warehouse else None,
         )
-        made = returns.create_return(session, sale=sale, data=data, actor=visitor.email)
+        made = sales_service.create_return(session, sale=sale, data=data, actor=visitor.email)
         return f"Return {made.reference} recorded on sale {sale.reference}."
 
     return perform(session, act, f"/sales/{sale_id}")
@@ -228,11 +230,11 @@ def cancel_line(
     sale_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
-        sale = sales_queries.get_sale(session, sale_id=sale_id)
+        sale = sales_service.get_sale(session, sale_id=sale_id)
         line = LineQuantity(id=int_field(form, "item_id"), quantity=int_field(form, "quantity"))
         reason = CancelReason(text_field(form, "reason") or CancelReason.other)
         request = CancelRequest(sale_items=[line], cancel_reason=reason)
-        cancelling.cancel(session, sale=sale, request=request, actor=visitor.email)
+        sales_service.cancel(session, sale=sale, request=request, actor=visitor.email)
         item = next((i for i in sale.items if i.id == line.id), None)
         named = (item.sku or item.name) if item else None
         return (
@@ -271,7 +273,7 @@ def purchases(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResp
 def purchase_detail(
     purchase_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
 ) -> HTMLResponse:
-    purchase = sales_queries.get_purchase(
+    purchase = sales_service.get_purchase(
         session, purchase_id=purchase_id, principal=visitor.principal
     )
     return render(
@@ -293,8 +295,8 @@ def ship_purchase(
     """The merchant records a shipment: an in-house order, or a vendor that reported by phone."""
 
     def act() -> str:
-        purchase = sales_queries.get_purchase(session, purchase_id=purchase_id)
-        fulfillment = shipping.ship(
+        purchase = sales_service.get_purchase(session, purchase_id=purchase_id)
+        fulfillment = sales_service.ship(
             session, purchase=purchase, request=ship_request(form), actor=visitor.email
         )
         return f"Shipment {fulfillment.reference} recorded."
@@ -307,9 +309,9 @@ def move_purchase(
     purchase_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
-        purchase = sales_queries.get_purchase(session, purchase_id=purchase_id)
+        purchase = sales_service.get_purchase(session, purchase_id=purchase_id)
         vendor_id = int_field(form, "vendor_id")
-        rerouting.move_to_vendor(
+        sales_service.move_to_vendor(
             session, purchase=purchase, vendor_id=vendor_id, actor=visitor.email
         )
         return f"Moved to {get_vendor(session, vendor_id).name}."
@@ -396,8 +398,12 @@ def channels(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRespo
         .outerjoin(CustomChannel, CustomChannel.channel_id == Channel.id)
         .order_by(Channel.name, Channel.id)
     ).all()
-    stores = queries.elastic_path_settings(session, [channel.id for channel, _ in rows])
-    return render(request, "channels.html", rows=rows, reveal=reveal, stores=stores)
+    panels: dict[int, Any] = {}
+    for connector in wiring_of(session).every(ChannelConnector):  # each shows its own channels
+        if connector.panel is not None:
+            ids = [channel.id for channel, _ in rows if channel.parent_channel == connector.parent]
+            panels.update(connector.panel(session, ids) if ids else {})
+    return render(request, "channels.html", rows=rows, reveal=reveal, panels=panels)
 
 
 # --- operations: API logs, deliveries, jobs ---------------------------------------------------
@@ -442,7 +448,7 @@ def deliveries(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRes
         subjects=queries.delivery_subjects(session, rows.rows),
         finished=queries.FINISHED_DELIVERY_STATES,
         states=list(DeliveryState),
-        events=event_names(),
+        events=wired(session, EventKinds).names(),
         retryable=RETRYABLE_DELIVERIES,
     )
 

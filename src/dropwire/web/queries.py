@@ -13,11 +13,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from dropwire.apilog.models import ApiLog, LogStatus
-from dropwire.apilog.redaction import masked_url
 from dropwire.catalog.models import ChannelVariant, Variant
 from dropwire.channels.models import Channel
-from dropwire.channels.schemas import ElasticPathRead
-from dropwire.connectors.elasticpath.models import ElasticPathStore
 from dropwire.delivery.models import Delivery, DeliveryAttempt, DeliveryState
 from dropwire.feeds.models import (
     ACTIVE_RUN_STATUSES,
@@ -340,21 +337,6 @@ def returns_of(session: Session, sale_id: int) -> list[SaleReturn]:
             select(SaleReturn).where(SaleReturn.sale_id == sale_id).order_by(SaleReturn.id)
         )
     )
-
-
-def elastic_path_settings(session: Session, channel_ids: list[int]) -> dict[int, ElasticPathRead]:
-    """Each Elastic Path channel's store settings in the API's read shape: secrets appear only
-    as `client_secret_set` / `webhook_secret_set`, never their values."""
-    stores = session.scalars(
-        select(ElasticPathStore).where(ElasticPathStore.channel_id.in_(channel_ids))
-    )
-    shown = {}
-    for store in stores:
-        read = ElasticPathRead.model_validate(store)
-        shown[store.channel_id] = read.model_copy(
-            update={"base_url": masked_url(read.base_url) or ""}
-        )
-    return shown
 
 
 def vendor_names(session: Session, *, accepted_only: bool = False) -> list[Any]:

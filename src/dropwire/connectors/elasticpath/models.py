@@ -18,6 +18,16 @@ DEFAULT_OBSERVES = [
 ]
 
 
+# The transport and event names of this connector's deliveries (stored on each delivery row).
+TRANSPORT = "elasticpath"  # sent by `transport.send`, not as signed webhooks
+STOCK = "elasticpath.stock"
+PRODUCT = "elasticpath.product"
+ENTRIES = "elasticpath.entries"
+ITEM = "elasticpath.item"
+ORDER = "elasticpath.order"
+FETCH_ORDER = "elasticpath.fetch_order"
+
+
 class ElasticPathStore(IdMixin, TimestampMixin, Base):
     """A channel's Elastic Path store: where to call, with what, and what to listen to.
 

@@ -1,44 +1,48 @@
-"""What Elastic Path stores must hear, decided just before a transaction commits.
-
-The changes the unit of work gathered: touched variants (stock), sales events (order states) and
-variants marked for publishing (products), plus the sales whose lines were cancelled (lines never
-routed or in-house included, which no purchase-order event mentions). This step runs ahead of
-the custom channels' steps (core/unit_of_work.py orders them). Stock pushes are recorded as
-pushed here, so the custom channels' pass finds nothing left for these channel variants.
-Deliveries are written in the same transaction; the relay sends them through this connector's
-transport after commit.
+"""What Elastic Path stores must hear (this connector's side of `channels.connectors`), decided
+just before a transaction commits: stock of its channels' listings, products marked for
+publishing, and the states of orders whose purchase orders, fulfillments or lines changed (lines
+never routed or in-house included, which no purchase-order event mentions). Deliveries are
+written in the same transaction; the relay sends them through this connector's transport after
+commit.
 """
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dropwire.catalog.models import ChannelVariantStatus, Variant
-from dropwire.catalog.service import PUBLISH_KEY, channel_link
-from dropwire.channels.quantities import changed_channel_quantities, record_pushed
-from dropwire.connectors.elasticpath import service
-from dropwire.connectors.elasticpath import transport as _transport  # noqa: F401 (registers)
-from dropwire.connectors.elasticpath.models import ElasticPathOrder, ElasticPathStore
-from dropwire.core.unit_of_work import before_commit
+from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus, Variant
+from dropwire.catalog.service import channel_link
+from dropwire.channels.connectors import Changed, OrderChanges
+from dropwire.connectors.elasticpath.models import (
+    PRODUCT,
+    STOCK,
+    TRANSPORT,
+    ElasticPathOrder,
+    ElasticPathStore,
+)
+from dropwire.connectors.elasticpath.order_states import sync_order
 from dropwire.delivery import outbox
-from dropwire.inventory.service import TOUCHED_KEY
-from dropwire.sales import events as sales_events
 from dropwire.sales.models import Fulfillment, Purchase, Sale
 
 
-def queue_stock(
-    session: Session, stores: dict[int, ElasticPathStore], variant_ids: set[int]
-) -> int:
-    queued = 0
-    for channel_variant, quantity in changed_channel_quantities(session, variant_ids):
+def _stores(session: Session) -> dict[int, ElasticPathStore]:
+    return {store.channel_id: store for store in session.scalars(select(ElasticPathStore))}
+
+
+def push_stock(session: Session, changed: Changed) -> list[tuple[ChannelVariant, int]]:
+    """Its channels' part of `changed`, each as a stock level for the store to reach."""
+    stores = _stores(session)
+    if not stores:
+        return []
+    pushed: list[tuple[ChannelVariant, int]] = []
+    for channel_variant, quantity in changed:
         store = stores.get(channel_variant.channel_id)
         if store is None or not channel_variant.external_id:
             continue  # not an Elastic Path listing, or not connected to a store product yet
         outbox.record(
             session,
-            event="elasticpath.stock",
+            event=STOCK,
             url=store.base_url,
             body={
                 "productId": channel_variant.external_id,
@@ -50,31 +54,32 @@ def queue_stock(
             subject_type="channel_variant",
             subject_id=channel_variant.id,
             channel_id=store.channel_id,
-            coalesce_key=f"elasticpath.stock:{channel_variant.id}",
-            transport=service.TRANSPORT,
+            coalesce_key=f"{STOCK}:{channel_variant.id}",
+            transport=TRANSPORT,
         )
-        record_pushed(channel_variant, quantity)
-        queued += 1
-    return queued
+        pushed.append((channel_variant, quantity))
+    return pushed
 
 
-def _sale_ids(session: Session, recorded: list[sales_events.SalesEvent]) -> set[int]:
-    ids: set[int] = set()
-    for item in recorded:
-        subject: Purchase | Fulfillment | None = (
-            session.get(Purchase, item.id)
-            if item.subject == "purchase"
-            else session.get(Fulfillment, item.id)
-        )
-        if subject is not None:
-            ids.add(subject.sale_id)
+def _sale_ids(session: Session, changes: OrderChanges) -> set[int]:
+    ids = set(changes.cancelled_sale_ids)
+    for purchase_id in changes.purchase_ids:
+        if (purchase := session.get(Purchase, purchase_id)) is not None:
+            ids.add(purchase.sale_id)
+    for fulfillment_id in changes.fulfillment_ids:
+        if (fulfillment := session.get(Fulfillment, fulfillment_id)) is not None:
+            ids.add(fulfillment.sale_id)
     return ids
 
 
-def queue_order_states(
-    session: Session, stores: dict[int, ElasticPathStore], sale_ids: set[int]
-) -> int:
-    queued = 0
+def send_order_states(session: Session, changes: OrderChanges) -> None:
+    """Bring the store's orders of the changed sales up to date."""
+    if not (changes.purchase_ids or changes.fulfillment_ids or changes.cancelled_sale_ids):
+        return
+    stores = _stores(session)
+    if not stores:
+        return
+    sale_ids = _sale_ids(session, changes)
     for sale in session.scalars(
         select(Sale).where(Sale.id.in_(sale_ids), Sale.channel_id.in_(stores)).order_by(Sale.id)
     ):
@@ -85,10 +90,7 @@ def queue_order_states(
             )
         )
         if record is not None:
-            queued += service.sync_order(
-                session, store=stores[sale.channel_id], sale=sale, record=record
-            )
-    return queued
+            sync_order(session, store=stores[sale.channel_id], sale=sale, record=record)
 
 
 def _product_attributes(variant: Variant) -> dict[str, Any]:
@@ -110,13 +112,11 @@ def _product_attributes(variant: Variant) -> dict[str, Any]:
     return attributes
 
 
-def queue_products(
-    session: Session, stores: dict[int, ElasticPathStore], variant_ids: set[int]
-) -> int:
-    publishing = [store for store in stores.values() if store.publish_products]
+def publish_products(session: Session, variant_ids: set[int]) -> None:
+    """Each variant as a product of every store that publishes products."""
+    publishing = [store for store in _stores(session).values() if store.publish_products]
     if not publishing:
-        return 0
-    queued = 0
+        return
     for variant in session.scalars(select(Variant).where(Variant.id.in_(variant_ids))):
         for store in publishing:
             link = channel_link(session, channel_id=store.channel_id, variant_id=variant.id)
@@ -126,33 +126,12 @@ def queue_products(
                 continue
             outbox.record(
                 session,
-                event="elasticpath.product",
+                event=PRODUCT,
                 url=store.base_url,
                 body={"attributes": _product_attributes(variant)},
                 subject_type="channel_variant",
                 subject_id=link.id,
                 channel_id=store.channel_id,
-                coalesce_key=f"elasticpath.product:{link.id}",
-                transport=service.TRANSPORT,
+                coalesce_key=f"{PRODUCT}:{link.id}",
+                transport=TRANSPORT,
             )
-            queued += 1
-    return queued
-
-
-@before_commit(TOUCHED_KEY, sales_events.EVENTS_KEY, sales_events.SALES_KEY, PUBLISH_KEY, order=10)
-def queue_store_calls(session: Session, changes: Mapping[str, Any]) -> None:
-    """Ahead of the custom channels' steps: stock pushed here is recorded as pushed."""
-    touched: set[int] | None = changes.get(TOUCHED_KEY)
-    recorded: list[sales_events.SalesEvent] | None = changes.get(sales_events.EVENTS_KEY)
-    published: set[int] | None = changes.get(PUBLISH_KEY)
-    cancelled: set[int] = changes.get(sales_events.SALES_KEY) or set()  # no PO to tell
-    stores = {store.channel_id: store for store in session.scalars(select(ElasticPathStore))}
-    if not stores:
-        return
-    if recorded or cancelled:
-        sale_ids = set(cancelled) | (_sale_ids(session, recorded) if recorded else set())
-        queue_order_states(session, stores, sale_ids)
-    if published:
-        queue_products(session, stores, set(published))
-    if touched:
-        queue_stock(session, stores, set(touched))

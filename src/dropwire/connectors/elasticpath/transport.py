@@ -1,10 +1,13 @@
-"""Sends this connector's deliveries to the store's API (registered as a delivery transport).
+"""Sends this connector's deliveries to the store's API (declared as a delivery transport).
 
 Each delivery is one logical change: a plain call (`{method, path, json}`), a stock level to
-reach, a product to create or update by SKU, or flow entries to add and relate to the order.
+reach, a product to create or update by SKU, flow entries to add and relate to the order, or an
+order to read (an event that named only the order). `STORE_CALLS` says how each kind is sent.
 The store's settings are read fresh for every attempt, so a rotated secret takes effect at once.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -15,13 +18,21 @@ from sqlalchemy.orm import Session
 from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus
 from dropwire.connectors.elasticpath import service
 from dropwire.connectors.elasticpath.client import ElasticPathClient, ElasticPathError
-from dropwire.connectors.elasticpath.models import ElasticPathEntry
+from dropwire.connectors.elasticpath.models import (
+    ENTRIES,
+    FETCH_ORDER,
+    ITEM,
+    ORDER,
+    PRODUCT,
+    STOCK,
+    TRANSPORT,
+    ElasticPathEntry,
+)
 from dropwire.core.db import Database
 from dropwire.core.inserts import insert_ignoring_conflict
 from dropwire.core.time import utcnow
-from dropwire.delivery import transports
-from dropwire.delivery.kinds import register_event
-from dropwire.delivery.transports import Message, Sent
+from dropwire.delivery.kinds import EventKind
+from dropwire.delivery.transports import Message, NamedTransport, Sent
 
 EXCERPT = 500
 
@@ -134,31 +145,77 @@ def _connect(channel_variant_id: int, product_id: str) -> Any:
     return connect
 
 
+def _send_stock(_database: Database, _message: Message, client: ElasticPathClient) -> Sent:
+    return Sent(status=200, excerpt=_stock(client, _message.body))
+
+
+def _send_product(_database: Database, message: Message, client: ElasticPathClient) -> Sent:
+    product_id, done = _product(client, message.body)
+    return Sent(
+        status=200,
+        excerpt=f"product {product_id} {done}",
+        on_delivered=_connect(message.subject_id, product_id),
+    )
+
+
+def _send_entries(database: Database, message: Message, client: ElasticPathClient) -> Sent:
+    return Sent(status=201, excerpt=_entries(database, message, client, message.body))
+
+
+def _send_call(_database: Database, message: Message, client: ElasticPathClient) -> Sent:
+    """A plain call: `{method, path, json}`."""
+    body = message.body
+    response = client.request(str(body["method"]), str(body["path"]), json=body.get("json"))
+    sent = Sent(status=response.status_code, excerpt=response.text[:EXCERPT])
+    if response.status_code == 429:
+        wait = response.headers.get("retry-after", "")
+        sent.retry_after = timedelta(seconds=float(wait)) if wait.isdigit() else None
+    return sent
+
+
+def _fetch_order(_database: Database, message: Message, client: ElasticPathClient) -> Sent:
+    """An order event that named only the order: read it now, outside any transaction, and
+    queue the event again with the order, in the transaction that records this delivery."""
+    item = dict(message.body["item"])
+    item["order"] = client.get_order(str(item["externalId"]))
+    channel_id = message.channel_id or 0
+
+    def queue(session: Session) -> None:
+        service.queue_event(session, channel_id=channel_id, item=item)
+
+    return Sent(status=200, excerpt=f"order {item['externalId']} read", on_delivered=queue)
+
+
+StoreCall = Callable[[Database, Message, ElasticPathClient], Sent]
+
+
+@dataclass(frozen=True)
+class StoreCallKind:
+    """A kind of delivery this transport sends, and how."""
+
+    event: EventKind
+    call: StoreCall
+
+
+STORE_CALLS = (
+    StoreCallKind(EventKind(STOCK), _send_stock),
+    StoreCallKind(EventKind(PRODUCT), _send_product),
+    StoreCallKind(EventKind(ENTRIES), _send_entries),
+    StoreCallKind(EventKind(ITEM), _send_call),
+    StoreCallKind(EventKind(ORDER), _send_call),
+    StoreCallKind(EventKind(FETCH_ORDER), _fetch_order),
+)
+_CALLS: dict[str, StoreCall] = {kind.event.name: kind.call for kind in STORE_CALLS}
+
+
 def send(database: Database, message: Message, http: httpx.Client) -> Sent:
     with database.session(write=False) as session:
         store = service.find_store(session, message.channel_id or 0)
         if store is None:
             return Sent(status=410, error="the channel no longer has Elastic Path settings")
         client = service.client_for(store, http=http)
-    body = message.body
     try:
-        if message.event == "elasticpath.stock":
-            return Sent(status=200, excerpt=_stock(client, body))
-        if message.event == "elasticpath.product":
-            product_id, done = _product(client, body)
-            return Sent(
-                status=200,
-                excerpt=f"product {product_id} {done}",
-                on_delivered=_connect(message.subject_id, product_id),
-            )
-        if message.event == "elasticpath.entries":
-            return Sent(status=201, excerpt=_entries(database, message, client, body))
-        response = client.request(str(body["method"]), str(body["path"]), json=body.get("json"))
-        sent = Sent(status=response.status_code, excerpt=response.text[:EXCERPT])
-        if response.status_code == 429:
-            wait = response.headers.get("retry-after", "")
-            sent.retry_after = timedelta(seconds=float(wait)) if wait.isdigit() else None
-        return sent
+        return _CALLS.get(message.event, _send_call)(database, message, client)
     except ElasticPathError as exc:
         wait = timedelta(seconds=exc.retry_after) if exc.retry_after else None
         return Sent(status=exc.status, excerpt=f"{exc}: {exc.text}"[:EXCERPT], retry_after=wait)
@@ -167,12 +224,5 @@ def send(database: Database, message: Message, http: httpx.Client) -> Sent:
         return Sent(error=f"{type(exc).__name__}: {exc}"[:EXCERPT])
 
 
-transports.register(service.TRANSPORT, send)
-for _event in (
-    "elasticpath.stock",
-    "elasticpath.product",
-    "elasticpath.entries",
-    "elasticpath.item",
-    "elasticpath.order",
-):
-    register_event(_event)
+STORE_API = NamedTransport(TRANSPORT, send)
+EVENT_KINDS = tuple(kind.event for kind in STORE_CALLS)

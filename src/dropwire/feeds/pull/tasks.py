@@ -14,11 +14,10 @@ from dropwire.core.errors import DomainError
 from dropwire.feeds.models import InventoryFeed
 from dropwire.feeds.pull import runs
 from dropwire.feeds.pull.schedule import SCHEDULE_KIND, is_due, schedule_feed
-from dropwire.jobs.registry import handler
-from dropwire.jobs.worker import register_poller, worker_name
+from dropwire.jobs.registry import JobKind
+from dropwire.jobs.worker import worker_name
 
 
-@handler(SCHEDULE_KIND)
 def scheduled_fetch(session: Session, payload: dict[str, Any]) -> None:
     """Queue a run (unless one is still going) and the next firing of the same schedule."""
     feed = session.get(InventoryFeed, int(payload["feedId"]))
@@ -32,7 +31,6 @@ def scheduled_fetch(session: Session, payload: dict[str, Any]) -> None:
     schedule_feed(session, feed)
 
 
-@register_poller
 def run_queued_feeds(database: Database) -> int:
     """Carry out the oldest queued run, if any (the worker calls this every round)."""
     run_id = runs.claim_next_run(database, worker_name())
@@ -40,3 +38,6 @@ def run_queued_feeds(database: Database) -> int:
         return 0
     runs.execute_run(database, run_id)
     return 1
+
+
+SCHEDULED_FETCH = JobKind(SCHEDULE_KIND, scheduled_fetch)

@@ -1,4 +1,9 @@
-"""Allocations that are a caller's whole unit of work, applied in group transactions.
+"""Allocations that are a caller's whole unit of work, applied in group transactions: the
+group-transaction engine (`core.group_transaction`) measured on its hottest rows.
+
+No endpoint allocates alone (an allocation always commits with its sale), so this kind lives
+with the benchmark that compares it with one transaction per allocation (`bench_inventory`) and
+the tests of the engine's promises (`tests/inventory/test_grouped.py`).
 
 Many clients allocating on the same few hot levels would each lock a level, wait for the
 transactions before them to commit, and pay their own statements and commit. Here concurrent

@@ -1,4 +1,5 @@
-"""The async twins of the channel-catalog endpoints (products, acknowledge, disconnect)."""
+"""Events in from custom channels: the async twins of the channel-catalog endpoints (products,
+acknowledge, disconnect), and how a custom channel's hash finds its channel."""
 
 from typing import Any
 
@@ -9,8 +10,8 @@ from dropwire.catalog.models import Variant
 from dropwire.channels import catalog_sync
 from dropwire.channels.models import Channel, CustomChannel
 from dropwire.channels.service import custom_channel_by_hash, get_channel
-from dropwire.inbound.registry import Applied, InboundKind, Owner, external_id_of, register_owner
-from dropwire.inbound.service import register, same_secret, watch_credentials
+from dropwire.inbound.registry import Applied, HashOwner, InboundKind, Owner, external_id_of
+from dropwire.inbound.service import same_secret
 
 
 def _import_product(session: Session, channel_id: int, item: dict[str, Any]) -> Applied:
@@ -48,32 +49,26 @@ def _never_creates(_session: Session, _owner_id: int, _item: dict[str, Any]) -> 
     return False
 
 
-register(
-    InboundKind(
-        name="inbound.products",
-        owner=Owner.custom_channel,
-        apply=_import_product,
-        record_key=_sku_key,
-        creates=lambda session, channel_id, item: not _sku_exists(session, channel_id, item),
-    )
+PRODUCTS = InboundKind(
+    name="inbound.products",
+    owner=Owner.custom_channel,
+    apply=_import_product,
+    record_key=_sku_key,
+    creates=lambda session, channel_id, item: not _sku_exists(session, channel_id, item),
 )
-register(
-    InboundKind(
-        name="inbound.acknowledge",
-        owner=Owner.custom_channel,
-        apply=_acknowledge,
-        record_key=_sku_key,
-        creates=_never_creates,
-    )
+ACKNOWLEDGE = InboundKind(
+    name="inbound.acknowledge",
+    owner=Owner.custom_channel,
+    apply=_acknowledge,
+    record_key=_sku_key,
+    creates=_never_creates,
 )
-register(
-    InboundKind(
-        name="inbound.disconnect",
-        owner=Owner.custom_channel,
-        apply=_disconnect,
-        record_key=_sku_key,
-        creates=_never_creates,
-    )
+DISCONNECT = InboundKind(
+    name="inbound.disconnect",
+    owner=Owner.custom_channel,
+    apply=_disconnect,
+    record_key=_sku_key,
+    creates=_never_creates,
 )
 
 
@@ -84,6 +79,11 @@ def _channel_by_hash(session: Session, presented: str) -> tuple[int, int | None]
     return custom.channel_id, custom.channel_id
 
 
-register_owner(Owner.custom_channel, _channel_by_hash)
-watch_credentials(CustomChannel, "webhook_hash_digest", "enabled")
-watch_credentials(Channel)  # deleting a channel deletes its custom channel (ON DELETE CASCADE)
+CHANNEL_HASHES = HashOwner(
+    Owner.custom_channel,
+    _channel_by_hash,
+    watched=(
+        (CustomChannel, ("webhook_hash_digest", "enabled")),
+        (Channel, ()),  # deleting a channel deletes its custom channel (ON DELETE CASCADE)
+    ),
+)

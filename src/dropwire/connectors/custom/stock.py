@@ -1,24 +1,25 @@
-"""Sellable quantities pushed to custom channels: written before the commit that changed stock.
+"""Stock out to custom channels: each changed quantity POSTed to the channel's inventory
+endpoint, recorded before the commit that changed stock.
 
 At most one push per channel variant is pending (coalesced), always carrying the newest quantity.
 """
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dropwire.catalog.models import ChannelVariant
 from dropwire.catalog.schemas import ChannelVariantRead
+from dropwire.channels.connectors import Changed
 from dropwire.channels.models import CustomChannel
-from dropwire.channels.quantities import changed_channel_quantities, record_pushed
 from dropwire.channels.schemas import ChannelRead
-from dropwire.core.unit_of_work import before_commit
 from dropwire.delivery import outbox
-from dropwire.delivery.kinds import register_event
-from dropwire.inventory.service import TOUCHED_KEY
+from dropwire.delivery.kinds import EventKind
 
-INVENTORY = register_event("inventory", timeout=5.0).name
+INVENTORY_EVENT = EventKind("inventory", timeout=5.0)
+INVENTORY = INVENTORY_EVENT.name
 
 
 def enabled_custom_channels(session: Session, channel_ids: set[int]) -> dict[int, CustomChannel]:
@@ -35,12 +36,10 @@ def _json(model: Any) -> dict[str, Any]:
     return result
 
 
-@before_commit(TOUCHED_KEY, order=40)
-def push_changed_quantities(session: Session, changes: Mapping[str, Any]) -> None:
-    changed = changed_channel_quantities(session, set(changes[TOUCHED_KEY]))
-    if not changed:
-        return
+def push_stock(session: Session, changed: Changed) -> Sequence[tuple[ChannelVariant, int]]:
+    """The custom channels' part of `changed`, each to its channel's inventory endpoint."""
     customs = enabled_custom_channels(session, {cv.channel_id for cv, _ in changed})
+    pushed: list[tuple[ChannelVariant, int]] = []
     for channel_variant, quantity in changed:
         custom = customs.get(channel_variant.channel_id)
         if custom is None or not custom.inventory_endpoint:
@@ -70,4 +69,5 @@ def push_changed_quantities(session: Session, changes: Mapping[str, Any]) -> Non
             coalesce_key=f"inventory:{channel_variant.id}",
             hash_header=custom.webhook_hash,
         )
-        record_pushed(channel_variant, quantity)
+        pushed.append((channel_variant, quantity))
+    return pushed

@@ -1,23 +1,21 @@
-"""Products published to custom channels: a connected variant that is new or changed is sent to
-every enabled channel's publishing endpoint, written before the commit that changed it.
+"""Products out to custom channels: a connected variant that is new or changed is sent to every
+enabled channel's publishing endpoint, written before the commit that changed it.
 
 The channel variant link is made here; a channel that answers synchronously with the listing it
 created connects the link when that answer arrives (`_connect`), an asynchronous one later
 through the acknowledge endpoint.
 """
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus, Variant
-from dropwire.catalog.service import PUBLISH_KEY, channel_link, variant_reads
+from dropwire.catalog.service import channel_link, variant_reads
 from dropwire.channels.models import CustomChannel, PublishingAcknowledgement
-from dropwire.core.unit_of_work import before_commit
 from dropwire.delivery import outbox
-from dropwire.delivery.kinds import register_event
+from dropwire.delivery.kinds import EventKind
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
 from dropwire.vendors.models import DropshipProvider
 
@@ -37,7 +35,8 @@ def _connect(session: Session, channel_variant_id: int, reply: Any) -> None:
     link.status = ChannelVariantStatus.connected
 
 
-PUBLISHING = register_event("publishing", on_delivered=_connect).name
+PUBLISHING_EVENT = EventKind("publishing", on_delivered=_connect)
+PUBLISHING = PUBLISHING_EVENT.name
 
 
 def _first_vendor(session: Session, variant_id: int) -> DropshipProvider | None:
@@ -51,8 +50,7 @@ def _first_vendor(session: Session, variant_id: int) -> DropshipProvider | None:
     )
 
 
-@before_commit(PUBLISH_KEY, order=30)
-def publish_changed_variants(session: Session, changes: Mapping[str, Any]) -> None:
+def publish_products(session: Session, variant_ids: set[int]) -> None:
     customs = session.scalars(
         select(CustomChannel).where(
             CustomChannel.enabled, CustomChannel.publishing_endpoint.is_not(None)
@@ -60,7 +58,6 @@ def publish_changed_variants(session: Session, changes: Mapping[str, Any]) -> No
     ).all()
     if not customs:
         return
-    variant_ids = set(changes[PUBLISH_KEY])
     variants = list(session.scalars(select(Variant).where(Variant.id.in_(variant_ids))))
     for read, variant in zip(variant_reads(session, variants), variants, strict=True):
         vendor = _first_vendor(session, variant.id)
