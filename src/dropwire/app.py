@@ -39,7 +39,7 @@ from dropwire.http.input_policy import InputPolicyMiddleware
 from dropwire.http.metrics import metrics_endpoint
 from dropwire.http.openapi import install_links
 from dropwire.http.request_body import RequestBodyMiddleware
-from dropwire.http.routing import UnitOfWorkRoute
+from dropwire.http.routing import require_unit_of_work
 from dropwire.http.throttle import ThrottleMiddleware
 from dropwire.inbound.endpoints import router as inbound_router
 from dropwire.inventory.endpoints import router as inventory_router
@@ -81,17 +81,6 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 
 
 _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
-
-
-def _require_unit_of_work(app: FastAPI) -> None:
-    """Every endpoint commits through `UnitOfWorkRoute`, so none can answer before its commit."""
-    stray = [
-        route.path
-        for route in app.routes
-        if isinstance(route, APIRoute) and not isinstance(route, UnitOfWorkRoute)
-    ]
-    if stray:
-        raise RuntimeError(f"routes without UnitOfWorkRoute: {', '.join(stray)}")
 
 
 def _mount_directly(app: FastAPI, router: APIRouter) -> None:
@@ -181,7 +170,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.include_router(elasticpath_router)
     app.include_router(health_router)
     install_web(app)
-    _require_unit_of_work(app)
+    require_unit_of_work(app)  # every endpoint, however included, commits before answering
     install_links(app)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     install_error_handlers(app)

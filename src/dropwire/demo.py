@@ -21,11 +21,9 @@ from dropwire.inventory.locations import location_for_warehouse
 from dropwire.inventory.models import Warehouse
 from dropwire.inventory.service import adjust_stocked
 from dropwire.inventory.warehouses import ensure_default_warehouse
-from dropwire.sales.cancelling import cancel
-from dropwire.sales.manual import upsert_manual_sale
 from dropwire.sales.models import CancelReason
 from dropwire.sales.schemas import CancelRequest, ManualSale, ShipRequest
-from dropwire.sales.shipping import ship
+from dropwire.sales.service import cancel, ship, upsert_manual_sale
 from dropwire.vendors.models import CountryFilter, DropshipProvider, OrderSplitting
 
 DEMO_MARKER = "demo-"

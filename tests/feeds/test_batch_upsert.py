@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from dropwire.catalog.schemas import VariantCreate
 from dropwire.catalog.service import create_variant
-from dropwire.core.errors import DomainError
+from dropwire.core.errors import DomainError, TooManyRequests
 from dropwire.feeds import service
 from dropwire.feeds.models import InventoryFeedVariant
 from dropwire.feeds.schemas import FeedCreate, FeedVariantData
@@ -167,7 +167,8 @@ def test_daily_sku_limit_fails_the_items_past_it(database, configure):
             Outcome.failed,
             Outcome.unchanged,
         ]
-        assert results[2].error is not None and results[2].error.status_code == 429
+        assert isinstance(results[2].error, TooManyRequests)
+        assert results[2].error.code == "feed.daily_sku_limit"
         total = session.scalar(
             select(func.count())
             .select_from(InventoryFeedVariant)

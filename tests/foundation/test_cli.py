@@ -1,6 +1,7 @@
 """The `dropwire` command against a real database."""
 
 import json
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -98,7 +99,7 @@ def test_unmigrated_postgres_is_refused(database, postgres_only):
     from sqlalchemy.engine import make_url
 
     url = make_url(database.url)
-    scratch = "dropwire_unmigrated_check"
+    scratch = f"dropwire_unmigrated_check_{os.getpid()}"  # runs on one cluster never share it
     admin = Database(url.set(database="postgres").render_as_string(hide_password=False))
     with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text(f"DROP DATABASE IF EXISTS {scratch}"))

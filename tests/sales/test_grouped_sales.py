@@ -108,7 +108,7 @@ def test_a_group_applies_each_request_as_it_would_alone(world: World, database):
     )
     first, missing, again, refused, last = outcomes
     assert isinstance(missing, NotFound)
-    assert isinstance(refused, Conflict) and refused.status_code == 409
+    assert isinstance(refused, Conflict) and refused.code == "sale.reference_taken"
     a_created, a_updated = (httpx.Response(200, content=o.body).json() for o in (first, again))
     assert a_created["id"] == a_updated["id"]
     assert [item["quantity"] for item in a_created["saleItems"]] == [1]

@@ -1,9 +1,12 @@
 """What a merchant and a vendor meet in daily use: the figures agree with the lists they link to,
 statuses read as words, lists start A→Z, a phone shows every page without sideways scrolling."""
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -269,3 +272,146 @@ def test_the_demo_brings_a_pull_feed_served_by_dropwire_itself(
         ).one()
         assert (run.status, run.rows_read, run.rows_failed) == (RunStatus.partial, 4, 1)
         assert "lots" in str(run.errors)
+
+
+def test_add_a_vendor_with_errors_shown_by_their_fields_then_edit_it(
+    new_page: NewPage, demo: Demo, database: Database
+) -> None:
+    page = new_page()
+    sign_in(page, ADMIN, path="/vendors")
+    page.click("text=Add a vendor")
+    page.fill("#f-name", "Fjord Ceramics")
+    page.fill("#f-orderEndpoint", "not a web address")
+    page.fill("#f-countries", "NO, SE, XYZ")
+    page.click("form.edit-form button[type=submit]")
+    expect(page.get_by_test_id("error-orderEndpoint")).to_be_visible()
+    expect(page.get_by_test_id("error-countries")).to_be_visible()
+    expect(page.locator("#f-name")).to_have_value("Fjord Ceramics")  # what was typed stays
+    page.fill("#f-orderEndpoint", "https://fjord.example/orders")
+    page.fill("#f-countries", "no, se")
+    page.fill("#f-priority", "5")
+    page.select_option("#f-countryFilter", "include")
+    page.click("form.edit-form button[type=submit]")
+    expect(page.locator(".flash-ok")).to_contain_text("Vendor Fjord Ceramics added")
+    expect(page.locator("h1")).to_contain_text("Fjord Ceramics")
+    expect(page.locator("#vendor-settings")).to_contain_text("Include: NO, SE")
+    with database.transaction() as session:
+        vendor = session.scalars(
+            select(DropshipProvider).where(DropshipProvider.name == "Fjord Ceramics")
+        ).one()
+        assert (vendor.priority, vendor.countries) == (5, ["NO", "SE"])
+        assert vendor.order_endpoint == "https://fjord.example/orders"
+
+    page.click("text=Edit")
+    expect(page.locator("#f-countries")).to_have_value("NO, SE")
+    page.fill("#f-countries", "")
+    page.fill("#f-orderEndpoint", "")
+    page.click("form.edit-form button[type=submit]")
+    expect(page.locator(".flash-ok")).to_contain_text("saved")
+    with database.transaction() as session:
+        vendor = session.get(DropshipProvider, vendor.id)
+        assert vendor is not None
+        assert (vendor.countries, vendor.order_endpoint, vendor.priority) == ([], None, 5)
+
+
+def test_a_vendor_page_shows_its_feeds_people_and_late_orders(
+    new_page: NewPage, demo: Demo, database: Database
+) -> None:
+    from datetime import timedelta
+
+    from dropwire.core.time import utcnow
+
+    with database.transaction() as session:
+        purchase = session.get(Purchase, demo.baltic_purchase_id)
+        assert purchase is not None
+        purchase.created_at = utcnow() - timedelta(days=3)
+        reference = purchase.external_reference
+    page = new_page()
+    sign_in(page, ADMIN, path="/vendors")
+    page.get_by_role("link", name="Baltic Linen Co.").click()
+    expect(page.locator("#vendor-users")).to_contain_text(VENDOR)
+    expect(page.locator("#vendor-feeds tbody tr")).to_have_count(1)
+    late = page.locator("#vendor-waiting tr[data-late]")
+    expect(late).to_have_count(1)
+    expect(late).to_contain_text(reference)
+    shot(page, "vendor-detail")
+
+
+class _StockFile(BaseHTTPRequestHandler):
+    body = b"SKU,Stock,Cost\nFJ-BOWL,12,8.50\nFJ-PLATE,not counted,6.00\nFJ-CUP,40,4.25\n"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/csv")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+
+@pytest.fixture
+def stock_file(configure: Callable[..., object]) -> Iterator[str]:
+    configure(allow_private_targets="true")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _StockFile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/stock.csv"
+    server.shutdown()
+    server.server_close()
+
+
+def test_add_a_pull_feed_test_fetch_its_mapping_then_save_and_run_it(
+    new_page: NewPage, demo: Demo, database: Database, stock_file: str
+) -> None:
+    from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
+    from dropwire.feeds.pull.tasks import run_queued_feeds
+
+    page = new_page()
+    sign_in(page, ADMIN, path=f"/vendors/{demo.baltic_id}")
+    page.click("text=Add a feed")
+    page.fill("#f-name", "Baltic stock file")
+    page.select_option("#f-resourceType", "csv")
+    page.fill("#f-resourceLocation", stock_file)
+    page.select_option("#f-fetchFrequency", "daily")
+    page.click("#test-fetch")
+    # no mapping yet: the file's own column names are not the feed-variant names
+    expect(page.get_by_test_id("preview-problem")).to_contain_text("no column for vendorSku")
+    page.fill(
+        "#f-mapping",
+        '{"fields": {"vendorSku": "SKU", "inventoryQuantity": "Stock", "costPrice": "Cost"}}',
+    )
+    page.click("#test-fetch")
+    rows = page.locator("#preview-rows tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("FJ-BOWL")
+    expect(rows.nth(0)).to_contain_text("12")
+    expect(rows.nth(1)).to_have_class("row-error")  # "not counted" is no quantity
+    expect(rows.nth(2)).to_contain_text("4.25")
+    with database.transaction() as session:  # a test fetch stores nothing
+        assert (
+            session.scalar(
+                select(InventoryFeed.id).where(InventoryFeed.name == "Baltic stock file")
+            )
+            is None
+        )
+    page.click("form.edit-form button[type=submit]:not([name])")
+    expect(page.locator(".flash-ok")).to_contain_text("Feed Baltic stock file added")
+    page.click("#run-now button")
+    assert run_queued_feeds(database) == 1
+    page.reload()  # Run now leads to the run's page
+    expect(page.get_by_test_id("run-status")).to_have_text("Partial")
+    page.locator(".crumbs a", has_text="Baltic stock file").click()
+    expect(page.locator("table tbody tr:has-text('FJ-BOWL')")).to_have_count(1)
+    with database.transaction() as session:
+        feed = session.scalars(
+            select(InventoryFeed).where(InventoryFeed.name == "Baltic stock file")
+        ).one()
+        skus = set(
+            session.scalars(
+                select(InventoryFeedVariant.vendor_sku).where(
+                    InventoryFeedVariant.inventory_feed_id == feed.id
+                )
+            )
+        )
+        assert skus == {"FJ-BOWL", "FJ-CUP"}

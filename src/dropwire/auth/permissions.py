@@ -12,8 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from dropwire.auth.errors import VendorFieldForbidden
 from dropwire.auth.service import Principal
-from dropwire.core.errors import Forbidden
 
 
 class Resource(StrEnum):
@@ -63,4 +63,6 @@ def check_vendor_fields(principal: Principal, resource: Resource, data: BaseMode
             continue
         wire = info.alias or name
         if wire not in allowed:
-            raise Forbidden(f"A vendor token may not write the {resource}'s {wire}", field=wire)
+            raise VendorFieldForbidden(
+                f"A vendor token may not write the {resource}'s {wire}", field=wire
+            )

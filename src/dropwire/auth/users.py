@@ -9,9 +9,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dropwire.auth.errors import EmailTaken, PasswordTooShort
 from dropwire.auth.models import User
 from dropwire.auth.service import add_naming_vendor
-from dropwire.core.errors import Conflict, Invalid, NotFound
+from dropwire.core.errors import Invalid, NotFound
 from dropwire.core.time import utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -36,9 +37,9 @@ def create_user(
     if "@" not in address or len(address) > 320:
         raise Invalid("email", "must be an email address")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise PasswordTooShort(MIN_PASSWORD_LENGTH)
     if find_user(session, email=address) is not None:
-        raise Conflict(f"A user with the email {address} exists")
+        raise EmailTaken(f"A user with the email {address} exists")
     user = User(
         email=address,
         name=name or address,
@@ -73,6 +74,6 @@ def set_password(session: Session, *, user_id: int, password: str) -> User:
     if user is None:
         raise NotFound("User", user_id)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise PasswordTooShort(MIN_PASSWORD_LENGTH)
     user.password_hash = _hasher.hash(password)
     return user

@@ -9,10 +9,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dropwire.catalog.errors import SkuTaken, UnknownVariant
 from dropwire.catalog.models import ChannelVariant, Product, Variant
 from dropwire.catalog.schemas import VariantCreate, VariantRead, VariantUpdate
 from dropwire.core.db import settings_of
-from dropwire.core.errors import Conflict, Invalid, NotFound
+from dropwire.core.errors import NotFound, UnknownReference
 from dropwire.core.expressions import among, among_bound
 from dropwire.core.unit_of_work import changes
 from dropwire.core.wiring import wired
@@ -88,11 +89,13 @@ def channel_variant_id(
             .limit(1)
         )
         if found is None:
-            raise Invalid("externalId", f"channel {channel_id} has no variant '{external_id}'")
+            raise UnknownVariant(
+                "externalId", f"channel {channel_id} has no variant '{external_id}'"
+            )
         return found
     variant = find_variant_by_sku(session, sku or "")
     if variant is None:
-        raise Invalid("sku", f"no variant with SKU '{sku}'")
+        raise UnknownVariant("sku", f"no variant with SKU '{sku}'")
     return variant.id
 
 
@@ -119,7 +122,7 @@ def get_variant(session: Session, variant_id: int) -> Variant:
 def _ensure_sku_free(session: Session, sku: str, own_id: int | None) -> None:
     clash = find_variant_by_sku(session, sku)
     if clash is not None and clash.id != own_id:
-        raise Conflict(f"SKU '{sku}' is already used by variant {clash.id}", "sku")
+        raise SkuTaken(f"SKU '{sku}' is already used by variant {clash.id}")
 
 
 def _product_for(session: Session, product_id: int | None, name: str) -> Product:
@@ -130,7 +133,7 @@ def _product_for(session: Session, product_id: int | None, name: str) -> Product
         return product
     existing = session.get(Product, product_id)
     if existing is None:
-        raise Invalid("productId", f"product {product_id} does not exist")
+        raise UnknownReference("productId", f"product {product_id} does not exist")
     return existing
 
 
@@ -139,7 +142,7 @@ def _flush(session: Session, sku: str) -> None:
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:  # a concurrent writer took the SKU first
-        raise Conflict(f"SKU '{sku}' is already used by another variant", "sku") from exc
+        raise SkuTaken(f"SKU '{sku}' is already used by another variant") from exc
 
 
 def create_variant(session: Session, *, data: VariantCreate) -> Variant:

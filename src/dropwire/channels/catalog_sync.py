@@ -11,11 +11,13 @@ from pydantic import ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dropwire.catalog.errors import UnknownVariant
 from dropwire.catalog.models import ChannelVariant, ChannelVariantStatus, Product, Variant
 from dropwire.catalog.schemas import VariantOption
 from dropwire.catalog.service import channel_link, find_variant_by_sku, sku_key
+from dropwire.channels.errors import BatchTooLarge, VendorLacksSku
 from dropwire.channels.models import Channel
-from dropwire.core.errors import DomainError, Invalid
+from dropwire.core.errors import DomainError, UnknownReference
 from dropwire.core.schemas import ApiInput, ApiModel, Id, Money, NumberAsText, requires_one_of
 from dropwire.feeds import connecting as feeds
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
@@ -95,7 +97,7 @@ def each_item(
 
 def check_batch_size(items: Sequence[Any]) -> None:
     if len(items) > MAX_BATCH:
-        raise Invalid("body", f"at most {MAX_BATCH} items per batch; got {len(items)}")
+        raise BatchTooLarge("body", f"at most {MAX_BATCH} items per batch; got {len(items)}")
 
 
 # --- product import ------------------------------------------------------------------------
@@ -188,7 +190,7 @@ def _vendor(session: Session, ref: VendorSkuRef) -> DropshipProvider:
         )
     if vendor is None:
         named = ref.dropship_provider_id or ref.dropship_provider_external_id
-        raise Invalid("vendorSkus", f"dropship provider {named} does not exist")
+        raise UnknownReference("vendorSkus", f"dropship provider {named} does not exist")
     return vendor
 
 
@@ -210,7 +212,7 @@ def _feed_variants_for(session: Session, ref: VendorSkuRef) -> list[InventoryFee
         )
     )
     if not found:
-        raise Invalid(
+        raise VendorLacksSku(
             "vendorSkus", f"vendor {vendor.id} has no feed item with SKU '{ref.vendor_sku}'"
         )
     return found
@@ -221,7 +223,7 @@ def _channel_variant(
 ) -> tuple[Variant, ChannelVariant]:
     variant = find_variant_by_sku(session, sku)
     if variant is None:
-        raise Invalid("sku", f"no variant with SKU '{sku}'")
+        raise UnknownVariant("sku", f"no variant with SKU '{sku}'")
     link = channel_link(session, channel_id=channel.id, variant_id=variant.id)
     if link.id is None:
         link.external_sku = sku

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from dropwire.auth.service import digest
 from dropwire.channels.connectors import ChannelConnector, StoreSettings
+from dropwire.channels.errors import CustomChannelExists, SettingNotForChannel
 from dropwire.channels.models import Channel, CustomChannel, ParentChannel
 from dropwire.channels.schemas import (
     ChannelCreate,
@@ -16,7 +17,7 @@ from dropwire.channels.schemas import (
     CustomChannelCreate,
     CustomChannelUpdate,
 )
-from dropwire.core.errors import Conflict, Invalid, NotFound
+from dropwire.core.errors import NotFound, UnknownReference
 from dropwire.core.wiring import wiring_of
 from dropwire.inventory.models import Warehouse
 
@@ -51,7 +52,9 @@ def _save_parent_settings(
             )  # None: keep, or complain if missing
         elif value is not None:
             camel = type(data).model_fields[field].alias or field
-            raise Invalid(camel, f"only for channels with parentChannel {parent.value}")
+            raise SettingNotForChannel(
+                camel, f"only for channels with parentChannel {parent.value}"
+            )
 
 
 def _apply(target: Any, changes: dict[str, Any]) -> None:
@@ -63,7 +66,7 @@ def _apply(target: Any, changes: dict[str, Any]) -> None:
 
 def _check_warehouse(session: Session, warehouse_id: int | None) -> None:
     if warehouse_id is not None and session.get(Warehouse, warehouse_id) is None:
-        raise Invalid("warehouseId", f"warehouse {warehouse_id} does not exist")
+        raise UnknownReference("warehouseId", f"warehouse {warehouse_id} does not exist")
 
 
 def get_channel(session: Session, channel_id: int) -> Channel:
@@ -123,7 +126,9 @@ def create_custom_channel(session: Session, *, data: CustomChannelCreate) -> Cus
     else:
         channel = session.get(Channel, data.channel_id) or _missing_channel(data.channel_id)
         if channel.custom_channel is not None:
-            raise Conflict(f"channel {channel.id} already has a custom channel", "channelId")
+            raise CustomChannelExists(
+                f"channel {channel.id} already has a custom channel", "channelId"
+            )
     value, value_digest = new_webhook_hash()
     fields = data.model_dump(exclude_none=True, exclude={"channel_id"})
     custom = CustomChannel(
@@ -135,7 +140,7 @@ def create_custom_channel(session: Session, *, data: CustomChannelCreate) -> Cus
 
 
 def _missing_channel(channel_id: int) -> Channel:
-    raise Invalid("channelId", f"channel {channel_id} does not exist")
+    raise UnknownReference("channelId", f"channel {channel_id} does not exist")
 
 
 def update_custom_channel(

@@ -2,8 +2,9 @@
 
 from sqlalchemy.orm import Session
 
-from dropwire.core.errors import Invalid, NotFound
+from dropwire.core.errors import NotFound
 from dropwire.core.time import utcnow
+from dropwire.delivery.errors import DeliveryInFlight
 from dropwire.delivery.models import Delivery, DeliveryState, WebhookEndpoint
 from dropwire.delivery.signing import new_secret
 
@@ -18,7 +19,7 @@ def get_delivery(session: Session, delivery_id: int) -> Delivery:
 def retry(session: Session, *, delivery: Delivery) -> Delivery:
     """Send again from now with a fresh set of attempts (not while one is in flight)."""
     if delivery.state == DeliveryState.delivering:
-        raise Invalid("state", "this delivery is being sent right now")
+        raise DeliveryInFlight("state", "this delivery is being sent right now")
     delivery.state = DeliveryState.pending
     delivery.attempts = 0
     delivery.next_attempt_at = utcnow()

@@ -7,8 +7,9 @@ from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import Variant
 from dropwire.catalog.service import mark_for_publishing
-from dropwire.core.errors import Conflict, Invalid
+from dropwire.core.errors import UnknownReference
 from dropwire.core.time import utcnow
+from dropwire.feeds.errors import FeedStockAllocated, VariantAlreadyStocked
 from dropwire.feeds.models import InventoryFeedVariant
 from dropwire.feeds.upsert import (
     sync_stored_levels,
@@ -41,11 +42,13 @@ def connect(
 ) -> None:
     """Connect by hand (acknowledge, or a merchant's edit): stock moves with it."""
     if session.get(Variant, variant_id) is None:
-        raise Invalid("variantId", f"variant {variant_id} does not exist")
+        raise UnknownReference("variantId", f"variant {variant_id} does not exist")
     if feed_variant.variant_id == variant_id:
         return
     if _variant_taken(session, feed_variant.inventory_feed_id, variant_id, feed_variant.id):
-        raise Conflict("another item of this feed already stocks that variant", "variantId")
+        raise VariantAlreadyStocked(
+            "another item of this feed already stocks that variant", "variantId"
+        )
     if feed_variant.variant_id is not None:
         disconnect(session, feed_variant=feed_variant, actor=actor)
     feed_variant.variant_id = variant_id
@@ -72,7 +75,9 @@ def disconnect(
         )
     )
     if level is not None and level.allocated > 0:
-        raise Conflict(f"{level.allocated} units from this feed are allocated to open sales")
+        raise FeedStockAllocated(
+            f"{level.allocated} units from this feed are allocated to open sales"
+        )
     if level is not None and level.stocked:
         inventory.adjust_stocked(
             session,

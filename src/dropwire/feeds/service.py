@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.auth.service import digest
-from dropwire.core.errors import Conflict, Invalid
+from dropwire.core.errors import UnknownReference
 from dropwire.feeds.connecting import connect
+from dropwire.feeds.errors import FeedStockAllocated, RequiredSetting
 from dropwire.feeds.items import feed_item, incoming
 from dropwire.feeds.models import (
     NAME_LENGTH,
@@ -51,7 +52,7 @@ def _new_hash() -> tuple[str, str]:
 def create_feed(session: Session, *, data: FeedCreate) -> InventoryFeed:
     vendor = session.get(DropshipProvider, data.dropship_provider_id)
     if vendor is None:
-        raise Invalid(
+        raise UnknownReference(
             "dropshipProviderId", f"dropship provider {data.dropship_provider_id} does not exist"
         )
     value, value_digest = _new_hash()
@@ -75,7 +76,7 @@ def _check_pull_settings(feed: InventoryFeed) -> None:
         True if feed.csv_has_header is None else feed.csv_has_header,
     )
     if feed.fetch_frequency == FetchFrequency.custom and not feed.fetch_interval_minutes:
-        raise Invalid("fetchIntervalMinutes", "required when fetchFrequency is custom")
+        raise RequiredSetting("fetchIntervalMinutes", "required when fetchFrequency is custom")
 
 
 _REQUIRED = frozenset(
@@ -135,7 +136,7 @@ def delete_feed(session: Session, *, feed: InventoryFeed, actor: str | None = No
         session.scalars(select(InventoryLevel).where(InventoryLevel.location_id == location.id))
     )
     if any(level.allocated > 0 for level in levels):
-        raise Conflict(
+        raise FeedStockAllocated(
             "This feed still has stock allocated to open sales; ship or cancel them first"
         )
     for level in levels:
@@ -211,7 +212,9 @@ def update_feed_variant(
         )
         manual = values.get("manual_inventory_quantity", feed_variant.manual_inventory_quantity)
         if override != "none" and manual is None:
-            raise Invalid("manualInventoryQuantity", f"required when the override is '{override}'")
+            raise RequiredSetting(
+                "manualInventoryQuantity", f"required when the override is '{override}'"
+            )
     feed = feed_variant.feed
     if target is not None and target != feed_variant.variant_id:
         connect(session, feed_variant=feed_variant, variant_id=target, actor=actor)

@@ -48,9 +48,10 @@ from sqlalchemy.orm.util import identity_key
 from dropwire.catalog.models import Variant
 from dropwire.catalog.service import mark_for_publishing, sku_key
 from dropwire.core.db import settings_of
-from dropwire.core.errors import Conflict, DomainError, Invalid, TooManyRequests
+from dropwire.core.errors import DomainError
 from dropwire.core.inserts import insert_ignoring_conflict
 from dropwire.core.time import utcnow
+from dropwire.feeds.errors import DailySkuLimitReached, VendorSkuRequired, VendorSkuTaken
 from dropwire.feeds.models import (
     FeedDailyCount,
     FeedDailyUpdate,
@@ -306,7 +307,7 @@ def _decide(
         return plan
     if "vendor_sku" in changes:
         if changes["vendor_sku"] is None:
-            raise Invalid("vendorSku", "cannot be emptied")
+            raise VendorSkuRequired("vendorSku", "cannot be emptied")
         if keys is not None:
             keys.claim(item.external_id, current["vendor_sku"], changes["vendor_sku"])
     daily.take(item.external_id)
@@ -352,7 +353,7 @@ class _SkuKeys:
         key = new_sku.lower()
         clash = sorted(self.holders.get(key, set()) - {external_id})
         if clash:
-            raise Conflict(
+            raise VendorSkuTaken(
                 f"vendorSku '{new_sku}' matches item '{clash[0]}' of this case-insensitive feed",
                 "vendorSku",
             )
@@ -407,11 +408,7 @@ class _DailyLimit:
             return
         if self.remaining <= 0:
             reset = datetime.combine(self.today + timedelta(days=1), time(0), tzinfo=UTC)
-            raise TooManyRequests(
-                f"Daily SKU limit of {self.limit} feed variants reached; "
-                f"it resets at {reset.isoformat()}",
-                retry_after=max(1, int((reset - self.now).total_seconds())),
-            )
+            raise DailySkuLimitReached(self.limit, resets_at=reset, now=self.now)
         self.remaining -= 1
         self.counted.add(key)
         self.new.append(key)

@@ -2,12 +2,12 @@
 
 from fastapi import APIRouter, Request
 
+from dropwire.auth.errors import TooManyFailedLogins
 from dropwire.auth.schemas import LoginRequest, LoginResponse
 from dropwire.auth.service import Principal, create_api_user
 from dropwire.auth.throttle import SignInThrottle
 from dropwire.auth.users import verify_password
-from dropwire.core.errors import TooManyRequests
-from dropwire.http.credentials import Unauthorized
+from dropwire.core.errors import Unauthorized
 from dropwire.http.deps import DbSession
 from dropwire.http.routing import UnitOfWorkRoute
 
@@ -27,7 +27,7 @@ def login(data: LoginRequest, request: Request, session: DbSession) -> LoginResp
     address = request.client.host if request.client else "unknown"
     wait = throttle.retry_after(data.email, address)
     if wait:
-        raise TooManyRequests(f"Too many failed logins; try again in {wait} seconds", wait)
+        raise TooManyFailedLogins(wait)
     user = verify_password(session, email=data.email, password=data.password)
     vendor_user = user is not None and user.dropship_provider_id is not None
     if user is None or vendor_user != (data.role == "dropship_provider"):

@@ -8,12 +8,7 @@ when both are sent).
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import Scope
 
-from dropwire.core.errors import DomainError
-
-
-class Unauthorized(DomainError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, [], 401)
+from dropwire.core.errors import Unauthorized
 
 
 def bearer_token(scope: Scope) -> str:

@@ -7,12 +7,13 @@ from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from dropwire.auth.errors import AdminOnly
 from dropwire.auth.service import Principal, authenticate, digest
 from dropwire.core.db import Database
-from dropwire.core.errors import Forbidden
+from dropwire.core.errors import Unauthorized
 from dropwire.core.schemas import MAX_ID
 from dropwire.core.settings import Settings
-from dropwire.http.credentials import Unauthorized, bearer_token
+from dropwire.http.credentials import bearer_token
 from dropwire.http.routing import before_the_body, request_session
 
 
@@ -87,7 +88,7 @@ async def get_principal(request: Request, session: DbSession) -> Principal:
 
 async def require_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     if not principal.is_admin:
-        raise Forbidden("This endpoint needs an admin token")
+        raise AdminOnly("This endpoint needs an admin token")
     return principal
 
 

@@ -1,9 +1,16 @@
-"""Every error leaves as `{"message": ..., "errors": [{"field": ..., "message": ...}]}`."""
+"""The one place that turns errors into answers: a status per error kind, and one body.
+
+Every error leaves as the contract's body (`spec/API.md`, "errors"): RFC 9457's `title`, `status`
+and `detail`, a stable machine `code`, and the older `message` / `errors` members —
+`{"title": "Unprocessable Entity", "status": 422, "code": "invalid", "detail": "...",
+"message": "...", "errors": [{"field": ..., "message": ...}]}` — as `application/json`.
+"""
 
 import html
 import logging
 import sqlite3
 from collections.abc import Sequence
+from http import HTTPStatus
 from typing import Any
 
 import psycopg
@@ -13,7 +20,20 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dropwire.core.errors import DomainError, FieldProblem, TooManyRequests
+from dropwire.core.errors import (
+    Conflict,
+    DomainError,
+    ErrorKind,
+    FieldProblem,
+    Forbidden,
+    Invalid,
+    Malformed,
+    NotFound,
+    TooLarge,
+    TooManyRequests,
+    Unauthorized,
+    Unavailable,
+)
 from dropwire.core.transient import RETRY_AFTER_SECONDS, TransientKind, WriteSlotBusy, noted
 
 log = logging.getLogger("dropwire.http")
@@ -47,10 +67,55 @@ def field_path(loc: Sequence[Any]) -> str:
     return path or "body"
 
 
+STATUS_OF_KIND: dict[ErrorKind, int] = {
+    ErrorKind.malformed: 400,
+    ErrorKind.unauthorized: 401,
+    ErrorKind.forbidden: 403,
+    ErrorKind.not_found: 404,
+    ErrorKind.conflict: 409,
+    ErrorKind.too_large: 413,
+    ErrorKind.invalid: 422,
+    ErrorKind.throttled: 429,
+    ErrorKind.unavailable: 503,
+}
+"""The one mapping from an error's kind to its HTTP status."""
+
+_GENERIC = (
+    Malformed,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    TooLarge,
+    Invalid,
+    TooManyRequests,
+    Unavailable,
+)
+_CODE_OF_STATUS: dict[int, str] = {
+    **{STATUS_OF_KIND[generic.kind]: generic.code for generic in _GENERIC},
+    405: "method_not_allowed",
+    500: "internal",
+}
+"""The code of an answer no domain error names (the framework's 404/405, a failed commit)."""
+
+
+def status_of(error: DomainError) -> int:
+    return STATUS_OF_KIND[error.kind]
+
+
 def error_body(
-    message: str, problems: Sequence[FieldProblem] = (), error_id: str | None = None
+    status: int,
+    message: str,
+    problems: Sequence[FieldProblem] = (),
+    error_id: str | None = None,
+    *,
+    code: str | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
+        "title": _title(status),
+        "status": status,
+        "code": code or _CODE_OF_STATUS.get(status, "error"),
+        "detail": message,
         "message": message,
         "errors": [{"field": p.field, "message": p.message} for p in problems],
     }
@@ -59,16 +124,34 @@ def error_body(
     return body
 
 
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
 def error_response(
     status: int,
     message: str,
     problems: Sequence[FieldProblem] = (),
     headers: dict[str, str] | None = None,
     error_id: str | None = None,
+    *,
+    code: str | None = None,
 ) -> JSONResponse:
+    """An error answer no domain error describes (middleware refusals, the framework's own)."""
     return JSONResponse(
-        error_body(message, problems, error_id), status_code=status, headers=headers
+        error_body(status, message, problems, error_id, code=code),
+        status_code=status,
+        headers=headers,
     )
+
+
+def domain_error_response(error: DomainError) -> JSONResponse:
+    """The answer for a domain error: its kind's status, its code, Retry-After when it passes."""
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
+    return error_response(status_of(error), error.message, error.errors, headers, code=error.code)
 
 
 def _problem_message(error: dict[str, Any]) -> str:
@@ -103,8 +186,7 @@ async def _on_validation_error(_request: Request, exc: Exception) -> JSONRespons
 
 async def _on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
-    return error_response(exc.status_code, exc.message, exc.errors, headers)
+    return domain_error_response(exc)
 
 
 async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, exists, inspect, select
 from sqlalchemy.orm import Session
 
 from dropwire.auth.service import Principal
-from dropwire.core.errors import DomainError, FieldProblem, Forbidden, Invalid
+from dropwire.core.errors import DomainError, FieldProblem, Forbidden, Invalid, InvalidFields
 
 MAX_INCLUDE_DEPTH = 5
 """Include levels below the listed record (`include[0][include][0]...`): 5 deep at most."""
@@ -101,7 +101,7 @@ NO_RELATIONS: Mapping[str, Relation] = {}
 
 
 def _problem(label: str, message: str) -> DomainError:
-    return DomainError("Invalid list parameters", [FieldProblem(label, message)], 422)
+    return InvalidFields("Invalid list parameters", [FieldProblem(label, message)])
 
 
 def parse_includes(

@@ -29,7 +29,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.types import BigInteger, SmallInteger, TypeDecorator
 
 from dropwire.auth.service import Principal
-from dropwire.core.errors import DomainError, FieldProblem, Invalid
+from dropwire.core.errors import DomainError, FieldProblem, Invalid, InvalidFields
 from dropwire.core.schemas import COMPANY_ID, unstorable_character
 from dropwire.http.deps import get_principal
 from dropwire.http.includes import (
@@ -137,7 +137,7 @@ class ListQuery:
 
 
 def _problem(label: str, message: str) -> DomainError:
-    return DomainError("Invalid list parameters", [FieldProblem(label, message)], 422)
+    return InvalidFields("Invalid list parameters", [FieldProblem(label, message)])
 
 
 def _tree(params: Iterable[tuple[str, str]]) -> Tree:
@@ -359,7 +359,7 @@ async def list_query(
         if (found := unstorable_character(value))
     ]
     if unstorable:
-        raise DomainError("Invalid list parameters", unstorable, 422)
+        raise InvalidFields("Invalid list parameters", unstorable)
     if offset is not None and from_ is not None and offset != from_:
         raise _problem("from", "give offset or from (the same), not two different values")
     skip = offset if offset is not None else from_ if from_ is not None else 0

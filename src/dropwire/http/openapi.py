@@ -1,5 +1,6 @@
 """The OpenAPI document with links from the operations that create a record to those that use it,
-so a client (or a stateful fuzzer) knows where the id in one answer goes in the next request.
+so a client (or a stateful fuzzer) knows where the id in one answer goes in the next request, and
+with the error body every refusal really has (FastAPI describes its own validation error).
 
 Links sit on the response objects, which FastAPI does not let a route declare, so they are added
 to the generated document here, in one place."""
@@ -62,13 +63,63 @@ def add_links(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": (
+        "Every error: RFC 9457 members (`title`, `status`, `detail`), a stable machine `code`, "
+        "and `message` / `errors` naming the fields at fault"
+    ),
+    "properties": {
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "message": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                "required": ["field", "message"],
+            },
+        },
+        "errorId": {"type": "string"},
+    },
+    "required": ["title", "status", "code", "detail", "message", "errors"],
+}
+_FASTAPI_ERROR = "#/components/schemas/HTTPValidationError"
+_PROBLEM = "#/components/schemas/Problem"
+
+
+def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Point every response FastAPI describes as its validation error at `PROBLEM_SCHEMA`."""
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("$ref") == _FASTAPI_ERROR:
+                node["$ref"] = _PROBLEM
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document["paths"])
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas["Problem"] = PROBLEM_SCHEMA
+    return document
+
+
 def install_links(app: FastAPI) -> None:
-    """Serve the document with `LINKS` (generated once, like FastAPI's own)."""
+    """Serve the document with `LINKS` and the error body (generated once, like FastAPI's own)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = add_links(generate())
+            app.openapi_schema = describe_problems(add_links(generate()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

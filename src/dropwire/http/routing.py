@@ -17,21 +17,22 @@ import functools
 import inspect
 import logging
 import typing
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from typing import Any, cast
 
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIRouter
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import BaseRoute, Host, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dropwire.apilog.models import ApiLog
 from dropwire.core.db import Database
-from dropwire.core.errors import DomainError, FieldProblem
+from dropwire.core.errors import DomainError, Invalid
 from dropwire.core.transient import (
     CommitWatch,
     close_quietly,
@@ -243,7 +244,7 @@ class UnitOfWorkRoute(APIRoute):
                     await check(request, request_session(request))
                 if json_nested_deeper_than(request.scope.get(BODY_KEY, b"")):
                     message = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
-                    raise DomainError(message, [FieldProblem("body", message)], 422)
+                    raise Invalid("body", message)
                 response = await handle(request)
                 if not write:
                     return response
@@ -277,3 +278,29 @@ class UnitOfWorkRoute(APIRoute):
                         close_quietly(opened, "rollback")
 
         return run
+
+
+def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """Every FastAPI endpoint under `routes`: FastAPI keeps an included router as a branch (its
+    routes are not copied into the app's), and a mounted app keeps its own routes, so both are
+    walked, however deep."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        included = getattr(route, "original_router", None)  # FastAPI's included-router branch
+        if isinstance(included, APIRouter):
+            yield from api_routes(included.routes)
+        elif isinstance(route, Mount | Host):
+            yield from api_routes(route.routes)
+
+
+def require_unit_of_work(app: ASGIApp) -> None:
+    """Refuse an app with any endpoint not served by `UnitOfWorkRoute`: such a route could
+    answer before its commit (`create_app` calls this once everything is mounted)."""
+    stray = [
+        route.path
+        for route in api_routes(getattr(app, "routes", ()))
+        if not isinstance(route, UnitOfWorkRoute)
+    ]
+    if stray:
+        raise RuntimeError(f"routes without UnitOfWorkRoute: {', '.join(stray)}")

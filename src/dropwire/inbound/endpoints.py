@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dropwire.auth.service import digest
 from dropwire.core.db import Database
-from dropwire.core.errors import DomainError, FieldProblem
+from dropwire.core.errors import FieldProblem, Invalid, InvalidFields, Malformed, Unauthorized
 from dropwire.core.group_commit import GroupCommitFailed, GroupCommitter
 from dropwire.core.schemas import may_hold_unstorable, unstorable_in
 from dropwire.core.settings import Settings
@@ -47,30 +47,21 @@ def _presented_hash(headers: list[tuple[bytes, bytes]]) -> str:
     return next((first[n].decode("latin-1") for n in _HASH_HEADER_NAMES if n in first), "")
 
 
-class Unauthorized(DomainError):
-    def __init__(self) -> None:
-        super().__init__("Missing or unknown jetti-webhook-hash", [], 401)
-
-
 def _items(raw: bytes, kind: InboundKind) -> list[Any]:
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise DomainError(
-            "Malformed JSON body", [FieldProblem("body", "not valid JSON")], 400
-        ) from None
+        raise Malformed("Malformed JSON body", problem="not valid JSON") from None
     if isinstance(body, dict) and not kind.batch:
         body = [body]
     if not isinstance(body, list):
         expected = "an array of items" if kind.batch else "an object or an array of objects"
-        raise DomainError(
-            f"Expected {expected}", [FieldProblem("body", f"must be {expected}")], 422
-        )
+        raise InvalidFields(f"Expected {expected}", [FieldProblem("body", f"must be {expected}")])
     if len(body) > service.MAX_ITEMS:
         message = f"at most {service.MAX_ITEMS} items per request; got {len(body)}"
-        raise DomainError(message, [FieldProblem("body", message)], 422)
+        raise Invalid("body", message)
     if not body:
-        raise DomainError("No items", [FieldProblem("body", "must hold at least one item")], 422)
+        raise InvalidFields("No items", [FieldProblem("body", "must hold at least one item")])
     if not may_hold_unstorable(raw):  # nearly every body: no string to walk through
         return body
     problems = [
@@ -79,7 +70,7 @@ def _items(raw: bytes, kind: InboundKind) -> list[Any]:
         if (found := unstorable_in(item))
     ]
     if problems:  # what no database can store can't be queued: refused like a bad envelope
-        raise DomainError(f"Unstorable text in {len(problems)} item(s)", problems, 422)
+        raise InvalidFields(f"Unstorable text in {len(problems)} item(s)", problems)
     return body
 
 
@@ -106,7 +97,7 @@ async def _owner(request: Request, kind: InboundKind, presented: str) -> service
             lookup.add_done_callback(lambda _done: _LOOKUPS.pop(key, None))
         found = await asyncio.shield(lookup)  # one caller going away ends no one else's wait
     if found is None:
-        raise Unauthorized
+        raise Unauthorized("Missing or unknown jetti-webhook-hash")
     return found
 
 

@@ -15,12 +15,19 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from dropwire.catalog.models import InventoryPolicy, Variant
-from dropwire.core.errors import Invalid, NotFound
+from dropwire.core.errors import Invalid, NotFound, UnknownReference
 from dropwire.core.inserts import insert_rows, insert_rows_returning_ids
 from dropwire.core.time import utcnow
 from dropwire.core.unit_of_work import changes
 from dropwire.inventory import locking
-from dropwire.inventory.errors import InsufficientStock
+from dropwire.inventory.errors import (
+    AllocationExceeded,
+    InsufficientStock,
+    NegativeBuffer,
+    NegativeStock,
+    NotEnoughToShip,
+    StockBelowAllocated,
+)
 from dropwire.inventory.models import (
     Allocation,
     InventoryLevel,
@@ -93,9 +100,9 @@ def _record(
 
 def _check_refs(session: Session, variant_id: int, location_id: int) -> None:
     if session.get(Variant, variant_id) is None:
-        raise Invalid("variantId", f"variant {variant_id} does not exist")
+        raise UnknownReference("variantId", f"variant {variant_id} does not exist")
     if session.get(Location, location_id) is None:
-        raise Invalid("locationId", f"location {location_id} does not exist")
+        raise UnknownReference("locationId", f"location {location_id} does not exist")
 
 
 def adjust_stocked(
@@ -115,7 +122,7 @@ def adjust_stocked(
     if (delta is None) == (set_to is None):
         raise Invalid("quantity", "give exactly one of a delta (quantity) or setStocked")
     if set_to is not None and set_to < 0:
-        raise Invalid("setStocked", "stocked cannot be negative")
+        raise NegativeStock("setStocked", "stocked cannot be negative")
     _check_refs(session, variant_id, location_id)
     level_id = locking.ensure_level(session, variant_id, location_id)
     stocked, allocated = locking.lock_levels(session, [level_id])[level_id]
@@ -132,10 +139,10 @@ def adjust_stocked(
         if after is None:
             field = "quantity" if delta is not None else "setStocked"
             if stocked + change < 0:
-                raise Invalid(
+                raise NegativeStock(
                     field, f"stocked would become {stocked + change}; it cannot go below zero"
                 )
-            raise Invalid(
+            raise StockBelowAllocated(
                 field,
                 f"stocked would become {stocked + change}, below the {allocated} units allocated "
                 "to sales; release or cancel those first",
@@ -163,7 +170,7 @@ def adjust_stocked(
 def set_buffer(session: Session, *, variant_id: int, location_id: int, buffer: int) -> None:
     """Units of this level held back from channels (not stock: no ledger row)."""
     if buffer < 0:
-        raise Invalid("allocationBuffer", "cannot be negative")
+        raise NegativeBuffer("allocationBuffer", "cannot be negative")
     level_id = locking.ensure_level(session, variant_id, location_id)
     session.execute(
         update(InventoryLevel)
@@ -203,9 +210,9 @@ def set_levels(
         return 0
     for target in targets:
         if target.stocked < 0:
-            raise Invalid("setStocked", "stocked cannot be negative")
+            raise NegativeStock("setStocked", "stocked cannot be negative")
         if target.buffer is not None and target.buffer < 0:
-            raise Invalid("allocationBuffer", "cannot be negative")
+            raise NegativeBuffer("allocationBuffer", "cannot be negative")
     level_ids = locking.ensure_levels(session, [(t.variant_id, t.location_id) for t in targets])
     current = {row.id: row for row in locking.lock_levels_for_update(session, level_ids.values())}
     now = utcnow()
@@ -508,7 +515,9 @@ def _open_allocation(session: Session, allocation_id: int, quantity: int, field:
     if quantity <= 0:
         raise Invalid(field, "quantity must be positive")
     if quantity > allocation.open_quantity:
-        raise Invalid(field, f"only {allocation.open_quantity} of this allocation are still open")
+        raise AllocationExceeded(
+            field, f"only {allocation.open_quantity} of this allocation are still open"
+        )
     return allocation
 
 
@@ -553,7 +562,7 @@ def ship(
         session, allocation.level_id, delta_stocked=-quantity, delta_allocated=-quantity
     )
     if after is None:
-        raise Invalid(
+        raise NotEnoughToShip(
             "quantity",
             f"not enough stocked units of variant {allocation.variant_id} to ship {quantity} "
             "(a backorder must be received into stock first)",

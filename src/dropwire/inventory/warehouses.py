@@ -6,7 +6,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dropwire.core.errors import Conflict, Invalid, NotFound
+from dropwire.core.errors import NotFound, UnknownReference
+from dropwire.inventory.errors import DefaultWarehouseRequired, WarehouseExternalIdTaken
 from dropwire.inventory.models import Warehouse
 from dropwire.inventory.schemas import WarehouseCreate, WarehouseUpdate
 
@@ -40,7 +41,7 @@ def _flush(session: Session) -> None:
     try:
         session.flush()
     except IntegrityError as exc:
-        raise Conflict("externalId is already used by another warehouse", "externalId") from exc
+        raise WarehouseExternalIdTaken("externalId is already used by another warehouse") from exc
 
 
 def create(session: Session, *, data: WarehouseCreate) -> Warehouse:
@@ -58,7 +59,7 @@ def update_warehouse(session: Session, *, warehouse: Warehouse, data: WarehouseU
     changes: dict[str, Any] = data.changes()
     wants_default = changes.pop("is_default", None)
     if wants_default is False and warehouse.is_default:
-        raise Invalid("isDefault", "make another warehouse the default instead")
+        raise DefaultWarehouseRequired("isDefault", "make another warehouse the default instead")
     for name, value in changes.items():
         if name == "name" and value is None:
             continue
@@ -74,5 +75,5 @@ def get_or_invalid(session: Session, warehouse_id: int) -> Warehouse:
     """A warehouse named in a request body: a missing one is the body's fault (422), not a 404."""
     warehouse = session.get(Warehouse, warehouse_id)
     if warehouse is None:
-        raise Invalid("warehouseId", f"warehouse {warehouse_id} does not exist")
+        raise UnknownReference("warehouseId", f"warehouse {warehouse_id} does not exist")
     return warehouse

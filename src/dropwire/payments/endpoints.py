@@ -27,7 +27,7 @@ from dropwire.payments.schemas import (
     SettleInvoices,
     SettleTransfer,
 )
-from dropwire.sales.queries import get_purchase
+from dropwire.sales.service import get_purchase
 from dropwire.vendors import service as vendors
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Money"])

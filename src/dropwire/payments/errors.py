@@ -13,7 +13,7 @@ class InvoicesNotPayable(DomainError):
 
     def __init__(self, field: str, problems: Sequence[str]) -> None:
         message = "; ".join(problems)
-        super().__init__(message, [FieldProblem(field, message)], 422)
+        super().__init__(message, [FieldProblem(field, message)])
 
 
 class NothingToInvoice(Invalid):

@@ -19,7 +19,7 @@ from dropwire.rates.schemas import (
     RouteShipments,
     VendorShipment,
 )
-from dropwire.sales import queries
+from dropwire.sales import service as sales_service
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Shipping rates"])
 Listing = Annotated[ListQuery, Depends(list_query)]
@@ -66,7 +66,7 @@ def delete_rate(rate_id: PathId, session: DbSession, _: AdminPrincipal) -> Respo
 @router.post("/purchases/{purchase_id}/rates.json", response_model=list[Quote])
 def purchase_rates(purchase_id: PathId, session: DbSession, principal: CurrentPrincipal) -> Any:
     """The rates of the purchase order's vendor for its parcel (weight, destination)."""
-    purchase = queries.get_purchase(session, purchase_id=purchase_id, principal=principal)
+    purchase = sales_service.get_purchase(session, purchase_id=purchase_id, principal=principal)
     return service.purchase_rates(session, purchase=purchase)
 
 

@@ -17,7 +17,7 @@ from dropwire.core.errors import Invalid, NotFound
 from dropwire.rates.models import ShippingRate
 from dropwire.rates.schemas import Quote, RateCreate, RateUpdate, RouteShipments, VendorShipment
 from dropwire.sales.models import Purchase
-from dropwire.sales.routing import DefaultRouting, candidate_sources_for
+from dropwire.sales.service import DefaultRouting, candidate_sources_for
 from dropwire.vendors.models import DropshipProvider
 
 

@@ -4,9 +4,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import Variant
-from dropwire.core.errors import Invalid
 from dropwire.inventory.models import Allocation
 from dropwire.sales import statuses
+from dropwire.sales.errors import PurchaseCancelled
 from dropwire.sales.line_requests import lines_requested
 from dropwire.sales.models import (
     CancellationStatus,
@@ -53,7 +53,7 @@ def cancel_purchase(
     Units no other source can supply stay open on their sale line with a dropship problem.
     """
     if purchase.cancellation_status == CancellationStatus.full:
-        raise Invalid("purchaseItems", "this purchase order is already cancelled")
+        raise PurchaseCancelled("purchaseItems", "this purchase order is already cancelled")
     lines, ids = request.purchase_items, request.ids
     if not request.set_quantities and request.purchase_items is not None:
         lines, ids = None, [line.id for line in request.purchase_items]  # whole lines

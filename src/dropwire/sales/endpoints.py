@@ -5,12 +5,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select, true
 from sqlalchemy.orm import undefer
 
+from dropwire.auth.errors import VendorFieldForbidden
 from dropwire.auth.service import Principal
 from dropwire.catalog.models import Variant
 from dropwire.catalog.schemas import VariantSummaryRead
 from dropwire.channels.models import Channel
 from dropwire.channels.schemas import ChannelRead
-from dropwire.core.errors import Forbidden, Invalid, NotFound
+from dropwire.core.errors import Invalid, NotFound
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
 from dropwire.http.grouped import GroupedWrite
 from dropwire.http.listing import ListQuery, Relation, fields_of, list_query, paginate, respond
@@ -414,7 +415,7 @@ def update_purchase(
     fields = data.model_fields_set
     if "order_splitting_key" in fields:
         if not principal.is_admin:
-            raise Forbidden("A vendor token may not change orderSplittingKey")
+            raise VendorFieldForbidden("A vendor token may not change orderSplittingKey")
         purchase.order_splitting_key = data.order_splitting_key
     if "purchase_status_id" in fields:
         statuses.check_exists(session, data.purchase_status_id)

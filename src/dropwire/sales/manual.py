@@ -15,10 +15,11 @@ from dropwire.catalog.models import ChannelVariant, Variant
 from dropwire.catalog.service import find_variants_by_sku
 from dropwire.channels.models import Channel
 from dropwire.core.db import settings_of
-from dropwire.core.errors import Conflict, DomainError, Invalid
+from dropwire.core.errors import DomainError
 from dropwire.core.expressions import among_bound
 from dropwire.core.inserts import insert_all, insert_each_unless_taken, new_row
 from dropwire.sales.cancelling import cancel
+from dropwire.sales.errors import SaleBeingCreated, SaleQuantityBelowShipped
 from dropwire.sales.models import (
     CancelReason,
     Sale,
@@ -257,9 +258,7 @@ def _create_sales(
     inserted = insert_each_unless_taken(session, [sale for sale, _ in new], key)
     for position, done in zip(positions, inserted, strict=True):
         if not done:
-            outcomes[position] = Conflict(
-                "this sale is being created by another request; send it again", "externalId"
-            )
+            outcomes[position] = SaleBeingCreated()
     new = [pair for pair, done in zip(new, inserted, strict=True) if done]
     lines = [(sale, line) for sale, data in new for line in data.line_items]
     with session.no_autoflush:  # the catalog is not what this unit of work changes
@@ -428,11 +427,8 @@ def _apply_lines(
         elif line.quantity < item.quantity:
             removed = item.quantity - line.quantity
             if removed > item.quantity_open:
-                floor = item.quantity_shipped + item.quantity_cancelled
-                raise Invalid(
-                    field,
-                    f"{item.quantity_shipped} shipped and {item.quantity_cancelled} cancelled;"
-                    f" the quantity can't go below {floor}",
+                raise SaleQuantityBelowShipped(
+                    field, shipped=item.quantity_shipped, cancelled=item.quantity_cancelled
                 )
             take_back_units(session, item=item, quantity=removed, cancel_units=False, actor=actor)
             item.quantity = line.quantity

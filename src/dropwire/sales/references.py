@@ -11,9 +11,9 @@ from sqlalchemy import CompoundSelect, select, text, union
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from dropwire.core.errors import Conflict
 from dropwire.core.expressions import among_bound
 from dropwire.core.inserts import insert_ignoring_conflict
+from dropwire.sales.errors import SaleReferenceTaken
 from dropwire.sales.models import (
     Counter,
     FormerReference,
@@ -43,8 +43,8 @@ def _used_among(dialect: str) -> CompoundSelect[str]:
     )
 
 
-def reference_taken(reference: str, field: str = "saleDefaults.reference") -> Conflict:
-    return Conflict(f"sale reference '{reference}' is already used", field)
+def reference_taken(reference: str, field: str = "saleDefaults.reference") -> SaleReferenceTaken:
+    return SaleReferenceTaken(reference, field)
 
 
 def change_reference(session: Session, *, sale: Sale, reference: str, field: str) -> bool:

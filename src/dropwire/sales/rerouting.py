@@ -3,12 +3,17 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dropwire.core.errors import Invalid
 from dropwire.inventory import service as inventory
 from dropwire.inventory.locations import location_for_feed
 from dropwire.inventory.models import Allocation
 from dropwire.inventory.service import AllocationRequest
 from dropwire.sales import events
+from dropwire.sales.errors import (
+    PurchaseCancelled,
+    PurchasePartlyShipped,
+    VendorLacksVariant,
+    VendorNotAccepted,
+)
 from dropwire.sales.models import (
     CancellationStatus,
     Purchase,
@@ -22,15 +27,17 @@ def move_to_vendor(
     """Re-route an unshipped purchase order: release at the old source, allocate at the new one."""
     vendor = session.get(DropshipProvider, vendor_id)
     if vendor is None or vendor.status != VendorStatus.accepted:
-        raise Invalid(
+        raise VendorNotAccepted(
             "dropshipProviderId", f"dropship provider {vendor_id} does not exist or is not accepted"
         )
     if vendor.id == purchase.dropship_provider_id:
         return purchase
     if any(item.quantity_shipped for item in purchase.items):
-        raise Invalid("dropshipProviderId", "part of this purchase order is already shipped")
+        raise PurchasePartlyShipped(
+            "dropshipProviderId", "part of this purchase order is already shipped"
+        )
     if purchase.cancellation_status == CancellationStatus.full:
-        raise Invalid("dropshipProviderId", "this purchase order is cancelled")
+        raise PurchaseCancelled("dropshipProviderId", "this purchase order is cancelled")
     from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
 
     for index, item in enumerate(purchase.items):
@@ -46,7 +53,7 @@ def move_to_vendor(
             .order_by(InventoryFeed.id)
         )
         if feed_id is None:
-            raise Invalid(
+            raise VendorLacksVariant(
                 f"purchaseItems[{index}]", f"vendor {vendor.id} has no feed item for this variant"
             )
         location = location_for_feed(session, feed_id)

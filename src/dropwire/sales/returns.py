@@ -7,12 +7,12 @@ cancellation (their allocation is released). Each return is `{sale}-R{NN}` and t
 
 from sqlalchemy.orm import Session
 
-from dropwire.core.errors import Invalid
 from dropwire.inventory import service as inventory
 from dropwire.inventory.locations import location_for_warehouse
 from dropwire.inventory.models import MovementCause
 from dropwire.inventory.warehouses import ensure_default_warehouse, get_or_invalid
 from dropwire.sales import cancelling, events, tallies
+from dropwire.sales.errors import ReturnLineNotOnSale, ReturnLineRepeated, ReturnQuantityTooHigh
 from dropwire.sales.models import Sale, SaleItem, SaleReturn, SaleReturnItem
 from dropwire.sales.schemas import SaleReturnCreate
 
@@ -26,13 +26,15 @@ def create_return(
     for index, line in enumerate(data.items):
         item = items.get(line.sale_item_id)
         if item is None:
-            raise Invalid(f"items[{index}].saleItemId", f"{line.sale_item_id} is not on this sale")
+            raise ReturnLineNotOnSale(
+                f"items[{index}].saleItemId", f"{line.sale_item_id} is not on this sale"
+            )
         if item.id in seen:
-            raise Invalid(f"items[{index}].saleItemId", "each sale item may appear once")
+            raise ReturnLineRepeated(f"items[{index}].saleItemId", "each sale item may appear once")
         seen.add(item.id)
         returnable = item.quantity_shipped - item.quantity_returned
         if line.quantity > returnable + item.quantity_open:
-            raise Invalid(
+            raise ReturnQuantityTooHigh(
                 f"items[{index}].quantity",
                 f"only {returnable} shipped and not yet returned and {item.quantity_open} open;"
                 f" {line.quantity} given",

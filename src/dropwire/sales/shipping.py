@@ -2,10 +2,10 @@
 
 from sqlalchemy.orm import Session
 
-from dropwire.core.errors import Invalid
 from dropwire.core.time import utcnow
 from dropwire.inventory import service as inventory
 from dropwire.sales import events
+from dropwire.sales.errors import PurchaseCancelled
 from dropwire.sales.line_requests import lines_requested
 from dropwire.sales.models import (
     CancellationStatus,
@@ -25,7 +25,7 @@ def ship(
 ) -> Fulfillment:
     """The source shipped: a fulfillment `{PO ref}-{NN}`; stocked and allocated go down."""
     if purchase.cancellation_status == CancellationStatus.full:
-        raise Invalid("purchaseItems", "this purchase order is cancelled")
+        raise PurchaseCancelled("purchaseItems", "this purchase order is cancelled")
     wanted = lines_requested(
         purchase.items, request.purchase_items, "purchaseItems", "ship", request.ids
     )

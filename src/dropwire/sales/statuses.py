@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dropwire.core.errors import Conflict, Invalid, NotFound
+from dropwire.core.errors import NotFound, UnknownReference
+from dropwire.sales.errors import PurchaseStatusNameTaken
 from dropwire.sales.models import PurchaseStatus, PurchaseStatusLevel
 from dropwire.sales.schemas import PurchaseStatusCreate, PurchaseStatusUpdate
 
@@ -40,7 +41,7 @@ def get(session: Session, status_id: int) -> PurchaseStatus:
 def check_exists(session: Session, status_id: int | None) -> None:
     """A status named in a request body: a missing one is the body's fault (422)."""
     if status_id is not None and session.get(PurchaseStatus, status_id) is None:
-        raise Invalid("purchaseStatusId", f"purchase status {status_id} does not exist")
+        raise UnknownReference("purchaseStatusId", f"purchase status {status_id} does not exist")
 
 
 def by_name(session: Session, name: str, field: str) -> PurchaseStatus:
@@ -49,7 +50,7 @@ def by_name(session: Session, name: str, field: str) -> PurchaseStatus:
         select(PurchaseStatus).where(func.lower(PurchaseStatus.name) == name.strip().lower())
     )
     if found is None:
-        raise Invalid(field, f"no purchase status is called '{name}'")
+        raise UnknownReference(field, f"no purchase status is called '{name}'")
     return found
 
 
@@ -58,7 +59,7 @@ def _flush(session: Session, name: str | None) -> None:
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"a purchase status named '{name}' exists", "name") from exc
+        raise PurchaseStatusNameTaken(f"a purchase status named '{name}' exists", "name") from exc
 
 
 def create(session: Session, *, data: PurchaseStatusCreate) -> PurchaseStatus:

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from dropwire.auth.scope import one_visible, visible_to
 from dropwire.auth.service import Principal
-from dropwire.core.errors import Conflict, Invalid
+from dropwire.core.errors import UnknownReference
+from dropwire.vendors.errors import VendorExternalIdTaken, VendorInUse
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.schemas import DropshipProviderCreate, DropshipProviderUpdate
 
@@ -20,7 +21,7 @@ def _ensure_external_id_free(session: Session, external_id: str | None, own_id: 
         select(DropshipProvider.id).where(DropshipProvider.external_id == external_id)
     )
     if other is not None and other != own_id:
-        raise Conflict(f"externalId '{external_id}' is already taken", "externalId")
+        raise VendorExternalIdTaken(f"externalId '{external_id}' is already taken")
 
 
 # Payment methods belong to payments/, which sits above vendors: named here by table only.
@@ -33,7 +34,7 @@ def _check_payment_method(session: Session, method_id: int | None) -> None:
         and session.scalar(select(_PAYMENT_METHODS.c.id).where(_PAYMENT_METHODS.c.id == method_id))
         is None
     ):
-        raise Invalid("paymentMethodId", f"payment method {method_id} does not exist")
+        raise UnknownReference("paymentMethodId", f"payment method {method_id} does not exist")
 
 
 def create(session: Session, *, data: DropshipProviderCreate) -> DropshipProvider:
@@ -44,7 +45,7 @@ def create(session: Session, *, data: DropshipProviderCreate) -> DropshipProvide
     try:
         session.flush()
     except IntegrityError as exc:  # a concurrent create took the externalId first
-        raise Conflict("externalId is already taken", "externalId") from exc
+        raise VendorExternalIdTaken("externalId is already taken") from exc
     return vendor
 
 
@@ -111,6 +112,6 @@ def delete(session: Session, *, vendor: DropshipProvider) -> None:
     try:
         session.flush()
     except IntegrityError as exc:
-        raise Conflict(
+        raise VendorInUse(
             "This vendor still has records (feeds or purchase orders) that use it"
         ) from exc

@@ -25,8 +25,7 @@ from dropwire.inventory.models import MovementCause, Warehouse
 from dropwire.inventory.service import adjust_stocked
 from dropwire.jobs import service as jobs_service
 from dropwire.jobs.models import JobState
-from dropwire.sales import cancelling, rerouting, returns, shipping
-from dropwire.sales import queries as sales_queries
+from dropwire.sales import service as sales_service
 from dropwire.sales.models import (
     CancellationStatus,
     CancelReason,
@@ -180,7 +179,7 @@ def sales(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse
 def sale_detail(
     sale_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    sale = sales_queries.get_sale(session, sale_id=sale_id)
+    sale = sales_service.get_sale(session, sale_id=sale_id)
     channel = session.get(Channel, sale.channel_id)
     vendors = dict(queries.vendor_names(session))
     return render(
@@ -206,7 +205,7 @@ def create_return(
     sale_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
-        sale = sales_queries.get_sale(session, sale_id=sale_id)
+        sale = sales_service.get_sale(session, sale_id=sale_id)
         lines = [
             ReturnLine(sale_item_id=line.id, quantity=line.quantity)
             for line in quantities_by_line(form, "return_")
@@ -220,7 +219,7 @@ def create_return(
             restock=form.get("restock") == "on",
             warehouse_id=int(warehouse) if isinstance(warehouse, str) and warehouse else None,
         )
-        made = returns.create_return(session, sale=sale, data=data, actor=visitor.email)
+        made = sales_service.create_return(session, sale=sale, data=data, actor=visitor.email)
         return f"Return {made.reference} recorded on sale {sale.reference}."
 
     return perform(session, act, f"/sales/{sale_id}")
@@ -231,11 +230,11 @@ def cancel_line(
     sale_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
-        sale = sales_queries.get_sale(session, sale_id=sale_id)
+        sale = sales_service.get_sale(session, sale_id=sale_id)
         line = LineQuantity(id=int_field(form, "item_id"), quantity=int_field(form, "quantity"))
         reason = CancelReason(text_field(form, "reason") or CancelReason.other)
         request = CancelRequest(sale_items=[line], cancel_reason=reason)
-        cancelling.cancel(session, sale=sale, request=request, actor=visitor.email)
+        sales_service.cancel(session, sale=sale, request=request, actor=visitor.email)
         item = next((i for i in sale.items if i.id == line.id), None)
         named = (item.sku or item.name) if item else None
         return (
@@ -274,7 +273,7 @@ def purchases(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResp
 def purchase_detail(
     purchase_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
 ) -> HTMLResponse:
-    purchase = sales_queries.get_purchase(
+    purchase = sales_service.get_purchase(
         session, purchase_id=purchase_id, principal=visitor.principal
     )
     return render(
@@ -296,8 +295,8 @@ def ship_purchase(
     """The merchant records a shipment: an in-house order, or a vendor that reported by phone."""
 
     def act() -> str:
-        purchase = sales_queries.get_purchase(session, purchase_id=purchase_id)
-        fulfillment = shipping.ship(
+        purchase = sales_service.get_purchase(session, purchase_id=purchase_id)
+        fulfillment = sales_service.ship(
             session, purchase=purchase, request=ship_request(form), actor=visitor.email
         )
         return f"Shipment {fulfillment.reference} recorded."
@@ -310,9 +309,9 @@ def move_purchase(
     purchase_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
-        purchase = sales_queries.get_purchase(session, purchase_id=purchase_id)
+        purchase = sales_service.get_purchase(session, purchase_id=purchase_id)
         vendor_id = int_field(form, "vendor_id")
-        rerouting.move_to_vendor(
+        sales_service.move_to_vendor(
             session, purchase=purchase, vendor_id=vendor_id, actor=visitor.email
         )
         return f"Moved to {get_vendor(session, vendor_id).name}."

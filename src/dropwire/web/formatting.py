@@ -35,6 +35,21 @@ WORDS = {
     "xml": "XML",
     "json": "JSON",
     "webhook": "Pushed (API)",
+    # form fields, by their API names
+    "dropshipProviderId": "Vendor",
+    "externalId": "External id",
+    "resourceType": "File type",
+    "resourceLocation": "Address (URL)",
+    "fetchFrequency": "Fetch",
+    "fetchIntervalMinutes": "Every … minutes (with a custom schedule)",
+    "csvHasHeader": "The CSV has a header row",
+    "caseInsensitiveSkus": "Case-insensitive SKUs",
+    "automaticallyConnect": "Connect items to variants by SKU",
+    "automaticallyConnectByBarcode": "Connect items to variants by barcode",
+    "diffPrevious": "Apply only what changed since the last file",
+    "fetchCleanup": "Zero items missing from the file",
+    "orderEndpoint": "Order endpoint (URL)",
+    "websiteUrl": "Website (URL)",
 }
 DATE_FORMAT = "%d %b %Y, %H:%M"
 

@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 from dropwire.apilog.redaction import masked_url
 from dropwire.core.errors import DomainError, Forbidden, Invalid, NotFound
 from dropwire.http.deps import DbSession
+from dropwire.http.errors import status_of
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.sales.schemas import LineQuantity, ShipRequest
 from dropwire.web.formatting import FILTERS
@@ -103,7 +104,7 @@ class WebRoute(UnitOfWorkRoute):
             except Redirect as exc:
                 return RedirectResponse(exc.location, status_code=303)
             except DomainError as exc:
-                return error_page(request, exc.status_code, exc.message)
+                return error_page(request, status_of(exc), exc.message)
             except RequestValidationError as exc:
                 fields = ", ".join(str(e.get("loc", ["?"])[-1]) for e in exc.errors())
                 return error_page(request, 422, f"Invalid values for: {fields}")

@@ -5,7 +5,16 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from dropwire.web import admin, docs, mail_pages, password_pages, signin, vendor
+from dropwire.web import (
+    admin,
+    docs,
+    feed_admin,
+    mail_pages,
+    password_pages,
+    signin,
+    vendor,
+    vendor_admin,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -18,4 +27,6 @@ def install_web(app: FastAPI) -> None:
     app.include_router(password_pages.router)
     app.include_router(mail_pages.router)
     app.include_router(vendor.router)
+    app.include_router(vendor_admin.router)
+    app.include_router(feed_admin.router)
     app.include_router(admin.router)

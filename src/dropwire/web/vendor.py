@@ -8,8 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dropwire.http.deps import DbSession, PathId
-from dropwire.sales import queries as sales_queries
-from dropwire.sales import shipping
+from dropwire.sales import service as sales_service
 from dropwire.sales.models import PurchaseInventoryStatus
 from dropwire.sales.vendor_view import vendor_sale
 from dropwire.vendors.service import get as get_vendor
@@ -57,7 +56,7 @@ def purchases(request: Request, session: DbSession, visitor: VendorVisitor) -> H
 def purchase_detail(
     purchase_id: PathId, request: Request, session: DbSession, visitor: VendorVisitor
 ) -> HTMLResponse:
-    purchase = sales_queries.get_purchase(
+    purchase = sales_service.get_purchase(
         session, purchase_id=purchase_id, principal=visitor.principal
     )
     return render(
@@ -77,13 +76,13 @@ def purchase_detail(
 def ship(
     purchase_id: PathId, session: DbSession, visitor: VendorVisitor, form: CheckedForm
 ) -> RedirectResponse:
-    purchase = sales_queries.get_purchase(
+    purchase = sales_service.get_purchase(
         session, purchase_id=purchase_id, principal=visitor.principal
     )
 
     def act() -> str:
         request = ship_request(form)
-        fulfillment = shipping.ship(
+        fulfillment = sales_service.ship(
             session, purchase=purchase, request=request, actor=visitor.email
         )
         return f"Shipment {fulfillment.reference} recorded."

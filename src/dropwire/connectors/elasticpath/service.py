@@ -17,6 +17,11 @@ from dropwire.channels.models import Channel, ParentChannel
 from dropwire.channels.schemas import ElasticPathFields
 from dropwire.connectors.elasticpath import mapping, order_states, webhook_input
 from dropwire.connectors.elasticpath.client import ElasticPathClient, ElasticPathError
+from dropwire.connectors.elasticpath.errors import (
+    InvalidStoreEvent,
+    OrderWithoutItems,
+    StoreSettingsInvalid,
+)
 from dropwire.connectors.elasticpath.models import (
     DEFAULT_OBSERVES,
     FETCH_ORDER,
@@ -27,7 +32,7 @@ from dropwire.connectors.elasticpath.models import (
 )
 from dropwire.core.db import settings_of
 from dropwire.core.encryption import EncryptionUnavailable, seal, unseal
-from dropwire.core.errors import DomainError, Invalid, NotFound
+from dropwire.core.errors import NotFound, Unauthorized
 from dropwire.core.inserts import insert_ignoring_conflict
 from dropwire.core.outbound import AddressPolicy, TargetRefused
 from dropwire.core.settings import Settings
@@ -36,8 +41,8 @@ from dropwire.core.wiring import wired
 from dropwire.delivery import outbox
 from dropwire.inbound import service as inbound
 from dropwire.inbound.registry import Applied, InboundKinds
-from dropwire.sales.manual import upsert_manual_sale
 from dropwire.sales.schemas import ManualSale
+from dropwire.sales.service import upsert_manual_sale
 
 EVENT_JOB = "elasticpath.order_event"
 log = logging.getLogger(__name__)
@@ -49,7 +54,7 @@ def _sealed(session: Session, field: str, value: str) -> str:
     try:
         return seal(value, key=settings_of(session).secret_key)
     except EncryptionUnavailable as exc:
-        raise Invalid(f"elasticPath.{field}", str(exc)) from exc
+        raise StoreSettingsInvalid(f"elasticPath.{field}", str(exc)) from exc
 
 
 _STORE = ("base_url", "client_id")
@@ -64,14 +69,18 @@ def save_settings(
     )
     if data is None:
         if store is None:
-            raise Invalid("elasticPath", "an Elastic Path channel needs its store settings")
+            raise StoreSettingsInvalid(
+                "elasticPath", "an Elastic Path channel needs its store settings"
+            )
         return
     changes = data.model_dump(exclude_unset=True, exclude_none=True, mode="json")
     if store is None:
         for required in ("base_url", "client_id", "client_secret"):
             if required not in changes:
                 camel = ElasticPathFields.model_fields[required].alias or required
-                raise Invalid(f"elasticPath.{camel}", "required for a new Elastic Path channel")
+                raise StoreSettingsInvalid(
+                    f"elasticPath.{camel}", "required for a new Elastic Path channel"
+                )
         store = ElasticPathStore(channel_id=channel.id, observes=list(DEFAULT_OBSERVES))
         session.add(store)
     if "client_secret" in changes:
@@ -113,7 +122,7 @@ def get_store(session: Session, channel_id: int) -> ElasticPathStore:
 def client_for(store: ElasticPathStore, **options: Any) -> ElasticPathClient:
     """A client for the store; without `http`, a guarded one with the settings' policy."""
     if store.client_secret_sealed is None:
-        raise Invalid("elasticPath.clientSecret", "no client secret is stored")
+        raise StoreSettingsInvalid("elasticPath.clientSecret", "no client secret is stored")
     settings = _settings_of(store)
     if "http" not in options:
         options["policy"] = AddressPolicy.from_settings(settings)
@@ -134,15 +143,10 @@ def refused_as_invalid() -> Iterator[None]:
     try:
         yield
     except TargetRefused as exc:
-        raise Invalid("elasticPath.baseUrl", str(exc)) from exc
+        raise StoreSettingsInvalid("elasticPath.baseUrl", str(exc)) from exc
 
 
 # --- order events in -----------------------------------------------------------------------
-
-
-class Unauthorized(DomainError):
-    def __init__(self) -> None:
-        super().__init__("Missing or wrong Elastic Path secret key", [], 401)
 
 
 def check_secret(store: ElasticPathStore | None, presented: str) -> None:
@@ -155,7 +159,7 @@ def check_secret(store: ElasticPathStore | None, presented: str) -> None:
     # compare even when nothing is expected, so timing says nothing about which case it was
     matches = hmac.compare_digest(expected.encode(), presented.encode())
     if not (expected and presented and matches):
-        raise Unauthorized
+        raise Unauthorized("Missing or wrong Elastic Path secret key")
 
 
 def presented_secret(header: str | None, body: Any) -> str:
@@ -173,15 +177,22 @@ class Received(StrEnum):
     ignored = "ignored"
 
 
+def check_header_secret(session: Session, *, channel_id: int, header: str) -> None:
+    """The secret sent in the header against the channel's store (`Unauthorized` if wrong)."""
+    check_secret(_store_of(session, channel_id), header)
+
+
+def _store_of(session: Session, channel_id: int) -> ElasticPathStore | None:
+    return session.scalar(select(ElasticPathStore).where(ElasticPathStore.channel_id == channel_id))
+
+
 def receive_event(session: Session, *, channel_id: int, header: str | None, raw: bytes) -> Received:
     """One delivery, guarded like any API body: authenticated before its body is parsed when
     the secret comes in the header (only the legacy in-body secret needs the body parsed, which
     the depth guard precedes), then checked (`webhook_input`), de-duplicated on the event id and
     queued. An event from another store than the one this channel's events come from is
     ignored and logged."""
-    store = session.scalar(
-        select(ElasticPathStore).where(ElasticPathStore.channel_id == channel_id)
-    )
+    store = _store_of(session, channel_id)
     if header:
         check_secret(store, header)
     body = webhook_input.checked_body(raw)
@@ -211,7 +222,7 @@ def _accept_event(session: Session, channel_id: int, body: Any) -> bool:
         event = mapping.parse_event(body)
     except mapping.BadEvent as exc:
         field, _, message = str(exc).partition(": ")
-        raise Invalid(field if message else "body", message or str(exc)) from exc
+        raise InvalidStoreEvent(field if message else "body", message or str(exc)) from exc
     inserted = insert_ignoring_conflict(
         session,
         ElasticPathEvent,
@@ -300,7 +311,9 @@ def apply_event(session: Session, channel_id: int, item: dict[str, Any]) -> Appl
     )
     body = mapping.manual_sale(order, list(store.shipping_skus or []))
     if not body["line_items"]:
-        raise Invalid("lineItems", "the order has no items to sell (only shipping or discounts)")
+        raise OrderWithoutItems(
+            "lineItems", "the order has no items to sell (only shipping or discounts)"
+        )
     sale, changed = upsert_manual_sale(
         session,
         channel=channels.get_channel(session, channel_id),

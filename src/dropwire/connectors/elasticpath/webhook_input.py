@@ -11,7 +11,7 @@ field (a body that isn't JSON at all is a 400).
 import json
 from typing import Any
 
-from dropwire.core.errors import DomainError, FieldProblem, Invalid
+from dropwire.core.errors import DomainError, Invalid, Malformed
 from dropwire.core.schemas import unstorable_character
 from dropwire.http.request_body import MAX_JSON_DEPTH, json_nested_deeper_than
 
@@ -19,8 +19,7 @@ _ID_FIELDS = ("id", "triggered_by", "trigger", "store_id", "org_id")
 
 
 def _too_deep(field: str) -> DomainError:
-    message = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
-    return DomainError(message, [FieldProblem(field, message)], 422)
+    return Invalid(field, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
 
 
 def _loads(raw: bytes | str, field: str) -> Any:
@@ -31,9 +30,7 @@ def _loads(raw: bytes | str, field: str) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         if field == "body":
-            raise DomainError(
-                "Malformed JSON body", [FieldProblem("body", "not valid JSON")], 400
-            ) from None
+            raise Malformed("Malformed JSON body", problem="not valid JSON") from None
         raise Invalid(field, "not valid JSON") from None
     except RecursionError:  # nesting the depth scan can't see (never expected): still a 422
         raise _too_deep(field) from None

@@ -17,7 +17,7 @@ from jmespath.exceptions import JMESPathError
 from lxml import etree
 from pydantic import ValidationError
 
-from dropwire.core.errors import Invalid
+from dropwire.feeds.errors import InvalidMapping
 from dropwire.feeds.models import DecimalNotation, ResourceType
 from dropwire.feeds.schemas import FeedVariantData
 
@@ -53,77 +53,76 @@ class FeedMapping:
 def parse_mapping(
     resource_type: ResourceType | str, mapping: dict[str, Any] | None, csv_has_header: bool
 ) -> FeedMapping | None:
-    """The feed's mapping, checked; raises Invalid("mapping", ...) naming what is wrong."""
+    """The feed's mapping, checked; raises InvalidMapping naming what is wrong."""
     kind = ResourceType(resource_type)
     if kind is ResourceType.webhook:
         return None
     mapping = mapping or {}
     unknown = set(mapping) - {"items", "fields"}
     if unknown:
-        raise Invalid("mapping", f"unknown keys {sorted(unknown)}; expected items and fields")
+        raise InvalidMapping(f"unknown keys {sorted(unknown)}; expected items and fields")
     if not mapping:
         if kind is ResourceType.json:
             return FeedMapping(items=None, fields={}, default_json=True)
         if kind is ResourceType.csv and csv_has_header:  # columns named like the fields
             return FeedMapping(items=None, fields={name: name for name in FIELDS[:-1]})
-        raise Invalid(
-            "mapping",
+        raise InvalidMapping(
             f"a {kind.value} feed needs a mapping: "
             + ("items, " if kind is ResourceType.xml else "")
             + "fields.vendorSku and fields.inventoryQuantity",
         )
     fields = mapping.get("fields")
     if not isinstance(fields, dict):
-        raise Invalid("mapping", "fields is missing: it must map feed-variant fields to selectors")
+        raise InvalidMapping("fields is missing: it must map feed-variant fields to selectors")
     missing = [name for name in REQUIRED if name not in fields]
     if missing:
-        raise Invalid("mapping", "fields." + " and fields.".join(missing) + " missing")
+        raise InvalidMapping("fields." + " and fields.".join(missing) + " missing")
     unknown_fields = sorted(set(fields) - set(FIELDS))
     if unknown_fields:
-        raise Invalid("mapping", f"unknown fields {unknown_fields}; known: {', '.join(FIELDS)}")
+        raise InvalidMapping(f"unknown fields {unknown_fields}; known: {', '.join(FIELDS)}")
     items = mapping.get("items")
     if kind is ResourceType.csv:
         if items is not None:
-            raise Invalid("mapping", "items is not used for CSV feeds (each row is an item)")
+            raise InvalidMapping("items is not used for CSV feeds (each row is an item)")
         return FeedMapping(
             None, {k: _csv_selector(k, v, csv_has_header) for k, v in fields.items()}
         )
     if not isinstance(items, str) or not items.strip():
-        raise Invalid("mapping", f"items is missing: the {kind.value} selector of each item")
+        raise InvalidMapping(f"items is missing: the {kind.value} selector of each item")
     checked: dict[str, str | int] = {}
     for name, selector in fields.items():
         if not isinstance(selector, str) or not selector.strip():
-            raise Invalid("mapping", f"fields.{name} must be a non-empty selector")
+            raise InvalidMapping(f"fields.{name} must be a non-empty selector")
         checked[name] = selector.strip()
     if kind is ResourceType.xml:
         if not ITEM_PATH.match(items.strip()):
-            raise Invalid("mapping", "items must be a path of element names, e.g. //product")
+            raise InvalidMapping("items must be a path of element names, e.g. //product")
         for name, selector in checked.items():
             try:
                 etree.XPath(str(selector))
             except etree.XPathSyntaxError as exc:
-                raise Invalid("mapping", f"fields.{name}: not an XPath ({exc})") from exc
+                raise InvalidMapping(f"fields.{name}: not an XPath ({exc})") from exc
         if "options" in checked:
-            raise Invalid("mapping", "fields.options is only available for JSON feeds")
+            raise InvalidMapping("fields.options is only available for JSON feeds")
         return FeedMapping(items.strip(), checked)
     for name, selector in [("items", items), *checked.items()]:
         try:
             jmespath.compile(str(selector))
         except JMESPathError as exc:
-            raise Invalid("mapping", f"{name}: not a JMESPath expression ({exc})") from exc
+            raise InvalidMapping(f"{name}: not a JMESPath expression ({exc})") from exc
     return FeedMapping(items.strip(), checked)
 
 
 def _csv_selector(name: str, selector: Any, has_header: bool) -> str | int:
     if has_header:
         if not isinstance(selector, str) or not selector.strip():
-            raise Invalid("mapping", f"fields.{name} must be a column name")
+            raise InvalidMapping(f"fields.{name} must be a column name")
         return selector.strip()
     if isinstance(selector, str) and selector.strip().isdigit():
         return int(selector)
     if not isinstance(selector, int) or isinstance(selector, bool) or selector < 0:
-        raise Invalid(
-            "mapping", f"fields.{name} must be a 0-based column index (the file has no header)"
+        raise InvalidMapping(
+            f"fields.{name} must be a 0-based column index (the file has no header)"
         )
     return selector
 

@@ -30,12 +30,13 @@ from sqlalchemy.orm import Session
 
 from dropwire.apilog.redaction import masked_url
 from dropwire.core.db import Database, settings_of
-from dropwire.core.errors import Conflict, DomainError, Invalid, NotFound
+from dropwire.core.errors import DomainError, NotFound
 from dropwire.core.outbound import AddressPolicy
 from dropwire.core.queueing import skipping_locked
 from dropwire.core.settings import Settings
 from dropwire.core.time import utcnow
 from dropwire.core.unit_of_work import call_after_commit
+from dropwire.feeds.errors import NotAPullFeed, RunInProgress, RunNotHeld, RunSuperseded
 from dropwire.feeds.items import incoming
 from dropwire.feeds.models import (
     ACTIVE_RUN_STATUSES,
@@ -93,7 +94,7 @@ class RunProgress(Protocol):
 def request_run(session: Session, feed: InventoryFeed, *, trigger: str = "manual") -> Run:
     """Queue a run of a pull feed; refused while another run of the feed is queued or running."""
     if feed.resource_type == ResourceType.webhook or not feed.resource_location:
-        raise Invalid(
+        raise NotAPullFeed(
             "resourceLocation", "this feed is not a pull feed (resourceType csv|xml|json + URL)"
         )
     fail_stale_runs(session, utcnow(), feed.id)
@@ -101,14 +102,14 @@ def request_run(session: Session, feed: InventoryFeed, *, trigger: str = "manual
         select(Run).where(Run.inventory_feed_id == feed.id, Run.status.in_(ACTIVE_RUN_STATUSES))
     )
     if active is not None:
-        raise Conflict(f"run {active.id} of this feed is still {active.status}")
+        raise RunInProgress(f"run {active.id} of this feed is still {active.status}")
     run = Run(inventory_feed_id=feed.id, status=RunStatus.queued, trigger=trigger, errors=[])
     session.add(run)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError:  # another request queued one a moment ago
-        raise Conflict("another run of this feed was just queued") from None
+        raise RunInProgress("another run of this feed was just queued") from None
     return run
 
 
@@ -122,14 +123,14 @@ def get_run(session: Session, run_id: int, feed_ids: Iterable[int] | None = None
 def approve_run(session: Session, run: Run) -> Run:
     """A person vouches for a held file: the run is queued again and the guard stands aside."""
     if run.status != RunStatus.held:
-        raise Conflict(f"only a held run can be approved; run {run.id} is {run.status}")
+        raise RunNotHeld(f"only a held run can be approved; run {run.id} is {run.status}")
     newer = session.scalar(
         select(Run.id).where(
             Run.inventory_feed_id == run.inventory_feed_id, Run.id > run.id, Run.status.in_(GOOD)
         )
     )
     if newer is not None:
-        raise Conflict(f"run {newer} of this feed applied a newer file; discard this one")
+        raise RunSuperseded(f"run {newer} of this feed applied a newer file; discard this one")
     run.status = RunStatus.queued
     run.approved = True
     run.finished_at = None
@@ -137,13 +138,13 @@ def approve_run(session: Session, run: Run) -> Run:
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        raise Conflict("another run of this feed is queued or running") from None
+        raise RunInProgress("another run of this feed is queued or running") from None
     return run
 
 
 def discard_run(session: Session, run: Run) -> Run:
     if run.status != RunStatus.held:
-        raise Conflict(f"only a held run can be discarded; run {run.id} is {run.status}")
+        raise RunNotHeld(f"only a held run can be discarded; run {run.id} is {run.status}")
     run.status = RunStatus.discarded
     run.finished_at = utcnow()
     session.flush()

@@ -37,6 +37,10 @@ class SourceError(Exception):
     """The file could not be fetched whole; the run fails and applies nothing from it."""
 
 
+class TooLarge(SourceError):
+    """The file grew past the byte limit (a preview reads up to it and stops)."""
+
+
 @dataclass(frozen=True)
 class Limits:
     max_bytes: int
@@ -57,7 +61,7 @@ class _Sink:
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if self.size > self.max_bytes:
-            raise SourceError(
+            raise TooLarge(
                 f"the file is larger than DROPWIRE_FEED_MAX_BYTES ({self.max_bytes} bytes)"
             )
         self.file.write(chunk)
