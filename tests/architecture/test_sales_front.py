@@ -14,7 +14,8 @@ PUBLIC = {
     "dropwire.sales.errors",
     "dropwire.sales.events",
     "dropwire.sales.vendor_view",
-    "dropwire.sales.endpoints",  # the entry points mount its router
+    "dropwire.sales.endpoints",  # the entry points mount its routers
+    "dropwire.sales.document_endpoints",
     "dropwire.sales.tasks",  # and load its job handlers
     "dropwire.sales.contributions",  # what the domain declares to the wiring
     "dropwire.sales.payloads",  # the bodies a channel connector sends out

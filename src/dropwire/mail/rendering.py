@@ -11,7 +11,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
-from dropwire.core.errors import Invalid
+from dropwire.core.errors import DomainError, FieldProblem, Invalid
 
 MAX_TEMPLATE_CHARS = 100_000
 MAX_SUBJECT_CHARS = 250
@@ -54,6 +54,9 @@ class TemplateRefused(Invalid):
     """A template that cannot render: refused when it is saved, never when a message is sent."""
 
     code = "mail.template_refused"
+
+    def __init__(self, field: str, message: str) -> None:
+        DomainError.__init__(self, f"{field}: {message}", [FieldProblem(field, message)])
 
 
 def one_line(text: str) -> str:

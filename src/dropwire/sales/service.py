@@ -13,6 +13,8 @@ sales *are* (`tests/architecture/test_sales_front.py` checks it).
 from dropwire.sales.cancelling import cancel, cancel_purchase
 from dropwire.sales.editing import update_sale
 from dropwire.sales.manual import upsert_manual_sale, upsert_manual_sales
+from dropwire.sales.purchase_documents import purchase_document
+from dropwire.sales.purchase_sending import send_purchase
 from dropwire.sales.queries import get_fulfillment, get_purchase, get_sale
 from dropwire.sales.rerouting import move_to_vendor
 from dropwire.sales.returns import create_return
@@ -30,6 +32,8 @@ __all__ = [
     "get_sale",
     "mark_delivered",
     "move_to_vendor",
+    "purchase_document",
+    "send_purchase",
     "ship",
     "update_sale",
     "upsert_manual_sale",

@@ -16,9 +16,7 @@ from dropwire.mail.models import EmailMessage, withhold_links
 from dropwire.mail.rendering import Parts
 from dropwire.people.schemas import InvitationRequest
 from dropwire.people.service import invite
-from dropwire.sales import queries as sales_queries
-from dropwire.sales.purchase_documents import purchase_document
-from dropwire.sales.purchase_sending import send_purchase
+from dropwire.sales import service as sales
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.service import get as get_vendor
 from dropwire.web.pages import (
@@ -165,11 +163,9 @@ def mail_message(
 
 
 def _document(session: DbSession, visitor: Visitor, purchase_id: int, slip: bool) -> Response:
-    purchase = sales_queries.get_purchase(
-        session, purchase_id=purchase_id, principal=visitor.principal
-    )
+    purchase = sales.get_purchase(session, purchase_id=purchase_id, principal=visitor.principal)
     vendor = session.get(DropshipProvider, purchase.dropship_provider_id or 0)
-    made = purchase_document(purchase, vendor, settings_of(session))
+    made = sales.purchase_document(purchase, vendor, settings_of(session))
     content = packing_slip_pdf(made) if slip else purchase_order_pdf(made)
     name = f"{made.reference}-packing-slip.pdf" if slip else f"{made.reference}.pdf"
     return Response(
@@ -234,10 +230,8 @@ def resend_purchase(
     purchase_id: PathId, session: DbSession, visitor: AdminVisitor, _form: CheckedForm
 ) -> Response:
     def act() -> str:
-        purchase = sales_queries.get_purchase(
-            session, purchase_id=purchase_id, principal=visitor.principal
-        )
-        send_purchase(session, purchase=purchase)
+        purchase = sales.get_purchase(session, purchase_id=purchase_id, principal=visitor.principal)
+        sales.send_purchase(session, purchase=purchase)
         return f"Purchase order {purchase.external_reference} is being sent again."
 
     return perform(session, act, f"/purchases/{purchase_id}")
