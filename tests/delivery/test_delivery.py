@@ -265,7 +265,8 @@ def test_purchase_orders_and_fulfillments_reach_vendor_and_store(
     )
     client.post(f"/api/sales/{sale['id']}/cancel.json", json={})
     drain(relay, database)
-    orders = [m for m in receiver.received if m.path == "/orders"]
+    # the vendor's endpoint also hears of its invoice (the shipment raised one): PO events only
+    orders = [m for m in receiver.received if m.path == "/orders" and "purchase" in m.body]
     assert [m.body["event"] for m in orders] == ["created", "cancelled"] or [
         m.body["event"] for m in orders
     ] == ["created", "updated"]
