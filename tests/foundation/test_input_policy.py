@@ -30,7 +30,7 @@ def store(client):
 
 ONPORT_SALE = {
     "externalId": 5001,  # a number: stored as "5001"
-    "source": "shopify",
+    "storefront": "shopify",  # (Onport applies `source`; this one it has not)
     "saleDefaults": {
         "reference": 7001,
         "shippingFirstName": "Ada",
@@ -45,7 +45,7 @@ ONPORT_SALE = {
             "externalId": 1,
             "quantity": 1,
             "price": 9,
-            "variant": {"sku": "CUP", "externalSku": "cup-ext"},
+            "variant": {"sku": "CUP", "legacySku": "cup-ext"},
         }
     ],
 }
@@ -55,7 +55,7 @@ def test_onports_manual_sale_is_accepted_and_the_ignored_fields_named(client, st
     response = client.post(f"/api/channels/{store['id']}/manual-sale.json", json=ONPORT_SALE)
     assert response.status_code == 200, response.text
     assert response.headers["Dropwire-Ignored-Fields"] == (
-        "source, saleDefaults.resellerId, lineItems[0].variant.externalSku"
+        "storefront, saleDefaults.resellerId, lineItems[0].variant.legacySku"
     )
     sale = response.json()
     assert sale["externalId"] == "5001"
@@ -71,7 +71,7 @@ def test_onports_manual_sale_is_accepted_and_the_ignored_fields_named(client, st
     assert sale["receiverCountry"] == "GB"
     log = client.get("/api/api-logs.json?where[endpoint][$like]=%25manual-sale%25").json()
     assert log[0]["problem"] == (
-        "ignored fields: source, saleDefaults.resellerId, lineItems[0].variant.externalSku"
+        "ignored fields: storefront, saleDefaults.resellerId, lineItems[0].variant.legacySku"
     )
     assert log[0]["status"] == "success"
 
@@ -106,9 +106,9 @@ def test_strict_input_refuses_unknown_fields_naming_each_path(strict_client, sto
     assert response.status_code == 422
     fields = {e["field"]: e["message"] for e in response.json()["errors"]}
     assert fields == {
-        "source": "unknown field",
+        "storefront": "unknown field",
         "saleDefaults.resellerId": "unknown field",
-        "lineItems[0].variant.externalSku": "unknown field",
+        "lineItems[0].variant.legacySku": "unknown field",
     }
     assert strict_client.get("/api/sales.json").json() == []
     other = strict_client.post("/api/dropship-providers.json", json={"name": "A", "colour": "r"})
@@ -130,7 +130,7 @@ def test_async_items_log_what_they_ignored(client, store, database):
     (row,) = client.get("/api/sale-imports.json").json()
     assert row["status"] == "success"
     assert row["problem"] == (
-        "ignored fields: source, saleDefaults.resellerId, lineItems[0].variant.externalSku"
+        "ignored fields: storefront, saleDefaults.resellerId, lineItems[0].variant.legacySku"
     )
 
 
@@ -150,17 +150,21 @@ def test_unknown_values_stay_on_no_model():
     with input_report(strict=False) as report:
         sale = ManualSale.model_validate(ONPORT_SALE)
     assert report.ignored == [
-        "source",
+        "storefront",
         "saleDefaults.resellerId",
-        "lineItems[0].variant.externalSku",
+        "lineItems[0].variant.legacySku",
     ]
     assert sale.ignored_fields == tuple(report.ignored)
-    assert sale.line_items[0].variant.ignored_fields == ("externalSku",)
-    assert "source" not in sale.model_dump() and "source" not in sale.model_fields_set
+    assert sale.line_items[0].variant.ignored_fields == ("legacySku",)
+    assert "storefront" not in sale.model_dump() and "storefront" not in sale.model_fields_set
     assert "resellerId" not in sale.sale_defaults.model_dump(by_alias=True)
-    assert sale.line_items[0].variant.model_dump() == {"sku": "CUP", "external_id": None}
+    assert sale.line_items[0].variant.model_dump() == {
+        "sku": "CUP",
+        "external_id": None,
+        "external_sku": None,
+    }
     with pytest.raises(AttributeError):
-        _ = sale.source  # type: ignore[attr-defined]
+        _ = sale.storefront  # type: ignore[attr-defined]
 
 
 def test_a_field_sent_under_two_names_is_not_reported_as_ignored():
@@ -186,8 +190,8 @@ def test_strict_input_lists_unknown_fields_with_the_other_errors():
     assert [(e["type"], e["loc"]) for e in refused.value.errors()] == [
         ("extra_forbidden", ("saleDefaults", "resellerId")),
         ("greater_than_equal", ("lineItems", 0, "quantity")),
-        ("extra_forbidden", ("lineItems", 0, "variant", "externalSku")),
-        ("extra_forbidden", ("source",)),
+        ("extra_forbidden", ("lineItems", 0, "variant", "legacySku")),
+        ("extra_forbidden", ("storefront",)),
     ]
 
 
