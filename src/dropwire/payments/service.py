@@ -38,6 +38,11 @@ from dropwire.vendors.models import DropshipProvider, RateType
 
 
 def _check_rule(session: Session, rule: CommissionRule) -> None:
+    with session.no_autoflush:  # an edited rule naming a missing record must not flush first
+        _check_references(session, rule)
+
+
+def _check_references(session: Session, rule: CommissionRule) -> None:
     if rule.dropship_provider_id is not None and (
         session.get(DropshipProvider, rule.dropship_provider_id) is None
     ):
