@@ -28,13 +28,16 @@ VALUES = st.one_of(
 )
 
 
+FIXED_LISTS = {"/api/email-templates.json"}  # one entry per email event: nothing to filter
+
+
 def list_endpoints(app: FastAPI) -> list[str]:
     """Every API collection (from the OpenAPI document): a GET without path parameters whose
     answer is an array."""
     found = []
     for path, operations in app.openapi()["paths"].items():
         get = operations.get("get")
-        if not path.startswith("/api/") or "{" in path or get is None:
+        if not path.startswith("/api/") or "{" in path or get is None or path in FIXED_LISTS:
             continue
         content = get["responses"].get("200", {}).get("content", {})
         schema = content.get("application/json", {}).get("schema", {})
