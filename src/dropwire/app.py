@@ -23,6 +23,7 @@ from dropwire.core.db import Database
 from dropwire.core.group_commit import GroupCommitter
 from dropwire.core.secret_key import created_notice, with_embedded_key
 from dropwire.core.settings import Settings
+from dropwire.customfields.endpoints import router as custom_fields_router
 from dropwire.delivery.endpoints import router as delivery_router
 from dropwire.exports.endpoints import router as exports_router
 from dropwire.feeds.endpoints import router as feeds_router
@@ -51,6 +52,7 @@ from dropwire.payments.endpoints import router as payments_router
 from dropwire.people.endpoints import api_router as people_router
 from dropwire.people.endpoints import auth_router as people_auth_router
 from dropwire.rates.endpoints import router as rates_router
+from dropwire.sales.custom_field_endpoints import router as sale_custom_fields_router
 from dropwire.sales.document_endpoints import router as purchase_documents_router
 from dropwire.sales.endpoints import router as sales_router
 from dropwire.vendors.endpoints import router as vendors_router
@@ -76,6 +78,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     api_user_router,
     rates_router,
     exports_router,
+    custom_fields_router,
+    sale_custom_fields_router,
     payments_router,
 )
 

@@ -12,6 +12,8 @@ from dropwire.catalog.schemas import VariantSummaryRead
 from dropwire.channels.models import Channel
 from dropwire.channels.schemas import ChannelRead
 from dropwire.core.errors import Invalid, NotFound
+from dropwire.customfields.models import CustomFieldResource
+from dropwire.customfields.relations import values_relation
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
 from dropwire.http.grouped import GroupedWrite
 from dropwire.http.listing import ListQuery, Relation, fields_of, list_query, paginate, respond
@@ -66,7 +68,7 @@ from dropwire.sales.schemas import (
 )
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.schemas import DropshipProviderRead
-from dropwire.vendors.service import vendor_itself
+from dropwire.vendors.service import vendor_custom_fields, vendor_itself
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Sales"])
 Listing = Annotated[ListQuery, Depends(list_query)]
@@ -138,6 +140,7 @@ _VENDOR = Relation(
     DropshipProvider,
     local="dropship_provider_id",
     scope=vendor_itself,
+    nested=lambda: VENDOR_RELATIONS,
 )
 _SALE_SUMMARY = Relation(
     "sale",
@@ -154,6 +157,7 @@ _VARIANT = Relation(
     Variant,
     local="variant_id",
     scope=queries.vendor_variants,
+    nested=lambda: VARIANT_RELATIONS,
 )
 _PURCHASE = Relation(
     "purchase",
@@ -174,7 +178,14 @@ _SALE_ITEM = Relation(
     nested=lambda: SALE_ITEM_RELATIONS,
     vendor_view=vendor_view.vendor_line_row,
 )
+VENDOR_RELATIONS: dict[str, Relation] = values_relation(
+    CustomFieldResource.dropship_provider, vendor_custom_fields
+)
+VARIANT_RELATIONS: dict[str, Relation] = values_relation(
+    CustomFieldResource.variant, queries.vendor_variant_custom_fields
+)
 SALE_RELATIONS: dict[str, Relation] = {
+    **values_relation(CustomFieldResource.sale, None),
     "Customer": Relation("customer"),
     "SaleItem": replace(_SALE_ITEM, key="saleItems", local="id", remote="sale_id", many=True),
     "Purchase": replace(_PURCHASE, key="purchases", local="id", remote="sale_id", many=True),
@@ -216,6 +227,7 @@ PURCHASE_ITEM_RELATIONS: dict[str, Relation] = {
     "Variant": _VARIANT,
 }
 PURCHASE_RELATIONS: dict[str, Relation] = {
+    **values_relation(CustomFieldResource.purchase, queries.vendor_purchase_custom_fields),
     "DropshipProvider": _VENDOR,
     "PurchaseItem": Relation(
         "purchaseItems",
