@@ -52,7 +52,6 @@ from dropwire.payments.endpoints import router as payments_router
 from dropwire.people.endpoints import api_router as people_router
 from dropwire.people.endpoints import auth_router as people_auth_router
 from dropwire.rates.endpoints import router as rates_router
-from dropwire.sales.custom_field_endpoints import router as sale_custom_fields_router
 from dropwire.sales.document_endpoints import router as purchase_documents_router
 from dropwire.sales.endpoints import router as sales_router
 from dropwire.vendors.endpoints import router as vendors_router
@@ -79,7 +78,6 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     rates_router,
     exports_router,
     custom_fields_router,
-    sale_custom_fields_router,
     payments_router,
 )
 

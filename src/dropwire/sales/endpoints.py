@@ -14,6 +14,7 @@ from dropwire.channels.schemas import ChannelRead
 from dropwire.core.errors import Invalid, NotFound
 from dropwire.customfields.models import CustomFieldResource
 from dropwire.customfields.relations import values_relation
+from dropwire.customfields.routes import add_value_routes
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
 from dropwire.http.grouped import GroupedWrite
 from dropwire.http.listing import ListQuery, Relation, fields_of, list_query, paginate, respond
@@ -580,3 +581,24 @@ def mark_fulfillment_delivered(
         session, fulfillment_id=fulfillment_id, principal=principal
     )
     return shipping.mark_delivered(session, fulfillment=fulfillment)
+
+
+# custom-field values: of sales (admins only), of purchase orders (a vendor its own)
+add_value_routes(
+    router,
+    resource=CustomFieldResource.sale,
+    list_paths=("/custom-field-sales.json",),
+    records_path="/sales",
+    scope=None,  # a vendor's view of a sale is `vendor_view`'s, which has no custom fields
+    find=lambda session, sale_id, _principal: queries.get_sale(session, sale_id=sale_id),
+)
+add_value_routes(
+    router,
+    resource=CustomFieldResource.purchase,
+    list_paths=("/custom-field-purchases.json", "/custom-field-dropshipments.json"),
+    records_path="/purchases",
+    scope=queries.vendor_purchase_custom_fields,
+    find=lambda session, purchase_id, principal: queries.get_purchase(
+        session, purchase_id=purchase_id, principal=principal
+    ),
+)
