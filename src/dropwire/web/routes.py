@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from dropwire.web import (
     admin,
+    channel_admin,
     docs,
     feed_admin,
     mail_pages,
@@ -29,4 +30,5 @@ def install_web(app: FastAPI) -> None:
     app.include_router(vendor.router)
     app.include_router(vendor_admin.router)
     app.include_router(feed_admin.router)
+    app.include_router(channel_admin.router)
     app.include_router(admin.router)
