@@ -316,7 +316,7 @@ def update_channel(
 
 def new_channel_links(session: Session) -> list[tuple[str, str]]:
     """The "add a channel" links of the channels page, one per wired connector."""
-    return [(f"/channels/new?parent={p.value}", _heading(p)) for p in _parents(session)]
+    return [(f"/channels/new?parent={p}", _heading(p)) for p in _parents(session)]
 
 
 def _saved(location: str, message: str) -> RedirectResponse:
