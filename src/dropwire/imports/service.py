@@ -28,8 +28,9 @@ from dropwire.catalog.schemas import VariantCreate, VariantUpdate
 from dropwire.core.errors import DomainError, Forbidden, Invalid
 from dropwire.core.schemas import MONEY_MAX
 from dropwire.core.time import utcnow
-from dropwire.feeds.models import InventoryFeedVariant
+from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
 from dropwire.feeds.queries import get_feed
+from dropwire.feeds.upsert import feed_sku_key
 from dropwire.imports.models import DataImport, ImportStatus, ImportType
 from dropwire.imports.schemas import DataImportCreate
 from dropwire.jobs.registry import JobKind
@@ -125,11 +126,14 @@ def _cost_price(session: Session, record: DataImport, row: dict[str, str]) -> No
     if not sku:
         raise RowRefused("vendor_sku", "empty")
     price = _money(row.get("cost_price", ""), "cost_price")
+    feed = session.get(InventoryFeed, record.inventory_feed_id)
+    if feed is None:
+        raise RowRefused("inventory_feed_id", "the inventory feed no longer exists")
     item = session.scalars(
         select(InventoryFeedVariant)
         .where(
             InventoryFeedVariant.inventory_feed_id == record.inventory_feed_id,
-            InventoryFeedVariant.vendor_sku_key == catalog.sku_key(sku),
+            InventoryFeedVariant.vendor_sku_key == feed_sku_key(feed, sku),
         )
         .order_by(InventoryFeedVariant.id)
         .limit(1)
