@@ -12,6 +12,7 @@ from dropwire.web import (
     feed_admin,
     mail_pages,
     password_pages,
+    people_admin,
     signin,
     vendor,
     vendor_admin,
@@ -31,4 +32,5 @@ def install_web(app: FastAPI) -> None:
     app.include_router(vendor_admin.router)
     app.include_router(feed_admin.router)
     app.include_router(channel_admin.router)
+    app.include_router(people_admin.router)
     app.include_router(admin.router)
