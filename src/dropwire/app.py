@@ -44,6 +44,7 @@ from dropwire.http.openapi import install_links
 from dropwire.http.request_body import RequestBodyMiddleware
 from dropwire.http.routing import require_unit_of_work
 from dropwire.http.throttle import ThrottleMiddleware
+from dropwire.imports.endpoints import router as imports_router
 from dropwire.inbound.endpoints import router as inbound_router
 from dropwire.inventory.endpoints import router as inventory_router
 from dropwire.inventory.warehouses import ensure_default_warehouse
@@ -80,6 +81,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     rates_router,
     exports_router,
     custom_fields_router,
+    imports_router,
     payments_router,
 )
 
