@@ -24,11 +24,15 @@ def _parts(message: EmailMessage) -> tuple[str, str, dict[str, bytes]]:
     return text.get_content(), html.get_content(), files
 
 
-@pytest.mark.parametrize("secured", [False, True], ids=["plain", "starttls-login"])
+@pytest.mark.parametrize(
+    "secured", [None, "starttls", "smtps"], ids=["plain", "starttls-login", "smtps-login"]
+)
 def test_a_new_purchase_order_arrives_by_email_with_both_documents(
     client, smtp_server, mail_to, relay, database, secured
 ):
-    server = smtp_server(tls=secured, login=secured)
+    server = smtp_server(
+        tls=secured == "starttls", implicit_tls=secured == "smtps", login=secured is not None
+    )
     mail_to(server.url)
     shop = open_shop(client)
     sale = shop.sell("s1", {"MUG-RED": 2, "MUG-BLUE": 1, OTHER_SKU: 1})
