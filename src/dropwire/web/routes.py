@@ -7,10 +7,13 @@ from fastapi.staticfiles import StaticFiles
 
 from dropwire.web import (
     admin,
+    bulk,
     docs,
+    exports,
     feed_admin,
     mail_pages,
     password_pages,
+    search,
     signin,
     vendor,
     vendor_admin,
@@ -23,6 +26,10 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static/web", StaticFiles(directory=STATIC), name="web-static")
     docs.mount_assets(app)
     app.include_router(docs.router)
+    # fixed paths (`/purchases/bulk/send`) before the pages' `/purchases/{id}/...`
+    app.include_router(exports.router)
+    app.include_router(bulk.router)
+    app.include_router(search.router)
     app.include_router(signin.router)
     app.include_router(password_pages.router)
     app.include_router(mail_pages.router)
