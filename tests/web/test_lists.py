@@ -32,9 +32,9 @@ def _download(page: Page, link: str = "[data-testid=download-csv]") -> list[list
 
 
 def _search(page: Page, words: str) -> None:
-    page.fill(".site-search input[name=q]", words)
-    page.press(".site-search input[name=q]", "Enter")
-    page.wait_for_url("**/search?q=*")
+    page.fill(".site-search input[name=for]", words)
+    page.press(".site-search input[name=for]", "Enter")
+    page.wait_for_url("**/search?for=*")
 
 
 # --- search ---------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ def test_a_vendor_user_has_no_search(new_page: NewPage, demo: Demo) -> None:
     page = new_page()
     sign_in(page, VENDOR)
     expect(page.locator(".site-search")).to_have_count(0)
-    assert page.goto("/search?q=10001") is not None
+    assert page.goto("/search?for=10001") is not None
     expect(page.locator("h1")).to_have_text("Not found")
 
 
@@ -437,7 +437,7 @@ def _csrf(page: Page) -> str:
     return value
 
 
-@pytest.mark.parametrize("path", ["/sales", "/purchases", "/deliveries", "/jobs", "/search?q=1"])
+@pytest.mark.parametrize("path", ["/sales", "/purchases", "/deliveries", "/jobs", "/search?for=1"])
 def test_list_tools_fit_a_phone(new_page: NewPage, demo: Demo, path: str) -> None:
     page = new_page(width=390, height=844)
     sign_in(page, ADMIN, path=path)

@@ -139,7 +139,7 @@ def find(session: Session, text: str) -> Results:
 
 @router.get("/search")
 def search(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
-    text = (request.query_params.get("q") or "").strip()
+    text = (request.query_params.get("for") or "").strip()
     results = find(session, text) if text else None
     return render(
         request,
