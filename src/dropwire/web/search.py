@@ -4,7 +4,7 @@ an index read in its own order, at most `PER_KIND` of each.
 
 The indexes: sale and purchase-order references (unique; on PostgreSQL a `text_pattern_ops` twin
 answers `LIKE 'x%'` under any collation), variants' `sku_key` and `barcode`, feed items'
-`vendor_sku_key`, and two expression indexes of migration 0029 — a sale's customer email and a
+`vendor_sku_key`, and two expression indexes of migration 0031 — a sale's customer email and a
 vendor's name, lower-cased. A prefix on an expression is read as a range on SQLite (its LIKE/GLOB
 optimisation needs a plain column) and as `LIKE 'x%'` on PostgreSQL.
 """

@@ -8,8 +8,8 @@ search (`dropwire.web.search`) writes the same expressions. Built `CONCURRENTLY`
 outside the migration's transaction, so a live database keeps taking writes; an interrupted build
 leaves an invalid index that the next run drops and builds again.
 
-Revision ID: 0029_search
-Revises: 0028_people
+Revision ID: 0031_search
+Revises: 0030_imports_templates
 Create Date: 2026-12-07 04:40:00
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0029_search"
-down_revision: str | Sequence[str] | None = "0028_people"
+revision: str = "0031_search"
+down_revision: str | Sequence[str] | None = "0030_imports_templates"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
