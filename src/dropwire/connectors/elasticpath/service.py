@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session, object_session
 
 from dropwire.channels import service as channels
 from dropwire.channels.connectors import StoreSettings
-from dropwire.channels.models import Channel, ParentChannel
-from dropwire.channels.schemas import ElasticPathFields
+from dropwire.channels.models import Channel
 from dropwire.connectors.elasticpath import mapping, order_states, webhook_input
 from dropwire.connectors.elasticpath.client import ElasticPathClient, ElasticPathError
 from dropwire.connectors.elasticpath.errors import (
@@ -30,6 +29,7 @@ from dropwire.connectors.elasticpath.models import (
     ElasticPathOrder,
     ElasticPathStore,
 )
+from dropwire.connectors.elasticpath.schemas import ElasticPathFields, ElasticPathRead
 from dropwire.core.db import settings_of
 from dropwire.core.encryption import EncryptionUnavailable, seal, unseal
 from dropwire.core.errors import NotFound, Unauthorized
@@ -99,7 +99,13 @@ def save_settings(
     del creating  # same rules either way; the registry's signature carries it for others
 
 
-STORE_SETTINGS = StoreSettings(ParentChannel.elastic_path, "elastic_path", save_settings)
+def read_settings(session: Session, channel: Channel) -> ElasticPathRead | None:
+    """What a channel read shows of its store (`elasticPath`; secrets only as set or not)."""
+    store = find_store(session, channel.id)
+    return None if store is None else ElasticPathRead.model_validate(store)
+
+
+STORE_SETTINGS = StoreSettings("elastic_path", ElasticPathFields, save_settings, read_settings)
 
 
 def webhook_path(channel_id: int) -> str:
