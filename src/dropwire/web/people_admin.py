@@ -231,9 +231,12 @@ def _revoke(session: Session, visitor: Visitor, api_user_id: int, back: str) -> 
     def act() -> str:
         statement = visible_to(select(ApiUser), visitor.principal, ApiUser.dropship_provider_id)
         one_visible(
-            session, statement.where(ApiUser.id == api_user_id), what="Token", record_id=api_user_id
+            session,
+            statement=statement.where(ApiUser.id == api_user_id),
+            what="Token",
+            record_id=api_user_id,
         )
-        user = revoke_api_user(session, api_user_id)
+        user = revoke_api_user(session, api_user_id=api_user_id)
         return f"Token {user.token_prefix}… of {user.name} is revoked."
 
     return perform(session, act, back)
