@@ -29,7 +29,7 @@ def feed_page(
     request: Request, session: Session, visitor: Visitor, feed_id: int, base: str
 ) -> HTMLResponse:
     feed = get_feed(session, feed_id=feed_id, principal=visitor.principal)
-    rows = list_page(request, session, visitor, feed_items_of(feed.id))
+    rows = list_page(request, session, visitor=visitor, listing=feed_items_of(feed.id))
     recent = session.execute(
         queries.feed_runs(feed.id).order_by(InventoryFeedRun.id.desc()).limit(RECENT_RUNS)
     ).all()
@@ -52,7 +52,7 @@ def runs_page(
     request: Request, session: Session, visitor: Visitor, feed_id: int, base: str
 ) -> HTMLResponse:
     feed = get_feed(session, feed_id=feed_id, principal=visitor.principal)
-    rows = list_page(request, session, visitor, feed_runs_of(feed.id))
+    rows = list_page(request, session, visitor=visitor, listing=feed_runs_of(feed.id))
     return render(request, "feed_runs.html", feed=feed, table=rows, base=base, pull=is_pull(feed))
 
 
