@@ -213,7 +213,7 @@ def revoke_token(
     api_user_id: PathId, session: DbSession, _: AdminVisitor, _form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
-        user = revoke_api_user(session, api_user_id)
+        user = revoke_api_user(session, api_user_id=api_user_id)
         return f"Token {user.token_prefix}… of {user.name} is revoked."
 
     return perform(session, act, "/tokens")
