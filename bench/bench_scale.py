@@ -92,6 +92,36 @@ def _seed_records(url: str) -> dict[str, Any]:
     return seeded
 
 
+BIG_TABLES = ("inventory_feed_variants", "sales", "sale_items", "purchases", "api_logs")
+
+
+def _postpone_indexes(connection: Any) -> list[str]:
+    """Drop the big tables' secondary indexes for the load; returns how to build them again.
+
+    The migrations made them (the measured database has exactly the shipped indexes); building
+    each once after the rows are in is several times faster than keeping it up to date row by
+    row. Foreign-key triggers are skipped for the load (`session_replication_role`): the
+    generated rows reference rows inserted before them.
+    """
+    connection.execute(text("SET LOCAL statement_timeout = 0"))
+    connection.execute(text("SET LOCAL session_replication_role = replica"))
+    connection.execute(text("SET LOCAL synchronous_commit = off"))
+    connection.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+    connection.execute(text("SET LOCAL work_mem = '64MB'"))
+    rows = connection.execute(
+        text(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i"
+            " JOIN pg_class c ON c.relname = i.indexname"
+            " WHERE i.schemaname = 'public' AND i.tablename = ANY(:tables)"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid)"
+        ),
+        {"tables": list(BIG_TABLES)},
+    ).all()
+    for name, _ in rows:
+        connection.execute(text(f'DROP INDEX "{name}"'))
+    return [definition for _, definition in rows]
+
+
 def build(url: str, size: dict[str, int]) -> None:
 
     fresh_database(url)
@@ -158,12 +188,23 @@ def build(url: str, size: dict[str, int]) -> None:
     ]
     started = time.perf_counter()
     with database.engine.begin() as connection:
+        postponed = _postpone_indexes(connection) if dialect == "postgresql" else []
         for statement in statements:
             table = re.search(r"INSERT INTO (\w+)", statement).group(1)  # type: ignore[union-attr]
             t0 = time.perf_counter()
             connection.execute(text(statement))
             print(f"    {table:<26} {time.perf_counter() - t0:6.1f} s", flush=True)
+        t0 = time.perf_counter()
+        for definition in postponed:  # one sorted build each beats maintaining them row by row
+            connection.execute(text(definition))
+        if postponed:
+            print(
+                f"    {len(postponed)} indexes rebuilt {time.perf_counter() - t0:6.1f} s",
+                flush=True,
+            )
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if dialect == "postgresql":
+            connection.execute(text("SET statement_timeout = 0"))
         connection.execute(text("VACUUM ANALYZE" if dialect == "postgresql" else "ANALYZE"))
     print(f"    built in {time.perf_counter() - started:.0f} s", flush=True)
     database.dispose()
