@@ -401,6 +401,66 @@ def measure(url: str, size: dict[str, int], repeat: int) -> dict[str, tuple[floa
     return figures
 
 
+def plans(url: str, size: dict[str, int], labels: list[str], top: int = 2) -> None:
+    """The slowest statements of the reads `labels` name, each with its plan (PostgreSQL:
+    EXPLAIN ANALYZE with buffers; SQLite: EXPLAIN QUERY PLAN). The requests run in this process
+    (the same app, no worker) so each statement can be timed and explained with its parameters."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import Engine
+
+    from dropwire.app import create_app
+    from dropwire.core.settings import Settings
+
+    settings = Settings(
+        database_url=url,
+        rate_limit_enabled=False,
+        admin_token=ADMIN_TOKEN,
+        worker_in_process=False,
+        access_log=False,
+    )
+    seen: list[tuple[float, str, Any]] = []
+    started: dict[int, float] = {}
+
+    def before(_conn: Any, cursor: Any, *_args: Any) -> None:
+        started[id(cursor)] = time.perf_counter()
+
+    def after(_conn: Any, cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        t0 = started.pop(id(cursor), None)
+        if t0 is not None and statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            seen.append(((time.perf_counter() - t0) * 1000, statement, parameters))
+
+    explainer = create_engine(url)
+    postgresql = explainer.dialect.name == "postgresql"
+    app = create_app(settings=settings)
+    chosen = [op for op in operations(_seeded(url), size) if op.label in labels]
+    with TestClient(app) as client:
+        _sign_in(client)  # type: ignore[arg-type]
+        for operation in chosen:
+            operation.call(client, 0)  # type: ignore[arg-type]  # warm
+            event.listen(Engine, "before_cursor_execute", before)
+            event.listen(Engine, "after_cursor_execute", after)
+            try:
+                operation.call(client, 1)  # type: ignore[arg-type]
+            finally:
+                event.remove(Engine, "before_cursor_execute", before)
+                event.remove(Engine, "after_cursor_execute", after)
+            slowest = sorted(seen, key=lambda found: -found[0])[:top]
+            spent = sum(found[0] for found in seen)
+            print(f"\n--- {operation.label}: {len(seen)} statements, {spent:.1f} ms; the slowest")
+            seen.clear()
+            for elapsed, statement, parameters in slowest:
+                print(f"  {elapsed:.1f} ms: {' '.join(statement.split())[:600]}")
+                prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgresql else "EXPLAIN QUERY PLAN "
+                with explainer.connect() as connection:
+                    if postgresql:
+                        connection.exec_driver_sql("SET statement_timeout = 0")
+                    plan = connection.exec_driver_sql(prefix + statement, parameters).all()
+                for row in plan:
+                    print("      " + " | ".join(str(part) for part in row[-1:]))
+    explainer.dispose()
+
+
 def report(results: dict[str, dict[str, tuple[float, float]]], kinds: dict[str, str]) -> None:
     names = list(results)
     print(

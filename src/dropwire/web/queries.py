@@ -389,12 +389,20 @@ FEED_SORT: dict[str, Sortable] = {
 }
 
 
+FEED_ITEMS_COUNTED = 1000
+"""The feeds page counts each feed's items up to this many and shows more as "1,000+" (a
+feed of 250,000 items would cost a scan of them per row; the feed's own page counts further)."""
+
+
 def feeds(vendor_id: int | None = None) -> AnySelect:
-    items = (
-        select(func.count(InventoryFeedVariant.id))
+    first_items = (
+        select(InventoryFeedVariant.id)
         .where(InventoryFeedVariant.inventory_feed_id == InventoryFeed.id)
-        .scalar_subquery()
+        .limit(FEED_ITEMS_COUNTED + 1)
+        .correlate(InventoryFeed)
+        .subquery()
     )
+    items = select(func.count()).select_from(first_items).scalar_subquery()
     problems = (
         select(func.count(InventoryFeedVariant.id))
         .where(
@@ -456,7 +464,8 @@ def feed_runs(feed_id: int) -> AnySelect:
 
 
 FEED_ITEM_SORT: dict[str, Sortable] = {
-    "sku": InventoryFeedVariant.vendor_sku,
+    # the SKU as matched (lower case): a feed's items in that order are one index range
+    "sku": InventoryFeedVariant.vendor_sku_key,
     "quantity": InventoryFeedVariant.inventory_quantity,
     "updated": InventoryFeedVariant.inventory_updated_at,
     "id": InventoryFeedVariant.id,
@@ -471,28 +480,36 @@ def feed_items(
     search: str | None = None,
     problems_only: bool = False,
 ) -> AnySelect:
-    stmt: AnySelect = (
-        select(
-            InventoryFeedVariant.id,
-            InventoryFeedVariant.inventory_feed_id,
-            InventoryFeedVariant.external_id,
-            InventoryFeedVariant.vendor_sku,
-            InventoryFeedVariant.name,
-            InventoryFeedVariant.inventory_quantity,
-            InventoryFeedVariant.cost_price,
-            InventoryFeedVariant.inventory_updated_at,
-            InventoryFeedVariant.problem,
-            InventoryFeedVariant.variant_id,
-            Variant.sku.label("variant_sku"),
-            InventoryFeed.name.label("feed"),
-        )
-        .join(InventoryFeed, InventoryFeed.id == InventoryFeedVariant.inventory_feed_id)
-        .outerjoin(Variant, Variant.id == InventoryFeedVariant.variant_id)
+    # the variant's SKU and the feed's name are read for the page's rows only (subqueries, not
+    # joins): counting the matches reads one index of the items alone
+    stmt: AnySelect = select(
+        InventoryFeedVariant.id,
+        InventoryFeedVariant.inventory_feed_id,
+        InventoryFeedVariant.external_id,
+        InventoryFeedVariant.vendor_sku,
+        InventoryFeedVariant.name,
+        InventoryFeedVariant.inventory_quantity,
+        InventoryFeedVariant.cost_price,
+        InventoryFeedVariant.inventory_updated_at,
+        InventoryFeedVariant.problem,
+        InventoryFeedVariant.variant_id,
+        select(Variant.sku)
+        .where(Variant.id == InventoryFeedVariant.variant_id)
+        .scalar_subquery()
+        .label("variant_sku"),
+        select(InventoryFeed.name)
+        .where(InventoryFeed.id == InventoryFeedVariant.inventory_feed_id)
+        .scalar_subquery()
+        .label("feed"),
     )
     if feed_id is not None:
         stmt = stmt.where(InventoryFeedVariant.inventory_feed_id == feed_id)
     if vendor_id is not None:
-        stmt = stmt.where(InventoryFeed.dropship_provider_id == vendor_id)
+        stmt = stmt.where(
+            InventoryFeedVariant.inventory_feed_id.in_(
+                select(InventoryFeed.id).where(InventoryFeed.dropship_provider_id == vendor_id)
+            )
+        )
     if search:  # by the start of the vendor's SKU, from an index
         stmt = stmt.where(
             starts_with(dialect, InventoryFeedVariant.vendor_sku_key, search.strip().lower())
