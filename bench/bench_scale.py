@@ -1,13 +1,21 @@
 """Query costs as the data grows: the same requests against databases of three sizes.
 
     .venv/bin/python -m bench.bench_scale [--sizes S,M,L] [--sqlite] [--rebuild] [--repeat 20]
+                                          [--plans 3]
 
-Builds each PostgreSQL database set-based (one INSERT ... SELECT per table over a numbers
-series, then ANALYZE) unless a database of that size is already there, runs the shipped command
-(`dropwire serve`, rate limit off) on it, and times, one request at a time from one client,
-the API lists an Onport client reads, every dashboard page, a sync sale, a parse-webhook and an
-async accept. Prints p50 / p95 per size, the ratio of the largest size's p50 to the smallest's,
-and the goals (at L: API lists p95 <= 50 ms, pages p95 <= 150 ms, no p50 over 2x S).
+Builds each database set-based unless one of that size is already there (PostgreSQL
+`dw_scale_s`, `dw_scale_m`, `dw_scale_l`; with `--sqlite` also a SQLite M in
+`$TMPDIR/dropwire-scale/scale_m.db`): one INSERT ... SELECT per table over a numbers series, with
+the big tables' indexes (exactly those the migrations make) built after their rows, then
+ANALYZE. L takes about 6 minutes on a busy 2-core machine, M one, S seconds. The databases stay,
+so a re-run measures without building; the last lines print that command.
+
+Measures the shipped command (`dropwire serve`, rate limit off) on each, one request at a time
+from one client: the API lists an Onport client reads, every dashboard page, a sync sale, a
+parse-webhook and an async accept. Prints p50 / p95 per size, the ratio of the largest size's
+p50 to the smallest's, the goals (at L: API lists p95 <= 50 ms, pages p95 <= 150 ms, no p50
+over 2x S) with what misses them, and the plans of the slowest reads' slowest statements (run
+in-process with the same app, at the largest PostgreSQL size and on SQLite M).
 
 | size | sales | sale lines | purchases | feed items | API-log rows | variants |
 |---|---|---|---|---|---|---|
@@ -15,8 +23,8 @@ and the goals (at L: API lists p95 <= 50 ms, pages p95 <= 150 ms, no p50 over 2x
 | M | 100k | 300k | 100k | 1M | 200k | 50k |
 | L | 1M | 3M | 1M | 5M | 2M | 100k |
 
-`--sqlite` adds a SQLite M (built with a recursive CTE for the series). The machine is shared:
-the figures are a single client's latencies, read the ratios more than the last digit.
+The machine may be shared: the figures are a single client's latencies (the load average is
+printed at the start and the end); read the ratios more than the last digit.
 """
 
 import argparse
@@ -95,7 +103,7 @@ def _seed_records(url: str) -> dict[str, Any]:
 BIG_TABLES = ("inventory_feed_variants", "sales", "sale_items", "purchases", "api_logs")
 
 
-def _postpone_indexes(connection: Any) -> list[str]:
+def _postpone_indexes(connection: Any, dialect: str) -> list[str]:
     """Drop the big tables' secondary indexes for the load; returns how to build them again.
 
     The migrations made them (the measured database has exactly the shipped indexes); building
@@ -103,6 +111,16 @@ def _postpone_indexes(connection: Any) -> list[str]:
     row. Foreign-key triggers are skipped for the load (`session_replication_role`): the
     generated rows reference rows inserted before them.
     """
+    if dialect == "sqlite":  # the indexes a migration created (a UNIQUE constraint's stay)
+        found = connection.execute(
+            text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+                " AND tbl_name IN ('" + "', '".join(BIG_TABLES) + "')"
+            )
+        ).all()
+        for name, _ in found:
+            connection.execute(text(f'DROP INDEX "{name}"'))
+        return [definition for _, definition in found]
     connection.execute(text("SET LOCAL statement_timeout = 0"))
     connection.execute(text("SET LOCAL session_replication_role = replica"))
     connection.execute(text("SET LOCAL synchronous_commit = off"))
@@ -188,7 +206,7 @@ def build(url: str, size: dict[str, int]) -> None:
     ]
     started = time.perf_counter()
     with database.engine.begin() as connection:
-        postponed = _postpone_indexes(connection) if dialect == "postgresql" else []
+        postponed = _postpone_indexes(connection, dialect)
         for statement in statements:
             table = re.search(r"INSERT INTO (\w+)", statement).group(1)  # type: ignore[union-attr]
             t0 = time.perf_counter()
@@ -485,38 +503,67 @@ def report(results: dict[str, dict[str, tuple[float, float]]], kinds: dict[str, 
         print(f"  - {miss}")
 
 
+SQLITE_M = Path(tempfile.gettempdir()) / "dropwire-scale" / "scale_m.db"
+"""Where the SQLite M lives between runs (outside any checkout: a re-run reuses it)."""
+
+
+def _slowest_reads(
+    figures: dict[str, tuple[float, float]], kinds: dict[str, str], count: int
+) -> list[str]:
+    reads = [label for label in figures if kinds.get(label) in ("api", "page")]
+    return sorted(reads, key=lambda label: -figures[label][1])[:count]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="S,M", help="comma-separated of S, M, L")
+    parser.add_argument("--sizes", default="S,M,L", help="comma-separated of S, M, L")
     parser.add_argument("--sqlite", action="store_true", help="also a SQLite M")
     parser.add_argument("--rebuild", action="store_true", help="build even if present")
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--plans", type=int, default=3, help="explain the N slowest reads")
     args = parser.parse_args()
+    started = time.perf_counter()
+    print(f"load average at start: {os.getloadavg()}", flush=True)
     results: dict[str, dict[str, tuple[float, float]]] = {}
-    kinds: dict[str, str] = {}
+    urls: dict[str, str] = {}
     targets = [
         (name, ensure_pg_database(f"dw_scale_{name.lower()}")) for name in args.sizes.split(",")
     ]
-    tmp = tempfile.mkdtemp()
     if args.sqlite:
-        targets.append(("M sqlite", f"sqlite:///{Path(tmp) / 'scale_m.db'}"))
+        SQLITE_M.parent.mkdir(parents=True, exist_ok=True)
+        targets.append(("M sqlite", f"sqlite:///{SQLITE_M}"))
     for name, url in targets:
         size = SIZES[name.split()[0]]
+        urls[name] = url
         if args.rebuild or not built(url, size):
             print(f"{name}: building", flush=True)
             build(url, size)
         print(f"{name}: measuring `dropwire serve`", flush=True)
         results[name] = measure(url, size, args.repeat)
-        kinds = {
-            op.label: op.kind
-            for op in operations({"feed_id": 0, "channel_id": 0, "webhook_hash": ""}, size)
-        }
+    kinds = {
+        op.label: op.kind
+        for op in operations({"feed_id": 0, "channel_id": 0, "webhook_hash": ""}, SIZES["S"])
+    }
     pg = {name: figures for name, figures in results.items() if "sqlite" not in name}
-    report(pg, kinds)
+    if pg:
+        report(pg, kinds)
     if args.sqlite:
-        print("\nSQLite M:")
+        print("\nSQLite M (goals as at L: API lists p95 <= 50 ms, pages p95 <= 150 ms):")
         for label, (p50, p95) in results["M sqlite"].items():
-            print(f"  {label:<44} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
+            goal = {"api": 50, "page": 150}.get(kinds[label])
+            mark = "" if goal is None else ("  ok" if p95 <= goal else f"  MISSES {goal} ms")
+            print(f"  {label:<44} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms{mark}")
+    if args.plans:
+        for name in [*(list(pg)[-1:]), *(["M sqlite"] if args.sqlite else [])]:
+            size = SIZES[name.split()[0]]
+            print(f"\n=== {name}: plans of the {args.plans} slowest reads", flush=True)
+            plans(urls[name], size, _slowest_reads(results[name], kinds, args.plans))
+    print(
+        f"\nload average at the end: {os.getloadavg()}; {time.perf_counter() - started:.0f} s."
+        f"\nThe databases stay (PostgreSQL dw_scale_s/_m/_l, SQLite {SQLITE_M}); to measure them"
+        " again without building:\n    .venv/bin/python -m bench.bench_scale --sizes"
+        f" {args.sizes} {'--sqlite ' if args.sqlite else ''}--repeat {args.repeat}"
+    )
 
 
 if __name__ == "__main__":

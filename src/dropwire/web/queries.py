@@ -3,12 +3,13 @@
 Nothing here changes data; every change goes through a domain's service.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -68,10 +69,19 @@ IN_HOUSE = "In-house warehouse"
 """How a purchase order fulfilled from the merchant's own warehouse is named on the pages."""
 
 
+def inline(value: str) -> ColumnElement[Any]:
+    """A constant written into the statement, not bound: a partial index (`WHERE status =
+    'error'`) serves only a query whose condition names the same constant (SQLite's planner,
+    and PostgreSQL's generic plan of a prepared statement, cannot see a parameter's value)."""
+    if not re.fullmatch(r"[A-Za-z_]+", value):
+        raise ValueError(f"not a plain word: {value!r}")
+    return literal_column(f"'{value}'")
+
+
 def _waiting_purchases() -> ColumnElement[bool]:
-    return and_(
-        Purchase.inventory_status != PurchaseInventoryStatus.received,
-        Purchase.cancellation_status != CancellationStatus.full,
+    return and_(  # as the partial index ix_purchases_waiting is written
+        Purchase.inventory_status != inline(PurchaseInventoryStatus.received),
+        Purchase.cancellation_status != inline(CancellationStatus.full),
     )
 
 
@@ -115,7 +125,7 @@ def overview(session: Session, now: datetime) -> Overview:
     dead_jobs = session.scalar(select(func.count(Job.id)).where(Job.state == JobState.dead))
     errors_24h = session.scalar(
         select(func.count(ApiLog.id)).where(
-            ApiLog.status == LogStatus.error, ApiLog.created_at >= since
+            ApiLog.status == inline(LogStatus.error), ApiLog.created_at >= since
         )
     )
     sale_hour = _hour(session, Sale.created_at)
@@ -125,7 +135,7 @@ def overview(session: Session, now: datetime) -> Overview:
     log_hour = _hour(session, ApiLog.created_at)
     errors_hourly = session.execute(
         select(log_hour, func.count(ApiLog.id))
-        .where(ApiLog.status == LogStatus.error, ApiLog.created_at >= since)
+        .where(ApiLog.status == inline(LogStatus.error), ApiLog.created_at >= since)
         .group_by(log_hour)
     ).all()
     chart = hourly_chart(
@@ -548,7 +558,7 @@ def api_logs(*, status: str | None, direction: str | None) -> AnySelect:
     return stmt
 
 
-API_LOG_ERROR = ApiLog.status == LogStatus.error
+API_LOG_ERROR = ApiLog.status == inline(LogStatus.error)
 
 
 DELIVERY_SORT: dict[str, Sortable] = {
