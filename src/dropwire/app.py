@@ -23,6 +23,7 @@ from dropwire.core.db import Database
 from dropwire.core.group_commit import GroupCommitter
 from dropwire.core.secret_key import created_notice, with_embedded_key
 from dropwire.core.settings import Settings
+from dropwire.customfields.endpoints import router as custom_fields_router
 from dropwire.delivery.endpoints import router as delivery_router
 from dropwire.exports.endpoints import router as exports_router
 from dropwire.feeds.endpoints import router as feeds_router
@@ -76,6 +77,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     api_user_router,
     rates_router,
     exports_router,
+    custom_fields_router,
     payments_router,
 )
 

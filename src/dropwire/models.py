@@ -6,6 +6,7 @@ from dropwire.catalog import models as catalog_models
 from dropwire.channels import models as channels_models
 from dropwire.connectors.elasticpath import models as elasticpath_models
 from dropwire.core.db import Base
+from dropwire.customfields import models as customfields_models
 from dropwire.delivery import models as delivery_models
 from dropwire.exports import models as exports_models
 from dropwire.feeds import models as feeds_models
@@ -26,6 +27,7 @@ __all__ = [
     "auth_models",
     "catalog_models",
     "channels_models",
+    "customfields_models",
     "delivery_models",
     "elasticpath_models",
     "exports_models",
