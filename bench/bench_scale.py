@@ -228,6 +228,14 @@ def build(url: str, size: dict[str, int]) -> None:
     database.dispose()
 
 
+def migrate(url: str) -> None:
+    from dropwire.core.migrations import upgrade
+
+    database = domains.database(url)
+    upgrade(database)
+    database.dispose()
+
+
 def built(url: str, size: dict[str, int]) -> bool:
 
     database = domains.database(url)
@@ -260,6 +268,10 @@ def _seeded(url: str) -> dict[str, Any]:
             "webhook_hash": connection.scalar(text("SELECT webhook_hash FROM custom_channels")),
             "feed_id": connection.scalar(text("SELECT min(id) FROM inventory_feeds")),
             "items": connection.scalar(text("SELECT max(id) FROM inventory_feed_variants")),
+            "sale_id": connection.scalar(text("SELECT max(id) FROM sales")),
+            "purchase_id": connection.scalar(text("SELECT max(id) FROM purchases")),
+            "vendor_id": connection.scalar(text("SELECT min(id) FROM dropship_providers")),
+            "variant_id": connection.scalar(text("SELECT min(id) FROM variants")),
         }
     database.dispose()
     return seeded
@@ -355,6 +367,17 @@ def operations(seeded: dict[str, Any], size: dict[str, int]) -> list[Operation]:
         Operation("feed items of a feed (page)", "page", get(f"/feeds/{feed}")),
         Operation("feed items, problems only (page)", "page", get(f"/feeds/{feed}?problems=1")),
         Operation("jobs (page)", "page", get("/jobs")),
+        Operation("deliveries (page)", "page", get("/deliveries")),
+        Operation("channels (page)", "page", get("/channels")),
+        Operation("mail (page)", "page", get("/mail")),
+        Operation("people (page)", "page", get("/users")),
+        Operation("API tokens (page)", "page", get("/tokens")),
+        Operation("a sale (page)", "page", get(f"/sales/{seeded.get('sale_id')}")),
+        Operation(
+            "a purchase order (page)", "page", get(f"/purchases/{seeded.get('purchase_id')}")
+        ),
+        Operation("a vendor (page)", "page", get(f"/vendors/{seeded.get('vendor_id')}")),
+        Operation("a variant (page)", "page", get(f"/inventory/{seeded.get('variant_id')}")),
         Operation("sync manual sale (write)", "write", sale),
         Operation("parse-webhook (write)", "write", parse_webhook),
         Operation("async accept (write)", "write", accept),
@@ -459,7 +482,9 @@ def plans(url: str, size: dict[str, int], labels: list[str], top: int = 2) -> No
             event.listen(Engine, "before_cursor_execute", before)
             event.listen(Engine, "after_cursor_execute", after)
             try:
-                operation.call(client, 1)  # type: ignore[arg-type]
+                answer = operation.call(client, 1)  # type: ignore[arg-type]
+                if answer.status_code >= 400:
+                    print(f"  {operation.label}: {answer.status_code} {answer.text[:200]}")
             finally:
                 event.remove(Engine, "before_cursor_execute", before)
                 event.remove(Engine, "after_cursor_execute", after)
@@ -538,6 +563,8 @@ def main() -> None:
         if args.rebuild or not built(url, size):
             print(f"{name}: building", flush=True)
             build(url, size)
+        else:  # built by an older checkout: the migrations added since (`serve` wants them all)
+            migrate(url)
         print(f"{name}: measuring `dropwire serve`", flush=True)
         results[name] = measure(url, size, args.repeat)
     kinds = {
