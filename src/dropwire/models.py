@@ -11,6 +11,7 @@ from dropwire.delivery import models as delivery_models
 from dropwire.exports import models as exports_models
 from dropwire.feeds import models as feeds_models
 from dropwire.http import idempotency
+from dropwire.imports import models as imports_models
 from dropwire.inventory import models as inventory_models
 from dropwire.jobs import models as jobs_models
 from dropwire.mail import models as mail_models
@@ -33,6 +34,7 @@ __all__ = [
     "exports_models",
     "feeds_models",
     "idempotency",
+    "imports_models",
     "inventory_models",
     "jobs_models",
     "mail_models",

@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from dropwire.channels.models import Channel
+from dropwire.connectors.elasticpath.service import find_store
 from dropwire.core.db import Database
 from tests.web.conftest import ADMIN, VENDOR, Demo, sign_in
 
@@ -55,7 +56,8 @@ def test_add_an_elastic_path_channel_its_secrets_write_only_then_edit_it(
     assert SECRET not in page.content()
     with database.transaction() as session:
         channel = session.scalars(select(Channel).where(Channel.name == "EP store")).one()
-        store = channel.elastic_path  # type: ignore[attr-defined]
+        store = find_store(session, channel.id)
+        assert store is not None
         assert (channel.parent_channel, channel.inventory_sync) == ("elasticPath", "feeds")
         assert (store.client_id, store.shipping_skus) == ("client-1", ["SHIP-STD", "SHIP-EXP"])
         sealed = store.client_secret_sealed
@@ -77,7 +79,8 @@ def test_add_an_elastic_path_channel_its_secrets_write_only_then_edit_it(
     with database.transaction() as session:
         channel = session.get(Channel, channel.id)
         assert channel is not None
-        store = channel.elastic_path  # type: ignore[attr-defined]
+        store = find_store(session, channel.id)
+        assert store is not None
         assert (channel.currency, store.client_id) == ("EUR", "client-2")
         assert store.client_secret_sealed == sealed  # an empty secret box keeps the secret
 
@@ -206,3 +209,70 @@ def test_api_tokens_shown_once_vendor_scoped_and_revoked(
     expect(page.locator(".flash-ok")).to_contain_text("revoked")
     expect(row.get_by_test_id("status")).to_have_text("Revoked")
     assert api.get(f"{live_server}/api/dropship-providers.json", headers=auth).status == 401
+
+
+def test_add_a_variant_as_a_new_product_then_edit_it_and_add_a_sibling(
+    new_page: NewPage, demo: Demo, database: Database
+) -> None:
+    from decimal import Decimal
+
+    from dropwire.catalog.models import Variant
+
+    with database.transaction() as session:
+        taken = session.get(Variant, demo.variant_ids[0])
+        assert taken is not None
+        taken_sku = taken.sku
+    page = new_page()
+    sign_in(page, ADMIN, path="/inventory")
+    page.click("text=Add a variant")
+    _fits_a_phone(page)
+    page.fill("#f-sku", taken_sku)
+    page.fill("#f-name", "Fjord Bowl")
+    page.fill("#f-price", "24.50")
+    page.fill("#f-options", '[{"name": "Colour", "value": "Sea"}]')
+    page.fill("#f-tags", "ceramics, kitchen")
+    _submit(page)
+    expect(page.get_by_test_id("error-sku")).to_contain_text("already used")
+    expect(page.locator("#f-name")).to_have_value("Fjord Bowl")
+    page.fill("#f-sku", "FJ-BOWL-SEA")
+    page.fill("#f-grams", "-3")
+    _submit(page)
+    expect(page.get_by_test_id("error-grams")).to_be_visible()
+    page.fill("#f-grams", "640")
+    _submit(page)
+    expect(page.locator(".flash-ok")).to_contain_text("Variant FJ-BOWL-SEA added")
+    expect(page.locator("h1")).to_contain_text("FJ-BOWL-SEA")
+    expect(page.get_by_test_id("price")).to_have_text("24.50")
+    with database.transaction() as session:
+        variant = session.scalars(select(Variant).where(Variant.sku == "FJ-BOWL-SEA")).one()
+        assert (variant.price, variant.grams, variant.tags) == (
+            Decimal("24.50"),
+            640,
+            ["ceramics", "kitchen"],
+        )
+        assert [(o["name"], o["value"]) for o in variant.options] == [("Colour", "Sea")]
+        assert variant.product.name == "Fjord Bowl"
+        product_id = variant.product_id
+
+    page.click("#variant-facts ~ .actions >> text=Edit")
+    expect(page.locator("#f-tags")).to_have_value("ceramics, kitchen")
+    page.fill("#f-price", "twenty")
+    _submit(page)
+    expect(page.get_by_test_id("error-price")).to_be_visible()
+    page.fill("#f-price", "26.00")
+    page.fill("#f-tags", "")
+    _submit(page)
+    expect(page.locator(".flash-ok")).to_contain_text("Variant FJ-BOWL-SEA saved")
+    expect(page.get_by_test_id("price")).to_have_text("26.00")
+
+    page.click("text=Add a variant to this product")
+    expect(page.locator("#f-productId")).to_have_value(str(product_id))
+    page.fill("#f-sku", "FJ-BOWL-SAND")
+    page.fill("#f-name", "Fjord Bowl, sand")
+    _submit(page)
+    expect(page.locator(".flash-ok")).to_contain_text("Variant FJ-BOWL-SAND added")
+    with database.transaction() as session:
+        variant = session.scalars(select(Variant).where(Variant.sku == "FJ-BOWL-SEA")).one()
+        assert (variant.price, variant.tags) == (Decimal("26.00"), [])
+        sibling = session.scalars(select(Variant).where(Variant.sku == "FJ-BOWL-SAND")).one()
+        assert sibling.product_id == product_id

@@ -4,26 +4,28 @@ the block of settings its connector declares (`channels.connectors.StoreSettings
 that block's schema, its secret fields write-only; a custom store's endpoints are its custom
 channel (`/api/custom-channels`), saved in the same transaction."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
+from pydantic.alias_generators import to_camel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from dropwire.channels import service as channels
 from dropwire.channels.connectors import ChannelConnector
-from dropwire.channels.models import Channel, CustomChannel, ParentChannel
+from dropwire.channels.models import CUSTOM, Channel, CustomChannel
 from dropwire.channels.schemas import (
     ChannelCreate,
-    ChannelFields,
     ChannelUpdate,
     CustomChannelCreate,
     CustomChannelFields,
     CustomChannelUpdate,
+    channel_bodies,
 )
 from dropwire.core.errors import DomainError, NotFound
 from dropwire.core.wiring import wiring_of
@@ -46,32 +48,41 @@ class Block:
     prefix: str  # as the API names it: `elasticPath`
     schema: type[BaseModel]
     secret_fields: tuple[str, ...]
+    read: Callable[[Session, Channel], BaseModel | None]
+
+    def stored(self, session: Session, channel: Channel | None) -> BaseModel | None:
+        return None if channel is None else self.read(session, channel)
 
 
-def _connector(session: Session, parent: ParentChannel) -> ChannelConnector | None:
+def _connector(session: Session, parent: str) -> ChannelConnector | None:
     return next((c for c in wiring_of(session).every(ChannelConnector) if c.parent == parent), None)
 
 
-def _block(session: Session, parent: ParentChannel) -> Block | None:
+def _block(session: Session, parent: str) -> Block | None:
     connector = _connector(session, parent)
     if connector is None or connector.settings is None:
         return None
-    info = ChannelFields.model_fields[connector.settings.field]
-    schema = forms.plain_type(info.annotation)
-    assert isinstance(schema, type) and issubclass(schema, BaseModel)
+    settings = connector.settings
     return Block(
-        connector.settings.field,
-        info.alias or connector.settings.field,
-        schema,
+        settings.field,
+        to_camel(settings.field),
+        settings.fields,
         connector.secret_fields,
+        settings.read,
     )
+
+
+def _body(session: Session, *, creating: bool) -> type[ChannelCreate] | type[ChannelUpdate]:
+    """The API's channel body, with the wired connectors' blocks (`channel_bodies`)."""
+    bodies = channel_bodies(wiring_of(session).every(ChannelConnector))
+    return bodies.create if creating else bodies.update
 
 
 def _block_fields(session: Session) -> set[str]:
     return {c.settings.field for c in wiring_of(session).every(ChannelConnector) if c.settings}
 
 
-def _parents(session: Session) -> list[ParentChannel]:
+def _parents(session: Session) -> list[str]:
     return sorted(
         (c.parent for c in wiring_of(session).every(ChannelConnector)), key=lambda p: label(p)
     )
@@ -82,11 +93,8 @@ def _choices(session: Session) -> forms.Choices:
     return {"warehouse_id": [(str(id_), name) for id_, name in rows]}
 
 
-def _parent_of(request: Request, session: Session) -> ParentChannel:
-    try:
-        parent = ParentChannel(request.query_params.get("parent") or ParentChannel.custom)
-    except ValueError:
-        raise NotFound("Kind of channel") from None
+def _parent_of(request: Request, session: Session) -> str:
+    parent = request.query_params.get("parent") or CUSTOM
     if _connector(session, parent) is None:
         raise NotFound("Kind of channel")
     return parent
@@ -95,8 +103,8 @@ def _parent_of(request: Request, session: Session) -> ParentChannel:
 # --- the form: the channel, its connector's block, a custom store's endpoints ----------------
 
 
-def _blank(session: Session, parent: ParentChannel, channel: Channel | None) -> forms.Form:
-    schema = ChannelCreate if channel is None else ChannelUpdate
+def _blank(session: Session, parent: str, channel: Channel | None) -> forms.Form:
+    schema = _body(session, creating=channel is None)
     skip = {"parent_channel"} | _block_fields(session)
     values = (
         forms.column_defaults(Channel)
@@ -106,14 +114,14 @@ def _blank(session: Session, parent: ParentChannel, channel: Channel | None) -> 
     form = forms.blank_form(schema, values=values, skip=skip, choices=_choices(session))
     block = _block(session, parent)
     if block is not None:
-        stored = getattr(channel, block.field, None) if channel is not None else None
+        stored = block.stored(session, channel)
         form += forms.blank_form(
             block.schema,
             values=_attributes(stored, block.schema),
             secrets=_secrets(stored, block),
             prefix=block.prefix,
         )
-    if parent == ParentChannel.custom:
+    if parent == CUSTOM:
         custom = channel.custom_channel if channel is not None else None
         form += forms.blank_form(
             CustomChannelFields,
@@ -144,10 +152,8 @@ class Posted:
     custom: CustomChannelFields | None
 
 
-def _parse(
-    session: Session, parent: ParentChannel, posted: FormData, channel: Channel | None
-) -> Posted:
-    schema = ChannelCreate if channel is None else ChannelUpdate
+def _parse(session: Session, parent: str, posted: FormData, channel: Channel | None) -> Posted:
+    schema = _body(session, creating=channel is None)
     skip = {"parent_channel"} | _block_fields(session)
     data, form = forms.parse(schema, posted, skip=skip, choices=_choices(session))
     if data is not None and channel is not None:
@@ -156,7 +162,7 @@ def _parse(
     complete = data is not None
     block = _block(session, parent)
     if block is not None:
-        stored = getattr(channel, block.field, None) if channel is not None else None
+        stored = block.stored(session, channel)
         settings, block_form = forms.parse(
             block.schema, posted, secrets=_secrets(stored, block), prefix=block.prefix
         )
@@ -168,7 +174,7 @@ def _parse(
         else:
             update[block.field] = forms.cleared(settings, block_form, prefix=block.prefix)
     custom: CustomChannelFields | None = None
-    if parent == ParentChannel.custom:
+    if parent == CUSTOM:
         parsed, custom_form = forms.parse(
             CustomChannelUpdate if channel is not None else CustomChannelFields,
             posted,
@@ -229,7 +235,7 @@ def _page(
     return response
 
 
-def _heading(parent: ParentChannel) -> str:
+def _heading(parent: str) -> str:
     return f"Add {'an' if label(parent)[0] in 'AEIOU' else 'a'} {label(parent)} channel"
 
 
@@ -240,7 +246,7 @@ def new_channel(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRe
         request,
         _blank(session, parent, None),
         heading=_heading(parent),
-        action=f"/channels/new?parent={parent.value}",
+        action=f"/channels/new?parent={parent}",
         back="/channels",
     )
 
@@ -264,7 +270,7 @@ def create_channel(
         request,
         result.form,
         heading=_heading(parent),
-        action=f"/channels/new?parent={parent.value}",
+        action=f"/channels/new?parent={parent}",
         back="/channels",
     )
 
@@ -310,7 +316,7 @@ def update_channel(
 
 def new_channel_links(session: Session) -> list[tuple[str, str]]:
     """The "add a channel" links of the channels page, one per wired connector."""
-    return [(f"/channels/new?parent={p.value}", _heading(p)) for p in _parents(session)]
+    return [(f"/channels/new?parent={p}", _heading(p)) for p in _parents(session)]
 
 
 def _saved(location: str, message: str) -> RedirectResponse:

@@ -78,7 +78,9 @@ def _kind(annotation: Any) -> str:
         if issubclass(origin, int):
             return "number"
         if issubclass(origin, list):
-            return "list"
+            items = typing.get_args(_plain(annotation))
+            of_records = items and isinstance(items[0], type) and issubclass(items[0], BaseModel)
+            return "json" if of_records else "list"  # a list of records is written as JSON
         if issubclass(origin, dict):
             return "json"
     return "text"

@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from dropwire.web import (
     admin,
+    catalog_admin,
     channel_admin,
     docs,
     feed_admin,
@@ -32,5 +33,6 @@ def install_web(app: FastAPI) -> None:
     app.include_router(vendor_admin.router)
     app.include_router(feed_admin.router)
     app.include_router(channel_admin.router)
+    app.include_router(catalog_admin.router)
     app.include_router(people_admin.router)
     app.include_router(admin.router)
