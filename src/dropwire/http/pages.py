@@ -241,7 +241,17 @@ def read_beyond(
     read = session.execute if execute else session.scalars
 
     def fetch(chosen: Select[Any], count: int, skip: int = 0) -> list[Any]:
-        return list(read(chosen.order_by(*order).limit(count).offset(skip)))
+        if skip:  # the page's ids first (the skipped rows read no joined record): then its rows
+            row_id = keys[-1].column
+            page_ids = (
+                chosen.with_only_columns(row_id, maintain_column_froms=True)
+                .order_by(*order)
+                .limit(count)
+                .offset(skip)
+                .subquery()
+            )
+            chosen = chosen.where(row_id.in_(select(page_ids.c[0])))
+        return list(read(chosen.order_by(*order).limit(count)))
 
     if values is None:
         return fetch(stmt, limit, offset)
