@@ -410,7 +410,7 @@ def measure(url: str, size: dict[str, int], repeat: int) -> dict[str, tuple[floa
     figures: dict[str, tuple[float, float]] = {}
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_for(base + "/health", timeout=180)
+        wait_for(base + "/health", timeout=600)  # a loaded 2-core machine starts it slowly
         seeded = _seeded(url)
         with httpx.Client(base_url=base, timeout=60, follow_redirects=True) as client:
             _sign_in(client)
