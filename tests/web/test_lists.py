@@ -448,7 +448,7 @@ def test_vendor_names_are_matched_from_their_start(database: Database, demo: Dem
     from dropwire.web.search import find
 
     with database.transaction() as session:
-        names = [row.name for row in find(session, "kettle").vendors]
+        names = [row.name for row in find(session, text="kettle").vendors]
         assert names == ["Kettle & Kiln"]
-        assert find(session, "northwind outdoor").vendors[0].name == "Northwind Outdoor"
-        assert find(session, "outdoor").vendors == []  # the start of the name, not any word
+        assert find(session, text="northwind outdoor").vendors[0].name == "Northwind Outdoor"
+        assert find(session, text="outdoor").vendors == []  # the start of the name, not any word

@@ -82,7 +82,9 @@ def overview(request: Request, session: DbSession, visitor: AnyVisitor) -> HTMLR
 @router.get("/inventory")
 def inventory(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
     search = _text_param(request, "q")
-    rows = list_page(request, session, visitor, listings.INVENTORY)  # SKU/barcode, else names
+    rows = list_page(
+        request, session, visitor=visitor, listing=listings.INVENTORY
+    )  # SKU/barcode, else names
     totals = stock_totals(session, [row.id for row in rows.rows])
     return render(request, "inventory.html", table=rows, totals=totals, q=search or "")
 
@@ -136,7 +138,7 @@ def adjust(
 
 @router.get("/sales")
 def sales(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
-    rows = list_page(request, session, visitor, listings.SALES)
+    rows = list_page(request, session, visitor=visitor, listing=listings.SALES)
     channels = session.execute(select(Channel.id, Channel.name).order_by(Channel.name)).all()
     return render(
         request,
@@ -219,7 +221,7 @@ def cancel_line(
 
 @router.get("/purchases")
 def purchases(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
-    rows = list_page(request, session, visitor, listings.PURCHASES)
+    rows = list_page(request, session, visitor=visitor, listing=listings.PURCHASES)
     return render(
         request,
         "purchases.html",
@@ -284,13 +286,13 @@ def move_purchase(
 
 @router.get("/vendors")
 def vendors(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
-    rows = list_page(request, session, visitor, listings.VENDORS)
+    rows = list_page(request, session, visitor=visitor, listing=listings.VENDORS)
     return render(request, "vendors.html", table=rows)
 
 
 @router.get("/feeds")
 def feeds(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
-    rows = list_page(request, session, visitor, listings.FEEDS)
+    rows = list_page(request, session, visitor=visitor, listing=listings.FEEDS)
     return render(request, "feeds.html", table=rows, base="/feeds")
 
 
@@ -366,7 +368,7 @@ def channels(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRespo
 def api_logs(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
     status = _text_param(request, "status")
     if status or "sort" in request.query_params:
-        rows = list_page(request, session, visitor, listings.API_LOGS)
+        rows = list_page(request, session, visitor=visitor, listing=listings.API_LOGS)
     else:  # errors first, then the rest, newest first
         stmt = queries.api_logs(status=status, direction=_text_param(request, "direction"))
         rows = flagged_first(
@@ -377,7 +379,7 @@ def api_logs(request: Request, session: DbSession, visitor: AdminVisitor) -> HTM
 
 @router.get("/deliveries")
 def deliveries(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
-    rows = list_page(request, session, visitor, listings.DELIVERIES)
+    rows = list_page(request, session, visitor=visitor, listing=listings.DELIVERIES)
     return render(
         request,
         "deliveries.html",
@@ -423,7 +425,7 @@ def retry_delivery(
 
 @router.get("/jobs")
 def jobs(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
-    rows = list_page(request, session, visitor, listings.JOBS)
+    rows = list_page(request, session, visitor=visitor, listing=listings.JOBS)
     return render(
         request,
         "jobs.html",

@@ -53,7 +53,7 @@ def picked_ids(form: FormData) -> list[int]:
 
 
 def each(
-    session: Session, ids: list[int], act: Callable[[int], str], name: Callable[[int], str]
+    session: Session, *, ids: list[int], act: Callable[[int], str], name: Callable[[int], str]
 ) -> Outcome:
     """Run `act` on every id in a savepoint of its own; `act` answers the row's name."""
     outcome = Outcome()
@@ -104,7 +104,7 @@ def _run(
         ids = picked_ids(form)
     except Invalid as exc:
         return _refusal(request, fallback, exc)
-    return _answer(request, fallback, each(session, ids, act, name), doing)
+    return _answer(request, fallback, each(session, ids=ids, act=act, name=name), doing)
 
 
 @router.post("/sales/bulk/cancel")

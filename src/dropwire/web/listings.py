@@ -394,7 +394,7 @@ def scope_of(request: Request, visitor: Visitor) -> Scope:
     return Scope(vendor_id=visitor.dropship_provider_id, zone=viewer_zone(request))
 
 
-def list_page(request: Request, session: Session, visitor: Visitor, listing: Listing) -> Table:
+def list_page(request: Request, session: Session, *, visitor: Visitor, listing: Listing) -> Table:
     """One page of `listing` as the URL asks (filters, sort, cursor), for `visitor`."""
     query = request.query_params
     return table(

@@ -13,6 +13,7 @@ from dropwire.web import (
     docs,
     exports,
     feed_admin,
+    feed_items,
     mail_pages,
     password_pages,
     people_admin,
@@ -39,6 +40,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(vendor.router)
     app.include_router(vendor_admin.router)
     app.include_router(feed_admin.router)
+    app.include_router(feed_items.router)
     app.include_router(channel_admin.router)
     app.include_router(catalog_admin.router)
     app.include_router(people_admin.router)

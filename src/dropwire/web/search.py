@@ -69,7 +69,7 @@ class Results:
         )
 
 
-def find(session: Session, text: str) -> Results:
+def find(session: Session, *, text: str) -> Results:
     text = text.strip()[:LONGEST]
     key = text.lower()
     dialect = session.get_bind().dialect.name
@@ -140,7 +140,7 @@ def find(session: Session, text: str) -> Results:
 @router.get("/search")
 def search(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
     text = (request.query_params.get("for") or "").strip()
-    results = find(session, text) if text else None
+    results = find(session, text=text) if text else None
     return render(
         request,
         "search.html",

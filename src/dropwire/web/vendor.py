@@ -29,7 +29,7 @@ BASE = "/vendor/feeds"
 
 @router.get("")
 def purchases(request: Request, session: DbSession, visitor: VendorVisitor) -> HTMLResponse:
-    rows = list_page(request, session, visitor, listings.VENDOR_PURCHASES)
+    rows = list_page(request, session, visitor=visitor, listing=listings.VENDOR_PURCHASES)
     vendor = get_vendor(session, visitor.dropship_provider_id or 0, visitor.principal)
     return render(
         request,
@@ -80,7 +80,7 @@ def ship(
 
 @router.get("/feeds")
 def feeds(request: Request, session: DbSession, visitor: VendorVisitor) -> HTMLResponse:
-    rows = list_page(request, session, visitor, listings.FEEDS)
+    rows = list_page(request, session, visitor=visitor, listing=listings.FEEDS)
     return render(request, "feeds.html", table=rows, base=BASE)
 
 
@@ -115,5 +115,5 @@ def run_feed_now(
 @router.get("/inventory")
 def inventory(request: Request, session: DbSession, visitor: VendorVisitor) -> HTMLResponse:
     search = (request.query_params.get("q") or "").strip() or None
-    rows = list_page(request, session, visitor, listings.VENDOR_INVENTORY)
+    rows = list_page(request, session, visitor=visitor, listing=listings.VENDOR_INVENTORY)
     return render(request, "vendor/inventory.html", table=rows, q=search or "")
