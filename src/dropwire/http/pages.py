@@ -224,10 +224,10 @@ def segments(
 
 def read_beyond(
     session: Session,
+    *,
     stmt: Select[Any],
     keys: Sequence[SortKey],
     values: Sequence[Any] | None,
-    *,
     backwards: bool,
     limit: int,
     offset: int = 0,
@@ -308,9 +308,9 @@ def read_page(
     values = decode_cursor(keys, cursor, label) if cursor is not None else None
     page = read_beyond(
         session,
-        stmt,
-        keys,
-        values,
+        stmt=stmt,
+        keys=keys,
+        values=values,
         backwards=backwards,
         limit=request.limit + 1,
         offset=request.offset,

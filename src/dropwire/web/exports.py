@@ -64,7 +64,13 @@ def _batches(
             )
             # by key from the last row of the batch before, its empty values too: index ranges
             rows = read_beyond(
-                session, stmt, keys, last, backwards=False, limit=BATCH, execute=True
+                session,
+                stmt=stmt,
+                keys=keys,
+                values=last,
+                backwards=False,
+                limit=BATCH,
+                execute=True,
             )
             if rows:
                 yield session, rows

@@ -132,9 +132,9 @@ def table(
     paged = stmt.add_columns(keys[0].column.label("sort_value"), keys[1].column.label("sort_id"))
     rows = read_beyond(
         session,
-        paged,
-        keys,
-        values,
+        stmt=paged,
+        keys=keys,
+        values=values,
         backwards=backwards,
         limit=per_page + 1,
         offset=offset,
