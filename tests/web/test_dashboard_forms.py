@@ -403,3 +403,47 @@ def test_resend_a_purchase_order_then_retry_its_delivery_from_the_detail_page(
     with database.transaction() as session:
         delivery = session.get(Delivery, resent)
         assert delivery is not None and delivery.state != DeliveryState.dead
+
+
+def test_a_vendor_makes_and_revokes_its_own_tokens_in_the_portal_only(
+    new_page: NewPage, demo: Demo, database: Database, live_server: str
+) -> None:
+    from dropwire.auth.models import ApiUser
+    from dropwire.auth.service import create_api_user
+
+    with database.transaction() as session:
+        other, _ = create_api_user(
+            session, name="northwind-erp", dropship_provider_id=demo.northwind_id
+        )
+        other_id = other.id
+    page = new_page()
+    sign_in(page, VENDOR, path="/vendor/tokens")
+    expect(page.locator("#f-role")).to_have_count(0)  # no scope to pick: always its own
+    page.fill("#f-email", "x")
+    page.click("#make-token button[type=submit]")
+    expect(page.get_by_test_id("error-email")).to_be_visible()
+    page.fill("#f-email", "erp@baltic.test")
+    page.click("#make-token button[type=submit]")
+    token = page.get_by_test_id("new-token").inner_text()
+    expect(page.locator("#tokens tbody tr")).to_have_count(1)  # never another vendor's
+    expect(page.locator("#tokens")).to_contain_text("Vendor: Baltic Linen Co.")
+    answer = page.request.get(
+        f"{live_server}/api/dropship-providers.json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert [v["id"] for v in answer.json()] == [demo.baltic_id]
+    _fits_a_phone(page)
+    # another vendor's token cannot be revoked from here, by id
+    page.evaluate(
+        """([id, csrf]) => { const f = document.createElement('form'); f.method = 'post';
+        f.action = `/vendor/tokens/${id}/revoke`; const i = document.createElement('input');
+        i.name = 'csrf_token'; i.value = csrf; f.appendChild(i); document.body.appendChild(f);
+        f.submit(); }""",
+        [other_id, page.locator("input[name=csrf_token]").first.get_attribute("value")],
+    )
+    expect(page.locator(".flash-error")).to_contain_text("not found")
+    page.get_by_role("button", name="Revoke").click()
+    expect(page.locator(".flash-ok")).to_contain_text("revoked")
+    with database.transaction() as session:
+        tokens = {t.name: t.revoked_at for t in session.scalars(select(ApiUser))}
+        assert tokens["erp@baltic.test"] is not None and tokens["northwind-erp"] is None

@@ -452,3 +452,45 @@ def test_vendor_names_are_matched_from_their_start(database: Database, demo: Dem
         assert names == ["Kettle & Kiln"]
         assert find(session, text="northwind outdoor").vendors[0].name == "Northwind Outdoor"
         assert find(session, text="outdoor").vendors == []  # the start of the name, not any word
+
+
+def test_a_feeds_items_and_runs_download_and_another_vendors_feed_is_not_found(
+    new_page: NewPage, demo: Demo, database: Database
+) -> None:
+    from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
+
+    with database.transaction() as session:
+        baltic_feed = session.scalars(
+            select(InventoryFeed).where(InventoryFeed.dropship_provider_id == demo.baltic_id)
+        ).first()
+        other_feed = session.scalars(
+            select(InventoryFeed).where(InventoryFeed.dropship_provider_id == demo.northwind_id)
+        ).first()
+        assert baltic_feed is not None and other_feed is not None
+        skus = sorted(
+            session.scalars(
+                select(InventoryFeedVariant.vendor_sku).where(
+                    InventoryFeedVariant.inventory_feed_id == baltic_feed.id
+                )
+            )
+        )
+    page = new_page()
+    sign_in(page, VENDOR, path=f"/vendor/feeds/{baltic_feed.id}?sort=sku&dir=asc")
+    rows = _download(page)
+    assert rows[0][0] == "Vendor SKU" and [row[0] for row in rows[1:]] == skus
+    page.goto(f"/vendor/feeds/{baltic_feed.id}/runs")
+    assert _download(page)[0][:2] == ["Run", "Status"]
+    for path in (f"/vendor/feeds/{other_feed.id}/items.csv", f"/feeds/{baltic_feed.id}/items.csv"):
+        response = page.goto(path)
+        assert response is not None and response.status == 404, path
+
+
+def test_date_ranges_read_the_creation_date_indexes(database: Database, demo: Demo) -> None:
+    for table, index in (
+        ("sales", "ix_sales_created_at"),
+        ("purchases", "ix_purchases_created_at"),
+    ):
+        sql = (
+            f"SELECT id FROM {table} WHERE created_at >= '2026-11-03' AND created_at < '2026-11-06'"
+        )
+        assert index in _plan(database, sql), table

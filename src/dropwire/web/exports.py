@@ -21,9 +21,18 @@ from starlette.datastructures import QueryParams
 
 from dropwire.core.db import Database
 from dropwire.core.time import utcnow
-from dropwire.http.deps import DbSession
-from dropwire.http.pages import beyond, ordered
-from dropwire.web.listings import ADMIN_LISTS, VENDOR_LISTS, Listing, Scope, scope_of
+from dropwire.feeds.queries import get_feed
+from dropwire.http.deps import DbSession, PathId
+from dropwire.http.pages import read_beyond
+from dropwire.web.listings import (
+    ADMIN_LISTS,
+    VENDOR_LISTS,
+    Listing,
+    Scope,
+    feed_items_of,
+    feed_runs_of,
+    scope_of,
+)
 from dropwire.web.pages import AdminVisitor, VendorVisitor, WebRoute
 from dropwire.web.sessions import Visitor
 from dropwire.web.tables import sort_keys
@@ -56,26 +65,27 @@ def _batches(
     keys = sort_keys(
         query, columns=listing.columns, default=listing.default, tiebreak=listing.tiebreak
     )
-    by_key = not keys[0].nullable
     last: list[Any] | None = None
-    offset = 0
     while True:
         with database.session(write=False) as session:
             stmt = listing.rows(session, query, scope).add_columns(
                 keys[0].column.label("sort_value"), keys[1].column.label("sort_id")
             )
-            if by_key and last is not None:
-                stmt = stmt.where(beyond(keys, last, backwards=False))
-            elif not by_key:
-                stmt = stmt.offset(offset)  # a column that may be empty: no keyset, an offset
-            rows = list(
-                session.execute(stmt.order_by(*ordered(keys, backwards=False)).limit(BATCH)).all()
+            # by key from the last row of the batch before, its empty values too: index ranges
+            rows = read_beyond(
+                session,
+                stmt=stmt,
+                keys=keys,
+                values=last,
+                backwards=False,
+                limit=BATCH,
+                execute=True,
             )
             if rows:
                 yield session, rows
         if len(rows) < BATCH:
             return
-        last, offset = [rows[-1].sort_value, rows[-1].sort_id], offset + len(rows)
+        last = [rows[-1].sort_value, rows[-1].sort_id]
 
 
 def stream_csv(
@@ -139,3 +149,40 @@ for _path, _listing in VENDOR_LISTS.items():
     router.add_api_route(
         f"{_path}.csv", _vendor_export(_listing), methods=["GET"], name=f"export{_path}"
     )
+
+
+def _feed_export(
+    request: Request, session: Session, visitor: Visitor, feed_id: int, what: str
+) -> StreamingResponse:
+    """A feed's items or runs: only a feed the visitor may see (another vendor's is a 404)."""
+    feed = get_feed(session, feed_id=feed_id, principal=visitor.principal)
+    listing = feed_items_of(feed.id) if what == "items" else feed_runs_of(feed.id)
+    return _export(request, session, visitor, listing)
+
+
+@router.get("/feeds/{feed_id}/items.csv")
+def feed_items(
+    feed_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
+) -> StreamingResponse:
+    return _feed_export(request, session, visitor, feed_id, "items")
+
+
+@router.get("/feeds/{feed_id}/runs.csv")
+def feed_runs(
+    feed_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
+) -> StreamingResponse:
+    return _feed_export(request, session, visitor, feed_id, "runs")
+
+
+@router.get("/vendor/feeds/{feed_id}/items.csv")
+def vendor_feed_items(
+    feed_id: PathId, request: Request, session: DbSession, visitor: VendorVisitor
+) -> StreamingResponse:
+    return _feed_export(request, session, visitor, feed_id, "items")
+
+
+@router.get("/vendor/feeds/{feed_id}/runs.csv")
+def vendor_feed_runs(
+    feed_id: PathId, request: Request, session: DbSession, visitor: VendorVisitor
+) -> StreamingResponse:
+    return _feed_export(request, session, visitor, feed_id, "runs")

@@ -267,23 +267,72 @@ def _feed_items(session: Session, query: QueryParams, scope: Scope) -> AnySelect
     )
 
 
+FEED_ITEM_COLUMNS: Sequence[tuple[str, Value]] = (
+    ("Vendor SKU", col("vendor_sku")),
+    ("Name", col("name")),
+    ("Feed", col("feed")),
+    ("Quantity", col("inventory_quantity")),
+    ("Cost", col("cost_price")),
+    ("Updated", col("inventory_updated_at")),
+    ("Connected to", col("variant_sku")),
+    ("Problem", col("problem")),
+)
 VENDOR_INVENTORY = Listing(
     name="inventory",
     rows=_feed_items,
     columns=queries.FEED_ITEM_SORT,
     default="sku",
     tiebreak=queries.FEED_ITEM_SORT["id"],
-    csv=(
-        ("Vendor SKU", col("vendor_sku")),
-        ("Name", col("name")),
-        ("Feed", col("feed")),
-        ("Quantity", col("inventory_quantity")),
-        ("Cost", col("cost_price")),
-        ("Updated", col("inventory_updated_at")),
-        ("Connected to", col("variant_sku")),
-        ("Problem", col("problem")),
-    ),
+    csv=FEED_ITEM_COLUMNS,
 )
+
+
+def feed_items_of(feed_id: int) -> Listing:
+    """A feed's items (its page's table), filtered by `q` (SKU start) and `problems=1`."""
+
+    def rows(session: Session, query: QueryParams, _scope: Scope) -> AnySelect:
+        return queries.feed_items(
+            dialect=session.get_bind().dialect.name,
+            feed_id=feed_id,
+            search=text_param(query, "q"),
+            problems_only=query.get("problems") == "1",
+        )
+
+    return Listing(
+        name=f"feed-{feed_id}-items",
+        rows=rows,
+        columns=queries.FEED_ITEM_SORT,
+        default="sku",
+        tiebreak=queries.FEED_ITEM_SORT["id"],
+        csv=FEED_ITEM_COLUMNS,
+    )
+
+
+def feed_runs_of(feed_id: int) -> Listing:
+    return Listing(
+        name=f"feed-{feed_id}-runs",
+        rows=lambda _session, _query, _scope: queries.feed_runs(feed_id),
+        columns=queries.RUN_SORT,
+        default="id",
+        tiebreak=queries.RUN_SORT["id"],
+        csv=(
+            ("Run", col("id")),
+            ("Status", labelled("status")),
+            ("Trigger", labelled("trigger")),
+            ("Approved", lambda row, _: "yes" if row.approved else ""),
+            ("Created", col("created_at")),
+            ("Started", col("started_at")),
+            ("Finished", col("finished_at")),
+            ("Bytes", col("bytes")),
+            ("Read", col("rows_read")),
+            ("Created rows", col("rows_created")),
+            ("Updated", col("rows_updated")),
+            ("Unchanged", col("rows_unchanged")),
+            ("Failed", col("rows_failed")),
+            ("Cleaned", col("rows_cleaned")),
+            ("Problem", col("problem")),
+        ),
+    )
 
 
 def _api_logs(_session: Session, query: QueryParams, _scope: Scope) -> AnySelect:
