@@ -97,3 +97,4 @@ def test_the_variant_edit_and_the_actions_take_odd_ids_without_a_500(
         )
         assert answer.status_code < 500, (path, answer.text[:300])
     assert admin.get("/channels/new?parent=bogus").status_code == 404
+    assert admin.get("/feeds/1/items/1/connect?q=%00").status_code == 200
