@@ -51,8 +51,6 @@ def _page(
     error: str = "",
 ) -> HTMLResponse:
     dialect = session.get_bind().dialect.name
-    if unstorable_character(search) is not None:
-        search = ""  # no SKU holds a control character: nothing to look for
     candidates = (
         list(
             session.execute(
