@@ -213,6 +213,7 @@ class Purchase(IdMixin, TimestampMixin, Base):
             ),
             sqlite_where=text("inventory_status <> 'received' AND cancellation_status <> 'full'"),
         ),
+        Index("ix_purchases_created_at", "created_at", "id"),  # the dashboard's date ranges
     )
 
     sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id", ondelete="CASCADE"), index=True)
