@@ -22,11 +22,13 @@ from starlette.datastructures import FormData
 
 from dropwire.apilog.redaction import masked_url
 from dropwire.core.errors import DomainError, Forbidden, Invalid, NotFound
+from dropwire.core.schemas import unstorable_character
 from dropwire.http.deps import DbSession
 from dropwire.http.errors import status_of
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.sales.schemas import LineQuantity, ShipRequest
 from dropwire.web.formatting import FILTERS
+from dropwire.web.queries import FEED_ITEMS_COUNTED
 from dropwire.web.sessions import Visitor, visitor_for
 
 HERE = Path(__file__).parent
@@ -43,6 +45,7 @@ def _shown(value: Any) -> Any:
 
 TEMPLATES.env.finalize = _shown
 TEMPLATES.env.filters.update(FILTERS)
+TEMPLATES.env.globals["FEED_ITEMS_COUNTED"] = FEED_ITEMS_COUNTED
 SESSION_COOKIE = "dw_session"
 FLASH_COOKIE = "dw_flash"
 SECURITY_HEADERS = {
@@ -99,6 +102,10 @@ class WebRoute(UnitOfWorkRoute):
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:
+            for name, value in request.query_params.multi_items():
+                if (problem := unstorable_character(value)) is not None:
+                    # no search or filter holds one, and PostgreSQL refuses NUL in a query
+                    return error_page(request, 422, f"The address's {name} has a {problem}.")
             try:
                 return await handler(request)
             except Redirect as exc:
