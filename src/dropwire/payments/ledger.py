@@ -7,8 +7,11 @@ the entries (`rebuild` proves it from scratch)."""
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dropwire.core.inserts import insert_ignoring_conflict, insert_unread
@@ -27,21 +30,32 @@ def post(session: Session, entries: Sequence[LedgerEntry]) -> None:
         owed[key] += entry.amount
         if entry.kind in (EntryKind.payment, EntryKind.payment_failed):
             paid[key] -= entry.amount
-    for key in sorted(owed):  # in key order: two writers never wait on each other in a circle
-        moved = _move(session, key, owed[key], paid[key])
-        if not moved:  # the first entry of this vendor and currency
-            ensure_balances(session, [key])
-            _move(session, key, owed[key], paid[key])
+    moves = [
+        {"dropship_provider_id": key[0], "currency": key[1], "owed": owed[key], "paid": paid[key]}
+        for key in sorted(owed)  # in key order: two writers never wait on each other in a circle
+    ]
+    for start in range(0, len(moves), _MOVES_PER_STATEMENT):
+        _move(session, moves[start : start + _MOVES_PER_STATEMENT])
 
 
-def _move(session: Session, key: tuple[int, str], owed: Decimal, paid: Decimal) -> bool:
-    result = session.execute(
-        update(VendorBalance)
-        .where(VendorBalance.dropship_provider_id == key[0], VendorBalance.currency == key[1])
-        .values(owed=VendorBalance.owed + owed, paid=VendorBalance.paid + paid)
-        .execution_options(synchronize_session=False)
+_MOVES_PER_STATEMENT = 1000
+BALANCES = cast(Table, VendorBalance.__table__)
+
+
+def _move(session: Session, moves: list[dict[str, Any]]) -> None:
+    """Add to the balances of these (vendor, currency) pairs in one statement, making the rows
+    missing (a vendor's first entry in a currency): an upsert whose update adds."""
+    insert_ = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert_(BALANCES).values(moves)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[BALANCES.c.dropship_provider_id, BALANCES.c.currency],
+            set_={
+                "owed": BALANCES.c.owed + statement.excluded.owed,
+                "paid": BALANCES.c.paid + statement.excluded.paid,
+            },
+        )
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def ensure_balances(session: Session, keys: object) -> None:
