@@ -672,12 +672,17 @@ def _refresh_items(
             purchase.invoice_status = status
     update_rows(session.connection(), PURCHASE_ITEMS, item_rows)
     update_rows(session.connection(), PURCHASES, purchase_rows)
-    for model, rows in ((PurchaseItem, item_rows), (Purchase, purchase_rows)):
-        for row in rows:
-            held = session.identity_map.get(identity_key(model, row["id"]))
-            if held is not None:
-                for key, value in row.items():
-                    set_committed_value(held, key, value)
+    written = {
+        (model, row["id"]): row
+        for model, rows in ((PurchaseItem, item_rows), (Purchase, purchase_rows))
+        for row in rows
+    }
+    for key in list(session.identity_map.keys()) if written else ():
+        row = written.get((key[0], key[1][0]))
+        held = session.identity_map.get(key) if row is not None else None
+        if row is not None and held is not None:
+            for name, value in row.items():
+                set_committed_value(held, name, value)
 
 
 def _status(invoiced: int, due: int) -> InvoiceStatus:

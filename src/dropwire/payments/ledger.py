@@ -5,16 +5,16 @@ and moves the balances by their sums in the same transaction, so `owed` always e
 the entries (`rebuild` proves it from scratch)."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from dropwire.core.inserts import insert_ignoring_conflict, insert_unread
+from dropwire.core.inserts import insert_unread
 from dropwire.payments.models import EntryKind, LedgerEntry, VendorBalance
 
 
@@ -58,14 +58,17 @@ def _move(session: Session, moves: list[dict[str, Any]]) -> None:
     )
 
 
-def ensure_balances(session: Session, keys: object) -> None:
-    """The balance rows of these (vendor, currency) pairs, made when missing."""
-    for vendor_id, currency in sorted(keys):  # type: ignore[call-overload]
-        insert_ignoring_conflict(
-            session,
-            VendorBalance,
-            {"dropship_provider_id": vendor_id, "currency": currency},
-            ["dropship_provider_id", "currency"],
+def ensure_balances(session: Session, keys: Iterable[tuple[int, str]]) -> None:
+    """The balance rows of these (vendor, currency) pairs, made when missing (one statement)."""
+    rows = [{"dropship_provider_id": v, "currency": c} for v, c in sorted(set(keys))]
+    insert_ = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for start in range(0, len(rows), _MOVES_PER_STATEMENT):
+        session.execute(
+            insert_(BALANCES)
+            .values(rows[start : start + _MOVES_PER_STATEMENT])
+            .on_conflict_do_nothing(
+                index_elements=[BALANCES.c.dropship_provider_id, BALANCES.c.currency]
+            )
         )
 
 
@@ -81,6 +84,23 @@ def lock_balance(session: Session, *, vendor_id: int, currency: str) -> VendorBa
     )
     assert balance is not None
     return balance
+
+
+def lock_balances(session: Session, keys: Iterable[tuple[int, str]]) -> None:
+    """`lock_balance` for many (vendor, currency) pairs, in key order, with one statement."""
+    wanted = sorted(set(keys))
+    ensure_balances(session, wanted)
+    for start in range(0, len(wanted), _MOVES_PER_STATEMENT):
+        session.execute(
+            select(BALANCES.c.id)
+            .where(
+                tuple_(BALANCES.c.dropship_provider_id, BALANCES.c.currency).in_(
+                    wanted[start : start + _MOVES_PER_STATEMENT]
+                )
+            )
+            .order_by(BALANCES.c.dropship_provider_id, BALANCES.c.currency)
+            .with_for_update()
+        ).all()
 
 
 def sums(session: Session, vendor_id: int) -> dict[str, Decimal]:
