@@ -119,6 +119,9 @@ def loaded_or_fetched(session: Session, model: type[T], ids: Collection[int]) ->
         column = model.id  # type: ignore[attr-defined]
         for row in session.scalars(select(model).where(among(session, column, missing))):
             found[row.id] = row  # type: ignore[attr-defined]
+        # The identity map holds objects weakly: keep these for the rest of the session, so
+        # the unit of work's next reads of them (events, schedules) cost no query.
+        session.info.setdefault("payments.loaded", []).append(found)
     return found
 
 

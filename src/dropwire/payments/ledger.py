@@ -9,12 +9,13 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, tuple_
+from sqlalchemy import Insert, Table, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dropwire.core.inserts import insert_unread
+from dropwire.core.time import utcnow
 from dropwire.payments.models import EntryKind, LedgerEntry, VendorBalance
 
 
@@ -22,7 +23,10 @@ def post(session: Session, entries: Sequence[LedgerEntry]) -> None:
     """Append `entries` and add their amounts to the balances they belong to."""
     if not entries:
         return
-    insert_unread(session, entries)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    few = postgres and len(entries) <= _ENTRIES_WITH_MOVES
+    if not few:
+        insert_unread(session, entries)
     owed: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     paid: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     for entry in entries:
@@ -34,27 +38,43 @@ def post(session: Session, entries: Sequence[LedgerEntry]) -> None:
         {"dropship_provider_id": key[0], "currency": key[1], "owed": owed[key], "paid": paid[key]}
         for key in sorted(owed)  # in key order: two writers never wait on each other in a circle
     ]
+    if few:  # a shipment's few entries ride in the balances' statement, as a CTE
+        rows = [{name: getattr(e, name, None) for name in _ENTRY_COLUMNS} for e in entries]
+        for row in rows:
+            row["created_at"] = row["created_at"] or utcnow()
+        session.execute(_move(session, moves).add_cte(pg_insert(ENTRIES).values(rows).cte()))
+        return
     for start in range(0, len(moves), _MOVES_PER_STATEMENT):
-        _move(session, moves[start : start + _MOVES_PER_STATEMENT])
+        session.execute(_move(session, moves[start : start + _MOVES_PER_STATEMENT]))
 
 
 _MOVES_PER_STATEMENT = 1000
+_ENTRIES_WITH_MOVES = 50
 BALANCES = cast(Table, VendorBalance.__table__)
+ENTRIES = cast(Table, LedgerEntry.__table__)
+_ENTRY_COLUMNS = (
+    "dropship_provider_id",
+    "currency",
+    "kind",
+    "amount",
+    "invoice_id",
+    "payment_id",
+    "note",
+    "created_at",
+)
 
 
-def _move(session: Session, moves: list[dict[str, Any]]) -> None:
+def _move(session: Session, moves: list[dict[str, Any]]) -> Insert:
     """Add to the balances of these (vendor, currency) pairs in one statement, making the rows
     missing (a vendor's first entry in a currency): an upsert whose update adds."""
     insert_ = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert_(BALANCES).values(moves)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[BALANCES.c.dropship_provider_id, BALANCES.c.currency],
-            set_={
-                "owed": BALANCES.c.owed + statement.excluded.owed,
-                "paid": BALANCES.c.paid + statement.excluded.paid,
-            },
-        )
+    return statement.on_conflict_do_update(
+        index_elements=[BALANCES.c.dropship_provider_id, BALANCES.c.currency],
+        set_={
+            "owed": BALANCES.c.owed + statement.excluded.owed,
+            "paid": BALANCES.c.paid + statement.excluded.paid,
+        },
     )
 
 
