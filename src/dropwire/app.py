@@ -17,12 +17,15 @@ from dropwire.apilog.writer import ApiLogWriter
 from dropwire.auth.throttle import SignInThrottle
 from dropwire.catalog.endpoints import router as catalog_router
 from dropwire.channels.catalog_endpoints import router as channel_catalog_router
+from dropwire.channels.connectors import ChannelConnector
 from dropwire.channels.endpoints import router as channels_router
+from dropwire.channels.endpoints import writes_router as channel_writes_router
 from dropwire.connectors.elasticpath.endpoints import router as elasticpath_router
 from dropwire.core.db import Database
 from dropwire.core.group_commit import GroupCommitter
 from dropwire.core.secret_key import created_notice, with_embedded_key
 from dropwire.core.settings import Settings
+from dropwire.customfields.endpoints import router as custom_fields_router
 from dropwire.delivery.endpoints import router as delivery_router
 from dropwire.exports.endpoints import router as exports_router
 from dropwire.feeds.endpoints import router as feeds_router
@@ -41,6 +44,7 @@ from dropwire.http.openapi import install_links
 from dropwire.http.request_body import RequestBodyMiddleware
 from dropwire.http.routing import require_unit_of_work
 from dropwire.http.throttle import ThrottleMiddleware
+from dropwire.imports.endpoints import router as imports_router
 from dropwire.inbound.endpoints import router as inbound_router
 from dropwire.inventory.endpoints import router as inventory_router
 from dropwire.inventory.warehouses import ensure_default_warehouse
@@ -76,6 +80,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     api_user_router,
     rates_router,
     exports_router,
+    custom_fields_router,
+    imports_router,
     payments_router,
 )
 
@@ -164,6 +170,10 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     _mount_directly(app, inbound_router)  # first: the hottest paths match without a long scan
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api")
+    # channel bodies carry the wired connectors' settings blocks
+    app.include_router(
+        channel_writes_router(database.wiring.every(ChannelConnector)), prefix="/api"
+    )
     app.include_router(auth_router)  # Onport serves it beside /api, not under it
     app.include_router(people_auth_router)
     app.include_router(auth_router, prefix="/api", include_in_schema=False)

@@ -18,6 +18,7 @@ from dropwire.core.wiring import Wiring
 from dropwire.delivery.relay import send_due_deliveries
 from dropwire.exports.contributions import CONTRIBUTIONS as EXPORTS
 from dropwire.feeds.contributions import CONTRIBUTIONS as FEEDS
+from dropwire.imports.contributions import CONTRIBUTIONS as IMPORTS
 from dropwire.inventory.contributions import CONTRIBUTIONS as INVENTORY
 from dropwire.jobs.worker import MAINTENANCE_JOB
 from dropwire.mail.contributions import CONTRIBUTIONS as MAIL
@@ -40,6 +41,7 @@ DECLARATIONS: tuple[Contributions, ...] = (
     SALES,
     PAYMENTS,
     EXPORTS,
+    IMPORTS,
     MAIL,
     PEOPLE,
     # channel connectors: one line each (`channels.connectors.ChannelConnector`)

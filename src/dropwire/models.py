@@ -6,10 +6,12 @@ from dropwire.catalog import models as catalog_models
 from dropwire.channels import models as channels_models
 from dropwire.connectors.elasticpath import models as elasticpath_models
 from dropwire.core.db import Base
+from dropwire.customfields import models as customfields_models
 from dropwire.delivery import models as delivery_models
 from dropwire.exports import models as exports_models
 from dropwire.feeds import models as feeds_models
 from dropwire.http import idempotency
+from dropwire.imports import models as imports_models
 from dropwire.inventory import models as inventory_models
 from dropwire.jobs import models as jobs_models
 from dropwire.mail import models as mail_models
@@ -26,11 +28,13 @@ __all__ = [
     "auth_models",
     "catalog_models",
     "channels_models",
+    "customfields_models",
     "delivery_models",
     "elasticpath_models",
     "exports_models",
     "feeds_models",
     "idempotency",
+    "imports_models",
     "inventory_models",
     "jobs_models",
     "mail_models",

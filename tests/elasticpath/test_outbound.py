@@ -1,6 +1,8 @@
+from typing import Any
+
 import pytest
 from bench.fake_elasticpath import CLIENT_ID, CLIENT_SECRET, order_document
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
 from dropwire.cli import app as cli_app
@@ -328,3 +330,30 @@ def test_cancelling_unrouted_and_in_house_lines_reaches_the_store(shop, fake, da
     order = fake.orders["order-7"]["data"]
     assert order["partially_cancelled"] is True and order["status"] == "complete"
     assert all(state == "delivered" for _, state, _, _ in ep_deliveries(database))
+
+
+def test_setup_calls_the_store_outside_any_transaction(
+    shop, fake, database, cli_in_this_process, monkeypatch
+):
+    """While the store answers, another writer changes the channel's store row at once: the
+    setup holds no transaction (nor lock) across the call; it records the id afterwards."""
+    with database.transaction() as session:
+        session.scalars(select(ElasticPathStore)).one().webhook_secret_sealed = None  # made anew
+    answer = fake.post_integrations
+
+    def meanwhile(body: Any, **kw: Any) -> tuple[int, Any]:
+        with database.transaction() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text("SET LOCAL lock_timeout = '3s'"))
+            session.execute(update(ElasticPathStore).values(location="meanwhile"))
+        return answer(body, **kw)
+
+    monkeypatch.setattr(fake, "post_integrations", meanwhile)
+    args = ["elasticpath", "setup", str(shop.channel_id), "--public-url", "https://dw.example.com"]
+    result = CliRunner().invoke(cli_app, args)
+    assert result.exit_code == 0, result.output
+    (integration,) = fake.integrations.values()
+    with database.transaction() as session:
+        store = session.scalars(select(ElasticPathStore)).one()
+        assert (store.location, store.integration_id) == ("meanwhile", integration["id"])
+        assert store.webhook_secret_sealed is not None  # kept before the call

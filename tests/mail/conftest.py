@@ -34,6 +34,23 @@ class Inbox:
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)  # e.g. "451 4.3.0 try later", in turn
     logins: list[str] = field(default_factory=list)
+    refused_recipients: dict[str, str] = field(default_factory=dict)  # address -> the answer
+    greetings: int = 0  # EHLO commands: one a connection (two with STARTTLS)
+
+    async def handle_EHLO(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.greetings += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refused_recipients:
+            return self.refused_recipients[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         if self.refusals:

@@ -283,3 +283,132 @@ def test_a_portal_vendor_resend_marks_it_sent(client):
     assert sent["sendStatus"] == "sent"
     assert sent["sentAt"] is not None
     assert client.get("/api/email-messages.json").json() == []
+
+
+def _delivery_of(database, message: dict) -> Delivery:
+    from dropwire.mail.models import EmailMessage
+
+    with database.session(write=False) as session:
+        stored = session.get(EmailMessage, message["id"])
+        assert stored is not None and stored.delivery_id is not None
+        delivery = session.get(Delivery, stored.delivery_id)
+        assert delivery is not None
+        session.expunge(delivery)
+        return delivery
+
+
+def test_a_permanent_refusal_makes_the_email_dead_at_once_and_a_resend_delivers_it(
+    client, smtp_server, mail_to, relay, database
+):
+    server = smtp_server()
+    server.inbox.refusals.append("554 5.6.0 message content rejected")
+    mail_to(server.url)
+    shop = open_shop(client)
+    purchase = shop.purchase_of(shop.sell("s1", {"MUG-RED": 1}), shop.vendor)
+
+    drain(relay, database)  # would retry anything retryable
+    (dead,) = client.get("/api/email-messages.json").json()
+    assert dead["status"] == "dead"
+    assert dead["attempts"] == 1
+    assert "554 5.6.0 message content rejected" in dead["lastError"]
+    assert server.inbox.messages == []
+    assert client.get(f"/api/purchases/{purchase['id']}.json").json()["sendStatus"] == "failed"
+    shown = client.get(f"/api/email-messages/{dead['id']}.json").json()
+    assert "554 5.6.0 message content rejected" in shown["lastError"]
+
+    resent = client.put(f"/api/purchases/{purchase['id']}/send.json", json={})
+    assert resent.status_code == 200, resent.text
+    drain(relay, database)
+    assert len(server.inbox.messages) == 1
+    assert client.get(f"/api/purchases/{purchase['id']}.json").json()["sendStatus"] == "sent"
+
+
+def test_recipients_refused_for_good_fail_the_email_but_one_accepted_is_enough(
+    client, smtp_server, mail_to, relay, database
+):
+    server = smtp_server()
+    mail_to(server.url)
+    shop = open_shop(client)
+    server.inbox.refused_recipients = {
+        "orders@vendor.example": "550 5.1.1 no such mailbox",
+        "boss@vendor.example": "550 5.1.1 no such mailbox",
+    }
+    shop.sell("s1", {"MUG-RED": 1})
+    drain(relay, database)
+    (dead,) = client.get("/api/email-messages.json").json()
+    assert dead["status"] == "dead" and dead["attempts"] == 1
+    assert "boss@vendor.example: 550 5.1.1 no such mailbox" in dead["lastError"]
+
+    del server.inbox.refused_recipients["boss@vendor.example"]
+    shop.sell("s2", {"MUG-RED": 1})
+    drain(relay, database)
+    sent = client.get("/api/email-messages.json").json()[0]
+    assert sent["status"] == "sent"
+    assert server.inbox.envelopes == [("orders@shop.example", ["boss@vendor.example"])]
+
+
+def test_a_temporary_refusal_or_a_dead_server_is_retried_with_backoff(
+    client, smtp_server, mail_to, relay, database
+):
+    from datetime import timedelta
+
+    from dropwire.core.time import utcnow
+
+    server = smtp_server()
+    server.inbox.refusals.append("421 4.7.0 too busy, closing")
+    mail_to(server.url)
+    shop = open_shop(client)
+    shop.sell("s1", {"MUG-RED": 1})
+    relay.send_due()
+    (waiting,) = client.get("/api/email-messages.json").json()
+    assert waiting["status"] == "queued" and "421" in waiting["lastError"]
+    assert _delivery_of(database, waiting).next_attempt_at > utcnow() + timedelta(seconds=3)
+
+    mail_to(f"smtp://127.0.0.1:{free_port()}")  # nobody listens there
+    shop.sell("s2", {"MUG-RED": 1})
+    relay.send_due()
+    newest = client.get("/api/email-messages.json").json()[0]
+    assert newest["status"] == "queued" and newest["attempts"] == 1
+    assert newest["lastError"]
+    assert _delivery_of(database, newest).next_attempt_at > utcnow() + timedelta(seconds=3)
+
+
+def test_a_round_goes_over_one_connection_and_each_message_gets_its_own_fate(
+    client, smtp_server, mail_to, relay, database
+):
+    server = smtp_server()
+    server.inbox.refusals += ["550 5.7.1 refused by policy", "452 4.3.1 out of storage"]
+    mail_to(server.url)
+    shop = open_shop(client)
+    for n in range(4):
+        shop.sell(f"s{n}", {"MUG-RED": 1})
+
+    assert relay.send_due(limit=50) == 4
+    statuses = [m["status"] for m in reversed(client.get("/api/email-messages.json").json())]
+    assert statuses == ["dead", "queued", "sent", "sent"]
+    assert server.inbox.greetings == 1  # one connection for the round
+    drain(relay, database)
+    statuses = [m["status"] for m in client.get("/api/email-messages.json").json()]
+    assert statuses.count("sent") == 3 and statuses.count("dead") == 1
+
+
+def test_a_round_out_of_time_puts_the_rest_back_untried(
+    client, smtp_server, mail_to, relay, database, monkeypatch
+):
+    from dropwire.mail import transport
+
+    monkeypatch.setattr(transport, "BATCH_SECONDS", 0.0)
+    server = smtp_server()
+    mail_to(server.url)
+    shop = open_shop(client)
+    for n in range(3):
+        shop.sell(f"s{n}", {"MUG-RED": 1})
+
+    relay.send_due(limit=50)
+    messages = list(reversed(client.get("/api/email-messages.json").json()))
+    assert [m["status"] for m in messages] == ["sent", "queued", "queued"]
+    assert [m["attempts"] for m in messages] == [1, 0, 0]
+    assert messages[1]["lastError"] is None
+    monkeypatch.setattr(transport, "BATCH_SECONDS", 10.0)
+    drain(relay, database)
+    assert len(server.inbox.messages) == 3

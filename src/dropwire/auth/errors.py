@@ -14,6 +14,10 @@ class EmailTaken(Conflict):
     code = "user.email_taken"
 
 
+class CannotDeactivateSelf(Invalid):
+    code = "user.cannot_deactivate_self"
+
+
 class AdminOnly(Forbidden):
     """The endpoint needs an admin token; a vendor-scoped one was presented."""
 

@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dropwire.auth.models import ApiUser, Scope
-from dropwire.core.errors import NotFound
+from dropwire.auth.schemas import ApiUserCreate
+from dropwire.core.errors import Invalid, NotFound
 from dropwire.core.time import utcnow
 
 TOKEN_PREFIX = "dw_"
@@ -64,6 +65,29 @@ def create_api_user(
     )
     add_naming_vendor(session, user, dropship_provider_id)
     return user, token
+
+
+def create_token(
+    session: Session, *, data: ApiUserCreate, principal: Principal
+) -> tuple[ApiUser, str]:
+    """`POST /api/users.json` and the dashboard's token form: role `api` or `admin` is the
+    whole account, `dropship_provider` one vendor's; a vendor caller only ever makes tokens of
+    its own vendor (it can never widen its scope)."""
+    vendor_id = data.dropship_provider_id
+    if not principal.is_admin:
+        vendor_id = principal.dropship_provider_id
+    elif data.role == "dropship_provider" and vendor_id is None:
+        raise Invalid("dropshipProviderId", "role dropship_provider needs the vendor's id")
+    elif data.role != "dropship_provider":
+        vendor_id = None
+    return create_api_user(
+        session,
+        name=data.email,
+        dropship_provider_id=vendor_id,
+        email=data.email,
+        first_name=data.first_name,
+        last_name=data.last_name,
+    )
 
 
 def add_naming_vendor(session: Session, record: object, vendor_id: int | None) -> None:

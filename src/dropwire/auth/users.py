@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dropwire.auth.errors import EmailTaken, PasswordTooShort
+from dropwire.auth.errors import CannotDeactivateSelf, EmailTaken, PasswordTooShort
 from dropwire.auth.models import User
 from dropwire.auth.service import add_naming_vendor
 from dropwire.core.errors import Invalid, NotFound
@@ -76,4 +76,21 @@ def set_password(session: Session, *, user_id: int, password: str) -> User:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise PasswordTooShort(MIN_PASSWORD_LENGTH)
     user.password_hash = _hasher.hash(password)
+    return user
+
+
+def set_active(session: Session, *, user_id: int, active: bool, by_user_id: int | None) -> User:
+    """Deactivate a person (they can no longer sign in; their open sessions stop at once, as
+    a session of a disabled person is refused) or let them sign in again. Nobody deactivates
+    themselves: an account must keep someone who can undo it."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("User", user_id)
+    if not active and user.id == by_user_id:
+        raise CannotDeactivateSelf("user", "you cannot deactivate yourself")
+    if active:
+        user.disabled_at = None
+    elif user.disabled_at is None:
+        user.disabled_at = utcnow()
+    session.flush()
     return user

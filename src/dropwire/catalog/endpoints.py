@@ -2,7 +2,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from dropwire.auth.service import Principal
 from dropwire.catalog import service
 from dropwire.catalog.models import ChannelVariant, Product, Variant
 from dropwire.catalog.schemas import (
@@ -14,6 +16,10 @@ from dropwire.catalog.schemas import (
     VariantSummaryRead,
     VariantUpdate,
 )
+from dropwire.core.errors import Forbidden
+from dropwire.customfields.models import CustomFieldResource
+from dropwire.customfields.relations import values_relation
+from dropwire.customfields.routes import add_value_routes
 from dropwire.http.deps import AdminPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, Relation, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
@@ -48,6 +54,7 @@ CHANNEL_VARIANT_FILTERS = fields_of(
 Listing = Annotated[ListQuery, Depends(list_query)]
 
 VARIANT_RELATIONS = {
+    **values_relation(CustomFieldResource.variant, None),
     "Product": Relation("product", ProductSummaryRead, Product, local="product_id"),
     "ChannelVariant": Relation(
         "channelVariants", ChannelVariantRead, ChannelVariant, remote="variant_id", many=True
@@ -55,6 +62,7 @@ VARIANT_RELATIONS = {
 }
 PRODUCT_RELATIONS = {"Variant": Relation("variants", VariantRead)}
 CHANNEL_VARIANT_RELATIONS = {
+    **values_relation(CustomFieldResource.variant, None),
     "Variant": Relation("variant", VariantSummaryRead, Variant, local="variant_id"),
 }
 
@@ -104,3 +112,19 @@ def list_channel_variants(
     stmt = select(ChannelVariant)
     rows = paginate(session, stmt, query, CHANNEL_VARIANT_FILTERS, response, [ChannelVariant.id])
     return respond(session, query, response, rows, ChannelVariantRead, CHANNEL_VARIANT_RELATIONS)
+
+
+def _admin_variant(session: Session, variant_id: int, principal: Principal) -> Variant:
+    if not principal.is_admin:
+        raise Forbidden("A vendor token may not write a variant's custom fields")
+    return service.get_variant(session, variant_id)
+
+
+add_value_routes(
+    router,
+    resource=CustomFieldResource.variant,
+    list_paths=("/custom-field-variants.json",),
+    records_path="/variants",
+    scope=None,  # vendors read them through their purchase orders' lines
+    find=_admin_variant,
+)

@@ -1,6 +1,7 @@
 """The channel-connector protocol: what every store integration implements.
 
-A connector (one package under `connectors/`) serves the channels of one `ParentChannel` and
+A connector (one package under `connectors/`) serves the channels of one parent (the
+channel's `parentChannel`, which the connector names) and
 declares a `ChannelConnector` in its contributions (`serves`); the entry points wire it. Through
 it Dropwire speaks to the store:
 
@@ -12,8 +13,9 @@ it Dropwire speaks to the store:
 - order states out: `send_order_states(session, changes)` with what happened to orders;
 - events in: the connector's async inbound kinds (`Contributions.inbound_kinds`) and any
   endpoint of its own, on the unit-of-work route;
-- its settings: `settings` saves the block a channel body carries for it (`StoreSettings`),
-  `secret_fields` names the write-only ones;
+- its settings: `settings` (`StoreSettings`) names the block a channel body carries for it,
+  its input shape, who saves it and what a channel read shows of it; `secret_fields` names
+  the write-only ones;
 - its dashboard panel: `panel(session, channel_ids)` gives what the channels page shows of its
   channels (never a secret).
 
@@ -25,10 +27,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from dropwire.catalog.models import ChannelVariant
-from dropwire.channels.models import Channel, ParentChannel
+from dropwire.channels.models import Channel
+from dropwire.core.wiring import Wiring
 
 Changed = Sequence[tuple[ChannelVariant, int]]
 
@@ -53,13 +57,16 @@ class SettingsWriter(Protocol):
 
 @dataclass(frozen=True)
 class StoreSettings:
-    """A connector keeps its store's settings in its own tables and declares who saves them:
-    `save(session, channel=..., data=value or None, creating=...)` for channels of `parent`,
-    the value coming in the channel body's `field`."""
+    """A connector keeps its store's settings in its own tables and declares them here: the
+    channel body's block `field` (snake_case; camelCase on the wire) has the shape `fields`;
+    `save(session, channel=..., data=value or None, creating=...)` stores it for channels of
+    the connector's parent; `read(session, channel)` is what a channel read shows (None when
+    the channel has none)."""
 
-    parent: ParentChannel
     field: str
+    fields: type[BaseModel]
     save: SettingsWriter
+    read: Callable[[Session, Channel], BaseModel | None]
 
 
 @dataclass(frozen=True)
@@ -88,10 +95,19 @@ def _nothing_published(_session: Session, _variant_ids: set[int]) -> None:
 class ChannelConnector:
     """One store integration: how Dropwire speaks to the channels of `parent`."""
 
-    parent: ParentChannel
+    parent: str  # the channels' `parent_channel` this connector serves
     push_stock: PushStock
     send_order_states: SendOrderStates
     publish_products: PublishProducts = _nothing_published
     settings: StoreSettings | None = None  # the channel body's block for this connector
     secret_fields: tuple[str, ...] = field(default=())  # write-only settings, never shown
     panel: Panel | None = None
+
+
+def store_settings(wiring: Wiring) -> list[tuple[str, StoreSettings]]:
+    """Each wired connector's settings block, with the parent it is for."""
+    return [
+        (connector.parent, connector.settings)
+        for connector in wiring.every(ChannelConnector)
+        if connector.settings is not None
+    ]

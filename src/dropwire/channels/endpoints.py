@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 
 from dropwire.channels import service
+from dropwire.channels.connectors import ChannelConnector
 from dropwire.channels.models import Channel, CustomChannel
 from dropwire.channels.schemas import (
     ChannelCreate,
@@ -12,6 +13,7 @@ from dropwire.channels.schemas import (
     CustomChannelCreate,
     CustomChannelRead,
     CustomChannelUpdate,
+    channel_bodies,
 )
 from dropwire.http.deps import AdminPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, Relation, fields_of, list_query, paginate, respond
@@ -53,23 +55,9 @@ def list_channels(
     return respond(session, query, response, rows, ChannelRead, CHANNEL_RELATIONS)
 
 
-@router.post("/channels.json", response_model=ChannelRead, status_code=201)
-def create_channel(data: ChannelCreate, session: DbSession, _: AdminPrincipal) -> Channel:
-    return service.create_channel(session, data=data)
-
-
 @router.get("/channels/{channel_id}.json", response_model=ChannelRead)
 def get_channel(channel_id: PathId, session: DbSession, _: AdminPrincipal) -> Channel:
     return service.get_channel(session, channel_id)
-
-
-@router.put("/channels/{channel_id}.json", response_model=ChannelRead)
-def update_channel(
-    channel_id: PathId, data: ChannelUpdate, session: DbSession, _: AdminPrincipal
-) -> Channel:
-    return service.update_channel(
-        session, channel=service.get_channel(session, channel_id), data=data
-    )
 
 
 @router.get("/custom-channels.json", response_model=list[CustomChannelRead])
@@ -116,3 +104,27 @@ def rotate_custom_channel_hash(
     return service.rotate_webhook_hash(
         session, custom=service.get_custom_channel(session, custom_channel_id)
     )
+
+
+def writes_router(connectors: tuple[ChannelConnector, ...]) -> APIRouter:
+    """Creating and updating channels: their bodies carry the wired connectors' parents and
+    settings blocks (`schemas.channel_bodies`), so `create_app` builds these routes from its
+    wiring."""
+    bodies = channel_bodies(connectors)
+    writes = APIRouter(route_class=UnitOfWorkRoute, tags=["Channels"])
+
+    def create_channel(data: ChannelCreate, session: DbSession, _: AdminPrincipal) -> Channel:
+        return service.create_channel(session, data=data)
+
+    def update_channel(
+        channel_id: PathId, data: ChannelUpdate, session: DbSession, _: AdminPrincipal
+    ) -> Channel:
+        return service.update_channel(
+            session, channel=service.get_channel(session, channel_id), data=data
+        )
+
+    create_channel.__annotations__["data"] = bodies.create  # the composed body
+    update_channel.__annotations__["data"] = bodies.update
+    writes.post("/channels.json", response_model=ChannelRead, status_code=201)(create_channel)
+    writes.put("/channels/{channel_id}.json", response_model=ChannelRead)(update_channel)
+    return writes

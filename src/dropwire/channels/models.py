@@ -5,10 +5,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dropwire.core.db import Base, IdMixin, TimestampMixin
 
-
-class ParentChannel(StrEnum):
-    custom = "custom"
-    elastic_path = "elasticPath"
+CUSTOM = "custom"
+"""The parent of a channel created with its custom channel (`channels.service`); every parent a
+channel may have is a wired connector's (`channels.connectors.ChannelConnector.parent`)."""
 
 
 class InventorySync(StrEnum):
@@ -28,7 +27,7 @@ class Channel(IdMixin, TimestampMixin, Base):
     __tablename__ = "channels"
 
     name: Mapped[str] = mapped_column(String(255))
-    parent_channel: Mapped[ParentChannel] = mapped_column(String(16), default=ParentChannel.custom)
+    parent_channel: Mapped[str] = mapped_column(String(16), default=CUSTOM)
     inventory_sync: Mapped[InventorySync] = mapped_column(String(8), default=InventorySync.all)
     automatically_cancel_sales: Mapped[bool] = mapped_column(default=True)
     connect_to_feed: Mapped[bool] = mapped_column(default=True)

@@ -1,58 +1,34 @@
+from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Annotated
+from functools import cache
+from typing import Annotated, Any, Literal, Self, cast
 
-from pydantic import Field
+from pydantic import (
+    BaseModel,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    create_model,
+    model_serializer,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from sqlalchemy.orm import object_session
 
-from dropwire.channels.models import InventorySync, ParentChannel, PublishingAcknowledgement
-from dropwire.core.schemas import ApiInput, ApiModel, CompanyRecord, ExternalId, HttpUrl, Id, Name
-
-
-class StockMode(StrEnum):
-    transactions = "transactions"  # classic inventory: increment/decrement by the difference
-    locations = "locations"  # multi-location inventory: `set` at one location
-
-
-Sku = Annotated[str, Field(min_length=1, max_length=255)]
-OrderEvent = Annotated[str, Field(pattern=r"^order\.[a-z_]+$")]
-
-
-class ElasticPathFields(ApiInput):
-    """An Elastic Path store's settings (`parentChannel: elasticPath`); secrets are write-only."""
-
-    base_url: HttpUrl | None = Field(
-        default=None, description="https://useast.api.elasticpath.com, euwest, or custom"
-    )
-    client_id: Annotated[str, Field(min_length=1, max_length=255)] | None = None
-    client_secret: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
-    webhook_secret: Annotated[str, Field(min_length=8, max_length=1000)] | None = None
-    shipping_skus: list[Sku] | None = Field(default=None, max_length=50)
-    inventory: StockMode | None = None
-    location: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(
-        default=None, description="Multi-location inventory: the location slug to set"
-    )
-    observes: list[OrderEvent] | None = Field(default=None, max_length=20)
-    publish_products: bool | None = Field(
-        default=None, description="Create/update PCM products (by SKU) for published variants"
-    )
-
-
-class ElasticPathRead(ApiModel):
-    base_url: str
-    client_id: str
-    client_secret_set: bool
-    webhook_secret_set: bool
-    shipping_skus: list[str]
-    inventory: StockMode
-    location: str | None
-    observes: list[str]
-    publish_products: bool
-    integration_id: str | None
-    webhook_path: str = Field(description="Where the store's integration delivers order events")
+from dropwire.channels.connectors import ChannelConnector, store_settings
+from dropwire.channels.models import Channel, InventorySync, PublishingAcknowledgement
+from dropwire.core.schemas import ApiInput, CompanyRecord, ExternalId, HttpUrl, Id, Name
+from dropwire.core.wiring import wiring_of
 
 
 class ChannelFields(ApiInput):
-    parent_channel: ParentChannel | None = None
+    """A channel body. The parents a channel may have and each connector's settings block
+    are the wired connectors' (`channels.connectors.StoreSettings`): the
+    bodies the API accepts are these composed with them (`channel_bodies`)."""
+
+    parent_channel: Annotated[str, Field(min_length=1, max_length=16)] | None = None
     inventory_sync: InventorySync | None = Field(
         default=None, description="all | feeds | none: which quantities Dropwire pushes"
     )
@@ -63,7 +39,6 @@ class ChannelFields(ApiInput):
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = Field(
         default=None, description="ISO 4217 currency of its sales"
     )
-    elastic_path: ElasticPathFields | None = None
 
 
 class ChannelCreate(ChannelFields):
@@ -79,16 +54,45 @@ class ChannelUpdate(ChannelFields):
 class ChannelRead(CompanyRecord):
     id: int
     name: str
-    parent_channel: ParentChannel
+    parent_channel: str
     inventory_sync: InventorySync
     automatically_cancel_sales: bool
     connect_to_feed: bool
     warehouse_id: int | None
     external_id: str | None
     currency: str | None
-    elastic_path: ElasticPathRead | None = None
     created_at: datetime
     updated_at: datetime
+
+    # Each wired connector's settings block (its read shape, or null), read
+    # through the connector when the channel is read from the database.
+    _store_settings: dict[str, BaseModel | None] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _with_store_settings(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        read = handler(data)
+        session = object_session(data) if isinstance(data, Channel) else None
+        if session is not None:
+            assert isinstance(data, Channel)
+            read._store_settings = {
+                to_camel(block.field): block.read(session, data)
+                for _parent, block in store_settings(wiring_of(session))
+            }
+        return read
+
+    @model_serializer(mode="wrap")
+    def _show_store_settings(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        shown: dict[str, Any] = handler(self)
+        for key, block in self._store_settings.items():
+            shown[key] = (
+                None
+                if block is None
+                else block.model_dump(mode=info.mode, by_alias=info.by_alias is not False)
+            )
+        return shown
 
 
 class CustomChannelFields(ApiInput):
@@ -130,3 +134,25 @@ class CustomChannelRead(CompanyRecord):
     )
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ChannelBodies:
+    """The channel bodies the API accepts, composed with the wired connectors: `parentChannel`
+    one of theirs, and each one's settings block (`StoreSettings.fields`)."""
+
+    create: type[ChannelCreate]
+    update: type[ChannelUpdate]
+
+
+@cache
+def channel_bodies(connectors: tuple[ChannelConnector, ...]) -> ChannelBodies:
+    parents = cast(Any, Literal)[tuple(connector.parent for connector in connectors)]
+    fields: dict[str, Any] = {"parent_channel": (parents | None, None)}
+    for connector in connectors:
+        if connector.settings is not None:
+            fields[connector.settings.field] = (connector.settings.fields | None, None)
+    return ChannelBodies(
+        create=create_model("ChannelCreate", __base__=ChannelCreate, **fields),
+        update=create_model("ChannelUpdate", __base__=ChannelUpdate, **fields),
+    )

@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dropwire.auth.service import digest
-from dropwire.channels.connectors import ChannelConnector, StoreSettings
+from dropwire.channels.connectors import StoreSettings, store_settings
 from dropwire.channels.errors import CustomChannelExists, SettingNotForChannel
-from dropwire.channels.models import Channel, CustomChannel, ParentChannel
+from dropwire.channels.models import CUSTOM, Channel, CustomChannel
 from dropwire.channels.schemas import (
     ChannelCreate,
     ChannelFields,
@@ -34,17 +34,16 @@ _REQUIRED = frozenset(
 )
 
 
-def _store_settings(session: Session) -> list[StoreSettings]:
+def _store_settings(session: Session) -> list[tuple[str, StoreSettings]]:
     """The settings block of each wired connector that has one (`channels.connectors`)."""
-    connectors = wiring_of(session).every(ChannelConnector)
-    return [connector.settings for connector in connectors if connector.settings is not None]
+    return store_settings(wiring_of(session))
 
 
 def _save_parent_settings(
     session: Session, channel: Channel, data: ChannelFields, creating: bool
 ) -> None:
-    for store in _store_settings(session):
-        parent, field, writer = store.parent, store.field, store.save
+    for parent, store in _store_settings(session):
+        field, writer = store.field, store.save
         value = getattr(data, field, None)
         if channel.parent_channel == parent:
             writer(
@@ -52,9 +51,7 @@ def _save_parent_settings(
             )  # None: keep, or complain if missing
         elif value is not None:
             camel = type(data).model_fields[field].alias or field
-            raise SettingNotForChannel(
-                camel, f"only for channels with parentChannel {parent.value}"
-            )
+            raise SettingNotForChannel(camel, f"only for channels with parentChannel {parent}")
 
 
 def _apply(target: Any, changes: dict[str, Any]) -> None:
@@ -87,7 +84,7 @@ def create_channel(session: Session, *, data: ChannelCreate) -> Channel:
 
 
 def _settings_fields(session: Session) -> set[str]:
-    return {settings.field for settings in _store_settings(session)}
+    return {settings.field for _parent, settings in _store_settings(session)}
 
 
 def update_channel(session: Session, *, channel: Channel, data: ChannelUpdate) -> Channel:
@@ -120,7 +117,7 @@ def custom_channel_by_hash(session: Session, presented: str) -> CustomChannel | 
 
 def create_custom_channel(session: Session, *, data: CustomChannelCreate) -> CustomChannel:
     if data.channel_id is None:
-        channel = Channel(name=data.name, parent_channel=ParentChannel.custom)
+        channel = Channel(name=data.name, parent_channel=CUSTOM)
         session.add(channel)
         session.flush()
     else:

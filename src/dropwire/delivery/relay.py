@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from dropwire.core.db import Database
 from dropwire.core.outbound import (
@@ -136,7 +136,8 @@ class Outcome:
     retry_after: timedelta | None = None
     reply: object = None
     disabled: bool = False  # the endpoint is switched off
-    unsendable: bool = False  # the URL can't be called at all (bad URL, forbidden address)
+    unsendable: bool = False  # can't ever be sent (bad URL, forbidden address, refused for good)
+    deferred: bool = False  # not tried: back in line, the attempt not counted
     on_delivered: Callable[[Session], None] | None = None  # a transport's follow-up on success
 
 
@@ -166,28 +167,37 @@ def _by_transport(
         log.error("transport for delivery %s failed: %s", message.id, type(exc).__name__)
         outcome.error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
         return
+    _take(outcome, sent)
+
+
+def _take(outcome: Outcome, sent: transports.Sent) -> None:
     outcome.status, outcome.excerpt, outcome.error = sent.status, sent.excerpt, sent.error
     outcome.retry_after, outcome.on_delivered = sent.retry_after, sent.on_delivered
+    outcome.unsendable, outcome.deferred = sent.permanent, sent.deferred
+
+
+def _message_of(delivery: Delivery) -> transports.Message:
+    return transports.Message(
+        id=delivery.id,
+        version=delivery.version,
+        event=delivery.event,
+        url=delivery.url,
+        body=delivery.body,
+        channel_id=delivery.channel_id,
+        subject_type=delivery.subject_type,
+        subject_id=delivery.subject_id,
+        attempts=delivery.attempts,
+    )
 
 
 def send(database: Database, delivery_id: int, client: httpx.Client) -> DeliveryState:
     with database.session(write=False) as session:
-        delivery = session.get(Delivery, delivery_id)
+        delivery = session.get(Delivery, delivery_id, options=[lazyload(Delivery.attempt_log)])
         assert delivery is not None
         endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
         assert endpoint is not None
         transport = database.wiring.part(transports.Transports).get(delivery.transport)
-        message = transports.Message(
-            id=delivery.id,
-            version=delivery.version,
-            event=delivery.event,
-            url=delivery.url,
-            body=delivery.body,
-            channel_id=delivery.channel_id,
-            subject_type=delivery.subject_type,
-            subject_id=delivery.subject_id,
-            attempts=delivery.attempts,
-        )
+        message = _message_of(delivery)
         outcome = Outcome(disabled=endpoint.disabled_at is not None)
         secret, hash_header = endpoint.secret, delivery.hash_header
     started = time.perf_counter()
@@ -246,50 +256,127 @@ def send(database: Database, delivery_id: int, client: httpx.Client) -> Delivery
 
 
 def _record(database: Database, delivery_id: int, outcome: Outcome) -> DeliveryState:
-    status = outcome.status
     with database.transaction() as session:
-        delivery = session.get(Delivery, delivery_id)
-        assert delivery is not None
-        session.add(
-            DeliveryAttempt(
-                delivery_id=delivery.id,
-                http_status=status,
-                latency_ms=outcome.latency_ms,
-                response_excerpt=outcome.excerpt,
-                error=outcome.error,
-            )
-        )
-        delivery.last_status = status
-        delivery.last_error = outcome.error
+        return _apply(database, session, delivery_id, outcome)
+
+
+def _apply(
+    database: Database, session: Session, delivery_id: int, outcome: Outcome
+) -> DeliveryState:
+    """Record one attempt's outcome and settle (or reschedule) its delivery."""
+    status = outcome.status
+    delivery = session.get(Delivery, delivery_id, options=[lazyload(Delivery.attempt_log)])
+    assert delivery is not None
+    if outcome.deferred:
+        delivery.state = DeliveryState.pending
+        delivery.attempts = max(0, delivery.attempts - 1)
+        delivery.next_attempt_at = utcnow()
         delivery.lease_expires_at = None
-        if status is not None and 200 <= status < 300:
-            delivery.state = DeliveryState.delivered
-            delivery.delivered_at = utcnow()
-            if outcome.on_delivered is not None:
-                outcome.on_delivered(session)
-            delivered = event_kinds(database).of(delivery.event).on_delivered
-            if delivered is not None and outcome.reply is not None:
-                delivered(session, delivery.subject_id, outcome.reply)
-        elif outcome.disabled or status == 410:
-            delivery.state = DeliveryState.disabled
-            if status == 410:
-                endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
-                assert endpoint is not None
-                endpoint.disabled_at = utcnow()
-                endpoint.disabled_reason = "the receiver answered 410 Gone"
-        elif outcome.unsendable:
-            delivery.state = DeliveryState.dead  # no attempt will ever reach anyone
-        elif status is not None and 400 <= status < 500 and status != 429:
-            delivery.state = DeliveryState.failed  # waiting won't change the answer
-        elif delivery.attempts >= MAX_ATTEMPTS:
-            delivery.state = DeliveryState.dead
-        else:
-            delivery.state = DeliveryState.pending
-            delivery.next_attempt_at = _next_attempt(delivery.attempts, outcome.retry_after)
-        finished = event_kinds(database).of(delivery.event).on_finished
-        if finished is not None and delivery.state != DeliveryState.pending:
-            finished(session, delivery.subject_type, delivery.subject_id, delivery.state)
-        return DeliveryState(delivery.state)
+        return DeliveryState.pending
+    session.add(
+        DeliveryAttempt(
+            delivery_id=delivery.id,
+            http_status=status,
+            latency_ms=outcome.latency_ms,
+            response_excerpt=outcome.excerpt,
+            error=outcome.error,
+        )
+    )
+    delivery.last_status = status
+    delivery.last_error = outcome.error
+    delivery.lease_expires_at = None
+    if status is not None and 200 <= status < 300:
+        delivery.state = DeliveryState.delivered
+        delivery.delivered_at = utcnow()
+        if outcome.on_delivered is not None:
+            outcome.on_delivered(session)
+        delivered = event_kinds(database).of(delivery.event).on_delivered
+        if delivered is not None and outcome.reply is not None:
+            delivered(session, delivery.subject_id, outcome.reply)
+    elif outcome.disabled or status == 410:
+        delivery.state = DeliveryState.disabled
+        if status == 410:
+            endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
+            assert endpoint is not None
+            endpoint.disabled_at = utcnow()
+            endpoint.disabled_reason = "the receiver answered 410 Gone"
+    elif outcome.unsendable:
+        delivery.state = DeliveryState.dead  # no attempt will ever get it accepted
+    elif status is not None and 400 <= status < 500 and status != 429:
+        delivery.state = DeliveryState.failed  # waiting won't change the answer
+    elif delivery.attempts >= MAX_ATTEMPTS:
+        delivery.state = DeliveryState.dead
+    else:
+        delivery.state = DeliveryState.pending
+        delivery.next_attempt_at = _next_attempt(delivery.attempts, outcome.retry_after)
+    finished = event_kinds(database).of(delivery.event).on_finished
+    if finished is not None and delivery.state != DeliveryState.pending:
+        finished(session, delivery.subject_type, delivery.subject_id, delivery.state)
+    return DeliveryState(delivery.state)
+
+
+def _batches(
+    database: Database, ids: list[int]
+) -> list[tuple[transports.BatchTransport, list[transports.Message]]]:
+    """The claimed deliveries whose transport sends in batches, by transport (one read)."""
+    wired = database.wiring.part(transports.Transports)
+    by_name: dict[str, tuple[transports.BatchTransport, list[transports.Message]]] = {}
+    with database.session(write=False) as session:
+        rows = session.execute(
+            select(Delivery, WebhookEndpoint.disabled_at)
+            .join(WebhookEndpoint, WebhookEndpoint.id == Delivery.endpoint_id)
+            .where(Delivery.id.in_(ids), Delivery.transport != transports.WEBHOOK)
+            .options(lazyload(Delivery.attempt_log))
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+        ).all()
+        for delivery, disabled_at in rows:
+            send_many = wired.batch(delivery.transport)
+            if send_many is None or disabled_at is not None:
+                continue  # sent (or refused) one by one
+            by_name.setdefault(delivery.transport, (send_many, []))[1].append(_message_of(delivery))
+    return list(by_name.values())
+
+
+def send_batch(
+    database: Database,
+    send_many: transports.BatchTransport,
+    messages: list[transports.Message],
+    client: httpx.Client,
+) -> list[DeliveryState]:
+    """Hand claimed messages of one transport to its batch sender, then record every outcome
+    in one transaction."""
+    started = time.perf_counter()
+    try:
+        results = send_many(database, messages, client)
+        if len(results) != len(messages):
+            raise ValueError(f"{len(results)} answers for {len(messages)} messages")
+    except Exception as exc:  # a transport's bug must not leave the deliveries leased
+        log.error("batch of %s deliveries failed: %s", len(messages), type(exc).__name__)
+        results = [transports.Sent(error=f"{type(exc).__name__}: {exc}"[:EXCERPT])] * len(messages)
+    share = round((time.perf_counter() - started) * 1000 / len(messages), 2)
+    outcomes = []
+    for message, sent in zip(messages, results, strict=True):
+        outcome = Outcome(latency_ms=share if sent.latency_ms is None else sent.latency_ms)
+        _take(outcome, sent)
+        if outcome.unsendable:
+            log.warning("delivery %s given up at once: %s", message.id, outcome.error)
+        outcomes.append((message.id, outcome))
+    try:
+        with database.transaction() as session:
+            ids = [delivery_id for delivery_id, _ in outcomes]
+            session.scalars(  # one read: `_apply` finds each in the session
+                select(Delivery).where(Delivery.id.in_(ids)).options(lazyload(Delivery.attempt_log))
+            ).all()
+            return [_apply(database, session, id_, outcome) for id_, outcome in outcomes]
+    except Exception as exc:  # one outcome's hook failed: record them one by one
+        log.error("recording %s outcomes together failed: %s", len(outcomes), type(exc).__name__)
+    states = []
+    for delivery_id, outcome in outcomes:
+        try:
+            states.append(_record(database, delivery_id, outcome))
+        except Exception as exc:  # the lease returns it; the attempt cap still holds
+            log.error("delivery %s could not be recorded: %s", delivery_id, type(exc).__name__)
+    return states
 
 
 class Relay:
@@ -309,11 +396,22 @@ class Relay:
 
     def send_due(self, limit: int = 20) -> int:
         ids = claim(self.database, limit)
+        if not ids:
+            return 0
+        batches = _batches(self.database, ids)
+        batched = {message.id for _, messages in batches for message in messages}
         for delivery_id in ids:
+            if delivery_id in batched:
+                continue
             try:
                 send(self.database, delivery_id, self.client)
             except Exception as exc:  # the lease returns it; the attempt cap still holds
                 log.error("delivery %s could not be sent: %s", delivery_id, type(exc).__name__)
+        for send_many, messages in batches:
+            try:
+                send_batch(self.database, send_many, messages, self.client)
+            except Exception as exc:  # the leases return them; the attempt cap still holds
+                log.error("%s deliveries could not be sent: %s", len(messages), type(exc).__name__)
         return len(ids)
 
     def close(self) -> None:

@@ -46,9 +46,17 @@ class Sent:
     retry_after: timedelta | None = None
     # Run in the transaction that records a successful attempt (e.g. keep an id the reply named).
     on_delivered: Callable[[Session], None] | None = None
+    # The receiver refused this message for good (an SMTP 5xx): dead at once, never retried.
+    permanent: bool = False
+    # Not tried at all (a batch ran out of time): back in line at once, the attempt not counted.
+    deferred: bool = False
+    latency_ms: float | None = None  # a batch transport's own measure of this message
 
 
 Transport = Callable[[Database, Message, httpx.Client], Sent]
+# Sends several claimed messages of its transport at once (one read, one connection); answers
+# one `Sent` per message, in order.
+BatchTransport = Callable[[Database, list[Message], httpx.Client], list[Sent]]
 
 
 @dataclass(frozen=True)
@@ -57,18 +65,27 @@ class NamedTransport:
 
     name: str
     send: Transport
+    # When given, the relay hands it all of a round's claimed messages of this transport and
+    # records their outcomes in one transaction.
+    send_many: BatchTransport | None = None
 
 
 class Transports:
     """The transports the entry points wired from the domains' declarations."""
 
     def __init__(self, transports: Iterable[NamedTransport]) -> None:
-        self._transports: dict[str, Transport] = {}
+        self._transports: dict[str, NamedTransport] = {}
         for transport in transports:
             if transport.name == WEBHOOK or transport.name in self._transports:
                 raise ValueError(f"transport {transport.name} is built in or declared twice")
-            self._transports[transport.name] = transport.send
+            self._transports[transport.name] = transport
 
     def get(self, name: str | None) -> Transport | None:
         """The named transport; None for the relay's own signed webhook POST."""
-        return self._transports.get(name or WEBHOOK)
+        named = self._transports.get(name or WEBHOOK)
+        return None if named is None else named.send
+
+    def batch(self, name: str | None) -> BatchTransport | None:
+        """The named transport's batch sender, if it has one."""
+        named = self._transports.get(name or WEBHOOK)
+        return None if named is None else named.send_many

@@ -6,11 +6,17 @@ from sqlalchemy import select
 from dropwire.auth.scope import one_visible, visible_to
 from dropwire.auth.service import Principal
 from dropwire.core.errors import NotFound
-from dropwire.exports import service
-from dropwire.exports.models import DataExport, ExportStatus
-from dropwire.exports.schemas import DataExportRead
+from dropwire.exports import service, templates
+from dropwire.exports.models import ApiTemplate, DataExport, ExportStatus
+from dropwire.exports.schemas import (
+    DataExportRead,
+    TemplateCreate,
+    TemplateExport,
+    TemplateRead,
+    TemplateUpdate,
+)
 from dropwire.feeds.queries import get_feed
-from dropwire.http.deps import CurrentPrincipal, DbSession, PathId
+from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
 
@@ -18,8 +24,16 @@ router = APIRouter(route_class=UnitOfWorkRoute, tags=["Data exports"])
 Listing = Annotated[ListQuery, Depends(list_query)]
 
 EXPORT_FILTERS = fields_of(
-    DataExport, "id", "export_type", "status", "inventory_feed_id", "created_at", "completed_at"
+    DataExport,
+    "id",
+    "export_type",
+    "status",
+    "inventory_feed_id",
+    "template_id",
+    "created_at",
+    "completed_at",
 )
+TEMPLATE_FILTERS = fields_of(ApiTemplate, "id", "name", "resource", "format", "created_at")
 
 
 def _visible(principal: Principal) -> Any:
@@ -51,7 +65,8 @@ def download_export(export_id: PathId, session: DbSession, principal: CurrentPri
     export = _one(session, export_id, principal)
     if export.status != ExportStatus.complete or export.content is None:
         raise NotFound("Data export file", export_id)
-    name = f"{export.export_type}-{export.id}.csv"
+    extension = "json" if export.content_type == "application/json" else "csv"
+    name = f"{export.export_type}-{export.id}.{extension}"
     return Response(
         export.content,
         media_type=export.content_type,
@@ -66,3 +81,45 @@ def export_feed(feed_id: PathId, session: DbSession, principal: CurrentPrincipal
     """Queue a CSV of the feed's items (Onport's inventory-feed export); poll the export."""
     feed = get_feed(session, feed_id=feed_id, principal=principal)
     return service.export_feed(session, feed=feed)
+
+
+@router.get("/templates.json", response_model=list[TemplateRead])
+def list_templates(
+    session: DbSession, _: AdminPrincipal, response: Response, query: Listing
+) -> Any:
+    """API templates (Onport's): column mappings exports run with."""
+    stmt = select(ApiTemplate)
+    rows = paginate(session, stmt, query, TEMPLATE_FILTERS, response, [ApiTemplate.id])
+    return respond(session, query, response, rows, TemplateRead)
+
+
+@router.post("/templates.json", response_model=TemplateRead, status_code=201)
+def create_template(data: TemplateCreate, session: DbSession, _: AdminPrincipal) -> ApiTemplate:
+    return templates.create(session, data=data)
+
+
+@router.get("/templates/{template_id}.json", response_model=TemplateRead)
+def get_template(template_id: PathId, session: DbSession, _: AdminPrincipal) -> ApiTemplate:
+    return templates.get(session, template_id)
+
+
+@router.put("/templates/{template_id}.json", response_model=TemplateRead)
+def update_template(
+    template_id: PathId, data: TemplateUpdate, session: DbSession, _: AdminPrincipal
+) -> ApiTemplate:
+    return templates.update(session, template=templates.get(session, template_id), data=data)
+
+
+@router.delete("/templates/{template_id}.json", status_code=204)
+def delete_template(template_id: PathId, session: DbSession, _: AdminPrincipal) -> Response:
+    templates.delete(session, template=templates.get(session, template_id))
+    return Response(status_code=204)
+
+
+@router.post("/templates/{template_id}/export.json", response_model=DataExportRead, status_code=202)
+def export_template(
+    template_id: PathId, session: DbSession, _: AdminPrincipal, data: TemplateExport | None = None
+) -> DataExport:
+    """Queue the template's file with the filters given; poll or download it as a data export."""
+    template = templates.get(session, template_id)
+    return templates.export(session, template=template, data=data or TemplateExport())

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dropwire.core.errors import NotFound
+from dropwire.core.errors import DomainError, NotFound
 from dropwire.core.time import utcnow
+from dropwire.exports import templates
 from dropwire.exports.models import DataExport, ExportStatus
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
 from dropwire.jobs.registry import JobKind
@@ -55,6 +56,16 @@ def render(session: Session, payload: dict[str, Any]) -> None:
         return
     export.status = ExportStatus.processing
     export.started_at = utcnow()
+    if export.export_type == templates.TEMPLATE:
+        try:
+            templates.render(session, export)
+        except DomainError as exc:  # a filter the data no longer allows
+            export.status = ExportStatus.failed
+            export.problem = str(exc)
+            return
+        export.status = ExportStatus.complete
+        export.completed_at = utcnow()
+        return
     feed = (
         session.get(InventoryFeed, export.inventory_feed_id) if export.inventory_feed_id else None
     )

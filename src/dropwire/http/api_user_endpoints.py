@@ -12,8 +12,7 @@ from sqlalchemy import Select, case, select
 from dropwire.auth.models import ApiUser
 from dropwire.auth.schemas import ApiUserCreate, ApiUserCreated, ApiUserRead
 from dropwire.auth.scope import one_visible, visible_to
-from dropwire.auth.service import Principal, create_api_user, revoke_api_user
-from dropwire.core.errors import Invalid
+from dropwire.auth.service import Principal, create_token, revoke_api_user
 from dropwire.http.deps import CurrentPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
@@ -54,21 +53,7 @@ def list_users(
 def create_user(data: ApiUserCreate, session: DbSession, principal: CurrentPrincipal) -> Any:
     """A new API user and its token (shown once). Role `api` or `admin`: the whole account;
     `dropship_provider`: one vendor's (`dropshipProviderId`; a vendor token's own)."""
-    vendor_id = data.dropship_provider_id
-    if not principal.is_admin:
-        vendor_id = principal.dropship_provider_id
-    elif data.role == "dropship_provider" and vendor_id is None:
-        raise Invalid("dropshipProviderId", "role dropship_provider needs the vendor's id")
-    elif data.role != "dropship_provider":
-        vendor_id = None
-    user, token = create_api_user(
-        session,
-        name=data.email,
-        dropship_provider_id=vendor_id,
-        email=data.email,
-        first_name=data.first_name,
-        last_name=data.last_name,
-    )
+    user, token = create_token(session, data=data, principal=principal)
     return ApiUserCreated.model_validate(
         {**ApiUserRead.model_validate(user).model_dump(), "token": token}
     )

@@ -3,8 +3,8 @@
 from dropwire.contributions import Contributions
 from dropwire.delivery.transports import NamedTransport
 from dropwire.mail.outbox import EMAIL
-from dropwire.mail.transport import send_email
+from dropwire.mail.transport import send_email, send_emails
 
 CONTRIBUTIONS = Contributions(
-    transports=(NamedTransport(EMAIL, send_email),),  # email deliveries go out over SMTP
+    transports=(NamedTransport(EMAIL, send_email, send_many=send_emails),),  # over SMTP
 )

@@ -9,7 +9,7 @@ import asyncio
 import ssl
 import threading
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
@@ -79,8 +79,18 @@ def _loop() -> asyncio.AbstractEventLoop:
         return _LOOP.loop
 
 
+@dataclass
+class Handed:
+    """What became of one message of a batch: the server's reply, the error, or not tried."""
+
+    reply: str | None = None
+    error: BaseException | None = None
+    connecting: bool = False  # the error came from reaching or greeting the server
+    skipped: bool = False  # the batch ran out of time before this message
+
+
 class SmtpSender:
-    """Sends one message at a time over a kept connection to one server."""
+    """Sends messages over a kept connection to one server, a batch at a time."""
 
     def __init__(self, target: SmtpTarget, timeout: float) -> None:
         self.target = target
@@ -88,13 +98,20 @@ class SmtpSender:
         self._client: aiosmtplib.SMTP | None = None
         self._lock = threading.Lock()
 
+    def _drop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
     async def _connected(self) -> aiosmtplib.SMTP:
+        """The kept connection (probed with NOOP, as the server may have closed it while idle),
+        else a new one."""
         if self._client is not None and self._client.is_connected:
             try:
                 await self._client.noop()
                 return self._client
             except aiosmtplib.SMTPException:
-                self._client.close()
+                self._drop()
         target = self.target
         client = aiosmtplib.SMTP(
             hostname=target.hostname,
@@ -110,23 +127,66 @@ class SmtpSender:
         self._client = client
         return client
 
-    async def _send(self, message: EmailMessage) -> str:
-        try:
-            client = await self._connected()
-            _refused, reply = await client.send_message(message)
-        except BaseException:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
-            raise
-        return reply
+    async def _send_all(self, messages: list[Message], budget: float) -> list[Handed]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
+        handed: list[Handed] = []
+        client: aiosmtplib.SMTP | None = None
+        broken: Handed | None = None  # the connection failed: the rest of the batch waits
+        for message in messages:
+            if broken is not None:
+                handed.append(Handed(error=broken.error, connecting=broken.connecting))
+                continue
+            if handed and loop.time() > deadline:
+                handed.append(Handed(skipped=True))
+                continue
+            if client is None:
+                try:
+                    client = await self._connected()
+                except BaseException as exc:
+                    self._drop()
+                    broken = Handed(error=exc, connecting=True)
+                    handed.append(broken)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+            try:
+                _refused, reply = await client.send_message(message)
+            except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused) as exc:
+                handed.append(Handed(error=exc))  # aiosmtplib reset the envelope; carry on
+                if not client.is_connected:
+                    self._drop()
+                    client = None
+            except (ValueError, aiosmtplib.SMTPNotSupported) as exc:
+                handed.append(Handed(error=exc))  # this message's addresses; carry on
+            except BaseException as exc:
+                self._drop()
+                broken = Handed(error=exc)
+                handed.append(broken)
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                handed.append(Handed(reply=reply))
+        return handed
 
-    def send(self, message: EmailMessage) -> str:
-        """The server's reply to the accepted message; raises `aiosmtplib.SMTPException` or
-        `OSError` when it was not accepted."""
+    def send_all(self, messages: list[Message], *, budget: float) -> list[Handed]:
+        """Hand `messages` to the server in turn over one connection, one `Handed` each. A
+        message is not started once `budget` seconds have passed (the first always is); after
+        a connection failure the rest get the same error without being tried."""
         with self._lock:
-            future = asyncio.run_coroutine_threadsafe(self._send(message), _loop())
-            return future.result(self.timeout * 2)
+            future = asyncio.run_coroutine_threadsafe(self._send_all(messages, budget), _loop())
+            try:
+                return future.result(budget + self.timeout * 3)
+            except TimeoutError as exc:
+                future.cancel()
+                return [Handed(error=exc) for _ in messages]
+
+    def send(self, message: Message) -> str:
+        """The server's reply to the accepted message; raises what refused it."""
+        (handed,) = self.send_all([message], budget=self.timeout)
+        if handed.error is not None:
+            raise handed.error
+        return handed.reply or ""
 
 
 _SENDERS: dict[tuple[str, float], SmtpSender] = {}

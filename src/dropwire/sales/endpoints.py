@@ -12,6 +12,9 @@ from dropwire.catalog.schemas import VariantSummaryRead
 from dropwire.channels.models import Channel
 from dropwire.channels.schemas import ChannelRead
 from dropwire.core.errors import Invalid, NotFound
+from dropwire.customfields.models import CustomFieldResource
+from dropwire.customfields.relations import values_relation
+from dropwire.customfields.routes import add_value_routes
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
 from dropwire.http.grouped import GroupedWrite
 from dropwire.http.listing import ListQuery, Relation, fields_of, list_query, paginate, respond
@@ -66,7 +69,7 @@ from dropwire.sales.schemas import (
 )
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.schemas import DropshipProviderRead
-from dropwire.vendors.service import vendor_itself
+from dropwire.vendors.service import vendor_custom_fields, vendor_itself
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Sales"])
 Listing = Annotated[ListQuery, Depends(list_query)]
@@ -138,6 +141,7 @@ _VENDOR = Relation(
     DropshipProvider,
     local="dropship_provider_id",
     scope=vendor_itself,
+    nested=lambda: VENDOR_RELATIONS,
 )
 _SALE_SUMMARY = Relation(
     "sale",
@@ -154,6 +158,7 @@ _VARIANT = Relation(
     Variant,
     local="variant_id",
     scope=queries.vendor_variants,
+    nested=lambda: VARIANT_RELATIONS,
 )
 _PURCHASE = Relation(
     "purchase",
@@ -174,7 +179,14 @@ _SALE_ITEM = Relation(
     nested=lambda: SALE_ITEM_RELATIONS,
     vendor_view=vendor_view.vendor_line_row,
 )
+VENDOR_RELATIONS: dict[str, Relation] = values_relation(
+    CustomFieldResource.dropship_provider, vendor_custom_fields
+)
+VARIANT_RELATIONS: dict[str, Relation] = values_relation(
+    CustomFieldResource.variant, queries.vendor_variant_custom_fields
+)
 SALE_RELATIONS: dict[str, Relation] = {
+    **values_relation(CustomFieldResource.sale, None),
     "Customer": Relation("customer"),
     "SaleItem": replace(_SALE_ITEM, key="saleItems", local="id", remote="sale_id", many=True),
     "Purchase": replace(_PURCHASE, key="purchases", local="id", remote="sale_id", many=True),
@@ -216,6 +228,7 @@ PURCHASE_ITEM_RELATIONS: dict[str, Relation] = {
     "Variant": _VARIANT,
 }
 PURCHASE_RELATIONS: dict[str, Relation] = {
+    **values_relation(CustomFieldResource.purchase, queries.vendor_purchase_custom_fields),
     "DropshipProvider": _VENDOR,
     "PurchaseItem": Relation(
         "purchaseItems",
@@ -568,3 +581,24 @@ def mark_fulfillment_delivered(
         session, fulfillment_id=fulfillment_id, principal=principal
     )
     return shipping.mark_delivered(session, fulfillment=fulfillment)
+
+
+# custom-field values: of sales (admins only), of purchase orders (a vendor its own)
+add_value_routes(
+    router,
+    resource=CustomFieldResource.sale,
+    list_paths=("/custom-field-sales.json",),
+    records_path="/sales",
+    scope=None,  # a vendor's view of a sale is `vendor_view`'s, which has no custom fields
+    find=lambda session, sale_id, _principal: queries.get_sale(session, sale_id=sale_id),
+)
+add_value_routes(
+    router,
+    resource=CustomFieldResource.purchase,
+    list_paths=("/custom-field-purchases.json", "/custom-field-dropshipments.json"),
+    records_path="/purchases",
+    scope=queries.vendor_purchase_custom_fields,
+    find=lambda session, purchase_id, principal: queries.get_purchase(
+        session, purchase_id=purchase_id, principal=principal
+    ),
+)

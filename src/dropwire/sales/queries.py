@@ -9,6 +9,7 @@ from dropwire.auth.scope import one_visible, visible_to
 from dropwire.auth.service import Principal
 from dropwire.catalog.models import Variant
 from dropwire.core.errors import NotFound
+from dropwire.customfields.models import CustomFieldPurchase, CustomFieldVariant
 from dropwire.sales.models import Fulfillment, Purchase, PurchaseItem, Sale, SaleItem
 
 
@@ -87,3 +88,16 @@ def get_fulfillment(
     """The answer names only the id asked for, never the purchase order behind it."""
     statement = fulfillments_visible(principal).where(Fulfillment.id == fulfillment_id)
     return one_visible(session, statement, what="Fulfillment", record_id=fulfillment_id)
+
+
+def vendor_purchase_custom_fields(vendor_id: int) -> ColumnElement[bool]:
+    """The custom-field values of the vendor's own purchase orders."""
+    return CustomFieldPurchase.purchase_id.in_(_vendor_purchase_ids(vendor_id))
+
+
+def vendor_variant_custom_fields(vendor_id: int) -> ColumnElement[bool]:
+    """The custom-field values of the variants routed to the vendor."""
+    routed = select(PurchaseItem.variant_id).where(
+        PurchaseItem.purchase_id.in_(_vendor_purchase_ids(vendor_id))
+    )
+    return CustomFieldVariant.variant_id.in_(routed)

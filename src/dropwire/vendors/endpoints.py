@@ -3,6 +3,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 
 from dropwire.auth.permissions import Resource, check_vendor_fields
+from dropwire.customfields.models import CustomFieldResource
+from dropwire.customfields.relations import values_relation
+from dropwire.customfields.routes import add_value_routes
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
@@ -29,6 +32,7 @@ FILTERS = fields_of(
     "created_at",
     "updated_at",
 )
+RELATIONS = values_relation(CustomFieldResource.dropship_provider, service.vendor_custom_fields)
 
 
 @router.get("/dropship-providers.json", response_model=list[DropshipProviderRead])
@@ -39,8 +43,8 @@ def list_dropship_providers(
     query: Annotated[ListQuery, Depends(list_query)],
 ) -> Any:
     stmt = service.vendors_visible(principal)
-    rows = paginate(session, stmt, query, FILTERS, response, [DropshipProvider.id])
-    return respond(session, query, response, rows, DropshipProviderRead)
+    rows = paginate(session, stmt, query, FILTERS, response, [DropshipProvider.id], RELATIONS)
+    return respond(session, query, response, rows, DropshipProviderRead, RELATIONS)
 
 
 @router.post("/dropship-providers.json", response_model=DropshipProviderRead, status_code=201)
@@ -70,3 +74,13 @@ def update_dropship_provider(
 def delete_dropship_provider(vendor_id: PathId, session: DbSession, _: AdminPrincipal) -> Response:
     service.delete(session, vendor=service.get(session, vendor_id))
     return Response(status_code=204)
+
+
+add_value_routes(
+    router,
+    resource=CustomFieldResource.dropship_provider,
+    list_paths=("/custom-field-dropship-providers.json",),
+    records_path="/dropship-providers",
+    scope=service.vendor_custom_fields,
+    find=lambda session, vendor_id, principal: service.get(session, vendor_id, principal),
+)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from dropwire.auth.scope import one_visible, visible_to
 from dropwire.auth.service import Principal
 from dropwire.core.errors import UnknownReference
+from dropwire.customfields.models import CustomFieldDropshipProvider
 from dropwire.vendors.errors import VendorExternalIdTaken, VendorInUse
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.schemas import DropshipProviderCreate, DropshipProviderUpdate
@@ -57,6 +58,11 @@ def vendors_visible(principal: Principal | None) -> Select[DropshipProvider]:
 def vendor_itself(vendor_id: int) -> ColumnElement[bool]:
     """What a vendor token sees of vendors another record includes: itself."""
     return DropshipProvider.id == vendor_id
+
+
+def vendor_custom_fields(vendor_id: int) -> ColumnElement[bool]:
+    """A vendor token sees its own custom-field values."""
+    return CustomFieldDropshipProvider.dropship_provider_id == vendor_id
 
 
 def get(session: Session, vendor_id: int, principal: Principal | None = None) -> DropshipProvider:

@@ -39,7 +39,7 @@ from dropwire.sales.schemas import (
     SaleReturnCreate,
 )
 from dropwire.vendors.service import get as get_vendor
-from dropwire.web import feedpages, queries, sale_page
+from dropwire.web import channel_admin, feedpages, queries, sale_page
 from dropwire.web.pages import (
     AdminVisitor,
     AnyVisitor,
@@ -403,7 +403,14 @@ def channels(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRespo
         if connector.panel is not None:
             ids = [channel.id for channel, _ in rows if channel.parent_channel == connector.parent]
             panels.update(connector.panel(session, ids) if ids else {})
-    return render(request, "channels.html", rows=rows, reveal=reveal, panels=panels)
+    return render(
+        request,
+        "channels.html",
+        rows=rows,
+        reveal=reveal,
+        panels=panels,
+        new_links=channel_admin.new_channel_links(session),
+    )
 
 
 # --- operations: API logs, deliveries, jobs ---------------------------------------------------

@@ -50,6 +50,16 @@ WORDS = {
     "fetchCleanup": "Zero items missing from the file",
     "orderEndpoint": "Order endpoint (URL)",
     "websiteUrl": "Website (URL)",
+    "elasticPath": "Elastic Path",
+    "warehouseId": "Warehouse",
+    "baseUrl": "API address (URL)",
+    "clientId": "Client id",
+    "shippingSkus": "Shipping SKUs",
+    "inventoryEndpoint": "Inventory endpoint (URL)",
+    "publishingEndpoint": "Publishing endpoint (URL)",
+    "fulfillmentEndpoint": "Fulfillment endpoint (URL)",
+    "priceEndpoint": "Price endpoint (URL)",
+    "productId": "Product",
 }
 DATE_FORMAT = "%d %b %Y, %H:%M"
 

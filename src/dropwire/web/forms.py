@@ -27,7 +27,7 @@ from dropwire.web.formatting import label
 class FormField:
     name: str  # the schema's camelCase name, as the API and its errors say it
     label: str
-    kind: str  # text | number | choice | check | list | json
+    kind: str  # text | number | choice | check | list | json | secret (write-only)
     required: bool
     value: str = ""
     checked: bool = False
@@ -48,6 +48,11 @@ class Form:
     def has_errors(self) -> bool:
         return bool(self.problem) or any(f.error for f in self.fields)
 
+    def __add__(self, other: "Form") -> "Form":
+        """Two forms shown (and posted) as one, e.g. a channel and its store's settings."""
+        problem = "; ".join(filter(None, [self.problem, other.problem]))
+        return Form(self.fields + other.fields, problem)
+
 
 def _plain(annotation: Any) -> Any:
     """The field's type without `None`, `Annotated` or a union's other arms."""
@@ -57,6 +62,9 @@ def _plain(annotation: Any) -> Any:
         arms = [a for a in typing.get_args(annotation) if a is not type(None)]
         annotation = _plain(arms[0]) if arms else str
     return annotation
+
+
+plain_type = _plain
 
 
 def _kind(annotation: Any) -> str:
@@ -70,7 +78,9 @@ def _kind(annotation: Any) -> str:
         if issubclass(origin, int):
             return "number"
         if issubclass(origin, list):
-            return "list"
+            items = typing.get_args(_plain(annotation))
+            of_records = items and isinstance(items[0], type) and issubclass(items[0], BaseModel)
+            return "json" if of_records else "list"  # a list of records is written as JSON
         if issubclass(origin, dict):
             return "json"
     return "text"
@@ -91,6 +101,14 @@ def _shown(kind: str, value: Any) -> str:
 Choices = Mapping[str, list[tuple[str, str]]]
 """Per field (snake name), the values a person picks from (e.g. vendors by name for an id)."""
 
+Secrets = Mapping[str, bool]
+"""Per write-only field (snake name), whether a value is set: the form never shows it back, an
+empty box keeps it."""
+
+
+def _secret_help(is_set: bool) -> str:
+    return "set (never shown): leave empty to keep it" if is_set else "not set"
+
 
 def blank_form(
     schema: type[BaseModel],
@@ -98,26 +116,37 @@ def blank_form(
     values: Mapping[str, Any] | None = None,
     skip: Collection[str] = (),
     choices: Choices | None = None,
+    secrets: Secrets | None = None,
+    prefix: str = "",
 ) -> Form:
-    """The schema's fields, filled from `values` (a stored record's attributes by snake name)."""
+    """The schema's fields, filled from `values` (a stored record's attributes by snake name).
+
+    With a `prefix` the fields are a block of a bigger body (`elasticPath.clientId`), named as
+    the API's errors name them."""
     values = values or {}
     choices = choices or {}
+    secrets = secrets or {}
     fields = []
     for python_name, info in _in_order(schema):
         if python_name in skip:
             continue
         kind = "choice" if python_name in choices else _kind(info.annotation)
-        value = values.get(python_name)
+        if python_name in secrets:
+            kind = "secret"
+        value = None if kind == "secret" else values.get(python_name)
+        name = info.alias or python_name
         fields.append(
             FormField(
-                name=info.alias or python_name,
-                label=label(info.alias or python_name),
+                name=f"{prefix}.{name}" if prefix else name,
+                label=label(name),
                 kind=kind,
                 required=info.is_required(),
                 value=_shown(kind, value),
                 checked=bool(value) if kind == "check" else False,
                 choices=list(choices[python_name]) if python_name in choices else _choices(info),
-                help=info.description or "",
+                help=_secret_help(secrets[python_name])
+                if kind == "secret"
+                else (info.description or ""),
             )
         )
     return Form(fields)
@@ -153,53 +182,82 @@ def parse(
     *,
     skip: Collection[str] = (),
     choices: Choices | None = None,
+    secrets: Secrets | None = None,
+    prefix: str = "",
 ) -> tuple[BaseModel | None, Form]:
     """The posted form as the schema (None when it refuses), and the form to show again."""
-    form = blank_form(schema, skip=skip, choices=choices)
+    form = blank_form(schema, skip=skip, choices=choices, secrets=secrets, prefix=prefix)
     data: dict[str, Any] = {}
     for item in form.fields:
         raw = posted.get(item.name)
         text = raw.strip() if isinstance(raw, str) else ""
-        item.value = text
+        key = item.name.removeprefix(f"{prefix}.") if prefix else item.name
+        item.value = "" if item.kind == "secret" else text  # a secret is never sent back
         if item.kind == "check":
             item.checked = raw == "on"
-            data[item.name] = item.checked
+            data[key] = item.checked
         elif not text:
             continue
         elif item.kind == "list":
-            data[item.name] = [part.strip() for part in text.split(",") if part.strip()]
+            data[key] = [part.strip() for part in text.split(",") if part.strip()]
         elif item.kind == "json":
             try:
-                data[item.name] = json.loads(text)
+                data[key] = json.loads(text)
             except ValueError as exc:
                 item.error = f"not valid JSON: {exc}"
         else:
-            data[item.name] = text
+            data[key] = text
     if form.has_errors:
         return None, form
     try:
         return schema.model_validate(data), form
     except ValidationError as exc:
-        show_validation(form, exc)
+        show_validation(form, exc, prefix=prefix)
         return None, form
 
 
-def show_validation(form: Form, exc: ValidationError) -> None:
+def show_validation(form: Form, exc: ValidationError, *, prefix: str = "") -> None:
     for error in exc.errors():
         where = str(error["loc"][0]) if error["loc"] else ""
-        _place(form, where, str(error["msg"]))
+        _place(form, f"{prefix}.{where}" if prefix and where else where, str(error["msg"]))
 
 
 def show_refusal(form: Form, exc: DomainError) -> None:
-    """A service's refusal next to the fields it names (camelCase, as in the API's errors)."""
+    """A service's refusal next to the fields it names (camelCase, as in the API's errors): the
+    field itself (`elasticPath.clientId`), else the block or list it is part of."""
     named = False
     for problem in exc.errors:
-        name = (problem.field or "").split("[")[0].split(".")[0]
-        if form.field(name) is not None:
+        path = (problem.field or "").split("[")[0]
+        name = next(
+            (
+                candidate
+                for candidate in (path, ".".join(path.split(".")[:2]), path.split(".")[0])
+                if form.field(candidate) is not None
+            ),
+            None,
+        )
+        if name is not None:
             _place(form, name, problem.message)
             named = True
     if not named:
         form.problem = exc.message
+
+
+def cleared(data: Any, form: Form, *, prefix: str = "") -> Any:
+    """An emptied box on an edit form clears what may be cleared (a PUT's explicit null, an
+    empty list); a secret's empty box keeps it."""
+    changes: dict[str, Any] = {}
+    clearable: frozenset[str] = getattr(data, "clearable", frozenset())
+    for python_name, info in type(data).model_fields.items():
+        name = info.alias or python_name
+        shown = form.field(f"{prefix}.{name}" if prefix else name)
+        if shown is None or shown.value or shown.kind in ("secret", "check"):
+            continue
+        if shown.kind == "list":
+            changes[python_name] = []
+        elif python_name in clearable:
+            changes[python_name] = None
+    return data.model_copy(update=changes) if changes else data
 
 
 def _place(form: Form, name: str, message: str) -> None:

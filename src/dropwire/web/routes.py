@@ -7,10 +7,13 @@ from fastapi.staticfiles import StaticFiles
 
 from dropwire.web import (
     admin,
+    catalog_admin,
+    channel_admin,
     docs,
     feed_admin,
     mail_pages,
     password_pages,
+    people_admin,
     signin,
     vendor,
     vendor_admin,
@@ -29,4 +32,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(vendor.router)
     app.include_router(vendor_admin.router)
     app.include_router(feed_admin.router)
+    app.include_router(channel_admin.router)
+    app.include_router(catalog_admin.router)
+    app.include_router(people_admin.router)
     app.include_router(admin.router)

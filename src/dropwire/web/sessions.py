@@ -102,3 +102,9 @@ def visitor_for(session: Session, token: str) -> Visitor | None:
 
 def sign_out(session: Session, token: str) -> None:
     session.execute(delete(WebSession).where(WebSession.token_digest == digest(token)))
+
+
+def sign_out_everywhere(session: Session, *, user_id: int) -> None:
+    """Every browser of this person signed out (they were deactivated: reactivating them must
+    not bring an old session back)."""
+    session.execute(delete(WebSession).where(WebSession.user_id == user_id))

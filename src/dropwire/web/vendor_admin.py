@@ -125,7 +125,7 @@ def update_vendor(
     data, form = forms.parse(DropshipProviderUpdate, posted, skip=HIDDEN)
     if isinstance(data, DropshipProviderUpdate):
         try:
-            vendors.update(session, vendor=vendor, data=_cleared(data, form))
+            vendors.update(session, vendor=vendor, data=forms.cleared(data, form))
         except DomainError as exc:
             session.rollback()
             forms.show_refusal(form, exc)
@@ -142,21 +142,6 @@ def update_vendor(
 
 def _values(vendor: DropshipProvider) -> dict[str, Any]:
     return {name: getattr(vendor, name, None) for name in DropshipProviderUpdate.model_fields}
-
-
-def _cleared(data: DropshipProviderUpdate, form: forms.Form) -> DropshipProviderUpdate:
-    """An emptied box on an edit form clears what may be cleared (a PUT's explicit null, an
-    empty list)."""
-    cleared: dict[str, Any] = {}
-    for python_name, info in DropshipProviderUpdate.model_fields.items():
-        shown = form.field(info.alias or python_name)
-        if shown is None or shown.value:
-            continue
-        if shown.kind == "list":
-            cleared[python_name] = []
-        elif python_name in data.clearable:
-            cleared[python_name] = None
-    return data.model_copy(update=cleared) if cleared else data
 
 
 def _saved(location: str, message: str) -> RedirectResponse:

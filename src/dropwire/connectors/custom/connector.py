@@ -1,13 +1,13 @@
 """The custom channel (Onport's custom-channel endpoints) as a channel connector."""
 
 from dropwire.channels.connectors import ChannelConnector
-from dropwire.channels.models import ParentChannel
+from dropwire.channels.models import CUSTOM as CUSTOM_PARENT
 from dropwire.connectors.custom.orders import send_order_states
 from dropwire.connectors.custom.publishing import publish_products
 from dropwire.connectors.custom.stock import push_stock
 
 CUSTOM = ChannelConnector(
-    parent=ParentChannel.custom,
+    parent=CUSTOM_PARENT,
     push_stock=push_stock,  # to the inventory endpoint
     publish_products=publish_products,  # to the publishing endpoint
     send_order_states=send_order_states,  # fulfillments and returns to the fulfillment endpoint

@@ -35,10 +35,9 @@ def setup(
     open_database: Callable[[], Database] = context.obj  # the CLI's, from its settings
     database = open_database()
     try:
-        with database.transaction() as session:
-            integration = service.setup_integration(
-                session, channel_id=channel_id, public_url=public_url
-            )
+        integration = service.setup_integration(
+            database, channel_id=channel_id, public_url=public_url
+        )
     except ElasticPathError as exc:
         typer.secho(f"Elastic Path refused: {exc} {exc.text}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from exc

@@ -1,13 +1,13 @@
 """Elastic Path Commerce as a channel connector (`channels.connectors`)."""
 
 from dropwire.channels.connectors import ChannelConnector
-from dropwire.channels.models import ParentChannel
+from dropwire.connectors.elasticpath.models import PARENT
 from dropwire.connectors.elasticpath.outbound import publish_products, push_stock, send_order_states
 from dropwire.connectors.elasticpath.panel import store_panel
 from dropwire.connectors.elasticpath.service import STORE_SETTINGS
 
 ELASTIC_PATH = ChannelConnector(
-    parent=ParentChannel.elastic_path,
+    parent=PARENT,
     push_stock=push_stock,  # stock levels to reach, through the store's inventory API
     publish_products=publish_products,  # PCM products by SKU, for stores that publish
     send_order_states=send_order_states,  # flow entries on the store's order and its items

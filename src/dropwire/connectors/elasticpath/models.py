@@ -2,9 +2,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from dropwire.channels.models import Channel
 from dropwire.core.db import Base, IdMixin, TimestampMixin
 from dropwire.core.time import utcnow
 
@@ -17,6 +16,8 @@ DEFAULT_OBSERVES = [
     "order.cancelled",
 ]
 
+
+PARENT = "elasticPath"  # the `parentChannel` of the channels this connector serves
 
 # The transport and event names of this connector's deliveries (stored on each delivery row).
 TRANSPORT = "elasticpath"  # sent by `transport.send`, not as signed webhooks
@@ -52,11 +53,6 @@ class ElasticPathStore(IdMixin, TimestampMixin, Base):
     store_id: Mapped[str | None] = mapped_column(String(64))
     """The store the events come from: the first authenticated event that names one pins it;
     events naming another are ignored. Cleared when the store's address or client changes."""
-
-    # `Channel.elastic_path` (read by ChannelRead) without channels importing this package.
-    channel: Mapped[Channel] = relationship(
-        backref=backref("elastic_path", uselist=False, lazy="select")
-    )
 
     @property
     def client_secret_set(self) -> bool:

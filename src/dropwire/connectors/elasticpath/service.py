@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session, object_session
 
 from dropwire.channels import service as channels
 from dropwire.channels.connectors import StoreSettings
-from dropwire.channels.models import Channel, ParentChannel
-from dropwire.channels.schemas import ElasticPathFields
+from dropwire.channels.models import Channel
 from dropwire.connectors.elasticpath import mapping, order_states, webhook_input
 from dropwire.connectors.elasticpath.client import ElasticPathClient, ElasticPathError
 from dropwire.connectors.elasticpath.errors import (
@@ -30,7 +29,8 @@ from dropwire.connectors.elasticpath.models import (
     ElasticPathOrder,
     ElasticPathStore,
 )
-from dropwire.core.db import settings_of
+from dropwire.connectors.elasticpath.schemas import ElasticPathFields, ElasticPathRead
+from dropwire.core.db import Database, settings_of
 from dropwire.core.encryption import EncryptionUnavailable, seal, unseal
 from dropwire.core.errors import NotFound, Unauthorized
 from dropwire.core.inserts import insert_ignoring_conflict
@@ -99,7 +99,13 @@ def save_settings(
     del creating  # same rules either way; the registry's signature carries it for others
 
 
-STORE_SETTINGS = StoreSettings(ParentChannel.elastic_path, "elastic_path", save_settings)
+def read_settings(session: Session, channel: Channel) -> ElasticPathRead | None:
+    """What a channel read shows of its store (`elasticPath`; secrets only as set or not)."""
+    store = find_store(session, channel.id)
+    return None if store is None else ElasticPathRead.model_validate(store)
+
+
+STORE_SETTINGS = StoreSettings("elastic_path", ElasticPathFields, save_settings, read_settings)
 
 
 def webhook_path(channel_id: int) -> str:
@@ -349,50 +355,67 @@ def order_known(session: Session, channel_id: int, item: dict[str, Any]) -> bool
 
 
 def setup_integration(
-    session: Session, *, channel_id: int, public_url: str, client: ElasticPathClient | None = None
+    database: Database,
+    *,
+    channel_id: int,
+    public_url: str,
+    client: ElasticPathClient | None = None,
 ) -> dict[str, Any]:
     """Create or update the store's webhook integration pointing at this channel's endpoint.
 
-    Generates and stores a webhook secret when none is set. Returns the integration.
+    Generates and stores a webhook secret when none is set. Returns the integration. The store
+    is called between two short transactions, never inside one: the first reads the settings
+    (and keeps a new secret), the second records the integration's id.
     """
-    store = get_store(session, channel_id)
-    if store.webhook_secret_sealed is None:
-        store.webhook_secret_sealed = _sealed(session, "webhookSecret", secrets.token_urlsafe(32))
-    url = public_url.rstrip("/") + store.webhook_path
-    fields = {
-        "name": f"Dropwire channel {channel_id}",
-        "description": "Order events for the Dropwire dropship hub",
-        "enabled": True,
-        "integration_type": "webhook",
-        "observes": list(store.observes or DEFAULT_OBSERVES),
-        "configuration": {
-            "url": url,
-            "secret_key": unseal(store.webhook_secret_sealed, key=settings_of(session).secret_key),
-        },
-    }
-    own = client is None
-    client = client or client_for(store)
+    with database.transaction() as session:
+        store = get_store(session, channel_id)
+        if store.webhook_secret_sealed is None:
+            store.webhook_secret_sealed = _sealed(
+                session, "webhookSecret", secrets.token_urlsafe(32)
+            )
+        url = public_url.rstrip("/") + store.webhook_path
+        fields = {
+            "name": f"Dropwire channel {channel_id}",
+            "description": "Order events for the Dropwire dropship hub",
+            "enabled": True,
+            "integration_type": "webhook",
+            "observes": list(store.observes or DEFAULT_OBSERVES),
+            "configuration": {
+                "url": url,
+                "secret_key": unseal(
+                    store.webhook_secret_sealed, key=settings_of(session).secret_key
+                ),
+            },
+        }
+        known_id = store.integration_id
+        own = client is None
+        client = client or client_for(store)
     try:
-        with refused_as_invalid():
-            integration_id = store.integration_id
-            if integration_id is None:
-                for existing in client.list_integrations():
-                    if (existing.get("configuration") or {}).get("url") == url:
-                        integration_id = str(existing["id"])
-                        break
-            integration = None
-            if integration_id is not None:
-                try:
-                    integration = client.update_integration(integration_id, fields)
-                except ElasticPathError as exc:
-                    if exc.status != 404:
-                        raise
-                    # the store no longer has it (deleted in Commerce Manager): create it again
-            if integration is None:
-                integration = client.create_integration(fields)
+        integration = _put_integration(client, known_id, url, fields)
     finally:
         if own:
             client.close()
-    store.integration_id = str(integration["id"])
-    session.flush()
+    with database.transaction() as session:
+        get_store(session, channel_id).integration_id = str(integration["id"])
     return integration
+
+
+def _put_integration(
+    client: ElasticPathClient, known_id: str | None, url: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """Update the integration (the one we made, else one delivering to `url`), or create it."""
+    with refused_as_invalid():
+        integration_id = known_id
+        if integration_id is None:
+            for existing in client.list_integrations():
+                if (existing.get("configuration") or {}).get("url") == url:
+                    integration_id = str(existing["id"])
+                    break
+        if integration_id is not None:
+            try:
+                return client.update_integration(integration_id, fields)
+            except ElasticPathError as exc:
+                if exc.status != 404:
+                    raise
+                # the store no longer has it (deleted in Commerce Manager): create it again
+        return client.create_integration(fields)

@@ -1,0 +1,219 @@
+"""The merchant's people and API tokens: who signs in (admins and vendor users, their last
+sign-in), inviting a vendor's person (the people domain's invitation, emailed or shown once),
+deactivating someone; API tokens listed by prefix, made (the token shown on this page once,
+then never again) and revoked, by the services `/api/users.json` calls."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dropwire.auth.models import ApiUser, User
+from dropwire.auth.schemas import ApiUserCreate
+from dropwire.auth.service import create_token, revoke_api_user
+from dropwire.auth.users import set_active
+from dropwire.core.errors import DomainError
+from dropwire.core.schemas import Id
+from dropwire.http.deps import DbSession, PathId
+from dropwire.people.schemas import InvitationRequest
+from dropwire.people.service import invite
+from dropwire.vendors.models import DropshipProvider
+from dropwire.vendors.service import get as get_vendor
+from dropwire.web import forms, queries
+from dropwire.web.pages import AdminVisitor, CheckedForm, WebRoute, perform, render, set_flash
+from dropwire.web.sessions import Visitor, sign_out_everywhere
+from dropwire.web.tables import Sortable, Table, table
+
+router = APIRouter(route_class=WebRoute)
+
+
+class PersonInvite(InvitationRequest):
+    """The invitation's body (`POST /api/dropship-providers/{id}/invitations.json`) and the
+    vendor it is for, which the API takes from the path."""
+
+    dropship_provider_id: Id
+
+
+USER_SORT: dict[str, Sortable] = {
+    "email": User.email,
+    "last_sign_in": User.last_sign_in_at,
+    "id": User.id,
+}
+TOKEN_SORT: dict[str, Sortable] = {
+    "name": ApiUser.name,
+    "created": ApiUser.created_at,
+    "last_used": ApiUser.last_used_at,
+    "id": ApiUser.id,
+}
+ROLES = [("api", "Admin: the whole account"), ("dropship_provider", "A vendor's own")]
+
+
+def _vendors(session: Session) -> forms.Choices:
+    return {"dropship_provider_id": [(str(v.id), v.name) for v in queries.vendor_names(session)]}
+
+
+# --- people ----------------------------------------------------------------------------------
+
+
+def _users(request: Request, session: Session) -> Table:
+    return table(
+        session,
+        select(User, DropshipProvider.name.label("vendor")).outerjoin(
+            DropshipProvider, DropshipProvider.id == User.dropship_provider_id
+        ),
+        request.query_params,
+        columns=USER_SORT,
+        default="email",
+        tiebreak=USER_SORT["id"],
+    )
+
+
+def _users_page(
+    request: Request, session: Session, form: forms.Form, *, link: str | None = None
+) -> HTMLResponse:
+    response = render(
+        request,
+        "users.html",
+        table=_users(request, session),
+        form=form,
+        action="/users/invite",
+        submit="Send the invitation",
+        back="/users",
+        link=link,
+    )
+    if form.has_errors:
+        response.status_code = 422
+    return response
+
+
+def _invite_form(session: Session) -> forms.Form:
+    return forms.blank_form(PersonInvite, choices=_vendors(session))
+
+
+@router.get("/users")
+def users(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
+    return _users_page(request, session, _invite_form(session))
+
+
+@router.post("/users/invite")
+def invite_person(
+    request: Request, session: DbSession, _: AdminVisitor, posted: CheckedForm
+) -> Response:
+    """Email a one-time link; with no SMTP server, show it here once to pass on by hand."""
+    data, form = forms.parse(PersonInvite, posted, choices=_vendors(session))
+    if isinstance(data, PersonInvite):
+        try:
+            vendor = get_vendor(session, data.dropship_provider_id)
+            invitation = invite(session, vendor=vendor, email=data.email, name=data.name)
+        except DomainError as exc:
+            session.rollback()
+            forms.show_refusal(form, exc)
+        else:
+            if invitation.link is not None:
+                return _users_page(request, session, _invite_form(session), link=invitation.link)
+            response = RedirectResponse("/users", status_code=303)
+            set_flash(response, "ok", f"Invitation emailed to {invitation.user.email}.")
+            return response
+    return _users_page(request, session, form)
+
+
+def _activity(
+    session: Session, user_id: int, visitor: Visitor, *, active: bool
+) -> RedirectResponse:
+    def act() -> str:
+        user = set_active(session, user_id=user_id, active=active, by_user_id=visitor.user_id)
+        if not active:
+            sign_out_everywhere(session, user_id=user.id)
+        return f"{user.email} {'can sign in again' if active else 'can no longer sign in'}."
+
+    return perform(session, act, "/users")
+
+
+@router.post("/users/{user_id}/deactivate")
+def deactivate(
+    user_id: PathId, session: DbSession, visitor: AdminVisitor, _form: CheckedForm
+) -> RedirectResponse:
+    return _activity(session, user_id, visitor, active=False)
+
+
+@router.post("/users/{user_id}/reactivate")
+def reactivate(
+    user_id: PathId, session: DbSession, visitor: AdminVisitor, _form: CheckedForm
+) -> RedirectResponse:
+    return _activity(session, user_id, visitor, active=True)
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def _token_form(session: Session) -> forms.Form:
+    return forms.blank_form(
+        ApiUserCreate, values={"role": "api"}, choices={"role": ROLES, **_vendors(session)}
+    )
+
+
+def _tokens_page(
+    request: Request,
+    session: Session,
+    form: forms.Form,
+    *,
+    created: tuple[ApiUser, str] | None = None,
+) -> HTMLResponse:
+    response = render(
+        request,
+        "tokens.html",
+        table=table(
+            session,
+            select(ApiUser, DropshipProvider.name.label("vendor")).outerjoin(
+                DropshipProvider, DropshipProvider.id == ApiUser.dropship_provider_id
+            ),
+            request.query_params,
+            columns=TOKEN_SORT,
+            default="name",
+            tiebreak=TOKEN_SORT["id"],
+        ),
+        form=form,
+        action="/tokens/new",
+        submit="Make the token",
+        back="/tokens",
+        created=created,
+    )
+    if form.has_errors:
+        response.status_code = 422
+    return response
+
+
+@router.get("/tokens")
+def tokens(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
+    return _tokens_page(request, session, _token_form(session))
+
+
+@router.post("/tokens/new")
+def new_token(
+    request: Request, session: DbSession, visitor: AdminVisitor, posted: CheckedForm
+) -> Response:
+    choices = {"role": ROLES, **_vendors(session)}
+    data, form = forms.parse(ApiUserCreate, posted, choices=choices)
+    if isinstance(data, ApiUserCreate):
+        try:
+            made = create_token(session, data=data, principal=visitor.principal)
+        except DomainError as exc:
+            session.rollback()
+            forms.show_refusal(form, exc)
+        else:
+            session.flush()
+            # the token, this once: the page is the answer to the form, never stored or
+            # redirected to (a flash cookie would keep it in the browser)
+            return _tokens_page(request, session, _token_form(session), created=made)
+    return _tokens_page(request, session, form)
+
+
+@router.post("/tokens/{api_user_id}/revoke")
+def revoke_token(
+    api_user_id: PathId, session: DbSession, _: AdminVisitor, _form: CheckedForm
+) -> RedirectResponse:
+    def act() -> str:
+        user = revoke_api_user(session, api_user_id)
+        return f"Token {user.token_prefix}… of {user.name} is revoked."
+
+    return perform(session, act, "/tokens")
