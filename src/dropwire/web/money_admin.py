@@ -29,7 +29,7 @@ def money(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse
 
 
 def _chosen(values: list[str]) -> list[int]:
-    chosen = sorted({int(v) for v in values if v.strip().isdigit()})
+    chosen = sorted({int(v) for v in values if v.strip().isdigit() and int(v) < 2**31})
     if not chosen:
         raise Invalid("vendor", "Choose at least one vendor to pay.")
     return chosen
