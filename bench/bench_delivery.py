@@ -1,7 +1,11 @@
-"""Outbound deliveries per second to a local receiver (1 and 4 sender threads), and the time
-from a feed update to the channel receiving the new quantity (p50/p99).
+"""Outbound deliveries per second to a local receiver (1 and 4 sender threads), the time
+from a feed update to the channel receiving the new quantity (p50/p99), and, against a slow
+receiver, how many database connections the senders hold while the receivers answer (why
+deliveries are not jobs: a job's effects commit with its completion, so its call would hold a
+transaction for as long as the receiver takes).
 
     .venv/bin/python -m bench.bench_delivery [--deliveries 2000] [--database-url URL]
+        [--slow-ms 200] [--slow-deliveries 40]
 """
 
 import argparse
@@ -15,13 +19,20 @@ from pathlib import Path
 
 from bench.common import admin_token, free_port, fresh_database, server
 from dropwire import domains
+from dropwire.core.db import Database
 
 RECEIVED: list[tuple[float, dict[str, object]]] = []
 
 
 class Receiver(BaseHTTPRequestHandler):
+    delay = 0.0  # seconds a receiver takes to answer
+    in_flight = 0  # requests being answered now
+
     def do_POST(self) -> None:
+        Receiver.in_flight += 1
         raw = self.rfile.read(int(self.headers.get("content-length", 0)))
+        time.sleep(Receiver.delay)
+        Receiver.in_flight -= 1
         RECEIVED.append((time.perf_counter(), json.loads(raw)))
         self.send_response(200)
         self.send_header("content-length", "0")
@@ -38,6 +49,17 @@ def start_receiver() -> str:
     return f"http://127.0.0.1:{httpd.server_address[1]}/inventory"
 
 
+def _owner(database: Database) -> int:
+    """A vendor to own the benchmark's deliveries (every delivery has an owner)."""
+    from dropwire.vendors.models import DropshipProvider
+
+    with database.transaction() as session:
+        vendor = DropshipProvider(name="Bench receiver")
+        session.add(vendor)
+        session.flush()
+        return vendor.id
+
+
 def throughput(url: str, receiver: str, deliveries: int) -> None:
     from sqlalchemy import update
 
@@ -46,6 +68,7 @@ def throughput(url: str, receiver: str, deliveries: int) -> None:
     from dropwire.delivery.relay import Relay
 
     database = domains.database(url)
+    owner = _owner(database)
     for threads in (1, 4):
         with database.transaction() as session:
             session.execute(update(Delivery).values(state=DeliveryState.delivered))
@@ -57,6 +80,7 @@ def throughput(url: str, receiver: str, deliveries: int) -> None:
                     body={"n": n},
                     subject_type="bench",
                     subject_id=n,
+                    dropship_provider_id=owner,
                 )
         RECEIVED.clear()
         relays = [Relay(database, allow_private=True) for _ in range(threads)]
@@ -79,6 +103,71 @@ def throughput(url: str, receiver: str, deliveries: int) -> None:
             f"({len(RECEIVED)} received)"
         )
     database.dispose()
+
+
+def slow_receiver(url: str, receiver: str, deliveries: int, delay_ms: int) -> None:
+    """Four senders against a receiver answering in `delay_ms`: the connections checked out
+    of the pool, sampled every millisecond while they send (a job making the call would hold
+    one, in a transaction, per call in flight)."""
+    from sqlalchemy import update
+
+    from dropwire.delivery.models import Delivery, DeliveryState
+    from dropwire.delivery.outbox import record as emit
+    from dropwire.delivery.relay import Relay
+
+    database = domains.database(url)
+    owner = _owner(database)
+    with database.transaction() as session:
+        session.execute(update(Delivery).values(state=DeliveryState.delivered))
+        for n in range(deliveries):
+            emit(
+                session,
+                event="inventory",
+                url=receiver,
+                body={"n": n},
+                subject_type="slow",
+                subject_id=n,
+                dropship_provider_id=owner,
+            )
+    RECEIVED.clear()
+    Receiver.delay = delay_ms / 1000
+    relays = [Relay(database, allow_private=True) for _ in range(4)]
+    samples: list[tuple[int, int]] = []  # (connections checked out, calls in flight)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            checked_out = database.engine.pool.checkedout()  # type: ignore[attr-defined]
+            samples.append((checked_out, Receiver.in_flight))
+            time.sleep(0.001)
+
+    def drain(relay: Relay) -> None:
+        while relay.send_due(limit=5):
+            pass
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    started = time.perf_counter()
+    workers = [threading.Thread(target=drain, args=(r,)) for r in relays]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    Receiver.delay = 0.0
+    for relay in relays:
+        relay.close()
+    database.dispose()
+    count = max(len(samples), 1)
+    held = sum(connections for connections, _ in samples) / count
+    calls = sum(in_flight for _, in_flight in samples) / count
+    print(
+        f"  {delay_ms} ms receiver, 4 senders: {len(RECEIVED) / elapsed:5.1f} deliveries/s; "
+        f"on average {calls:.2f} calls in flight and {held:.2f} connections checked out "
+        f"(a job making the call would hold one connection, in a transaction, per call)"
+    )
 
 
 def available(body: dict[str, object]) -> object:
@@ -150,6 +239,8 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=2000)
     parser.add_argument("--updates", type=int, default=100)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--slow-ms", type=int, default=200)
+    parser.add_argument("--slow-deliveries", type=int, default=40)
     args = parser.parse_args()
     receiver = start_receiver()
     with tempfile.TemporaryDirectory() as tmp:
@@ -157,6 +248,7 @@ def main() -> None:
         fresh_database(url)
         print(f"database: {url.split(':')[0]}")
         throughput(url, receiver, args.deliveries)
+        slow_receiver(url, receiver, args.slow_deliveries, args.slow_ms)
         end_to_end(url, receiver, args.updates)
 
 

@@ -39,6 +39,10 @@ PAGES = [
     "/deliveries",
     "/jobs",
     "/vendor-portal",
+    "/search?for=1000",
+    "/search?for=c123",
+    "/sales?from=2000-01-01&to=2100-12-31&sort=reference&dir=asc",
+    "/sales.csv",
 ]
 
 
@@ -62,6 +66,7 @@ def seed_sales(url: str, sales: int) -> None:
                 data = ManualSale.model_validate(
                     {
                         "externalId": f"bench-{n}",
+                        "customer": {"email": f"c{n}@bench.test"},
                         "lineItems": [
                             {
                                 "externalId": "a",

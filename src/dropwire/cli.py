@@ -372,7 +372,7 @@ def token_revoke(
     database = runtime.database()
     try:
         with database.transaction() as session:
-            auth_service.revoke_api_user(session, api_user_id)
+            auth_service.revoke_api_user(session, api_user_id=api_user_id)
     except DomainError as exc:
         _fail(exc.message)
     typer.echo(f"Revoked API user {api_user_id}.")

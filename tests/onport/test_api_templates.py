@@ -107,6 +107,10 @@ def test_bad_columns_and_filters_are_422s_naming_them(client, vendor_client):
     )
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "columns[1].field"
+    empty = client.post(
+        "/api/templates.json", json={"name": "X", "resource": "sale", "columns": [""]}
+    )
+    assert empty.status_code == 422
     template = client.post(
         "/api/templates.json", json={"name": "X", "resource": "sale", "columns": ["reference"]}
     ).json()

@@ -130,3 +130,16 @@ def test_vendor_tokens_import_cost_prices_of_their_own_feeds_only(client, anonym
     assert [i["id"] for i in listed] == [own.json()["id"]]
     path = f"/api/data-imports/{admin_import['id']}.json"
     assert anonymous.get(path, headers=headers).status_code == 404
+
+
+def test_a_long_cell_refuses_its_row_only(client, database):
+    content = "sku,name\nA,Alpha\nB," + "x" * 140_000 + "\nC,Gamma\n"
+    queued = client.post(
+        "/api/data-imports.json", json={"importType": "variants", "content": content}
+    )
+    assert queued.status_code == 202, queued.text
+    run_pending(database)
+    done = client.get(f"/api/data-imports/{queued.json()['id']}.json").json()
+    assert (done["status"], done["rowsApplied"], done["rowsFailed"]) == ("partial", 2, 1)
+    assert [(e["row"], e["field"]) for e in done["errors"]] == [(3, "name")]
+    assert [v["sku"] for v in client.get("/api/variants.json").json()] == ["A", "C"]

@@ -195,3 +195,24 @@ def test_api_batch(cli):
         )
         assert put.status_code == 200, put.text
         assert put.json()["priority"] == 5
+
+
+def test_data_imports_list(cli):
+    search = {
+        "limit": 10,
+        "where": {},
+        "attributes": ["id", "importType", "status", "rowsFailed", "createdAt"],
+        "order": {"attribute": "createdAt", "descending": True},
+    }
+    empty = cli.client.get(cli_url("data-imports", search), headers=cli.headers)
+    assert empty.status_code == 200, empty.text
+    assert empty.json() == []
+    queued = cli.client.post(
+        cli_url("data-imports"),
+        json={"importType": "variants", "content": "sku,grams\nTENT,600\n"},
+        headers=cli.headers,
+    )
+    assert queued.status_code == 202, queued.text
+    listed = cli.client.get(cli_url("data-imports", search), headers=cli.headers).json()
+    assert [(i["importType"], i["status"]) for i in listed] == [("variants", "pending")]
+    assert set(listed[0]) == set(search["attributes"])

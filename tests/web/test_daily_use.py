@@ -155,6 +155,18 @@ def _admin_pages(database: Database, demo: Demo) -> list[str]:
         "/api-logs",
         "/deliveries",
         "/jobs",
+        # the create and edit forms
+        "/vendors/new",
+        "/feeds/new",
+        "/feeds/1/edit",
+        "/channels/new?parent=elasticPath",
+        "/channels/new?parent=custom",
+        "/channels/1/edit",
+        "/inventory/new",
+        f"/inventory/{demo.variant_ids[0]}/edit",
+        "/feeds/1/items/1/connect",
+        "/users",
+        "/tokens",
     ] + ([f"/vendors/{vendor_id}"] if vendor_id else [])
 
 
@@ -177,7 +189,12 @@ def test_no_page_scrolls_sideways_on_a_phone(
             too_wide[path] = extra
     vendor = new_page(**PHONE)
     sign_in(vendor, VENDOR)
-    for path in ["/vendor", f"/vendor/purchases/{demo.baltic_purchase_id}", "/vendor/feeds"]:
+    for path in [
+        "/vendor",
+        f"/vendor/purchases/{demo.baltic_purchase_id}",
+        "/vendor/feeds",
+        "/vendor/tokens",
+    ]:
         vendor.goto(path)
         if (extra := _overflow(vendor)) > 0:
             too_wide[path] = extra

@@ -276,3 +276,174 @@ def test_add_a_variant_as_a_new_product_then_edit_it_and_add_a_sibling(
         assert (variant.price, variant.tags) == (Decimal("26.00"), [])
         sibling = session.scalars(select(Variant).where(Variant.sku == "FJ-BOWL-SAND")).one()
         assert sibling.product_id == product_id
+
+
+def test_connect_a_feed_item_to_a_variant_by_sku_then_disconnect_it(
+    new_page: NewPage, demo: Demo, database: Database
+) -> None:
+    from dropwire.catalog.models import Variant
+    from dropwire.catalog.schemas import VariantCreate
+    from dropwire.catalog.service import create_variant
+    from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
+    from dropwire.feeds.schemas import FeedVariantData
+    from dropwire.feeds.service import upsert_feed_variant
+
+    with database.transaction() as session:
+        feed = session.scalars(
+            select(InventoryFeed).where(InventoryFeed.dropship_provider_id == demo.baltic_id)
+        ).first()
+        assert feed is not None
+        stocked = session.scalars(
+            select(InventoryFeedVariant).where(
+                InventoryFeedVariant.inventory_feed_id == feed.id,
+                InventoryFeedVariant.variant_id.is_not(None),
+            )
+        ).first()
+        assert stocked is not None and stocked.variant_id is not None
+        taken = session.get(Variant, stocked.variant_id)
+        assert taken is not None
+        taken_sku = taken.sku  # another item of this feed stocks it
+        variant = create_variant(
+            session, data=VariantCreate(sku="BL-THROW-OAT", name="Linen Throw, oat")
+        )
+        item = upsert_feed_variant(
+            session,
+            feed=feed,
+            data=FeedVariantData(external_id="9931", vendor_sku="LT-9931", inventory_quantity=7),
+        ).feed_variant
+        assert item.variant_id is None
+        feed_id, item_id, variant_id = feed.id, item.id, variant.id
+
+    page = new_page()
+    sign_in(page, ADMIN, path=f"/feeds/{feed_id}")
+    row = page.locator(f"tr[data-item='{item_id}']")
+    expect(row.get_by_test_id("connected")).to_contain_text("not connected")
+    row.get_by_role("link", name="Connect").click()
+    expect(page.locator("h1")).to_contain_text("Connect LT-9931")
+    _fits_a_phone(page)
+    page.fill("#f-sku", taken_sku)
+    page.click("#connect-form button[type=submit]")
+    expect(page.get_by_test_id("error-sku")).to_contain_text("already stocks")
+    expect(page.locator("#f-sku")).to_have_value(taken_sku)
+    page.fill("#f-sku", "NO-SUCH-SKU")
+    page.click("#connect-form button[type=submit]")
+    expect(page.get_by_test_id("error-sku")).to_contain_text("No variant has the SKU NO-SUCH-SKU")
+    page.fill("input[name=q]", "BL-THROW")
+    page.click("form[role=search] button")
+    page.click("text=Connect to BL-THROW-OAT")
+    expect(page.locator(".flash-ok")).to_contain_text("LT-9931 is connected to BL-THROW-OAT")
+    expect(row.get_by_test_id("connected")).to_contain_text("BL-THROW-OAT")
+    row.get_by_role("link", name="BL-THROW-OAT").click()
+    expect(page.get_by_test_id("stocked")).to_have_text("7")
+
+    page.get_by_role("button", name="Disconnect").click()
+    expect(page.locator(".flash-ok")).to_contain_text("LT-9931 is no longer connected")
+    assert page.url.endswith(f"/inventory/{variant_id}")
+    expect(page.get_by_test_id("stocked")).to_have_text("0")
+    with database.transaction() as session:
+        item = session.get(InventoryFeedVariant, item_id)
+        assert item is not None and item.variant_id is None
+
+
+def test_resend_a_purchase_order_then_retry_its_delivery_from_the_detail_page(
+    new_page: NewPage, demo: Demo, database: Database
+) -> None:
+    from dropwire.delivery.models import Delivery, DeliveryAttempt, DeliveryState
+    from dropwire.sales.models import Purchase
+
+    def deliveries(purchase_id: int) -> list[int]:
+        with database.transaction() as session:
+            return list(
+                session.scalars(
+                    select(Delivery.id)
+                    .where(Delivery.subject_type == "purchase", Delivery.subject_id == purchase_id)
+                    .order_by(Delivery.id)
+                )
+            )
+
+    from dropwire.vendors.models import DropshipProvider, PurchaseOrderDelivery
+
+    with database.transaction() as session:
+        purchase = session.get(Purchase, demo.baltic_purchase_id)
+        vendor = session.get(DropshipProvider, demo.baltic_id)
+        assert purchase is not None and vendor is not None
+        vendor.purchase_order_delivery = PurchaseOrderDelivery.webhook  # to its order system
+        vendor.order_endpoint = "https://orders.baltic.example/po"
+        purchase_id, reference = purchase.id, purchase.external_reference
+    before = deliveries(purchase_id)
+    page = new_page()
+    sign_in(page, ADMIN, path=f"/purchases/{purchase_id}")
+    page.get_by_role("button", name="Send again").click()
+    expect(page.locator(".flash-ok")).to_contain_text(
+        f"Purchase order {reference} is being sent again"
+    )
+    after = deliveries(purchase_id)
+    assert len(after) == len(before) + 1  # one more message to the vendor's endpoint
+    resent = after[-1]
+    with database.transaction() as session:  # the vendor's endpoint answered 502, twice
+        delivery = session.get(Delivery, resent)
+        assert delivery is not None
+        delivery.state = DeliveryState.dead
+        for _ in range(2):
+            session.add(
+                DeliveryAttempt(
+                    delivery_id=resent,
+                    http_status=502,
+                    latency_ms=40.0,
+                    response_excerpt="<h1>Bad gateway</h1> upstream order service down",
+                )
+            )
+    page.goto(f"/deliveries/{resent}")
+    expect(page.get_by_test_id("attempts")).to_have_text("2")
+    expect(page.locator("#attempts")).to_contain_text("upstream order service down")
+    expect(page.get_by_test_id("body")).to_contain_text(reference)
+    _fits_a_phone(page)
+    page.get_by_role("button", name="Retry").click()
+    expect(page.locator(".flash-ok")).to_contain_text(f"Delivery #{resent} will be sent again")
+    with database.transaction() as session:
+        delivery = session.get(Delivery, resent)
+        assert delivery is not None and delivery.state != DeliveryState.dead
+
+
+def test_a_vendor_makes_and_revokes_its_own_tokens_in_the_portal_only(
+    new_page: NewPage, demo: Demo, database: Database, live_server: str
+) -> None:
+    from dropwire.auth.models import ApiUser
+    from dropwire.auth.service import create_api_user
+
+    with database.transaction() as session:
+        other, _ = create_api_user(
+            session, name="northwind-erp", dropship_provider_id=demo.northwind_id
+        )
+        other_id = other.id
+    page = new_page()
+    sign_in(page, VENDOR, path="/vendor/tokens")
+    expect(page.locator("#f-role")).to_have_count(0)  # no scope to pick: always its own
+    page.fill("#f-email", "x")
+    page.click("#make-token button[type=submit]")
+    expect(page.get_by_test_id("error-email")).to_be_visible()
+    page.fill("#f-email", "erp@baltic.test")
+    page.click("#make-token button[type=submit]")
+    token = page.get_by_test_id("new-token").inner_text()
+    expect(page.locator("#tokens tbody tr")).to_have_count(1)  # never another vendor's
+    expect(page.locator("#tokens")).to_contain_text("Vendor: Baltic Linen Co.")
+    answer = page.request.get(
+        f"{live_server}/api/dropship-providers.json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert [v["id"] for v in answer.json()] == [demo.baltic_id]
+    _fits_a_phone(page)
+    # another vendor's token cannot be revoked from here, by id
+    page.evaluate(
+        """([id, csrf]) => { const f = document.createElement('form'); f.method = 'post';
+        f.action = `/vendor/tokens/${id}/revoke`; const i = document.createElement('input');
+        i.name = 'csrf_token'; i.value = csrf; f.appendChild(i); document.body.appendChild(f);
+        f.submit(); }""",
+        [other_id, page.locator("input[name=csrf_token]").first.get_attribute("value")],
+    )
+    expect(page.locator(".flash-error")).to_contain_text("not found")
+    page.get_by_role("button", name="Revoke").click()
+    expect(page.locator(".flash-ok")).to_contain_text("revoked")
+    with database.transaction() as session:
+        tokens = {t.name: t.revoked_at for t in session.scalars(select(ApiUser))}
+        assert tokens["erp@baltic.test"] is not None and tokens["northwind-erp"] is None

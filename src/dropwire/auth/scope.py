@@ -28,8 +28,8 @@ def visible_to(
 
 def one_visible(
     session: Session,
-    statement: Select[Record],
     *,
+    statement: Select[Record],
     what: str,
     record_id: int,
 ) -> Record:

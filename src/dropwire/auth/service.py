@@ -63,7 +63,7 @@ def create_api_user(
         token_digest=digest(token),
         token_prefix=token[:10],
     )
-    add_naming_vendor(session, user, dropship_provider_id)
+    add_naming_vendor(session, record=user, vendor_id=dropship_provider_id)
     return user, token
 
 
@@ -90,7 +90,7 @@ def create_token(
     )
 
 
-def add_naming_vendor(session: Session, record: object, vendor_id: int | None) -> None:
+def add_naming_vendor(session: Session, *, record: object, vendor_id: int | None) -> None:
     """Store a user or token that may belong to a vendor. The foreign key tells a vendor that
     does not exist (a 404): auth sits below vendors and never reads their table."""
     try:
@@ -116,7 +116,7 @@ def active_admin_token(session: Session, *, name: str) -> ApiUser | None:
     ).first()
 
 
-def revoke_api_user(session: Session, api_user_id: int) -> ApiUser:
+def revoke_api_user(session: Session, *, api_user_id: int) -> ApiUser:
     user = session.get(ApiUser, api_user_id)
     if user is None:
         raise NotFound("API user", api_user_id)

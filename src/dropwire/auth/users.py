@@ -46,7 +46,7 @@ def create_user(
         password_hash=_hasher.hash(password),
         dropship_provider_id=dropship_provider_id,
     )
-    add_naming_vendor(session, user, dropship_provider_id)
+    add_naming_vendor(session, record=user, vendor_id=dropship_provider_id)
     return user
 
 

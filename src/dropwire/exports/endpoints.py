@@ -42,7 +42,9 @@ def _visible(principal: Principal) -> Any:
 
 def _one(session: Any, export_id: int, principal: Principal) -> DataExport:
     statement = _visible(principal).where(DataExport.id == export_id)
-    found: DataExport = one_visible(session, statement, what="Data export", record_id=export_id)
+    found: DataExport = one_visible(
+        session, statement=statement, what="Data export", record_id=export_id
+    )
     return found
 
 

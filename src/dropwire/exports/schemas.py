@@ -31,28 +31,33 @@ class DataExportRead(CompanyRecord):
         return f"/api/data-exports/{self.id}/download"
 
 
+FieldPath = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=255,
+        description="A field as the API shows it (`reference`, `saleDefaults.notes`)",
+    ),
+]
+
+
 class TemplateColumn(ApiInput):
-    field: Annotated[
-        str,
-        Field(
-            min_length=1,
-            max_length=255,
-            description="A field as the API shows it (`reference`, `saleDefaults.notes`)",
-        ),
-    ]
+    field: FieldPath
     header: Annotated[str, Field(min_length=1, max_length=255)] | None = None
 
 
 class TemplateFields(ApiInput):
     name: Name | None = None
     format: TemplateFormat | None = None
-    columns: list[TemplateColumn | str] | None = Field(default=None, min_length=1, max_length=200)
+    columns: list[TemplateColumn | FieldPath] | None = Field(
+        default=None, min_length=1, max_length=200
+    )
 
 
 class TemplateCreate(TemplateFields):
     name: Name
     resource: TemplateResource
-    columns: list[TemplateColumn | str] = Field(min_length=1, max_length=200)
+    columns: list[TemplateColumn | FieldPath] = Field(min_length=1, max_length=200)
 
 
 class TemplateUpdate(TemplateFields):

@@ -3,12 +3,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy import select
 
-from dropwire.auth.permissions import Resource, check_vendor_fields
+from dropwire.auth.permissions import check_vendor_fields
 from dropwire.auth.service import Principal
 from dropwire.feeds import queries, service
 from dropwire.feeds.models import InventoryFeed, InventoryFeedRun, InventoryFeedVariant
 from dropwire.feeds.pull import runs
 from dropwire.feeds.schemas import (
+    FEED_VARIANT_WRITABLE,
+    FEED_WRITABLE,
     FeedCreate,
     FeedRead,
     FeedRunRead,
@@ -103,7 +105,7 @@ def update_feed(
     feed_id: PathId, data: FeedUpdate, session: DbSession, principal: CurrentPrincipal
 ) -> InventoryFeed:
     feed = queries.get_feed(session, feed_id=feed_id, principal=principal)
-    check_vendor_fields(principal, Resource.inventory_feed, data)
+    check_vendor_fields(principal, FEED_WRITABLE, data)
     return service.update_feed(session, feed=feed, data=data)
 
 
@@ -126,7 +128,7 @@ def parse_webhook(
 ) -> InventoryFeedVariant:
     """Upsert ONE feed variant by externalId, with validation and auto-connect."""
     feed = queries.get_feed(session, feed_id=feed_id, principal=principal)
-    check_vendor_fields(principal, Resource.inventory_feed_variant, data)
+    check_vendor_fields(principal, FEED_VARIANT_WRITABLE, data)
     return service.upsert_feed_variant(
         session, feed=feed, data=data, actor=principal.name
     ).feed_variant
@@ -154,7 +156,7 @@ def create_feed_variant(
     data: FeedVariantCreate, session: DbSession, principal: CurrentPrincipal
 ) -> InventoryFeedVariant:
     feed = queries.get_feed(session, feed_id=data.inventory_feed_id, principal=principal)
-    check_vendor_fields(principal, Resource.inventory_feed_variant, data)
+    check_vendor_fields(principal, FEED_VARIANT_WRITABLE, data)
     payload = FeedVariantData.model_validate(data.changes(exclude={"inventory_feed_id"}))
     return service.upsert_feed_variant(
         session, feed=feed, data=payload, actor=principal.name
@@ -178,7 +180,7 @@ def update_feed_variant(
     feed_variant = queries.get_feed_variant(
         session, feed_variant_id=feed_variant_id, principal=principal
     )
-    check_vendor_fields(principal, Resource.inventory_feed_variant, data)
+    check_vendor_fields(principal, FEED_VARIANT_WRITABLE, data)
     return service.update_feed_variant(
         session, feed_variant=feed_variant, data=data, actor=principal.name
     )

@@ -36,7 +36,7 @@ def get_feed(
     session: Session, *, feed_id: int, principal: Principal | None = None
 ) -> InventoryFeed:
     statement = feeds_visible(principal).where(InventoryFeed.id == feed_id)
-    return one_visible(session, statement, what="Inventory feed", record_id=feed_id)
+    return one_visible(session, statement=statement, what="Inventory feed", record_id=feed_id)
 
 
 def get_feed_variant(
@@ -44,4 +44,6 @@ def get_feed_variant(
 ) -> InventoryFeedVariant:
     """The answer names only the id asked for, never the feed behind it."""
     statement = feed_variants_visible(principal).where(InventoryFeedVariant.id == feed_variant_id)
-    return one_visible(session, statement, what="Inventory feed variant", record_id=feed_variant_id)
+    return one_visible(
+        session, statement=statement, what="Inventory feed variant", record_id=feed_variant_id
+    )

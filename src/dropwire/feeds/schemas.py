@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, field_serializer
 
 from dropwire.apilog.redaction import masked_url
+from dropwire.auth.permissions import VendorWritable
 from dropwire.catalog.schemas import VariantOption
 from dropwire.core.schemas import (
     URL_REST,
@@ -133,6 +134,19 @@ class FeedVariantData(ApiInput):
     tags: list[Annotated[str, Field(max_length=255)]] | None = Field(default=None, max_length=250)
     inventory_policy: Annotated[str, Field(pattern="^(track|continue|deny)$")] | None = None
     locations: list[LocationQuantity] | None = Field(default=None, max_length=100)
+
+
+# The fields of a feed item, as the API names them: the one list, the schema's. What a vendor
+# may report, what a pull feed's mapping may name, what the upsert stores are derived from it.
+REPORTED_FIELDS = tuple(info.alias or name for name, info in FeedVariantData.model_fields.items())
+
+# What a vendor token may write (`auth.permissions`): what it reports about an item of its own
+# feeds (PUT, POST, parse-webhook), and which of its feeds; of a feed's settings nothing (they
+# are the merchant's: source, matching, buffers).
+FEED_VARIANT_WRITABLE = VendorWritable(
+    "inventory feed variant", frozenset(REPORTED_FIELDS) | {"inventoryFeedId"}
+)
+FEED_WRITABLE = VendorWritable("inventory feed", frozenset())
 
 
 class FeedVariantCreate(FeedVariantData):

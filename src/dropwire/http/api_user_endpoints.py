@@ -62,13 +62,13 @@ def create_user(data: ApiUserCreate, session: DbSession, principal: CurrentPrinc
 @router.get("/users/{user_id}.json", response_model=ApiUserRead)
 def get_user(user_id: PathId, session: DbSession, principal: CurrentPrincipal) -> ApiUser:
     statement = _visible(principal).where(ApiUser.id == user_id)
-    return one_visible(session, statement, what="User", record_id=user_id)
+    return one_visible(session, statement=statement, what="User", record_id=user_id)
 
 
 @router.delete("/users/{user_id}.json", status_code=204)
 def revoke_user(user_id: PathId, session: DbSession, principal: CurrentPrincipal) -> Response:
     """Revokes the user's token (the record stays, for the API log)."""
     statement = _visible(principal).where(ApiUser.id == user_id)
-    one_visible(session, statement, what="User", record_id=user_id)
-    revoke_api_user(session, user_id)
+    one_visible(session, statement=statement, what="User", record_id=user_id)
+    revoke_api_user(session, api_user_id=user_id)
     return Response(status_code=204)

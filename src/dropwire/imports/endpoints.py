@@ -35,7 +35,9 @@ def _visible(principal: Principal) -> Any:
 
 def _one(session: Session, import_id: int, principal: Principal, *options: Any) -> DataImport:
     statement = _visible(principal).where(DataImport.id == import_id).options(*options)
-    found: DataImport = one_visible(session, statement, what="Data import", record_id=import_id)
+    found: DataImport = one_visible(
+        session, statement=statement, what="Data import", record_id=import_id
+    )
     return found
 
 

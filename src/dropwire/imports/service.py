@@ -13,7 +13,6 @@ rows with their `error`); the other rows are applied.
 
 import csv
 import io
-from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -60,7 +59,8 @@ def _column(name: str) -> str:
     return to_snake(name.strip().replace(" ", "_").replace("-", "_")).lower()
 
 
-def _rows(content: str) -> Iterator[list[str]]:
+def _rows(content: str) -> Any:
+    """A CSV reader of the text (its `line_num` is the line a row ended on)."""
     return csv.reader(io.StringIO(content.lstrip("\ufeff")))
 
 
@@ -187,32 +187,39 @@ def apply(session: Session, payload: dict[str, Any]) -> None:
     writer = csv.writer(report)
     writer.writerow([*header, "error"])
     read = applied = failed = 0
-    for line, cells in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
-        read += 1
-        if read > MAX_ROWS:
-            record.problem = f"only the first {MAX_ROWS} rows were read"
-            read -= 1
-            break
-        try:
-            if len(cells) != len(columns):
-                raise RowRefused("row", f"{len(cells)} cells for {len(columns)} columns")
-            row = dict(zip(columns, cells, strict=True))
-            with session.begin_nested():
-                if record.import_type == ImportType.cost_prices:
-                    _cost_price(session, record, row)
-                else:
-                    _variant(session, row)
-            applied += 1
-        except (RowRefused, DomainError) as exc:
-            field, message = (
-                (exc.field, exc.message) if isinstance(exc, RowRefused) else _problem_of(exc)
-            )
-            failed += 1
-            if len(errors) < MAX_ERRORS:
-                errors.append({"row": line, "field": field, "message": message})
-            writer.writerow([*cells, f"{field}: {message}"])
+    try:
+        for cells in rows:
+            line = rows.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            read += 1
+            if read > MAX_ROWS:
+                record.problem = f"only the first {MAX_ROWS} rows were read"
+                read -= 1
+                break
+            try:
+                if len(cells) != len(columns):
+                    raise RowRefused("row", f"{len(cells)} cells for {len(columns)} columns")
+                row = dict(zip(columns, cells, strict=True))
+                with session.begin_nested():
+                    if record.import_type == ImportType.cost_prices:
+                        _cost_price(session, record, row)
+                    else:
+                        _variant(session, row)
+                applied += 1
+            except (RowRefused, DomainError) as exc:
+                field, message = (
+                    (exc.field, exc.message) if isinstance(exc, RowRefused) else _problem_of(exc)
+                )
+                failed += 1
+                if len(errors) < MAX_ERRORS:
+                    errors.append({"row": line, "field": field, "message": message})
+                writer.writerow([*cells, f"{field}: {message}"])
+    except csv.Error as exc:  # a malformed line ends the reading; the rows before it stand
+        failed += 1
+        problem = f"the file cannot be read from here on: {exc}"
+        errors.append({"row": rows.line_num, "field": "row", "message": problem})
+        record.problem = f"line {rows.line_num}: {problem}"
     record.rows_read, record.rows_applied, record.rows_failed = read, applied, failed
     record.errors = errors
     record.report = report.getvalue() if failed else None

@@ -100,7 +100,7 @@ def get_invoice(
     session: Session, invoice_id: int, principal: Principal | None = None
 ) -> VendorInvoice:
     statement = invoices_visible(principal).where(VendorInvoice.id == invoice_id)
-    return one_visible(session, statement, what="Purchase invoice", record_id=invoice_id)
+    return one_visible(session, statement=statement, what="Purchase invoice", record_id=invoice_id)
 
 
 def invoice_on_request(session: Session, *, purchase: Purchase) -> list[VendorInvoice]:
@@ -195,7 +195,7 @@ def payments_visible(principal: Principal | None) -> Select[Payment]:
 
 def get_payment(session: Session, payment_id: int, principal: Principal | None = None) -> Payment:
     statement = payments_visible(principal).where(Payment.id == payment_id)
-    return one_visible(session, statement, what="Payment", record_id=payment_id)
+    return one_visible(session, statement=statement, what="Payment", record_id=payment_id)
 
 
 def invoices_csv(session: Session, principal: Principal | None) -> str:

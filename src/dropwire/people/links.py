@@ -49,7 +49,7 @@ def url_of(base: str, token: str) -> str:
     return f"{base}{SET_PASSWORD_PATH}?token={token}"
 
 
-def usable(session: Session, token: str) -> tuple[PersonLink, User] | None:
+def usable(session: Session, *, token: str) -> tuple[PersonLink, User] | None:
     """The link and its person while the link may still be used."""
     if not token or len(token) > 128:
         return None
@@ -70,7 +70,7 @@ def redeem(session: Session, *, token: str, password: str) -> User:
     """Set the person's password with the link, which is then used up (a second try fails)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
-    found = usable(session, token)
+    found = usable(session, token=token)
     if found is None:
         raise Invalid("token", "This link has expired or was already used; ask for a new one")
     link, user = found

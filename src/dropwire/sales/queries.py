@@ -79,7 +79,7 @@ def get_purchase(
     session: Session, *, purchase_id: int, principal: Principal | None = None
 ) -> Purchase:
     statement = purchases_visible(principal).where(Purchase.id == purchase_id)
-    return one_visible(session, statement, what="Purchase", record_id=purchase_id)
+    return one_visible(session, statement=statement, what="Purchase", record_id=purchase_id)
 
 
 def get_fulfillment(
@@ -87,7 +87,7 @@ def get_fulfillment(
 ) -> Fulfillment:
     """The answer names only the id asked for, never the purchase order behind it."""
     statement = fulfillments_visible(principal).where(Fulfillment.id == fulfillment_id)
-    return one_visible(session, statement, what="Fulfillment", record_id=fulfillment_id)
+    return one_visible(session, statement=statement, what="Fulfillment", record_id=fulfillment_id)
 
 
 def vendor_purchase_custom_fields(vendor_id: int) -> ColumnElement[bool]:

@@ -2,7 +2,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 
-from dropwire.auth.permissions import Resource, check_vendor_fields
+from dropwire.auth.permissions import check_vendor_fields
 from dropwire.customfields.models import CustomFieldResource
 from dropwire.customfields.relations import values_relation
 from dropwire.customfields.routes import add_value_routes
@@ -12,6 +12,7 @@ from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.vendors import service
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.schemas import (
+    PROFILE_WRITABLE,
     DropshipProviderCreate,
     DropshipProviderRead,
     DropshipProviderUpdate,
@@ -66,7 +67,7 @@ def update_dropship_provider(
     vendor_id: PathId, data: DropshipProviderUpdate, session: DbSession, principal: CurrentPrincipal
 ) -> DropshipProvider:
     vendor = service.get(session, vendor_id, principal)
-    check_vendor_fields(principal, Resource.dropship_provider, data)
+    check_vendor_fields(principal, PROFILE_WRITABLE, data)
     return service.update(session, vendor=vendor, data=data)
 
 

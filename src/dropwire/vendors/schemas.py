@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, WithJsonSchema, field_validator
 
+from dropwire.auth.permissions import VendorWritable
 from dropwire.core.schemas import (
     ApiInput,
     CompanyRecord,
@@ -178,3 +179,11 @@ class DropshipProviderRead(CompanyRecord):
     stripe_id: str | None
     created_at: datetime
     updated_at: datetime
+
+
+# What a vendor token may write of its own profile (`auth.permissions`): contact details and
+# where its purchase orders go.
+PROFILE_WRITABLE = VendorWritable(
+    "dropship provider",
+    frozenset({"name", "email", "websiteUrl", "orderEndpoint", "webhookSecret"}),
+)

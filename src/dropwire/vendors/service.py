@@ -67,7 +67,7 @@ def vendor_custom_fields(vendor_id: int) -> ColumnElement[bool]:
 
 def get(session: Session, vendor_id: int, principal: Principal | None = None) -> DropshipProvider:
     statement = vendors_visible(principal).where(DropshipProvider.id == vendor_id)
-    return one_visible(session, statement, what="Dropship provider", record_id=vendor_id)
+    return one_visible(session, statement=statement, what="Dropship provider", record_id=vendor_id)
 
 
 def get_by_external_id(session: Session, external_id: str) -> DropshipProvider | None:

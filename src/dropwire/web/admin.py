@@ -39,7 +39,13 @@ from dropwire.sales.schemas import (
     SaleReturnCreate,
 )
 from dropwire.vendors.service import get as get_vendor
+<<<<<<< HEAD
 from dropwire.web import channel_admin, feedpages, money_pages, queries, sale_page
+=======
+from dropwire.web import channel_admin, feedpages, listings, queries, sale_page
+from dropwire.web.bulk import RETRYABLE_DELIVERIES, RETRYABLE_JOBS
+from dropwire.web.listings import list_page
+>>>>>>> main
 from dropwire.web.pages import (
     AdminVisitor,
     AnyVisitor,
@@ -53,7 +59,7 @@ from dropwire.web.pages import (
     ship_request,
     text_field,
 )
-from dropwire.web.tables import flagged_first, table
+from dropwire.web.tables import flagged_first
 
 router = APIRouter(route_class=WebRoute)
 
@@ -83,26 +89,11 @@ def overview(request: Request, session: DbSession, visitor: AnyVisitor) -> HTMLR
 
 
 @router.get("/inventory")
-def inventory(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
+def inventory(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
     search = _text_param(request, "q")
-    dialect = session.get_bind().dialect.name
-    rows = table(
-        session,
-        queries.variants(search, dialect=dialect),
-        request.query_params,
-        columns=queries.VARIANT_SORT,
-        default="sku",
-        tiebreak=queries.VARIANT_SORT["id"],
-    )
-    if search and not rows.rows and "after" not in request.query_params:
-        rows = table(  # no SKU or barcode: the names
-            session,
-            queries.variants(search, dialect=dialect, by_name=True),
-            request.query_params,
-            columns=queries.VARIANT_SORT,
-            default="sku",
-            tiebreak=queries.VARIANT_SORT["id"],
-        )
+    rows = list_page(
+        request, session, visitor=visitor, listing=listings.INVENTORY
+    )  # SKU/barcode, else names
     totals = stock_totals(session, [row.id for row in rows.rows])
     return render(request, "inventory.html", table=rows, totals=totals, q=search or "")
 
@@ -155,20 +146,8 @@ def adjust(
 
 
 @router.get("/sales")
-def sales(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
-    rows = table(
-        session,
-        queries.sales(
-            search=_text_param(request, "q"),
-            status=_text_param(request, "status"),
-            cancellation=_text_param(request, "cancellation"),
-            channel_id=_int_param(request, "channel"),
-        ),
-        request.query_params,
-        columns=queries.SALE_SORT,
-        default="id",
-        tiebreak=queries.SALE_SORT["id"],
-    )
+def sales(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
+    rows = list_page(request, session, visitor=visitor, listing=listings.SALES)
     channels = session.execute(select(Channel.id, Channel.name).order_by(Channel.name)).all()
     return render(
         request,
@@ -251,21 +230,8 @@ def cancel_line(
 
 
 @router.get("/purchases")
-def purchases(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
-    rows = table(
-        session,
-        queries.purchases(
-            vendor_id=_int_param(request, "vendor"),
-            status=_text_param(request, "status"),
-            waiting_only=request.query_params.get("waiting") == "1",
-            search=_text_param(request, "q"),
-            in_house=request.query_params.get("vendor") == "in-house",
-        ),
-        request.query_params,
-        columns=queries.PURCHASE_SORT,
-        default="id",
-        tiebreak=queries.PURCHASE_SORT["id"],
-    )
+def purchases(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
+    rows = list_page(request, session, visitor=visitor, listing=listings.PURCHASES)
     return render(
         request,
         "purchases.html",
@@ -329,28 +295,14 @@ def move_purchase(
 
 
 @router.get("/vendors")
-def vendors(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
-    rows = table(
-        session,
-        queries.vendors(),
-        request.query_params,
-        columns=queries.VENDOR_SORT,
-        default="name",
-        tiebreak=queries.VENDOR_SORT["id"],
-    )
+def vendors(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
+    rows = list_page(request, session, visitor=visitor, listing=listings.VENDORS)
     return render(request, "vendors.html", table=rows)
 
 
 @router.get("/feeds")
-def feeds(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
-    rows = table(
-        session,
-        queries.feeds(_int_param(request, "vendor")),
-        request.query_params,
-        columns=queries.FEED_SORT,
-        default="name",
-        tiebreak=queries.FEED_SORT["id"],
-    )
+def feeds(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
+    rows = list_page(request, session, visitor=visitor, listing=listings.FEEDS)
     return render(request, "feeds.html", table=rows, base="/feeds")
 
 
@@ -423,19 +375,12 @@ def channels(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRespo
 
 
 @router.get("/api-logs")
-def api_logs(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
+def api_logs(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
     status = _text_param(request, "status")
-    stmt = queries.api_logs(status=status, direction=_text_param(request, "direction"))
     if status or "sort" in request.query_params:
-        rows = table(
-            session,
-            stmt,
-            request.query_params,
-            columns=queries.API_LOG_SORT,
-            default="id",
-            tiebreak=queries.API_LOG_SORT["id"],
-        )
+        rows = list_page(request, session, visitor=visitor, listing=listings.API_LOGS)
     else:  # errors first, then the rest, newest first
+        stmt = queries.api_logs(status=status, direction=_text_param(request, "direction"))
         rows = flagged_first(
             session, stmt, request.query_params, flag=queries.API_LOG_ERROR, newest=ApiLog.id
         )
@@ -443,17 +388,8 @@ def api_logs(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRespo
 
 
 @router.get("/deliveries")
-def deliveries(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
-    rows = table(
-        session,
-        queries.deliveries(
-            state=_text_param(request, "state"), event=_text_param(request, "event")
-        ),
-        request.query_params,
-        columns=queries.DELIVERY_SORT,
-        default="id",
-        tiebreak=queries.DELIVERY_SORT["id"],
-    )
+def deliveries(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
+    rows = list_page(request, session, visitor=visitor, listing=listings.DELIVERIES)
     return render(
         request,
         "deliveries.html",
@@ -464,9 +400,6 @@ def deliveries(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRes
         events=wired(session, EventKinds).names(),
         retryable=RETRYABLE_DELIVERIES,
     )
-
-
-RETRYABLE_DELIVERIES = frozenset({DeliveryState.dead, DeliveryState.failed, DeliveryState.disabled})
 
 
 @router.get("/deliveries/{delivery_id}")
@@ -501,21 +434,14 @@ def retry_delivery(
 
 
 @router.get("/jobs")
-def jobs(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
-    rows = table(
-        session,
-        queries.jobs(state=_text_param(request, "state"), kind=_text_param(request, "kind")),
-        request.query_params,
-        columns=queries.JOB_SORT,
-        default="id",
-        tiebreak=queries.JOB_SORT["id"],
-    )
+def jobs(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
+    rows = list_page(request, session, visitor=visitor, listing=listings.JOBS)
     return render(
         request,
         "jobs.html",
         table=rows,
         states=list(JobState),
-        retryable={JobState.dead, JobState.failed},
+        retryable=RETRYABLE_JOBS,
     )
 
 

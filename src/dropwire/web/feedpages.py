@@ -14,9 +14,9 @@ from dropwire.feeds.models import InventoryFeed, InventoryFeedRun, ResourceType
 from dropwire.feeds.pull import runs
 from dropwire.feeds.queries import get_feed
 from dropwire.web import queries
+from dropwire.web.listings import feed_items_of, feed_runs_of, list_page
 from dropwire.web.pages import perform, render
 from dropwire.web.sessions import Visitor
-from dropwire.web.tables import table
 
 RECENT_RUNS = 5
 
@@ -29,19 +29,7 @@ def feed_page(
     request: Request, session: Session, visitor: Visitor, feed_id: int, base: str
 ) -> HTMLResponse:
     feed = get_feed(session, feed_id=feed_id, principal=visitor.principal)
-    rows = table(
-        session,
-        queries.feed_items(
-            dialect=session.get_bind().dialect.name,
-            feed_id=feed.id,
-            search=(request.query_params.get("q") or "").strip() or None,
-            problems_only=request.query_params.get("problems") == "1",
-        ),
-        request.query_params,
-        columns=queries.FEED_ITEM_SORT,
-        default="sku",
-        tiebreak=queries.FEED_ITEM_SORT["id"],
-    )
+    rows = list_page(request, session, visitor=visitor, listing=feed_items_of(feed.id))
     recent = session.execute(
         queries.feed_runs(feed.id).order_by(InventoryFeedRun.id.desc()).limit(RECENT_RUNS)
     ).all()
@@ -64,14 +52,7 @@ def runs_page(
     request: Request, session: Session, visitor: Visitor, feed_id: int, base: str
 ) -> HTMLResponse:
     feed = get_feed(session, feed_id=feed_id, principal=visitor.principal)
-    rows = table(
-        session,
-        queries.feed_runs(feed.id),
-        request.query_params,
-        columns=queries.RUN_SORT,
-        default="id",
-        tiebreak=queries.RUN_SORT["id"],
-    )
+    rows = list_page(request, session, visitor=visitor, listing=feed_runs_of(feed.id))
     return render(request, "feed_runs.html", feed=feed, table=rows, base=base, pull=is_pull(feed))
 
 

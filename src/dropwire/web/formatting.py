@@ -76,7 +76,11 @@ def label(value: object) -> str:
 
 
 def time_zone_of(context: Context) -> ZoneInfo:
-    request = context.get("request")
+    return viewer_zone(context.get("request"))
+
+
+def viewer_zone(request: object) -> ZoneInfo:
+    """The time zone pages show moments in, and read the dates people type in."""
     settings = getattr(getattr(getattr(request, "app", None), "state", None), "settings", None)
     return ZoneInfo(getattr(settings, "time_zone", "UTC"))
 

@@ -6,7 +6,7 @@ flash message on the page the form came from (actions), never a rule of its own.
 
 import base64
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -201,20 +201,37 @@ def ship_request(form: FormData) -> ShipRequest:
     )
 
 
-def set_flash(response: Response, kind: str, message: str) -> None:
-    value = base64.urlsafe_b64encode(json.dumps([kind, message[:500]]).encode()).decode()
+FLASH_DETAIL_BYTES = 2400
+"""What a flash's detail lines may take (the cookie holds them, base64: browsers keep 4 KB)."""
+
+
+def set_flash(response: Response, kind: str, message: str, details: Sequence[str] = ()) -> None:
+    """A message for the next page; `details` (one line per item of a bulk action) are kept
+    while they fit, the rest summed up in a last line."""
+    kept: list[str] = []
+    used = 0
+    for index, line in enumerate(details):
+        line = line[:300]
+        if used + len(line.encode()) > FLASH_DETAIL_BYTES:
+            kept.append(f"… and {len(details) - index} more.")
+            break
+        kept.append(line)
+        used += len(line.encode()) + 4
+    data = [kind, message[:500], kept] if kept else [kind, message[:500]]
+    value = base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
     response.set_cookie(FLASH_COOKIE, value, httponly=True, samesite="lax", max_age=60)
 
 
-def _take_flash(request: Request) -> tuple[str, str] | None:
+def _take_flash(request: Request) -> tuple[str, str, list[str]] | None:
     raw = request.cookies.get(FLASH_COOKIE)
     if not raw:
         return None
     try:
-        kind, message = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        kind, message, *rest = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        details = [str(line) for line in rest[0]] if rest else []
     except (ValueError, TypeError):
         return None
-    return str(kind), str(message)
+    return str(kind), str(message), details
 
 
 def render(request: Request, template: str, **context: Any) -> HTMLResponse:
@@ -237,7 +254,7 @@ def render(request: Request, template: str, **context: Any) -> HTMLResponse:
     return response
 
 
-def _problem_text(exc: DomainError | ValidationError) -> str:
+def problem_text(exc: DomainError | ValidationError) -> str:
     if isinstance(exc, ValidationError):
         return "; ".join(str(e.get("msg", "invalid")) for e in exc.errors())
     details = [p.message for p in exc.errors if p.message != exc.message]
@@ -254,7 +271,7 @@ def perform(session: Session, action: Callable[[], str], back: str) -> RedirectR
         kind, message = "ok", action()
     except (DomainError, ValidationError) as exc:
         session.rollback()
-        kind, message = "error", _problem_text(exc)
+        kind, message = "error", problem_text(exc)
     response = RedirectResponse(back, status_code=303)
     set_flash(response, kind, message)
     return response

@@ -47,7 +47,7 @@ def _forged(request: Request, presented: str) -> HTMLResponse | None:
 
 @router.get(links.SET_PASSWORD_PATH)
 def set_password_page(request: Request, session: DbSession, token: str = "") -> Response:
-    found = links.usable(session, token)
+    found = links.usable(session, token=token)
     if found is None:
         return _page(request, "password_set.html", status=410, token="", email="", expired=True)
     _link, user = found
@@ -66,7 +66,7 @@ def set_password_submit(
     forged = _forged(request, csrf_token)
     if forged is not None:
         return forged
-    found = links.usable(session, token)
+    found = links.usable(session, token=token)
     email = found[1].email if found else ""
     if password != confirm:
         return _page(

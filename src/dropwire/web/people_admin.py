@@ -7,9 +7,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from dropwire.auth.models import ApiUser, User
 from dropwire.auth.schemas import ApiUserCreate
+from dropwire.auth.scope import one_visible, visible_to
 from dropwire.auth.service import create_token, revoke_api_user
 from dropwire.auth.users import set_active
 from dropwire.core.errors import DomainError
@@ -20,9 +22,17 @@ from dropwire.people.service import invite
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.service import get as get_vendor
 from dropwire.web import forms, queries
-from dropwire.web.pages import AdminVisitor, CheckedForm, WebRoute, perform, render, set_flash
+from dropwire.web.pages import (
+    AdminVisitor,
+    CheckedForm,
+    VendorVisitor,
+    WebRoute,
+    perform,
+    render,
+    set_flash,
+)
 from dropwire.web.sessions import Visitor, sign_out_everywhere
-from dropwire.web.tables import Sortable, Table, table
+from dropwire.web.tables import AnySelect, Sortable, Table, table
 
 router = APIRouter(route_class=WebRoute)
 
@@ -143,39 +153,54 @@ def reactivate(
     return _activity(session, user_id, visitor, active=True)
 
 
-# --- API tokens ------------------------------------------------------------------------------
+# --- API tokens: the merchant's (any scope) and a vendor's own, in its portal ----------------
 
 
-def _token_form(session: Session) -> forms.Form:
-    return forms.blank_form(
-        ApiUserCreate, values={"role": "api"}, choices={"role": ROLES, **_vendors(session)}
+def _token_options(session: Session, visitor: Visitor) -> tuple[tuple[str, ...], forms.Choices]:
+    """Admins pick the scope; a vendor's person makes tokens of its own vendor only (the
+    service forces it whatever is posted), so its form has no scope to pick."""
+    if visitor.is_admin:
+        return (), {"role": ROLES, **_vendors(session)}
+    return ("role", "dropship_provider_id"), {}
+
+
+def _token_form(session: Session, visitor: Visitor) -> forms.Form:
+    skip, choices = _token_options(session, visitor)
+    return forms.blank_form(ApiUserCreate, values={"role": "api"}, skip=skip, choices=choices)
+
+
+def _visible_tokens(visitor: Visitor) -> AnySelect:
+    tokens = visible_to(select(ApiUser), visitor.principal, ApiUser.dropship_provider_id)
+    return tokens.add_columns(DropshipProvider.name.label("vendor")).outerjoin(
+        DropshipProvider, DropshipProvider.id == ApiUser.dropship_provider_id
     )
 
 
 def _tokens_page(
     request: Request,
     session: Session,
+    visitor: Visitor,
     form: forms.Form,
     *,
     created: tuple[ApiUser, str] | None = None,
 ) -> HTMLResponse:
+    base = "/tokens" if visitor.is_admin else "/vendor/tokens"
     response = render(
         request,
         "tokens.html",
         table=table(
             session,
-            select(ApiUser, DropshipProvider.name.label("vendor")).outerjoin(
-                DropshipProvider, DropshipProvider.id == ApiUser.dropship_provider_id
-            ),
+            _visible_tokens(visitor),
             request.query_params,
             columns=TOKEN_SORT,
             default="name",
             tiebreak=TOKEN_SORT["id"],
         ),
         form=form,
-        action="/tokens/new",
+        base=base,
+        action=f"{base}/new",
         submit="Make the token",
-        back="/tokens",
+        back=base,
         created=created,
     )
     if form.has_errors:
@@ -183,17 +208,9 @@ def _tokens_page(
     return response
 
 
-@router.get("/tokens")
-def tokens(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
-    return _tokens_page(request, session, _token_form(session))
-
-
-@router.post("/tokens/new")
-def new_token(
-    request: Request, session: DbSession, visitor: AdminVisitor, posted: CheckedForm
-) -> Response:
-    choices = {"role": ROLES, **_vendors(session)}
-    data, form = forms.parse(ApiUserCreate, posted, choices=choices)
+def _make(request: Request, session: Session, visitor: Visitor, posted: FormData) -> Response:
+    skip, choices = _token_options(session, visitor)
+    data, form = forms.parse(ApiUserCreate, posted, skip=skip, choices=choices)
     if isinstance(data, ApiUserCreate):
         try:
             made = create_token(session, data=data, principal=visitor.principal)
@@ -204,16 +221,60 @@ def new_token(
             session.flush()
             # the token, this once: the page is the answer to the form, never stored or
             # redirected to (a flash cookie would keep it in the browser)
-            return _tokens_page(request, session, _token_form(session), created=made)
-    return _tokens_page(request, session, form)
+            return _tokens_page(
+                request, session, visitor, _token_form(session, visitor), created=made
+            )
+    return _tokens_page(request, session, visitor, form)
+
+
+def _revoke(session: Session, visitor: Visitor, api_user_id: int, back: str) -> RedirectResponse:
+    def act() -> str:
+        statement = visible_to(select(ApiUser), visitor.principal, ApiUser.dropship_provider_id)
+        one_visible(
+            session,
+            statement=statement.where(ApiUser.id == api_user_id),
+            what="Token",
+            record_id=api_user_id,
+        )
+        user = revoke_api_user(session, api_user_id=api_user_id)
+        return f"Token {user.token_prefix}… of {user.name} is revoked."
+
+    return perform(session, act, back)
+
+
+@router.get("/tokens")
+def tokens(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
+    return _tokens_page(request, session, visitor, _token_form(session, visitor))
+
+
+@router.post("/tokens/new")
+def new_token(
+    request: Request, session: DbSession, visitor: AdminVisitor, posted: CheckedForm
+) -> Response:
+    return _make(request, session, visitor, posted)
 
 
 @router.post("/tokens/{api_user_id}/revoke")
 def revoke_token(
-    api_user_id: PathId, session: DbSession, _: AdminVisitor, _form: CheckedForm
+    api_user_id: PathId, session: DbSession, visitor: AdminVisitor, _form: CheckedForm
 ) -> RedirectResponse:
-    def act() -> str:
-        user = revoke_api_user(session, api_user_id)
-        return f"Token {user.token_prefix}… of {user.name} is revoked."
+    return _revoke(session, visitor, api_user_id, "/tokens")
 
-    return perform(session, act, "/tokens")
+
+@router.get("/vendor/tokens")
+def vendor_tokens(request: Request, session: DbSession, visitor: VendorVisitor) -> HTMLResponse:
+    return _tokens_page(request, session, visitor, _token_form(session, visitor))
+
+
+@router.post("/vendor/tokens/new")
+def new_vendor_token(
+    request: Request, session: DbSession, visitor: VendorVisitor, posted: CheckedForm
+) -> Response:
+    return _make(request, session, visitor, posted)
+
+
+@router.post("/vendor/tokens/{api_user_id}/revoke")
+def revoke_vendor_token(
+    api_user_id: PathId, session: DbSession, visitor: VendorVisitor, _form: CheckedForm
+) -> RedirectResponse:
+    return _revoke(session, visitor, api_user_id, "/vendor/tokens")

@@ -83,6 +83,28 @@ def _page_number(query: QueryParams) -> int:
         return 1
 
 
+def sort_of(
+    query: QueryParams, *, columns: dict[str, Sortable], default: str
+) -> tuple[str, bool, frozenset[str]]:
+    """The column `?sort=` names (one of `columns`, else `default`), whether `?dir=` reads it
+    descending (names A→Z, numbers and dates newest first unless told), the text columns."""
+    sort = query.get("sort") or default
+    if sort not in columns:
+        sort = default
+    alphabetical = frozenset(name for name, c in columns.items() if _is_text(c))
+    descending = query.get("dir", "asc" if sort in alphabetical else "desc") != "asc"
+    return sort, descending, alphabetical
+
+
+def sort_keys(
+    query: QueryParams, *, columns: dict[str, Sortable], default: str, tiebreak: Sortable
+) -> list[SortKey]:
+    """The order a list's page (and its CSV export) reads its rows in: the chosen column, then
+    `tiebreak` (a unique column) newest first."""
+    sort, descending, _ = sort_of(query, columns=columns, default=default)
+    return [SortKey(columns[sort], descending), SortKey(tiebreak, True)]
+
+
 def table(
     session: Session,
     stmt: AnySelect,
@@ -94,13 +116,9 @@ def table(
     per_page: int = PER_PAGE,
 ) -> Table:
     """One page of `stmt`, sorted by `?sort=` (one of `columns`) and `?dir=`, counted."""
-    sort = query.get("sort") or default
-    if sort not in columns:
-        sort = default
-    alphabetical = frozenset(name for name, c in columns.items() if _is_text(c))
-    descending = query.get("dir", "asc" if sort in alphabetical else "desc") != "asc"
+    sort, descending, alphabetical = sort_of(query, columns=columns, default=default)
     page = _page_number(query)
-    keys = [SortKey(columns[sort], descending), SortKey(tiebreak, True)]
+    keys = sort_keys(query, columns=columns, default=default, tiebreak=tiebreak)
     by_cursor = not keys[0].nullable
     cursor = (query.get("after") or query.get("before")) if by_cursor else None
     backwards = cursor is not None and query.get("after") is None

@@ -12,7 +12,8 @@ from dropwire.sales import service as sales_service
 from dropwire.sales.models import PurchaseInventoryStatus
 from dropwire.sales.vendor_view import vendor_sale
 from dropwire.vendors.service import get as get_vendor
-from dropwire.web import feedpages, queries
+from dropwire.web import feedpages, listings, queries
+from dropwire.web.listings import list_page
 from dropwire.web.pages import (
     CheckedForm,
     VendorVisitor,
@@ -21,7 +22,6 @@ from dropwire.web.pages import (
     render,
     ship_request,
 )
-from dropwire.web.tables import table
 
 router = APIRouter(route_class=WebRoute, prefix="/vendor")
 BASE = "/vendor/feeds"
@@ -29,19 +29,7 @@ BASE = "/vendor/feeds"
 
 @router.get("")
 def purchases(request: Request, session: DbSession, visitor: VendorVisitor) -> HTMLResponse:
-    status = (request.query_params.get("status") or "").strip() or None
-    rows = table(
-        session,
-        queries.purchases(
-            vendor_id=visitor.dropship_provider_id,
-            status=status,
-            search=(request.query_params.get("q") or "").strip() or None,
-        ),
-        request.query_params,
-        columns=queries.PURCHASE_SORT,
-        default="id",
-        tiebreak=queries.PURCHASE_SORT["id"],
-    )
+    rows = list_page(request, session, visitor=visitor, listing=listings.VENDOR_PURCHASES)
     vendor = get_vendor(session, visitor.dropship_provider_id or 0, visitor.principal)
     return render(
         request,
@@ -92,14 +80,7 @@ def ship(
 
 @router.get("/feeds")
 def feeds(request: Request, session: DbSession, visitor: VendorVisitor) -> HTMLResponse:
-    rows = table(
-        session,
-        queries.feeds(visitor.dropship_provider_id),
-        request.query_params,
-        columns=queries.FEED_SORT,
-        default="name",
-        tiebreak=queries.FEED_SORT["id"],
-    )
+    rows = list_page(request, session, visitor=visitor, listing=listings.FEEDS)
     return render(request, "feeds.html", table=rows, base=BASE)
 
 
@@ -134,16 +115,5 @@ def run_feed_now(
 @router.get("/inventory")
 def inventory(request: Request, session: DbSession, visitor: VendorVisitor) -> HTMLResponse:
     search = (request.query_params.get("q") or "").strip() or None
-    rows = table(
-        session,
-        queries.feed_items(
-            dialect=session.get_bind().dialect.name,
-            vendor_id=visitor.dropship_provider_id,
-            search=search,
-        ),
-        request.query_params,
-        columns=queries.FEED_ITEM_SORT,
-        default="sku",
-        tiebreak=queries.FEED_ITEM_SORT["id"],
-    )
+    rows = list_page(request, session, visitor=visitor, listing=listings.VENDOR_INVENTORY)
     return render(request, "vendor/inventory.html", table=rows, q=search or "")

@@ -19,23 +19,12 @@ from pydantic import ValidationError
 
 from dropwire.feeds.errors import InvalidMapping
 from dropwire.feeds.models import DecimalNotation, ResourceType
-from dropwire.feeds.schemas import FeedVariantData
+from dropwire.feeds.schemas import REPORTED_FIELDS, FeedVariantData
 
-FIELDS = (
-    "externalId",
-    "vendorSku",
-    "inventoryQuantity",
-    "name",
-    "barcode",
-    "costPrice",
-    "price",
-    "compareAtPrice",
-    "externalGroupId",
-    "images",
-    "tags",
-    "inventoryPolicy",
-    "options",
-)
+# What a mapping may name: a feed item's fields (the schema's), but its per-location quantities.
+FIELDS = tuple(name for name in REPORTED_FIELDS if name != "locations")
+# A CSV file with a header and no mapping: columns named like the fields (all but `options`).
+HEADER_FIELDS = {name: name for name in FIELDS if name != "options"}
 REQUIRED = ("vendorSku", "inventoryQuantity")
 PRICES = ("costPrice", "price", "compareAtPrice")
 LISTS = ("images", "tags")
@@ -65,7 +54,7 @@ def parse_mapping(
         if kind is ResourceType.json:
             return FeedMapping(items=None, fields={}, default_json=True)
         if kind is ResourceType.csv and csv_has_header:  # columns named like the fields
-            return FeedMapping(items=None, fields={name: name for name in FIELDS[:-1]})
+            return FeedMapping(items=None, fields=dict(HEADER_FIELDS))
         raise InvalidMapping(
             f"a {kind.value} feed needs a mapping: "
             + ("items, " if kind is ResourceType.xml else "")

@@ -20,7 +20,12 @@ import jmespath
 from lxml import etree
 
 from dropwire.feeds.models import DELIMITER_CHARS, Delimiter, InventoryFeed, ResourceType
-from dropwire.feeds.pull.mapping import FIELDS, REQUIRED, SIMPLE_JSON_PATH, FeedMapping
+from dropwire.feeds.pull.mapping import (
+    HEADER_FIELDS,
+    REQUIRED,
+    SIMPLE_JSON_PATH,
+    FeedMapping,
+)
 
 Record = tuple[int, dict[str, Any]]
 csv.field_size_limit(16 * 1024 * 1024)
@@ -85,7 +90,7 @@ def _csv(
             if header is None:
                 return
             columns = {name.strip(): index for index, name in enumerate(header)}
-            default = fields == {name: name for name in FIELDS[:-1]}
+            default = fields == HEADER_FIELDS
             if default:
                 fields = {name: name for name in fields if name in columns}
             missing = [
