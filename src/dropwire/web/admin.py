@@ -39,13 +39,9 @@ from dropwire.sales.schemas import (
     SaleReturnCreate,
 )
 from dropwire.vendors.service import get as get_vendor
-<<<<<<< HEAD
-from dropwire.web import channel_admin, feedpages, money_pages, queries, sale_page
-=======
-from dropwire.web import channel_admin, feedpages, listings, queries, sale_page
+from dropwire.web import channel_admin, feedpages, listings, money_pages, queries, sale_page
 from dropwire.web.bulk import RETRYABLE_DELIVERIES, RETRYABLE_JOBS
 from dropwire.web.listings import list_page
->>>>>>> main
 from dropwire.web.pages import (
     AdminVisitor,
     AnyVisitor,
