@@ -106,7 +106,7 @@ def lock_balance(session: Session, *, vendor_id: int, currency: str) -> VendorBa
     return balance
 
 
-def lock_balances(session: Session, keys: Iterable[tuple[int, str]]) -> None:
+def lock_balances(session: Session, *, keys: Iterable[tuple[int, str]]) -> None:
     """`lock_balance` for many (vendor, currency) pairs, in key order, with one statement."""
     wanted = sorted(set(keys))
     ensure_balances(session, wanted)

@@ -78,8 +78,8 @@ def run_payouts(
     invoice_ids = [invoice_id for invoices in grouped.values() for invoice_id, _ in invoices]
     if not invoice_ids:
         return run, []
-    lock_purchases(session, VendorInvoice.id, invoice_ids)
-    lock_balances(session, grouped)
+    lock_purchases(session, column=VendorInvoice.id, values=invoice_ids)
+    lock_balances(session, keys=grouped)
     still = {
         row.id: row.payable
         for row in session.execute(
@@ -147,7 +147,7 @@ def run_payouts(
             for p in payments
         ],
     )
-    complete_all(session, [(p, None) for p in payments if p.source != PaymentSource.stripe])
+    complete_all(session, made=[(p, None) for p in payments if p.source != PaymentSource.stripe])
     if any(p.source == PaymentSource.stripe for p in payments):
         call_after_commit(session, "payments.transfers", wakeup.notify)
     return run, payments

@@ -96,7 +96,7 @@ def claim(
     )
     if first is None:
         raise InvoicesNotPayable(field, [f"no invoice {sorted(set(invoice_ids))} exists"])
-    lock_purchases(session, VendorInvoice.id, invoice_ids)
+    lock_purchases(session, column=VendorInvoice.id, values=invoice_ids)
     lock_balance(session, vendor_id=vendor.id, currency=first)
     invoices = _payable_invoices(session, vendor=vendor, invoice_ids=invoice_ids, field=field)
     source = source or (method.source if method is not None else PaymentSource.manual)
@@ -143,13 +143,13 @@ def claim(
         ],
     )
     if source == PaymentSource.stripe:
-        queue_transfer(session, payment)
+        queue_transfer(session, payment=payment)
     else:
         complete(session, payment=payment, external_id=reference)
     return payment
 
 
-def lock_purchases(session: Session, column: Any, values: Collection[int]) -> None:
+def lock_purchases(session: Session, *, column: Any, values: Collection[int]) -> None:
     """Lock the purchase orders of the invoices whose `column` (id or payment) is among
     `values`, in id order. Purchase orders first, then balances and invoices: the order a
     shipment takes them in (it changes its order, then invoices it into the balance), so the
@@ -166,7 +166,7 @@ def lock_purchases(session: Session, column: Any, values: Collection[int]) -> No
     ).all()
 
 
-def queue_transfer(session: Session, payment: Payment) -> None:
+def queue_transfer(session: Session, *, payment: Payment) -> None:
     """A new Stripe payment is due now (`payments.transfers` sends it); this process's
     workers look once it commits."""
     payment.transfer_due_at = utcnow()
@@ -175,10 +175,10 @@ def queue_transfer(session: Session, payment: Payment) -> None:
 
 def complete(session: Session, *, payment: Payment, external_id: str | None) -> None:
     """The money reached the vendor: the invoices are paid."""
-    complete_all(session, [(payment, external_id)])
+    complete_all(session, made=[(payment, external_id)])
 
 
-def complete_all(session: Session, made: Sequence[tuple[Payment, str | None]]) -> None:
+def complete_all(session: Session, *, made: Sequence[tuple[Payment, str | None]]) -> None:
     """`complete` for many payments, with one statement per table."""
     if not made:
         return

@@ -165,7 +165,7 @@ def record(database: Database, due: Sequence[Due], answers: dict[int, Answer]) -
     another round settled meanwhile is left as it is."""
     attempts = {d.payment_id: d.attempts for d in due}
     with database.transaction() as session:
-        lock_purchases(session, VendorInvoice.payment_id, [d.payment_id for d in due])
+        lock_purchases(session, column=VendorInvoice.payment_id, values=[d.payment_id for d in due])
         payments = session.scalars(
             select(Payment)
             .where(among(session, Payment.id, list(answers)))
@@ -189,4 +189,4 @@ def record(database: Database, due: Sequence[Due], answers: dict[int, Answer]) -
                 payment.error = f"attempt {attempts[payment.id]}: {answer}"[:2000]
                 backoff = timedelta(seconds=min(3600, 5 * 2 ** attempts[payment.id]))
                 payment.transfer_due_at = now + backoff
-        complete_all(session, made)
+        complete_all(session, made=made)

@@ -170,7 +170,7 @@ def sale_detail(
         vendors=vendors,
         names=sale_page.line_names(session, sale),
         totals=sale_page.totals(sale),
-        margin=money_pages.margin(session, sale),
+        margin=money_pages.margin(session, sale=sale),
         timeline=sale_page.timeline(
             session, sale, vendors=vendors, channel_name=channel.name if channel else None
         ),

@@ -18,7 +18,7 @@ router = APIRouter(route_class=WebRoute)
 
 @router.get("/money")
 def money(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
-    rows = money_pages.owed(session, utcnow())
+    rows = money_pages.owed(session, now=utcnow())
     return render(
         request,
         "money.html",
@@ -42,7 +42,9 @@ def payout_choose(request: Request, session: DbSession, _: AdminVisitor) -> HTML
     now = utcnow()
     reviewing = request.query_params.get("review") == "1"
     chosen = _chosen(request.query_params.getlist("vendor")) if reviewing else None
-    rows = [row for row in money_pages.owed(session, now, chosen) if row.payable_now > 0]
+    rows = [
+        row for row in money_pages.owed(session, now=now, vendor_ids=chosen) if row.payable_now > 0
+    ]
     return render(
         request,
         "payout.html",

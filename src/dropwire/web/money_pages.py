@@ -37,7 +37,7 @@ class Owed:
     paid: Decimal
 
 
-def owed(session: Session, now: datetime, vendor_ids: Sequence[int] | None = None) -> list[Owed]:
+def owed(session: Session, *, now: datetime, vendor_ids: Sequence[int] | None = None) -> list[Owed]:
     """Per vendor and currency with a balance, what is owed; by vendor name."""
     statement = (
         select(VendorBalance, DropshipProvider.name)
@@ -134,7 +134,7 @@ class Margin:
         return self.retail - self.vendor_payable - self.shipping_share
 
 
-def margin(session: Session, sale: Sale) -> Margin | None:
+def margin(session: Session, *, sale: Sale) -> Margin | None:
     """The sale's margin; None for a sale without a dropship purchase order."""
     if not any(p.dropship_provider_id is not None for p in sale.purchases):
         return None
