@@ -8,6 +8,7 @@ payment's id is the Idempotency-Key: Stripe answers a repeated request with the 
 made the first time, so a payment sent again after a crash, a lost answer or an expired lease
 moves money once, and it is only ever recorded while still pending."""
 
+import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from dropwire.payments.models import Payment, PaymentSource, PaymentState, Vendo
 from dropwire.payments.settling import complete_all, fail, lock_purchases
 from dropwire.vendors.models import DropshipProvider
 
+log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)  # a claimed transfer not recorded by then is sent again
 PER_ROUND = 200
 POOL = 8  # Stripe calls in flight at once, per process
@@ -150,7 +152,9 @@ def send(settings: Settings, due: Sequence[Due]) -> dict[int, Answer]:
     def one(each: Due) -> Answer:
         try:
             return transfer(settings, each)
-        except (TransferRefused, Exception) as answer:
+        except Exception as answer:  # a refusal, or no answer: `record` tells them apart
+            if not isinstance(answer, TransferRefused | stripe.StripeError):
+                log.warning("Stripe transfer of payment %s: %r", each.payment_id, answer)
             return answer
 
     if len(due) == 1:
