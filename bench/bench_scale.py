@@ -1,13 +1,21 @@
 """Query costs as the data grows: the same requests against databases of three sizes.
 
     .venv/bin/python -m bench.bench_scale [--sizes S,M,L] [--sqlite] [--rebuild] [--repeat 20]
+                                          [--plans 3]
 
-Builds each PostgreSQL database set-based (one INSERT ... SELECT per table over a numbers
-series, then ANALYZE) unless a database of that size is already there, runs the shipped command
-(`dropwire serve`, rate limit off) on it, and times, one request at a time from one client,
-the API lists an Onport client reads, every dashboard page, a sync sale, a parse-webhook and an
-async accept. Prints p50 / p95 per size, the ratio of the largest size's p50 to the smallest's,
-and the goals (at L: API lists p95 <= 50 ms, pages p95 <= 150 ms, no p50 over 2x S).
+Builds each database set-based unless one of that size is already there (PostgreSQL
+`dw_scale_s`, `dw_scale_m`, `dw_scale_l`; with `--sqlite` also a SQLite M in
+`$TMPDIR/dropwire-scale/scale_m.db`): one INSERT ... SELECT per table over a numbers series, with
+the big tables' indexes (exactly those the migrations make) built after their rows, then
+ANALYZE. L takes about 6 minutes on a busy 2-core machine, M one, S seconds. The databases stay,
+so a re-run measures without building; the last lines print that command.
+
+Measures the shipped command (`dropwire serve`, rate limit off) on each, one request at a time
+from one client: the API lists an Onport client reads, every dashboard page, a sync sale, a
+parse-webhook and an async accept. Prints p50 / p95 per size, the ratio of the largest size's
+p50 to the smallest's, the goals (at L: API lists p95 <= 50 ms, pages p95 <= 150 ms, no p50
+over 2x S) with what misses them, and the plans of the slowest reads' slowest statements (run
+in-process with the same app, at the largest PostgreSQL size and on SQLite M).
 
 | size | sales | sale lines | purchases | feed items | API-log rows | variants |
 |---|---|---|---|---|---|---|
@@ -15,8 +23,8 @@ and the goals (at L: API lists p95 <= 50 ms, pages p95 <= 150 ms, no p50 over 2x
 | M | 100k | 300k | 100k | 1M | 200k | 50k |
 | L | 1M | 3M | 1M | 5M | 2M | 100k |
 
-`--sqlite` adds a SQLite M (built with a recursive CTE for the series). The machine is shared:
-the figures are a single client's latencies, read the ratios more than the last digit.
+The machine may be shared: the figures are a single client's latencies (the load average is
+printed at the start and the end); read the ratios more than the last digit.
 """
 
 import argparse
@@ -92,6 +100,46 @@ def _seed_records(url: str) -> dict[str, Any]:
     return seeded
 
 
+BIG_TABLES = ("inventory_feed_variants", "sales", "sale_items", "purchases", "api_logs")
+
+
+def _postpone_indexes(connection: Any, dialect: str) -> list[str]:
+    """Drop the big tables' secondary indexes for the load; returns how to build them again.
+
+    The migrations made them (the measured database has exactly the shipped indexes); building
+    each once after the rows are in is several times faster than keeping it up to date row by
+    row. Foreign-key triggers are skipped for the load (`session_replication_role`): the
+    generated rows reference rows inserted before them.
+    """
+    if dialect == "sqlite":  # the indexes a migration created (a UNIQUE constraint's stay)
+        found = connection.execute(
+            text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+                " AND tbl_name IN ('" + "', '".join(BIG_TABLES) + "')"
+            )
+        ).all()
+        for name, _ in found:
+            connection.execute(text(f'DROP INDEX "{name}"'))
+        return [definition for _, definition in found]
+    connection.execute(text("SET LOCAL statement_timeout = 0"))
+    connection.execute(text("SET LOCAL session_replication_role = replica"))
+    connection.execute(text("SET LOCAL synchronous_commit = off"))
+    connection.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+    connection.execute(text("SET LOCAL work_mem = '64MB'"))
+    rows = connection.execute(
+        text(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i"
+            " JOIN pg_class c ON c.relname = i.indexname"
+            " WHERE i.schemaname = 'public' AND i.tablename = ANY(:tables)"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid)"
+        ),
+        {"tables": list(BIG_TABLES)},
+    ).all()
+    for name, _ in rows:
+        connection.execute(text(f'DROP INDEX "{name}"'))
+    return [definition for _, definition in rows]
+
+
 def build(url: str, size: dict[str, int]) -> None:
 
     fresh_database(url)
@@ -158,14 +206,33 @@ def build(url: str, size: dict[str, int]) -> None:
     ]
     started = time.perf_counter()
     with database.engine.begin() as connection:
+        postponed = _postpone_indexes(connection, dialect)
         for statement in statements:
             table = re.search(r"INSERT INTO (\w+)", statement).group(1)  # type: ignore[union-attr]
             t0 = time.perf_counter()
             connection.execute(text(statement))
             print(f"    {table:<26} {time.perf_counter() - t0:6.1f} s", flush=True)
+        t0 = time.perf_counter()
+        for definition in postponed:  # one sorted build each beats maintaining them row by row
+            connection.execute(text(definition))
+        if postponed:
+            print(
+                f"    {len(postponed)} indexes rebuilt {time.perf_counter() - t0:6.1f} s",
+                flush=True,
+            )
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if dialect == "postgresql":
+            connection.execute(text("SET statement_timeout = 0"))
         connection.execute(text("VACUUM ANALYZE" if dialect == "postgresql" else "ANALYZE"))
     print(f"    built in {time.perf_counter() - started:.0f} s", flush=True)
+    database.dispose()
+
+
+def migrate(url: str) -> None:
+    from dropwire.core.migrations import upgrade
+
+    database = domains.database(url)
+    upgrade(database)
     database.dispose()
 
 
@@ -174,7 +241,7 @@ def built(url: str, size: dict[str, int]) -> bool:
     database = domains.database(url)
     try:
         with database.engine.connect() as connection:
-            found = connection.scalar(text("SELECT count(*) FROM api_logs"))
+            found = connection.scalar(text("SELECT max(id) FROM api_logs"))  # not a count
         return bool(found and found >= size["logs"])
     except Exception:
         return False
@@ -201,6 +268,10 @@ def _seeded(url: str) -> dict[str, Any]:
             "webhook_hash": connection.scalar(text("SELECT webhook_hash FROM custom_channels")),
             "feed_id": connection.scalar(text("SELECT min(id) FROM inventory_feeds")),
             "items": connection.scalar(text("SELECT max(id) FROM inventory_feed_variants")),
+            "sale_id": connection.scalar(text("SELECT max(id) FROM sales")),
+            "purchase_id": connection.scalar(text("SELECT max(id) FROM purchases")),
+            "vendor_id": connection.scalar(text("SELECT min(id) FROM dropship_providers")),
+            "variant_id": connection.scalar(text("SELECT min(id) FROM variants")),
         }
     database.dispose()
     return seeded
@@ -296,6 +367,20 @@ def operations(seeded: dict[str, Any], size: dict[str, int]) -> list[Operation]:
         Operation("feed items of a feed (page)", "page", get(f"/feeds/{feed}")),
         Operation("feed items, problems only (page)", "page", get(f"/feeds/{feed}?problems=1")),
         Operation("jobs (page)", "page", get("/jobs")),
+        Operation("search a sale reference (page)", "page", get("/search?for=B12345")),
+        Operation("search a SKU's start (page)", "page", get("/search?for=vs-4999")),
+        Operation("search a customer's email (page)", "page", get("/search?for=smith@example.com")),
+        Operation("deliveries (page)", "page", get("/deliveries")),
+        Operation("channels (page)", "page", get("/channels")),
+        Operation("mail (page)", "page", get("/mail")),
+        Operation("people (page)", "page", get("/users")),
+        Operation("API tokens (page)", "page", get("/tokens")),
+        Operation("a sale (page)", "page", get(f"/sales/{seeded.get('sale_id')}")),
+        Operation(
+            "a purchase order (page)", "page", get(f"/purchases/{seeded.get('purchase_id')}")
+        ),
+        Operation("a vendor (page)", "page", get(f"/vendors/{seeded.get('vendor_id')}")),
+        Operation("a variant (page)", "page", get(f"/inventory/{seeded.get('variant_id')}")),
         Operation("sync manual sale (write)", "write", sale),
         Operation("parse-webhook (write)", "write", parse_webhook),
         Operation("async accept (write)", "write", accept),
@@ -328,7 +413,7 @@ def measure(url: str, size: dict[str, int], repeat: int) -> dict[str, tuple[floa
     figures: dict[str, tuple[float, float]] = {}
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_for(base + "/health", timeout=180)
+        wait_for(base + "/health", timeout=600)  # a loaded 2-core machine starts it slowly
         seeded = _seeded(url)
         with httpx.Client(base_url=base, timeout=60, follow_redirects=True) as client:
             _sign_in(client)
@@ -360,6 +445,68 @@ def measure(url: str, size: dict[str, int], repeat: int) -> dict[str, tuple[floa
     return figures
 
 
+def plans(url: str, size: dict[str, int], labels: list[str], top: int = 2) -> None:
+    """The slowest statements of the reads `labels` name, each with its plan (PostgreSQL:
+    EXPLAIN ANALYZE with buffers; SQLite: EXPLAIN QUERY PLAN). The requests run in this process
+    (the same app, no worker) so each statement can be timed and explained with its parameters."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import Engine
+
+    from dropwire.app import create_app
+    from dropwire.core.settings import Settings
+
+    settings = Settings(
+        database_url=url,
+        rate_limit_enabled=False,
+        admin_token=ADMIN_TOKEN,
+        worker_in_process=False,
+        access_log=False,
+    )
+    seen: list[tuple[float, str, Any]] = []
+    started: dict[int, float] = {}
+
+    def before(_conn: Any, cursor: Any, *_args: Any) -> None:
+        started[id(cursor)] = time.perf_counter()
+
+    def after(_conn: Any, cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        t0 = started.pop(id(cursor), None)
+        if t0 is not None and statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            seen.append(((time.perf_counter() - t0) * 1000, statement, parameters))
+
+    explainer = create_engine(url)
+    postgresql = explainer.dialect.name == "postgresql"
+    app = create_app(settings=settings)
+    chosen = [op for op in operations(_seeded(url), size) if op.label in labels]
+    with TestClient(app) as client:
+        _sign_in(client)  # type: ignore[arg-type]
+        for operation in chosen:
+            operation.call(client, 0)  # type: ignore[arg-type]  # warm
+            event.listen(Engine, "before_cursor_execute", before)
+            event.listen(Engine, "after_cursor_execute", after)
+            try:
+                answer = operation.call(client, 1)  # type: ignore[arg-type]
+                if answer.status_code >= 400:
+                    print(f"  {operation.label}: {answer.status_code} {answer.text[:200]}")
+            finally:
+                event.remove(Engine, "before_cursor_execute", before)
+                event.remove(Engine, "after_cursor_execute", after)
+            slowest = sorted(seen, key=lambda found: -found[0])[:top]
+            spent = sum(found[0] for found in seen)
+            print(f"\n--- {operation.label}: {len(seen)} statements, {spent:.1f} ms; the slowest")
+            seen.clear()
+            for elapsed, statement, parameters in slowest:
+                print(f"  {elapsed:.1f} ms: {' '.join(statement.split())[:600]}")
+                prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgresql else "EXPLAIN QUERY PLAN "
+                with explainer.connect() as connection:
+                    if postgresql:
+                        connection.exec_driver_sql("SET statement_timeout = 0")
+                    plan = connection.exec_driver_sql(prefix + statement, parameters).all()
+                for row in plan:
+                    print("      " + " | ".join(str(part) for part in row[-1:]))
+    explainer.dispose()
+
+
 def report(results: dict[str, dict[str, tuple[float, float]]], kinds: dict[str, str]) -> None:
     names = list(results)
     print(
@@ -384,38 +531,69 @@ def report(results: dict[str, dict[str, tuple[float, float]]], kinds: dict[str, 
         print(f"  - {miss}")
 
 
+SQLITE_M = Path(tempfile.gettempdir()) / "dropwire-scale" / "scale_m.db"
+"""Where the SQLite M lives between runs (outside any checkout: a re-run reuses it)."""
+
+
+def _slowest_reads(
+    figures: dict[str, tuple[float, float]], kinds: dict[str, str], count: int
+) -> list[str]:
+    reads = [label for label in figures if kinds.get(label) in ("api", "page")]
+    return sorted(reads, key=lambda label: -figures[label][1])[:count]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="S,M", help="comma-separated of S, M, L")
+    parser.add_argument("--sizes", default="S,M,L", help="comma-separated of S, M, L")
     parser.add_argument("--sqlite", action="store_true", help="also a SQLite M")
     parser.add_argument("--rebuild", action="store_true", help="build even if present")
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--plans", type=int, default=3, help="explain the N slowest reads")
     args = parser.parse_args()
+    started = time.perf_counter()
+    print(f"load average at start: {os.getloadavg()}", flush=True)
     results: dict[str, dict[str, tuple[float, float]]] = {}
-    kinds: dict[str, str] = {}
+    urls: dict[str, str] = {}
     targets = [
         (name, ensure_pg_database(f"dw_scale_{name.lower()}")) for name in args.sizes.split(",")
     ]
-    tmp = tempfile.mkdtemp()
     if args.sqlite:
-        targets.append(("M sqlite", f"sqlite:///{Path(tmp) / 'scale_m.db'}"))
+        SQLITE_M.parent.mkdir(parents=True, exist_ok=True)
+        targets.append(("M sqlite", f"sqlite:///{SQLITE_M}"))
     for name, url in targets:
         size = SIZES[name.split()[0]]
+        urls[name] = url
         if args.rebuild or not built(url, size):
             print(f"{name}: building", flush=True)
             build(url, size)
+        else:  # built by an older checkout: the migrations added since (`serve` wants them all)
+            migrate(url)
         print(f"{name}: measuring `dropwire serve`", flush=True)
         results[name] = measure(url, size, args.repeat)
-        kinds = {
-            op.label: op.kind
-            for op in operations({"feed_id": 0, "channel_id": 0, "webhook_hash": ""}, size)
-        }
+    kinds = {
+        op.label: op.kind
+        for op in operations({"feed_id": 0, "channel_id": 0, "webhook_hash": ""}, SIZES["S"])
+    }
     pg = {name: figures for name, figures in results.items() if "sqlite" not in name}
-    report(pg, kinds)
+    if pg:
+        report(pg, kinds)
     if args.sqlite:
-        print("\nSQLite M:")
+        print("\nSQLite M (goals as at L: API lists p95 <= 50 ms, pages p95 <= 150 ms):")
         for label, (p50, p95) in results["M sqlite"].items():
-            print(f"  {label:<44} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
+            goal = {"api": 50, "page": 150}.get(kinds[label])
+            mark = "" if goal is None else ("  ok" if p95 <= goal else f"  MISSES {goal} ms")
+            print(f"  {label:<44} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms{mark}")
+    if args.plans:
+        for name in [*(list(pg)[-1:]), *(["M sqlite"] if args.sqlite else [])]:
+            size = SIZES[name.split()[0]]
+            print(f"\n=== {name}: plans of the {args.plans} slowest reads", flush=True)
+            plans(urls[name], size, _slowest_reads(results[name], kinds, args.plans))
+    print(
+        f"\nload average at the end: {os.getloadavg()}; {time.perf_counter() - started:.0f} s."
+        f"\nThe databases stay (PostgreSQL dw_scale_s/_m/_l, SQLite {SQLITE_M}); to measure them"
+        " again without building:\n    .venv/bin/python -m bench.bench_scale --sizes"
+        f" {args.sizes} {'--sqlite ' if args.sqlite else ''}--repeat {args.repeat}"
+    )
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ from dropwire.mail.endpoints import router as mail_router
 from dropwire.payments.endpoints import router as payments_router
 from dropwire.people.endpoints import api_router as people_router
 from dropwire.people.endpoints import auth_router as people_auth_router
+from dropwire.people.throttle import ResetThrottle
 from dropwire.rates.endpoints import router as rates_router
 from dropwire.sales.document_endpoints import router as purchase_documents_router
 from dropwire.sales.endpoints import router as sales_router
@@ -166,6 +167,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.state.group_committer = GroupCommitter(database)  # the async accepts' commits
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     app.state.sign_in_throttle = SignInThrottle(settings)  # web sign-in and /auth/login
+    app.state.reset_throttle = ResetThrottle(settings)  # "forgot password", web and /auth
 
     _mount_directly(app, inbound_router)  # first: the hottest paths match without a long scan
     for router in API_ROUTERS:

@@ -127,3 +127,58 @@ def test_shaped_answers_keep_the_paging_headers(client, vendors):
     assert response.json() == [{"name": "Alpha"}, {"name": "Bravo"}]
     assert response.headers["X-Total-Count"] == "7"
     assert link(response, "next") is not None
+
+
+# --- sorts on columns that may be empty -----------------------------------------------------
+
+EMAILS = [None, "b@x.test", None, "a@x.test", "b@x.test", None, "c@x.test", "a@x.test", None]
+EXTERNAL = ["k", None, "k", None, "j", None, "k", "j", None]
+
+
+@pytest.fixture
+def sparse_vendors(client):
+    for index, (email, external) in enumerate(zip(EMAILS, EXTERNAL, strict=True)):
+        body = {"name": f"Sparse {index}", "priority": index % 2, "email": email}
+        answer = client.post("/api/dropship-providers.json", json=body)
+        assert answer.status_code == 201, answer.text
+        if external is not None:  # external ids are unique: make each one its own
+            vendor_id = answer.json()["id"]
+            update = {"externalId": f"{external}-{index % 3}-{index}"}
+            put = client.put(f"/api/dropship-providers/{vendor_id}.json", json=update)
+            assert put.status_code == 200, put.text
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        "email",
+        "-email",
+        "email,-priority",
+        "-priority,email",
+        "-externalId,email",
+        "externalId,-email",
+    ],
+)
+def test_cursors_walk_sorts_on_empty_values_both_ways(client, sparse_vendors, order):
+    """Every row once, in the order one unpaged read gives (empty values where the database
+    puts them), forwards by `next` and back by `prev`."""
+    whole = client.get(f"/api/dropship-providers.json?limit=1000&order={order}")
+    assert whole.status_code == 200, whole.text
+    expected = names(whole)
+    assert len(expected) == len(EMAILS)
+    pages_seen, url = [], f"/api/dropship-providers.json?limit=2&order={order}"
+    while url is not None:
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+        pages_seen.append(names(response))
+        url = link(response, "next")
+    assert [name for page in pages_seen for name in page] == expected
+    # back from the last page, page by page
+    last = client.get(f"/api/dropship-providers.json?limit=2&order={order}&offset=8")
+    back, url = [names(last)], link(last, "prev")
+    while url is not None:
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+        back.insert(0, names(response))
+        url = link(response, "prev")
+    assert [name for page in back for name in page] == expected

@@ -108,10 +108,11 @@ class SmtpServer:
 @pytest.fixture
 def smtp_server(tmp_path: Path) -> Iterator[Callable[..., SmtpServer]]:
     """Start servers: `smtp_server()` plain, `smtp_server(tls=True, login=True)` STARTTLS and
-    a required login; each is stopped after the test."""
+    a required login, `implicit_tls=True` TLS from the first byte (smtps); each is stopped after
+    the test."""
     started: list[Controller] = []
 
-    def start(*, tls: bool = False, login: bool = False) -> SmtpServer:
+    def start(*, tls: bool = False, login: bool = False, implicit_tls: bool = False) -> SmtpServer:
         inbox = Inbox()
 
         def authenticate(
@@ -129,15 +130,18 @@ def smtp_server(tmp_path: Path) -> Iterator[Callable[..., SmtpServer]]:
         options: dict[str, Any] = {}
         if tls:
             options |= {"tls_context": _certificate(tmp_path), "require_starttls": True}
+        if implicit_tls:  # smtps: TLS from the first byte
+            options["ssl_context"] = _certificate(tmp_path)
         if login:
             options |= {"authenticator": authenticate, "auth_required": True}
-            options["auth_require_tls"] = tls
+            options["auth_require_tls"] = tls  # (smtps: aiosmtpd sees no STARTTLS, yet all is TLS)
         controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
         controller.start()
         started.append(controller)
         credentials = f"{USER}:{PASSWORD}@" if login else ""
-        query = "?starttls=true&verify=false" if tls else ""
-        return SmtpServer(inbox, f"smtp://{credentials}127.0.0.1:{port}{query}", controller)
+        query = "?starttls=true&verify=false" if tls else "?verify=false" if implicit_tls else ""
+        scheme = "smtps" if implicit_tls else "smtp"
+        return SmtpServer(inbox, f"{scheme}://{credentials}127.0.0.1:{port}{query}", controller)
 
     yield start
     for controller in started:

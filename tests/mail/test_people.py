@@ -158,3 +158,47 @@ def test_a_person_of_another_account_cannot_be_invited(client, database):
     assert answer.json()["errors"][0]["field"] == "email"
     missing = client.post("/api/dropship-providers/999/invite.json", json={"email": "a@b.example"})
     assert missing.status_code == 404
+
+
+def _forgot_on_the_web(browser: TestClient, email: str):
+    page = browser.get("/password/forgot")
+    assert page.status_code == 200, page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return browser.post("/password/forgot", data={"email": email, "csrf_token": csrf})
+
+
+def test_forgot_password_is_limited_per_address_and_per_client_and_answers_alike(
+    client, app, smtp_server, mail_to, relay, database
+):
+    server = smtp_server()
+    mail_to(server.url)
+    with database.transaction() as session:
+        create_user(session, email="boss@shop.example", password="the old password")
+        create_user(session, email="clerk@shop.example", password="the old password")
+    first = TestClient(app, client=("203.0.113.1", 50000))
+    answers = [
+        first.post("/auth/forgot-password", json={"email": address})
+        for address in ("boss@shop.example", "BOSS@shop.example ", "boss@shop.example")
+    ]
+    web = _forgot_on_the_web(TestClient(app, client=("203.0.113.1", 50000)), "boss@shop.example")
+    answers.append(first.post("/auth/forgot-password", json={"email": "boss@shop.example"}))
+    assert {(a.status_code, a.json()["detail"]) for a in answers} == {
+        (202, answers[0].json()["detail"])
+    }
+    assert web.status_code == 202
+    drain(relay, database)
+    assert len(server.inbox.messages) == 3  # DROPWIRE_PASSWORD_RESET_LIMIT_ADDRESS: 3/hour
+
+    for n in range(17):  # with the three let through: DROPWIRE_PASSWORD_RESET_LIMIT_IP, 20/hour
+        first.post("/auth/forgot-password", json={"email": f"nobody{n}@shop.example"})
+    last = first.post("/auth/forgot-password", json={"email": "clerk@shop.example"})
+    assert (last.status_code, last.json()) == (202, answers[0].json())
+    drain(relay, database)
+    assert len(server.inbox.messages) == 3
+
+    other = TestClient(app, client=("203.0.113.2", 50000))
+    answer = other.post("/auth/forgot-password", json={"email": "clerk@shop.example"})
+    assert answer.status_code == 202
+    drain(relay, database)
+    assert [m["To"] for m in server.inbox.messages][-1] == "clerk@shop.example"
+    assert len(server.inbox.messages) == 4

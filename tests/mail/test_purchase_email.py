@@ -8,7 +8,7 @@ import pytest
 from dropwire.delivery.models import Delivery
 from dropwire.delivery.relay import MAX_ATTEMPTS
 from tests.delivery.conftest import drain
-from tests.mail.conftest import USER, free_port
+from tests.mail.conftest import PASSWORD, USER, free_port
 from tests.mail.shop import OTHER_SKU, VENDOR_SKUS, open_shop, pdf_text
 
 
@@ -24,11 +24,15 @@ def _parts(message: EmailMessage) -> tuple[str, str, dict[str, bytes]]:
     return text.get_content(), html.get_content(), files
 
 
-@pytest.mark.parametrize("secured", [False, True], ids=["plain", "starttls-login"])
+@pytest.mark.parametrize(
+    "secured", [None, "starttls", "smtps"], ids=["plain", "starttls-login", "smtps-login"]
+)
 def test_a_new_purchase_order_arrives_by_email_with_both_documents(
     client, smtp_server, mail_to, relay, database, secured
 ):
-    server = smtp_server(tls=secured, login=secured)
+    server = smtp_server(
+        tls=secured == "starttls", implicit_tls=secured == "smtps", login=secured is not None
+    )
     mail_to(server.url)
     shop = open_shop(client)
     sale = shop.sell("s1", {"MUG-RED": 2, "MUG-BLUE": 1, OTHER_SKU: 1})
@@ -412,3 +416,37 @@ def test_a_round_out_of_time_puts_the_rest_back_untried(
     monkeypatch.setattr(transport, "BATCH_SECONDS", 10.0)
     drain(relay, database)
     assert len(server.inbox.messages) == 3
+
+
+def test_an_email_carries_no_secret_and_nothing_of_another_vendor_or_the_customers_bill(
+    client, smtp_server, mail_to, relay, database
+):
+    server = smtp_server(login=True)
+    mail_to(server.url)
+    shop = open_shop(
+        client,
+        webhookSecret="whsec-vendor-hash-1234567890",
+        orderEndpoint="https://vendor.example/orders",
+        purchaseOrderDelivery="email",
+    )
+    sale = shop.sell("s1", {"MUG-RED": 1, OTHER_SKU: 2})
+    drain(relay, database)
+
+    (message,) = server.inbox.messages
+    text, html, files = _parts(message)
+    documents = "\n".join(pdf_text(content) for content in files.values())
+    raw = message.as_string()
+    for private in (
+        "whsec-vendor-hash-1234567890",
+        PASSWORD,
+        "Billing Road 9",
+        "99.5",
+        OTHER_SKU,
+        "Lamps Ltd",
+        shop.purchase_of(sale, shop.other)["externalReference"],
+    ):
+        for place, content in (("text", text), ("html", html), ("pdf", documents), ("raw", raw)):
+            assert private not in content, (place, private)
+    shown = client.get("/api/email-messages.json").json()[0]
+    detail = client.get(f"/api/email-messages/{shown['id']}.json").text
+    assert "whsec-vendor-hash-1234567890" not in detail and PASSWORD not in detail

@@ -119,6 +119,8 @@ def test_sync_upserts_by_key_and_reads_through_include(world):
         "&include[0][model]=CustomField"
     )
     assert [(v["value"], v["customField"]["key"]) for v in joined.json()] == [("2", "weight_kg")]
+    alias = client.get("/api/custom-field-dropshipments.json?attributes[0]=value")
+    assert alias.json() == [{"value": "2"}]
     # where inside the include: only purchases with a matching value
     filtered = client.get(
         "/api/purchases.json?include[0][model]=CustomFieldPurchase&include[0][where][value]=2"
@@ -266,6 +268,22 @@ def test_vendor_tokens_are_scoped_at_every_level(world):
         refused = anonymous.get(query, headers=headers)
         assert refused.status_code == 403, query
         assert refused.json()["title"]
+    for sale, code in ((world.sale, 6306), (world.other_sale, 9404)):
+        variant = sale["saleItems"][0]["variantId"]
+        path = f"/api/variants/{variant}/sync-custom-fields.json"
+        assert _sync(client, path, [{"key": "hs_code", "value": code}]).status_code == 200
+    lines = anonymous.get(
+        "/api/purchases.json?attributes[0]=id&include[0][model]=PurchaseItem"
+        "&include[0][include][0][model]=Variant"
+        "&include[0][include][0][include][0][model]=CustomFieldVariant"
+        "&include[0][include][0][include][0][include][0][model]=CustomField",
+        headers=headers,
+    )
+    assert lines.status_code == 200, lines.text
+    (variant,) = [item["variant"] for item in lines.json()[0]["purchaseItems"]]
+    assert [(v["value"], v["customField"]["key"]) for v in variant["customFieldVariants"]] == [
+        ("6306", "hs_code")
+    ]
     vendors = anonymous.get("/api/custom-field-dropship-providers.json", headers=headers).json()
     assert [v["value"] for v in vendors] == ["Acme"]
 

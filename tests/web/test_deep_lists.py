@@ -108,3 +108,51 @@ def test_inventory_search_finds_skus_by_their_start_then_names(admin, database: 
     assert sorted(found("zq")) == ["ZQ-100", "zq-200"]
     assert found("z%") == ["Z%Q"]  # a literal percent sign, no wildcard
     assert found("Chai") == ["XZQ-1"]  # no SKU starts so: the names
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_feed_items_sorted_on_a_column_with_empty_values_page_by_cursor(
+    admin, database: Database, direction: str
+):
+    """Items never updated have no `updated` time: pages still follow by cursor, each item
+    once, in the order one unpaged read gives."""
+    from sqlalchemy import select
+
+    from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
+
+    start = utcnow() - timedelta(days=1)
+    with database.transaction() as session:
+        feed_id = session.scalar(select(InventoryFeed.id).order_by(InventoryFeed.id).limit(1))
+        session.add_all(
+            InventoryFeedVariant(
+                inventory_feed_id=feed_id,
+                external_id=f"deep-{n}",
+                vendor_sku=f"DEEPSKU-{n:03d}",
+                vendor_sku_key=f"deepsku-{n:03d}",
+                inventory_updated_at=None if n % 3 == 0 else start + timedelta(minutes=n % 7),
+            )
+            for n in range(130)
+        )
+    base = f"/feeds/{feed_id}"
+    url: str | None = f"?sort=updated&dir={direction}"
+    pages: list[list[str]] = []
+    while url is not None:
+        page = admin.get(base + url)
+        assert page.status_code == 200
+        pages.append(re.findall(r"DEEPSKU-(\d+)", page.text))
+        url = next_link(page.text)
+    seen = [sku for page in pages for sku in page]
+    assert sorted(seen) == [f"{n:03d}" for n in range(130)]  # each once
+    assert "after=" in (next_link(admin.get(base + f"?sort=updated&dir={direction}").text) or "")
+    with database.transaction() as session:
+        column = InventoryFeedVariant.inventory_updated_at
+        order = column.asc() if direction == "asc" else column.desc()
+        expected = [
+            sku.removeprefix("DEEPSKU-")
+            for sku in session.scalars(
+                select(InventoryFeedVariant.vendor_sku)
+                .where(InventoryFeedVariant.vendor_sku.like("DEEPSKU-%"))
+                .order_by(order, InventoryFeedVariant.id.desc())
+            )
+        ]
+    assert seen == expected

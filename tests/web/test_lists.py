@@ -483,3 +483,14 @@ def test_a_feeds_items_and_runs_download_and_another_vendors_feed_is_not_found(
     for path in (f"/vendor/feeds/{other_feed.id}/items.csv", f"/feeds/{baltic_feed.id}/items.csv"):
         response = page.goto(path)
         assert response is not None and response.status == 404, path
+
+
+def test_date_ranges_read_the_creation_date_indexes(database: Database, demo: Demo) -> None:
+    for table, index in (
+        ("sales", "ix_sales_created_at"),
+        ("purchases", "ix_purchases_created_at"),
+    ):
+        sql = (
+            f"SELECT id FROM {table} WHERE created_at >= '2026-11-03' AND created_at < '2026-11-06'"
+        )
+        assert index in _plan(database, sql), table

@@ -120,6 +120,14 @@ class Settings(BaseSettings):
     sign_in_limit_ip: str = Field(
         default="20/minute", description="Failed sign-ins (web, /auth/login) per client address"
     )
+    password_reset_limit_address: str = Field(
+        default="3/hour",
+        description='"Forgot password" links sent per address asked about (limits syntax); '
+        "more requests are answered alike and send nothing",
+    )
+    password_reset_limit_ip: str = Field(
+        default="20/hour", description='"Forgot password" requests per client address'
+    )
     web_session_hours: float = Field(
         default=12, gt=0, description="How long a web sign-in lasts before signing in again"
     )

@@ -1,11 +1,16 @@
 """Pages of a list at any depth: a cursor on the sort key, and a total that stays cheap.
 
-Cursors. Each page whose order ends in the row's `id` (every list's default does) and sorts on
-columns that are never null answers a `Link` header (RFC 8288) with `rel="next"` and, past the
-first page, `rel="prev"`: the same request with `after=<cursor>` or `before=<cursor>`, where the
-cursor holds the sort key of the page's last (first) row. Reading from a cursor is an index
-range from that key, so page 10,000 costs what page 1 does; `offset` stays for Onport's
-clients, which page by it.
+Cursors. Each page whose order ends in the row's `id` (every list's default does) answers a
+`Link` header (RFC 8288) with `rel="next"` and, past the first page, `rel="prev"`: the same
+request with `after=<cursor>` or `before=<cursor>`, where the cursor holds the sort key of the
+page's last (first) row. Reading from a cursor is an index range from that key, so page 10,000
+costs what page 1 does; `offset` stays for Onport's clients, which page by it.
+
+A sort column may be empty (a sale's `dateOrdered`, a feed item's SKU). Empty values sort where
+the database puts them (PostgreSQL: after every value ascending, SQLite: before), and the rows
+after a cursor are read as a few segments in order, each an index range of its own: the rest of
+the cursor's value, the values beyond it, then the empty ones (`segments`). A single `OR` of
+them would read the index from its start.
 
 Totals. `X-Total-Count` counts the matching rows only up to `EXACT_BEYOND` rows past the end of
 the page asked for. Fewer: the figure is exact. As many: it says so with `X-Total-Count-Exact:
@@ -25,7 +30,7 @@ from enum import Enum
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import desc_op
@@ -67,6 +72,7 @@ def set_total(response: Any, total: Total) -> None:
 class SortKey:
     column: Any  # a mapped attribute or column
     descending: bool
+    may_be_empty: bool | None = None  # None: as the column is declared (an outer join's is not)
 
     @property
     def name(self) -> str:
@@ -74,6 +80,8 @@ class SortKey:
 
     @property
     def nullable(self) -> bool:
+        if self.may_be_empty is not None:
+            return self.may_be_empty
         expression = getattr(self.column, "expression", self.column)
         return bool(getattr(expression, "nullable", True))
 
@@ -86,8 +94,8 @@ def sort_key(clause: Any) -> SortKey:
 
 
 def pageable_by_cursor(keys: Sequence[SortKey]) -> bool:
-    """A cursor needs a total order on values that are never null: the key ends in `id`."""
-    return bool(keys) and keys[-1].name == "id" and not any(key.nullable for key in keys)
+    """A cursor needs a total order: the key ends in the row's `id` (never null, unique)."""
+    return bool(keys) and keys[-1].name == "id" and not keys[-1].nullable
 
 
 def _signature(keys: Sequence[SortKey]) -> str:
@@ -116,6 +124,8 @@ def encode_cursor(keys: Sequence[SortKey], values: Sequence[Any]) -> str:
 
 
 def _python_value(key: SortKey, value: Any, label: str) -> Any:
+    if value is None and key.nullable:
+        return None
     expression = getattr(key.column, "expression", key.column)
     column_type = getattr(expression.type, "impl_instance", expression.type)
     try:
@@ -151,24 +161,107 @@ def decode_cursor(keys: Sequence[SortKey], cursor: str, label: str) -> list[Any]
     return [_python_value(key, value, label) for key, value in zip(keys, data["v"], strict=True)]
 
 
-def beyond(keys: Sequence[SortKey], values: Sequence[Any], *, backwards: bool) -> Any:
-    """Rows strictly after `values` in the order `keys` (before them when `backwards`)."""
+def nulls_high(dialect: str) -> bool:
+    """Whether the database sorts empty values after every value in ascending order
+    (PostgreSQL's default, and its b-tree's order; SQLite sorts them first)."""
+    return dialect != "sqlite"
 
-    def later(key: SortKey, value: Any) -> ColumnElement[bool]:
-        column: ColumnElement[Any] = key.column
-        comparison: ColumnElement[bool] = (
-            column < value if key.descending != backwards else column > value
-        )
-        return comparison
 
-    if len({key.descending for key in keys}) == 1:  # one direction: a row-value comparison
-        columns, row = tuple_(*(key.column for key in keys)), tuple_(*values)
-        return columns < row if keys[0].descending != backwards else columns > row
-    branches = [
-        and_(*(keys[j].column == values[j] for j in range(i)), later(keys[i], values[i]))
-        for i in range(len(keys))
-    ]
-    return or_(*branches)
+def segments(
+    keys: Sequence[SortKey], values: Sequence[Any], *, backwards: bool, dialect: str
+) -> list[ColumnElement[bool]]:
+    """The rows strictly after `values` in the order `keys` (before them when `backwards`), as
+    conditions whose matches follow one another in that order: read them one after the other.
+
+    For keys k0..kn: the rows equal on k0..k(i-1) and later on ki, from i = n down to 0; a
+    later ki is a range past its value, then (where empty values sort after values) the empty
+    ones, or (the cursor's ki being empty and empty values sorting first) every non-empty one.
+    Trailing keys that are never empty, in one direction, fold into one row-value comparison.
+    """
+    high = nulls_high(dialect)
+
+    def descending(key: SortKey) -> bool:
+        return key.descending != backwards
+
+    def past(columns: Sequence[Any], row: Sequence[Any], key: SortKey) -> ColumnElement[bool]:
+        if len(columns) == 1:
+            single: ColumnElement[bool] = (
+                columns[0] < row[0] if descending(key) else columns[0] > row[0]
+            )
+            return single
+        left, right = tuple_(*columns), tuple_(*row)
+        return left < right if descending(key) else left > right
+
+    def equal(index: int) -> list[ColumnElement[bool]]:
+        return [
+            keys[j].column.is_(None) if values[j] is None else keys[j].column == values[j]
+            for j in range(index)
+        ]
+
+    run = len(keys) - 1  # keys[run:] fold into one comparison
+    while (
+        run > 0
+        and values[run - 1] is not None
+        and not keys[run].nullable
+        and descending(keys[run - 1]) == descending(keys[run])
+    ):
+        run -= 1
+    found: list[ColumnElement[bool]] = []
+    for index in range(run, -1, -1):
+        key, value = keys[index], values[index]
+        empties_after = high != descending(key)  # empty values come later in this walk
+        prefix = equal(index)
+        if value is not None:
+            folded = keys[index:] if index == run else [key]
+            row = values[index:] if index == run else [value]
+            found.append(and_(*prefix, past([k.column for k in folded], row, key)))
+            if empties_after and key.nullable:
+                found.append(and_(*prefix, key.column.is_(None)))
+        elif not empties_after:  # the cursor is in the empty values, which came first
+            found.append(and_(*prefix, key.column.is_not(None)))
+    return found
+
+
+def read_beyond(
+    session: Session,
+    *,
+    stmt: Select[Any],
+    keys: Sequence[SortKey],
+    values: Sequence[Any] | None,
+    backwards: bool,
+    limit: int,
+    offset: int = 0,
+    execute: bool = False,
+) -> list[Any]:
+    """Up to `limit` rows of `stmt` in the order `keys` (reversed when `backwards`), after the
+    row whose sort key is `values` (from the start when None, skipping `offset`): one query per
+    segment (`segments`) until the page is full. `execute`: rows (`session.execute`), not
+    scalars."""
+    order = ordered(keys, backwards=backwards)
+    read = session.execute if execute else session.scalars
+
+    def fetch(chosen: Select[Any], count: int, skip: int = 0) -> list[Any]:
+        if skip:  # the page's ids first (the skipped rows read no joined record): then its rows
+            row_id = keys[-1].column
+            page_ids = (
+                chosen.with_only_columns(row_id, maintain_column_froms=True)
+                .order_by(*order)
+                .limit(count)
+                .offset(skip)
+                .subquery()
+            )
+            chosen = chosen.where(row_id.in_(select(page_ids.c[0])))
+        return list(read(chosen.order_by(*order).limit(count)))
+
+    if values is None:
+        return fetch(stmt, limit, offset)
+    dialect = session.get_bind().dialect.name
+    rows: list[Any] = []
+    for condition in segments(keys, values, backwards=backwards, dialect=dialect):
+        rows += fetch(stmt.where(condition), limit - len(rows))
+        if len(rows) >= limit:
+            break
+    return rows
 
 
 def ordered(keys: Sequence[SortKey], *, backwards: bool) -> list[Any]:
@@ -212,14 +305,15 @@ def read_page(
         raise Invalid(label, "this order cannot be paged by cursor (a sort field may be empty)")
     set_total(response, bounded_total(session, stmt, end=request.offset + request.limit))
     backwards = request.before is not None
-    if cursor is not None:
-        stmt = stmt.where(beyond(keys, decode_cursor(keys, cursor, label), backwards=backwards))
-    page = list(
-        session.scalars(
-            stmt.order_by(*ordered(keys, backwards=backwards))
-            .limit(request.limit + 1)
-            .offset(request.offset)
-        )
+    values = decode_cursor(keys, cursor, label) if cursor is not None else None
+    page = read_beyond(
+        session,
+        stmt=stmt,
+        keys=keys,
+        values=values,
+        backwards=backwards,
+        limit=request.limit + 1,
+        offset=request.offset,
     )
     more = len(page) > request.limit  # beyond this page, in the direction read
     page = page[: request.limit]

@@ -14,6 +14,9 @@ PURCHASE_UPDATED = "purchase.updated"
 PURCHASE_CANCELLED = "purchase.cancelled"
 INVITATION = "user.invitation"
 PASSWORD_RESET = "user.password_reset"
+INVOICE_CREATED = "invoice.created"
+PAYMENT_COMPLETED = "payment.completed"
+PAYMENT_FAILED = "payment.failed"
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,72 @@ def _person(
     )
 
 
+_NOTICE_HTML = (
+    f'<div style="{_BOX}">'
+    '<h1 style="font-size:20px">{heading}</h1>'
+    "<p>Hello {{{{ vendor.name }}}},</p><p>{intro}</p>"
+    '<table style="border-collapse:collapse">{rows}</table>'
+    '<p><a href="{{{{ links.portal }}}}" style="' + _BUTTON + '">Open the vendor portal</a></p>'
+    '<p style="color:#616e7c;font-size:12px">{{{{ merchant.name }}}}</p>'
+    "</div>"
+)
+_NOTICE_TEXT = (
+    "{heading}\n\nHello {{{{ vendor.name }}}},\n\n{intro}\n\n{rows}\n"
+    "Vendor portal: {{{{ links.portal }}}}\n\n{{{{ merchant.name }}}}\n"
+)
+_NOTICE_SAMPLE_BASE: dict[str, Any] = {
+    "merchant": {"name": "Example Store"},
+    "vendor": {"name": "Example Vendor"},
+    "links": {"portal": "https://dropwire.example.com/vendor"},
+}
+_INVOICE_SAMPLE = _NOTICE_SAMPLE_BASE | {
+    "invoice": {
+        "reference": "INV-10001-01",
+        "type": "invoice",
+        "currency": "USD",
+        "net": "45.00",
+        "commission": "4.50",
+        "shipping": "5.00",
+        "payable": "45.50",
+        "issuedAt": "2026-01-31",
+        "payableAt": "2026-03-02",
+    }
+}
+_PAYMENT_SAMPLE = _NOTICE_SAMPLE_BASE | {
+    "payment": {
+        "amount": "45.50",
+        "currency": "USD",
+        "reference": "PAY-1",
+        "date": "2026-03-02",
+        "invoices": ["INV-10001-01"],
+    }
+}
+
+
+def _notice(
+    event: str,
+    description: str,
+    subject: str,
+    sample: dict[str, Any],
+    rows: list[tuple[str, str]],
+    **words: str,
+) -> DefaultTemplate:
+    """A money notice: a heading, a sentence and a few labelled values."""
+    html_rows = "".join(
+        f'<tr><th style="{_CELL}">{label}</th><td style="{_CELL}">{value}</td></tr>'
+        for label, value in rows
+    )
+    text_rows = "".join(f"{label}: {value}\n" for label, value in rows)
+    return DefaultTemplate(
+        event,
+        description,
+        subject,
+        _NOTICE_HTML.format(rows=html_rows, **words),
+        _NOTICE_TEXT.format(rows=text_rows, **words),
+        sample,
+    )
+
+
 DEFAULTS: tuple[DefaultTemplate, ...] = (
     _purchase(
         PURCHASE_CREATED,
@@ -168,6 +237,55 @@ DEFAULTS: tuple[DefaultTemplate, ...] = (
         heading="Reset your password",
         intro="Someone (we hope you) asked to reset the password of {{ person.email }}.",
         button="Choose a new password",
+    ),
+    _notice(
+        INVOICE_CREATED,
+        "An invoice (or credit note) was raised for what a vendor shipped (or took back)",
+        "{% if invoice.type == 'credit' %}Credit note{% else %}Invoice{% endif %} "
+        "{{ invoice.reference }} from {{ merchant.name }}",
+        _INVOICE_SAMPLE,
+        [
+            ("Reference", "{{ invoice.reference }}"),
+            ("Issued", "{{ invoice.issuedAt }}"),
+            ("Net", "{{ invoice.net }} {{ invoice.currency }}"),
+            ("Commission", "{{ invoice.commission }} {{ invoice.currency }}"),
+            ("Shipping", "{{ invoice.shipping }} {{ invoice.currency }}"),
+            ("Payable to you", "{{ invoice.payable }} {{ invoice.currency }}"),
+            ("Payable from", "{{ invoice.payableAt }}"),
+        ],
+        heading="{% if invoice.type == 'credit' %}Credit note{% else %}Invoice{% endif %}",
+        intro="{{ merchant.name }} recorded "
+        "{% if invoice.type == 'credit' %}a credit note{% else %}an invoice{% endif %} "
+        "for your account:",
+    ),
+    _notice(
+        PAYMENT_COMPLETED,
+        "A payment to a vendor went through",
+        "Payment of {{ payment.amount }} {{ payment.currency }} from {{ merchant.name }}",
+        _PAYMENT_SAMPLE,
+        [
+            ("Amount", "{{ payment.amount }} {{ payment.currency }}"),
+            ("Date", "{{ payment.date }}"),
+            ("Reference", "{{ payment.reference or '-' }}"),
+            ("Invoices", "{{ payment.invoices | join(', ') }}"),
+        ],
+        heading="Payment sent",
+        intro="{{ merchant.name }} paid you:",
+    ),
+    _notice(
+        PAYMENT_FAILED,
+        "A payment to a vendor failed",
+        "A payment from {{ merchant.name }} did not go through",
+        _PAYMENT_SAMPLE,
+        [
+            ("Amount", "{{ payment.amount }} {{ payment.currency }}"),
+            ("Date", "{{ payment.date }}"),
+            ("Invoices", "{{ payment.invoices | join(', ') }}"),
+        ],
+        heading="Payment failed",
+        intro="A payment from {{ merchant.name }} to you did not go through. The invoices it "
+        "covered are open again; please check the payment details {{ merchant.name }} has "
+        "for you.",
     ),
 )
 

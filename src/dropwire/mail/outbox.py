@@ -39,6 +39,22 @@ def record_email(
     `ordering_key` keeps one subject's emails in order (a PO's cancellation never overtakes its
     creation); each is still sent.
     """
+    if settings_of(session).smtp_url is None:
+        delivery = None
+    else:  # first, so the message is written once, already naming its delivery
+        delivery = outbox.record(
+            session,
+            event=event,
+            url=f"mailto:{','.join(to)}"[:2048],
+            body={"email": event},  # the message itself is found by its delivery
+            subject_type=subject_type,
+            subject_id=subject_id,
+            dropship_provider_id=dropship_provider_id,
+            coalesce_key=ordering_key,
+            transport=EMAIL,
+            owner=None if dropship_provider_id is not None else (EndpointOwner.mailbox, 0),
+            merge_pending=False,
+        )
     message = EmailMessage(
         event=event,
         to_addresses=to,
@@ -50,26 +66,10 @@ def record_email(
         purchase_id=purchase_id,
         dropship_provider_id=dropship_provider_id,
         user_id=user_id,
+        delivery_id=None if delivery is None else delivery.id,
     )
     session.add(message)
     session.flush()
-    if settings_of(session).smtp_url is None:
-        return message
-    owner = None if dropship_provider_id is not None else (EndpointOwner.mailbox, 0)
-    delivery = outbox.record(
-        session,
-        event=event,
-        url=f"mailto:{','.join(to)}"[:2048],
-        body={"emailMessageId": message.id},
-        subject_type=subject_type,
-        subject_id=subject_id,
-        dropship_provider_id=dropship_provider_id,
-        coalesce_key=ordering_key,
-        transport=EMAIL,
-        owner=owner,
-        merge_pending=False,
-    )
-    message.delivery_id = delivery.id
     return message
 
 

@@ -76,22 +76,22 @@ def send_emails(
     if settings.smtp_url is None:
         missing = "no SMTP server is configured (DROPWIRE_SMTP_URL)"
         return [transports.Sent(error=missing) for _ in messages]
-    wanted = [message.body["emailMessageId"] for message in messages]
+    wanted = [message.id for message in messages]  # each email names its delivery
     with database.session(write=False) as session:
         stored = {
-            row.id: row
+            row.delivery_id: row
             for row in session.scalars(
                 select(EmailMessage)
-                .where(EmailMessage.id.in_(wanted))
+                .where(EmailMessage.delivery_id.in_(wanted))
                 .options(lazyload(EmailMessage.delivery))
             )
         }
     started = time.perf_counter()
     built = {}
-    for message_id in wanted:
-        row = stored.get(message_id)
+    for delivery_id in wanted:
+        row = stored.get(delivery_id)
         if row is not None:
-            built[message_id] = mime.build(
+            built[delivery_id] = mime.build(
                 message_id=row.id,
                 event=row.event,
                 sender=settings.mail_from,
@@ -106,8 +106,8 @@ def send_emails(
     handed = iter(sender.send_all(list(built.values()), budget=BATCH_SECONDS) if built else [])
     share = round((time.perf_counter() - started) * 1000 / max(len(built), 1), 2)
     results = []
-    for message_id in wanted:
-        if message_id not in built:
+    for delivery_id in wanted:
+        if delivery_id not in built:
             results.append(transports.Sent(status=404, error="the email message no longer exists"))
         else:
             results.append(_sent(next(handed), share))

@@ -1,5 +1,6 @@
 """Outbound events of the money domain, to the vendor's endpoint (its `orderEndpoint`), written
-in the transaction that raises the invoice or settles the payment."""
+in the transaction that raises the invoice or settles the payment; a vendor that takes its
+purchase orders by email gets them as emails too (`payments.notices`)."""
 
 from collections.abc import Sequence
 
@@ -9,6 +10,7 @@ from dropwire.delivery import outbox
 from dropwire.delivery.kinds import EventKind
 from dropwire.payments.invoicing import loaded_or_fetched
 from dropwire.payments.models import Payment, PaymentState, VendorInvoice
+from dropwire.payments.notices import email_invoice, email_payment
 from dropwire.payments.schemas import InvoiceRead, PaymentRead
 from dropwire.vendors.models import DropshipProvider
 
@@ -29,7 +31,10 @@ def invoices_created(session: Session, invoices: Sequence[VendorInvoice]) -> Non
     )
     for invoice in invoices:
         vendor = vendors.get(invoice.dropship_provider_id)
-        if vendor is None or not vendor.order_endpoint:
+        if vendor is None:
+            continue
+        email_invoice(session, invoice=invoice, vendor=vendor)
+        if not vendor.order_endpoint:
             continue
         outbox.record(
             session,
@@ -53,7 +58,10 @@ def payment_settled(session: Session, payment: Payment) -> None:
     if payment.status not in (PaymentState.complete, PaymentState.error):
         return
     vendor = session.get(DropshipProvider, payment.dropship_provider_id)
-    if vendor is None or not vendor.order_endpoint:
+    if vendor is None:
+        return
+    email_payment(session, payment=payment, vendor=vendor)
+    if not vendor.order_endpoint:
         return
     completed = payment.status == PaymentState.complete
     outbox.record(

@@ -1,6 +1,6 @@
 """Inviting a vendor's person (`/api`) and asking for a password reset (`/auth`, no token)."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from dropwire.http.deps import AdminPrincipal, DbSession, PathId
 from dropwire.http.routing import UnitOfWorkRoute
@@ -11,6 +11,7 @@ from dropwire.people.schemas import (
     InvitationRead,
     InvitationRequest,
 )
+from dropwire.people.throttle import ResetThrottle
 from dropwire.vendors import service as vendors
 
 api_router = APIRouter(route_class=UnitOfWorkRoute, tags=["People"])
@@ -38,7 +39,10 @@ def invite(
 
 
 @auth_router.post("/auth/forgot-password", response_model=Accepted, status_code=202)
-def forgot_password(data: ForgotPasswordRequest, session: DbSession) -> Accepted:
-    """Always 202: whether the address belongs to anyone is nobody's business."""
-    service.forgot_password(session, email=data.email)
+def forgot_password(data: ForgotPasswordRequest, request: Request, session: DbSession) -> Accepted:
+    """Always 202: whether the address belongs to anyone is nobody's business. Requests are
+    limited per address and per client; one over a limit is answered alike and sends nothing."""
+    throttle: ResetThrottle = request.app.state.reset_throttle
+    if throttle.allow(data.email, request.client.host if request.client else "unknown"):
+        service.forgot_password(session, email=data.email)
     return Accepted(detail="If the address belongs to someone, a link is on its way")

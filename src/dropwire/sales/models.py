@@ -15,7 +15,8 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, object_session, relationship
+from sqlalchemy.orm.util import identity_key
 
 from dropwire.core.db import Base, IdMixin, TimestampMixin
 
@@ -212,6 +213,7 @@ class Purchase(IdMixin, TimestampMixin, Base):
             ),
             sqlite_where=text("inventory_status <> 'received' AND cancellation_status <> 'full'"),
         ),
+        Index("ix_purchases_created_at", "created_at", "id"),  # the dashboard's date ranges
     )
 
     sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id", ondelete="CASCADE"), index=True)
@@ -271,18 +273,29 @@ class Purchase(IdMixin, TimestampMixin, Base):
     def is_dropship(self) -> bool:
         return self.dropship_provider_id is not None
 
+    def _sale_at_hand(self) -> "Sale | None":
+        """The sale, when it is loaded: on this order, or in the session (a list of sales
+        loads their purchase orders without setting each one's `sale`)."""
+        if "sale" not in inspect(self).unloaded:
+            return self.sale
+        session = object_session(self)
+        if session is None or self.sale_id is None:
+            return None
+        found = session.identity_map.get(identity_key(Sale, self.sale_id))
+        return found if isinstance(found, Sale) else None
+
     @property
     def currency(self) -> str:
         """The sale's currency, without a query when the sale is already loaded."""
-        if "sale" not in inspect(self).unloaded:
-            return self.sale.currency
-        return self.sale_currency
+        sale = self._sale_at_hand()
+        return sale.currency if sale is not None else self.sale_currency
 
     @property
     def addresses(self) -> dict[str, Any]:
         """The sale's address fields, without a query when the sale is already loaded."""
-        if "sale" not in inspect(self).unloaded:
-            return self.sale.sale_defaults
+        sale = self._sale_at_hand()
+        if sale is not None:
+            return sale.sale_defaults
         return self.sale_defaults or {}
 
 

@@ -23,7 +23,7 @@ from dropwire.core.db import Database
 from dropwire.core.time import utcnow
 from dropwire.feeds.queries import get_feed
 from dropwire.http.deps import DbSession, PathId
-from dropwire.http.pages import beyond, ordered
+from dropwire.http.pages import read_beyond
 from dropwire.web.listings import (
     ADMIN_LISTS,
     VENDOR_LISTS,
@@ -65,26 +65,27 @@ def _batches(
     keys = sort_keys(
         query, columns=listing.columns, default=listing.default, tiebreak=listing.tiebreak
     )
-    by_key = not keys[0].nullable
     last: list[Any] | None = None
-    offset = 0
     while True:
         with database.session(write=False) as session:
             stmt = listing.rows(session, query, scope).add_columns(
                 keys[0].column.label("sort_value"), keys[1].column.label("sort_id")
             )
-            if by_key and last is not None:
-                stmt = stmt.where(beyond(keys, last, backwards=False))
-            elif not by_key:
-                stmt = stmt.offset(offset)  # a column that may be empty: no keyset, an offset
-            rows = list(
-                session.execute(stmt.order_by(*ordered(keys, backwards=False)).limit(BATCH)).all()
+            # by key from the last row of the batch before, its empty values too: index ranges
+            rows = read_beyond(
+                session,
+                stmt=stmt,
+                keys=keys,
+                values=last,
+                backwards=False,
+                limit=BATCH,
+                execute=True,
             )
             if rows:
                 yield session, rows
         if len(rows) < BATCH:
             return
-        last, offset = [rows[-1].sort_value, rows[-1].sort_id], offset + len(rows)
+        last = [rows[-1].sort_value, rows[-1].sort_id]
 
 
 def stream_csv(

@@ -111,4 +111,15 @@ def money(amount: Decimal | float | int | None, currency: str | None = None) -> 
     return f"{figure} {currency}" if currency else figure
 
 
-FILTERS: dict[str, Any] = {"label": label, "when": when, "as_moment": as_moment, "money": money}
+def up_to(value: int, limit: int) -> str:
+    """A count taken up to `limit` (and one past it, to know there are more): "1,000+"."""
+    return f"{limit:,}+" if value > limit else f"{value:,}"
+
+
+FILTERS: dict[str, Any] = {
+    "label": label,
+    "when": when,
+    "as_moment": as_moment,
+    "money": money,
+    "up_to": up_to,
+}

@@ -27,6 +27,7 @@ from dropwire.http.errors import status_of
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.sales.schemas import LineQuantity, ShipRequest
 from dropwire.web.formatting import FILTERS
+from dropwire.web.queries import FEED_ITEMS_COUNTED
 from dropwire.web.sessions import Visitor, visitor_for
 
 HERE = Path(__file__).parent
@@ -43,6 +44,7 @@ def _shown(value: Any) -> Any:
 
 TEMPLATES.env.finalize = _shown
 TEMPLATES.env.filters.update(FILTERS)
+TEMPLATES.env.globals["FEED_ITEMS_COUNTED"] = FEED_ITEMS_COUNTED
 SESSION_COOKIE = "dw_session"
 FLASH_COOKIE = "dw_flash"
 SECURITY_HEADERS = {

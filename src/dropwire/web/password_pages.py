@@ -15,6 +15,7 @@ from dropwire.core.settings import Settings
 from dropwire.http.deps import DbSession
 from dropwire.people import links
 from dropwire.people.service import forgot_password
+from dropwire.people.throttle import ResetThrottle
 from dropwire.web.pages import SECURITY_HEADERS, SESSION_COOKIE, WebRoute, error_page, render
 from dropwire.web.sessions import sign_in
 
@@ -131,5 +132,7 @@ def forgot_submit(
     forged = _forged(request, csrf_token)
     if forged is not None:
         return forged
-    forgot_password(session, email=email)
+    throttle: ResetThrottle = request.app.state.reset_throttle
+    if throttle.allow(email, request.client.host if request.client else "unknown"):
+        forgot_password(session, email=email)
     return _page(request, "password_forgot.html", status=202, sent=True)

@@ -3,12 +3,13 @@
 Nothing here changes data; every change goes through a domain's service.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -68,10 +69,19 @@ IN_HOUSE = "In-house warehouse"
 """How a purchase order fulfilled from the merchant's own warehouse is named on the pages."""
 
 
+def inline(value: str) -> ColumnElement[Any]:
+    """A constant written into the statement, not bound: a partial index (`WHERE status =
+    'error'`) serves only a query whose condition names the same constant (SQLite's planner,
+    and PostgreSQL's generic plan of a prepared statement, cannot see a parameter's value)."""
+    if not re.fullmatch(r"[A-Za-z_]+", value):
+        raise ValueError(f"not a plain word: {value!r}")
+    return literal_column(f"'{value}'")
+
+
 def _waiting_purchases() -> ColumnElement[bool]:
-    return and_(
-        Purchase.inventory_status != PurchaseInventoryStatus.received,
-        Purchase.cancellation_status != CancellationStatus.full,
+    return and_(  # as the partial index ix_purchases_waiting is written
+        Purchase.inventory_status != inline(PurchaseInventoryStatus.received),
+        Purchase.cancellation_status != inline(CancellationStatus.full),
     )
 
 
@@ -115,7 +125,7 @@ def overview(session: Session, now: datetime) -> Overview:
     dead_jobs = session.scalar(select(func.count(Job.id)).where(Job.state == JobState.dead))
     errors_24h = session.scalar(
         select(func.count(ApiLog.id)).where(
-            ApiLog.status == LogStatus.error, ApiLog.created_at >= since
+            ApiLog.status == inline(LogStatus.error), ApiLog.created_at >= since
         )
     )
     sale_hour = _hour(session, Sale.created_at)
@@ -125,7 +135,7 @@ def overview(session: Session, now: datetime) -> Overview:
     log_hour = _hour(session, ApiLog.created_at)
     errors_hourly = session.execute(
         select(log_hour, func.count(ApiLog.id))
-        .where(ApiLog.status == LogStatus.error, ApiLog.created_at >= since)
+        .where(ApiLog.status == inline(LogStatus.error), ApiLog.created_at >= since)
         .group_by(log_hour)
     ).all()
     chart = hourly_chart(
@@ -389,12 +399,20 @@ FEED_SORT: dict[str, Sortable] = {
 }
 
 
+FEED_ITEMS_COUNTED = 1000
+"""The feeds page counts each feed's items up to this many and shows more as "1,000+" (a
+feed of 250,000 items would cost a scan of them per row; the feed's own page counts further)."""
+
+
 def feeds(vendor_id: int | None = None) -> AnySelect:
-    items = (
-        select(func.count(InventoryFeedVariant.id))
+    first_items = (
+        select(InventoryFeedVariant.id)
         .where(InventoryFeedVariant.inventory_feed_id == InventoryFeed.id)
-        .scalar_subquery()
+        .limit(FEED_ITEMS_COUNTED + 1)
+        .correlate(InventoryFeed)
+        .subquery()
     )
+    items = select(func.count()).select_from(first_items).scalar_subquery()
     problems = (
         select(func.count(InventoryFeedVariant.id))
         .where(
@@ -456,7 +474,8 @@ def feed_runs(feed_id: int) -> AnySelect:
 
 
 FEED_ITEM_SORT: dict[str, Sortable] = {
-    "sku": InventoryFeedVariant.vendor_sku,
+    # the SKU as matched (lower case): a feed's items in that order are one index range
+    "sku": InventoryFeedVariant.vendor_sku_key,
     "quantity": InventoryFeedVariant.inventory_quantity,
     "updated": InventoryFeedVariant.inventory_updated_at,
     "id": InventoryFeedVariant.id,
@@ -471,28 +490,36 @@ def feed_items(
     search: str | None = None,
     problems_only: bool = False,
 ) -> AnySelect:
-    stmt: AnySelect = (
-        select(
-            InventoryFeedVariant.id,
-            InventoryFeedVariant.inventory_feed_id,
-            InventoryFeedVariant.external_id,
-            InventoryFeedVariant.vendor_sku,
-            InventoryFeedVariant.name,
-            InventoryFeedVariant.inventory_quantity,
-            InventoryFeedVariant.cost_price,
-            InventoryFeedVariant.inventory_updated_at,
-            InventoryFeedVariant.problem,
-            InventoryFeedVariant.variant_id,
-            Variant.sku.label("variant_sku"),
-            InventoryFeed.name.label("feed"),
-        )
-        .join(InventoryFeed, InventoryFeed.id == InventoryFeedVariant.inventory_feed_id)
-        .outerjoin(Variant, Variant.id == InventoryFeedVariant.variant_id)
+    # the variant's SKU and the feed's name are read for the page's rows only (subqueries, not
+    # joins): counting the matches reads one index of the items alone
+    stmt: AnySelect = select(
+        InventoryFeedVariant.id,
+        InventoryFeedVariant.inventory_feed_id,
+        InventoryFeedVariant.external_id,
+        InventoryFeedVariant.vendor_sku,
+        InventoryFeedVariant.name,
+        InventoryFeedVariant.inventory_quantity,
+        InventoryFeedVariant.cost_price,
+        InventoryFeedVariant.inventory_updated_at,
+        InventoryFeedVariant.problem,
+        InventoryFeedVariant.variant_id,
+        select(Variant.sku)
+        .where(Variant.id == InventoryFeedVariant.variant_id)
+        .scalar_subquery()
+        .label("variant_sku"),
+        select(InventoryFeed.name)
+        .where(InventoryFeed.id == InventoryFeedVariant.inventory_feed_id)
+        .scalar_subquery()
+        .label("feed"),
     )
     if feed_id is not None:
         stmt = stmt.where(InventoryFeedVariant.inventory_feed_id == feed_id)
     if vendor_id is not None:
-        stmt = stmt.where(InventoryFeed.dropship_provider_id == vendor_id)
+        stmt = stmt.where(
+            InventoryFeedVariant.inventory_feed_id.in_(
+                select(InventoryFeed.id).where(InventoryFeed.dropship_provider_id == vendor_id)
+            )
+        )
     if search:  # by the start of the vendor's SKU, from an index
         stmt = stmt.where(
             starts_with(dialect, InventoryFeedVariant.vendor_sku_key, search.strip().lower())
@@ -531,7 +558,7 @@ def api_logs(*, status: str | None, direction: str | None) -> AnySelect:
     return stmt
 
 
-API_LOG_ERROR = ApiLog.status == LogStatus.error
+API_LOG_ERROR = ApiLog.status == inline(LogStatus.error)
 
 
 DELIVERY_SORT: dict[str, Sortable] = {

@@ -12,11 +12,10 @@ from starlette.datastructures import QueryParams
 from dropwire.core.errors import Invalid
 from dropwire.http.pages import (
     SortKey,
-    beyond,
     bounded_total,
     decode_cursor,
     encode_cursor,
-    ordered,
+    read_beyond,
 )
 
 PER_PAGE = 50
@@ -27,9 +26,9 @@ Sortable = QueryableAttribute[Any] | ColumnElement[Any]
 @dataclass
 class Table:
     """One page of rows. Pages after the first are read by cursor (`after`/`before`: the sort
-    key of the row beside them, an index range at any depth) when the sort column is never
-    empty, else by `page` (an offset). `total` is exact, or a lower bound (`exact` false) past
-    the rows it is cheap to count (`dropwire.http.pages`)."""
+    key of the row beside them, an index range at any depth, a sort column's empty values
+    included: `http.pages.segments`); `page` alone is an offset. `total` is exact, or a lower
+    bound (`exact` false) past the rows it is cheap to count (`dropwire.http.pages`)."""
 
     rows: list[Any]
     total: int
@@ -102,7 +101,8 @@ def sort_keys(
     """The order a list's page (and its CSV export) reads its rows in: the chosen column, then
     `tiebreak` (a unique column) newest first."""
     sort, descending, _ = sort_of(query, columns=columns, default=default)
-    return [SortKey(columns[sort], descending), SortKey(tiebreak, True)]
+    # a page's column may come from an outer join (a purchase order's vendor): empty or not
+    return [SortKey(columns[sort], descending, may_be_empty=True), SortKey(tiebreak, True)]
 
 
 def table(
@@ -119,8 +119,7 @@ def table(
     sort, descending, alphabetical = sort_of(query, columns=columns, default=default)
     page = _page_number(query)
     keys = sort_keys(query, columns=columns, default=default, tiebreak=tiebreak)
-    by_cursor = not keys[0].nullable
-    cursor = (query.get("after") or query.get("before")) if by_cursor else None
+    cursor = query.get("after") or query.get("before")
     backwards = cursor is not None and query.get("after") is None
     values = None
     if cursor is not None:
@@ -128,15 +127,18 @@ def table(
             values = decode_cursor(keys, cursor, "after")
         except Invalid:  # a stale or edited link: the first page
             page, backwards = 1, False
-    offset = 0 if values is not None or (by_cursor and page == 1) else (page - 1) * per_page
+    offset = 0 if values is not None or page == 1 else (page - 1) * per_page
     total = bounded_total(session, stmt, end=offset + per_page)
     paged = stmt.add_columns(keys[0].column.label("sort_value"), keys[1].column.label("sort_id"))
-    if values is not None:
-        paged = paged.where(beyond(keys, values, backwards=backwards))
-    rows = list(
-        session.execute(
-            paged.order_by(*ordered(keys, backwards=backwards)).limit(per_page + 1).offset(offset)
-        ).all()
+    rows = read_beyond(
+        session,
+        stmt=paged,
+        keys=keys,
+        values=values,
+        backwards=backwards,
+        limit=per_page + 1,
+        offset=offset,
+        execute=True,
     )
     more = len(rows) > per_page  # beyond this page, in the direction read
     rows = rows[:per_page]
@@ -149,7 +151,7 @@ def table(
         rows, total.value, page, per_page, sort, descending, params, alphabetical=alphabetical
     )
     result.exact, result.has_next = total.exact, more or backwards
-    if by_cursor and rows:
+    if rows:
         result.next_cursor = encode_cursor(keys, [rows[-1].sort_value, rows[-1].sort_id])
         result.prev_cursor = encode_cursor(keys, [rows[0].sort_value, rows[0].sort_id])
     return result
