@@ -1,7 +1,7 @@
 """Stripe transfers leave the job queue: a pending payment carries its next attempt
 
-Revision ID: 0032_payment_transfers
-Revises: 0031_search
+Revision ID: 0033_payment_transfers
+Revises: 0032_purchase_dates
 Create Date: 2026-12-07 04:50:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0032_payment_transfers"
-down_revision: str | Sequence[str] | None = "0031_search"
+revision: str = "0033_payment_transfers"
+down_revision: str | Sequence[str] | None = "0032_purchase_dates"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
