@@ -402,7 +402,7 @@ def deliveries(request: Request, session: DbSession, visitor: AdminVisitor) -> H
 def delivery_detail(
     delivery_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    delivery = delivery_service.get_delivery(session, delivery_id)
+    delivery = delivery_service.get_delivery(session, delivery_id=delivery_id)
     subjects = queries.delivery_subjects(session, [delivery])
     return render(
         request,
@@ -422,7 +422,7 @@ def retry_delivery(
 ) -> RedirectResponse:
     def act() -> str:
         delivery_service.retry(
-            session, delivery=delivery_service.get_delivery(session, delivery_id)
+            session, delivery=delivery_service.get_delivery(session, delivery_id=delivery_id)
         )
         return f"Delivery #{delivery_id} will be sent again now."
 
@@ -446,7 +446,7 @@ def retry_job(
     job_id: PathId, request: Request, session: DbSession, _: AdminVisitor, _form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
-        jobs_service.retry(session, jobs_service.get(session, job_id))
+        jobs_service.retry(session, job=jobs_service.get(session, job_id=job_id))
         return f"Job {job_id} is queued again."
 
     return perform(session, act, _back(request, "/jobs"))
