@@ -39,7 +39,7 @@ from dropwire.sales.schemas import (
     SaleReturnCreate,
 )
 from dropwire.vendors.service import get as get_vendor
-from dropwire.web import channel_admin, feedpages, listings, queries, sale_page
+from dropwire.web import channel_admin, feedpages, listings, money_pages, queries, sale_page
 from dropwire.web.bulk import RETRYABLE_DELIVERIES, RETRYABLE_JOBS
 from dropwire.web.listings import list_page
 from dropwire.web.pages import (
@@ -73,7 +73,12 @@ def _text_param(request: Request, name: str) -> str | None:
 def overview(request: Request, session: DbSession, visitor: AnyVisitor) -> HTMLResponse:
     if not visitor.is_admin:
         raise Redirect("/vendor")  # the site's front door leads a vendor user to its portal
-    return render(request, "overview.html", data=queries.overview(session, utcnow()))
+    return render(
+        request,
+        "overview.html",
+        data=queries.overview(session, utcnow()),
+        money=money_pages.alerts(session),
+    )
 
 
 # --- inventory -------------------------------------------------------------------------------
@@ -165,6 +170,7 @@ def sale_detail(
         vendors=vendors,
         names=sale_page.line_names(session, sale),
         totals=sale_page.totals(sale),
+        margin=money_pages.margin(session, sale=sale),
         timeline=sale_page.timeline(
             session, sale, vendors=vendors, channel_name=channel.name if channel else None
         ),
