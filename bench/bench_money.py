@@ -8,13 +8,16 @@ the ship path with and without the money commit step.
    the tables, then `payments.invoicing.invoice_purchases` invoices them in transactions of 2,500
    orders (as batches of shipments would): lines/s and the total time.
 2. Payout run: every vendor pays by Stripe into its connected account; one run claims a payment
-   per vendor (`payments.payouts.run_payouts`), then the queued transfer jobs are drained against
-   the strict fake Stripe (a real HTTP server in this process): time of each part.
-3. Ship path: 1-line sales shipped one per transaction through `sales.shipping.ship`, first with
-   the money commit step (the vendor invoiced on shipment), then with it taken out: ms per ship.
+   per vendor (`payments.payouts.run_payouts`), then the worker's transfer poller
+   (`payments.transfers.send_due_transfers`) sends them to the strict fake Stripe (a real HTTP
+   server in this process) until none is due: time of each part.
+3. Ship path: 1-line purchase orders shipped one per request through `ship.json` (the app in
+   process), alternately by an app with the money commit step (the vendor invoiced on shipment)
+   and one wired without it: median ms per ship.
 """
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -174,16 +177,17 @@ def bench_invoicing(database: Any, purchase_ids: list[int], chunk: int = 2500) -
     from dropwire.payments.invoicing import invoice_purchases
     from dropwire.payments.models import VendorInvoiceLine
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for start in range(0, len(purchase_ids), chunk):
         with database.transaction() as session:
             invoice_purchases(session, purchase_ids[start : start + chunk])
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     with database.transaction() as session:
         lines = session.scalar(select(func.count()).select_from(VendorInvoiceLine)) or 0
     print(
         f"invoicing: {lines:,} lines of {len(purchase_ids):,} orders in {elapsed:.2f} s"
-        f" ({lines / elapsed:,.0f} lines/s)"
+        f" ({lines / elapsed:,.0f} lines/s, {cpu:.2f} s of this process's CPU;"
+        f" {_verdict(elapsed, 10, 's')}){_load()}"
     )
 
 
@@ -191,9 +195,9 @@ def bench_payout(database: Any, vendors: int) -> None:
     from tests.payments.fake_stripe import FakeStripe, FakeStripeServer
 
     from dropwire.core.settings import Settings
-    from dropwire.jobs.service import run_pending
     from dropwire.payments.models import Payment, PaymentMethod, PaymentState
     from dropwire.payments.payouts import run_payouts
+    from dropwire.payments.transfers import send_due_transfers
     from dropwire.vendors.models import DropshipProvider
 
     stripe = FakeStripe(accounts={f"acct_{v + 1}" for v in range(vendors)}, balance={"usd": 10**12})
@@ -207,12 +211,13 @@ def bench_payout(database: Any, vendors: int) -> None:
             session.add(method)
             session.flush()
             session.execute(DropshipProvider.__table__.update().values(payment_method_id=method.id))
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         with database.transaction() as session:
             _run, payments = run_payouts(session)
         claimed = time.perf_counter() - started
-        run_pending(database, batch=50)
-        total = time.perf_counter() - started
+        while send_due_transfers(database):
+            pass
+        total, cpu = time.perf_counter() - started, time.process_time() - cpu
         with database.transaction() as session:
             complete = session.scalar(
                 select(func.count())
@@ -221,7 +226,9 @@ def bench_payout(database: Any, vendors: int) -> None:
             )
     print(
         f"payout run: {len(payments):,} vendors claimed in {claimed:.2f} s; {complete:,}"
-        f" transfers complete in {total:.2f} s ({sum(stripe.made.values()):,} made by the fake)"
+        f" transfers complete in {total:.2f} s ({sum(stripe.made.values()):,} made by the fake,"
+        f" {cpu:.2f} s of this process's CPU, the fake's included;"
+        f" {_verdict(total, 10, 's')}){_load()}"
     )
 
 
@@ -341,39 +348,74 @@ def seed_open(database: Any, orders: int, vendor_id: int) -> list[int]:
     return [first["purchase"] + n for n in range(orders)]
 
 
-def _ship_each(database: Any, purchase_ids: list[int]) -> list[float]:
-    from dropwire.sales import shipping
-    from dropwire.sales.models import Purchase
-    from dropwire.sales.schemas import ShipRequest
-
+def _ship_each(client: Any, purchase_ids: list[int]) -> list[float]:
     took = []
     for purchase_id in purchase_ids:
         started = time.perf_counter()
-        with database.transaction() as session:
-            purchase = session.get(Purchase, purchase_id)
-            assert purchase is not None
-            shipping.ship(session, purchase=purchase, request=ShipRequest.model_validate({}))
+        response = client.post(f"/api/purchases/{purchase_id}/ship.json", json={})
         took.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 201, response.text
     return took
 
 
 def bench_ship(database: Any, ships: int) -> None:
-    from dropwire.core import unit_of_work
+    """`POST /api/purchases/{id}/ship.json` through the app (in process: the whole request,
+    authentication, unit of work, API log; no socket), alternating between an app whose
+    database is wired with the money step and one without it, so a change of the machine's
+    load while the bench runs weighs on both alike."""
+    from fastapi.testclient import TestClient
+
+    from dropwire.app import create_app
+    from dropwire.auth.service import create_api_user
     from dropwire.payments.models import VendorInvoice
 
-    with_money = _ship_each(database, seed_open(database, ships, vendor_id=1))
+    on_ids = seed_open(database, ships, vendor_id=1)
+    off_ids = seed_open(database, ships, vendor_id=2)
+    with database.transaction() as session:
+        _, token = create_api_user(session, name="bench")
+    without_step = _without_money_step(database)
+    with_money: list[float] = []
+    without: list[float] = []
+    headers = {"Authorization": f"Bearer {token}"}
+    with (
+        TestClient(create_app(database), headers=headers) as on_client,
+        TestClient(create_app(without_step), headers=headers) as off_client,
+    ):
+        _ship_each(on_client, on_ids[:5])  # warm both (first requests compile and connect)
+        _ship_each(off_client, off_ids[:5])
+        for on_id, off_id in zip(on_ids[5:], off_ids[5:], strict=True):
+            with_money += _ship_each(on_client, [on_id])
+            without += _ship_each(off_client, [off_id])
+    without_step.dispose()
     with database.transaction() as session:
         raised = session.scalar(select(func.count()).select_from(VendorInvoice))
-    step = "dropwire.payments.steps.invoice_what_changed"
-    taken = unit_of_work._STEPS.pop(step)  # the bench's one reach inside: the step, taken out
-    try:
-        without = _ship_each(database, seed_open(database, ships, vendor_id=2))
-    finally:
-        unit_of_work._STEPS[step] = taken
     on, off = statistics.median(with_money), statistics.median(without)
+    slower = (on / off - 1) * 100
     print(
-        f"ship.json path (service, one per transaction, {ships} each): median {on:.2f} ms with"
-        f" invoicing, {off:.2f} ms without ({(on / off - 1) * 100:+.0f} %); {raised:,} invoices"
+        f"ship.json ({len(with_money)} each): median {on:.2f} ms with invoicing, {off:.2f} ms"
+        f" without ({slower:+.0f} %; {_verdict(slower, 20, '%')}); {raised:,} invoices{_load()}"
+    )
+
+
+def _verdict(figure: float, goal: float, unit: str) -> str:
+    return f"goal ≤ {goal:g} {unit}: {'met' if figure <= goal else 'MISSED'}"
+
+
+def _load() -> str:
+    one, five, _fifteen = os.getloadavg()
+    return f" [load average {one:.2f}, {five:.2f} on {os.cpu_count()} CPUs]"
+
+
+def _without_money_step(database: Any) -> Any:
+    """The same database wired without the money commit step (shipments not invoiced)."""
+    from dropwire.core.db import Database
+    from dropwire.core.unit_of_work import CommitSteps
+    from dropwire.payments.steps import INVOICE_WHAT_CHANGED
+
+    wiring = database.wiring
+    steps = [s for s in wiring.part(CommitSteps).steps if s is not INVOICE_WHAT_CHANGED]
+    return Database(
+        database.url, settings=database.settings, wiring=wiring.replacing(CommitSteps(steps))
     )
 
 

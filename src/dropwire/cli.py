@@ -201,7 +201,7 @@ def jobs_retry(job_id: Annotated[int, typer.Argument(help="Job id (see `jobs lis
 
     try:
         with runtime.database().transaction() as session:
-            jobs.retry(session, jobs.get(session, job_id))
+            jobs.retry(session, job=jobs.get(session, job_id=job_id))
     except DomainError as exc:
         _fail(exc.message)
     typer.echo(f"Job {job_id} queued again.")
@@ -219,7 +219,7 @@ def jobs_purge(
     from dropwire.jobs import service as jobs
 
     with runtime.database().transaction() as session:
-        removed = jobs.prune(session, timedelta(days=days))
+        removed = jobs.prune(session, older_than=timedelta(days=days))
     typer.echo(f"Removed {removed} succeeded jobs.")
 
 
@@ -266,7 +266,9 @@ def deliveries_retry(delivery_id: Annotated[int, typer.Argument(help="Delivery i
 
     try:
         with runtime.database().transaction() as session:
-            deliveries.retry(session, delivery=deliveries.get_delivery(session, delivery_id))
+            deliveries.retry(
+                session, delivery=deliveries.get_delivery(session, delivery_id=delivery_id)
+            )
     except DomainError as exc:
         _fail(exc.message)
     typer.echo(f"Delivery {delivery_id} queued again.")

@@ -81,7 +81,7 @@ def test_failures_back_off_then_die_and_retry_reruns(database):
     assert "boom 2" in job.last_error
     assert warehouses(database, "F") == 0
     with database.transaction() as session:
-        service.retry(session, session.get(Job, job_id))
+        service.retry(session, job=session.get(Job, job_id))
     service.run_pending(database)  # third failure
     with database.transaction() as session:
         session.execute(update(Job).values(run_at=utcnow()))

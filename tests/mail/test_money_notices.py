@@ -1,7 +1,7 @@
 """Vendors that take their purchase orders by email get the money notices by email too: an
 invoice or credit note raised, a payment made or failed; each with its own figures only."""
 
-from dropwire.jobs.service import run_pending
+from dropwire.payments.transfers import send_due_transfers
 from tests.delivery.conftest import drain
 from tests.payments.conftest import fake_stripe, market  # noqa: F401  (shared fixtures)
 
@@ -71,7 +71,7 @@ def test_a_failed_payment_is_told_without_the_providers_answer(
     mail_to(server.url)
     invoice = _shipped(market, "Acme", email="billing@acme.example", stripeId="acct_unknown")
     payment = _pay(client, market.vendors["Acme"]["id"], [invoice["id"]], "stripe")
-    run_pending(database)
+    send_due_transfers(database)
     assert client.get(f"/api/payments/{payment['id']}.json").json()["status"] == "error"
     drain(relay, database)
 

@@ -1,15 +1,15 @@
 """Paying vendors over the API: recorded payments, Stripe transfers against the strict fake,
 failures, idempotent retries, payout runs and their CSV, carried-forward credits."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import httpx
-import pytest
 
-from dropwire.jobs.service import run_pending
-from dropwire.payments import ledger
+from dropwire.core.time import utcnow
+from dropwire.payments import ledger, transfers
 from dropwire.payments.models import Payment
-from dropwire.payments.tasks import make_transfer
+from dropwire.payments.transfers import send_due_transfers
 
 
 def _shipped_invoice(market, vendor: str = "Acme", quantity: int = 2, **settings) -> dict:
@@ -96,7 +96,8 @@ def test_stripe_transfers_to_the_connected_account_once(fake_stripe, market, cli
     )
     assert response.status_code == 201, response.text
     assert response.json()["status"] == "pending"
-    run_pending(database)
+    assert send_due_transfers(database) == 1
+    assert send_due_transfers(database) == 0  # sent once, recorded: nothing left due
     payment = client.get(f"/api/payments/{response.json()['id']}.json").json()
     assert payment["status"] == "complete"
     assert payment["externalId"].startswith("tr_")
@@ -105,29 +106,25 @@ def test_stripe_transfers_to_the_connected_account_once(fake_stripe, market, cli
 
 
 def test_a_retry_after_the_stripe_call_pays_once(fake_stripe, market, client, database):
-    """The job's transaction is lost after Stripe answered (as when a worker dies before its
-    commit); the retry sends the same Idempotency-Key and records the same transfer."""
+    """The answer is lost after Stripe made the transfer (as when a worker dies before it
+    records it): once the lease runs out the transfer is sent again with the same
+    Idempotency-Key, and the payment records the same transfer."""
     fake_stripe.accounts.add("acct_acme")
     invoice = _shipped_invoice(market, stripeId="acct_acme")
     vendor_id = market.vendors["Acme"]["id"]
     payment_id = _settle(
         client, vendor_id, [invoice["id"]], paymentMethodId=_method(client, "stripe")
     ).json()["id"]
-
-    class Lost(Exception):
-        pass
-
-    def transfer_then_lose_the_commit() -> None:
-        with database.transaction() as session:
-            make_transfer(session, {"paymentId": payment_id})
-            raise Lost
-
-    with pytest.raises(Lost):
-        transfer_then_lose_the_commit()
+    (due,) = transfers.claim_due(database)
+    first = transfers.send(database.settings, [due])  # ... and the worker dies here
     assert fake_stripe.made[f"dropwire-payment-{payment_id}"] == 1
-    run_pending(database)
+    assert transfers.claim_due(database) == []  # leased: nobody sends it meanwhile
+    with database.transaction() as session:
+        session.get(Payment, payment_id).transfer_due_at = utcnow() - timedelta(seconds=1)
+    assert send_due_transfers(database) == 1
     payment = client.get(f"/api/payments/{payment_id}.json").json()
     assert payment["status"] == "complete"
+    assert payment["externalId"] == first[payment_id]
     assert fake_stripe.made == {f"dropwire-payment-{payment_id}": 1}
     assert fake_stripe.balance["usd"] == 10_000_000 - 8000
 
@@ -140,7 +137,7 @@ def test_a_refused_transfer_is_recorded_and_the_invoice_reopens(
     payment_id = _settle(
         client, vendor_id, [invoice["id"]], paymentMethodId=_method(client, "stripe")
     ).json()["id"]
-    run_pending(database)
+    send_due_transfers(database)
     payment = client.get(f"/api/payments/{payment_id}.json").json()
     assert payment["status"] == "error"
     assert "No such destination" in payment["error"]

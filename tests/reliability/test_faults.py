@@ -5,6 +5,7 @@ frozen worker stalls no request, and every acknowledged write is stored exactly 
 import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -91,17 +92,32 @@ def test_restart_and_ten_second_outage_under_load(cluster, fresh_database):
     try:
         dropwire.start(workers=1)
         shop = set_up_shop(dropwire)
-        with loaded(dropwire, shop) as load:
+        with loaded(dropwire, shop) as load, dropwire.admin() as http:
             time.sleep(3)
             cluster.restart()
             time.sleep(4)
             cluster.stop()
-            time.sleep(10)
+            time.sleep(3)
+            unready = http.get("/ready")
+            time.sleep(7)
             cluster.start()
             time.sleep(5)
+            ready = http.get("/ready")
+            metrics = http.get("/metrics").text
         statuses = load.statuses()
         load.assert_no_500_and_503s_ask_for_retry()
         assert statuses[503] > 0, f"the outage was never met: {statuses}"
+        # health told the truth: unready while the database was away, with why; ready after
+        assert unready.status_code == 503 and unready.headers["retry-after"] == "1"
+        assert unready.json()["database"].startswith("unavailable (connection)"), unready.json()
+        assert ready.status_code == 200 and ready.json()["status"] == "ok"
+        # the failures met were counted by kind (the stop refuses connections; the restart
+        # ends them with an administrator's shutdown, or they break)
+        counted: Counter[str] = Counter()
+        for line in metrics.splitlines():
+            if line.startswith("dropwire_transient_failures_total{"):
+                counted[line.split('kind="')[1].split('"')[0]] += float(line.rsplit(" ", 1)[1])
+        assert counted["connection"] > 0, counted
         assert statuses[200] + statuses[201] > 50, statuses
         # the API answered during the outage, quickly: no request hung on the dead database
         assert max(a.seconds for a in load.answers) < 15

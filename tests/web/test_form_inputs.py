@@ -97,3 +97,15 @@ def test_the_variant_edit_and_the_actions_take_odd_ids_without_a_500(
         )
         assert answer.status_code < 500, (path, answer.text[:300])
     assert admin.get("/channels/new?parent=bogus").status_code == 404
+    assert admin.get("/feeds/1/items/1/connect?q=%00").status_code == 422
+
+
+@pytest.mark.parametrize(
+    "path", ["/inventory", "/sales", "/purchases", "/feeds/1", "/feeds/1/items/1/connect"]
+)
+def test_a_search_with_a_control_character_is_refused_not_a_500(
+    admin: TestClient, path: str
+) -> None:
+    answer = admin.get(f"{path}?q=ab%00c")  # PostgreSQL refuses NUL in any text it compares
+    assert answer.status_code == 422
+    assert "control character" in answer.text

@@ -108,7 +108,7 @@ def get_custom_channel(session: Session, custom_channel_id: int) -> CustomChanne
     return custom
 
 
-def custom_channel_by_hash(session: Session, presented: str) -> CustomChannel | None:
+def custom_channel_by_hash(session: Session, *, presented: str) -> CustomChannel | None:
     """The custom channel whose hash is `presented`, found by digest (never by the value)."""
     return session.scalar(
         select(CustomChannel).where(CustomChannel.webhook_hash_digest == digest(presented))

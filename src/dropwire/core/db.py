@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Numeric, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, Numeric, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -156,6 +156,31 @@ def build_engine(url: str, settings: Settings, role: Role = Role.api) -> Engine:
         )
     event.listen(engine, "commit", mark_commit_sent)  # see `transient.CommitWatch`
     return engine
+
+
+@contextmanager
+def driver_autocommit(connection: Connection, autocommit: bool) -> Iterator[Connection]:
+    """PostgreSQL: switch a checked-out connection's autocommit for a while, at the driver.
+
+    For a connection held long (a worker thread's for its life, a group committer's while
+    requests keep coming). SQLAlchemy's `execution_options(isolation_level=...)` keeps, at each
+    call, a callback that resets the level when the connection goes back to the pool, and only
+    running them empties that list: two switches per round of a held connection grew the
+    worker's memory without end (found by `bench/bench_soak.py --tracemalloc`). The driver's
+    own switch keeps nothing; leaving restores the connection's setting, and a connection that
+    cannot be restored (broken meanwhile) is invalidated, never pooled in the wrong mode.
+    """
+    raw: Any = connection.connection.dbapi_connection
+    before = raw.autocommit
+    raw.autocommit = autocommit
+    try:
+        yield connection
+    finally:
+        try:
+            raw.autocommit = before
+        except Exception:
+            connection.invalidate()
+            raise
 
 
 SETTINGS_KEY = "dropwire.settings"

@@ -38,7 +38,7 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from dropwire.core.db import Database
+from dropwire.core.db import Database, driver_autocommit
 from dropwire.core.inserts import insert_rows
 from dropwire.core.transient import TransientKind, loses_connection, noted
 
@@ -338,13 +338,8 @@ class _Held:
             _insert(connection, by_table)
             connection.commit()  # ends SQLAlchemy's bookkeeping only: the INSERT committed
             return
-        autocommit = connection.get_execution_options()["isolation_level"]
-        connection.execution_options(isolation_level=connection.default_isolation_level)
-        try:
-            with connection.begin():
-                _insert(connection, by_table)
-        finally:
-            connection.execution_options(isolation_level=autocommit)
+        with driver_autocommit(connection, False), connection.begin():  # see its docstring
+            _insert(connection, by_table)
 
     def discard(self) -> None:
         connection, self._connection = self._connection, None

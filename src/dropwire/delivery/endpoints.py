@@ -53,7 +53,7 @@ def list_deliveries(
 def get_delivery(
     delivery_id: PathId, session: DbSession, _: AdminPrincipal, settings: AppSettings
 ) -> DeliveryRead:
-    return _shown(service.get_delivery(session, delivery_id), settings)
+    return _shown(service.get_delivery(session, delivery_id=delivery_id), settings)
 
 
 @router.post("/webhook-deliveries/{delivery_id}/retry.json", response_model=DeliveryRead)
@@ -61,7 +61,8 @@ def retry_delivery(
     delivery_id: PathId, session: DbSession, _: AdminPrincipal, settings: AppSettings
 ) -> DeliveryRead:
     return _shown(
-        service.retry(session, delivery=service.get_delivery(session, delivery_id)), settings
+        service.retry(session, delivery=service.get_delivery(session, delivery_id=delivery_id)),
+        settings,
     )
 
 
@@ -76,11 +77,13 @@ def list_endpoints(
 
 @router.post("/webhook-endpoints/{endpoint_id}/enable.json", response_model=EndpointRead)
 def enable_endpoint(endpoint_id: PathId, session: DbSession, _: AdminPrincipal) -> WebhookEndpoint:
-    return service.enable(session, endpoint=service.get_endpoint(session, endpoint_id))
+    return service.enable(session, endpoint=service.get_endpoint(session, endpoint_id=endpoint_id))
 
 
 @router.post("/webhook-endpoints/{endpoint_id}/rotate-secret.json", response_model=EndpointRead)
 def rotate_endpoint_secret(
     endpoint_id: PathId, session: DbSession, _: AdminPrincipal
 ) -> WebhookEndpoint:
-    return service.rotate_secret(session, endpoint=service.get_endpoint(session, endpoint_id))
+    return service.rotate_secret(
+        session, endpoint=service.get_endpoint(session, endpoint_id=endpoint_id)
+    )

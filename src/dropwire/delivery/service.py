@@ -9,7 +9,7 @@ from dropwire.delivery.models import Delivery, DeliveryState, WebhookEndpoint
 from dropwire.delivery.signing import new_secret
 
 
-def get_delivery(session: Session, delivery_id: int) -> Delivery:
+def get_delivery(session: Session, *, delivery_id: int) -> Delivery:
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
         raise NotFound("Webhook delivery", delivery_id)
@@ -27,7 +27,7 @@ def retry(session: Session, *, delivery: Delivery) -> Delivery:
     return delivery
 
 
-def get_endpoint(session: Session, endpoint_id: int) -> WebhookEndpoint:
+def get_endpoint(session: Session, *, endpoint_id: int) -> WebhookEndpoint:
     endpoint = session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None:
         raise NotFound("Webhook endpoint", endpoint_id)

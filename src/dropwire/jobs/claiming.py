@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from dropwire.core.db import Database
+from dropwire.core.db import Database, driver_autocommit
 from dropwire.core.expressions import among_bound
 from dropwire.core.queueing import first_in_line
 from dropwire.core.time import utcnow
@@ -331,13 +331,9 @@ def _claiming(database: Database, held: Connection | None) -> Iterator[Connectio
         with database.engine.connect() as connection:
             yield connection.execution_options(isolation_level="AUTOCOMMIT")
     else:
-        usual = held.default_isolation_level
-        held.execution_options(isolation_level="AUTOCOMMIT")
-        try:
+        with driver_autocommit(held, True):  # held for the thread's life: see its docstring
             yield held
-        finally:
             held.commit()  # ends SQLAlchemy's bookkeeping only: each statement committed alone
-            held.execution_options(isolation_level=usual)
 
 
 @contextmanager

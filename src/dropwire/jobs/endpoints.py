@@ -47,5 +47,5 @@ def list_jobs(
 def retry_job(
     job_id: PathId, session: DbSession, _: AdminPrincipal, settings: AppSettings
 ) -> JobRead:
-    job = service.retry(session, service.get(session, job_id))
+    job = service.retry(session, job=service.get(session, job_id=job_id))
     return JobRead.model_validate(job).shown(settings.api_log_body_bytes)

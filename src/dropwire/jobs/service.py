@@ -444,14 +444,14 @@ def run_pending(
     return done
 
 
-def get(session: Session, job_id: int) -> Job:
+def get(session: Session, *, job_id: int) -> Job:
     job = session.get(Job, job_id)
     if job is None:
         raise NotFound("Job", job_id)
     return job
 
 
-def retry(session: Session, job: Job) -> Job:
+def retry(session: Session, *, job: Job) -> Job:
     """Run a dead or failed job again, from now, with a fresh set of attempts."""
     job.state = JobState.queued
     job.run_at = utcnow()
@@ -463,7 +463,7 @@ def retry(session: Session, job: Job) -> Job:
     return job
 
 
-def prune(session: Session, older_than: timedelta = timedelta(days=7)) -> int:
+def prune(session: Session, *, older_than: timedelta = timedelta(days=7)) -> int:
     result = session.execute(
         delete(Job).where(Job.state == JobState.succeeded, Job.finished_at < utcnow() - older_than)
     )

@@ -36,7 +36,7 @@ def list_messages(session: DbSession, _: AdminPrincipal, response: Response, que
 
 @router.get("/email-messages/{message_id}.json", response_model=EmailMessageDetail)
 def get_message(message_id: PathId, session: DbSession, _: AdminPrincipal) -> EmailMessage:
-    return service.get_message(session, message_id)
+    return service.get_message(session, message_id=message_id)
 
 
 def _read(event: str, parts: Parts, own: EmailTemplate | None) -> EmailTemplateRead:

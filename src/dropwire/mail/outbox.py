@@ -73,7 +73,7 @@ def record_email(
     return message
 
 
-def waiting(session: Session, ordering_key: str) -> EmailMessage | None:
+def waiting(session: Session, *, ordering_key: str) -> EmailMessage | None:
     """The newest message under `ordering_key` that no attempt has taken yet, if any."""
     return session.scalar(
         select(EmailMessage)

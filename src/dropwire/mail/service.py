@@ -112,7 +112,7 @@ def render_event(session: Session, event: str, context: dict[str, Any]) -> Parts
         return render(Parts(default.subject, default.html, default.text), context)
 
 
-def get_message(session: Session, message_id: int) -> EmailMessage:
+def get_message(session: Session, *, message_id: int) -> EmailMessage:
     message = session.get(EmailMessage, message_id)
     if message is None:
         raise NotFound("Email message", message_id)

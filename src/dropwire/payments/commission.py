@@ -9,6 +9,7 @@ Each amount is rounded half-even to the currency's minor unit once, on the line.
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cache
 
 from dropwire.vendors.models import CommissionMethod, RateBase, RateType
 
@@ -21,6 +22,7 @@ _MINOR_UNITS = {
 HUNDRED = Decimal(100)
 
 
+@cache
 def quantum(currency: str) -> Decimal:
     """The smallest amount of `currency` (0.01 for most)."""
     return Decimal(1).scaleb(-_MINOR_UNITS.get(currency.upper(), 2))

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, func, select
-from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -96,8 +96,8 @@ class _Standing:
 
 @dataclass
 class _Draft:
-    purchase: Purchase
-    sale: Sale
+    purchase: "_Purchase"
+    sale: "_Sale"
     vendor: DropshipProvider
     type: InvoiceType
     lines: list[dict[str, Any]] = field(default_factory=list)  # rows of vendor_invoice_lines
@@ -119,29 +119,153 @@ def loaded_or_fetched(session: Session, model: type[T], ids: Collection[int]) ->
         column = model.id  # type: ignore[attr-defined]
         for row in session.scalars(select(model).where(among(session, column, missing))):
             found[row.id] = row  # type: ignore[attr-defined]
+        # The identity map holds objects weakly: keep these for the rest of the session, so
+        # the unit of work's next reads of them (events, schedules) cost no query.
+        session.info.setdefault("payments.loaded", []).append(found)
     return found
 
 
-def _purchases(session: Session, purchase_ids: Collection[int]) -> list[Purchase]:
-    """The dropship purchase orders, with their sales and lines: from the session when the unit
-    of work just touched them (a shipment), else loaded together."""
+@dataclass(slots=True)
+class _SaleLine:
+    """What invoicing reads of a sale line."""
+
+    id: int
+    sku: str | None
+    quantity: int
+    price: Decimal | None
+    discount: Decimal
+    quantity_returned: int
+
+
+@dataclass(slots=True)
+class _Sale:
+    id: int
+    channel_id: int
+    currency: str
+    shipping: list[dict[str, Any]]
+    items: list[_SaleLine] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Item:
+    """What invoicing reads (and writes: units invoiced, status) of a purchase item."""
+
+    id: int
+    sale_item_id: int
+    variant_id: int | None
+    quantity: int
+    quantity_shipped: int
+    quantity_cancelled: int
+    cost_price: Decimal | None
+    quantity_invoiced: int
+    invoice_status: InvoiceStatus
+
+
+@dataclass(slots=True)
+class _Purchase:
+    id: int
+    dropship_provider_id: int
+    external_reference: str
+    invoice_status: InvoiceStatus
+    sale: _Sale
+    items: list[_Item] = field(default_factory=list)
+
+
+_SALE_LINE = (
+    SaleItem.id,
+    SaleItem.sku,
+    SaleItem.quantity,
+    SaleItem.price,
+    SaleItem.discount,
+    SaleItem.quantity_returned,
+)
+_ITEM = (
+    PurchaseItem.id,
+    PurchaseItem.sale_item_id,
+    PurchaseItem.variant_id,
+    PurchaseItem.quantity,
+    PurchaseItem.quantity_shipped,
+    PurchaseItem.quantity_cancelled,
+    PurchaseItem.cost_price,
+    PurchaseItem.quantity_invoiced,
+    PurchaseItem.invoice_status,
+)
+
+
+def _purchases(session: Session, purchase_ids: Collection[int]) -> list[_Purchase]:
+    """The dropship purchase orders, with their sales and lines, as plain rows: copied from the
+    session when the unit of work just touched them (a shipment), else read as columns (four
+    queries for any number; making ORM objects of a batch's rows was most of its time)."""
     held = [session.identity_map.get(identity_key(Purchase, i)) for i in purchase_ids]
-    if len(purchase_ids) > 50 or any(p is None or "sale" not in p.__dict__ for p in held):
-        held = list(
-            session.scalars(
-                select(Purchase)
-                .where(among(session, Purchase.id, purchase_ids))
-                .order_by(Purchase.id)
-                .options(
-                    selectinload(Purchase.sale).options(
-                        lazyload(Sale.purchases), lazyload(Sale.fulfillments)
-                    )
-                )
+    if len(purchase_ids) <= 50 and all(p is not None and "sale" in p.__dict__ for p in held):
+        return sorted(
+            (_copied(p) for p in held if p is not None and p.dropship_provider_id is not None),
+            key=lambda p: p.id,
+        )
+    heads = session.execute(
+        select(
+            Purchase.id,
+            Purchase.dropship_provider_id,
+            Purchase.external_reference,
+            Purchase.invoice_status,
+            Purchase.sale_id,
+        )
+        .where(among(session, Purchase.id, purchase_ids))
+        .where(Purchase.dropship_provider_id.is_not(None))
+        .order_by(Purchase.id)
+    ).all()
+    if not heads:
+        return []
+    sale_ids = {head.sale_id for head in heads}
+    sales = {
+        row.id: _Sale(row.id, row.channel_id, row.currency, row.shipping or [])
+        for row in session.execute(
+            select(Sale.id, Sale.channel_id, Sale.currency, Sale.shipping).where(
+                among(session, Sale.id, sale_ids)
             )
         )
-    return sorted(
-        (p for p in held if p is not None and p.dropship_provider_id is not None),
-        key=lambda p: p.id,
+    }
+    for row in session.execute(
+        select(SaleItem.sale_id, *_SALE_LINE)
+        .where(among(session, SaleItem.sale_id, sale_ids))
+        .order_by(SaleItem.id)
+    ):
+        sales[row[0]].items.append(_SaleLine(*row[1:]))
+    purchases = {
+        head.id: _Purchase(
+            head.id,
+            head.dropship_provider_id,
+            head.external_reference,
+            head.invoice_status,
+            sales[head.sale_id],
+        )
+        for head in heads
+    }
+    for item_row in session.execute(
+        select(PurchaseItem.purchase_id, *_ITEM)
+        .where(among(session, PurchaseItem.purchase_id, list(purchases)))
+        .order_by(PurchaseItem.id)
+    ):
+        purchases[item_row[0]].items.append(_Item(*cast(tuple[Any, ...], item_row)[1:]))
+    return list(purchases.values())
+
+
+def _copied(purchase: Purchase) -> _Purchase:
+    sale = purchase.sale
+    assert purchase.dropship_provider_id is not None
+    return _Purchase(
+        purchase.id,
+        purchase.dropship_provider_id,
+        purchase.external_reference,
+        purchase.invoice_status,
+        _Sale(
+            sale.id,
+            sale.channel_id,
+            sale.currency,
+            sale.shipping or [],
+            [_SaleLine(*(getattr(line, c.key) for c in _SALE_LINE)) for line in sale.items],
+        ),
+        [_Item(*(getattr(item, c.key) for c in _ITEM)) for item in purchase.items],
     )
 
 
@@ -164,7 +288,7 @@ def invoice_purchases(
     vendors = loaded_or_fetched(
         session,
         DropshipProvider,
-        {p.dropship_provider_id for p in purchases},  # type: ignore[misc]
+        {p.dropship_provider_id for p in purchases},
     )
     sale_items = {line.id: line for p in purchases for line in p.sale.items}
     returned = _returned_per_item(session, sale_items)
@@ -173,8 +297,7 @@ def invoice_purchases(
         [
             item.id
             for p in purchases
-            if vendors[p.dropship_provider_id].payment_trigger  # type: ignore[index]
-            == PaymentTrigger.on_delivery
+            if vendors[p.dropship_provider_id].payment_trigger == PaymentTrigger.on_delivery
             for item in p.items
         ],
     )
@@ -189,7 +312,7 @@ def invoice_purchases(
     targets: dict[int, int] = {}
     wanted: dict[int, int] = {}
     for purchase in purchases:
-        trigger = vendors[purchase.dropship_provider_id].payment_trigger  # type: ignore[index]
+        trigger = vendors[purchase.dropship_provider_id].payment_trigger
         wanted[purchase.id] = 0
         for item in purchase.items:
             here = item.quantity_invoiced - foreign.get(item.id, 0)
@@ -220,7 +343,7 @@ def invoice_purchases(
     )
     now = utcnow()
     for purchase in purchases:
-        vendor = vendors[purchase.dropship_provider_id]  # type: ignore[index]
+        vendor = vendors[purchase.dropship_provider_id]
         sale = purchase.sale
         invoice = _Draft(purchase, sale, vendor, InvoiceType.invoice)
         credit = _Draft(purchase, sale, vendor, InvoiceType.credit)
@@ -254,7 +377,7 @@ def invoice_purchases(
 
 
 def _credit_earlier_vendors(
-    session: Session, purchase: Purchase, earlier: dict[int, _Standing]
+    session: Session, purchase: _Purchase, earlier: dict[int, _Standing]
 ) -> list[_Draft]:
     """Credits, one per earlier vendor, of every unit (and shipping) the order's earlier
     vendors were invoiced for and not yet credited."""
@@ -291,7 +414,7 @@ def _credit_earlier_vendors(
 
 
 def _target(
-    trigger: str, item: PurchaseItem, invoiced: int, back: int, delivered: int, on_request: bool
+    trigger: str, item: _Item, invoiced: int, back: int, delivered: int, on_request: bool
 ) -> int:
     """How many units of `item` should stand invoiced now (`invoiced` stand so far)."""
     kept = item.quantity_shipped - back
@@ -320,7 +443,7 @@ def _delivered_per_item(session: Session, item_ids: Sequence[int]) -> dict[int, 
     return {item_id: int(units) for item_id, units in rows}
 
 
-def _returned_per_item(session: Session, sale_items: dict[int, SaleItem]) -> dict[int, int]:
+def _returned_per_item(session: Session, sale_items: dict[int, _SaleLine]) -> dict[int, int]:
     """A line's returned units, spread over its purchase items in id order by units shipped
     (a line split between sources comes back from the first ones first)."""
     with_returns = [s.id for s in sale_items.values() if s.quantity_returned]
@@ -330,8 +453,8 @@ def _returned_per_item(session: Session, sale_items: dict[int, SaleItem]) -> dic
     left = {
         sale_item_id: sale_items[sale_item_id].quantity_returned for sale_item_id in with_returns
     }
-    for item in session.scalars(
-        select(PurchaseItem)
+    for item in session.execute(
+        select(PurchaseItem.id, PurchaseItem.sale_item_id, PurchaseItem.quantity_shipped)
         .where(among(session, PurchaseItem.sale_item_id, with_returns))
         .order_by(PurchaseItem.id)
     ):
@@ -404,11 +527,11 @@ def _terms(vendor: DropshipProvider) -> LineTerms:
 
 
 def _invoice_line(
-    item: PurchaseItem,
-    sale_item: SaleItem,
+    item: _Item,
+    sale_item: _SaleLine,
     quantity: int,
     vendor: DropshipProvider,
-    sale: Sale,
+    sale: _Sale,
     rules: Rules,
     variants: dict[int, Variant],
 ) -> dict[str, Any]:
@@ -455,7 +578,7 @@ def _cumulative(amount: Decimal, done: int, more: int, whole: int, currency: str
 
 
 def _credit_lines(
-    item: PurchaseItem,
+    item: _Item,
     standing: _Standing,
     units: int,
     for_returns: int,
@@ -507,7 +630,7 @@ def _credit_lines(
             standing.credited_for_returns += returns_here
 
 
-def _shipping_share(sale: Sale, purchase: Purchase, vendor: DropshipProvider) -> Decimal:
+def _shipping_share(sale: _Sale, purchase: _Purchase, vendor: DropshipProvider) -> Decimal:
     """The vendor's part of the shipping charged for its lines (their share of the sale's
     goods), less what the merchant keeps; under the reverse method, minus the merchant's part."""
     total = sum((Decimal(str(line.get("price") or 0)) for line in sale.shipping), start=Decimal(0))
@@ -527,10 +650,11 @@ def _shipping_share(sale: Sale, purchase: Purchase, vendor: DropshipProvider) ->
 
 
 def _refresh_items(
-    session: Session, purchases: Sequence[Purchase], targets: dict[int, int]
+    session: Session, purchases: Sequence[_Purchase], targets: dict[int, int]
 ) -> None:
     """Units invoiced and invoice statuses of the purchase items and orders, written with one
-    statement per table for any number of them (only the rows that change)."""
+    statement per table for any number of them (only the rows that change); the session's
+    objects of those rows, if it holds any, learn the new values as committed."""
     item_rows = []
     purchase_rows = []
     for purchase in purchases:
@@ -542,16 +666,26 @@ def _refresh_items(
                 item_rows.append(
                     {"id": item.id, "quantity_invoiced": quantity, "invoice_status": status}
                 )
-                set_committed_value(item, "quantity_invoiced", quantity)
-                set_committed_value(item, "invoice_status", status)
+                item.quantity_invoiced, item.invoice_status = quantity, status
             invoiced += quantity
             due += item.quantity - item.quantity_cancelled
         status = _status(invoiced, due)
         if status != purchase.invoice_status:
             purchase_rows.append({"id": purchase.id, "invoice_status": status})
-            set_committed_value(purchase, "invoice_status", status)
+            purchase.invoice_status = status
     update_rows(session.connection(), PURCHASE_ITEMS, item_rows)
     update_rows(session.connection(), PURCHASES, purchase_rows)
+    written = {
+        (model, row["id"]): row
+        for model, rows in ((PurchaseItem, item_rows), (Purchase, purchase_rows))
+        for row in rows
+    }
+    for key in list(session.identity_map.keys()) if written else ():
+        row = written.get((key[0], key[1][0]))
+        held = session.identity_map.get(key) if row is not None else None
+        if row is not None and held is not None:
+            for name, value in row.items():
+                set_committed_value(held, name, value)
 
 
 def _status(invoiced: int, due: int) -> InvoiceStatus:

@@ -5,13 +5,17 @@ and moves the balances by their sums in the same transaction, so `owed` always e
 the entries (`rebuild` proves it from scratch)."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Insert, Table, func, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from dropwire.core.inserts import insert_ignoring_conflict, insert_unread
+from dropwire.core.inserts import insert_unread
+from dropwire.core.time import utcnow
 from dropwire.payments.models import EntryKind, LedgerEntry, VendorBalance
 
 
@@ -19,7 +23,10 @@ def post(session: Session, entries: Sequence[LedgerEntry]) -> None:
     """Append `entries` and add their amounts to the balances they belong to."""
     if not entries:
         return
-    insert_unread(session, entries)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    few = postgres and len(entries) <= _ENTRIES_WITH_MOVES
+    if not few:
+        insert_unread(session, entries)
     owed: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     paid: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     for entry in entries:
@@ -27,31 +34,61 @@ def post(session: Session, entries: Sequence[LedgerEntry]) -> None:
         owed[key] += entry.amount
         if entry.kind in (EntryKind.payment, EntryKind.payment_failed):
             paid[key] -= entry.amount
-    for key in sorted(owed):  # in key order: two writers never wait on each other in a circle
-        moved = _move(session, key, owed[key], paid[key])
-        if not moved:  # the first entry of this vendor and currency
-            ensure_balances(session, [key])
-            _move(session, key, owed[key], paid[key])
+    moves = [
+        {"dropship_provider_id": key[0], "currency": key[1], "owed": owed[key], "paid": paid[key]}
+        for key in sorted(owed)  # in key order: two writers never wait on each other in a circle
+    ]
+    if few:  # a shipment's few entries ride in the balances' statement, as a CTE
+        rows = [{name: getattr(e, name, None) for name in _ENTRY_COLUMNS} for e in entries]
+        for row in rows:
+            row["created_at"] = row["created_at"] or utcnow()
+        session.execute(_move(session, moves).add_cte(pg_insert(ENTRIES).values(rows).cte()))
+        return
+    for start in range(0, len(moves), _MOVES_PER_STATEMENT):
+        session.execute(_move(session, moves[start : start + _MOVES_PER_STATEMENT]))
 
 
-def _move(session: Session, key: tuple[int, str], owed: Decimal, paid: Decimal) -> bool:
-    result = session.execute(
-        update(VendorBalance)
-        .where(VendorBalance.dropship_provider_id == key[0], VendorBalance.currency == key[1])
-        .values(owed=VendorBalance.owed + owed, paid=VendorBalance.paid + paid)
-        .execution_options(synchronize_session=False)
+_MOVES_PER_STATEMENT = 1000
+_ENTRIES_WITH_MOVES = 50
+BALANCES = cast(Table, VendorBalance.__table__)
+ENTRIES = cast(Table, LedgerEntry.__table__)
+_ENTRY_COLUMNS = (
+    "dropship_provider_id",
+    "currency",
+    "kind",
+    "amount",
+    "invoice_id",
+    "payment_id",
+    "note",
+    "created_at",
+)
+
+
+def _move(session: Session, moves: list[dict[str, Any]]) -> Insert:
+    """Add to the balances of these (vendor, currency) pairs in one statement, making the rows
+    missing (a vendor's first entry in a currency): an upsert whose update adds."""
+    insert_ = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert_(BALANCES).values(moves)
+    return statement.on_conflict_do_update(
+        index_elements=[BALANCES.c.dropship_provider_id, BALANCES.c.currency],
+        set_={
+            "owed": BALANCES.c.owed + statement.excluded.owed,
+            "paid": BALANCES.c.paid + statement.excluded.paid,
+        },
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def ensure_balances(session: Session, keys: object) -> None:
-    """The balance rows of these (vendor, currency) pairs, made when missing."""
-    for vendor_id, currency in sorted(keys):  # type: ignore[call-overload]
-        insert_ignoring_conflict(
-            session,
-            VendorBalance,
-            {"dropship_provider_id": vendor_id, "currency": currency},
-            ["dropship_provider_id", "currency"],
+def ensure_balances(session: Session, keys: Iterable[tuple[int, str]]) -> None:
+    """The balance rows of these (vendor, currency) pairs, made when missing (one statement)."""
+    rows = [{"dropship_provider_id": v, "currency": c} for v, c in sorted(set(keys))]
+    insert_ = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for start in range(0, len(rows), _MOVES_PER_STATEMENT):
+        session.execute(
+            insert_(BALANCES)
+            .values(rows[start : start + _MOVES_PER_STATEMENT])
+            .on_conflict_do_nothing(
+                index_elements=[BALANCES.c.dropship_provider_id, BALANCES.c.currency]
+            )
         )
 
 
@@ -67,6 +104,23 @@ def lock_balance(session: Session, *, vendor_id: int, currency: str) -> VendorBa
     )
     assert balance is not None
     return balance
+
+
+def lock_balances(session: Session, *, keys: Iterable[tuple[int, str]]) -> None:
+    """`lock_balance` for many (vendor, currency) pairs, in key order, with one statement."""
+    wanted = sorted(set(keys))
+    ensure_balances(session, wanted)
+    for start in range(0, len(wanted), _MOVES_PER_STATEMENT):
+        session.execute(
+            select(BALANCES.c.id)
+            .where(
+                tuple_(BALANCES.c.dropship_provider_id, BALANCES.c.currency).in_(
+                    wanted[start : start + _MOVES_PER_STATEMENT]
+                )
+            )
+            .order_by(BALANCES.c.dropship_provider_id, BALANCES.c.currency)
+            .with_for_update()
+        ).all()
 
 
 def sums(session: Session, vendor_id: int) -> dict[str, Decimal]:

@@ -101,6 +101,10 @@ class Payment(IdMixin, TimestampMixin, Base):
     error: Mapped[str | None] = mapped_column(Text)
     payout_run: Mapped[str | None] = mapped_column(String(64), index=True)
     completed_at: Mapped[datetime | None]
+    # A pending Stripe payment's next transfer attempt (a lease while one is under way; None
+    # once settled or for other sources) and how many were made (`payments.transfers`).
+    transfer_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    transfer_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class VendorInvoice(IdMixin, TimestampMixin, Base):

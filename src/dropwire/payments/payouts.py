@@ -10,16 +10,32 @@ from collections import defaultdict
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from dropwire.core.errors import DomainError
 from dropwire.core.expressions import among
+from dropwire.core.inserts import insert_all, new_row, update_rows
 from dropwire.core.time import utcnow
-from dropwire.payments.models import InvoiceState, Payment, VendorInvoice
-from dropwire.payments.settling import claim, method_for
+from dropwire.core.unit_of_work import call_after_commit
+from dropwire.jobs import wakeup
+from dropwire.payments.invoicing import loaded_or_fetched
+from dropwire.payments.ledger import lock_balances, post
+from dropwire.payments.models import (
+    EntryKind,
+    InvoiceState,
+    LedgerEntry,
+    Payment,
+    PaymentMethod,
+    PaymentSource,
+    PaymentState,
+    VendorInvoice,
+)
+from dropwire.payments.settling import complete_all, lock_purchases
 from dropwire.vendors.models import DropshipProvider, PaymentSchedule
+
+INVOICES = cast(Table, VendorInvoice.__table__)
 
 
 def payable_now(
@@ -52,36 +68,88 @@ def run_payouts(
     session: Session, *, vendor_ids: Collection[int] | None = None, run: str | None = None
 ) -> tuple[str, list[Payment]]:
     """Pay every vendor (or those named) what is payable now; returns the run's id and its
-    payments. Invoices another payer took meanwhile are left to it (the claim re-checks)."""
+    payments. Set-based: the orders, balances and invoices of every vendor are locked with one
+    statement each (in the order every payer takes them), the invoices read again under the
+    lock (those another payer took meanwhile are left to it), and the payments, the invoices'
+    claims and the ledger entries written with one statement each."""
     run = run or uuid.uuid4().hex[:16]
     now = utcnow()
     grouped = payable_now(session, vendor_ids, now)
-    vendors = {
-        v.id: v
-        for v in session.scalars(
-            select(DropshipProvider).where(
-                among(session, DropshipProvider.id, {vendor for vendor, _ in grouped})
-            )
+    invoice_ids = [invoice_id for invoices in grouped.values() for invoice_id, _ in invoices]
+    if not invoice_ids:
+        return run, []
+    lock_purchases(session, column=VendorInvoice.id, values=invoice_ids)
+    lock_balances(session, keys=grouped)
+    still = {
+        row.id: row.payable
+        for row in session.execute(
+            select(VendorInvoice.id, VendorInvoice.payable)
+            .where(among(session, VendorInvoice.id, invoice_ids))
+            .where(VendorInvoice.status == InvoiceState.open, VendorInvoice.payment_id.is_(None))
+            .order_by(VendorInvoice.id)
+            .with_for_update()
         )
     }
+    vendors = loaded_or_fetched(session, DropshipProvider, {vendor for vendor, _ in grouped})
+    methods = loaded_or_fetched(
+        session,
+        PaymentMethod,
+        {v.payment_method_id for v in vendors.values() if v.payment_method_id is not None},
+    )
     payments = []
-    for (vendor_id, _currency), invoices in sorted(grouped.items()):
-        if sum((payable for _, payable in invoices), start=Decimal(0)) <= 0:
-            continue  # credits outweigh: carried forward
+    for (vendor_id, currency), invoices in sorted(grouped.items()):
+        taken = [invoice_id for invoice_id, _ in invoices if invoice_id in still]
+        amount = sum((still[invoice_id] for invoice_id in taken), start=Decimal(0))
+        if amount <= 0:
+            continue  # credits outweigh: carried forward (or another payer took them)
         vendor = vendors[vendor_id]
-        try:
-            with session.begin_nested():
-                payment = claim(
-                    session,
-                    vendor=vendor,
-                    invoice_ids=[invoice_id for invoice_id, _ in invoices],
-                    method=method_for(session, None, vendor),
-                    name=f"Payout {run}",
-                    payout_run=run,
-                )
-        except DomainError:
-            continue  # taken by a concurrent payer, or the vendor cannot be paid this way
-        payments.append(payment)
+        method = methods.get(vendor.payment_method_id) if vendor.payment_method_id else None
+        source = method.source if method is not None else PaymentSource.manual
+        if source == PaymentSource.stripe and not vendor.stripe_id:
+            continue  # cannot be paid this way: left for a payment it can take
+        payments.append(
+            new_row(
+                Payment,
+                dropship_provider_id=vendor_id,
+                payment_method_id=method.id if method is not None else None,
+                source=source,
+                name=f"Payout {run}",
+                status=PaymentState.pending,
+                currency=currency,
+                amount=amount,
+                additional_amount=Decimal(0),
+                invoice_ids=taken,
+                payout_run=run,
+                transfer_due_at=now if source == PaymentSource.stripe else None,
+                transfer_attempts=0,
+            )
+        )
+    if not payments:
+        return run, []
+    insert_all(session, payments)
+    update_rows(
+        session.connection(),
+        INVOICES,
+        [{"id": i, "payment_id": p.id} for p in payments for i in p.invoice_ids],
+    )
+    post(
+        session,
+        [
+            new_row(
+                LedgerEntry,
+                dropship_provider_id=p.dropship_provider_id,
+                currency=p.currency,
+                kind=EntryKind.payment,
+                amount=-p.amount,
+                payment_id=p.id,
+                created_at=now,
+            )
+            for p in payments
+        ],
+    )
+    complete_all(session, made=[(p, None) for p in payments if p.source != PaymentSource.stripe])
+    if any(p.source == PaymentSource.stripe for p in payments):
+        call_after_commit(session, "payments.transfers", wakeup.notify)
     return run, payments
 
 

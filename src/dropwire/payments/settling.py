@@ -4,12 +4,14 @@ and is recorded in the ledger at once; the money moves by its method's source.
 Claiming is the guard against paying twice: the vendor's balance row in that currency is locked
 first (every payer of that vendor and currency queues there), then the invoices are read again
 and must still be open with no payment. A Stripe payment stays `pending` until its transfer is
-answered; the transfer is made by a job, with the payment's id as Stripe's Idempotency-Key, so a
-retry after a crash finds the transfer already made instead of making a second one.
+answered; the transfer is made by the worker's poller (`payments.transfers`), with the
+payment's id as Stripe's Idempotency-Key, so a retry after a crash finds the transfer already
+made instead of making a second one.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -18,8 +20,10 @@ from dropwire.core.errors import Invalid
 from dropwire.core.expressions import among
 from dropwire.core.inserts import new_row
 from dropwire.core.time import utcnow
-from dropwire.jobs.service import enqueue
+from dropwire.core.unit_of_work import call_after_commit
+from dropwire.jobs import wakeup
 from dropwire.payments.errors import InvoicesNotPayable, NotPositive, PaymentMethodUnusable
+from dropwire.payments.invoicing import loaded_or_fetched
 from dropwire.payments.ledger import lock_balance, post
 from dropwire.payments.models import (
     EntryKind,
@@ -35,8 +39,6 @@ from dropwire.payments.status import refresh_payment_status
 from dropwire.payments.webhooks import payment_settled
 from dropwire.sales.models import Purchase
 from dropwire.vendors.models import DropshipProvider
-
-TRANSFER_JOB = "payments.transfer"
 
 
 def _payable_invoices(
@@ -94,20 +96,7 @@ def claim(
     )
     if first is None:
         raise InvoicesNotPayable(field, [f"no invoice {sorted(set(invoice_ids))} exists"])
-    # Purchase orders first, then the balance: the order a shipment takes them in (it changes
-    # its order, then invoices it into the balance), so the two never wait on each other.
-    session.execute(
-        select(Purchase.id)
-        .where(
-            Purchase.id.in_(
-                select(VendorInvoice.purchase_id).where(
-                    among(session, VendorInvoice.id, invoice_ids)
-                )
-            )
-        )
-        .order_by(Purchase.id)
-        .with_for_update()
-    ).all()
+    lock_purchases(session, column=VendorInvoice.id, values=invoice_ids)
     lock_balance(session, vendor_id=vendor.id, currency=first)
     invoices = _payable_invoices(session, vendor=vendor, invoice_ids=invoice_ids, field=field)
     source = source or (method.source if method is not None else PaymentSource.manual)
@@ -154,29 +143,63 @@ def claim(
         ],
     )
     if source == PaymentSource.stripe:
-        enqueue(
-            session, TRANSFER_JOB, {"paymentId": payment.id}, ordering_key=f"payment:{payment.id}"
-        )
+        queue_transfer(session, payment=payment)
     else:
         complete(session, payment=payment, external_id=reference)
     return payment
 
 
+def lock_purchases(session: Session, *, column: Any, values: Collection[int]) -> None:
+    """Lock the purchase orders of the invoices whose `column` (id or payment) is among
+    `values`, in id order. Purchase orders first, then balances and invoices: the order a
+    shipment takes them in (it changes its order, then invoices it into the balance), so the
+    two never wait on each other."""
+    session.execute(
+        select(Purchase.id)
+        .where(
+            Purchase.id.in_(
+                select(VendorInvoice.purchase_id).where(among(session, column, list(values)))
+            )
+        )
+        .order_by(Purchase.id)
+        .with_for_update()
+    ).all()
+
+
+def queue_transfer(session: Session, *, payment: Payment) -> None:
+    """A new Stripe payment is due now (`payments.transfers` sends it); this process's
+    workers look once it commits."""
+    payment.transfer_due_at = utcnow()
+    call_after_commit(session, "payments.transfers", wakeup.notify)
+
+
 def complete(session: Session, *, payment: Payment, external_id: str | None) -> None:
     """The money reached the vendor: the invoices are paid."""
+    complete_all(session, made=[(payment, external_id)])
+
+
+def complete_all(session: Session, *, made: Sequence[tuple[Payment, str | None]]) -> None:
+    """`complete` for many payments, with one statement per table."""
+    if not made:
+        return
     now = utcnow()
-    payment.status = PaymentState.complete
-    payment.external_id = external_id
-    payment.completed_at = now
+    for payment, external_id in made:
+        payment.status = PaymentState.complete
+        payment.external_id = external_id
+        payment.completed_at = now
+        payment.transfer_due_at = None
+        payment.error = None
     session.execute(
         update(VendorInvoice)
-        .where(VendorInvoice.payment_id == payment.id)
+        .where(among(session, VendorInvoice.payment_id, [p.id for p, _ in made]))
         .values(status=InvoiceState.paid, paid_at=now)
         .execution_options(synchronize_session="fetch")
     )
     session.flush()
-    refresh_payment_status(session, payment.invoice_ids)
-    payment_settled(session, payment)
+    refresh_payment_status(session, [i for payment, _ in made for i in payment.invoice_ids])
+    loaded_or_fetched(session, DropshipProvider, {p.dropship_provider_id for p, _ in made})
+    for payment, _ in made:
+        payment_settled(session, payment)
 
 
 def fail(session: Session, *, payment: Payment, error: str) -> None:
@@ -184,6 +207,7 @@ def fail(session: Session, *, payment: Payment, error: str) -> None:
     paid again (by another payment, with another id)."""
     payment.status = PaymentState.error
     payment.error = error[:2000]
+    payment.transfer_due_at = None
     session.execute(
         update(VendorInvoice)
         .where(VendorInvoice.payment_id == payment.id)

@@ -1,4 +1,5 @@
-"""Job handlers of the money domain: Stripe transfers, queued settlements, scheduled payouts."""
+"""Job handlers of the money domain: queued settlements and scheduled payouts (Stripe transfers
+are not jobs: `payments.transfers` sends them outside any transaction)."""
 
 from decimal import Decimal
 from typing import Any
@@ -6,39 +7,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dropwire.core.db import settings_of
 from dropwire.core.time import utcnow
 from dropwire.jobs.registry import JobKind
 from dropwire.jobs.service import enqueue
-from dropwire.payments.models import InvoiceState, Payment, PaymentState, VendorInvoice
+from dropwire.payments.models import InvoiceState, VendorInvoice
 from dropwire.payments.payouts import next_payout, run_payouts
-from dropwire.payments.settling import TRANSFER_JOB, claim, complete, fail, method_for
-from dropwire.payments.transfers import TransferRefused, transfer
+from dropwire.payments.settling import claim, method_for
 from dropwire.vendors.models import DropshipProvider, PaymentSchedule
 
 SETTLE_JOB = "payments.settle"
 PAYOUT_JOB = "payments.scheduled_payout"
-
-
-def make_transfer(session: Session, payload: dict[str, Any]) -> None:
-    """Send a pending Stripe payment. Its effects commit with the job: if the worker dies after
-    Stripe answered, the retry sends the same key and Stripe answers with the same transfer."""
-    payment = session.scalar(
-        select(Payment).where(Payment.id == payload["paymentId"]).with_for_update()
-    )
-    if payment is None or payment.status != PaymentState.pending:
-        return
-    vendor = session.get(DropshipProvider, payment.dropship_provider_id)
-    assert vendor is not None
-    if not vendor.stripe_id:
-        fail(session, payment=payment, error="the vendor has no stripeId")
-        return
-    try:
-        transfer_id = transfer(settings_of(session), payment=payment, destination=vendor.stripe_id)
-    except TransferRefused as refused:
-        fail(session, payment=payment, error=refused.message)
-        return
-    complete(session, payment=payment, external_id=transfer_id)
 
 
 def settle_queued(session: Session, payload: dict[str, Any]) -> None:
@@ -88,7 +66,6 @@ def schedule_payout(session: Session, vendor: DropshipProvider) -> None:
 
 
 JOB_KINDS = (
-    JobKind(TRANSFER_JOB, make_transfer),
     JobKind(SETTLE_JOB, settle_queued),
     JobKind(PAYOUT_JOB, scheduled_payout),
 )

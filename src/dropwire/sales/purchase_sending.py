@@ -38,7 +38,10 @@ def email_purchase(
     settings = settings_of(session)
     key = _ordering_key(purchase, vendor)
     name = f"purchase.{event}"
-    if name == PURCHASE_UPDATED and (waiting := mail_outbox.waiting(session, key)) is not None:
+    if (
+        name == PURCHASE_UPDATED
+        and (waiting := mail_outbox.waiting(session, ordering_key=key)) is not None
+    ):
         document = purchase_document(purchase, vendor, settings, waiting.event.split(".")[-1])
         parts = render_event(session, waiting.event, email_context(document, purchase.id, settings))
         return mail_outbox.replace(waiting, parts=parts, attachments=attachments(document))

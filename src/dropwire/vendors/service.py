@@ -70,7 +70,7 @@ def get(session: Session, vendor_id: int, principal: Principal | None = None) ->
     return one_visible(session, statement=statement, what="Dropship provider", record_id=vendor_id)
 
 
-def get_by_external_id(session: Session, external_id: str) -> DropshipProvider | None:
+def get_by_external_id(session: Session, *, external_id: str) -> DropshipProvider | None:
     return session.scalar(
         select(DropshipProvider).where(DropshipProvider.external_id == external_id)
     )

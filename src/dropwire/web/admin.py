@@ -39,7 +39,7 @@ from dropwire.sales.schemas import (
     SaleReturnCreate,
 )
 from dropwire.vendors.service import get as get_vendor
-from dropwire.web import channel_admin, feedpages, listings, queries, sale_page
+from dropwire.web import channel_admin, feedpages, listings, money_pages, queries, sale_page
 from dropwire.web.bulk import RETRYABLE_DELIVERIES, RETRYABLE_JOBS
 from dropwire.web.listings import list_page
 from dropwire.web.pages import (
@@ -73,7 +73,12 @@ def _text_param(request: Request, name: str) -> str | None:
 def overview(request: Request, session: DbSession, visitor: AnyVisitor) -> HTMLResponse:
     if not visitor.is_admin:
         raise Redirect("/vendor")  # the site's front door leads a vendor user to its portal
-    return render(request, "overview.html", data=queries.overview(session, utcnow()))
+    return render(
+        request,
+        "overview.html",
+        data=queries.overview(session, utcnow()),
+        money=money_pages.alerts(session),
+    )
 
 
 # --- inventory -------------------------------------------------------------------------------
@@ -165,6 +170,7 @@ def sale_detail(
         vendors=vendors,
         names=sale_page.line_names(session, sale),
         totals=sale_page.totals(sale),
+        margin=money_pages.margin(session, sale=sale),
         timeline=sale_page.timeline(
             session, sale, vendors=vendors, channel_name=channel.name if channel else None
         ),
@@ -396,7 +402,7 @@ def deliveries(request: Request, session: DbSession, visitor: AdminVisitor) -> H
 def delivery_detail(
     delivery_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    delivery = delivery_service.get_delivery(session, delivery_id)
+    delivery = delivery_service.get_delivery(session, delivery_id=delivery_id)
     subjects = queries.delivery_subjects(session, [delivery])
     return render(
         request,
@@ -416,7 +422,7 @@ def retry_delivery(
 ) -> RedirectResponse:
     def act() -> str:
         delivery_service.retry(
-            session, delivery=delivery_service.get_delivery(session, delivery_id)
+            session, delivery=delivery_service.get_delivery(session, delivery_id=delivery_id)
         )
         return f"Delivery #{delivery_id} will be sent again now."
 
@@ -440,7 +446,7 @@ def retry_job(
     job_id: PathId, request: Request, session: DbSession, _: AdminVisitor, _form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
-        jobs_service.retry(session, jobs_service.get(session, job_id))
+        jobs_service.retry(session, job=jobs_service.get(session, job_id=job_id))
         return f"Job {job_id} is queued again."
 
     return perform(session, act, _back(request, "/jobs"))

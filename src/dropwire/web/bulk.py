@@ -153,7 +153,7 @@ def retry_deliveries(
     """The delivery page's Retry, for each delivery."""
 
     def act(delivery_id: int) -> str:
-        delivery = delivery_service.get_delivery(session, delivery_id)
+        delivery = delivery_service.get_delivery(session, delivery_id=delivery_id)
         if delivery.state not in RETRYABLE_DELIVERIES:  # as the page offers Retry
             raise Invalid("ids", f"it is {label(delivery.state).lower()}, nothing to retry")
         delivery_service.retry(session, delivery=delivery)
@@ -171,10 +171,10 @@ def retry_jobs(
     """The jobs page's Retry, for each job."""
 
     def act(job_id: int) -> str:
-        job = jobs_service.get(session, job_id)
+        job = jobs_service.get(session, job_id=job_id)
         if job.state not in RETRYABLE_JOBS:  # as the page offers Retry: never a running job
             raise Invalid("ids", f"it is {label(job.state).lower()}, nothing to retry")
-        jobs_service.retry(session, job)
+        jobs_service.retry(session, job=job)
         return str(job_id)
 
     return _run(request, session, form, "/jobs", "Queued again", act, lambda i: f"Job {i}")

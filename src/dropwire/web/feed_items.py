@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from dropwire.catalog.service import find_variant_by_sku, get_variant
 from dropwire.core.errors import DomainError, NotFound
+from dropwire.core.schemas import unstorable_character
 from dropwire.feeds.connecting import disconnect
 from dropwire.feeds.models import InventoryFeedVariant
 from dropwire.feeds.queries import get_feed_variant
@@ -99,6 +100,9 @@ def connect_item(
 ) -> Response:
     item = _item(session, visitor, feed_id, item_id)
     sku = text_field(form, "sku") or ""
+    if unstorable_character(sku) is not None:
+        error = "A SKU has no control characters."
+        return _page(request, session, item, search="", sku="", error=error)
     variant = find_variant_by_sku(session, sku) if sku else None
     if variant is None:
         error = f"No variant has the SKU {sku}." if sku else "Enter the SKU of a variant."

@@ -151,7 +151,7 @@ def _reset(session: DbSession, event: str) -> str:
 def mail_message(
     message_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    message = mail_service.get_message(session, message_id)
+    message = mail_service.get_message(session, message_id=message_id)
     response = render(
         request,
         "mail_message.html",

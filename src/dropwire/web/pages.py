@@ -22,6 +22,7 @@ from starlette.datastructures import FormData
 
 from dropwire.apilog.redaction import masked_url
 from dropwire.core.errors import DomainError, Forbidden, Invalid, NotFound
+from dropwire.core.schemas import unstorable_character
 from dropwire.http.deps import DbSession
 from dropwire.http.errors import status_of
 from dropwire.http.routing import UnitOfWorkRoute
@@ -101,6 +102,10 @@ class WebRoute(UnitOfWorkRoute):
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:
+            for name, value in request.query_params.multi_items():
+                if (problem := unstorable_character(value)) is not None:
+                    # no search or filter holds one, and PostgreSQL refuses NUL in a query
+                    return error_page(request, 422, f"The address's {name} has a {problem}.")
             try:
                 return await handler(request)
             except Redirect as exc:

@@ -15,12 +15,14 @@ from dropwire.web import (
     feed_admin,
     feed_items,
     mail_pages,
+    money_admin,
     password_pages,
     people_admin,
     search,
     signin,
     vendor,
     vendor_admin,
+    vendor_money,
 )
 
 STATIC = Path(__file__).parent / "static"
@@ -38,7 +40,9 @@ def install_web(app: FastAPI) -> None:
     app.include_router(password_pages.router)
     app.include_router(mail_pages.router)
     app.include_router(vendor.router)
+    app.include_router(vendor_money.router)
     app.include_router(vendor_admin.router)
+    app.include_router(money_admin.router)
     app.include_router(feed_admin.router)
     app.include_router(feed_items.router)
     app.include_router(channel_admin.router)

@@ -1,6 +1,6 @@
 """The merchant's vendor pages: add a vendor, edit it, and see it whole (its feeds, its purchase
-orders waiting and late, the people who sign in for it). Forms take the API's own schemas and
-call the vendors service the API calls."""
+orders waiting and late, the people who sign in for it, its balance, invoices and payments).
+Forms take the API's own schemas and call the vendors service the API calls."""
 
 from datetime import timedelta
 from typing import Any
@@ -14,17 +14,20 @@ from dropwire.auth.models import User
 from dropwire.core.errors import DomainError
 from dropwire.core.time import utcnow
 from dropwire.http.deps import DbSession, PathId
+from dropwire.payments import service as payments
 from dropwire.sales.models import Purchase
 from dropwire.vendors import service as vendors
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.schemas import DropshipProviderCreate, DropshipProviderUpdate
-from dropwire.web import forms, queries
+from dropwire.web import forms, money_pages, queries
 from dropwire.web.pages import AdminVisitor, CheckedForm, WebRoute, render, set_flash
 
 router = APIRouter(route_class=WebRoute)
 
 LATE_AFTER = timedelta(days=2)
 """A purchase order still open this long after it was made is late."""
+
+INVOICES_SHOWN = 20
 
 HIDDEN = frozenset({"webhook_secret"})  # a secret: set through the API, never shown on a page
 
@@ -89,6 +92,10 @@ def vendor_detail(
                 select(User).where(User.dropship_provider_id == vendor.id).order_by(User.email)
             )
         ),
+        balances=payments.balances(session, vendor_id=vendor.id),
+        invoices=list(session.scalars(money_pages.invoices(vendor.id).limit(INVOICES_SHOWN))),
+        payments=list(session.execute(money_pages.payments(vendor_id=vendor.id).limit(20))),
+        invoices_shown=INVOICES_SHOWN,
     )
 
 

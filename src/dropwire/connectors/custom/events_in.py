@@ -73,7 +73,7 @@ DISCONNECT = InboundKind(
 
 
 def _channel_by_hash(session: Session, presented: str) -> tuple[int, int | None] | None:
-    custom = custom_channel_by_hash(session, presented)
+    custom = custom_channel_by_hash(session, presented=presented)
     if custom is None or not same_secret(custom.webhook_hash, presented):
         return None
     return custom.channel_id, custom.channel_id
