@@ -196,7 +196,7 @@ def settle_transfer(
     vendor_id: PathId, data: SettleTransfer, session: DbSession, _: AdminPrincipal
 ) -> Payment:
     """Pay invoices now: recorded complete for a source outside Dropwire, pending for Stripe
-    until its transfer (made by a job right after this commit) is answered."""
+    until the worker's transfer poller has Stripe's answer (sent after this commit)."""
     vendor = vendors.get(session, vendor_id)
     return settling.claim(
         session,
