@@ -72,6 +72,10 @@ def test_bad_user_bodies_are_422_naming_the_field(client):
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "dropshipProviderId"
+    too_long = "a" * 250 + "@b.example"  # stored as the user's name too (255 characters)
+    response = client.post("/api/users.json", json={"email": too_long, "role": "api"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "email"
     response = client.post(f"/api/users.json?x={quote('y')}", json={"email": "a@b.c", "role": "x"})
     assert response.status_code == 422
 

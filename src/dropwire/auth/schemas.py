@@ -30,7 +30,8 @@ Text255 = Annotated[str, Field(max_length=255)]
 class ApiUserCreate(ApiInput):
     """Onport's `POST /users.json` as its CLI sends it (`users:create`, `auth:token`)."""
 
-    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    # 254: the longest address SMTP can carry (RFC 5321); it is also the user's stored name
+    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     role: Role = "api"
     first_name: Text255 | None = None
     last_name: Text255 | None = None
