@@ -44,7 +44,7 @@ from dropwire.http.includes import (
     wire_names,
 )
 from dropwire.http.includes import Relation as Relation  # where list endpoints find it
-from dropwire.http.pages import PageRequest, ordered, read_page, sort_keys
+from dropwire.http.pages import PageRequest, ordered, python_type_of, read_page, sort_keys
 
 T = TypeVar("T")
 
@@ -381,17 +381,6 @@ def fields_of(model: type[Any], *names: str) -> dict[str, InstrumentedAttribute[
     return {to_camel(name): getattr(model, name) for name in names}
 
 
-def _python_type(column: Any) -> type[Any]:
-    column_type = column.type
-    if isinstance(column_type, TypeDecorator):
-        column_type = column_type.impl_instance
-    try:
-        python_type: type[Any] = column_type.python_type
-    except NotImplementedError:
-        python_type = str
-    return python_type
-
-
 _ORDERING = frozenset({"gt", "gte", "lt", "lte"})
 _MATCHING = frozenset({"eq", "ne", "in", "notIn"})
 _TEXT = frozenset({"like", "iLike"})
@@ -433,7 +422,7 @@ def _type_name(python_type: type[Any]) -> str:
 def _check_operator(column: Any, field: str, operator: str, label: str) -> None:
     """A 422 naming the field and the operator its type doesn't support (never a database
     error: ordering a yes/no column or comparing JSON fails in SQL)."""
-    python_type = _python_type(column)
+    python_type = python_type_of(column)
     allowed = _operators_of(python_type)
     if operator in allowed:
         return
@@ -446,7 +435,7 @@ def _check_operator(column: Any, field: str, operator: str, label: str) -> None:
 
 
 def _coerce(column: Any, raw: str, label: str) -> Any:
-    python_type = _python_type(column)
+    python_type = python_type_of(column)
     try:
         if python_type is bool:
             if raw.lower() not in ("true", "false", "1", "0"):
@@ -588,7 +577,7 @@ def _asked_orders(query: ListQuery, fields: Mapping[str, Any]) -> list[tuple[Any
                 order.label,
                 f"unknown order field '{order.field}'; allowed: {', '.join(sorted(fields))}",
             )
-        if not _operators_of(_python_type(column)):
+        if not _operators_of(python_type_of(column)):
             raise Invalid(order.label, f"'{order.field}' is structured (JSON): it cannot order")
         asked.append((column, order.descending))
     return asked

@@ -123,15 +123,20 @@ def encode_cursor(keys: Sequence[SortKey], values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def python_type_of(column: Any) -> type[Any]:
+    """The Python type a column's values arrive as; `str` where its type cannot say."""
+    column_type = getattr(column.type, "impl_instance", column.type)
+    try:
+        python_type: type[Any] = column_type.python_type
+    except NotImplementedError:
+        python_type = str
+    return python_type
+
+
 def _python_value(key: SortKey, value: Any, label: str) -> Any:
     if value is None and key.nullable:
         return None
-    expression = getattr(key.column, "expression", key.column)
-    column_type = getattr(expression.type, "impl_instance", expression.type)
-    try:
-        python_type = column_type.python_type
-    except NotImplementedError:
-        python_type = str
+    python_type = python_type_of(getattr(key.column, "expression", key.column))
     try:
         if python_type is datetime:
             return datetime.fromisoformat(str(value))
