@@ -35,6 +35,7 @@ class FormField:
     choices: list[tuple[str, str]] = field(default_factory=list)
     help: str = ""
     error: str = ""
+    blank: str = ""  # a choice's empty option, when "default" would not say what it means
 
 
 @dataclass
@@ -247,10 +248,12 @@ def submit(
     schema: type[Schema],
     posted: FormData,
     save: Callable[[Schema, Form], Saved],
+    *,
+    choices: Choices | None = None,
 ) -> tuple[Saved | None, Form]:
     """The posted form saved by `save` (the service call): what it returned, or None with the
     schema's or the service's refusal next to its field and the transaction rolled back."""
-    data, form = parse(schema, posted)
+    data, form = parse(schema, posted, choices=choices)
     if not isinstance(data, schema):
         return None, form
     try:

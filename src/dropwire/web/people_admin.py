@@ -1,10 +1,11 @@
 """The merchant's people and API tokens: who signs in (admins and vendor users, their last
-sign-in), inviting a vendor's person (the people domain's invitation, emailed or shown once),
-deactivating someone; API tokens listed by prefix, made (the token shown on this page once,
-then never again) and revoked, by the services `/api/users.json` calls."""
+sign-in), inviting a vendor's person or an admin (the people domain's invitation, emailed or
+shown once), deactivating someone; API tokens listed by prefix, made (the token shown on this
+page once, then never again) and revoked, by the services `/api/users.json` calls."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -18,7 +19,7 @@ from dropwire.core.errors import DomainError
 from dropwire.core.schemas import Id
 from dropwire.http.deps import DbSession, PathId
 from dropwire.people.schemas import InvitationRequest
-from dropwire.people.service import invite
+from dropwire.people.service import Invitation, invite
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.service import get as get_vendor
 from dropwire.web import forms, queries
@@ -38,10 +39,12 @@ router = APIRouter(route_class=WebRoute)
 
 
 class PersonInvite(InvitationRequest):
-    """The invitation's body (`POST /api/dropship-providers/{id}/invitations.json`) and the
-    vendor it is for, which the API takes from the path."""
+    """The invitation's body (`POST /api/dropship-providers/{id}/invite.json`) and the vendor it
+    is for, which the API takes from the path; none invites an admin (the dashboard only)."""
 
-    dropship_provider_id: Id
+    dropship_provider_id: Id | None = Field(
+        default=None, description="Empty: an admin, who runs the whole dashboard"
+    )
 
 
 USER_SORT: dict[str, Sortable] = {
@@ -97,7 +100,14 @@ def _users_page(
 
 
 def _invite_form(session: Session) -> forms.Form:
-    return forms.blank_form(PersonInvite, choices=_vendors(session))
+    return _as_admin_when_blank(forms.blank_form(PersonInvite, choices=_vendors(session)))
+
+
+def _as_admin_when_blank(form: forms.Form) -> forms.Form:
+    vendor = form.field("dropshipProviderId")
+    if vendor is not None:
+        vendor.blank = "none: an admin"
+    return form
 
 
 @router.get("/users")
@@ -110,21 +120,20 @@ def invite_person(
     request: Request, session: DbSession, _: AdminVisitor, posted: CheckedForm
 ) -> Response:
     """Email a one-time link; with no SMTP server, show it here once to pass on by hand."""
-    data, form = forms.parse(PersonInvite, posted, choices=_vendors(session))
-    if isinstance(data, PersonInvite):
-        try:
-            vendor = get_vendor(session, data.dropship_provider_id)
-            invitation = invite(session, vendor=vendor, email=data.email, name=data.name)
-        except DomainError as exc:
-            session.rollback()
-            forms.show_refusal(form, exc)
-        else:
-            if invitation.link is not None:
-                return _users_page(request, session, _invite_form(session), link=invitation.link)
-            response = RedirectResponse("/users", status_code=303)
-            set_flash(response, "ok", f"Invitation emailed to {invitation.user.email}.")
-            return response
-    return _users_page(request, session, form)
+
+    def send(data: PersonInvite, _form: forms.Form) -> Invitation:
+        vendor_id = data.dropship_provider_id
+        vendor = get_vendor(session, vendor_id) if vendor_id is not None else None
+        return invite(session, vendor=vendor, email=data.email, name=data.name)
+
+    invitation, form = forms.submit(session, PersonInvite, posted, send, choices=_vendors(session))
+    if invitation is None:
+        return _users_page(request, session, _as_admin_when_blank(form))
+    if invitation.link is not None:
+        return _users_page(request, session, _invite_form(session), link=invitation.link)
+    response = RedirectResponse("/users", status_code=303)
+    set_flash(response, "ok", f"Invitation emailed to {invitation.user.email}.")
+    return response
 
 
 def _activity(
