@@ -85,8 +85,8 @@ def test_add_an_elastic_path_channel_its_secrets_write_only_then_edit_it(
         assert store.client_secret_sealed == sealed  # an empty secret box keeps the secret
 
 
-def test_add_a_custom_channel_with_its_endpoints_then_clear_one(
-    new_page: NewPage, demo: Demo, database: Database
+def test_add_a_custom_channel_with_its_endpoints_then_clear_one_and_rotate_its_hash(
+    new_page: NewPage, demo: Demo, database: Database, live_server: str
 ) -> None:
     page = new_page()
     sign_in(page, ADMIN, path="/channels")
@@ -127,6 +127,20 @@ def test_add_a_custom_channel_with_its_endpoints_then_clear_one(
             "Headless shop EU",
         )
         assert custom.inventory_endpoint == "https://shop.example/stock"
+
+    page.goto("/channels")
+    card = page.locator("section.card:has(h2:has-text('Headless shop EU'))")
+    card.get_by_text("reveal").click()
+    old_hash = card.get_by_test_id("hash").inner_text()
+    hooks = f"{live_server}/webhooks/custom-channels/products.json"
+    assert page.request.post(hooks, headers={"jetti-webhook-hash": old_hash}, data=[]).status != 401
+    page.once("dialog", lambda dialog: dialog.accept())
+    card.get_by_role("button", name="Rotate the hash").click()
+    expect(page.locator(".flash-ok")).to_contain_text("the old one no longer works")
+    new_hash = card.get_by_test_id("hash").inner_text()  # shown at once, to give the store
+    assert new_hash and new_hash != old_hash
+    assert page.request.post(hooks, headers={"jetti-webhook-hash": old_hash}, data=[]).status == 401
+    assert page.request.post(hooks, headers={"jetti-webhook-hash": new_hash}, data=[]).status != 401
 
 
 def test_people_invite_a_vendor_user_and_deactivate_then_reactivate_one(

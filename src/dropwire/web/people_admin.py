@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from dropwire.auth.models import ApiUser, User
+from dropwire.auth.models import ApiUser
 from dropwire.auth.schemas import ApiUserCreate
 from dropwire.auth.scope import one_visible, visible_to
 from dropwire.auth.service import create_token, revoke_api_user
@@ -20,9 +20,9 @@ from dropwire.core.schemas import Id
 from dropwire.http.deps import DbSession, PathId
 from dropwire.people.schemas import InvitationRequest
 from dropwire.people.service import Invitation, invite
-from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.service import get as get_vendor
 from dropwire.web import forms, queries
+from dropwire.web.listings import PEOPLE, TOKENS, list_page
 from dropwire.web.pages import (
     AdminVisitor,
     CheckedForm,
@@ -33,7 +33,6 @@ from dropwire.web.pages import (
     set_flash,
 )
 from dropwire.web.sessions import Visitor, sign_out_everywhere
-from dropwire.web.tables import AnySelect, Sortable, Table, table
 
 router = APIRouter(route_class=WebRoute)
 
@@ -47,17 +46,6 @@ class PersonInvite(InvitationRequest):
     )
 
 
-USER_SORT: dict[str, Sortable] = {
-    "email": User.email,
-    "last_sign_in": User.last_sign_in_at,
-    "id": User.id,
-}
-TOKEN_SORT: dict[str, Sortable] = {
-    "name": ApiUser.name,
-    "created": ApiUser.created_at,
-    "last_used": ApiUser.last_used_at,
-    "id": ApiUser.id,
-}
 ROLES = [("api", "Admin: the whole account"), ("dropship_provider", "A vendor's own")]
 
 
@@ -68,26 +56,18 @@ def _vendors(session: Session) -> forms.Choices:
 # --- people ----------------------------------------------------------------------------------
 
 
-def _users(request: Request, session: Session) -> Table:
-    return table(
-        session,
-        select(User, DropshipProvider.name.label("vendor")).outerjoin(
-            DropshipProvider, DropshipProvider.id == User.dropship_provider_id
-        ),
-        request.query_params,
-        columns=USER_SORT,
-        default="email",
-        tiebreak=USER_SORT["id"],
-    )
-
-
 def _users_page(
-    request: Request, session: Session, form: forms.Form, *, link: str | None = None
+    request: Request,
+    session: Session,
+    visitor: Visitor,
+    form: forms.Form,
+    *,
+    link: str | None = None,
 ) -> HTMLResponse:
     response = render(
         request,
         "users.html",
-        table=_users(request, session),
+        table=list_page(request, session, visitor=visitor, listing=PEOPLE),
         form=form,
         action="/users/invite",
         submit="Send the invitation",
@@ -111,13 +91,13 @@ def _as_admin_when_blank(form: forms.Form) -> forms.Form:
 
 
 @router.get("/users")
-def users(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
-    return _users_page(request, session, _invite_form(session))
+def users(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
+    return _users_page(request, session, visitor, _invite_form(session))
 
 
 @router.post("/users/invite")
 def invite_person(
-    request: Request, session: DbSession, _: AdminVisitor, posted: CheckedForm
+    request: Request, session: DbSession, visitor: AdminVisitor, posted: CheckedForm
 ) -> Response:
     """Email a one-time link; with no SMTP server, show it here once to pass on by hand."""
 
@@ -128,9 +108,9 @@ def invite_person(
 
     invitation, form = forms.submit(session, PersonInvite, posted, send, choices=_vendors(session))
     if invitation is None:
-        return _users_page(request, session, _as_admin_when_blank(form))
+        return _users_page(request, session, visitor, _as_admin_when_blank(form))
     if invitation.link is not None:
-        return _users_page(request, session, _invite_form(session), link=invitation.link)
+        return _users_page(request, session, visitor, _invite_form(session), link=invitation.link)
     response = RedirectResponse("/users", status_code=303)
     set_flash(response, "ok", f"Invitation emailed to {invitation.user.email}.")
     return response
@@ -178,13 +158,6 @@ def _token_form(session: Session, visitor: Visitor) -> forms.Form:
     return forms.blank_form(ApiUserCreate, values={"role": "api"}, skip=skip, choices=choices)
 
 
-def _visible_tokens(visitor: Visitor) -> AnySelect:
-    tokens = visible_to(select(ApiUser), visitor.principal, ApiUser.dropship_provider_id)
-    return tokens.add_columns(DropshipProvider.name.label("vendor")).outerjoin(
-        DropshipProvider, DropshipProvider.id == ApiUser.dropship_provider_id
-    )
-
-
 def _tokens_page(
     request: Request,
     session: Session,
@@ -197,14 +170,7 @@ def _tokens_page(
     response = render(
         request,
         "tokens.html",
-        table=table(
-            session,
-            _visible_tokens(visitor),
-            request.query_params,
-            columns=TOKEN_SORT,
-            default="name",
-            tiebreak=TOKEN_SORT["id"],
-        ),
+        table=list_page(request, session, visitor=visitor, listing=TOKENS),
         form=form,
         base=base,
         action=f"{base}/new",
