@@ -427,10 +427,15 @@ def _person_name(user: User) -> str:
     return user.name if user.name != user.email else ""
 
 
-def _people(_session: Session, _query: QueryParams, _scope: Scope) -> AnySelect:
-    return select(User, DropshipProvider.name.label("vendor")).outerjoin(
-        DropshipProvider, DropshipProvider.id == User.dropship_provider_id
+def _with_vendor_name(model: type[User] | type[ApiUser]) -> AnySelect:
+    """People or tokens, each with its vendor's name (`vendor`; none for an admin's)."""
+    return select(model, DropshipProvider.name.label("vendor")).outerjoin(
+        DropshipProvider, DropshipProvider.id == model.dropship_provider_id
     )
+
+
+def _people(_session: Session, _query: QueryParams, _scope: Scope) -> AnySelect:
+    return _with_vendor_name(User)
 
 
 PEOPLE_SORT: dict[str, Sortable] = {
@@ -460,9 +465,7 @@ PEOPLE = Listing(
 
 def _tokens(_session: Session, _query: QueryParams, scope: Scope) -> AnySelect:
     """Every token for an admin; a vendor's person sees its own vendor's only."""
-    stmt = select(ApiUser, DropshipProvider.name.label("vendor")).outerjoin(
-        DropshipProvider, DropshipProvider.id == ApiUser.dropship_provider_id
-    )
+    stmt = _with_vendor_name(ApiUser)
     if scope.vendor_id is not None:
         stmt = stmt.where(ApiUser.dropship_provider_id == scope.vendor_id)
     return stmt
