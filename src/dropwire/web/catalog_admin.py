@@ -69,7 +69,10 @@ def create_variant_page(
     request: Request, session: DbSession, _: AdminVisitor, posted: CheckedForm
 ) -> Response:
     variant, form = forms.submit(
-        session, VariantCreate, posted, lambda data, _form: create_variant(session, data=data)
+        session,
+        schema=VariantCreate,
+        posted=posted,
+        save=lambda data, _form: create_variant(session, data=data),
     )
     if variant is not None:
         return _saved(f"/inventory/{variant.id}", f"Variant {variant.sku} added.")
@@ -103,9 +106,11 @@ def update_variant_page(
     heading = f"Edit {variant.sku}"
     saved, form = forms.submit(
         session,
-        VariantUpdate,
-        posted,
-        lambda data, form: update_variant(session, variant=variant, data=forms.cleared(data, form)),
+        schema=VariantUpdate,
+        posted=posted,
+        save=lambda data, form: update_variant(
+            session, variant=variant, data=forms.cleared(data, form)
+        ),
     )
     if saved is not None:
         return _saved(f"/inventory/{variant_id}", f"Variant {saved.sku} saved.")
@@ -133,7 +138,10 @@ def create_product_page(
 ) -> Response:
     """A product, then the form of its first variant."""
     product, form = forms.submit(
-        session, ProductCreate, posted, lambda data, _form: create_product(session, data=data)
+        session,
+        schema=ProductCreate,
+        posted=posted,
+        save=lambda data, _form: create_product(session, data=data),
     )
     if product is not None:
         return _saved(
@@ -173,9 +181,11 @@ def update_product_page(
     back, action = _product_back(request, product)
     saved, form = forms.submit(
         session,
-        ProductUpdate,
-        posted,
-        lambda data, form: update_product(session, product=product, data=forms.cleared(data, form)),
+        schema=ProductUpdate,
+        posted=posted,
+        save=lambda data, form: update_product(
+            session, product=product, data=forms.cleared(data, form)
+        ),
     )
     if saved is not None:
         return _saved(back, f"Product {saved.name} saved.")

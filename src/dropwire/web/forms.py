@@ -245,10 +245,10 @@ Saved = TypeVar("Saved")
 
 def submit(
     session: Session,
+    *,
     schema: type[Schema],
     posted: FormData,
     save: Callable[[Schema, Form], Saved],
-    *,
     choices: Choices | None = None,
 ) -> tuple[Saved | None, Form]:
     """The posted form saved by `save` (the service call): what it returned, or None with the

@@ -106,7 +106,9 @@ def invite_person(
         vendor = get_vendor(session, vendor_id) if vendor_id is not None else None
         return invite(session, vendor=vendor, email=data.email, name=data.name)
 
-    invitation, form = forms.submit(session, PersonInvite, posted, send, choices=_vendors(session))
+    invitation, form = forms.submit(
+        session, schema=PersonInvite, posted=posted, save=send, choices=_vendors(session)
+    )
     if invitation is None:
         return _users_page(request, session, visitor, _as_admin_when_blank(form))
     if invitation.link is not None:
