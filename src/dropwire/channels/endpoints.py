@@ -51,13 +51,27 @@ def list_channels(
     response: Response,
     query: Annotated[ListQuery, Depends(list_query)],
 ) -> Any:
-    rows = paginate(session, select(Channel), query, CHANNEL_FILTERS, response, [Channel.id])
-    return respond(session, query, response, rows, ChannelRead, CHANNEL_RELATIONS)
+    rows = paginate(
+        session,
+        stmt=select(Channel),
+        query=query,
+        fields=CHANNEL_FILTERS,
+        response=response,
+        default_order=[Channel.id],
+    )
+    return respond(
+        session,
+        query=query,
+        response=response,
+        items=rows,
+        read=ChannelRead,
+        relations=CHANNEL_RELATIONS,
+    )
 
 
 @router.get("/channels/{channel_id}.json", response_model=ChannelRead)
 def get_channel(channel_id: PathId, session: DbSession, _: AdminPrincipal) -> Channel:
-    return service.get_channel(session, channel_id)
+    return service.get_channel(session, channel_id=channel_id)
 
 
 @router.get("/custom-channels.json", response_model=list[CustomChannelRead])
@@ -68,9 +82,21 @@ def list_custom_channels(
     query: Annotated[ListQuery, Depends(list_query)],
 ) -> Any:
     rows = paginate(
-        session, select(CustomChannel), query, CUSTOM_CHANNEL_FILTERS, response, [CustomChannel.id]
+        session,
+        stmt=select(CustomChannel),
+        query=query,
+        fields=CUSTOM_CHANNEL_FILTERS,
+        response=response,
+        default_order=[CustomChannel.id],
     )
-    return respond(session, query, response, rows, CustomChannelRead, CUSTOM_CHANNEL_RELATIONS)
+    return respond(
+        session,
+        query=query,
+        response=response,
+        items=rows,
+        read=CustomChannelRead,
+        relations=CUSTOM_CHANNEL_RELATIONS,
+    )
 
 
 @router.post("/custom-channels.json", response_model=CustomChannelRead, status_code=201)
@@ -84,14 +110,14 @@ def create_custom_channel(
 def get_custom_channel(
     custom_channel_id: PathId, session: DbSession, _: AdminPrincipal
 ) -> CustomChannel:
-    return service.get_custom_channel(session, custom_channel_id)
+    return service.get_custom_channel(session, custom_channel_id=custom_channel_id)
 
 
 @router.put("/custom-channels/{custom_channel_id}.json", response_model=CustomChannelRead)
 def update_custom_channel(
     custom_channel_id: PathId, data: CustomChannelUpdate, session: DbSession, _: AdminPrincipal
 ) -> CustomChannel:
-    custom = service.get_custom_channel(session, custom_channel_id)
+    custom = service.get_custom_channel(session, custom_channel_id=custom_channel_id)
     return service.update_custom_channel(session, custom=custom, data=data)
 
 
@@ -102,7 +128,7 @@ def rotate_custom_channel_hash(
     custom_channel_id: PathId, session: DbSession, _: AdminPrincipal
 ) -> CustomChannel:
     return service.rotate_webhook_hash(
-        session, custom=service.get_custom_channel(session, custom_channel_id)
+        session, custom=service.get_custom_channel(session, custom_channel_id=custom_channel_id)
     )
 
 
@@ -120,7 +146,7 @@ def writes_router(connectors: tuple[ChannelConnector, ...]) -> APIRouter:
         channel_id: PathId, data: ChannelUpdate, session: DbSession, _: AdminPrincipal
     ) -> Channel:
         return service.update_channel(
-            session, channel=service.get_channel(session, channel_id), data=data
+            session, channel=service.get_channel(session, channel_id=channel_id), data=data
         )
 
     create_channel.__annotations__["data"] = bodies.create  # the composed body

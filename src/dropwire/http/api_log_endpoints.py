@@ -50,8 +50,15 @@ def list_api_logs(
     response: Response,
     query: Annotated[ListQuery, Depends(list_query)],
 ) -> Any:
-    rows = paginate(session, select(ApiLog), query, FILTERS, response, NEWEST_FIRST)
-    return respond(session, query, response, rows, ApiLogRead)
+    rows = paginate(
+        session,
+        stmt=select(ApiLog),
+        query=query,
+        fields=FILTERS,
+        response=response,
+        default_order=NEWEST_FIRST,
+    )
+    return respond(session, query=query, response=response, items=rows, read=ApiLogRead)
 
 
 @router.get(
@@ -67,5 +74,12 @@ def list_sale_imports(
 ) -> Any:
     """The async manual-sale items and what became of each (Onport's sale-imports view)."""
     stmt = select(ApiLog).where(ApiLog.kind == "inbound.manual_sale")
-    rows = paginate(session, stmt, query, FILTERS, response, NEWEST_FIRST)
-    return respond(session, query, response, rows, ApiLogRead)
+    rows = paginate(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=FILTERS,
+        response=response,
+        default_order=NEWEST_FIRST,
+    )
+    return respond(session, query=query, response=response, items=rows, read=ApiLogRead)

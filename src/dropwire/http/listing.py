@@ -595,6 +595,7 @@ def apply_order(
 
 def paginate(
     session: Session,
+    *,
     stmt: Select[T],
     query: ListQuery,
     fields: Mapping[str, Any],
@@ -613,7 +614,7 @@ def paginate(
     request = PageRequest(
         query.limit, query.offset, query.after, query.before, query.path, query.params
     )
-    return read_page(session, stmt, request, keys, response)
+    return read_page(session, stmt=stmt, request=request, keys=keys, response=response)
 
 
 # --- shaping the answer: attributes and include -------------------------------------------
@@ -621,6 +622,7 @@ def paginate(
 
 def respond(
     session: Session,
+    *,
     query: ListQuery,
     response: Response,
     items: Sequence[Any],
@@ -634,7 +636,13 @@ def respond(
         return items
     resolved = resolve(query.includes, relations, query.principal)
     pairs = [(item, dump(read, item)) for item in items]
-    embed_all(session, pairs, resolved, query.principal, _where_in(session.get_bind().dialect.name))
+    embed_all(
+        session,
+        pairs=pairs,
+        resolved=resolved,
+        principal=query.principal,
+        where=_where_in(session.get_bind().dialect.name),
+    )
     keep = [relation.key for _, relation in resolved]
     if query.attributes is not None:
         allowed = wire_names(read)

@@ -46,8 +46,15 @@ def list_imports(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
 ) -> Any:
     """Imports, newest last by default; a vendor token sees those of its own feeds."""
-    rows = paginate(session, _visible(principal), query, FILTERS, response, [DataImport.id])
-    return respond(session, query, response, rows, DataImportRead)
+    rows = paginate(
+        session,
+        stmt=_visible(principal),
+        query=query,
+        fields=FILTERS,
+        response=response,
+        default_order=[DataImport.id],
+    )
+    return respond(session, query=query, response=response, items=rows, read=DataImportRead)
 
 
 @router.post("/data-imports.json", response_model=DataImportRead, status_code=202)

@@ -105,7 +105,7 @@ def create(session: Session, *, data: DataImportCreate, principal: Principal) ->
     )
     session.add(record)
     session.flush()
-    enqueue(session, "imports.apply", {"importId": record.id})
+    enqueue(session, kind="imports.apply", payload={"importId": record.id})
     return record
 
 
@@ -153,7 +153,7 @@ def _variant(session: Session, row: dict[str, str]) -> None:
         raise RowRefused("sku", "empty")
     if "tags" in values:
         values["tags"] = [tag.strip() for tag in values["tags"].split(",") if tag.strip()]
-    existing = catalog.find_variant_by_sku(session, sku)
+    existing = catalog.find_variant_by_sku(session, sku=sku)
     try:
         if existing is None:
             catalog.create_variant(session, data=VariantCreate.model_validate(values))

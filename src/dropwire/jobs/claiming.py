@@ -294,6 +294,7 @@ def _with_chains(
 
 def complete_and_claim(
     session: Session,
+    *,
     database: Database,
     worker_id: str,
     job_ids: list[int],
@@ -303,8 +304,8 @@ def complete_and_claim(
     """Mark the jobs succeeded (checking they are still ours) and claim the next ones, in one
     statement on PostgreSQL."""
     if limit <= 0 or database.dialect != "postgresql":
-        mark_succeeded(session, worker_id, job_ids)
-        return claim_next(session, database, worker_id, limit, lease)
+        mark_succeeded(session, worker_id=worker_id, job_ids=job_ids)
+        return claim_next(session, database=database, worker_id=worker_id, limit=limit, lease=lease)
     connection = session.connection()
     _claim_in_index_order(connection)
     now = utcnow()
@@ -406,7 +407,7 @@ def _chains(
 
 
 def claim_next(
-    session: Session, database: Database, worker_id: str, limit: int, lease: timedelta
+    session: Session, *, database: Database, worker_id: str, limit: int, lease: timedelta
 ) -> list[Claimed]:
     if limit <= 0:
         return []
@@ -425,7 +426,7 @@ def _claim_in_index_order(connection: Connection) -> None:
     connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
 
 
-def mark_succeeded(session: Session, worker_id: str, job_ids: list[int]) -> None:
+def mark_succeeded(session: Session, *, worker_id: str, job_ids: list[int]) -> None:
     """Mark the jobs succeeded, checking they are still ours (else nothing may commit)."""
     if not job_ids:
         return

@@ -47,7 +47,11 @@ def worker_name() -> str:
 def schedule_maintenance(database: Database) -> None:
     with database.transaction() as session:
         service.enqueue(
-            session, MAINTENANCE, {}, priority=service.PRIORITY_MAINTENANCE, dedupe_key=MAINTENANCE
+            session,
+            kind=MAINTENANCE,
+            payload={},
+            priority=service.PRIORITY_MAINTENANCE,
+            dedupe_key=MAINTENANCE,
         )
 
 
@@ -172,8 +176,8 @@ def _maintenance(session: Session, _payload: dict[str, Any]) -> None:
     session.flush()
     service.enqueue(
         session,
-        MAINTENANCE,
-        {},
+        kind=MAINTENANCE,
+        payload={},
         priority=service.PRIORITY_MAINTENANCE,
         run_at=utcnow() + MAINTENANCE_EVERY,
     )

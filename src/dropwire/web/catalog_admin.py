@@ -73,7 +73,7 @@ def _values(variant: Variant) -> dict[str, Any]:
 def edit_variant(
     variant_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    variant = get_variant(session, variant_id)
+    variant = get_variant(session, variant_id=variant_id)
     form = forms.blank_form(VariantUpdate, values=_values(variant))
     return _page(
         request,
@@ -88,7 +88,7 @@ def edit_variant(
 def update_variant_page(
     variant_id: PathId, request: Request, session: DbSession, _: AdminVisitor, posted: CheckedForm
 ) -> Response:
-    variant = get_variant(session, variant_id)
+    variant = get_variant(session, variant_id=variant_id)
     heading = f"Edit {variant.sku}"
     data, form = forms.parse(VariantUpdate, posted)
     if isinstance(data, VariantUpdate):

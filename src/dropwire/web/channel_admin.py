@@ -279,7 +279,7 @@ def create_channel(
 def edit_channel(
     channel_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    channel = channels.get_channel(session, channel_id)
+    channel = channels.get_channel(session, channel_id=channel_id)
     return _page(
         request,
         _blank(session, channel.parent_channel, channel),
@@ -293,7 +293,7 @@ def edit_channel(
 def update_channel(
     channel_id: PathId, request: Request, session: DbSession, _: AdminVisitor, posted: CheckedForm
 ) -> Response:
-    channel = channels.get_channel(session, channel_id)
+    channel = channels.get_channel(session, channel_id=channel_id)
     name = channel.name
     result = _parse(session, channel.parent_channel, posted, channel)
     if isinstance(result.channel, ChannelUpdate):

@@ -68,10 +68,10 @@ def _vendors(session: Session) -> forms.Choices:
 def _users(request: Request, session: Session) -> Table:
     return table(
         session,
-        select(User, DropshipProvider.name.label("vendor")).outerjoin(
+        stmt=select(User, DropshipProvider.name.label("vendor")).outerjoin(
             DropshipProvider, DropshipProvider.id == User.dropship_provider_id
         ),
-        request.query_params,
+        query=request.query_params,
         columns=USER_SORT,
         default="email",
         tiebreak=USER_SORT["id"],
@@ -113,7 +113,7 @@ def invite_person(
     data, form = forms.parse(PersonInvite, posted, choices=_vendors(session))
     if isinstance(data, PersonInvite):
         try:
-            vendor = get_vendor(session, data.dropship_provider_id)
+            vendor = get_vendor(session, vendor_id=data.dropship_provider_id)
             invitation = invite(session, vendor=vendor, email=data.email, name=data.name)
         except DomainError as exc:
             session.rollback()
@@ -136,7 +136,7 @@ def _activity(
             sign_out_everywhere(session, user_id=user.id)
         return f"{user.email} {'can sign in again' if active else 'can no longer sign in'}."
 
-    return perform(session, act, "/users")
+    return perform(session, action=act, back="/users")
 
 
 @router.post("/users/{user_id}/deactivate")
@@ -190,8 +190,8 @@ def _tokens_page(
         "tokens.html",
         table=table(
             session,
-            _visible_tokens(visitor),
-            request.query_params,
+            stmt=_visible_tokens(visitor),
+            query=request.query_params,
             columns=TOKEN_SORT,
             default="name",
             tiebreak=TOKEN_SORT["id"],
@@ -239,7 +239,7 @@ def _revoke(session: Session, visitor: Visitor, api_user_id: int, back: str) -> 
         user = revoke_api_user(session, api_user_id=api_user_id)
         return f"Token {user.token_prefix}… of {user.name} is revoked."
 
-    return perform(session, act, back)
+    return perform(session, action=act, back=back)
 
 
 @router.get("/tokens")

@@ -39,7 +39,7 @@ def totals(sale: Sale) -> Totals:
     return Totals(ordered, cancelled, shipping)
 
 
-def line_names(session: Session, sale: Sale) -> dict[int, str]:
+def line_names(session: Session, *, sale: Sale) -> dict[int, str]:
     """Each line's name: as the store sent it, else its variant's (stores often send none)."""
     unnamed = {i.variant_id for i in sale.items if not i.name and i.variant_id is not None}
     variant_names: dict[int, str] = {}
@@ -60,7 +60,7 @@ class Moment:
 
 
 def timeline(
-    session: Session, sale: Sale, *, vendors: dict[int, str], channel_name: str | None
+    session: Session, *, sale: Sale, vendors: dict[int, str], channel_name: str | None
 ) -> list[Moment]:
     """Created, routed, purchase orders sent, shipped, cancelled, returned, webhooks delivered:
     oldest first."""

@@ -78,7 +78,7 @@ def create_vendor(
 def vendor_detail(
     vendor_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    vendor = vendors.get(session, vendor_id)
+    vendor = vendors.get(session, vendor_id=vendor_id)
     return render(
         request,
         "vendor_detail.html",
@@ -113,7 +113,7 @@ def _waiting(session: Session, vendor_id: int) -> list[Any]:
 def edit_vendor(
     vendor_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    vendor = vendors.get(session, vendor_id)
+    vendor = vendors.get(session, vendor_id=vendor_id)
     form = forms.blank_form(DropshipProviderUpdate, values=_values(vendor), skip=HIDDEN)
     return _edit_page(
         request,
@@ -128,7 +128,7 @@ def edit_vendor(
 def update_vendor(
     vendor_id: PathId, request: Request, session: DbSession, _: AdminVisitor, posted: CheckedForm
 ) -> Response:
-    vendor = vendors.get(session, vendor_id)
+    vendor = vendors.get(session, vendor_id=vendor_id)
     data, form = forms.parse(DropshipProviderUpdate, posted, skip=HIDDEN)
     if isinstance(data, DropshipProviderUpdate):
         try:
