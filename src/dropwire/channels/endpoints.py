@@ -44,36 +44,6 @@ CUSTOM_CHANNEL_RELATIONS = {
 }
 
 
-@router.get("/channels.json", response_model=list[ChannelRead])
-def list_channels(
-    session: DbSession,
-    _: AdminPrincipal,
-    response: Response,
-    query: Annotated[ListQuery, Depends(list_query)],
-) -> Any:
-    rows = paginate(
-        session,
-        stmt=select(Channel),
-        query=query,
-        fields=CHANNEL_FILTERS,
-        response=response,
-        default_order=[Channel.id],
-    )
-    return respond(
-        session,
-        query=query,
-        response=response,
-        items=rows,
-        read=ChannelRead,
-        relations=CHANNEL_RELATIONS,
-    )
-
-
-@router.get("/channels/{channel_id}.json", response_model=ChannelRead)
-def get_channel(channel_id: PathId, session: DbSession, _: AdminPrincipal) -> Channel:
-    return service.get_channel(session, channel_id=channel_id)
-
-
 @router.get("/custom-channels.json", response_model=list[CustomChannelRead])
 def list_custom_channels(
     session: DbSession,
@@ -132,12 +102,38 @@ def rotate_custom_channel_hash(
     )
 
 
-def writes_router(connectors: tuple[ChannelConnector, ...]) -> APIRouter:
-    """Creating and updating channels: their bodies carry the wired connectors' parents and
-    settings blocks (`schemas.channel_bodies`), so `create_app` builds these routes from its
-    wiring."""
+def composed_router(connectors: tuple[ChannelConnector, ...]) -> APIRouter:
+    """Reading, creating and updating channels: their bodies and reads carry the wired
+    connectors' parents and settings blocks (`schemas.channel_bodies`), so `create_app` builds
+    these routes from its wiring."""
     bodies = channel_bodies(connectors)
-    writes = APIRouter(route_class=UnitOfWorkRoute, tags=["Channels"])
+    composed = APIRouter(route_class=UnitOfWorkRoute, tags=["Channels"])
+
+    def list_channels(
+        session: DbSession,
+        _: AdminPrincipal,
+        response: Response,
+        query: Annotated[ListQuery, Depends(list_query)],
+    ) -> Any:
+        rows = paginate(
+            session,
+            stmt=select(Channel),
+            query=query,
+            fields=CHANNEL_FILTERS,
+            response=response,
+            default_order=[Channel.id],
+        )
+        return respond(
+            session,
+            query=query,
+            response=response,
+            items=rows,
+            read=bodies.read,
+            relations=CHANNEL_RELATIONS,
+        )
+
+    def get_channel(channel_id: PathId, session: DbSession, _: AdminPrincipal) -> Channel:
+        return service.get_channel(session, channel_id=channel_id)
 
     def create_channel(data: ChannelCreate, session: DbSession, _: AdminPrincipal) -> Channel:
         return service.create_channel(session, data=data)
@@ -151,6 +147,9 @@ def writes_router(connectors: tuple[ChannelConnector, ...]) -> APIRouter:
 
     create_channel.__annotations__["data"] = bodies.create  # the composed body
     update_channel.__annotations__["data"] = bodies.update
-    writes.post("/channels.json", response_model=ChannelRead, status_code=201)(create_channel)
-    writes.put("/channels/{channel_id}.json", response_model=ChannelRead)(update_channel)
-    return writes
+    read = bodies.read
+    composed.get("/channels.json", response_model=list[read])(list_channels)  # type: ignore[valid-type]
+    composed.get("/channels/{channel_id}.json", response_model=read)(get_channel)
+    composed.post("/channels.json", response_model=read, status_code=201)(create_channel)
+    composed.put("/channels/{channel_id}.json", response_model=read)(update_channel)
+    return composed

@@ -105,7 +105,9 @@ def read_settings(session: Session, channel: Channel) -> ElasticPathRead | None:
     return None if store is None else ElasticPathRead.model_validate(store)
 
 
-STORE_SETTINGS = StoreSettings("elastic_path", ElasticPathFields, save_settings, read_settings)
+STORE_SETTINGS = StoreSettings(
+    "elastic_path", ElasticPathFields, save_settings, read_settings, shown=ElasticPathRead
+)
 
 
 def webhook_path(channel_id: int) -> str:
