@@ -7,7 +7,7 @@ from dropwire.customfields import service
 from dropwire.customfields.models import CustomField
 from dropwire.customfields.schemas import CustomFieldCreate, CustomFieldRead, CustomFieldUpdate
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
+from dropwire.http.listing import ListQuery, fields_of, list_query, listed
 from dropwire.http.routing import UnitOfWorkRoute
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Custom fields"])
@@ -21,15 +21,15 @@ def list_custom_fields(
     session: DbSession, _: CurrentPrincipal, response: Response, query: Listing
 ) -> Any:
     """Every definition (a vendor token reads them too: they say what its records' values mean)."""
-    rows = paginate(
+    return listed(
         session,
         stmt=select(CustomField),
         query=query,
         fields=FILTERS,
         response=response,
         default_order=[CustomField.id],
+        read=CustomFieldRead,
     )
-    return respond(session, query=query, response=response, items=rows, read=CustomFieldRead)
 
 
 @router.post("/custom-fields.json", response_model=CustomFieldRead, status_code=201)

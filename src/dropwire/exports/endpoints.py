@@ -17,7 +17,7 @@ from dropwire.exports.schemas import (
 )
 from dropwire.feeds.queries import get_feed
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
+from dropwire.http.listing import ListQuery, fields_of, list_query, listed
 from dropwire.http.routing import UnitOfWorkRoute
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Data exports"])
@@ -52,15 +52,15 @@ def _one(session: Any, export_id: int, principal: Principal) -> DataExport:
 def list_exports(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
 ) -> Any:
-    rows = paginate(
+    return listed(
         session,
         stmt=_visible(principal),
         query=query,
         fields=EXPORT_FILTERS,
         response=response,
         default_order=[DataExport.id],
+        read=DataExportRead,
     )
-    return respond(session, query=query, response=response, items=rows, read=DataExportRead)
 
 
 @router.get("/data-exports/{export_id}.json", response_model=DataExportRead)
@@ -98,15 +98,15 @@ def list_templates(
 ) -> Any:
     """API templates (Onport's): column mappings exports run with."""
     stmt = select(ApiTemplate)
-    rows = paginate(
+    return listed(
         session,
         stmt=stmt,
         query=query,
         fields=TEMPLATE_FILTERS,
         response=response,
         default_order=[ApiTemplate.id],
+        read=TemplateRead,
     )
-    return respond(session, query=query, response=response, items=rows, read=TemplateRead)
 
 
 @router.post("/templates.json", response_model=TemplateRead, status_code=201)

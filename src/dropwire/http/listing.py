@@ -620,6 +620,32 @@ def paginate(
 # --- shaping the answer: attributes and include -------------------------------------------
 
 
+def listed(
+    session: Session,
+    *,
+    stmt: Select[Any],
+    query: ListQuery,
+    fields: Mapping[str, Any],
+    response: Response,
+    default_order: Sequence[Any],
+    read: type[BaseModel],
+    relations: Mapping[str, Relation] = NO_RELATIONS,
+) -> Any:
+    """A list endpoint's answer: one page of `stmt` (`paginate`), shaped as asked (`respond`)."""
+    rows = paginate(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=fields,
+        response=response,
+        default_order=default_order,
+        relations=relations,
+    )
+    return respond(
+        session, query=query, response=response, items=rows, read=read, relations=relations
+    )
+
+
 def respond(
     session: Session,
     *,

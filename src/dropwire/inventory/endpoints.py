@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from dropwire.catalog.service import get_variant
 from dropwire.http.deps import AdminPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
+from dropwire.http.listing import ListQuery, fields_of, list_query, listed
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.inventory import detail, warehouses
 from dropwire.inventory.adjustments import adjust_at_warehouse, set_level
@@ -42,15 +42,15 @@ Listing = Annotated[ListQuery, Depends(list_query)]
 def list_warehouses(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
 ) -> Any:
-    rows = paginate(
+    return listed(
         session,
         stmt=select(Warehouse),
         query=query,
         fields=WAREHOUSE_FILTERS,
         response=response,
         default_order=[Warehouse.id],
+        read=WarehouseRead,
     )
-    return respond(session, query=query, response=response, items=rows, read=WarehouseRead)
 
 
 @router.post("/warehouses.json", response_model=WarehouseRead, status_code=201)
@@ -102,15 +102,15 @@ def list_inventory_movements(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
 ) -> Any:
     stmt = select(InventoryMovement)
-    rows = paginate(
+    return listed(
         session,
         stmt=stmt,
         query=query,
         fields=MOVEMENT_FILTERS,
         response=response,
         default_order=[InventoryMovement.id],
+        read=InventoryMovementRead,
     )
-    return respond(session, query=query, response=response, items=rows, read=InventoryMovementRead)
 
 
 @router.get("/variants/{variant_id}/inventory.json", response_model=VariantInventoryRead)

@@ -7,7 +7,7 @@ from dropwire.auth.scope import visible_to
 from dropwire.channels.models import Channel
 from dropwire.core.errors import NotFound
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
+from dropwire.http.listing import ListQuery, fields_of, list_query, listed
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.rates import service
 from dropwire.rates.models import ShippingRate
@@ -35,15 +35,15 @@ def list_rates(
 ) -> Any:
     """Vendors' rate tables; a vendor token sees its own."""
     stmt = visible_to(select(ShippingRate), principal, ShippingRate.dropship_provider_id)
-    rows = paginate(
+    return listed(
         session,
         stmt=stmt,
         query=query,
         fields=RATE_FILTERS,
         response=response,
         default_order=[ShippingRate.id],
+        read=RateRead,
     )
-    return respond(session, query=query, response=response, items=rows, read=RateRead)
 
 
 @router.post("/shipping-rates.json", response_model=RateRead, status_code=201)

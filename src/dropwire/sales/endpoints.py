@@ -17,7 +17,15 @@ from dropwire.customfields.relations import values_relation
 from dropwire.customfields.routes import add_value_routes
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
 from dropwire.http.grouped import GroupedWrite
-from dropwire.http.listing import ListQuery, Relation, fields_of, list_query, paginate, respond
+from dropwire.http.listing import (
+    ListQuery,
+    Relation,
+    fields_of,
+    list_query,
+    listed,
+    paginate,
+    respond,
+)
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.sales import (
     cancelling,
@@ -296,7 +304,7 @@ async def manual_sale(
 @router.get("/sales.json", response_model=list[SaleRead])
 def list_sales(session: DbSession, _: AdminPrincipal, response: Response, query: Listing) -> Any:
     order = [Sale.id]
-    rows = paginate(
+    return listed(
         session,
         stmt=select(Sale),
         query=query,
@@ -304,9 +312,7 @@ def list_sales(session: DbSession, _: AdminPrincipal, response: Response, query:
         response=response,
         default_order=order,
         relations=SALE_RELATIONS,
-    )
-    return respond(
-        session, query=query, response=response, items=rows, read=SaleRead, relations=SALE_RELATIONS
+        read=SaleRead,
     )
 
 
@@ -576,15 +582,15 @@ def list_purchase_statuses(
 ) -> Any:
     order = [PurchaseStatus.position, PurchaseStatus.id]
     stmt = select(PurchaseStatus)
-    rows = paginate(
+    return listed(
         session,
         stmt=stmt,
         query=query,
         fields=PURCHASE_STATUS_FILTERS,
         response=response,
         default_order=order,
+        read=PurchaseStatusRead,
     )
-    return respond(session, query=query, response=response, items=rows, read=PurchaseStatusRead)
 
 
 @router.post("/purchase-statuses.json", response_model=PurchaseStatusRead, status_code=201)
@@ -620,7 +626,7 @@ def list_fulfillments(
 ) -> Any:
     stmt = queries.fulfillments_visible(principal)
     order = [Fulfillment.id]
-    rows = paginate(
+    return listed(
         session,
         stmt=stmt,
         query=query,
@@ -628,14 +634,7 @@ def list_fulfillments(
         response=response,
         default_order=order,
         relations=FULFILLMENT_RELATIONS,
-    )
-    return respond(
-        session,
-        query=query,
-        response=response,
-        items=rows,
         read=FulfillmentRead,
-        relations=FULFILLMENT_RELATIONS,
     )
 
 

@@ -7,7 +7,7 @@ from dropwire.customfields.models import CustomFieldResource
 from dropwire.customfields.relations import values_relation
 from dropwire.customfields.routes import add_value_routes
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
+from dropwire.http.listing import ListQuery, fields_of, list_query, listed
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.vendors import service
 from dropwire.vendors.models import DropshipProvider
@@ -44,7 +44,7 @@ def list_dropship_providers(
     query: Annotated[ListQuery, Depends(list_query)],
 ) -> Any:
     stmt = service.vendors_visible(principal)
-    rows = paginate(
+    return listed(
         session,
         stmt=stmt,
         query=query,
@@ -52,14 +52,7 @@ def list_dropship_providers(
         response=response,
         default_order=[DropshipProvider.id],
         relations=RELATIONS,
-    )
-    return respond(
-        session,
-        query=query,
-        response=response,
-        items=rows,
         read=DropshipProviderRead,
-        relations=RELATIONS,
     )
 
 

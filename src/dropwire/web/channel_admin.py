@@ -6,6 +6,7 @@ channel (`/api/custom-channels`), saved in the same transaction."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -33,7 +34,7 @@ from dropwire.http.deps import DbSession, PathId
 from dropwire.inventory.models import Warehouse
 from dropwire.web import forms
 from dropwire.web.formatting import label
-from dropwire.web.pages import AdminVisitor, CheckedForm, WebRoute, perform, render, set_flash
+from dropwire.web.pages import AdminVisitor, CheckedForm, WebRoute, perform, set_flash
 
 router = APIRouter(route_class=WebRoute)
 
@@ -212,27 +213,7 @@ def _save_custom(session: Session, channel: Channel, custom: CustomChannelFields
         channels.update_custom_channel(session, custom=channel.custom_channel, data=update)
 
 
-def _page(
-    request: Request,
-    form: forms.Form,
-    *,
-    heading: str,
-    action: str,
-    back: str,
-) -> HTMLResponse:
-    response = render(
-        request,
-        "edit.html",
-        form=form,
-        heading=heading,
-        action=action,
-        back=back,
-        crumb="Channels",
-        submit="Save",
-    )
-    if form.has_errors:
-        response.status_code = 422
-    return response
+_page = partial(forms.edit_page, crumb="Channels")
 
 
 def _heading(parent: str) -> str:

@@ -3,6 +3,7 @@ orders waiting and late, the people who sign in for it, its balance, invoices an
 Forms take the API's own schemas and call the vendors service the API calls."""
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -32,22 +33,7 @@ INVOICES_SHOWN = 20
 HIDDEN = frozenset({"webhook_secret"})  # a secret: set through the API, never shown on a page
 
 
-def _edit_page(
-    request: Request, form: forms.Form, *, heading: str, action: str, back: str
-) -> HTMLResponse:
-    response = render(
-        request,
-        "edit.html",
-        form=form,
-        heading=heading,
-        action=action,
-        back=back,
-        crumb="Vendors",
-        submit="Save",
-    )
-    if form.has_errors:
-        response.status_code = 422
-    return response
+_edit_page = partial(forms.edit_page, crumb="Vendors")
 
 
 @router.get("/vendors/new")
