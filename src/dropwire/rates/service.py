@@ -86,9 +86,9 @@ def purchase_rates(session: Session, *, purchase: Purchase) -> list[Quote]:
     variant_ids = {item.variant_id for item in purchase.items if item.variant_id}
     weights = (
         dict(
-            session.execute(select(Variant.id, Variant.grams).where(Variant.id.in_(variant_ids)))
-            .tuples()
-            .all()
+            session.execute(
+                select(Variant.id, Variant.grams).where(Variant.id.in_(variant_ids))
+            ).all()
         )
         if variant_ids
         else {}

@@ -225,7 +225,7 @@ def sale_references(session: Session, *, sale_ids: list[int]) -> dict[int, str]:
     if not sale_ids:
         return {}
     rows = session.execute(select(Sale.id, Sale.reference).where(Sale.id.in_(set(sale_ids))))
-    return {int(sale_id): str(reference) for sale_id, reference in rows.tuples()}
+    return {int(sale_id): str(reference) for sale_id, reference in rows}
 
 
 def movements(session: Session, *, variant_id: int, limit: int = 15) -> list[Any]:

@@ -45,7 +45,7 @@ def line_names(session: Session, *, sale: Sale) -> dict[int, str]:
     variant_names: dict[int, str] = {}
     if unnamed:
         rows = session.execute(select(Variant.id, Variant.name).where(Variant.id.in_(unnamed)))
-        variant_names = {int(v): str(n) for v, n in rows.tuples() if n}
+        variant_names = {int(v): str(n) for v, n in rows if n}
     return {
         i.id: i.name or variant_names.get(i.variant_id or 0) or i.sku or "—" for i in sale.items
     }
