@@ -52,6 +52,9 @@ class Claimed:
     kind: str
     payload: dict[str, Any]
     ordering_key: str | None
+    attempt: int = 0
+    """The job's attempts counted with this claim: claims of one job have increasing numbers,
+    and a later one is made only once the earlier one's lease ran out (a takeover)."""
 
 
 class LeaseLost(Exception):
@@ -128,7 +131,7 @@ def _taking(which: ColumnElement[bool]) -> Any:
             attempts=c.attempts + 1,
             updated_at=bindparam("now"),
         )
-        .returning(c.id, c.kind, c.payload, c.ordering_key, c.priority, c.run_at)
+        .returning(c.id, c.kind, c.payload, c.ordering_key, c.priority, c.run_at, c.attempts)
     )
 
 
@@ -173,6 +176,7 @@ def _completing_and_claiming() -> Any:
         select(func.count()).select_from(done).scalar_subquery().label("done"),
         *(taken.c[name] for name in ("id", "kind", "payload", "ordering_key", "priority")),
         taken.c.run_at,
+        taken.c.attempts,
     ).select_from(one.outerjoin(taken, true()))
 
 
@@ -289,7 +293,7 @@ def _with_chains(
         give_back(connection, list(taken), worker_id)
     if len(rows) < limit:  # the queue is short: look for expired leases on the next claim
         _REQUEUED_AT.pop(database, None)
-    return [Claimed(row.id, row.kind, row.payload, row.ordering_key) for row in rows]
+    return [Claimed(row.id, row.kind, row.payload, row.ordering_key, row.attempts) for row in rows]
 
 
 def complete_and_claim(
