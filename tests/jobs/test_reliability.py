@@ -209,3 +209,25 @@ def test_a_claim_whose_answer_was_lost_expires_and_its_job_runs(database):
         worker.stop()
     assert state(database, job_id).state == JobState.succeeded
     assert warehouses(database, "lost claim") == 1
+
+
+def test_a_claim_does_not_wait_for_a_job_run_alone_past_its_lease(database, postgres_only):
+    """A job run in its own transaction holds its row locked; once its lease runs out, other
+    workers' claims skip it (its holder is alive) instead of waiting behind the lock."""
+    running = enqueue(database, "test.count", {"n": 1})
+    waiting = enqueue(database, "test.count", {"n": 2})
+    assert claiming.claim(database, "slow", 1) == [running]
+    with database.transaction() as session:
+        session.execute(
+            update(Job).where(Job.id == running).values(lease_expires_at=utcnow() - LEASE_GONE)
+        )
+    with database.transaction() as holder:  # "slow" is running it alone
+        holder.execute(select(Job.id).where(Job.id == running).with_for_update())
+        claiming._REQUEUED_AT.pop(database, None)  # this claim looks for expired leases
+        started = time.monotonic()
+        assert claiming.claim(database, "quick", 10) == [waiting]
+        assert time.monotonic() - started < 1.5  # the API role's lock timeout is 2 s
+    assert state(database, running).locked_by == "slow"
+
+
+LEASE_GONE = timedelta(seconds=1)
