@@ -145,7 +145,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
             yield
         finally:
             if worker is not None:
-                worker.stop()
+                worker.stop(timeout=settings.shutdown_grace_seconds)
             app.state.group_committer.stop()
             writer.stop()
             gc.unfreeze()  # collectable again (a test process starts many apps)
