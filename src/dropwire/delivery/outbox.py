@@ -31,7 +31,10 @@ def endpoint_for(
     if endpoint is None:
         values = {"owner_type": owner_type, "owner_id": owner_id, "url": url}
         insert_ignoring_conflict(
-            session, WebhookEndpoint, {**values, "secret": new_secret()}, list(values)
+            session,
+            model=WebhookEndpoint,
+            values={**values, "secret": new_secret()},
+            conflict_columns=list(values),
         )
         endpoint = session.scalars(select(WebhookEndpoint).where(*key)).one()
     return endpoint
@@ -66,7 +69,9 @@ def record(
         owner = (EndpointOwner.channel, channel_id)
     elif owner is None:
         raise ValueError("a delivery needs an owner: a channel or a dropship provider")
-    call_after_commit(session, "delivery.wake", notify)  # senders look as soon as it commits
+    call_after_commit(
+        session, key="delivery.wake", callback=notify
+    )  # senders look as soon as it commits
     if coalesce_key is not None and merge_pending:
         pending = session.scalar(
             select(Delivery)

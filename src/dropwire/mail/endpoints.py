@@ -28,10 +28,15 @@ MESSAGE_FILTERS = fields_of(
 @router.get("/email-messages.json", response_model=list[EmailMessageRead])
 def list_messages(session: DbSession, _: AdminPrincipal, response: Response, query: Listing) -> Any:
     rows = paginate(
-        session, select(EmailMessage), query, MESSAGE_FILTERS, response, [EmailMessage.id.desc()]
+        session,
+        stmt=select(EmailMessage),
+        query=query,
+        fields=MESSAGE_FILTERS,
+        response=response,
+        default_order=[EmailMessage.id.desc()],
     )
     shown = [EmailMessageRead.model_validate(row) for row in rows]
-    return respond(session, query, response, shown, EmailMessageRead)
+    return respond(session, query=query, response=response, items=shown, read=EmailMessageRead)
 
 
 @router.get("/email-messages/{message_id}.json", response_model=EmailMessageDetail)

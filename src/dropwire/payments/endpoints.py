@@ -73,9 +73,14 @@ def list_commission_rules(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
 ) -> Any:
     rows = paginate(
-        session, select(CommissionRule), query, RULE_FIELDS, response, [CommissionRule.id]
+        session,
+        stmt=select(CommissionRule),
+        query=query,
+        fields=RULE_FIELDS,
+        response=response,
+        default_order=[CommissionRule.id],
     )
-    return respond(session, query, response, rows, CommissionRuleRead)
+    return respond(session, query=query, response=response, items=rows, read=CommissionRuleRead)
 
 
 @router.post("/commission-rules.json", response_model=CommissionRuleRead, status_code=201)
@@ -108,8 +113,15 @@ def list_purchase_invoices(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
 ) -> Any:
     statement = service.invoices_visible(principal)
-    rows = paginate(session, statement, query, INVOICE_FIELDS, response, [VendorInvoice.id])
-    return respond(session, query, response, rows, InvoiceRead)
+    rows = paginate(
+        session,
+        stmt=statement,
+        query=query,
+        fields=INVOICE_FIELDS,
+        response=response,
+        default_order=[VendorInvoice.id],
+    )
+    return respond(session, query=query, response=response, items=rows, read=InvoiceRead)
 
 
 @router.get("/purchase-invoices.csv", response_class=PlainTextResponse)
@@ -148,7 +160,7 @@ def invoice_purchase(purchase_id: PathId, session: DbSession, _: AdminPrincipal)
 
 @router.get("/dropship-providers/{vendor_id}/balance.json", response_model=list[BalanceRead])
 def get_balance(vendor_id: PathId, session: DbSession, principal: CurrentPrincipal) -> Any:
-    vendor = vendors.get(session, vendor_id, principal)
+    vendor = vendors.get(session, vendor_id=vendor_id, principal=principal)
     return service.balances(session, vendor_id=vendor.id)
 
 
@@ -157,9 +169,14 @@ def list_payment_methods(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
 ) -> Any:
     rows = paginate(
-        session, select(PaymentMethod), query, METHOD_FIELDS, response, [PaymentMethod.id]
+        session,
+        stmt=select(PaymentMethod),
+        query=query,
+        fields=METHOD_FIELDS,
+        response=response,
+        default_order=[PaymentMethod.id],
     )
-    return respond(session, query, response, rows, PaymentMethodRead)
+    return respond(session, query=query, response=response, items=rows, read=PaymentMethodRead)
 
 
 @router.post("/payment-methods.json", response_model=PaymentMethodRead, status_code=201)
@@ -197,7 +214,7 @@ def settle_transfer(
 ) -> Payment:
     """Pay invoices now: recorded complete for a source outside Dropwire, pending for Stripe
     until the worker's transfer poller has Stripe's answer (sent after this commit)."""
-    vendor = vendors.get(session, vendor_id)
+    vendor = vendors.get(session, vendor_id=vendor_id)
     return settling.claim(
         session,
         vendor=vendor,
@@ -212,12 +229,12 @@ def settle_transfer(
 def settle_transfer_async(
     vendor_id: PathId, data: SettleTransfer, session: DbSession, _: AdminPrincipal
 ) -> dict[str, int]:
-    vendor = vendors.get(session, vendor_id)
+    vendor = vendors.get(session, vendor_id=vendor_id)
     settling.method_for(session, data.payment_method_id, vendor)
     enqueue(
         session,
-        tasks.SETTLE_JOB,
-        {
+        kind=tasks.SETTLE_JOB,
+        payload={
             "vendorId": vendor.id,
             "toPay": data.to_pay,
             "additionalAmount": str(data.additional_amount),
@@ -238,7 +255,7 @@ def settle_invoices(
     vendor_id: PathId, data: SettleInvoices, session: DbSession, _: AdminPrincipal
 ) -> Payment:
     """Mark invoices paid outside Dropwire (one complete manual payment)."""
-    vendor = vendors.get(session, vendor_id)
+    vendor = vendors.get(session, vendor_id=vendor_id)
     return settling.settle_invoices(
         session, vendor=vendor, invoice_ids=data.invoice_ids, reference=data.reference
     )
@@ -263,8 +280,15 @@ def list_payments(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
 ) -> Any:
     statement = service.payments_visible(principal)
-    rows = paginate(session, statement, query, PAYMENT_FIELDS, response, [Payment.id])
-    return respond(session, query, response, rows, PaymentRead)
+    rows = paginate(
+        session,
+        stmt=statement,
+        query=query,
+        fields=PAYMENT_FIELDS,
+        response=response,
+        default_order=[Payment.id],
+    )
+    return respond(session, query=query, response=response, items=rows, read=PaymentRead)
 
 
 @router.get("/payments/{payment_id}.json", response_model=PaymentRead)

@@ -26,7 +26,7 @@ def post(session: Session, entries: Sequence[LedgerEntry]) -> None:
     postgres = session.get_bind().dialect.name == "postgresql"
     few = postgres and len(entries) <= _ENTRIES_WITH_MOVES
     if not few:
-        insert_unread(session, entries)
+        insert_unread(session, objects=entries)
     owed: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     paid: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     for entry in entries:

@@ -57,7 +57,9 @@ def payable_now(
         .order_by(VendorInvoice.dropship_provider_id, VendorInvoice.id)
     )
     if vendor_ids is not None:
-        statement = statement.where(among(session, VendorInvoice.dropship_provider_id, vendor_ids))
+        statement = statement.where(
+            among(session, column=VendorInvoice.dropship_provider_id, values=vendor_ids)
+        )
     grouped: dict[tuple[int, str], list[tuple[int, Decimal]]] = defaultdict(list)
     for vendor_id, currency, invoice_id, payable in session.execute(statement):
         grouped[(vendor_id, currency)].append((invoice_id, payable))
@@ -84,7 +86,7 @@ def run_payouts(
         row.id: row.payable
         for row in session.execute(
             select(VendorInvoice.id, VendorInvoice.payable)
-            .where(among(session, VendorInvoice.id, invoice_ids))
+            .where(among(session, column=VendorInvoice.id, values=invoice_ids))
             .where(VendorInvoice.status == InvoiceState.open, VendorInvoice.payment_id.is_(None))
             .order_by(VendorInvoice.id)
             .with_for_update()
@@ -126,7 +128,7 @@ def run_payouts(
         )
     if not payments:
         return run, []
-    insert_all(session, payments)
+    insert_all(session, objects=payments)
     update_rows(
         session.connection(),
         INVOICES,
@@ -149,7 +151,7 @@ def run_payouts(
     )
     complete_all(session, made=[(p, None) for p in payments if p.source != PaymentSource.stripe])
     if any(p.source == PaymentSource.stripe for p in payments):
-        call_after_commit(session, "payments.transfers", wakeup.notify)
+        call_after_commit(session, key="payments.transfers", callback=wakeup.notify)
     return run, payments
 
 

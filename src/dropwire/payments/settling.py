@@ -50,7 +50,7 @@ def _payable_invoices(
         invoice.id: invoice
         for invoice in session.scalars(
             select(VendorInvoice)
-            .where(among(session, VendorInvoice.id, wanted))
+            .where(among(session, column=VendorInvoice.id, values=wanted))
             .order_by(VendorInvoice.id)
             .with_for_update()
             .execution_options(populate_existing=True)
@@ -92,7 +92,9 @@ def claim(
     """A payment of these invoices, recorded now: pending for Stripe (its transfer is queued),
     complete for any other source (the money moved outside Dropwire)."""
     first = session.scalar(
-        select(VendorInvoice.currency).where(among(session, VendorInvoice.id, invoice_ids))
+        select(VendorInvoice.currency).where(
+            among(session, column=VendorInvoice.id, values=invoice_ids)
+        )
     )
     if first is None:
         raise InvoicesNotPayable(field, [f"no invoice {sorted(set(invoice_ids))} exists"])
@@ -124,7 +126,7 @@ def claim(
     session.flush()
     session.execute(
         update(VendorInvoice)
-        .where(among(session, VendorInvoice.id, payment.invoice_ids))
+        .where(among(session, column=VendorInvoice.id, values=payment.invoice_ids))
         .values(payment_id=payment.id)
         .execution_options(synchronize_session="fetch")
     )
@@ -158,7 +160,9 @@ def lock_purchases(session: Session, *, column: Any, values: Collection[int]) ->
         select(Purchase.id)
         .where(
             Purchase.id.in_(
-                select(VendorInvoice.purchase_id).where(among(session, column, list(values)))
+                select(VendorInvoice.purchase_id).where(
+                    among(session, column=column, values=list(values))
+                )
             )
         )
         .order_by(Purchase.id)
@@ -170,7 +174,7 @@ def queue_transfer(session: Session, *, payment: Payment) -> None:
     """A new Stripe payment is due now (`payments.transfers` sends it); this process's
     workers look once it commits."""
     payment.transfer_due_at = utcnow()
-    call_after_commit(session, "payments.transfers", wakeup.notify)
+    call_after_commit(session, key="payments.transfers", callback=wakeup.notify)
 
 
 def complete(session: Session, *, payment: Payment, external_id: str | None) -> None:
@@ -191,7 +195,7 @@ def complete_all(session: Session, *, made: Sequence[tuple[Payment, str | None]]
         payment.error = None
     session.execute(
         update(VendorInvoice)
-        .where(among(session, VendorInvoice.payment_id, [p.id for p, _ in made]))
+        .where(among(session, column=VendorInvoice.payment_id, values=[p.id for p, _ in made]))
         .values(status=InvoiceState.paid, paid_at=now)
         .execution_options(synchronize_session="fetch")
     )

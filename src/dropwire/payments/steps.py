@@ -30,7 +30,9 @@ def touched_purchases(session: Session, changes: Mapping[str, Any]) -> set[int]:
     sale_ids = set(changes.get(events.RETURNS_KEY) or ()) | set(changes.get(events.SALES_KEY) or ())
     if sale_ids:
         purchase_ids.update(
-            session.scalars(select(Purchase.id).where(among(session, Purchase.sale_id, sale_ids)))
+            session.scalars(
+                select(Purchase.id).where(among(session, column=Purchase.sale_id, values=sale_ids))
+            )
         )
     return purchase_ids
 

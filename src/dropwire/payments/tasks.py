@@ -58,8 +58,8 @@ def schedule_payout(session: Session, vendor: DropshipProvider) -> None:
         return
     enqueue(
         session,
-        PAYOUT_JOB,
-        {"vendorId": vendor.id},
+        kind=PAYOUT_JOB,
+        payload={"vendorId": vendor.id},
         dedupe_key=f"payout:{vendor.id}",
         run_at=when,
     )

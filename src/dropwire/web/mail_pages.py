@@ -5,20 +5,20 @@ purchase order again. Forms call the same services as the API."""
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from dropwire.core.db import settings_of
 from dropwire.core.errors import DomainError
 from dropwire.documents.purchase_order import packing_slip_pdf, purchase_order_pdf
 from dropwire.http.deps import DbSession, PathId
 from dropwire.mail import service as mail_service
-from dropwire.mail.models import EmailMessage, withhold_links
+from dropwire.mail.models import withhold_links
 from dropwire.mail.rendering import Parts
 from dropwire.people.schemas import InvitationRequest
 from dropwire.people.service import invite
 from dropwire.sales import service as sales
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.service import get as get_vendor
+from dropwire.web.listings import MAIL, list_page
 from dropwire.web.pages import (
     SECURITY_HEADERS,
     AdminVisitor,
@@ -31,7 +31,6 @@ from dropwire.web.pages import (
     text_field,
 )
 from dropwire.web.sessions import Visitor
-from dropwire.web.tables import table
 
 router = APIRouter(route_class=WebRoute)
 
@@ -51,15 +50,8 @@ def _showing_email(response: HTMLResponse) -> HTMLResponse:
 
 
 @router.get("/mail")
-def mail_log(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
-    page = table(
-        session,
-        select(EmailMessage),
-        request.query_params,
-        columns={"id": EmailMessage.id, "event": EmailMessage.event},
-        default="id",
-        tiebreak=EmailMessage.id,
-    )
+def mail_log(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
+    page = list_page(request, session, visitor=visitor, listing=MAIL)
     page.rows = [row[0] for row in page.rows]  # the messages, each with its delivery
     return render(request, "mail_log.html", table=page)
 
@@ -110,8 +102,8 @@ def edit_mail_template(
     if action == "reset":
         return perform(
             session,
-            lambda: _reset(session, event),
-            f"/mail/templates/{event}",
+            action=lambda: _reset(session, event),
+            back=f"/mail/templates/{event}",
         )
     posted = Parts(
         str(form.get("subject") or ""), str(form.get("html") or ""), str(form.get("text") or "")
@@ -201,7 +193,9 @@ def vendor_packing_slip(
 def invite_page(
     vendor_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    return render(request, "invite.html", vendor=get_vendor(session, vendor_id), link=None)
+    return render(
+        request, "invite.html", vendor=get_vendor(session, vendor_id=vendor_id), link=None
+    )
 
 
 @router.post("/vendors/{vendor_id}/invite")
@@ -209,7 +203,7 @@ def invite_person(
     vendor_id: PathId, request: Request, session: DbSession, _: AdminVisitor, form: CheckedForm
 ) -> Response:
     """Email a one-time link; with no SMTP server, show it here to pass on by hand."""
-    vendor = get_vendor(session, vendor_id)
+    vendor = get_vendor(session, vendor_id=vendor_id)
     try:
         address = InvitationRequest(email=text_field(form, "email") or "").email
         invitation = invite(session, vendor=vendor, email=address)
@@ -234,4 +228,4 @@ def resend_purchase(
         sales.send_purchase(session, purchase=purchase)
         return f"Purchase order {purchase.external_reference} is being sent again."
 
-    return perform(session, act, f"/purchases/{purchase_id}")
+    return perform(session, action=act, back=f"/purchases/{purchase_id}")
