@@ -184,7 +184,7 @@ def bench_invoicing(database: Any, purchase_ids: list[int], chunk: int = 2500) -
     started, cpu = time.perf_counter(), time.process_time()
     for start in range(0, len(purchase_ids), chunk):
         with database.transaction() as session:
-            invoice_purchases(session, purchase_ids[start : start + chunk])
+            invoice_purchases(session, purchase_ids=purchase_ids[start : start + chunk])
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     with database.transaction() as session:
         lines = session.scalar(select(func.count()).select_from(VendorInvoiceLine)) or 0

@@ -19,7 +19,7 @@ from dropwire.jobs.wakeup import notify
 
 
 def endpoint_for(
-    session: Session, owner_type: EndpointOwner, owner_id: int, url: str
+    session: Session, *, owner_type: EndpointOwner, owner_id: int, url: str
 ) -> WebhookEndpoint:
     """The owner's endpoint for `url` (created with its own secret on first use)."""
     key = (
@@ -85,7 +85,8 @@ def record(
                 pending.body = body
                 pending.version += 1
             return pending
-    endpoint = endpoint_for(session, *owner, url)
+    owner_type, owner_id = owner
+    endpoint = endpoint_for(session, owner_type=owner_type, owner_id=owner_id, url=url)
     delivery = Delivery(
         event=event,
         endpoint_id=endpoint.id,

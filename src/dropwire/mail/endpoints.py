@@ -65,7 +65,7 @@ def list_templates(session: DbSession, _: AdminPrincipal) -> list[EmailTemplateR
 
 @router.get("/email-templates/{event}.json", response_model=EmailTemplateRead)
 def get_template(event: str, session: DbSession, _: AdminPrincipal) -> EmailTemplateRead:
-    parts, own = service.template_of(session, event)
+    parts, own = service.template_of(session, event=event)
     return _read(event, parts, own)
 
 
@@ -77,7 +77,7 @@ def put_template(
     service.save_template(
         session, event=event, subject=data.subject, html=data.html, text=data.text
     )
-    parts, own = service.template_of(session, event)
+    parts, own = service.template_of(session, event=event)
     return _read(event, parts, own)
 
 

@@ -92,19 +92,19 @@ def create_commission_rule(
 
 @router.get("/commission-rules/{rule_id}.json", response_model=CommissionRuleRead)
 def get_commission_rule(rule_id: PathId, session: DbSession, _: AdminPrincipal) -> CommissionRule:
-    return service.get_rule(session, rule_id)
+    return service.get_rule(session, rule_id=rule_id)
 
 
 @router.put("/commission-rules/{rule_id}.json", response_model=CommissionRuleRead)
 def update_commission_rule(
     rule_id: PathId, data: CommissionRuleUpdate, session: DbSession, _: AdminPrincipal
 ) -> CommissionRule:
-    return service.update_rule(session, rule=service.get_rule(session, rule_id), data=data)
+    return service.update_rule(session, rule=service.get_rule(session, rule_id=rule_id), data=data)
 
 
 @router.delete("/commission-rules/{rule_id}.json", status_code=204)
 def delete_commission_rule(rule_id: PathId, session: DbSession, _: AdminPrincipal) -> Response:
-    service.delete_rule(session, rule=service.get_rule(session, rule_id))
+    service.delete_rule(session, rule=service.get_rule(session, rule_id=rule_id))
     return Response(status_code=204)
 
 
@@ -126,12 +126,12 @@ def list_purchase_invoices(
 
 @router.get("/purchase-invoices.csv", response_class=PlainTextResponse)
 def purchase_invoices_csv(session: DbSession, principal: CurrentPrincipal) -> Response:
-    return _csv(service.invoices_csv(session, principal), "purchase-invoices.csv")
+    return _csv(service.invoices_csv(session, principal=principal), "purchase-invoices.csv")
 
 
 @router.get("/payments.csv", response_class=PlainTextResponse)
 def payments_as_csv(session: DbSession, principal: CurrentPrincipal) -> Response:
-    return _csv(service.payments_csv(session, principal), "payments.csv")
+    return _csv(service.payments_csv(session, principal=principal), "payments.csv")
 
 
 def _csv(text: str, name: str) -> Response:
@@ -146,7 +146,7 @@ def _csv(text: str, name: str) -> Response:
 def get_purchase_invoice(
     invoice_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> VendorInvoice:
-    return service.get_invoice(session, invoice_id, principal)
+    return service.get_invoice(session, invoice_id=invoice_id, principal=principal)
 
 
 @router.post(
@@ -188,19 +188,21 @@ def create_payment_method(
 
 @router.get("/payment-methods/{method_id}.json", response_model=PaymentMethodRead)
 def get_payment_method(method_id: PathId, session: DbSession, _: AdminPrincipal) -> PaymentMethod:
-    return service.get_method(session, method_id)
+    return service.get_method(session, method_id=method_id)
 
 
 @router.put("/payment-methods/{method_id}.json", response_model=PaymentMethodRead)
 def update_payment_method(
     method_id: PathId, data: PaymentMethodUpdate, session: DbSession, _: AdminPrincipal
 ) -> PaymentMethod:
-    return service.update_method(session, method=service.get_method(session, method_id), data=data)
+    return service.update_method(
+        session, method=service.get_method(session, method_id=method_id), data=data
+    )
 
 
 @router.delete("/payment-methods/{method_id}.json", status_code=204)
 def delete_payment_method(method_id: PathId, session: DbSession, _: AdminPrincipal) -> Response:
-    service.delete_method(session, method=service.get_method(session, method_id))
+    service.delete_method(session, method=service.get_method(session, method_id=method_id))
     return Response(status_code=204)
 
 
@@ -220,7 +222,7 @@ def settle_transfer(
         vendor=vendor,
         invoice_ids=data.to_pay,
         additional_amount=data.additional_amount,
-        method=settling.method_for(session, data.payment_method_id, vendor),
+        method=settling.method_for(session, method_id=data.payment_method_id, vendor=vendor),
         name=data.name,
     )
 
@@ -230,7 +232,7 @@ def settle_transfer_async(
     vendor_id: PathId, data: SettleTransfer, session: DbSession, _: AdminPrincipal
 ) -> dict[str, int]:
     vendor = vendors.get(session, vendor_id=vendor_id)
-    settling.method_for(session, data.payment_method_id, vendor)
+    settling.method_for(session, method_id=data.payment_method_id, vendor=vendor)
     enqueue(
         session,
         kind=tasks.SETTLE_JOB,
@@ -272,7 +274,7 @@ def create_payout_run(data: PayoutRunCreate, session: DbSession, _: AdminPrincip
 def payout_run_csv(
     run: Annotated[str, Path(max_length=64)], session: DbSession, _: AdminPrincipal
 ) -> Response:
-    return _csv(payouts.run_csv(session, run), f"payout-{run}.csv")
+    return _csv(payouts.run_csv(session, run=run), f"payout-{run}.csv")
 
 
 @router.get("/payments.json", response_model=list[PaymentRead])
@@ -293,4 +295,4 @@ def list_payments(
 
 @router.get("/payments/{payment_id}.json", response_model=PaymentRead)
 def get_payment(payment_id: PathId, session: DbSession, principal: CurrentPrincipal) -> Payment:
-    return service.get_payment(session, payment_id, principal)
+    return service.get_payment(session, payment_id=payment_id, principal=principal)

@@ -105,7 +105,7 @@ class _Draft:
     credited_invoice_id: int | None = None
 
 
-def loaded_or_fetched(session: Session, model: type[T], ids: Collection[int]) -> dict[int, T]:
+def loaded_or_fetched(session: Session, *, model: type[T], ids: Collection[int]) -> dict[int, T]:
     """The rows of these ids: those the session holds already, the rest in one query."""
     found: dict[int, T] = {}
     missing = []
@@ -273,8 +273,8 @@ def _copied(purchase: Purchase) -> _Purchase:
 
 def invoice_purchases(
     session: Session,
-    purchase_ids: Collection[int],
     *,
+    purchase_ids: Collection[int],
     on_request: bool = False,
     rerouted: Collection[int] = (),
 ) -> list[VendorInvoice]:
@@ -289,8 +289,8 @@ def invoice_purchases(
         return []
     vendors = loaded_or_fetched(
         session,
-        DropshipProvider,
-        {p.dropship_provider_id for p in purchases},
+        model=DropshipProvider,
+        ids={p.dropship_provider_id for p in purchases},
     )
     sale_items = {line.id: line for p in purchases for line in p.sale.items}
     returned = _returned_per_item(session, sale_items)
@@ -329,7 +329,9 @@ def invoice_purchases(
         return []
     adding = [i for p in purchases for i in p.items if changes.get(i.id, 0) > 0]
     rules = Rules.load(session) if adding else None
-    variants = loaded_or_fetched(session, Variant, {i.variant_id for i in adding if i.variant_id})
+    variants = loaded_or_fetched(
+        session, model=Variant, ids={i.variant_id for i in adding if i.variant_id}
+    )
     standing = _standing(session, [item_id for item_id, c in changes.items() if c < 0])
     drafts: list[_Draft] = []
     for purchase in moved:
@@ -397,7 +399,7 @@ def _credit_earlier_vendors(
     ]
     others |= {vendor_id for _i, _s, vendor_id in shipped}
     drafts = []
-    for vendor in loaded_or_fetched(session, DropshipProvider, others).values():
+    for vendor in loaded_or_fetched(session, model=DropshipProvider, ids=others).values():
         credit = _Draft(purchase, purchase.sale, vendor, InvoiceType.credit)
         for item in purchase.items:
             state = earlier[item.id].only(vendor.id)
@@ -738,7 +740,7 @@ def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[Ve
     insert_rows(session.connection(), LINES, lines)
     post(
         session,
-        [
+        entries=[
             new_row(
                 LedgerEntry,
                 dropship_provider_id=invoice.dropship_provider_id,

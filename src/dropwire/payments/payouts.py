@@ -39,7 +39,7 @@ INVOICES = cast(Table, VendorInvoice.__table__)
 
 
 def payable_now(
-    session: Session, vendor_ids: Collection[int] | None, now: datetime
+    session: Session, *, vendor_ids: Collection[int] | None, now: datetime
 ) -> dict[tuple[int, str], list[tuple[int, Decimal]]]:
     """Per (vendor, currency) its open, unclaimed invoices and credits payable by `now`."""
     statement = (
@@ -76,7 +76,7 @@ def run_payouts(
     claims and the ledger entries written with one statement each."""
     run = run or uuid.uuid4().hex[:16]
     now = utcnow()
-    grouped = payable_now(session, vendor_ids, now)
+    grouped = payable_now(session, vendor_ids=vendor_ids, now=now)
     invoice_ids = [invoice_id for invoices in grouped.values() for invoice_id, _ in invoices]
     if not invoice_ids:
         return run, []
@@ -92,11 +92,13 @@ def run_payouts(
             .with_for_update()
         )
     }
-    vendors = loaded_or_fetched(session, DropshipProvider, {vendor for vendor, _ in grouped})
+    vendors = loaded_or_fetched(
+        session, model=DropshipProvider, ids={vendor for vendor, _ in grouped}
+    )
     methods = loaded_or_fetched(
         session,
-        PaymentMethod,
-        {v.payment_method_id for v in vendors.values() if v.payment_method_id is not None},
+        model=PaymentMethod,
+        ids={v.payment_method_id for v in vendors.values() if v.payment_method_id is not None},
     )
     payments = []
     for (vendor_id, currency), invoices in sorted(grouped.items()):
@@ -136,7 +138,7 @@ def run_payouts(
     )
     post(
         session,
-        [
+        entries=[
             new_row(
                 LedgerEntry,
                 dropship_provider_id=p.dropship_provider_id,
@@ -155,7 +157,7 @@ def run_payouts(
     return run, payments
 
 
-def run_csv(session: Session, run: str) -> str:
+def run_csv(session: Session, *, run: str) -> str:
     """The run's payments for a bank upload: vendor, bank reference, amount, currency."""
     rows = session.execute(
         select(Payment, DropshipProvider.name, DropshipProvider.external_id)

@@ -132,7 +132,7 @@ def claim(
     )
     post(
         session,
-        [
+        entries=[
             new_row(
                 LedgerEntry,
                 dropship_provider_id=vendor.id,
@@ -200,10 +200,14 @@ def complete_all(session: Session, *, made: Sequence[tuple[Payment, str | None]]
         .execution_options(synchronize_session="fetch")
     )
     session.flush()
-    refresh_payment_status(session, [i for payment, _ in made for i in payment.invoice_ids])
-    loaded_or_fetched(session, DropshipProvider, {p.dropship_provider_id for p, _ in made})
+    refresh_payment_status(
+        session, invoice_ids=[i for payment, _ in made for i in payment.invoice_ids]
+    )
+    loaded_or_fetched(
+        session, model=DropshipProvider, ids={p.dropship_provider_id for p, _ in made}
+    )
     for payment, _ in made:
-        payment_settled(session, payment)
+        payment_settled(session, payment=payment)
 
 
 def fail(session: Session, *, payment: Payment, error: str) -> None:
@@ -220,7 +224,7 @@ def fail(session: Session, *, payment: Payment, error: str) -> None:
     )
     post(
         session,
-        [
+        entries=[
             new_row(
                 LedgerEntry,
                 dropship_provider_id=payment.dropship_provider_id,
@@ -234,7 +238,7 @@ def fail(session: Session, *, payment: Payment, error: str) -> None:
         ],
     )
     session.flush()
-    payment_settled(session, payment)
+    payment_settled(session, payment=payment)
 
 
 def settle_invoices(
@@ -253,7 +257,7 @@ def settle_invoices(
 
 
 def method_for(
-    session: Session, method_id: int | None, vendor: DropshipProvider
+    session: Session, *, method_id: int | None, vendor: DropshipProvider
 ) -> PaymentMethod | None:
     """The method named in the request, else the vendor's own, else none (recorded manual)."""
     chosen = method_id if method_id is not None else vendor.payment_method_id

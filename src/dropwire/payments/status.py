@@ -16,7 +16,7 @@ def _status(paid: int, total: int) -> PaymentStatus:
     return PaymentStatus.paid if paid >= total else PaymentStatus.partially_paid
 
 
-def refresh_payment_status(session: Session, invoice_ids: Collection[int]) -> None:
+def refresh_payment_status(session: Session, *, invoice_ids: Collection[int]) -> None:
     """Recompute `paymentStatus` of the purchase orders these invoices belong to: an item is
     paid when every invoice line for it stands on a paid invoice."""
     if not invoice_ids:

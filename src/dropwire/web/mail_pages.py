@@ -87,7 +87,7 @@ def _editor(
 
 @router.get("/mail/templates/{event}")
 def mail_template(event: str, request: Request, session: DbSession, _: AdminVisitor) -> Response:
-    parts, own = mail_service.template_of(session, event)
+    parts, own = mail_service.template_of(session, event=event)
     preview = mail_service.preview(session, event=event)
     return _editor(request, event, parts, custom=own is not None, preview=preview)
 
@@ -108,7 +108,7 @@ def edit_mail_template(
     posted = Parts(
         str(form.get("subject") or ""), str(form.get("html") or ""), str(form.get("text") or "")
     )
-    _current, own = mail_service.template_of(session, event)
+    _current, own = mail_service.template_of(session, event=event)
     try:
         preview = mail_service.preview(
             session, event=event, subject=posted.subject, html=posted.html, text=posted.text
