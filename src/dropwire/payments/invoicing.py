@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from dropwire.catalog.models import Variant
+from dropwire.catalog.models import CommissionRateRouting, Variant
 from dropwire.core.expressions import among
 from dropwire.core.inserts import insert_all, insert_rows, new_row, update_rows
 from dropwire.core.time import utcnow
@@ -55,6 +55,7 @@ from dropwire.vendors.models import (
     CommissionMethod,
     DropshipProvider,
     PaymentTrigger,
+    RateType,
     ReturnPenalty,
 )
 
@@ -167,10 +168,33 @@ class _Purchase:
     dropship_provider_id: int
     external_reference: str
     invoice_status: InvoiceStatus
+    invoices_so_far: int  # invoices and credits it has: the next one's number follows
     sale: _Sale
     items: list[_Item] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class _Variant:
+    """What a rate reads of a variant (`rules.RatedVariant`)."""
+
+    id: int
+    tags: list[str]
+    commission_rate: Decimal | None
+    commission_rate_type: RateType
+    commission_rate_routing: CommissionRateRouting
+
+
+_HEAD = (
+    Purchase.id,
+    Purchase.dropship_provider_id,
+    Purchase.external_reference,
+    Purchase.invoice_status,
+    select(func.count())
+    .where(VendorInvoice.purchase_id == Purchase.id)
+    .correlate(Purchase)
+    .scalar_subquery(),
+)
+_SALE = (Sale.id, Sale.channel_id, Sale.currency, Sale.shipping)
 _SALE_LINE = (
     SaleItem.id,
     SaleItem.sku,
@@ -190,40 +214,37 @@ _ITEM = (
     PurchaseItem.quantity_invoiced,
     PurchaseItem.invoice_status,
 )
+_VARIANT = (
+    Variant.id,
+    Variant.tags,
+    Variant.commission_rate,
+    Variant.commission_rate_type,
+    Variant.commission_rate_routing,
+)
+_JOINED_UP_TO = 50  # orders read in one joined statement (a shipment's); more in four
 
 
-def _purchases(session: Session, purchase_ids: Collection[int]) -> list[_Purchase]:
-    """The dropship purchase orders, with their sales and lines, as plain rows: copied from the
-    session when the unit of work just touched them (a shipment), else read as columns (four
-    queries for any number; making ORM objects of a batch's rows was most of its time)."""
-    held = [session.identity_map.get(identity_key(Purchase, i)) for i in purchase_ids]
-    if len(purchase_ids) <= 50 and all(p is not None and "sale" in p.__dict__ for p in held):
-        return sorted(
-            (_copied(p) for p in held if p is not None and p.dropship_provider_id is not None),
-            key=lambda p: p.id,
-        )
+def _purchases(
+    session: Session, purchase_ids: Collection[int]
+) -> tuple[list[_Purchase], dict[int, _Variant] | None]:
+    """The dropship purchase orders, with their sales, lines and (for a few orders) the
+    variants of their items, as plain rows: making ORM objects of a batch's rows was most of
+    its time. A few orders (a shipment's) come in one joined statement, the variants with
+    them; a batch in four, its variants left for `_variants` (None)."""
+    if len(purchase_ids) <= _JOINED_UP_TO:
+        return _purchases_joined(session, purchase_ids)
     heads = session.execute(
-        select(
-            Purchase.id,
-            Purchase.dropship_provider_id,
-            Purchase.external_reference,
-            Purchase.invoice_status,
-            Purchase.sale_id,
-        )
+        select(*_HEAD, Purchase.sale_id)
         .where(among(session, Purchase.id, purchase_ids))
         .where(Purchase.dropship_provider_id.is_not(None))
         .order_by(Purchase.id)
     ).all()
     if not heads:
-        return []
+        return [], None
     sale_ids = {head.sale_id for head in heads}
     sales = {
-        row.id: _Sale(row.id, row.channel_id, row.currency, row.shipping or [])
-        for row in session.execute(
-            select(Sale.id, Sale.channel_id, Sale.currency, Sale.shipping).where(
-                among(session, Sale.id, sale_ids)
-            )
-        )
+        row[0]: _sale(row)
+        for row in session.execute(select(*_SALE).where(among(session, Sale.id, sale_ids)))
     }
     for row in session.execute(
         select(SaleItem.sale_id, *_SALE_LINE)
@@ -231,42 +252,78 @@ def _purchases(session: Session, purchase_ids: Collection[int]) -> list[_Purchas
         .order_by(SaleItem.id)
     ):
         sales[row[0]].items.append(_SaleLine(*row[1:]))
-    purchases = {
-        head.id: _Purchase(
-            head.id,
-            head.dropship_provider_id,
-            head.external_reference,
-            head.invoice_status,
-            sales[head.sale_id],
-        )
-        for head in heads
-    }
+    purchases = {head[0]: _purchase(head, sales[head.sale_id]) for head in heads}
     for item_row in session.execute(
         select(PurchaseItem.purchase_id, *_ITEM)
         .where(among(session, PurchaseItem.purchase_id, list(purchases)))
         .order_by(PurchaseItem.id)
     ):
         purchases[item_row[0]].items.append(_Item(*cast(tuple[Any, ...], item_row)[1:]))
-    return list(purchases.values())
+    return list(purchases.values()), None
 
 
-def _copied(purchase: Purchase) -> _Purchase:
-    sale = purchase.sale
-    assert purchase.dropship_provider_id is not None
-    return _Purchase(
-        purchase.id,
-        purchase.dropship_provider_id,
-        purchase.external_reference,
-        purchase.invoice_status,
-        _Sale(
-            sale.id,
-            sale.channel_id,
-            sale.currency,
-            sale.shipping or [],
-            [_SaleLine(*(getattr(line, c.key) for c in _SALE_LINE)) for line in sale.items],
-        ),
-        [_Item(*(getattr(item, c.key) for c in _ITEM)) for item in purchase.items],
+def _purchases_joined(
+    session: Session, purchase_ids: Collection[int]
+) -> tuple[list[_Purchase], dict[int, _Variant]]:
+    """`_purchases` of a few orders: a row per sale line, with the order's item for it (if
+    any) and that item's variant."""
+    rows = (
+        session.execute(
+            select(*_HEAD, *_SALE, *_SALE_LINE, *_ITEM, *_VARIANT)
+            .join(Sale, Sale.id == Purchase.sale_id)
+            .join(SaleItem, SaleItem.sale_id == Sale.id)
+            .outerjoin(
+                PurchaseItem,
+                (PurchaseItem.purchase_id == Purchase.id)
+                & (PurchaseItem.sale_item_id == SaleItem.id),
+            )
+            .outerjoin(Variant, Variant.id == PurchaseItem.variant_id)
+            .where(among(session, Purchase.id, purchase_ids))
+            .where(Purchase.dropship_provider_id.is_not(None))
+            .order_by(Purchase.id, SaleItem.id, PurchaseItem.id)
+        )
+        .tuples()
+        .all()
     )
+    heads, sale_end = len(_HEAD), len(_HEAD) + len(_SALE)
+    line_end = sale_end + len(_SALE_LINE)
+    item_end = line_end + len(_ITEM)
+    purchases: dict[int, _Purchase] = {}
+    sales: dict[int, _Sale] = {}
+    variants: dict[int, _Variant] = {}
+    lines_read: set[int] = set()
+    for row in rows:
+        sale = sales.get(row[heads])
+        if sale is None:
+            sale = sales[row[heads]] = _sale(row[heads:sale_end])
+        purchase = purchases.get(row[0])
+        if purchase is None:
+            purchase = purchases[row[0]] = _purchase(row, sale)
+        if row[sale_end] not in lines_read:  # else read with another order of the sale
+            lines_read.add(row[sale_end])
+            sale.items.append(_SaleLine(*row[sale_end:line_end]))
+        if row[line_end] is not None:
+            purchase.items.append(_Item(*row[line_end:item_end]))
+        if row[item_end] is not None:
+            variants[row[item_end]] = _Variant(*row[item_end:])
+    for purchase in purchases.values():
+        purchase.items.sort(key=lambda item: item.id)
+    return list(purchases.values()), variants
+
+
+def _sale(row: Sequence[Any]) -> _Sale:
+    return _Sale(row[0], row[1], row[2], row[3] or [])
+
+
+def _purchase(row: Sequence[Any], sale: _Sale) -> _Purchase:
+    return _Purchase(row[0], row[1], row[2], row[3], row[4], sale)
+
+
+def _variants(session: Session, variant_ids: Collection[int]) -> dict[int, _Variant]:
+    if not variant_ids:
+        return {}
+    rows = session.execute(select(*_VARIANT).where(among(session, Variant.id, variant_ids)))
+    return {row[0]: _Variant(*row) for row in rows}
 
 
 def invoice_purchases(
@@ -282,7 +339,7 @@ def invoice_purchases(
     those vendors first."""
     if not purchase_ids:
         return []
-    purchases = _purchases(session, purchase_ids)
+    purchases, variants = _purchases(session, purchase_ids)
     if not purchases:
         return []
     vendors = loaded_or_fetched(
@@ -327,7 +384,8 @@ def invoice_purchases(
         return []
     adding = [i for p in purchases for i in p.items if changes.get(i.id, 0) > 0]
     rules = Rules.load(session) if adding else None
-    variants = loaded_or_fetched(session, Variant, {i.variant_id for i in adding if i.variant_id})
+    if variants is None:
+        variants = _variants(session, {i.variant_id for i in adding if i.variant_id})
     standing = _standing(session, [item_id for item_id, c in changes.items() if c < 0])
     drafts: list[_Draft] = []
     for purchase in moved:
@@ -533,7 +591,7 @@ def _invoice_line(
     vendor: DropshipProvider,
     sale: _Sale,
     rules: Rules,
-    variants: dict[int, Variant],
+    variants: dict[int, _Variant],
 ) -> dict[str, Any]:
     variant = variants.get(item.variant_id) if item.variant_id else None
     rate = rules.rate_for(vendor=vendor, channel_id=sale.channel_id, variant=variant)
@@ -698,10 +756,9 @@ def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[Ve
     """Insert the drafts as invoices with their lines, and post each to the ledger."""
     if not drafts:
         return []
-    numbers = _next_numbers(session, {d.purchase.id for d in drafts})
     invoices = []
     for draft in drafts:
-        numbers[draft.purchase.id] += 1
+        draft.purchase.invoices_so_far += 1
         letter = "I" if draft.type == InvoiceType.invoice else "C"
         amounts = LineAmounts(
             net=sum((line["net"] for line in draft.lines), start=Decimal(0)),
@@ -712,7 +769,7 @@ def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[Ve
         invoices.append(
             new_row(
                 VendorInvoice,
-                reference=f"{draft.purchase.external_reference}-{letter}{numbers[draft.purchase.id]:02d}",
+                reference=f"{draft.purchase.external_reference}-{letter}{draft.purchase.invoices_so_far:02d}",
                 dropship_provider_id=draft.vendor.id,
                 purchase_id=draft.purchase.id,
                 sale_id=draft.sale.id,
@@ -750,14 +807,3 @@ def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[Ve
         ],
     )
     return invoices
-
-
-def _next_numbers(session: Session, purchase_ids: Collection[int]) -> dict[int, int]:
-    counts = session.execute(
-        select(VendorInvoice.purchase_id, func.count())
-        .where(among(session, VendorInvoice.purchase_id, purchase_ids))
-        .group_by(VendorInvoice.purchase_id)
-    )
-    numbers = dict.fromkeys(purchase_ids, 0)
-    numbers.update(dict(counts.all()))
-    return numbers
