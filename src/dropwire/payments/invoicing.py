@@ -16,23 +16,31 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Insert, Table, Update, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from dropwire.catalog.models import CommissionRateRouting, Variant
 from dropwire.core.expressions import among
-from dropwire.core.inserts import insert_all, insert_rows, new_row, update_rows
+from dropwire.core.inserts import (
+    insert_all,
+    insert_rows,
+    new_row,
+    update_rows,
+    update_statement,
+)
 from dropwire.core.time import utcnow
 from dropwire.payments.commission import (
     HUNDRED,
+    AppliedRate,
     LineAmounts,
     LineTerms,
     line_amounts,
     round_money,
 )
-from dropwire.payments.ledger import post
+from dropwire.payments.ledger import ENTRIES_WITH_MOVES, post
 from dropwire.payments.models import (
     CreditReason,
     EntryKind,
@@ -383,9 +391,11 @@ def invoice_purchases(
     if not changes and not any(foreign.values()):
         return []
     adding = [i for p in purchases for i in p.items if changes.get(i.id, 0) > 0]
-    rules = Rules.load(session) if adding else None
-    if variants is None:
-        variants = _variants(session, {i.variant_id for i in adding if i.variant_id})
+    pricing = None
+    if adding:
+        if variants is None:
+            variants = _variants(session, {i.variant_id for i in adding if i.variant_id})
+        pricing = _Pricing(Rules.load(session), variants)
     standing = _standing(session, [item_id for item_id, c in changes.items() if c < 0])
     drafts: list[_Draft] = []
     for purchase in moved:
@@ -408,10 +418,10 @@ def invoice_purchases(
         for item in purchase.items:
             change = changes.get(item.id, 0)
             if change > 0:
-                assert rules is not None
+                assert pricing is not None
                 invoice.lines.append(
                     _invoice_line(
-                        item, sale_items[item.sale_item_id], change, vendor, sale, rules, variants
+                        item, sale_items[item.sale_item_id], change, vendor, sale, pricing
                     )
                 )
             elif change < 0:
@@ -430,8 +440,7 @@ def invoice_purchases(
             credit.shipping = -shipping_invoice[1]
             credit.credited_invoice_id = shipping_invoice[0]
         drafts.extend(d for d in (invoice, credit) if d.lines or d.shipping)
-    _refresh_items(session, purchases, targets)
-    return _write(session, drafts, now)
+    return _write(session, drafts, now, updates=_refresh_items(session, purchases, targets))
 
 
 def _credit_earlier_vendors(
@@ -576,12 +585,38 @@ def _uncredited_shipping(
     return due
 
 
-def _terms(vendor: DropshipProvider) -> LineTerms:
-    return LineTerms(
-        method=vendor.commission_method,
-        base=vendor.commission_rate_base,
-        discount_split=vendor.commission_rate_discount_split,
-    )
+@dataclass
+class _Pricing:
+    """The rates and terms of a batch's lines, each worked out once per vendor (and channel
+    and variant) rather than per line: reading them off the ORM objects line by line was a
+    good part of invoicing's CPU."""
+
+    rules: Rules
+    variants: dict[int, _Variant]
+    terms: dict[int, LineTerms] = field(default_factory=dict)
+    rates: dict[tuple[int, int, int | None], AppliedRate] = field(default_factory=dict)
+
+    def rate(
+        self, vendor: DropshipProvider, channel_id: int, variant_id: int | None
+    ) -> AppliedRate:
+        key = (vendor.id, channel_id, variant_id)
+        rate = self.rates.get(key)
+        if rate is None:
+            variant = self.variants.get(variant_id) if variant_id else None
+            rate = self.rates[key] = self.rules.rate_for(
+                vendor=vendor, channel_id=channel_id, variant=variant
+            )
+        return rate
+
+    def terms_of(self, vendor: DropshipProvider) -> LineTerms:
+        terms = self.terms.get(vendor.id)
+        if terms is None:
+            terms = self.terms[vendor.id] = LineTerms(
+                method=vendor.commission_method,
+                base=vendor.commission_rate_base,
+                discount_split=vendor.commission_rate_discount_split,
+            )
+        return terms
 
 
 def _invoice_line(
@@ -590,11 +625,10 @@ def _invoice_line(
     quantity: int,
     vendor: DropshipProvider,
     sale: _Sale,
-    rules: Rules,
-    variants: dict[int, _Variant],
+    pricing: _Pricing,
 ) -> dict[str, Any]:
-    variant = variants.get(item.variant_id) if item.variant_id else None
-    rate = rules.rate_for(vendor=vendor, channel_id=sale.channel_id, variant=variant)
+    rate = pricing.rate(vendor, sale.channel_id, item.variant_id)
+    terms = pricing.terms_of(vendor)
     price = sale_item.price or Decimal(0)
     discount = sale_item.discount * quantity / sale_item.quantity
     amounts = line_amounts(
@@ -603,7 +637,7 @@ def _invoice_line(
         discount=discount,
         cost_price=item.cost_price,
         rate=rate,
-        terms=_terms(vendor),
+        terms=terms,
         currency=sale.currency,
     )
     return {
@@ -617,9 +651,9 @@ def _invoice_line(
         "payable": amounts.payable,
         "rate": rate.rate,
         "rate_type": rate.rate_type,
-        "rate_base": vendor.commission_rate_base,
+        "rate_base": terms.base,
         "rate_source": rate.source,
-        "commission_method": vendor.commission_method,
+        "commission_method": terms.method,
         "credited_line_id": None,
         "credit_reason": None,
     }
@@ -709,10 +743,10 @@ def _shipping_share(sale: _Sale, purchase: _Purchase, vendor: DropshipProvider) 
 
 def _refresh_items(
     session: Session, purchases: Sequence[_Purchase], targets: dict[int, int]
-) -> None:
-    """Units invoiced and invoice statuses of the purchase items and orders, written with one
-    statement per table for any number of them (only the rows that change); the session's
-    objects of those rows, if it holds any, learn the new values as committed."""
+) -> list[tuple[Table, list[dict[str, Any]]]]:
+    """Units invoiced and invoice statuses of the purchase items and orders that change, as
+    rows per table for `_write`; the session's objects of those rows, if it holds any, learn
+    the new values as committed."""
     item_rows = []
     purchase_rows = []
     for purchase in purchases:
@@ -731,8 +765,6 @@ def _refresh_items(
         if status != purchase.invoice_status:
             purchase_rows.append({"id": purchase.id, "invoice_status": status})
             purchase.invoice_status = status
-    update_rows(session.connection(), PURCHASE_ITEMS, item_rows)
-    update_rows(session.connection(), PURCHASES, purchase_rows)
     written = {
         (model, row["id"]): row
         for model, rows in ((PurchaseItem, item_rows), (Purchase, purchase_rows))
@@ -744,6 +776,8 @@ def _refresh_items(
         if row is not None and held is not None:
             for name, value in row.items():
                 set_committed_value(held, name, value)
+    updates = ((PURCHASE_ITEMS, item_rows), (PURCHASES, purchase_rows))
+    return [(table, rows) for table, rows in updates if rows]
 
 
 def _status(invoiced: int, due: int) -> InvoiceStatus:
@@ -752,8 +786,24 @@ def _status(invoiced: int, due: int) -> InvoiceStatus:
     return InvoiceStatus.invoiced if invoiced >= due else InvoiceStatus.partially_invoiced
 
 
-def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[VendorInvoice]:
-    """Insert the drafts as invoices with their lines, and post each to the ledger."""
+def _write(
+    session: Session,
+    drafts: Sequence[_Draft],
+    now: datetime,
+    *,
+    updates: Sequence[tuple[Table, list[dict[str, Any]]]],
+) -> list[VendorInvoice]:
+    """Insert the drafts as invoices with their lines, post each to the ledger, and make the
+    `updates` (rows by id). On PostgreSQL the lines and updates ride in the ledger's statement
+    (`ledger.post`): a shipment's invoicing writes with two statements."""
+    ride = (
+        session.get_bind().dialect.name == "postgresql"
+        and 0 < len(drafts) <= ENTRIES_WITH_MOVES
+        and sum(len(draft.lines) for draft in drafts) <= _LINES_RIDING
+    )
+    if not ride:
+        for table, rows in updates:
+            update_rows(session.connection(), table, rows)
     if not drafts:
         return []
     invoices = []
@@ -790,7 +840,12 @@ def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[Ve
         for line in draft.lines:
             line["invoice_id"] = invoice.id
             lines.append(line)
-    insert_rows(session.connection(), LINES, lines)
+    riders: list[Insert | Update] = []
+    if ride:
+        riders = [update_statement(table, rows) for table, rows in updates]
+        riders += [pg_insert(LINES).values(lines)] if lines else []
+    else:
+        insert_rows(session.connection(), LINES, lines)
     post(
         session,
         [
@@ -805,5 +860,9 @@ def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[Ve
             )
             for invoice in invoices
         ],
+        riders=riders,
     )
     return invoices
+
+
+_LINES_RIDING = 100  # more go in their own statement (`insert_rows`: one text for any count)
