@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dropwire.core.db import Database
 from dropwire.payments import transfers
@@ -39,6 +40,20 @@ def _ship_baltic(database: Database, demo: Demo, rate: int = 20) -> VendorInvoic
         )
         session.expunge(invoice)
         return invoice
+
+
+def _paid_by_stripe(
+    session: Session, demo: Demo, account: str
+) -> tuple[DropshipProvider, PaymentMethod]:
+    """Baltic Linen is paid by Stripe into `account`."""
+    vendor = session.get(DropshipProvider, demo.baltic_id)
+    assert vendor is not None
+    vendor.stripe_id = account
+    method = PaymentMethod(name="Stripe", source="stripe")
+    session.add(method)
+    session.flush()
+    vendor.payment_method_id = method.id
+    return vendor, method
 
 
 def test_admin_pays_a_vendor_in_a_payout_run_and_downloads_the_csv(
@@ -87,13 +102,7 @@ def test_a_stripe_payout_run_from_the_dashboard_transfers_once_into_the_vendors_
 ) -> None:
     invoice = _ship_baltic(database, demo)
     with database.transaction() as session:
-        vendor = session.get(DropshipProvider, demo.baltic_id)
-        assert vendor is not None
-        vendor.stripe_id = "acct_baltic"
-        method = PaymentMethod(name="Stripe", source="stripe")
-        session.add(method)
-        session.flush()
-        vendor.payment_method_id = method.id
+        _paid_by_stripe(session, demo, "acct_baltic")
     payable = f"{invoice.payable:,.2f} {invoice.currency}"
     stripe = FakeStripe(accounts={"acct_baltic"}, balance={invoice.currency.lower(): 10**9})
     with FakeStripeServer(stripe) as base:
@@ -128,12 +137,7 @@ def test_sale_margin_and_overview_alerts_for_no_margin_and_a_failed_payment(
 ) -> None:
     invoice = _ship_baltic(database, demo, rate=0)  # the merchant keeps nothing
     with database.transaction() as session:
-        vendor = session.get(DropshipProvider, demo.baltic_id)
-        assert vendor is not None
-        vendor.stripe_id = "acct_gone"
-        method = PaymentMethod(name="Stripe", source="stripe")
-        session.add(method)
-        session.flush()
+        vendor, method = _paid_by_stripe(session, demo, "acct_gone")
         payment = claim(session, vendor=vendor, invoice_ids=[invoice.id], method=method)
         due = transfers.Due(payment.id, payment.amount, payment.currency, "acct_gone", 1)
     transfers.record(
