@@ -237,7 +237,9 @@ def drain_rates(url: str, jobs: int, batch: int) -> None:
             kind = database.wiring.part(InboundKinds)["inbound.manual_sale"]
             for n in range(jobs):  # queued as the endpoint queues them
                 item = json.loads(sale_body(f"drain{threads}", str(n)))
-                inbound.accept(session, kind, channel_id, [item], "bench")
+                inbound.accept(
+                    session, kind=kind, owner_id=channel_id, items=[item], endpoint="bench"
+                )
         worker = Worker(database, threads=threads, poll_interval=0.05, batch=batch)
         started = time.perf_counter()
         worker.start()

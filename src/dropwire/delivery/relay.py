@@ -92,7 +92,7 @@ def claim(database: Database, limit: int = 20) -> list[int]:
             .order_by(Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
         )
-        ids = list(session.scalars(skipping_locked(session, stmt)))
+        ids = list(session.scalars(skipping_locked(session, stmt=stmt)))
         if ids:
             session.execute(
                 update(Delivery)

@@ -28,10 +28,15 @@ MESSAGE_FILTERS = fields_of(
 @router.get("/email-messages.json", response_model=list[EmailMessageRead])
 def list_messages(session: DbSession, _: AdminPrincipal, response: Response, query: Listing) -> Any:
     rows = paginate(
-        session, select(EmailMessage), query, MESSAGE_FILTERS, response, [EmailMessage.id.desc()]
+        session,
+        stmt=select(EmailMessage),
+        query=query,
+        fields=MESSAGE_FILTERS,
+        response=response,
+        default_order=[EmailMessage.id.desc()],
     )
     shown = [EmailMessageRead.model_validate(row) for row in rows]
-    return respond(session, query, response, shown, EmailMessageRead)
+    return respond(session, query=query, response=response, items=shown, read=EmailMessageRead)
 
 
 @router.get("/email-messages/{message_id}.json", response_model=EmailMessageDetail)
@@ -60,7 +65,7 @@ def list_templates(session: DbSession, _: AdminPrincipal) -> list[EmailTemplateR
 
 @router.get("/email-templates/{event}.json", response_model=EmailTemplateRead)
 def get_template(event: str, session: DbSession, _: AdminPrincipal) -> EmailTemplateRead:
-    parts, own = service.template_of(session, event)
+    parts, own = service.template_of(session, event=event)
     return _read(event, parts, own)
 
 
@@ -72,7 +77,7 @@ def put_template(
     service.save_template(
         session, event=event, subject=data.subject, html=data.html, text=data.text
     )
-    parts, own = service.template_of(session, event)
+    parts, own = service.template_of(session, event=event)
     return _read(event, parts, own)
 
 

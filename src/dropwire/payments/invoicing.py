@@ -114,7 +114,7 @@ class _Draft:
     credited_invoice_id: int | None = None
 
 
-def loaded_or_fetched(session: Session, model: type[T], ids: Collection[int]) -> dict[int, T]:
+def loaded_or_fetched(session: Session, *, model: type[T], ids: Collection[int]) -> dict[int, T]:
     """The rows of these ids: those the session holds already, the rest in one query."""
     found: dict[int, T] = {}
     missing = []
@@ -126,7 +126,9 @@ def loaded_or_fetched(session: Session, model: type[T], ids: Collection[int]) ->
             missing.append(row_id)
     if missing:
         column = model.id  # type: ignore[attr-defined]
-        for row in session.scalars(select(model).where(among(session, column, missing))):
+        for row in session.scalars(
+            select(model).where(among(session, column=column, values=missing))
+        ):
             found[row.id] = row  # type: ignore[attr-defined]
         # The identity map holds objects weakly: keep these for the rest of the session, so
         # the unit of work's next reads of them (events, schedules) cost no query.
@@ -243,7 +245,7 @@ def _purchases(
         return _purchases_joined(session, purchase_ids)
     heads = session.execute(
         select(*_HEAD, Purchase.sale_id)
-        .where(among(session, Purchase.id, purchase_ids))
+        .where(among(session, column=Purchase.id, values=purchase_ids))
         .where(Purchase.dropship_provider_id.is_not(None))
         .order_by(Purchase.id)
     ).all()
@@ -252,18 +254,20 @@ def _purchases(
     sale_ids = {head.sale_id for head in heads}
     sales = {
         row[0]: _sale(row)
-        for row in session.execute(select(*_SALE).where(among(session, Sale.id, sale_ids)))
+        for row in session.execute(
+            select(*_SALE).where(among(session, column=Sale.id, values=sale_ids))
+        )
     }
     for row in session.execute(
         select(SaleItem.sale_id, *_SALE_LINE)
-        .where(among(session, SaleItem.sale_id, sale_ids))
+        .where(among(session, column=SaleItem.sale_id, values=sale_ids))
         .order_by(SaleItem.id)
     ):
         sales[row[0]].items.append(_SaleLine(*row[1:]))
     purchases = {head[0]: _purchase(head, sales[head.sale_id]) for head in heads}
     for item_row in session.execute(
         select(PurchaseItem.purchase_id, *_ITEM)
-        .where(among(session, PurchaseItem.purchase_id, list(purchases)))
+        .where(among(session, column=PurchaseItem.purchase_id, values=list(purchases)))
         .order_by(PurchaseItem.id)
     ):
         purchases[item_row[0]].items.append(_Item(*cast(tuple[Any, ...], item_row)[1:]))
@@ -286,7 +290,7 @@ def _purchases_joined(
                 & (PurchaseItem.sale_item_id == SaleItem.id),
             )
             .outerjoin(Variant, Variant.id == PurchaseItem.variant_id)
-            .where(among(session, Purchase.id, purchase_ids))
+            .where(among(session, column=Purchase.id, values=purchase_ids))
             .where(Purchase.dropship_provider_id.is_not(None))
             .order_by(Purchase.id, SaleItem.id, PurchaseItem.id)
         )
@@ -330,14 +334,16 @@ def _purchase(row: Sequence[Any], sale: _Sale) -> _Purchase:
 def _variants(session: Session, variant_ids: Collection[int]) -> dict[int, _Variant]:
     if not variant_ids:
         return {}
-    rows = session.execute(select(*_VARIANT).where(among(session, Variant.id, variant_ids)))
+    rows = session.execute(
+        select(*_VARIANT).where(among(session, column=Variant.id, values=variant_ids))
+    )
     return {row[0]: _Variant(*row) for row in rows}
 
 
 def invoice_purchases(
     session: Session,
-    purchase_ids: Collection[int],
     *,
+    purchase_ids: Collection[int],
     on_request: bool = False,
     rerouted: Collection[int] = (),
 ) -> list[VendorInvoice]:
@@ -352,8 +358,8 @@ def invoice_purchases(
         return []
     vendors = loaded_or_fetched(
         session,
-        DropshipProvider,
-        {p.dropship_provider_id for p in purchases},
+        model=DropshipProvider,
+        ids={p.dropship_provider_id for p in purchases},
     )
     sale_items = {line.id: line for p in purchases for line in p.sale.items}
     returned = _returned_per_item(session, sale_items)
@@ -462,7 +468,7 @@ def _credit_earlier_vendors(
     ]
     others |= {vendor_id for _i, _s, vendor_id in shipped}
     drafts = []
-    for vendor in loaded_or_fetched(session, DropshipProvider, others).values():
+    for vendor in loaded_or_fetched(session, model=DropshipProvider, ids=others).values():
         credit = _Draft(purchase, purchase.sale, vendor, InvoiceType.credit)
         for item in purchase.items:
             state = earlier[item.id].only(vendor.id)
@@ -502,7 +508,7 @@ def _delivered_per_item(session: Session, item_ids: Sequence[int]) -> dict[int, 
         select(FulfillmentItem.purchase_item_id, func.sum(FulfillmentItem.quantity))
         .join(Fulfillment, Fulfillment.id == FulfillmentItem.fulfillment_id)
         .where(
-            among(session, FulfillmentItem.purchase_item_id, item_ids),
+            among(session, column=FulfillmentItem.purchase_item_id, values=item_ids),
             Fulfillment.delivered_at.is_not(None),
         )
         .group_by(FulfillmentItem.purchase_item_id)
@@ -522,7 +528,7 @@ def _returned_per_item(session: Session, sale_items: dict[int, _SaleLine]) -> di
     }
     for item in session.execute(
         select(PurchaseItem.id, PurchaseItem.sale_item_id, PurchaseItem.quantity_shipped)
-        .where(among(session, PurchaseItem.sale_item_id, with_returns))
+        .where(among(session, column=PurchaseItem.sale_item_id, values=with_returns))
         .order_by(PurchaseItem.id)
     ):
         take = min(left[item.sale_item_id], item.quantity_shipped)
@@ -538,7 +544,7 @@ def _standing(session: Session, item_ids: Sequence[int]) -> dict[int, _Standing]
     lines = session.execute(
         select(VendorInvoiceLine, VendorInvoice.dropship_provider_id)
         .join(VendorInvoice, VendorInvoice.id == VendorInvoiceLine.invoice_id)
-        .where(among(session, VendorInvoiceLine.purchase_item_id, item_ids))
+        .where(among(session, column=VendorInvoiceLine.purchase_item_id, values=item_ids))
         .order_by(VendorInvoiceLine.id)
     ).all()
     for line, vendor_id in lines:
@@ -567,13 +573,13 @@ def _uncredited_shipping(
             VendorInvoice.shipping,
             VendorInvoice.dropship_provider_id,
         )
-        .where(among(session, VendorInvoice.purchase_id, purchase_ids))
+        .where(among(session, column=VendorInvoice.purchase_id, values=purchase_ids))
         .where(VendorInvoice.type == InvoiceType.invoice, VendorInvoice.shipping != 0)
     ).all()
     credited = set(
         session.scalars(
             select(VendorInvoice.credited_invoice_id).where(
-                among(session, VendorInvoice.purchase_id, purchase_ids),
+                among(session, column=VendorInvoice.purchase_id, values=purchase_ids),
                 VendorInvoice.credited_invoice_id.is_not(None),
             )
         )
@@ -834,7 +840,7 @@ def _write(
                 credited_invoice_id=draft.credited_invoice_id,
             )
         )
-    insert_all(session, invoices)
+    insert_all(session, objects=invoices)
     lines = []
     for draft, invoice in zip(drafts, invoices, strict=True):
         for line in draft.lines:
@@ -848,7 +854,7 @@ def _write(
         insert_rows(session.connection(), LINES, lines)
     post(
         session,
-        [
+        entries=[
             new_row(
                 LedgerEntry,
                 dropship_provider_id=invoice.dropship_provider_id,

@@ -35,7 +35,7 @@ def _statuses(by: Any, purchases: Any) -> Subquery:
     )
 
 
-def refresh_payment_status(session: Session, invoice_ids: Collection[int]) -> None:
+def refresh_payment_status(session: Session, *, invoice_ids: Collection[int]) -> None:
     """Recompute `paymentStatus` of the purchase orders these invoices belong to, and of their
     items: one statement per table for any number, writing only the rows that change (a
     payout run completes a thousand vendors' payments at once; object by object, that was
@@ -43,7 +43,7 @@ def refresh_payment_status(session: Session, invoice_ids: Collection[int]) -> No
     if not invoice_ids:
         return
     purchases = select(VendorInvoice.purchase_id).where(
-        among(session, VendorInvoice.id, invoice_ids)
+        among(session, column=VendorInvoice.id, values=invoice_ids)
     )
     for model, by in (
         (PurchaseItem, VendorInvoiceLine.purchase_item_id),

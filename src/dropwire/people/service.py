@@ -55,7 +55,7 @@ def _email_link(
         "expiresHours": hours,
         **context,
     }
-    parts = render_event(session, event, full)
+    parts = render_event(session, event=event, context=full)
     if settings.smtp_url is None:  # kept to be read, never sent: keep no usable link in it
         parts = Parts(parts.subject, withhold_links(parts.html), withhold_links(parts.text))
     message = record_email(

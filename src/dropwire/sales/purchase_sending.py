@@ -43,7 +43,9 @@ def email_purchase(
         and (waiting := mail_outbox.waiting(session, ordering_key=key)) is not None
     ):
         document = purchase_document(purchase, vendor, settings, waiting.event.split(".")[-1])
-        parts = render_event(session, waiting.event, email_context(document, purchase.id, settings))
+        parts = render_event(
+            session, event=waiting.event, context=email_context(document, purchase.id, settings)
+        )
         return mail_outbox.replace(waiting, parts=parts, attachments=attachments(document))
     document = purchase_document(purchase, vendor, settings, event)
     return mail_outbox.record_email(
@@ -51,7 +53,9 @@ def email_purchase(
         event=name,
         to=recipients,
         to_name=vendor.name,
-        parts=render_event(session, name, email_context(document, purchase.id, settings)),
+        parts=render_event(
+            session, event=name, context=email_context(document, purchase.id, settings)
+        ),
         attachments=attachments(document),
         subject_type="purchase",
         subject_id=purchase.id,
