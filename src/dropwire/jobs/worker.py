@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from dropwire.core.db import Database, Role
+from dropwire.core.db import Database, Role, defer_sqlite_writes_in_this_thread
 from dropwire.core.time import utcnow
 from dropwire.core.transient import noted
 from dropwire.jobs import claiming, service, wakeup
@@ -128,6 +128,7 @@ class Worker:
                     log.exception("heartbeat failed")
 
     def _loop(self, me: str) -> None:
+        defer_sqlite_writes_in_this_thread()  # on SQLite, the API's writers go first
         while not self._stop.is_set():
             try:
                 with claiming.held_connection(self.database) as held:
