@@ -101,6 +101,7 @@ def serve(
         api_processes=workers or settings.api_processes,
         worker_processes=0 if in_process or no_worker else count,
         worker_threads=worker_threads or settings.worker_threads,
+        worker_niceness=settings.worker_niceness,
         log_level=settings.log_level.lower(),
         access_log=settings.access_log if access_log is None else access_log,
         grace=settings.shutdown_grace_seconds,
@@ -111,11 +112,15 @@ def serve(
 @app.command()
 def worker(
     threads: Annotated[int | None, typer.Option(help="Concurrent jobs in this process")] = None,
+    niceness: Annotated[int, typer.Option(help="Lower this process's CPU priority by", min=0)] = 0,
 ) -> None:
     """Run a job worker until SIGTERM/SIGINT (finishing the jobs in hand)."""
+    import os
     import signal
     import threading
 
+    if niceness:
+        os.nice(niceness)
     from dropwire.jobs.worker import Worker
     from dropwire.serving import LOG_FORMAT, exit_now, follow_supervisor
 

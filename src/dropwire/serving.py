@@ -249,8 +249,17 @@ class Supervisor(Multiprocess):
                 process.join()
 
 
-def worker_command(threads: int) -> list[str]:
-    return [sys.executable, "-m", "dropwire", "worker", "--threads", str(threads)]
+def worker_command(threads: int, niceness: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "dropwire",
+        "worker",
+        "--threads",
+        str(threads),
+        "--niceness",
+        str(niceness),
+    ]
 
 
 def serve(
@@ -260,6 +269,7 @@ def serve(
     api_processes: int,
     worker_processes: int,
     worker_threads: int,
+    worker_niceness: int,
     log_level: str,
     access_log: bool,
     grace: float,
@@ -283,7 +293,7 @@ def serve(
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
     listening = config.bind_socket()
     workers = WorkerProcesses(
-        worker_command(worker_threads),
+        worker_command(worker_threads, worker_niceness),
         worker_processes,
         stop_timeout=grace + STOP_MARGIN_SECONDS,
     )

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from dropwire.core.settings import Settings
 from dropwire.jobs import service
 from dropwire.jobs.models import Job, JobState
 from dropwire.sales.models import Sale
@@ -83,6 +84,10 @@ def served(database) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
             supervisor.wait()
 
 
+def niceness_of(pid: int) -> int:
+    return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 def worker_children(supervisor: subprocess.Popen[bytes]) -> set[int]:
     return {pid for pid in children_of(supervisor.pid) if " -m dropwire worker " in command_of(pid)}
 
@@ -97,6 +102,8 @@ def test_serve_applies_async_sales_in_worker_processes_and_replaces_a_killed_one
     workers = worker_children(supervisor)
     assert len(workers) == 1
     assert len([p for p in api_processes if "spawn_main" in command_of(p)]) == 2
+    (worker,) = workers  # accepted work yields the CPU to answers: a lower priority
+    assert niceness_of(worker) - niceness_of(supervisor.pid) == Settings().worker_niceness > 0
 
     def accept(external_id: str) -> None:
         answer = httpx.post(

@@ -84,6 +84,14 @@ class Settings(BaseSettings):
         default=True, description="`dropwire serve` logs a line per HTTP request (uvicorn's)"
     )
     worker_threads: int = Field(default=2, ge=1, le=64, description="Threads per job worker")
+    worker_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much lower the CPU priority of the worker processes `dropwire serve` "
+        "starts is than its API processes' (accepted work may wait, a client may not; an idle "
+        "API leaves the worker every core)",
+    )
     job_batch_size: int = Field(
         default=50,
         ge=1,

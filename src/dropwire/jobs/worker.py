@@ -40,6 +40,11 @@ class Pollers:
 
 MAINTENANCE_EVERY = timedelta(hours=1)
 
+# On SQLite every transaction is a turn at the one write lock the API's writes wait for, and an
+# fsync: a worker thread that found a short batch (it keeps up with what arrives) waits this long
+# so its next turn applies a fuller one, instead of taking a turn per few sales.
+SQLITE_LINGER_SECONDS = 0.05
+
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -78,6 +83,7 @@ class Worker:
         self._threads: list[threading.Thread] = []
         self._holding: dict[str, frozenset[int]] = {}  # per loop: the jobs it claimed, unfinished
         self.pollers = database.wiring.part(Pollers).pollers
+        self._shares_write_lock = self.database.dialect == "sqlite"
 
     def start(self) -> None:
         self._stop.clear()
@@ -158,6 +164,8 @@ class Worker:
                 held=held,
             )
             done = ran
+            if self._shares_write_lock and 0 < ran < self.batch:
+                self._stop.wait(SQLITE_LINGER_SECONDS)  # the next batch fills meanwhile
             for poller in () if self._stop.is_set() else self.pollers:
                 try:
                     done += poller(self.database)
