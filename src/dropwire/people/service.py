@@ -123,8 +123,8 @@ def _links_settled(session: Session, subject_type: str, subject_id: int, _state:
             Delivery.state.not_in(UNFINISHED),
         )
     ):
-        message.html = withhold_links(message.html)
-        message.text = withhold_links(message.text)
+        message.html = withhold_links(message.html or "")
+        message.text = withhold_links(message.text or "")
 
 
 EVENT_KINDS = tuple(
