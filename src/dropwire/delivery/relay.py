@@ -129,7 +129,7 @@ def claim(database: Database, limit: int = 20) -> Claimed:
                 .returning(Delivery.id, Delivery.attempts)
                 .execution_options(synchronize_session=False)
             )
-            attempts = {id_: count for id_, count in renewed}
+            attempts = dict(renewed.all())
         return Claimed(ids, {id_: Lease(attempts[id_], until) for id_ in ids})
 
 
