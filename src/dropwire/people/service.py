@@ -20,6 +20,8 @@ from dropwire.core.errors import Conflict
 from dropwire.core.time import utcnow
 from dropwire.delivery.kinds import EventKind
 from dropwire.delivery.models import UNFINISHED, Delivery
+from dropwire.jobs.registry import JobKind
+from dropwire.jobs.service import enqueue
 from dropwire.mail.defaults import INVITATION, PASSWORD_RESET
 from dropwire.mail.models import EmailMessage, withhold_links
 from dropwire.mail.outbox import record_email
@@ -96,6 +98,18 @@ def invite(session: Session, *, vendor: DropshipProvider, email: str, name: str 
     return Invitation(user, expires, message, None if sent_by_mail else link)
 
 
+def ask_for_reset(session: Session, *, email: str) -> None:
+    """Take a "forgot password" request: only queued here, the same work whoever the address
+    belongs to (or nobody), so neither the answer nor its timing says whether it is anyone's.
+    The worker looks the person up and emails the link (`send_reset`)."""
+    enqueue(session, RESET_JOB, {"email": normalize_email(email)}, max_attempts=3)
+
+
+def send_reset(session: Session, payload: dict[str, Any]) -> None:
+    """The job behind `ask_for_reset`."""
+    forgot_password(session, email=payload["email"])
+
+
 def forgot_password(session: Session, *, email: str) -> None:
     """Email a reset link when an active person has this address; say nothing either way."""
     user = find_user(session, email=email)
@@ -127,6 +141,8 @@ def _links_settled(session: Session, subject_type: str, subject_id: int, _state:
         message.text = withhold_links(message.text or "")
 
 
+RESET_JOB = "people.password_reset"
+RESET_JOB_KIND = JobKind(RESET_JOB, send_reset)
 EVENT_KINDS = tuple(
     EventKind(event, on_finished=_links_settled) for event in (INVITATION, PASSWORD_RESET)
 )
