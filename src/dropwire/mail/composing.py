@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -59,14 +60,19 @@ def compose(session: Session, message: EmailMessage) -> Composed:
         raise NotComposed(f"{type(exc).__name__}: {exc}") from exc
 
 
-def keep(message: EmailMessage, composed: Composed) -> None:
-    """Store what was sent, so the mail log shows it as it went out."""
-    message.subject, message.html, message.text = (
-        composed.parts.subject,
-        composed.parts.html,
-        composed.parts.text,
+def keep(session: Session, *, message_id: int, composed: Composed) -> None:
+    """Store what was sent, so the mail log shows it as it went out (one UPDATE)."""
+    session.execute(
+        update(EmailMessage)
+        .where(EmailMessage.id == message_id)
+        .values(
+            subject=composed.parts.subject,
+            html=composed.parts.html,
+            text=composed.parts.text,
+            attachments=composed.attachments,
+        )
+        .execution_options(synchronize_session=False)
     )
-    message.attachments = composed.attachments
 
 
 def shown(session: Session, messages: Iterable[EmailMessage]) -> None:

@@ -14,6 +14,7 @@ once with the server's reply; a temporary one (4xx), a connection that fails or 
 turns the login down are tried again with backoff.
 """
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -88,12 +89,7 @@ def batch_seconds(settings: Settings) -> float:
 
 
 def _kept(message_id: int, composed: Composed) -> Callable[[Session], None]:
-    def keep_sent(session: Session) -> None:
-        message = session.get(EmailMessage, message_id)
-        if message is not None:
-            keep(message, composed)
-
-    return keep_sent
+    return functools.partial(keep, message_id=message_id, composed=composed)
 
 
 def _built(
