@@ -33,6 +33,9 @@ class Composer:
 
     prefix: str
     compose: Callable[[Session, EmailMessage], Composed]
+    # Loads what a batch of its messages is made from in a few statements (one per table, not
+    # one per message); the answer is held while they are composed.
+    prepare: Callable[[Session, list[EmailMessage]], object] | None = None
 
 
 class NotComposed(Exception):
@@ -46,11 +49,39 @@ def _composer(wiring: Wiring, event: str) -> Composer:
     raise NotComposed(f"no composer makes {event} emails")
 
 
-def compose(session: Session, message: EmailMessage) -> Composed:
-    """The message as it stands: as stored when it was made whole (rendered at its event, or
-    sent), else composed now by its event's composer. `NotComposed` says why it cannot be."""
-    if message.subject is not None and message.html is not None and message.text is not None:
-        return Composed(Parts(message.subject, message.html, message.text), message.attachments)
+def stored_whole(message: EmailMessage) -> bool:
+    """Whether the message was rendered at its event, documents and all (else it is composed
+    when sent, or again when sent again)."""
+    return message.subject is not None and all("data" in a for a in message.attachments)
+
+
+def prepare(session: Session, *, messages: list[EmailMessage]) -> list[object]:
+    """Load what the messages still to be composed are made from, per composer in one go;
+    hold the answer while composing them."""
+    waiting: dict[int, tuple[Composer, list[EmailMessage]]] = {}
+    for message in messages:
+        if not stored_whole(message):
+            try:
+                composer = _composer(wiring_of(session), message.event)
+            except NotComposed:
+                continue  # `compose` says so, message by message
+            waiting.setdefault(id(composer), (composer, []))[1].append(message)
+    return [
+        composer.prepare(session, some)
+        for composer, some in waiting.values()
+        if composer.prepare is not None
+    ]
+
+
+def compose(session: Session, *, message: EmailMessage) -> Composed:
+    """The message as it stands: as stored when it was rendered at its event, else composed
+    now by its event's composer (one kept as sent keeps its documents' names, not their data, so
+    sending it again composes it again). `NotComposed` says why it cannot be."""
+    if stored_whole(message):
+        assert message.subject is not None and message.html is not None
+        return Composed(
+            Parts(message.subject, message.html, message.text or ""), message.attachments
+        )
     composer = _composer(wiring_of(session), message.event)
     try:
         return composer.compose(session, message)
@@ -61,7 +92,8 @@ def compose(session: Session, message: EmailMessage) -> Composed:
 
 
 def keep(session: Session, *, message_id: int, composed: Composed) -> None:
-    """Store what was sent, so the mail log shows it as it went out (one UPDATE)."""
+    """Store what was sent, so the mail log shows it as it went out (one UPDATE; the
+    documents by name: their data is the larger part, and shown nowhere)."""
     session.execute(
         update(EmailMessage)
         .where(EmailMessage.id == message_id)
@@ -69,20 +101,23 @@ def keep(session: Session, *, message_id: int, composed: Composed) -> None:
             subject=composed.parts.subject,
             html=composed.parts.html,
             text=composed.parts.text,
-            attachments=composed.attachments,
+            attachments=[
+                {"filename": attachment["filename"], "kind": attachment["kind"]}
+                for attachment in composed.attachments
+            ],
         )
         .execution_options(synchronize_session=False)
     )
 
 
-def shown(session: Session, messages: Iterable[EmailMessage]) -> None:
+def shown(session: Session, *, messages: Iterable[EmailMessage]) -> None:
     """Fill in, for reading only (nothing is written), the messages not made yet: a page or an
     answer shows what would be sent now."""
-    for message in messages:
-        if message.subject is not None:
-            continue
+    unmade = [message for message in messages if message.subject is None]
+    _held = prepare(session, messages=unmade)
+    for message in unmade:
         try:
-            composed = compose(session, message)
+            composed = compose(session, message=message)
         except NotComposed as exc:
             composed = Composed(Parts(f"(cannot be made: {exc})", "", ""))
         for name, value in (

@@ -30,7 +30,7 @@ def list_messages(session: DbSession, _: AdminPrincipal, response: Response, que
     rows = paginate(
         session, select(EmailMessage), query, MESSAGE_FILTERS, response, [EmailMessage.id.desc()]
     )
-    composing.shown(session, rows)  # those not sent yet, as they would go now
+    composing.shown(session, messages=rows)  # those not sent yet, as they would go now
     read = [EmailMessageRead.model_validate(row) for row in rows]
     return respond(session, query, response, read, EmailMessageRead)
 

@@ -118,5 +118,5 @@ def get_message(session: Session, *, message_id: int) -> EmailMessage:
     message = session.get(EmailMessage, message_id)
     if message is None:
         raise NotFound("Email message", message_id)
-    shown(session, [message])
+    shown(session, messages=[message])
     return message

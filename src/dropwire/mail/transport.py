@@ -30,7 +30,14 @@ from dropwire.core.db import Database
 from dropwire.core.settings import Settings
 from dropwire.delivery import transports
 from dropwire.mail import mime
-from dropwire.mail.composing import Composed, NotComposed, compose, keep
+from dropwire.mail.composing import (
+    Composed,
+    NotComposed,
+    compose,
+    keep,
+    prepare,
+    stored_whole,
+)
 from dropwire.mail.models import EmailMessage
 from dropwire.mail.smtp import Handed, SmtpSender, sender_for
 
@@ -109,6 +116,7 @@ def _built(
                 .options(lazyload(EmailMessage.delivery))
             )
         }
+        _held = prepare(session, messages=list(stored.values()))
         for delivery_id in wanted:
             row = stored.get(delivery_id)
             if row is None:
@@ -125,9 +133,9 @@ def _built(
 def _build(
     session: Session, settings: Settings, row: EmailMessage
 ) -> tuple[MIMEBase, Callable[[Session], None] | None] | transports.Sent:
-    composed_now = row.subject is None
+    composed_now = not stored_whole(row)
     try:
-        composed = compose(session, row)
+        composed = compose(session, message=row)
         mime_message = mime.build(
             message_id=row.id,
             event=row.event,
@@ -158,9 +166,8 @@ def send_emails(
     built = _built(database, wanted)
     ready = {key: value for key, value in built.items() if isinstance(value, tuple)}
     sender = sender_for(settings.smtp_url.get_secret_value(), settings.smtp_timeout)
-    budget = max(0.0, BATCH_SECONDS - (time.perf_counter() - started))
     mimes: list[Message] = [mime_message for mime_message, _keep in ready.values()]
-    handed = iter(sender.send_all(mimes, budget=budget) if mimes else [])
+    handed = iter(sender.send_all(mimes, budget=BATCH_SECONDS) if mimes else [])
     share = round((time.perf_counter() - started) * 1000 / max(len(ready), 1), 2)
     results = []
     for delivery_id in wanted:

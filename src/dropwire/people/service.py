@@ -101,11 +101,11 @@ def invite(session: Session, *, vendor: DropshipProvider, email: str, name: str 
 def ask_for_reset(session: Session, *, email: str) -> None:
     """Take a "forgot password" request: only queued here, the same work whoever the address
     belongs to (or nobody), so neither the answer nor its timing says whether it is anyone's.
-    The worker looks the person up and emails the link (`send_reset`)."""
+    The worker looks the person up and emails the link (`RESET_JOB_KIND`)."""
     enqueue(session, RESET_JOB, {"email": normalize_email(email)}, max_attempts=3)
 
 
-def send_reset(session: Session, payload: dict[str, Any]) -> None:
+def _send_reset(session: Session, payload: dict[str, Any]) -> None:
     """The job behind `ask_for_reset`."""
     forgot_password(session, email=payload["email"])
 
@@ -142,7 +142,7 @@ def _links_settled(session: Session, subject_type: str, subject_id: int, _state:
 
 
 RESET_JOB = "people.password_reset"
-RESET_JOB_KIND = JobKind(RESET_JOB, send_reset)
+RESET_JOB_KIND = JobKind(RESET_JOB, _send_reset)
 EVENT_KINDS = tuple(
     EventKind(event, on_finished=_links_settled) for event in (INVITATION, PASSWORD_RESET)
 )

@@ -7,8 +7,8 @@ yet) is carried by it instead of adding a second one, so a vendor gets one email
 never two for one burst of changes.
 """
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload, undefer
 
 from dropwire.core.db import settings_of
 from dropwire.core.time import utcnow
@@ -34,7 +34,7 @@ def email_purchase(
     session: Session, *, purchase: Purchase, vendor: DropshipProvider, event: str
 ) -> EmailMessage | None:
     """`purchase.{event}` by email to the vendor's addresses, with both PDFs attached: recorded
-    here, composed from the order as it stands when it is sent (`compose_purchase_email`)."""
+    here, composed from the order as it stands when it is sent (`PURCHASE_EMAILS`)."""
     recipients = vendor.mail_recipients
     if not recipients:
         return None
@@ -59,7 +59,7 @@ def email_purchase(
     )
 
 
-def compose_purchase_email(session: Session, message: EmailMessage) -> Composed:
+def _compose_purchase_email(session: Session, message: EmailMessage) -> Composed:
     """A purchase order's email and its two PDFs, from the vendor's view of the order now."""
     purchase = session.get(Purchase, message.purchase_id or 0)
     if purchase is None:
@@ -71,7 +71,27 @@ def compose_purchase_email(session: Session, message: EmailMessage) -> Composed:
     return Composed(render_event(session, message.event, context), attachments(document))
 
 
-PURCHASE_EMAILS = Composer("purchase.", compose_purchase_email)
+def _load_purchases(session: Session, messages: list[EmailMessage]) -> object:
+    """The purchase orders (lines, sales and their lines) and vendors of these emails, a
+    statement per table instead of several per email."""
+    purchase_ids = {message.purchase_id for message in messages if message.purchase_id}
+    vendor_ids = {m.dropship_provider_id for m in messages if m.dropship_provider_id}
+    purchases = session.scalars(
+        select(Purchase)
+        .where(Purchase.id.in_(purchase_ids))
+        .options(
+            joinedload(Purchase.sale),
+            undefer(Purchase.sale_defaults),
+            undefer(Purchase.sale_currency),
+        )
+    ).all()
+    vendors = session.scalars(
+        select(DropshipProvider).where(DropshipProvider.id.in_(vendor_ids))
+    ).all()
+    return purchases, vendors
+
+
+PURCHASE_EMAILS = Composer("purchase.", _compose_purchase_email, prepare=_load_purchases)
 
 
 def webhook_purchase(

@@ -62,7 +62,7 @@ def mail_log(request: Request, session: DbSession, _: AdminVisitor) -> HTMLRespo
         tiebreak=EmailMessage.id,
     )
     page.rows = [row[0] for row in page.rows]  # the messages, each with its delivery
-    composing.shown(session, page.rows)  # those not sent yet, as they would go now
+    composing.shown(session, messages=page.rows)  # those not sent yet, as they would go now
     return render(request, "mail_log.html", table=page)
 
 
