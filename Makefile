@@ -14,21 +14,36 @@ COMPILE      := $(UV) pip compile pyproject.toml --no-config --generate-hashes -
 
 .PHONY: install install-runtime run test lint lock lock-upgrade bench clean
 
+# A venv's own pip costs seconds of CPU to put in (ensurepip byte-compiles all of it) and a server
+# never uses it: when the machine's pip can install into another environment (`--python`, pip
+# 22.3+), the venv is made without one and that pip fills it; otherwise the venv gets its own.
+HOST_PIP := $(shell $(PYTHON) -c "import sys, pip; sys.exit(tuple(map(int, pip.__version__.split('.')[:2])) < (22, 3))" 2>/dev/null && echo yes)
+ifeq ($(HOST_PIP),yes)
+VENV_FLAGS := --without-pip
+PIP        := $(PYTHON) -m pip --python $(BIN)/python
+else
+VENV_FLAGS :=
+PIP        := $(BIN)/pip
+endif
+# Installed files are not byte-compiled up front (most of them, stripe's or pygments', are never
+# imported by a server): the first process compiles what it imports, once.
+PIP_INSTALL := $(PIP) install --quiet --disable-pip-version-check --no-compile
+
 # A new lock means a new venv: cleared and filled with exactly the locked runtime set (hash-checked,
 # no resolving), so nothing left from an earlier lock survives; the dev set is added on top of it
 # only for tests and development, so `make run` installs what a server needs and no more.
 $(VENV)/.runtime: $(RUNTIME_LOCK) $(LOCK)
-	$(PYTHON) -m venv --clear $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(RUNTIME_LOCK)
+	$(PYTHON) -m venv --clear $(VENV_FLAGS) $(VENV)
+	$(PIP_INSTALL) --require-hashes --no-deps -r $(RUNTIME_LOCK)
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime
-	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	$(PIP_INSTALL) --require-hashes --no-deps -r $(LOCK)
 	touch $@
 
 $(VENV)/.project: $(VENV)/.runtime pyproject.toml
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
-	$(BIN)/pip check --disable-pip-version-check
+	$(PIP_INSTALL) --no-deps -e .
+	$(PIP) check --disable-pip-version-check
 	touch $@
 
 install-runtime: $(VENV)/.project
@@ -48,12 +63,10 @@ lock: $(UV)
 lock-upgrade:
 	$(MAKE) lock LOCK_FLAGS=--upgrade
 
+# one process for migrate, demo data, the quickstart token and the admin's sign-in: each
+# `dropwire` command loads the whole app again (seconds of CPU on a small machine)
 run: install-runtime
-	$(BIN)/dropwire migrate
-	$(BIN)/dropwire demo
-	@$(BIN)/dropwire token ensure --name quickstart
-	@echo "Web sign-in (admin dashboard at /, API docs at /docs):"
-	@$(BIN)/dropwire user ensure admin@dropwire.local
+	$(BIN)/dropwire quickstart
 	@# the demo's pull feed is a file this server serves itself, on 127.0.0.1
 	DROPWIRE_ALLOWED_TARGET_NETWORKS=$${DROPWIRE_ALLOWED_TARGET_NETWORKS:-127.0.0.1/32} $(BIN)/dropwire serve
 

@@ -492,6 +492,18 @@ def demo(as_json: JsonFlag = False) -> None:
             typer.echo(f"{key}: {value}")
 
 
+@app.command()
+def quickstart() -> None:
+    """What `make run` does before serving, in one process (each command loads the whole app
+    again, seconds of CPU): migrate, load the demo data once, make sure of the `quickstart`
+    admin token and of an admin's web sign-in."""
+    migrate()
+    demo()
+    token_ensure(name="quickstart")
+    typer.echo("Web sign-in (admin dashboard at /, API docs at /docs):")
+    user_ensure(email="admin@dropwire.local")
+
+
 class _FeedProgress:
     """A progress bar of bytes downloaded, then rows read, for `dropwire feed fetch`."""
 

@@ -140,3 +140,16 @@ def test_token_ensure_makes_one_quickstart_token_and_reuses_it(cli_env, anonymou
     assert [row["name"] for row in listing].count("quickstart") == 1
     response = anonymous.get("/api/channels.json", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
+
+
+def test_quickstart_migrates_loads_the_demo_and_makes_one_token_and_sign_in(cli_env, anonymous):
+    first = invoke("quickstart")
+    assert "Database is current" in first and "loaded: True" in first
+    token = next(line for line in first.splitlines() if line.startswith("dw_"))
+    assert "Sign in at http://" in first and "admin@dropwire.local with password: " in first
+    second = invoke("quickstart")  # `make run` again keeps everything
+    assert "loaded: False" in second and token not in second and token[:10] in second
+    assert "password set earlier" in second
+    assert [row["name"] for row in json.loads(invoke("token", "list", "--json"))] == ["quickstart"]
+    response = anonymous.get("/api/channels.json", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200

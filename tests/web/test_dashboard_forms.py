@@ -85,8 +85,8 @@ def test_add_an_elastic_path_channel_its_secrets_write_only_then_edit_it(
         assert store.client_secret_sealed == sealed  # an empty secret box keeps the secret
 
 
-def test_add_a_custom_channel_with_its_endpoints_then_clear_one(
-    new_page: NewPage, demo: Demo, database: Database
+def test_add_a_custom_channel_with_its_endpoints_then_clear_one_and_rotate_its_hash(
+    new_page: NewPage, demo: Demo, database: Database, live_server: str
 ) -> None:
     page = new_page()
     sign_in(page, ADMIN, path="/channels")
@@ -127,6 +127,20 @@ def test_add_a_custom_channel_with_its_endpoints_then_clear_one(
             "Headless shop EU",
         )
         assert custom.inventory_endpoint == "https://shop.example/stock"
+
+    page.goto("/channels")
+    card = page.locator("section.card:has(h2:has-text('Headless shop EU'))")
+    card.get_by_text("reveal").click()
+    old_hash = card.get_by_test_id("hash").inner_text()
+    hooks = f"{live_server}/webhooks/custom-channels/products.json"
+    assert page.request.post(hooks, headers={"jetti-webhook-hash": old_hash}, data=[]).status != 401
+    page.once("dialog", lambda dialog: dialog.accept())
+    card.get_by_role("button", name="Rotate the hash").click()
+    expect(page.locator(".flash-ok")).to_contain_text("the old one no longer works")
+    new_hash = card.get_by_test_id("hash").inner_text()  # shown at once, to give the store
+    assert new_hash and new_hash != old_hash
+    assert page.request.post(hooks, headers={"jetti-webhook-hash": old_hash}, data=[]).status == 401
+    assert page.request.post(hooks, headers={"jetti-webhook-hash": new_hash}, data=[]).status != 401
 
 
 def test_people_invite_a_vendor_user_and_deactivate_then_reactivate_one(
@@ -447,3 +461,69 @@ def test_a_vendor_makes_and_revokes_its_own_tokens_in_the_portal_only(
     with database.transaction() as session:
         tokens = {t.name: t.revoked_at for t in session.scalars(select(ApiUser))}
         assert tokens["erp@baltic.test"] is not None and tokens["northwind-erp"] is None
+
+
+def test_add_a_product_then_its_first_variant_and_edit_a_product_from_its_variant(
+    new_page: NewPage, demo: Demo, database: Database
+) -> None:
+    from dropwire.catalog.models import Product, Variant
+    from dropwire.catalog.schemas import ProductCreate
+    from dropwire.catalog.service import create_product
+
+    with database.transaction() as session:
+        create_product(session, data=ProductCreate(name="Old tent", handle="trail-tent"))
+        variant = session.get(Variant, demo.variant_ids[0])
+        assert variant is not None
+        variant_id, product_id, sku = variant.id, variant.product_id, variant.sku
+    page = new_page()
+    sign_in(page, ADMIN, path="/inventory")
+    page.click("text=Add a product")
+    _fits_a_phone(page)
+    page.fill("#f-handle", "Harbour Mug")
+    _submit(page)
+    expect(page.get_by_test_id("error-name")).to_be_visible()
+    expect(page.get_by_test_id("error-handle")).to_be_visible()  # lower-case and hyphens only
+    expect(page.locator("#f-handle")).to_have_value("Harbour Mug")
+    page.fill("#f-name", "Harbour Mug")
+    page.fill("#f-handle", "harbour-mug")
+    page.fill("#f-description", "Stoneware.\nHolds 350 ml.")
+    _submit(page)
+    expect(page.locator(".flash-ok")).to_contain_text("Product Harbour Mug added")
+    with database.transaction() as session:
+        made = session.scalars(select(Product).where(Product.handle == "harbour-mug")).one()
+        assert (made.name, made.description) == ("Harbour Mug", "Stoneware.\nHolds 350 ml.")
+        made_id = made.id
+    expect(page.locator("#f-productId")).to_have_value(str(made_id))  # its first variant next
+    page.fill("#f-sku", "HM-350")
+    page.fill("#f-name", "Harbour Mug 350 ml")
+    _submit(page)
+    expect(page.locator(".flash-ok")).to_contain_text("Variant HM-350 added")
+    expect(page.locator("#variant-facts")).to_contain_text("Harbour Mug")
+
+    page.goto(f"/inventory/{variant_id}")
+    page.click("text=Edit the product")
+    _fits_a_phone(page)
+    page.fill("#f-name", "Trail Tent 2P")
+    page.fill("#f-handle", "trail-tent")  # the other product's
+    page.fill("#f-productType", "Tents")
+    _submit(page)
+    expect(page.get_by_test_id("error-handle")).to_contain_text("already product")
+    expect(page.locator("#f-productType")).to_have_value("Tents")
+    page.fill("#f-handle", "trail-tent-2p")
+    _submit(page)
+    expect(page.locator(".flash-ok")).to_contain_text("Product Trail Tent 2P saved")
+    assert page.url.endswith(f"/inventory/{variant_id}")  # back where it was opened
+    expect(page.get_by_test_id("handle")).to_have_text("trail-tent-2p")
+    page.click("text=Edit the product")
+    page.fill("#f-productType", "")  # an emptied box clears it
+    _submit(page)
+    expect(page.locator(".flash-ok")).to_contain_text("saved")
+    with database.transaction() as session:
+        product = session.get(Product, product_id)
+        assert product is not None
+        assert (product.name, product.handle, product.product_type) == (
+            "Trail Tent 2P",
+            "trail-tent-2p",
+            None,
+        )
+        assert sku in {v.sku for v in product.variants}

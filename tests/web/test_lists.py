@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from dropwire.auth.service import create_api_user
 from dropwire.core.db import Database
 from dropwire.delivery.models import Delivery, DeliveryState, EndpointOwner, WebhookEndpoint
 from dropwire.sales.models import CancellationStatus, Purchase, Sale
@@ -197,6 +198,7 @@ def test_every_list_downloads_its_rows_as_csv_with_its_filters_and_sort(
             .where(Sale.cancellation_status != CancellationStatus.full)
             .order_by(Sale.reference.desc())
         ).all()
+        create_api_user(session, name="=cmd|' /C calc'!A0", dropship_provider_id=demo.baltic_id)
     page = new_page()
     sign_in(page, ADMIN, path="/sales?cancellation=none&sort=reference&dir=desc")
     rows = _download(page)
@@ -212,11 +214,23 @@ def test_every_list_downloads_its_rows_as_csv_with_its_filters_and_sort(
         "/api-logs",
         "/deliveries",
         "/jobs",
+        "/users",
+        "/tokens",
+        "/mail",
     ):
         page.goto(path)
         shown = page.locator("main table tbody tr:not(:has(td.muted))").count()
         rows = _download(page)
         assert len(rows) - 1 == shown, path  # every row of the (single) page, and a header
+
+    page.goto("/tokens")
+    tokens = _download(page)  # a name a spreadsheet would run is quoted
+    assert tokens[1][:2] == ["'=cmd|' /C calc'!A0", "Vendor: Baltic Linen Co."]
+    page.goto("/users?sort=email&dir=desc")
+    people = _download(page)
+    assert people[0][:4] == ["Email", "Name", "Role", "Vendor"]
+    assert [row[0] for row in people[1:]] == sorted((row[0] for row in people[1:]), reverse=True)
+    assert [ADMIN, "", "Admin", ""] in [row[:4] for row in people[1:]]
 
     page.goto("/inventory?q=BL-")
     rows = _download(page)
@@ -230,6 +244,8 @@ def test_a_vendor_user_exports_only_its_own_rows(
     new_page: NewPage, demo: Demo, database: Database
 ) -> None:
     with database.transaction() as session:
+        create_api_user(session, name="baltic-erp", dropship_provider_id=demo.baltic_id)
+        create_api_user(session, name="northwind-erp", dropship_provider_id=demo.northwind_id)
         own = set(
             session.scalars(
                 select(Purchase.external_reference).where(
@@ -247,6 +263,8 @@ def test_a_vendor_user_exports_only_its_own_rows(
     page.goto("/vendor/inventory")
     rows = _download(page)
     assert rows[1:] and all("Baltic" in row[2] or row[2] for row in rows[1:])
+    page.goto("/vendor/tokens")
+    assert [row[0] for row in _download(page)[1:]] == ["baltic-erp"]  # never another's
     response = page.goto("/purchases.csv")  # the merchant's lists are not a vendor's
     assert response is not None and response.status == 404
 

@@ -4,6 +4,8 @@ The same users serve the web pages and Onport's `POST /auth/login`; a user with 
 `dropship_provider_id` is a vendor user and gets the same scope as a vendor token.
 """
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
@@ -17,8 +19,13 @@ from dropwire.core.time import utcnow
 
 MIN_PASSWORD_LENGTH = 10
 _hasher = PasswordHasher()
-# Verifying against this when the email is unknown keeps both answers equally slow.
-_DECOY_HASH = _hasher.hash("decoy password that matches nothing")
+
+
+@cache
+def _decoy_hash() -> str:
+    """Verifying against this when the email is unknown keeps both answers equally slow (made at
+    the first sign-in, not at import: every process, each CLI command, would pay for it)."""
+    return _hasher.hash("decoy password that matches nothing")
 
 
 def normalize_email(email: str) -> str:
@@ -58,7 +65,7 @@ def verify_password(session: Session, *, email: str, password: str) -> User | No
     """The active user with these credentials, else None (same cost either way)."""
     user = find_user(session, email=email)
     try:
-        _hasher.verify(user.password_hash if user else _DECOY_HASH, password)
+        _hasher.verify(user.password_hash if user else _decoy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or user.disabled_at is not None:

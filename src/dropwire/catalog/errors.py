@@ -1,4 +1,4 @@
-"""The catalog's refusals: variants and their SKUs."""
+"""The catalog's refusals: variants and their SKUs, products and their handles."""
 
 from dropwire.core.errors import Conflict, Invalid
 
@@ -14,3 +14,12 @@ class SkuTaken(Conflict):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, "sku")
+
+
+class HandleTaken(Conflict):
+    """Two products with one handle would share a store URL."""
+
+    code = "catalog.handle_taken"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "handle")

@@ -10,6 +10,15 @@ from dropwire.vendors.models import RateType
 from dropwire.vendors.schemas import RateValue
 
 Sku = Annotated[str, NumberAsText, Field(min_length=1, max_length=255)]
+Handle = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=255,
+        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        description="The product's name in a store's URLs: lower-case letters, digits, hyphens",
+    ),
+]
 
 
 class VariantOption(ApiInput):
@@ -48,6 +57,22 @@ class VariantUpdate(VariantFields):
     sku: Sku | None = None
     name: Name | None = None
     product_id: Id | None = None
+
+
+class ProductFields(ApiInput):
+    handle: Handle | None = None
+    product_type: Annotated[str, Field(max_length=255)] | None = None
+    description: Annotated[str, Field(max_length=20_000)] | None = None
+
+
+class ProductCreate(ProductFields):
+    name: Name
+
+
+class ProductUpdate(ProductFields):
+    clearable = frozenset({"handle", "product_type", "description"})
+
+    name: Name | None = None
 
 
 class VariantRead(CompanyRecord):

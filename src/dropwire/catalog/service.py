@@ -9,9 +9,15 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dropwire.catalog.errors import SkuTaken, UnknownVariant
+from dropwire.catalog.errors import HandleTaken, SkuTaken, UnknownVariant
 from dropwire.catalog.models import ChannelVariant, Product, Variant
-from dropwire.catalog.schemas import VariantCreate, VariantRead, VariantUpdate
+from dropwire.catalog.schemas import (
+    ProductCreate,
+    ProductUpdate,
+    VariantCreate,
+    VariantRead,
+    VariantUpdate,
+)
 from dropwire.core.db import settings_of
 from dropwire.core.errors import NotFound, UnknownReference
 from dropwire.core.expressions import among, among_bound
@@ -179,6 +185,47 @@ def update_variant(session: Session, *, variant: Variant, data: VariantUpdate) -
         mark_for_publishing(session, variant.id)
     _flush(session, variant.sku)
     return variant
+
+
+def get_product(session: Session, *, product_id: int) -> Product:
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound("Product", product_id)
+    return product
+
+
+def _ensure_handle_free(session: Session, handle: str | None, own_id: int | None) -> None:
+    if handle is None:
+        return
+    clash = session.scalar(
+        select(Product.id).where(Product.handle == handle).order_by(Product.id).limit(1)
+    )
+    if clash is not None and clash != own_id:
+        raise HandleTaken(f"The handle '{handle}' is already product {clash}'s")
+
+
+def create_product(session: Session, *, data: ProductCreate) -> Product:
+    """A product with no variants yet (they are added to it by its id)."""
+    _ensure_handle_free(session, data.handle, None)
+    product = Product(**data.model_dump())
+    session.add(product)
+    session.flush()
+    return product
+
+
+def update_product(session: Session, *, product: Product, data: ProductUpdate) -> Product:
+    """Change what the product's listing says; its variants are published again, as their
+    publishing body carries the product."""
+    changed = data.changes()
+    if changed.get("handle") is not None:
+        _ensure_handle_free(session, changed["handle"], product.id)
+    for name, value in changed.items():
+        setattr(product, name, value)
+    if session.is_modified(product):
+        for variant in product.variants:
+            mark_for_publishing(session, variant.id)
+    session.flush()
+    return product
 
 
 StockTotals = Callable[[Session, Sequence[int]], dict[int, tuple[int, int]]]

@@ -7,12 +7,13 @@ never fail.
 """
 
 from decimal import Decimal
-
-from fpdf import FPDF
-from fpdf.fonts import CoreFont
+from typing import TYPE_CHECKING, cast
 
 from dropwire.documents.data import PurchaseDocument
 from dropwire.documents.qr import draw_qr
+
+if TYPE_CHECKING:
+    from fpdf.fonts import CoreFont
 
 _MARGIN = 15.0
 _QR_SIZE = 30.0
@@ -34,6 +35,10 @@ class _Sheet:
     """A page cursor over an `FPDF`: lines of text at `y`, wrapped to a width."""
 
     def __init__(self, title: str) -> None:
+        # imported by the first document, not with the module: fpdf2 costs every process that
+        # loads the app (each CLI command, each API and worker process) half a second of CPU
+        from fpdf import FPDF
+
         self.pdf = FPDF(format="A4")
         self.pdf.set_auto_page_break(auto=False)
         self.pdf.set_title(title)
@@ -47,8 +52,7 @@ class _Sheet:
     def width_of(self, text: str) -> float:
         """Width in mm of Latin-1 text in the current core font (fpdf2's own measure prepares
         bidirectional text first and costs ten times more)."""
-        font = self.pdf.current_font
-        assert isinstance(font, CoreFont)
+        font = cast("CoreFont", self.pdf.current_font)  # the core fonts only, see above
         widths: dict[str, float] = font.cw  # type: ignore[assignment]  # keyed by character
         return sum(widths.get(char, 500) for char in text) * self.pdf.font_size / 1000
 

@@ -2,12 +2,13 @@
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import segno
-from fpdf import FPDF
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 
-def draw_qr(pdf: FPDF, text: str, *, x: float, y: float, size: float) -> None:
+def draw_qr(pdf: "FPDF", text: str, *, x: float, y: float, size: float) -> None:
     """Draw `text` as a QR code of `size` mm at (x, y), quiet zone included."""
     modules, rectangles = _code(text)
     step = size / (modules + 8)  # four modules of quiet zone each side
@@ -20,6 +21,8 @@ def draw_qr(pdf: FPDF, text: str, *, x: float, y: float, size: float) -> None:
 def _code(text: str) -> tuple[int, list[tuple[int, int, int, int]]]:
     """The code's size in modules and its rectangles; kept, as an email's two documents and a
     resend draw the same reference."""
+    import segno  # with the first document, as fpdf2 is (see purchase_order)
+
     # A fixed mask pattern: choosing the best of eight is most of the encoding's cost, and any
     # of them reads the same.
     matrix = segno.make(text, error="m", micro=False, mask=0).matrix

@@ -13,6 +13,7 @@ PURCHASE_CREATED = "purchase.created"
 PURCHASE_UPDATED = "purchase.updated"
 PURCHASE_CANCELLED = "purchase.cancelled"
 INVITATION = "user.invitation"
+ADMIN_INVITATION = "user.admin_invitation"
 PASSWORD_RESET = "user.password_reset"
 INVOICE_CREATED = "invoice.created"
 PAYMENT_COMPLETED = "payment.completed"
@@ -222,6 +223,21 @@ DEFAULTS: tuple[DefaultTemplate, ...] = (
         heading="Your vendor portal invitation",
         intro="{{ merchant.name }} invites you to the vendor portal of {{ vendor.name }}, "
         "where you see and ship your purchase orders. Choose a password to start:",
+        button="Set your password",
+    ),
+    _person(
+        ADMIN_INVITATION,
+        "An invitation for a person to set a password and run the dashboard as an admin",
+        "You are invited to run {{ merchant.name }}'s Dropwire dashboard",
+        {
+            "merchant": {"name": "Example Store"},
+            "person": {"email": "ada@store.example"},
+            "link": "https://dropwire.example.com/password/set?token=sample",
+            "expiresHours": 72,
+        },
+        heading="Your dashboard invitation",
+        intro="{{ merchant.name }} invites you to its Dropwire dashboard as an admin: vendors, "
+        "feeds, channels, orders and payouts. Choose a password to start:",
         button="Set your password",
     ),
     _person(

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import stripe
 from sqlalchemy import select, update
 
 from dropwire.core.db import Database
@@ -27,6 +27,9 @@ from dropwire.payments.commission import quantum
 from dropwire.payments.models import Payment, PaymentSource, PaymentState, VendorInvoice
 from dropwire.payments.settling import complete_all, fail, lock_purchases
 from dropwire.vendors.models import DropshipProvider
+
+if TYPE_CHECKING:
+    import stripe
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)  # a claimed transfer not recorded by then is sent again
@@ -66,9 +69,12 @@ def minor_units(amount: Decimal, currency: str) -> int:
 
 
 @lru_cache(maxsize=8)
-def _client(key: str, base: str) -> stripe.StripeClient:
+def _client(key: str, base: str) -> "stripe.StripeClient":
     """One client per key and address for the process: its HTTP client keeps a session (and
-    its connections) per thread."""
+    its connections) per thread. The library is imported here, by the first transfer: a process
+    that never pays (the CLI, the API) skips its import."""
+    import stripe
+
     return stripe.StripeClient(
         key,
         base_addresses={"api": base},
@@ -84,6 +90,8 @@ def transfer(settings: Settings, due: Due) -> str:
     if not due.destination:
         raise TransferRefused("the vendor has no stripeId")
     client = _client(settings.stripe_api_key.get_secret_value(), settings.stripe_api_base)
+    import stripe  # imported by `_client` already
+
     try:
         made = client.v1.transfers.create(
             params={
@@ -153,6 +161,8 @@ def send(settings: Settings, due: Sequence[Due]) -> dict[int, Answer]:
         try:
             return transfer(settings, each)
         except Exception as answer:  # a refusal, or no answer: `record` tells them apart
+            import stripe
+
             if not isinstance(answer, TransferRefused | stripe.StripeError):
                 log.warning("Stripe transfer of payment %s: %r", each.payment_id, answer)
             return answer

@@ -22,7 +22,7 @@ from dropwire.delivery.kinds import EventKind
 from dropwire.delivery.models import UNFINISHED, Delivery
 from dropwire.jobs.registry import JobKind
 from dropwire.jobs.service import enqueue
-from dropwire.mail.defaults import INVITATION, PASSWORD_RESET
+from dropwire.mail.defaults import ADMIN_INVITATION, INVITATION, PASSWORD_RESET
 from dropwire.mail.models import EmailMessage, withhold_links
 from dropwire.mail.outbox import record_email
 from dropwire.mail.rendering import Parts
@@ -30,6 +30,9 @@ from dropwire.mail.service import render_event
 from dropwire.people import links
 from dropwire.people.models import LinkPurpose
 from dropwire.vendors.models import DropshipProvider
+
+LINK_EVENTS = (INVITATION, ADMIN_INVITATION, PASSWORD_RESET)
+"""The emails that carry a one-time link (kept without it once settled)."""
 
 
 @dataclass(frozen=True)
@@ -71,12 +74,16 @@ def _email_link(
     return message, link
 
 
-def invite(session: Session, *, vendor: DropshipProvider, email: str, name: str = "") -> Invitation:
-    """Invite a person to the vendor's portal: their user (made now, with no usable password,
-    or theirs already for this vendor) and an emailed link to choose a password."""
+def invite(
+    session: Session, *, vendor: DropshipProvider | None, email: str, name: str = ""
+) -> Invitation:
+    """Invite a person to the vendor's portal, or with no vendor to the dashboard as an admin:
+    their user (made now, with no usable password, or theirs already with the same role) and an
+    emailed link to choose a password."""
     address = normalize_email(email)
+    vendor_id = vendor.id if vendor is not None else None
     user = find_user(session, email=address)
-    if user is not None and user.dropship_provider_id != vendor.id:
+    if user is not None and user.dropship_provider_id != vendor_id:
         raise Conflict("This email belongs to a person of another account", "email")
     if user is None:
         user = create_user(
@@ -84,14 +91,14 @@ def invite(session: Session, *, vendor: DropshipProvider, email: str, name: str 
             email=address,
             password=secrets.token_urlsafe(32),  # nobody knows it: the link sets a real one
             name=name,
-            dropship_provider_id=vendor.id,
+            dropship_provider_id=vendor_id,
         )
     message, link = _email_link(
         session,
         user=user,
         purpose=LinkPurpose.invitation,
-        event=INVITATION,
-        context={"vendor": {"name": vendor.name}},
+        event=INVITATION if vendor is not None else ADMIN_INVITATION,
+        context={"vendor": {"name": vendor.name}} if vendor is not None else {},
     )
     expires = utcnow() + links.LIFETIMES[LinkPurpose.invitation]
     sent_by_mail = settings_of(session).smtp_url is not None
@@ -133,7 +140,7 @@ def _links_settled(session: Session, subject_type: str, subject_id: int, _state:
         .join(Delivery, Delivery.id == EmailMessage.delivery_id)
         .where(
             EmailMessage.user_id == subject_id,
-            EmailMessage.event.in_((INVITATION, PASSWORD_RESET)),
+            EmailMessage.event.in_(LINK_EVENTS),
             Delivery.state.not_in(UNFINISHED),
         )
     ):
@@ -143,6 +150,4 @@ def _links_settled(session: Session, subject_type: str, subject_id: int, _state:
 
 RESET_JOB = "people.password_reset"
 RESET_JOB_KIND = JobKind(RESET_JOB, _send_reset)
-EVENT_KINDS = tuple(
-    EventKind(event, on_finished=_links_settled) for event in (INVITATION, PASSWORD_RESET)
-)
+EVENT_KINDS = tuple(EventKind(event, on_finished=_links_settled) for event in LINK_EVENTS)

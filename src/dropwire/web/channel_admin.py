@@ -33,7 +33,7 @@ from dropwire.http.deps import DbSession, PathId
 from dropwire.inventory.models import Warehouse
 from dropwire.web import forms
 from dropwire.web.formatting import label
-from dropwire.web.pages import AdminVisitor, CheckedForm, WebRoute, render, set_flash
+from dropwire.web.pages import AdminVisitor, CheckedForm, WebRoute, perform, render, set_flash
 
 router = APIRouter(route_class=WebRoute)
 
@@ -312,6 +312,25 @@ def update_channel(
         action=f"/channels/{channel_id}/edit",
         back=f"/channels#channel-{channel_id}",
     )
+
+
+@router.post("/custom-channels/{custom_channel_id}/rotate-hash")
+def rotate_hash(
+    custom_channel_id: PathId, session: DbSession, _: AdminVisitor, _form: CheckedForm
+) -> RedirectResponse:
+    """A new webhook hash (`rotate-hash.json`'s service): the old one stops working at once,
+    so the page shows the new one to give to the store."""
+
+    def act() -> str:
+        custom = channels.get_custom_channel(session, custom_channel_id)
+        channels.rotate_webhook_hash(session, custom=custom)
+        return (
+            f"The webhook hash of {custom.name} is new: the old one no longer works. "
+            "Give the store the new one."
+        )
+
+    back = f"/channels?reveal={custom_channel_id}#custom-{custom_channel_id}"
+    return perform(session, act, back)
 
 
 def new_channel_links(session: Session) -> list[tuple[str, str]]:

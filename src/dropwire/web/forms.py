@@ -9,14 +9,15 @@ service refuses comes back next to the field it names, so the rules live in one 
 import json
 import types
 import typing
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from dropwire.core.errors import DomainError
@@ -27,13 +28,14 @@ from dropwire.web.formatting import label
 class FormField:
     name: str  # the schema's camelCase name, as the API and its errors say it
     label: str
-    kind: str  # text | number | choice | check | list | json | secret (write-only)
+    kind: str  # text | long | number | choice | check | list | json | secret (write-only)
     required: bool
     value: str = ""
     checked: bool = False
     choices: list[tuple[str, str]] = field(default_factory=list)
     help: str = ""
     error: str = ""
+    blank: str = ""  # a choice's empty option, when "default" would not say what it means
 
 
 @dataclass
@@ -67,6 +69,25 @@ def _plain(annotation: Any) -> Any:
 plain_type = _plain
 
 
+LONG_TEXT = 4096
+"""Text that may be longer than this (a description; not a URL, 2,048) is written in a box of
+several lines."""
+
+
+def _max_length(annotation: Any) -> int | None:
+    """The `max_length` stated on a text field's type, inside `Annotated` or a union's arm."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        for meta in typing.get_args(annotation)[1:]:
+            for constraint in getattr(meta, "metadata", [meta]):
+                if isinstance(getattr(constraint, "max_length", None), int):
+                    return int(constraint.max_length)
+        return _max_length(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        found = [_max_length(arm) for arm in typing.get_args(annotation)]
+        return max((n for n in found if n is not None), default=None)
+    return None
+
+
 def _kind(annotation: Any) -> str:
     plain = _plain(annotation)
     origin = typing.get_origin(plain) or plain
@@ -83,7 +104,7 @@ def _kind(annotation: Any) -> str:
             return "json" if of_records else "list"  # a list of records is written as JSON
         if issubclass(origin, dict):
             return "json"
-    return "text"
+    return "long" if (_max_length(annotation) or 0) > LONG_TEXT else "text"
 
 
 def _shown(kind: str, value: Any) -> str:
@@ -200,6 +221,8 @@ def parse(
             continue
         elif item.kind == "list":
             data[key] = [part.strip() for part in text.split(",") if part.strip()]
+        elif item.kind == "long":  # a browser sends a box's line breaks as CRLF
+            data[key] = item.value = text.replace("\r\n", "\n")
         elif item.kind == "json":
             try:
                 data[key] = json.loads(text)
@@ -213,6 +236,31 @@ def parse(
         return schema.model_validate(data), form
     except ValidationError as exc:
         show_validation(form, exc, prefix=prefix)
+        return None, form
+
+
+Schema = TypeVar("Schema", bound=BaseModel)
+Saved = TypeVar("Saved")
+
+
+def submit(
+    session: Session,
+    *,
+    schema: type[Schema],
+    posted: FormData,
+    save: Callable[[Schema, Form], Saved],
+    choices: Choices | None = None,
+) -> tuple[Saved | None, Form]:
+    """The posted form saved by `save` (the service call): what it returned, or None with the
+    schema's or the service's refusal next to its field and the transaction rolled back."""
+    data, form = parse(schema, posted, choices=choices)
+    if not isinstance(data, schema):
+        return None, form
+    try:
+        return save(data, form), form
+    except DomainError as exc:
+        session.rollback()
+        show_refusal(form, exc)
         return None, form
 
 

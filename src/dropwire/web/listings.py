@@ -17,9 +17,12 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
 from dropwire.apilog.models import ApiLog
+from dropwire.auth.models import ApiUser, User
 from dropwire.catalog.service import stock_totals
 from dropwire.core.errors import Invalid
+from dropwire.mail.models import EmailMessage
 from dropwire.sales.models import Purchase, Sale
+from dropwire.vendors.models import DropshipProvider
 from dropwire.web import queries
 from dropwire.web.formatting import label, viewer_zone
 from dropwire.web.sessions import Visitor
@@ -419,6 +422,96 @@ JOBS = Listing(
     ),
 )
 
+
+def _person_name(user: User) -> str:
+    return user.name if user.name != user.email else ""
+
+
+def _with_vendor_name(model: type[User] | type[ApiUser]) -> AnySelect:
+    """People or tokens, each with its vendor's name (`vendor`; none for an admin's)."""
+    return select(model, DropshipProvider.name.label("vendor")).outerjoin(
+        DropshipProvider, DropshipProvider.id == model.dropship_provider_id
+    )
+
+
+def _people(_session: Session, _query: QueryParams, _scope: Scope) -> AnySelect:
+    return _with_vendor_name(User)
+
+
+PEOPLE_SORT: dict[str, Sortable] = {
+    "email": User.email,
+    "last_sign_in": User.last_sign_in_at,
+    "id": User.id,
+}
+PEOPLE = Listing(
+    name="people",
+    rows=_people,
+    columns=PEOPLE_SORT,
+    default="email",
+    tiebreak=PEOPLE_SORT["id"],
+    csv=(
+        ("Email", lambda row, _: row.User.email),
+        ("Name", lambda row, _: _person_name(row.User)),
+        (
+            "Role",
+            lambda row, _: "Admin" if row.User.dropship_provider_id is None else "Vendor user",
+        ),
+        ("Vendor", col("vendor")),
+        ("Last sign-in", lambda row, _: row.User.last_sign_in_at),
+        ("Deactivated", lambda row, _: row.User.disabled_at),
+    ),
+)
+
+
+def _tokens(_session: Session, _query: QueryParams, scope: Scope) -> AnySelect:
+    """Every token for an admin; a vendor's person sees its own vendor's only."""
+    stmt = _with_vendor_name(ApiUser)
+    if scope.vendor_id is not None:
+        stmt = stmt.where(ApiUser.dropship_provider_id == scope.vendor_id)
+    return stmt
+
+
+TOKEN_SORT: dict[str, Sortable] = {
+    "name": ApiUser.name,
+    "created": ApiUser.created_at,
+    "last_used": ApiUser.last_used_at,
+    "id": ApiUser.id,
+}
+TOKENS = Listing(
+    name="api-tokens",
+    rows=_tokens,
+    columns=TOKEN_SORT,
+    default="name",
+    tiebreak=TOKEN_SORT["id"],
+    csv=(
+        ("Name", lambda row, _: row.ApiUser.name),
+        ("Scope", lambda row, _: f"Vendor: {row.vendor}" if row.vendor else "Admin"),
+        ("Token starts", lambda row, _: row.ApiUser.token_prefix),
+        ("Made", lambda row, _: row.ApiUser.created_at),
+        ("Last used", lambda row, _: row.ApiUser.last_used_at),
+        ("Revoked", lambda row, _: row.ApiUser.revoked_at),
+    ),
+)
+
+MAIL_SORT: dict[str, Sortable] = {"id": EmailMessage.id, "event": EmailMessage.event}
+MAIL = Listing(
+    name="mail-log",
+    rows=lambda _session, _query, _scope: select(EmailMessage),
+    columns=MAIL_SORT,
+    default="id",
+    tiebreak=MAIL_SORT["id"],
+    csv=(
+        ("#", lambda row, _: row.EmailMessage.id),
+        ("When", lambda row, _: row.EmailMessage.created_at),
+        ("Event", lambda row, _: row.EmailMessage.event),
+        ("To", lambda row, _: ", ".join(row.EmailMessage.to_addresses)),
+        ("Subject", lambda row, _: row.EmailMessage.subject or "(made when it is sent)"),
+        ("Status", lambda row, _: label(row.EmailMessage.status)),
+        ("Attempts", lambda row, _: row.EmailMessage.attempts),
+        ("Last error", lambda row, _: row.EmailMessage.last_error),
+    ),
+)
+
 ADMIN_LISTS: dict[str, Listing] = {
     "/sales": SALES,
     "/purchases": PURCHASES,
@@ -428,6 +521,9 @@ ADMIN_LISTS: dict[str, Listing] = {
     "/api-logs": API_LOGS,
     "/deliveries": DELIVERIES,
     "/jobs": JOBS,
+    "/users": PEOPLE,
+    "/tokens": TOKENS,
+    "/mail": MAIL,
 }
 """Each admin list page's path and its list (its export is the path + `.csv`)."""
 
@@ -435,6 +531,7 @@ VENDOR_LISTS: dict[str, Listing] = {
     "/vendor/purchases": VENDOR_PURCHASES,
     "/vendor/feeds": FEEDS,
     "/vendor/inventory": VENDOR_INVENTORY,
+    "/vendor/tokens": TOKENS,
 }
 """The vendor portal's lists (`/vendor` itself is its purchase orders)."""
 

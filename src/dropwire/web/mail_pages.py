@@ -5,7 +5,6 @@ purchase order again. Forms call the same services as the API."""
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from dropwire.core.db import settings_of
 from dropwire.core.errors import DomainError
@@ -13,13 +12,14 @@ from dropwire.documents.purchase_order import packing_slip_pdf, purchase_order_p
 from dropwire.http.deps import DbSession, PathId
 from dropwire.mail import composing
 from dropwire.mail import service as mail_service
-from dropwire.mail.models import EmailMessage, withhold_links
+from dropwire.mail.models import withhold_links
 from dropwire.mail.rendering import Parts
 from dropwire.people.schemas import InvitationRequest
 from dropwire.people.service import invite
 from dropwire.sales import service as sales
 from dropwire.vendors.models import DropshipProvider
 from dropwire.vendors.service import get as get_vendor
+from dropwire.web.listings import MAIL, list_page
 from dropwire.web.pages import (
     SECURITY_HEADERS,
     AdminVisitor,
@@ -32,7 +32,6 @@ from dropwire.web.pages import (
     text_field,
 )
 from dropwire.web.sessions import Visitor
-from dropwire.web.tables import table
 
 router = APIRouter(route_class=WebRoute)
 
@@ -52,15 +51,8 @@ def _showing_email(response: HTMLResponse) -> HTMLResponse:
 
 
 @router.get("/mail")
-def mail_log(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
-    page = table(
-        session,
-        select(EmailMessage),
-        request.query_params,
-        columns={"id": EmailMessage.id, "event": EmailMessage.event},
-        default="id",
-        tiebreak=EmailMessage.id,
-    )
+def mail_log(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
+    page = list_page(request, session, visitor=visitor, listing=MAIL)
     page.rows = [row[0] for row in page.rows]  # the messages, each with its delivery
     composing.shown(session, messages=page.rows)  # those not sent yet, as they would go now
     return render(request, "mail_log.html", table=page)

@@ -1,15 +1,16 @@
 """The merchant's people and API tokens: who signs in (admins and vendor users, their last
-sign-in), inviting a vendor's person (the people domain's invitation, emailed or shown once),
-deactivating someone; API tokens listed by prefix, made (the token shown on this page once,
-then never again) and revoked, by the services `/api/users.json` calls."""
+sign-in), inviting a vendor's person or an admin (the people domain's invitation, emailed or
+shown once), deactivating someone; API tokens listed by prefix, made (the token shown on this
+page once, then never again) and revoked, by the services `/api/users.json` calls."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from dropwire.auth.models import ApiUser, User
+from dropwire.auth.models import ApiUser
 from dropwire.auth.schemas import ApiUserCreate
 from dropwire.auth.scope import one_visible, visible_to
 from dropwire.auth.service import create_token, revoke_api_user
@@ -18,10 +19,10 @@ from dropwire.core.errors import DomainError
 from dropwire.core.schemas import Id
 from dropwire.http.deps import DbSession, PathId
 from dropwire.people.schemas import InvitationRequest
-from dropwire.people.service import invite
-from dropwire.vendors.models import DropshipProvider
+from dropwire.people.service import Invitation, invite
 from dropwire.vendors.service import get as get_vendor
 from dropwire.web import forms, queries
+from dropwire.web.listings import PEOPLE, TOKENS, list_page
 from dropwire.web.pages import (
     AdminVisitor,
     CheckedForm,
@@ -32,29 +33,19 @@ from dropwire.web.pages import (
     set_flash,
 )
 from dropwire.web.sessions import Visitor, sign_out_everywhere
-from dropwire.web.tables import AnySelect, Sortable, Table, table
 
 router = APIRouter(route_class=WebRoute)
 
 
 class PersonInvite(InvitationRequest):
-    """The invitation's body (`POST /api/dropship-providers/{id}/invitations.json`) and the
-    vendor it is for, which the API takes from the path."""
+    """The invitation's body (`POST /api/dropship-providers/{id}/invite.json`) and the vendor it
+    is for, which the API takes from the path; none invites an admin (the dashboard only)."""
 
-    dropship_provider_id: Id
+    dropship_provider_id: Id | None = Field(
+        default=None, description="Empty: an admin, who runs the whole dashboard"
+    )
 
 
-USER_SORT: dict[str, Sortable] = {
-    "email": User.email,
-    "last_sign_in": User.last_sign_in_at,
-    "id": User.id,
-}
-TOKEN_SORT: dict[str, Sortable] = {
-    "name": ApiUser.name,
-    "created": ApiUser.created_at,
-    "last_used": ApiUser.last_used_at,
-    "id": ApiUser.id,
-}
 ROLES = [("api", "Admin: the whole account"), ("dropship_provider", "A vendor's own")]
 
 
@@ -65,26 +56,18 @@ def _vendors(session: Session) -> forms.Choices:
 # --- people ----------------------------------------------------------------------------------
 
 
-def _users(request: Request, session: Session) -> Table:
-    return table(
-        session,
-        select(User, DropshipProvider.name.label("vendor")).outerjoin(
-            DropshipProvider, DropshipProvider.id == User.dropship_provider_id
-        ),
-        request.query_params,
-        columns=USER_SORT,
-        default="email",
-        tiebreak=USER_SORT["id"],
-    )
-
-
 def _users_page(
-    request: Request, session: Session, form: forms.Form, *, link: str | None = None
+    request: Request,
+    session: Session,
+    visitor: Visitor,
+    form: forms.Form,
+    *,
+    link: str | None = None,
 ) -> HTMLResponse:
     response = render(
         request,
         "users.html",
-        table=_users(request, session),
+        table=list_page(request, session, visitor=visitor, listing=PEOPLE),
         form=form,
         action="/users/invite",
         submit="Send the invitation",
@@ -97,34 +80,42 @@ def _users_page(
 
 
 def _invite_form(session: Session) -> forms.Form:
-    return forms.blank_form(PersonInvite, choices=_vendors(session))
+    return _as_admin_when_blank(forms.blank_form(PersonInvite, choices=_vendors(session)))
+
+
+def _as_admin_when_blank(form: forms.Form) -> forms.Form:
+    vendor = form.field("dropshipProviderId")
+    if vendor is not None:
+        vendor.blank = "none: an admin"
+    return form
 
 
 @router.get("/users")
-def users(request: Request, session: DbSession, _: AdminVisitor) -> HTMLResponse:
-    return _users_page(request, session, _invite_form(session))
+def users(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
+    return _users_page(request, session, visitor, _invite_form(session))
 
 
 @router.post("/users/invite")
 def invite_person(
-    request: Request, session: DbSession, _: AdminVisitor, posted: CheckedForm
+    request: Request, session: DbSession, visitor: AdminVisitor, posted: CheckedForm
 ) -> Response:
     """Email a one-time link; with no SMTP server, show it here once to pass on by hand."""
-    data, form = forms.parse(PersonInvite, posted, choices=_vendors(session))
-    if isinstance(data, PersonInvite):
-        try:
-            vendor = get_vendor(session, data.dropship_provider_id)
-            invitation = invite(session, vendor=vendor, email=data.email, name=data.name)
-        except DomainError as exc:
-            session.rollback()
-            forms.show_refusal(form, exc)
-        else:
-            if invitation.link is not None:
-                return _users_page(request, session, _invite_form(session), link=invitation.link)
-            response = RedirectResponse("/users", status_code=303)
-            set_flash(response, "ok", f"Invitation emailed to {invitation.user.email}.")
-            return response
-    return _users_page(request, session, form)
+
+    def send(data: PersonInvite, _form: forms.Form) -> Invitation:
+        vendor_id = data.dropship_provider_id
+        vendor = get_vendor(session, vendor_id) if vendor_id is not None else None
+        return invite(session, vendor=vendor, email=data.email, name=data.name)
+
+    invitation, form = forms.submit(
+        session, schema=PersonInvite, posted=posted, save=send, choices=_vendors(session)
+    )
+    if invitation is None:
+        return _users_page(request, session, visitor, _as_admin_when_blank(form))
+    if invitation.link is not None:
+        return _users_page(request, session, visitor, _invite_form(session), link=invitation.link)
+    response = RedirectResponse("/users", status_code=303)
+    set_flash(response, "ok", f"Invitation emailed to {invitation.user.email}.")
+    return response
 
 
 def _activity(
@@ -169,13 +160,6 @@ def _token_form(session: Session, visitor: Visitor) -> forms.Form:
     return forms.blank_form(ApiUserCreate, values={"role": "api"}, skip=skip, choices=choices)
 
 
-def _visible_tokens(visitor: Visitor) -> AnySelect:
-    tokens = visible_to(select(ApiUser), visitor.principal, ApiUser.dropship_provider_id)
-    return tokens.add_columns(DropshipProvider.name.label("vendor")).outerjoin(
-        DropshipProvider, DropshipProvider.id == ApiUser.dropship_provider_id
-    )
-
-
 def _tokens_page(
     request: Request,
     session: Session,
@@ -188,14 +172,7 @@ def _tokens_page(
     response = render(
         request,
         "tokens.html",
-        table=table(
-            session,
-            _visible_tokens(visitor),
-            request.query_params,
-            columns=TOKEN_SORT,
-            default="name",
-            tiebreak=TOKEN_SORT["id"],
-        ),
+        table=list_page(request, session, visitor=visitor, listing=TOKENS),
         form=form,
         base=base,
         action=f"{base}/new",

@@ -1,0 +1,38 @@
+#!/bin/bash
+# How long `make run` takes from a fresh clone, step by step, until /health answers: wall and CPU
+# (user+sys, which load on a shared machine disturbs far less). Run niced; pass a free port.
+#   scripts/time_make_run.sh [REPO (default: this checkout)] [PORT (default 18777)]
+set -euo pipefail
+SRC=${1:-$(git -C "$(dirname "$0")" rev-parse --show-toplevel)}
+PORT=${2:-18777}
+DEST=$(mktemp -d /tmp/dropwire-make-run.XXXXXX)
+git clone -q "$SRC" "$DEST/repo"
+cd "$DEST/repo"
+step() {  # step NAME COMMAND...: its wall and CPU seconds
+  local name=$1; shift
+  /usr/bin/time -f "%e %U %S" -o "$DEST/time" "$@" > "$DEST/$name.log" 2>&1
+  read -r wall user sys < "$DEST/time"
+  printf "%-22s %7.2f s wall %7.2f s CPU\n" "$name" "$wall" "$(echo "$user + $sys" | bc)"
+}
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+start=$(date +%s.%N)
+step install-runtime make install-runtime
+if grep -q "dropwire quickstart" Makefile; then
+  step quickstart .venv/bin/dropwire quickstart
+else  # the steps `make run` took before `dropwire quickstart`
+  step migrate .venv/bin/dropwire migrate
+  step demo .venv/bin/dropwire demo
+  step token-ensure .venv/bin/dropwire token ensure --name quickstart
+  step user-ensure .venv/bin/dropwire user ensure admin@dropwire.local
+fi
+served=$(date +%s.%N)
+DROPWIRE_PORT=$PORT DROPWIRE_ALLOWED_TARGET_NETWORKS=127.0.0.1/32 .venv/bin/dropwire serve \
+  > "$DEST/serve.log" 2>&1 &
+server=$!
+until curl -sf "http://127.0.0.1:$PORT/health" > /dev/null; do sleep 0.1; done
+done_at=$(date +%s.%N)
+printf "%-22s %7.2f s wall\n" "serve to /health" "$(echo "$done_at - $served" | bc)"
+printf "%-22s %7.2f s wall\n" "make run, total" "$(echo "$done_at - $start" | bc)"
+kill "$server"; wait "$server" 2> /dev/null || true
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+rm -rf "$DEST"
