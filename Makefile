@@ -25,9 +25,12 @@ else
 VENV_FLAGS :=
 PIP        := $(BIN)/pip
 endif
-# Installed files are not byte-compiled up front (most of them, stripe's or pygments', are never
-# imported by a server): the first process compiles what it imports, once.
 PIP_INSTALL := $(PIP) install --quiet --disable-pip-version-check --no-compile
+# Byte-compiled after installing, on every core at once (pip compiles one file after another),
+# the project's own modules too: where PYTHONDONTWRITEBYTECODE is set (containers, CI) nothing
+# compiled at import is kept, and every process would compile the app again. A file that does
+# not compile is only not cached: the install goes on.
+COMPILE_ALL := $(BIN)/python -m compileall -q -j 0
 
 # A new lock means a new venv: cleared and filled with exactly the locked runtime set (hash-checked,
 # no resolving), so nothing left from an earlier lock survives; the dev set is added on top of it
@@ -35,15 +38,18 @@ PIP_INSTALL := $(PIP) install --quiet --disable-pip-version-check --no-compile
 $(VENV)/.runtime: $(RUNTIME_LOCK) $(LOCK)
 	$(PYTHON) -m venv --clear $(VENV_FLAGS) $(VENV)
 	$(PIP_INSTALL) --require-hashes --no-deps -r $(RUNTIME_LOCK)
+	-$(COMPILE_ALL) $(VENV)/lib
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime
 	$(PIP_INSTALL) --require-hashes --no-deps -r $(LOCK)
+	-$(COMPILE_ALL) $(VENV)/lib
 	touch $@
 
 $(VENV)/.project: $(VENV)/.runtime pyproject.toml
 	$(PIP_INSTALL) --no-deps -e .
 	$(PIP) check --disable-pip-version-check
+	-$(COMPILE_ALL) src
 	touch $@
 
 install-runtime: $(VENV)/.project

@@ -166,37 +166,43 @@ def _python_client(url: str, headers: dict[str, str], template: str, seconds: fl
 
 
 def accept_rates(url: str, webhook_hash: str, seconds: float, client: str, rounds: int) -> None:
-    """Bare and Dropwire, both serving, measured in alternating rounds: the machine is shared
-    and its speed drifts by more than the margin between runs, so each round's ratio pairs two
-    runs taken back to back, and the median of the rounds' ratios is the figure."""
+    """Bare and Dropwire in alternating rounds, each server measured alone: the machine is
+    shared and its speed drifts by more than the margin between runs, so each round's ratio pairs
+    runs taken back to back, and the median of the rounds' ratios is the figure. Only one server
+    runs at a time and every run starts on an empty queue: a `dropwire serve` left running would
+    spend its worker on the other runs' sales and make them look slow."""
     load = _wrk if client == "wrk" else _python_client
-    env = {
-        "DROPWIRE_DATABASE_URL": url,
-        "DROPWIRE_RATE_LIMIT_ENABLED": "false",
-        "DROPWIRE_WORKER_IN_PROCESS": "false",
-    }
-    ratios: dict[str, list[float]] = {TUNED: [], SHIPPED: [], QUIET: []}
+    database = domains.database(url)
     shipped_env = {"DROPWIRE_DATABASE_URL": url, "DROPWIRE_RATE_LIMIT_ENABLED": "false"}
-    quiet_env = {**shipped_env, "DROPWIRE_ACCESS_LOG": "false"}
-    with (
-        server("bench.bare_app:app", free_port(), factory=False) as bare_base,
-        server("dropwire.app:create_app", free_port(), env=env) as base,
-        shipped_server(free_port(), env=shipped_env) as shipped_base,
-        shipped_server(free_port(), env=quiet_env) as quiet_base,
-    ):
-        for number in range(1, rounds + 1):
+    configurations = (  # label, how it is started, the environment it runs with
+        (TUNED, "uvicorn", {**shipped_env, "DROPWIRE_WORKER_IN_PROCESS": "false"}),
+        (SHIPPED, "serve", shipped_env),
+        (QUIET, "serve", {**shipped_env, "DROPWIRE_ACCESS_LOG": "false"}),
+    )
+    ratios: dict[str, list[float]] = {label: [] for label, _, _ in configurations}
+    for number in range(1, rounds + 1):
+        with server("bench.bare_app:app", free_port(), factory=False) as bare_base:
             bare = load(bare_base + "/manual-sale", {}, sale_body(f"b{number}", "%d-%d"), seconds)
-            print(f"  round {number}")
-            print(bare.line("  bare FastAPI, parses the body"))
-            for label, target, prefix in (
-                (TUNED, base, "t"),
-                (SHIPPED, shipped_base, "s"),
-                (QUIET, quiet_base, "q"),
-            ):
-                template = sale_body(f"{prefix}{number}", "%d-%d")  # new sales each run
-                ours = load(target + PATH, {"jetti-webhook-hash": webhook_hash}, template, seconds)
-                ratios[label].append(ours.rps / bare.rps)
-                print(ours.line("  " + label) + f"   ratio {ratios[label][-1]:.2f}")
+        print(f"  round {number}")
+        print(bare.line("  bare FastAPI, parses the body"))
+        for label, how, env in configurations:
+            started = (
+                shipped_server(free_port(), env=env)
+                if how == "serve"
+                else server("dropwire.app:create_app", free_port(), env=env)
+            )
+            template = sale_body(f"{label[:1]}{number}", "%d-%d")  # new sales each run
+            with started as base:
+                ours = load(base + PATH, {"jetti-webhook-hash": webhook_hash}, template, seconds)
+                after = ""
+                if how == "serve":  # its worker applies what it accepted before the next run
+                    drained = wait_for_sales(database, within=300, pause=0.2)
+                    after = f"   applied {drained:.0f} s after" if drained else "   NOT applied"
+            if how != "serve":
+                drop_queued_sales(database)  # accepted, never to be applied: not the next run's
+            ratios[label].append(ours.rps / bare.rps)
+            print(ours.line("  " + label) + f"   ratio {ratios[label][-1]:.2f}{after}")
+    database.dispose()
     for label, found in ratios.items():
         goal = "   (goal >= 0.35)" if label != TUNED else ""
         print(
@@ -207,11 +213,22 @@ def accept_rates(url: str, webhook_hash: str, seconds: float, client: str, round
     print(f"  the access log costs {(1 - on / off) * 100:.0f}% of the shipped accept rate")
 
 
-def wait_for_sales(database: Any, *, within: float, pause: float) -> None:
-    """Until no queued sale is left (the worker's maintenance job stays queued for later)."""
+def drop_queued_sales(database: Any) -> None:
+    from sqlalchemy import delete
+
     from dropwire.jobs.models import Job
 
-    deadline = time.monotonic() + within
+    with database.transaction() as session:
+        session.execute(delete(Job).where(Job.kind == "inbound.manual_sale"))
+
+
+def wait_for_sales(database: Any, *, within: float, pause: float) -> float | None:
+    """Until no queued sale is left (the worker's maintenance job stays queued for later);
+    returns the seconds it took, or None if some were left after `within`."""
+    from dropwire.jobs.models import Job
+
+    started = time.monotonic()
+    deadline = started + within
     while time.monotonic() < deadline:
         with database.session(write=False) as session:
             left = session.scalar(
@@ -220,8 +237,9 @@ def wait_for_sales(database: Any, *, within: float, pause: float) -> None:
                 .where(Job.kind == "inbound.manual_sale", Job.state.in_(("queued", "running")))
             )
         if not left:
-            return
+            return time.monotonic() - started
         time.sleep(pause)
+    return None
 
 
 def drain_rates(url: str, jobs: int, batch: int) -> None:
@@ -237,7 +255,9 @@ def drain_rates(url: str, jobs: int, batch: int) -> None:
             kind = database.wiring.part(InboundKinds)["inbound.manual_sale"]
             for n in range(jobs):  # queued as the endpoint queues them
                 item = json.loads(sale_body(f"drain{threads}", str(n)))
-                inbound.accept(session, kind, channel_id, [item], "bench")
+                inbound.accept(
+                    session, kind=kind, owner_id=channel_id, items=[item], endpoint="bench"
+                )
         worker = Worker(database, threads=threads, poll_interval=0.05, batch=batch)
         started = time.perf_counter()
         worker.start()

@@ -49,7 +49,9 @@ from dropwire.inventory.warehouses import ensure_default_warehouse
 
 def setup(database: Database, skus: int, stock: int, prefix: str = "HOT") -> tuple[list[int], int]:
     with database.transaction() as session:
-        location = location_for_warehouse(session, ensure_default_warehouse(session).id).id
+        location = location_for_warehouse(
+            session, warehouse_id=ensure_default_warehouse(session).id
+        ).id
         product = Product(name="bench")
         session.add(product)
         session.flush()
@@ -69,7 +71,7 @@ def setup(database: Database, skus: int, stock: int, prefix: str = "HOT") -> tup
 def _allocate_alone(database: Database, request: service.AllocationRequest) -> None:
     """One allocation, one transaction of its own."""
     with database.transaction() as session:
-        service.allocate(session, [request])
+        service.allocate(session, requests=[request])
 
 
 def _allocate_grouped(database: Database, request: service.AllocationRequest) -> None:
@@ -134,7 +136,7 @@ def batched_per_second(
             [service.AllocationRequest(rng.choice(variants), location, 1)] for _ in range(batch)
         ]
         with database.transaction() as session:
-            outcomes = service.allocate_each(session, groups)
+            outcomes = service.allocate_each(session, groups=groups)
         done += sum(1 for outcome in outcomes if isinstance(outcome, list))
     cpu_ms = (time.process_time() - cpu) * 1000 / max(1, done)
     return done / (time.perf_counter() - started), cpu_ms
@@ -310,7 +312,9 @@ def sales_on_hot_skus(url: str, seconds: float) -> None:
 
 def rebuild(database: Database, movements: int) -> tuple[float, float]:
     with database.transaction() as session:
-        location = location_for_warehouse(session, ensure_default_warehouse(session).id).id
+        location = location_for_warehouse(
+            session, warehouse_id=ensure_default_warehouse(session).id
+        ).id
         product_id = session.scalar(select(Product.id))
         variants = []
         for n in range(1000):

@@ -168,7 +168,7 @@ def parse_webhooks(url: str, batches: int, threads: int, batch: int) -> float:
                 }
                 for k in range(50)
             ]
-            service.accept(session, kind, feed_id, items, "bench")
+            service.accept(session, kind=kind, owner_id=feed_id, items=items, endpoint="bench")
     seconds = _drain(database, kind.name, threads, batch)
     database.dispose()
     return batches * 50 / seconds

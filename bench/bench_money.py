@@ -36,7 +36,9 @@ def _insert(database: Any, model: Any, rows: list[dict[str, Any]], chunk: int = 
 
     for start in range(0, len(rows), chunk):
         with database.transaction() as session:
-            insert_all(session, [new_row(model, **row) for row in rows[start : start + chunk]])
+            insert_all(
+                session, objects=[new_row(model, **row) for row in rows[start : start + chunk]]
+            )
 
 
 def seed_shipped(database: Any, lines: int, vendors: int) -> list[int]:
@@ -52,7 +54,9 @@ def seed_shipped(database: Any, lines: int, vendors: int) -> list[int]:
 
     now = utcnow()
     with database.transaction() as session:
-        location = location_for_warehouse(session, ensure_default_warehouse(session).id).id
+        location = location_for_warehouse(
+            session, warehouse_id=ensure_default_warehouse(session).id
+        ).id
         channel = Channel(name="bench")
         product = Product(name="bench")
         session.add_all([channel, product])
@@ -180,7 +184,7 @@ def bench_invoicing(database: Any, purchase_ids: list[int], chunk: int = 2500) -
     started, cpu = time.perf_counter(), time.process_time()
     for start in range(0, len(purchase_ids), chunk):
         with database.transaction() as session:
-            invoice_purchases(session, purchase_ids[start : start + chunk])
+            invoice_purchases(session, purchase_ids=purchase_ids[start : start + chunk])
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     with database.transaction() as session:
         lines = session.scalar(select(func.count()).select_from(VendorInvoiceLine)) or 0

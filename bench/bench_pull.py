@@ -189,7 +189,7 @@ def bench_async(url: str, batches: int) -> None:
                 {"externalId": f"a{b}-{k}", "vendorSku": f"A{b}-{k}", "inventoryQuantity": k}
                 for k in range(50)
             ]
-            service.accept(session, kind, feed.id, items, "bench")
+            service.accept(session, kind=kind, owner_id=feed.id, items=items, endpoint="bench")
     worker = Worker(database, threads=2, poll_interval=0.05, batch=10)
     started = time.perf_counter()
     worker.start()

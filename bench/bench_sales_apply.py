@@ -33,7 +33,13 @@ def queue_sales(url: str, prefix: str, count: int) -> None:
         channel_id = session.scalars(select(CustomChannel.channel_id)).one()
         kind = database.wiring.part(InboundKinds)["inbound.manual_sale"]
         for n in range(count):
-            inbound.accept(session, kind, channel_id, [json.loads(sale_body(prefix, str(n)))], "b")
+            inbound.accept(
+                session,
+                kind=kind,
+                owner_id=channel_id,
+                items=[json.loads(sale_body(prefix, str(n)))],
+                endpoint="b",
+            )
     database.dispose()
 
 

@@ -48,7 +48,7 @@ def _allocate_all(
         while end < len(units) and units[end].actor == units[start].actor:
             end += 1
         made = service.allocate_each(
-            session, [unit.requests for unit in units[start:end]], actor=units[start].actor
+            session, groups=[unit.requests for unit in units[start:end]], actor=units[start].actor
         )
         outcomes.extend(
             outcome

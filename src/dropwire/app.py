@@ -18,8 +18,8 @@ from dropwire.auth.throttle import SignInThrottle
 from dropwire.catalog.endpoints import router as catalog_router
 from dropwire.channels.catalog_endpoints import router as channel_catalog_router
 from dropwire.channels.connectors import ChannelConnector
+from dropwire.channels.endpoints import composed_router as channel_composed_router
 from dropwire.channels.endpoints import router as channels_router
-from dropwire.channels.endpoints import writes_router as channel_writes_router
 from dropwire.connectors.elasticpath.endpoints import router as elasticpath_router
 from dropwire.core.db import Database
 from dropwire.core.group_commit import GroupCommitter
@@ -145,7 +145,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
             yield
         finally:
             if worker is not None:
-                worker.stop()
+                worker.stop(timeout=settings.shutdown_grace_seconds)
             app.state.group_committer.stop()
             writer.stop()
             gc.unfreeze()  # collectable again (a test process starts many apps)
@@ -172,9 +172,9 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     _mount_directly(app, inbound_router)  # first: the hottest paths match without a long scan
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api")
-    # channel bodies carry the wired connectors' settings blocks
+    # channel bodies and reads carry the wired connectors' settings blocks
     app.include_router(
-        channel_writes_router(database.wiring.every(ChannelConnector)), prefix="/api"
+        channel_composed_router(database.wiring.every(ChannelConnector)), prefix="/api"
     )
     app.include_router(auth_router)  # Onport serves it beside /api, not under it
     app.include_router(people_auth_router)

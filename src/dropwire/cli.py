@@ -103,7 +103,9 @@ def serve(
         worker_threads=worker_threads or settings.worker_threads,
         log_level=settings.log_level.lower(),
         access_log=settings.access_log if access_log is None else access_log,
+        grace=settings.shutdown_grace_seconds,
     )
+    serving.exit_now()
 
 
 @app.command()
@@ -115,7 +117,7 @@ def worker(
     import threading
 
     from dropwire.jobs.worker import Worker
-    from dropwire.serving import LOG_FORMAT, follow_supervisor
+    from dropwire.serving import LOG_FORMAT, exit_now, follow_supervisor
 
     follow_supervisor()
     settings = runtime.settings()
@@ -135,7 +137,9 @@ def worker(
     loop.start()
     typer.echo(f"worker running with {loop.threads} threads; Ctrl-C to stop", err=True)
     stop.wait()
-    loop.stop()
+    loop.stop(timeout=settings.shutdown_grace_seconds)
+    database.dispose()
+    exit_now()
 
 
 def _newest(

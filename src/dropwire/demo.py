@@ -91,7 +91,7 @@ DEMO_CATALOG = [
 
 
 def _catalog(session: Session, warehouses: list[Warehouse]) -> list[Variant]:
-    main, third_party = (location_for_warehouse(session, w.id) for w in warehouses)
+    main, third_party = (location_for_warehouse(session, warehouse_id=w.id) for w in warehouses)
     products: dict[str, Product] = {}
     variants = []
     for product_name, sku, price, cost, policy, main_stock, tpl_stock in DEMO_CATALOG:
@@ -174,7 +174,7 @@ def _feeds(session: Session, vendors: list[DropshipProvider], base_url: str | No
                 fetch_frequency=FetchFrequency.hourly,
             ),
         )
-        request_run(session, pulled, trigger="demo")
+        request_run(session, feed=pulled, trigger="demo")
         feed_ids.append(pulled.id)
     return feed_ids
 

@@ -7,6 +7,11 @@ stops them all on SIGTERM/SIGINT). Job workers are `dropwire worker` children wa
 server runs is started again (after a pause that grows while it keeps dying at once), and
 all are stopped — SIGTERM, then their jobs in hand finish — once the API processes are down.
 
+On SIGTERM/SIGINT every child is told at once: API processes let requests in flight finish
+for `DROPWIRE_SHUTDOWN_GRACE_SECONDS` (then cancel them: an answer not sent was not a 2xx),
+workers finish the batch in hand and stop; a child still running after the grace and a margin
+is killed (its jobs' leases run out and they run again). So a stop under load is bounded.
+
 Every child inherits the supervisor's stdout and stderr, so their logs come out merged, each
 line naming its process. A child dies with the supervisor even when the supervisor is killed
 outright (Linux's parent-death signal), so no orphan keeps the port or the queue.
@@ -14,16 +19,31 @@ outright (Linux's parent-death signal), so no orphan keeps the port or the queue
 
 import ctypes
 import logging
+import math
 import os
+import pickle
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Sequence
+from typing import NoReturn
+
+from uvicorn import Config
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 SUPERVISOR_PID = "DROPWIRE_SUPERVISOR_PID"
 HEALTHCHECK_SECONDS = 60
+"""An API process silent this long (not answering the supervisor's pings) is replaced."""
+START_SECONDS = 600
+"""... and one that has never answered, this long after its start (start-up on a loaded
+two-core machine takes one to three minutes)."""
+STOP_MARGIN_SECONDS = 10.0
+"""Past the grace, what a stopping child gets to end by itself (lifespan, connections closed)
+before it is killed."""
 _PR_SET_PDEATHSIG = 1
 
 log = logging.getLogger("dropwire.serve")
@@ -41,6 +61,18 @@ def follow_supervisor() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != int(supervisor):  # it died before the signal was armed
         os._exit(1)
+
+
+def exit_now() -> NoReturn:
+    """End a stopped `dropwire serve` or `dropwire worker` without tearing its interpreter down.
+
+    Everything it ran has stopped by then (children reaped, connections closed); what is left
+    is freeing every module of the app, which took 5 to 17 s after the last child had stopped
+    on a loaded machine (no system call in between: all of it the interpreter's teardown)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def api_app() -> object:
@@ -129,12 +161,92 @@ class WorkerProcesses:
                 child.wait()
             log.info("worker process [%d] stopped", child.pid)
 
+    def begin_stop(self) -> None:
+        """SIGTERM every child (from the watcher thread); `stop` waits for them."""
+        self._stopping.set()
+
     def stop(self) -> None:
         """SIGTERM every child, wait for each to finish its jobs in hand (killed past the
         timeout)."""
-        self._stopping.set()
+        self.begin_stop()
         if self._watcher is not None:
             self._watcher.join()
+
+
+class Supervisor(Multiprocess):
+    """uvicorn's manager of API processes, answering a signal within a second under load, and
+    stopping the worker processes with the API processes, all within a bound.
+
+    uvicorn's own check pings each API process in turn and waits for the answer up to the
+    healthcheck timeout, so a signal waited behind it: under load, with an API process busy or
+    still importing, SIGTERM was seen 23 s late, and a process still starting was killed as
+    hung and started again, making start-up longer still. Here a ping's answer is looked for
+    without waiting; a process is replaced when it exited or has been silent too long."""
+
+    def __init__(
+        self, config: Config, sockets: list[socket.socket], workers: WorkerProcesses, grace: float
+    ) -> None:
+        super().__init__(config, sockets)
+        self.workers = workers
+        self.grace = grace
+        self._heard: dict[int, float] = {}  # pid: when it last answered, or was started
+        self._answered: set[int] = set()  # pids that answered once (started)
+        self._asked: set[int] = set()  # pids with a ping unanswered
+
+    def keep_subprocess_alive(self) -> None:
+        if self.should_exit.is_set():
+            return
+        for index, process in enumerate(self.processes):
+            if process.process.is_alive() and not self._silent_too_long(process):
+                continue
+            process.kill()
+            process.join()
+            self._forget(process)
+            if process.exitcode == STARTUP_FAILURE:  # broken app or socket: it would fail again
+                log.error("API process [%s] failed to start; stopping", process.pid)
+                self.should_exit.set()
+                return
+            log.warning("API process [%s] died or hung; starting another", process.pid)
+            replacement = Process(self.config, self.sockets)
+            replacement.start()
+            self.processes[index] = replacement
+
+    def _silent_too_long(self, process: Process) -> bool:
+        pid = process.pid or 0
+        now = time.monotonic()
+        heard = self._heard.setdefault(pid, now)
+        try:
+            if pid not in self._asked:
+                process.parent_conn.send(b"ping")
+                self._asked.add(pid)
+            if process.parent_conn.poll(0):
+                process.parent_conn.recv()
+                self._asked.discard(pid)
+                self._answered.add(pid)
+                self._heard[pid] = heard = now
+        except (OSError, EOFError, pickle.UnpicklingError):
+            return True
+        limit = HEALTHCHECK_SECONDS if pid in self._answered else START_SECONDS
+        return now - heard > limit
+
+    def _forget(self, process: Process) -> None:
+        pid = process.pid or 0
+        self._heard.pop(pid, None)
+        self._answered.discard(pid)
+        self._asked.discard(pid)
+
+    def terminate_all(self) -> None:
+        self.workers.begin_stop()  # at once: they finish their jobs in hand meanwhile
+        super().terminate_all()
+
+    def join_all(self) -> None:
+        deadline = time.monotonic() + self.grace + STOP_MARGIN_SECONDS
+        for process in self.processes:
+            process.process.join(max(0.0, deadline - time.monotonic()))
+            if process.process.is_alive():
+                log.error("API process [%s] did not stop in time; killing it", process.pid)
+                process.kill()
+                process.join()
 
 
 def worker_command(threads: int) -> list[str]:
@@ -150,14 +262,12 @@ def serve(
     worker_threads: int,
     log_level: str,
     access_log: bool,
+    grace: float,
 ) -> None:
-    """Run the API processes and the worker processes until SIGTERM/SIGINT, then stop them all:
-    the API processes first (no new work comes in), then the workers (the work in hand ends)."""
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
-
+    """Run the API processes and the worker processes until SIGTERM/SIGINT, then stop them all
+    within `grace` seconds and a margin (see the module's docstring)."""
     os.environ[SUPERVISOR_PID] = str(os.getpid())  # inherited by every child
-    config = uvicorn.Config(
+    config = Config(
         "dropwire.serving:api_app",
         factory=True,
         host=host,
@@ -168,17 +278,22 @@ def serve(
         # uvicorn replaces an API process that does not answer its ping in time; the default
         # 5 s is shorter than a start-up on a busy machine, which then restarts forever
         timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
+        timeout_graceful_shutdown=math.ceil(grace),  # then requests in flight are cancelled
     )
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
-    socket = config.bind_socket()
-    workers = WorkerProcesses(worker_command(worker_threads), worker_processes)
-    supervisor = Multiprocess(config, sockets=[socket])  # takes SIGTERM/SIGINT from here on
+    listening = config.bind_socket()
+    workers = WorkerProcesses(
+        worker_command(worker_threads),
+        worker_processes,
+        stop_timeout=grace + STOP_MARGIN_SECONDS,
+    )
+    supervisor = Supervisor(config, [listening], workers, grace)  # takes SIGTERM/SIGINT now
     workers.start()
     try:
         supervisor.run()
     finally:
         workers.stop()
-        socket.close()
+        listening.close()
 
 
 LOG_FORMAT = "%(levelname)s:     [%(process)d] %(name)s: %(message)s"

@@ -113,6 +113,6 @@ def test_variant_reads_without_inventory_wired_fail_loudly(database):
         with bare.session(write=False) as session:
             variant = Variant(id=1, sku="A", name="A")
             with pytest.raises(NotWired, match="StockSource"):
-                variant_reads(session, [variant])
+                variant_reads(session, variants=[variant])
     finally:
         bare.dispose()

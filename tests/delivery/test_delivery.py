@@ -193,7 +193,9 @@ def test_ten_thousand_changes_while_down_send_at_most_one_per_variant(
     port = receiver.port
     receiver.stop()
     with database.transaction() as session:
-        location_id = location_for_warehouse(session, ensure_default_warehouse(session).id).id
+        location_id = location_for_warehouse(
+            session, warehouse_id=ensure_default_warehouse(session).id
+        ).id
     for round_number in range(100):
         with database.transaction() as session:
             for variant_id in variants:

@@ -271,3 +271,19 @@ def test_an_event_from_another_store_is_ignored_and_logged(shop, database, caplo
         assert session.scalar(select(func.count(ElasticPathEvent.id))) == 1
     same = shop.send({**delivery(order, "order.paid", WEBHOOK_SECRET), "store_id": "store-a"})
     assert same.json() == {"queued": 1, "duplicate": False}
+
+
+def test_the_channel_read_schema_declares_the_settings_block(client, fake):
+    """`/openapi.json` describes what a channel read answers: its fields and each wired
+    connector's block, as the connector reads it."""
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    read = schemas["ChannelRead"]["properties"]
+    assert {"id", "name", "parentChannel", "inventorySync"} <= set(read)
+    assert {"$ref": "#/components/schemas/ElasticPathRead"} in read["elasticPath"]["anyOf"]
+    created = client.post(
+        "/api/channels.json",
+        json={"name": "EP", "parentChannel": "elasticPath", "elasticPath": ep_settings(fake)},
+    )
+    shown = created.json()
+    assert set(shown) == set(read)
+    assert set(shown["elasticPath"]) == set(schemas["ElasticPathRead"]["properties"])

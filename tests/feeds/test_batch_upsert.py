@@ -52,7 +52,7 @@ def catalog(database):
 
 
 def _state(session, feed_id: int) -> dict[str, Any]:
-    location = location_for_feed(session, feed_id)
+    location = location_for_feed(session, inventory_feed_id=feed_id)
     rows = session.scalars(
         select(InventoryFeedVariant)
         .where(InventoryFeedVariant.inventory_feed_id == feed_id)

@@ -20,7 +20,7 @@ def _stored_feed(database, feed_id: int) -> dict[str, tuple[int, str | None]]:
             FeedItem(f"K{n:03d}", {"inventory_quantity": n}, content_hash=f"h{n}")
             for n in range(STORED)
         ]
-        results = apply_items(session, feed, items)
+        results = apply_items(session, feed=feed, items=items)
     return {r.external_id: (r.feed_variant_id, f"h{n}") for n, r in enumerate(results)}
 
 
@@ -64,7 +64,9 @@ def test_rows_written_meanwhile_are_read_again(database, feed):
         with database.transaction() as session:  # the run writes the next keys' rows
             current = session.get(InventoryFeed, feed["id"])
             apply_items(
-                session, current, [FeedItem(key, {}, content_hash="new") for key in keys[5:15]]
+                session,
+                feed=current,
+                items=[FeedItem(key, {}, content_hash="new") for key in keys[5:15]],
             )
         reader.written()
         assert reader.read(keys[5:10]) == {key: (stored[key][0], "new") for key in keys[5:10]}

@@ -121,7 +121,7 @@ def test_jobs_and_deliveries_lists(cli_env, database):
     from dropwire.jobs.service import enqueue
 
     with database.transaction() as session:
-        enqueue(session, "nobody.handles.this", {})
+        enqueue(session, kind="nobody.handles.this", payload={})
     rows = json.loads(invoke("jobs", "list", "--json"))
     assert rows[0]["kind"] == "nobody.handles.this"
     assert "nobody.handles.this" in invoke("jobs", "list", "--state", "queued")

@@ -32,7 +32,7 @@ def warehouse_location(database: Database, name: str | None = None) -> int:
             warehouse = Warehouse(name=name)
             session.add(warehouse)
             session.flush()
-        return location_for_warehouse(session, warehouse.id).id
+        return location_for_warehouse(session, warehouse_id=warehouse.id).id
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ def test_groups_that_fit_take_one_update_and_one_insert_each(
         with database.transaction() as session:
             outcomes = service.allocate_each(
                 session,
-                [
+                groups=[
                     [AllocationRequest(a, main_location, 2)],
                     [
                         AllocationRequest(b, main_location, 1),
@@ -62,7 +62,7 @@ def test_a_group_the_batch_refuses_gets_what_a_call_of_its_own_would(
     with database.transaction() as session:
         first, second, third = service.allocate_each(
             session,
-            [
+            groups=[
                 [AllocationRequest(a, main_location, 2, field="lineItems[0].quantity")],
                 [AllocationRequest(a, main_location, 2, field="lineItems[1].quantity")],
                 [AllocationRequest(a, main_location, 1, field="lineItems[2].quantity")],
@@ -86,7 +86,7 @@ def test_a_refused_group_changes_no_level_it_touched(database, variant_factory, 
     with database.transaction() as session:
         (outcome,) = service.allocate_each(
             session,
-            [
+            groups=[
                 [
                     AllocationRequest(a, main_location, 2),
                     AllocationRequest(back, main_location, 7),

@@ -32,7 +32,7 @@ def test_racing_allocations_never_oversell(database, postgres_only):
             ]
             try:
                 with database.transaction() as session:
-                    service.allocate(session, requests)
+                    service.allocate(session, requests=requests)
                 result = "ok"
             except InsufficientStock:
                 result = "insufficient"

@@ -33,7 +33,7 @@ def alone(database, variant, location, quantity, field="quantity"):
     request = service.AllocationRequest(variant, location, quantity, field=field)
     try:
         with database.transaction() as session:
-            return [a.id for a in service.allocate(session, [request])]
+            return [a.id for a in service.allocate(session, requests=[request])]
     except InsufficientStock as exc:
         return exc
 

@@ -70,9 +70,12 @@ def test_variant_inventory_detail(client, database):
     v = variant(client)
     client.post("/api/inventory-adjustments.json", json={"variantId": v, "quantity": 5})
     with database.transaction() as session:
-        location = location_for_warehouse(session, ensure_default_warehouse(session).id)
+        location = location_for_warehouse(
+            session, warehouse_id=ensure_default_warehouse(session).id
+        )
         service.allocate(
-            session, [service.AllocationRequest(v, location.id, 2, sale_id=7, sale_item_id=70)]
+            session,
+            requests=[service.AllocationRequest(v, location.id, 2, sale_id=7, sale_item_id=70)],
         )
     detail = client.get(f"/api/variants/{v}/inventory.json").json()
     assert (detail["stocked"], detail["allocated"], detail["available"]) == (5, 2, 3)

@@ -28,7 +28,7 @@ def apply(session, op, variants, locations, allocation_ids):
         service.adjust_stocked(session, variant_id=variants[a], location_id=locations[b], set_to=n)
     elif kind == "allocate":
         (allocation,) = service.allocate(
-            session, [service.AllocationRequest(variants[a], locations[b], n)]
+            session, requests=[service.AllocationRequest(variants[a], locations[b], n)]
         )
         allocation_ids.append(allocation.id)
     elif allocation_ids:

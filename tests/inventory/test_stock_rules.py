@@ -84,7 +84,7 @@ def test_allocation_is_all_or_nothing(database, variant_factory, main_location):
     with pytest.raises(InsufficientStock) as error, database.transaction() as session:
         service.allocate(
             session,
-            [
+            requests=[
                 AllocationRequest(a, main_location, 3, field="lineItems[0].quantity"),
                 AllocationRequest(b, main_location, 2, field="lineItems[1].quantity"),
             ],
@@ -104,7 +104,7 @@ def test_allocation_failure_inside_a_caller_transaction_leaves_earlier_work(
     with database.transaction() as session:
         service.adjust_stocked(session, variant_id=a, location_id=main_location, delta=1)
         with pytest.raises(InsufficientStock):
-            service.allocate(session, [AllocationRequest(a, main_location, 5)])
+            service.allocate(session, requests=[AllocationRequest(a, main_location, 5)])
     assert level(database, a, main_location) == (2, 0, 2)
 
 
@@ -113,7 +113,7 @@ def test_allocate_ship_release(database, variant_factory, main_location):
     stock(database, a, main_location, 10)
     with database.transaction() as session:
         (allocation,) = service.allocate(
-            session, [AllocationRequest(a, main_location, 4, sale_id=1, sale_item_id=11)]
+            session, requests=[AllocationRequest(a, main_location, 4, sale_id=1, sale_item_id=11)]
         )
         allocation_id = allocation.id
     assert level(database, a, main_location) == (10, 4, 6)
@@ -138,16 +138,18 @@ def test_deny_and_track_never_oversell_but_continue_backorders(
     stock(database, deny, main_location, 1)
     stock(database, back, main_location, 1)
     with pytest.raises(InsufficientStock), database.transaction() as session:
-        service.allocate(session, [AllocationRequest(deny, main_location, 2)])
+        service.allocate(session, requests=[AllocationRequest(deny, main_location, 2)])
     with database.transaction() as session:
-        service.allocate(session, [AllocationRequest(back, main_location, 3)])
+        service.allocate(session, requests=[AllocationRequest(back, main_location, 3)])
     assert level(database, back, main_location) == (1, 3, -2)
 
 
 def test_shipping_a_backorder_needs_stock(database, variant_factory, main_location):
     back = variant_factory("C", InventoryPolicy.continue_)
     with database.transaction() as session:
-        (allocation,) = service.allocate(session, [AllocationRequest(back, main_location, 2)])
+        (allocation,) = service.allocate(
+            session, requests=[AllocationRequest(back, main_location, 2)]
+        )
         allocation_id = allocation.id
     with pytest.raises(Invalid), database.transaction() as session:
         service.ship(session, allocation_id=allocation_id, quantity=1)
@@ -161,7 +163,7 @@ def test_non_positive_quantities_are_refused(database, variant_factory, main_loc
     a = variant_factory("A")
     stock(database, a, main_location, 5)
     with pytest.raises(Invalid), database.transaction() as session:
-        service.allocate(session, [AllocationRequest(a, main_location, 0)])
+        service.allocate(session, requests=[AllocationRequest(a, main_location, 0)])
     with pytest.raises(Invalid), database.transaction() as session:
         service.adjust_stocked(session, variant_id=a, location_id=main_location, set_to=-1)
 
@@ -178,7 +180,7 @@ def test_rebuild_reproduces_levels(database, variant_factory, main_location):
     stock(database, a, main_location, 8)
     stock(database, b, main_location, 3)
     with database.transaction() as session:
-        service.allocate(session, [AllocationRequest(a, main_location, 2)])
+        service.allocate(session, requests=[AllocationRequest(a, main_location, 2)])
     before = (level(database, a, main_location), level(database, b, main_location))
     with database.transaction() as session:
         session.execute(InventoryLevel.__table__.update().values(stocked=0, allocated=0))
@@ -200,7 +202,7 @@ def test_an_adjustment_never_takes_stocked_below_what_sales_hold(database):
     for variant in (tracked, backorderable):
         with database.transaction() as session:
             service.adjust_stocked(session, variant_id=variant, location_id=location, delta=4)
-            service.allocate(session, [service.AllocationRequest(variant, location, 1)])
+            service.allocate(session, requests=[service.AllocationRequest(variant, location, 1)])
     with database.transaction() as session, pytest.raises(Invalid) as refused:
         service.adjust_stocked(session, variant_id=tracked, location_id=location, delta=-4)
     assert refused.value.errors[0].field == "quantity"

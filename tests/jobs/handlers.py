@@ -24,6 +24,8 @@ def make_warehouse(session: Session, payload: dict[str, Any]) -> None:
 
 
 def count(session: Session, payload: dict[str, Any]) -> None:
+    """One row per run that commits; slow when the payload asks (to outlast a short lease)."""
+    time.sleep(payload.get("sleep", 0))
     session.add(
         ApiLog(
             direction=Direction.inbound_async,

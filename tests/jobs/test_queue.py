@@ -11,7 +11,7 @@ from tests.jobs import handlers
 
 def enqueue(database, kind, payload, **options):
     with database.transaction() as session:
-        job = service.enqueue(session, kind, payload, **options)
+        job = service.enqueue(session, kind=kind, payload=payload, **options)
         return job.id if job else None
 
 

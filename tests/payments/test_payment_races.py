@@ -56,5 +56,5 @@ def test_racing_payers_pay_each_invoice_once(market, database, postgres_only):
         assert set(taken.values()) == {1}
         paid = session.scalars(select(VendorInvoice.status)).all()
         assert set(paid) == {"paid"}
-        assert ledger.sums(session, vendor["id"]) == {"USD": Decimal("0.00")}
+        assert ledger.sums(session, vendor_id=vendor["id"]) == {"USD": Decimal("0.00")}
         assert sum(p.amount for p in payments) == Decimal("48.00")

@@ -145,7 +145,7 @@ def test_a_refused_transfer_is_recorded_and_the_invoice_reopens(
     assert (reopened["status"], reopened["paymentId"]) == ("open", None)
     assert market.balance("Acme")[0]["payable"] == 80.0
     with database.transaction() as session:
-        assert ledger.sums(session, vendor_id) == {"USD": Decimal("80.00")}
+        assert ledger.sums(session, vendor_id=vendor_id) == {"USD": Decimal("80.00")}
         assert session.get(Payment, payment_id) is not None
 
 

@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,15 +21,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.processes import SETTLE_SECONDS, free_port, wait_ready, wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = "faults-test-admin-token-0123456789abcdef"
 SKU = "FAULT-1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _postgres_bin() -> Path | None:
@@ -179,15 +175,7 @@ class Dropwire:
         self.workers = [
             self._command("worker", "--threads", "2", log=f"worker-{i}.log") for i in range(workers)
         ]
-        deadline = time.monotonic() + 600  # a busy machine starts slowly
-        while True:
-            try:
-                if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "dropwire serve did not come up"
-            time.sleep(0.2)
+        wait_ready(self.base_url, [self.api, *self.workers])
 
     def log(self, name: str) -> str:
         path = self.logs / name
@@ -267,6 +255,7 @@ class Load:
     shop: Shop
     per_kind: int = 2
     pause: float = 0.05
+    kinds: frozenset[str] = frozenset(("sync_sale", "async_sale", "feed_item"))
     answers: list[Answer] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -319,8 +308,8 @@ class Load:
         with self._lock:
             self.answers.append(answer)
 
-    def start(self, kinds: tuple[str, ...] = ("sync_sale", "async_sale", "feed_item")) -> None:
-        for kind in kinds:
+    def start(self) -> None:
+        for kind in self.kinds:
             for _ in range(self.per_kind):
                 thread = threading.Thread(target=self._run, args=(kind,), daemon=True)
                 thread.start()
@@ -330,6 +319,21 @@ class Load:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=90)
+
+    def mark(self) -> int:
+        """A point in the answers: what comes after it came later."""
+        with self._lock:
+            return len(self.answers)
+
+    def wait_served(self, since: int, seconds: float = SETTLE_SECONDS) -> None:
+        """Until every kind of request has been answered 2xx after `since` (the API serves)."""
+
+        def served() -> bool:
+            with self._lock:
+                later = self.answers[since:]
+            return {a.kind for a in later if a.status in (200, 201)} >= self.kinds
+
+        wait_until(served, seconds, "the API did not serve every kind of request")
 
     def statuses(self) -> Counter[int | None]:
         return Counter(answer.status for answer in self.answers)
@@ -353,10 +357,3 @@ def loaded(dropwire: Dropwire, shop: Shop, **options: object) -> Iterator[Load]:
         yield load
     finally:
         load.stop()
-
-
-def wait_until(check: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.3)

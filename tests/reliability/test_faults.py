@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.processes import SETTLE_SECONDS, wait_until
 from tests.reliability.faults import (
     SKU,
     Dropwire,
@@ -18,7 +19,6 @@ from tests.reliability.faults import (
     OwnRedis,
     loaded,
     set_up_shop,
-    wait_until,
 )
 
 pytestmark = [
@@ -28,6 +28,9 @@ pytestmark = [
         reason="runs in the PostgreSQL pass of the suite (its own cluster either way)",
     ),
 ]
+
+
+OUTAGE_SECONDS = 10.0
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +66,9 @@ def _assert_stored_once(cluster: OwnPostgres, database: str, load: Load) -> None
         rows = _sql(cluster, database, "SELECT external_id, count(*) FROM sales GROUP BY 1")
         return {str(key): int(str(count)) for key, count in rows}
 
-    wait_until(lambda: set(queued) <= set(sales()), 60, "acknowledged async sales not applied")
+    wait_until(
+        lambda: set(queued) <= set(sales()), SETTLE_SECONDS, "acknowledged async sales not applied"
+    )
     stored = sales()
     assert {key: n for key, n in stored.items() if n != 1} == {}
     assert set(synced) <= set(stored), "a sale answered 200 is missing"
@@ -88,29 +93,40 @@ def _assert_stored_once(cluster: OwnPostgres, database: str, load: Load) -> None
 
 
 def test_restart_and_ten_second_outage_under_load(cluster, fresh_database):
+    """What a client sees is the subject, not how much the API serves: it waits for states
+    (served, unready, ready, served again), never on the clock, and asserts no throughput
+    floor, which a CPU-starved machine fails without anything being wrong."""
     dropwire = Dropwire(cluster.url(fresh_database))
     try:
         dropwire.start(workers=1)
         shop = set_up_shop(dropwire)
         with loaded(dropwire, shop) as load, dropwire.admin() as http:
-            time.sleep(3)
+            load.wait_served(load.mark())
             cluster.restart()
-            time.sleep(4)
+            load.wait_served(load.mark())  # back without a restart of ours
             cluster.stop()
-            time.sleep(3)
-            unready = http.get("/ready")
-            time.sleep(7)
+            stopped_at = time.monotonic()
+            unready = wait_until(
+                lambda: (answer := http.get("/ready")).status_code == 503 and answer,
+                SETTLE_SECONDS,
+                "/ready did not tell that the database was away",
+            )
+            time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped_at)))
             cluster.start()
-            time.sleep(5)
-            ready = http.get("/ready")
+            ready = wait_until(
+                lambda: (answer := http.get("/ready")).status_code == 200 and answer,
+                SETTLE_SECONDS,
+                "/ready did not come back after the database did",
+            )
+            load.wait_served(load.mark())  # recovered by itself
             metrics = http.get("/metrics").text
         statuses = load.statuses()
         load.assert_no_500_and_503s_ask_for_retry()
         assert statuses[503] > 0, f"the outage was never met: {statuses}"
         # health told the truth: unready while the database was away, with why; ready after
-        assert unready.status_code == 503 and unready.headers["retry-after"] == "1"
+        assert unready.headers["retry-after"] == "1"
         assert unready.json()["database"].startswith("unavailable (connection)"), unready.json()
-        assert ready.status_code == 200 and ready.json()["status"] == "ok"
+        assert ready.json()["status"] == "ok"
         # the failures met were counted by kind (the stop refuses connections; the restart
         # ends them with an administrator's shutdown, or they break)
         counted: Counter[str] = Counter()
@@ -118,8 +134,7 @@ def test_restart_and_ten_second_outage_under_load(cluster, fresh_database):
             if line.startswith("dropwire_transient_failures_total{"):
                 counted[line.split('kind="')[1].split('"')[0]] += float(line.rsplit(" ", 1)[1])
         assert counted["connection"] > 0, counted
-        assert statuses[200] + statuses[201] > 50, statuses
-        # the API answered during the outage, quickly: no request hung on the dead database
+        # no request hung on the dead database (a 503 comes at once, or after the pool's wait)
         assert max(a.seconds for a in load.answers) < 15
         _assert_stored_once(cluster, fresh_database, load)
         for name in ("api.log", "worker-0.log"):
@@ -135,12 +150,12 @@ def test_terminated_backends_mid_request(cluster, fresh_database):
         shop = set_up_shop(dropwire)
         with loaded(dropwire, shop, pause=0.0) as load:
             for _ in range(4):
-                time.sleep(1.5)
+                load.wait_served(load.mark())  # each cut lands amid requests being served
                 cluster.sql(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                     f" WHERE datname = '{fresh_database}' AND pid <> pg_backend_pid()"
                 )
-            time.sleep(2)
+            load.wait_served(load.mark())
         load.assert_no_500_and_503s_ask_for_retry()
         _assert_stored_once(cluster, fresh_database, load)
     finally:
@@ -159,25 +174,32 @@ def test_redis_killed_mid_load_falls_back_to_memory_and_reconnects(cluster, fres
     try:
         dropwire.start(workers=1)
         shop = set_up_shop(dropwire)
-        with loaded(dropwire, shop, pause=0.0) as load:
-            time.sleep(2)
+        with loaded(dropwire, shop, pause=0.0) as load, dropwire.admin() as http:
+            load.wait_served(load.mark())
             redis.kill()
-            time.sleep(5)
-            with dropwire.admin() as http:
-                ready = http.get("/ready")
-                metrics = http.get("/metrics").text
+            load.wait_served(load.mark())  # served on the in-process counters
+            ready = http.get("/ready")
+            metrics = http.get("/metrics").text
             redis.start()
-            time.sleep(3)
+            wait_until(
+                lambda: http.get("/ready").json()["redis"] == "ok",
+                SETTLE_SECONDS,
+                "/ready did not see Redis back",
+            )
+            wait_until(
+                lambda: (
+                    'dropwire_rate_limit_fallback{counters="api"} 0.0' in http.get("/metrics").text
+                ),
+                SETTLE_SECONDS,
+                "the counters did not move back to Redis",
+            )
+            load.wait_served(load.mark())
         load.assert_no_500_and_503s_ask_for_retry()
         assert ready.status_code == 200 and ready.json()["redis"].startswith("unavailable")
         assert 'dropwire_rate_limit_fallback{counters="api"} 1.0' in metrics
         assert 'kind="connection",where="rate_limit"' in metrics
         late = [a for a in load.answers[-50:] if a.status is not None]
         assert late and all(a.status in (200, 201) for a in late)
-        with dropwire.admin() as http:
-            assert http.get("/ready").json()["redis"] == "ok"
-            after = http.get("/metrics").text
-        assert 'dropwire_rate_limit_fallback{counters="api"} 0.0' in after
     finally:
         dropwire.stop()
         redis.kill()
@@ -192,6 +214,12 @@ def _held_by(cluster: OwnPostgres, database: str, pid: int) -> int:
     return int(str(rows[0][0]))
 
 
+def refused_or_cut(log: str) -> bool:
+    """The thawed worker's late commit was refused (its jobs taken over), or the server had
+    ended its idle transaction (its connection cut): either way it applied nothing."""
+    return "taken over" in log or "transient connection failure" in log
+
+
 def test_frozen_worker_stalls_no_request_and_its_late_commit_is_refused(cluster, fresh_database):
     dropwire = Dropwire(
         cluster.url(fresh_database),
@@ -204,7 +232,7 @@ def test_frozen_worker_stalls_no_request_and_its_late_commit_is_refused(cluster,
         shop = set_up_shop(dropwire)
         frozen = dropwire.workers[0]
         with loaded(dropwire, shop, pause=0.02) as load:
-            time.sleep(2)
+            load.wait_served(load.mark())
             for _ in range(200):  # freeze it while it holds jobs
                 os.kill(frozen.pid, signal.SIGSTOP)
                 if _held_by(cluster, fresh_database, frozen.pid):
@@ -213,10 +241,14 @@ def test_frozen_worker_stalls_no_request_and_its_late_commit_is_refused(cluster,
                 time.sleep(0.01)
             else:
                 pytest.fail("the worker never held a job")
-            frozen_at = time.monotonic()
-            time.sleep(15)
+            time.sleep(15)  # the freeze: longer than its lease and the idle-in-transaction bound
             os.kill(frozen.pid, signal.SIGCONT)
-            time.sleep(4)
+            wait_until(
+                lambda: refused_or_cut(dropwire.log("worker-0.log")),
+                SETTLE_SECONDS,
+                "the thawed worker neither lost its batch nor its connection",
+            )
+            load.wait_served(load.mark())
         during = [a for a in load.answers if a.kind == "sync_sale" and a.status is not None]
         assert during, "no sync sale was answered"
         # a sale meeting the frozen worker's locks gives up after the API's lock timeout (2 s),
@@ -224,8 +256,5 @@ def test_frozen_worker_stalls_no_request_and_its_late_commit_is_refused(cluster,
         assert max(a.seconds for a in during) < 10, "a sync sale waited on the frozen worker"
         load.assert_no_500_and_503s_ask_for_retry()
         _assert_stored_once(cluster, fresh_database, load)
-        assert time.monotonic() - frozen_at > 15
-        log = dropwire.log("worker-0.log")
-        assert "taken over" in log or "transient connection failure" in log, log[-2000:]
     finally:
         dropwire.stop()

@@ -46,7 +46,9 @@ def test_a_line_refused_at_its_source_tries_the_next(world: World, database, pos
         if statement.startswith("UPDATE inventory_levels") and not fired:
             fired.append(True)
             with database.transaction() as other:
-                inventory.allocate(other, [inventory.AllocationRequest(variant["id"], north, 2)])
+                inventory.allocate(
+                    other, requests=[inventory.AllocationRequest(variant["id"], north, 2)]
+                )
 
     event.listen(database.engine, "before_cursor_execute", race)
     try:

@@ -181,7 +181,7 @@ def _taken_key(session, upserts):
     """Stores a row under a unique key that is already taken: the database refuses it."""
     session.execute(text("INSERT INTO counters (name, value) VALUES ('gs-key', 1)"))
     session.execute(text("INSERT INTO counters (name, value) VALUES ('gs-key', 2)"))
-    return grouped.upsert_sales(session, upserts)
+    return grouped.upsert_sales(session, upserts=upserts)
 
 
 def test_a_unique_key_taken_meanwhile_is_a_409_for_that_request_alone(world: World, app, database):

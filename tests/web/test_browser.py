@@ -71,7 +71,7 @@ def test_find_a_sku_read_its_detail_and_adjust_stocked(
     with database.transaction() as session:
         variant_id = session.scalar(select(Variant.id).where(Variant.sku == "NW-TENT-2P"))
         assert variant_id is not None
-        before = variant_inventory(session, variant_id)
+        before = variant_inventory(session, variant_id=variant_id)
     assert before.allocated > 0  # the demo's open sale holds one tent
     expect(page.get_by_test_id("stocked")).to_have_text(str(before.stocked))
     expect(page.get_by_test_id("allocated")).to_have_text(str(before.allocated))
@@ -115,7 +115,7 @@ def test_cancel_a_sale_line(new_page: NewPage, demo: Demo, database: Database) -
         ).one()
         item_id, variant_id = item.id, item.variant_id
         assert variant_id is not None
-        allocated_before = variant_inventory(session, variant_id).allocated
+        allocated_before = variant_inventory(session, variant_id=variant_id).allocated
     row = page.locator(f"tr[data-line='{item_id}']")
     row.locator("input[name=quantity]").fill("1")
     row.locator("select[name=reason]").select_option("customer")
@@ -124,7 +124,7 @@ def test_cancel_a_sale_line(new_page: NewPage, demo: Demo, database: Database) -
     expect(page.locator(".flash-ok")).to_contain_text("Cancelled 1 unit")
     expect(row.get_by_test_id("cancelled")).to_have_text("1")
     with database.transaction() as session:
-        assert variant_inventory(session, variant_id).allocated == allocated_before - 1
+        assert variant_inventory(session, variant_id=variant_id).allocated == allocated_before - 1
         sale = session.get(Sale, demo.sale_ids[0])
         assert sale is not None and sale.cancellation_status == "partial"
     shot(page, "sale-detail")
@@ -224,7 +224,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused(
     page = new_page()
     sign_in(page, ADMIN, path=f"/inventory/{variant_id}")
     with database.transaction() as session:
-        stocked = variant_inventory(session, variant_id).stocked
+        stocked = variant_inventory(session, variant_id=variant_id).stocked
     page.evaluate("document.querySelector('#adjust input[name=csrf_token]').remove()")
     page.fill("#adjust input[name=quantity]", "50")
     with page.expect_response(re.compile(r"/adjust$")) as answer:
@@ -232,7 +232,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused(
     assert answer.value.status == 403
     expect(page.locator("main")).to_contain_text("security token")
     with database.transaction() as session:
-        assert variant_inventory(session, variant_id).stocked == stocked
+        assert variant_inventory(session, variant_id=variant_id).stocked == stocked
 
 
 def test_docs_render_with_the_network_blocked(new_page: NewPage, live_server: str) -> None:

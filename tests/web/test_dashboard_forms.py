@@ -56,7 +56,7 @@ def test_add_an_elastic_path_channel_its_secrets_write_only_then_edit_it(
     assert SECRET not in page.content()
     with database.transaction() as session:
         channel = session.scalars(select(Channel).where(Channel.name == "EP store")).one()
-        store = find_store(session, channel.id)
+        store = find_store(session, channel_id=channel.id)
         assert store is not None
         assert (channel.parent_channel, channel.inventory_sync) == ("elasticPath", "feeds")
         assert (store.client_id, store.shipping_skus) == ("client-1", ["SHIP-STD", "SHIP-EXP"])
@@ -79,7 +79,7 @@ def test_add_an_elastic_path_channel_its_secrets_write_only_then_edit_it(
     with database.transaction() as session:
         channel = session.get(Channel, channel.id)
         assert channel is not None
-        store = find_store(session, channel.id)
+        store = find_store(session, channel_id=channel.id)
         assert store is not None
         assert (channel.currency, store.client_id) == ("EUR", "client-2")
         assert store.client_secret_sealed == sealed  # an empty secret box keeps the secret

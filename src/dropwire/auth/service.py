@@ -125,7 +125,7 @@ def revoke_api_user(session: Session, *, api_user_id: int) -> ApiUser:
     return user
 
 
-def authenticate(session: Session, token: str, bootstrap_token: str | None) -> Principal | None:
+def authenticate(session: Session, *, token: str, bootstrap_token: str | None) -> Principal | None:
     """The principal a bearer token stands for, or None when it is unknown or revoked."""
     if bootstrap_token and hmac.compare_digest(token.encode(), bootstrap_token.encode()):
         return BOOTSTRAP_ADMIN

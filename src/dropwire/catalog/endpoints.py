@@ -69,19 +69,35 @@ CHANNEL_VARIANT_RELATIONS = {
 
 @router.get("/variants.json", response_model=list[VariantRead])
 def list_variants(session: DbSession, _: AdminPrincipal, response: Response, query: Listing) -> Any:
-    variants = paginate(session, select(Variant), query, VARIANT_FILTERS, response, [Variant.id])
-    reads = service.variant_reads(session, variants)
-    return respond(session, query, response, reads, VariantRead, VARIANT_RELATIONS)
+    variants = paginate(
+        session,
+        stmt=select(Variant),
+        query=query,
+        fields=VARIANT_FILTERS,
+        response=response,
+        default_order=[Variant.id],
+    )
+    reads = service.variant_reads(session, variants=variants)
+    return respond(
+        session,
+        query=query,
+        response=response,
+        items=reads,
+        read=VariantRead,
+        relations=VARIANT_RELATIONS,
+    )
 
 
 @router.post("/variants.json", response_model=VariantRead, status_code=201)
 def create_variant(data: VariantCreate, session: DbSession, _: AdminPrincipal) -> VariantRead:
-    return service.variant_reads(session, [service.create_variant(session, data=data)])[0]
+    return service.variant_reads(session, variants=[service.create_variant(session, data=data)])[0]
 
 
 @router.get("/variants/{variant_id}.json", response_model=VariantRead)
 def get_variant(variant_id: PathId, session: DbSession, _: AdminPrincipal) -> VariantRead:
-    return service.variant_reads(session, [service.get_variant(session, variant_id)])[0]
+    return service.variant_reads(
+        session, variants=[service.get_variant(session, variant_id=variant_id)]
+    )[0]
 
 
 @router.put("/variants/{variant_id}.json", response_model=VariantRead)
@@ -89,20 +105,34 @@ def update_variant(
     variant_id: PathId, data: VariantUpdate, session: DbSession, _: AdminPrincipal
 ) -> VariantRead:
     variant = service.update_variant(
-        session, variant=service.get_variant(session, variant_id), data=data
+        session, variant=service.get_variant(session, variant_id=variant_id), data=data
     )
-    return service.variant_reads(session, [variant])[0]
+    return service.variant_reads(session, variants=[variant])[0]
 
 
 @router.get("/products.json", response_model=list[ProductRead])
 def list_products(session: DbSession, _: AdminPrincipal, response: Response, query: Listing) -> Any:
-    products = paginate(session, select(Product), query, PRODUCT_FILTERS, response, [Product.id])
+    products = paginate(
+        session,
+        stmt=select(Product),
+        query=query,
+        fields=PRODUCT_FILTERS,
+        response=response,
+        default_order=[Product.id],
+    )
     reads = []
     for product in products:
         read = ProductRead.model_validate(product)
-        read.variants = service.variant_reads(session, product.variants)
+        read.variants = service.variant_reads(session, variants=product.variants)
         reads.append(read)
-    return respond(session, query, response, reads, ProductRead, PRODUCT_RELATIONS)
+    return respond(
+        session,
+        query=query,
+        response=response,
+        items=reads,
+        read=ProductRead,
+        relations=PRODUCT_RELATIONS,
+    )
 
 
 @router.get("/channel-variants.json", response_model=list[ChannelVariantRead])
@@ -110,14 +140,28 @@ def list_channel_variants(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
 ) -> Any:
     stmt = select(ChannelVariant)
-    rows = paginate(session, stmt, query, CHANNEL_VARIANT_FILTERS, response, [ChannelVariant.id])
-    return respond(session, query, response, rows, ChannelVariantRead, CHANNEL_VARIANT_RELATIONS)
+    rows = paginate(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=CHANNEL_VARIANT_FILTERS,
+        response=response,
+        default_order=[ChannelVariant.id],
+    )
+    return respond(
+        session,
+        query=query,
+        response=response,
+        items=rows,
+        read=ChannelVariantRead,
+        relations=CHANNEL_VARIANT_RELATIONS,
+    )
 
 
 def _admin_variant(session: Session, variant_id: int, principal: Principal) -> Variant:
     if not principal.is_admin:
         raise Forbidden("A vendor token may not write a variant's custom fields")
-    return service.get_variant(session, variant_id)
+    return service.get_variant(session, variant_id=variant_id)
 
 
 add_value_routes(

@@ -27,9 +27,9 @@ from dropwire.core.wiring import wired
 PUBLISH_KEY = "catalog.publish_variants"
 
 
-def mark_for_publishing(session: Session, variant_id: int) -> None:
+def mark_for_publishing(session: Session, *, variant_id: int) -> None:
     """A connected variant is new or changed: the channels' publishing endpoints hear of it."""
-    marked: set[int] = changes(session, PUBLISH_KEY, set)
+    marked: set[int] = changes(session, topic=PUBLISH_KEY, empty=set)
     marked.add(variant_id)
 
 
@@ -38,7 +38,7 @@ def sku_key(sku: str) -> str:
 
 
 def find_variant_by_sku(
-    session: Session, sku: str, *, case_insensitive: bool | None = None
+    session: Session, *, sku: str, case_insensitive: bool | None = None
 ) -> Variant | None:
     """The variant with this SKU; ignoring case when asked (or when the setting says so)."""
     if case_insensitive is None:
@@ -57,7 +57,7 @@ def _variants_by_sku(dialect: str) -> Select[Variant]:
 
 
 def find_variants_by_sku(
-    session: Session, skus: Collection[str], *, case_insensitive: bool | None = None
+    session: Session, *, skus: Collection[str], case_insensitive: bool | None = None
 ) -> dict[str, Variant]:
     """`find_variant_by_sku` for many SKUs in one or two statements: {sku asked: variant}."""
     if case_insensitive is None:
@@ -73,7 +73,7 @@ def find_variants_by_sku(
         by_key: dict[str, Variant] = {}
         for variant in session.scalars(
             select(Variant)
-            .where(among(session, Variant.sku_key, {sku_key(sku) for sku in missing}))
+            .where(among(session, column=Variant.sku_key, values={sku_key(sku) for sku in missing}))
             .order_by(Variant.id)
         ):
             by_key.setdefault(variant.sku_key, variant)
@@ -82,7 +82,7 @@ def find_variants_by_sku(
 
 
 def channel_variant_id(
-    session: Session, channel_id: int, external_id: str | None, sku: str | None
+    session: Session, *, channel_id: int, external_id: str | None, sku: str | None
 ) -> int:
     """The variant a channel names by its listing's id (else by SKU); 422 when none matches."""
     if external_id is not None:
@@ -99,7 +99,7 @@ def channel_variant_id(
                 "externalId", f"channel {channel_id} has no variant '{external_id}'"
             )
         return found
-    variant = find_variant_by_sku(session, sku or "")
+    variant = find_variant_by_sku(session, sku=sku or "")
     if variant is None:
         raise UnknownVariant("sku", f"no variant with SKU '{sku}'")
     return variant.id
@@ -118,7 +118,7 @@ def channel_link(session: Session, *, channel_id: int, variant_id: int) -> Chann
     return link
 
 
-def get_variant(session: Session, variant_id: int) -> Variant:
+def get_variant(session: Session, *, variant_id: int) -> Variant:
     variant = session.get(Variant, variant_id)
     if variant is None:
         raise NotFound("Variant", variant_id)
@@ -126,7 +126,7 @@ def get_variant(session: Session, variant_id: int) -> Variant:
 
 
 def _ensure_sku_free(session: Session, sku: str, own_id: int | None) -> None:
-    clash = find_variant_by_sku(session, sku)
+    clash = find_variant_by_sku(session, sku=sku)
     if clash is not None and clash.id != own_id:
         raise SkuTaken(f"SKU '{sku}' is already used by variant {clash.id}")
 
@@ -158,7 +158,7 @@ def create_variant(session: Session, *, data: VariantCreate) -> Variant:
     variant = Variant(product_id=product.id, sku_key=sku_key(data.sku), **fields)
     session.add(variant)
     _flush(session, data.sku)
-    mark_for_publishing(session, variant.id)
+    mark_for_publishing(session, variant_id=variant.id)
     return variant
 
 
@@ -182,7 +182,7 @@ def update_variant(session: Session, *, variant: Variant, data: VariantUpdate) -
             continue
         setattr(variant, name, value)
     if session.is_modified(variant):
-        mark_for_publishing(session, variant.id)
+        mark_for_publishing(session, variant_id=variant.id)
     _flush(session, variant.sku)
     return variant
 
@@ -223,7 +223,7 @@ def update_product(session: Session, *, product: Product, data: ProductUpdate) -
         setattr(product, name, value)
     if session.is_modified(product):
         for variant in product.variants:
-            mark_for_publishing(session, variant.id)
+            mark_for_publishing(session, variant_id=variant.id)
     session.flush()
     return product
 
@@ -240,15 +240,15 @@ class StockSource:
     totals: StockTotals
 
 
-def stock_totals(session: Session, variant_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+def stock_totals(session: Session, *, variant_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
     """{variant_id: (stocked, allocated)} summed over every location."""
-    source = wired(session, StockSource)
+    source = wired(session, kind=StockSource)
     return source.totals(session, variant_ids) if variant_ids else {}
 
 
-def variant_reads(session: Session, variants: Sequence[Variant]) -> list[VariantRead]:
+def variant_reads(session: Session, *, variants: Sequence[Variant]) -> list[VariantRead]:
     """Variants with their stock totals, in one query for the whole page."""
-    totals = stock_totals(session, [v.id for v in variants])
+    totals = stock_totals(session, variant_ids=[v.id for v in variants])
     reads = []
     for variant in variants:
         stocked, allocated = totals.get(variant.id, (0, 0))

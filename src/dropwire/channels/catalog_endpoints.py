@@ -34,9 +34,11 @@ def _batch(
     apply: LinkChange,
 ) -> list[sync.ItemResult]:
     sync.check_batch_size(items)
-    channel = get_channel(session, channel_id)
+    channel = get_channel(session, channel_id=channel_id)
     return sync.each_item(
-        session, items, lambda item: apply(session, channel=channel, item=item, actor=actor)
+        session,
+        items=items,
+        apply=lambda item: apply(session, channel=channel, item=item, actor=actor),
     )
 
 
@@ -54,9 +56,11 @@ def import_connector_variants(
 ) -> list[sync.ItemResult]:
     """Upsert the channel's variants by SKU; results per item."""
     sync.check_batch_size(items)
-    channel = get_channel(session, channel_id)
+    channel = get_channel(session, channel_id=channel_id)
     return sync.each_item(
-        session, items, lambda item: sync.import_variant(session, channel=channel, item=item)
+        session,
+        items=items,
+        apply=lambda item: sync.import_variant(session, channel=channel, item=item),
     )
 
 
@@ -68,7 +72,10 @@ def acknowledge_feed_variants(
     channel_id: PathId, item: sync.SkuLink, session: DbSession, principal: AdminPrincipal
 ) -> sync.ItemResult:
     return sync.acknowledge(
-        session, channel=get_channel(session, channel_id), item=item, actor=principal.name
+        session,
+        channel=get_channel(session, channel_id=channel_id),
+        item=item,
+        actor=principal.name,
     )
 
 
@@ -88,7 +95,10 @@ def disconnect_feed_variants(
     channel_id: PathId, item: sync.SkuLink, session: DbSession, principal: AdminPrincipal
 ) -> sync.ItemResult:
     return sync.disconnect(
-        session, channel=get_channel(session, channel_id), item=item, actor=principal.name
+        session,
+        channel=get_channel(session, channel_id=channel_id),
+        item=item,
+        actor=principal.name,
     )
 
 
@@ -112,6 +122,8 @@ def set_channel_variant_level(
     channel_id: PathId, data: ChannelSetLevel, session: DbSession, principal: AdminPrincipal
 ) -> InventoryAdjustmentRead:
     """Set-level by the channel's own id of the variant (its listing), or by SKU."""
-    get_channel(session, channel_id)
-    variant_id = channel_variant_id(session, channel_id, data.external_id, data.sku)
+    get_channel(session, channel_id=channel_id)
+    variant_id = channel_variant_id(
+        session, channel_id=channel_id, external_id=data.external_id, sku=data.sku
+    )
     return set_level(session, variant_id=variant_id, data=data, actor=principal.name)

@@ -78,7 +78,7 @@ class ItemResult(ApiModel):
 
 
 def each_item(
-    session: Session, items: Sequence[Item], apply: Callable[[Item], ItemResult]
+    session: Session, *, items: Sequence[Item], apply: Callable[[Item], ItemResult]
 ) -> list[ItemResult]:
     """Apply items one by one in savepoints: a failing item leaves no trace and others go on."""
     results = []
@@ -104,7 +104,7 @@ def check_batch_size(items: Sequence[Any]) -> None:
 
 
 def import_variant(session: Session, *, channel: Channel, item: ConnectorVariant) -> ItemResult:
-    variant = find_variant_by_sku(session, item.sku)
+    variant = find_variant_by_sku(session, sku=item.sku)
     created = variant is None
     if variant is None:
         product = _product_for(session, item)
@@ -221,7 +221,7 @@ def _feed_variants_for(session: Session, ref: VendorSkuRef) -> list[InventoryFee
 def _channel_variant(
     session: Session, channel: Channel, sku: str
 ) -> tuple[Variant, ChannelVariant]:
-    variant = find_variant_by_sku(session, sku)
+    variant = find_variant_by_sku(session, sku=sku)
     if variant is None:
         raise UnknownVariant("sku", f"no variant with SKU '{sku}'")
     link = channel_link(session, channel_id=channel.id, variant_id=variant.id)

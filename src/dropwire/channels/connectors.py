@@ -61,12 +61,13 @@ class StoreSettings:
     channel body's block `field` (snake_case; camelCase on the wire) has the shape `fields`;
     `save(session, channel=..., data=value or None, creating=...)` stores it for channels of
     the connector's parent; `read(session, channel)` is what a channel read shows (None when
-    the channel has none)."""
+    the channel has none), of the shape `shown` (the read schema's block)."""
 
     field: str
     fields: type[BaseModel]
     save: SettingsWriter
     read: Callable[[Session, Channel], BaseModel | None]
+    shown: type[BaseModel]
 
 
 @dataclass(frozen=True)

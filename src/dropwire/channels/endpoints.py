@@ -44,22 +44,6 @@ CUSTOM_CHANNEL_RELATIONS = {
 }
 
 
-@router.get("/channels.json", response_model=list[ChannelRead])
-def list_channels(
-    session: DbSession,
-    _: AdminPrincipal,
-    response: Response,
-    query: Annotated[ListQuery, Depends(list_query)],
-) -> Any:
-    rows = paginate(session, select(Channel), query, CHANNEL_FILTERS, response, [Channel.id])
-    return respond(session, query, response, rows, ChannelRead, CHANNEL_RELATIONS)
-
-
-@router.get("/channels/{channel_id}.json", response_model=ChannelRead)
-def get_channel(channel_id: PathId, session: DbSession, _: AdminPrincipal) -> Channel:
-    return service.get_channel(session, channel_id)
-
-
 @router.get("/custom-channels.json", response_model=list[CustomChannelRead])
 def list_custom_channels(
     session: DbSession,
@@ -68,9 +52,21 @@ def list_custom_channels(
     query: Annotated[ListQuery, Depends(list_query)],
 ) -> Any:
     rows = paginate(
-        session, select(CustomChannel), query, CUSTOM_CHANNEL_FILTERS, response, [CustomChannel.id]
+        session,
+        stmt=select(CustomChannel),
+        query=query,
+        fields=CUSTOM_CHANNEL_FILTERS,
+        response=response,
+        default_order=[CustomChannel.id],
     )
-    return respond(session, query, response, rows, CustomChannelRead, CUSTOM_CHANNEL_RELATIONS)
+    return respond(
+        session,
+        query=query,
+        response=response,
+        items=rows,
+        read=CustomChannelRead,
+        relations=CUSTOM_CHANNEL_RELATIONS,
+    )
 
 
 @router.post("/custom-channels.json", response_model=CustomChannelRead, status_code=201)
@@ -84,14 +80,14 @@ def create_custom_channel(
 def get_custom_channel(
     custom_channel_id: PathId, session: DbSession, _: AdminPrincipal
 ) -> CustomChannel:
-    return service.get_custom_channel(session, custom_channel_id)
+    return service.get_custom_channel(session, custom_channel_id=custom_channel_id)
 
 
 @router.put("/custom-channels/{custom_channel_id}.json", response_model=CustomChannelRead)
 def update_custom_channel(
     custom_channel_id: PathId, data: CustomChannelUpdate, session: DbSession, _: AdminPrincipal
 ) -> CustomChannel:
-    custom = service.get_custom_channel(session, custom_channel_id)
+    custom = service.get_custom_channel(session, custom_channel_id=custom_channel_id)
     return service.update_custom_channel(session, custom=custom, data=data)
 
 
@@ -102,16 +98,42 @@ def rotate_custom_channel_hash(
     custom_channel_id: PathId, session: DbSession, _: AdminPrincipal
 ) -> CustomChannel:
     return service.rotate_webhook_hash(
-        session, custom=service.get_custom_channel(session, custom_channel_id)
+        session, custom=service.get_custom_channel(session, custom_channel_id=custom_channel_id)
     )
 
 
-def writes_router(connectors: tuple[ChannelConnector, ...]) -> APIRouter:
-    """Creating and updating channels: their bodies carry the wired connectors' parents and
-    settings blocks (`schemas.channel_bodies`), so `create_app` builds these routes from its
-    wiring."""
+def composed_router(connectors: tuple[ChannelConnector, ...]) -> APIRouter:
+    """Reading, creating and updating channels: their bodies and reads carry the wired
+    connectors' parents and settings blocks (`schemas.channel_bodies`), so `create_app` builds
+    these routes from its wiring."""
     bodies = channel_bodies(connectors)
-    writes = APIRouter(route_class=UnitOfWorkRoute, tags=["Channels"])
+    composed = APIRouter(route_class=UnitOfWorkRoute, tags=["Channels"])
+
+    def list_channels(
+        session: DbSession,
+        _: AdminPrincipal,
+        response: Response,
+        query: Annotated[ListQuery, Depends(list_query)],
+    ) -> Any:
+        rows = paginate(
+            session,
+            stmt=select(Channel),
+            query=query,
+            fields=CHANNEL_FILTERS,
+            response=response,
+            default_order=[Channel.id],
+        )
+        return respond(
+            session,
+            query=query,
+            response=response,
+            items=rows,
+            read=bodies.read,
+            relations=CHANNEL_RELATIONS,
+        )
+
+    def get_channel(channel_id: PathId, session: DbSession, _: AdminPrincipal) -> Channel:
+        return service.get_channel(session, channel_id=channel_id)
 
     def create_channel(data: ChannelCreate, session: DbSession, _: AdminPrincipal) -> Channel:
         return service.create_channel(session, data=data)
@@ -120,11 +142,14 @@ def writes_router(connectors: tuple[ChannelConnector, ...]) -> APIRouter:
         channel_id: PathId, data: ChannelUpdate, session: DbSession, _: AdminPrincipal
     ) -> Channel:
         return service.update_channel(
-            session, channel=service.get_channel(session, channel_id), data=data
+            session, channel=service.get_channel(session, channel_id=channel_id), data=data
         )
 
     create_channel.__annotations__["data"] = bodies.create  # the composed body
     update_channel.__annotations__["data"] = bodies.update
-    writes.post("/channels.json", response_model=ChannelRead, status_code=201)(create_channel)
-    writes.put("/channels/{channel_id}.json", response_model=ChannelRead)(update_channel)
-    return writes
+    read = bodies.read
+    composed.get("/channels.json", response_model=list[read])(list_channels)  # type: ignore[valid-type]
+    composed.get("/channels/{channel_id}.json", response_model=read)(get_channel)
+    composed.post("/channels.json", response_model=read, status_code=201)(create_channel)
+    composed.put("/channels/{channel_id}.json", response_model=read)(update_channel)
+    return composed

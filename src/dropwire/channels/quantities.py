@@ -35,7 +35,7 @@ def _levels_by_variant(
     rows = session.execute(
         select(InventoryLevel, Location.kind)
         .join(Location, Location.id == InventoryLevel.location_id)
-        .where(among(session, InventoryLevel.variant_id, set(variant_ids)))
+        .where(among(session, column=InventoryLevel.variant_id, values=set(variant_ids)))
     ).all()
     grouped: dict[int, list[tuple[InventoryLevel, LocationKind]]] = defaultdict(list)
     for level, kind in rows:
@@ -43,7 +43,7 @@ def _levels_by_variant(
     return grouped
 
 
-def channel_quantity(session: Session, channel: Channel, variant_id: int) -> int | None:
+def channel_quantity(session: Session, *, channel: Channel, variant_id: int) -> int | None:
     """The quantity `channel` should show for the variant, or None when it must not be pushed."""
     levels = _levels_by_variant(session, [variant_id]).get(variant_id, [])
     return _quantity(InventorySync(channel.inventory_sync), levels)
@@ -65,7 +65,7 @@ def _listings(dialect: str) -> Select[ChannelVariant, str]:
 
 
 def changed_channel_quantities(
-    session: Session, variant_ids: Iterable[int]
+    session: Session, *, variant_ids: Iterable[int]
 ) -> list[tuple[ChannelVariant, int]]:
     """Channel variants of these variants whose channel quantity differs from the last pushed."""
     ids = set(variant_ids)

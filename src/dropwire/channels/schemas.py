@@ -64,8 +64,9 @@ class ChannelRead(CompanyRecord):
     created_at: datetime
     updated_at: datetime
 
-    # Each wired connector's settings block (its read shape, or null), read
-    # through the connector when the channel is read from the database.
+    # Each wired connector's settings block (its read shape, or null) by field name, read
+    # through the connector when the channel is read from the database. The schema declares
+    # the blocks on the composed read (`channel_bodies`); this is what fills them.
     _store_settings: dict[str, BaseModel | None] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="wrap")
@@ -76,21 +77,22 @@ class ChannelRead(CompanyRecord):
         if session is not None:
             assert isinstance(data, Channel)
             read._store_settings = {
-                to_camel(block.field): block.read(session, data)
+                block.field: block.read(session, data)
                 for _parent, block in store_settings(wiring_of(session))
             }
         return read
 
+    # No return annotation: pydantic would describe the read as that type (any object); left
+    # out, its schema is its fields' (the composed read declares the blocks: `channel_bodies`).
     @model_serializer(mode="wrap")
-    def _show_store_settings(
+    def _show_store_settings(  # type: ignore[no-untyped-def]
         self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
-    ) -> dict[str, Any]:
+    ):
         shown: dict[str, Any] = handler(self)
-        for key, block in self._store_settings.items():
-            shown[key] = (
-                None
-                if block is None
-                else block.model_dump(mode=info.mode, by_alias=info.by_alias is not False)
+        by_alias = info.by_alias is not False
+        for name, block in self._store_settings.items():
+            shown[to_camel(name) if by_alias else name] = (
+                None if block is None else block.model_dump(mode=info.mode, by_alias=by_alias)
             )
         return shown
 
@@ -139,20 +141,25 @@ class CustomChannelRead(CompanyRecord):
 @dataclass(frozen=True)
 class ChannelBodies:
     """The channel bodies the API accepts, composed with the wired connectors: `parentChannel`
-    one of theirs, and each one's settings block (`StoreSettings.fields`)."""
+    one of theirs, and each one's settings block (`StoreSettings.fields`); and the read it
+    answers, with each one's block as read (`StoreSettings.shown`)."""
 
     create: type[ChannelCreate]
     update: type[ChannelUpdate]
+    read: type[ChannelRead]
 
 
 @cache
 def channel_bodies(connectors: tuple[ChannelConnector, ...]) -> ChannelBodies:
     parents = cast(Any, Literal)[tuple(connector.parent for connector in connectors)]
     fields: dict[str, Any] = {"parent_channel": (parents | None, None)}
+    shown: dict[str, Any] = {}
     for connector in connectors:
         if connector.settings is not None:
             fields[connector.settings.field] = (connector.settings.fields | None, None)
+            shown[connector.settings.field] = (connector.settings.shown | None, None)
     return ChannelBodies(
         create=create_model("ChannelCreate", __base__=ChannelCreate, **fields),
         update=create_model("ChannelUpdate", __base__=ChannelUpdate, **fields),
+        read=create_model("ChannelRead", __base__=ChannelRead, **shown),
     )

@@ -66,7 +66,7 @@ def _check_warehouse(session: Session, warehouse_id: int | None) -> None:
         raise UnknownReference("warehouseId", f"warehouse {warehouse_id} does not exist")
 
 
-def get_channel(session: Session, channel_id: int) -> Channel:
+def get_channel(session: Session, *, channel_id: int) -> Channel:
     channel = session.get(Channel, channel_id)
     if channel is None:
         raise NotFound("Channel", channel_id)
@@ -101,7 +101,7 @@ def new_webhook_hash() -> tuple[str, str]:
     return value, digest(value)
 
 
-def get_custom_channel(session: Session, custom_channel_id: int) -> CustomChannel:
+def get_custom_channel(session: Session, *, custom_channel_id: int) -> CustomChannel:
     custom = session.get(CustomChannel, custom_channel_id)
     if custom is None:
         raise NotFound("Custom channel", custom_channel_id)

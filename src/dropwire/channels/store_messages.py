@@ -25,7 +25,7 @@ def tell_connectors(session: Session, changes: Mapping[str, Any]) -> None:
         for connector in connectors:
             connector.publish_products(session, set(published))
     touched: set[int] | None = changes.get(TOUCHED_KEY)
-    changed = changed_channel_quantities(session, set(touched)) if touched else []
+    changed = changed_channel_quantities(session, variant_ids=set(touched)) if touched else []
     if changed:
         for connector in connectors:
             for channel_variant, quantity in connector.push_stock(session, changed):

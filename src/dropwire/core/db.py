@@ -6,13 +6,16 @@ it returns (NORMAL could lose the last commits on power loss). Writers take the 
 `BEGIN`.
 """
 
+import fcntl
+import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, DateTime, Engine, Numeric, create_engine, event
 from sqlalchemy.engine import Dialect
@@ -67,6 +70,111 @@ def is_sqlite(url: str) -> bool:
 WRITE_WAIT_SECONDS = 30
 
 
+_thread_defers = threading.local()
+
+
+def defer_sqlite_writes_in_this_thread() -> None:
+    """This thread's writes wait behind other writers' (a job worker's: what it applies was
+    accepted already and may wait; the API's writes are a client waiting for an answer)."""
+    _thread_defers.active = True
+
+
+class SqliteWriteSlot:
+    """SQLite's one write lock, queued for instead of left to SQLite's busy handler.
+
+    The busy handler sleeps in growing steps up to 100 ms, so a writer polling that way rarely
+    found the gap between another process's transactions: the API process starved for seconds
+    behind its worker process. Here the threads of a process queue on a lock, then processes on
+    an advisory file lock beside the database, polled every half millisecond (`flock` has no
+    timeout, and a frozen holder must become `WriteSlotBusy`, a 503, not a hang). Writers that
+    serve a waiting client announce themselves on a second file while they wait; a deferring
+    writer (the worker) lets them go first, for at most `MOST_DEFERRED` a turn so it is never
+    starved.
+    """
+
+    POLL_SECONDS = 0.0005
+    MOST_DEFERRED = 0.1
+
+    def __init__(self, database_path: str | None) -> None:
+        self._threads = threading.Lock()
+        self._paths = (f"{database_path}-writer", f"{database_path}-waiting")
+        self._shared = database_path is not None  # an in-memory database has no other process
+        self._files: list[BinaryIO] = []
+        self._files_pid = 0
+        self._announcing = threading.Lock()
+        self._waiting = 0  # this process's announced writers
+
+    def acquire(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        deferring = getattr(_thread_defers, "active", False)
+        if deferring:
+            self._defer(min(deadline, time.monotonic() + self.MOST_DEFERRED))
+        else:
+            self._announce(+1)
+        try:
+            return self._take(deadline)
+        finally:
+            if not deferring:
+                self._announce(-1)
+
+    def release(self) -> None:
+        if self._shared:
+            fcntl.flock(self._file(0), fcntl.LOCK_UN)
+        self._threads.release()
+
+    def _take(self, deadline: float) -> bool:
+        if not self._threads.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            return False
+        if not self._shared:
+            return True
+        try:
+            while not _try_flock(self._file(0), fcntl.LOCK_EX):
+                if time.monotonic() >= deadline:
+                    self._threads.release()
+                    return False
+                time.sleep(self.POLL_SECONDS)
+            return True
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def _announce(self, change: int) -> None:
+        """The first waiter of this process holds the shared lock on the waiting file, the last
+        one to leave lets it go (one lock per open file, whatever the number of threads)."""
+        with self._announcing:
+            self._waiting += change
+            if self._shared and self._waiting == (1 if change > 0 else 0):
+                fcntl.flock(self._file(1), fcntl.LOCK_SH if change > 0 else fcntl.LOCK_UN)
+
+    def _defer(self, until: float) -> None:
+        while time.monotonic() < until and self._others_waiting():
+            time.sleep(self.POLL_SECONDS)
+
+    def _others_waiting(self) -> bool:
+        with self._announcing:  # no announcement of ours on the file while we test it
+            if self._waiting:
+                return True
+            if not self._shared or not _try_flock(self._file(1), fcntl.LOCK_EX):
+                return self._shared  # an announced writer in another process holds it shared
+            fcntl.flock(self._file(1), fcntl.LOCK_UN)
+            return False
+
+    def _file(self, which: int) -> int:
+        """The lock files, opened by this process (a file inherited over fork shares its lock)."""
+        if self._files_pid != os.getpid():
+            self._files = [open(path, "ab") for path in self._paths]  # noqa: SIM115 - kept open
+            self._files_pid = os.getpid()
+        return self._files[which].fileno()
+
+
+def _try_flock(descriptor: int, operation: int) -> bool:
+    try:
+        fcntl.flock(descriptor, operation | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -78,15 +186,14 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
-    # SQLite has one writer at a time. Writers of this process queue on a lock instead of
-    # SQLite's busy handler, which sleeps in growing steps and makes tail latency seconds long.
-    writers = threading.Lock()
+    database = engine.url.database
+    slot = SqliteWriteSlot(database if database and database != ":memory:" else None)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         if mode == "IMMEDIATE":
-            if not writers.acquire(timeout=WRITE_WAIT_SECONDS):
+            if not slot.acquire(timeout=WRITE_WAIT_SECONDS):
                 raise WriteSlotBusy("the SQLite database is busy: no write slot in 30 s")
             connection.info["holds_write_slot"] = True
         try:
@@ -97,7 +204,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     def _release(connection: Any) -> None:
         if connection.info.pop("holds_write_slot", False):
-            writers.release()
+            slot.release()
 
     event.listen(engine, "commit", _release)
     event.listen(engine, "rollback", _release)

@@ -23,7 +23,7 @@ def among_bound(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
     return result
 
 
-def among(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+def among(session: Session, *, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
     """`column IN values`. On PostgreSQL `column = ANY(array)`: one parameter, one statement
     text for any number of values (prepared once), where an IN list is rendered anew for each
     length, a typed placeholder per value (half the CPU of a batch's 100-value lookup)."""

@@ -88,7 +88,7 @@ def new_row(cls: type[Mapped], **values: Any) -> Mapped:
     return obj
 
 
-def insert_all(session: Session, objects: Sequence[Any]) -> None:
+def insert_all(session: Session, *, objects: Sequence[Any]) -> None:
     """INSERT transient objects of one mapped class in one statement; they become persistent.
 
     Attributes left unset get their column's Python default. Rows they reference must already
@@ -106,7 +106,7 @@ def insert_all(session: Session, objects: Sequence[Any]) -> None:
         _persist(session, obj, pk, new_id)
 
 
-def insert_unread(session: Session, objects: Sequence[Any]) -> None:
+def insert_unread(session: Session, *, objects: Sequence[Any]) -> None:
     """INSERT transient objects of one mapped class in one statement, as rows only: they stay
     transient and get no ids (for rows nobody reads back in this unit of work, such as ledger
     entries), which saves making each one persistent."""
@@ -117,7 +117,7 @@ def insert_unread(session: Session, objects: Sequence[Any]) -> None:
         insert_rows(session.connection(), table, rows)
 
 
-def insert_unless_taken(session: Session, obj: Any) -> bool:
+def insert_unless_taken(session: Session, *, obj: Any) -> bool:
     """INSERT one transient object unless a unique key is already taken (ON CONFLICT DO
     NOTHING: no savepoint needed to survive the clash); True when it was inserted."""
     table, pk, (row,) = _rows([obj])
@@ -134,7 +134,7 @@ def insert_unless_taken(session: Session, obj: Any) -> bool:
 
 
 def insert_each_unless_taken(
-    session: Session, objects: Sequence[Any], key: Sequence[str]
+    session: Session, *, objects: Sequence[Any], key: Sequence[str]
 ) -> list[bool]:
     """`insert_unless_taken` for many transient objects of one class in one statement: those whose
     unique keys are free are inserted (and become persistent), the others are left out. `key`
@@ -164,7 +164,7 @@ def insert_each_unless_taken(
 
 
 def insert_ignoring_conflict(
-    session: Session, model: type[Any], values: dict[str, Any], conflict_columns: list[str]
+    session: Session, *, model: type[Any], values: dict[str, Any], conflict_columns: list[str]
 ) -> bool:
     """INSERT that quietly does nothing when a concurrent writer inserted the same key first.
 

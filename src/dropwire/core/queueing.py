@@ -42,7 +42,7 @@ def first_in_line(
     return first
 
 
-def skipping_locked(session: Session, stmt: Select[T]) -> Select[T]:
+def skipping_locked(session: Session, *, stmt: Select[T]) -> Select[T]:
     """On PostgreSQL, lock the claimed rows and skip those another worker is claiming."""
     if session.get_bind().dialect.name == "postgresql":
         return stmt.with_for_update(skip_locked=True)

@@ -91,6 +91,14 @@ class Settings(BaseSettings):
         description="Jobs a worker thread claims and runs in one transaction (queued sales of a "
         "channel apply set-based, so a backlog drains in fewer, bigger batches)",
     )
+    shutdown_grace_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=600,
+        description="On SIGTERM, how long `dropwire serve` lets requests in flight finish "
+        "(then it cancels them) and, after it, how long workers get to finish their jobs in "
+        "hand (then they are killed and their jobs run again elsewhere)",
+    )
     job_lease_seconds: float = Field(
         default=10.0,
         ge=1,

@@ -69,7 +69,7 @@ class CommitSteps:
         self.steps: tuple[CommitStep, ...] = tuple(ordered)
 
 
-def changes(session: Session, topic: str, empty: Callable[[], T]) -> T:
+def changes(session: Session, *, topic: str, empty: Callable[[], T]) -> T:
     """This transaction's record for `topic` (made with `empty()` on first use)."""
     gathered: dict[str, Any] = session.info.setdefault(CHANGES_KEY, {})
     if topic not in gathered:
@@ -78,12 +78,12 @@ def changes(session: Session, topic: str, empty: Callable[[], T]) -> T:
     return value
 
 
-def recorded(session: Session, topic: str) -> Any:
+def recorded(session: Session, *, topic: str) -> Any:
     """What was recorded for `topic` so far, or None (a read that records nothing)."""
     return session.info.get(CHANGES_KEY, {}).get(topic)
 
 
-def call_after_commit(session: Session, key: str, callback: Callable[[], None]) -> None:
+def call_after_commit(session: Session, *, key: str, callback: Callable[[], None]) -> None:
     """Run `callback` once the session's transaction commits (once per key); never on rollback."""
     session.info.setdefault(AFTER_COMMIT_KEY, {})[key] = callback
 
@@ -93,7 +93,7 @@ def _run_steps(session: Session) -> None:
         return  # a savepoint: its changes wait for the real commit
     if not session.info.get(CHANGES_KEY):
         return
-    steps = wired(session, CommitSteps).steps  # none wired: `NotWired`, never a silent commit
+    steps = wired(session, kind=CommitSteps).steps  # none wired: `NotWired`, never a silent commit
     for _ in range(ROUNDS):
         gathered: dict[str, Any] | None = session.info.pop(CHANGES_KEY, None)
         if not gathered:

@@ -65,6 +65,6 @@ def wiring_of(session: Session) -> Wiring:
     return wiring
 
 
-def wired(session: Session, kind: type[T]) -> T:
+def wired(session: Session, *, kind: type[T]) -> T:
     """`wiring_of(session).part(kind)`."""
     return wiring_of(session).part(kind)

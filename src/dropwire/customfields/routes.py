@@ -53,8 +53,23 @@ def add_value_routes(
         if not principal.is_admin and scope is not None:
             assert principal.dropship_provider_id is not None
             statement = statement.where(scope(principal.dropship_provider_id))
-        rows = paginate(session, statement, query, filters, response, [model.id], VALUE_RELATIONS)
-        return respond(session, query, response, rows, read, VALUE_RELATIONS)
+        rows = paginate(
+            session,
+            stmt=statement,
+            query=query,
+            fields=filters,
+            response=response,
+            default_order=[model.id],
+            relations=VALUE_RELATIONS,
+        )
+        return respond(
+            session,
+            query=query,
+            response=response,
+            items=rows,
+            read=read,
+            relations=VALUE_RELATIONS,
+        )
 
     def sync_values(
         record_id: PathId, data: SyncCustomFields, session: DbSession, principal: CurrentPrincipal

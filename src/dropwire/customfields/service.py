@@ -26,7 +26,7 @@ from dropwire.customfields.schemas import CustomFieldCreate, CustomFieldEntry, C
 MAX_TEXT = 10_000
 
 
-def get(session: Session, field_id: int) -> CustomField:
+def get(session: Session, *, field_id: int) -> CustomField:
     field = session.get(CustomField, field_id)
     if field is None:
         raise NotFound("Custom field", field_id)

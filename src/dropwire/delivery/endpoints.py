@@ -43,10 +43,15 @@ def list_deliveries(
     session: DbSession, _: AdminPrincipal, settings: AppSettings, response: Response, query: Listing
 ) -> Any:
     deliveries = paginate(
-        session, select(Delivery), query, DELIVERY_FILTERS, response, [Delivery.id]
+        session,
+        stmt=select(Delivery),
+        query=query,
+        fields=DELIVERY_FILTERS,
+        response=response,
+        default_order=[Delivery.id],
     )
     shown = [_shown(delivery, settings) for delivery in deliveries]
-    return respond(session, query, response, shown, DeliveryRead)
+    return respond(session, query=query, response=response, items=shown, read=DeliveryRead)
 
 
 @router.get("/webhook-deliveries/{delivery_id}.json", response_model=DeliveryRead)
@@ -71,8 +76,15 @@ def list_endpoints(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
 ) -> Any:
     stmt = select(WebhookEndpoint)
-    rows = paginate(session, stmt, query, ENDPOINT_FILTERS, response, [WebhookEndpoint.id])
-    return respond(session, query, response, rows, EndpointRead)
+    rows = paginate(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=ENDPOINT_FILTERS,
+        response=response,
+        default_order=[WebhookEndpoint.id],
+    )
+    return respond(session, query=query, response=response, items=rows, read=EndpointRead)
 
 
 @router.post("/webhook-endpoints/{endpoint_id}/enable.json", response_model=EndpointRead)

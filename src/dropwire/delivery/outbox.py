@@ -19,7 +19,7 @@ from dropwire.jobs.wakeup import notify
 
 
 def endpoint_for(
-    session: Session, owner_type: EndpointOwner, owner_id: int, url: str
+    session: Session, *, owner_type: EndpointOwner, owner_id: int, url: str
 ) -> WebhookEndpoint:
     """The owner's endpoint for `url` (created with its own secret on first use)."""
     key = (
@@ -31,7 +31,10 @@ def endpoint_for(
     if endpoint is None:
         values = {"owner_type": owner_type, "owner_id": owner_id, "url": url}
         insert_ignoring_conflict(
-            session, WebhookEndpoint, {**values, "secret": new_secret()}, list(values)
+            session,
+            model=WebhookEndpoint,
+            values={**values, "secret": new_secret()},
+            conflict_columns=list(values),
         )
         endpoint = session.scalars(select(WebhookEndpoint).where(*key)).one()
     return endpoint
@@ -66,7 +69,9 @@ def record(
         owner = (EndpointOwner.channel, channel_id)
     elif owner is None:
         raise ValueError("a delivery needs an owner: a channel or a dropship provider")
-    call_after_commit(session, "delivery.wake", notify)  # senders look as soon as it commits
+    call_after_commit(
+        session, key="delivery.wake", callback=notify
+    )  # senders look as soon as it commits
     if coalesce_key is not None and merge_pending:
         pending = session.scalar(
             select(Delivery)
@@ -80,7 +85,8 @@ def record(
                 pending.body = body
                 pending.version += 1
             return pending
-    endpoint = endpoint_for(session, *owner, url)
+    owner_type, owner_id = owner
+    endpoint = endpoint_for(session, owner_type=owner_type, owner_id=owner_id, url=url)
     delivery = Delivery(
         event=event,
         endpoint_id=endpoint.id,

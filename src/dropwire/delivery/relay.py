@@ -114,7 +114,7 @@ def claim(database: Database, limit: int = 20) -> Claimed:
             .order_by(Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
         )
-        ids = list(session.scalars(skipping_locked(session, stmt)))
+        ids = list(session.scalars(skipping_locked(session, stmt=stmt)))
         until = now + timedelta(seconds=LEASE_SECONDS)
         attempts: dict[int, int] = {}
         if ids:

@@ -17,7 +17,7 @@ from dropwire.exports.schemas import (
 )
 from dropwire.feeds.queries import get_feed
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
+from dropwire.http.listing import ListQuery, fields_of, list_query, listed
 from dropwire.http.routing import UnitOfWorkRoute
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["Data exports"])
@@ -52,8 +52,15 @@ def _one(session: Any, export_id: int, principal: Principal) -> DataExport:
 def list_exports(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
 ) -> Any:
-    rows = paginate(session, _visible(principal), query, EXPORT_FILTERS, response, [DataExport.id])
-    return respond(session, query, response, rows, DataExportRead)
+    return listed(
+        session,
+        stmt=_visible(principal),
+        query=query,
+        fields=EXPORT_FILTERS,
+        response=response,
+        default_order=[DataExport.id],
+        read=DataExportRead,
+    )
 
 
 @router.get("/data-exports/{export_id}.json", response_model=DataExportRead)
@@ -91,8 +98,15 @@ def list_templates(
 ) -> Any:
     """API templates (Onport's): column mappings exports run with."""
     stmt = select(ApiTemplate)
-    rows = paginate(session, stmt, query, TEMPLATE_FILTERS, response, [ApiTemplate.id])
-    return respond(session, query, response, rows, TemplateRead)
+    return listed(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=TEMPLATE_FILTERS,
+        response=response,
+        default_order=[ApiTemplate.id],
+        read=TemplateRead,
+    )
 
 
 @router.post("/templates.json", response_model=TemplateRead, status_code=201)
@@ -102,19 +116,21 @@ def create_template(data: TemplateCreate, session: DbSession, _: AdminPrincipal)
 
 @router.get("/templates/{template_id}.json", response_model=TemplateRead)
 def get_template(template_id: PathId, session: DbSession, _: AdminPrincipal) -> ApiTemplate:
-    return templates.get(session, template_id)
+    return templates.get(session, template_id=template_id)
 
 
 @router.put("/templates/{template_id}.json", response_model=TemplateRead)
 def update_template(
     template_id: PathId, data: TemplateUpdate, session: DbSession, _: AdminPrincipal
 ) -> ApiTemplate:
-    return templates.update(session, template=templates.get(session, template_id), data=data)
+    return templates.update(
+        session, template=templates.get(session, template_id=template_id), data=data
+    )
 
 
 @router.delete("/templates/{template_id}.json", status_code=204)
 def delete_template(template_id: PathId, session: DbSession, _: AdminPrincipal) -> Response:
-    templates.delete(session, template=templates.get(session, template_id))
+    templates.delete(session, template=templates.get(session, template_id=template_id))
     return Response(status_code=204)
 
 
@@ -123,5 +139,5 @@ def export_template(
     template_id: PathId, session: DbSession, _: AdminPrincipal, data: TemplateExport | None = None
 ) -> DataExport:
     """Queue the template's file with the filters given; poll or download it as a data export."""
-    template = templates.get(session, template_id)
+    template = templates.get(session, template_id=template_id)
     return templates.export(session, template=template, data=data or TemplateExport())

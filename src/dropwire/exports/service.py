@@ -46,7 +46,7 @@ def export_feed(session: Session, *, feed: InventoryFeed) -> DataExport:
     )
     session.add(export)
     session.flush()
-    enqueue(session, "exports.render", {"exportId": export.id})
+    enqueue(session, kind="exports.render", payload={"exportId": export.id})
     return export
 
 
@@ -58,7 +58,7 @@ def render(session: Session, payload: dict[str, Any]) -> None:
     export.started_at = utcnow()
     if export.export_type == templates.TEMPLATE:
         try:
-            templates.render(session, export)
+            templates.render(session, export=export)
         except DomainError as exc:  # a filter the data no longer allows
             export.status = ExportStatus.failed
             export.problem = str(exc)
@@ -100,7 +100,7 @@ def _cell(item: InventoryFeedVariant, name: str | None, feed: InventoryFeed) -> 
     return "" if value is None else value
 
 
-def get(session: Session, export_id: int) -> DataExport:
+def get(session: Session, *, export_id: int) -> DataExport:
     export = session.get(DataExport, export_id)
     if export is None:
         raise NotFound("Data export", export_id)

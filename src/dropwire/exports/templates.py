@@ -97,7 +97,7 @@ def _columns(
     return found
 
 
-def get(session: Session, template_id: int) -> ApiTemplate:
+def get(session: Session, *, template_id: int) -> ApiTemplate:
     template = session.get(ApiTemplate, template_id)
     if template is None:
         raise NotFound("Template", template_id)
@@ -179,7 +179,7 @@ def export(session: Session, *, template: ApiTemplate, data: TemplateExport) -> 
     )
     session.add(record)
     session.flush()
-    enqueue(session, "exports.render", {"exportId": record.id})
+    enqueue(session, kind="exports.render", payload={"exportId": record.id})
     return record
 
 
@@ -200,7 +200,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def render(session: Session, export: DataExport) -> None:
+def render(session: Session, *, export: DataExport) -> None:
     """Write the template's file (the rows in id order, read in chunks)."""
     filters = export.filters or {}
     source = SOURCES[TemplateResource(filters["resource"])]

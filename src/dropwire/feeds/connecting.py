@@ -55,10 +55,12 @@ def connect(
     feed_variant.connected_at = utcnow()
     feed_variant.problem = None
     session.flush()
-    mark_for_publishing(session, variant_id)
+    mark_for_publishing(session, variant_id=variant_id)
     feed_variant.content_hash = None  # the next copy from the vendor is compared field by field
     session.flush()
-    sync_stored_levels(session, feed_variant.feed, [feed_variant.id], actor)
+    sync_stored_levels(
+        session, feed=feed_variant.feed, feed_variant_ids=[feed_variant.id], actor=actor
+    )
 
 
 def disconnect(
@@ -67,7 +69,7 @@ def disconnect(
     """The variant no longer counts this feed's stock (zeroed at the feed location)."""
     if feed_variant.variant_id is None:
         return
-    location = location_for_feed(session, feed_variant.inventory_feed_id)
+    location = location_for_feed(session, inventory_feed_id=feed_variant.inventory_feed_id)
     level = session.scalar(
         select(InventoryLevel).where(
             InventoryLevel.variant_id == feed_variant.variant_id,
@@ -95,7 +97,7 @@ def disconnect(
     session.flush()
 
 
-def feed_variants_supplying(session: Session, variant_id: int) -> list[InventoryFeedVariant]:
+def feed_variants_supplying(session: Session, *, variant_id: int) -> list[InventoryFeedVariant]:
     return list(
         session.scalars(
             select(InventoryFeedVariant)
@@ -121,5 +123,5 @@ def connected_feed_variants(session: Session, variant_id: int) -> list[dict[str,
             if fv.inventory_updated_at
             else None,
         }
-        for fv in feed_variants_supplying(session, variant_id)
+        for fv in feed_variants_supplying(session, variant_id=variant_id)
     ]

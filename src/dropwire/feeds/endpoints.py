@@ -83,8 +83,17 @@ def list_feeds(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
 ) -> Any:
     stmt = queries.feeds_visible(principal)
-    rows = paginate(session, stmt, query, FEED_FILTERS, response, [InventoryFeed.id])
-    return respond(session, query, response, rows, FeedRead, FEED_RELATIONS)
+    rows = paginate(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=FEED_FILTERS,
+        response=response,
+        default_order=[InventoryFeed.id],
+    )
+    return respond(
+        session, query=query, response=response, items=rows, read=FeedRead, relations=FEED_RELATIONS
+    )
 
 
 @router.post("/inventory-feeds.json", response_model=FeedRead, status_code=201)
@@ -147,8 +156,22 @@ def list_feed_variants(
         column = InventoryFeedVariant.variant_id
         stmt = stmt.where(column.is_not(None) if connected else column.is_(None))
     order = [InventoryFeedVariant.id]
-    rows = paginate(session, stmt, query, FEED_VARIANT_FILTERS, response, order)
-    return respond(session, query, response, rows, FeedVariantRead, FEED_VARIANT_RELATIONS)
+    rows = paginate(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=FEED_VARIANT_FILTERS,
+        response=response,
+        default_order=order,
+    )
+    return respond(
+        session,
+        query=query,
+        response=response,
+        items=rows,
+        read=FeedVariantRead,
+        relations=FEED_VARIANT_RELATIONS,
+    )
 
 
 @router.post("/inventory-feed-variants.json", response_model=FeedVariantRead, status_code=201)
@@ -201,7 +224,7 @@ def fetch_feed(
 ) -> InventoryFeedRun:
     """Run a pull feed now: the run is queued for a worker (409 while one is going)."""
     feed = queries.get_feed(session, feed_id=feed_id, principal=principal)
-    return runs.request_run(session, feed, trigger="manual")
+    return runs.request_run(session, feed=feed, trigger="manual")
 
 
 @router.get("/inventory-feeds/{feed_id}/runs.json", response_model=list[FeedRunRead])
@@ -214,11 +237,18 @@ def list_feed_runs(
 ) -> list[InventoryFeedRun]:
     feed = queries.get_feed(session, feed_id=feed_id, principal=principal)
     stmt = select(InventoryFeedRun).where(InventoryFeedRun.inventory_feed_id == feed.id)
-    return paginate(session, stmt, query, RUN_FILTERS, response, [InventoryFeedRun.id.desc()])
+    return paginate(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=RUN_FILTERS,
+        response=response,
+        default_order=[InventoryFeedRun.id.desc()],
+    )
 
 
 def _run(session: DbSession, run_id: PathId, principal: Principal) -> InventoryFeedRun:
-    run = runs.get_run(session, run_id)
+    run = runs.get_run(session, run_id=run_id)
     queries.get_feed(session, feed_id=run.inventory_feed_id, principal=principal)  # scope check
     return run
 
@@ -235,11 +265,11 @@ def approve_feed_run(
     run_id: PathId, session: DbSession, principal: AdminPrincipal
 ) -> InventoryFeedRun:
     """Apply a held run's file after all (it is fetched and read again, without the guard)."""
-    return runs.approve_run(session, _run(session, run_id, principal))
+    return runs.approve_run(session, run=_run(session, run_id, principal))
 
 
 @router.post("/inventory-feed-runs/{run_id}/discard.json", response_model=FeedRunRead)
 def discard_feed_run(
     run_id: PathId, session: DbSession, principal: AdminPrincipal
 ) -> InventoryFeedRun:
-    return runs.discard_run(session, _run(session, run_id, principal))
+    return runs.discard_run(session, run=_run(session, run_id, principal))

@@ -8,7 +8,7 @@ from dropwire.auth.service import Principal, digest
 from dropwire.feeds.models import InventoryFeed, InventoryFeedVariant
 
 
-def feed_by_hash(session: Session, presented: str) -> InventoryFeed | None:
+def feed_by_hash(session: Session, *, presented: str) -> InventoryFeed | None:
     """The feed whose inbound hash is `presented`, found by digest (never by the value)."""
     return session.scalar(
         select(InventoryFeed).where(InventoryFeed.hash_digest == digest(presented))

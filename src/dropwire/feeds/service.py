@@ -63,8 +63,8 @@ def create_feed(session: Session, *, data: FeedCreate) -> InventoryFeed:
     _check_pull_settings(feed)
     session.add(feed)
     session.flush()
-    location_for_feed(session, feed.id, feed.name)
-    schedule_feed(session, feed, first_in=timedelta(0))
+    location_for_feed(session, inventory_feed_id=feed.id, name=feed.name)
+    schedule_feed(session, feed=feed, first_in=timedelta(0))
     return feed
 
 
@@ -111,7 +111,7 @@ def update_feed(session: Session, *, feed: InventoryFeed, data: FeedUpdate) -> I
     _check_pull_settings(feed)
     session.flush()
     if schedule_key(feed) != schedule_before or "enabled" in changes:
-        schedule_feed(session, feed, first_in=timedelta(0))
+        schedule_feed(session, feed=feed, first_in=timedelta(0))
     if feed.allocation_buffer != buffer_before:
         connected = session.scalars(
             select(InventoryFeedVariant.id).where(
@@ -119,7 +119,7 @@ def update_feed(session: Session, *, feed: InventoryFeed, data: FeedUpdate) -> I
                 InventoryFeedVariant.variant_id.is_not(None),
             )
         )
-        sync_stored_levels(session, feed, list(connected))
+        sync_stored_levels(session, feed=feed, feed_variant_ids=list(connected))
     return feed
 
 
@@ -131,7 +131,7 @@ def rotate_hash(session: Session, *, feed: InventoryFeed) -> InventoryFeed:
 
 def delete_feed(session: Session, *, feed: InventoryFeed, actor: str | None = None) -> None:
     """Remove a feed; its stock leaves the channels (zeroed through the ledger) first."""
-    location = location_for_feed(session, feed.id, feed.name)
+    location = location_for_feed(session, inventory_feed_id=feed.id, name=feed.name)
     levels = list(
         session.scalars(select(InventoryLevel).where(InventoryLevel.location_id == location.id))
     )
@@ -165,7 +165,7 @@ class UpsertResult:
 
 def _one(session: Session, feed: InventoryFeed, item: FeedItem, actor: str | None) -> UpsertResult:
     """A batch of one: the item's own error is raised (a 4xx for the caller)."""
-    result = apply_items(session, feed, [item], actor=actor)[0]
+    result = apply_items(session, feed=feed, items=[item], actor=actor)[0]
     if result.error is not None:
         raise result.error
     feed_variant = session.scalars(
@@ -192,7 +192,10 @@ def upsert_feed_variants(
 ) -> list[ItemResult]:
     """The async parse-webhooks batch: every item applied or failed on its own."""
     return apply_items(
-        session, feed, [feed_item(data, index) for index, data in enumerate(items)], actor=actor
+        session,
+        feed=feed,
+        items=[feed_item(data, index) for index, data in enumerate(items)],
+        actor=actor,
     )
 
 

@@ -97,7 +97,7 @@ PARSE_WEBHOOK = InboundKind(
 
 
 def _feed_by_hash(session: Session, presented: str) -> tuple[int, int | None] | None:
-    feed = feed_by_hash(session, presented)
+    feed = feed_by_hash(session, presented=presented)
     if feed is None or not same_secret(feed.hash, presented):
         return None
     return feed.id, None

@@ -139,7 +139,7 @@ class _Plan:
     sync_level: bool = False
 
 
-def among(session: Session, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+def among(session: Session, *, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
     """`column IN values`, with the values in one parameter whatever their count (a 2,000-value
     IN list costs more to send and plan than to run). PostgreSQL: `= ANY(array)`, which probes
     the index once per value."""
@@ -174,9 +174,9 @@ def content_digest(salt: str, payload: Any) -> str:
 
 def apply_items(
     session: Session,
+    *,
     feed: InventoryFeed,
     items: Sequence[FeedItem],
-    *,
     actor: str | None = None,
     reassert: bool = False,
 ) -> list[ItemResult]:
@@ -249,7 +249,7 @@ def _apply_round(
 
 def _lock_stored(session: Session, feed_id: int, external_ids: list[str]) -> dict[str, Row[Any]]:
     stmt = select(*_STATE_COLUMNS).where(
-        FV.inventory_feed_id == feed_id, among(session, FV.external_id, external_ids)
+        FV.inventory_feed_id == feed_id, among(session, column=FV.external_id, values=external_ids)
     )
     if session.get_bind().dialect.name == "postgresql":
         # rows locked in id order, so two batches never wait on each other in a cycle; SQLite
@@ -344,7 +344,8 @@ class _SkuKeys:
         if wanted:
             for key, external_id in session.execute(
                 select(FV.vendor_sku_key, FV.external_id).where(
-                    FV.inventory_feed_id == feed.id, among(session, FV.vendor_sku_key, wanted)
+                    FV.inventory_feed_id == feed.id,
+                    among(session, column=FV.vendor_sku_key, values=wanted),
                 )
             ):
                 self.holders.setdefault(key or "", set()).add(external_id)
@@ -382,7 +383,12 @@ class _DailyLimit:
         self.remaining = 0
         if self.limit <= 0:
             return
-        insert_ignoring_conflict(session, FeedDailyCount, {"day": self.today, "count": 0}, ["day"])
+        insert_ignoring_conflict(
+            session,
+            model=FeedDailyCount,
+            values={"day": self.today, "count": 0},
+            conflict_columns=["day"],
+        )
         used = session.scalar(  # the counter's lock first: then nobody counts under our feet
             select(FeedDailyCount.count).where(FeedDailyCount.day == self.today).with_for_update()
         )
@@ -392,7 +398,7 @@ class _DailyLimit:
             session.scalars(
                 select(FeedDailyUpdate.item_key).where(
                     FeedDailyUpdate.day == self.today,
-                    among(session, FeedDailyUpdate.item_key, item_keys),
+                    among(session, column=FeedDailyUpdate.item_key, values=item_keys),
                 )
             )
         )
@@ -608,14 +614,14 @@ def _auto_connect(session: Session, feed: InventoryFeed, plans: list[_Plan], now
     by_sku_key: dict[str, tuple[int, str]] = {}
     if skus:
         for variant_id, sku in session.execute(
-            select(Variant.id, Variant.sku).where(among(session, Variant.sku, skus))
+            select(Variant.id, Variant.sku).where(among(session, column=Variant.sku, values=skus))
         ):
             by_sku[sku] = (variant_id, sku)
         if feed.case_insensitive_skus:
             keys = {sku_key(sku) for sku in skus}
             for variant_id, sku, key in session.execute(
                 select(Variant.id, Variant.sku, Variant.sku_key)
-                .where(among(session, Variant.sku_key, keys))
+                .where(among(session, column=Variant.sku_key, values=keys))
                 .order_by(Variant.id)
             ):
                 by_sku_key.setdefault(key, (variant_id, sku))
@@ -625,7 +631,7 @@ def _auto_connect(session: Session, feed: InventoryFeed, plans: list[_Plan], now
         if barcodes:
             for variant_id, sku, barcode in session.execute(
                 select(Variant.id, Variant.sku, Variant.barcode)
-                .where(among(session, Variant.barcode, barcodes))
+                .where(among(session, column=Variant.barcode, values=barcodes))
                 .order_by(Variant.id)
             ):
                 by_barcode.setdefault(barcode or "", (variant_id, sku))
@@ -645,7 +651,11 @@ def _auto_connect(session: Session, feed: InventoryFeed, plans: list[_Plan], now
         session.scalars(
             select(FV.variant_id).where(
                 FV.inventory_feed_id == feed.id,
-                among(session, FV.variant_id, {variant_id for _, (variant_id, _) in matches}),
+                among(
+                    session,
+                    column=FV.variant_id,
+                    values={variant_id for _, (variant_id, _) in matches},
+                ),
             )
         )
     )
@@ -663,7 +673,7 @@ def _auto_connect(session: Session, feed: InventoryFeed, plans: list[_Plan], now
         rows.append(
             {"id": plan.state["id"], "variant_id": variant_id, "connected_at": now, "problem": None}
         )
-        mark_for_publishing(session, variant_id)
+        mark_for_publishing(session, variant_id=variant_id)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(sorted(row)), []).append(row)
@@ -702,10 +712,10 @@ def _sync_levels(
 ) -> None:
     if not any(state["variant_id"] is not None for state in states):
         return
-    location = location_for_feed(session, feed.id, feed.name)
+    location = location_for_feed(session, inventory_feed_id=feed.id, name=feed.name)
     inventory.set_levels(
         session,
-        level_targets(feed, location.id, states),
+        targets=level_targets(feed, location.id, states),
         cause=MovementCause.feed,
         reference_type="feed_variant",
         actor=actor,
@@ -713,18 +723,24 @@ def _sync_levels(
 
 
 def sync_stored_levels(
-    session: Session, feed: InventoryFeed, feed_variant_ids: Iterable[int], actor: str | None = None
+    session: Session,
+    *,
+    feed: InventoryFeed,
+    feed_variant_ids: Iterable[int],
+    actor: str | None = None,
 ) -> None:
     """Re-set the levels of stored items (after a connection or a feed's buffer changed)."""
     ids = sorted(set(feed_variant_ids))
     for start in range(0, len(ids), 1000):
         rows = session.execute(
-            select(*_STATE_COLUMNS).where(among(session, FV.id, ids[start : start + 1000]))
+            select(*_STATE_COLUMNS).where(
+                among(session, column=FV.id, values=ids[start : start + 1000])
+            )
         ).all()
         _sync_levels(session, feed, [row._asdict() for row in rows], actor)
 
 
-def count_items(session: Session, feed_id: int) -> int:
+def count_items(session: Session, *, feed_id: int) -> int:
     return int(
         session.scalar(select(func.count()).select_from(FV).where(FV.inventory_feed_id == feed_id))
         or 0

@@ -8,7 +8,7 @@ from dropwire.apilog.models import ApiLog
 from dropwire.apilog.schemas import ApiLogRead
 from dropwire.apilog.writer import ApiLogWriter
 from dropwire.http.deps import AdminPrincipal, DbSession
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
+from dropwire.http.listing import ListQuery, fields_of, list_query, listed
 from dropwire.http.routing import UnitOfWorkRoute, before_the_body
 
 NEWEST_FIRST = (ApiLog.created_at.desc(), ApiLog.id.desc())
@@ -50,8 +50,15 @@ def list_api_logs(
     response: Response,
     query: Annotated[ListQuery, Depends(list_query)],
 ) -> Any:
-    rows = paginate(session, select(ApiLog), query, FILTERS, response, NEWEST_FIRST)
-    return respond(session, query, response, rows, ApiLogRead)
+    return listed(
+        session,
+        stmt=select(ApiLog),
+        query=query,
+        fields=FILTERS,
+        response=response,
+        default_order=NEWEST_FIRST,
+        read=ApiLogRead,
+    )
 
 
 @router.get(
@@ -67,5 +74,12 @@ def list_sale_imports(
 ) -> Any:
     """The async manual-sale items and what became of each (Onport's sale-imports view)."""
     stmt = select(ApiLog).where(ApiLog.kind == "inbound.manual_sale")
-    rows = paginate(session, stmt, query, FILTERS, response, NEWEST_FIRST)
-    return respond(session, query, response, rows, ApiLogRead)
+    return listed(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=FILTERS,
+        response=response,
+        default_order=NEWEST_FIRST,
+        read=ApiLogRead,
+    )

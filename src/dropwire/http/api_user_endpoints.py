@@ -45,8 +45,15 @@ def _visible(principal: Principal) -> Select[ApiUser]:
 def list_users(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
 ) -> Any:
-    rows = paginate(session, _visible(principal), query, USER_FILTERS, response, [ApiUser.id])
-    return respond(session, query, response, rows, ApiUserRead)
+    rows = paginate(
+        session,
+        stmt=_visible(principal),
+        query=query,
+        fields=USER_FILTERS,
+        response=response,
+        default_order=[ApiUser.id],
+    )
+    return respond(session, query=query, response=response, items=rows, read=ApiUserRead)
 
 
 @router.post("/users.json", response_model=ApiUserCreated, status_code=201)

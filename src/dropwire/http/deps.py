@@ -78,7 +78,9 @@ async def get_principal(request: Request, session: DbSession) -> Principal:
     if principal is None:
         settings = get_settings(request)
         bootstrap = settings.admin_token.get_secret_value() if settings.admin_token else None
-        principal = await run_in_threadpool(authenticate, session, token, bootstrap)
+        principal = await run_in_threadpool(
+            authenticate, session, token=token, bootstrap_token=bootstrap
+        )
         if principal is None:
             raise Unauthorized("Unknown or revoked API token")
         cache.put(key, principal)

@@ -114,7 +114,7 @@ class GroupedWrite(Generic[Work]):
                 claim = write.scope.get(CLAIM_KEY)
                 if claim is not None:
                     ignored = ignored_header(write.scope)
-                    remember_in(session, claim, response, ignored_fields=ignored)
+                    remember_in(session, claim=claim, response=response, ignored_fields=ignored)
                 logged.append(log_row(write.scope, response.status_code))
                 answers.append(response)
         insert_rows(session.connection(), API_LOGS, logged)

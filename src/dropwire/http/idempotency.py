@@ -55,7 +55,7 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
 
 
 def remember_in(
-    session: Session, claim: tuple[str, str], response: Any, *, ignored_fields: str | None
+    session: Session, *, claim: tuple[str, str], response: Any, ignored_fields: str | None
 ) -> None:
     """Store a successful answer under its claimed key, in the write's own transaction.
 
@@ -146,7 +146,7 @@ class IdempotencyMiddleware:
     ) -> IdempotencyKey | str | object | None:
         """None: we own the key now. A row: replay it. A string: refuse with that message."""
         with self.database.transaction() as session:
-            if authenticate(session, token, self.bootstrap_token) is None:
+            if authenticate(session, token=token, bootstrap_token=self.bootstrap_token) is None:
                 return _UNAUTHENTICATED  # a revoked token replays nothing
             row = session.scalar(
                 select(IdempotencyKey).where(

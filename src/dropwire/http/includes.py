@@ -299,6 +299,7 @@ def dump(read: type[BaseModel], item: Any) -> dict[str, Any]:
 
 def embed_all(
     session: Session,
+    *,
     pairs: Sequence[tuple[Any, dict[str, Any]]],
     resolved: Sequence[tuple[IncludeRequest, Relation]],
     principal: Principal | None,
@@ -348,7 +349,7 @@ def _embed(
         for obj in session.scalars(statement):
             row = dump(relation.read, obj)
             children.append((obj, vendor_view(row) if vendor_view else row))
-    embed_all(session, children, nested, principal, where)
+    embed_all(session, pairs=children, resolved=nested, principal=principal, where=where)
     embedded_keys = [rel.key for _, rel in nested]
     found: dict[Any, list[dict[str, Any]]] = {}
     for obj, row in children:

@@ -595,6 +595,7 @@ def apply_order(
 
 def paginate(
     session: Session,
+    *,
     stmt: Select[T],
     query: ListQuery,
     fields: Mapping[str, Any],
@@ -613,14 +614,41 @@ def paginate(
     request = PageRequest(
         query.limit, query.offset, query.after, query.before, query.path, query.params
     )
-    return read_page(session, stmt, request, keys, response)
+    return read_page(session, stmt=stmt, request=request, keys=keys, response=response)
 
 
 # --- shaping the answer: attributes and include -------------------------------------------
 
 
+def listed(
+    session: Session,
+    *,
+    stmt: Select[Any],
+    query: ListQuery,
+    fields: Mapping[str, Any],
+    response: Response,
+    default_order: Sequence[Any],
+    read: type[BaseModel],
+    relations: Mapping[str, Relation] = NO_RELATIONS,
+) -> Any:
+    """A list endpoint's answer: one page of `stmt` (`paginate`), shaped as asked (`respond`)."""
+    rows = paginate(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=fields,
+        response=response,
+        default_order=default_order,
+        relations=relations,
+    )
+    return respond(
+        session, query=query, response=response, items=rows, read=read, relations=relations
+    )
+
+
 def respond(
     session: Session,
+    *,
     query: ListQuery,
     response: Response,
     items: Sequence[Any],
@@ -634,7 +662,13 @@ def respond(
         return items
     resolved = resolve(query.includes, relations, query.principal)
     pairs = [(item, dump(read, item)) for item in items]
-    embed_all(session, pairs, resolved, query.principal, _where_in(session.get_bind().dialect.name))
+    embed_all(
+        session,
+        pairs=pairs,
+        resolved=resolved,
+        principal=query.principal,
+        where=_where_in(session.get_bind().dialect.name),
+    )
     keep = [relation.key for _, relation in resolved]
     if query.attributes is not None:
         allowed = wire_names(read)

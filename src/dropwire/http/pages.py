@@ -48,7 +48,7 @@ class Total:
     exact: bool
 
 
-def bounded_total(session: Session, stmt: Select[Any], *, end: int) -> Total:
+def bounded_total(session: Session, *, stmt: Select[Any], end: int) -> Total:
     """The rows `stmt` matches, counted exactly up to `end + EXACT_BEYOND` (see the module)."""
     bound = end + EXACT_BEYOND
     counted = stmt.order_by(None)
@@ -293,6 +293,7 @@ def _link(request: PageRequest, **changes: str) -> str:
 
 def read_page(
     session: Session,
+    *,
     stmt: Select[T],
     request: PageRequest,
     keys: Sequence[SortKey],
@@ -308,7 +309,7 @@ def read_page(
     by_cursor = pageable_by_cursor(keys)
     if cursor is not None and not by_cursor:
         raise Invalid(label, "this order cannot be paged by cursor (a sort field may be empty)")
-    set_total(response, bounded_total(session, stmt, end=request.offset + request.limit))
+    set_total(response, bounded_total(session, stmt=stmt, end=request.offset + request.limit))
     backwards = request.before is not None
     values = decode_cursor(keys, cursor, label) if cursor is not None else None
     page = read_beyond(

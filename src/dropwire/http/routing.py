@@ -194,7 +194,9 @@ def _finish_write(
     watch.append(CommitWatch())
     claim = request.scope.get(CLAIM_KEY)
     if claim is not None:
-        remember_in(session, claim, response, ignored_fields=ignored_header(request.scope))
+        remember_in(
+            session, claim=claim, response=response, ignored_fields=ignored_header(request.scope)
+        )
     logged = _logged_here(request)
     if logged:
         session.execute(insert(ApiLog), [log_row(request.scope, response.status_code)])

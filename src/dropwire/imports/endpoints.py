@@ -8,7 +8,7 @@ from dropwire.auth.scope import one_visible, visible_to
 from dropwire.auth.service import Principal
 from dropwire.core.errors import NotFound
 from dropwire.http.deps import CurrentPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
+from dropwire.http.listing import ListQuery, fields_of, list_query, listed
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.imports import service
 from dropwire.imports.models import DataImport
@@ -46,8 +46,15 @@ def list_imports(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
 ) -> Any:
     """Imports, newest last by default; a vendor token sees those of its own feeds."""
-    rows = paginate(session, _visible(principal), query, FILTERS, response, [DataImport.id])
-    return respond(session, query, response, rows, DataImportRead)
+    return listed(
+        session,
+        stmt=_visible(principal),
+        query=query,
+        fields=FILTERS,
+        response=response,
+        default_order=[DataImport.id],
+        read=DataImportRead,
+    )
 
 
 @router.post("/data-imports.json", response_model=DataImportRead, status_code=202)

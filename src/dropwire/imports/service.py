@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from dropwire.auth.service import Principal
 from dropwire.catalog import service as catalog
 from dropwire.catalog.schemas import VariantCreate, VariantUpdate
+from dropwire.core import csv_reader
 from dropwire.core.errors import DomainError, Forbidden, Invalid
 from dropwire.core.schemas import MONEY_MAX
 from dropwire.core.time import utcnow
@@ -61,7 +62,7 @@ def _column(name: str) -> str:
 
 def _rows(content: str) -> Any:
     """A CSV reader of the text (its `line_num` is the line a row ended on)."""
-    return csv.reader(io.StringIO(content.lstrip("\ufeff")))
+    return csv_reader.reader(io.StringIO(content.lstrip("\ufeff")))
 
 
 def _header(content: str, import_type: ImportType) -> list[str]:
@@ -105,7 +106,7 @@ def create(session: Session, *, data: DataImportCreate, principal: Principal) ->
     )
     session.add(record)
     session.flush()
-    enqueue(session, "imports.apply", {"importId": record.id})
+    enqueue(session, kind="imports.apply", payload={"importId": record.id})
     return record
 
 
@@ -153,7 +154,7 @@ def _variant(session: Session, row: dict[str, str]) -> None:
         raise RowRefused("sku", "empty")
     if "tags" in values:
         values["tags"] = [tag.strip() for tag in values["tags"].split(",") if tag.strip()]
-    existing = catalog.find_variant_by_sku(session, sku)
+    existing = catalog.find_variant_by_sku(session, sku=sku)
     try:
         if existing is None:
             catalog.create_variant(session, data=VariantCreate.model_validate(values))

@@ -9,16 +9,18 @@ work instead, so its idempotency record commits with its jobs.
 
 import asyncio
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from dropwire.auth.service import digest
 from dropwire.core.db import Database
 from dropwire.core.errors import FieldProblem, Invalid, InvalidFields, Malformed, Unauthorized
-from dropwire.core.group_commit import GroupCommitFailed, GroupCommitter
+from dropwire.core.group_commit import GroupCommitFailed, GroupCommitter, Row
 from dropwire.core.schemas import may_hold_unstorable, unstorable_in
 from dropwire.core.settings import Settings
 from dropwire.http.errors import error_response, unavailable_response
@@ -88,7 +90,7 @@ async def _owner(request: Request, kind: InboundKind, presented: str) -> service
 
         def look_up() -> service.Credentials | None:
             with database.session(write=False) as reading:
-                return service.authenticate(reading, kind.owner, presented)
+                return service.authenticate(reading, owner=kind.owner, presented=presented)
 
         key = (asyncio.get_running_loop(), kind.owner, digest(presented))
         lookup = _LOOKUPS.get(key)
@@ -106,6 +108,11 @@ def _queued(count: int) -> Response:
     return Response(b'{"queued":%d}' % count, media_type="application/json")
 
 
+def _accepted_rows(session: Session, accepts: list[service.Accept]) -> list[Sequence[Row]]:
+    """The group committer's planner (it passes the requests by position)."""
+    return service.accepted_rows(session, accepts=accepts)
+
+
 async def _accept(request: Request, kind_name: str) -> Response:
     kind = request.app.state.database.wiring.part(InboundKinds).get(kind_name)
     if kind is None:
@@ -117,13 +124,15 @@ async def _accept(request: Request, kind_name: str) -> Response:
     endpoint: str = request.scope["path"]
     if request.scope.get(CLAIM_KEY) is not None:
         session = request_session(request)  # its route commits it, with the key's record
-        await run_in_threadpool(service.accept, session, kind, owner_id, items, endpoint)
+        await run_in_threadpool(
+            service.accept, session, kind=kind, owner_id=owner_id, items=items, endpoint=endpoint
+        )
         return _queued(len(items))
 
     committer: GroupCommitter = request.app.state.group_committer
     accepted = service.Accept(kind, owner_id, items, endpoint)
     try:
-        await committer.append(service.accepted_rows, accepted, after_commit=wakeup.notify)
+        await committer.append(_accepted_rows, accepted, after_commit=wakeup.notify)
     except GroupCommitFailed as failed:
         return unavailable_response(
             failed.kind, outcome_unknown=failed.outcome_unknown, what="nothing was queued"

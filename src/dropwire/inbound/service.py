@@ -96,7 +96,7 @@ def _forget_changed_owners(session: Session, _flush: UOWTransaction) -> None:
     )
     if changed:
         HASH_CACHE.invalidate()
-        call_after_commit(session, "inbound.owners", HASH_CACHE.invalidate)
+        call_after_commit(session, key="inbound.owners", callback=HASH_CACHE.invalidate)
 
 
 def same_secret(stored: str, presented: str) -> bool:
@@ -104,14 +104,14 @@ def same_secret(stored: str, presented: str) -> bool:
     return hmac.compare_digest(stored.encode(), presented.encode())
 
 
-def authenticate(session: Session, owner: Owner, presented: str) -> Credentials | None:
+def authenticate(session: Session, *, owner: Owner, presented: str) -> Credentials | None:
     """(owner id, channel id) for a valid hash of the right kind of owner, else None.
 
     Only reads: call it on a read session, before any write transaction. A hash found is kept
     in `HASH_CACHE` (the caller asks the cache first). The owner's package says how to find it
     (its `HashOwner`, wired by the entry points).
     """
-    lookup = wired(session, HashOwners).lookup(owner)
+    lookup = wired(session, kind=HashOwners).lookup(owner)
     if not presented or lookup is None:
         return None
     generation = HASH_CACHE.generation
@@ -181,7 +181,7 @@ def _job(
 
 
 def accept(
-    session: Session, kind: InboundKind, owner_id: int, items: list[Any], endpoint: str
+    session: Session, *, kind: InboundKind, owner_id: int, items: list[Any], endpoint: str
 ) -> int:
     """Queue the items in the caller's transaction (so a 200 means it is stored)."""
     request = Accept(kind, owner_id, items, endpoint)
@@ -190,7 +190,7 @@ def accept(
     return len(items)
 
 
-def accepted_rows(session: Session, accepts: list[Accept]) -> list[Sequence[Row]]:
+def accepted_rows(session: Session, *, accepts: list[Accept]) -> list[Sequence[Row]]:
     """Per request, the job rows `accept` would add, for a group commit to insert at once.
 
     Only reads (`session` may be a read session): one query per kind and owner decides which

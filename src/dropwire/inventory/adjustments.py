@@ -21,11 +21,11 @@ def adjust_at_warehouse(
 ) -> InventoryAdjustmentRead:
     """Change STOCKED at a warehouse (available follows); never available directly."""
     warehouse = (
-        warehouses.get_or_invalid(session, warehouse_id)
+        warehouses.get_or_invalid(session, warehouse_id=warehouse_id)
         if warehouse_id is not None
         else warehouses.ensure_default_warehouse(session)
     )
-    location = location_for_warehouse(session, warehouse.id)
+    location = location_for_warehouse(session, warehouse_id=warehouse.id)
     change = adjust_stocked(
         session,
         variant_id=variant_id,
@@ -37,7 +37,11 @@ def adjust_at_warehouse(
         actor=actor,
     )
     movement = change.movement
-    level = next(r for r in detail.level_reads(session, variant_id) if r.location_id == location.id)
+    level = next(
+        r
+        for r in detail.level_reads(session, variant_id=variant_id)
+        if r.location_id == location.id
+    )
     return InventoryAdjustmentRead(
         variant_id=variant_id,
         warehouse_id=warehouse.id,

@@ -33,7 +33,7 @@ class DetailSection:
     rows: Section
 
 
-def level_reads(session: Session, variant_id: int) -> list[LevelRead]:
+def level_reads(session: Session, *, variant_id: int) -> list[LevelRead]:
     rows = session.execute(
         select(InventoryLevel, Location)
         .join(Location, Location.id == InventoryLevel.location_id)
@@ -57,9 +57,9 @@ def level_reads(session: Session, variant_id: int) -> list[LevelRead]:
     ]
 
 
-def variant_inventory(session: Session, variant_id: int) -> VariantInventoryRead:
-    variant = get_variant(session, variant_id)
-    levels = level_reads(session, variant_id)
+def variant_inventory(session: Session, *, variant_id: int) -> VariantInventoryRead:
+    variant = get_variant(session, variant_id=variant_id)
+    levels = level_reads(session, variant_id=variant_id)
     allocations = session.scalars(
         select(Allocation)
         .where(Allocation.variant_id == variant_id, Allocation.is_open.is_(True))

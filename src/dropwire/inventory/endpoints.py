@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from dropwire.catalog.service import get_variant
 from dropwire.http.deps import AdminPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
+from dropwire.http.listing import ListQuery, fields_of, list_query, listed
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.inventory import detail, warehouses
 from dropwire.inventory.adjustments import adjust_at_warehouse, set_level
@@ -42,8 +42,15 @@ Listing = Annotated[ListQuery, Depends(list_query)]
 def list_warehouses(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
 ) -> Any:
-    rows = paginate(session, select(Warehouse), query, WAREHOUSE_FILTERS, response, [Warehouse.id])
-    return respond(session, query, response, rows, WarehouseRead)
+    return listed(
+        session,
+        stmt=select(Warehouse),
+        query=query,
+        fields=WAREHOUSE_FILTERS,
+        response=response,
+        default_order=[Warehouse.id],
+        read=WarehouseRead,
+    )
 
 
 @router.post("/warehouses.json", response_model=WarehouseRead, status_code=201)
@@ -53,7 +60,7 @@ def create_warehouse(data: WarehouseCreate, session: DbSession, _: AdminPrincipa
 
 @router.get("/warehouses/{warehouse_id}.json", response_model=WarehouseRead)
 def get_warehouse(warehouse_id: PathId, session: DbSession, _: AdminPrincipal) -> Warehouse:
-    return warehouses.get(session, warehouse_id)
+    return warehouses.get(session, warehouse_id=warehouse_id)
 
 
 @router.put("/warehouses/{warehouse_id}.json", response_model=WarehouseRead)
@@ -61,7 +68,7 @@ def update_warehouse(
     warehouse_id: PathId, data: WarehouseUpdate, session: DbSession, _: AdminPrincipal
 ) -> Warehouse:
     return warehouses.update_warehouse(
-        session, warehouse=warehouses.get(session, warehouse_id), data=data
+        session, warehouse=warehouses.get(session, warehouse_id=warehouse_id), data=data
     )
 
 
@@ -86,7 +93,7 @@ def set_variant_level(
     variant_id: PathId, data: SetLevel, session: DbSession, principal: AdminPrincipal
 ) -> InventoryAdjustmentRead:
     """Onport's way to set a variant's stocked units at a warehouse."""
-    get_variant(session, variant_id)
+    get_variant(session, variant_id=variant_id)
     return set_level(session, variant_id=variant_id, data=data, actor=principal.name)
 
 
@@ -95,12 +102,19 @@ def list_inventory_movements(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
 ) -> Any:
     stmt = select(InventoryMovement)
-    rows = paginate(session, stmt, query, MOVEMENT_FILTERS, response, [InventoryMovement.id])
-    return respond(session, query, response, rows, InventoryMovementRead)
+    return listed(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=MOVEMENT_FILTERS,
+        response=response,
+        default_order=[InventoryMovement.id],
+        read=InventoryMovementRead,
+    )
 
 
 @router.get("/variants/{variant_id}/inventory.json", response_model=VariantInventoryRead)
 def get_variant_inventory(
     variant_id: PathId, session: DbSession, _: AdminPrincipal
 ) -> VariantInventoryRead:
-    return detail.variant_inventory(session, variant_id)
+    return detail.variant_inventory(session, variant_id=variant_id)

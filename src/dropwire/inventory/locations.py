@@ -8,7 +8,7 @@ from dropwire.core.inserts import insert_ignoring_conflict
 from dropwire.inventory.models import Location, LocationKind, Warehouse
 
 
-def location_for_warehouse(session: Session, warehouse_id: int) -> Location:
+def location_for_warehouse(session: Session, *, warehouse_id: int) -> Location:
     existing = session.scalar(select(Location).where(Location.warehouse_id == warehouse_id))
     if existing is not None:
         return existing
@@ -17,14 +17,18 @@ def location_for_warehouse(session: Session, warehouse_id: int) -> Location:
         raise NotFound("Warehouse", warehouse_id)
     insert_ignoring_conflict(
         session,
-        Location,
-        {"kind": LocationKind.warehouse, "warehouse_id": warehouse_id, "name": warehouse.name},
-        ["warehouse_id"],
+        model=Location,
+        values={
+            "kind": LocationKind.warehouse,
+            "warehouse_id": warehouse_id,
+            "name": warehouse.name,
+        },
+        conflict_columns=["warehouse_id"],
     )
     return session.scalars(select(Location).where(Location.warehouse_id == warehouse_id)).one()
 
 
-def location_for_feed(session: Session, inventory_feed_id: int, name: str = "") -> Location:
+def location_for_feed(session: Session, *, inventory_feed_id: int, name: str = "") -> Location:
     existing = session.scalar(
         select(Location).where(Location.inventory_feed_id == inventory_feed_id)
     )
@@ -32,20 +36,20 @@ def location_for_feed(session: Session, inventory_feed_id: int, name: str = "") 
         return existing
     insert_ignoring_conflict(
         session,
-        Location,
-        {
+        model=Location,
+        values={
             "kind": LocationKind.feed,
             "inventory_feed_id": inventory_feed_id,
             "name": name or f"Inventory feed {inventory_feed_id}",
         },
-        ["inventory_feed_id"],
+        conflict_columns=["inventory_feed_id"],
     )
     return session.scalars(
         select(Location).where(Location.inventory_feed_id == inventory_feed_id)
     ).one()
 
 
-def get_location(session: Session, location_id: int) -> Location:
+def get_location(session: Session, *, location_id: int) -> Location:
     location = session.get(Location, location_id)
     if location is None:
         raise NotFound("Location", location_id)

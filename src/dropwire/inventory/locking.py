@@ -25,7 +25,7 @@ from dropwire.inventory.models import InventoryLevel
 LEVELS = cast(Table, InventoryLevel.__table__)
 
 
-def ensure_level(session: Session, variant_id: int, location_id: int) -> int:
+def ensure_level(session: Session, *, variant_id: int, location_id: int) -> int:
     """The id of the level for (variant, location), creating an empty one if needed."""
     level_id = session.scalar(
         select(InventoryLevel.id).where(
@@ -36,8 +36,8 @@ def ensure_level(session: Session, variant_id: int, location_id: int) -> int:
         return level_id
     insert_ignoring_conflict(
         session,
-        InventoryLevel,
-        {
+        model=InventoryLevel,
+        values={
             "variant_id": variant_id,
             "location_id": location_id,
             "stocked": 0,
@@ -45,7 +45,7 @@ def ensure_level(session: Session, variant_id: int, location_id: int) -> int:
             "buffer": 0,
             "updated_at": utcnow(),
         },
-        ["variant_id", "location_id"],
+        conflict_columns=["variant_id", "location_id"],
     )
     return session.scalars(
         select(InventoryLevel.id).where(
@@ -55,7 +55,7 @@ def ensure_level(session: Session, variant_id: int, location_id: int) -> int:
 
 
 def ensure_levels(
-    session: Session, pairs: Collection[tuple[int, int]]
+    session: Session, *, pairs: Collection[tuple[int, int]]
 ) -> dict[tuple[int, int], int]:
     """Level ids for many (variant, location) pairs, creating the missing ones in one statement."""
     wanted = set(pairs)
@@ -96,7 +96,7 @@ def _level_ids(session: Session, pairs: set[tuple[int, int]]) -> dict[tuple[int,
     return {(row.variant_id, row.location_id): row.id for row in rows}
 
 
-def lock_levels_for_update(session: Session, level_ids: Collection[int]) -> list[Row[Any]]:
+def lock_levels_for_update(session: Session, *, level_ids: Collection[int]) -> list[Row[Any]]:
     """Lock levels in id order; rows of id, variant_id, location_id, stocked, allocated, buffer."""
     stmt = (
         select(
@@ -114,7 +114,7 @@ def lock_levels_for_update(session: Session, level_ids: Collection[int]) -> list
     return list(session.execute(stmt))
 
 
-def lock_levels(session: Session, level_ids: list[int]) -> dict[int, tuple[int, int]]:
+def lock_levels(session: Session, *, level_ids: list[int]) -> dict[int, tuple[int, int]]:
     """Lock levels in id order; returns {id: (stocked, allocated)} as of the lock."""
     stmt = (
         select(InventoryLevel.id, InventoryLevel.stocked, InventoryLevel.allocated)
@@ -127,8 +127,8 @@ def lock_levels(session: Session, level_ids: list[int]) -> dict[int, tuple[int, 
 
 def change_level(
     session: Session,
-    level_id: int,
     *,
+    level_id: int,
     delta_stocked: int = 0,
     delta_allocated: int = 0,
     require_available: int | None = None,
@@ -161,7 +161,7 @@ def change_level(
 
 
 def allocate_levels(
-    session: Session, wanted: dict[int, int], unguarded: Collection[int] = ()
+    session: Session, *, wanted: dict[int, int], unguarded: Collection[int] = ()
 ) -> dict[int, tuple[int, int]]:
     """Add `wanted[level_id]` to allocated of many levels in ONE guarded UPDATE.
 
@@ -198,7 +198,7 @@ def allocate_levels(
     )
 
 
-def unallocate_levels(session: Session, amounts: dict[int, int]) -> dict[int, tuple[int, int]]:
+def unallocate_levels(session: Session, *, amounts: dict[int, int]) -> dict[int, tuple[int, int]]:
     """Take back what `allocate_levels` just added to levels this transaction holds locked.
 
     Used only to undo part of a batch that failed elsewhere, before any ledger row is written,
@@ -222,7 +222,7 @@ def _changed_levels(session: Session, statement: Update) -> dict[int, tuple[int,
 
 
 def levels_with_policies(
-    session: Session, pairs: Collection[tuple[int, int]]
+    session: Session, *, pairs: Collection[tuple[int, int]]
 ) -> dict[tuple[int, int], tuple[int, str]]:
     """{(variant, location): (level id, variant's inventory policy)} of the levels that exist."""
     if not pairs:

@@ -54,7 +54,7 @@ def available(level: InventoryLevel) -> int:
 
 def touched_variants(session: Session) -> set[int]:
     """Variant ids whose stock changed in this session's current unit of work."""
-    touched: set[int] = changes(session, TOUCHED_KEY, set)
+    touched: set[int] = changes(session, topic=TOUCHED_KEY, empty=set)
     return touched
 
 
@@ -124,8 +124,8 @@ def adjust_stocked(
     if set_to is not None and set_to < 0:
         raise NegativeStock("setStocked", "stocked cannot be negative")
     _check_refs(session, variant_id, location_id)
-    level_id = locking.ensure_level(session, variant_id, location_id)
-    stocked, allocated = locking.lock_levels(session, [level_id])[level_id]
+    level_id = locking.ensure_level(session, variant_id=variant_id, location_id=location_id)
+    stocked, allocated = locking.lock_levels(session, level_ids=[level_id])[level_id]
     change = delta if delta is not None else (set_to or 0) - stocked
     movement = None
     if change != 0:
@@ -134,7 +134,7 @@ def adjust_stocked(
         tracked = variant is not None and variant.inventory_policy != InventoryPolicy.continue_
         guard = -change if change < 0 and tracked else None
         after = locking.change_level(
-            session, level_id, delta_stocked=change, require_available=guard
+            session, level_id=level_id, delta_stocked=change, require_available=guard
         )
         if after is None:
             field = "quantity" if delta is not None else "setStocked"
@@ -171,7 +171,7 @@ def set_buffer(session: Session, *, variant_id: int, location_id: int, buffer: i
     """Units of this level held back from channels (not stock: no ledger row)."""
     if buffer < 0:
         raise NegativeBuffer("allocationBuffer", "cannot be negative")
-    level_id = locking.ensure_level(session, variant_id, location_id)
+    level_id = locking.ensure_level(session, variant_id=variant_id, location_id=location_id)
     session.execute(
         update(InventoryLevel)
         .where(InventoryLevel.id == level_id, InventoryLevel.buffer != buffer)
@@ -194,8 +194,8 @@ class LevelTarget:
 
 def set_levels(
     session: Session,
-    targets: Sequence[LevelTarget],
     *,
+    targets: Sequence[LevelTarget],
     cause: MovementCause | str,
     reference_type: str | None = None,
     actor: str | None = None,
@@ -213,8 +213,12 @@ def set_levels(
             raise NegativeStock("setStocked", "stocked cannot be negative")
         if target.buffer is not None and target.buffer < 0:
             raise NegativeBuffer("allocationBuffer", "cannot be negative")
-    level_ids = locking.ensure_levels(session, [(t.variant_id, t.location_id) for t in targets])
-    current = {row.id: row for row in locking.lock_levels_for_update(session, level_ids.values())}
+    level_ids = locking.ensure_levels(
+        session, pairs=[(t.variant_id, t.location_id) for t in targets]
+    )
+    current = {
+        row.id: row for row in locking.lock_levels_for_update(session, level_ids=level_ids.values())
+    }
     now = utcnow()
     stocked_rows: list[dict[str, Any]] = []
     buffer_rows: list[dict[str, Any]] = []
@@ -286,10 +290,10 @@ class NewAllocation:
 
 
 def allocate(
-    session: Session, requests: Sequence[AllocationRequest], actor: str | None = None
+    session: Session, *, requests: Sequence[AllocationRequest], actor: str | None = None
 ) -> list[NewAllocation]:
     """Reserve stock for several lines, all or nothing; raises InsufficientStock."""
-    (outcome,) = allocate_each(session, [requests], actor=actor)
+    (outcome,) = allocate_each(session, groups=[requests], actor=actor)
     if isinstance(outcome, InsufficientStock):
         raise outcome
     return outcome
@@ -297,8 +301,8 @@ def allocate(
 
 def allocate_each(
     session: Session,
-    groups: Sequence[Sequence[AllocationRequest]],
     *,
+    groups: Sequence[Sequence[AllocationRequest]],
     actor: str | None = None,
 ) -> list[list[NewAllocation] | InsufficientStock]:
     """Reserve stock for independent groups of requests at once, each group all or nothing.
@@ -331,7 +335,7 @@ def allocate_each(
     # level stays locked only for the UPDATE, its ledger rows and the commit.
     rows = _insert_allocations(session, groups, level_of)
     wanted = wanted_by(flat)
-    after = locking.allocate_levels(session, wanted, backorder & wanted.keys())
+    after = locking.allocate_levels(session, wanted=wanted, unguarded=backorder & wanted.keys())
     refused = wanted.keys() - after.keys()
     retry = [i for i, group in enumerate(groups) if wanted_by(group).keys() & refused]
     undo: dict[int, int] = defaultdict(int)
@@ -339,15 +343,15 @@ def allocate_each(
         for level_id, quantity in wanted_by(groups[index]).items():
             if level_id in after:
                 undo[level_id] += quantity
-    after.update(locking.unallocate_levels(session, undo))
+    after.update(locking.unallocate_levels(session, amounts=undo))
     failed: dict[int, InsufficientStock] = {}
     for index in retry:  # one at a time, in order: exactly what a call of its own would do
         mine = wanted_by(groups[index])
-        got = locking.allocate_levels(session, mine, backorder & mine.keys())
+        got = locking.allocate_levels(session, wanted=mine, unguarded=backorder & mine.keys())
         if got.keys() == mine.keys():
             after.update(got)
         else:
-            after.update(locking.unallocate_levels(session, {k: mine[k] for k in got}))
+            after.update(locking.unallocate_levels(session, amounts={k: mine[k] for k in got}))
             failed[index] = _shortage(session, groups[index], level_of, mine.keys() - got)
     if failed:
         dropped = [allocation.id for index in failed for _, allocation in rows.pop(index)]
@@ -374,13 +378,13 @@ def _levels_for(
         if r.level is not None
     }
     pairs = {(r.variant_id, r.location_id) for r in requests} - known.keys()
-    levels = locking.levels_with_policies(session, pairs)
+    levels = locking.levels_with_policies(session, pairs=pairs)
     if levels.keys() != pairs:
         for request in requests:  # a missing level may mean a variant or location that isn't
             if (request.variant_id, request.location_id) not in levels:
                 _check_refs(session, request.variant_id, request.location_id)
-        locking.ensure_levels(session, pairs - levels.keys())
-        levels = locking.levels_with_policies(session, pairs)
+        locking.ensure_levels(session, pairs=pairs - levels.keys())
+        levels = locking.levels_with_policies(session, pairs=pairs)
     return {**levels, **known}
 
 
@@ -531,7 +535,7 @@ def release(
 ) -> Allocation:
     """Give back reserved units (a cancelled or re-routed line): allocated goes down."""
     allocation = _open_allocation(session, allocation_id, quantity, "quantity")
-    after = locking.change_level(session, allocation.level_id, delta_allocated=-quantity)
+    after = locking.change_level(session, level_id=allocation.level_id, delta_allocated=-quantity)
     if after is None:  # only possible if the ledger was edited by hand
         raise Invalid("quantity", "the level has less allocated than this allocation")
     allocation.released += quantity
@@ -559,7 +563,7 @@ def ship(
     """Units left the building: stocked and allocated both go down."""
     allocation = _open_allocation(session, allocation_id, quantity, "quantity")
     after = locking.change_level(
-        session, allocation.level_id, delta_stocked=-quantity, delta_allocated=-quantity
+        session, level_id=allocation.level_id, delta_stocked=-quantity, delta_allocated=-quantity
     )
     if after is None:
         raise NotEnoughToShip(

@@ -24,7 +24,7 @@ def ensure_default_warehouse(session: Session) -> Warehouse:
     return warehouse
 
 
-def get(session: Session, warehouse_id: int) -> Warehouse:
+def get(session: Session, *, warehouse_id: int) -> Warehouse:
     warehouse = session.get(Warehouse, warehouse_id)
     if warehouse is None:
         raise NotFound("Warehouse", warehouse_id)
@@ -71,7 +71,7 @@ def update_warehouse(session: Session, *, warehouse: Warehouse, data: WarehouseU
     return warehouse
 
 
-def get_or_invalid(session: Session, warehouse_id: int) -> Warehouse:
+def get_or_invalid(session: Session, *, warehouse_id: int) -> Warehouse:
     """A warehouse named in a request body: a missing one is the body's fault (422), not a 404."""
     warehouse = session.get(Warehouse, warehouse_id)
     if warehouse is None:

@@ -52,6 +52,9 @@ class Claimed:
     kind: str
     payload: dict[str, Any]
     ordering_key: str | None
+    attempt: int = 0
+    """The job's attempts counted with this claim: claims of one job have increasing numbers,
+    and a later one is made only once the earlier one's lease ran out (a takeover)."""
 
 
 class LeaseLost(Exception):
@@ -128,7 +131,7 @@ def _taking(which: ColumnElement[bool]) -> Any:
             attempts=c.attempts + 1,
             updated_at=bindparam("now"),
         )
-        .returning(c.id, c.kind, c.payload, c.ordering_key, c.priority, c.run_at)
+        .returning(c.id, c.kind, c.payload, c.ordering_key, c.priority, c.run_at, c.attempts)
     )
 
 
@@ -173,6 +176,7 @@ def _completing_and_claiming() -> Any:
         select(func.count()).select_from(done).scalar_subquery().label("done"),
         *(taken.c[name] for name in ("id", "kind", "payload", "ordering_key", "priority")),
         taken.c.run_at,
+        taken.c.attempts,
     ).select_from(one.outerjoin(taken, true()))
 
 
@@ -188,11 +192,25 @@ CLAIM_FRONT = {d: _claim_statement(d == "postgresql", front_only=True) for d in 
 TAKE_QUEUED = {d: _taking(_ids(d) & (JOBS.c.state == JobState.queued)) for d in DIALECTS}
 
 
-REQUEUE_EXPIRED = (  # leases of killed workers run out: back to the queue
-    update(JOBS)
-    .where(JOBS.c.state == JobState.running, JOBS.c.lease_expires_at < bindparam("now"))
-    .values(state=JobState.queued, locked_by=None, lease_expires_at=None)
-)
+def _requeuing_expired(skip_locked: bool) -> Any:
+    """Jobs whose lease ran out (a killed, frozen or starved worker) back to the queue.
+
+    PostgreSQL: a row locked now is skipped. Its holder is in a transaction on it (running it
+    alone, or completing it), so it is alive, and its completion checks the holder anyway;
+    waiting for that lock held every worker's claim up behind one slow job (the heartbeat
+    skips locked rows too, so such a job's lease does run out)."""
+    c = JOBS.c
+    expired = select(c.id).where(c.state == JobState.running, c.lease_expires_at < bindparam("now"))
+    if skip_locked:
+        expired = expired.with_for_update(skip_locked=True)
+    return (
+        update(JOBS)
+        .where(c.id.in_(expired.scalar_subquery()))
+        .values(state=JobState.queued, locked_by=None, lease_expires_at=None)
+    )
+
+
+REQUEUE_EXPIRED = {d: _requeuing_expired(d == "postgresql") for d in DIALECTS}
 
 
 COMPLETE = {d: _completing(d) for d in DIALECTS}
@@ -243,7 +261,7 @@ def _claim_on(
     """The claim's statements, on a connection in autocommit or in the caller's transaction."""
     now = utcnow()
     if _requeue_due(database):
-        connection.execute(REQUEUE_EXPIRED, {"now": now})
+        connection.execute(REQUEUE_EXPIRED[database.dialect], {"now": now})
     params = _claim_params(now, limit, worker_id, lease)
     heads = list(connection.execute(CLAIM_FRONT[database.dialect], params).all())
     if not heads:  # nothing runnable at the front of the queue: look through all of it
@@ -289,11 +307,12 @@ def _with_chains(
         give_back(connection, list(taken), worker_id)
     if len(rows) < limit:  # the queue is short: look for expired leases on the next claim
         _REQUEUED_AT.pop(database, None)
-    return [Claimed(row.id, row.kind, row.payload, row.ordering_key) for row in rows]
+    return [Claimed(row.id, row.kind, row.payload, row.ordering_key, row.attempts) for row in rows]
 
 
 def complete_and_claim(
     session: Session,
+    *,
     database: Database,
     worker_id: str,
     job_ids: list[int],
@@ -303,13 +322,13 @@ def complete_and_claim(
     """Mark the jobs succeeded (checking they are still ours) and claim the next ones, in one
     statement on PostgreSQL."""
     if limit <= 0 or database.dialect != "postgresql":
-        mark_succeeded(session, worker_id, job_ids)
-        return claim_next(session, database, worker_id, limit, lease)
+        mark_succeeded(session, worker_id=worker_id, job_ids=job_ids)
+        return claim_next(session, database=database, worker_id=worker_id, limit=limit, lease=lease)
     connection = session.connection()
     _claim_in_index_order(connection)
     now = utcnow()
     if _requeue_due(database):
-        connection.execute(REQUEUE_EXPIRED, {"now": now})
+        connection.execute(REQUEUE_EXPIRED[database.dialect], {"now": now})
     params = _claim_params(now, limit, worker_id, lease)
     # the front only: taking nothing, the worker claims again at once (`claim_batch`), and the
     # key of a job completed here still reads as running in this statement's snapshot
@@ -406,7 +425,7 @@ def _chains(
 
 
 def claim_next(
-    session: Session, database: Database, worker_id: str, limit: int, lease: timedelta
+    session: Session, *, database: Database, worker_id: str, limit: int, lease: timedelta
 ) -> list[Claimed]:
     if limit <= 0:
         return []
@@ -425,7 +444,7 @@ def _claim_in_index_order(connection: Connection) -> None:
     connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
 
 
-def mark_succeeded(session: Session, worker_id: str, job_ids: list[int]) -> None:
+def mark_succeeded(session: Session, *, worker_id: str, job_ids: list[int]) -> None:
     """Mark the jobs succeeded, checking they are still ours (else nothing may commit)."""
     if not job_ids:
         return

@@ -38,9 +38,16 @@ def list_jobs(
     response: Response,
     query: Annotated[ListQuery, Depends(list_query)],
 ) -> Any:
-    jobs = paginate(session, select(Job), query, FILTERS, response, [Job.id])
+    jobs = paginate(
+        session,
+        stmt=select(Job),
+        query=query,
+        fields=FILTERS,
+        response=response,
+        default_order=[Job.id],
+    )
     shown = [JobRead.model_validate(job).shown(settings.api_log_body_bytes) for job in jobs]
-    return respond(session, query, response, shown, JobRead)
+    return respond(session, query=query, response=response, items=shown, read=JobRead)
 
 
 @router.post("/jobs/{job_id}/retry.json", response_model=JobRead)

@@ -63,9 +63,9 @@ BACKOFF_CAP_SECONDS = 6 * 3600.0
 
 def enqueue(
     session: Session,
+    *,
     kind: str,
     payload: dict[str, Any],
-    *,
     priority: int = PRIORITY_DEFAULT,
     ordering_key: str | None = None,
     dedupe_key: str | None = None,
@@ -79,7 +79,7 @@ def enqueue(
         )
         if pending is not None:
             return None
-    call_after_commit(session, "jobs.wake", wakeup.notify)
+    call_after_commit(session, key="jobs.wake", callback=wakeup.notify)
     job = Job(
         kind=kind,
         payload=payload,
@@ -156,14 +156,23 @@ def run_and_claim(
             with _write_session(database, held) as session:
                 _run_plainly(session, jobs)
                 ids = [job.id for job in jobs]
-                claimed = complete_and_claim(session, database, worker_id, ids, limit, lease)
+                claimed = complete_and_claim(
+                    session,
+                    database=database,
+                    worker_id=worker_id,
+                    job_ids=ids,
+                    limit=limit,
+                    lease=lease,
+                )
                 states: dict[int, JobState | None] = dict.fromkeys(ids, JobState.succeeded)
                 return states, claimed
         except _HandlerFailed as exc:  # rolled back whole: again, a savepoint each
             known = exc
         with _write_session(database, held) as session:
             states = _run_together(session, worker_id, jobs, known)
-            return states, claim_next(session, database, worker_id, limit, lease)
+            return states, claim_next(
+                session, database=database, worker_id=worker_id, limit=limit, lease=lease
+            )
     except LeaseLost as exc:
         log.warning("%s: running the batch's jobs one by one", exc)
     except Exception as exc:
@@ -193,7 +202,7 @@ def _run_plainly(session: Session, jobs: Sequence[Claimed]) -> None:
     second time (its failure is recorded as it was). Savepoints cost a round trip or two per
     job that writes, and the ORM's bookkeeping for every job.
     """
-    kinds = wired(session, JobKinds)
+    kinds = wired(session, kind=JobKinds)
     for group in _groups(kinds, jobs):
         kind = kinds.get(group[0].kind)
         if kind is not None and len(group) > 1 and kind.run_batch is not None:
@@ -227,7 +236,7 @@ def _run_together(
     Checking at the end costs no extra round trip: until the completions take the rows' locks,
     another worker could only have taken a job whose lease ran out, and then nothing commits.
     """
-    kinds = wired(session, JobKinds)
+    kinds = wired(session, kind=JobKinds)
     states: dict[int, JobState | None] = {job.id: None for job in jobs}
     failed: dict[int, str] = {}
     blocked: set[str] = set()  # keys whose earlier job failed here: later ones must wait
@@ -273,7 +282,7 @@ def _run_together(
             one(job)
 
     succeeded = [i for i, state in states.items() if state is JobState.succeeded]
-    mark_succeeded(session, worker_id, succeeded)
+    mark_succeeded(session, worker_id=worker_id, job_ids=succeeded)
     released = [i for i, state in states.items() if state is JobState.queued]
     if released and give_back(session.connection(), released, worker_id) != len(released):
         raise LeaseLost("jobs held back behind a failed one were taken over")
@@ -359,7 +368,7 @@ def heartbeat(
         )
         result = session.execute(
             update(Job)
-            .where(Job.id.in_(skipping_locked(session, held).scalar_subquery()))
+            .where(Job.id.in_(skipping_locked(session, stmt=held).scalar_subquery()))
             .values(lease_expires_at=utcnow() + lease)
             .execution_options(synchronize_session=False)
         )
@@ -419,7 +428,7 @@ def _fail(session: Session, job_id: int, error: str, worker_id: str) -> JobState
     if job.attempts >= job.max_attempts:
         job.state = JobState.dead
         job.finished_at = utcnow()
-        kind = wired(session, JobKinds).get(job.kind)
+        kind = wired(session, kind=JobKinds).get(job.kind)
         if kind is not None and kind.on_dead is not None:
             kind.on_dead(session, dict(job.payload), error)
     else:

@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from dropwire.core.db import Database, Role
+from dropwire.core.db import Database, Role, defer_sqlite_writes_in_this_thread
 from dropwire.core.time import utcnow
 from dropwire.core.transient import noted
 from dropwire.jobs import claiming, service, wakeup
@@ -47,7 +48,11 @@ def worker_name() -> str:
 def schedule_maintenance(database: Database) -> None:
     with database.transaction() as session:
         service.enqueue(
-            session, MAINTENANCE, {}, priority=service.PRIORITY_MAINTENANCE, dedupe_key=MAINTENANCE
+            session,
+            kind=MAINTENANCE,
+            payload={},
+            priority=service.PRIORITY_MAINTENANCE,
+            dedupe_key=MAINTENANCE,
         )
 
 
@@ -95,11 +100,17 @@ class Worker:
         self._wake.set()
 
     def stop(self, timeout: float = 30.0) -> None:
+        """Let each loop finish the batch in hand (no new claim, no new poll), for at most
+        `timeout` in all: a loop still running then is left to die with the process, its
+        transaction rolled back and its jobs run again once their leases run out."""
         wakeup.unregister(self)
         self._stop.set()
         self._wake.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout=timeout)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                log.warning("%s did not finish its batch in %.0f s", thread.name, timeout)
         self._threads.clear()
 
     def join(self) -> None:
@@ -117,6 +128,7 @@ class Worker:
                     log.exception("heartbeat failed")
 
     def _loop(self, me: str) -> None:
+        defer_sqlite_writes_in_this_thread()  # on SQLite, the API's writers go first
         while not self._stop.is_set():
             try:
                 with claiming.held_connection(self.database) as held:
@@ -146,7 +158,7 @@ class Worker:
                 held=held,
             )
             done = ran
-            for poller in self.pollers:
+            for poller in () if self._stop.is_set() else self.pollers:
                 try:
                     done += poller(self.database)
                 except Exception as exc:
@@ -172,8 +184,8 @@ def _maintenance(session: Session, _payload: dict[str, Any]) -> None:
     session.flush()
     service.enqueue(
         session,
-        MAINTENANCE,
-        {},
+        kind=MAINTENANCE,
+        payload={},
         priority=service.PRIORITY_MAINTENANCE,
         run_at=utcnow() + MAINTENANCE_EVERY,
     )

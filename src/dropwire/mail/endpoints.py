@@ -28,11 +28,16 @@ MESSAGE_FILTERS = fields_of(
 @router.get("/email-messages.json", response_model=list[EmailMessageRead])
 def list_messages(session: DbSession, _: AdminPrincipal, response: Response, query: Listing) -> Any:
     rows = paginate(
-        session, select(EmailMessage), query, MESSAGE_FILTERS, response, [EmailMessage.id.desc()]
+        session,
+        stmt=select(EmailMessage),
+        query=query,
+        fields=MESSAGE_FILTERS,
+        response=response,
+        default_order=[EmailMessage.id.desc()],
     )
     composing.shown(session, messages=rows)  # those not sent yet, as they would go now
     read = [EmailMessageRead.model_validate(row) for row in rows]
-    return respond(session, query, response, read, EmailMessageRead)
+    return respond(session, query=query, response=response, items=read, read=EmailMessageRead)
 
 
 @router.get("/email-messages/{message_id}.json", response_model=EmailMessageDetail)
@@ -61,7 +66,7 @@ def list_templates(session: DbSession, _: AdminPrincipal) -> list[EmailTemplateR
 
 @router.get("/email-templates/{event}.json", response_model=EmailTemplateRead)
 def get_template(event: str, session: DbSession, _: AdminPrincipal) -> EmailTemplateRead:
-    parts, own = service.template_of(session, event)
+    parts, own = service.template_of(session, event=event)
     return _read(event, parts, own)
 
 
@@ -73,7 +78,7 @@ def put_template(
     service.save_template(
         session, event=event, subject=data.subject, html=data.html, text=data.text
     )
-    parts, own = service.template_of(session, event)
+    parts, own = service.template_of(session, event=event)
     return _read(event, parts, own)
 
 

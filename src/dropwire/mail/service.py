@@ -23,14 +23,14 @@ def default_of(event: str) -> DefaultTemplate:
     return default
 
 
-def stored(session: Session, event: str) -> EmailTemplate | None:
+def stored(session: Session, *, event: str) -> EmailTemplate | None:
     return session.scalar(select(EmailTemplate).where(EmailTemplate.event == event))
 
 
-def template_of(session: Session, event: str) -> tuple[Parts, EmailTemplate | None]:
+def template_of(session: Session, *, event: str) -> tuple[Parts, EmailTemplate | None]:
     """The template an event's email is rendered with: the merchant's, else the built-in."""
     default = default_of(event)
-    own = stored(session, event)
+    own = stored(session, event=event)
     if own is not None:
         return Parts(own.subject, own.html, own.text), own
     return Parts(default.subject, default.html, default.text), None
@@ -56,7 +56,7 @@ def save_template(
 ) -> EmailTemplate:
     """Keep the merchant's version once it renders the event's sample; a part left out keeps
     its current text. A template that does not render is refused here, never at send."""
-    current, own = template_of(session, event)
+    current, own = template_of(session, event=event)
     candidate = Parts(
         subject if subject is not None else current.subject,
         html if html is not None else current.html,
@@ -75,7 +75,7 @@ def save_template(
 
 def reset_template(session: Session, *, event: str) -> None:
     default_of(event)
-    own = stored(session, event)
+    own = stored(session, event=event)
     if own is not None:
         session.delete(own)
         session.flush()
@@ -90,7 +90,7 @@ def preview(
     text: str | None = None,
 ) -> Parts:
     """The event's sample rendered with the given parts (the current ones where left out)."""
-    current, _own = template_of(session, event)
+    current, _own = template_of(session, event=event)
     candidate = Parts(
         subject if subject is not None else current.subject,
         html if html is not None else current.html,
@@ -99,10 +99,10 @@ def preview(
     return render(candidate, default_of(event).sample)
 
 
-def render_event(session: Session, event: str, context: dict[str, Any]) -> Parts:
+def render_event(session: Session, *, event: str, context: dict[str, Any]) -> Parts:
     """An event's email for `context`. A saved template rendered its sample; should it still
     fail on real data, the built-in one is used so the email goes out anyway."""
-    parts, own = template_of(session, event)
+    parts, own = template_of(session, event=event)
     try:
         return render(parts, context)
     except TemplateRefused as exc:

@@ -73,9 +73,14 @@ def list_commission_rules(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
 ) -> Any:
     rows = paginate(
-        session, select(CommissionRule), query, RULE_FIELDS, response, [CommissionRule.id]
+        session,
+        stmt=select(CommissionRule),
+        query=query,
+        fields=RULE_FIELDS,
+        response=response,
+        default_order=[CommissionRule.id],
     )
-    return respond(session, query, response, rows, CommissionRuleRead)
+    return respond(session, query=query, response=response, items=rows, read=CommissionRuleRead)
 
 
 @router.post("/commission-rules.json", response_model=CommissionRuleRead, status_code=201)
@@ -87,19 +92,19 @@ def create_commission_rule(
 
 @router.get("/commission-rules/{rule_id}.json", response_model=CommissionRuleRead)
 def get_commission_rule(rule_id: PathId, session: DbSession, _: AdminPrincipal) -> CommissionRule:
-    return service.get_rule(session, rule_id)
+    return service.get_rule(session, rule_id=rule_id)
 
 
 @router.put("/commission-rules/{rule_id}.json", response_model=CommissionRuleRead)
 def update_commission_rule(
     rule_id: PathId, data: CommissionRuleUpdate, session: DbSession, _: AdminPrincipal
 ) -> CommissionRule:
-    return service.update_rule(session, rule=service.get_rule(session, rule_id), data=data)
+    return service.update_rule(session, rule=service.get_rule(session, rule_id=rule_id), data=data)
 
 
 @router.delete("/commission-rules/{rule_id}.json", status_code=204)
 def delete_commission_rule(rule_id: PathId, session: DbSession, _: AdminPrincipal) -> Response:
-    service.delete_rule(session, rule=service.get_rule(session, rule_id))
+    service.delete_rule(session, rule=service.get_rule(session, rule_id=rule_id))
     return Response(status_code=204)
 
 
@@ -108,18 +113,25 @@ def list_purchase_invoices(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
 ) -> Any:
     statement = service.invoices_visible(principal)
-    rows = paginate(session, statement, query, INVOICE_FIELDS, response, [VendorInvoice.id])
-    return respond(session, query, response, rows, InvoiceRead)
+    rows = paginate(
+        session,
+        stmt=statement,
+        query=query,
+        fields=INVOICE_FIELDS,
+        response=response,
+        default_order=[VendorInvoice.id],
+    )
+    return respond(session, query=query, response=response, items=rows, read=InvoiceRead)
 
 
 @router.get("/purchase-invoices.csv", response_class=PlainTextResponse)
 def purchase_invoices_csv(session: DbSession, principal: CurrentPrincipal) -> Response:
-    return _csv(service.invoices_csv(session, principal), "purchase-invoices.csv")
+    return _csv(service.invoices_csv(session, principal=principal), "purchase-invoices.csv")
 
 
 @router.get("/payments.csv", response_class=PlainTextResponse)
 def payments_as_csv(session: DbSession, principal: CurrentPrincipal) -> Response:
-    return _csv(service.payments_csv(session, principal), "payments.csv")
+    return _csv(service.payments_csv(session, principal=principal), "payments.csv")
 
 
 def _csv(text: str, name: str) -> Response:
@@ -134,7 +146,7 @@ def _csv(text: str, name: str) -> Response:
 def get_purchase_invoice(
     invoice_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> VendorInvoice:
-    return service.get_invoice(session, invoice_id, principal)
+    return service.get_invoice(session, invoice_id=invoice_id, principal=principal)
 
 
 @router.post(
@@ -148,7 +160,7 @@ def invoice_purchase(purchase_id: PathId, session: DbSession, _: AdminPrincipal)
 
 @router.get("/dropship-providers/{vendor_id}/balance.json", response_model=list[BalanceRead])
 def get_balance(vendor_id: PathId, session: DbSession, principal: CurrentPrincipal) -> Any:
-    vendor = vendors.get(session, vendor_id, principal)
+    vendor = vendors.get(session, vendor_id=vendor_id, principal=principal)
     return service.balances(session, vendor_id=vendor.id)
 
 
@@ -157,9 +169,14 @@ def list_payment_methods(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
 ) -> Any:
     rows = paginate(
-        session, select(PaymentMethod), query, METHOD_FIELDS, response, [PaymentMethod.id]
+        session,
+        stmt=select(PaymentMethod),
+        query=query,
+        fields=METHOD_FIELDS,
+        response=response,
+        default_order=[PaymentMethod.id],
     )
-    return respond(session, query, response, rows, PaymentMethodRead)
+    return respond(session, query=query, response=response, items=rows, read=PaymentMethodRead)
 
 
 @router.post("/payment-methods.json", response_model=PaymentMethodRead, status_code=201)
@@ -171,19 +188,21 @@ def create_payment_method(
 
 @router.get("/payment-methods/{method_id}.json", response_model=PaymentMethodRead)
 def get_payment_method(method_id: PathId, session: DbSession, _: AdminPrincipal) -> PaymentMethod:
-    return service.get_method(session, method_id)
+    return service.get_method(session, method_id=method_id)
 
 
 @router.put("/payment-methods/{method_id}.json", response_model=PaymentMethodRead)
 def update_payment_method(
     method_id: PathId, data: PaymentMethodUpdate, session: DbSession, _: AdminPrincipal
 ) -> PaymentMethod:
-    return service.update_method(session, method=service.get_method(session, method_id), data=data)
+    return service.update_method(
+        session, method=service.get_method(session, method_id=method_id), data=data
+    )
 
 
 @router.delete("/payment-methods/{method_id}.json", status_code=204)
 def delete_payment_method(method_id: PathId, session: DbSession, _: AdminPrincipal) -> Response:
-    service.delete_method(session, method=service.get_method(session, method_id))
+    service.delete_method(session, method=service.get_method(session, method_id=method_id))
     return Response(status_code=204)
 
 
@@ -197,13 +216,13 @@ def settle_transfer(
 ) -> Payment:
     """Pay invoices now: recorded complete for a source outside Dropwire, pending for Stripe
     until the worker's transfer poller has Stripe's answer (sent after this commit)."""
-    vendor = vendors.get(session, vendor_id)
+    vendor = vendors.get(session, vendor_id=vendor_id)
     return settling.claim(
         session,
         vendor=vendor,
         invoice_ids=data.to_pay,
         additional_amount=data.additional_amount,
-        method=settling.method_for(session, data.payment_method_id, vendor),
+        method=settling.method_for(session, method_id=data.payment_method_id, vendor=vendor),
         name=data.name,
     )
 
@@ -212,12 +231,12 @@ def settle_transfer(
 def settle_transfer_async(
     vendor_id: PathId, data: SettleTransfer, session: DbSession, _: AdminPrincipal
 ) -> dict[str, int]:
-    vendor = vendors.get(session, vendor_id)
-    settling.method_for(session, data.payment_method_id, vendor)
+    vendor = vendors.get(session, vendor_id=vendor_id)
+    settling.method_for(session, method_id=data.payment_method_id, vendor=vendor)
     enqueue(
         session,
-        tasks.SETTLE_JOB,
-        {
+        kind=tasks.SETTLE_JOB,
+        payload={
             "vendorId": vendor.id,
             "toPay": data.to_pay,
             "additionalAmount": str(data.additional_amount),
@@ -238,7 +257,7 @@ def settle_invoices(
     vendor_id: PathId, data: SettleInvoices, session: DbSession, _: AdminPrincipal
 ) -> Payment:
     """Mark invoices paid outside Dropwire (one complete manual payment)."""
-    vendor = vendors.get(session, vendor_id)
+    vendor = vendors.get(session, vendor_id=vendor_id)
     return settling.settle_invoices(
         session, vendor=vendor, invoice_ids=data.invoice_ids, reference=data.reference
     )
@@ -255,7 +274,7 @@ def create_payout_run(data: PayoutRunCreate, session: DbSession, _: AdminPrincip
 def payout_run_csv(
     run: Annotated[str, Path(max_length=64)], session: DbSession, _: AdminPrincipal
 ) -> Response:
-    return _csv(payouts.run_csv(session, run), f"payout-{run}.csv")
+    return _csv(payouts.run_csv(session, run=run), f"payout-{run}.csv")
 
 
 @router.get("/payments.json", response_model=list[PaymentRead])
@@ -263,10 +282,17 @@ def list_payments(
     session: DbSession, principal: CurrentPrincipal, response: Response, query: Listing
 ) -> Any:
     statement = service.payments_visible(principal)
-    rows = paginate(session, statement, query, PAYMENT_FIELDS, response, [Payment.id])
-    return respond(session, query, response, rows, PaymentRead)
+    rows = paginate(
+        session,
+        stmt=statement,
+        query=query,
+        fields=PAYMENT_FIELDS,
+        response=response,
+        default_order=[Payment.id],
+    )
+    return respond(session, query=query, response=response, items=rows, read=PaymentRead)
 
 
 @router.get("/payments/{payment_id}.json", response_model=PaymentRead)
 def get_payment(payment_id: PathId, session: DbSession, principal: CurrentPrincipal) -> Payment:
-    return service.get_payment(session, payment_id, principal)
+    return service.get_payment(session, payment_id=payment_id, principal=principal)

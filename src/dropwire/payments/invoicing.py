@@ -105,7 +105,7 @@ class _Draft:
     credited_invoice_id: int | None = None
 
 
-def loaded_or_fetched(session: Session, model: type[T], ids: Collection[int]) -> dict[int, T]:
+def loaded_or_fetched(session: Session, *, model: type[T], ids: Collection[int]) -> dict[int, T]:
     """The rows of these ids: those the session holds already, the rest in one query."""
     found: dict[int, T] = {}
     missing = []
@@ -117,7 +117,9 @@ def loaded_or_fetched(session: Session, model: type[T], ids: Collection[int]) ->
             missing.append(row_id)
     if missing:
         column = model.id  # type: ignore[attr-defined]
-        for row in session.scalars(select(model).where(among(session, column, missing))):
+        for row in session.scalars(
+            select(model).where(among(session, column=column, values=missing))
+        ):
             found[row.id] = row  # type: ignore[attr-defined]
         # The identity map holds objects weakly: keep these for the rest of the session, so
         # the unit of work's next reads of them (events, schedules) cost no query.
@@ -210,7 +212,7 @@ def _purchases(session: Session, purchase_ids: Collection[int]) -> list[_Purchas
             Purchase.invoice_status,
             Purchase.sale_id,
         )
-        .where(among(session, Purchase.id, purchase_ids))
+        .where(among(session, column=Purchase.id, values=purchase_ids))
         .where(Purchase.dropship_provider_id.is_not(None))
         .order_by(Purchase.id)
     ).all()
@@ -221,13 +223,13 @@ def _purchases(session: Session, purchase_ids: Collection[int]) -> list[_Purchas
         row.id: _Sale(row.id, row.channel_id, row.currency, row.shipping or [])
         for row in session.execute(
             select(Sale.id, Sale.channel_id, Sale.currency, Sale.shipping).where(
-                among(session, Sale.id, sale_ids)
+                among(session, column=Sale.id, values=sale_ids)
             )
         )
     }
     for row in session.execute(
         select(SaleItem.sale_id, *_SALE_LINE)
-        .where(among(session, SaleItem.sale_id, sale_ids))
+        .where(among(session, column=SaleItem.sale_id, values=sale_ids))
         .order_by(SaleItem.id)
     ):
         sales[row[0]].items.append(_SaleLine(*row[1:]))
@@ -243,7 +245,7 @@ def _purchases(session: Session, purchase_ids: Collection[int]) -> list[_Purchas
     }
     for item_row in session.execute(
         select(PurchaseItem.purchase_id, *_ITEM)
-        .where(among(session, PurchaseItem.purchase_id, list(purchases)))
+        .where(among(session, column=PurchaseItem.purchase_id, values=list(purchases)))
         .order_by(PurchaseItem.id)
     ):
         purchases[item_row[0]].items.append(_Item(*cast(tuple[Any, ...], item_row)[1:]))
@@ -271,8 +273,8 @@ def _copied(purchase: Purchase) -> _Purchase:
 
 def invoice_purchases(
     session: Session,
-    purchase_ids: Collection[int],
     *,
+    purchase_ids: Collection[int],
     on_request: bool = False,
     rerouted: Collection[int] = (),
 ) -> list[VendorInvoice]:
@@ -287,8 +289,8 @@ def invoice_purchases(
         return []
     vendors = loaded_or_fetched(
         session,
-        DropshipProvider,
-        {p.dropship_provider_id for p in purchases},
+        model=DropshipProvider,
+        ids={p.dropship_provider_id for p in purchases},
     )
     sale_items = {line.id: line for p in purchases for line in p.sale.items}
     returned = _returned_per_item(session, sale_items)
@@ -327,7 +329,9 @@ def invoice_purchases(
         return []
     adding = [i for p in purchases for i in p.items if changes.get(i.id, 0) > 0]
     rules = Rules.load(session) if adding else None
-    variants = loaded_or_fetched(session, Variant, {i.variant_id for i in adding if i.variant_id})
+    variants = loaded_or_fetched(
+        session, model=Variant, ids={i.variant_id for i in adding if i.variant_id}
+    )
     standing = _standing(session, [item_id for item_id, c in changes.items() if c < 0])
     drafts: list[_Draft] = []
     for purchase in moved:
@@ -395,7 +399,7 @@ def _credit_earlier_vendors(
     ]
     others |= {vendor_id for _i, _s, vendor_id in shipped}
     drafts = []
-    for vendor in loaded_or_fetched(session, DropshipProvider, others).values():
+    for vendor in loaded_or_fetched(session, model=DropshipProvider, ids=others).values():
         credit = _Draft(purchase, purchase.sale, vendor, InvoiceType.credit)
         for item in purchase.items:
             state = earlier[item.id].only(vendor.id)
@@ -435,7 +439,7 @@ def _delivered_per_item(session: Session, item_ids: Sequence[int]) -> dict[int, 
         select(FulfillmentItem.purchase_item_id, func.sum(FulfillmentItem.quantity))
         .join(Fulfillment, Fulfillment.id == FulfillmentItem.fulfillment_id)
         .where(
-            among(session, FulfillmentItem.purchase_item_id, item_ids),
+            among(session, column=FulfillmentItem.purchase_item_id, values=item_ids),
             Fulfillment.delivered_at.is_not(None),
         )
         .group_by(FulfillmentItem.purchase_item_id)
@@ -455,7 +459,7 @@ def _returned_per_item(session: Session, sale_items: dict[int, _SaleLine]) -> di
     }
     for item in session.execute(
         select(PurchaseItem.id, PurchaseItem.sale_item_id, PurchaseItem.quantity_shipped)
-        .where(among(session, PurchaseItem.sale_item_id, with_returns))
+        .where(among(session, column=PurchaseItem.sale_item_id, values=with_returns))
         .order_by(PurchaseItem.id)
     ):
         take = min(left[item.sale_item_id], item.quantity_shipped)
@@ -471,7 +475,7 @@ def _standing(session: Session, item_ids: Sequence[int]) -> dict[int, _Standing]
     lines = session.execute(
         select(VendorInvoiceLine, VendorInvoice.dropship_provider_id)
         .join(VendorInvoice, VendorInvoice.id == VendorInvoiceLine.invoice_id)
-        .where(among(session, VendorInvoiceLine.purchase_item_id, item_ids))
+        .where(among(session, column=VendorInvoiceLine.purchase_item_id, values=item_ids))
         .order_by(VendorInvoiceLine.id)
     ).all()
     for line, vendor_id in lines:
@@ -500,13 +504,13 @@ def _uncredited_shipping(
             VendorInvoice.shipping,
             VendorInvoice.dropship_provider_id,
         )
-        .where(among(session, VendorInvoice.purchase_id, purchase_ids))
+        .where(among(session, column=VendorInvoice.purchase_id, values=purchase_ids))
         .where(VendorInvoice.type == InvoiceType.invoice, VendorInvoice.shipping != 0)
     ).all()
     credited = set(
         session.scalars(
             select(VendorInvoice.credited_invoice_id).where(
-                among(session, VendorInvoice.purchase_id, purchase_ids),
+                among(session, column=VendorInvoice.purchase_id, values=purchase_ids),
                 VendorInvoice.credited_invoice_id.is_not(None),
             )
         )
@@ -727,7 +731,7 @@ def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[Ve
                 credited_invoice_id=draft.credited_invoice_id,
             )
         )
-    insert_all(session, invoices)
+    insert_all(session, objects=invoices)
     lines = []
     for draft, invoice in zip(drafts, invoices, strict=True):
         for line in draft.lines:
@@ -736,7 +740,7 @@ def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[Ve
     insert_rows(session.connection(), LINES, lines)
     post(
         session,
-        [
+        entries=[
             new_row(
                 LedgerEntry,
                 dropship_provider_id=invoice.dropship_provider_id,
@@ -755,7 +759,7 @@ def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[Ve
 def _next_numbers(session: Session, purchase_ids: Collection[int]) -> dict[int, int]:
     counts = session.execute(
         select(VendorInvoice.purchase_id, func.count())
-        .where(among(session, VendorInvoice.purchase_id, purchase_ids))
+        .where(among(session, column=VendorInvoice.purchase_id, values=purchase_ids))
         .group_by(VendorInvoice.purchase_id)
     )
     numbers = dict.fromkeys(purchase_ids, 0)

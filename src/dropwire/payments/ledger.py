@@ -19,14 +19,14 @@ from dropwire.core.time import utcnow
 from dropwire.payments.models import EntryKind, LedgerEntry, VendorBalance
 
 
-def post(session: Session, entries: Sequence[LedgerEntry]) -> None:
+def post(session: Session, *, entries: Sequence[LedgerEntry]) -> None:
     """Append `entries` and add their amounts to the balances they belong to."""
     if not entries:
         return
     postgres = session.get_bind().dialect.name == "postgresql"
     few = postgres and len(entries) <= _ENTRIES_WITH_MOVES
     if not few:
-        insert_unread(session, entries)
+        insert_unread(session, objects=entries)
     owed: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     paid: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     for entry in entries:
@@ -78,7 +78,7 @@ def _move(session: Session, moves: list[dict[str, Any]]) -> Insert:
     )
 
 
-def ensure_balances(session: Session, keys: Iterable[tuple[int, str]]) -> None:
+def ensure_balances(session: Session, *, keys: Iterable[tuple[int, str]]) -> None:
     """The balance rows of these (vendor, currency) pairs, made when missing (one statement)."""
     rows = [{"dropship_provider_id": v, "currency": c} for v, c in sorted(set(keys))]
     insert_ = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -95,7 +95,7 @@ def ensure_balances(session: Session, keys: Iterable[tuple[int, str]]) -> None:
 def lock_balance(session: Session, *, vendor_id: int, currency: str) -> VendorBalance:
     """The vendor's balance row in `currency`, locked until the transaction ends: whoever pays
     this vendor in this currency waits here, so two payments never take one invoice."""
-    ensure_balances(session, [(vendor_id, currency)])
+    ensure_balances(session, keys=[(vendor_id, currency)])
     balance = session.scalar(
         select(VendorBalance)
         .where(VendorBalance.dropship_provider_id == vendor_id, VendorBalance.currency == currency)
@@ -109,7 +109,7 @@ def lock_balance(session: Session, *, vendor_id: int, currency: str) -> VendorBa
 def lock_balances(session: Session, *, keys: Iterable[tuple[int, str]]) -> None:
     """`lock_balance` for many (vendor, currency) pairs, in key order, with one statement."""
     wanted = sorted(set(keys))
-    ensure_balances(session, wanted)
+    ensure_balances(session, keys=wanted)
     for start in range(0, len(wanted), _MOVES_PER_STATEMENT):
         session.execute(
             select(BALANCES.c.id)
@@ -123,7 +123,7 @@ def lock_balances(session: Session, *, keys: Iterable[tuple[int, str]]) -> None:
         ).all()
 
 
-def sums(session: Session, vendor_id: int) -> dict[str, Decimal]:
+def sums(session: Session, *, vendor_id: int) -> dict[str, Decimal]:
     """The sum of the vendor's entries per currency, read from the entries themselves."""
     rows = session.execute(
         select(LedgerEntry.currency, func.sum(LedgerEntry.amount))
@@ -142,7 +142,7 @@ def rebuild(session: Session) -> int:
             func.sum(LedgerEntry.amount),
         ).group_by(LedgerEntry.dropship_provider_id, LedgerEntry.currency)
     ).all()
-    ensure_balances(session, [(vendor, currency) for vendor, currency, _ in totals])
+    ensure_balances(session, keys=[(vendor, currency) for vendor, currency, _ in totals])
     balances = {
         (b.dropship_provider_id, b.currency): b for b in session.scalars(select(VendorBalance))
     }

@@ -39,7 +39,7 @@ INVOICES = cast(Table, VendorInvoice.__table__)
 
 
 def payable_now(
-    session: Session, vendor_ids: Collection[int] | None, now: datetime
+    session: Session, *, vendor_ids: Collection[int] | None, now: datetime
 ) -> dict[tuple[int, str], list[tuple[int, Decimal]]]:
     """Per (vendor, currency) its open, unclaimed invoices and credits payable by `now`."""
     statement = (
@@ -57,7 +57,9 @@ def payable_now(
         .order_by(VendorInvoice.dropship_provider_id, VendorInvoice.id)
     )
     if vendor_ids is not None:
-        statement = statement.where(among(session, VendorInvoice.dropship_provider_id, vendor_ids))
+        statement = statement.where(
+            among(session, column=VendorInvoice.dropship_provider_id, values=vendor_ids)
+        )
     grouped: dict[tuple[int, str], list[tuple[int, Decimal]]] = defaultdict(list)
     for vendor_id, currency, invoice_id, payable in session.execute(statement):
         grouped[(vendor_id, currency)].append((invoice_id, payable))
@@ -74,7 +76,7 @@ def run_payouts(
     claims and the ledger entries written with one statement each."""
     run = run or uuid.uuid4().hex[:16]
     now = utcnow()
-    grouped = payable_now(session, vendor_ids, now)
+    grouped = payable_now(session, vendor_ids=vendor_ids, now=now)
     invoice_ids = [invoice_id for invoices in grouped.values() for invoice_id, _ in invoices]
     if not invoice_ids:
         return run, []
@@ -84,17 +86,19 @@ def run_payouts(
         row.id: row.payable
         for row in session.execute(
             select(VendorInvoice.id, VendorInvoice.payable)
-            .where(among(session, VendorInvoice.id, invoice_ids))
+            .where(among(session, column=VendorInvoice.id, values=invoice_ids))
             .where(VendorInvoice.status == InvoiceState.open, VendorInvoice.payment_id.is_(None))
             .order_by(VendorInvoice.id)
             .with_for_update()
         )
     }
-    vendors = loaded_or_fetched(session, DropshipProvider, {vendor for vendor, _ in grouped})
+    vendors = loaded_or_fetched(
+        session, model=DropshipProvider, ids={vendor for vendor, _ in grouped}
+    )
     methods = loaded_or_fetched(
         session,
-        PaymentMethod,
-        {v.payment_method_id for v in vendors.values() if v.payment_method_id is not None},
+        model=PaymentMethod,
+        ids={v.payment_method_id for v in vendors.values() if v.payment_method_id is not None},
     )
     payments = []
     for (vendor_id, currency), invoices in sorted(grouped.items()):
@@ -126,7 +130,7 @@ def run_payouts(
         )
     if not payments:
         return run, []
-    insert_all(session, payments)
+    insert_all(session, objects=payments)
     update_rows(
         session.connection(),
         INVOICES,
@@ -134,7 +138,7 @@ def run_payouts(
     )
     post(
         session,
-        [
+        entries=[
             new_row(
                 LedgerEntry,
                 dropship_provider_id=p.dropship_provider_id,
@@ -149,11 +153,11 @@ def run_payouts(
     )
     complete_all(session, made=[(p, None) for p in payments if p.source != PaymentSource.stripe])
     if any(p.source == PaymentSource.stripe for p in payments):
-        call_after_commit(session, "payments.transfers", wakeup.notify)
+        call_after_commit(session, key="payments.transfers", callback=wakeup.notify)
     return run, payments
 
 
-def run_csv(session: Session, run: str) -> str:
+def run_csv(session: Session, *, run: str) -> str:
     """The run's payments for a bank upload: vendor, bank reference, amount, currency."""
     rows = session.execute(
         select(Payment, DropshipProvider.name, DropshipProvider.external_id)

@@ -64,7 +64,7 @@ def create_rule(session: Session, *, data: CommissionRuleCreate) -> CommissionRu
     return rule
 
 
-def get_rule(session: Session, rule_id: int) -> CommissionRule:
+def get_rule(session: Session, *, rule_id: int) -> CommissionRule:
     rule = session.get(CommissionRule, rule_id)
     if rule is None:
         raise NotFound("Commission rule", rule_id)
@@ -97,7 +97,7 @@ def invoices_visible(principal: Principal | None) -> Select[VendorInvoice]:
 
 
 def get_invoice(
-    session: Session, invoice_id: int, principal: Principal | None = None
+    session: Session, *, invoice_id: int, principal: Principal | None = None
 ) -> VendorInvoice:
     statement = invoices_visible(principal).where(VendorInvoice.id == invoice_id)
     return one_visible(session, statement=statement, what="Purchase invoice", record_id=invoice_id)
@@ -107,10 +107,10 @@ def invoice_on_request(session: Session, *, purchase: Purchase) -> list[VendorIn
     """`POST /purchases/{id}/invoice.json`: the shipped units not yet invoiced, now."""
     if purchase.dropship_provider_id is None:
         raise Invalid("purchaseId", "an in-house purchase order has no vendor to invoice")
-    raised = invoice_purchases(session, [purchase.id], on_request=True)
+    raised = invoice_purchases(session, purchase_ids=[purchase.id], on_request=True)
     if not raised:
         raise NothingToInvoice()
-    invoices_created(session, raised)
+    invoices_created(session, invoices=raised)
     return raised
 
 
@@ -164,7 +164,7 @@ def create_method(session: Session, *, data: PaymentMethodCreate) -> PaymentMeth
     return method
 
 
-def get_method(session: Session, method_id: int) -> PaymentMethod:
+def get_method(session: Session, *, method_id: int) -> PaymentMethod:
     method = session.get(PaymentMethod, method_id)
     if method is None:
         raise NotFound("Payment method", method_id)
@@ -193,12 +193,14 @@ def payments_visible(principal: Principal | None) -> Select[Payment]:
     return visible_to(select(Payment), principal, Payment.dropship_provider_id)
 
 
-def get_payment(session: Session, payment_id: int, principal: Principal | None = None) -> Payment:
+def get_payment(
+    session: Session, *, payment_id: int, principal: Principal | None = None
+) -> Payment:
     statement = payments_visible(principal).where(Payment.id == payment_id)
     return one_visible(session, statement=statement, what="Payment", record_id=payment_id)
 
 
-def invoices_csv(session: Session, principal: Principal | None) -> str:
+def invoices_csv(session: Session, *, principal: Principal | None) -> str:
     """The caller's invoices and credits (a vendor: its own), newest first, as CSV."""
     rows = session.scalars(invoices_visible(principal).order_by(VendorInvoice.id.desc()))
     out = io.StringIO()
@@ -239,7 +241,7 @@ def invoices_csv(session: Session, principal: Principal | None) -> str:
     return out.getvalue()
 
 
-def payments_csv(session: Session, principal: Principal | None) -> str:
+def payments_csv(session: Session, *, principal: Principal | None) -> str:
     """The caller's payments (a vendor: its own), newest first, as CSV."""
     rows = session.scalars(payments_visible(principal).order_by(Payment.id.desc()))
     out = io.StringIO()

@@ -50,7 +50,7 @@ def _payable_invoices(
         invoice.id: invoice
         for invoice in session.scalars(
             select(VendorInvoice)
-            .where(among(session, VendorInvoice.id, wanted))
+            .where(among(session, column=VendorInvoice.id, values=wanted))
             .order_by(VendorInvoice.id)
             .with_for_update()
             .execution_options(populate_existing=True)
@@ -92,7 +92,9 @@ def claim(
     """A payment of these invoices, recorded now: pending for Stripe (its transfer is queued),
     complete for any other source (the money moved outside Dropwire)."""
     first = session.scalar(
-        select(VendorInvoice.currency).where(among(session, VendorInvoice.id, invoice_ids))
+        select(VendorInvoice.currency).where(
+            among(session, column=VendorInvoice.id, values=invoice_ids)
+        )
     )
     if first is None:
         raise InvoicesNotPayable(field, [f"no invoice {sorted(set(invoice_ids))} exists"])
@@ -124,13 +126,13 @@ def claim(
     session.flush()
     session.execute(
         update(VendorInvoice)
-        .where(among(session, VendorInvoice.id, payment.invoice_ids))
+        .where(among(session, column=VendorInvoice.id, values=payment.invoice_ids))
         .values(payment_id=payment.id)
         .execution_options(synchronize_session="fetch")
     )
     post(
         session,
-        [
+        entries=[
             new_row(
                 LedgerEntry,
                 dropship_provider_id=vendor.id,
@@ -158,7 +160,9 @@ def lock_purchases(session: Session, *, column: Any, values: Collection[int]) ->
         select(Purchase.id)
         .where(
             Purchase.id.in_(
-                select(VendorInvoice.purchase_id).where(among(session, column, list(values)))
+                select(VendorInvoice.purchase_id).where(
+                    among(session, column=column, values=list(values))
+                )
             )
         )
         .order_by(Purchase.id)
@@ -170,7 +174,7 @@ def queue_transfer(session: Session, *, payment: Payment) -> None:
     """A new Stripe payment is due now (`payments.transfers` sends it); this process's
     workers look once it commits."""
     payment.transfer_due_at = utcnow()
-    call_after_commit(session, "payments.transfers", wakeup.notify)
+    call_after_commit(session, key="payments.transfers", callback=wakeup.notify)
 
 
 def complete(session: Session, *, payment: Payment, external_id: str | None) -> None:
@@ -191,15 +195,19 @@ def complete_all(session: Session, *, made: Sequence[tuple[Payment, str | None]]
         payment.error = None
     session.execute(
         update(VendorInvoice)
-        .where(among(session, VendorInvoice.payment_id, [p.id for p, _ in made]))
+        .where(among(session, column=VendorInvoice.payment_id, values=[p.id for p, _ in made]))
         .values(status=InvoiceState.paid, paid_at=now)
         .execution_options(synchronize_session="fetch")
     )
     session.flush()
-    refresh_payment_status(session, [i for payment, _ in made for i in payment.invoice_ids])
-    loaded_or_fetched(session, DropshipProvider, {p.dropship_provider_id for p, _ in made})
+    refresh_payment_status(
+        session, invoice_ids=[i for payment, _ in made for i in payment.invoice_ids]
+    )
+    loaded_or_fetched(
+        session, model=DropshipProvider, ids={p.dropship_provider_id for p, _ in made}
+    )
     for payment, _ in made:
-        payment_settled(session, payment)
+        payment_settled(session, payment=payment)
 
 
 def fail(session: Session, *, payment: Payment, error: str) -> None:
@@ -216,7 +224,7 @@ def fail(session: Session, *, payment: Payment, error: str) -> None:
     )
     post(
         session,
-        [
+        entries=[
             new_row(
                 LedgerEntry,
                 dropship_provider_id=payment.dropship_provider_id,
@@ -230,7 +238,7 @@ def fail(session: Session, *, payment: Payment, error: str) -> None:
         ],
     )
     session.flush()
-    payment_settled(session, payment)
+    payment_settled(session, payment=payment)
 
 
 def settle_invoices(
@@ -249,7 +257,7 @@ def settle_invoices(
 
 
 def method_for(
-    session: Session, method_id: int | None, vendor: DropshipProvider
+    session: Session, *, method_id: int | None, vendor: DropshipProvider
 ) -> PaymentMethod | None:
     """The method named in the request, else the vendor's own, else none (recorded manual)."""
     chosen = method_id if method_id is not None else vendor.payment_method_id

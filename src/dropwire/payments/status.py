@@ -16,20 +16,22 @@ def _status(paid: int, total: int) -> PaymentStatus:
     return PaymentStatus.paid if paid >= total else PaymentStatus.partially_paid
 
 
-def refresh_payment_status(session: Session, invoice_ids: Collection[int]) -> None:
+def refresh_payment_status(session: Session, *, invoice_ids: Collection[int]) -> None:
     """Recompute `paymentStatus` of the purchase orders these invoices belong to: an item is
     paid when every invoice line for it stands on a paid invoice."""
     if not invoice_ids:
         return
     purchase_ids = set(
         session.scalars(
-            select(VendorInvoice.purchase_id).where(among(session, VendorInvoice.id, invoice_ids))
+            select(VendorInvoice.purchase_id).where(
+                among(session, column=VendorInvoice.id, values=invoice_ids)
+            )
         )
     )
     rows = session.execute(
         select(VendorInvoiceLine.purchase_item_id, VendorInvoiceLine.quantity, VendorInvoice.status)
         .join(VendorInvoice, VendorInvoice.id == VendorInvoiceLine.invoice_id)
-        .where(among(session, VendorInvoice.purchase_id, purchase_ids))
+        .where(among(session, column=VendorInvoice.purchase_id, values=purchase_ids))
         .where(VendorInvoice.type == InvoiceType.invoice)
     ).all()
     totals: dict[int, list[int]] = {}
@@ -40,7 +42,7 @@ def refresh_payment_status(session: Session, invoice_ids: Collection[int]) -> No
             total + quantity,
         ]
     for purchase in session.scalars(
-        select(Purchase).where(among(session, Purchase.id, purchase_ids))
+        select(Purchase).where(among(session, column=Purchase.id, values=purchase_ids))
     ):
         paid_sum = total_sum = 0
         item: PurchaseItem

@@ -19,32 +19,36 @@ from dropwire.sales.models import Fulfillment, Purchase
 from dropwire.vendors.models import DropshipProvider, PaymentSchedule
 
 
-def touched_purchases(session: Session, changes: Mapping[str, Any]) -> set[int]:
+def touched_purchases(session: Session, *, changes: Mapping[str, Any]) -> set[int]:
     recorded: list[events.SalesEvent] = changes.get(events.EVENTS_KEY) or []
     purchase_ids = {event.id for event in recorded if event.subject == "purchase"}
     fulfillment_ids = {event.id for event in recorded if event.subject == "fulfillment"}
     fulfillment_ids.update(changes.get(events.DELIVERED_KEY) or ())
     if fulfillment_ids:
-        fulfillments = loaded_or_fetched(session, Fulfillment, fulfillment_ids)
+        fulfillments = loaded_or_fetched(session, model=Fulfillment, ids=fulfillment_ids)
         purchase_ids.update(f.purchase_id for f in fulfillments.values())
     sale_ids = set(changes.get(events.RETURNS_KEY) or ()) | set(changes.get(events.SALES_KEY) or ())
     if sale_ids:
         purchase_ids.update(
-            session.scalars(select(Purchase.id).where(among(session, Purchase.sale_id, sale_ids)))
+            session.scalars(
+                select(Purchase.id).where(among(session, column=Purchase.sale_id, values=sale_ids))
+            )
         )
     return purchase_ids
 
 
 def invoice_what_changed(session: Session, changes: Mapping[str, Any]) -> None:
-    purchase_ids = touched_purchases(session, changes)
+    purchase_ids = touched_purchases(session, changes=changes)
     recorded: list[events.SalesEvent] = changes.get(events.EVENTS_KEY) or []
     rerouted = {e.id for e in recorded if e.subject == "purchase" and e.vendor_id is not None}
-    raised = invoice_purchases(session, purchase_ids, rerouted=rerouted)
-    invoices_created(session, raised)
-    vendors = loaded_or_fetched(session, DropshipProvider, {i.dropship_provider_id for i in raised})
+    raised = invoice_purchases(session, purchase_ids=purchase_ids, rerouted=rerouted)
+    invoices_created(session, invoices=raised)
+    vendors = loaded_or_fetched(
+        session, model=DropshipProvider, ids={i.dropship_provider_id for i in raised}
+    )
     for vendor in vendors.values():
         if vendor.payment_schedule != PaymentSchedule.manual:
-            schedule_payout(session, vendor)
+            schedule_payout(session, vendor=vendor)
 
 
 INVOICE_WHAT_CHANGED = CommitStep(

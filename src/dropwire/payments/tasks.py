@@ -29,7 +29,7 @@ def settle_queued(session: Session, payload: dict[str, Any]) -> None:
         vendor=vendor,
         invoice_ids=payload["toPay"],
         additional_amount=Decimal(payload.get("additionalAmount") or 0),
-        method=method_for(session, payload.get("paymentMethodId"), vendor),
+        method=method_for(session, method_id=payload.get("paymentMethodId"), vendor=vendor),
         name=payload.get("name"),
     )
 
@@ -48,18 +48,18 @@ def scheduled_payout(session: Session, payload: dict[str, Any]) -> None:
         )
     )
     if waiting is not None:
-        schedule_payout(session, vendor)
+        schedule_payout(session, vendor=vendor)
 
 
-def schedule_payout(session: Session, vendor: DropshipProvider) -> None:
+def schedule_payout(session: Session, *, vendor: DropshipProvider) -> None:
     """Queue the vendor's next scheduled payout (once: a pending one is kept)."""
     when = next_payout(vendor.payment_schedule, utcnow())
     if when is None:
         return
     enqueue(
         session,
-        PAYOUT_JOB,
-        {"vendorId": vendor.id},
+        kind=PAYOUT_JOB,
+        payload={"vendorId": vendor.id},
         dedupe_key=f"payout:{vendor.id}",
         run_at=when,
     )

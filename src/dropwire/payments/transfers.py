@@ -147,7 +147,7 @@ def claim_due(database: Database, limit: int = PER_ROUND) -> list[Due]:
             return []
         session.execute(
             update(Payment)
-            .where(among(session, Payment.id, [row.id for row in rows]))
+            .where(among(session, column=Payment.id, values=[row.id for row in rows]))
             .values(transfer_due_at=now + LEASE, transfer_attempts=Payment.transfer_attempts + 1)
             .execution_options(synchronize_session=False)
         )
@@ -182,7 +182,7 @@ def record(database: Database, due: Sequence[Due], answers: dict[int, Answer]) -
         lock_purchases(session, column=VendorInvoice.payment_id, values=[d.payment_id for d in due])
         payments = session.scalars(
             select(Payment)
-            .where(among(session, Payment.id, list(answers)))
+            .where(among(session, column=Payment.id, values=list(answers)))
             .order_by(Payment.id)
             .with_for_update()
             .execution_options(populate_existing=True)

@@ -22,12 +22,12 @@ EVENT_KINDS = tuple(
 )
 
 
-def invoices_created(session: Session, invoices: Sequence[VendorInvoice]) -> None:
+def invoices_created(session: Session, *, invoices: Sequence[VendorInvoice]) -> None:
     """`invoice.created` for each invoice or credit whose vendor has an endpoint."""
     if not invoices:
         return
     vendors = loaded_or_fetched(
-        session, DropshipProvider, {i.dropship_provider_id for i in invoices}
+        session, model=DropshipProvider, ids={i.dropship_provider_id for i in invoices}
     )
     for invoice in invoices:
         vendor = vendors.get(invoice.dropship_provider_id)
@@ -53,7 +53,7 @@ def invoices_created(session: Session, invoices: Sequence[VendorInvoice]) -> Non
         )
 
 
-def payment_settled(session: Session, payment: Payment) -> None:
+def payment_settled(session: Session, *, payment: Payment) -> None:
     """`payment.completed` or `payment.failed`, once the payment reached that state."""
     if payment.status not in (PaymentState.complete, PaymentState.error):
         return

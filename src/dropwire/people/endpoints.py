@@ -26,7 +26,7 @@ def invite(
 ) -> InvitationRead:
     """Email a one-time link (72 h) with which the person sets a password and lands in the
     vendor portal."""
-    vendor = vendors.get(session, vendor_id)
+    vendor = vendors.get(session, vendor_id=vendor_id)
     invitation = service.invite(session, vendor=vendor, email=data.email, name=data.name)
     return InvitationRead(
         user_id=invitation.user.id,

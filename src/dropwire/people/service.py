@@ -57,7 +57,7 @@ def _email_link(
         "expiresHours": hours,
         **context,
     }
-    parts = render_event(session, event, full)
+    parts = render_event(session, event=event, context=full)
     if settings.smtp_url is None:  # kept to be read, never sent: keep no usable link in it
         parts = Parts(parts.subject, withhold_links(parts.html), withhold_links(parts.text))
     message = record_email(
@@ -109,7 +109,7 @@ def ask_for_reset(session: Session, *, email: str) -> None:
     """Take a "forgot password" request: only queued here, the same work whoever the address
     belongs to (or nobody), so neither the answer nor its timing says whether it is anyone's.
     The worker looks the person up and emails the link (`RESET_JOB_KIND`)."""
-    enqueue(session, RESET_JOB, {"email": normalize_email(email)}, max_attempts=3)
+    enqueue(session, kind=RESET_JOB, payload={"email": normalize_email(email)}, max_attempts=3)
 
 
 def _send_reset(session: Session, payload: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from dropwire.auth.scope import visible_to
 from dropwire.channels.models import Channel
 from dropwire.core.errors import NotFound
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
+from dropwire.http.listing import ListQuery, fields_of, list_query, listed
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.rates import service
 from dropwire.rates.models import ShippingRate
@@ -35,8 +35,15 @@ def list_rates(
 ) -> Any:
     """Vendors' rate tables; a vendor token sees its own."""
     stmt = visible_to(select(ShippingRate), principal, ShippingRate.dropship_provider_id)
-    rows = paginate(session, stmt, query, RATE_FILTERS, response, [ShippingRate.id])
-    return respond(session, query, response, rows, RateRead)
+    return listed(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=RATE_FILTERS,
+        response=response,
+        default_order=[ShippingRate.id],
+        read=RateRead,
+    )
 
 
 @router.post("/shipping-rates.json", response_model=RateRead, status_code=201)
@@ -46,19 +53,19 @@ def create_rate(data: RateCreate, session: DbSession, _: AdminPrincipal) -> Ship
 
 @router.get("/shipping-rates/{rate_id}.json", response_model=RateRead)
 def get_rate(rate_id: PathId, session: DbSession, _: AdminPrincipal) -> ShippingRate:
-    return service.get(session, rate_id)
+    return service.get(session, rate_id=rate_id)
 
 
 @router.put("/shipping-rates/{rate_id}.json", response_model=RateRead)
 def update_rate(
     rate_id: PathId, data: RateUpdate, session: DbSession, _: AdminPrincipal
 ) -> ShippingRate:
-    return service.update(session, rate=service.get(session, rate_id), data=data)
+    return service.update(session, rate=service.get(session, rate_id=rate_id), data=data)
 
 
 @router.delete("/shipping-rates/{rate_id}.json", status_code=204)
 def delete_rate(rate_id: PathId, session: DbSession, _: AdminPrincipal) -> Response:
-    session.delete(service.get(session, rate_id))
+    session.delete(service.get(session, rate_id=rate_id))
     session.flush()
     return Response(status_code=204)
 

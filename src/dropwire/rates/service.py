@@ -42,7 +42,7 @@ def update(session: Session, *, rate: ShippingRate, data: RateUpdate) -> Shippin
     return rate
 
 
-def get(session: Session, rate_id: int) -> ShippingRate:
+def get(session: Session, *, rate_id: int) -> ShippingRate:
     rate = session.get(ShippingRate, rate_id)
     if rate is None:
         raise NotFound("Shipping rate", rate_id)
@@ -86,9 +86,9 @@ def purchase_rates(session: Session, *, purchase: Purchase) -> list[Quote]:
     variant_ids = {item.variant_id for item in purchase.items if item.variant_id}
     weights = (
         dict(
-            session.execute(select(Variant.id, Variant.grams).where(Variant.id.in_(variant_ids)))
-            .tuples()
-            .all()
+            session.execute(
+                select(Variant.id, Variant.grams).where(Variant.id.in_(variant_ids))
+            ).all()
         )
         if variant_ids
         else {}
@@ -108,7 +108,9 @@ def route_shipments(session: Session, *, data: RouteShipments) -> list[VendorShi
     the rates its parcel may ship with. Items in-house or with no source have no vendor."""
     country = data.destination.country.upper() if data.destination.country else None
     variants = _variants(session, data)
-    sources = candidate_sources_for(session, [v for v in variants if v is not None], country)
+    sources = candidate_sources_for(
+        session, variants=[v for v in variants if v is not None], country=country
+    )
     ranking = DefaultRouting()
     shares: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
     grams: dict[int | None, int] = defaultdict(int)
@@ -143,7 +145,7 @@ def route_shipments(session: Session, *, data: RouteShipments) -> list[VendorShi
 
 
 def _variants(session: Session, data: RouteShipments) -> list[Variant | None]:
-    by_sku = find_variants_by_sku(session, {i.sku for i in data.items if i.sku})
+    by_sku = find_variants_by_sku(session, skus={i.sku for i in data.items if i.sku})
     ids = {i.variant_id for i in data.items if i.variant_id and not i.sku}
     by_id = {v.id: v for v in session.scalars(select(Variant).where(Variant.id.in_(ids)))}
     return [

@@ -58,7 +58,9 @@ def cancel_purchase(
     if not request.set_quantities and request.purchase_items is not None:
         lines, ids = None, [line.id for line in request.purchase_items]  # whole lines
     if request.status is not None:
-        purchase.purchase_status_id = statuses.by_name(session, request.status, "status").id
+        purchase.purchase_status_id = statuses.by_name(
+            session, name=request.status, field="status"
+        ).id
     if request.notes is not None:
         purchase.notes = request.notes
     wanted = lines_requested(purchase.items, lines, "purchaseItems", "cancel", ids)
@@ -80,7 +82,7 @@ def cancel_purchase(
             exclude_locations=_rejected_locations(session, sale_item.id),
         )
     refresh_purchase(purchase)
-    announce_cancellation(session, purchase)
+    announce_cancellation(session, purchase=purchase)
     note_problems(sale)
     refresh_statuses(sale)
     session.flush()

@@ -17,7 +17,15 @@ from dropwire.customfields.relations import values_relation
 from dropwire.customfields.routes import add_value_routes
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
 from dropwire.http.grouped import GroupedWrite
-from dropwire.http.listing import ListQuery, Relation, fields_of, list_query, paginate, respond
+from dropwire.http.listing import (
+    ListQuery,
+    Relation,
+    fields_of,
+    list_query,
+    listed,
+    paginate,
+    respond,
+)
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.sales import (
     cancelling,
@@ -296,8 +304,16 @@ async def manual_sale(
 @router.get("/sales.json", response_model=list[SaleRead])
 def list_sales(session: DbSession, _: AdminPrincipal, response: Response, query: Listing) -> Any:
     order = [Sale.id]
-    rows = paginate(session, select(Sale), query, SALE_FILTERS, response, order, SALE_RELATIONS)
-    return respond(session, query, response, rows, SaleRead, SALE_RELATIONS)
+    return listed(
+        session,
+        stmt=select(Sale),
+        query=query,
+        fields=SALE_FILTERS,
+        response=response,
+        default_order=order,
+        relations=SALE_RELATIONS,
+        read=SaleRead,
+    )
 
 
 @router.get("/sales/{sale_id}.json", response_model=SaleRead)
@@ -360,9 +376,21 @@ def list_sale_returns(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
 ) -> Any:
     rows = paginate(
-        session, select(SaleReturn), query, SALE_RETURN_FILTERS, response, [SaleReturn.id]
+        session,
+        stmt=select(SaleReturn),
+        query=query,
+        fields=SALE_RETURN_FILTERS,
+        response=response,
+        default_order=[SaleReturn.id],
     )
-    return respond(session, query, response, rows, SaleReturnRead, SALE_RETURN_RELATIONS)
+    return respond(
+        session,
+        query=query,
+        response=response,
+        items=rows,
+        read=SaleReturnRead,
+        relations=SALE_RETURN_RELATIONS,
+    )
 
 
 @router.get("/sale-returns/{sale_return_id}.json", response_model=SaleReturnRead)
@@ -379,16 +407,44 @@ def list_sale_return_items(
 ) -> Any:
     stmt = select(SaleReturnItem)
     order = [SaleReturnItem.id]
-    rows = paginate(session, stmt, query, SALE_RETURN_ITEM_FILTERS, response, order)
-    return respond(session, query, response, rows, SaleReturnItemRead, SALE_RETURN_ITEM_RELATIONS)
+    rows = paginate(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=SALE_RETURN_ITEM_FILTERS,
+        response=response,
+        default_order=order,
+    )
+    return respond(
+        session,
+        query=query,
+        response=response,
+        items=rows,
+        read=SaleReturnItemRead,
+        relations=SALE_RETURN_ITEM_RELATIONS,
+    )
 
 
 @router.get("/sale-items.json", response_model=list[SaleItemRead])
 def list_sale_items(
     session: DbSession, _: AdminPrincipal, response: Response, query: Listing
 ) -> Any:
-    rows = paginate(session, select(SaleItem), query, SALE_ITEM_FILTERS, response, [SaleItem.id])
-    return respond(session, query, response, rows, SaleItemRead, SALE_ITEM_RELATIONS)
+    rows = paginate(
+        session,
+        stmt=select(SaleItem),
+        query=query,
+        fields=SALE_ITEM_FILTERS,
+        response=response,
+        default_order=[SaleItem.id],
+    )
+    return respond(
+        session,
+        query=query,
+        response=response,
+        items=rows,
+        read=SaleItemRead,
+        relations=SALE_ITEM_RELATIONS,
+    )
 
 
 def purchase_view(purchase: Purchase, principal: Principal) -> PurchaseAdminRead:
@@ -406,9 +462,24 @@ def list_purchases(
     """Billing fields are null for a vendor token (its purchase-order webhook has none)."""
     stmt = queries.purchases_visible(principal)
     order = [Purchase.id]
-    rows = paginate(session, stmt, query, PURCHASE_FILTERS, response, order, PURCHASE_RELATIONS)
+    rows = paginate(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=PURCHASE_FILTERS,
+        response=response,
+        default_order=order,
+        relations=PURCHASE_RELATIONS,
+    )
     views = [purchase_view(row, principal) for row in rows]
-    return respond(session, query, response, views, PurchaseAdminRead, PURCHASE_RELATIONS)
+    return respond(
+        session,
+        query=query,
+        response=response,
+        items=views,
+        read=PurchaseAdminRead,
+        relations=PURCHASE_RELATIONS,
+    )
 
 
 @router.get("/purchases/{purchase_id}.json", response_model=PurchaseAdminRead)
@@ -431,7 +502,7 @@ def update_purchase(
             raise VendorFieldForbidden("A vendor token may not change orderSplittingKey")
         purchase.order_splitting_key = data.order_splitting_key
     if "purchase_status_id" in fields:
-        statuses.check_exists(session, data.purchase_status_id)
+        statuses.check_exists(session, status_id=data.purchase_status_id)
         purchase.purchase_status_id = data.purchase_status_id
     if "notes" in fields:
         purchase.notes = data.notes
@@ -511,8 +582,15 @@ def list_purchase_statuses(
 ) -> Any:
     order = [PurchaseStatus.position, PurchaseStatus.id]
     stmt = select(PurchaseStatus)
-    rows = paginate(session, stmt, query, PURCHASE_STATUS_FILTERS, response, order)
-    return respond(session, query, response, rows, PurchaseStatusRead)
+    return listed(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=PURCHASE_STATUS_FILTERS,
+        response=response,
+        default_order=order,
+        read=PurchaseStatusRead,
+    )
 
 
 @router.post("/purchase-statuses.json", response_model=PurchaseStatusRead, status_code=201)
@@ -526,19 +604,19 @@ def create_purchase_status(
 def get_purchase_status(
     status_id: PathId, session: DbSession, _: CurrentPrincipal
 ) -> PurchaseStatus:
-    return statuses.get(session, status_id)
+    return statuses.get(session, status_id=status_id)
 
 
 @router.put("/purchase-statuses/{status_id}.json", response_model=PurchaseStatusRead)
 def update_purchase_status(
     status_id: PathId, data: PurchaseStatusUpdate, session: DbSession, _: AdminPrincipal
 ) -> PurchaseStatus:
-    return statuses.update(session, status=statuses.get(session, status_id), data=data)
+    return statuses.update(session, status=statuses.get(session, status_id=status_id), data=data)
 
 
 @router.delete("/purchase-statuses/{status_id}.json", status_code=204)
 def delete_purchase_status(status_id: PathId, session: DbSession, _: AdminPrincipal) -> Response:
-    statuses.delete(session, status=statuses.get(session, status_id))
+    statuses.delete(session, status=statuses.get(session, status_id=status_id))
     return Response(status_code=204)
 
 
@@ -548,10 +626,16 @@ def list_fulfillments(
 ) -> Any:
     stmt = queries.fulfillments_visible(principal)
     order = [Fulfillment.id]
-    rows = paginate(
-        session, stmt, query, FULFILLMENT_FILTERS, response, order, FULFILLMENT_RELATIONS
+    return listed(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=FULFILLMENT_FILTERS,
+        response=response,
+        default_order=order,
+        relations=FULFILLMENT_RELATIONS,
+        read=FulfillmentRead,
     )
-    return respond(session, query, response, rows, FulfillmentRead, FULFILLMENT_RELATIONS)
 
 
 @router.post("/fulfillments.json", response_model=FulfillmentRead, status_code=201)

@@ -27,11 +27,11 @@ class SalesEvent:
 
 
 def pending(session: Session) -> list[SalesEvent]:
-    return changes(session, EVENTS_KEY, list)
+    return changes(session, topic=EVENTS_KEY, empty=list)
 
 
 def purchase_changed(
-    session: Session, purchase_id: int, event: PurchaseEvent, vendor_id: int | None = None
+    session: Session, *, purchase_id: int, event: PurchaseEvent, vendor_id: int | None = None
 ) -> None:
     """Record once per purchase (and vendor) per unit of work; created/cancelled beat updated."""
     events = pending(session)
@@ -47,28 +47,28 @@ def purchase_changed(
     events.append(SalesEvent("purchase", purchase_id, event, vendor_id))
 
 
-def fulfillment_created(session: Session, fulfillment_id: int) -> None:
+def fulfillment_created(session: Session, *, fulfillment_id: int) -> None:
     pending(session).append(SalesEvent("fulfillment", fulfillment_id, "created"))
 
 
-def return_created(session: Session, return_id: int) -> None:
+def return_created(session: Session, *, return_id: int) -> None:
     pending(session).append(SalesEvent("return", return_id, "created"))
 
 
-def lines_cancelled(session: Session, sale_id: int) -> None:
+def lines_cancelled(session: Session, *, sale_id: int) -> None:
     """A sale's lines lost units, possibly with no purchase order to tell (never routed, or
     in-house): channels that mirror line states (Elastic Path) read these sale ids."""
-    changed: set[int] = changes(session, SALES_KEY, set)
+    changed: set[int] = changes(session, topic=SALES_KEY, empty=set)
     changed.add(sale_id)
 
 
-def units_returned(session: Session, sale_id: int) -> None:
+def units_returned(session: Session, *, sale_id: int) -> None:
     """Shipped units of a sale came back (whoever settles money for them reads these ids)."""
-    returned: set[int] = changes(session, RETURNS_KEY, set)
+    returned: set[int] = changes(session, topic=RETURNS_KEY, empty=set)
     returned.add(sale_id)
 
 
-def fulfillment_delivered(session: Session, fulfillment_id: int) -> None:
+def fulfillment_delivered(session: Session, *, fulfillment_id: int) -> None:
     """A shipment reached the customer (whatever waits for delivery reads these ids)."""
-    delivered: set[int] = changes(session, DELIVERED_KEY, set)
+    delivered: set[int] = changes(session, topic=DELIVERED_KEY, empty=set)
     delivered.add(fulfillment_id)

@@ -52,7 +52,9 @@ def upsert_sales(session: Session, upserts: list[SaleUpsert]) -> list[Sale | Dom
         if channel is None:
             outcomes.extend(NotFound("Channel", channel_id) for _ in run)
             continue
-        stored = stored_sales(session, channel, {data.external_id for data in run})
+        stored = stored_sales(
+            session, channel=channel, external_ids={data.external_id for data in run}
+        )
         changed.update(sale.id for sale in stored.values())
         made = upsert_manual_sales(session, channel=channel, sales=run, actor=actor, stored=stored)
         outcomes.extend(o if isinstance(o, DomainError) else o[0] for o in made)

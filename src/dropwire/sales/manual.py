@@ -48,7 +48,7 @@ def _variants_for(
     SKU). At most three queries whatever the count."""
     skus = {ref.sku for ref in (line.variant for line in lines) if ref.sku}
     skus |= {ref.external_sku for ref in (line.variant for line in lines) if ref.external_sku}
-    by_sku = find_variants_by_sku(session, skus)
+    by_sku = find_variants_by_sku(session, skus=skus)
     unresolved = [line.variant for line in lines if by_sku.get(line.variant.sku or "") is None]
     by_listing = _listed(
         session, channel, ChannelVariant.external_id, [r.external_id for r in unresolved]
@@ -114,7 +114,9 @@ def upsert_manual_sales(
     come in the order of `sales`. `stored`: the caller already read them (`stored_sales`).
     """
     if stored is None:
-        stored = stored_sales(session, channel, {data.external_id for data in sales})
+        stored = stored_sales(
+            session, channel=channel, external_ids={data.external_id for data in sales}
+        )
     alone = len(sales) == 1
     outcomes: list[Outcome] = []
     index = 0
@@ -142,7 +144,7 @@ def upsert_manual_sales(
     return outcomes
 
 
-def stored_sales(session: Session, channel: Channel, external_ids: set[str]) -> dict[str, Sale]:
+def stored_sales(session: Session, *, channel: Channel, external_ids: set[str]) -> dict[str, Sale]:
     """The channel's stored sales with these external ids, locked (PostgreSQL), by external id."""
     statement = _stored_sales(session.get_bind().dialect.name)
     parameters = {"channel_id": channel.id, "external_ids": list(external_ids)}
@@ -255,7 +257,7 @@ def _create_sales(
         positions.append(len(outcomes))
         outcomes.append((sale, True))
     key = ["channel_id", "external_id"]
-    inserted = insert_each_unless_taken(session, [sale for sale, _ in new], key)
+    inserted = insert_each_unless_taken(session, objects=[sale for sale, _ in new], key=key)
     for position, done in zip(positions, inserted, strict=True):
         if not done:
             outcomes[position] = SaleBeingCreated()
@@ -267,7 +269,7 @@ def _create_sales(
         _new_item(sale.id, line, variant)
         for (sale, line), variant in zip(lines, variants, strict=True)
     ]
-    insert_all(session, items)
+    insert_all(session, objects=items)
     by_sale: dict[int, list[SaleItem]] = defaultdict(list)
     to_route: dict[int, list[LineToRoute]] = defaultdict(list)
     for (sale, line), variant, item in zip(lines, variants, items, strict=True):
@@ -279,7 +281,7 @@ def _create_sales(
             )
     for sale, _ in new:
         set_committed_value(sale, "items", by_sale[sale.id])
-    route_sales(session, [(sale, to_route[sale.id]) for sale, _ in new], actor=actor)
+    route_sales(session, sales=[(sale, to_route[sale.id]) for sale, _ in new], actor=actor)
     for sale, data in new:
         note_problems(sale)
         _cancel_if_asked(session, channel, sale, data, actor)
@@ -309,9 +311,9 @@ def _references(session: Session, run: Sequence[ManualSale]) -> list[str | Domai
     unless a sale has or had it (or an earlier sale of the run asked for it), else the next
     free number (a channel may have chosen one of ours itself)."""
     asked = [data.sale_defaults.reference for data in run]
-    numbers, used = fresh_references(session, asked.count(None) + asked.count(""))
+    numbers, used = fresh_references(session, count=asked.count(None) + asked.count(""))
     fresh = deque(numbers)
-    used |= used_among(session, set(filter(None, asked)))
+    used |= used_among(session, references=set(filter(None, asked)))
     references: list[str | DomainError] = []
     for position, reference in enumerate(asked):
         if reference:
@@ -320,7 +322,9 @@ def _references(session: Session, run: Sequence[ManualSale]) -> list[str | Domai
             continue
         while True:
             if not fresh:  # every number taken was used: as many more as sales still need
-                more, taken = fresh_references(session, sum(1 for r in asked[position:] if not r))
+                more, taken = fresh_references(
+                    session, count=sum(1 for r in asked[position:] if not r)
+                )
                 used |= taken
                 fresh.extend(more)
             number = fresh.popleft()
@@ -434,7 +438,7 @@ def _apply_lines(
             item.quantity = line.quantity
             changed = True
     if created_items:  # one INSERT for the new lines; their ids go on allocations
-        insert_all(session, created_items)
+        insert_all(session, objects=created_items)
         set_committed_value(sale, "items", [*sale.items, *created_items])
     if to_route:
         route_lines(

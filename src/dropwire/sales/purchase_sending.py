@@ -68,7 +68,9 @@ def _compose_purchase_email(session: Session, message: EmailMessage) -> Composed
     settings = settings_of(session)
     document = purchase_document(purchase, vendor, settings, message.event.split(".")[-1])
     context = email_context(document, purchase.id, settings)
-    return Composed(render_event(session, message.event, context), attachments(document))
+    return Composed(
+        render_event(session, event=message.event, context=context), attachments(document)
+    )
 
 
 def _load_purchases(session: Session, messages: list[EmailMessage]) -> object:

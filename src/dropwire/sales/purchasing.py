@@ -84,13 +84,13 @@ def route_lines(
     session: Session, *, sale: Sale, lines: Sequence[LineToRoute], actor: str | None
 ) -> None:
     """Route many lines of one sale with a constant number of statements (`route_sales`)."""
-    route_sales(session, [(sale, lines)], actor=actor)
+    route_sales(session, sales=[(sale, lines)], actor=actor)
 
 
 def route_sales(
     session: Session,
-    sales: Sequence[tuple[Sale, Sequence[LineToRoute]]],
     *,
+    sales: Sequence[tuple[Sale, Sequence[LineToRoute]]],
     actor: str | None,
 ) -> None:
     """Route the lines of many sales with a constant number of statements.
@@ -108,8 +108,8 @@ def route_sales(
     with session.no_autoflush:  # reads stock levels, which only change through Core updates
         candidates = candidate_sources_by_country(
             session,
-            list({line.variant.id: line.variant for _, line in lines}.values()),
-            {sale.receiver_country for sale, _ in lines},
+            variants=list({line.variant.id: line.variant for _, line in lines}.values()),
+            countries={sale.receiver_country for sale, _ in lines},
         )
     strategy = default_strategy()
     taken: dict[tuple[int, int], int] = defaultdict(int)  # what earlier lines take, by level
@@ -134,7 +134,7 @@ def route_sales(
     pending = [plan for plan in plans if plan.sources]
     while pending:
         outcomes = inventory.allocate_each(
-            session, [_requests(plan) for plan in pending], actor=actor
+            session, groups=[_requests(plan) for plan in pending], actor=actor
         )
         still = []
         for plan, outcome in zip(pending, outcomes, strict=True):
@@ -184,7 +184,7 @@ def _write_purchases(session: Session, plans: list[_Plan]) -> None:
             added[id(purchase)].append(line)
             new_items.append((purchase, line))
         assign(item, problem=None)  # only when it had one: a clean new line stays unchanged
-    insert_all(session, [purchase for made in created.values() for purchase in made])
+    insert_all(session, objects=[purchase for made in created.values() for purchase in made])
     numbered = [
         sale for sale in {id(plan.sale): plan.sale for plan in plans}.values() if created[id(sale)]
     ]
@@ -193,7 +193,7 @@ def _write_purchases(session: Session, plans: list[_Plan]) -> None:
     _count_purchases(session, [(sale, len(created[id(sale)])) for sale in numbered])
     for purchase, line in new_items:
         line.purchase_id = purchase.id
-    insert_all(session, [line for _, line in new_items])
+    insert_all(session, objects=[line for _, line in new_items])
     fresh = {id(purchase) for made in created.values() for purchase in made}
     touched = {id(purchase): purchase for purchase, _ in new_items}
     for key, purchase in touched.items():
@@ -201,7 +201,7 @@ def _write_purchases(session: Session, plans: list[_Plan]) -> None:
         set_committed_value(purchase, "items", [*before, *added[key]])
         refresh_purchase(purchase)
     for purchase, event in announced:
-        events.purchase_changed(session, purchase.id, event)
+        events.purchase_changed(session, purchase_id=purchase.id, event=event)
 
 
 def _count_purchases(session: Session, sales: list[tuple[Sale, int]]) -> None:
@@ -303,10 +303,10 @@ def take_back_units(
         remaining -= take
         purchase = purchase_item.purchase
         refresh_purchase(purchase)
-        announce_cancellation(session, purchase)
+        announce_cancellation(session, purchase=purchase)
     if cancel_units:
         item.quantity_cancelled += quantity
-        events.lines_cancelled(session, item.sale_id)
+        events.lines_cancelled(session, sale_id=item.sale_id)
     if item.quantity_open - (0 if cancel_units else quantity) <= 0:
         item.problem = None
 
@@ -325,11 +325,13 @@ def cancel_purchase_units(
     purchase_item.quantity_cancelled += quantity
 
 
-def announce_cancellation(session: Session, purchase: Purchase) -> None:
+def announce_cancellation(session: Session, *, purchase: Purchase) -> None:
     """Tell the vendor its purchase order lost units (`cancelled` once none are left)."""
     if purchase.is_dropship:
         full = purchase.cancellation_status == CancellationStatus.full
-        events.purchase_changed(session, purchase.id, "cancelled" if full else "updated")
+        events.purchase_changed(
+            session, purchase_id=purchase.id, event="cancelled" if full else "updated"
+        )
 
 
 def _purchase_items(session: Session, item: SaleItem) -> list[PurchaseItem]:

@@ -25,7 +25,7 @@ FIRST_REFERENCE = 10001
 # --- references ----------------------------------------------------------------------------
 
 
-def used_among(session: Session, references: Collection[str]) -> set[str]:
+def used_among(session: Session, *, references: Collection[str]) -> set[str]:
     """Which of these references sales have or had: one query for all of them."""
     if not references:
         return set()
@@ -63,7 +63,10 @@ def change_reference(session: Session, *, sale: Sale, reference: str, field: str
     if held is not None:
         raise reference_taken(reference, field)
     insert_ignoring_conflict(
-        session, FormerReference, {"reference": sale.reference, "sale_id": sale.id}, ["reference"]
+        session,
+        model=FormerReference,
+        values={"reference": sale.reference, "sale_id": sale.id},
+        conflict_columns=["reference"],
     )
     sale.reference = reference
     return True
@@ -71,18 +74,18 @@ def change_reference(session: Session, *, sale: Sale, reference: str, field: str
 
 def next_reference(session: Session) -> str:
     """The next sale reference (10001, 10002, ...), unique however many sales race."""
-    (reference,) = next_references(session, 1)
+    (reference,) = next_references(session, count=1)
     return reference
 
 
-def fresh_references(session: Session, count: int) -> tuple[list[str], set[str]]:
+def fresh_references(session: Session, *, count: int) -> tuple[list[str], set[str]]:
     """`next_references`, and which of them sales have or had (a channel may have chosen one of
     ours itself): on PostgreSQL in one statement, as a sale's transaction waits on each."""
     if count <= 0:
         return [], set()
     if session.get_bind().dialect.name != "postgresql":
-        fresh = next_references(session, count)
-        return fresh, used_among(session, fresh)
+        fresh = next_references(session, count=count)
+        return fresh, used_among(session, references=fresh)
     rows = session.execute(_FRESH_REFERENCES, {"n": count}).all()
     return (
         [reference for reference, _ in sorted(rows, key=lambda row: int(row[0]))],
@@ -100,7 +103,7 @@ _FRESH_REFERENCES = text(
 )
 
 
-def next_references(session: Session, count: int) -> list[str]:
+def next_references(session: Session, *, count: int) -> list[str]:
     """The next `count` sale references, in order, in one or two statements.
 
     PostgreSQL uses a sequence (it never makes concurrent sales wait on each other); SQLite, whose

@@ -56,10 +56,10 @@ def move_to_vendor(
             raise VendorLacksVariant(
                 f"purchaseItems[{index}]", f"vendor {vendor.id} has no feed item for this variant"
             )
-        location = location_for_feed(session, feed_id)
+        location = location_for_feed(session, inventory_feed_id=feed_id)
         (allocation,) = inventory.allocate(
             session,
-            [
+            requests=[
                 AllocationRequest(
                     item.variant_id or 0,
                     location.id,
@@ -79,9 +79,14 @@ def move_to_vendor(
             )
         item.allocation_id = allocation.id
     if purchase.dropship_provider_id is not None:
-        events.purchase_changed(session, purchase.id, "cancelled", purchase.dropship_provider_id)
+        events.purchase_changed(
+            session,
+            purchase_id=purchase.id,
+            event="cancelled",
+            vendor_id=purchase.dropship_provider_id,
+        )
     purchase.dropship_provider_id = vendor.id
     purchase.warehouse_id = None
-    events.purchase_changed(session, purchase.id, "created", vendor.id)
+    events.purchase_changed(session, purchase_id=purchase.id, event="created", vendor_id=vendor.id)
     session.flush()
     return purchase

@@ -44,11 +44,11 @@ def create_return(
     location_id = None
     if data.restock:
         warehouse = (
-            get_or_invalid(session, data.warehouse_id)
+            get_or_invalid(session, warehouse_id=data.warehouse_id)
             if data.warehouse_id is not None
             else ensure_default_warehouse(session)
         )
-        location_id = location_for_warehouse(session, warehouse.id).id
+        location_id = location_for_warehouse(session, warehouse_id=warehouse.id).id
     sale.last_return_number += 1
     sale_return = SaleReturn(
         sale_id=sale.id,
@@ -91,6 +91,6 @@ def create_return(
         )
     tallies.refresh_statuses(sale)
     session.flush()
-    events.units_returned(session, sale.id)
-    events.return_created(session, sale_return.id)
+    events.units_returned(session, sale_id=sale.id)
+    events.return_created(session, return_id=sale_return.id)
     return sale_return

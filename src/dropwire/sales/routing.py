@@ -55,20 +55,20 @@ class DefaultRouting:
         return sorted(sources, key=key)
 
 
-def candidate_sources(session: Session, variant: Variant, country: str | None) -> list[Source]:
+def candidate_sources(session: Session, *, variant: Variant, country: str | None) -> list[Source]:
     """Every location that may supply the variant to `country`, with what it has available."""
-    return candidate_sources_for(session, [variant], country)[variant.id]
+    return candidate_sources_for(session, variants=[variant], country=country)[variant.id]
 
 
 def candidate_sources_for(
-    session: Session, variants: Collection[Variant], country: str | None
+    session: Session, *, variants: Collection[Variant], country: str | None
 ) -> dict[int, list[Source]]:
     """`candidate_sources` of many variants in one statement: {variant id: sources}."""
-    return candidate_sources_by_country(session, variants, [country])[country]
+    return candidate_sources_by_country(session, variants=variants, countries=[country])[country]
 
 
 def candidate_sources_by_country(
-    session: Session, variants: Collection[Variant], countries: Collection[str | None]
+    session: Session, *, variants: Collection[Variant], countries: Collection[str | None]
 ) -> dict[str | None, dict[int, list[Source]]]:
     """`candidate_sources_for` for several destination countries (a batch of sales) in one
     statement: {country: {variant id: sources}}."""
@@ -148,5 +148,5 @@ def default_strategy() -> RoutingStrategy:
     return DefaultRouting()
 
 
-def vendor_by_id(session: Session, vendor_id: int) -> DropshipProvider | None:
+def vendor_by_id(session: Session, *, vendor_id: int) -> DropshipProvider | None:
     return session.get(DropshipProvider, vendor_id)

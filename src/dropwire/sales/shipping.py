@@ -60,7 +60,7 @@ def ship(
     sale = purchase.sale
     sale.fulfillments.append(fulfillment)
     refresh_statuses(sale)
-    events.fulfillment_created(session, fulfillment.id)
+    events.fulfillment_created(session, fulfillment_id=fulfillment.id)
     session.flush()
     return fulfillment
 
@@ -69,6 +69,6 @@ def mark_delivered(session: Session, *, fulfillment: Fulfillment) -> Fulfillment
     """The shipment reached the customer (once: marking it again keeps the first time)."""
     if fulfillment.delivered_at is None:
         fulfillment.delivered_at = utcnow()
-        events.fulfillment_delivered(session, fulfillment.id)
+        events.fulfillment_delivered(session, fulfillment_id=fulfillment.id)
         session.flush()
     return fulfillment

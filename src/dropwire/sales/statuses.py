@@ -31,20 +31,20 @@ def seed_defaults(session: Session) -> None:
     session.flush()
 
 
-def get(session: Session, status_id: int) -> PurchaseStatus:
+def get(session: Session, *, status_id: int) -> PurchaseStatus:
     status = session.get(PurchaseStatus, status_id)
     if status is None:
         raise NotFound("Purchase status", status_id)
     return status
 
 
-def check_exists(session: Session, status_id: int | None) -> None:
+def check_exists(session: Session, *, status_id: int | None) -> None:
     """A status named in a request body: a missing one is the body's fault (422)."""
     if status_id is not None and session.get(PurchaseStatus, status_id) is None:
         raise UnknownReference("purchaseStatusId", f"purchase status {status_id} does not exist")
 
 
-def by_name(session: Session, name: str, field: str) -> PurchaseStatus:
+def by_name(session: Session, *, name: str, field: str) -> PurchaseStatus:
     """The status called `name` (any case), else a 422 naming `field`."""
     found = session.scalar(
         select(PurchaseStatus).where(func.lower(PurchaseStatus.name) == name.strip().lower())

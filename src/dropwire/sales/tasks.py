@@ -21,7 +21,7 @@ from dropwire.sales.schemas import ManualSale
 def _manual_sale(session: Session, channel_id: int, item: dict[str, Any]) -> Applied:
     data = ManualSale.model_validate(item)
     _sale, changed = manual.upsert_manual_sale(
-        session, channel=get_channel(session, channel_id), data=data, actor="inbound"
+        session, channel=get_channel(session, channel_id=channel_id), data=data, actor="inbound"
     )
     return Applied(external_id=data.external_id, skipped=not changed)
 
@@ -31,7 +31,7 @@ def _manual_sales(
 ) -> list[Applied | Exception]:
     """Queued sales of one channel in one transaction, in the order the channel sent them, as
     one batch (`manual.upsert_manual_sales`): a bad one fails alone."""
-    channel = get_channel(session, channel_id)
+    channel = get_channel(session, channel_id=channel_id)
     strict = settings_of(session).strict_input
     outcomes: list[Applied | Exception] = []
     valid: list[tuple[int, ManualSale, str | None]] = []

@@ -7,7 +7,7 @@ from dropwire.customfields.models import CustomFieldResource
 from dropwire.customfields.relations import values_relation
 from dropwire.customfields.routes import add_value_routes
 from dropwire.http.deps import AdminPrincipal, CurrentPrincipal, DbSession, PathId
-from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
+from dropwire.http.listing import ListQuery, fields_of, list_query, listed
 from dropwire.http.routing import UnitOfWorkRoute
 from dropwire.vendors import service
 from dropwire.vendors.models import DropshipProvider
@@ -44,8 +44,16 @@ def list_dropship_providers(
     query: Annotated[ListQuery, Depends(list_query)],
 ) -> Any:
     stmt = service.vendors_visible(principal)
-    rows = paginate(session, stmt, query, FILTERS, response, [DropshipProvider.id], RELATIONS)
-    return respond(session, query, response, rows, DropshipProviderRead, RELATIONS)
+    return listed(
+        session,
+        stmt=stmt,
+        query=query,
+        fields=FILTERS,
+        response=response,
+        default_order=[DropshipProvider.id],
+        relations=RELATIONS,
+        read=DropshipProviderRead,
+    )
 
 
 @router.post("/dropship-providers.json", response_model=DropshipProviderRead, status_code=201)
@@ -59,21 +67,21 @@ def create_dropship_provider(
 def get_dropship_provider(
     vendor_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> DropshipProvider:
-    return service.get(session, vendor_id, principal)
+    return service.get(session, vendor_id=vendor_id, principal=principal)
 
 
 @router.put("/dropship-providers/{vendor_id}.json", response_model=DropshipProviderRead)
 def update_dropship_provider(
     vendor_id: PathId, data: DropshipProviderUpdate, session: DbSession, principal: CurrentPrincipal
 ) -> DropshipProvider:
-    vendor = service.get(session, vendor_id, principal)
+    vendor = service.get(session, vendor_id=vendor_id, principal=principal)
     check_vendor_fields(principal, PROFILE_WRITABLE, data)
     return service.update(session, vendor=vendor, data=data)
 
 
 @router.delete("/dropship-providers/{vendor_id}.json", status_code=204)
 def delete_dropship_provider(vendor_id: PathId, session: DbSession, _: AdminPrincipal) -> Response:
-    service.delete(session, vendor=service.get(session, vendor_id))
+    service.delete(session, vendor=service.get(session, vendor_id=vendor_id))
     return Response(status_code=204)
 
 
@@ -83,5 +91,7 @@ add_value_routes(
     list_paths=("/custom-field-dropship-providers.json",),
     records_path="/dropship-providers",
     scope=service.vendor_custom_fields,
-    find=lambda session, vendor_id, principal: service.get(session, vendor_id, principal),
+    find=lambda session, vendor_id, principal: service.get(
+        session, vendor_id=vendor_id, principal=principal
+    ),
 )

@@ -65,7 +65,9 @@ def vendor_custom_fields(vendor_id: int) -> ColumnElement[bool]:
     return CustomFieldDropshipProvider.dropship_provider_id == vendor_id
 
 
-def get(session: Session, vendor_id: int, principal: Principal | None = None) -> DropshipProvider:
+def get(
+    session: Session, *, vendor_id: int, principal: Principal | None = None
+) -> DropshipProvider:
     statement = vendors_visible(principal).where(DropshipProvider.id == vendor_id)
     return one_visible(session, statement=statement, what="Dropship provider", record_id=vendor_id)
 

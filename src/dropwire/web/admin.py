@@ -76,7 +76,7 @@ def overview(request: Request, session: DbSession, visitor: AnyVisitor) -> HTMLR
     return render(
         request,
         "overview.html",
-        data=queries.overview(session, utcnow()),
+        data=queries.overview(session, now=utcnow()),
         money=money_pages.alerts(session),
     )
 
@@ -90,7 +90,7 @@ def inventory(request: Request, session: DbSession, visitor: AdminVisitor) -> HT
     rows = list_page(
         request, session, visitor=visitor, listing=listings.INVENTORY
     )  # SKU/barcode, else names
-    totals = stock_totals(session, [row.id for row in rows.rows])
+    totals = stock_totals(session, variant_ids=[row.id for row in rows.rows])
     return render(request, "inventory.html", table=rows, totals=totals, q=search or "")
 
 
@@ -98,17 +98,17 @@ def inventory(request: Request, session: DbSession, visitor: AdminVisitor) -> HT
 def variant_detail(
     variant_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    variant = get_variant(session, variant_id)
-    inventory = detail.variant_inventory(session, variant_id)
+    variant = get_variant(session, variant_id=variant_id)
+    inventory = detail.variant_inventory(session, variant_id=variant_id)
     return render(
         request,
         "variant.html",
         variant=variant,
         inventory=inventory,
         sale_references=queries.sale_references(
-            session, [a.sale_id for a in inventory.allocations[:50] if a.sale_id]
+            session, sale_ids=[a.sale_id for a in inventory.allocations[:50] if a.sale_id]
         ),
-        movements=queries.movements(session, variant_id),
+        movements=queries.movements(session, variant_id=variant_id),
         warehouses=list(session.scalars(select(Warehouse).order_by(Warehouse.id))),
     )
 
@@ -118,13 +118,13 @@ def adjust(
     variant_id: PathId, session: DbSession, visitor: AdminVisitor, form: CheckedForm
 ) -> RedirectResponse:
     def act() -> str:
-        warehouse = warehouses.get_or_invalid(session, int_field(form, "warehouse_id"))
+        warehouse = warehouses.get_or_invalid(session, warehouse_id=int_field(form, "warehouse_id"))
         quantity = int_field(form, "quantity")
         setting = form.get("mode") == "set"
         change = adjust_stocked(
             session,
             variant_id=variant_id,
-            location_id=location_for_warehouse(session, warehouse.id).id,
+            location_id=location_for_warehouse(session, warehouse_id=warehouse.id).id,
             delta=None if setting else quantity,
             set_to=quantity if setting else None,
             cause=MovementCause.adjustment,
@@ -135,7 +135,7 @@ def adjust(
             return "Nothing changed: stocked was already that."
         return f"Stocked at {warehouse.name} is now {change.level.stocked}."
 
-    return perform(session, act, f"/inventory/{variant_id}")
+    return perform(session, action=act, back=f"/inventory/{variant_id}")
 
 
 # --- sales and purchase orders ---------------------------------------------------------------
@@ -168,15 +168,15 @@ def sale_detail(
         sale=sale,
         channel=channel,
         vendors=vendors,
-        names=sale_page.line_names(session, sale),
+        names=sale_page.line_names(session, sale=sale),
         totals=sale_page.totals(sale),
         margin=money_pages.margin(session, sale=sale),
         timeline=sale_page.timeline(
-            session, sale, vendors=vendors, channel_name=channel.name if channel else None
+            session, sale=sale, vendors=vendors, channel_name=channel.name if channel else None
         ),
         reasons=list(CancelReason),
         statuses=queries.purchase_statuses(session),
-        returns=queries.returns_of(session, sale.id),
+        returns=queries.returns_of(session, sale_id=sale.id),
         warehouses=list(session.scalars(select(Warehouse).order_by(Warehouse.name))),
     )
 
@@ -203,7 +203,7 @@ def create_return(
         made = sales_service.create_return(session, sale=sale, data=data, actor=visitor.email)
         return f"Return {made.reference} recorded on sale {sale.reference}."
 
-    return perform(session, act, f"/sales/{sale_id}")
+    return perform(session, action=act, back=f"/sales/{sale_id}")
 
 
 @router.post("/sales/{sale_id}/cancel")
@@ -222,7 +222,7 @@ def cancel_line(
             f"Cancelled {line.quantity} unit(s) of {named or 'the line'} on sale {sale.reference}."
         )
 
-    return perform(session, act, f"/sales/{sale_id}")
+    return perform(session, action=act, back=f"/sales/{sale_id}")
 
 
 @router.get("/purchases")
@@ -248,7 +248,7 @@ def purchase_detail(
         request,
         "purchase.html",
         purchase=purchase,
-        fulfillments=queries.fulfillments_of(session, purchase.id),
+        fulfillments=queries.fulfillments_of(session, purchase_id=purchase.id),
         vendors=dict(queries.vendor_names(session)),
         accepted=queries.vendor_names(session, accepted_only=True),
         statuses=queries.purchase_statuses(session),
@@ -269,7 +269,7 @@ def ship_purchase(
         )
         return f"Shipment {fulfillment.reference} recorded."
 
-    return perform(session, act, f"/purchases/{purchase_id}")
+    return perform(session, action=act, back=f"/purchases/{purchase_id}")
 
 
 @router.post("/purchases/{purchase_id}/move")
@@ -282,9 +282,9 @@ def move_purchase(
         sales_service.move_to_vendor(
             session, purchase=purchase, vendor_id=vendor_id, actor=visitor.email
         )
-        return f"Moved to {get_vendor(session, vendor_id).name}."
+        return f"Moved to {get_vendor(session, vendor_id=vendor_id).name}."
 
-    return perform(session, act, f"/purchases/{purchase_id}")
+    return perform(session, action=act, back=f"/purchases/{purchase_id}")
 
 
 # --- vendors, feeds, channels ----------------------------------------------------------------
@@ -306,42 +306,48 @@ def feeds(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLRe
 def feed_detail(
     feed_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
 ) -> HTMLResponse:
-    return feedpages.feed_page(request, session, visitor, feed_id, "/feeds")
+    return feedpages.feed_page(request, session, visitor=visitor, feed_id=feed_id, base="/feeds")
 
 
 @router.get("/feeds/{feed_id}/runs")
 def feed_runs(
     feed_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
 ) -> HTMLResponse:
-    return feedpages.runs_page(request, session, visitor, feed_id, "/feeds")
+    return feedpages.runs_page(request, session, visitor=visitor, feed_id=feed_id, base="/feeds")
 
 
 @router.get("/feeds/{feed_id}/runs/{run_id}")
 def feed_run(
     feed_id: PathId, run_id: PathId, request: Request, session: DbSession, visitor: AdminVisitor
 ) -> HTMLResponse:
-    return feedpages.run_page(request, session, visitor, feed_id, run_id, "/feeds")
+    return feedpages.run_page(
+        request, session, visitor=visitor, feed_id=feed_id, run_id=run_id, base="/feeds"
+    )
 
 
 @router.post("/feeds/{feed_id}/run")
 def run_feed_now(
     feed_id: PathId, session: DbSession, visitor: AdminVisitor, _form: CheckedForm
 ) -> RedirectResponse:
-    return feedpages.run_now(session, visitor, feed_id, "/feeds")
+    return feedpages.run_now(session, visitor=visitor, feed_id=feed_id, base="/feeds")
 
 
 @router.post("/feeds/{feed_id}/runs/{run_id}/approve")
 def approve_run(
     feed_id: PathId, run_id: PathId, session: DbSession, visitor: AdminVisitor, _form: CheckedForm
 ) -> RedirectResponse:
-    return feedpages.decide(session, visitor, feed_id, run_id, "/feeds", approve=True)
+    return feedpages.decide(
+        session, visitor=visitor, feed_id=feed_id, run_id=run_id, base="/feeds", approve=True
+    )
 
 
 @router.post("/feeds/{feed_id}/runs/{run_id}/discard")
 def discard_run(
     feed_id: PathId, run_id: PathId, session: DbSession, visitor: AdminVisitor, _form: CheckedForm
 ) -> RedirectResponse:
-    return feedpages.decide(session, visitor, feed_id, run_id, "/feeds", approve=False)
+    return feedpages.decide(
+        session, visitor=visitor, feed_id=feed_id, run_id=run_id, base="/feeds", approve=False
+    )
 
 
 @router.get("/channels")
@@ -378,7 +384,11 @@ def api_logs(request: Request, session: DbSession, visitor: AdminVisitor) -> HTM
     else:  # errors first, then the rest, newest first
         stmt = queries.api_logs(status=status, direction=_text_param(request, "direction"))
         rows = flagged_first(
-            session, stmt, request.query_params, flag=queries.API_LOG_ERROR, newest=ApiLog.id
+            session,
+            stmt=stmt,
+            query=request.query_params,
+            flag=queries.API_LOG_ERROR,
+            newest=ApiLog.id,
         )
     return render(request, "api_logs.html", table=rows)
 
@@ -390,10 +400,10 @@ def deliveries(request: Request, session: DbSession, visitor: AdminVisitor) -> H
         request,
         "deliveries.html",
         table=rows,
-        subjects=queries.delivery_subjects(session, rows.rows),
+        subjects=queries.delivery_subjects(session, rows=rows.rows),
         finished=queries.FINISHED_DELIVERY_STATES,
         states=list(DeliveryState),
-        events=wired(session, EventKinds).names(),
+        events=wired(session, kind=EventKinds).names(),
         retryable=RETRYABLE_DELIVERIES,
     )
 
@@ -403,13 +413,13 @@ def delivery_detail(
     delivery_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
     delivery = delivery_service.get_delivery(session, delivery_id=delivery_id)
-    subjects = queries.delivery_subjects(session, [delivery])
+    subjects = queries.delivery_subjects(session, rows=[delivery])
     return render(
         request,
         "delivery.html",
         delivery=delivery,
         subject=subjects.get((delivery.subject_type, delivery.subject_id)),
-        attempts=queries.delivery_attempts(session, delivery.id),
+        attempts=queries.delivery_attempts(session, delivery_id=delivery.id),
         body=json.dumps(loggable(delivery.body, 20_000), indent=2),
         finished=queries.FINISHED_DELIVERY_STATES,
         retryable=RETRYABLE_DELIVERIES,
@@ -426,7 +436,7 @@ def retry_delivery(
         )
         return f"Delivery #{delivery_id} will be sent again now."
 
-    return perform(session, act, _back(request, "/deliveries"))
+    return perform(session, action=act, back=_back(request, "/deliveries"))
 
 
 @router.get("/jobs")
@@ -449,7 +459,7 @@ def retry_job(
         jobs_service.retry(session, job=jobs_service.get(session, job_id=job_id))
         return f"Job {job_id} is queued again."
 
-    return perform(session, act, _back(request, "/jobs"))
+    return perform(session, action=act, back=_back(request, "/jobs"))
 
 
 def _back(request: Request, fallback: str) -> str:

@@ -21,7 +21,7 @@ from dropwire.catalog.service import (
 from dropwire.http.deps import DbSession, PathId
 from dropwire.web import forms
 from dropwire.web.listings import int_param
-from dropwire.web.pages import AdminVisitor, CheckedForm, WebRoute, render, set_flash
+from dropwire.web.pages import AdminVisitor, CheckedForm, WebRoute, set_flash
 
 router = APIRouter(route_class=WebRoute)
 
@@ -40,19 +40,7 @@ def _page(
     product = form.field("productId")
     if product is not None:
         product.help = PRODUCT_HELP
-    response = render(
-        request,
-        "edit.html",
-        form=form,
-        heading=heading,
-        action=action,
-        back=back,
-        crumb=crumb,
-        submit="Save",
-    )
-    if form.has_errors:
-        response.status_code = 422
-    return response
+    return forms.edit_page(request, form, heading=heading, action=action, back=back, crumb=crumb)
 
 
 @router.get("/inventory/new")
@@ -87,7 +75,7 @@ def _values(variant: Variant) -> dict[str, Any]:
 def edit_variant(
     variant_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    variant = get_variant(session, variant_id)
+    variant = get_variant(session, variant_id=variant_id)
     form = forms.blank_form(VariantUpdate, values=_values(variant))
     return _page(
         request,
@@ -102,7 +90,7 @@ def edit_variant(
 def update_variant_page(
     variant_id: PathId, request: Request, session: DbSession, _: AdminVisitor, posted: CheckedForm
 ) -> Response:
-    variant = get_variant(session, variant_id)
+    variant = get_variant(session, variant_id=variant_id)
     heading = f"Edit {variant.sku}"
     saved, form = forms.submit(
         session,

@@ -6,6 +6,7 @@ channel (`/api/custom-channels`), saved in the same transaction."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -33,7 +34,7 @@ from dropwire.http.deps import DbSession, PathId
 from dropwire.inventory.models import Warehouse
 from dropwire.web import forms
 from dropwire.web.formatting import label
-from dropwire.web.pages import AdminVisitor, CheckedForm, WebRoute, perform, render, set_flash
+from dropwire.web.pages import AdminVisitor, CheckedForm, WebRoute, perform, set_flash
 
 router = APIRouter(route_class=WebRoute)
 
@@ -212,27 +213,7 @@ def _save_custom(session: Session, channel: Channel, custom: CustomChannelFields
         channels.update_custom_channel(session, custom=channel.custom_channel, data=update)
 
 
-def _page(
-    request: Request,
-    form: forms.Form,
-    *,
-    heading: str,
-    action: str,
-    back: str,
-) -> HTMLResponse:
-    response = render(
-        request,
-        "edit.html",
-        form=form,
-        heading=heading,
-        action=action,
-        back=back,
-        crumb="Channels",
-        submit="Save",
-    )
-    if form.has_errors:
-        response.status_code = 422
-    return response
+_page = partial(forms.edit_page, crumb="Channels")
 
 
 def _heading(parent: str) -> str:
@@ -279,7 +260,7 @@ def create_channel(
 def edit_channel(
     channel_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    channel = channels.get_channel(session, channel_id)
+    channel = channels.get_channel(session, channel_id=channel_id)
     return _page(
         request,
         _blank(session, channel.parent_channel, channel),
@@ -293,7 +274,7 @@ def edit_channel(
 def update_channel(
     channel_id: PathId, request: Request, session: DbSession, _: AdminVisitor, posted: CheckedForm
 ) -> Response:
-    channel = channels.get_channel(session, channel_id)
+    channel = channels.get_channel(session, channel_id=channel_id)
     name = channel.name
     result = _parse(session, channel.parent_channel, posted, channel)
     if isinstance(result.channel, ChannelUpdate):
@@ -322,7 +303,7 @@ def rotate_hash(
     so the page shows the new one to give to the store."""
 
     def act() -> str:
-        custom = channels.get_custom_channel(session, custom_channel_id)
+        custom = channels.get_custom_channel(session, custom_channel_id=custom_channel_id)
         channels.rotate_webhook_hash(session, custom=custom)
         return (
             f"The webhook hash of {custom.name} is new: the old one no longer works. "
@@ -330,7 +311,7 @@ def rotate_hash(
         )
 
     back = f"/channels?reveal={custom_channel_id}#custom-{custom_channel_id}"
-    return perform(session, act, back)
+    return perform(session, action=act, back=back)
 
 
 def new_channel_links(session: Session) -> list[tuple[str, str]]:

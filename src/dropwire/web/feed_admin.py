@@ -19,7 +19,7 @@ from dropwire.feeds.schemas import FeedCreate, FeedUpdate
 from dropwire.feeds.service import create_feed, update_feed
 from dropwire.http.deps import DbSession, PathId
 from dropwire.web import forms, queries
-from dropwire.web.pages import AdminVisitor, CheckedForm, WebRoute, render, set_flash
+from dropwire.web.pages import AdminVisitor, CheckedForm, WebRoute, set_flash
 
 router = APIRouter(route_class=WebRoute)
 
@@ -39,20 +39,16 @@ def _page(
     back: str,
     preview: Preview | None = None,
 ) -> HTMLResponse:
-    response = render(
+    return forms.edit_page(
         request,
-        "feed_edit.html",
-        form=form,
+        form,
         heading=heading,
         action=action,
         back=back,
         crumb="Feeds",
-        submit="Save",
+        template="feed_edit.html",
         preview=preview,
     )
-    if form.has_errors:
-        response.status_code = 422
-    return response
 
 
 @router.get("/feeds/new")

@@ -67,7 +67,7 @@ def _page(
         "feed_item_connect.html",
         item=item,
         feed=item.feed,
-        current=get_variant(session, item.variant_id) if item.variant_id else None,
+        current=get_variant(session, variant_id=item.variant_id) if item.variant_id else None,
         candidates=candidates,
         q=search,
         sku=sku,
@@ -103,7 +103,7 @@ def connect_item(
     if unstorable_character(sku) is not None:
         error = "A SKU has no control characters."
         return _page(request, session, item, search="", sku="", error=error)
-    variant = find_variant_by_sku(session, sku) if sku else None
+    variant = find_variant_by_sku(session, sku=sku) if sku else None
     if variant is None:
         error = f"No variant has the SKU {sku}." if sku else "Enter the SKU of a variant."
         return _page(request, session, item, search=sku, sku=sku, error=error)
@@ -134,10 +134,10 @@ def disconnect_item(
 ) -> RedirectResponse:
     def act() -> str:
         item = _item(session, visitor, feed_id, item_id)
-        was = get_variant(session, item.variant_id).sku if item.variant_id else None
+        was = get_variant(session, variant_id=item.variant_id).sku if item.variant_id else None
         disconnect(session, feed_variant=item, actor=visitor.email)
         name = item.vendor_sku or item.external_id
         return f"{name} is no longer connected{f' to {was}' if was else ''}."
 
     back = safe_next(text_field(form, "back"), f"/feeds/{feed_id}")
-    return perform(session, act, back)
+    return perform(session, action=act, back=back)

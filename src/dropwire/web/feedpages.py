@@ -26,7 +26,7 @@ def is_pull(feed: InventoryFeed) -> bool:
 
 
 def feed_page(
-    request: Request, session: Session, visitor: Visitor, feed_id: int, base: str
+    request: Request, session: Session, *, visitor: Visitor, feed_id: int, base: str
 ) -> HTMLResponse:
     feed = get_feed(session, feed_id=feed_id, principal=visitor.principal)
     rows = list_page(request, session, visitor=visitor, listing=feed_items_of(feed.id))
@@ -49,7 +49,7 @@ def feed_page(
 
 
 def runs_page(
-    request: Request, session: Session, visitor: Visitor, feed_id: int, base: str
+    request: Request, session: Session, *, visitor: Visitor, feed_id: int, base: str
 ) -> HTMLResponse:
     feed = get_feed(session, feed_id=feed_id, principal=visitor.principal)
     rows = list_page(request, session, visitor=visitor, listing=feed_runs_of(feed.id))
@@ -57,10 +57,10 @@ def runs_page(
 
 
 def run_page(
-    request: Request, session: Session, visitor: Visitor, feed_id: int, run_id: int, base: str
+    request: Request, session: Session, *, visitor: Visitor, feed_id: int, run_id: int, base: str
 ) -> HTMLResponse:
     feed = get_feed(session, feed_id=feed_id, principal=visitor.principal)
-    run = runs.get_run(session, run_id, [feed.id])
+    run = runs.get_run(session, run_id=run_id, feed_ids=[feed.id])
     return render(
         request,
         "feed_run.html",
@@ -71,34 +71,34 @@ def run_page(
     )
 
 
-def run_now(session: Session, visitor: Visitor, feed_id: int, base: str) -> RedirectResponse:
+def run_now(session: Session, *, visitor: Visitor, feed_id: int, base: str) -> RedirectResponse:
     """Queue a run: the service behind POST /api/inventory-feeds/{id}/fetch.json."""
     feed = get_feed(session, feed_id=feed_id, principal=visitor.principal)
     queued: list[int] = []
 
     def act() -> str:
-        run = runs.request_run(session, feed, trigger="manual")
+        run = runs.request_run(session, feed=feed, trigger="manual")
         queued.append(run.id)
         return f"Run {run.id} is queued; a worker fetches the file within moments."
 
-    response = perform(session, act, f"{base}/{feed.id}")
+    response = perform(session, action=act, back=f"{base}/{feed.id}")
     if queued:
         response.headers["location"] = f"{base}/{feed.id}/runs/{queued[0]}"
     return response
 
 
 def decide(
-    session: Session, visitor: Visitor, feed_id: int, run_id: int, base: str, *, approve: bool
+    session: Session, *, visitor: Visitor, feed_id: int, run_id: int, base: str, approve: bool
 ) -> RedirectResponse:
     """Approve (apply after all) or discard a held run, as the API's approve/discard do."""
     feed = get_feed(session, feed_id=feed_id, principal=visitor.principal)
-    run = runs.get_run(session, run_id, [feed.id])
+    run = runs.get_run(session, run_id=run_id, feed_ids=[feed.id])
 
     def act() -> str:
         if approve:
-            runs.approve_run(session, run)
+            runs.approve_run(session, run=run)
             return f"Run {run.id} is approved and queued again; the guard stands aside."
-        runs.discard_run(session, run)
+        runs.discard_run(session, run=run)
         return f"Run {run.id} is discarded; the feed's stock is unchanged."
 
-    return perform(session, act, f"{base}/{feed.id}/runs/{run_id}")
+    return perform(session, action=act, back=f"{base}/{feed.id}/runs/{run_id}")

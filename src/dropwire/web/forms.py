@@ -19,9 +19,12 @@ from pydantic.fields import FieldInfo
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
 
 from dropwire.core.errors import DomainError
 from dropwire.web.formatting import label
+from dropwire.web.pages import render
 
 
 @dataclass
@@ -171,6 +174,35 @@ def blank_form(
             )
         )
     return Form(fields)
+
+
+def edit_page(
+    request: Request,
+    form: Form,
+    *,
+    heading: str,
+    action: str,
+    back: str,
+    crumb: str,
+    template: str = "edit.html",
+    **context: Any,
+) -> HTMLResponse:
+    """A create or edit page of `form`; a 422 when the form shows a refusal, so a client (or a
+    test) sees the post was refused without reading the page."""
+    response = render(
+        request,
+        template,
+        form=form,
+        heading=heading,
+        action=action,
+        back=back,
+        crumb=crumb,
+        submit="Save",
+        **context,
+    )
+    if form.has_errors:
+        response.status_code = 422
+    return response
 
 
 def _in_order(schema: type[BaseModel]) -> list[tuple[str, FieldInfo]]:

@@ -199,7 +199,7 @@ def _variants(session: Session, query: QueryParams, _scope: Scope) -> AnySelect:
 
 
 def _totals(session: Session, rows: list[Row]) -> dict[int, tuple[int, int]]:
-    return stock_totals(session, [row.id for row in rows])
+    return stock_totals(session, variant_ids=[row.id for row in rows])
 
 
 INVENTORY = Listing(
@@ -545,8 +545,8 @@ def list_page(request: Request, session: Session, *, visitor: Visitor, listing: 
     query = request.query_params
     return table(
         session,
-        listing.rows(session, query, scope_of(request, visitor)),
-        query,
+        stmt=listing.rows(session, query, scope_of(request, visitor)),
+        query=query,
         columns=listing.columns,
         default=listing.default,
         tiebreak=listing.tiebreak,

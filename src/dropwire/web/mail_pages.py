@@ -89,7 +89,7 @@ def _editor(
 
 @router.get("/mail/templates/{event}")
 def mail_template(event: str, request: Request, session: DbSession, _: AdminVisitor) -> Response:
-    parts, own = mail_service.template_of(session, event)
+    parts, own = mail_service.template_of(session, event=event)
     preview = mail_service.preview(session, event=event)
     return _editor(request, event, parts, custom=own is not None, preview=preview)
 
@@ -104,13 +104,13 @@ def edit_mail_template(
     if action == "reset":
         return perform(
             session,
-            lambda: _reset(session, event),
-            f"/mail/templates/{event}",
+            action=lambda: _reset(session, event),
+            back=f"/mail/templates/{event}",
         )
     posted = Parts(
         str(form.get("subject") or ""), str(form.get("html") or ""), str(form.get("text") or "")
     )
-    _current, own = mail_service.template_of(session, event)
+    _current, own = mail_service.template_of(session, event=event)
     try:
         preview = mail_service.preview(
             session, event=event, subject=posted.subject, html=posted.html, text=posted.text
@@ -195,7 +195,9 @@ def vendor_packing_slip(
 def invite_page(
     vendor_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    return render(request, "invite.html", vendor=get_vendor(session, vendor_id), link=None)
+    return render(
+        request, "invite.html", vendor=get_vendor(session, vendor_id=vendor_id), link=None
+    )
 
 
 @router.post("/vendors/{vendor_id}/invite")
@@ -203,7 +205,7 @@ def invite_person(
     vendor_id: PathId, request: Request, session: DbSession, _: AdminVisitor, form: CheckedForm
 ) -> Response:
     """Email a one-time link; with no SMTP server, show it here to pass on by hand."""
-    vendor = get_vendor(session, vendor_id)
+    vendor = get_vendor(session, vendor_id=vendor_id)
     try:
         address = InvitationRequest(email=text_field(form, "email") or "").email
         invitation = invite(session, vendor=vendor, email=address)
@@ -228,4 +230,4 @@ def resend_purchase(
         sales.send_purchase(session, purchase=purchase)
         return f"Purchase order {purchase.external_reference} is being sent again."
 
-    return perform(session, act, f"/purchases/{purchase_id}")
+    return perform(session, action=act, back=f"/purchases/{purchase_id}")

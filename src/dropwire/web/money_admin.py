@@ -79,7 +79,7 @@ def _values(form: FormData, name: str) -> list[str]:
 @router.get("/money/runs/{run}.csv", response_class=Response)
 def payout_run_csv(run: str, session: DbSession, _: AdminVisitor) -> Response:
     return Response(
-        run_csv(session, run[:64]),
+        run_csv(session, run=run[:64]),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="payout-{run[:64]}.csv"'},
     )

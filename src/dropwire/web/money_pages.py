@@ -64,7 +64,7 @@ def owed(session: Session, *, now: datetime, vendor_ids: Sequence[int] | None = 
     }
     due = {
         key: sum((payable for _id, payable in invoices), start=Decimal(0))
-        for key, invoices in payable_now(session, vendor_ids, now).items()
+        for key, invoices in payable_now(session, vendor_ids=vendor_ids, now=now).items()
     }
     rows = []
     for balance, name in session.execute(statement):

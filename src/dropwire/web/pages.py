@@ -121,7 +121,7 @@ class WebRoute(UnitOfWorkRoute):
 
 def _visitor(request: Request, session: DbSession) -> Visitor:
     token = request.cookies.get(SESSION_COOKIE)
-    visitor = visitor_for(session, token) if token else None
+    visitor = visitor_for(session, token=token) if token else None
     if visitor is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise Redirect(f"/sign-in?next={quote(target, safe='')}")
@@ -268,7 +268,7 @@ def problem_text(exc: DomainError | ValidationError) -> str:
     return exc.message + (f" ({'; '.join(details)})" if details else "")
 
 
-def perform(session: Session, action: Callable[[], str], back: str) -> RedirectResponse:
+def perform(session: Session, *, action: Callable[[], str], back: str) -> RedirectResponse:
     """Run a form's service call; success or the domain's refusal is flashed on `back`.
 
     The route commits a success before the redirect leaves; a refusal is rolled back here, so

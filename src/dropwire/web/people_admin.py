@@ -103,7 +103,7 @@ def invite_person(
 
     def send(data: PersonInvite, _form: forms.Form) -> Invitation:
         vendor_id = data.dropship_provider_id
-        vendor = get_vendor(session, vendor_id) if vendor_id is not None else None
+        vendor = get_vendor(session, vendor_id=vendor_id) if vendor_id is not None else None
         return invite(session, vendor=vendor, email=data.email, name=data.name)
 
     invitation, form = forms.submit(
@@ -127,7 +127,7 @@ def _activity(
             sign_out_everywhere(session, user_id=user.id)
         return f"{user.email} {'can sign in again' if active else 'can no longer sign in'}."
 
-    return perform(session, act, "/users")
+    return perform(session, action=act, back="/users")
 
 
 @router.post("/users/{user_id}/deactivate")
@@ -216,7 +216,7 @@ def _revoke(session: Session, visitor: Visitor, api_user_id: int, back: str) -> 
         user = revoke_api_user(session, api_user_id=api_user_id)
         return f"Token {user.token_prefix}… of {user.name} is revoked."
 
-    return perform(session, act, back)
+    return perform(session, action=act, back=back)
 
 
 @router.get("/tokens")

@@ -85,7 +85,7 @@ def _waiting_purchases() -> ColumnElement[bool]:
     )
 
 
-def overview(session: Session, now: datetime) -> Overview:
+def overview(session: Session, *, now: datetime) -> Overview:
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     since = now - timedelta(hours=24)
     live = Sale.cancellation_status != CancellationStatus.full
@@ -220,15 +220,15 @@ def variants(search: str | None, *, dialect: str, by_name: bool = False) -> AnyS
     return stmt
 
 
-def sale_references(session: Session, sale_ids: list[int]) -> dict[int, str]:
+def sale_references(session: Session, *, sale_ids: list[int]) -> dict[int, str]:
     """Sales as people name them (their reference), for pages that hold only ids."""
     if not sale_ids:
         return {}
     rows = session.execute(select(Sale.id, Sale.reference).where(Sale.id.in_(set(sale_ids))))
-    return {int(sale_id): str(reference) for sale_id, reference in rows.tuples()}
+    return {int(sale_id): str(reference) for sale_id, reference in rows}
 
 
-def movements(session: Session, variant_id: int, limit: int = 15) -> list[Any]:
+def movements(session: Session, *, variant_id: int, limit: int = 15) -> list[Any]:
     return list(
         session.execute(
             select(InventoryMovement, Location.name.label("location"))
@@ -326,7 +326,7 @@ def purchases(
     return stmt
 
 
-def fulfillments_of(session: Session, purchase_id: int) -> list[Fulfillment]:
+def fulfillments_of(session: Session, *, purchase_id: int) -> list[Fulfillment]:
     return list(
         session.scalars(
             select(Fulfillment)
@@ -341,7 +341,7 @@ def purchase_statuses(session: Session) -> dict[int, PurchaseStatus]:
     return {row.id: row for row in session.scalars(select(PurchaseStatus))}
 
 
-def returns_of(session: Session, sale_id: int) -> list[SaleReturn]:
+def returns_of(session: Session, *, sale_id: int) -> list[SaleReturn]:
     return list(
         session.scalars(
             select(SaleReturn).where(SaleReturn.sale_id == sale_id).order_by(SaleReturn.id)
@@ -637,7 +637,7 @@ def delivery_subjects(session: Session, rows: list[Any]) -> dict[tuple[str, int]
     return named
 
 
-def delivery_attempts(session: Session, delivery_id: int) -> list[DeliveryAttempt]:
+def delivery_attempts(session: Session, *, delivery_id: int) -> list[DeliveryAttempt]:
     return list(
         session.scalars(
             select(DeliveryAttempt)

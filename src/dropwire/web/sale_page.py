@@ -39,13 +39,13 @@ def totals(sale: Sale) -> Totals:
     return Totals(ordered, cancelled, shipping)
 
 
-def line_names(session: Session, sale: Sale) -> dict[int, str]:
+def line_names(session: Session, *, sale: Sale) -> dict[int, str]:
     """Each line's name: as the store sent it, else its variant's (stores often send none)."""
     unnamed = {i.variant_id for i in sale.items if not i.name and i.variant_id is not None}
     variant_names: dict[int, str] = {}
     if unnamed:
         rows = session.execute(select(Variant.id, Variant.name).where(Variant.id.in_(unnamed)))
-        variant_names = {int(v): str(n) for v, n in rows.tuples() if n}
+        variant_names = {int(v): str(n) for v, n in rows if n}
     return {
         i.id: i.name or variant_names.get(i.variant_id or 0) or i.sku or "—" for i in sale.items
     }
@@ -60,7 +60,7 @@ class Moment:
 
 
 def timeline(
-    session: Session, sale: Sale, *, vendors: dict[int, str], channel_name: str | None
+    session: Session, *, sale: Sale, vendors: dict[int, str], channel_name: str | None
 ) -> list[Moment]:
     """Created, routed, purchase orders sent, shipped, cancelled, returned, webhooks delivered:
     oldest first."""

@@ -79,7 +79,7 @@ def sign_in(
     return token
 
 
-def visitor_for(session: Session, token: str) -> Visitor | None:
+def visitor_for(session: Session, *, token: str) -> Visitor | None:
     """The person a session cookie stands for; None when unknown, expired or disabled."""
     row = session.execute(
         select(WebSession, User)
@@ -100,7 +100,7 @@ def visitor_for(session: Session, token: str) -> Visitor | None:
     )
 
 
-def sign_out(session: Session, token: str) -> None:
+def sign_out(session: Session, *, token: str) -> None:
     session.execute(delete(WebSession).where(WebSession.token_digest == digest(token)))
 
 

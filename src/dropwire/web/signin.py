@@ -64,7 +64,7 @@ def _form(
 @router.get("/sign-in")
 def sign_in_page(request: Request, session: DbSession, next: str = "/") -> Response:
     token = request.cookies.get(SESSION_COOKIE)
-    if token and visitor_for(session, token) is not None:
+    if token and visitor_for(session, token=token) is not None:
         return RedirectResponse(safe_next(next, "/"), status_code=303)
     return _form(request, next_path=safe_next(next, "/"))
 
@@ -114,7 +114,7 @@ def sign_in_submit(
             status=401,
             next_path=safe_next(next, "/"),
         )
-    visitor = visitor_for(session, token)
+    visitor = visitor_for(session, token=token)
     landing = "/" if visitor is None or visitor.is_admin else "/vendor"
     target = safe_next(next, landing)
     if visitor is not None and not visitor.is_admin and not target.startswith("/vendor"):
@@ -139,7 +139,7 @@ def sign_out_submit(
 ) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        sign_out(session, token)
+        sign_out(session, token=token)
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -107,9 +107,9 @@ def sort_keys(
 
 def table(
     session: Session,
+    *,
     stmt: AnySelect,
     query: QueryParams,
-    *,
     columns: dict[str, Sortable],
     default: str,
     tiebreak: Sortable,
@@ -128,7 +128,7 @@ def table(
         except Invalid:  # a stale or edited link: the first page
             page, backwards = 1, False
     offset = 0 if values is not None or page == 1 else (page - 1) * per_page
-    total = bounded_total(session, stmt, end=offset + per_page)
+    total = bounded_total(session, stmt=stmt, end=offset + per_page)
     paged = stmt.add_columns(keys[0].column.label("sort_value"), keys[1].column.label("sort_id"))
     rows = read_beyond(
         session,
@@ -159,9 +159,9 @@ def table(
 
 def flagged_first(
     session: Session,
+    *,
     stmt: AnySelect,
     query: QueryParams,
-    *,
     flag: ColumnElement[bool],
     newest: Sortable,
     per_page: int = PER_PAGE,
@@ -188,7 +188,7 @@ def flagged_first(
         rows += run(~flag, per_page + 1 - len(rows))
     more = len(rows) > per_page
     rows = rows[:per_page]
-    total = bounded_total(session, stmt, end=page * per_page)
+    total = bounded_total(session, stmt=stmt, end=page * per_page)
     params = {k: v for k, v in query.items() if k not in ("page", "after", "before")}
     result = Table(rows, total.value, page, per_page, "id", True, params)
     result.exact, result.has_next, result.rewind = total.exact, more, True

@@ -30,7 +30,9 @@ BASE = "/vendor/feeds"
 @router.get("")
 def purchases(request: Request, session: DbSession, visitor: VendorVisitor) -> HTMLResponse:
     rows = list_page(request, session, visitor=visitor, listing=listings.VENDOR_PURCHASES)
-    vendor = get_vendor(session, visitor.dropship_provider_id or 0, visitor.principal)
+    vendor = get_vendor(
+        session, vendor_id=visitor.dropship_provider_id or 0, principal=visitor.principal
+    )
     return render(
         request,
         "vendor/purchases.html",
@@ -52,7 +54,7 @@ def purchase_detail(
         "purchase.html",
         purchase=purchase,
         sale=vendor_sale(purchase.sale),
-        fulfillments=queries.fulfillments_of(session, purchase.id),
+        fulfillments=queries.fulfillments_of(session, purchase_id=purchase.id),
         vendors={},
         accepted=[],
         statuses=queries.purchase_statuses(session),
@@ -75,7 +77,7 @@ def ship(
         )
         return f"Shipment {fulfillment.reference} recorded."
 
-    return perform(session, act, f"/vendor/purchases/{purchase_id}")
+    return perform(session, action=act, back=f"/vendor/purchases/{purchase_id}")
 
 
 @router.get("/feeds")
@@ -88,28 +90,30 @@ def feeds(request: Request, session: DbSession, visitor: VendorVisitor) -> HTMLR
 def feed_detail(
     feed_id: PathId, request: Request, session: DbSession, visitor: VendorVisitor
 ) -> HTMLResponse:
-    return feedpages.feed_page(request, session, visitor, feed_id, BASE)
+    return feedpages.feed_page(request, session, visitor=visitor, feed_id=feed_id, base=BASE)
 
 
 @router.get("/feeds/{feed_id}/runs")
 def feed_runs(
     feed_id: PathId, request: Request, session: DbSession, visitor: VendorVisitor
 ) -> HTMLResponse:
-    return feedpages.runs_page(request, session, visitor, feed_id, BASE)
+    return feedpages.runs_page(request, session, visitor=visitor, feed_id=feed_id, base=BASE)
 
 
 @router.get("/feeds/{feed_id}/runs/{run_id}")
 def feed_run(
     feed_id: PathId, run_id: PathId, request: Request, session: DbSession, visitor: VendorVisitor
 ) -> HTMLResponse:
-    return feedpages.run_page(request, session, visitor, feed_id, run_id, BASE)
+    return feedpages.run_page(
+        request, session, visitor=visitor, feed_id=feed_id, run_id=run_id, base=BASE
+    )
 
 
 @router.post("/feeds/{feed_id}/run")
 def run_feed_now(
     feed_id: PathId, session: DbSession, visitor: VendorVisitor, _form: CheckedForm
 ) -> RedirectResponse:
-    return feedpages.run_now(session, visitor, feed_id, BASE)
+    return feedpages.run_now(session, visitor=visitor, feed_id=feed_id, base=BASE)
 
 
 @router.get("/inventory")

@@ -3,6 +3,7 @@ orders waiting and late, the people who sign in for it, its balance, invoices an
 Forms take the API's own schemas and call the vendors service the API calls."""
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -32,22 +33,7 @@ INVOICES_SHOWN = 20
 HIDDEN = frozenset({"webhook_secret"})  # a secret: set through the API, never shown on a page
 
 
-def _edit_page(
-    request: Request, form: forms.Form, *, heading: str, action: str, back: str
-) -> HTMLResponse:
-    response = render(
-        request,
-        "edit.html",
-        form=form,
-        heading=heading,
-        action=action,
-        back=back,
-        crumb="Vendors",
-        submit="Save",
-    )
-    if form.has_errors:
-        response.status_code = 422
-    return response
+_edit_page = partial(forms.edit_page, crumb="Vendors")
 
 
 @router.get("/vendors/new")
@@ -78,7 +64,7 @@ def create_vendor(
 def vendor_detail(
     vendor_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    vendor = vendors.get(session, vendor_id)
+    vendor = vendors.get(session, vendor_id=vendor_id)
     return render(
         request,
         "vendor_detail.html",
@@ -113,7 +99,7 @@ def _waiting(session: Session, vendor_id: int) -> list[Any]:
 def edit_vendor(
     vendor_id: PathId, request: Request, session: DbSession, _: AdminVisitor
 ) -> HTMLResponse:
-    vendor = vendors.get(session, vendor_id)
+    vendor = vendors.get(session, vendor_id=vendor_id)
     form = forms.blank_form(DropshipProviderUpdate, values=_values(vendor), skip=HIDDEN)
     return _edit_page(
         request,
@@ -128,7 +114,7 @@ def edit_vendor(
 def update_vendor(
     vendor_id: PathId, request: Request, session: DbSession, _: AdminVisitor, posted: CheckedForm
 ) -> Response:
-    vendor = vendors.get(session, vendor_id)
+    vendor = vendors.get(session, vendor_id=vendor_id)
     data, form = forms.parse(DropshipProviderUpdate, posted, skip=HIDDEN)
     if isinstance(data, DropshipProviderUpdate):
         try:

@@ -52,12 +52,12 @@ def _csv(name: str, text: str) -> Response:
 @router.get("/money/invoices.csv", response_class=Response)
 def invoices_csv(session: DbSession, visitor: VendorVisitor) -> Response:
     """The same columns as the API's `purchase-invoices.csv` for a vendor token."""
-    return _csv("invoices", payments.invoices_csv(session, visitor.principal))
+    return _csv("invoices", payments.invoices_csv(session, principal=visitor.principal))
 
 
 @router.get("/money/payments.csv", response_class=Response)
 def payments_csv(session: DbSession, visitor: VendorVisitor) -> Response:
-    return _csv("payments", payments.payments_csv(session, visitor.principal))
+    return _csv("payments", payments.payments_csv(session, principal=visitor.principal))
 
 
 @router.get("/money/balance.csv", response_class=Response)

@@ -16,7 +16,9 @@ from dropwire.inbound.service import same_secret
 
 def _import_product(session: Session, channel_id: int, item: dict[str, Any]) -> Applied:
     data = catalog_sync.ConnectorVariant.model_validate(item)
-    catalog_sync.import_variant(session, channel=get_channel(session, channel_id), item=data)
+    catalog_sync.import_variant(
+        session, channel=get_channel(session, channel_id=channel_id), item=data
+    )
     return Applied(external_id=data.sku)
 
 
@@ -27,7 +29,7 @@ def _sku_exists(session: Session, _channel_id: int, item: dict[str, Any]) -> boo
 def _acknowledge(session: Session, channel_id: int, item: dict[str, Any]) -> Applied:
     data = catalog_sync.SkuLink.model_validate(item)
     catalog_sync.acknowledge(
-        session, channel=get_channel(session, channel_id), item=data, actor="inbound"
+        session, channel=get_channel(session, channel_id=channel_id), item=data, actor="inbound"
     )
     return Applied(external_id=data.sku)
 
@@ -35,7 +37,7 @@ def _acknowledge(session: Session, channel_id: int, item: dict[str, Any]) -> App
 def _disconnect(session: Session, channel_id: int, item: dict[str, Any]) -> Applied:
     data = catalog_sync.SkuLink.model_validate(item)
     catalog_sync.disconnect(
-        session, channel=get_channel(session, channel_id), item=data, actor="inbound"
+        session, channel=get_channel(session, channel_id=channel_id), item=data, actor="inbound"
     )
     return Applied(external_id=data.sku)
 

@@ -59,7 +59,7 @@ def publish_products(session: Session, variant_ids: set[int]) -> None:
     if not customs:
         return
     variants = list(session.scalars(select(Variant).where(Variant.id.in_(variant_ids))))
-    for read, variant in zip(variant_reads(session, variants), variants, strict=True):
+    for read, variant in zip(variant_reads(session, variants=variants), variants, strict=True):
         vendor = _first_vendor(session, variant.id)
         body = {
             "variant": read.model_dump(mode="json", by_alias=True),

@@ -22,7 +22,7 @@ INVENTORY_EVENT = EventKind("inventory", timeout=5.0)
 INVENTORY = INVENTORY_EVENT.name
 
 
-def enabled_custom_channels(session: Session, channel_ids: set[int]) -> dict[int, CustomChannel]:
+def enabled_custom_channels(session: Session, *, channel_ids: set[int]) -> dict[int, CustomChannel]:
     rows = session.scalars(
         select(CustomChannel).where(
             CustomChannel.channel_id.in_(channel_ids), CustomChannel.enabled
@@ -38,7 +38,7 @@ def _json(model: Any) -> dict[str, Any]:
 
 def push_stock(session: Session, changed: Changed) -> Sequence[tuple[ChannelVariant, int]]:
     """The custom channels' part of `changed`, each to its channel's inventory endpoint."""
-    customs = enabled_custom_channels(session, {cv.channel_id for cv, _ in changed})
+    customs = enabled_custom_channels(session, channel_ids={cv.channel_id for cv, _ in changed})
     pushed: list[tuple[ChannelVariant, int]] = []
     for channel_variant, quantity in changed:
         custom = customs.get(channel_variant.channel_id)

@@ -101,22 +101,24 @@ def save_settings(
 
 def read_settings(session: Session, channel: Channel) -> ElasticPathRead | None:
     """What a channel read shows of its store (`elasticPath`; secrets only as set or not)."""
-    store = find_store(session, channel.id)
+    store = find_store(session, channel_id=channel.id)
     return None if store is None else ElasticPathRead.model_validate(store)
 
 
-STORE_SETTINGS = StoreSettings("elastic_path", ElasticPathFields, save_settings, read_settings)
+STORE_SETTINGS = StoreSettings(
+    "elastic_path", ElasticPathFields, save_settings, read_settings, shown=ElasticPathRead
+)
 
 
 def webhook_path(channel_id: int) -> str:
     return f"/webhooks/elasticpath/{channel_id}"
 
 
-def find_store(session: Session, channel_id: int) -> ElasticPathStore | None:
+def find_store(session: Session, *, channel_id: int) -> ElasticPathStore | None:
     return session.scalar(select(ElasticPathStore).where(ElasticPathStore.channel_id == channel_id))
 
 
-def get_store(session: Session, channel_id: int) -> ElasticPathStore:
+def get_store(session: Session, *, channel_id: int) -> ElasticPathStore:
     store = session.scalar(
         select(ElasticPathStore).where(ElasticPathStore.channel_id == channel_id)
     )
@@ -231,15 +233,15 @@ def _accept_event(session: Session, channel_id: int, body: Any) -> bool:
         raise InvalidStoreEvent(field if message else "body", message or str(exc)) from exc
     inserted = insert_ignoring_conflict(
         session,
-        ElasticPathEvent,
-        {
+        model=ElasticPathEvent,
+        values={
             "channel_id": channel_id,
             "event_id": event.id,
             "triggered_by": event.triggered_by[:64],
             "order_id": event.order_id,
             "received_at": utcnow(),
         },
-        ["channel_id", "event_id"],
+        conflict_columns=["channel_id", "event_id"],
     )
     if not inserted:
         return False  # a repeated delivery (EP delivers at least once)
@@ -257,8 +259,10 @@ def _accept_event(session: Session, channel_id: int, body: Any) -> bool:
 
 def queue_event(session: Session, *, channel_id: int, item: dict[str, Any]) -> None:
     """Queue an order event's job (ordered behind the order's earlier events)."""
-    kind = wired(session, InboundKinds)[EVENT_JOB]
-    inbound.accept(session, kind, channel_id, [item], webhook_path(channel_id))
+    kind = wired(session, kind=InboundKinds)[EVENT_JOB]
+    inbound.accept(
+        session, kind=kind, owner_id=channel_id, items=[item], endpoint=webhook_path(channel_id)
+    )
 
 
 def _read_order_after_commit(
@@ -281,9 +285,9 @@ def _read_order_after_commit(
 def _order_record(session: Session, channel_id: int, order_id: str) -> ElasticPathOrder:
     insert_ignoring_conflict(
         session,
-        ElasticPathOrder,
-        {"channel_id": channel_id, "order_id": order_id, "pushed": {}},
-        ["channel_id", "order_id"],
+        model=ElasticPathOrder,
+        values={"channel_id": channel_id, "order_id": order_id, "pushed": {}},
+        conflict_columns=["channel_id", "order_id"],
     )
     return session.scalars(
         select(ElasticPathOrder)
@@ -294,7 +298,7 @@ def _order_record(session: Session, channel_id: int, order_id: str) -> ElasticPa
 
 def apply_event(session: Session, channel_id: int, item: dict[str, Any]) -> Applied:
     """Upsert the sale for one order event, unless a newer state of the order was applied."""
-    store = get_store(session, channel_id)
+    store = get_store(session, channel_id=channel_id)
     order_id = str(item["externalId"])
     order = item.get("order")
     if not isinstance(order, dict):  # only `{type, id}` came: the order is read after commit
@@ -322,7 +326,7 @@ def apply_event(session: Session, channel_id: int, item: dict[str, Any]) -> Appl
         )
     sale, changed = upsert_manual_sale(
         session,
-        channel=channels.get_channel(session, channel_id),
+        channel=channels.get_channel(session, channel_id=channel_id),
         data=ManualSale.model_validate(body),
         actor="elasticpath",
     )
@@ -336,7 +340,7 @@ def record_key(channel_id: int, item: dict[str, Any]) -> str | None:
     return f"elasticpath:{channel_id}:{order_id}" if order_id else None
 
 
-def order_known(session: Session, channel_id: int, item: dict[str, Any]) -> bool:
+def order_known(session: Session, *, channel_id: int, item: dict[str, Any]) -> bool:
     return (
         session.scalar(
             select(ElasticPathOrder.id).where(
@@ -368,7 +372,7 @@ def setup_integration(
     (and keeps a new secret), the second records the integration's id.
     """
     with database.transaction() as session:
-        store = get_store(session, channel_id)
+        store = get_store(session, channel_id=channel_id)
         if store.webhook_secret_sealed is None:
             store.webhook_secret_sealed = _sealed(
                 session, "webhookSecret", secrets.token_urlsafe(32)
@@ -396,7 +400,7 @@ def setup_integration(
         if own:
             client.close()
     with database.transaction() as session:
-        get_store(session, channel_id).integration_id = str(integration["id"])
+        get_store(session, channel_id=channel_id).integration_id = str(integration["id"])
     return integration
 
 

@@ -8,6 +8,8 @@ ORDER_EVENT = InboundKind(
     owner=Owner.custom_channel,  # the owner id is the channel id, as for manual-sale
     apply=service.apply_event,
     record_key=service.record_key,
-    creates=lambda session, channel_id, item: not service.order_known(session, channel_id, item),
+    creates=lambda session, channel_id, item: (
+        not service.order_known(session, channel_id=channel_id, item=item)
+    ),
     batch=False,
 )

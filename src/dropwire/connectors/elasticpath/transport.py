@@ -88,15 +88,15 @@ def _remember_entry(
     with database.transaction() as session:
         insert_ignoring_conflict(
             session,
-            ElasticPathEntry,
-            {
+            model=ElasticPathEntry,
+            values={
                 "channel_id": channel_id,
                 "key": key,
                 "flow": flow,
                 "entry_id": entry_id,
                 "created_at": utcnow(),
             },
-            ["channel_id", "key"],
+            conflict_columns=["channel_id", "key"],
         )
 
 
@@ -210,7 +210,7 @@ _CALLS: dict[str, StoreCall] = {kind.event.name: kind.call for kind in STORE_CAL
 
 def send(database: Database, message: Message, http: httpx.Client) -> Sent:
     with database.session(write=False) as session:
-        store = service.find_store(session, message.channel_id or 0)
+        store = service.find_store(session, channel_id=message.channel_id or 0)
         if store is None:
             return Sent(status=410, error="the channel no longer has Elastic Path settings")
         client = service.client_for(store, http=http)

@@ -7,7 +7,6 @@ that fails the run. Memory stays flat whatever the file's size.
 """
 
 import codecs
-import csv
 import operator
 import re
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import ijson
 import jmespath
 from lxml import etree
 
+from dropwire.core import csv_reader
 from dropwire.feeds.models import DELIMITER_CHARS, Delimiter, InventoryFeed, ResourceType
 from dropwire.feeds.pull.mapping import (
     HEADER_FIELDS,
@@ -28,7 +28,6 @@ from dropwire.feeds.pull.mapping import (
 )
 
 Record = tuple[int, dict[str, Any]]
-csv.field_size_limit(16 * 1024 * 1024)
 MAX_LINE_CHARS = 4 * 1024 * 1024
 """The longest physical CSV line read: a file without newlines is refused once this much of it
 is read, never read whole into memory (a quoted cell may span lines, up to the field limit)."""
@@ -80,7 +79,7 @@ def _csv(
 ) -> Iterator[Record]:
     delimiter = DELIMITER_CHARS[Delimiter(feed.delimiter)]
     with path.open("r", encoding=encoding, newline="") as file:
-        reader = csv.reader(_capped_lines(file), delimiter=delimiter)
+        reader = csv_reader.reader(_capped_lines(file), delimiter=delimiter)
         columns: dict[str, int] = {}
         fields = dict(mapping.fields)
         row = 0

@@ -91,13 +91,13 @@ class RunProgress(Protocol):
 # --- asking for runs ---------------------------------------------------------------------
 
 
-def request_run(session: Session, feed: InventoryFeed, *, trigger: str = "manual") -> Run:
+def request_run(session: Session, *, feed: InventoryFeed, trigger: str = "manual") -> Run:
     """Queue a run of a pull feed; refused while another run of the feed is queued or running."""
     if feed.resource_type == ResourceType.webhook or not feed.resource_location:
         raise NotAPullFeed(
             "resourceLocation", "this feed is not a pull feed (resourceType csv|xml|json + URL)"
         )
-    fail_stale_runs(session, utcnow(), feed.id)
+    fail_stale_runs(session, now=utcnow(), feed_id=feed.id)
     active = session.scalar(
         select(Run).where(Run.inventory_feed_id == feed.id, Run.status.in_(ACTIVE_RUN_STATUSES))
     )
@@ -113,14 +113,14 @@ def request_run(session: Session, feed: InventoryFeed, *, trigger: str = "manual
     return run
 
 
-def get_run(session: Session, run_id: int, feed_ids: Iterable[int] | None = None) -> Run:
+def get_run(session: Session, *, run_id: int, feed_ids: Iterable[int] | None = None) -> Run:
     run = session.get(Run, run_id)
     if run is None or (feed_ids is not None and run.inventory_feed_id not in set(feed_ids)):
         raise NotFound("Inventory feed run", run_id)
     return run
 
 
-def approve_run(session: Session, run: Run) -> Run:
+def approve_run(session: Session, *, run: Run) -> Run:
     """A person vouches for a held file: the run is queued again and the guard stands aside."""
     if run.status != RunStatus.held:
         raise RunNotHeld(f"only a held run can be approved; run {run.id} is {run.status}")
@@ -142,7 +142,7 @@ def approve_run(session: Session, run: Run) -> Run:
     return run
 
 
-def discard_run(session: Session, run: Run) -> Run:
+def discard_run(session: Session, *, run: Run) -> Run:
     if run.status != RunStatus.held:
         raise RunNotHeld(f"only a held run can be discarded; run {run.id} is {run.status}")
     run.status = RunStatus.discarded
@@ -167,7 +167,9 @@ def _spool_dir(settings: Settings) -> Path:
 
 def _drop_held_file_after_commit(session: Session, run_id: int) -> None:
     held = held_file(settings_of(session), run_id)
-    call_after_commit(session, f"feeds.held-file:{run_id}", lambda: held.unlink(missing_ok=True))
+    call_after_commit(
+        session, key=f"feeds.held-file:{run_id}", callback=lambda: held.unlink(missing_ok=True)
+    )
 
 
 def _expire_held(session: Session, now: datetime) -> None:
@@ -185,10 +187,10 @@ def claim_next_run(database: Database, worker: str) -> int | None:
     """Take the oldest queued run (any worker, any machine); fail runs whose worker vanished."""
     now = utcnow()
     with database.transaction() as session:
-        fail_stale_runs(session, now)
+        fail_stale_runs(session, now=now)
         _expire_held(session, now)
         stmt = select(Run.id).where(Run.status == RunStatus.queued).order_by(Run.id).limit(1)
-        run_id = session.scalars(skipping_locked(session, stmt)).first()
+        run_id = session.scalars(skipping_locked(session, stmt=stmt)).first()
         if run_id is None:
             return None
         session.execute(
@@ -204,7 +206,7 @@ def claim_next_run(database: Database, worker: str) -> int | None:
         return run_id
 
 
-def fail_stale_runs(session: Session, now: datetime, feed_id: int | None = None) -> None:
+def fail_stale_runs(session: Session, *, now: datetime, feed_id: int | None = None) -> None:
     """Runs whose worker stopped renewing the lease (it died or lost the database) fail, naming
     the batches they applied; the feed may then run again. Not requeued: the file would be
     fetched again anyway, and the next run (scheduled or manual) does exactly that."""
@@ -297,7 +299,7 @@ def execute_run(database: Database, run_id: int, progress: RunProgress | None = 
     """Carry out a claimed (running) run to its end; returns the finished run."""
     settings = database.settings
     with database.session(write=False) as session:
-        run = get_run(session, run_id)
+        run = get_run(session, run_id=run_id)
         feed = session.get(InventoryFeed, run.inventory_feed_id)
         approved, held_bytes = run.approved, run.bytes
     tally = _Tally()
@@ -443,7 +445,7 @@ def _guard_baseline(database: Database, feed: InventoryFeed) -> _GuardBaseline |
     if percent <= 0:
         return None
     with database.session(write=False) as session:
-        existing = count_items(session, feed.id)
+        existing = count_items(session, feed_id=feed.id)
         if not existing:
             return None
         last_good = session.scalars(
@@ -663,8 +665,8 @@ def _write_segment(
             raise _Stop(RunStatus.failed, "the feed was deleted during the run")
         results = apply_items(
             session,
-            current,
-            segment.items,
+            feed=current,
+            items=segment.items,
             actor=f"feed run {run_id}",
             reassert=not feed.diff_previous,
         )
@@ -760,7 +762,7 @@ def _cleanup(database: Database, run_id: int, feed: InventoryFeed, tally: _Tally
                     FeedItem(external_id, {"inventory_quantity": 0})
                     for external_id in session.scalars(
                         select(FV.external_id)
-                        .where(among(session, FV.id, missing[start : start + size]))
+                        .where(among(session, column=FV.id, values=missing[start : start + size]))
                         .order_by(FV.id)
                     )
                     if external_id not in tally.failed_keys
@@ -769,7 +771,9 @@ def _cleanup(database: Database, run_id: int, feed: InventoryFeed, tally: _Tally
                     continue
                 current = session.get(InventoryFeed, feed.id)
                 assert current is not None
-                results = apply_items(session, current, items, actor=f"feed run {run_id} cleanup")
+                results = apply_items(
+                    session, feed=current, items=items, actor=f"feed run {run_id} cleanup"
+                )
                 cleaned += sum(1 for r in results if r.outcome is Outcome.updated)
                 session.execute(update(Run).where(Run.id == run_id).values(rows_cleaned=cleaned))
     return None
@@ -807,7 +811,7 @@ def run_now(
         feed = session.get(InventoryFeed, feed_id)
         if feed is None:
             raise NotFound("Inventory feed", feed_id)
-        run = request_run(session, feed, trigger=trigger)
+        run = request_run(session, feed=feed, trigger=trigger)
         run_id = run.id
         run.status = RunStatus.running
         run.locked_by = f"cli:{os.getpid()}"

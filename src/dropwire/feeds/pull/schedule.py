@@ -37,7 +37,7 @@ def schedule_key(feed: InventoryFeed) -> str:
 
 
 def schedule_feed(
-    session: Session, feed: InventoryFeed, *, first_in: timedelta | None = None
+    session: Session, *, feed: InventoryFeed, first_in: timedelta | None = None
 ) -> None:
     """Queue the feed's next scheduled fetch (none when the feed has no schedule)."""
     every = interval(feed)
@@ -47,8 +47,8 @@ def schedule_feed(
     feed.next_fetch_at = utcnow() + (every if first_in is None else first_in)
     jobs.enqueue(
         session,
-        SCHEDULE_KIND,
-        {"feedId": feed.id, "key": schedule_key(feed)},
+        kind=SCHEDULE_KIND,
+        payload={"feedId": feed.id, "key": schedule_key(feed)},
         priority=jobs.PRIORITY_DEFAULT,
         run_at=feed.next_fetch_at,
     )

@@ -116,7 +116,7 @@ class StoredReader:
                 looked_up = session.connection().execute(
                     select(FV.external_id, FV.id, FV.content_hash).where(
                         FV.inventory_feed_id == self.feed_id,
-                        among(session, FV.external_id, missing),
+                        among(session, column=FV.external_id, values=missing),
                     )
                 )
                 for external_id, feed_variant_id, content_hash in looked_up:

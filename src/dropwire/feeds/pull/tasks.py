@@ -25,10 +25,10 @@ def scheduled_fetch(session: Session, payload: dict[str, Any]) -> None:
         return  # deleted, its schedule changed, or another job of it already fired
     try:
         with session.begin_nested():
-            runs.request_run(session, feed, trigger="schedule")
+            runs.request_run(session, feed=feed, trigger="schedule")
     except DomainError:
         pass  # a run is still queued or going: this firing is covered by it
-    schedule_feed(session, feed)
+    schedule_feed(session, feed=feed)
 
 
 def run_queued_feeds(database: Database) -> int:
