@@ -26,11 +26,13 @@ VENV_FLAGS :=
 PIP        := $(BIN)/pip
 endif
 PIP_INSTALL := $(PIP) install --quiet --disable-pip-version-check --no-compile
-# Byte-compiled after installing, on every core at once (pip compiles one file after another),
-# the project's own modules too: where PYTHONDONTWRITEBYTECODE is set (containers, CI) nothing
-# compiled at import is kept, and every process would compile the app again. A file that does
-# not compile is only not cached: the install goes on.
+# The runtime set is not byte-compiled up front (a server never imports most of it: stripe,
+# pygments' lexers, fonttools): `make run`'s processes compile what they import, once, and keep
+# it even where PYTHONDONTWRITEBYTECODE is set (the cache is the venv's). The dev set and the
+# project are compiled on every core at once (pip compiles one file after another); a file
+# that does not compile is only not cached.
 COMPILE_ALL := $(BIN)/python -m compileall -q -j 0
+KEEP_BYTECODE := PYTHONDONTWRITEBYTECODE=
 
 # A new lock means a new venv: cleared and filled with exactly the locked runtime set (hash-checked,
 # no resolving), so nothing left from an earlier lock survives; the dev set is added on top of it
@@ -38,7 +40,6 @@ COMPILE_ALL := $(BIN)/python -m compileall -q -j 0
 $(VENV)/.runtime: $(RUNTIME_LOCK) $(LOCK)
 	$(PYTHON) -m venv --clear $(VENV_FLAGS) $(VENV)
 	$(PIP_INSTALL) --require-hashes --no-deps -r $(RUNTIME_LOCK)
-	-$(COMPILE_ALL) $(VENV)/lib
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime
@@ -72,9 +73,9 @@ lock-upgrade:
 # one process for migrate, demo data, the quickstart token and the admin's sign-in: each
 # `dropwire` command loads the whole app again (seconds of CPU on a small machine)
 run: install-runtime
-	$(BIN)/dropwire quickstart
+	$(KEEP_BYTECODE) $(BIN)/dropwire quickstart
 	@# the demo's pull feed is a file this server serves itself, on 127.0.0.1
-	DROPWIRE_ALLOWED_TARGET_NETWORKS=$${DROPWIRE_ALLOWED_TARGET_NETWORKS:-127.0.0.1/32} $(BIN)/dropwire serve
+	DROPWIRE_ALLOWED_TARGET_NETWORKS=$${DROPWIRE_ALLOWED_TARGET_NETWORKS:-127.0.0.1/32} $(KEEP_BYTECODE) $(BIN)/dropwire serve
 
 lint: install
 	$(BIN)/ruff check src tests bench

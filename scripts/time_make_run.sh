@@ -20,7 +20,7 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 start=$(date +%s.%N)
 step install-runtime make install-runtime
 if grep -q "dropwire quickstart" Makefile; then
-  step quickstart .venv/bin/dropwire quickstart
+  step quickstart env PYTHONDONTWRITEBYTECODE= .venv/bin/dropwire quickstart
 else  # the steps `make run` took before `dropwire quickstart`
   step migrate .venv/bin/dropwire migrate
   step demo .venv/bin/dropwire demo
@@ -28,7 +28,8 @@ else  # the steps `make run` took before `dropwire quickstart`
   step user-ensure .venv/bin/dropwire user ensure admin@dropwire.local
 fi
 served=$(date +%s.%N)
-DROPWIRE_PORT=$PORT DROPWIRE_ALLOWED_TARGET_NETWORKS=127.0.0.1/32 .venv/bin/dropwire serve \
+DROPWIRE_PORT=$PORT DROPWIRE_ALLOWED_TARGET_NETWORKS=127.0.0.1/32 PYTHONDONTWRITEBYTECODE= \
+  .venv/bin/dropwire serve \
   > "$DEST/serve.log" 2>&1 &
 server=$!
 until curl -sf "http://127.0.0.1:$PORT/health" > /dev/null; do sleep 0.1; done

@@ -24,8 +24,10 @@ def test_rows_are_stored_as_given_with_ids_in_their_order(database, count):
             "attempts": 0,
             "max_attempts": 5,
             "run_at": now + timedelta(seconds=n),  # differing values as well as shared ones
-            "ordering_key": None if n % 2 else f"key-{n}",
-            "dedupe_key": None,  # a column of nothing but NULLs
+            # strings go to PostgreSQL as an array literal: what its syntax means must survive
+            "ordering_key": None if n % 2 else f'key-{n} "q" \\ {{a,b}} NULL, é€ ',
+            "dedupe_key": {0: "", 3: "NULL"}.get(n),  # unique: the word, not a NULL
+            "last_error": None,  # a column of nothing but NULLs
             "created_at": now,
             "updated_at": now,
         }
@@ -41,7 +43,8 @@ def test_rows_are_stored_as_given_with_ids_in_their_order(database, count):
     assert [job.ordering_key for job in stored] == [row["ordering_key"] for row in rows]
     assert [job.run_at for job in stored] == [row["run_at"] for row in rows]
     assert {job.created_at for job in stored} == {now}
-    assert {job.dedupe_key for job in stored} == {None}
+    assert [job.dedupe_key for job in stored] == [row["dedupe_key"] for row in rows]
+    assert {job.last_error for job in stored} == {None}
 
 
 def _job(n: int, now: datetime) -> dict[str, object]:

@@ -1,12 +1,16 @@
 """Money in the dashboard and the vendor portal, in a real headless chromium against a real
-server: amounts owed, a payout run (choose, review, pay, CSV), a vendor's balance and invoices,
+server: amounts owed, a payout run (choose, review, pay, CSV; by Stripe against the strict
+fake, the transfer made by the worker's poller), a vendor's balance and invoices,
 a sale's margin, the overview's money alerts, and a vendor seeing only its own money."""
 
+from collections import Counter
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dropwire.core.db import Database
 from dropwire.payments import transfers
@@ -16,6 +20,7 @@ from dropwire.sales import service as sales
 from dropwire.sales.models import Purchase
 from dropwire.sales.schemas import ShipRequest
 from dropwire.vendors.models import DropshipProvider
+from tests.payments.fake_stripe import FakeStripe, FakeStripeServer
 from tests.web.conftest import ADMIN, OTHER_VENDOR, VENDOR, Demo, shot, sign_in
 from tests.web.test_browser import NewPage
 
@@ -35,6 +40,20 @@ def _ship_baltic(database: Database, demo: Demo, rate: int = 20) -> VendorInvoic
         )
         session.expunge(invoice)
         return invoice
+
+
+def _paid_by_stripe(
+    session: Session, demo: Demo, account: str
+) -> tuple[DropshipProvider, PaymentMethod]:
+    """Baltic Linen is paid by Stripe into `account`."""
+    vendor = session.get(DropshipProvider, demo.baltic_id)
+    assert vendor is not None
+    vendor.stripe_id = account
+    method = PaymentMethod(name="Stripe", source="stripe")
+    session.add(method)
+    session.flush()
+    vendor.payment_method_id = method.id
+    return vendor, method
 
 
 def test_admin_pays_a_vendor_in_a_payout_run_and_downloads_the_csv(
@@ -78,17 +97,47 @@ def test_admin_pays_a_vendor_in_a_payout_run_and_downloads_the_csv(
     expect(page.locator("main")).to_contain_text("Nothing is payable now")
 
 
+def test_a_stripe_payout_run_from_the_dashboard_transfers_once_into_the_vendors_account(
+    new_page: NewPage, demo: Demo, database: Database, configure: Any
+) -> None:
+    invoice = _ship_baltic(database, demo)
+    with database.transaction() as session:
+        _paid_by_stripe(session, demo, "acct_baltic")
+    payable = f"{invoice.payable:,.2f} {invoice.currency}"
+    stripe = FakeStripe(accounts={"acct_baltic"}, balance={invoice.currency.lower(): 10**9})
+    with FakeStripeServer(stripe) as base:
+        configure(stripe_api_key=stripe.api_key, stripe_api_base=base)
+        page = new_page()
+        sign_in(page, ADMIN, path="/money/payout")
+        page.locator("#choose tr[data-vendor='Baltic Linen Co.'] input[name=vendor]").check()
+        page.click("#choose button[type=submit]")
+        expect(page.get_by_test_id(f"total-{invoice.currency}")).to_have_text(payable)
+        page.click("#pay button[type=submit]")
+        expect(page.locator(".flash-ok")).to_contain_text("1 payment(s) made")
+        row = page.locator("tr[data-payment]")
+        expect(row).to_contain_text("Pending")  # the worker's poller makes the transfer
+        assert stripe.made == Counter()
+        while transfers.send_due_transfers(database):
+            pass
+        page.reload()
+        expect(row).to_contain_text("Complete")
+        expect(row).to_contain_text(payable)
+    with database.transaction() as session:
+        (payment,) = session.scalars(select(Payment))
+        assert payment.source == "stripe" and payment.external_id
+        assert stripe.made == Counter({transfers.idempotency_key(payment.id): 1})
+        paid = session.get(VendorInvoice, invoice.id)
+        assert paid is not None and paid.status == "paid" and paid.payment_id == payment.id
+    page.goto("/money/payout")
+    expect(page.locator("main")).to_contain_text("Nothing is payable now")
+
+
 def test_sale_margin_and_overview_alerts_for_no_margin_and_a_failed_payment(
     new_page: NewPage, demo: Demo, database: Database
 ) -> None:
     invoice = _ship_baltic(database, demo, rate=0)  # the merchant keeps nothing
     with database.transaction() as session:
-        vendor = session.get(DropshipProvider, demo.baltic_id)
-        assert vendor is not None
-        vendor.stripe_id = "acct_gone"
-        method = PaymentMethod(name="Stripe", source="stripe")
-        session.add(method)
-        session.flush()
+        vendor, method = _paid_by_stripe(session, demo, "acct_gone")
         payment = claim(session, vendor=vendor, invoice_ids=[invoice.id], method=method)
         due = transfers.Due(payment.id, payment.amount, payment.currency, "acct_gone", 1)
     transfers.record(

@@ -16,23 +16,31 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Insert, Table, Update, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from dropwire.catalog.models import Variant
+from dropwire.catalog.models import CommissionRateRouting, Variant
 from dropwire.core.expressions import among
-from dropwire.core.inserts import insert_all, insert_rows, new_row, update_rows
+from dropwire.core.inserts import (
+    insert_all,
+    insert_rows,
+    new_row,
+    update_rows,
+    update_statement,
+)
 from dropwire.core.time import utcnow
 from dropwire.payments.commission import (
     HUNDRED,
+    AppliedRate,
     LineAmounts,
     LineTerms,
     line_amounts,
     round_money,
 )
-from dropwire.payments.ledger import post
+from dropwire.payments.ledger import ENTRIES_WITH_MOVES, post
 from dropwire.payments.models import (
     CreditReason,
     EntryKind,
@@ -55,6 +63,7 @@ from dropwire.vendors.models import (
     CommissionMethod,
     DropshipProvider,
     PaymentTrigger,
+    RateType,
     ReturnPenalty,
 )
 
@@ -169,10 +178,33 @@ class _Purchase:
     dropship_provider_id: int
     external_reference: str
     invoice_status: InvoiceStatus
+    invoices_so_far: int  # invoices and credits it has: the next one's number follows
     sale: _Sale
     items: list[_Item] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class _Variant:
+    """What a rate reads of a variant (`rules.RatedVariant`)."""
+
+    id: int
+    tags: list[str]
+    commission_rate: Decimal | None
+    commission_rate_type: RateType
+    commission_rate_routing: CommissionRateRouting
+
+
+_HEAD = (
+    Purchase.id,
+    Purchase.dropship_provider_id,
+    Purchase.external_reference,
+    Purchase.invoice_status,
+    select(func.count())
+    .where(VendorInvoice.purchase_id == Purchase.id)
+    .correlate(Purchase)
+    .scalar_subquery(),
+)
+_SALE = (Sale.id, Sale.channel_id, Sale.currency, Sale.shipping)
 _SALE_LINE = (
     SaleItem.id,
     SaleItem.sku,
@@ -192,39 +224,38 @@ _ITEM = (
     PurchaseItem.quantity_invoiced,
     PurchaseItem.invoice_status,
 )
+_VARIANT = (
+    Variant.id,
+    Variant.tags,
+    Variant.commission_rate,
+    Variant.commission_rate_type,
+    Variant.commission_rate_routing,
+)
+_JOINED_UP_TO = 50  # orders read in one joined statement (a shipment's); more in four
 
 
-def _purchases(session: Session, purchase_ids: Collection[int]) -> list[_Purchase]:
-    """The dropship purchase orders, with their sales and lines, as plain rows: copied from the
-    session when the unit of work just touched them (a shipment), else read as columns (four
-    queries for any number; making ORM objects of a batch's rows was most of its time)."""
-    held = [session.identity_map.get(identity_key(Purchase, i)) for i in purchase_ids]
-    if len(purchase_ids) <= 50 and all(p is not None and "sale" in p.__dict__ for p in held):
-        return sorted(
-            (_copied(p) for p in held if p is not None and p.dropship_provider_id is not None),
-            key=lambda p: p.id,
-        )
+def _purchases(
+    session: Session, purchase_ids: Collection[int]
+) -> tuple[list[_Purchase], dict[int, _Variant] | None]:
+    """The dropship purchase orders, with their sales, lines and (for a few orders) the
+    variants of their items, as plain rows: making ORM objects of a batch's rows was most of
+    its time. A few orders (a shipment's) come in one joined statement, the variants with
+    them; a batch in four, its variants left for `_variants` (None)."""
+    if len(purchase_ids) <= _JOINED_UP_TO:
+        return _purchases_joined(session, purchase_ids)
     heads = session.execute(
-        select(
-            Purchase.id,
-            Purchase.dropship_provider_id,
-            Purchase.external_reference,
-            Purchase.invoice_status,
-            Purchase.sale_id,
-        )
+        select(*_HEAD, Purchase.sale_id)
         .where(among(session, column=Purchase.id, values=purchase_ids))
         .where(Purchase.dropship_provider_id.is_not(None))
         .order_by(Purchase.id)
     ).all()
     if not heads:
-        return []
+        return [], None
     sale_ids = {head.sale_id for head in heads}
     sales = {
-        row.id: _Sale(row.id, row.channel_id, row.currency, row.shipping or [])
+        row[0]: _sale(row)
         for row in session.execute(
-            select(Sale.id, Sale.channel_id, Sale.currency, Sale.shipping).where(
-                among(session, column=Sale.id, values=sale_ids)
-            )
+            select(*_SALE).where(among(session, column=Sale.id, values=sale_ids))
         )
     }
     for row in session.execute(
@@ -233,42 +264,80 @@ def _purchases(session: Session, purchase_ids: Collection[int]) -> list[_Purchas
         .order_by(SaleItem.id)
     ):
         sales[row[0]].items.append(_SaleLine(*row[1:]))
-    purchases = {
-        head.id: _Purchase(
-            head.id,
-            head.dropship_provider_id,
-            head.external_reference,
-            head.invoice_status,
-            sales[head.sale_id],
-        )
-        for head in heads
-    }
+    purchases = {head[0]: _purchase(head, sales[head.sale_id]) for head in heads}
     for item_row in session.execute(
         select(PurchaseItem.purchase_id, *_ITEM)
         .where(among(session, column=PurchaseItem.purchase_id, values=list(purchases)))
         .order_by(PurchaseItem.id)
     ):
         purchases[item_row[0]].items.append(_Item(*cast(tuple[Any, ...], item_row)[1:]))
-    return list(purchases.values())
+    return list(purchases.values()), None
 
 
-def _copied(purchase: Purchase) -> _Purchase:
-    sale = purchase.sale
-    assert purchase.dropship_provider_id is not None
-    return _Purchase(
-        purchase.id,
-        purchase.dropship_provider_id,
-        purchase.external_reference,
-        purchase.invoice_status,
-        _Sale(
-            sale.id,
-            sale.channel_id,
-            sale.currency,
-            sale.shipping or [],
-            [_SaleLine(*(getattr(line, c.key) for c in _SALE_LINE)) for line in sale.items],
-        ),
-        [_Item(*(getattr(item, c.key) for c in _ITEM)) for item in purchase.items],
+def _purchases_joined(
+    session: Session, purchase_ids: Collection[int]
+) -> tuple[list[_Purchase], dict[int, _Variant]]:
+    """`_purchases` of a few orders: a row per sale line, with the order's item for it (if
+    any) and that item's variant."""
+    rows = (
+        session.execute(
+            select(*_HEAD, *_SALE, *_SALE_LINE, *_ITEM, *_VARIANT)
+            .join(Sale, Sale.id == Purchase.sale_id)
+            .join(SaleItem, SaleItem.sale_id == Sale.id)
+            .outerjoin(
+                PurchaseItem,
+                (PurchaseItem.purchase_id == Purchase.id)
+                & (PurchaseItem.sale_item_id == SaleItem.id),
+            )
+            .outerjoin(Variant, Variant.id == PurchaseItem.variant_id)
+            .where(among(session, column=Purchase.id, values=purchase_ids))
+            .where(Purchase.dropship_provider_id.is_not(None))
+            .order_by(Purchase.id, SaleItem.id, PurchaseItem.id)
+        )
+        .tuples()
+        .all()
     )
+    heads, sale_end = len(_HEAD), len(_HEAD) + len(_SALE)
+    line_end = sale_end + len(_SALE_LINE)
+    item_end = line_end + len(_ITEM)
+    purchases: dict[int, _Purchase] = {}
+    sales: dict[int, _Sale] = {}
+    variants: dict[int, _Variant] = {}
+    lines_read: set[int] = set()
+    for row in rows:
+        sale = sales.get(row[heads])
+        if sale is None:
+            sale = sales[row[heads]] = _sale(row[heads:sale_end])
+        purchase = purchases.get(row[0])
+        if purchase is None:
+            purchase = purchases[row[0]] = _purchase(row, sale)
+        if row[sale_end] not in lines_read:  # else read with another order of the sale
+            lines_read.add(row[sale_end])
+            sale.items.append(_SaleLine(*row[sale_end:line_end]))
+        if row[line_end] is not None:
+            purchase.items.append(_Item(*row[line_end:item_end]))
+        if row[item_end] is not None:
+            variants[row[item_end]] = _Variant(*row[item_end:])
+    for purchase in purchases.values():
+        purchase.items.sort(key=lambda item: item.id)
+    return list(purchases.values()), variants
+
+
+def _sale(row: Sequence[Any]) -> _Sale:
+    return _Sale(row[0], row[1], row[2], row[3] or [])
+
+
+def _purchase(row: Sequence[Any], sale: _Sale) -> _Purchase:
+    return _Purchase(row[0], row[1], row[2], row[3], row[4], sale)
+
+
+def _variants(session: Session, variant_ids: Collection[int]) -> dict[int, _Variant]:
+    if not variant_ids:
+        return {}
+    rows = session.execute(
+        select(*_VARIANT).where(among(session, column=Variant.id, values=variant_ids))
+    )
+    return {row[0]: _Variant(*row) for row in rows}
 
 
 def invoice_purchases(
@@ -284,7 +353,7 @@ def invoice_purchases(
     those vendors first."""
     if not purchase_ids:
         return []
-    purchases = _purchases(session, purchase_ids)
+    purchases, variants = _purchases(session, purchase_ids)
     if not purchases:
         return []
     vendors = loaded_or_fetched(
@@ -328,10 +397,11 @@ def invoice_purchases(
     if not changes and not any(foreign.values()):
         return []
     adding = [i for p in purchases for i in p.items if changes.get(i.id, 0) > 0]
-    rules = Rules.load(session) if adding else None
-    variants = loaded_or_fetched(
-        session, model=Variant, ids={i.variant_id for i in adding if i.variant_id}
-    )
+    pricing = None
+    if adding:
+        if variants is None:
+            variants = _variants(session, {i.variant_id for i in adding if i.variant_id})
+        pricing = _Pricing(Rules.load(session), variants)
     standing = _standing(session, [item_id for item_id, c in changes.items() if c < 0])
     drafts: list[_Draft] = []
     for purchase in moved:
@@ -354,10 +424,10 @@ def invoice_purchases(
         for item in purchase.items:
             change = changes.get(item.id, 0)
             if change > 0:
-                assert rules is not None
+                assert pricing is not None
                 invoice.lines.append(
                     _invoice_line(
-                        item, sale_items[item.sale_item_id], change, vendor, sale, rules, variants
+                        item, sale_items[item.sale_item_id], change, vendor, sale, pricing
                     )
                 )
             elif change < 0:
@@ -376,8 +446,7 @@ def invoice_purchases(
             credit.shipping = -shipping_invoice[1]
             credit.credited_invoice_id = shipping_invoice[0]
         drafts.extend(d for d in (invoice, credit) if d.lines or d.shipping)
-    _refresh_items(session, purchases, targets)
-    return _write(session, drafts, now)
+    return _write(session, drafts, now, updates=_refresh_items(session, purchases, targets))
 
 
 def _credit_earlier_vendors(
@@ -522,12 +591,38 @@ def _uncredited_shipping(
     return due
 
 
-def _terms(vendor: DropshipProvider) -> LineTerms:
-    return LineTerms(
-        method=vendor.commission_method,
-        base=vendor.commission_rate_base,
-        discount_split=vendor.commission_rate_discount_split,
-    )
+@dataclass
+class _Pricing:
+    """The rates and terms of a batch's lines, each worked out once per vendor (and channel
+    and variant) rather than per line: reading them off the ORM objects line by line was a
+    good part of invoicing's CPU."""
+
+    rules: Rules
+    variants: dict[int, _Variant]
+    terms: dict[int, LineTerms] = field(default_factory=dict)
+    rates: dict[tuple[int, int, int | None], AppliedRate] = field(default_factory=dict)
+
+    def rate(
+        self, vendor: DropshipProvider, channel_id: int, variant_id: int | None
+    ) -> AppliedRate:
+        key = (vendor.id, channel_id, variant_id)
+        rate = self.rates.get(key)
+        if rate is None:
+            variant = self.variants.get(variant_id) if variant_id else None
+            rate = self.rates[key] = self.rules.rate_for(
+                vendor=vendor, channel_id=channel_id, variant=variant
+            )
+        return rate
+
+    def terms_of(self, vendor: DropshipProvider) -> LineTerms:
+        terms = self.terms.get(vendor.id)
+        if terms is None:
+            terms = self.terms[vendor.id] = LineTerms(
+                method=vendor.commission_method,
+                base=vendor.commission_rate_base,
+                discount_split=vendor.commission_rate_discount_split,
+            )
+        return terms
 
 
 def _invoice_line(
@@ -536,11 +631,10 @@ def _invoice_line(
     quantity: int,
     vendor: DropshipProvider,
     sale: _Sale,
-    rules: Rules,
-    variants: dict[int, Variant],
+    pricing: _Pricing,
 ) -> dict[str, Any]:
-    variant = variants.get(item.variant_id) if item.variant_id else None
-    rate = rules.rate_for(vendor=vendor, channel_id=sale.channel_id, variant=variant)
+    rate = pricing.rate(vendor, sale.channel_id, item.variant_id)
+    terms = pricing.terms_of(vendor)
     price = sale_item.price or Decimal(0)
     discount = sale_item.discount * quantity / sale_item.quantity
     amounts = line_amounts(
@@ -549,7 +643,7 @@ def _invoice_line(
         discount=discount,
         cost_price=item.cost_price,
         rate=rate,
-        terms=_terms(vendor),
+        terms=terms,
         currency=sale.currency,
     )
     return {
@@ -563,9 +657,9 @@ def _invoice_line(
         "payable": amounts.payable,
         "rate": rate.rate,
         "rate_type": rate.rate_type,
-        "rate_base": vendor.commission_rate_base,
+        "rate_base": terms.base,
         "rate_source": rate.source,
-        "commission_method": vendor.commission_method,
+        "commission_method": terms.method,
         "credited_line_id": None,
         "credit_reason": None,
     }
@@ -655,10 +749,10 @@ def _shipping_share(sale: _Sale, purchase: _Purchase, vendor: DropshipProvider) 
 
 def _refresh_items(
     session: Session, purchases: Sequence[_Purchase], targets: dict[int, int]
-) -> None:
-    """Units invoiced and invoice statuses of the purchase items and orders, written with one
-    statement per table for any number of them (only the rows that change); the session's
-    objects of those rows, if it holds any, learn the new values as committed."""
+) -> list[tuple[Table, list[dict[str, Any]]]]:
+    """Units invoiced and invoice statuses of the purchase items and orders that change, as
+    rows per table for `_write`; the session's objects of those rows, if it holds any, learn
+    the new values as committed."""
     item_rows = []
     purchase_rows = []
     for purchase in purchases:
@@ -677,8 +771,6 @@ def _refresh_items(
         if status != purchase.invoice_status:
             purchase_rows.append({"id": purchase.id, "invoice_status": status})
             purchase.invoice_status = status
-    update_rows(session.connection(), PURCHASE_ITEMS, item_rows)
-    update_rows(session.connection(), PURCHASES, purchase_rows)
     written = {
         (model, row["id"]): row
         for model, rows in ((PurchaseItem, item_rows), (Purchase, purchase_rows))
@@ -690,6 +782,8 @@ def _refresh_items(
         if row is not None and held is not None:
             for name, value in row.items():
                 set_committed_value(held, name, value)
+    updates = ((PURCHASE_ITEMS, item_rows), (PURCHASES, purchase_rows))
+    return [(table, rows) for table, rows in updates if rows]
 
 
 def _status(invoiced: int, due: int) -> InvoiceStatus:
@@ -698,14 +792,29 @@ def _status(invoiced: int, due: int) -> InvoiceStatus:
     return InvoiceStatus.invoiced if invoiced >= due else InvoiceStatus.partially_invoiced
 
 
-def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[VendorInvoice]:
-    """Insert the drafts as invoices with their lines, and post each to the ledger."""
+def _write(
+    session: Session,
+    drafts: Sequence[_Draft],
+    now: datetime,
+    *,
+    updates: Sequence[tuple[Table, list[dict[str, Any]]]],
+) -> list[VendorInvoice]:
+    """Insert the drafts as invoices with their lines, post each to the ledger, and make the
+    `updates` (rows by id). On PostgreSQL the lines and updates ride in the ledger's statement
+    (`ledger.post`): a shipment's invoicing writes with two statements."""
+    ride = (
+        session.get_bind().dialect.name == "postgresql"
+        and 0 < len(drafts) <= ENTRIES_WITH_MOVES
+        and sum(len(draft.lines) for draft in drafts) <= _LINES_RIDING
+    )
+    if not ride:
+        for table, rows in updates:
+            update_rows(session.connection(), table, rows)
     if not drafts:
         return []
-    numbers = _next_numbers(session, {d.purchase.id for d in drafts})
     invoices = []
     for draft in drafts:
-        numbers[draft.purchase.id] += 1
+        draft.purchase.invoices_so_far += 1
         letter = "I" if draft.type == InvoiceType.invoice else "C"
         amounts = LineAmounts(
             net=sum((line["net"] for line in draft.lines), start=Decimal(0)),
@@ -716,7 +825,7 @@ def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[Ve
         invoices.append(
             new_row(
                 VendorInvoice,
-                reference=f"{draft.purchase.external_reference}-{letter}{numbers[draft.purchase.id]:02d}",
+                reference=f"{draft.purchase.external_reference}-{letter}{draft.purchase.invoices_so_far:02d}",
                 dropship_provider_id=draft.vendor.id,
                 purchase_id=draft.purchase.id,
                 sale_id=draft.sale.id,
@@ -737,7 +846,12 @@ def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[Ve
         for line in draft.lines:
             line["invoice_id"] = invoice.id
             lines.append(line)
-    insert_rows(session.connection(), LINES, lines)
+    riders: list[Insert | Update] = []
+    if ride:
+        riders = [update_statement(table, rows) for table, rows in updates]
+        riders += [pg_insert(LINES).values(lines)] if lines else []
+    else:
+        insert_rows(session.connection(), LINES, lines)
     post(
         session,
         entries=[
@@ -752,16 +866,9 @@ def _write(session: Session, drafts: Sequence[_Draft], now: datetime) -> list[Ve
             )
             for invoice in invoices
         ],
+        riders=riders,
     )
     return invoices
 
 
-def _next_numbers(session: Session, purchase_ids: Collection[int]) -> dict[int, int]:
-    counts = session.execute(
-        select(VendorInvoice.purchase_id, func.count())
-        .where(among(session, column=VendorInvoice.purchase_id, values=purchase_ids))
-        .group_by(VendorInvoice.purchase_id)
-    )
-    numbers = dict.fromkeys(purchase_ids, 0)
-    numbers.update(dict(counts.all()))
-    return numbers
+_LINES_RIDING = 100  # more go in their own statement (`insert_rows`: one text for any count)

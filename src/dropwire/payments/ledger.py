@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, func, select, tuple_
+from sqlalchemy import Insert, Table, Update, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -19,12 +19,18 @@ from dropwire.core.time import utcnow
 from dropwire.payments.models import EntryKind, LedgerEntry, VendorBalance
 
 
-def post(session: Session, *, entries: Sequence[LedgerEntry]) -> None:
-    """Append `entries` and add their amounts to the balances they belong to."""
+def post(
+    session: Session, *, entries: Sequence[LedgerEntry], riders: Sequence[Insert | Update] = ()
+) -> None:
+    """Append `entries` and add their amounts to the balances they belong to. `riders`, other
+    writes of the transaction (PostgreSQL only), go in the same statement as CTEs when the
+    entries are few (one round trip for a shipment's writes), else each on its own first."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    few = postgres and len(entries) <= ENTRIES_WITH_MOVES
+    for rider in riders if not few or not entries else ():
+        session.execute(rider)
     if not entries:
         return
-    postgres = session.get_bind().dialect.name == "postgresql"
-    few = postgres and len(entries) <= _ENTRIES_WITH_MOVES
     if not few:
         insert_unread(session, objects=entries)
     owed: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
@@ -42,14 +48,17 @@ def post(session: Session, *, entries: Sequence[LedgerEntry]) -> None:
         rows = [{name: getattr(e, name, None) for name in _ENTRY_COLUMNS} for e in entries]
         for row in rows:
             row["created_at"] = row["created_at"] or utcnow()
-        session.execute(_move(session, moves).add_cte(pg_insert(ENTRIES).values(rows).cte()))
+        statement = _move(session, moves).add_cte(pg_insert(ENTRIES).values(rows).cte())
+        for n, rider in enumerate(riders):
+            statement = statement.add_cte(rider.cte(f"rider_{n}"))
+        session.execute(statement)
         return
     for start in range(0, len(moves), _MOVES_PER_STATEMENT):
         session.execute(_move(session, moves[start : start + _MOVES_PER_STATEMENT]))
 
 
 _MOVES_PER_STATEMENT = 1000
-_ENTRIES_WITH_MOVES = 50
+ENTRIES_WITH_MOVES = 50
 BALANCES = cast(Table, VendorBalance.__table__)
 ENTRIES = cast(Table, LedgerEntry.__table__)
 _ENTRY_COLUMNS = (

@@ -5,14 +5,31 @@ above the vendor's own rate. Ties go to the older rule."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dropwire.catalog.models import CommissionRateRouting, Variant
+from dropwire.catalog.models import CommissionRateRouting
 from dropwire.payments.commission import AppliedRate
 from dropwire.payments.models import CommissionRule
-from dropwire.vendors.models import DropshipProvider
+from dropwire.vendors.models import DropshipProvider, RateType
+
+
+class RatedVariant(Protocol):
+    """What a rate reads of a variant (a `Variant`, or its columns read as a row)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def tags(self) -> list[str]: ...
+    @property
+    def commission_rate(self) -> Decimal | None: ...
+    @property
+    def commission_rate_type(self) -> RateType: ...
+    @property
+    def commission_rate_routing(self) -> CommissionRateRouting: ...
 
 
 @dataclass(frozen=True)
@@ -27,7 +44,7 @@ class Rules:
         return cls(list(session.scalars(select(CommissionRule).order_by(CommissionRule.id))))
 
     def rate_for(
-        self, *, vendor: DropshipProvider, channel_id: int | None, variant: Variant | None
+        self, *, vendor: DropshipProvider, channel_id: int | None, variant: RatedVariant | None
     ) -> AppliedRate:
         if (
             variant is not None
@@ -46,7 +63,7 @@ class Rules:
             return AppliedRate(rule.commission_rate, rule.commission_rate_type, f"rule:{rule.id}")
         return AppliedRate(vendor.commission_rate, vendor.commission_rate_type, "vendor")
 
-    def _tags_of(self, variant: Variant | None) -> frozenset[str]:
+    def _tags_of(self, variant: RatedVariant | None) -> frozenset[str]:
         if variant is None or not self.rules:
             return NO_TAGS
         if variant.id is None:  # not stored: nothing to remember it by

@@ -22,8 +22,10 @@ from dropwire.vendors.models import DropshipProvider, PaymentSchedule
 def touched_purchases(session: Session, *, changes: Mapping[str, Any]) -> set[int]:
     recorded: list[events.SalesEvent] = changes.get(events.EVENTS_KEY) or []
     purchase_ids = {event.id for event in recorded if event.subject == "purchase"}
-    fulfillment_ids = {event.id for event in recorded if event.subject == "fulfillment"}
-    fulfillment_ids.update(changes.get(events.DELIVERED_KEY) or ())
+    purchase_ids.update(
+        e.purchase_id for e in recorded if e.subject == "fulfillment" and e.purchase_id
+    )
+    fulfillment_ids = set(changes.get(events.DELIVERED_KEY) or ())
     if fulfillment_ids:
         fulfillments = loaded_or_fetched(session, model=Fulfillment, ids=fulfillment_ids)
         purchase_ids.update(f.purchase_id for f in fulfillments.values())

@@ -24,6 +24,7 @@ class SalesEvent:
     id: int
     event: str
     vendor_id: int | None = None  # set when the event is for one vendor (a re-routed order)
+    purchase_id: int | None = None  # a fulfillment's order (its readers need no query for it)
 
 
 def pending(session: Session) -> list[SalesEvent]:
@@ -47,8 +48,10 @@ def purchase_changed(
     events.append(SalesEvent("purchase", purchase_id, event, vendor_id))
 
 
-def fulfillment_created(session: Session, *, fulfillment_id: int) -> None:
-    pending(session).append(SalesEvent("fulfillment", fulfillment_id, "created"))
+def fulfillment_created(session: Session, *, fulfillment_id: int, purchase_id: int) -> None:
+    pending(session).append(
+        SalesEvent("fulfillment", fulfillment_id, "created", purchase_id=purchase_id)
+    )
 
 
 def return_created(session: Session, *, return_id: int) -> None:

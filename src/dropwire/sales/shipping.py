@@ -60,7 +60,7 @@ def ship(
     sale = purchase.sale
     sale.fulfillments.append(fulfillment)
     refresh_statuses(sale)
-    events.fulfillment_created(session, fulfillment_id=fulfillment.id)
+    events.fulfillment_created(session, fulfillment_id=fulfillment.id, purchase_id=purchase.id)
     session.flush()
     return fulfillment
 
