@@ -2,6 +2,7 @@
 STARTTLS with a throwaway certificate, with or without a required login, and answers to DATA
 that the test chooses (a refusal, then acceptance)."""
 
+import asyncio
 import datetime
 import socket
 import ssl
@@ -36,6 +37,7 @@ class Inbox:
     logins: list[str] = field(default_factory=list)
     refused_recipients: dict[str, str] = field(default_factory=dict)  # address -> the answer
     greetings: int = 0  # EHLO commands: one a connection (two with STARTTLS)
+    delay: float = 0.0  # seconds the server takes to accept each message (a slow server)
 
     async def handle_EHLO(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
@@ -53,6 +55,7 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        await asyncio.sleep(self.delay)
         if self.refusals:
             return self.refusals.pop(0)
         parsed = message_from_bytes(envelope.content, policy=policy.default)

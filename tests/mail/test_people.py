@@ -4,10 +4,11 @@ import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import event, func, select, update
 
 from dropwire.auth.users import create_user
 from dropwire.core.time import utcnow
+from dropwire.jobs.service import run_pending
 from dropwire.mail.models import EmailMessage
 from dropwire.people.models import PersonLink
 from tests.delivery.conftest import drain
@@ -119,6 +120,7 @@ def test_forgot_password_always_answers_202_and_mails_only_real_people(
         answer = anonymous.post("/auth/forgot-password", json={"email": address})
         assert answer.status_code == 202
         assert answer.json()["detail"]
+    run_pending(database)
     drain(relay, database)
     (message,) = server.inbox.messages
     assert message["To"] == "boss@shop.example"
@@ -186,6 +188,7 @@ def test_forgot_password_is_limited_per_address_and_per_client_and_answers_alike
         (202, answers[0].json()["detail"])
     }
     assert web.status_code == 202
+    run_pending(database)
     drain(relay, database)
     assert len(server.inbox.messages) == 3  # DROPWIRE_PASSWORD_RESET_LIMIT_ADDRESS: 3/hour
 
@@ -193,12 +196,47 @@ def test_forgot_password_is_limited_per_address_and_per_client_and_answers_alike
         first.post("/auth/forgot-password", json={"email": f"nobody{n}@shop.example"})
     last = first.post("/auth/forgot-password", json={"email": "clerk@shop.example"})
     assert (last.status_code, last.json()) == (202, answers[0].json())
+    run_pending(database)
     drain(relay, database)
     assert len(server.inbox.messages) == 3
 
     other = TestClient(app, client=("203.0.113.2", 50000))
     answer = other.post("/auth/forgot-password", json={"email": "clerk@shop.example"})
     assert answer.status_code == 202
+    run_pending(database)
     drain(relay, database)
     assert [m["To"] for m in server.inbox.messages][-1] == "clerk@shop.example"
     assert len(server.inbox.messages) == 4
+
+
+def test_forgot_password_does_the_same_work_for_a_known_and_an_unknown_address(
+    client, app, smtp_server, mail_to, relay, database
+):
+    server = smtp_server()
+    mail_to(server.url)
+    with database.transaction() as session:
+        create_user(session, email="boss@shop.example", password="the old password")
+    anonymous = TestClient(app)
+    anonymous.post("/auth/forgot-password", json={"email": "first@shop.example"})  # warm up
+
+    seen = {}
+    for address in ("boss@shop.example", "nobody@shop.example"):
+        statements: list[str] = []
+
+        def executed(_conn, _cursor, statement, _parameters, _context, _many, into=statements):
+            into.append(statement)
+
+        event.listen(database.engine, "before_cursor_execute", executed)
+        answer = anonymous.post("/auth/forgot-password", json={"email": address})
+        event.remove(database.engine, "before_cursor_execute", executed)
+        seen[address] = (answer.status_code, answer.json(), statements)
+    assert seen["boss@shop.example"] == seen["nobody@shop.example"]
+    assert seen["boss@shop.example"][0] == 202
+    assert any(statement.startswith("INSERT INTO jobs") for statement in statements)
+    with database.session(write=False) as session:  # nobody looked up, nothing made yet
+        assert session.scalar(select(func.count()).select_from(PersonLink)) == 0
+        assert session.scalar(select(func.count()).select_from(EmailMessage)) == 0
+
+    run_pending(database)  # the worker looks the address up and sends the link
+    drain(relay, database)
+    assert [message["To"] for message in server.inbox.messages] == ["boss@shop.example"]

@@ -1,10 +1,14 @@
 """Purchase orders reach email vendors through a real SMTP server: one email per PO event, both
 parts, both PDFs, retried, dead-lettered and sent again."""
 
+import threading
+import time
+from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
 
+from dropwire.core.time import utcnow
 from dropwire.delivery.models import Delivery
 from dropwire.delivery.relay import MAX_ATTEMPTS
 from tests.delivery.conftest import drain
@@ -450,3 +454,105 @@ def test_an_email_carries_no_secret_and_nothing_of_another_vendor_or_the_custome
     shown = client.get("/api/email-messages.json").json()[0]
     detail = client.get(f"/api/email-messages/{shown['id']}.json").text
     assert "whsec-vendor-hash-1234567890" not in detail and PASSWORD not in detail
+
+
+def _delivering(database) -> int:
+    with database.session(write=False) as session:
+        return session.query(Delivery).filter(Delivery.state == "delivering").count()
+
+
+def test_a_slow_batch_keeps_its_deliveries_and_no_other_sender_sends_them_again(
+    client, smtp_server, mail_to, relay, database, monkeypatch
+):
+    from dropwire.delivery import relay as relaying
+
+    monkeypatch.setattr(relaying, "LEASE_SECONDS", 0.3)  # a claim's lease ends mid-batch
+    server = smtp_server()
+    server.inbox.delay = 0.5  # each message takes the server half a second
+    mail_to(server.url)
+    shop = open_shop(client)
+    for n in range(3):
+        shop.sell(f"s{n}", {"MUG-RED": 1})
+
+    first = threading.Thread(target=relay.send_due, kwargs={"limit": 50})
+    first.start()
+    while first.is_alive() and not _delivering(database):
+        time.sleep(0.01)  # the first worker has claimed them
+    other = relaying.Relay(database, allow_private=True)  # a second worker, polling all along
+    taken = 0
+    while first.is_alive():
+        taken += other.send_due(limit=50)
+        time.sleep(0.05)
+    first.join()
+    other.close()
+
+    assert taken == 0
+    ids = [message["Message-ID"] for message in server.inbox.messages]
+    assert len(ids) == 3 and len(set(ids)) == 3
+    statuses = [m["status"] for m in client.get("/api/email-messages.json").json()]
+    assert statuses == ["sent"] * 3
+
+
+def test_a_sender_whose_lease_was_taken_over_sends_nothing(
+    client, smtp_server, mail_to, relay, database
+):
+    from dropwire.delivery.relay import claim, hold
+
+    server = smtp_server()
+    mail_to(server.url)
+    open_shop(client).sell("s1", {"MUG-RED": 1})
+    claimed = claim(database)
+    with database.transaction() as session:  # the lease ran out while this sender stalled
+        session.query(Delivery).update({Delivery.lease_expires_at: utcnow() - timedelta(1)})
+
+    assert relay.send_due() == 1  # another sender takes it over and sends it
+    assert hold(database, claimed, claimed.ids, 60) == []
+    assert len(server.inbox.messages) == 1
+
+
+def test_the_creating_transaction_records_the_email_and_the_worker_composes_it(
+    client, smtp_server, mail_to, relay, database
+):
+    from dropwire.mail.models import EmailMessage as Stored
+
+    server = smtp_server()
+    mail_to(server.url)
+    shop = open_shop(client)
+    purchase = shop.purchase_of(shop.sell("s1", {"MUG-RED": 1}), shop.vendor)
+    with database.session(write=False) as session:  # who gets which event, nothing rendered
+        (stored,) = session.query(Stored).all()
+        assert (stored.subject, stored.html, stored.text, stored.attachments) == (
+            None,
+            None,
+            None,
+            [],
+        )
+        assert stored.delivery is not None and stored.delivery.body == {"email": "purchase.created"}
+    (queued,) = client.get("/api/email-messages.json").json()  # shown as it would go now
+    assert purchase["externalReference"] in queued["subject"]
+
+    drain(relay, database)
+    (message,) = server.inbox.messages
+    with database.session(write=False) as session:  # kept as it went out
+        (stored,) = session.query(Stored).all()
+        assert stored.subject == message["Subject"]
+        assert stored.text == _parts(message)[0]
+        assert [a["kind"] for a in stored.attachments] == ["purchase_order", "packing_slip"]
+
+
+def test_an_email_that_cannot_be_composed_is_dead_saying_why(
+    client, smtp_server, mail_to, relay, database
+):
+    from dropwire.mail.models import EmailMessage as Stored
+
+    server = smtp_server()
+    mail_to(server.url)
+    open_shop(client).sell("s1", {"MUG-RED": 1})
+    with database.transaction() as session:  # its purchase order gone (no template can fail)
+        session.query(Stored).update({Stored.purchase_id: 999_999})
+
+    drain(relay, database)
+    (dead,) = client.get("/api/email-messages.json").json()
+    assert dead["status"] == "dead" and dead["attempts"] == 1
+    assert "purchase order 999999 no longer exists" in dead["lastError"]
+    assert server.inbox.messages == []

@@ -254,7 +254,7 @@ def test_the_attempt_cap_holds_when_a_sender_dies_mid_attempt(client, database):
                 lease_expires_at=utcnow(),
             )
         )
-    assert claim(database) == []
+    assert claim(database).ids == []
     with database.session(write=False) as session:
         delivery = session.scalars(select(Delivery)).one()
     assert (delivery.state, delivery.attempts) == (DeliveryState.dead, MAX_ATTEMPTS)

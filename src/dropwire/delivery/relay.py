@@ -3,6 +3,11 @@
 A claim marks deliveries `delivering` (with a lease) and commits; the HTTP call happens outside
 any transaction; the outcome is recorded in a new one. A delivery never overtakes an earlier
 unfinished one with the same coalesce key (one channel variant's updates arrive in order).
+
+A lease covers the longest a send may take: before each send (or batch) that could outlast what
+is left of it, the lease is renewed for that send's worst case, only where this sender still
+holds it (the delivery is `delivering` with the attempt count its claim gave it). A sender that
+lost a delivery to another after its lease ran out sends nothing of it, so no message goes twice.
 """
 
 import json
@@ -55,13 +60,30 @@ RETRY_SCHEDULE = (
 )
 MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
 EXCERPT = 500
+# A claim's lease: twice a webhook POST's worst case (connect, write, read), so a round's
+# first sends need no renewal.
+LEASE_SECONDS = DEFAULT_TIMEOUT * 6
+
+
+@dataclass(frozen=True)
+class Lease:
+    attempts: int  # the count the claim set: the delivery is still this sender's while it holds
+    until: datetime
+
+
+@dataclass
+class Claimed:
+    """A round's claimed deliveries, in sending order, and the lease this sender holds on each."""
+
+    ids: list[int]
+    leases: dict[int, Lease]
 
 
 def event_kinds(database: Database) -> EventKinds:
     return database.wiring.part(EventKinds)
 
 
-def claim(database: Database, limit: int = 20) -> list[int]:
+def claim(database: Database, limit: int = 20) -> Claimed:
     now = utcnow()
     with database.transaction() as session:
         expired = (Delivery.state == DeliveryState.delivering, Delivery.lease_expires_at < now)
@@ -93,18 +115,55 @@ def claim(database: Database, limit: int = 20) -> list[int]:
             .limit(limit)
         )
         ids = list(session.scalars(skipping_locked(session, stmt=stmt)))
+        until = now + timedelta(seconds=LEASE_SECONDS)
+        attempts: dict[int, int] = {}
         if ids:
-            session.execute(
+            renewed = session.execute(
                 update(Delivery)
                 .where(Delivery.id.in_(ids))
                 .values(
                     state=DeliveryState.delivering,
                     attempts=Delivery.attempts + 1,
-                    lease_expires_at=now + timedelta(seconds=DEFAULT_TIMEOUT * 3),
+                    lease_expires_at=until,
                 )
+                .returning(Delivery.id, Delivery.attempts)
                 .execution_options(synchronize_session=False)
             )
-        return ids
+            attempts = dict(renewed.all())
+        return Claimed(ids, {id_: Lease(attempts[id_], until) for id_ in ids})
+
+
+def hold(database: Database, claimed: "Claimed", ids: list[int], seconds: float) -> list[int]:
+    """Those of `ids` this sender still holds, their leases now good for `seconds` more; a
+    delivery another sender took over once its lease ran out is no longer among them."""
+    until = utcnow() + timedelta(seconds=seconds)
+    if all(claimed.leases[id_].until >= until for id_ in ids):
+        return ids  # the leases taken outlast this send: no statement
+    by_attempt: dict[int, list[int]] = {}
+    for id_ in ids:
+        by_attempt.setdefault(claimed.leases[id_].attempts, []).append(id_)
+    kept: set[int] = set()
+    with database.transaction() as session:
+        for attempts, some in by_attempt.items():
+            kept.update(
+                session.scalars(
+                    update(Delivery)
+                    .where(
+                        Delivery.id.in_(some),
+                        Delivery.state == DeliveryState.delivering,
+                        Delivery.attempts == attempts,
+                    )
+                    .values(lease_expires_at=until)
+                    .returning(Delivery.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+    for id_ in kept:
+        claimed.leases[id_] = Lease(claimed.leases[id_].attempts, until)
+    lost = [id_ for id_ in ids if id_ not in kept]
+    if lost:
+        log.warning("deliveries %s were taken over after their lease ran out: not sent", lost)
+    return [id_ for id_ in ids if id_ in kept]
 
 
 def _retry_after(response: httpx.Response) -> timedelta | None:
@@ -190,7 +249,19 @@ def _message_of(delivery: Delivery) -> transports.Message:
     )
 
 
-def send(database: Database, delivery_id: int, client: httpx.Client) -> DeliveryState:
+def longest(database: Database, transport: str | None, event: str) -> float:
+    """Seconds one send of this delivery (or a batch of its transport) may take at worst."""
+    declared = database.wiring.part(transports.Transports).lease(transport)
+    if declared is not None:
+        return declared(database.settings)
+    return event_kinds(database).of(event).timeout * 3
+
+
+def send(
+    database: Database, delivery_id: int, client: httpx.Client, claimed: Claimed | None = None
+) -> DeliveryState:
+    """Send one claimed delivery and record the attempt; with `claimed`, only while this sender
+    still holds it (its lease renewed first when this send could outlast it)."""
     with database.session(write=False) as session:
         delivery = session.get(Delivery, delivery_id, options=[lazyload(Delivery.attempt_log)])
         assert delivery is not None
@@ -200,6 +271,9 @@ def send(database: Database, delivery_id: int, client: httpx.Client) -> Delivery
         message = _message_of(delivery)
         outcome = Outcome(disabled=endpoint.disabled_at is not None)
         secret, hash_header = endpoint.secret, delivery.hash_header
+        seconds = longest(database, delivery.transport, delivery.event)
+    if claimed is not None and not hold(database, claimed, [delivery_id], seconds):
+        return DeliveryState.delivering  # another sender has it now
     started = time.perf_counter()
     if outcome.disabled:
         outcome.error = "endpoint disabled after a 410 answer; re-enable it to resume"
@@ -317,10 +391,11 @@ def _apply(
 
 def _batches(
     database: Database, ids: list[int]
-) -> list[tuple[transports.BatchTransport, list[transports.Message]]]:
-    """The claimed deliveries whose transport sends in batches, by transport (one read)."""
+) -> list[tuple[transports.BatchTransport, float, list[transports.Message]]]:
+    """The claimed deliveries whose transport sends in batches, by transport (one read), with
+    the longest a batch of it may take."""
     wired = database.wiring.part(transports.Transports)
-    by_name: dict[str, tuple[transports.BatchTransport, list[transports.Message]]] = {}
+    by_name: dict[str, tuple[transports.BatchTransport, float, list[transports.Message]]] = {}
     with database.session(write=False) as session:
         rows = session.execute(
             select(Delivery, WebhookEndpoint.disabled_at)
@@ -333,7 +408,9 @@ def _batches(
             send_many = wired.batch(delivery.transport)
             if send_many is None or disabled_at is not None:
                 continue  # sent (or refused) one by one
-            by_name.setdefault(delivery.transport, (send_many, []))[1].append(_message_of(delivery))
+            seconds = longest(database, delivery.transport, delivery.event)
+            batch = by_name.setdefault(delivery.transport, (send_many, seconds, []))
+            batch[2].append(_message_of(delivery))
     return list(by_name.values())
 
 
@@ -395,21 +472,25 @@ class Relay:
         self.client = guarded_client(self.policy, resolver or system_resolver)
 
     def send_due(self, limit: int = 20) -> int:
-        ids = claim(self.database, limit)
+        claimed = claim(self.database, limit)
+        ids = claimed.ids
         if not ids:
             return 0
         batches = _batches(self.database, ids)
-        batched = {message.id for _, messages in batches for message in messages}
+        batched = {message.id for _, _, messages in batches for message in messages}
         for delivery_id in ids:
             if delivery_id in batched:
                 continue
             try:
-                send(self.database, delivery_id, self.client)
+                send(self.database, delivery_id, self.client, claimed)
             except Exception as exc:  # the lease returns it; the attempt cap still holds
                 log.error("delivery %s could not be sent: %s", delivery_id, type(exc).__name__)
-        for send_many, messages in batches:
+        for send_many, seconds, messages in batches:
             try:
-                send_batch(self.database, send_many, messages, self.client)
+                held = set(hold(self.database, claimed, [m.id for m in messages], seconds))
+                if held:
+                    kept = [message for message in messages if message.id in held]
+                    send_batch(self.database, send_many, kept, self.client)
             except Exception as exc:  # the leases return them; the attempt cap still holds
                 log.error("%s deliveries could not be sent: %s", len(messages), type(exc).__name__)
         return len(ids)

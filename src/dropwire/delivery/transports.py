@@ -17,6 +17,7 @@ import httpx
 from sqlalchemy.orm import Session
 
 from dropwire.core.db import Database
+from dropwire.core.settings import Settings
 
 WEBHOOK = "webhook"  # the relay's own signed POST
 
@@ -68,6 +69,9 @@ class NamedTransport:
     # When given, the relay hands it all of a round's claimed messages of this transport and
     # records their outcomes in one transaction.
     send_many: BatchTransport | None = None
+    # The longest one send (or a batch) may take under these settings, when longer than a
+    # webhook's: the relay holds the deliveries that long, so no other sender takes them over.
+    lease: Callable[[Settings], float] | None = None
 
 
 class Transports:
@@ -84,6 +88,11 @@ class Transports:
         """The named transport; None for the relay's own signed webhook POST."""
         named = self._transports.get(name or WEBHOOK)
         return None if named is None else named.send
+
+    def lease(self, name: str | None) -> Callable[[Settings], float] | None:
+        """The named transport's worst case, if it declares one."""
+        named = self._transports.get(name or WEBHOOK)
+        return None if named is None else named.lease
 
     def batch(self, name: str | None) -> BatchTransport | None:
         """The named transport's batch sender, if it has one."""

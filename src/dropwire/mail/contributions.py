@@ -3,8 +3,10 @@
 from dropwire.contributions import Contributions
 from dropwire.delivery.transports import NamedTransport
 from dropwire.mail.outbox import EMAIL
-from dropwire.mail.transport import send_email, send_emails
+from dropwire.mail.transport import batch_seconds, send_email, send_emails
 
 CONTRIBUTIONS = Contributions(
-    transports=(NamedTransport(EMAIL, send_email, send_many=send_emails),),  # over SMTP
+    transports=(  # over SMTP
+        NamedTransport(EMAIL, send_email, send_many=send_emails, lease=batch_seconds),
+    ),
 )

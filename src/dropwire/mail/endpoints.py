@@ -6,7 +6,7 @@ from sqlalchemy import select
 from dropwire.http.deps import AdminPrincipal, DbSession, PathId
 from dropwire.http.listing import ListQuery, fields_of, list_query, paginate, respond
 from dropwire.http.routing import UnitOfWorkRoute
-from dropwire.mail import service
+from dropwire.mail import composing, service
 from dropwire.mail.models import EmailMessage, EmailTemplate
 from dropwire.mail.rendering import Parts
 from dropwire.mail.schemas import (
@@ -35,8 +35,9 @@ def list_messages(session: DbSession, _: AdminPrincipal, response: Response, que
         response=response,
         default_order=[EmailMessage.id.desc()],
     )
-    shown = [EmailMessageRead.model_validate(row) for row in rows]
-    return respond(session, query=query, response=response, items=shown, read=EmailMessageRead)
+    composing.shown(session, messages=rows)  # those not sent yet, as they would go now
+    read = [EmailMessageRead.model_validate(row) for row in rows]
+    return respond(session, query=query, response=response, items=read, read=EmailMessageRead)
 
 
 @router.get("/email-messages/{message_id}.json", response_model=EmailMessageDetail)

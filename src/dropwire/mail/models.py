@@ -28,7 +28,8 @@ def withhold_links(text: str) -> str:
 
 
 class EmailMessage(IdMixin, TimestampMixin, Base):
-    """One email as rendered when its event happened; sent (or not) by its outbox delivery.
+    """One email, sent (or not) by its outbox delivery: rendered when its event happened, or
+    (`subject` empty) composed when it is sent and kept as sent (`mail.composing`).
 
     `delivery_id` is empty when no SMTP server is configured: the message is kept as
     `recorded`, readable in the mail log, and sends nothing.
@@ -39,9 +40,9 @@ class EmailMessage(IdMixin, TimestampMixin, Base):
     event: Mapped[str] = mapped_column(String(48), index=True)
     to_addresses: Mapped[list[str]] = mapped_column(JSON)
     to_name: Mapped[str | None] = mapped_column(String(255))
-    subject: Mapped[str] = mapped_column(String(998))
-    html: Mapped[str] = mapped_column(Text)
-    text: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(998))
+    html: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
     # [{"filename", "kind", "data"}]: documents made when the message is sent
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     purchase_id: Mapped[int | None] = mapped_column(index=True)

@@ -2,7 +2,8 @@
 commit through the `email` transport, retried, dead-lettered and visible like any delivery.
 
 Without an SMTP server configured a message is kept as `recorded`: shown in the mail log,
-sent to nobody.
+sent to nobody. A message recorded without its parts is composed when it is sent
+(`mail.composing`): the changing transaction writes two small rows, not a rendered email.
 """
 
 from typing import Any
@@ -24,7 +25,7 @@ def record_email(
     *,
     event: str,
     to: list[str],
-    parts: Parts,
+    parts: Parts | None,
     subject_type: str,
     subject_id: int,
     to_name: str | None = None,
@@ -34,7 +35,8 @@ def record_email(
     user_id: int | None = None,
     ordering_key: str | None = None,
 ) -> EmailMessage:
-    """Write the message (and its delivery, when there is a server to send it to).
+    """Write the message (and its delivery, when there is a server to send it to); without
+    `parts`, its event's `Composer` makes it when it is sent.
 
     `ordering_key` keeps one subject's emails in order (a PO's cancellation never overtakes its
     creation); each is still sent.
@@ -59,9 +61,9 @@ def record_email(
         event=event,
         to_addresses=to,
         to_name=to_name,
-        subject=parts.subject,
-        html=parts.html,
-        text=parts.text,
+        subject=None if parts is None else parts.subject,
+        html=None if parts is None else parts.html,
+        text=None if parts is None else parts.text,
         attachments=attachments or [],
         purchase_id=purchase_id,
         dropship_provider_id=dropship_provider_id,
@@ -86,13 +88,9 @@ def waiting(session: Session, *, ordering_key: str) -> EmailMessage | None:
     )
 
 
-def replace(
-    message: EmailMessage, *, parts: Parts, attachments: list[dict[str, Any]] | None = None
-) -> EmailMessage:
-    """A waiting message takes newer content instead of a second email being sent."""
-    message.subject, message.html, message.text = parts.subject, parts.html, parts.text
-    if attachments is not None:
-        message.attachments = attachments
+def renew(message: EmailMessage) -> EmailMessage:
+    """A waiting message composed when sent stands for a newer event of its subject too,
+    instead of a second email being sent."""
     if message.delivery is not None:
         message.delivery.version += 1
     return message

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from dropwire.core.errors import NotFound
 from dropwire.core.time import utcnow
+from dropwire.mail.composing import shown
 from dropwire.mail.defaults import BY_EVENT, DEFAULTS, DefaultTemplate
 from dropwire.mail.models import EmailMessage, EmailTemplate
 from dropwire.mail.rendering import Parts, TemplateRefused, render
@@ -113,7 +114,9 @@ def render_event(session: Session, *, event: str, context: dict[str, Any]) -> Pa
 
 
 def get_message(session: Session, *, message_id: int) -> EmailMessage:
+    """The message as sent, or (not sent yet) as it would be made now."""
     message = session.get(EmailMessage, message_id)
     if message is None:
         raise NotFound("Email message", message_id)
+    shown(session, messages=[message])
     return message

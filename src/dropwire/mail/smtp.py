@@ -92,6 +92,10 @@ class Handed:
 class SmtpSender:
     """Sends messages over a kept connection to one server, a batch at a time."""
 
+    # A batch ends at most this many timeouts after its budget: the last message started
+    # (MAIL, RCPT, DATA) or the connection it opens; what is still going then is given up.
+    EXCHANGES = 3
+
     def __init__(self, target: SmtpTarget, timeout: float) -> None:
         self.target = target
         self.timeout = timeout
@@ -127,10 +131,9 @@ class SmtpSender:
         self._client = client
         return client
 
-    async def _send_all(self, messages: list[Message], budget: float) -> list[Handed]:
+    async def _send_all(self, messages: list[Message], budget: float, handed: list[Handed]) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + budget
-        handed: list[Handed] = []
         client: aiosmtplib.SMTP | None = None
         broken: Handed | None = None  # the connection failed: the rest of the batch waits
         for message in messages:
@@ -167,19 +170,25 @@ class SmtpSender:
                     raise
             else:
                 handed.append(Handed(reply=reply))
-        return handed
 
     def send_all(self, messages: list[Message], *, budget: float) -> list[Handed]:
         """Hand `messages` to the server in turn over one connection, one `Handed` each. A
         message is not started once `budget` seconds have passed (the first always is); after
-        a connection failure the rest get the same error without being tried."""
+        a connection failure the rest get the same error without being tried. It returns
+        within `budget` and `EXCHANGES` timeouts: then the message being handed over has
+        failed, those not started are skipped, and those handed keep their replies."""
+        handed: list[Handed] = []
         with self._lock:
-            future = asyncio.run_coroutine_threadsafe(self._send_all(messages, budget), _loop())
+            work = self._send_all(messages, budget, handed)
+            future = asyncio.run_coroutine_threadsafe(work, _loop())
             try:
-                return future.result(budget + self.timeout * 3)
+                future.result(budget + self.timeout * self.EXCHANGES)
             except TimeoutError as exc:
                 future.cancel()
-                return [Handed(error=exc) for _ in messages]
+                done = list(handed)
+                late = [Handed(skipped=True) for _ in messages[len(done) + 1 :]]
+                return [*done, Handed(error=exc), *late][: len(messages)]
+            return handed
 
     def send(self, message: Message) -> str:
         """The server's reply to the accepted message; raises what refused it."""

@@ -41,8 +41,9 @@ def invite(
 @auth_router.post("/auth/forgot-password", response_model=Accepted, status_code=202)
 def forgot_password(data: ForgotPasswordRequest, request: Request, session: DbSession) -> Accepted:
     """Always 202: whether the address belongs to anyone is nobody's business. Requests are
-    limited per address and per client; one over a limit is answered alike and sends nothing."""
+    limited per address and per client; one over a limit is answered alike and sends nothing.
+    The request is only queued: who the address belongs to is looked up by the worker."""
     throttle: ResetThrottle = request.app.state.reset_throttle
     if throttle.allow(data.email, request.client.host if request.client else "unknown"):
-        service.forgot_password(session, email=data.email)
+        service.ask_for_reset(session, email=data.email)
     return Accepted(detail="If the address belongs to someone, a link is on its way")

@@ -20,6 +20,8 @@ from dropwire.core.errors import Conflict
 from dropwire.core.time import utcnow
 from dropwire.delivery.kinds import EventKind
 from dropwire.delivery.models import UNFINISHED, Delivery
+from dropwire.jobs.registry import JobKind
+from dropwire.jobs.service import enqueue
 from dropwire.mail.defaults import ADMIN_INVITATION, INVITATION, PASSWORD_RESET
 from dropwire.mail.models import EmailMessage, withhold_links
 from dropwire.mail.outbox import record_email
@@ -103,6 +105,18 @@ def invite(
     return Invitation(user, expires, message, None if sent_by_mail else link)
 
 
+def ask_for_reset(session: Session, *, email: str) -> None:
+    """Take a "forgot password" request: only queued here, the same work whoever the address
+    belongs to (or nobody), so neither the answer nor its timing says whether it is anyone's.
+    The worker looks the person up and emails the link (`RESET_JOB_KIND`)."""
+    enqueue(session, kind=RESET_JOB, payload={"email": normalize_email(email)}, max_attempts=3)
+
+
+def _send_reset(session: Session, payload: dict[str, Any]) -> None:
+    """The job behind `ask_for_reset`."""
+    forgot_password(session, email=payload["email"])
+
+
 def forgot_password(session: Session, *, email: str) -> None:
     """Email a reset link when an active person has this address; say nothing either way."""
     user = find_user(session, email=email)
@@ -130,8 +144,10 @@ def _links_settled(session: Session, subject_type: str, subject_id: int, _state:
             Delivery.state.not_in(UNFINISHED),
         )
     ):
-        message.html = withhold_links(message.html)
-        message.text = withhold_links(message.text)
+        message.html = withhold_links(message.html or "")
+        message.text = withhold_links(message.text or "")
 
 
+RESET_JOB = "people.password_reset"
+RESET_JOB_KIND = JobKind(RESET_JOB, _send_reset)
 EVENT_KINDS = tuple(EventKind(event, on_finished=_links_settled) for event in LINK_EVENTS)

@@ -1,18 +1,20 @@
 """A purchase order reaches its vendor by the vendor's `purchaseOrderDelivery`: an email with
 its PDFs, a signed webhook, or the portal (nothing is sent). `send_purchase` sends it again.
 
-Emails of one purchase order keep their order; an update that finds the previous email of the
-same order still waiting (no attempt yet) rewrites it instead of adding a second one, so a
-vendor gets one email per event, never two for one burst of changes.
+Emails of one purchase order keep their order and are composed when sent, from the order as it
+stands then; an update that finds the previous email of the same order still waiting (no attempt
+yet) is carried by it instead of adding a second one, so a vendor gets one email per event,
+never two for one burst of changes.
 """
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload, undefer
 
 from dropwire.core.db import settings_of
 from dropwire.core.time import utcnow
 from dropwire.delivery import outbox
 from dropwire.mail import outbox as mail_outbox
+from dropwire.mail.composing import Composed, Composer, NotComposed
 from dropwire.mail.defaults import PURCHASE_UPDATED
 from dropwire.mail.models import EmailMessage
 from dropwire.mail.service import render_event
@@ -31,38 +33,67 @@ def _ordering_key(purchase: Purchase, vendor: DropshipProvider) -> str:
 def email_purchase(
     session: Session, *, purchase: Purchase, vendor: DropshipProvider, event: str
 ) -> EmailMessage | None:
-    """`purchase.{event}` by email to the vendor's addresses, with both PDFs attached."""
+    """`purchase.{event}` by email to the vendor's addresses, with both PDFs attached: recorded
+    here, composed from the order as it stands when it is sent (`PURCHASE_EMAILS`)."""
     recipients = vendor.mail_recipients
     if not recipients:
         return None
-    settings = settings_of(session)
     key = _ordering_key(purchase, vendor)
     name = f"purchase.{event}"
     if (
         name == PURCHASE_UPDATED
         and (waiting := mail_outbox.waiting(session, ordering_key=key)) is not None
     ):
-        document = purchase_document(purchase, vendor, settings, waiting.event.split(".")[-1])
-        parts = render_event(
-            session, event=waiting.event, context=email_context(document, purchase.id, settings)
-        )
-        return mail_outbox.replace(waiting, parts=parts, attachments=attachments(document))
-    document = purchase_document(purchase, vendor, settings, event)
+        return mail_outbox.renew(waiting)
     return mail_outbox.record_email(
         session,
         event=name,
         to=recipients,
         to_name=vendor.name,
-        parts=render_event(
-            session, event=name, context=email_context(document, purchase.id, settings)
-        ),
-        attachments=attachments(document),
+        parts=None,
         subject_type="purchase",
         subject_id=purchase.id,
         purchase_id=purchase.id,
         dropship_provider_id=vendor.id,
         ordering_key=key,
     )
+
+
+def _compose_purchase_email(session: Session, message: EmailMessage) -> Composed:
+    """A purchase order's email and its two PDFs, from the vendor's view of the order now."""
+    purchase = session.get(Purchase, message.purchase_id or 0)
+    if purchase is None:
+        raise NotComposed(f"purchase order {message.purchase_id} no longer exists")
+    vendor = session.get(DropshipProvider, message.dropship_provider_id or 0)
+    settings = settings_of(session)
+    document = purchase_document(purchase, vendor, settings, message.event.split(".")[-1])
+    context = email_context(document, purchase.id, settings)
+    return Composed(
+        render_event(session, event=message.event, context=context), attachments(document)
+    )
+
+
+def _load_purchases(session: Session, messages: list[EmailMessage]) -> object:
+    """The purchase orders (lines, sales and their lines) and vendors of these emails, a
+    statement per table instead of several per email."""
+    purchase_ids = {message.purchase_id for message in messages if message.purchase_id}
+    vendor_ids = {m.dropship_provider_id for m in messages if m.dropship_provider_id}
+    purchases = session.scalars(
+        select(Purchase)
+        .where(Purchase.id.in_(purchase_ids))
+        .options(
+            joinedload(Purchase.sale),
+            undefer(Purchase.sale_defaults),
+            undefer(Purchase.sale_currency),
+        )
+    ).all()
+    vendors = session.scalars(
+        select(DropshipProvider).where(DropshipProvider.id.in_(vendor_ids))
+    ).all()
+    return purchases, vendors
+
+
+PURCHASE_EMAILS = Composer("purchase.", _compose_purchase_email, prepare=_load_purchases)
 
 
 def webhook_purchase(

@@ -505,7 +505,7 @@ MAIL = Listing(
         ("When", lambda row, _: row.EmailMessage.created_at),
         ("Event", lambda row, _: row.EmailMessage.event),
         ("To", lambda row, _: ", ".join(row.EmailMessage.to_addresses)),
-        ("Subject", lambda row, _: row.EmailMessage.subject),
+        ("Subject", lambda row, _: row.EmailMessage.subject or "(made when it is sent)"),
         ("Status", lambda row, _: label(row.EmailMessage.status)),
         ("Attempts", lambda row, _: row.EmailMessage.attempts),
         ("Last error", lambda row, _: row.EmailMessage.last_error),

@@ -10,6 +10,7 @@ from dropwire.core.db import settings_of
 from dropwire.core.errors import DomainError
 from dropwire.documents.purchase_order import packing_slip_pdf, purchase_order_pdf
 from dropwire.http.deps import DbSession, PathId
+from dropwire.mail import composing
 from dropwire.mail import service as mail_service
 from dropwire.mail.models import withhold_links
 from dropwire.mail.rendering import Parts
@@ -53,6 +54,7 @@ def _showing_email(response: HTMLResponse) -> HTMLResponse:
 def mail_log(request: Request, session: DbSession, visitor: AdminVisitor) -> HTMLResponse:
     page = list_page(request, session, visitor=visitor, listing=MAIL)
     page.rows = [row[0] for row in page.rows]  # the messages, each with its delivery
+    composing.shown(session, messages=page.rows)  # those not sent yet, as they would go now
     return render(request, "mail_log.html", table=page)
 
 
@@ -148,8 +150,8 @@ def mail_message(
         request,
         "mail_message.html",
         message=message,
-        html=withhold_links(message.html),
-        text=withhold_links(message.text),
+        html=withhold_links(message.html or ""),
+        text=withhold_links(message.text or ""),
     )
     return _showing_email(response)
 

@@ -14,7 +14,7 @@ from dropwire.core.errors import DomainError
 from dropwire.core.settings import Settings
 from dropwire.http.deps import DbSession
 from dropwire.people import links
-from dropwire.people.service import forgot_password
+from dropwire.people.service import ask_for_reset
 from dropwire.people.throttle import ResetThrottle
 from dropwire.web.pages import SECURITY_HEADERS, SESSION_COOKIE, WebRoute, error_page, render
 from dropwire.web.sessions import sign_in
@@ -134,5 +134,5 @@ def forgot_submit(
         return forged
     throttle: ResetThrottle = request.app.state.reset_throttle
     if throttle.allow(email, request.client.host if request.client else "unknown"):
-        forgot_password(session, email=email)
+        ask_for_reset(session, email=email)
     return _page(request, "password_forgot.html", status=202, sent=True)
