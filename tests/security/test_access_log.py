@@ -36,6 +36,7 @@ def test_access_log_masks_tokens_hashes_and_secrets(tmp_path: Path) -> None:
         "DROPWIRE_DATABASE_URL": f"sqlite:///{tmp_path / 'dropwire.db'}",
         "DROPWIRE_PORT": str(port),
         "DROPWIRE_LOG_LEVEL": "INFO",
+        "DROPWIRE_ACCESS_LOG": "true",  # off by default
         "DROPWIRE_WORKER_IN_PROCESS": "false",
         "DROPWIRE_SECRET_KEY": "k" * 44,
     }
