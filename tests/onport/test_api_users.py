@@ -85,3 +85,13 @@ def test_revoking_a_user_stops_its_token(client, anonymous):
     assert client.delete(f"/api/users/{created['id']}.json").status_code == 204
     headers = {"Authorization": f"Bearer {created['token']}"}
     assert anonymous.get("/api/users.json", headers=headers).status_code == 401
+
+
+def test_a_token_cannot_revoke_itself(client, anonymous):
+    created = client.post("/api/users.json", json={"email": "self@example.com"}).json()
+    own = {"Authorization": f"Bearer {created['token']}"}
+    refused = anonymous.delete(f"/api/users/{created['id']}.json", headers=own)
+    assert refused.status_code == 409
+    assert "cannot revoke itself" in refused.json()["title"] + refused.json()["detail"]
+    assert anonymous.get("/api/users.json", headers=own).status_code == 200
+    assert client.delete(f"/api/users/{created['id']}.json").status_code == 204

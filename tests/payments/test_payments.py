@@ -186,3 +186,8 @@ def test_a_payout_run_pays_each_vendor_and_downloads_as_csv(market, client):
     lines = csv.text.strip().splitlines()
     assert lines[0] == "vendor,vendorExternalId,reference,amount,currency,status"
     assert sorted(line.split(",")[0] for line in lines[1:]) == ["Acme", "Bolt"]
+    assert csv.headers["content-disposition"] == f'attachment; filename="payout-{run["id"]}.csv"'
+    # a name no run can have is refused by its shape (it once reached the header: a 500)
+    refused = client.get("/api/payout-runs/%C2%8E%2C%06I%F3%A0%A3%97.csv")
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "run"

@@ -109,3 +109,27 @@ def test_clone_refuses_lines_of_another_sale(world: World):
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "saleItems[0].id"
     assert len(world.client.get("/api/sales.json").json()) == 2
+
+
+def test_clone_of_a_sale_with_the_longest_external_id(world: World):
+    """Found by schemathesis as a 500: `{externalId}-clone-1` outgrew the 255 characters."""
+    world.variant("TENT")
+    world.stock("north", "TENT", 10)
+    long_id = "x" * 255
+    sale = world.post(long_id, [("l1", "TENT", 1)]).json()
+    first = world.client.post(f"/api/sales/{sale['id']}/clone.json")
+    assert first.status_code == 201, first.text
+    assert first.json()["externalId"] == "x" * 247 + "-clone-1"
+    second = world.client.post(f"/api/sales/{sale['id']}/clone.json").json()
+    assert second["externalId"] == "x" * 247 + "-clone-2"
+
+
+def test_clone_never_takes_over_a_sale_named_like_a_clone(world: World):
+    world.variant("TENT")
+    world.stock("north", "TENT", 10)
+    sale = world.post("o-1", [("l1", "TENT", 1)]).json()
+    namesake = world.post("o-1-clone-1", [("l1", "TENT", 3)]).json()
+    clone = world.client.post(f"/api/sales/{sale['id']}/clone.json").json()
+    assert clone["externalId"] == "o-1-clone-2"
+    kept = world.client.get(f"/api/sales/{namesake['id']}.json").json()
+    assert [i["quantity"] for i in kept["saleItems"]] == [3]

@@ -44,7 +44,7 @@ class User(IdMixin, Base):
     __tablename__ = "users"
 
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    name: Mapped[str] = mapped_column(String(255), default="")
+    name: Mapped[str] = mapped_column(String(320), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     dropship_provider_id: Mapped[int | None] = mapped_column(
         ForeignKey("dropship_providers.id", ondelete="CASCADE"), index=True

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from dropwire.auth.models import ApiUser, Scope
 from dropwire.auth.schemas import ApiUserCreate
-from dropwire.core.errors import Invalid, NotFound
+from dropwire.core.errors import Conflict, Invalid, NotFound
 from dropwire.core.time import utcnow
 
 TOKEN_PREFIX = "dw_"
@@ -116,10 +116,16 @@ def active_admin_token(session: Session, *, name: str) -> ApiUser | None:
     ).first()
 
 
-def revoke_api_user(session: Session, *, api_user_id: int) -> ApiUser:
+def revoke_api_user(
+    session: Session, *, api_user_id: int, principal: Principal | None = None
+) -> ApiUser:
+    """Revoke a token, never the one making the request: that would lock its holder out
+    mid-conversation (another token, the dashboard or `dropwire token revoke` can)."""
     user = session.get(ApiUser, api_user_id)
     if user is None:
         raise NotFound("API user", api_user_id)
+    if principal is not None and principal.api_user_id == api_user_id:
+        raise Conflict("A token cannot revoke itself: revoke it with another admin token")
     if user.revoked_at is None:
         user.revoked_at = utcnow()
     return user

@@ -77,5 +77,5 @@ def revoke_user(user_id: PathId, session: DbSession, principal: CurrentPrincipal
     """Revokes the user's token (the record stays, for the API log)."""
     statement = _visible(principal).where(ApiUser.id == user_id)
     one_visible(session, statement=statement, what="User", record_id=user_id)
-    revoke_api_user(session, api_user_id=user_id)
+    revoke_api_user(session, api_user_id=user_id, principal=principal)
     return Response(status_code=204)

@@ -270,9 +270,16 @@ def create_payout_run(data: PayoutRunCreate, session: DbSession, _: AdminPrincip
     return {"id": run, "payments": payments}
 
 
+PAYOUT_RUN = "^[A-Za-z0-9_-]+$"
+"""What a payout run is named by (a random hex id, or `schedule-{vendor}-{day}`): safe to put
+in the download's file name."""
+
+
 @router.get("/payout-runs/{run}.csv", response_class=PlainTextResponse)
 def payout_run_csv(
-    run: Annotated[str, Path(max_length=64)], session: DbSession, _: AdminPrincipal
+    run: Annotated[str, Path(max_length=64, pattern=PAYOUT_RUN)],
+    session: DbSession,
+    _: AdminPrincipal,
 ) -> Response:
     return _csv(payouts.run_csv(session, run=run), f"payout-{run}.csv")
 

@@ -1,9 +1,17 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from dropwire.core.schemas import ApiInput, ApiModel, CompanyRecord, Id, Money, Name
+from dropwire.core.schemas import (
+    ApiInput,
+    ApiModel,
+    CompanyRecord,
+    Id,
+    Money,
+    Name,
+    requires_one_of,
+)
 
 Text255 = Annotated[str, Field(max_length=255)]
 Grams = Annotated[int, Field(ge=0, le=100_000_000)]
@@ -73,6 +81,8 @@ class Quote(CompanyRecord):
 
 
 class CartItem(ApiInput):
+    model_config = ConfigDict(json_schema_extra=requires_one_of("sku", "variantId"))
+
     sku: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     variant_id: Id | None = None
     quantity: Annotated[int, Field(ge=1, le=1_000_000)] = 1

@@ -8,6 +8,7 @@ reference, the original's customer and addresses, the chosen lines (all by defau
 
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,7 @@ from dropwire.sales.manual import upsert_manual_sale
 from dropwire.sales.models import Sale, SaleItem
 from dropwire.sales.schemas import CloneRequest, ManualSale
 
+MAX_EXTERNAL_ID = 255
 _NOT_CLONED = ("reference", "cancelled", "cancelReason", "paymentStatus")
 
 
@@ -24,9 +26,8 @@ def clone_sale(
     session: Session, *, sale: Sale, request: CloneRequest, actor: str | None = None
 ) -> Sale:
     chosen = _chosen_lines(sale, request)
-    earlier = session.scalar(select(func.count()).where(Sale.cloned_from_sale_id == sale.id))
     body: dict[str, Any] = {
-        "externalId": f"{sale.external_id}-clone-{(earlier or 0) + 1}",
+        "externalId": _free_external_id(session, sale=sale),
         "saleDefaults": {k: v for k, v in sale.sale_defaults.items() if k not in _NOT_CLONED},
         "customer": sale.customer,
         "lineItems": [_line(item, quantity) for item, quantity in chosen],
@@ -35,13 +36,32 @@ def clone_sale(
     }
     channel = session.get(Channel, sale.channel_id)
     assert channel is not None  # a sale's channel can't be deleted (RESTRICT)
-    clone, _ = upsert_manual_sale(
-        session, channel=channel, data=ManualSale.model_validate(body), actor=actor
-    )
+    try:
+        data = ManualSale.model_validate(body)
+    except ValidationError as exc:  # a sale another channel stored may not fit a manual one
+        problem = exc.errors()[0]
+        field = ".".join(str(part) for part in problem["loc"])
+        raise Invalid(field, f"the sale can't be cloned: {problem['msg']}") from None
+    clone, _ = upsert_manual_sale(session, channel=channel, data=data, actor=actor)
     clone.clone_reason = request.clone_reason
     clone.cloned_from_sale_id = sale.id
     session.flush()
     return clone
+
+
+def _free_external_id(session: Session, *, sale: Sale) -> str:
+    """`{original}-clone-{n}` for the first n no sale of the channel holds (a clone must never
+    update a sale through the manual-sale upsert), the original cut to fit 255 characters."""
+    n = 1 + (session.scalar(select(func.count()).where(Sale.cloned_from_sale_id == sale.id)) or 0)
+    while True:
+        suffix = f"-clone-{n}"
+        candidate = sale.external_id[: MAX_EXTERNAL_ID - len(suffix)] + suffix
+        taken = select(Sale.id).where(
+            Sale.channel_id == sale.channel_id, Sale.external_id == candidate
+        )
+        if session.scalar(taken) is None:
+            return candidate
+        n += 1
 
 
 def _chosen_lines(sale: Sale, request: CloneRequest) -> list[tuple[SaleItem, int]]:
