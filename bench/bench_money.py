@@ -10,13 +10,15 @@ the ship path with and without the money commit step.
 2. Payout run: every vendor pays by Stripe into its connected account; one run claims a payment
    per vendor (`payments.payouts.run_payouts`), then the worker's transfer poller
    (`payments.transfers.send_due_transfers`) sends them to the strict fake Stripe (a real HTTP
-   server in this process) until none is due: time of each part.
+   server in a process of its own, as Stripe is) until none is due: time of each part.
 3. Ship path: 1-line purchase orders shipped one per request through `ship.json` (the app in
    process), alternately by an app with the money commit step (the vendor invoiced on shipment)
    and one wired without it: median ms per ship.
 """
 
 import argparse
+import gc
+import multiprocessing
 import os
 import statistics
 import tempfile
@@ -195,20 +197,35 @@ def bench_invoicing(database: Any, purchase_ids: list[int], chunk: int = 2500) -
     )
 
 
-def bench_payout(database: Any, vendors: int) -> None:
+def _serve_fake_stripe(vendors: int, conn: Any) -> None:
+    """In a process of its own: the fake Stripe, its address and key sent back through `conn`,
+    then the number of transfers it made once asked (any message)."""
     from tests.payments.fake_stripe import FakeStripe, FakeStripeServer
 
+    stripe = FakeStripe(accounts={f"acct_{v + 1}" for v in range(vendors)}, balance={"usd": 10**12})
+    with FakeStripeServer(stripe) as base:
+        conn.send((base, stripe.api_key))
+        conn.recv()
+        conn.send(sum(stripe.made.values()))
+
+
+def bench_payout(database: Any, vendors: int) -> None:
+    """The fake Stripe runs in another process, as Stripe would: its CPU is not the payer's."""
     from dropwire.core.settings import Settings
     from dropwire.payments.models import Payment, PaymentMethod, PaymentState
     from dropwire.payments.payouts import run_payouts
     from dropwire.payments.transfers import send_due_transfers
     from dropwire.vendors.models import DropshipProvider
 
-    stripe = FakeStripe(accounts={f"acct_{v + 1}" for v in range(vendors)}, balance={"usd": 10**12})
-    with FakeStripeServer(stripe) as base:
+    ours, theirs = multiprocessing.Pipe()
+    fake = multiprocessing.get_context("fork").Process(
+        target=_serve_fake_stripe, args=(vendors, theirs), daemon=True
+    )
+    fake.start()
+    base, api_key = ours.recv()
+    try:
         database.settings = Settings.model_validate(
-            database.settings.model_dump()
-            | {"stripe_api_key": stripe.api_key, "stripe_api_base": base}
+            database.settings.model_dump() | {"stripe_api_key": api_key, "stripe_api_base": base}
         )
         with database.transaction() as session:
             method = PaymentMethod(name="Stripe", source="stripe")
@@ -228,10 +245,14 @@ def bench_payout(database: Any, vendors: int) -> None:
                 .select_from(Payment)
                 .where(Payment.status == PaymentState.complete)
             )
+        ours.send("count")
+        made = ours.recv()
+    finally:
+        fake.kill()
     print(
         f"payout run: {len(payments):,} vendors claimed in {claimed:.2f} s; {complete:,}"
-        f" transfers complete in {total:.2f} s ({sum(stripe.made.values()):,} made by the fake,"
-        f" {cpu:.2f} s of this process's CPU, the fake's included;"
+        f" transfers complete in {total:.2f} s ({made:,} made by the fake Stripe in its own"
+        f" process; {cpu:.2f} s of this process's CPU;"
         f" {_verdict(total, 10, 's')}){_load()}"
     )
 
@@ -463,6 +484,8 @@ def main() -> None:
     fresh_database(url)
     database = domains.database(url)
     purchase_ids = seed_shipped(database, args.lines, args.vendors)
+    gc.collect()
+    gc.freeze()  # what a worker process does once started (`dropwire worker`, `serve`)
     bench_invoicing(database, purchase_ids)
     bench_payout(database, args.vendors)
     bench_ship(database, args.ships)
