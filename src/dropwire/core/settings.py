@@ -94,12 +94,14 @@ class Settings(BaseSettings):
         "starts is than its API processes' (accepted work may wait, a client may not; an idle "
         "API leaves the worker every core)",
     )
-    job_batch_size: int = Field(
-        default=50,
+    job_batch_size: int | None = Field(
+        default=None,
         ge=1,
         le=1000,
         description="Jobs a worker thread claims and runs in one transaction (queued sales of a "
-        "channel apply set-based, so a backlog drains in fewer, bigger batches)",
+        "channel apply set-based, so a backlog drains in fewer, bigger batches); by default "
+        "200 on PostgreSQL and 50 on SQLite, where a batch holds the one write lock the API's "
+        "requests wait for",
     )
     shutdown_grace_seconds: float = Field(
         default=10.0,
@@ -235,6 +237,14 @@ class Settings(BaseSettings):
             if item.strip():
                 ipaddress.ip_network(item.strip(), strict=False)  # ValueError names the bad one
         return value
+
+    @property
+    def job_batch(self) -> int:
+        """`job_batch_size`, or the database's default: on PostgreSQL a batch of 200 one-line
+        sales applies about twice as fast as 50 (the statements per batch are the same)."""
+        if self.job_batch_size is not None:
+            return self.job_batch_size
+        return 50 if self.database_url.startswith("sqlite") else 200
 
     @property
     def links_base(self) -> str:
