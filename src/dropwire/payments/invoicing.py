@@ -279,24 +279,19 @@ def _purchases_joined(
 ) -> tuple[list[_Purchase], dict[int, _Variant]]:
     """`_purchases` of a few orders: a row per sale line, with the order's item for it (if
     any) and that item's variant."""
-    rows = (
-        session.execute(
-            select(*_HEAD, *_SALE, *_SALE_LINE, *_ITEM, *_VARIANT)
-            .join(Sale, Sale.id == Purchase.sale_id)
-            .join(SaleItem, SaleItem.sale_id == Sale.id)
-            .outerjoin(
-                PurchaseItem,
-                (PurchaseItem.purchase_id == Purchase.id)
-                & (PurchaseItem.sale_item_id == SaleItem.id),
-            )
-            .outerjoin(Variant, Variant.id == PurchaseItem.variant_id)
-            .where(among(session, column=Purchase.id, values=purchase_ids))
-            .where(Purchase.dropship_provider_id.is_not(None))
-            .order_by(Purchase.id, SaleItem.id, PurchaseItem.id)
+    rows: Sequence[tuple[Any, ...]] = session.execute(
+        select(*_HEAD, *_SALE, *_SALE_LINE, *_ITEM, *_VARIANT)
+        .join(Sale, Sale.id == Purchase.sale_id)
+        .join(SaleItem, SaleItem.sale_id == Sale.id)
+        .outerjoin(
+            PurchaseItem,
+            (PurchaseItem.purchase_id == Purchase.id) & (PurchaseItem.sale_item_id == SaleItem.id),
         )
-        .tuples()
-        .all()
-    )
+        .outerjoin(Variant, Variant.id == PurchaseItem.variant_id)
+        .where(among(session, column=Purchase.id, values=purchase_ids))
+        .where(Purchase.dropship_provider_id.is_not(None))
+        .order_by(Purchase.id, SaleItem.id, PurchaseItem.id)
+    ).all()
     heads, sale_end = len(_HEAD), len(_HEAD) + len(_SALE)
     line_end = sale_end + len(_SALE_LINE)
     item_end = line_end + len(_ITEM)
