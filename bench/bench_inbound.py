@@ -242,13 +242,14 @@ def wait_for_sales(database: Any, *, within: float, pause: float) -> float | Non
     return None
 
 
-def drain_rates(url: str, jobs: int, batch: int) -> None:
+def drain_rates(url: str, jobs: int, batch: int | None) -> None:
     from dropwire.channels.models import CustomChannel
     from dropwire.inbound import service as inbound
     from dropwire.inbound.registry import InboundKinds
     from dropwire.jobs.worker import Worker
 
     database = domains.database(url)
+    batch = batch or database.settings.job_batch
     for threads in (1, 4):
         with database.transaction() as session:
             channel_id = session.scalars(select(CustomChannel.channel_id)).one()
@@ -398,7 +399,12 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--drain", action="store_true")
     parser.add_argument("--jobs", type=int, default=2000)
-    parser.add_argument("--batch", type=int, default=50, help="jobs a worker thread claims")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help="jobs a worker thread claims (as shipped if not set)",
+    )
     parser.add_argument("--pg-database", default="dw_accept_bench", help="dropped and recreated")
     args = parser.parse_args()
     client = args.client or ("wrk" if shutil.which("wrk") else "python")
