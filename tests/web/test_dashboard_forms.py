@@ -22,6 +22,13 @@ def _submit(page: Page) -> None:
     page.click("form.edit-form button[type=submit]")
 
 
+def _form_fits_a_phone(page: Page) -> None:
+    """`_fits_a_phone` once the form a click navigated to is there (measured mid-navigation,
+    the new document has no root element yet)."""
+    expect(page.locator("form.edit-form")).to_be_visible()
+    _fits_a_phone(page)
+
+
 def _fits_a_phone(page: Page) -> None:
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
@@ -35,7 +42,7 @@ def test_add_an_elastic_path_channel_its_secrets_write_only_then_edit_it(
     page = new_page()
     sign_in(page, ADMIN, path="/channels")
     page.click("text=Add an Elastic Path channel")
-    _fits_a_phone(page)
+    _form_fits_a_phone(page)
     page.fill("#f-name", "EP store")
     page.fill("[id='f-elasticPath.baseUrl']", "not a web address")
     page.fill("[id='f-elasticPath.clientId']", "client-1")
@@ -111,7 +118,7 @@ def test_add_a_custom_channel_with_its_endpoints_then_clear_one_and_rotate_its_h
         assert channel.custom_channel.fulfillment_endpoint == "https://shop.example/fulfil"
 
     card.get_by_role("link", name="Edit").click()
-    _fits_a_phone(page)
+    _form_fits_a_phone(page)
     page.fill("[id='f-customChannel.fulfillmentEndpoint']", "")
     page.uncheck("input[name='customChannel.enabled']")
     page.fill("#f-name", "Headless shop EU")
@@ -239,7 +246,7 @@ def test_add_a_variant_as_a_new_product_then_edit_it_and_add_a_sibling(
     page = new_page()
     sign_in(page, ADMIN, path="/inventory")
     page.click("text=Add a variant")
-    _fits_a_phone(page)
+    _form_fits_a_phone(page)
     page.fill("#f-sku", taken_sku)
     page.fill("#f-name", "Fjord Bowl")
     page.fill("#f-price", "24.50")
