@@ -3,7 +3,8 @@
 Phases examples, coverage, fuzzing and stateful, with a fixed seed and a bounded time budget
 (`DROPWIRE_SCHEMATHESIS_SECONDS`, default 90 per database). `schemathesis.toml` beside this file
 makes a "schema validation mismatch" warning fail the run (the OpenAPI document must state what
-the API enforces) and names the few operations whose refusals depend on stored data.
+the API enforces) for operations whose acceptance depends on the request alone, not on which
+records the run has stored by then.
 """
 
 import os
