@@ -238,6 +238,16 @@ def session_timeouts(settings: Settings, role: Role) -> dict[str, int]:
     return {name: round(value * 1000) for name, value in zip(names, seconds, strict=True)}
 
 
+PLANNING = {"plan_cache_mode": "force_custom_plan"}
+"""PostgreSQL: plan each execution of a prepared statement for its parameters and the tables'
+sizes now. psycopg prepares a statement on its fifth use, and PostgreSQL then keeps a generic
+plan while it costs no more than the custom ones; planned while a table was nearly empty (a new
+database, a growing queue) that plan scans what an index would find, and it is kept until the
+next ANALYZE. A worker draining 20,000 queued sales on a new database ran claiming and applying
+as walks of every queued job and every sale of the channel: 114 sales/s, against 561/s with a
+plan per execution (a fraction of a millisecond per statement). Parsing is still saved."""
+
+
 def build_engine(url: str, settings: Settings, role: Role = Role.api) -> Engine:
     if is_sqlite(url):
         engine = create_engine(
@@ -249,9 +259,8 @@ def build_engine(url: str, settings: Settings, role: Role = Role.api) -> Engine:
         )
         _configure_sqlite(engine)
     else:
-        options = " ".join(
-            f"-c {name}={value}" for name, value in session_timeouts(settings, role).items()
-        )
+        parameters = {**session_timeouts(settings, role), **PLANNING}
+        options = " ".join(f"-c {name}={value}" for name, value in parameters.items())
         engine = create_engine(
             url,
             pool_size=settings.database_pool_size,
