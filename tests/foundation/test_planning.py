@@ -1,7 +1,8 @@
-"""PostgreSQL plans each execution of a prepared statement for the tables as they are now.
+"""A worker's PostgreSQL connections plan each execution of a prepared statement for the tables
+as they are now.
 
 A generic plan made while the queue was nearly empty walked every queued job once it was deep
-(see `core.db.PLANNING`); these tests read the server's own count of generic and custom plans.
+(see `core.db.planning`); these tests read the server's own count of generic and custom plans.
 """
 
 from sqlalchemy import Connection
@@ -26,19 +27,17 @@ def _plans_after_claims(database: Database, connection: Connection) -> tuple[int
     return int(generic), int(custom)
 
 
-def test_prepared_statements_are_planned_per_execution_for_both_roles(postgres_only, database):
-    for role in (Role.api, Role.worker):
-        of_role = database.for_role(role)
-        with of_role.engine.connect() as connection:
-            generic, custom = _plans_after_claims(of_role, connection)
-        assert generic == 0
-        assert custom > 5  # the claims did run prepared, each planned for itself
+def test_a_workers_prepared_statements_are_planned_per_execution(postgres_only, database):
+    worker = database.for_role(Role.worker)
+    with worker.engine.connect() as connection:
+        generic, custom = _plans_after_claims(worker, connection)
+    assert generic == 0
+    assert custom > 5  # the claims did run prepared, each planned for itself
 
 
-def test_the_server_default_would_have_kept_a_generic_plan(postgres_only, database):
-    """The check above tells the two apart: left at `auto`, the same claims go generic."""
-    with database.engine.connect() as connection:
-        connection.exec_driver_sql("SET plan_cache_mode = auto")
-        connection.commit()
+def test_the_api_keeps_the_server_default_which_goes_generic(postgres_only, database):
+    """The check above tells the two apart: the API's connections, at the server's default
+    (`auto`), run the same claims on a generic plan."""
+    with database.for_role(Role.api).engine.connect() as connection:
         generic, _ = _plans_after_claims(database, connection)
     assert generic > 0

@@ -41,7 +41,7 @@ class Rules:
 
     @classmethod
     def load(cls, session: Session) -> "Rules":
-        return cls(list(session.scalars(select(CommissionRule).order_by(CommissionRule.id))))
+        return cls(list(session.scalars(_EVERY_RULE)))
 
     def rate_for(
         self, *, vendor: DropshipProvider, channel_id: int | None, variant: RatedVariant | None
@@ -72,6 +72,9 @@ class Rules:
         if tags is None:
             tags = self._tags[variant.id] = _tag_keys(variant.tags)
         return tags
+
+
+_EVERY_RULE = select(CommissionRule).order_by(CommissionRule.id)  # built once: read per shipment
 
 
 def _tag_keys(tags: Iterable[str]) -> frozenset[str]:
