@@ -25,13 +25,9 @@ from sqlalchemy import (
     Row,
     String,
     Table,
-    Update,
     inspect,
     literal_column,
-    update,
 )
-from sqlalchemy import column as sql_column
-from sqlalchemy import values as sql_values
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -270,55 +266,115 @@ def update_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     if not rows:
         return
     dialect = connection.dialect
+    if dialect.name == "postgresql":
+        write = _update_sql(dialect, table, rows, prefix="c")
+        connection.exec_driver_sql(write.sql, write.parameters)
+        return
     preparer = dialect.identifier_preparer
     (pk,) = table.primary_key.columns
     columns = [table.c[name] for name in rows[0] if name != pk.key]
-    target = preparer.format_table(table)
-    if dialect.name == "postgresql":
-        every = [pk, *columns]
-        arrays = ", ".join(
-            f"CAST({_placeholder(n, column)} AS {_binding(column, dialect).type_sql}[])"
-            for n, column in enumerate(every)
-        )
-        aliases = ", ".join(f"c{n}" for n in range(len(every)))
-        assignments = ", ".join(
-            f"{preparer.quote(column.name)} = given.c{n}" for n, column in enumerate(every) if n
-        )
-        connection.exec_driver_sql(
-            f"UPDATE {target} SET {assignments} FROM unnest({arrays}) AS given({aliases})"
-            f" WHERE {target}.{preparer.quote(pk.name)} = given.c0",
-            {
-                f"c{n}": _pg_array(column, _array(column, rows, dialect))
-                for n, column in enumerate(every)
-            },
-        )
-        return
     assignments = ", ".join(f"{preparer.quote(column.name)} = ?" for column in columns)
     values = [_array(column, rows, dialect) for column in [*columns, pk]]
     connection.exec_driver_sql(
-        f"UPDATE {target} SET {assignments} WHERE {preparer.quote(pk.name)} = ?",
+        f"UPDATE {preparer.format_table(table)} SET {assignments}"
+        f" WHERE {preparer.quote(pk.name)} = ?",
         list(zip(*values, strict=True)),
     )
 
 
-def update_statement(table: Table, rows: Sequence[dict[str, Any]]) -> Update:
-    """`update_rows` as a statement (PostgreSQL: FROM a VALUES list, a parameter per value),
-    for a few rows that ride in another statement as a CTE."""
-    names = list(rows[0])
-    given = sql_values(
-        *(sql_column(name, table.c[name].type) for name in names), name="given"
-    ).data([tuple(row[name] for name in names) for row in rows])
-    (pk,) = table.primary_key.columns
-    stamps = {  # SQLAlchemy can't fill in `onupdate` values for an UPDATE ... FROM
+@dataclass(frozen=True)
+class Write:
+    """PostgreSQL: a write as its SQL text and parameters, to run alone or to ride in another
+    statement as a CTE (`riding`). Its text depends on the table and columns only, never on
+    the number of rows, so a statement made of such writes is parsed and prepared once: a
+    statement built of SQLAlchemy constructs with a VALUES list has no cache key, and compiling
+    it anew for every shipment cost more than PostgreSQL took to run it."""
+
+    sql: str
+    parameters: dict[str, Any]
+
+
+def insert_write(
+    dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]], *, prefix: str, tail: str = ""
+) -> Write:
+    """The INSERT of `insert_rows` on PostgreSQL as a `Write` (its parameters named `prefix`
+    and a number); `tail` follows the SELECT (an ON CONFLICT clause, a RETURNING)."""
+    preparer = dialect.identifier_preparer
+    columns = [table.c[name] for name in rows[0]]
+    names = ", ".join(preparer.quote(column.name) for column in columns)
+    types = [_binding(column, dialect).type_sql for column in columns]
+    values = [_array(column, rows, dialect) for column in columns]
+    once = [all(value is array[0] for value in array) for array in values]
+    once[0] = once[0] and not all(once)  # unnest needs an array (a single row: all shared)
+    unnested = [n for n in range(len(columns)) if not once[n]]
+    arrays = ", ".join(
+        f"CAST({_placeholder(prefix, n, columns[n])} AS {types[n]}[])" for n in unnested
+    )
+    aliases = ", ".join(f"c{n}" for n in unnested)
+    selected = ", ".join(
+        f"CAST(%({prefix}{n})b AS {types[n]})" if once[n] else f"c{n}" for n in range(len(columns))
+    )
+    return Write(
+        # in array order, so ids follow it (as `sort_by_parameter_order` does)
+        f"INSERT INTO {preparer.format_table(table)} ({names}) SELECT {selected}"
+        f" FROM unnest({arrays}) WITH ORDINALITY AS given({aliases}, position) ORDER BY position"
+        + tail,
+        {
+            f"{prefix}{n}": array[0] if once[n] else _pg_array(columns[n], array)
+            for n, array in enumerate(values)
+        },
+    )
+
+
+def update_write(
+    dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]], *, prefix: str
+) -> Write:
+    """The UPDATE of `update_rows` on PostgreSQL as a `Write`, its `onupdate` columns stamped
+    (SQLAlchemy fills them in only for the UPDATEs it writes itself)."""
+    names = set(rows[0])
+    stamps = {
         c.key: c.onupdate.arg(None)  # type: ignore[attr-defined]
         for c in table.c
         if c.onupdate is not None and c.onupdate.is_callable and c.key not in names
     }
-    return (
-        update(table)
-        .where(pk == given.c[pk.key])
-        .values({name: given.c[name] for name in names if name != pk.key} | stamps)
+    return _update_sql(dialect, table, [row | stamps for row in rows], prefix=prefix)
+
+
+def _update_sql(
+    dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]], *, prefix: str
+) -> Write:
+    preparer = dialect.identifier_preparer
+    (pk,) = table.primary_key.columns
+    every = [pk, *(table.c[name] for name in rows[0] if name != pk.key)]
+    target = preparer.format_table(table)
+    arrays = ", ".join(
+        f"CAST({_placeholder(prefix, n, column)} AS {_binding(column, dialect).type_sql}[])"
+        for n, column in enumerate(every)
     )
+    aliases = ", ".join(f"c{n}" for n in range(len(every)))
+    assignments = ", ".join(
+        f"{preparer.quote(column.name)} = given.c{n}" for n, column in enumerate(every) if n
+    )
+    return Write(
+        f"UPDATE {target} SET {assignments} FROM unnest({arrays}) AS given({aliases})"
+        f" WHERE {target}.{preparer.quote(pk.name)} = given.c0",
+        {
+            f"{prefix}{n}": _pg_array(column, _array(column, rows, dialect))
+            for n, column in enumerate(every)
+        },
+    )
+
+
+def riding(riders: Sequence[Write], statement: Write) -> Write:
+    """One statement: `statement`, the riders before it as data-modifying CTEs (PostgreSQL runs
+    each exactly once, whether or not anything reads it). Their parameter names must differ."""
+    if not riders:
+        return statement
+    ctes = ", ".join(f"rider_{n} AS ({rider.sql})" for n, rider in enumerate(riders))
+    parameters = dict(statement.parameters)
+    for rider in riders:
+        parameters |= rider.parameters
+    return Write(f"WITH {ctes} {statement.sql}", parameters)
 
 
 _ROWS_PER_VALUES = 500
@@ -338,31 +394,10 @@ def _unnest(
     Python, cost more than the rest), the new rows made in the order given; answers the
     `returning` columns of the rows inserted."""
     dialect = connection.dialect
-    preparer = dialect.identifier_preparer
-    columns = [table.c[name] for name in rows[0]]
-    names = ", ".join(preparer.quote(column.name) for column in columns)
-    types = [_binding(column, dialect).type_sql for column in columns]
-    values = [_array(column, rows, dialect) for column in columns]
-    once = [all(value is array[0] for value in array) for array in values]
-    once[0] = once[0] and not all(once)  # unnest needs an array (a single row: all shared)
-    unnested = [n for n in range(len(columns)) if not once[n]]
-    arrays = ", ".join(f"CAST({_placeholder(n, columns[n])} AS {types[n]}[])" for n in unnested)
-    aliases = ", ".join(f"c{n}" for n in unnested)
-    selected = ", ".join(
-        f"CAST(%(c{n})b AS {types[n]})" if once[n] else f"c{n}" for n in range(len(columns))
-    )
-    statement = (  # in array order, so ids follow it (as `sort_by_parameter_order` does)
-        f"INSERT INTO {preparer.format_table(table)} ({names}) SELECT {selected}"
-        f" FROM unnest({arrays}) WITH ORDINALITY AS given({aliases}, position) ORDER BY position"
-    )
-    if on_conflict_do_nothing:
-        statement += " ON CONFLICT DO NOTHING"
-    statement += _returning(dialect, returning)
-    parameters = {
-        f"c{n}": array[0] if once[n] else _pg_array(columns[n], array)
-        for n, array in enumerate(values)
-    }
-    result = connection.exec_driver_sql(statement, parameters)
+    tail = " ON CONFLICT DO NOTHING" if on_conflict_do_nothing else ""
+    tail += _returning(dialect, returning)
+    write = insert_write(dialect, table, rows, prefix="c", tail=tail)
+    result = connection.exec_driver_sql(write.sql, write.parameters)
     return list(result) if returning else []
 
 
@@ -374,8 +409,8 @@ def _as_text(column: Column[Any]) -> bool:
     return isinstance(column.type, Integer | Numeric | String)
 
 
-def _placeholder(n: int, column: Column[Any]) -> str:
-    return f"%(c{n})s" if _as_text(column) else f"%(c{n})b"
+def _placeholder(prefix: str, n: int, column: Column[Any]) -> str:
+    return f"%({prefix}{n})s" if _as_text(column) else f"%({prefix}{n})b"
 
 
 def _pg_array(column: Column[Any], values: list[Any]) -> Any:

@@ -17,8 +17,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Insert, Select, Table, Update, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Select, Table, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -26,11 +25,13 @@ from sqlalchemy.orm.util import identity_key
 from dropwire.catalog.models import CommissionRateRouting, Variant
 from dropwire.core.expressions import among, among_bound
 from dropwire.core.inserts import (
+    Write,
     insert_all,
     insert_rows,
+    insert_write,
     new_row,
     update_rows,
-    update_statement,
+    update_write,
 )
 from dropwire.core.time import utcnow
 from dropwire.payments.commission import (
@@ -855,10 +856,14 @@ def _write(
         for line in draft.lines:
             line["invoice_id"] = invoice.id
             lines.append(line)
-    riders: list[Insert | Update] = []
+    riders: list[Write] = []
     if ride:
-        riders = [update_statement(table, rows) for table, rows in updates]
-        riders += [pg_insert(LINES).values(lines)] if lines else []
+        dialect = session.get_bind().dialect
+        riders = [
+            update_write(dialect, table, rows, prefix=f"update{n}_")
+            for n, (table, rows) in enumerate(updates)
+        ]
+        riders += [insert_write(dialect, LINES, lines, prefix="line_")] if lines else []
     else:
         insert_rows(session.connection(), LINES, lines)
     post(

@@ -9,26 +9,25 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, Update, func, select, tuple_
+from sqlalchemy import Insert, Table, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from dropwire.core.inserts import insert_unread
+from dropwire.core.inserts import Write, insert_unread, insert_write, riding
 from dropwire.core.time import utcnow
 from dropwire.payments.models import EntryKind, LedgerEntry, VendorBalance
 
 
-def post(
-    session: Session, *, entries: Sequence[LedgerEntry], riders: Sequence[Insert | Update] = ()
-) -> None:
+def post(session: Session, *, entries: Sequence[LedgerEntry], riders: Sequence[Write] = ()) -> None:
     """Append `entries` and add their amounts to the balances they belong to. `riders`, other
     writes of the transaction (PostgreSQL only), go in the same statement as CTEs when the
-    entries are few (one round trip for a shipment's writes), else each on its own first."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    few = postgres and len(entries) <= ENTRIES_WITH_MOVES
+    entries are few (one round trip for a shipment's writes, its text prepared once), else each
+    on its own first."""
+    connection = session.connection()
+    few = connection.dialect.name == "postgresql" and len(entries) <= ENTRIES_WITH_MOVES
     for rider in riders if not few or not entries else ():
-        session.execute(rider)
+        connection.exec_driver_sql(rider.sql, rider.parameters)
     if not entries:
         return
     if not few:
@@ -48,15 +47,23 @@ def post(
         rows = [{name: getattr(e, name, None) for name in _ENTRY_COLUMNS} for e in entries]
         for row in rows:
             row["created_at"] = row["created_at"] or utcnow()
-        statement = _move(session, moves).add_cte(pg_insert(ENTRIES).values(rows).cte())
-        for n, rider in enumerate(riders):
-            statement = statement.add_cte(rider.cte(f"rider_{n}"))
-        session.execute(statement)
+        dialect = connection.dialect
+        statement = riding(
+            [*riders, insert_write(dialect, ENTRIES, rows, prefix="entry_")],
+            insert_write(dialect, BALANCES, moves, prefix="move_", tail=_ADDING),
+        )
+        connection.exec_driver_sql(statement.sql, statement.parameters)
         return
     for start in range(0, len(moves), _MOVES_PER_STATEMENT):
         session.execute(_move(session, moves[start : start + _MOVES_PER_STATEMENT]))
 
 
+_ADDING = (
+    " ON CONFLICT (dropship_provider_id, currency) DO UPDATE"
+    " SET owed = vendor_balances.owed + excluded.owed,"
+    " paid = vendor_balances.paid + excluded.paid"
+)
+"""`_move` as the tail of a `Write`: the balance rows made when missing, else added to."""
 _MOVES_PER_STATEMENT = 1000
 ENTRIES_WITH_MOVES = 50
 BALANCES = cast(Table, VendorBalance.__table__)
