@@ -66,7 +66,10 @@ def test_a_deferring_writer_lets_a_waiting_writer_go_first(tmp_path, monkeypatch
     assert holder.acquire(timeout=1)
     api_thread = threading.Thread(target=write, args=(api, "api", False))
     api_thread.start()
-    while not api._waiting:  # announced: it waits for the holder
+    # announced where another process sees it (the shared lock on the waiting file, taken just
+    # after the count this loop used to read: a thread preempted between the two let the
+    # worker find nobody announced, under CI's load)
+    while not worker._others_waiting():
         time.sleep(0.001)
     worker_thread = threading.Thread(target=write, args=(worker, "worker", True))
     worker_thread.start()
