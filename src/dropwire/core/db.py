@@ -7,6 +7,7 @@ it returns (NORMAL could lose the last commits on power loss). Writers take the 
 """
 
 import fcntl
+import json
 import os
 import threading
 import time
@@ -17,6 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, BinaryIO
 
+from pydantic_core import from_json
 from sqlalchemy import Connection, DateTime, Engine, Numeric, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -253,6 +255,16 @@ def planning(role: Role) -> dict[str, str]:
     return {"plan_cache_mode": "force_custom_plan"} if role is Role.worker else {}
 
 
+def read_json(stored: str | bytes) -> Any:
+    """A JSON column's value, parsed by pydantic-core (three times as fast as `json.loads`: a
+    page of fifty sales decodes four hundred values), else by `json.loads`, which also takes
+    what pydantic-core refuses (a lone surrogate's escape, e.g. in a queued item's raw body)."""
+    try:
+        return from_json(stored)
+    except ValueError:
+        return json.loads(stored)
+
+
 def build_engine(url: str, settings: Settings, role: Role = Role.api) -> Engine:
     if is_sqlite(url):
         engine = create_engine(
@@ -261,6 +273,7 @@ def build_engine(url: str, settings: Settings, role: Role = Role.api) -> Engine:
             pool_size=settings.database_pool_size * 4,  # cheap connections; never wait for one
             max_overflow=settings.database_pool_size * 4,
             hide_parameters=True,  # statement parameters carry secrets: never into a log
+            json_deserializer=read_json,
         )
         _configure_sqlite(engine)
     else:
@@ -274,6 +287,7 @@ def build_engine(url: str, settings: Settings, role: Role = Role.api) -> Engine:
             pool_pre_ping=True,
             hide_parameters=True,
             connect_args={"options": options},  # set once per connection: no round trip
+            json_deserializer=read_json,
         )
     event.listen(engine, "commit", mark_commit_sent)  # see `transient.CommitWatch`
     return engine

@@ -11,7 +11,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    inspect,
     select,
     text,
 )
@@ -276,7 +275,7 @@ class Purchase(IdMixin, TimestampMixin, Base):
     def _sale_at_hand(self) -> "Sale | None":
         """The sale, when it is loaded: on this order, or in the session (a list of sales
         loads their purchase orders without setting each one's `sale`)."""
-        if "sale" not in inspect(self).unloaded:
+        if "sale" in self.__dict__:  # loaded (`inspect().unloaded` builds a set of every column)
             return self.sale
         session = object_session(self)
         if session is None or self.sale_id is None:

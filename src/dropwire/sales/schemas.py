@@ -422,6 +422,9 @@ BILLING_FIELDS = (
     "billing_zip",
     "billing_country",
 )
+_STORED_AS = {name: to_camel(name) for name in RECEIVER_FIELDS + BILLING_FIELDS}
+"""Each address field's key in the sale's stored (camelCase) `sale_defaults`, worked out once:
+`to_camel` is a few regex passes, and a page of fifty orders asked it five hundred times."""
 
 
 def _full_name(first: str | None, last: str | None) -> str | None:
@@ -474,7 +477,7 @@ class PurchaseRead(CompanyRecord):
     def _fill_addresses(self) -> "PurchaseRead":
         """The sale's stored (camelCase) address fields this shape shows."""
         for name in self.ADDRESS_FIELDS:
-            value = self.addresses.get(to_camel(name))
+            value = self.addresses.get(_STORED_AS[name])
             if value is not None and getattr(self, name) is None:
                 setattr(self, name, str(value))
         self.addresses = {}
