@@ -13,6 +13,39 @@ def test_nothing_is_invoiced_before_shipping_by_default(market):
     assert sale["purchases"][0]["invoiceStatus"] == "notInvoiced"
 
 
+def test_a_new_order_is_read_for_invoicing_only_when_its_vendor_invoices_it_now(
+    market, monkeypatch
+):
+    """New orders of vendors invoiced later are left out of the commit's invoicing (nothing
+    stands invoiced for them yet); a `beforeShipping` vendor's are invoiced at once."""
+    from dropwire.payments import steps
+
+    asked: list[set[int]] = []
+    invoice = steps.invoice_purchases
+
+    def recording(session, *, purchase_ids, **options):
+        asked.append(set(purchase_ids))
+        return invoice(session, purchase_ids=purchase_ids, **options)
+
+    monkeypatch.setattr(steps, "invoice_purchases", recording)
+    market.vendor("Later", commissionRate=20)
+    market.vendor("Now", commissionRate=10, paymentTrigger="beforeShipping", priority=500)
+    market.stock("Later", "MUG")
+    market.stock("Now", "CUP")
+    asked.clear()
+    sale = market.sell([("MUG", 1, 10.00), ("CUP", 2, 30.00)])
+    by_vendor = {p["dropshipProviderId"]: p for p in sale["purchases"]}
+    later = by_vendor[market.vendors["Later"]["id"]]
+    now = by_vendor[market.vendors["Now"]["id"]]
+    assert asked == [{now["id"]}]
+    assert _invoices_of(market, later["id"]) == []
+    (invoiced,) = _invoices_of(market, now["id"])
+    assert invoiced["net"] == 60.0
+    market.ship(later["id"])  # shipped later, the order is read and invoiced as ever
+    assert later["id"] in asked[-1]
+    assert _invoices_of(market, later["id"])[0]["payable"] == 8.0
+
+
 def test_a_partial_shipment_invoices_only_its_units(market, client):
     market.vendor("Acme", commissionRate=20)
     market.stock("Acme", "MUG")
