@@ -39,7 +39,7 @@ def touched_purchases(session: Session, *, changes: Mapping[str, Any]) -> set[in
     return purchase_ids
 
 
-def nothing_to_invoice_yet(session: Session, recorded: list[events.SalesEvent]) -> set[int]:
+def nothing_to_invoice_yet(session: Session, *, recorded: list[events.SalesEvent]) -> set[int]:
     """Orders created in this unit of work, and not shipped in it, whose vendor is invoiced on
     shipment, on delivery or on request: what should stand invoiced is nothing, as it stands.
     One indexed read names them, where invoicing them would read the orders, their sales and
@@ -63,7 +63,7 @@ def nothing_to_invoice_yet(session: Session, recorded: list[events.SalesEvent]) 
 def invoice_what_changed(session: Session, changes: Mapping[str, Any]) -> None:
     recorded: list[events.SalesEvent] = changes.get(events.EVENTS_KEY) or []
     purchase_ids = touched_purchases(session, changes=changes)
-    purchase_ids -= nothing_to_invoice_yet(session, recorded)
+    purchase_ids -= nothing_to_invoice_yet(session, recorded=recorded)
     rerouted = {e.id for e in recorded if e.subject == "purchase" and e.vendor_id is not None}
     raised = invoice_purchases(session, purchase_ids=purchase_ids, rerouted=rerouted)
     invoices_created(session, invoices=raised)

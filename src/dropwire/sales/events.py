@@ -27,25 +27,31 @@ class SalesEvent:
     purchase_id: int | None = None  # a fulfillment's order (its readers need no query for it)
 
 
+class _Recorded(list[SalesEvent]):
+    """The unit of work's events in the order they happened, with where each purchase order's
+    (and vendor's) event stands: a batch of new sales records hundreds, and looking each one up
+    by a scan made recording them quadratic."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.purchase_at: dict[tuple[int, int | None], int] = {}
+
+
 def pending(session: Session) -> list[SalesEvent]:
-    return changes(session, topic=EVENTS_KEY, empty=list)
+    return changes(session, topic=EVENTS_KEY, empty=_Recorded)
 
 
 def purchase_changed(
     session: Session, *, purchase_id: int, event: PurchaseEvent, vendor_id: int | None = None
 ) -> None:
     """Record once per purchase (and vendor) per unit of work; created/cancelled beat updated."""
-    events = pending(session)
-    for index, existing in enumerate(events):
-        if (existing.subject, existing.id, existing.vendor_id) == (
-            "purchase",
-            purchase_id,
-            vendor_id,
-        ):
-            if existing.event == "updated" and event != "updated":
-                events[index] = SalesEvent("purchase", purchase_id, event, vendor_id)
-            return
-    events.append(SalesEvent("purchase", purchase_id, event, vendor_id))
+    events = changes(session, topic=EVENTS_KEY, empty=_Recorded)
+    index = events.purchase_at.get((purchase_id, vendor_id))
+    if index is None:
+        events.purchase_at[(purchase_id, vendor_id)] = len(events)
+        events.append(SalesEvent("purchase", purchase_id, event, vendor_id))
+    elif events[index].event == "updated" and event != "updated":
+        events[index] = SalesEvent("purchase", purchase_id, event, vendor_id)
 
 
 def fulfillment_created(session: Session, *, fulfillment_id: int, purchase_id: int) -> None:

@@ -94,9 +94,8 @@ class Sale(IdMixin, TimestampMixin, Base):
         Index("ix_sales_created_at", "created_at", "id"),  # today's figures, newest first
     )
 
-    channel_id: Mapped[int] = mapped_column(
-        ForeignKey("channels.id", ondelete="RESTRICT"), index=True
-    )
+    # no index of its own: the unique (channel_id, external_id) index serves lookups by channel
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="RESTRICT"))
     external_id: Mapped[str] = mapped_column(String(255))
     reference: Mapped[str] = mapped_column(String(64), unique=True)
     date_ordered: Mapped[datetime | None]
