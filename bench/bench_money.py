@@ -474,6 +474,7 @@ def main() -> None:
     parser.add_argument("--database-url")
     args = parser.parse_args()
     from dropwire import domains
+    from dropwire.core import heap
 
     if args.database_url:
         url = args.database_url
@@ -485,7 +486,7 @@ def main() -> None:
     database = domains.database(url)
     purchase_ids = seed_shipped(database, args.lines, args.vendors)
     gc.collect()
-    gc.freeze()  # what a worker process does once started (`dropwire worker`, `serve`)
+    heap.settle()  # what a worker process does once started (`dropwire worker`, `serve`)
     bench_invoicing(database, purchase_ids)
     bench_payout(database, args.vendors)
     bench_ship(database, args.ships)

@@ -13,7 +13,6 @@ uses a fresh database `dropwire_bench_pull_<pid>` on DROPWIRE_BENCH_PG (default 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import subprocess
@@ -26,6 +25,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from dropwire import domains
+from dropwire.core import heap
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -67,7 +67,7 @@ def child_run(url: str, feed_id: int) -> None:
     from dropwire.feeds.pull import runs
 
     database = domains.database(url)
-    gc.freeze()  # what a worker process does once started (`dropwire worker`, `serve`)
+    heap.settle()  # what a worker process does once started (`dropwire worker`, `serve`)
     started = time.perf_counter()
     run = runs.run_now(database, feed_id, trigger="bench")
     seconds = time.perf_counter() - started

@@ -45,10 +45,12 @@ def queue_sales(url: str, prefix: str, count: int) -> None:
 
 def drain(url: str, batch: int, profiler: cProfile.Profile | None) -> tuple[int, float, float, int]:
     """(jobs, wall s, CPU s, statements) to run every queued job in batches of `batch`."""
+    from dropwire.core import heap
     from dropwire.core.db import Role
     from dropwire.jobs import claiming, service
 
     database = domains.database(url).for_role(Role.worker)  # as `dropwire worker` connects
+    heap.settle()  # and as it starts its loop
     statements = 0
 
     def count(*_args: object) -> None:
