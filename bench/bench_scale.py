@@ -220,10 +220,14 @@ def build(url: str, size: dict[str, int]) -> None:
                 f"    {len(postponed)} indexes rebuilt {time.perf_counter() - t0:6.1f} s",
                 flush=True,
             )
-    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        if dialect == "postgresql":
+    if dialect == "postgresql":
+        autocommit = database.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        with autocommit as connection:
             connection.execute(text("SET statement_timeout = 0"))
-        connection.execute(text("VACUUM ANALYZE" if dialect == "postgresql" else "ANALYZE"))
+            connection.execute(text("VACUUM ANALYZE"))
+    else:  # in a transaction that commits (the driver's autocommit would still be in ours)
+        with database.engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
     print(f"    built in {time.perf_counter() - started:.0f} s", flush=True)
     database.dispose()
 

@@ -240,12 +240,17 @@ def movements(session: Session, *, variant_id: int, limit: int = 15) -> list[Any
     )
 
 
+SALE_CHANNEL = select(Channel.name).where(Channel.id == Sale.channel_id).scalar_subquery()
+"""A sale's channel's name, read for the page's rows only: joined, SQLite's planner (given
+statistics) read a channel's sales through the channel index and sorted them all for a page
+(10 -> 67 ms at 100,000 sales) instead of reading the newest by id."""
+
 SALE_SORT: dict[str, Sortable] = {
     "id": Sale.id,
     "reference": Sale.reference,
     "created": Sale.created_at,
     "status": Sale.inventory_status,
-    "channel": Channel.name,
+    "channel": SALE_CHANNEL,
 }
 
 
@@ -264,8 +269,8 @@ def sales(
         Sale.cancellation_status,
         Sale.payment_status,
         Sale.created_at,
-        Channel.name.label("channel"),
-    ).join(Channel, Channel.id == Sale.channel_id)
+        SALE_CHANNEL.label("channel"),
+    )
     if search:
         stmt = stmt.where(or_(Sale.reference == search.strip(), Sale.external_id == search.strip()))
     if status:
