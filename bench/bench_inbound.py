@@ -249,7 +249,7 @@ def drain_rates(url: str, jobs: int, batch: int | None) -> None:
     from dropwire.jobs.worker import Worker
 
     database = domains.database(url)
-    batch = batch or database.settings.job_batch
+    batch = batch or database.settings.job_batch_size
     for threads in (1, 4):
         with database.transaction() as session:
             channel_id = session.scalars(select(CustomChannel.channel_id)).one()

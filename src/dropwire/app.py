@@ -129,7 +129,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
             Worker(
                 database,
                 threads=settings.worker_threads,
-                batch=settings.job_batch,
+                batch=settings.job_batch_size,
                 lease_seconds=settings.job_lease_seconds,
             )
             if settings.worker_in_process

@@ -136,7 +136,7 @@ def worker(
     loop = Worker(
         database,
         threads=threads or settings.worker_threads,
-        batch=settings.job_batch,
+        batch=settings.job_batch_size,
         lease_seconds=settings.job_lease_seconds,
     )
     loop.start()

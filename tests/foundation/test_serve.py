@@ -249,10 +249,10 @@ def test_sigterm_under_load_stops_every_process_in_bounded_time_keeping_every_ac
     assert set(writers.sales) <= sales, "a sale answered 200 was lost"
 
 
-def test_a_worker_batch_is_bigger_on_postgresql_unless_set():
-    def batch(url: str, size: int | None = None) -> int:
-        return Settings(database_url=url, job_batch_size=size, _env_file=None).job_batch  # type: ignore[call-arg]
+def test_a_worker_batch_is_200_jobs_on_either_database_unless_set():
+    def batch(url: str, **size: int) -> int:
+        return Settings(database_url=url, _env_file=None, **size).job_batch_size  # type: ignore[call-arg]
 
-    assert batch("sqlite:///./dropwire.db") == 50  # a batch holds SQLite's one write lock
+    assert batch("sqlite:///./dropwire.db") == 200  # a batch's fixed cost, once per 200 sales
     assert batch("postgresql+psycopg://u@h/db") == 200
-    assert batch("postgresql+psycopg://u@h/db", 20) == 20
+    assert batch("postgresql+psycopg://u@h/db", job_batch_size=20) == 20
