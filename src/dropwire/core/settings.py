@@ -101,10 +101,8 @@ class Settings(BaseSettings):
         description="Jobs a worker thread claims and runs in one transaction (queued sales of a "
         "channel apply set-based, so a backlog drains in fewer, bigger batches: 200 one-line "
         "sales apply about twice as fast as 50). On SQLite too, where a batch holds the one "
-        "write lock the API's requests wait for: a batch's fixed cost (about 16 ms) then comes "
-        "once per 200 sales, and the API waits for fewer turns (bench.bench_inbound, SQLite, as "
-        "shipped: 50 gave accept p50 38-50 ms and a paced 1,000/s run that sent 341-395 req/s "
-        "and applied them 33 s late; 200 gave p50 11-15 ms, 888-938 req/s sent, p99 0.5-0.6 s)",
+        "write lock the API's requests wait for: a batch's fixed cost then comes once per 200 "
+        "sales and the API waits for fewer turns (DEVELOPING.md, 'SQLite: one writer')",
     )
     shutdown_grace_seconds: float = Field(
         default=10.0,
