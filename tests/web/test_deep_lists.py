@@ -156,3 +156,33 @@ def test_feed_items_sorted_on_a_column_with_empty_values_page_by_cursor(
             )
         ]
     assert seen == expected
+
+
+def test_sales_sorted_by_channel_page_by_cursor_each_sale_once(admin, database: Database):
+    """The channel's name is read per row (a subquery, not a join): sorting by it still pages
+    by cursor through every sale once, the channels in order."""
+    from dropwire.channels.models import Channel
+    from dropwire.sales.models import Sale
+
+    with database.transaction() as session:
+        channels = [Channel(name="Aardvark shop"), Channel(name="Zebra shop")]
+        session.add_all(channels)
+        session.flush()
+        session.add_all(
+            Sale(
+                channel_id=channels[n % 2].id,
+                external_id=f"deep-{n}",
+                reference=f"DEEP{'AZ'[n % 2]}{n:03d}",
+            )
+            for n in range(70)
+        )
+    url: str | None = "/sales?sort=channel&dir=asc"
+    shown: list[str] = []
+    while url is not None:
+        page = admin.get(url if url.startswith("/") else "/sales" + url)
+        assert page.status_code == 200
+        shown += re.findall(r">(DEEP[AZ]\d{3})<", page.text)
+        url = next_link(page.text)
+    assert len(shown) == len(set(shown)) == 70
+    letters = [reference[4] for reference in shown]
+    assert letters == sorted(letters)  # every Aardvark sale before every Zebra sale
