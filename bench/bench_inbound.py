@@ -272,10 +272,10 @@ def drain_rates(url: str, jobs: int, batch: int | None) -> None:
     database.dispose()
 
 
-LAG_CONNECTIONS = 96
-"""The paced client's connections: each waits for its answer before its next request, so 32 of
-them answering in 47 ms each (the client's own threads share two cores with the server) sent
-only 580-700 of the 1,000 req/s asked for; with 96 a slow answer no longer lowers the rate."""
+LAG_CONNECTIONS = 32
+"""The paced client's connections at the start; it opens more when every one waits for an
+answer (`bench.common._drive_paced`). A client of a fixed 32 connections, each waiting for its
+answer, sent only 580-700 of the 1,000 req/s asked for when answers took 47 ms."""
 
 
 def lag(url: str, webhook_hash: str, seconds: float, rate: float) -> None:

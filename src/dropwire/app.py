@@ -21,7 +21,7 @@ from dropwire.channels.endpoints import composed_router as channel_composed_rout
 from dropwire.channels.endpoints import router as channels_router
 from dropwire.connectors.elasticpath.endpoints import router as elasticpath_router
 from dropwire.core import heap
-from dropwire.core.db import Database
+from dropwire.core.db import Database, Role
 from dropwire.core.group_commit import GroupCommitter
 from dropwire.core.secret_key import created_notice, with_embedded_key
 from dropwire.core.settings import Settings
@@ -161,7 +161,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.state.database = database
     app.state.settings = settings
     app.state.api_log_writer = writer
-    app.state.group_committer = GroupCommitter(database)  # the async accepts' commits
+    app.state.group_committer = GroupCommitter(database.for_role(Role.group_commit))
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     app.state.sign_in_throttle = SignInThrottle(settings)  # web sign-in and /auth/login
     app.state.reset_throttle = ResetThrottle(settings)  # "forgot password", web and /auth

@@ -1,5 +1,5 @@
-"""A worker's PostgreSQL connections plan each execution of a prepared statement for the tables
-as they are now.
+"""A worker's and a group committer's PostgreSQL connections plan each execution of a prepared
+statement for the tables as they are now.
 
 A generic plan made while the queue was nearly empty walked every queued job once it was deep
 (see `core.db.planning`); these tests read the server's own count of generic and custom plans.
@@ -33,6 +33,19 @@ def test_a_workers_prepared_statements_are_planned_per_execution(postgres_only, 
         generic, custom = _plans_after_claims(worker, connection)
     assert generic == 0
     assert custom > 5  # the claims did run prepared, each planned for itself
+
+
+def test_a_group_committers_prepared_statements_are_planned_per_execution(
+    postgres_only, database, app
+):
+    """The async accepts' look-up of stored sales, on a generic plan made while the table was
+    empty, read every sale of the channel for each group."""
+    committer = app.state.group_committer.database
+    assert committer.role is Role.group_commit
+    with committer.engine.connect() as connection:
+        generic, custom = _plans_after_claims(committer, connection)
+    assert generic == 0
+    assert custom > 5
 
 
 def test_the_api_keeps_the_server_default_which_goes_generic(postgres_only, database):
