@@ -349,7 +349,12 @@ def _drive_paced(spec: dict[str, object]) -> dict[str, object]:
         return time.perf_counter() - started
 
     elapsed = asyncio.run(drive())
-    return {"requests": len(latencies), "errors": errors, "seconds": elapsed, "latencies": latencies}
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": elapsed,
+        "latencies": latencies,
+    }
 
 
 PACED_CONNECTIONS_MAX = 1024

@@ -190,3 +190,32 @@ def test_a_line_whose_head_backs_off_holds_back_only_its_own_key(database):
     assert claiming.claim(database, "w", limit=1) == [others[0]]
     assert claiming.claim(database, "w", limit=5) == [others[1]]
     assert state(database, head).state == JobState.queued
+
+
+def test_a_claim_past_the_front_takes_each_keys_first_job_and_every_keyless_one(database):
+    """Past the front, a claim looks key by key (`claiming._heads_of_keys`): each key's first
+    unfinished job is a candidate, and so is every job without a key; the rest of a key's line
+    waits for its head, and a key whose first job runs gives none."""
+    line = [
+        enqueue(database, "test.make_warehouse", {"name": f"line-{n}"}, ordering_key="rec:line")
+        for n in range(3 * claiming.FRONT_PER_JOB)
+    ]
+    running = enqueue(database, "test.make_warehouse", {"name": "r0"}, ordering_key="rec:run")
+    behind_running = enqueue(
+        database, "test.make_warehouse", {"name": "r1"}, ordering_key="rec:run"
+    )
+    keyless = [enqueue(database, "test.make_warehouse", {"name": f"free-{n}"}) for n in range(2)]
+    second_line = [
+        enqueue(database, "test.make_warehouse", {"name": f"two-{n}"}, ordering_key="rec:two")
+        for n in range(2)
+    ]
+    with database.transaction() as session:
+        session.execute(
+            update(Job)
+            .where(Job.id.in_([line[0], running]))
+            .values(state=JobState.running, locked_by="w0")
+        )
+    taken = claiming.claim(database, "w1", limit=10)
+    assert taken == [*keyless, second_line[0]]  # queue order
+    assert behind_running not in taken and line[1] not in taken
+    assert claiming.claim(database, "w2", limit=10) == []
