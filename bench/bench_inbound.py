@@ -15,7 +15,10 @@ Per database, from one run:
    >= 0.35 of bare.
 2. Accept → applied lag (p50/p99) at a sustained `--lag-rate` requests/s (default 1,000 for 60 s)
    against `dropwire serve` as shipped: from a job's `created_at` (its accept) to the API-log row
-   its item wrote when applied.
+   its item wrote when applied. The requests go out on schedule (an open-loop client), however
+   long the answers take. On a PostgreSQL server with autovacuum off, a second run keeps the
+   tables' statistics as a default server's autovacuum would (`AUTOANALYZE_EVERY`): without
+   any, the planner takes the growing tables for empty.
 3. With `--drain`: jobs/s drained by 1 and 4 worker threads.
 
 The machine is shared and has 2 cores: treat the figures as approximate.
@@ -29,7 +32,10 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -278,6 +284,46 @@ answer (`bench.common._drive_paced`). A client of a fixed 32 connections, each w
 answer, sent only 580-700 of the 1,000 req/s asked for when answers took 47 ms."""
 
 
+AUTOANALYZE_EVERY = 15.0
+"""Seconds between the ANALYZEs that stand in for autovacuum's when the server has it off:
+at 1,000 sales/s autovacuum's own threshold (50 rows and a tenth of the table changed) is met
+at every visit, and a default server visits each database every minute."""
+
+
+def autovacuum_off(url: str) -> bool:
+    from sqlalchemy import text
+
+    database = domains.database(url)
+    with database.engine.connect() as connection:
+        setting = connection.execute(text("SHOW autovacuum")).scalar()
+    database.dispose()
+    return setting == "off"
+
+
+@contextmanager
+def analyzing(url: str, every: float) -> Iterator[None]:
+    """ANALYZE the database every `every` seconds meanwhile, as autovacuum would."""
+    from sqlalchemy import text
+
+    database = domains.database(url)
+    stop = threading.Event()
+
+    def analyze() -> None:
+        while not stop.wait(every):
+            with database.engine.connect() as connection:
+                connection.execute(text("ANALYZE"))
+                connection.commit()
+
+    thread = threading.Thread(target=analyze, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        database.dispose()
+
+
 def lag(url: str, webhook_hash: str, seconds: float, rate: float) -> None:
     from dropwire.apilog.models import ApiLog
     from dropwire.jobs.models import Job
@@ -388,6 +434,15 @@ def run(url: str, args: argparse.Namespace, client: str) -> None:
         webhook_hash = seed(url)
         print(f"{name}: accept → applied at a sustained {args.lag_rate:.0f} req/s, dropwire serve")
         lag(url, webhook_hash, args.lag_seconds, args.lag_rate)
+        if name == "postgresql" and autovacuum_off(url):
+            reset(url)
+            webhook_hash = seed(url)
+            print(
+                f"{name}: the same, the server's autovacuum being off, with an ANALYZE every"
+                f" {AUTOANALYZE_EVERY:.0f} s standing in for it (a default server's)"
+            )
+            with analyzing(url, AUTOANALYZE_EVERY):
+                lag(url, webhook_hash, args.lag_seconds, args.lag_rate)
     if args.drain:
         reset(url)  # the drain is measured on its own jobs, not what the lag left queued
         seed(url)
