@@ -77,3 +77,20 @@ def test_ids_come_back_in_the_order_of_the_rows_and_updates_take_each_its_values
     assert [job.attempts for job in stored] == [
         job.id % 7 if n % 2 == 0 else 0 for n, job in enumerate(stored)
     ]
+
+
+def test_updates_stamp_the_columns_stamped_on_update(database):
+    """`updated_at` moves on an update that does not set it, as on the ORM's own updates (on
+    PostgreSQL and SQLite alike), and keeps what an update sets."""
+    table = Job.__table__
+    assert isinstance(table, Table)
+    then = utcnow() - timedelta(days=1)
+    with database.write_engine.begin() as connection:
+        ids = insert_rows_returning_ids(connection, table, [_job(n, then) for n in range(2)])
+        update_rows(connection, table, [{"id": ids[0], "attempts": 3}])
+        update_rows(connection, table, [{"id": ids[1], "attempts": 4, "updated_at": then}])
+    with database.session(write=False) as session:
+        stamped, kept = session.scalars(select(Job).where(Job.id.in_(ids)).order_by(Job.id))
+    assert stamped.updated_at > then + timedelta(hours=23)
+    assert kept.updated_at == then
+    assert (stamped.attempts, kept.attempts) == (3, 4)

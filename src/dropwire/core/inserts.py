@@ -262,14 +262,16 @@ def _values(
 def update_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """UPDATE rows of one table by id, each with its own values (the same keys in each, `id`
     among them), in one statement: on PostgreSQL from one array per column through `unnest`
-    (one statement text for any number of rows, as `insert_rows`), on SQLite an executemany."""
+    (one statement text for any number of rows, as `insert_rows`), on SQLite an executemany.
+    Its `onupdate` columns are stamped, as `update_write` stamps them."""
     if not rows:
         return
     dialect = connection.dialect
     if dialect.name == "postgresql":
-        write = _update_sql(dialect, table, rows, prefix="c")
+        write = update_write(dialect, table, rows, prefix="c")
         connection.exec_driver_sql(write.sql, write.parameters)
         return
+    rows = _stamped(table, rows)
     preparer = dialect.identifier_preparer
     (pk,) = table.primary_key.columns
     columns = [table.c[name] for name in rows[0] if name != pk.key]
@@ -329,15 +331,20 @@ def insert_write(
 def update_write(
     dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]], *, prefix: str
 ) -> Write:
-    """The UPDATE of `update_rows` on PostgreSQL as a `Write`, its `onupdate` columns stamped
-    (SQLAlchemy fills them in only for the UPDATEs it writes itself)."""
+    """The UPDATE of `update_rows` on PostgreSQL as a `Write`, its `onupdate` columns stamped."""
+    return _update_sql(dialect, table, _stamped(table, rows), prefix=prefix)
+
+
+def _stamped(table: Table, rows: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+    """The rows with the table's `onupdate` columns they do not set (SQLAlchemy fills those in
+    only for the UPDATEs it writes itself), one value for all."""
     names = set(rows[0])
     stamps = {
         c.key: c.onupdate.arg(None)  # type: ignore[attr-defined]
         for c in table.c
         if c.onupdate is not None and c.onupdate.is_callable and c.key not in names
     }
-    return _update_sql(dialect, table, [row | stamps for row in rows], prefix=prefix)
+    return [row | stamps for row in rows] if stamps else rows
 
 
 def _update_sql(
