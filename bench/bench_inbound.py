@@ -378,12 +378,29 @@ def lag(url: str, webhook_hash: str, seconds: float, rate: float) -> None:
         f"{sum(k in applied for k in accepted)}/{len(accepted)} applied; "
         f"accept→applied p50 {at(0.5)}, p99 {at(0.99)}"
     )
+    print(f"  accept→applied p99 by {LAG_SLICE:.0f} s of the run: {_by_slice(accepted, applied)}")
     p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))]
     met = sent.rps >= 0.98 * rate and not sent.errors and p99 <= 2000
     print(
         f"  goal: {rate:.0f} sales/s sustained for {seconds:.0f} s, accept→applied p99 <= 2 s:"
         f" {'met' if met else 'MISSED'}   (load average {os.getloadavg()[0]:.1f})"
     )
+
+
+LAG_SLICE = 10.0
+"""Seconds of accepts per slice of the lag's course: a lag that grows slice after slice is a
+worker slower than the load; one slice's spike is a stall."""
+
+
+def _by_slice(accepted: dict[str, Any], applied: dict[str, Any]) -> str:
+    """The p99 lag (s) of each `LAG_SLICE` of accepts, in order ("-" where one was not applied)."""
+    start = min(accepted.values())
+    slices: dict[int, list[float]] = {}
+    for key, at in accepted.items():
+        lag = (applied[key] - at).total_seconds() if key in applied else float("inf")
+        slices.setdefault(int((at - start).total_seconds() // LAG_SLICE), []).append(lag)
+    p99s = [sorted(lags)[int(len(lags) * 0.99)] for _, lags in sorted(slices.items())]
+    return " ".join("-" if p99 == float("inf") else f"{p99:.1f}" for p99 in p99s)
 
 
 def access_log_cost(lines: int = 50_000) -> float:
