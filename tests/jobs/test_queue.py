@@ -215,7 +215,8 @@ def test_a_claim_past_the_front_takes_each_keys_first_job_and_every_keyless_one(
             .where(Job.id.in_([line[0], running]))
             .values(state=JobState.running, locked_by="w0")
         )
-    taken = claiming.claim(database, "w1", limit=10)
+    # the front of a claim of 3 is the first 12 queued jobs: the line's and the running key's
+    taken = claiming.claim(database, "w1", limit=3)
     assert taken == [*keyless, second_line[0]]  # queue order
     assert behind_running not in taken and line[1] not in taken
     assert claiming.claim(database, "w2", limit=10) == []
