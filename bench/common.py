@@ -256,10 +256,10 @@ def _drive_paced(spec: dict[str, object]) -> dict[str, object]:
     """An open-loop load: request n is due at `n / rate` seconds, sent on an idle connection
     (one more is opened when none is, up to `PACED_CONNECTIONS_MAX`), and its latency runs
     from when it was due, so a slow answer delays no later request and the time a request
-    waited for a connection counts. One thread on asyncio streams: the threaded client spent
-    0.4 ms of CPU a request at 1,000 req/s, 40 % of one of the two cores it shares with the
-    server it measures, and its own lock waits showed as latency (11 ms at p50 against a
-    bare endpoint that answers in 3)."""
+    waited for a connection counts. One thread on asyncio streams, 0.14 ms of CPU a request:
+    the threaded client spent 0.3 ms at 1,000 req/s (a third of one of the two cores it shares
+    with the server it measures), and its own thread switches showed as latency (11 ms at p50
+    against a bare endpoint that answers in 3)."""
     import asyncio
     from urllib.parse import urlsplit
 
